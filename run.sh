@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Set up Timbre Explorer (first run only) and launch it, or run its tests.
+#
+#   ./run.sh [ARGS...]        launch the app on the bundled model (ARGS go to timbre-explorer)
+#   ./run.sh test [ARGS...]   run the whole test suite (ARGS go to pytest)
+#
+# Set-up, on Debian/Ubuntu with Python 3.11+: installs the system libraries Qt, PortAudio and the
+# virtual display need (with apt-get, as root or through passwordless sudo; otherwise it lists
+# them), creates .venv, installs torch (the CPU build unless an NVIDIA GPU is present) and the
+# package. It re-runs pip only when pyproject.toml or this script changed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+TORCH_VERSION=2.13.0
+VENV=.venv
+mode=app
+if [[ ${1:-} == test ]]; then mode=test; shift; fi
+
+say() { printf '\033[1mrun.sh:\033[0m %s\n' "$*" >&2; }
+warn() { printf '\033[1;33mrun.sh: warning:\033[0m %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- Python
+python=
+for candidate in python3.13 python3.12 python3.11 python3; do
+  if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    python=$(command -v "$candidate"); break
+  fi
+done
+if [[ -z $python ]]; then
+  say "Timbre Explorer needs Python 3.11 or newer (apt-get install python3, or see python.org)."; exit 1
+fi
+
+# ---------------------------------------------------------------- system libraries
+# libportaudio2: sound (without it the app runs silent); libxcb-* libxkbcommon-x11-0 libegl1 libgl1
+# libfontconfig1 libdbus-1-3: Qt on an X display; xvfb xauth: the 3D view's tests on a virtual display.
+system_packages=(libportaudio2 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0
+  libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1
+  libfontconfig1 libdbus-1-3)
+[[ $mode == test ]] && system_packages+=(xvfb xauth)
+if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+  system_packages+=("python3-venv")
+fi
+if command -v dpkg >/dev/null; then
+  missing=()
+  for p in "${system_packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if (( ${#missing[@]} )); then
+    sudo=()
+    if (( EUID != 0 )); then
+      if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n); else sudo=(none); fi
+    fi
+    if [[ ${sudo[0]:-} == none ]]; then
+      warn "cannot install system packages without root; please run:"
+      warn "  sudo apt-get install ${missing[*]}"
+    else
+      say "installing system packages: ${missing[*]}"
+      if ! { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+               --no-install-recommends "${missing[@]}" >/dev/null; }; then
+        warn "apt-get could not install: ${missing[*]} (sound or display may not work)"
+      fi
+    fi
+  fi
+else
+  warn "not a Debian/Ubuntu system: install PortAudio and Qt's X11/xcb libraries with your package manager"
+fi
+
+# ---------------------------------------------------------------- virtual environment
+if [[ ! -x $VENV/bin/python ]]; then
+  say "creating $VENV with $("$python" --version)"
+  "$python" -m venv "$VENV"
+fi
+pip=("$VENV/bin/python" -m pip --disable-pip-version-check)
+stamp=$VENV/.timbre-explorer-$mode
+want=$(cat pyproject.toml "$0" | sha256sum | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  if ! "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
+    if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
+      say "NVIDIA GPU found: installing torch $TORCH_VERSION with CUDA"
+      "${pip[@]}" install -q "torch==$TORCH_VERSION"
+    else
+      # No GPU: the CPU build (about 200 MB) instead of PyPI's default CUDA build (several GB).
+      say "no NVIDIA GPU: installing the CPU build of torch $TORCH_VERSION"
+      "${pip[@]}" install -q "torch==$TORCH_VERSION+cpu" 2>/dev/null \
+        || "${pip[@]}" install -q "torch==$TORCH_VERSION" --index-url https://download.pytorch.org/whl/cpu
+    fi
+  fi
+  if [[ $mode == test ]]; then
+    say "installing Timbre Explorer and its test tools"
+    "${pip[@]}" install -q -e ".[test]"
+    # nsgt, the reference our NSGT is tested against: its sdist imports numpy in setup.py.
+    "${pip[@]}" install -q setuptools wheel
+    "${pip[@]}" install -q --no-build-isolation "nsgt==0.19"
+  else
+    say "installing Timbre Explorer"
+    "${pip[@]}" install -q -e .
+  fi
+  echo "$want" >"$stamp"
+fi
+
+# ---------------------------------------------------------------- go
+if [[ $mode == test ]]; then
+  exec "$VENV/bin/python" -m pytest "$@"
+fi
+if [[ -z ${DISPLAY:-}${WAYLAND_DISPLAY:-} && -z ${QT_QPA_PLATFORM:-} ]]; then
+  warn "no display found (DISPLAY is unset): run this from a desktop session, or under xvfb-run"
+fi
+exec "$VENV/bin/timbre-explorer" "$@"

@@ -1,0 +1,25 @@
+"""Where the app finds its bundled files (models, resources) and keeps the user's."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+#: The checkout (or, frozen, the bundle) that holds ``models/`` and ``resources/``.
+ROOT = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
+
+DEFAULT_MODEL_NAME = "default.timbre.safetensors"
+
+
+def models_dir() -> Path:
+    return ROOT / "models"
+
+
+def resources_dir() -> Path:
+    return ROOT / "resources"
+
+
+def default_model_path() -> Path:
+    """The model the app opens at start; ``TIMBRE_EXPLORER_MODEL`` overrides it."""
+    return Path(os.environ.get("TIMBRE_EXPLORER_MODEL", models_dir() / DEFAULT_MODEL_NAME))
