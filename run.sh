@@ -22,7 +22,7 @@ warn() { printf '\033[1;33mrun.sh: warning:\033[0m %s\n' "$*" >&2; }
 # ---------------------------------------------------------------- Python
 python=
 for candidate in python3.13 python3.12 python3.11 python3; do
-  if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
     python=$(command -v "$candidate"); break
   fi
 done

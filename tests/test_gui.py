@@ -35,8 +35,8 @@ def test_window_names_the_open_device(qtbot):
 
     make_app()
     audio = AudioEngine(open_stream=False)
-    audio.available, audio.device_name, audio.status = True, "Test Output", "audio: Test Output at 22050 Hz"
+    audio.available, audio.device_name, audio.status = True, "Test Output", "Audio: Test Output at 22050 Hz"
     window = MainWindow(audio=audio)
     qtbot.addWidget(window)
     assert window.audio_label.text() == "Test Output"
-    assert window.statusBar().currentMessage() == "audio: Test Output at 22050 Hz"
+    assert window.statusBar().currentMessage() == "Audio: Test Output at 22050 Hz"

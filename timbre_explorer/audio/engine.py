@@ -220,11 +220,11 @@ class AudioEngine:
         try:
             import sounddevice as sd
         except (OSError, ImportError) as exc:  # OSError: sounddevice is there but libportaudio is not
-            return self._unavailable(f"no audio: PortAudio is not available (install libportaudio2) [{exc}]")
+            return self._unavailable("No sound: the PortAudio library is missing (install libportaudio2)", exc)
         try:
             info = sd.query_devices(device, kind="output")
         except (sd.PortAudioError, ValueError) as exc:
-            return self._unavailable(f"no audio output device found [{exc}]")
+            return self._unavailable("No audio output device found", exc)
         channels = min(2, int(info["max_output_channels"])) or 1
         last_error = None
         for rate in dict.fromkeys((self.sample_rate, int(info["default_samplerate"]))):
@@ -240,13 +240,14 @@ class AudioEngine:
             self._stream = stream
             self.available = True
             self.device_name = info["name"]
-            self.status = f"audio: {info['name']} at {rate} Hz"
+            self.status = f"Audio: {info['name']} at {rate} Hz"
             log.info("%s", self.status)
             return None
-        return self._unavailable(f"the audio device {info['name']!r} cannot be opened [{last_error}]")
+        return self._unavailable(f"The audio device {info['name']!r} cannot be opened", last_error)
 
-    def _unavailable(self, why: str) -> None:
+    def _unavailable(self, why: str, detail: Exception | None) -> None:
+        """Record why there is no sound: one sentence for the user, the library's words in the log."""
         self.available = False
-        self.status = why + "; sounds can still be exported to WAV"
-        log.warning("%s", self.status)
+        self.status = why + "; sounds can still be exported to WAV."
+        log.warning("%s (%s)", self.status, detail)
         return None
