@@ -19,8 +19,10 @@ redundant, because the edge bands are thousands of bins wide):
 
 ``core``
     The ``K`` bands of the frequency scale in *matrix form*: one tensor of
-    shape ``[..., K, T]`` with ``T = max_k M_k`` frames over the signal.
-    This is what features, the model and phase reconstruction use.
+    shape ``[..., K, T]``, ``T`` frames over the signal, where ``T`` is the
+    widest band's length rounded up to an FFT-friendly size (336 frames per
+    second for NSGT-ERB at 22,050 Hz). This is what features, the model and
+    phase reconstruction use.
 ``edges``
     The DC band, the two guard bands just outside ``[fmin, fmax]`` and the
     Nyquist band, each at its own length (its window length rounded up to an
