@@ -47,12 +47,8 @@ class Dissimilarities:
 
     def __post_init__(self):
         _validate_matrix(self.matrix, self.instruments, self.source)
-
-    def subset(self, instruments) -> "Dissimilarities":
-        """The matrix restricted to ``instruments`` (in that order), renormalized."""
-        index = [self.instruments.index(i) for i in instruments]
-        m = self.matrix[np.ix_(index, index)]
-        return Dissimilarities(tuple(instruments), m / m.max(), self.source)
+        if not np.isclose(self.matrix.max(), 1.0):
+            raise ParameterError(f"{self.source}: the matrix must be normalized to a maximum of 1")
 
     def pairs(self) -> np.ndarray:
         """The upper-triangle values, one per instrument pair."""
@@ -70,8 +66,7 @@ class TimbreSpace:
     pearson_r: float
 
     def distances(self) -> np.ndarray:
-        d = self.positions[:, None, :] - self.positions[None, :, :]
-        return np.sqrt((d ** 2).sum(-1))
+        return _distances(self.positions)
 
 
 def builtin_ratings_path() -> Path:
@@ -142,7 +137,7 @@ def read_matrix(path: str | os.PathLike) -> Dissimilarities:
         m = np.array([[float(v) for v in r[1:]] for r in rows[1:]])
     except ValueError as exc:
         raise ParameterError(f"{path}: every entry must be a number ({exc})") from None
-    _validate_matrix(m, tuple(names), str(path), normalized=False)
+    _validate_matrix(m, tuple(names), str(path))
     return Dissimilarities(tuple(names), m / m.max(), str(path))
 
 
@@ -180,9 +175,7 @@ def timbre_space(d: Dissimilarities, *, dims: int = DEFAULT_MDS_DIMS, seed: int 
     else:
         kwargs.update(dissimilarity="precomputed", metric=True, normalized_stress=False)
     mds = MDS(**kwargs).fit(d.matrix)
-    space = TimbreSpace(d.instruments, mds.embedding_, float(mds.stress_), 0.0, 0.0)
-    iu = np.triu_indices(len(d.instruments), 1)
-    dist = space.distances()[iu]
+    dist = _distances(mds.embedding_)[np.triu_indices(len(d.instruments), 1)]
     return TimbreSpace(d.instruments, mds.embedding_, float(mds.stress_),
                        float(spearmanr(dist, d.pairs()).statistic), float(pearsonr(dist, d.pairs()).statistic))
 
@@ -195,24 +188,12 @@ def read_positions(path: str | os.PathLike) -> tuple[tuple[str, ...], np.ndarray
 
 
 def write_matrix(path: str | os.PathLike, d: Dissimilarities) -> None:
-    from timbre_explorer.core.files import atomic_path
-
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["", *d.instruments])
-        for name, row in zip(d.instruments, d.matrix):
-            w.writerow([name, *(f"{v:.6f}" for v in row)])
+    _write_csv(path, ["", *d.instruments], zip(d.instruments, d.matrix))
 
 
 def write_positions(path: str | os.PathLike, space: TimbreSpace) -> None:
-    from timbre_explorer.core.files import atomic_path
-
     axes = [f"dim{i + 1}" for i in range(space.positions.shape[1])]
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["instrument", *axes])
-        for name, p in zip(space.instruments, space.positions):
-            w.writerow([name, *(f"{v:.6f}" for v in p)])
+    _write_csv(path, ["instrument", *axes], zip(space.instruments, space.positions))
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -221,6 +202,21 @@ def _open_csv(path):
         return open(path, newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise ParameterError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _write_csv(path, header, named_rows) -> None:
+    """A table of names and numbers, written atomically."""
+    from timbre_explorer.core.files import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for name, values in named_rows:
+            w.writerow([name, *(f"{v:.6f}" for v in values)])
+
+
+def _distances(positions: np.ndarray) -> np.ndarray:
+    return np.sqrt(((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1))
 
 
 def _ordered_instruments(pairs) -> list[str]:
@@ -232,7 +228,7 @@ def _ordered_instruments(pairs) -> list[str]:
     return list(seen)
 
 
-def _validate_matrix(m: np.ndarray, names, source: str, normalized: bool = True) -> None:
+def _validate_matrix(m: np.ndarray, names, source: str) -> None:
     n = len(names)
     if m.shape != (n, n) or n < 2:
         raise ParameterError(f"{source}: expected a {n}x{n} matrix, got {m.shape}")
@@ -251,8 +247,6 @@ def _validate_matrix(m: np.ndarray, names, source: str, normalized: bool = True)
     offdiag = m[~np.eye(n, dtype=bool)]
     if np.any(offdiag == 0):
         raise ParameterError(f"{source}: two different instruments have dissimilarity 0")
-    if normalized and not np.isclose(m.max(), 1.0):
-        raise ParameterError(f"{source}: internal error, matrix not normalized")
 
 
 def write_report(out_dir: str | os.PathLike, d: Dissimilarities, *, dims: int = DEFAULT_MDS_DIMS) -> dict:
@@ -273,16 +267,14 @@ def write_report(out_dir: str | os.PathLike, d: Dissimilarities, *, dims: int = 
     figures = {"source": d.source, "instruments": list(d.instruments), "mds_dims": dims,
                "mds_stress": space.stress, "mds_spearman_rho": space.spearman_rho, "mds_pearson_r": space.pearson_r,
                "ceiling_by_dims": {}}
-    for k in range(2, min(9, len(d.instruments))):
-        s = space if k == dims else timbre_space(d, dims=k)
+    spaces = {k: space if k == dims else timbre_space(d, dims=k) for k in range(2, min(9, len(d.instruments)))}
+    for k, s in spaces.items():
         figures["ceiling_by_dims"][str(k)] = {"stress": s.stress, "spearman_rho": s.spearman_rho, "pearson_r": s.pearson_r}
     reference = resources_dir() / "perceptual" / "mds3_reference.csv"
-    if Path(d.source) == builtin_ratings_path() and reference.exists():
+    if Path(d.source) == builtin_ratings_path() and reference.exists() and 3 in spaces:
         names, pos = read_positions(reference)
-        ours = timbre_space(d, dims=3).distances()
         index = [d.instruments.index(n) for n in names]
-        ref = np.sqrt(((pos[:, None] - pos[None]) ** 2).sum(-1))
-        diff = np.abs(ours[np.ix_(index, index)] - ref)
+        diff = np.abs(spaces[3].distances()[np.ix_(index, index)] - _distances(pos))
         figures["mds3_vs_paper_max_distance_diff"] = float(diff.max())
     write_json(out / "perception.json", figures)
     _plot(out / "mds.png", d, space)
