@@ -22,6 +22,23 @@ def build_parser() -> argparse.ArgumentParser:
     perception.add_argument("--ratings", help="your own dissimilarity matrix or pooled-ratings CSV "
                                               "(default: the five timbre studies bundled in resources/)")
     perception.add_argument("--dims", type=int, default=None, help="MDS dimensions (default 6)")
+    dataset = sub.add_parser("dataset", help="build the note dataset (NSGT features, cached)")
+    dsub = dataset.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
+    build = dsub.add_parser("build", help="render or read every note and cache its features",
+                            description="Build a dataset from the General MIDI SoundFont (the default) or your "
+                                        "own sample folder. An unchanged build is reused from the cache.")
+    build.add_argument("--source", choices=("soundfont", "folder"), default="soundfont")
+    build.add_argument("path", nargs="?", help="the sample folder (with --source folder)")
+    build.add_argument("--soundfont", help="an .sf2 file instead of the system's FluidR3_GM")
+    build.add_argument("--preset", default=None, help="NSGT preset: nsgt-erb (default), nsgt-cqt or nsgt-mel")
+    build.add_argument("--hold-out", nargs="*", metavar="INSTRUMENT",
+                       help="instruments kept out of training for the novel-instrument test "
+                            "(default: the SoundFont's six novel instruments; none for a folder)")
+    build.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
+    build.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    build.add_argument("--cache", help="cache folder (default ~/.cache/timbre-explorer/datasets)")
+    build.add_argument("--rebuild", action="store_true", help="rebuild even if the cache holds this dataset")
+    build.add_argument("--dry-run", action="store_true", help="list what each file or note maps to; build nothing")
     return parser
 
 
@@ -42,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "perception":
             return _perception(args)
+        if args.command == "dataset":
+            return _dataset_build(args)
     except TimbreExplorerError as exc:
         print(f"timbre-explorer {args.command}: {exc}", file=sys.stderr)
         return 1
@@ -61,6 +80,58 @@ def _perception(args) -> int:
     if "mds3_vs_paper_max_distance_diff" in f:
         print(f"3-D MDS vs the paper's published one: distances agree within {f['mds3_vs_paper_max_distance_diff']:.4f}")
     print(f"wrote {args.out}/dissimilarity.csv, mds.csv, perception.json, mds.png")
+    return 0
+
+
+def _dataset_build(args) -> int:
+    from tqdm import tqdm
+
+    from timbre_explorer.core.dataset import build_dataset, default_hold_out
+    from timbre_explorer.core.errors import ParameterError
+    from timbre_explorer.core.nsgt import DEFAULT_PRESET
+    from timbre_explorer.core.sources import FolderSource, SoundFontSource, find_soundfont, scan_folder
+
+    if args.source == "folder":
+        if not args.path:
+            raise ParameterError("--source folder needs the folder: timbre-explorer dataset build --source folder PATH")
+        source = FolderSource(args.path)
+    else:
+        if args.path:
+            raise ParameterError("a path is only for --source folder; use --soundfont FILE.sf2 for another SoundFont")
+        source = SoundFontSource(str(find_soundfont(args.soundfont)))
+    hold_out = tuple(args.hold_out) if args.hold_out is not None else default_hold_out(source)
+    if args.dry_run:
+        problems = []
+        if isinstance(source, FolderSource):
+            scan = scan_folder(args.path)
+            notes, problems = scan.notes, scan.problems
+        else:
+            notes = source.notes()
+        for n in notes:
+            pitch = n.pitch if n.pitch >= 0 else "?"
+            print(f"{n.source}\t{n.instrument}\t{n.family}\tpitch {pitch}\t{n.dynamic or '?'}"
+                  f"{chr(9) + n.technique if n.technique else ''}{chr(9) + 'held out' if n.instrument in hold_out else ''}")
+        for path, reason in problems:
+            print(f"{path}\tSKIPPED: {reason}")
+        print(f"{len(notes)} notes of {len({n.instrument for n in notes})} instruments; {len(problems)} files skipped")
+        return 0
+    with tqdm(total=0, unit="note", desc="dataset", dynamic_ncols=True) as bar:
+        def progress(done, total):
+            bar.total = total
+            bar.update(done - bar.n)
+
+        ds = build_dataset(source, preset=args.preset or DEFAULT_PRESET, hold_out=hold_out, seed=args.seed,
+                           cache_root=args.cache, workers=args.workers, rebuild=args.rebuild, progress=progress)
+    m, summary = ds.manifest, ds.summary()
+    print(f"dataset: {ds.path}")
+    print(f"{summary['notes']} notes, {summary['frames']} frames ({m['frame_rate']:.0f} frames/s, preset {m['preset']}); "
+          f"built in {m['build_seconds']:.1f} s ({m['notes_per_second']:.0f} notes/s, {m['workers']} workers)"
+          if "build_seconds" in m else "")
+    print("splits: " + ", ".join(f"{k} {v}" for k, v in summary["per_split"].items()))
+    for name, c in summary["per_instrument"].items():
+        print(f"  {name:14s} {c['notes']:6d} notes {c['frames']:8d} frames{'  (held out)' if name in hold_out else ''}")
+    for s in m["skipped"]:
+        print(f"skipped {s['source']}: {s['reason']}", file=sys.stderr)
     return 0
 
 

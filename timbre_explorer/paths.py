@@ -23,3 +23,11 @@ def resources_dir() -> Path:
 def default_model_path() -> Path:
     """The model the app opens at start; ``TIMBRE_EXPLORER_MODEL`` overrides it."""
     return Path(os.environ.get("TIMBRE_EXPLORER_MODEL", models_dir() / DEFAULT_MODEL_NAME))
+
+
+def cache_dir() -> Path:
+    """Where built datasets live: ``TIMBRE_EXPLORER_CACHE``, else the XDG cache folder."""
+    if "TIMBRE_EXPLORER_CACHE" in os.environ:
+        return Path(os.environ["TIMBRE_EXPLORER_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "timbre-explorer"

@@ -21,3 +21,7 @@ class AudioFileError(TimbreExplorerError):
 
 class ModelFileError(TimbreExplorerError):
     """A model file is missing, corrupt, foreign or does not match."""
+
+
+class Cancelled(TimbreExplorerError):
+    """The user cancelled a long operation; nothing half-done was kept."""

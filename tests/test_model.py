@@ -1,0 +1,212 @@
+"""The timbre VAE and its loss terms, on a toy model and random tensors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import spearmanr
+
+from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.model import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll, kl_standard_normal,
+                                        perceptual_kl, perceptual_l2)
+
+TOY = VAEConfig(n_bins=20, hidden=32, layers=2, latent=4)
+
+
+def _pairwise_full(p: np.ndarray) -> np.ndarray:
+    return np.sqrt(((p[:, None] - p[None]) ** 2).sum(-1))
+
+
+def _pairwise(p: np.ndarray) -> np.ndarray:
+    return _pairwise_full(p)[np.triu_indices(len(p), 1)]
+
+
+def test_shapes_of_encode_decode_forward():
+    torch.manual_seed(0)
+    vae = TimbreVAE(TOY)
+    x = torch.randn(7, 20)
+    mu, logvar = vae.encode(x)
+    assert mu.shape == logvar.shape == (7, 4)
+    x_mu, x_logvar = vae.decode(mu)
+    assert x_mu.shape == x_logvar.shape == (7, 20)
+    out = vae(x)
+    assert out.z.shape == (7, 4) and out.x_mu.shape == (7, 20)
+    assert not torch.equal(out.z, out.mu)  # sampled
+    assert torch.equal(vae(x, sample=False).z, mu)
+    names = set(vae.state_dict())
+    assert {"encoder.0.weight", "encoder.2.bias", "enc_mu.weight", "enc_logvar.bias",
+            "decoder.0.weight", "dec_mu.weight", "dec_logvar.bias"} <= names
+
+
+def test_log_variances_are_clamped():
+    vae = TimbreVAE(TOY)
+    with torch.no_grad():
+        vae.enc_logvar.bias.fill_(1e4)
+        vae.dec_logvar.bias.fill_(-1e4)
+    out = vae(torch.randn(3, 20))
+    assert out.logvar.max() <= 10 and out.x_logvar.min() >= -10
+    assert torch.isfinite(gaussian_nll(torch.randn(3, 20), out.x_mu, out.x_logvar)).all()
+    assert torch.isfinite(kl_standard_normal(out.mu, out.logvar)).all()
+
+
+def test_gaussian_nll_is_the_normal_log_density():
+    torch.manual_seed(1)
+    x, mu, logvar = torch.randn(5, 20), torch.randn(5, 20), torch.randn(5, 20)
+    ref = -torch.distributions.Normal(mu, torch.exp(0.5 * logvar)).log_prob(x).sum(-1)
+    torch.testing.assert_close(gaussian_nll(x, mu, logvar), ref)
+
+
+def test_kl_standard_normal():
+    assert torch.equal(kl_standard_normal(torch.zeros(3, 4), torch.zeros(3, 4)), torch.zeros(3))
+    mu, logvar = torch.randn(3, 4), torch.randn(3, 4)
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+    p = torch.distributions.Normal(torch.zeros(3, 4), torch.ones(3, 4))
+    torch.testing.assert_close(kl_standard_normal(mu, logvar), torch.distributions.kl_divergence(q, p).sum(-1))
+
+
+def test_beta_warm_up():
+    assert [beta_at(e, beta=2.0, warmup_epochs=100) for e in (0, 25, 100, 1000)] == [0.0, 0.5, 2.0, 2.0]
+    assert beta_at(3, beta=1.5, warmup_epochs=0) == 1.5
+    with pytest.raises(ParameterError):
+        beta_at(-1, beta=2.0, warmup_epochs=100)
+
+
+def test_config_validation():
+    assert VAEConfig.from_dict(TOY.to_dict()) == TOY
+    assert VAEConfig.from_dict({"latent": 8}) == VAEConfig(latent=8)
+    for bad, phrase in [({"latent": 0}, "between 1 and 512"), ({"hidden": 16.0}, "whole number"),
+                        ({"layers": True}, "whole number"), ({"n_bins": 5000}, "between 1 and 4096"),
+                        ({"dropout": 0.1}, "unknown model settings")]:
+        with pytest.raises(ParameterError, match=phrase):
+            VAEConfig.from_dict(bad)
+
+
+def test_normalization_round_trip_and_validation(rng):
+    mag = rng.gamma(0.5, size=(50, 20)) * np.exp(rng.normal(0, 3, size=(50, 1)))
+    mag[0, :3] = 0.0  # silent bins: bounded by the floor
+    norm = Normalization.fit(mag)
+    x = norm.forward(mag)
+    assert abs(x.mean()) < 1e-9 and x.std() == pytest.approx(1.0)
+    kept = mag >= norm.floor
+    np.testing.assert_allclose(norm.inverse(x)[kept], mag[kept], rtol=1e-9)
+    assert np.all(norm.inverse(x)[~kept] == pytest.approx(norm.floor))
+    t = torch.as_tensor(mag, dtype=torch.float32)
+    torch.testing.assert_close(norm.inverse(norm.forward(t))[torch.as_tensor(kept)], t[torch.as_tensor(kept)],
+                               rtol=1e-4, atol=0)
+    from_tensor = Normalization.fit(t)
+    assert from_tensor.mean == pytest.approx(norm.mean, abs=1e-5) and from_tensor.scale == pytest.approx(norm.scale)
+    assert Normalization.from_dict(norm.to_dict()) == norm
+    for bad in [{"floor": 1e-6, "mean": 0.0, "scale": 0.0}, {"floor": 0.0, "mean": 0.0, "scale": 1.0},
+                {"floor": 1e-6, "mean": math.nan, "scale": 1.0}, {"floor": 1e-6, "mean": 0.0},
+                {"floor": 1e-6, "mean": "0", "scale": 1.0}]:
+        with pytest.raises(ParameterError):
+            Normalization.from_dict(bad)
+    with pytest.raises(ParameterError, match="the same"):
+        Normalization.fit(np.ones(10))
+
+
+def _batch(n_instruments=6, per=4, latent=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(n_instruments).repeat_interleave(per)
+    z = torch.randn(len(labels), latent, generator=g)
+    positions = torch.randn(n_instruments, 2, generator=g)
+    return z, labels, positions
+
+
+def test_perceptual_kl_ignores_samples_without_perceptual_data():
+    z, labels, positions = _batch()
+    value = perceptual_kl(z, labels, positions)
+    assert torch.isfinite(value)
+    extra = torch.randn(5, z.shape[1]) * 10
+    z2 = torch.cat([extra[:2], z, extra[2:]]).requires_grad_()
+    labels2 = torch.cat([torch.full((2,), -1), labels, torch.full((3,), -1)])
+    value2 = perceptual_kl(z2, labels2, positions)
+    torch.testing.assert_close(value2, value)
+    value2.backward()
+    assert torch.all(z2.grad[:2] == 0) and torch.all(z2.grad[-3:] == 0) and z2.grad[2:-3].abs().sum() > 0
+
+
+def test_perceptual_kl_needs_three_instruments():
+    z = torch.randn(6, 3, requires_grad=True)
+    positions = torch.randn(5, 2)
+    for labels in ([0, 0, 1, 1, -1, -1], [-1] * 6, [4] * 6):
+        value = perceptual_kl(z, torch.tensor(labels), positions)
+        assert value.item() == 0.0 and value.requires_grad
+        value.backward()
+    assert perceptual_kl(z, torch.tensor([0, 1, 2, -1, -1, -1]), positions).item() != 0.0
+    with pytest.raises(ParameterError):
+        perceptual_kl(z, torch.tensor([0, 1, 2, 5, -1, -1]), positions)
+
+
+def _descend(loss_fn, n: int, latent: int, *, seed: int) -> tuple[list[float], np.ndarray]:
+    """200 Adam steps (lr 0.05) on free instrument centroids, one sample each."""
+    torch.manual_seed(seed)
+    c = torch.nn.Parameter(torch.randn(n, latent))
+    opt = torch.optim.Adam([c], lr=0.05)
+    labels = torch.arange(n)
+    losses = []
+    for _ in range(200):
+        opt.zero_grad()
+        loss = loss_fn(c, labels)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, c.detach().numpy()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_perceptual_kl_descent_ranks_latent_distances_like_the_timbre_space(seed):
+    rng = np.random.default_rng(seed)
+    positions = torch.as_tensor(rng.normal(size=(6, 2)), dtype=torch.float32)
+    losses, c = _descend(lambda z, lab: perceptual_kl(z, lab, positions), 6, 4, seed=seed)
+    # the minimum is -sum_i log(row sum i of DT), not 0: the two sides are normalized differently
+    q = 1 / (1 + _pairwise_full(positions.numpy()) ** 2)
+    np.fill_diagonal(q, 0)
+    floor = -np.log((q / q.sum()).sum(1)).sum()
+    assert min(losses) >= floor - 1e-4
+    assert losses[-1] - floor < 0.2 * (losses[0] - floor)
+    rho = spearmanr(_pairwise(c), _pairwise(positions.numpy())).statistic
+    assert rho > 0.9, rho
+
+
+def test_perceptual_l2_descent_reaches_the_target_distances():
+    rng = np.random.default_rng(3)
+    positions = rng.normal(size=(6, 2))
+    full = _pairwise_full(positions)
+    target = torch.as_tensor(full * 7.0, dtype=torch.float32)  # any scale: max-normalized inside
+    losses, c = _descend(lambda z, lab: perceptual_l2(z, lab, target), 6, 3, seed=3)
+    assert losses[-1] < 1e-3 < losses[0]
+    np.testing.assert_allclose(_pairwise(c), _pairwise(positions) / full.max(), atol=0.05)
+    # -1 ignored, fewer than 2 instruments give a zero with a gradient
+    z = torch.randn(4, 3, requires_grad=True)
+    assert perceptual_l2(z, torch.tensor([2, 2, -1, -1]), target).item() == 0.0
+    two = perceptual_l2(z[:2], torch.tensor([0, 1]), target)
+    torch.testing.assert_close(perceptual_l2(z, torch.tensor([0, 1, -1, -1]), target), two)
+
+
+def test_a_few_elbo_steps_reduce_the_loss():
+    torch.manual_seed(4)
+    vae = TimbreVAE(TOY)
+    x = torch.randn(64, 20) * torch.linspace(0.2, 2.0, 20) + torch.linspace(-1, 1, 20)
+    opt = torch.optim.Adam(vae.parameters(), lr=1e-3)
+
+    def elbo_loss():
+        out = vae(x)
+        return (gaussian_nll(x, out.x_mu, out.x_logvar) + 1.0 * kl_standard_normal(out.mu, out.logvar)).mean()
+
+    with torch.no_grad():
+        torch.manual_seed(5)
+        before = elbo_loss().item()
+    for _ in range(60):
+        opt.zero_grad()
+        loss = elbo_loss()
+        assert torch.isfinite(loss)
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        torch.manual_seed(5)
+        after = elbo_loss().item()
+    assert after < before - 1.0, (before, after)

@@ -1,0 +1,176 @@
+"""Model files: a round trip, and every way a file from elsewhere can be wrong."""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+import timbre_explorer
+from timbre_explorer.core.errors import ModelFileError, ParameterError
+from timbre_explorer.core.model import Normalization, TimbreVAE, VAEConfig
+from timbre_explorer.core.modelfile import FORMAT, FORMAT_VERSION, ModelFile, load_model, save_model
+
+TOY = VAEConfig(n_bins=20, hidden=32, layers=2, latent=4)
+NORM = Normalization(floor=1e-6, mean=-3.5, scale=2.25)
+META = {"preset": "toy", "instruments": ["Cello", "Flûte"], "seed": 7, "metrics": {"loss": 1.5}}
+
+
+class Forbidden(BaseException):
+    """Not an Exception: a loader that catches everything cannot turn it into a ModelFileError."""
+
+
+@pytest.fixture
+def no_unpickling(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise Forbidden("unpickling was attempted")
+
+    monkeypatch.setattr(torch, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    torch.manual_seed(0)
+    model = TimbreVAE(TOY)
+    extras = {"map.z": torch.randn(10, 2), "map.instrument": torch.arange(10)}
+    path = tmp_path / "toy.timbre.safetensors"
+    save_model(path, model=model, normalization=NORM, meta=META, tensors=extras)
+    return path, model, extras
+
+
+def _rewrite(path, *, doc=None, tensors=None, metadata=None):
+    """Rewrite a saved file through safetensors itself, with its document or tensors edited."""
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    d = json.loads(meta["timbre_explorer"])
+    loaded = load_file(str(path))
+    if doc:
+        doc(d)
+    if tensors:
+        tensors(loaded)
+    save_file(loaded, str(path), metadata=metadata if metadata is not None else {"timbre_explorer": json.dumps(d)})
+
+
+def _refused(path, phrase):
+    with pytest.raises(ModelFileError, match=phrase) as info:
+        load_model(path)
+    assert str(path) in str(info.value)
+
+
+def test_round_trip_gives_identical_outputs(saved):
+    path, model, extras = saved
+    mf = load_model(path)
+    assert isinstance(mf, ModelFile) and mf.config == TOY and mf.normalization == NORM
+    assert mf.meta == {**META, "app_version": timbre_explorer.__version__}
+    loaded = mf.build_model()
+    assert not loaded.training
+    x = torch.randn(5, 20)
+    model.eval()
+    with torch.no_grad():
+        a, b = model(x, sample=False), loaded(x, sample=False)
+    assert torch.equal(a.x_mu, b.x_mu) and torch.equal(a.x_logvar, b.x_logvar) and torch.equal(a.mu, b.mu)
+    assert set(mf.tensors) == set(extras)
+    for k, t in extras.items():
+        assert mf.tensors[k].dtype == t.dtype and torch.equal(mf.tensors[k], t)
+    with safe_open(str(path), "pt") as f:
+        doc = json.loads(f.metadata()["timbre_explorer"])
+        assert doc["format"] == FORMAT and doc["format_version"] == FORMAT_VERSION
+        assert {k for k in f.keys() if k.startswith("vae.")} == {f"vae.{k}" for k in model.state_dict()}
+
+
+def test_expected_metadata(saved):
+    path = saved[0]
+    assert load_model(path, expected={"preset": "toy"}).meta["preset"] == "toy"
+    with pytest.raises(ModelFileError, match="preset is 'toy', expected 'other'"):
+        load_model(path, expected={"preset": "other"})
+
+
+def test_foreign_files_are_refused_without_unpickling(tmp_path, no_unpickling):
+    pickled = tmp_path / "model.pt"
+    torch.save(TimbreVAE(TOY).state_dict(), pickled)
+    _refused(pickled, "not a safetensors file")
+    noise = tmp_path / "noise.timbre.safetensors"
+    noise.write_bytes(torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(1),
+                                    dtype=torch.uint8).numpy().tobytes())
+    _refused(noise, "not a safetensors file")
+    empty = tmp_path / "empty.timbre.safetensors"
+    empty.write_bytes(b"")
+    _refused(empty, "empty")
+    _refused(tmp_path / "missing.timbre.safetensors", "no such model file")
+    _refused(tmp_path, "not a regular file")
+
+
+def test_damaged_files_are_refused(saved, no_unpickling):
+    path = saved[0]
+    data = path.read_bytes()
+    path.write_bytes(data[:-100])
+    _refused(path, "truncated")
+    n = int.from_bytes(data[:8], "little")
+    path.write_bytes((len(data) + 10).to_bytes(8, "little") + data[8:])
+    _refused(path, "invalid header length")
+    path.write_bytes(data[:8] + b"{" + b" " * (n - 1) + data[8 + n:])
+    _refused(path, "header is not JSON")
+    path.write_bytes(data[:8] + b"[" * n + data[8 + n:])  # nested too deep for the JSON parser
+    _refused(path, "header is not JSON")
+    path.write_bytes(data + bytes(16))  # caught by the safetensors library, reported as damage
+    _refused(path, "damaged")
+
+
+def test_a_safetensors_file_without_our_metadata_is_refused(tmp_path):
+    path = tmp_path / "other.safetensors"
+    save_file({"weight": torch.zeros(3)}, str(path))
+    _refused(path, "not a Timbre Explorer model")
+    save_file({"weight": torch.zeros(3)}, str(path), metadata={"timbre_explorer": "{not json"})
+    _refused(path, "not JSON")
+
+
+@pytest.mark.parametrize("edit, phrase", [
+    (lambda d: d.update(format_version=FORMAT_VERSION + 1), "newer version .* please update"),
+    (lambda d: d.update(format="something-else"), "not a Timbre Explorer model"),
+    (lambda d: d["config"].update(latent=5), "do not match its settings .*vae.enc_mu.weight"),
+    (lambda d: d["config"].update(latent=0), "invalid model settings"),
+    (lambda d: d["normalization"].update(scale=-1.0), "invalid model settings"),
+    (lambda d: d.pop("normalization"), "invalid model settings"),
+    (lambda d: d["normalization"].update(mean=10**400), "invalid model settings"),
+])
+def test_bad_documents_are_refused(saved, edit, phrase):
+    _rewrite(saved[0], doc=edit)
+    _refused(saved[0], phrase)
+
+
+@pytest.mark.parametrize("edit, phrase", [
+    (lambda t: t["vae.dec_mu.weight"].view(-1).__setitem__(3, math.nan), "NaN"),
+    (lambda t: t["map.z"].view(-1).__setitem__(0, math.inf), "NaN or infinite"),
+    (lambda t: t.pop("vae.dec_mu.bias"), "missing vae.dec_mu.bias"),
+    (lambda t: t.update({"vae.extra.weight": torch.zeros(2)}), "unexpected vae.extra.weight"),
+    (lambda t: t.update({"vae.enc_mu.bias": torch.zeros(4, dtype=torch.float64)}), "F64"),
+    (lambda t: t.update({"map.z": torch.zeros(2, dtype=torch.float16)}), "unsupported type F16"),
+])
+def test_bad_tensors_are_refused(saved, edit, phrase):
+    _rewrite(saved[0], tensors=edit)
+    _refused(saved[0], phrase)
+
+
+def test_a_failed_save_leaves_the_existing_file_untouched(saved):
+    path, model, _ = saved
+    before = path.read_bytes()
+    files = sorted(path.parent.iterdir())
+    bad_calls = [dict(meta={"loss": math.nan}), dict(meta={"what": object()}), dict(meta={"config": {}}),
+                 dict(meta={}, tensors={"map.z": torch.tensor([math.nan])}),
+                 dict(meta={}, tensors={"map.z": torch.zeros(3, dtype=torch.float64)}),
+                 dict(meta={}, tensors={"vae.x": torch.zeros(3)}), dict(meta={"notes": "x" * (17 << 20)})]
+    for kwargs in bad_calls:
+        with pytest.raises(ParameterError):
+            save_model(path, model=model, normalization=NORM, **kwargs)
+    with torch.no_grad():
+        model.dec_mu.bias[0] = math.nan
+    with pytest.raises(ParameterError, match="diverged"):
+        save_model(path, model=model, normalization=NORM, meta={})
+    assert path.read_bytes() == before and sorted(path.parent.iterdir()) == files

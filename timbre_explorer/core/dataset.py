@@ -1,0 +1,409 @@
+"""The note dataset: NSGT magnitude frames of every note, in a memory-mapped cache with a metadata table.
+
+Building (:func:`build_dataset`) renders or reads every note of a source in
+worker processes, checks it, and stores:
+
+``log_magnitude.npy``
+    ``[frames, K]`` float16 natural-log NSGT magnitudes (floored at 1e-7),
+    memory-mapped when read, so a dataset larger than RAM trains fine.
+    float16 keeps 3 significant digits of the log: under 1 % in amplitude.
+    Each stored frame is the RMS of ``pool`` consecutive transform frames
+    (about 20 ms; 48 frames/s for NSGT-ERB), which is what a held sound needs.
+``loudness.npy``
+    ``[frames]`` float32 loudness (dBFS) of each frame, so silent frames can be skipped.
+``notes.csv``
+    One row per note: instrument, family, program, pitch, dynamic, velocity,
+    technique, source, first_frame, n_frames, rep_frame, sustain_start,
+    sustain_end (frame indices within the note), split.
+``manifest.json``
+    The cache key and what went into it, the figures of the build and every
+    skipped file with its reason. Written last: a folder without it is not a dataset.
+
+**The representative frame** (the paper's "single temporal frame from the
+sustained part", whose choice the paper leaves open): the onset is the first
+frame within 30 dB of the note's loudest frame; the attack is the next
+:data:`ATTACK_S` seconds; the representative frame is the loudest frame from
+the end of the attack to the note-off (the end of the analysis window for
+sample files). Frames from the attack's end to the note-off are the note's
+*sustain*, from which training draws its frames.
+
+**Splits** are by note (never a frame of one note in two splits), stratified by
+instrument and seeded: 80 % train, 10 % validation, 10 % test. Held-out
+instruments get split ``novel`` and never enter training.
+
+The cache key hashes the source (file identities and render settings), the
+transform preset, the split settings, :data:`FEATURES_VERSION` and the app
+version: a changed parameter rebuilds, an unchanged one reuses.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from timbre_explorer import __version__
+from timbre_explorer.core.errors import Cancelled, ParameterError
+from timbre_explorer.core.nsgt import DEFAULT_PRESET, get_preset, transform_for
+from timbre_explorer.core.sources import FolderSource, NoteSpec, SoundFontSource
+
+FEATURES_VERSION = 1  # bump when the features change: every cache rebuilds
+FRAME_S = 0.02  # stored frame hop, about
+ATTACK_S = 0.1
+ONSET_DB = 30.0
+LOG_FLOOR = 1e-7
+SILENT_PEAK = 1e-4  # -80 dBFS
+CLIP_LEVEL, CLIP_FRACTION = 0.999, 1e-3
+SPLIT_FRACTIONS = {"train": 0.8, "valid": 0.1, "test": 0.1}
+CHUNK_NOTES = 32
+COLUMNS = ("instrument", "family", "program", "pitch", "dynamic", "velocity", "technique", "source",
+           "first_frame", "n_frames", "rep_frame", "sustain_start", "sustain_end", "split")
+INT_COLUMNS = {"program", "pitch", "velocity", "first_frame", "n_frames", "rep_frame", "sustain_start", "sustain_end"}
+
+Progress = Callable[[int, int], None]
+
+
+# ---------------------------------------------------------------------------------------------- analysis
+@dataclass
+class NoteFeatures:
+    log_magnitude: np.ndarray  # [frames, K] float16
+    loudness: np.ndarray  # [frames] float32
+    rep_frame: int
+    sustain_start: int
+    sustain_end: int
+
+
+def check_audio(audio: np.ndarray) -> str | None:
+    """Why a rendered or read note cannot be used (NaN, silent, clipped), or None."""
+    if not np.all(np.isfinite(audio)):
+        return "holds NaN or infinite samples"
+    peak = float(np.abs(audio).max())
+    if peak < SILENT_PEAK:
+        return f"silent (peak {20 * math.log10(max(peak, 1e-12)):.0f} dBFS)"
+    clipped = float(np.mean(np.abs(audio) >= CLIP_LEVEL))
+    if clipped > CLIP_FRACTION:
+        return f"clipped ({100 * clipped:.1f} % of samples at full scale)"
+    return None
+
+
+def pool_for(preset_name: str, seconds: float, sample_rate: int) -> int:
+    nsgt = transform_for(get_preset(preset_name), round(seconds * sample_rate))
+    return max(1, round(FRAME_S / (nsgt.hop / sample_rate)))
+
+
+def analyse(audio: np.ndarray, *, preset: str, sustain_s: float) -> NoteFeatures:
+    """Stored frames, their loudness, and the representative frame and sustain of one note."""
+    import torch
+
+    from timbre_explorer.core.descriptors import descriptors
+
+    p = get_preset(preset)
+    nsgt = transform_for(p, len(audio))
+    pool = pool_for(preset, len(audio) / p.sample_rate, p.sample_rate)
+    mag = nsgt.magnitude(torch.from_numpy(audio.astype(np.float32)))  # [K, T]
+    t = nsgt.n_frames // pool
+    frames = mag[:, :t * pool].reshape(nsgt.n_bins, t, pool).square().mean(-1).sqrt().T  # [t, K]
+    loud = descriptors(frames, nsgt, ["loudness"])["loudness"].numpy().astype(np.float32)
+    frame_rate = t / (len(audio) / p.sample_rate)
+    onset = int(np.argmax(loud >= loud.max() - ONSET_DB))
+    end = min(t, max(onset + 1, round(sustain_s * frame_rate)))
+    start = onset + math.ceil(ATTACK_S * frame_rate)
+    if start >= end:  # a note shorter than its attack: its sustain is all of it
+        start = onset
+    rep = start + int(np.argmax(loud[start:end]))
+    log_mag = frames.clamp_min(LOG_FLOOR).log().numpy().astype(np.float16)
+    return NoteFeatures(log_mag, loud, rep, start, end)
+
+
+def _analyse_chunk(source, specs: list[NoteSpec], preset: str) -> list[NoteFeatures | str]:
+    """Worker: render or read, check and analyse a chunk of notes; a string is why a note was skipped."""
+    sample_rate = int(get_preset(preset).sample_rate)
+    out: list[NoteFeatures | str] = []
+    for audio in source.render(specs, sample_rate):
+        problem = audio if isinstance(audio, str) else check_audio(audio)
+        out.append(problem if problem else analyse(audio, preset=preset, sustain_s=source.sustain_s))
+    return out
+
+
+def _init_worker() -> None:
+    import torch
+
+    from timbre_explorer.core.runtime import tune_allocator
+
+    torch.set_num_threads(1)
+    tune_allocator()
+
+
+# ---------------------------------------------------------------------------------------------- the dataset
+class NoteDataset:
+    """A built dataset: the metadata table in memory, the frames memory-mapped."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        manifest = self.path / "manifest.json"
+        if not manifest.is_file():
+            raise ParameterError(f"{self.path}: not a built dataset (no manifest.json)")
+        self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
+        self.notes = _read_table(self.path / "notes.csv")
+        self.log_magnitude = np.load(self.path / "log_magnitude.npy", mmap_mode="r")
+        self.loudness = np.load(self.path / "loudness.npy", mmap_mode="r")
+
+    def __len__(self) -> int:
+        return len(self.notes["instrument"])
+
+    @property
+    def preset(self) -> str:
+        return self.manifest["preset"]
+
+    @property
+    def instruments(self) -> list[str]:
+        """Instrument names in order of first appearance."""
+        return list(dict.fromkeys(self.notes["instrument"]))
+
+    def where(self, split: str) -> np.ndarray:
+        """Indices of the notes of one split (train, valid, test, novel)."""
+        return np.flatnonzero(self.notes["split"] == split)
+
+    def representative(self, notes: np.ndarray | None = None) -> np.ndarray:
+        """Representative log-magnitude frames ``[n, K]`` (float32) of the given notes (default all)."""
+        idx = np.arange(len(self)) if notes is None else np.asarray(notes)
+        rows = self.notes["first_frame"][idx] + self.notes["rep_frame"][idx]
+        return np.asarray(self.log_magnitude[rows], dtype=np.float32)
+
+    def sustain_frames(self, notes: np.ndarray, *, within_db: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the sustained frames of ``notes`` within ``within_db`` of each one's representative frame.
+
+        Returns ``(rows, note_of_row)`` so a trainer can read frames and know their note.
+        """
+        rows, owners = [], []
+        for i in np.asarray(notes):
+            first = self.notes["first_frame"][i]
+            r = np.arange(first + self.notes["sustain_start"][i], first + self.notes["sustain_end"][i])
+            loud = self.loudness[r]
+            keep = r[loud >= self.loudness[first + self.notes["rep_frame"][i]] - within_db]
+            rows.append(keep)
+            owners.append(np.full(len(keep), i))
+        if not rows:
+            return np.zeros(0, int), np.zeros(0, int)
+        return np.concatenate(rows), np.concatenate(owners)
+
+    def summary(self) -> dict:
+        """Counts for reports: notes and frames, per instrument and per split."""
+        per_inst = Counter(self.notes["instrument"])
+        frames = Counter()
+        for inst, n in zip(self.notes["instrument"], self.notes["n_frames"]):
+            frames[inst] += int(n)
+        return {"notes": len(self), "frames": int(self.log_magnitude.shape[0]),
+                "per_instrument": {k: {"notes": per_inst[k], "frames": frames[k]} for k in self.instruments},
+                "per_split": dict(Counter(self.notes["split"]))}
+
+
+def _read_table(path: Path) -> dict[str, np.ndarray]:
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return {c: np.array([int(r[c]) for r in rows] if c in INT_COLUMNS else [r[c] for r in rows],
+                        dtype=np.int64 if c in INT_COLUMNS else object) for c in COLUMNS}
+
+
+def _write_table(path: Path, table: dict[str, list]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS)
+        w.writerows(zip(*(table[c] for c in COLUMNS)))
+
+
+def split_notes(instruments: list[str], *, held_out: set[str] = frozenset(), seed: int = 0) -> list[str]:
+    """Split labels per note: stratified by instrument, seeded; ``held_out`` instruments → ``novel``.
+
+    Uses scikit-learn's stratified ``train_test_split``; when an instrument has
+    too few notes to stratify, the split falls back to an unstratified one.
+    """
+    from sklearn.model_selection import train_test_split
+
+    labels = np.array(instruments, dtype=object)
+    out = np.where(np.isin(labels, list(held_out)), "novel", "train").astype(object)
+    pool = np.flatnonzero(out == "train")
+    held = SPLIT_FRACTIONS["valid"] + SPLIT_FRACTIONS["test"]
+    if len(pool) < 3:
+        return out.tolist()
+
+    def cut(idx, size, seed):
+        try:
+            return train_test_split(idx, test_size=size, random_state=seed, stratify=labels[idx])
+        except ValueError:  # an instrument with a single note, or more instruments than test notes
+            return train_test_split(idx, test_size=size, random_state=seed)
+
+    _, rest = cut(pool, held, seed)
+    if len(rest) < 2:
+        out[rest] = "test"
+        return out.tolist()
+    valid, test = cut(rest, SPLIT_FRACTIONS["test"] / held, seed + 1)
+    out[valid], out[test] = "valid", "test"
+    return out.tolist()
+
+
+# ---------------------------------------------------------------------------------------------- building
+def dataset_key(source, *, preset: str, hold_out, seed: int) -> tuple[str, dict]:
+    parts = {"source": source.identity(), "preset": get_preset(preset).to_dict(), "hold_out": sorted(hold_out),
+             "seed": seed, "splits": SPLIT_FRACTIONS, "features_version": FEATURES_VERSION,
+             "app_version": __version__}
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16], parts
+
+
+def default_hold_out(source) -> tuple[str, ...]:
+    """The SoundFont's novel instruments; nothing for a user's folder."""
+    if isinstance(source, SoundFontSource):
+        return tuple(i.name for i in source.instruments if i.novel)
+    return ()
+
+
+def build_dataset(source: SoundFontSource | FolderSource, *, preset: str = DEFAULT_PRESET,
+                  hold_out: tuple[str, ...] | None = None, seed: int = 0,
+                  cache_root: str | os.PathLike | None = None, workers: int | None = None,
+                  rebuild: bool = False, progress: Progress | None = None,
+                  cancel: threading.Event | None = None) -> NoteDataset:
+    """Build (or reuse from the cache) the dataset of ``source``; see the module docstring.
+
+    ``progress(done, total)`` is called as notes finish; setting ``cancel``
+    stops the build, removes what was written and raises :class:`Cancelled`.
+    Notes that cannot be used are skipped and listed in the manifest's
+    ``skipped``; a source with no usable note raises :class:`ParameterError`.
+    """
+    from timbre_explorer.paths import cache_dir
+
+    get_preset(preset)
+    hold_out = default_hold_out(source) if hold_out is None else tuple(hold_out)
+    key, parts = dataset_key(source, preset=preset, hold_out=hold_out, seed=seed)
+    root = Path(cache_root) if cache_root is not None else cache_dir() / "datasets"
+    target = root / f"{source.kind}-{preset}-{key}"
+    if (target / "manifest.json").is_file() and not rebuild:
+        return NoteDataset(target)
+    specs = source.notes()
+    if not specs:
+        raise ParameterError(f"{_describe(source)}: no notes to analyse")
+    started = time.perf_counter()
+    partial = root / f".{target.name}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        manifest = _build_into(partial, source, specs, preset, hold_out, seed, workers, progress, cancel)
+        manifest.update(key=key, key_parts=parts, build_seconds=round(time.perf_counter() - started, 2))
+        manifest["notes_per_second"] = round(len(specs) / manifest["build_seconds"], 1)
+        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return NoteDataset(target)
+
+
+def _describe(source) -> str:
+    return source.path if isinstance(source, SoundFontSource) else source.root
+
+
+def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progress, cancel) -> dict:
+    p = get_preset(preset)
+    n_samples = round(source.seconds * p.sample_rate)
+    nsgt = transform_for(p, n_samples)
+    per_note = nsgt.n_frames // pool_for(preset, source.seconds, int(p.sample_rate))
+    frames = np.lib.format.open_memmap(out / "frames.partial.npy", mode="w+", dtype=np.float16,
+                                       shape=(len(specs) * per_note, nsgt.n_bins))
+    loud = np.zeros(len(specs) * per_note, np.float32)
+    results: list[NoteFeatures | str | None] = [None] * len(specs)
+    chunks = [(i, specs[i:i + CHUNK_NOTES]) for i in range(0, len(specs), CHUNK_NOTES)]
+    workers = workers or os.cpu_count() or 1
+    done = 0
+
+    def store(start: int, chunk_result) -> None:
+        nonlocal done
+        for j, r in enumerate(chunk_result):
+            i = start + j
+            if isinstance(r, NoteFeatures):
+                frames[i * per_note:(i + 1) * per_note] = r.log_magnitude
+                loud[i * per_note:(i + 1) * per_note] = r.loudness
+                r.log_magnitude = r.loudness = None  # keep only the indices in memory
+            results[i] = r
+        done += len(chunk_result)
+        if progress:
+            progress(done, len(specs))
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("dataset build cancelled")
+
+    if progress:
+        progress(0, len(specs))
+    if workers == 1 or len(chunks) == 1:
+        _init_worker()
+        for start, chunk in chunks:
+            store(start, _analyse_chunk(source, chunk, preset))
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                 initializer=_init_worker) as pool:
+            pending = {pool.submit(_analyse_chunk, source, chunk, preset): start for start, chunk in chunks}
+            try:
+                while pending:
+                    finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("dataset build cancelled")
+                    for fut in finished:
+                        store(pending.pop(fut), fut.result())
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+
+    good = [i for i, r in enumerate(results) if isinstance(r, NoteFeatures)]
+    skipped = [{"source": specs[i].source, "instrument": specs[i].instrument, "reason": r}
+               for i, r in enumerate(results) if isinstance(r, str)]
+    if not good:
+        reasons = Counter(s["reason"] for s in skipped).most_common(3)
+        raise ParameterError(f"{_describe(source)}: none of the {len(specs)} notes could be used "
+                             f"({'; '.join(f'{n}x {r}' for r, n in reasons)})")
+    _compact(out, frames, loud, good, per_note)
+    del frames
+    (out / "frames.partial.npy").unlink()
+    table = {c: [] for c in COLUMNS}
+    splits = split_notes([specs[i].instrument for i in good], held_out=set(hold_out), seed=seed)
+    for row, (i, split) in enumerate(zip(good, splits)):
+        spec, r = specs[i], results[i]
+        for c, v in asdict(spec).items():
+            if c in table:
+                table[c].append(v)
+        table["first_frame"].append(row * per_note)
+        table["n_frames"].append(per_note)
+        table["rep_frame"].append(r.rep_frame)
+        table["sustain_start"].append(r.sustain_start)
+        table["sustain_end"].append(r.sustain_end)
+        table["split"].append(split)
+    _write_table(out / "notes.csv", table)
+    return {"format": "timbre-explorer-dataset", "source": _describe(source), "kind": source.kind,
+            "preset": preset, "sample_rate": p.sample_rate, "seconds": source.seconds,
+            "frame_rate": per_note / source.seconds, "frames_per_note": per_note,
+            "notes": len(good), "frames": len(good) * per_note, "skipped": skipped,
+            "hold_out": list(hold_out), "seed": seed, "workers": workers}
+
+
+def _compact(out: Path, frames: np.ndarray, loud: np.ndarray, good: list[int], per_note: int) -> None:
+    """Copy the usable notes' frames, in order, into the final files (streamed, never all in RAM)."""
+    final = np.lib.format.open_memmap(out / "log_magnitude.npy", mode="w+", dtype=np.float16,
+                                      shape=(len(good) * per_note, frames.shape[1]))
+    final_loud = np.empty(len(good) * per_note, np.float32)
+    for row, i in enumerate(good):
+        final[row * per_note:(row + 1) * per_note] = frames[i * per_note:(i + 1) * per_note]
+        final_loud[row * per_note:(row + 1) * per_note] = loud[i * per_note:(i + 1) * per_note]
+    final.flush()
+    del final
+    np.save(out / "loudness.npy", final_loud)

@@ -1,0 +1,310 @@
+"""The timbre VAE of Esling et al. (DAFx 2018): an MLP VAE over normalized log-magnitude NSGT frames.
+
+* :class:`VAEConfig` and :class:`Normalization` are the few numbers a model
+  file needs besides its weights (:mod:`timbre_explorer.core.modelfile`).
+* :class:`TimbreVAE`: encoder and decoder MLPs with Gaussian heads on both
+  sides. The decoder predicts a mean *and* a log-variance per bin
+  (heteroscedastic Gaussian likelihood), as the paper's code does.
+* Loss terms as pure functions: :func:`gaussian_nll`, :func:`kl_standard_normal`,
+  :func:`beta_at` (the warm-up of the KL weight), and the two perceptual
+  regularizers, :func:`perceptual_kl` (the paper's Eqs. 8-10) and
+  :func:`perceptual_l2` (the simpler variant of the released code), both
+  matched at instrument level through per-instrument centroids of ``z``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import torch
+from torch import nn
+
+from timbre_explorer.core.errors import ParameterError
+
+#: Log-variance ranges. Outside them exp() under- or overflows in float32 and training turns to NaN.
+OUTPUT_LOGVAR_RANGE = (-10.0, 5.0)
+LATENT_LOGVAR_RANGE = (-20.0, 10.0)
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_CONFIG_LIMITS = {"n_bins": 4096, "hidden": 8192, "layers": 8, "latent": 512}
+
+
+# ---------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class VAEConfig:
+    """The shape of a :class:`TimbreVAE`: everything needed to rebuild it before loading weights."""
+
+    n_bins: int = 168
+    hidden: int = 512
+    layers: int = 3
+    latent: int = 16
+
+    def __post_init__(self):
+        for name, top in _CONFIG_LIMITS.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ParameterError(f"model setting '{name}' must be a whole number, got {value!r}")
+            if not 1 <= value <= top:
+                raise ParameterError(f"model setting '{name}' must be between 1 and {top}, got {value}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> VAEConfig:
+        """Validated settings; a missing key takes its default (older files), an unknown one is an error."""
+        if not isinstance(d, dict):
+            raise ParameterError(f"model settings must be a mapping, got {type(d).__name__}")
+        unknown = sorted(set(d) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ParameterError(f"unknown model settings: {', '.join(map(str, unknown))}")
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Corpus-wide scalar normalization of log-magnitudes.
+
+    As in the paper, one global mean and scale for every bin, so the relative
+    intensities between bins (the spectral envelope, i.e. the timbre) are
+    kept; ``floor`` bounds the logarithm of silent bins.
+
+    Example
+    -------
+    >>> norm = Normalization.fit(np.array([1.0, 10.0, 100.0]))
+    >>> round(norm.mean, 4), round(norm.scale, 4)
+    (2.3026, 1.8801)
+    >>> norm.forward(np.array([1.0, 10.0, 100.0])).round(4)
+    array([-1.2247,  0.    ,  1.2247])
+    >>> np.allclose(norm.inverse(norm.forward(np.array([0.5, 2.0]))), [0.5, 2.0])
+    True
+    """
+
+    floor: float
+    mean: float
+    scale: float
+
+    def __post_init__(self):
+        for name in ("floor", "mean", "scale"):
+            value = getattr(self, name)
+            try:
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            except OverflowError:  # an int too large for a float
+                ok = False
+            if not ok:
+                raise ParameterError(f"normalization '{name}' must be a finite number, got {value!r}")
+            object.__setattr__(self, name, float(value))
+        if self.floor <= 0 or self.scale <= 0:
+            raise ParameterError(f"normalization floor and scale must be positive, got {self.floor} and {self.scale}")
+
+    @classmethod
+    def fit(cls, magnitudes: torch.Tensor | np.ndarray, *, floor: float = 1e-6) -> Normalization:
+        """Mean and standard deviation of ``log(max(magnitudes, floor))`` over every value (in float64)."""
+        if not (isinstance(floor, (int, float)) and math.isfinite(floor) and floor > 0):
+            raise ParameterError(f"normalization floor must be a positive number, got {floor!r}")
+        mag = torch.as_tensor(magnitudes).detach().to("cpu", torch.float64)
+        if mag.numel() == 0:
+            raise ParameterError("cannot fit a normalization to no magnitudes")
+        if not torch.isfinite(mag).all() or (mag < 0).any():
+            raise ParameterError("magnitudes must be finite and non-negative")
+        logm = torch.log(mag.clamp_min(floor))
+        mean, std = logm.mean().item(), logm.std(correction=0).item()
+        if not std > 0:
+            raise ParameterError("cannot fit a normalization: every magnitude is the same (silence?)")
+        return cls(float(floor), mean, std)
+
+    def forward(self, mag: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+        """Magnitudes to model inputs ``x``."""
+        if isinstance(mag, torch.Tensor):
+            return (torch.log(mag.clamp_min(self.floor)) - self.mean) / self.scale
+        return (np.log(np.maximum(mag, self.floor)) - self.mean) / self.scale
+
+    def inverse(self, x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+        """Model outputs back to magnitudes (values below ``floor`` come back as ``floor``)."""
+        if isinstance(x, torch.Tensor):
+            return torch.exp(x * self.scale + self.mean)
+        return np.exp(x * self.scale + self.mean)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Normalization:
+        if not isinstance(d, dict):
+            raise ParameterError(f"normalization must be a mapping, got {type(d).__name__}")
+        names = {f.name for f in fields(cls)}
+        if set(d) != names:
+            raise ParameterError(f"normalization needs exactly the keys {sorted(names)}, got {sorted(map(str, d))}")
+        return cls(**d)
+
+
+# ---------------------------------------------------------------------------- model
+@dataclass
+class VAEOutput:
+    """One pass through the VAE: the latent code and both Gaussians."""
+
+    z: torch.Tensor  # [batch, latent]
+    mu: torch.Tensor  # [batch, latent]
+    logvar: torch.Tensor  # [batch, latent]
+    x_mu: torch.Tensor  # [batch, n_bins]
+    x_logvar: torch.Tensor  # [batch, n_bins]
+
+
+def _mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:
+    blocks: list[nn.Module] = []
+    for i in range(layers):
+        blocks += [nn.Linear(n_in if i == 0 else hidden, hidden), nn.ReLU()]
+    return nn.Sequential(*blocks)
+
+
+class TimbreVAE(nn.Module):
+    """MLP VAE with Gaussian posterior and Gaussian (mean, log-variance) likelihood per bin.
+
+    Parameter names (``encoder.0.weight``, ``enc_mu.bias``, ...) are the keys
+    of the model file: renaming a submodule breaks every saved model.
+    """
+
+    def __init__(self, config: VAEConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = _mlp(config.n_bins, config.hidden, config.layers)
+        self.enc_mu = nn.Linear(config.hidden, config.latent)
+        self.enc_logvar = nn.Linear(config.hidden, config.latent)
+        self.decoder = _mlp(config.latent, config.hidden, config.layers)
+        self.dec_mu = nn.Linear(config.hidden, config.n_bins)
+        self.dec_logvar = nn.Linear(config.hidden, config.n_bins)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x [batch, n_bins]`` to the posterior's mean and log-variance ``[batch, latent]``."""
+        h = self.encoder(x)
+        return self.enc_mu(h), self.enc_logvar(h).clamp(*LATENT_LOGVAR_RANGE)
+
+    def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``z [batch, latent]`` to the likelihood's mean and log-variance ``[batch, n_bins]``."""
+        h = self.decoder(z)
+        return self.dec_mu(h), self.dec_logvar(h).clamp(*OUTPUT_LOGVAR_RANGE)
+
+    def forward(self, x: torch.Tensor, *, sample: bool = True) -> VAEOutput:
+        """Encode, draw ``z`` (reparameterized; the mean when ``sample`` is False) and decode."""
+        mu, logvar = self.encode(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if sample else mu
+        x_mu, x_logvar = self.decode(z)
+        return VAEOutput(z, mu, logvar, x_mu, x_logvar)
+
+
+# ---------------------------------------------------------------------------- losses
+def gaussian_nll(x: torch.Tensor, x_mu: torch.Tensor, x_logvar: torch.Tensor) -> torch.Tensor:
+    """Negative log-likelihood of ``x`` under N(x_mu, exp(x_logvar)), summed over bins: ``[batch]``."""
+    return 0.5 * (x_logvar + (x - x_mu) ** 2 * torch.exp(-x_logvar) + _LOG_2PI).sum(-1)
+
+
+def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, I)) in closed form, summed over latent dims: ``[batch]``."""
+    return 0.5 * (torch.exp(logvar) + mu**2 - 1.0 - logvar).sum(-1)
+
+
+def beta_at(epoch: int, *, beta: float, warmup_epochs: int) -> float:
+    """The KL weight at ``epoch`` (from 0): linear from 0 to ``beta`` over ``warmup_epochs``.
+
+    The warm-up lets the decoder learn to reconstruct before the prior pulls
+    every code toward 0 (paper: beta = 2 over 100 epochs).
+
+    Example
+    -------
+    >>> [beta_at(e, beta=2.0, warmup_epochs=100) for e in (0, 50, 100, 500)]
+    [0.0, 1.0, 2.0, 2.0]
+    >>> beta_at(0, beta=2.0, warmup_epochs=0)
+    2.0
+    """
+    if epoch < 0 or warmup_epochs < 0 or beta < 0:
+        raise ParameterError(f"epoch, beta and warm-up must be non-negative, got {epoch}, {beta}, {warmup_epochs}")
+    if warmup_epochs == 0:
+        return float(beta)
+    return float(beta) * min(1.0, epoch / warmup_epochs)
+
+
+def _centroids(z: torch.Tensor, labels: torch.Tensor, n_instruments: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean ``z`` of each instrument present in the batch, and those instruments' indices (ascending)."""
+    if z.dim() != 2 or labels.shape != z.shape[:1]:
+        raise ParameterError(f"expected z [batch, latent] and labels [batch], got {tuple(z.shape)} and "
+                             f"{tuple(labels.shape)}")
+    labels = labels.to(device=z.device, dtype=torch.long)
+    if labels.numel() and (labels.min() < -1 or labels.max() >= n_instruments):
+        raise ParameterError(f"instrument labels must be -1 (no perceptual data) or 0..{n_instruments - 1}")
+    keep = labels >= 0
+    lab, zz = labels[keep], z[keep]
+    sums = z.new_zeros(n_instruments, z.shape[1]).index_add(0, lab, zz)
+    counts = torch.bincount(lab, minlength=n_instruments)
+    present = counts.nonzero().squeeze(1)
+    return sums[present] / counts[present].unsqueeze(1).to(z.dtype), present
+
+
+def _squared_distances(p: torch.Tensor) -> torch.Tensor:
+    """Pairwise squared distances by differences: exact zeros on the diagonal and smooth gradients."""
+    return ((p[:, None, :] - p[None, :, :]) ** 2).sum(-1)
+
+
+def perceptual_kl(z: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """The paper's perceptual regularizer R(z, T) (Eqs. 8-10), between instrument centroids.
+
+    ``labels [batch]`` index the rows of ``positions [n_instruments, d]``
+    (MDS timbre-space positions); -1 marks a sample without perceptual data,
+    which takes no part. Each instrument present in the batch is represented
+    by the centroid ``c_i`` of its codes.
+
+    * Latent side, a Gaussian kernel with sigma = 1/sqrt(2), normalized per
+      row: ``Dz_ij = exp(-|c_i - c_j|^2) / sum_{k != i} exp(-|c_i - c_k|^2)``.
+    * Timbre side, a Student-t kernel normalized over all pairs:
+      ``DT_ij = (1 + |T_i - T_j|^2)^-1 / sum_{k != l} (1 + |T_k - T_l|^2)^-1``.
+    * ``R = sum_i sum_{j != i} Dz_ij (log Dz_ij - log DT_ij)``.
+
+    The paper normalizes the two sides differently (row-wise against
+    globally), and we follow it: the rows of DT sum to ``s_i < 1``, so R is
+    not a sum of true KL divergences and is not 0 at its minimum, which is
+    ``-sum_i log s_i`` (at least ``n log n`` for n instruments). There each
+    row of Dz is proportional to the same row of DT, which ranks latent
+    distances as the timbre distances.
+    With fewer than 3 instruments present each row of Dz has a single entry
+    (always 1), so there is nothing to match: the result is a zero that
+    still carries a gradient.
+    """
+    positions = torch.as_tensor(positions)
+    if positions.dim() != 2:
+        raise ParameterError(f"timbre-space positions must be [instruments, dims], got {tuple(positions.shape)}")
+    c, present = _centroids(z, labels, positions.shape[0])
+    n = len(present)
+    if n < 3:
+        return z.sum() * 0
+    off = ~torch.eye(n, dtype=torch.bool, device=z.device)
+    log_dz = torch.log_softmax(-_squared_distances(c)[off].view(n, n - 1), dim=1)
+    t = positions.to(device=z.device, dtype=z.dtype)[present]
+    log_q = -torch.log1p(_squared_distances(t)[off].view(n, n - 1))
+    log_dt = log_q - torch.logsumexp(log_q.reshape(-1), dim=0)
+    return (log_dz.exp() * (log_dz - log_dt)).sum()
+
+
+def perceptual_l2(z: torch.Tensor, labels: torch.Tensor, dissimilarity: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference between centroid distances and target dissimilarities, over pairs i < j.
+
+    The ``l2`` regularizer of the paper's released code, on instrument
+    centroids: ``dissimilarity [n, n]`` is divided by its maximum, so the
+    target distances lie in [0, 1]. Labels of -1 take no part; with fewer
+    than 2 instruments present the result is a zero that carries a gradient.
+    """
+    dissimilarity = torch.as_tensor(dissimilarity)
+    if dissimilarity.dim() != 2 or dissimilarity.shape[0] != dissimilarity.shape[1]:
+        raise ParameterError(f"the dissimilarity matrix must be square, got {tuple(dissimilarity.shape)}")
+    c, present = _centroids(z, labels, dissimilarity.shape[0])
+    n = len(present)
+    if n < 2:
+        return z.sum() * 0
+    target = dissimilarity.to(device=z.device, dtype=z.dtype)
+    top = target.max()
+    if not top > 0:
+        raise ParameterError("the dissimilarity matrix must have a positive maximum")
+    target = (target / top)[present][:, present]
+    i, j = torch.triu_indices(n, n, 1, device=z.device)
+    dist = torch.sqrt(_squared_distances(c)[i, j].clamp_min(1e-12))  # no infinite gradient at 0
+    return ((dist - target[i, j]) ** 2).mean()

@@ -1,0 +1,267 @@
+"""Model files: one ``NAME.timbre.safetensors`` holds a trained timbre space.
+
+The file is plain safetensors (tensors and a JSON header, never pickle, so
+opening a file from someone else cannot run code):
+
+* ``vae.<parameter>``: the weights of the :class:`TimbreVAE`;
+* any extra float32 / int64 tensors (``map.z``, ``map.instrument``, ...);
+* in the header metadata, one key ``"timbre_explorer"`` whose value is a JSON
+  document: the format and its version, the app version, the
+  :class:`VAEConfig`, the :class:`Normalization`, and whatever else the
+  trainer records (preset, instruments, training settings, seed, metrics).
+
+:func:`load_model` checks everything before building anything and turns every
+problem into a :class:`ModelFileError` that names the file, since users open
+files from anywhere: other versions, other programs, half-copied downloads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from timbre_explorer.core.errors import ModelFileError, ParameterError
+from timbre_explorer.core.files import atomic_path
+from timbre_explorer.core.model import Normalization, TimbreVAE, VAEConfig
+
+FORMAT = "timbre-explorer-model"
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 512 << 20
+MAX_HEADER_BYTES = 16 << 20
+SUFFIX = ".timbre.safetensors"
+METADATA_KEY = "timbre_explorer"
+WEIGHT_PREFIX = "vae."
+
+#: JSON keys that come from :func:`save_model`'s own arguments, not from ``meta``.
+_RESERVED = ("format", "format_version", "config", "normalization")
+_DTYPES = {torch.float32: "F32", torch.int64: "I64"}
+_DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
+
+
+@dataclass
+class ModelFile:
+    """A model file's contents, validated: enough to rebuild the VAE and the app's state around it."""
+
+    config: VAEConfig
+    normalization: Normalization
+    state_dict: dict[str, torch.Tensor]  # the VAE's, without the "vae." prefix
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict)  # the extras, as saved
+    meta: dict = field(default_factory=dict)  # the rest of the JSON document, app_version included
+
+    def build_model(self) -> TimbreVAE:
+        """The VAE in eval mode, every weight loaded (strictly)."""
+        model = TimbreVAE(self.config)
+        model.load_state_dict(self.state_dict, strict=True)
+        return model.eval()
+
+
+# ---------------------------------------------------------------------------- saving
+def save_model(path: str | os.PathLike, *, model: TimbreVAE, normalization: Normalization, meta: dict,
+               tensors: dict[str, torch.Tensor] | None = None) -> None:
+    """Write ``model`` and everything needed to use it to ``path``, atomically.
+
+    Everything is checked before the file is touched, so a failed save leaves
+    an existing file as it was. Weights are stored as float32 on the CPU;
+    ``app_version`` is always the running version; ``meta`` must be JSON
+    without NaN and may not use the keys set from the arguments (format,
+    format_version, config, normalization).
+    """
+    if not isinstance(model, TimbreVAE):
+        raise ParameterError(f"save_model needs a TimbreVAE, got {type(model).__name__}")
+    if not isinstance(normalization, Normalization):
+        raise ParameterError(f"save_model needs a Normalization, got {type(normalization).__name__}")
+    if not isinstance(meta, dict):
+        raise ParameterError(f"model metadata must be a dict, got {type(meta).__name__}")
+    clash = sorted(set(meta) & set(_RESERVED))
+    if clash:
+        raise ParameterError(f"model metadata may not set {', '.join(clash)}: they come from the model itself")
+    from timbre_explorer import __version__
+
+    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "app_version": __version__,
+           "config": model.config.to_dict(), "normalization": normalization.to_dict(),
+           **{k: v for k, v in meta.items() if k != "app_version"}}
+    try:
+        text = json.dumps(doc, allow_nan=False)  # ASCII: any string survives the safetensors header
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"model metadata cannot be saved as JSON: {exc}") from None
+
+    out: dict[str, torch.Tensor] = {}
+    for name, t in model.state_dict().items():
+        t = t.detach().to("cpu", torch.float32).contiguous()
+        if not torch.isfinite(t).all():
+            raise ParameterError(f"the model's weights hold NaN or infinite values ({name}): training diverged?")
+        out[WEIGHT_PREFIX + name] = t
+    for name, t in (tensors or {}).items():
+        if not isinstance(name, str) or not name or name.startswith(WEIGHT_PREFIX):
+            raise ParameterError(f"extra tensor names must be non-empty and not start with '{WEIGHT_PREFIX}', "
+                                 f"got {name!r}")
+        if not isinstance(t, torch.Tensor) or t.dtype not in _DTYPES:
+            raise ParameterError(f"extra tensor '{name}' must be a float32 or int64 tensor, got "
+                                 f"{getattr(t, 'dtype', type(t).__name__)}")
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            raise ParameterError(f"extra tensor '{name}' holds NaN or infinite values")
+        out[name] = t.detach().cpu().contiguous()
+    header = len(json.dumps(text)) + 200 * len(out)  # a generous bound on the safetensors header
+    size = sum(t.numel() * t.element_size() for t in out.values()) + header
+    if size > MAX_FILE_BYTES or header > MAX_HEADER_BYTES:  # load_model would refuse it
+        raise ParameterError(f"the model or its metadata is too large to save ({size >> 20} MB in all, "
+                             f"{header >> 20} MB of header; at most {MAX_FILE_BYTES >> 20} and "
+                             f"{MAX_HEADER_BYTES >> 20} MB)")
+
+    from safetensors.torch import save_file
+
+    with atomic_path(path) as tmp:
+        save_file(out, str(tmp), metadata={METADATA_KEY: text})
+
+
+# ---------------------------------------------------------------------------- loading
+def load_model(path: str | os.PathLike, *, expected: dict | None = None) -> ModelFile:
+    """Read and validate a model file; every problem is a :class:`ModelFileError` naming the file.
+
+    The safetensors header is parsed here first, and the tensors' names,
+    shapes and dtypes are checked against the settings, before the
+    safetensors library sees the data. Nothing is ever unpickled. With
+    ``expected``, each of its keys must have that value in the file's
+    metadata (e.g. ``{"preset": "nsynth-168"}``).
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    header = _parse_header(path, data)
+    doc = _document(path, header)
+    try:
+        config = VAEConfig.from_dict(doc.get("config"))
+        normalization = Normalization.from_dict(doc.get("normalization"))
+    except ParameterError as exc:
+        raise ModelFileError(f"{path}: invalid model settings: {exc}") from None
+    meta = {k: v for k, v in doc.items() if k not in _RESERVED}
+    for key, value in (expected or {}).items():
+        if meta.get(key) != value:
+            raise ModelFileError(f"{path}: this model's {key} is {meta.get(key)!r}, expected {value!r}")
+
+    entries = {k: v for k, v in header.items() if k != "__metadata__"}
+    _check_layout(path, config, entries)
+    try:
+        from safetensors.torch import load as load_bytes
+
+        loaded = load_bytes(data)
+    except Exception as exc:  # the library's own errors are many and unexported: all mean "damaged"
+        raise ModelFileError(f"{path}: the model file is damaged ({exc})") from None
+    del data
+    for name, t in loaded.items():
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            raise ModelFileError(f"{path}: tensor '{name}' holds NaN or infinite values: the model is unusable")
+    state = {k[len(WEIGHT_PREFIX):]: v for k, v in loaded.items() if k.startswith(WEIGHT_PREFIX)}
+    extras = {k: v for k, v in loaded.items() if not k.startswith(WEIGHT_PREFIX)}
+    return ModelFile(config, normalization, state, extras, meta)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The whole file, once: what is validated is what is loaded."""
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise ModelFileError(f"{path}: not a model file (not a regular file)")
+        if st.st_size > MAX_FILE_BYTES:
+            raise ModelFileError(f"{path}: the file is too large for a model ({st.st_size >> 20} MB; "
+                                 f"at most {MAX_FILE_BYTES >> 20} MB)")
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such model file") from None
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read the model file ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:  # it grew since stat()
+        raise ModelFileError(f"{path}: the file is too large for a model (at most {MAX_FILE_BYTES >> 20} MB)")
+    return data
+
+
+def _parse_header(path: Path, data: bytes) -> dict:
+    """The safetensors header (an 8-byte little-endian length, then JSON), checked against the file's size."""
+    not_ours = f"{path}: not a Timbre Explorer model (not a safetensors file"
+    if len(data) < 8:
+        raise ModelFileError(f"{not_ours}: {'empty' if not data else 'too short'})")
+    n = int.from_bytes(data[:8], "little")
+    if n < 2 or n > MAX_HEADER_BYTES or n > len(data) - 8:
+        raise ModelFileError(f"{not_ours}: invalid header length {n})")
+    try:
+        header = json.loads(data[8:8 + n].decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ModelFileError(f"{not_ours}: the header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{not_ours}: the header is not a JSON object)")
+    available = len(data) - 8 - n
+    end = 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            begin, stop = entry["data_offsets"]
+            ok = (isinstance(entry["dtype"], str) and isinstance(entry["shape"], list)
+                  and all(type(d) is int and d >= 0 for d in entry["shape"])
+                  and type(begin) is int and type(stop) is int and 0 <= begin <= stop)
+        except (TypeError, KeyError, ValueError):
+            ok = False
+        if not ok:
+            raise ModelFileError(f"{not_ours}: invalid entry for tensor '{name}')")
+        end = max(end, stop)
+    if end > available:
+        raise ModelFileError(f"{path}: the model file is truncated ({end - available} bytes missing): "
+                             "copy or download it again")
+    return header
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _document(path: Path, header: dict) -> dict:
+    """Our JSON document from the header metadata, its format and version checked."""
+    metadata = header.get("__metadata__")
+    if not isinstance(metadata, dict) or METADATA_KEY not in metadata:
+        raise ModelFileError(f"{path}: not a Timbre Explorer model (a safetensors file without Timbre Explorer "
+                             "metadata)")
+    try:
+        doc = json.loads(metadata[METADATA_KEY], parse_constant=_no_constant)
+    except (TypeError, ValueError, RecursionError):
+        raise ModelFileError(f"{path}: the model's metadata is damaged (not JSON)") from None
+    if not isinstance(doc, dict):
+        raise ModelFileError(f"{path}: the model's metadata is damaged (not a JSON object)")
+    if doc.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a Timbre Explorer model (format {doc.get('format')!r})")
+    version = doc.get("format_version")
+    if type(version) is not int or version < 1:
+        raise ModelFileError(f"{path}: the model's metadata is damaged (format version {version!r})")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{path}: this model was made by a newer version of Timbre Explorer "
+                             f"({doc.get('app_version', 'unknown')}, model format {version}; this version reads "
+                             f"format {FORMAT_VERSION}): please update Timbre Explorer")
+    return doc
+
+
+def _check_layout(path: Path, config: VAEConfig, entries: dict) -> None:
+    """Weight names, shapes and dtypes against a VAE built from ``config`` (on the meta device: no memory)."""
+    with torch.device("meta"):
+        reference = TimbreVAE(config)
+    want = {WEIGHT_PREFIX + k: v for k, v in reference.state_dict().items()}
+    have = {k: v for k, v in entries.items() if k.startswith(WEIGHT_PREFIX)}
+    mismatch = f"{path}: the model's weights do not match its settings"
+    missing, unexpected = sorted(set(want) - set(have)), sorted(set(have) - set(want))
+    if missing:
+        raise ModelFileError(f"{mismatch} (missing {', '.join(missing[:5])}{'...' if len(missing) > 5 else ''})")
+    if unexpected:
+        raise ModelFileError(f"{mismatch} (unexpected {', '.join(unexpected[:5])}"
+                             f"{'...' if len(unexpected) > 5 else ''})")
+    for name, t in want.items():
+        shape, dtype = have[name]["shape"], have[name]["dtype"]
+        if shape != list(t.shape) or dtype != _DTYPES[t.dtype]:
+            raise ModelFileError(f"{mismatch} ({name} is {dtype} {shape}, the settings need "
+                                 f"{_DTYPES[t.dtype]} {list(t.shape)})")
+    for name, entry in entries.items():
+        if not name.startswith(WEIGHT_PREFIX) and entry["dtype"] not in _DTYPE_NAMES:
+            raise ModelFileError(f"{path}: tensor '{name}' has unsupported type {entry['dtype']} "
+                                 "(float32 or int64 expected)")

@@ -1,0 +1,279 @@
+"""Where notes come from: a General MIDI SoundFont rendered with FluidSynth, or the user's sample folder.
+
+A source lists its notes as :class:`NoteSpec` (label, pitch, dynamic, origin)
+and renders each to mono audio at the analysis rate. Sources are small
+picklable objects, so worker processes can render in parallel; each worker
+loads the SoundFont once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from timbre_explorer.core.audio_io import AUDIO_SUFFIXES, load_audio
+from timbre_explorer.core.errors import AudioFileError, ParameterError, TimbreExplorerError
+from timbre_explorer.core.instruments import (BY_NAME, DYNAMICS, INSTRUMENTS, Instrument, canonical_name, family_of,
+                                              parse_pitch, velocity_dynamic)
+
+#: Where Debian/Ubuntu (``fluid-soundfont-gm``), Fedora and Homebrew put FluidR3_GM.
+SOUNDFONT_PLACES = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2",
+                    "/usr/share/sounds/sf2/default-GM.sf2", "/opt/homebrew/share/soundfonts/FluidR3_GM.sf2")
+MIN_SECONDS = 0.1  # shorter files are not notes
+INSTALL_HINT = ("no General MIDI SoundFont found. On Debian/Ubuntu: sudo apt-get install fluid-soundfont-gm "
+                "(./run.sh installs it when it can), or pass --soundfont FILE.sf2")
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    """One note to analyse, and what is known about it."""
+
+    instrument: str
+    source: str  # the file, or 'SOUNDFONT#program/pitch/velocity'
+    pitch: int = -1  # MIDI note number; -1 unknown
+    dynamic: str = ""  # pp ... ff; '' unknown
+    velocity: int = -1
+    program: int = -1  # General MIDI program; -1 not from a SoundFont
+    technique: str = ""
+    family: str = field(default="")
+
+    def __post_init__(self):
+        if not self.family:
+            object.__setattr__(self, "family", family_of(self.instrument))
+
+
+def find_soundfont(path: str | os.PathLike | None = None) -> Path:
+    """The SoundFont to render: ``path`` if given, else the system's FluidR3_GM."""
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ParameterError(f"{p}: no such SoundFont file")
+        return p
+    for place in SOUNDFONT_PLACES:
+        if os.path.isfile(place):
+            return Path(place)
+    raise ParameterError(INSTALL_HINT)
+
+
+# ---------------------------------------------------------------------------------------------- SoundFont
+@dataclass(frozen=True)
+class SoundFontSource:
+    """Single notes of General MIDI instruments, rendered dry (no reverb, no chorus) with FluidSynth.
+
+    Every note is held for ``hold_s`` and recorded for ``release_s`` more, so
+    all notes share one length and one transform.
+    """
+
+    path: str
+    instruments: tuple[Instrument, ...] = INSTRUMENTS
+    dynamics: tuple[tuple[str, int], ...] = tuple(DYNAMICS.items())
+    hold_s: float = 1.0
+    release_s: float = 0.5
+    gain: float = 0.4  # FluidSynth's master gain: ff notes peak below full scale at this level
+    kind: str = "soundfont"
+
+    @property
+    def seconds(self) -> float:
+        return self.hold_s + self.release_s
+
+    @property
+    def sustain_s(self) -> float:
+        """The note-off: the sustain of a note ends here."""
+        return self.hold_s
+
+    def notes(self) -> list[NoteSpec]:
+        name = Path(self.path).name
+        return [NoteSpec(inst.name, f"{name}#{inst.program}/{pitch}/{vel}", pitch, dyn, vel, inst.program)
+                for inst in self.instruments for pitch in inst.pitches for dyn, vel in self.dynamics]
+
+    def identity(self) -> dict:
+        """What the cache key depends on: the file's name, size and first megabyte, and every setting."""
+        with open(self.path, "rb") as f:
+            head = hashlib.sha256(f.read(1 << 20)).hexdigest()
+        d = asdict(self)
+        d["path"] = Path(self.path).name
+        return {**d, "size": os.path.getsize(self.path), "head_sha256": head}
+
+    def render(self, specs: list[NoteSpec], sample_rate: int) -> list[np.ndarray | str]:
+        synth, sfid = _synth(self.path, sample_rate, self.gain)
+        hold, release = round(self.hold_s * sample_rate), round(self.release_s * sample_rate)
+        out = []
+        for spec in specs:
+            synth.program_select(0, sfid, 0, spec.program)
+            synth.noteon(0, spec.pitch, spec.velocity)
+            a = synth.get_samples(hold)
+            synth.noteoff(0, spec.pitch)
+            b = synth.get_samples(release)
+            synth.all_sounds_off(0)
+            synth.get_samples(256)  # flush the voice so the next note starts in silence
+            stereo = np.concatenate([a, b]).reshape(-1, 2).astype(np.float32)
+            out.append(stereo.mean(axis=1) / 32768.0)
+        return out
+
+
+_SYNTHS: dict = {}
+
+
+def _synth(path: str, sample_rate: int, gain: float):
+    """One FluidSynth per process and SoundFont (loading FluidR3_GM takes about 0.2 s)."""
+    key = (path, sample_rate, gain)
+    if key not in _SYNTHS:
+        try:
+            import fluidsynth
+        except ImportError as exc:  # pyfluidsynth is installed, libfluidsynth is not
+            raise TimbreExplorerError("FluidSynth is not installed: sudo apt-get install libfluidsynth3 "
+                                      f"(./run.sh installs it when it can) ({exc})") from None
+        synth = fluidsynth.Synth(gain=gain, samplerate=float(sample_rate),
+                                 **{"synth.reverb.active": 0, "synth.chorus.active": 0})
+        sfid = synth.sfload(str(path))
+        if sfid < 0:
+            raise ParameterError(f"{path}: FluidSynth cannot load this SoundFont")
+        _SYNTHS[key] = synth, sfid
+    return _SYNTHS[key]
+
+
+# ---------------------------------------------------------------------------------------------- folders
+_NSYNTH = re.compile(r"^(?P<family>[a-z]+(?:_[a-z]+)*)_(?P<kind>acoustic|electronic|synthetic)_\d{3}"
+                     r"-(?P<pitch>\d{3})-(?P<velocity>\d{3})$")
+_NSYNTH_FAMILIES = {"reed": "woodwind", "flute": "woodwind", "brass": "brass", "string": "strings",
+                    "keyboard": "keyboard"}
+_DYNAMIC_WORDS = {"ppp": "pp", "pp": "pp", "p": "p", "mp": "mf", "mf": "mf", "f": "f", "ff": "ff", "fff": "ff"}
+
+
+@dataclass(frozen=True)
+class FolderScan:
+    """The labelled notes of a folder, and every file that could not be labelled, with the reason."""
+
+    notes: list[NoteSpec]
+    problems: list[tuple[str, str]]
+
+
+def label_file(path: Path, root: Path, nsynth: dict | None = None) -> NoteSpec | str:
+    """Label one file; returns a :class:`NoteSpec`, or the reason it cannot be labelled.
+
+    Tried in order: an NSynth name (``flute_acoustic_002-060-100.wav``, with
+    its entry in ``examples.json`` when there is one), a Studio-On-Line name
+    (``Fl-ord-C4-mf.aif``: instrument, technique, pitch, dynamic), then the
+    first subfolder under ``root`` as the instrument (pitch and dynamic are
+    taken from name tokens like ``C4`` or ``ff`` when present).
+    """
+    rel = path.relative_to(root).as_posix()
+    stem = path.stem
+    m = _NSYNTH.match(stem)
+    if m:
+        entry = (nsynth or {}).get(stem, {})
+        family = entry.get("instrument_family_str", m["family"])
+        pitch = int(entry.get("pitch", m["pitch"]))
+        velocity = int(entry.get("velocity", m["velocity"]))
+        label = canonical_name(family)
+        if label == family:
+            label = family.replace("_", " ").title().replace(" ", "")
+        return NoteSpec(label, rel, pitch, velocity_dynamic(velocity), velocity,
+                        technique=entry.get("instrument_source_str", m["kind"]),
+                        family=family_of(label) if label in BY_NAME else _NSYNTH_FAMILIES.get(family, family))
+    parts = stem.split("-")
+    for i, part in enumerate(parts[1:], start=1):
+        pitch = parse_pitch(part)
+        if pitch is not None and i + 1 < len(parts) and parts[i + 1] in _DYNAMIC_WORDS:
+            return NoteSpec(canonical_name(parts[0]), rel, pitch, _DYNAMIC_WORDS[parts[i + 1]],
+                            technique="-".join(parts[1:i]))
+    inside = path.relative_to(root).parts
+    if len(inside) > 1:
+        tokens = re.split(r"[-_ .]+", stem)
+        pitches = [p for p in map(parse_pitch, tokens) if p is not None]
+        dynamics = [_DYNAMIC_WORDS[t] for t in tokens if t in _DYNAMIC_WORDS]
+        return NoteSpec(canonical_name(inside[0]), rel, pitches[0] if pitches else -1,
+                        dynamics[0] if dynamics else "")
+    return ("cannot tell the instrument: put the file in a folder named after its instrument, "
+            "or name it like Fl-ord-C4-mf.wav or flute_acoustic_002-060-100.wav")
+
+
+def scan_folder(root: str | os.PathLike) -> FolderScan:
+    """Label every audio file under ``root`` (recursively); ``examples.json`` files are read as NSynth metadata."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ParameterError(f"{root}: no such folder")
+    nsynth: dict = {}
+    for meta in sorted(root.rglob("examples.json")):
+        try:
+            nsynth.update(json.loads(meta.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise ParameterError(f"{meta}: not a readable NSynth examples.json ({exc})") from None
+    notes, problems = [], []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != "examples.json"):
+        rel = path.relative_to(root).as_posix()
+        if path.name.startswith("."):
+            continue
+        if path.suffix.lower() not in AUDIO_SUFFIXES:
+            problems.append((rel, f"not an audio file (expected {', '.join(AUDIO_SUFFIXES)})"))
+            continue
+        label = label_file(path, root, nsynth)
+        if isinstance(label, str):
+            problems.append((rel, label))
+        else:
+            notes.append(label)
+    return FolderScan(notes, problems)
+
+
+@dataclass(frozen=True)
+class FolderSource:
+    """The user's own samples: each file is one note, analysed over its first ``seconds`` after the onset."""
+
+    root: str
+    seconds: float = 1.5
+    kind: str = "folder"
+
+    @property
+    def sustain_s(self) -> float:
+        return self.seconds
+
+    def notes(self) -> list[NoteSpec]:
+        return scan_folder(self.root).notes
+
+    def identity(self) -> dict:
+        """The cache key depends on every file's path, size and modification time, and the labels."""
+        h = hashlib.sha256()
+        for spec in self.notes():
+            st = os.stat(Path(self.root) / spec.source)
+            h.update(json.dumps([asdict(spec), st.st_size, st.st_mtime_ns]).encode())
+        return {"kind": self.kind, "root": str(Path(self.root).resolve()), "seconds": self.seconds,
+                "files_sha256": h.hexdigest()}
+
+    def render(self, specs: list[NoteSpec], sample_rate: int) -> list[np.ndarray | str]:
+        n = round(self.seconds * sample_rate)
+        out: list[np.ndarray | str] = []
+        for spec in specs:
+            try:
+                audio = load_audio(Path(self.root) / spec.source, sample_rate)
+            except AudioFileError as exc:
+                out.append(str(exc).split(": ", 1)[-1])
+                continue
+            if audio.size < MIN_SECONDS * sample_rate:
+                out.append(f"too short ({1000 * audio.size / sample_rate:.0f} ms; at least {1000 * MIN_SECONDS:.0f} ms)")
+                continue
+            out.append(_from_onset(audio, n, sample_rate))
+        return out
+
+
+def _from_onset(audio: np.ndarray, n: int, sample_rate: int) -> np.ndarray:
+    """``n`` samples from 10 ms before the first sample within 40 dB of the peak, zero-padded."""
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    start = 0
+    if peak > 0:
+        start = max(0, int(np.argmax(np.abs(audio) >= peak * 0.01)) - sample_rate // 100)
+    clip = audio[start:start + n]
+    if clip.size < n:
+        clip = np.concatenate([clip, np.zeros(n - clip.size, np.float32)])
+    return clip
+
+
+def describe_source(source) -> str:
+    if isinstance(source, SoundFontSource):
+        return f"SoundFont {source.path}"
+    return f"folder {source.root}"
