@@ -39,6 +39,21 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--cache", help="cache folder (default ~/.cache/timbre-explorer/datasets)")
     build.add_argument("--rebuild", action="store_true", help="rebuild even if the cache holds this dataset")
     build.add_argument("--dry-run", action="store_true", help="list what each file or note maps to; build nothing")
+    train = sub.add_parser("train", help="train a timbre space (and its unregularized baseline), evaluate it",
+                           description="Train the perceptually regularized VAE in the paper's two stages, plus "
+                                       "an unregularized baseline from the same first stage; write both models, "
+                                       "their evaluation report and plots. Runs under torchrun too.")
+    train.add_argument("--config", help="JSON file of training settings (see TrainConfig; default: the defaults)")
+    train.add_argument("--out", default="timbre-run", help="output folder (default ./timbre-run)")
+    train.add_argument("--resume", action="store_true", help="carry on from the checkpoints in --out")
+    train.add_argument("--cache", help="dataset cache folder")
+    train.add_argument("--workers", type=int, default=None, help="dataset build processes")
+    evaluate = sub.add_parser("evaluate", help="evaluate a model on its dataset's test notes")
+    evaluate.add_argument("model", help="a .timbre.safetensors model file")
+    evaluate.add_argument("--baseline", help="an unregularized model to report alongside")
+    evaluate.add_argument("--json", help="write the report as JSON here")
+    evaluate.add_argument("--out", help="folder for report.json, report.md and the plots")
+    evaluate.add_argument("--cache", help="dataset cache folder")
     return parser
 
 
@@ -61,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             return _perception(args)
         if args.command == "dataset":
             return _dataset_build(args)
+        if args.command == "train":
+            return _train(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
     except TimbreExplorerError as exc:
         print(f"timbre-explorer {args.command}: {exc}", file=sys.stderr)
         return 1
@@ -132,6 +151,84 @@ def _dataset_build(args) -> int:
         print(f"  {name:14s} {c['notes']:6d} notes {c['frames']:8d} frames{'  (held out)' if name in hold_out else ''}")
     for s in m["skipped"]:
         print(f"skipped {s['source']}: {s['reason']}", file=sys.stderr)
+    return 0
+
+
+def _train(args) -> int:
+    import time
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from timbre_explorer.core.train import TrainConfig, Trainer, dataset_for, dump_rank_weights, export_models, train
+
+    cfg = TrainConfig.from_file(args.config) if args.config else TrainConfig()
+    out = Path(args.out)
+    from timbre_explorer.core.train import _distributed_setup
+
+    rank, world = _distributed_setup()
+    if rank == 0:
+        with tqdm(total=0, unit="note", desc="dataset", dynamic_ncols=True, leave=False) as bar:
+            def progress(done, total):
+                bar.total = total
+                bar.update(done - bar.n)
+
+            ds = dataset_for(cfg, cache_root=args.cache, workers=args.workers, progress=progress)
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+        if rank != 0:
+            ds = dataset_for(cfg, cache_root=args.cache, workers=args.workers)
+    print(f"dataset: {len(ds)} notes ({ds.path})")
+    started = time.perf_counter()
+    trainer = Trainer(cfg, ds, out)
+    with tqdm(total=1.0, desc="training", dynamic_ncols=True, disable=rank != 0,
+              bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}") as bar:
+        for p in train(trainer, resume=args.resume):
+            bar.update(p.done_fraction - bar.n)
+            m = p.metrics
+            bar.set_postfix_str(f"{p.phase} {p.epoch}/{p.epochs} nll {m['nll']:.1f} kl {m['kl']:.1f} "
+                                f"reg {m['reg']:.3f} valid mse {m.get('valid_mse', float('nan')):.4f}")
+    seconds = time.perf_counter() - started
+    if cfg.dump_rank_weights:
+        dump_rank_weights(trainer)
+    paths = export_models(trainer, seconds=seconds)
+    if rank == 0:
+        print(f"trained in {seconds:.0f} s; wrote {', '.join(str(p) for p in paths.values())} and "
+              f"{out}/report.md")
+        print((out / "report.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def _evaluate(args) -> int:
+    from pathlib import Path
+
+    from timbre_explorer.core.evaluate import evaluate, markdown, write_reports
+    from timbre_explorer.core.files import write_json
+    from timbre_explorer.core.modelfile import load_model
+    from timbre_explorer.core.train import TrainConfig, dataset_for, perceptual_target
+
+    report = None
+    maps = {}
+    for label, path in (("regularized", args.model), ("unregularized", args.baseline)):
+        if path is None:
+            continue
+        mf = load_model(path)
+        cfg = TrainConfig.from_dict(mf.meta["training"])
+        ds = dataset_for(cfg, cache_root=args.cache)
+        target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None
+        r = evaluate(mf.build_model(), mf.normalization, ds, target, timbre_scale=cfg.timbre_scale)
+        maps[label] = (mf.tensors["map.z"].numpy(), ds.notes["instrument"])
+        if report is None:
+            report = r
+        else:
+            report["baseline"] = r
+    if args.json:
+        write_json(args.json, report)
+    if args.out:
+        write_reports(args.out, report, maps=maps)
+    print(markdown(report))
     return 0
 
 

@@ -115,6 +115,21 @@ class Normalization:
             raise ParameterError("cannot fit a normalization: every magnitude is the same (silence?)")
         return cls(float(floor), mean, std)
 
+    @classmethod
+    def fit_log(cls, log_magnitudes: torch.Tensor, *, floor: float = 1e-6) -> Normalization:
+        """:meth:`fit` from natural-log magnitudes (what the dataset stores)."""
+        logm = torch.as_tensor(log_magnitudes).detach().to("cpu", torch.float64).clamp_min(math.log(floor))
+        if logm.numel() == 0 or not torch.isfinite(logm).all():
+            raise ParameterError("cannot fit a normalization to no or non-finite log-magnitudes")
+        std = logm.std(correction=0).item()
+        if not std > 0:
+            raise ParameterError("cannot fit a normalization: every magnitude is the same (silence?)")
+        return cls(float(floor), logm.mean().item(), std)
+
+    def from_log(self, log_mag: torch.Tensor) -> torch.Tensor:
+        """Natural-log magnitudes to model inputs ``x`` (same as ``forward(exp(log_mag))``)."""
+        return (log_mag.clamp_min(math.log(self.floor)) - self.mean) / self.scale
+
     def forward(self, mag: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
         """Magnitudes to model inputs ``x``."""
         if isinstance(mag, torch.Tensor):

@@ -1,0 +1,192 @@
+"""Evaluation of a timbre space: reconstruction, perceptual fit, novel instruments; and the model's note map.
+
+Figures (all on notes the model never trained on unless said otherwise):
+
+``test_nll``, ``test_mse``
+    The paper's Table 1 on the test notes' representative frames: Gaussian
+    negative log-likelihood and squared error per bin, of normalized
+    log-magnitudes, decoding the posterior mean (deterministic, so runs compare).
+``spearman_rho``, ``pearson_r``
+    Between the distances of the instruments' latent centroids (test notes)
+    and the perceptual dissimilarities; ``mds_ceiling_rho`` is what a perfect
+    match of the MDS target would reach.
+``kl_timbre``
+    The paper's R(z, T) (Eqs. 8-10) between those centroids and the MDS
+    positions (scaled as in training): lower is closer.
+``novel_instruments``
+    For every held-out instrument, its centroid's nearest training-instrument
+    centroids (all notes of the training instruments), with distances, and
+    whether the nearest one is of the same family.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from timbre_explorer.core.dataset import NoteDataset
+from timbre_explorer.core.descriptors import DESCRIPTORS, descriptors
+from timbre_explorer.core.files import write_json
+from timbre_explorer.core.instruments import DYNAMICS, family_of
+from timbre_explorer.core.model import Normalization, TimbreVAE, gaussian_nll, perceptual_kl
+from timbre_explorer.core.nsgt import get_preset, transform_for
+
+SPLITS = ("train", "valid", "test", "novel")
+REPORT_KEYS = ("spearman_rho", "pearson_r", "kl_timbre", "test_nll", "test_mse", "novel_instruments")
+
+
+@torch.no_grad()
+def encode_frames(model: TimbreVAE, norm: Normalization, log_frames: np.ndarray, *, batch: int = 4096) -> np.ndarray:
+    """Posterior means ``[n, latent]`` of natural-log magnitude frames ``[n, K]``."""
+    model.eval()
+    out = [model.encode(norm.from_log(torch.from_numpy(np.asarray(c, np.float32))))[0]
+           for c in np.array_split(log_frames, max(1, -(-len(log_frames) // batch)))]
+    return torch.cat(out).numpy() if out else np.zeros((0, model.config.latent), np.float32)
+
+
+def note_map(model: TimbreVAE, norm: Normalization, ds: NoteDataset) -> tuple[dict[str, torch.Tensor], dict]:
+    """Every note's latent position and metadata, as model-file tensors and the JSON that names their codes."""
+    instruments = ds.instruments
+    rep = ds.representative()
+    z = encode_frames(model, norm, rep)
+    nsgt = transform_for(get_preset(ds.preset), round(ds.manifest["seconds"] * get_preset(ds.preset).sample_rate))
+    desc = descriptors(np.exp(rep.astype(np.float64)), nsgt)
+    dyn = list(DYNAMICS)
+    tensors = {
+        "map.z": torch.from_numpy(z.astype(np.float32)),
+        "map.instrument": torch.tensor([instruments.index(i) for i in ds.notes["instrument"]], dtype=torch.int64),
+        "map.pitch": torch.from_numpy(ds.notes["pitch"].astype(np.int64)),
+        "map.dynamic": torch.tensor([dyn.index(d) if d in dyn else -1 for d in ds.notes["dynamic"]],
+                                    dtype=torch.int64),
+        "map.split": torch.tensor([SPLITS.index(s) for s in ds.notes["split"]], dtype=torch.int64),
+        "map.descriptors": torch.from_numpy(np.stack([desc[k] for k in DESCRIPTORS], 1).astype(np.float32)),
+    }
+    meta = {"instruments": instruments, "families": [family_of(i) for i in instruments], "dynamics": dyn,
+            "splits": list(SPLITS), "descriptors": {k: DESCRIPTORS[k] for k in DESCRIPTORS}}
+    return tensors, meta
+
+
+def _centroids(z: np.ndarray, labels: np.ndarray, names) -> dict[str, np.ndarray]:
+    return {n: z[labels == n].mean(0) for n in names if np.any(labels == n)}
+
+
+def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target, *, timbre_scale: float) -> dict:
+    """The figures of the module docstring, as a JSON-ready dict."""
+    from scipy.stats import pearsonr, spearmanr
+
+    test = ds.where("test")
+    x = norm.from_log(torch.from_numpy(ds.representative(test)))
+    with torch.no_grad():
+        model.eval()
+        mu, _ = model.encode(x)
+        x_mu, x_logvar = model.decode(mu)
+    report: dict = {"test_notes": int(len(test)),
+                    "test_nll": float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
+                    "test_mse": float((x - x_mu).square().mean())}
+    z_all = encode_frames(model, norm, ds.representative())
+    labels = ds.notes["instrument"]
+    if target is not None:
+        names = [n for n in target.instruments if np.any(labels[test] == n)]
+        cent = _centroids(z_all[test], labels[test], names)
+        c = np.stack([cent[n] for n in names])
+        idx = [target.instruments.index(n) for n in names]
+        iu = np.triu_indices(len(names), 1)
+        dz = np.linalg.norm(c[:, None] - c[None], axis=-1)[iu]
+        dp = target.matrix[np.ix_(idx, idx)][iu]
+        lab = torch.arange(len(names))
+        report.update(
+            spearman_rho=float(spearmanr(dz, dp).statistic), pearson_r=float(pearsonr(dz, dp).statistic),
+            kl_timbre=float(perceptual_kl(torch.from_numpy(c).double(), lab,
+                                          torch.from_numpy(target.positions[idx] * timbre_scale).double())),
+            mds_ceiling_rho=float(target.mds_spearman_rho), perceptual_instruments=names,
+            distances={"latent": dz.tolist(), "perceptual": dp.tolist()})
+    train_names = [n for n in ds.instruments if np.any((labels == n) & (ds.notes["split"] != "novel"))]
+    novel_names = [n for n in ds.instruments if np.all(ds.notes["split"][labels == n] == "novel")]
+    known = _centroids(z_all, labels, train_names)
+    novel = {}
+    for name, c in _centroids(z_all, labels, novel_names).items():
+        dist = sorted((float(np.linalg.norm(c - k)), n) for n, k in known.items())
+        novel[name] = {"nearest": [{"instrument": n, "distance": round(d, 4)} for d, n in dist[:3]],
+                       "family": family_of(name), "nearest_family": family_of(dist[0][1]),
+                       "family_holds": family_of(name) == family_of(dist[0][1])}
+    report["novel_instruments"] = novel
+    return report
+
+
+def write_reports(out_dir: str | os.PathLike, report: dict, *, maps: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """``report.json``, ``report.md`` and the plots (latent PCA maps, latent vs perceptual distances)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "report.json", report)
+    (out / "report.md").write_text(markdown(report), encoding="utf-8")
+    _plot_maps(out / "latent_map.png", maps)
+    _plot_distances(out / "distances.png", report)
+
+
+def markdown(report: dict) -> str:
+    rows = [("Spearman ρ, latent vs perceptual instrument distances", "spearman_rho", ".3f"),
+            ("Pearson r", "pearson_r", ".3f"), ("KL to the timbre space (R, lower is closer)", "kl_timbre", ".3f"),
+            ("test NLL per bin", "test_nll", ".4f"), ("test ‖x − x̃‖² per bin", "test_mse", ".4f")]
+    base = report.get("baseline", {})
+    lines = ["# Evaluation", "", f"Test notes: {report.get('test_notes')}; MDS ceiling ρ = "
+             f"{report.get('mds_ceiling_rho', float('nan')):.3f}.", "",
+             "| figure | regularized | unregularized |", "|---|---|---|"]
+    for label, key, fmt in rows:
+        a = format(report[key], fmt) if key in report else "–"
+        b = format(base[key], fmt) if key in base else "–"
+        lines.append(f"| {label} | {a} | {b} |")
+    lines += ["", "## Novel instruments (held out of training)", "",
+              "| instrument | nearest training instruments (distance) | family holds | unregularized nearest |",
+              "|---|---|---|---|"]
+    for name, v in report.get("novel_instruments", {}).items():
+        near = ", ".join(f"{n['instrument']} ({n['distance']:.2f})" for n in v["nearest"])
+        b = base.get("novel_instruments", {}).get(name)
+        bnear = ", ".join(n["instrument"] for n in b["nearest"]) if b else "–"
+        lines.append(f"| {name} | {near} | {'yes' if v['family_holds'] else 'no'} | {bnear} |")
+    return "\n".join(lines) + "\n"
+
+
+def _plot_maps(path: Path, maps: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.decomposition import PCA
+
+    fig, axes = plt.subplots(1, len(maps), figsize=(6.5 * len(maps), 6), squeeze=False)
+    for ax, (title, (z, labels)) in zip(axes[0], maps.items()):
+        p = PCA(2).fit_transform(z)
+        names = list(dict.fromkeys(labels))
+        cmap = plt.get_cmap("tab20")
+        for i, n in enumerate(names):
+            m = labels == n
+            ax.scatter(p[m, 0], p[m, 1], s=5, color=cmap(i % 20), label=n, alpha=0.6)
+            cx, cy = p[m].mean(0)
+            ax.annotate(n, (cx, cy), fontsize=8, weight="bold", ha="center")
+        ax.set_title(f"{title}: latent PCA, every note")
+    axes[0][-1].legend(fontsize=7, markerscale=2, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _plot_distances(path: Path, report: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 5))
+    for r, label, color in ((report, "regularized", "tab:blue"), (report.get("baseline"), "unregularized", "tab:gray")):
+        if r and "distances" in r:
+            ax.scatter(r["distances"]["perceptual"], r["distances"]["latent"], s=14, color=color,
+                       label=f"{label}: ρ = {r['spearman_rho']:.3f}")
+    ax.set_xlabel("perceptual dissimilarity")
+    ax.set_ylabel("latent centroid distance")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

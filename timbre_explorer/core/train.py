@@ -1,0 +1,434 @@
+"""Training: the perceptually regularized VAE in the paper's two stages, with its unregularized twin.
+
+:func:`train` is a generator: it yields a :class:`TrainProgress` after every
+epoch (the CLI prints it, the GUI's worker forwards it) and checks ``cancel``
+between batches. The schedule is three phases over one dataset:
+
+``stage1``
+    α = 0 for ``epochs_stage1`` epochs (β warms up linearly from 0).
+``regularized``
+    From the end of stage 1, α > 0 for ``epochs_stage2`` epochs: the model we ship.
+``baseline``
+    From the same end of stage 1, α = 0 for the same ``epochs_stage2`` epochs:
+    the unregularized model the evaluation compares against, with exactly as
+    many epochs (the paper's regularized models saw twice as many as its
+    unregularized one).
+
+Each phase writes ``checkpoints/<phase>.safetensors`` (weights, Adam state,
+history) atomically after every epoch, so ``resume=True`` carries on from the
+last finished epoch. Every random draw of an epoch is seeded from
+``(seed, phase, epoch)``, so a resumed run equals an uninterrupted one.
+
+An epoch draws ``frames_per_note`` frames from the sustain of every training
+note (see :mod:`timbre_explorer.core.dataset`), so notes count equally
+whatever their length. Under ``torchrun`` the same code runs data-parallel
+(DistributedDataParallel; NCCL on GPUs, gloo on CPUs): every rank draws the
+same epoch and takes every ``world``-th batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from timbre_explorer.core.dataset import NoteDataset
+from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
+from timbre_explorer.core.files import atomic_path
+from timbre_explorer.core.model import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll,
+                                        kl_standard_normal, perceptual_kl, perceptual_l2)
+from timbre_explorer.core.nsgt import DEFAULT_PRESET
+
+PHASES = ("stage1", "regularized", "baseline")
+REGULARIZERS = ("kl", "l2", "none")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on; a JSON file of these keys is ``train --config``.
+
+    Defaults are ours, chosen to train in minutes on 2 CPU cores; the paper's
+    settings differ where noted (see the README's "Training" section).
+    """
+
+    # data
+    source: str = "soundfont"  # 'soundfont' or 'folder'
+    folder: str | None = None
+    soundfont: str | None = None
+    preset: str = DEFAULT_PRESET
+    hold_out: tuple[str, ...] | None = None  # None: the source's default
+    split_seed: int = 0
+    ratings: str | None = None  # a dissimilarity matrix or pooled-ratings CSV; None: the five studies
+    mds_dims: int = 6
+    # model (paper: 3 x 2000, latent 64)
+    hidden: int = 512
+    layers: int = 3
+    latent: int = 16
+    # optimisation (paper: Adam 1e-4, beta 2 over 100 epochs, alpha 0.1, 10,000 + 10,000 epochs)
+    epochs_stage1: int = 60
+    epochs_stage2: int = 100
+    frames_per_note: int = 8
+    batch_size: int = 256
+    lr: float = 1e-3
+    beta: float = 2.0
+    warmup_epochs: int = 20
+    regularizer: str = "kl"
+    alpha: float = 30.0
+    timbre_scale: float = 10.0  # MDS positions are multiplied by this before the Student-t kernel
+    baseline: bool = True
+    seed: int = 0
+    dump_rank_weights: bool = False  # each rank writes its final weights (the DDP test reads them)
+
+    def __post_init__(self):
+        if self.source not in ("soundfont", "folder"):
+            raise ParameterError(f"source must be 'soundfont' or 'folder', got {self.source!r}")
+        if self.source == "folder" and not self.folder:
+            raise ParameterError("source 'folder' needs 'folder': the sample folder")
+        if self.regularizer not in REGULARIZERS:
+            raise ParameterError(f"regularizer must be one of {REGULARIZERS}, got {self.regularizer!r}")
+        for name in ("epochs_stage1", "epochs_stage2", "frames_per_note", "batch_size", "warmup_epochs"):
+            if getattr(self, name) < (0 if name.startswith("epochs") or name == "warmup_epochs" else 1):
+                raise ParameterError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("lr", "beta", "alpha", "timbre_scale"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise ParameterError(f"{name} must be a non-negative number, got {v!r}")
+        if self.hold_out is not None:
+            object.__setattr__(self, "hold_out", tuple(self.hold_out))
+        VAEConfig(hidden=self.hidden, layers=self.layers, latent=self.latent)  # validates them
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["hold_out"] = list(self.hold_out) if self.hold_out is not None else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ParameterError(f"unknown training settings: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        try:
+            return cls(**d)
+        except TypeError as exc:
+            raise ParameterError(f"bad training settings: {exc}") from None
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> TrainConfig:
+        try:
+            d = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ParameterError(f"{path}: not a readable JSON training config ({exc})") from None
+        if not isinstance(d, dict):
+            raise ParameterError(f"{path}: a training config is a JSON object of settings")
+        return cls.from_dict(d)
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """One finished epoch."""
+
+    phase: str
+    epoch: int  # within the phase, from 1
+    epochs: int
+    metrics: dict  # loss, nll, kl, reg (train means); valid_nll, valid_mse (per bin); beta, alpha, seconds
+    done_fraction: float  # of the whole run
+
+
+@dataclass
+class Perceptual:
+    """The regularization target, restricted to the instruments the dataset has."""
+
+    instruments: tuple[str, ...]
+    positions: np.ndarray  # [n, dims] MDS positions
+    matrix: np.ndarray  # [n, n] max-normalized dissimilarities
+    mds_stress: float
+    mds_spearman_rho: float
+
+
+def perceptual_target(cfg: TrainConfig, labels: list[str]) -> Perceptual:
+    from timbre_explorer.core.perception import load_dissimilarities, timbre_space
+
+    d = load_dissimilarities(cfg.ratings, labels=labels)
+    space = timbre_space(d, dims=cfg.mds_dims)
+    return Perceptual(d.instruments, space.positions, d.matrix, space.stress, space.spearman_rho)
+
+
+@dataclass
+class _Phase:
+    name: str
+    epochs: int
+    alpha: float
+    start: int  # global epoch of the phase's first epoch (for the beta warm-up)
+    history: list = field(default_factory=list)
+
+
+class Trainer:
+    """State shared by the phases: data, target, normalization, distributed set-up."""
+
+    def __init__(self, cfg: TrainConfig, ds: NoteDataset, out_dir: Path):
+        self.cfg, self.ds, self.out = cfg, ds, Path(out_dir)
+        self.rank, self.world = _distributed_setup()
+        self.device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+                                   if torch.cuda.is_available() else "cpu")
+        self.train_notes = ds.where("train")
+        if len(self.train_notes) == 0:
+            raise ParameterError(f"{ds.path}: the dataset has no training notes")
+        self.rows, owners = ds.sustain_frames(self.train_notes)
+        if len(self.rows) == 0:
+            raise ParameterError(f"{ds.path}: the training notes have no sustained frames")
+        note_pos = {n: i for i, n in enumerate(self.train_notes)}
+        owner_idx = np.array([note_pos[o] for o in owners])
+        self.starts = np.searchsorted(owner_idx, np.arange(len(self.train_notes)))
+        self.counts = np.bincount(owner_idx, minlength=len(self.train_notes))
+        self.target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None
+        index = {name: i for i, name in enumerate(self.target.instruments)} if self.target else {}
+        self.note_label = np.array([index.get(name, -1) for name in ds.notes["instrument"]], np.int64)
+        sample = np.asarray(ds.log_magnitude[np.sort(self.rows[:: max(1, len(self.rows) // 20000)])], np.float32)
+        self.norm = Normalization.fit_log(torch.from_numpy(sample))
+        valid = ds.where("valid")
+        self.valid_x = self.norm.from_log(torch.from_numpy(ds.representative(valid))) if len(valid) else None
+        self.vae_config = VAEConfig(n_bins=ds.log_magnitude.shape[1], hidden=cfg.hidden, layers=cfg.layers,
+                                    latent=cfg.latent)
+        if self.target is not None:
+            self.positions = torch.tensor(self.target.positions * cfg.timbre_scale, dtype=torch.float32,
+                                          device=self.device)
+            self.dissimilarity = torch.tensor(self.target.matrix, dtype=torch.float32, device=self.device)
+
+    # ------------------------------------------------------------------ one epoch
+    def epoch_batches(self, phase_id: int, epoch: int) -> list[np.ndarray]:
+        """The batches (rows into the dataset's frames) of one epoch, this rank's share."""
+        rng = np.random.default_rng([self.cfg.seed, phase_id, epoch])
+        k = self.cfg.frames_per_note
+        pick = (rng.random((len(self.train_notes), k)) * self.counts[:, None]).astype(np.int64)
+        rows = self.rows[(self.starts[:, None] + pick).ravel()]
+        rows = rows[rng.permutation(len(rows))]
+        n_batches = max(1, len(rows) // self.cfg.batch_size)
+        n_batches -= n_batches % self.world if n_batches >= self.world else 0
+        batches = np.array_split(rows[: n_batches * self.cfg.batch_size] if n_batches * self.cfg.batch_size
+                                 else rows, max(n_batches, 1))
+        return batches[self.rank::self.world]
+
+    def frames(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        order = np.sort(rows)  # memory-map reads in file order
+        x = torch.from_numpy(np.asarray(self.ds.log_magnitude[order], np.float32))
+        owner = np.searchsorted(self.ds.notes["first_frame"], order, side="right") - 1
+        return (self.norm.from_log(x).to(self.device),
+                torch.from_numpy(self.note_label[owner]).to(self.device))
+
+    def regularizer(self, mu: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if self.target is None:
+            return mu.sum() * 0
+        if self.cfg.regularizer == "kl":
+            return perceptual_kl(mu, labels, self.positions)
+        return perceptual_l2(mu, labels, self.dissimilarity)
+
+    @torch.no_grad()
+    def validate(self, model: TimbreVAE) -> dict:
+        if self.valid_x is None:
+            return {}
+        model.eval()
+        x = self.valid_x.to(self.device)
+        mu, _ = model.encode(x)
+        x_mu, x_logvar = model.decode(mu)
+        model.train()
+        return {"valid_nll": float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
+                "valid_mse": float((x - x_mu).square().mean())}
+
+
+def _distributed_setup() -> tuple[int, int]:
+    """(rank, world size); starts the process group when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), world
+
+
+def _checkpoint_path(out: Path, phase: str) -> Path:
+    return out / "checkpoints" / f"{phase}.safetensors"
+
+
+def save_checkpoint(path: Path, model: TimbreVAE, opt: torch.optim.Optimizer, info: dict) -> None:
+    """Weights, Adam state and ``info`` (JSON), atomically; never pickled."""
+    from safetensors.torch import save_file
+
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = opt.state_dict()
+    for idx, s in state["state"].items():
+        for name, value in s.items():
+            tensors[f"optim.{idx}.{name}"] = torch.as_tensor(value).detach().cpu().reshape(-1).contiguous() \
+                if name == "step" else value.detach().cpu().contiguous()
+    meta = {"info": json.dumps(info), "param_groups": json.dumps(state["param_groups"])}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+
+
+def load_checkpoint(path: Path, model: TimbreVAE, opt: torch.optim.Optimizer) -> dict:
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    try:
+        tensors = load_file(str(path))
+        with safe_open(str(path), "pt") as f:
+            meta = f.metadata()
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        state: dict = {"state": {}, "param_groups": json.loads(meta["param_groups"])}
+        for k, v in tensors.items():
+            if k.startswith("optim."):
+                _, idx, name = k.split(".", 2)
+                state["state"].setdefault(int(idx), {})[name] = v.reshape(()) if name == "step" else v
+        opt.load_state_dict(state)
+        return json.loads(meta["info"])
+    except Exception as exc:  # a damaged checkpoint: say so rather than resume from garbage
+        raise TimbreExplorerError(f"{path}: cannot resume from this checkpoint ({exc}); "
+                                  "delete it to start the phase again") from None
+
+
+def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = None) -> Iterator[TrainProgress]:
+    """Run the schedule; each phase's model and history end up in ``t.models[phase]``."""
+    cfg = t.cfg
+    regularized = cfg.regularizer != "none" and cfg.alpha > 0
+    phases = [_Phase("stage1", cfg.epochs_stage1, 0.0, 0),
+              _Phase("regularized", cfg.epochs_stage2, cfg.alpha if regularized else 0.0, cfg.epochs_stage1)]
+    if cfg.baseline and regularized:
+        phases.append(_Phase("baseline", cfg.epochs_stage2, 0.0, cfg.epochs_stage1))
+    total = sum(p.epochs for p in phases) or 1
+    done = 0
+    torch.manual_seed(cfg.seed)
+    stage1_state = None
+    t.models = {}
+    for phase_id, phase in enumerate(phases):
+        model = TimbreVAE(t.vae_config).to(t.device)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        first = 0
+        ckpt = _checkpoint_path(t.out, phase.name)
+        if phase.name != "stage1" and stage1_state is not None:
+            model.load_state_dict(stage1_state[0])
+            opt.load_state_dict(stage1_state[1])
+        if resume and ckpt.is_file():
+            info = load_checkpoint(ckpt, model, opt)
+            first, phase.history = info["epoch"], info["history"]
+        net = model
+        if t.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            net = DistributedDataParallel(model)
+        done += first
+        for epoch in range(first, phase.epochs):
+            started = time.perf_counter()
+            torch.manual_seed(cfg.seed * 1_000_003 + phase_id * 10_007 + epoch)  # resumable noise
+            beta = beta_at(phase.start + epoch, beta=cfg.beta, warmup_epochs=cfg.warmup_epochs)
+            sums = np.zeros(4)
+            batches = t.epoch_batches(phase_id, epoch)
+            for rows in batches:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled(f"training cancelled in {phase.name}, epoch {epoch + 1}; "
+                                    "resume continues from the last finished epoch")
+                x, labels = t.frames(rows)
+                out = net(x)  # through DDP's forward, so gradients are all-reduced
+                x_mu, x_logvar, mu, logvar = out.x_mu, out.x_logvar, out.mu, out.logvar
+                nll = gaussian_nll(x, x_mu, x_logvar).mean()
+                kl = kl_standard_normal(mu, logvar).mean()
+                reg = t.regularizer(mu, labels) if phase.alpha > 0 else mu.sum() * 0
+                loss = nll + beta * kl + phase.alpha * reg
+                if not torch.isfinite(loss):
+                    raise TimbreExplorerError(f"the loss became {loss.item()} in {phase.name}, epoch {epoch + 1}: "
+                                              "lower the learning rate (lr); nothing was saved from this epoch")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sums += [loss.item(), nll.item(), kl.item(), reg.item()]
+            metrics = dict(zip(("loss", "nll", "kl", "reg"), (sums / max(1, len(batches))).tolist()))
+            metrics.update(t.validate(model), beta=beta, alpha=phase.alpha,
+                           seconds=time.perf_counter() - started)
+            phase.history.append(metrics)
+            if t.rank == 0:
+                save_checkpoint(ckpt, model, opt, {"phase": phase.name, "epoch": epoch + 1,
+                                                   "history": phase.history, "config": cfg.to_dict()})
+            done += 1
+            yield TrainProgress(phase.name, epoch + 1, phase.epochs, metrics, done / total)
+        if phase.name == "stage1":
+            stage1_state = ({k: v.clone() for k, v in model.state_dict().items()}, opt.state_dict())
+        t.models[phase.name] = (model.eval(), phase.history)
+
+
+# ---------------------------------------------------------------------------------------------- around training
+def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=None, cancel=None) -> NoteDataset:
+    """The dataset a config trains on: built, or reused from the cache."""
+    from timbre_explorer.core.dataset import build_dataset
+    from timbre_explorer.core.sources import FolderSource, SoundFontSource, find_soundfont
+
+    source = FolderSource(cfg.folder) if cfg.source == "folder" else SoundFontSource(str(find_soundfont(cfg.soundfont)))
+    return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
+                         cache_root=cache_root, workers=workers, progress=progress, cancel=cancel)
+
+
+MODEL_NAME, BASELINE_NAME = "model.timbre.safetensors", "baseline.timbre.safetensors"
+
+
+def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path]:
+    """Write the regularized model and its baseline, each with the map of every note and its evaluation.
+
+    Returns the paths by phase. Only rank 0 writes.
+    """
+    from timbre_explorer.core.evaluate import evaluate, note_map, write_reports
+    from timbre_explorer.core.modelfile import save_model
+
+    reports, maps, files = {}, {}, {}
+    for phase, name in (("regularized", MODEL_NAME), ("baseline", BASELINE_NAME)):
+        if phase not in t.models:
+            continue
+        model, history = t.models[phase]
+        model = model.cpu()
+        reports[phase] = evaluate(model, t.norm, t.ds, t.target, timbre_scale=t.cfg.timbre_scale)
+        tensors, map_meta = note_map(model, t.norm, t.ds)
+        maps[phase] = (tensors["map.z"].numpy(), np.asarray(t.ds.notes["instrument"]))
+        files[phase] = (t.out / name, model, history, tensors, map_meta)
+    report = dict(reports["regularized"])
+    if "baseline" in reports:
+        report["baseline"] = reports["baseline"]
+    if seconds is not None:
+        report["train_seconds"] = round(seconds, 1)
+    if t.target is not None:
+        report["mds"] = {"dims": t.cfg.mds_dims, "stress": t.target.mds_stress,
+                         "spearman_rho": t.target.mds_spearman_rho}
+    paths = {}
+    if t.rank == 0:
+        write_reports(t.out, report, maps={"regularized" if p == "regularized" else "unregularized": m
+                                           for p, m in maps.items()})
+        for phase, (path, model, history, tensors, map_meta) in files.items():
+            if t.target is not None:
+                tensors["perception.positions"] = torch.tensor(t.target.positions, dtype=torch.float32)
+            meta = {"preset": t.ds.preset, "sample_rate": t.ds.manifest["sample_rate"],
+                    "note_seconds": t.ds.manifest["seconds"], **map_meta,
+                    "perceptual_instruments": list(t.target.instruments) if t.target is not None else [],
+                    "phase": phase, "training": t.cfg.to_dict(), "seed": t.cfg.seed,
+                    "dataset": {"key": t.ds.manifest["key"], "source": t.ds.manifest["source"],
+                                **{k: v for k, v in t.ds.summary().items() if k != "per_instrument"}},
+                    "history": history, "metrics": reports[phase],
+                    "report": report if phase == "regularized" else None}
+            save_model(path, model=model, normalization=t.norm, meta=meta, tensors=tensors)
+            paths[phase] = path
+    return paths
+
+
+def dump_rank_weights(t: Trainer) -> None:
+    """Each rank writes its final weights (``rank<r>.safetensors``), so a test can compare the ranks."""
+    from safetensors.torch import save_file
+
+    for phase, (model, _) in t.models.items():
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+                  str(t.out / f"rank{t.rank}.{phase}.safetensors"))
