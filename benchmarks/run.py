@@ -125,7 +125,66 @@ def bench_dataset(results: dict, rows: list) -> None:
                  f"{results['dataset_build_s']:.1f} s", f"{results['dataset_notes_per_s']:.0f} notes/s"))
 
 
-GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset}
+def bench_model(results: dict, rows: list) -> None:
+    """Decode and encode throughput of the bundled model's architecture (frames per second)."""
+    from timbre_explorer.core.modelfile import load_model
+    from timbre_explorer.paths import default_model_path
+
+    model = load_model(default_model_path()).build_model()
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:
+        m = model.to(device)
+        for batch in (1, 4096):
+            z = torch.randn(batch, m.config.latent, device=device)
+            x = torch.randn(batch, m.config.n_bins, device=device)
+            with torch.no_grad():
+                dec = median_ms(lambda: m.decode(z), repeats=30 if batch == 1 else 9)
+                enc = median_ms(lambda: m.encode(x), repeats=30 if batch == 1 else 9)
+            suffix = "" if device == "cpu" else "_cuda"
+            results[f"decode_frames_per_s_b{batch}{suffix}"] = batch / dec * 1e3
+            results[f"encode_frames_per_s_b{batch}{suffix}"] = batch / enc * 1e3
+            rows.append((f"decode / encode, {device}", str(batch), f"{batch / dec * 1e3:,.0f}",
+                         f"{batch / enc * 1e3:,.0f}"))
+    t0 = time.perf_counter()
+    load_model(default_model_path())
+    results["model_load_ms"] = 1e3 * (time.perf_counter() - t0)
+
+
+def bench_train(results: dict, rows: list) -> None:
+    """Seconds per epoch of the default training config (stage 1 and regularized), medians of 3."""
+    from timbre_explorer.core.train import TrainConfig, Trainer, dataset_for, train
+
+    for phase, cfg in (("stage1", TrainConfig(epochs_stage1=3, epochs_stage2=0, baseline=False)),
+                       ("regularized", TrainConfig(epochs_stage1=0, epochs_stage2=3, baseline=False))):
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as out:
+            t = Trainer(cfg, dataset_for(cfg), out)
+            secs = [p.metrics["seconds"] for p in train(t) if p.phase == phase]
+        results[f"train_epoch_{phase}_s"] = statistics.median(secs)
+        rows.append((f"training epoch, {phase}", f"{statistics.median(secs):.2f} s"))
+
+
+def bench_train_default(results: dict, rows: list) -> None:
+    """The whole default training run (stage 1, regularized, baseline), once: minutes, so not in the default set."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "timbre_explorer", "train", "--out", out], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        results["train_default_s"] = time.perf_counter() - t0
+        report = json.loads(Path(out, "report.json").read_text())
+    by_phase = report["train_seconds_by_phase"]
+    results["train_default_shipped_s"] = by_phase["stage1"] + by_phase["regularized"]  # the model we ship
+    rows.append(("default training run, all phases", f"{results['train_default_s']:.0f} s",
+                 f"stage 1 + regularized {results['train_default_shipped_s']:.0f} s"))
+
+
+GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
+          "train": bench_train, "train_default": bench_train_default}
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train")
 
 
 def main() -> int:
@@ -137,7 +196,7 @@ def main() -> int:
     torch.set_num_threads(min(2, torch.get_num_threads()))  # the machines the targets are set for have 2 cores
     results: dict[str, float] = {}
     rows = {name: [] for name in GROUPS}
-    for name in args.only or GROUPS:
+    for name in args.only or DEFAULT_GROUPS:
         GROUPS[name](results, rows[name])
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
@@ -155,9 +214,9 @@ def main() -> int:
             print(f"{r[0]:36} {r[1]:>5} {r[2]:>9} {r[3]:>9}")
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 30) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -15)")
-    for name in ("dataset",):
+    for name in ("dataset", "model", "train", "train_default"):
         for r in rows[name]:
-            print(f"\n{r[0]}: {', '.join(r[1:])}")
+            print(f"{r[0]}: {', '.join(r[1:])}")
     if "dataset_build_s" in results:
         print(f"dataset_build_s = {results['dataset_build_s']:.1f} (target <= 120)")
     if args.json:

@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", help="write the report as JSON here")
     evaluate.add_argument("--out", help="folder for report.json, report.md and the plots")
     evaluate.add_argument("--cache", help="dataset cache folder")
+    encode = sub.add_parser("encode", help="place audio files in a timbre space (latent position, nearest "
+                                           "instruments, descriptors)")
+    encode.add_argument("model", help="a .timbre.safetensors model file")
+    encode.add_argument("paths", nargs="+", metavar="FILE_OR_FOLDER")
+    encode.add_argument("--json", help="write the results here")
     return parser
 
 
@@ -80,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "encode":
+            return _encode(args)
     except TimbreExplorerError as exc:
         print(f"timbre-explorer {args.command}: {exc}", file=sys.stderr)
         return 1
@@ -230,6 +237,22 @@ def _evaluate(args) -> int:
         write_reports(args.out, report, maps=maps)
     print(markdown(report))
     return 0
+
+
+def _encode(args) -> int:
+    from timbre_explorer.core.analysis import encode_files, write_encoded
+    from timbre_explorer.core.modelfile import load_model
+
+    results, problems = encode_files(load_model(args.model), args.paths)
+    for r in results:
+        near = ", ".join(f"{n['instrument']} {n['distance']:.2f}" for n in r.nearest)
+        print(f"{r.path}: nearest {near}; centroid {r.descriptors['centroid']:.0f} Hz, "
+              f"loudness {r.descriptors['loudness']:.1f} dB")
+    for path, reason in problems:
+        print(f"{path}: skipped: {reason}", file=sys.stderr)
+    if args.json:
+        write_encoded(args.json, results, problems)
+    return 0 if results or not problems else 1
 
 
 def _info() -> int:

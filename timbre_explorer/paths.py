@@ -9,7 +9,7 @@ from pathlib import Path
 #: The checkout (or, frozen, the bundle) that holds ``models/`` and ``resources/``.
 ROOT = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
 
-DEFAULT_MODEL_NAME = "default.timbre.safetensors"
+DEFAULT_MODEL_NAME = "default/model.timbre.safetensors"  # the folder is a training run's output
 
 
 def models_dir() -> Path:

@@ -156,10 +156,22 @@ class Perceptual:
 
 
 def perceptual_target(cfg: TrainConfig, labels: list[str]) -> Perceptual:
-    from timbre_explorer.core.perception import load_dissimilarities, timbre_space
+    """The MDS space of the ratings. A user's matrix must name only dataset instruments; the built-in
+    one is cut to the instruments the dataset has (a sample folder rarely has all twelve)."""
+    from timbre_explorer.core.perception import Dissimilarities, load_dissimilarities, timbre_space
 
-    d = load_dissimilarities(cfg.ratings, labels=labels)
-    space = timbre_space(d, dims=cfg.mds_dims)
+    if cfg.ratings is None:
+        full = load_dissimilarities()
+        keep = [i for i, name in enumerate(full.instruments) if name in set(labels)]
+        if len(keep) < 3:
+            raise ParameterError(f"only {len(keep)} of the dataset's instruments were rated in the timbre studies "
+                                 f"({', '.join(full.instruments)}); the perceptual regularizer needs 3. Name folders "
+                                 "after them, bring your own ratings (ratings), or set regularizer to 'none'")
+        sub = full.matrix[np.ix_(keep, keep)]
+        d = Dissimilarities(tuple(full.instruments[i] for i in keep), sub / sub.max(), full.source)
+    else:
+        d = load_dissimilarities(cfg.ratings, labels=labels)
+    space = timbre_space(d, dims=min(cfg.mds_dims, len(d.instruments) - 1))
     return Perceptual(d.instruments, space.positions, d.matrix, space.stress, space.spearman_rho)
 
 
@@ -402,6 +414,8 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
         report["baseline"] = reports["baseline"]
     if seconds is not None:
         report["train_seconds"] = round(seconds, 1)
+    report["train_seconds_by_phase"] = {phase: round(sum(m["seconds"] for m in hist), 1)
+                                        for phase, (_, hist) in t.models.items()}
     if t.target is not None:
         report["mds"] = {"dims": t.cfg.mds_dims, "stress": t.target.mds_stress,
                          "spearman_rho": t.target.mds_spearman_rho}

@@ -1,0 +1,210 @@
+"""Training, checkpoints and resume, data-parallel runs, export, evaluation: on a tiny synthetic dataset."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from timbre_explorer.cli import main
+from timbre_explorer.core.audio_io import save_wav
+from timbre_explorer.core.errors import Cancelled, ParameterError
+from timbre_explorer.core.evaluate import REPORT_KEYS
+from timbre_explorer.core.modelfile import load_model
+from timbre_explorer.core.train import TrainConfig, Trainer, dataset_for, export_models, train
+
+SR = 22050
+# brightness (partial roll-off) per instrument: a timbre the model can tell apart
+BRIGHTNESS = {"Flute": 0.2, "Oboe": 0.6, "Clarinet": 0.45, "Trumpet": 0.85, "Piccolo": 0.25}
+
+
+def _note(pitch, bright, level):
+    t = np.arange(int(0.6 * SR)) / SR
+    f0 = 440 * 2 ** ((pitch - 69) / 12)
+    x = sum(bright ** (k - 1) * np.sin(2 * np.pi * k * f0 * t) for k in range(1, 12) if k * f0 < 8000)
+    return (level * np.minimum(t / 0.02, 1) * x / np.abs(x).max()).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("samples")
+    for name, bright in BRIGHTNESS.items():
+        (root / name).mkdir()
+        for pitch in range(60, 72):
+            for dyn, level in (("pp", 0.1), ("ff", 0.5)):
+                save_wav(root / name / f"{pitch}_{dyn}.wav", _note(pitch, bright, level), SR)
+    return root
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+def tiny(folder, **kw) -> TrainConfig:
+    settings = dict(source="folder", folder=str(folder), hold_out=["Piccolo"], hidden=32, layers=2, latent=4,
+                    epochs_stage1=2, epochs_stage2=2, frames_per_note=4, batch_size=32, warmup_epochs=2,
+                    alpha=5.0, mds_dims=3)
+    settings.update(kw)
+    return TrainConfig(**settings)
+
+
+def weights(model) -> dict:
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_config_is_validated():
+    with pytest.raises(ParameterError, match="unknown training settings: epochz"):
+        TrainConfig.from_dict({"epochz": 3})
+    with pytest.raises(ParameterError, match="regularizer"):
+        TrainConfig(regularizer="gauss")
+    with pytest.raises(ParameterError, match="needs 'folder'"):
+        TrainConfig(source="folder")
+    with pytest.raises(ParameterError):
+        TrainConfig(hidden=0)
+
+
+def test_training_runs_the_three_phases_and_exports_evaluated_models(folder, cache, tmp_path):
+    cfg = tiny(folder)
+    ds = dataset_for(cfg, cache_root=cache, workers=1)
+    t = Trainer(cfg, ds, tmp_path)
+    assert set(t.target.instruments) == {"Clarinet", "Oboe", "Flute", "Trumpet"}  # the rated ones it has
+    events = list(train(t))
+    assert [(e.phase, e.epoch) for e in events] == [("stage1", 1), ("stage1", 2), ("regularized", 1),
+                                                    ("regularized", 2), ("baseline", 1), ("baseline", 2)]
+    assert events[-1].done_fraction == 1.0
+    assert all(np.isfinite(e.metrics["loss"]) for e in events)
+    assert events[2].metrics["reg"] > 0 and events[4].metrics["reg"] == 0 and events[2].metrics["alpha"] == 5.0
+    assert events[0].metrics["beta"] == 0.0 and events[2].metrics["beta"] == 2.0  # warm-up over 2 epochs
+    # regularized and baseline both start from the end of stage 1, then differ
+    reg, base = t.models["regularized"][0], t.models["baseline"][0]
+    assert not torch.equal(reg.enc_mu.weight, base.enc_mu.weight)
+    paths = export_models(t, seconds=1.0)
+    mf = load_model(paths["regularized"])
+    assert mf.meta["phase"] == "regularized" and mf.meta["preset"] == "nsgt-erb"
+    assert mf.tensors["map.z"].shape == (len(ds), 4)
+    assert mf.meta["instruments"][int(mf.tensors["map.instrument"][0])] == ds.notes["instrument"][0]
+    assert mf.tensors["map.descriptors"].shape == (len(ds), 5)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert set(REPORT_KEYS) <= set(report) and set(REPORT_KEYS) <= set(report["baseline"])
+    assert set(report["novel_instruments"]) == {"Piccolo"}
+    assert (tmp_path / "latent_map.png").stat().st_size > 1000 and (tmp_path / "distances.png").is_file()
+    # the decoded spectrum of a note is close to the note (same model, same normalization)
+    x = mf.normalization.from_log(torch.from_numpy(ds.representative([0])))
+    with torch.no_grad():
+        model = mf.build_model()
+        assert float((model.decode(model.encode(x)[0])[0] - x).square().mean()) < 1.0
+
+
+def test_resume_after_cancel_equals_an_uninterrupted_run(folder, cache, tmp_path):
+    cfg = tiny(folder, baseline=False)
+    ds = dataset_for(cfg, cache_root=cache, workers=1)
+    whole = Trainer(cfg, ds, tmp_path / "whole")
+    for _ in train(whole):
+        pass
+    cancel = threading.Event()
+    part = Trainer(cfg, ds, tmp_path / "part")
+    with pytest.raises(Cancelled):
+        for e in train(part, cancel=cancel):
+            if (e.phase, e.epoch) == ("regularized", 1):
+                cancel.set()
+    assert (tmp_path / "part" / "checkpoints" / "regularized.safetensors").is_file()
+    again = Trainer(cfg, ds, tmp_path / "part")
+    events = list(train(again, resume=True))
+    assert [(e.phase, e.epoch) for e in events] == [("regularized", 2)]
+    a, b = weights(whole.models["regularized"][0]), weights(again.models["regularized"][0])
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_two_gloo_ranks_end_with_identical_weights(folder, cache, tmp_path):
+    cfg = tiny(folder, dump_rank_weights=True, epochs_stage1=1, epochs_stage2=1, batch_size=16)
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                          "--master_port", "29517", "-m", "timbre_explorer", "train", "--config",
+                          str(tmp_path / "cfg.json"), "--out", str(tmp_path / "out"), "--cache", str(cache),
+                          "--workers", "1"], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    for phase in ("stage1", "regularized", "baseline"):
+        r0 = load_file(str(tmp_path / "out" / f"rank0.{phase}.safetensors"))
+        r1 = load_file(str(tmp_path / "out" / f"rank1.{phase}.safetensors"))
+        assert r0.keys() == r1.keys() and all(torch.equal(r0[k], r1[k]) for k in r0), phase
+    assert (tmp_path / "out" / "model.timbre.safetensors").is_file()
+
+
+def test_a_folder_without_rated_instruments_says_what_to_do(tmp_path, cache):
+    for name in ("Kazoo", "Theremin"):
+        (tmp_path / "s" / name).mkdir(parents=True)
+        for pitch in range(60, 66):
+            save_wav(tmp_path / "s" / name / f"{pitch}.wav", _note(pitch, 0.5, 0.3), SR)
+    cfg = tiny(tmp_path / "s", hold_out=[])
+    ds = dataset_for(cfg, cache_root=cache, workers=1)
+    with pytest.raises(ParameterError, match="only 0 of the dataset's instruments were rated"):
+        Trainer(cfg, ds, tmp_path / "out")
+    t = Trainer(tiny(tmp_path / "s", hold_out=[], regularizer="none"), ds, tmp_path / "out")
+    assert [e.phase for e in train(t)] == ["stage1"] * 2 + ["regularized"] * 2
+
+
+def test_cli_train_then_evaluate(folder, cache, tmp_path, capsys):
+    cfg = tiny(folder, epochs_stage1=1, epochs_stage2=1)
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
+    assert main(["train", "--config", str(tmp_path / "cfg.json"), "--out", str(tmp_path / "run"),
+                 "--cache", str(cache), "--workers", "1"]) == 0
+    assert "| Spearman ρ" in capsys.readouterr().out
+    assert main(["evaluate", str(tmp_path / "run" / "model.timbre.safetensors"), "--baseline",
+                 str(tmp_path / "run" / "baseline.timbre.safetensors"), "--json", str(tmp_path / "e.json"),
+                 "--cache", str(cache)]) == 0
+    report = json.loads((tmp_path / "e.json").read_text())
+    saved = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["spearman_rho"] == pytest.approx(saved["spearman_rho"], abs=1e-6)
+    assert report["baseline"]["test_mse"] == pytest.approx(saved["baseline"]["test_mse"], abs=1e-6)
+    assert main(["train", "--config", str(tmp_path / "missing.json")]) == 1
+    assert "not a readable JSON training config" in capsys.readouterr().err
+
+
+def test_encode_places_new_sounds_and_reports_bad_files(folder, cache, tmp_path, capsys):
+    cfg = tiny(folder, epochs_stage1=3, epochs_stage2=3)
+    t = Trainer(cfg, dataset_for(cfg, cache_root=cache, workers=1), tmp_path / "run")
+    for _ in train(t):
+        pass
+    model = export_models(t)["regularized"]
+    new = tmp_path / "new"
+    new.mkdir()
+    save_wav(new / "bright.wav", _note(64, 0.85, 0.4), SR)
+    save_wav(new / "silent.wav", np.zeros(SR, np.float32), SR)
+    (new / "broken.flac").write_bytes(b"nope")
+    assert main(["encode", str(model), str(new), "--json", str(tmp_path / "enc.json")]) == 0
+    out = json.loads((tmp_path / "enc.json").read_text())
+    assert [os.path.basename(f["path"]) for f in out["files"]] == ["bright.wav"]
+    f = out["files"][0]
+    assert len(f["z"]) == 4 and len(f["trajectory"]) > 10 and len(f["nearest"]) == 3
+    assert f["nearest"][0]["distance"] <= f["nearest"][1]["distance"]
+    # a note of the dataset lands exactly where the model's map put it
+    mf = load_model(model)
+    from timbre_explorer.core.analysis import encode_files
+
+    (known,), _ = encode_files(mf, [folder / "Trumpet" / "64_ff.wav"])
+    ds = t.ds
+    i = int(np.flatnonzero(ds.notes["source"] == "Trumpet/64_ff.wav")[0])
+    assert np.allclose(known.z, mf.tensors["map.z"][i].numpy(), atol=1e-4)
+    assert known.descriptors["centroid"] == pytest.approx(float(mf.tensors["map.descriptors"][i, 0]), rel=1e-3)
+    skipped = {os.path.basename(s["path"]): s["reason"] for s in out["skipped"]}
+    assert skipped["silent.wav"].startswith("silent") and "not a readable audio file" in skipped["broken.flac"]
+    assert "skipped" in capsys.readouterr().err
+
+
+def test_a_diverging_loss_stops_with_a_clear_message(folder, cache, tmp_path):
+    from timbre_explorer.core.errors import TimbreExplorerError
+
+    cfg = tiny(folder, lr=1e30)
+    t = Trainer(cfg, dataset_for(cfg, cache_root=cache, workers=1), tmp_path)
+    with pytest.raises(TimbreExplorerError, match="the loss became .* lower the learning rate"):
+        for _ in train(t):
+            pass
