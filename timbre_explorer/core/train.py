@@ -82,7 +82,7 @@ class TrainConfig:
     beta: float = 2.0
     warmup_epochs: int = 20
     regularizer: str = "kl"
-    alpha: float = 30.0
+    alpha: float = 60.0
     timbre_scale: float = 10.0  # MDS positions are multiplied by this before the Student-t kernel
     baseline: bool = True
     seed: int = 0
