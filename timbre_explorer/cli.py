@@ -151,8 +151,7 @@ def _dataset_build(args) -> int:
     m, summary = ds.manifest, ds.summary()
     print(f"dataset: {ds.path}")
     print(f"{summary['notes']} notes, {summary['frames']} frames ({m['frame_rate']:.0f} frames/s, preset {m['preset']}); "
-          f"built in {m['build_seconds']:.1f} s ({m['notes_per_second']:.0f} notes/s, {m['workers']} workers)"
-          if "build_seconds" in m else "")
+          f"built in {m['build_seconds']:.1f} s ({m['notes_per_second']:.0f} notes/s, {m['workers']} workers)")
     print("splits: " + ", ".join(f"{k} {v}" for k, v in summary["per_split"].items()))
     for name, c in summary["per_instrument"].items():
         print(f"  {name:14s} {c['notes']:6d} notes {c['frames']:8d} frames{'  (held out)' if name in hold_out else ''}")
@@ -167,13 +166,12 @@ def _train(args) -> int:
 
     from tqdm import tqdm
 
-    from timbre_explorer.core.train import TrainConfig, Trainer, dataset_for, dump_rank_weights, export_models, train
+    from timbre_explorer.core.train import (TrainConfig, Trainer, dataset_for, distributed_setup, dump_rank_weights,
+                                             export_models, train)
 
     cfg = TrainConfig.from_file(args.config) if args.config else TrainConfig()
     out = Path(args.out)
-    from timbre_explorer.core.train import _distributed_setup
-
-    rank, world = _distributed_setup()
+    rank, world = distributed_setup()
     if rank == 0:
         with tqdm(total=0, unit="note", desc="dataset", dynamic_ncols=True, leave=False) as bar:
             def progress(done, total):

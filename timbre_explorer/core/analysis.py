@@ -18,7 +18,7 @@ from timbre_explorer.core.errors import AudioFileError, ParameterError
 from timbre_explorer.core.evaluate import encode_frames
 from timbre_explorer.core.modelfile import ModelFile
 from timbre_explorer.core.nsgt import get_preset, transform_for
-from timbre_explorer.core.sources import MIN_SECONDS, _from_onset
+from timbre_explorer.core.sources import MIN_SECONDS, from_onset
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def encode_files(mf: ModelFile, paths, *, neighbours: int = 3) -> tuple[list[Enc
             audio = load_audio(path, sr)
             if audio.size < MIN_SECONDS * sr:
                 raise AudioFileError(f"{path}: too short ({1000 * audio.size / sr:.0f} ms)")
-            clip = _from_onset(audio, n, sr)
+            clip = from_onset(audio, n, sr)
             problem = check_audio(clip)
             if problem:
                 raise AudioFileError(f"{path}: {problem}")

@@ -256,8 +256,8 @@ def split_notes(instruments: list[str], *, held_out: set[str] = frozenset(), see
 
 
 # ---------------------------------------------------------------------------------------------- building
-def dataset_key(source, *, preset: str, hold_out, seed: int) -> tuple[str, dict]:
-    parts = {"source": source.identity(), "preset": get_preset(preset).to_dict(), "hold_out": sorted(hold_out),
+def dataset_key(source, specs: list[NoteSpec], *, preset: str, hold_out, seed: int) -> tuple[str, dict]:
+    parts = {"source": source.identity(specs), "preset": get_preset(preset).to_dict(), "hold_out": sorted(hold_out),
              "seed": seed, "splits": SPLIT_FRACTIONS, "features_version": FEATURES_VERSION,
              "app_version": __version__}
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
@@ -287,14 +287,14 @@ def build_dataset(source: SoundFontSource | FolderSource, *, preset: str = DEFAU
 
     get_preset(preset)
     hold_out = default_hold_out(source) if hold_out is None else tuple(hold_out)
-    key, parts = dataset_key(source, preset=preset, hold_out=hold_out, seed=seed)
+    specs = source.notes()  # a folder is scanned once, here
+    if not specs:
+        raise ParameterError(f"{_describe(source)}: no notes to analyse")
+    key, parts = dataset_key(source, specs, preset=preset, hold_out=hold_out, seed=seed)
     root = Path(cache_root) if cache_root is not None else cache_dir() / "datasets"
     target = root / f"{source.kind}-{preset}-{key}"
     if (target / "manifest.json").is_file() and not rebuild:
         return NoteDataset(target)
-    specs = source.notes()
-    if not specs:
-        raise ParameterError(f"{_describe(source)}: no notes to analyse")
     started = time.perf_counter()
     partial = root / f".{target.name}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
@@ -373,8 +373,6 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
         raise ParameterError(f"{_describe(source)}: none of the {len(specs)} notes could be used "
                              f"({'; '.join(f'{n}x {r}' for r, n in reasons)})")
     _compact(out, frames, loud, good, per_note)
-    del frames
-    (out / "frames.partial.npy").unlink()
     table = {c: [] for c in COLUMNS}
     splits = split_notes([specs[i].instrument for i in good], held_out=set(hold_out), seed=seed)
     for row, (i, split) in enumerate(zip(good, splits)):
@@ -397,7 +395,12 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
 
 
 def _compact(out: Path, frames: np.ndarray, loud: np.ndarray, good: list[int], per_note: int) -> None:
-    """Copy the usable notes' frames, in order, into the final files (streamed, never all in RAM)."""
+    """The usable notes' frames, in order, as the final files (streamed, never all in RAM)."""
+    if len(good) * per_note == len(loud):  # every note usable: the file is already final
+        frames.flush()
+        os.replace(out / "frames.partial.npy", out / "log_magnitude.npy")
+        np.save(out / "loudness.npy", loud)
+        return
     final = np.lib.format.open_memmap(out / "log_magnitude.npy", mode="w+", dtype=np.float16,
                                       shape=(len(good) * per_note, frames.shape[1]))
     final_loud = np.empty(len(good) * per_note, np.float32)
@@ -405,5 +408,5 @@ def _compact(out: Path, frames: np.ndarray, loud: np.ndarray, good: list[int], p
         final[row * per_note:(row + 1) * per_note] = frames[i * per_note:(i + 1) * per_note]
         final_loud[row * per_note:(row + 1) * per_note] = loud[i * per_note:(i + 1) * per_note]
     final.flush()
-    del final
     np.save(out / "loudness.npy", final_loud)
+    (out / "frames.partial.npy").unlink()

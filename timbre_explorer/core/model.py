@@ -109,11 +109,7 @@ class Normalization:
             raise ParameterError("cannot fit a normalization to no magnitudes")
         if not torch.isfinite(mag).all() or (mag < 0).any():
             raise ParameterError("magnitudes must be finite and non-negative")
-        logm = torch.log(mag.clamp_min(floor))
-        mean, std = logm.mean().item(), logm.std(correction=0).item()
-        if not std > 0:
-            raise ParameterError("cannot fit a normalization: every magnitude is the same (silence?)")
-        return cls(float(floor), mean, std)
+        return cls.fit_log(torch.log(mag.clamp_min(floor)), floor=floor)
 
     @classmethod
     def fit_log(cls, log_magnitudes: torch.Tensor, *, floor: float = 1e-6) -> Normalization:

@@ -92,7 +92,7 @@ class SoundFontSource:
         return [NoteSpec(inst.name, f"{name}#{inst.program}/{pitch}/{vel}", pitch, dyn, vel, inst.program)
                 for inst in self.instruments for pitch in inst.pitches for dyn, vel in self.dynamics]
 
-    def identity(self) -> dict:
+    def identity(self, notes: list[NoteSpec]) -> dict:
         """What the cache key depends on: the file's name, size and first megabyte, and every setting."""
         with open(self.path, "rb") as f:
             head = hashlib.sha256(f.read(1 << 20)).hexdigest()
@@ -236,10 +236,10 @@ class FolderSource:
     def notes(self) -> list[NoteSpec]:
         return scan_folder(self.root).notes
 
-    def identity(self) -> dict:
+    def identity(self, notes: list[NoteSpec]) -> dict:
         """The cache key depends on every file's path, size and modification time, and the labels."""
         h = hashlib.sha256()
-        for spec in self.notes():
+        for spec in notes:
             st = os.stat(Path(self.root) / spec.source)
             h.update(json.dumps([asdict(spec), st.st_size, st.st_mtime_ns]).encode())
         return {"kind": self.kind, "root": str(Path(self.root).resolve()), "seconds": self.seconds,
@@ -257,11 +257,11 @@ class FolderSource:
             if audio.size < MIN_SECONDS * sample_rate:
                 out.append(f"too short ({1000 * audio.size / sample_rate:.0f} ms; at least {1000 * MIN_SECONDS:.0f} ms)")
                 continue
-            out.append(_from_onset(audio, n, sample_rate))
+            out.append(from_onset(audio, n, sample_rate))
         return out
 
 
-def _from_onset(audio: np.ndarray, n: int, sample_rate: int) -> np.ndarray:
+def from_onset(audio: np.ndarray, n: int, sample_rate: int) -> np.ndarray:
     """``n`` samples from 10 ms before the first sample within 40 dB of the peak, zero-padded."""
     peak = float(np.abs(audio).max()) if audio.size else 0.0
     start = 0

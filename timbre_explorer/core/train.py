@@ -95,9 +95,10 @@ class TrainConfig:
             raise ParameterError("source 'folder' needs 'folder': the sample folder")
         if self.regularizer not in REGULARIZERS:
             raise ParameterError(f"regularizer must be one of {REGULARIZERS}, got {self.regularizer!r}")
-        for name in ("epochs_stage1", "epochs_stage2", "frames_per_note", "batch_size", "warmup_epochs"):
-            if getattr(self, name) < (0 if name.startswith("epochs") or name == "warmup_epochs" else 1):
-                raise ParameterError(f"{name} must be positive, got {getattr(self, name)}")
+        for name, least in (("epochs_stage1", 0), ("epochs_stage2", 0), ("warmup_epochs", 0),
+                            ("frames_per_note", 1), ("batch_size", 1)):
+            if getattr(self, name) < least:
+                raise ParameterError(f"{name} must be at least {least}, got {getattr(self, name)}")
         for name in ("lr", "beta", "alpha", "timbre_scale"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
@@ -189,7 +190,7 @@ class Trainer:
 
     def __init__(self, cfg: TrainConfig, ds: NoteDataset, out_dir: Path):
         self.cfg, self.ds, self.out = cfg, ds, Path(out_dir)
-        self.rank, self.world = _distributed_setup()
+        self.rank, self.world = distributed_setup()
         self.device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
                                    if torch.cuda.is_available() else "cpu")
         self.train_notes = ds.where("train")
@@ -224,11 +225,9 @@ class Trainer:
         pick = (rng.random((len(self.train_notes), k)) * self.counts[:, None]).astype(np.int64)
         rows = self.rows[(self.starts[:, None] + pick).ravel()]
         rows = rows[rng.permutation(len(rows))]
-        n_batches = max(1, len(rows) // self.cfg.batch_size)
-        n_batches -= n_batches % self.world if n_batches >= self.world else 0
-        batches = np.array_split(rows[: n_batches * self.cfg.batch_size] if n_batches * self.cfg.batch_size
-                                 else rows, max(n_batches, 1))
-        return batches[self.rank::self.world]
+        bs = self.cfg.batch_size
+        n = max(self.world, len(rows) // bs // self.world * self.world)  # as many batches on every rank
+        return np.array_split(rows[:min(len(rows), n * bs)], n)[self.rank::self.world]
 
     def frames(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         order = np.sort(rows)  # memory-map reads in file order
@@ -257,7 +256,7 @@ class Trainer:
                 "valid_mse": float((x - x_mu).square().mean())}
 
 
-def _distributed_setup() -> tuple[int, int]:
+def distributed_setup() -> tuple[int, int]:
     """(rank, world size); starts the process group when launched by torchrun."""
     world = int(os.environ.get("WORLD_SIZE", 1))
     if world <= 1:
