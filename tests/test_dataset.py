@@ -279,12 +279,14 @@ def test_cli_dry_run_lists_the_mapping(sample_folder, capsys):
 
 
 def test_cli_builds_a_folder_dataset(sample_folder, tmp_path, capsys):
-    assert main(["dataset", "build", "--source", "folder", str(sample_folder), "--cache", str(tmp_path),
+    cache = tmp_path / "cache"
+    assert main(["dataset", "build", "--source", "folder", str(sample_folder), "--cache", str(cache),
                  "--workers", "1", "--hold-out", "Reed"]) == 0
     captured = capsys.readouterr()
     assert "27 notes" in captured.out and "(held out)" in captured.out
     assert "skipped Bad/silent.wav: silent" in captured.err
-    ds = NoteDataset(next(tmp_path.iterdir()))
+    (built,) = cache.iterdir()
+    ds = NoteDataset(built)
     assert set(ds.notes["instrument"][ds.where("novel")]) == {"Reed"}
 
 
