@@ -29,3 +29,18 @@ def reference_nsgt():
         return patched_nsgt()
     except ImportError:
         pytest.skip("nsgt is not installed (./run.sh test installs it)")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """Path of a tiny model file trained by our pipeline on synthetic notes (see ``tiny.py``)."""
+    from tiny import train_tiny_model
+
+    return train_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_space(tiny_model):
+    from timbre_explorer.core.space import TimbreSpace
+
+    return TimbreSpace.open(tiny_model, device=torch.device("cpu"))

@@ -19,28 +19,13 @@ from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.evaluate import REPORT_KEYS
 from timbre_explorer.core.modelfile import load_model
 from timbre_explorer.core.train import TrainConfig, Trainer, dataset_for, export_models, train
+from tiny import SR, synthetic_note, tiny_config, write_sample_folder
 
-SR = 22050
-# brightness (partial roll-off) per instrument: a timbre the model can tell apart
-BRIGHTNESS = {"Flute": 0.2, "Oboe": 0.6, "Clarinet": 0.45, "Trumpet": 0.85, "Piccolo": 0.25}
-
-
-def _note(pitch, bright, level):
-    t = np.arange(int(0.6 * SR)) / SR
-    f0 = 440 * 2 ** ((pitch - 69) / 12)
-    x = sum(bright ** (k - 1) * np.sin(2 * np.pi * k * f0 * t) for k in range(1, 12) if k * f0 < 8000)
-    return (level * np.minimum(t / 0.02, 1) * x / np.abs(x).max()).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("samples")
-    for name, bright in BRIGHTNESS.items():
-        (root / name).mkdir()
-        for pitch in range(60, 72):
-            for dyn, level in (("pp", 0.1), ("ff", 0.5)):
-                save_wav(root / name / f"{pitch}_{dyn}.wav", _note(pitch, bright, level), SR)
-    return root
+    return write_sample_folder(tmp_path_factory.mktemp("samples"))
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +33,7 @@ def cache(tmp_path_factory):
     return tmp_path_factory.mktemp("cache")
 
 
-def tiny(folder, **kw) -> TrainConfig:
-    settings = dict(source="folder", folder=str(folder), hold_out=["Piccolo"], hidden=32, layers=2, latent=4,
-                    epochs_stage1=2, epochs_stage2=2, frames_per_note=4, batch_size=32, warmup_epochs=2,
-                    alpha=5.0, mds_dims=3)
-    settings.update(kw)
-    return TrainConfig(**settings)
+tiny = tiny_config
 
 
 def weights(model) -> dict:
@@ -143,7 +123,7 @@ def test_a_folder_without_rated_instruments_says_what_to_do(tmp_path, cache):
     for name in ("Kazoo", "Theremin"):
         (tmp_path / "s" / name).mkdir(parents=True)
         for pitch in range(60, 66):
-            save_wav(tmp_path / "s" / name / f"{pitch}.wav", _note(pitch, 0.5, 0.3), SR)
+            save_wav(tmp_path / "s" / name / f"{pitch}.wav", synthetic_note(pitch, 0.5, 0.3), SR)
     cfg = tiny(tmp_path / "s", hold_out=[])
     ds = dataset_for(cfg, cache_root=cache, workers=1)
     with pytest.raises(ParameterError, match="only 0 of the dataset's instruments were rated"):
@@ -177,7 +157,7 @@ def test_encode_places_new_sounds_and_reports_bad_files(folder, cache, tmp_path,
     model = export_models(t)["regularized"]
     new = tmp_path / "new"
     new.mkdir()
-    save_wav(new / "bright.wav", _note(64, 0.85, 0.4), SR)
+    save_wav(new / "bright.wav", synthetic_note(64, 0.85, 0.4), SR)
     save_wav(new / "silent.wav", np.zeros(SR, np.float32), SR)
     (new / "broken.flac").write_bytes(b"nope")
     assert main(["encode", str(model), str(new), "--json", str(tmp_path / "enc.json")]) == 0

@@ -1,0 +1,93 @@
+"""The timbre space as the Explorer holds it, and the sounds it makes: on a tiny model trained by the tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.space import Projection, TimbreSpace
+from timbre_explorer.core.synth import (PEAK_LIMIT, PLAYBACK_LEVEL_DB, Envelope, along, interpolate, loop, note,
+                                        playback_gain, render_path)
+
+
+def test_space_reads_the_map_from_the_file(tiny_space):
+    s = tiny_space
+    assert len(s.notes) == 5 * 12 * 2 and s.latent_size == 4
+    assert sorted(s.centroids) == sorted(["Clarinet", "Flute", "Oboe", "Trumpet", "Piccolo"])
+    assert set(np.asarray(s.instruments)[s.notes.instrument[s.is_novel()]]) == {"Piccolo"}
+    # the held-out piccolo (partials rolling off at 0.25) lands by the flute (0.2)
+    assert s.nearest_instruments(s.centroids["Piccolo"], 1)[0][0] == "Flute"
+    assert all(name != "Piccolo" for name, _ in s.nearest_instruments(s.centroids["Piccolo"], 4))
+
+
+def test_projection_round_trips_and_places_points_on_a_plane(tiny_space):
+    p = tiny_space.projection
+    z = tiny_space.notes.z
+    assert np.allclose(p.inverse(p.forward(z)), z, atol=1e-5)
+    assert np.all(np.diff(p.explained) <= 1e-12) and abs(p.explained.sum() - 1) < 1e-9
+    rest = p.forward(z[7])
+    placed = p.place([[1.5, -0.5]], (0, 2), rest=rest)
+    coords = p.forward(placed)[0]
+    assert np.allclose(coords[[0, 2]], [1.5, -0.5]) and np.allclose(coords[[1, 3]], rest[[1, 3]])
+
+
+def test_projection_of_random_points_is_a_rotation(rng):
+    z = rng.standard_normal((200, 5)) * [5, 3, 1, 0.5, 0.1]
+    p = Projection.fit(z)
+    assert np.allclose(p.components @ p.components.T, np.eye(5), atol=1e-9)
+    assert p.explained[0] > 0.6
+
+
+def test_decode_gives_the_spectrum_of_the_instrument(tiny_space):
+    s = tiny_space
+    centroid = {name: float(s.describe(s.decode(z))["centroid"]) for name, z in s.centroids.items()}
+    # partials roll off at 0.2, 0.45, 0.6, 0.85: decoded spectra get brighter in that order
+    assert centroid["Flute"] < centroid["Clarinet"] < centroid["Oboe"] < centroid["Trumpet"]
+    assert centroid["Trumpet"] > 1.3 * centroid["Flute"]
+    with pytest.raises(ParameterError, match="4 values"):
+        s.decode(np.zeros(3))
+
+
+def test_note_has_the_playback_level_and_envelope(tiny_space):
+    s = tiny_space
+    loud = s.decoded_descriptors["loudness"]
+    z = s.notes.z[np.argsort(loud)[int(0.95 * len(loud))]]
+    a = note(s, z, seconds=0.5, envelope=Envelope(attack=0.05, release=0.1))
+    assert a.dtype == np.float32 and len(a) == round(0.5 * s.sample_rate)
+    assert np.max(np.abs(a)) <= PEAK_LIMIT + 1e-6
+    mid = a[len(a) // 4: len(a) // 2]
+    assert abs(10 * np.log10(np.mean(mid ** 2)) - PLAYBACK_LEVEL_DB) < 2  # a loud note plays at the set level
+    assert abs(a[0]) < 1e-3 and np.abs(a[-10:]).max() < 1e-2  # ramps at both ends
+    looped = loop(s, z, seconds=0.25)
+    assert np.abs(looped[:50]).max() > 1e-3  # no fade on a loop
+
+
+def test_interpolations(rng):
+    a, b = rng.standard_normal(6), rng.standard_normal(6)
+    lin = interpolate(a, b, 11)
+    assert np.allclose(lin[0], a) and np.allclose(lin[-1], b) and np.allclose(lin[5], (a + b) / 2)
+    sl = interpolate(a, b, 11, mode="slerp")
+    assert np.allclose(sl[0], a) and np.allclose(sl[-1], b)
+    norms = np.linalg.norm(sl, axis=1)
+    assert np.allclose(norms, np.linspace(norms[0], norms[-1], 11))  # norm scales linearly
+    with pytest.raises(ParameterError, match="interpolation"):
+        interpolate(a, b, 3, mode="cubic")
+    pts = along([[0, 0], [2, 0], [2, 2]], 5)
+    assert np.allclose(pts, [[0, 0], [1, 0], [2, 0], [2, 1], [2, 2]])
+
+
+def test_path_morphs_from_dark_to_bright(tiny_space):
+    s = tiny_space
+    zs = interpolate(s.centroids["Flute"], s.centroids["Trumpet"], 24)
+    audio = render_path(s, zs, seconds=1.0)
+    assert len(audio) == s.sample_rate
+    from timbre_explorer.core.descriptors import descriptors
+    from timbre_explorer.core.nsgt import transform_for
+    import torch
+
+    half = s.sample_rate // 2
+    nsgt = transform_for(s.preset, half)
+    cents = [float(descriptors(nsgt.magnitude(torch.from_numpy(x.astype(np.float64))).mean(-1), nsgt)["centroid"])
+             for x in (audio[:half], audio[half:])]
+    assert cents[1] > 1.2 * cents[0]

@@ -1,0 +1,57 @@
+"""A tiny timbre space trained by our own pipeline on synthetic notes, for tests that need a real model file.
+
+Five "instruments" differ by brightness (how fast the partials roll off); four
+of them have perceptual ratings, Piccolo is held out as the novel instrument.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from timbre_explorer.core.audio_io import save_wav
+
+SR = 22050
+# brightness (partial roll-off) per instrument: a timbre the model can tell apart
+BRIGHTNESS = {"Flute": 0.2, "Oboe": 0.6, "Clarinet": 0.45, "Trumpet": 0.85, "Piccolo": 0.25}
+
+
+def synthetic_note(pitch: int, bright: float, level: float, seconds: float = 0.6) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    f0 = 440 * 2 ** ((pitch - 69) / 12)
+    x = sum(bright ** (k - 1) * np.sin(2 * np.pi * k * f0 * t) for k in range(1, 12) if k * f0 < 8000)
+    return (level * np.minimum(t / 0.02, 1) * x / np.abs(x).max()).astype(np.float32)
+
+
+def write_sample_folder(root: Path) -> Path:
+    """Subfolder-labelled WAVs: 5 instruments x 12 pitches x 2 dynamics."""
+    for name, bright in BRIGHTNESS.items():
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for pitch in range(60, 72):
+            for dyn, level in (("pp", 0.1), ("ff", 0.5)):
+                save_wav(root / name / f"{pitch}_{dyn}.wav", synthetic_note(pitch, bright, level), SR)
+    return root
+
+
+def tiny_config(folder: Path, **kw):
+    from timbre_explorer.core.train import TrainConfig
+
+    settings = dict(source="folder", folder=str(folder), hold_out=["Piccolo"], hidden=32, layers=2, latent=4,
+                    epochs_stage1=2, epochs_stage2=2, frames_per_note=4, batch_size=32, warmup_epochs=2,
+                    alpha=5.0, mds_dims=3)
+    settings.update(kw)
+    return TrainConfig(**settings)
+
+
+def train_tiny_model(root: Path, **kw) -> Path:
+    """Build the dataset, train (a few epochs, no baseline) and export: the model file's path."""
+    from timbre_explorer.core.train import Trainer, dataset_for, export_models, train
+
+    settings = dict(baseline=False, epochs_stage1=8, epochs_stage2=4, hidden=64, lr=3e-3, beta=0.2, frames_per_note=16)
+    cfg = tiny_config(write_sample_folder(root / "samples"), **{**settings, **kw})
+    ds = dataset_for(cfg, cache_root=root / "cache", workers=1)
+    t = Trainer(cfg, ds, root / "run")
+    for _ in train(t):
+        pass
+    return export_models(t)["regularized"]

@@ -1,0 +1,191 @@
+"""A trained timbre space, ready to explore: the VAE, the map of every note, its PCA, and decoding.
+
+:class:`TimbreSpace` is what the Explorer, ``timbre-explorer render`` and the
+benchmarks hold. It wraps a validated :class:`~timbre_explorer.core.modelfile.ModelFile`:
+
+* the notes of the map (latent means of each note's representative frame,
+  with instrument, pitch, dynamic, split and descriptors), read from the
+  file, so no dataset is needed;
+* a PCA of those latent points (the paper's projection: linear, so every
+  point of a 2-D or 3-D view maps back to a latent point, the remaining
+  components taken from wherever the user puts them);
+* decoding to magnitude frames on the GPU when there is one (the decoder
+  is small; the phase reconstruction that follows runs on the CPU), and
+  the descriptors of decoded frames in physical units.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from timbre_explorer.core.descriptors import DESCRIPTORS, descriptors
+from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.modelfile import ModelFile, load_model
+from timbre_explorer.core.nsgt import TransformPreset, get_preset, transform_for
+
+MAP_KEYS = ("map.z", "map.instrument", "map.pitch", "map.dynamic", "map.split", "map.descriptors")
+
+
+def default_device() -> torch.device:
+    """CUDA when torch sees a GPU, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@dataclass(frozen=True)
+class Notes:
+    """Every note of the map, one row each (numpy, read-only views of the model file's tensors)."""
+
+    z: np.ndarray  # [N, latent] float32
+    instrument: np.ndarray  # [N] index into TimbreSpace.instruments
+    pitch: np.ndarray  # [N] MIDI
+    dynamic: np.ndarray  # [N] index into TimbreSpace.dynamics, -1 unknown
+    split: np.ndarray  # [N] index into TimbreSpace.splits
+    descriptors: np.ndarray  # [N, len(DESCRIPTORS)]
+
+    def __len__(self) -> int:
+        return len(self.z)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """PCA of the map: ``coords = (z - mean) @ components.T``, and back."""
+
+    mean: np.ndarray  # [latent]
+    components: np.ndarray  # [latent, latent], rows by decreasing variance
+    explained: np.ndarray  # [latent] fraction of the variance per component
+
+    @classmethod
+    def fit(cls, z: np.ndarray) -> Projection:
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=z.shape[1], svd_solver="full").fit(z.astype(np.float64))
+        return cls(pca.mean_, pca.components_, pca.explained_variance_ratio_)
+
+    def forward(self, z) -> np.ndarray:
+        """Latent points ``[..., latent]`` to all their PCA coordinates ``[..., latent]``."""
+        return (np.asarray(z, np.float64) - self.mean) @ self.components.T
+
+    def inverse(self, coords) -> np.ndarray:
+        """All PCA coordinates ``[..., latent]`` back to latent points (exact: the components are orthonormal)."""
+        return np.asarray(coords, np.float64) @ self.components + self.mean
+
+    def place(self, values, dims, *, rest) -> np.ndarray:
+        """Latent points whose components ``dims`` are ``values [..., len(dims)]`` and the others those of ``rest``.
+
+        ``rest`` is a full PCA coordinate vector ``[latent]`` (or one per point):
+        the "depth" of a view, i.e. where the plane cuts the other components.
+        """
+        values = np.asarray(values, np.float64)
+        coords = np.array(np.broadcast_to(np.asarray(rest, np.float64), values.shape[:-1] + self.mean.shape))
+        coords[..., list(dims)] = values
+        return self.inverse(coords)
+
+
+class TimbreSpace:
+    """A model file, loaded for exploring: see the module docstring."""
+
+    def __init__(self, mf: ModelFile, *, path: str | os.PathLike | None = None, device: torch.device | None = None):
+        missing = [k for k in MAP_KEYS if k not in mf.tensors]
+        if missing:
+            raise ParameterError(f"{path or 'this model'} has no map of notes ({', '.join(missing)} missing); "
+                                 "files written by `timbre-explorer train` have one")
+        self.file = mf
+        self.path = Path(path) if path else None
+        self.device = device or default_device()
+        self.model = mf.build_model().to(self.device)
+        self.normalization = mf.normalization
+        self.preset: TransformPreset = get_preset(mf.meta["preset"])
+        self.sample_rate = int(self.preset.sample_rate)
+        self.note_seconds = float(mf.meta["note_seconds"])
+        self.instruments: list[str] = list(mf.meta["instruments"])
+        self.families: list[str] = list(mf.meta["families"])
+        self.dynamics: list[str] = list(mf.meta["dynamics"])
+        self.splits: list[str] = list(mf.meta["splits"])
+        t = mf.tensors
+        self.notes = Notes(*(t[k].numpy() for k in MAP_KEYS))
+        n = len(self.notes)
+        if any(len(a) != n for a in (self.notes.instrument, self.notes.pitch, self.notes.dynamic, self.notes.split)):
+            raise ParameterError(f"{path or 'this model'}: the map's tensors disagree in length")
+        self.projection = Projection.fit(self.notes.z)
+        self.perceptual_instruments: list[str] = list(mf.meta.get("perceptual_instruments") or [])
+        self.perceptual_positions = t["perception.positions"].numpy() if "perception.positions" in t else None
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, device: torch.device | None = None) -> TimbreSpace:
+        """Load and validate a model file (:class:`~timbre_explorer.core.errors.ModelFileError` if it is bad)."""
+        return cls(load_model(path), path=path, device=device)
+
+    # ------------------------------------------------------------------ the map
+    @property
+    def latent_size(self) -> int:
+        return self.model.config.latent
+
+    @property
+    def name(self) -> str:
+        return self.path.name.removesuffix(".timbre.safetensors") if self.path else "model"
+
+    def is_novel(self) -> np.ndarray:
+        """Per note: held out of training (a novel instrument)."""
+        return self.notes.split == self.splits.index("novel") if "novel" in self.splits else np.zeros(len(self.notes), bool)
+
+    @cached_property
+    def centroids(self) -> dict[str, np.ndarray]:
+        """Latent centroid of every instrument in the map, in the order of :attr:`instruments`."""
+        z, inst = self.notes.z, self.notes.instrument
+        return {name: z[inst == i].mean(0) for i, name in enumerate(self.instruments) if (inst == i).any()}
+
+    def nearest_instruments(self, z, k: int = 3, *, trained_only: bool = True) -> list[tuple[str, float]]:
+        """The ``k`` instruments whose centroids are closest to ``z``, with latent distances."""
+        novel = set(self.instruments[i] for i in np.unique(self.notes.instrument[self.is_novel()]))
+        z = np.asarray(z, np.float64)
+        dist = sorted((float(np.linalg.norm(z - c)), name) for name, c in self.centroids.items()
+                      if not (trained_only and name in novel))
+        return [(name, d) for d, name in dist[:k]]
+
+    # ------------------------------------------------------------------ decoding
+    @torch.no_grad()
+    def decode(self, z) -> torch.Tensor:
+        """Latent points ``[..., latent]`` to magnitude frames ``[..., bins]`` (float32, on the CPU).
+
+        The likelihood's mean, as the paper decodes; on the GPU when the space is on one.
+        """
+        zt = torch.as_tensor(np.asarray(z, np.float32) if not isinstance(z, torch.Tensor) else z, dtype=torch.float32)
+        if zt.shape[-1] != self.latent_size:
+            raise ParameterError(f"latent points of this model have {self.latent_size} values, got {zt.shape[-1]}")
+        lead = zt.shape[:-1]
+        x, _ = self.model.decode(zt.reshape(-1, self.latent_size).to(self.device))
+        return self.normalization.inverse(x).float().cpu().reshape(*lead, -1)
+
+    def decode_differentiable(self, z: torch.Tensor) -> torch.Tensor:
+        """:meth:`decode` with gradients (``z`` on :attr:`device`), for moving towards descriptor targets."""
+        x, _ = self.model.decode(z)
+        return self.normalization.inverse(x)
+
+    @cached_property
+    def nsgt(self):
+        """The transform of a note of the dataset: descriptors of decoded frames are measured with it."""
+        return transform_for(self.preset, round(self.note_seconds * self.sample_rate))
+
+    def describe(self, magnitude) -> dict[str, np.ndarray]:
+        """Descriptors (:data:`DESCRIPTORS`, physical units) of magnitude frames ``[..., bins]``."""
+        m = magnitude.detach().cpu().double() if isinstance(magnitude, torch.Tensor) else torch.as_tensor(magnitude, dtype=torch.float64)
+        return {k: v.numpy() for k, v in descriptors(m, self.nsgt).items()}
+
+    @cached_property
+    def decoded_descriptors(self) -> dict[str, np.ndarray]:
+        """Descriptors of every map note as the model decodes it (what clicking on it plays)."""
+        return self.describe(self.decode(self.notes.z))
+
+    def summary(self) -> str:
+        """One line for a status bar."""
+        return (f"{self.name}: {len(self.notes)} notes of {len(self.centroids)} instruments, "
+                f"latent {self.latent_size}, {self.preset.name}, decoding on {self.device.type.upper()}")
+
+
+__all__ = ["TimbreSpace", "Projection", "Notes", "DESCRIPTORS", "default_device"]

@@ -1,0 +1,134 @@
+"""Sound from latent points: notes, loops for scrubbing, and paths (the paper's interpolations).
+
+Pure functions of a :class:`~timbre_explorer.core.space.TimbreSpace`: latent
+points in, float32 audio at the space's sample rate out. The Explorer calls
+them from workers; ``timbre-explorer render`` calls them from the shell.
+
+Levels. Decoded notes of the bundled model sit around -40 dBFS (the
+SoundFont renders keep headroom, and a decoder trained on log-magnitudes
+returns their geometric mean, a few dB under the data), far too quiet to
+audition. Every sound is therefore multiplied by the space's
+:func:`playback_gain`, one constant per model chosen so the loudest decoded
+notes of the map play at :data:`PLAYBACK_LEVEL_DB`: relative dynamics (pp vs
+ff) are kept, and a peak guard scales down the rare sound that would clip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+import torch
+
+from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.phase import DEFAULT_ITERATIONS, render_frames, sustain
+
+PLAYBACK_LEVEL_DB = -18.0  # RMS of the map's loudest notes (95th percentile) after playback gain
+PEAK_LIMIT = 0.98
+INTERPOLATIONS = ("linear", "slerp")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Attack and release ramps (raised cosine) of a rendered note, in seconds."""
+
+    attack: float = 0.02
+    release: float = 0.15
+
+    def apply(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        n = audio.shape[-1]
+        a = min(int(round(self.attack * sample_rate)), n // 2)
+        r = min(int(round(self.release * sample_rate)), n - a)
+        env = np.ones(n, np.float32)
+        if a:
+            env[:a] = 0.5 - 0.5 * np.cos(np.pi * np.arange(a) / a)
+        if r:
+            env[n - r:] = 0.5 + 0.5 * np.cos(np.pi * np.arange(r) / r)
+        return audio * env
+
+
+def playback_gain(space) -> float:
+    """Linear gain that brings the loudest decoded map notes (95th percentile) to :data:`PLAYBACK_LEVEL_DB`."""
+    loud_db = float(np.percentile(space.decoded_descriptors["loudness"], 95))
+    return float(10 ** ((PLAYBACK_LEVEL_DB - loud_db) / 20))
+
+
+def _level(space, audio: torch.Tensor) -> np.ndarray:
+    a = audio.detach().cpu().numpy().astype(np.float32) * playback_gain(space)
+    peak = float(np.max(np.abs(a))) if a.size else 0.0
+    return a * (PEAK_LIMIT / peak) if peak > PEAK_LIMIT else a
+
+
+def note(space, z, *, seconds: float = 1.0, envelope: Envelope = Envelope(), n_iter: int = DEFAULT_ITERATIONS,
+         seed: int = 0) -> np.ndarray:
+    """A held note of the latent point ``z`` (the paper's one-frame representation), with an envelope."""
+    frame = space.decode(z)
+    rec = sustain(frame, space.preset, seconds=seconds, loop=True, n_iter=n_iter, seed=seed)
+    return envelope.apply(_level(space, rec.audio), space.sample_rate)
+
+
+def loop(space, z, *, seconds: float = 0.5, n_iter: int = DEFAULT_ITERATIONS, seed: int = 0) -> np.ndarray:
+    """One period of a seamless loop of ``z``: what plays, repeated, while the user drags across the map."""
+    rec = sustain(space.decode(z), space.preset, seconds=seconds, loop=True, n_iter=n_iter, seed=seed)
+    return _level(space, rec.audio)
+
+
+def interpolate(a, b, steps: int, *, mode: str = "linear") -> np.ndarray:
+    """``steps`` latent points from ``a`` to ``b`` (both ends included), linearly or spherically (slerp).
+
+    Slerp is the paper's choice: it follows the great circle between the two
+    vectors (seen from the origin, the prior's mean) instead of cutting
+    through the low-density middle of the Gaussian prior, and scales the
+    norm linearly along the way.
+    """
+    if steps < 2:
+        raise ParameterError(f"a path needs at least 2 steps, got {steps}")
+    return _between(np.asarray(a, np.float64), np.asarray(b, np.float64), np.linspace(0.0, 1.0, steps), mode)
+
+
+def _between(a: np.ndarray, b: np.ndarray, t: np.ndarray, mode: str) -> np.ndarray:
+    """Points at fractions ``t [n]`` of the way from ``a`` to ``b``."""
+    if mode not in INTERPOLATIONS:
+        raise ParameterError(f"interpolation must be one of {', '.join(INTERPOLATIONS)}, got {mode!r}")
+    t = np.asarray(t, np.float64)[:, None]
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if mode == "linear" or na < 1e-9 or nb < 1e-9:
+        return (1 - t) * a + t * b
+    ua, ub = a / na, b / nb
+    omega = np.arccos(np.clip(ua @ ub, -1.0, 1.0))
+    if omega < 1e-6:
+        direction = (1 - t) * ua + t * ub
+    else:
+        direction = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / np.sin(omega)
+    return direction * ((1 - t) * na + t * nb)
+
+
+def along(points, steps: int, *, mode: str = "linear") -> np.ndarray:
+    """``steps`` latent points spread evenly (by latent distance) along a polyline through ``points [M, latent]``."""
+    p = np.asarray(points, np.float64)
+    if p.ndim != 2 or len(p) < 2:
+        raise ParameterError("a path needs at least two points")
+    seg = np.linalg.norm(np.diff(p, axis=0), axis=1)
+    if seg.sum() <= 0:
+        return np.repeat(p[:1], steps, 0)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    s = np.linspace(0.0, cum[-1], steps)
+    k = np.clip(np.searchsorted(cum, s, side="right") - 1, 0, len(seg) - 1)
+    out = np.empty((steps, p.shape[1]))
+    for j in np.unique(k):
+        at = k == j
+        t = (s[at] - cum[j]) / seg[j] if seg[j] > 0 else np.zeros(at.sum())
+        out[at] = _between(p[j], p[j + 1], t, mode)
+    return out
+
+
+def path_steps(seconds: float) -> int:
+    """Latent points per path: about 48 per second (the dataset's frame rate), at least 8."""
+    return max(8, int(round(48 * seconds)))
+
+
+def render_path(space, zs, *, seconds: float, envelope: Envelope = Envelope(attack=0.02, release=0.05),
+                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0) -> np.ndarray:
+    """One morphing sound through the latent points ``zs [N, latent]``, spread evenly over ``seconds``."""
+    frames = space.decode(np.asarray(zs, np.float32)).T.contiguous()  # [bins, N]
+    rec = render_frames(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed)
+    return envelope.apply(_level(space, rec.audio), space.sample_rate)
