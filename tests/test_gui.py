@@ -1,16 +1,14 @@
-"""The main window, offscreen."""
+"""The main window without a usable model or sound card, offscreen."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from timbre_explorer.audio.engine import AudioEngine
-
 pytestmark = pytest.mark.gui
 
 
-def test_window_shows_model_and_missing_audio(qtbot, tmp_path, monkeypatch):
+def test_window_without_model_or_portaudio(qtbot, tmp_path, monkeypatch):
     import sys
 
     from timbre_explorer.gui.app import make_app
@@ -21,22 +19,11 @@ def test_window_shows_model_and_missing_audio(qtbot, tmp_path, monkeypatch):
     model = tmp_path / "my.timbre.safetensors"
     window = MainWindow(model_path=model)
     qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    assert str(model) in window.model_label.text() and "not built yet" in window.model_label.text()
-    assert "PortAudio" in window.audio_label.text()
-    assert "WAV" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.model_failed, timeout=20_000):
+        window.show()
+    title, text = window.last_error
+    assert title == "Could not open the model" and str(model) in text
+    assert window.model_label.text() == "No model loaded" and not window.explorer.isEnabled()
+    assert "PortAudio" in window.audio.status and "WAV" in window.statusBar().currentMessage()
     assert window.audio.play(np.zeros(10)) is False
-
-
-def test_window_names_the_open_device(qtbot):
-    from timbre_explorer.gui.app import make_app
-    from timbre_explorer.gui.main_window import MainWindow
-
-    make_app()
-    audio = AudioEngine(open_stream=False)
-    audio.available, audio.device_name, audio.status = True, "Test Output", "Audio: Test Output at 22050 Hz"
-    window = MainWindow(audio=audio)
-    qtbot.addWidget(window)
-    assert window.audio_label.text() == "Test Output"
-    assert window.statusBar().currentMessage() == "Audio: Test Output at 22050 Hz"
+    window.close()

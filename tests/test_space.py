@@ -57,7 +57,7 @@ def test_note_has_the_playback_level_and_envelope(tiny_space):
     assert a.dtype == np.float32 and len(a) == round(0.5 * s.sample_rate)
     assert np.max(np.abs(a)) <= PEAK_LIMIT + 1e-6
     mid = a[len(a) // 4: len(a) // 2]
-    assert abs(10 * np.log10(np.mean(mid ** 2)) - PLAYBACK_LEVEL_DB) < 2  # a loud note plays at the set level
+    assert abs(10 * np.log10(np.mean(mid ** 2)) - PLAYBACK_LEVEL_DB) < 3  # a loud note plays at the set level
     assert abs(a[0]) < 1e-3 and np.abs(a[-10:]).max() < 1e-2  # ramps at both ends
     looped = loop(s, z, seconds=0.25)
     assert np.abs(looped[:50]).max() > 1e-3  # no fade on a loop
@@ -82,12 +82,14 @@ def test_path_morphs_from_dark_to_bright(tiny_space):
     zs = interpolate(s.centroids["Flute"], s.centroids["Trumpet"], 24)
     audio = render_path(s, zs, seconds=1.0)
     assert len(audio) == s.sample_rate
-    from timbre_explorer.core.descriptors import descriptors
-    from timbre_explorer.core.nsgt import transform_for
     import torch
 
-    half = s.sample_rate // 2
-    nsgt = transform_for(s.preset, half)
+    from timbre_explorer.core.descriptors import descriptors
+    from timbre_explorer.core.nsgt import transform_for
+
+    quarter = s.sample_rate // 4
+    nsgt = transform_for(s.preset, quarter)
     cents = [float(descriptors(nsgt.magnitude(torch.from_numpy(x.astype(np.float64))).mean(-1), nsgt)["centroid"])
-             for x in (audio[:half], audio[half:])]
-    assert cents[1] > 1.2 * cents[0]
+             for x in (audio[:quarter], audio[-quarter:])]
+    ends = [float(s.describe(s.decode(s.centroids[n]))["centroid"]) for n in ("Flute", "Trumpet")]
+    assert cents[1] > 1.2 * cents[0] and cents[1] - cents[0] > 0.5 * (ends[1] - ends[0])

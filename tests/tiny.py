@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from timbre_explorer.core.audio_io import save_wav
+from timbre_explorer.core.instruments import pitch_name
 
 SR = 22050
 # brightness (partial roll-off) per instrument: a timbre the model can tell apart
@@ -30,7 +31,7 @@ def write_sample_folder(root: Path) -> Path:
         (root / name).mkdir(parents=True, exist_ok=True)
         for pitch in range(60, 72):
             for dyn, level in (("pp", 0.1), ("ff", 0.5)):
-                save_wav(root / name / f"{pitch}_{dyn}.wav", synthetic_note(pitch, bright, level), SR)
+                save_wav(root / name / f"{pitch_name(pitch)}_{dyn}.wav", synthetic_note(pitch, bright, level), SR)
     return root
 
 

@@ -45,9 +45,8 @@ import torch
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.nsgt import NSGT, _window_offsets, hann
+from timbre_explorer.core.units import DESCRIPTORS
 
-#: Descriptor name -> unit.
-DESCRIPTORS = {"centroid": "Hz", "bandwidth": "Hz", "flatness": "", "rolloff": "Hz", "loudness": "dB"}
 ROLLOFF_FRACTION = 0.85
 POWER_FLOOR = 1e-30  # power density floor (-300 dB/Hz): finite logs and gradients on silence, even in float32
 

@@ -113,6 +113,18 @@ def parse_pitch(text: str) -> int | None:
     return 12 * (int(octave) + 1) + _STEPS[step.lower()] + {"#": 1, "b": -1, "": 0}[accidental]
 
 
+_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def pitch_name(midi: int) -> str:
+    """A MIDI number as a note name (60 -> 'C4'), the inverse of :func:`parse_pitch` for these spellings.
+
+    >>> pitch_name(60), pitch_name(70), parse_pitch(pitch_name(70))
+    ('C4', 'Bb4', 70)
+    """
+    return f"{_NAMES[midi % 12]}{midi // 12 - 1}"
+
+
 def velocity_dynamic(velocity: int) -> str:
     """The nearest of :data:`DYNAMICS` to a MIDI velocity."""
     return min(DYNAMICS, key=lambda d: abs(DYNAMICS[d] - velocity))

@@ -67,6 +67,40 @@ class Projection:
         pca = PCA(n_components=z.shape[1], svd_solver="full").fit(z.astype(np.float64))
         return cls(pca.mean_, pca.components_, pca.explained_variance_ratio_)
 
+    @classmethod
+    def discriminant(cls, z: np.ndarray, labels: np.ndarray) -> Projection:
+        """Axes that set instruments apart first (LDA), then the PCA of what is left: still a rotation.
+
+        Pitch and dynamics dominate the latent variance, so on the first PCA
+        axes the instruments overlap. The directions of scikit-learn's linear
+        discriminant analysis separate them best; made orthonormal (QR) and
+        completed by the principal components of the orthogonal rest, they
+        keep the projection exactly invertible, so clicks still map to
+        latent points.
+        """
+        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+        z = z.astype(np.float64)
+        k = min(len(np.unique(labels)) - 1, z.shape[1])
+        if k < 1:
+            return cls.fit(z)
+        lda = LinearDiscriminantAnalysis(n_components=k).fit(z, labels)
+        q, _ = np.linalg.qr(lda.scalings_[:, :k])
+        mean = z.mean(0)
+        rest = (z - mean) - (z - mean) @ q @ q.T
+        _, _, vt = np.linalg.svd(rest, full_matrices=True)
+        others = vt - (vt @ q) @ q.T  # numerically clean of the LDA directions
+        basis = [q.T]
+        for v in others:
+            if len(np.vstack(basis)) == z.shape[1]:
+                break
+            v = v - np.vstack(basis).T @ (np.vstack(basis) @ v)
+            if np.linalg.norm(v) > 1e-6:
+                basis.append((v / np.linalg.norm(v))[None])
+        components = np.vstack(basis)
+        var = ((z - mean) @ components.T).var(0)
+        return cls(mean, components, var / var.sum())
+
     def forward(self, z) -> np.ndarray:
         """Latent points ``[..., latent]`` to all their PCA coordinates ``[..., latent]``."""
         return (np.asarray(z, np.float64) - self.mean) @ self.components.T
@@ -135,6 +169,12 @@ class TimbreSpace:
         return self.notes.split == self.splits.index("novel") if "novel" in self.splits else np.zeros(len(self.notes), bool)
 
     @cached_property
+    def discriminant_projection(self) -> Projection:
+        """:meth:`Projection.discriminant` on the instruments the model trained on."""
+        keep = ~self.is_novel()
+        return Projection.discriminant(self.notes.z[keep], self.notes.instrument[keep])
+
+    @cached_property
     def centroids(self) -> dict[str, np.ndarray]:
         """Latent centroid of every instrument in the map, in the order of :attr:`instruments`."""
         z, inst = self.notes.z, self.notes.instrument
@@ -147,6 +187,44 @@ class TimbreSpace:
         dist = sorted((float(np.linalg.norm(z - c)), name) for name, c in self.centroids.items()
                       if not (trained_only and name in novel))
         return [(name, d) for d, name in dist[:k]]
+
+    def perceptual_overlay(self, dims) -> tuple[list[str], np.ndarray]:
+        """The rated instruments' perceptual (MDS) positions, drawn in the plane of PCA components ``dims``.
+
+        The MDS space and the latent space share no axes, so the positions
+        are aligned to the instruments' centroids in that plane by the
+        similarity transform (rotation, uniform scale, shift) that fits best
+        in least squares (orthogonal Procrustes, on the positions' own first
+        two principal axes): what remains are the true disagreements.
+        """
+        from scipy.linalg import orthogonal_procrustes
+
+        names = [n for n in self.perceptual_instruments if n in self.centroids]
+        if self.perceptual_positions is None or len(names) < 3:
+            return [], np.zeros((0, 2))
+        pos = self.perceptual_positions[[self.perceptual_instruments.index(n) for n in names]].astype(np.float64)
+        pos = Projection.fit(pos).forward(pos)[:, :2]
+        dst = self.projection.forward(np.stack([self.centroids[n] for n in names]))[:, list(dims)]
+        src_c, dst_c = pos - pos.mean(0), dst - dst.mean(0)
+        rotation, _ = orthogonal_procrustes(src_c, dst_c)
+        scale = np.trace((src_c @ rotation).T @ dst_c) / max(np.sum(src_c ** 2), 1e-12)
+        return names, scale * src_c @ rotation + dst.mean(0)
+
+    def pair_agreement(self) -> list[tuple[str, str, float]]:
+        """Per pair of rated instruments: log2 of (latent distance / perceptual distance), each over its mean.
+
+        Positive: the latent space puts the pair further apart than listeners do.
+        """
+        names = [n for n in self.perceptual_instruments if n in self.centroids]
+        if self.perceptual_positions is None or len(names) < 3:
+            return []
+        c = np.stack([self.centroids[n] for n in names]).astype(np.float64)
+        p = self.perceptual_positions[[self.perceptual_instruments.index(n) for n in names]].astype(np.float64)
+        i, j = np.triu_indices(len(names), 1)
+        dz = np.linalg.norm(c[i] - c[j], axis=1)
+        dp = np.linalg.norm(p[i] - p[j], axis=1)
+        ratio = np.log2((dz / dz.mean()) / np.maximum(dp / dp.mean(), 1e-9))
+        return [(names[a], names[b], float(r)) for a, b, r in zip(i, j, ratio)]
 
     # ------------------------------------------------------------------ decoding
     @torch.no_grad()

@@ -1,55 +1,261 @@
-"""The main window."""
+"""The main window: menus, the Explorer tab, the model being explored, the one audio engine, settings."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer import __version__
 from timbre_explorer.audio.engine import AudioEngine
+from timbre_explorer.gui.explorer import ExplorerView
+from timbre_explorer.gui.workers import LatestWorker
 from timbre_explorer.paths import default_model_path
 
 log = logging.getLogger(__name__)
 
+MAX_RECENT = 8
+MODEL_FILTER = "Timbre Explorer models (*.timbre.safetensors);;All files (*)"
+
+
+def settings() -> QtCore.QSettings:
+    return QtCore.QSettings()
+
 
 class MainWindow(QtWidgets.QMainWindow):
-    """Top-level window: owns the one :class:`AudioEngine` and shows the model and audio set-up."""
+    """Top-level window. Loads the model in a worker, so the window shows at once."""
+
+    model_loaded = QtCore.Signal(object)  # the TimbreSpace, once drawn
+    model_failed = QtCore.Signal(str)
 
     def __init__(self, model_path: str | Path | None = None, audio: AudioEngine | None = None):
         super().__init__()
         self.setWindowTitle(f"Timbre Explorer {__version__}")
-        self.resize(1100, 720)
-        self.model_path = Path(model_path) if model_path else default_model_path()
+        self.resize(1400, 880)
         self.audio = audio if audio is not None else AudioEngine()
+        self.model_path = Path(model_path) if model_path else default_model_path()
+        self.space = None
+        self.last_error: tuple[str, str] | None = None
+        self._error_box: QtWidgets.QMessageBox | None = None
 
+        self.explorer = ExplorerView(self.audio)
+        self.explorer.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.explorer.error.connect(self.show_error)
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(self.explorer, "Explorer")
+        self.setCentralWidget(self.tabs)
+        self.loader = LatestWorker("model", self)
+        self.loader.finished.connect(self._loaded)
+        self.loader.failed.connect(self._load_failed)
         self.model_label = QtWidgets.QLabel()
-        self.audio_label = QtWidgets.QLabel()
-        for label in (self.model_label, self.audio_label):
-            label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setWordWrap(True)
-        title = QtWidgets.QLabel("<h1>Timbre Explorer</h1>"
-                                 "<p>A generative timbre space after Esling, Chemla-Romeu-Santos &amp; Bitton "
-                                 "(DAFx 2018).</p>")
-        box = QtWidgets.QWidget()
-        layout = QtWidgets.QVBoxLayout(box)
-        layout.addWidget(title)
-        form = QtWidgets.QFormLayout()
-        form.addRow("<b>Model</b>", self.model_label)
-        form.addRow("<b>Audio output</b>", self.audio_label)
-        layout.addLayout(form)
-        layout.addStretch(1)
-        self.setCentralWidget(box)
-        self._show_setup()
-
-    def _show_setup(self) -> None:
-        state = "found" if self.model_path.exists() else "not built yet"
-        self.model_label.setText(f"{self.model_path} ({state})")
-        self.audio_label.setText(self.audio.device_name if self.audio.available else self.audio.status)
+        self.statusBar().addPermanentWidget(self.model_label)
+        self._build_menus()
+        self._restore_settings()
         # Said once: the status bar carries the audio state; nothing pops up.
         self.statusBar().showMessage(self.audio.status)
+        self.open_model(self.model_path)
+
+    # ------------------------------------------------------------------ menus
+    def _build_menus(self) -> None:
+        m = self.menuBar()
+        file = m.addMenu("&File")
+        self._action(file, "&Open model…", self._open_dialog, QtGui.QKeySequence.StandardKey.Open)
+        self.recent_menu = file.addMenu("Recent models")
+        file.addSeparator()
+        self._action(file, "Export sound as &WAV…", self._export_sound_dialog, "Ctrl+E")
+        self._action(file, "Export map &image (PNG/SVG)…", self._export_map_dialog, "Ctrl+Shift+E")
+        self._action(file, "Export latent &coordinates (CSV)…", self._export_csv_dialog)
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
+        edit = m.addMenu("&Edit")
+        undo = self.explorer.undo_stack.createUndoAction(self, "&Undo path edit")
+        undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
+        redo = self.explorer.undo_stack.createRedoAction(self, "&Redo path edit")
+        redo.setShortcut(QtGui.QKeySequence.StandardKey.Redo)
+        edit.addAction(undo)
+        edit.addAction(redo)
+        view = m.addMenu("&View")
+        self._action(view, "&Fit the map", lambda: self.explorer.map.fit(), "Home")
+        self._action(view, "Toggle &3D view", lambda: self.explorer.map_panel.three_d.toggle(), "3")
+        self._action(view, "Toggle descriptor &field", lambda: self.explorer.field_panel.show.toggle(), "F")
+        play = m.addMenu("&Play")
+        self._action(play, "Play &again", self.replay, "Space")
+        self._action(play, "&Stop", lambda: self.audio.stop(), "Esc")
+        self._action(play, "Play the &path", self.explorer.play_path, "P")
+        self._action(play, "&Draw a path", lambda: self.explorer.path_panel.draw_button.toggle(), "D")
+        self._action(play, "Finish drawing", lambda: self.explorer.path_panel.draw_button.setChecked(False), "Return")
+        audio = m.addMenu("&Audio")
+        self._action(audio, "Audio &settings…", self._audio_dialog, "Ctrl+,")
+        help_ = m.addMenu("&Help")
+        self._action(help_, "&About", self._about)
+
+    def _action(self, menu, text, slot, shortcut=None) -> QtGui.QAction:
+        action = QtGui.QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+            action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda *_: slot())
+        menu.addAction(action)
+        return action
+
+    # ------------------------------------------------------------------ models
+    def open_model(self, path: str | Path) -> None:
+        """Load ``path`` in the background; the current space stays until the new one is ready."""
+        from timbre_explorer.core.space import TimbreSpace
+        from timbre_explorer.core.synth import note
+
+        path = Path(path)
+        self.model_label.setText(f"Loading {path.name}…")
+
+        def job(j):
+            space = TimbreSpace.open(path)
+            space.decoded_descriptors  # noqa: B018 (computed here, not on the GUI thread)
+            note(space, space.notes.z[0], seconds=0.2)  # warm up, so the first click is fast
+            return space
+
+        self.loader.submit(job, "model")
+
+    def _loaded(self, kind, job_id, space) -> None:
+        self.space = space
+        self.model_path = space.path
+        self.explorer.set_space(space)
+        self.model_label.setText(space.summary())
+        self._remember(space.path)
+        self.setWindowTitle(f"{space.name} - Timbre Explorer {__version__}")
+        log.info("ready: %s", space.summary())
+        self.model_loaded.emit(space)
+
+    def _load_failed(self, kind, job_id, text) -> None:
+        self.model_label.setText(self.space.summary() if self.space else "No model loaded")
+        self.show_error("Could not open the model", text + ("\n\nThe current model stays open." if self.space else ""))
+        self.model_failed.emit(text)
+
+    def _open_dialog(self) -> None:
+        start = str(self.model_path.parent) if self.model_path else ""
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open a timbre space", start, MODEL_FILTER)
+        if path:
+            self.open_model(path)
+
+    def _remember(self, path: Path) -> None:
+        s = settings()
+        recent = [p for p in (s.value("recent_models", [], type=list) or []) if p != str(path)]
+        recent = [str(path)] + recent[:MAX_RECENT - 1]
+        s.setValue("recent_models", recent)
+        self._fill_recent(recent)
+
+    def _fill_recent(self, recent: list[str]) -> None:
+        self.recent_menu.clear()
+        for p in recent:
+            action = self.recent_menu.addAction(p)
+            action.triggered.connect(lambda *_, p=p: self.open_model(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # ------------------------------------------------------------------ sound
+    def replay(self) -> None:
+        if self.explorer.last_sound is not None:
+            self.audio.play(self.explorer.last_sound.audio)
+
+    def set_audio(self, engine: AudioEngine) -> None:
+        """Switch to another audio engine (another device), closing the old one."""
+        old, self.audio = self.audio, engine
+        self.explorer.audio = engine
+        old.close()
+        self.statusBar().showMessage(engine.status)
+
+    def _audio_dialog(self) -> None:
+        from timbre_explorer.gui.audio_settings import AudioSettingsDialog
+
+        dialog = AudioSettingsDialog(self, self.audio, self.explorer.settings)
+        dialog.device_chosen.connect(self._switch_device)
+        dialog.open()
+
+    def _switch_device(self, device) -> None:
+        engine = AudioEngine(device=device)
+        engine.volume = self.audio.volume
+        if engine.available:
+            self.set_audio(engine)
+            settings().setValue("audio/device", engine.device_name)
+        else:
+            self.show_error("Audio device", f"{engine.status}\nThe previous output stays in use.")
+
+    # ------------------------------------------------------------------ export
+    def _export_sound_dialog(self) -> None:
+        if self.explorer.last_sound is None:
+            self.statusBar().showMessage("Play something first: click the map.", 5000)
+            return
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export the sound", "sound.wav", "WAV (*.wav)")
+        if path:
+            self._try(lambda: self.explorer.export_sound(path), f"Wrote {path}")
+
+    def _export_map_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export the map", "map.png", "PNG (*.png);;SVG (*.svg)")
+        if path:
+            self._try(lambda: self.explorer.export_map(path), f"Wrote {path}")
+
+    def _export_csv_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export coordinates", "latent.csv", "CSV (*.csv)")
+        if path:
+            self._try(lambda: self.explorer.export_csv(path), f"Wrote {path}")
+
+    def _try(self, fn, done: str) -> None:
+        try:
+            fn()
+        except (OSError, ValueError) as exc:
+            self.show_error("Could not write the file", str(exc))
+        else:
+            self.statusBar().showMessage(done, 6000)
+
+    # ------------------------------------------------------------------ messages
+    def show_error(self, title: str, text: str) -> None:
+        """One non-blocking dialog at a time: a second error replaces the text of the first."""
+        self.last_error = (title, text)
+        log.warning("%s: %s", title, text)
+        if self._error_box is not None and self._error_box.isVisible():
+            self._error_box.setText(text)
+            self._error_box.setWindowTitle(title)
+            return
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, title, text,
+                                    QtWidgets.QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
+        box.open()
+        self._error_box = box
+
+    def _about(self) -> None:
+        QtWidgets.QMessageBox.about(
+            self, "Timbre Explorer",
+            f"<b>Timbre Explorer {__version__}</b><p>A generative timbre space after P. Esling, "
+            "A. Chemla-Romeu-Santos &amp; A. Bitton, <i>Generative timbre spaces: regularizing variational "
+            "auto-encoders with perceptual metrics</i>, DAFx 2018.</p>")
+
+    # ------------------------------------------------------------------ settings and shutdown
+    def _restore_settings(self) -> None:
+        s = settings()
+        if s.value("window/geometry") is not None:
+            self.restoreGeometry(s.value("window/geometry"))
+        if s.value("window/splitter") is not None:
+            self.explorer.splitter.restoreState(s.value("window/splitter"))
+        st = self.explorer.settings
+        st.seconds = float(s.value("audio/seconds", st.seconds))
+        st.attack = float(s.value("audio/attack", st.attack))
+        st.release = float(s.value("audio/release", st.release))
+        self.audio.volume = float(s.value("audio/volume", 1.0))
+        self._fill_recent(s.value("recent_models", [], type=list) or [])
+
+    def save_settings(self) -> None:
+        s = settings()
+        s.setValue("settings_version", 1)
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/splitter", self.explorer.splitter.saveState())
+        st = self.explorer.settings
+        s.setValue("audio/seconds", st.seconds)
+        s.setValue("audio/attack", st.attack)
+        s.setValue("audio/release", st.release)
+        s.setValue("audio/volume", self.audio.volume)
 
     def closeEvent(self, event) -> None:
+        self.save_settings()
+        self.loader.shutdown()
+        self.explorer.shutdown()
         self.audio.close()
         super().closeEvent(event)

@@ -1,0 +1,328 @@
+"""The Explorer driven through its real widgets, offscreen, on the tiny model the tests train.
+
+Audio goes to a recording engine (no sound card); what the tests assert is what the core produced:
+the latent point decoded, the samples handed to the engine, the files written, the field's values.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from timbre_explorer.audio.engine import AudioEngine
+
+pytestmark = pytest.mark.gui
+
+
+class RecordingAudio(AudioEngine):
+    """An audio engine with no device that keeps what it was asked to play."""
+
+    def __init__(self):
+        super().__init__(open_stream=False)
+        self.available, self.device_name, self.status = True, "Recorder", "Audio: Recorder (test)"
+        self.played: list[tuple[np.ndarray, bool]] = []
+        self.stops = 0
+
+    def play(self, samples, *, loop=False):
+        self.played.append((np.asarray(samples), loop))
+        return super().play(samples, loop=loop)
+
+    def stop(self):
+        self.stops += 1
+        super().stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings(tmp_path):
+    """QSettings in a temporary folder: tests never read or write the user's."""
+    from timbre_explorer.gui.app import make_app
+
+    make_app()
+    QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)
+    QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QtCore.QSettings().clear()
+    yield
+
+
+@pytest.fixture
+def window(qtbot, tiny_model):
+    from timbre_explorer.gui.main_window import MainWindow
+
+    w = MainWindow(model_path=tiny_model, audio=RecordingAudio())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+    yield w
+    w.close()
+
+
+def _wait_sound(qtbot, w, before: int):
+    qtbot.waitUntil(lambda: len(w.audio.played) > before, timeout=20_000)
+    return w.audio.played[-1]
+
+
+def _click(qtbot, w, x: float, y: float, button=QtCore.Qt.MouseButton.LeftButton):
+    """A real mouse click on the map at view coordinates (x, y)."""
+    view = w.explorer.map
+    vb = view.plotItem.vb
+    scene = vb.mapViewToScene(QtCore.QPointF(x, y))
+    pos = view.mapFromScene(scene)
+    qtbot.mouseClick(view.viewport(), button, pos=pos)
+    return pos
+
+
+def test_map_shows_every_note_coloured_by_instrument(window):
+    e, s = window.explorer, window.space
+    assert window.model_label.text().startswith("model: 120 notes of 5 instruments")
+    assert len(e.map.scatter.data) == len(s.notes) == 120
+    legend = [e.map_panel.legend.item(k).text() for k in range(e.map_panel.legend.count())]
+    assert len(legend) == 5 and [t for t in legend if "novel" in t] == ["Piccolo (24, novel)"]
+    assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.centroids)
+    # the axes name the PCA components with their explained variance
+    assert "PC1" in e.map.plotItem.getAxis("bottom").labelText
+
+
+def test_click_anywhere_decodes_that_point_and_plays_it(qtbot, window):
+    e, s = window.explorer, window.space
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.37, -0.21)
+    audio, loop = _wait_sound(qtbot, window, before)
+    # the latent point: (0.37, -0.21) on PC1/PC2, the other components at the plane (the map's mean, depth 0)
+    coords = s.projection.forward(e.selected)
+    assert np.allclose(coords[:2], [0.37, -0.21], atol=0.02)
+    assert np.allclose(coords[3:], 0, atol=1e-9)
+    assert not loop and len(audio) == round(e.settings.seconds * s.sample_rate)
+    assert np.abs(audio).max() > 1e-3
+    # the spectrum view shows the decoded frame and its descriptors
+    y = e.spectrum.curve.getData()[1]
+    assert np.allclose(y, np.clip(20 * np.log10(s.decode(e.selected).numpy()), -100, None), atol=1e-3)
+    assert "centroid" in e.spectrum.values.text() and "Hz" in e.spectrum.values.text()
+
+
+def test_click_on_a_note_plays_that_note(qtbot, window):
+    e, s = window.explorer, window.space
+    i = int(np.argmax(s.notes.instrument == s.instruments.index("Trumpet")))
+    x, y = e.to_view(s.notes.z[i])
+    before = len(window.audio.played)
+    _click(qtbot, window, x, y)
+    _wait_sound(qtbot, window, before)
+    assert window.explorer.last_sound.title.startswith("Note nearest: Trumpet")
+    assert np.allclose(s.projection.forward(e.selected)[:2], (x, y), atol=0.02)
+
+
+def test_depth_slider_moves_the_plane_through_the_third_component(qtbot, window):
+    e, s = window.explorer, window.space
+    e.map_panel.depth.setValue(80)
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.0, 0.0)
+    _wait_sound(qtbot, window, before)
+    coords = s.projection.forward(e.selected)
+    assert coords[2] == pytest.approx(e.depth_value()) and abs(coords[2]) > 0.01
+
+
+def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
+    e, view = window.explorer, window.explorer.map
+    vb = view.plotItem.vb
+    pts = [view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, 0.1))) for x in np.linspace(-0.3, 0.3, 6)]
+    before = len(window.audio.played)
+    qtbot.mousePress(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pts[0])
+    for p in pts[1:]:
+        qtbot.mouseMove(view.viewport(), p)
+        qtbot.wait(60)
+    qtbot.waitUntil(lambda: len(window.audio.played) > before, timeout=20_000)
+    qtbot.wait(200)
+    qtbot.mouseRelease(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pts[-1])
+    loops = [a for a, loop in window.audio.played[before:] if loop]
+    assert loops and all(len(a) == round(0.4 * window.space.sample_rate) for a in loops)
+    assert window.audio.stops >= 1
+    # the view did not pan: a left drag plays, it does not move the map
+    x0 = e.map.plotItem.vb.viewRange()[0][0]
+    assert x0 == pytest.approx(e.map.plotItem.vb.viewRange()[0][0])
+
+
+def test_legend_and_filters_hide_points(qtbot, window):
+    e, s = window.explorer, window.space
+    e.map_panel.set_instrument_checked(0, False)
+    assert len(e.map.scatter.data) == 120 - int((s.notes.instrument == 0).sum())
+    e.map_panel.pitch_low.setValue(65)
+    shown = set(e.map.scatter.data["data"].tolist())
+    assert all(s.notes.pitch[i] >= 65 and s.notes.instrument[i] != 0 for i in shown)
+    e.map_panel.dynamics["pp"].setChecked(False)
+    assert all(s.dynamics[s.notes.dynamic[i]] != "pp" for i in e.map.scatter.data["data"])
+    e.map_panel.check_all(True)
+    e.map_panel.pitch_low.setValue(0)
+    e.map_panel.dynamics["pp"].setChecked(True)
+    assert len(e.map.scatter.data) == 120
+
+
+def test_hover_tooltip_names_the_note(qtbot, window):
+    e, s = window.explorer, window.space
+    i = 17
+    x, y = e.to_view(s.notes.z[i])
+    assert e.map.pick(x, y) == i or np.allclose(e.to_view(s.notes.z[e.map.pick(x, y)]), (x, y))
+    e._hover(i)
+    tip = e.map.toolTip()
+    assert s.instruments[s.notes.instrument[i]] in tip and "split" in tip
+
+
+def test_axes_choice_changes_the_projection(qtbot, window):
+    e, s = window.explorer, window.space
+    e.map_panel.axes[0].setCurrentIndex(2)
+    assert e.dims == (2, 1)
+    xy = np.column_stack([e.map.scatter.data["x"], e.map.scatter.data["y"]])
+    assert np.allclose(xy, s.projection.forward(s.notes.z)[:, [2, 1]])
+
+
+def test_overlays_perceptual_positions_and_pair_lines(qtbot, window):
+    e = window.explorer
+    e.map_panel.show_mds.setChecked(True)
+    assert len(e.map.mds_labels) == 4  # the four rated instruments of the tiny set
+    e.map_panel.show_pairs.setChecked(True)
+    assert len(e.map.pair_lines) == 6
+    e.map_panel.show_mds.setChecked(False)
+    e.map_panel.show_pairs.setChecked(False)
+    assert not e.map.mds_labels and not e.map.pair_lines
+
+
+def test_path_between_instruments_drawn_and_undone(qtbot, window):
+    e, s = window.explorer, window.space
+    p = e.path_panel
+    p.start.setCurrentText("Flute")
+    p.end.setCurrentText("Trumpet")
+    p.set_button.click()
+    assert len(e.path) == 2 and np.allclose(e.path[0], s.centroids["Flute"])
+    # draw a free polyline: three clicks with the draw tool
+    p.draw_button.setChecked(True)
+    for x, y in ((-0.2, 0.1), (0.0, 0.3), (0.2, 0.0)):
+        _click(qtbot, window, x, y)
+        qtbot.wait(QtWidgets.QApplication.doubleClickInterval() + 50)  # separate clicks, not a double-click
+    assert len(e.path) == 5 and e.path_kind == "polyline"
+    assert np.allclose(e.to_view(e.path[-1]), (0.2, 0.0), atol=0.02)
+    window.explorer.undo_stack.undo()
+    assert len(e.path) == 4
+    window.explorer.undo_stack.redo()
+    assert len(e.path) == 5
+    p.clear_button.click()
+    assert e.path == []
+    window.explorer.undo_stack.undo()
+    assert len(e.path) == 5
+    p.draw_button.setChecked(False)
+    assert e.map.tool == "play"
+
+
+def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, tmp_path):
+    from tiny import SR, synthetic_note
+
+    from timbre_explorer.core.audio_io import save_wav
+
+    save_wav(tmp_path / "bright.wav", synthetic_note(64, 0.85, 0.4), SR)
+    (tmp_path / "broken.wav").write_bytes(b"RIFF nonsense")
+    e = window.explorer
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(tmp_path / "bright.wav")),
+                  QtCore.QUrl.fromLocalFile(str(tmp_path / "broken.wav"))])
+    from PySide6 import QtGui
+
+    pos = QtCore.QPointF(e.map.width() / 2, e.map.height() / 2)
+    drop = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.NoButton,
+                            QtCore.Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(e.sounds_added, timeout=30_000) as sig:
+        e.map.dropEvent(drop)
+    assert sig.args == [1]
+    assert e.sounds_panel.list.count() == 1 and "near Trumpet" in e.sounds_panel.list.item(0).text() \
+        or "near" in e.sounds_panel.list.item(0).text()
+    assert len(e.map.user_scatter.data) == 1
+    assert window.last_error[0] == "Some files were not loaded" and "broken.wav" in window.last_error[1]
+    # clicking the dropped sound plays it as the model hears it
+    before = len(window.audio.played)
+    e.sounds_panel.sound_activated.emit(0)
+    _wait_sound(qtbot, window, before)
+    assert np.allclose(e.selected, e.user_sounds[0].z)
+
+
+def test_exports_wav_png_svg_csv(qtbot, window, tmp_path):
+    import soundfile as sf
+
+    e = window.explorer
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.1, 0.1)
+    audio, _ = _wait_sound(qtbot, window, before)
+    wav = e.export_sound(tmp_path / "note.wav")
+    data, sr = sf.read(wav)
+    assert sr == window.space.sample_rate and np.allclose(data, audio, atol=1e-4)
+    png = e.export_map(tmp_path / "map.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = e.export_map(tmp_path / "map.svg")
+    assert "<svg" in svg.read_text()
+    e.map_panel.set_instrument_checked(1, False)
+    csv_path = e.export_csv(tmp_path / "latent.csv")
+    rows = csv_path.read_text().splitlines()
+    header = rows[0].split(",")
+    assert header[:7] == ["kind", "instrument", "pitch", "dynamic", "split", "pc1", "pc2"]
+    assert len(rows) - 1 == int(e._mask().sum())
+    first = rows[1].split(",")
+    i = np.flatnonzero(e._mask())[0]
+    assert np.allclose([float(v) for v in first[7:]], window.space.notes.z[i], atol=1e-4)
+
+
+def test_bad_model_keeps_the_current_one(qtbot, window, tmp_path):
+    bad = tmp_path / "bad.timbre.safetensors"
+    bad.write_bytes(b"\x00" * 100)
+    space = window.space
+    with qtbot.waitSignal(window.model_failed, timeout=10_000):
+        window.open_model(bad)
+    assert window.space is space and window.last_error[0] == "Could not open the model"
+    assert "bad.timbre.safetensors" in window.last_error[1] and "stays open" in window.last_error[1]
+
+
+def test_no_audio_device_is_said_once_and_export_still_works(qtbot, tiny_model, tmp_path, monkeypatch):
+    import sys
+
+    from timbre_explorer.gui.main_window import MainWindow
+
+    monkeypatch.setitem(sys.modules, "sounddevice", None)
+    w = MainWindow(model_path=tiny_model)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+    assert not w.audio.available and "WAV" in w.audio.status
+    w.explorer.play_at(0.0, 0.0)
+    qtbot.waitUntil(lambda: w.explorer.last_sound is not None, timeout=20_000)
+    assert w.explorer.export_sound(tmp_path / "x.wav").exists()
+    w.close()
+
+
+def test_settings_and_recent_models_persist(qtbot, tiny_model):
+    from timbre_explorer.gui.main_window import MainWindow
+
+    w = MainWindow(model_path=tiny_model, audio=RecordingAudio())
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+    w.explorer.settings.seconds = 2.5
+    w.audio.volume = 0.4
+    w.close()
+    w2 = MainWindow(model_path=tiny_model, audio=RecordingAudio())
+    qtbot.addWidget(w2)
+    assert w2.explorer.settings.seconds == 2.5 and w2.audio.volume == pytest.approx(0.4)
+    assert [a.text() for a in w2.recent_menu.actions()] == [str(tiny_model)]
+    qtbot.waitUntil(lambda: w2.space is not None, timeout=30_000)
+    w2.close()
+
+
+def test_keyboard_shortcuts(qtbot, window):
+    e = window.explorer
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.0, 0.1)
+    _wait_sound(qtbot, window, before)
+    n = len(window.audio.played)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    assert len(window.audio.played) == n + 1
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)
+    assert window.audio.stops >= 1
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_D)
+    assert e.map.tool == "draw"
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_D)
+    assert e.map.tool == "play"

@@ -1,0 +1,64 @@
+"""Audio settings: output device, volume, note duration and envelope. Changes apply at once."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from timbre_explorer.audio.engine import output_devices
+
+
+class AudioSettingsDialog(QtWidgets.QDialog):
+    """Edits the engine's volume and the Explorer's :class:`SynthSettings` in place; asks for device switches."""
+
+    device_chosen = QtCore.Signal(object)  # PortAudio device index
+
+    def __init__(self, parent, engine, synth_settings):
+        super().__init__(parent)
+        self.setWindowTitle("Audio settings")
+        self.engine, self.st = engine, synth_settings
+        form = QtWidgets.QFormLayout(self)
+        self.device = QtWidgets.QComboBox()
+        devices = output_devices()
+        for d in devices:
+            self.device.addItem(d.label, d.index)
+            if d.name == engine.device_name:
+                self.device.setCurrentIndex(self.device.count() - 1)
+        if not devices:
+            self.device.addItem("No output device (export to WAV still works)", None)
+            self.device.setEnabled(False)
+        self.device.activated.connect(lambda _: self.device_chosen.emit(self.device.currentData()))
+        form.addRow("Output device", self.device)
+        form.addRow("", QtWidgets.QLabel(engine.status))
+        self.volume = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.volume.setRange(0, 100)
+        self.volume.setValue(int(round(100 * engine.volume)))
+        self.volume.valueChanged.connect(self._volume)
+        form.addRow("Volume", self.volume)
+        self.seconds = self._spin(0.2, 10.0, synth_settings.seconds, " s", 2)
+        self.attack = self._spin(0.0, 2.0, synth_settings.attack, " s", 3)
+        self.release = self._spin(0.0, 5.0, synth_settings.release, " s", 3)
+        form.addRow("Note duration", self.seconds)
+        form.addRow("Attack", self.attack)
+        form.addRow("Release", self.release)
+        for spin in (self.seconds, self.attack, self.release):
+            spin.valueChanged.connect(self._envelope)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        form.addRow(buttons)
+
+    def _spin(self, lo, hi, value, suffix, decimals) -> QtWidgets.QDoubleSpinBox:
+        spin = QtWidgets.QDoubleSpinBox()
+        spin.setRange(lo, hi)
+        spin.setDecimals(decimals)
+        spin.setSingleStep(10 ** -(decimals - 1) if decimals > 1 else 0.1)
+        spin.setValue(value)
+        spin.setSuffix(suffix)
+        return spin
+
+    def _volume(self, value: int) -> None:
+        self.parent().audio.volume = value / 100
+
+    def _envelope(self) -> None:
+        self.st.seconds = self.seconds.value()
+        self.st.attack = self.attack.value()
+        self.st.release = min(self.release.value(), self.st.seconds / 2)

@@ -1,0 +1,1 @@
+"""Views: widgets that show things and emit what the user did; no computation."""

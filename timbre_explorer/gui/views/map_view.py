@@ -1,0 +1,329 @@
+"""The 2-D latent map: every note as a point, clickable anywhere, with paths, overlays and descriptor fields.
+
+Mouse, as a sound tool wants it: a left click plays the point under the
+cursor (anywhere, not only on notes) and a left drag plays continuously
+while moving (scrubbing). The view pans with the middle button or
+Shift/Ctrl + left drag, and zooms with the wheel. With the draw tool on,
+left clicks add vertices to a free path instead.
+
+Drawing follows pyqtgraph's advice for large scatters: one
+``ScatterPlotItem`` in pixel mode without outlines, one shared brush per
+instrument, and picking by a KD-tree on the visible points rather than
+pyqtgraph's per-item hover tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+#: Distinct colours for up to 20 classes (then they repeat): bright enough on the dark background.
+PALETTE = ["#4e9bff", "#ff8a3d", "#3ccf6e", "#ff5a5f", "#b084f5", "#c8a27a", "#ff7fd0", "#c9c9c9", "#e3e34a",
+           "#2fd8e6", "#1f6fd1", "#ffb97a", "#98e86b", "#ff9c9c", "#7a4fc9", "#8c5a3c", "#f0a8d8", "#7f7f7f",
+           "#a8a832", "#5fb8c4"]
+POINT_SIZE = 6
+PICK_PIXELS = 8
+
+
+def colour(i: int) -> QtGui.QColor:
+    return QtGui.QColor(PALETTE[i % len(PALETTE)])
+
+
+def _transparent(item: QtWidgets.QGraphicsItem) -> QtWidgets.QGraphicsItem:
+    """Let clicks and drags through to the view box: a click on a note or a path point plays there, too."""
+    item.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
+    item.setAcceptHoverEvents(False)
+    for child in item.childItems():
+        _transparent(child)
+    return item
+
+
+class _Scatter(pg.ScatterPlotItem):
+    """A scatter that never takes a click: pyqtgraph delivers clicks to items by itself, ignoring
+    ``acceptedMouseButtons``, and a plain scatter would swallow clicks on its points."""
+
+    def mouseClickEvent(self, ev):
+        ev.ignore()
+
+
+class _MapViewBox(pg.ViewBox):
+    """Left button plays (click, drag) or draws; everything else is pyqtgraph's pan and zoom."""
+
+    def __init__(self, view: MapView):
+        super().__init__()
+        self._view = view
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            ev.accept()
+            p = self.mapSceneToView(ev.scenePos())
+            if self._view.tool == "draw":
+                if ev.double():
+                    self._view.path_finished.emit()
+                else:
+                    self._view.vertex_added.emit(p.x(), p.y())
+            else:
+                self._view.clicked.emit(p.x(), p.y())
+        else:
+            super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev, axis=None):
+        mods = ev.modifiers() & (QtCore.Qt.KeyboardModifier.ShiftModifier | QtCore.Qt.KeyboardModifier.ControlModifier)
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton and not mods and self._view.tool == "play":
+            ev.accept()
+            p = self.mapSceneToView(ev.scenePos())
+            if ev.isStart():
+                self._view.scrub_started.emit(p.x(), p.y())
+            elif ev.isFinish():
+                self._view.scrub_finished.emit(p.x(), p.y())
+            else:
+                self._view.scrubbed.emit(p.x(), p.y())
+            return
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton and mods:
+            # pan like the middle button does
+            ev.accept()
+            delta = self.mapToView(ev.pos()) - self.mapToView(ev.lastPos())
+            self.translateBy(x=-delta.x(), y=-delta.y())
+            return
+        super().mouseDragEvent(ev, axis)
+
+
+class MapView(pg.PlotWidget):
+    """The map widget: a thin view; the Explorer decides what the clicks mean."""
+
+    clicked = QtCore.Signal(float, float)
+    scrub_started = QtCore.Signal(float, float)
+    scrubbed = QtCore.Signal(float, float)
+    scrub_finished = QtCore.Signal(float, float)
+    vertex_added = QtCore.Signal(float, float)
+    path_finished = QtCore.Signal()
+    hovered = QtCore.Signal(int)  # index of the note under the cursor, -1 for none
+    files_dropped = QtCore.Signal(list)
+
+    def __init__(self, parent=None):
+        self.tool = "play"  # or "draw"
+        super().__init__(parent, viewBox=_MapViewBox(self))
+        self.setAcceptDrops(True)
+        self.setBackground("#15171c")
+        self.setAspectLocked(True)
+        self.showGrid(x=True, y=True, alpha=0.15)
+        self.plotItem.setMenuEnabled(True)
+        self._xy = np.zeros((0, 2))
+        self._classes = np.zeros(0, int)
+        self._visible = np.zeros(0, bool)
+        self._visible_index = np.zeros(0, int)
+        self._tree = None
+        self._brushes: list[QtGui.QBrush] = []
+        self._fitted = False
+
+        self.field_image = pg.ImageItem()
+        self.field_image.setZValue(-20)
+        self.field_image.setOpacity(0.85)
+        self.addItem(self.field_image)
+        self.field_image.hide()
+        self._contours: list[pg.IsocurveItem] = []
+        self.colorbar: pg.ColorBarItem | None = None
+
+        self.scatter = _Scatter(pxMode=True, size=POINT_SIZE, pen=None)
+        self.addItem(self.scatter)
+        self.user_scatter = _Scatter(pxMode=True, size=14, symbol="star", pen=pg.mkPen("w", width=1))
+        self.user_scatter.setZValue(15)
+        self.addItem(self.user_scatter)
+        self.user_lines = pg.PlotCurveItem(pen=pg.mkPen("#ffffff", width=1, style=QtCore.Qt.PenStyle.DotLine),
+                                           connect="finite")
+        self.addItem(self.user_lines)
+        self.pair_lines: list[pg.PlotCurveItem] = []
+        self.mds_scatter = _Scatter(pxMode=True, size=13, symbol="d", brush=None,
+                                              pen=pg.mkPen("#ffffff", width=2))
+        self.mds_scatter.setZValue(12)
+        self.addItem(self.mds_scatter)
+        self.mds_labels: list[pg.TextItem] = []
+        self.path_curve = pg.PlotCurveItem(pen=pg.mkPen("#ffe066", width=3))
+        self.path_curve.setZValue(20)
+        self.addItem(self.path_curve)
+        self.path_points = _Scatter(pxMode=True, size=7, brush=pg.mkBrush("#ffe066"), pen=None)
+        self.path_points.setZValue(20)
+        self.addItem(self.path_points)
+        self.trace_curve = pg.PlotCurveItem(pen=pg.mkPen("#ff5ad1", width=2))  # descriptor moves
+        self.trace_curve.setZValue(21)
+        self.addItem(self.trace_curve)
+        self.marker = _Scatter(pxMode=True, size=16, symbol="o", brush=pg.mkBrush(255, 255, 255, 60),
+                                         pen=pg.mkPen("#ffffff", width=2))
+        self.marker.setZValue(30)
+        self.addItem(self.marker)
+        self.labels: list[pg.TextItem] = []
+        for item in (self.scatter, self.user_scatter, self.user_lines, self.mds_scatter, self.path_curve,
+                     self.path_points, self.trace_curve, self.marker, self.field_image):
+            _transparent(item)
+        self.scene().sigMouseMoved.connect(self._mouse_moved)
+
+    # ------------------------------------------------------------------ points
+    def set_points(self, xy: np.ndarray, classes: np.ndarray, brushes: list[QtGui.QBrush]) -> None:
+        """All notes (``xy [N, 2]`` view coordinates, ``classes [N]`` indices into ``brushes``); all visible."""
+        self._xy = np.asarray(xy, np.float64)
+        self._classes = np.asarray(classes, int)
+        self._brushes = list(brushes)
+        self.set_visible(np.ones(len(self._xy), bool) if len(self._visible) != len(self._xy) else self._visible)
+        if not self._fitted and len(self._xy):
+            self.fit()
+            self._fitted = True
+
+    def set_visible(self, mask: np.ndarray) -> None:
+        self._visible = np.asarray(mask, bool)
+        self._visible_index = np.flatnonzero(self._visible)
+        pts = self._xy[self._visible_index]
+        brushes = [self._brushes[c] for c in self._classes[self._visible_index]]
+        self.scatter.setData(pos=pts, brush=brushes, size=POINT_SIZE, pen=None, data=self._visible_index)
+        from scipy.spatial import cKDTree
+
+        self._tree = cKDTree(pts) if len(pts) else None
+
+    def fit(self) -> None:
+        """Zoom to the visible notes."""
+        pts = self._xy[self._visible_index] if len(self._visible_index) else self._xy
+        if len(pts):
+            lo, hi = pts.min(0), pts.max(0)
+            pad = 0.05 * max(float((hi - lo).max()), 1e-6)
+            self.setRange(xRange=(lo[0] - pad, hi[0] + pad), yRange=(lo[1] - pad, hi[1] + pad), padding=0)
+
+    def pick(self, x: float, y: float, pixels: float = PICK_PIXELS) -> int:
+        """Index of the visible note within ``pixels`` of ``(x, y)``, or -1."""
+        if self._tree is None:
+            return -1
+        px = self.plotItem.vb.viewPixelSize()
+        dist, i = self._tree.query([x, y])
+        return int(self._visible_index[i]) if dist <= pixels * max(px) else -1
+
+    def _mouse_moved(self, scene_pos) -> None:
+        vb = self.plotItem.vb
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return
+        p = vb.mapSceneToView(scene_pos)
+        self.hovered.emit(self.pick(p.x(), p.y()))
+
+    # ------------------------------------------------------------------ overlays
+    def set_labels(self, names: list[str], xy: np.ndarray, classes: list[int]) -> None:
+        for item in self.labels:
+            self.removeItem(item)
+        self.labels = []
+        for name, (x, y), c in zip(names, np.asarray(xy), classes):
+            item = pg.TextItem(name, color=colour(c), anchor=(0.5, 1.2), border=None, fill=pg.mkBrush(0, 0, 0, 140))
+            item.setZValue(25)
+            item.setPos(float(x), float(y))
+            _transparent(item)
+            self.addItem(item)
+            self.labels.append(item)
+
+    def show_labels(self, on: bool) -> None:
+        for item in self.labels:
+            item.setVisible(on)
+
+    def set_mds(self, names: list[str] | None, xy: np.ndarray | None = None) -> None:
+        """The perceptual (MDS) positions of the rated instruments, aligned to the map; None hides them."""
+        for item in self.mds_labels:
+            self.removeItem(item)
+        self.mds_labels = []
+        if names is None:
+            self.mds_scatter.setData([], [])
+            return
+        self.mds_scatter.setData(pos=np.asarray(xy))
+        for name, (x, y) in zip(names, np.asarray(xy)):
+            item = pg.TextItem(f"{name} (ratings)", color="#dddddd", anchor=(0.5, -0.4))
+            item.setPos(float(x), float(y))
+            _transparent(item)
+            self.addItem(item)
+            self.mds_labels.append(item)
+
+    def set_pair_lines(self, segments: list[tuple[np.ndarray, np.ndarray, QtGui.QColor]] | None) -> None:
+        for item in self.pair_lines:
+            self.removeItem(item)
+        self.pair_lines = []
+        for a, b, c in segments or []:
+            item = _transparent(pg.PlotCurveItem([a[0], b[0]], [a[1], b[1]], pen=pg.mkPen(c, width=2)))
+            item.setZValue(5)
+            self.addItem(item)
+            self.pair_lines.append(item)
+
+    def set_path(self, xy: np.ndarray | None, *, vertices: bool = True) -> None:
+        """A path through ``xy [K, 2]``; dots on its points when they are the user's vertices."""
+        xy = np.zeros((0, 2)) if xy is None else np.asarray(xy).reshape(-1, 2)
+        self.path_curve.setData(xy[:, 0], xy[:, 1])
+        self.path_points.setData(pos=xy if vertices else np.zeros((0, 2)))
+
+    def set_trace(self, xy: np.ndarray | None) -> None:
+        if xy is None or len(xy) == 0:
+            self.trace_curve.setData([], [])
+        else:
+            self.trace_curve.setData(np.asarray(xy)[:, 0], np.asarray(xy)[:, 1])
+
+    def set_marker(self, xy) -> None:
+        self.marker.setData([] if xy is None else [{"pos": (float(xy[0]), float(xy[1]))}])
+
+    def set_user_sounds(self, points: np.ndarray, trajectories: list[np.ndarray]) -> None:
+        """Dropped sounds: a star each and their frame trajectories as dotted lines."""
+        points = np.asarray(points).reshape(-1, 2)
+        self.user_scatter.setData(pos=points, brush=pg.mkBrush("#ffffff"))
+        if trajectories:
+            xs = np.concatenate([np.append(t[:, 0], np.nan) for t in trajectories])
+            ys = np.concatenate([np.append(t[:, 1], np.nan) for t in trajectories])
+            self.user_lines.setData(xs, ys)
+        else:
+            self.user_lines.setData([], [])
+
+    # ------------------------------------------------------------------ descriptor field
+    def set_field(self, values: np.ndarray, x: np.ndarray, y: np.ndarray, *, label: str, levels=None,
+                  contours: int = 6) -> None:
+        """Show a descriptor ``values [ny, nx]`` sampled at grid centres ``x``, ``y`` as a heatmap with contours."""
+        values = np.asarray(values, np.float64)
+        lo, hi = levels if levels is not None else (float(np.nanmin(values)), float(np.nanmax(values)))
+        if not hi > lo:
+            hi = lo + 1e-9
+        dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
+        dy = (y[-1] - y[0]) / max(len(y) - 1, 1)
+        self.field_image.setImage(values, levels=(lo, hi), autoLevels=False)
+        self.field_image.setRect(QtCore.QRectF(x[0] - dx / 2, y[0] - dy / 2, dx * len(x), dy * len(y)))
+        cmap = pg.colormap.get("viridis")
+        self.field_image.setColorMap(cmap)
+        self.field_image.show()
+        if self.colorbar is None:
+            self.colorbar = pg.ColorBarItem(values=(lo, hi), colorMap=cmap, interactive=False, width=14)
+            self.colorbar.setImageItem(self.field_image, insert_in=self.plotItem)
+        self.colorbar.setLevels((lo, hi))
+        self.colorbar.axis.setLabel(label)
+        self.colorbar.show()
+        for item in self._contours:
+            self.removeItem(item)
+        self._contours = []
+        for level in np.linspace(lo, hi, contours + 2)[1:-1]:
+            iso = _transparent(pg.IsocurveItem(data=values, level=float(level), pen=pg.mkPen(255, 255, 255, 110, width=1)))
+            iso.setParentItem(self.field_image)  # image pixel coordinates; the image's rect maps them
+            iso.setZValue(5)
+            self._contours.append(iso)
+
+    def clear_field(self) -> None:
+        self.field_image.hide()
+        for item in self._contours:
+            item.setParentItem(None)
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+        self._contours = []
+        if self.colorbar is not None:
+            self.colorbar.hide()
+
+    # ------------------------------------------------------------------ drops
+    def dragEnterEvent(self, ev: QtGui.QDragEnterEvent) -> None:
+        if ev.mimeData().hasUrls():
+            ev.acceptProposedAction()
+        else:
+            ev.ignore()
+
+    def dragMoveEvent(self, ev) -> None:
+        if ev.mimeData().hasUrls():
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev: QtGui.QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            ev.acceptProposedAction()
+            self.files_dropped.emit(paths)

@@ -1,0 +1,69 @@
+"""The decoded spectrum of what is playing (log-frequency axis) and its descriptor values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from timbre_explorer.core.units import DESCRIPTORS
+
+DB_FLOOR = -100.0
+
+
+def format_descriptor(name: str, value: float) -> str:
+    unit = DESCRIPTORS.get(name, "")
+    if unit == "Hz":
+        return f"{value:,.0f} Hz"
+    if unit == "dB":
+        return f"{value:.1f} dB"
+    return f"{value:.3f}"
+
+
+class SpectrumView(QtWidgets.QWidget):
+    """A small plot of a magnitude frame in dB over band centre frequencies, with a line of descriptors."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="#15171c")
+        self.plot.setLogMode(x=True, y=False)
+        self.plot.setLabel("bottom", "frequency", units="Hz")
+        self.plot.setLabel("left", "level", units="dB")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setMenuEnabled(False)
+        self.curve = self.plot.plot(pen=pg.mkPen("#ffe066", width=2), fillLevel=DB_FLOOR,
+                                    brush=pg.mkBrush(255, 224, 102, 50))
+        self.reference = self.plot.plot(pen=pg.mkPen("#7f8ea3", width=1, style=QtCore.Qt.PenStyle.DashLine))
+        self.title = QtWidgets.QLabel("Click the map to hear a point.")
+        self.values = QtWidgets.QLabel("")
+        self.values.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        head = QtWidgets.QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.values)
+        layout.addLayout(head)
+        layout.addWidget(self.plot, 1)
+        self.frequencies = np.zeros(0)
+
+    def set_frequencies(self, hz: np.ndarray) -> None:
+        self.frequencies = np.asarray(hz, np.float64)
+        self.plot.setXRange(np.log10(self.frequencies[0]), np.log10(self.frequencies[-1]), padding=0.02)
+
+    def show_frame(self, magnitude: np.ndarray, descriptors: dict, title: str, *, reference=None) -> None:
+        """Plot ``magnitude [bins]`` (linear) in dB; ``reference`` (another frame) dashed, e.g. before a move."""
+        self.curve.setData(self.frequencies, self._db(magnitude))
+        self.reference.setData(self.frequencies, self._db(reference)) if reference is not None \
+            else self.reference.setData([], [])
+        self.title.setText(title)
+        self.values.setText("   ".join(f"{k} {format_descriptor(k, float(v))}" for k, v in descriptors.items()))
+
+    def clear(self) -> None:
+        self.curve.setData([], [])
+        self.reference.setData([], [])
+        self.values.setText("")
+
+    @staticmethod
+    def _db(magnitude) -> np.ndarray:
+        return np.maximum(20 * np.log10(np.maximum(np.asarray(magnitude, np.float64), 1e-12)), DB_FLOOR)
