@@ -182,9 +182,68 @@ def bench_train_default(results: dict, rows: list) -> None:
                  f"stage 1 + regularized {results['train_default_shipped_s']:.0f} s"))
 
 
+def bench_explorer(results: dict, rows: list) -> None:
+    """What using the Explorer feels like, bundled model on the CPU: a click to its first block of sound,
+    a descriptor map, reaching a descriptor target."""
+    from timbre_explorer.audio.engine import AudioEngine
+    from timbre_explorer.core.phase import sustain
+    from timbre_explorer.core.space import TimbreSpace
+    from timbre_explorer.core.steer import field, reach
+    from timbre_explorer.core.synth import note
+    from timbre_explorer.paths import default_model_path
+
+    space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+    proj, rest = space.projection, np.zeros(space.latent_size)  # the plane through the map's mean
+    coords = proj.forward(space.notes.z)[:, :2]
+    lo, hi = coords.min(0), coords.max(0)
+    rng = np.random.default_rng(0)
+    clicks = iter(rng.uniform(lo, hi, (1000, 2)))  # a fresh random click every call
+    engine = AudioEngine(space.sample_rate, open_stream=False)  # the app's engine; the test drives its callback
+    engine.available = True
+    block = np.zeros((engine.blocksize, 2), np.float32)
+
+    def click():
+        z = proj.place(next(clicks), (0, 1), rest=rest)
+        engine.play(note(space, z, seconds=1.0))
+        engine.callback(block, engine.blocksize, None, None)
+        assert np.abs(block).max() > 0  # the first block already sounds
+
+    results["click_to_sound_ms"] = median_ms(click, repeats=50, warmup=3)
+    results["click_decode_ms"] = median_ms(lambda: space.decode(proj.place(next(clicks), (0, 1), rest=rest)),
+                                           repeats=50)
+    frames = iter([space.decode(proj.place(c, (0, 1), rest=rest)) for c in rng.uniform(lo, hi, (60, 2))])
+    results["click_phase_ms"] = median_ms(lambda: sustain(next(frames), space.preset, seconds=1.0, loop=True),
+                                          repeats=50)
+    rows.append(("click to first block of sound (1 s note)", f"{results['click_to_sound_ms']:.1f} ms",
+                 f"decode {results['click_decode_ms']:.1f} ms", f"phase {results['click_phase_ms']:.1f} ms"))
+
+    plane = dict(x_range=(lo[0], hi[0]), y_range=(lo[1], hi[1]), rest=rest)
+    results["descriptor_field_100_ms"] = median_ms(lambda: field(space, resolution=100, **plane), repeats=9)
+    results["descriptor_field_100_centroid_ms"] = median_ms(
+        lambda: field(space, resolution=100, names=("centroid",), **plane), repeats=9)
+    rows.append(("descriptor map 100 x 100", f"all five {results['descriptor_field_100_ms']:.0f} ms",
+                 f"centroid only {results['descriptor_field_100_centroid_ms']:.0f} ms"))
+
+    starts = space.notes.z[rng.choice(len(space.notes), 40, replace=False)]
+    base = space.describe(space.decode(starts))["centroid"]
+    for method in ("gradient", "greedy"):
+        todo = iter(range(len(starts)))
+        errors = []
+
+        def one():
+            i = next(todo)
+            r = reach(space, starts[i], {"centroid": float(base[i]) + 300.0}, method=method)
+            errors.append(abs(r.values["centroid"] - base[i] - 300.0) / 300.0)
+
+        results[f"reach_{method}_ms"] = median_ms(one, repeats=30, warmup=2)
+        results[f"reach_{method}_max_error_pct"] = 100 * max(errors)
+        rows.append((f"reach centroid +300 Hz, {method}", f"{results[f'reach_{method}_ms']:.1f} ms",
+                     f"worst miss {results[f'reach_{method}_max_error_pct']:.1f} % of the change"))
+
+
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
-          "train": bench_train, "train_default": bench_train_default}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train")
+          "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer}
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer")
 
 
 def main() -> int:
@@ -214,11 +273,14 @@ def main() -> int:
             print(f"{r[0]:36} {r[1]:>5} {r[2]:>9} {r[3]:>9}")
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 30) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -15)")
-    for name in ("dataset", "model", "train", "train_default"):
+    for name in ("dataset", "model", "train", "train_default", "explorer"):
         for r in rows[name]:
             print(f"{r[0]}: {', '.join(r[1:])}")
     if "dataset_build_s" in results:
         print(f"dataset_build_s = {results['dataset_build_s']:.1f} (target <= 120)")
+    if "click_to_sound_ms" in results:
+        print(f"click_to_sound_ms = {results['click_to_sound_ms']:.1f} (target <= 30), "
+              f"descriptor_field_100_ms = {results['descriptor_field_100_ms']:.0f} (target <= 150)")
     if args.json:
         args.json.write_text(json.dumps({k: round(v, 4) for k, v in results.items()}, indent=2) + "\n")
         print(f"wrote {args.json}")

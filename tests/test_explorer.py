@@ -232,8 +232,8 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
     with qtbot.waitSignal(e.sounds_added, timeout=30_000) as sig:
         e.map.dropEvent(drop)
     assert sig.args == [1]
-    assert e.sounds_panel.list.count() == 1 and "near Trumpet" in e.sounds_panel.list.item(0).text() \
-        or "near" in e.sounds_panel.list.item(0).text()
+    nearest = e.user_sounds[0].nearest[0]["instrument"]
+    assert e.sounds_panel.list.count() == 1 and f"bright.wav: near {nearest}" in e.sounds_panel.list.item(0).text()
     assert len(e.map.user_scatter.data) == 1
     assert window.last_error[0] == "Some files were not loaded" and "broken.wav" in window.last_error[1]
     # clicking the dropped sound plays it as the model hears it
@@ -326,3 +326,100 @@ def test_keyboard_shortcuts(qtbot, window):
     assert e.map.tool == "draw"
     qtbot.keyClick(window, QtCore.Qt.Key.Key_D)
     assert e.map.tool == "play"
+
+
+def test_path_plays_as_one_morph_and_exports_wav_with_its_sidecar(qtbot, window, tmp_path):
+    import soundfile as sf
+
+    from timbre_explorer.core.pathfile import read_path
+
+    e, s = window.explorer, window.space
+    e.path_panel.start.setCurrentText("Flute")
+    e.path_panel.end.setCurrentText("Trumpet")
+    e.path_panel.set_button.click()
+    e.path_panel.seconds.setValue(1.0)
+    before = len(window.audio.played)
+    e.path_panel.play_button.click()
+    audio, _ = _wait_sound(qtbot, window, before)
+    assert len(audio) == s.sample_rate and e.last_sound.path_spec.mode == "slerp"
+    assert e.path_panel.spectrogram_image.image.shape[0] == s.model.config.n_bins  # bands x path steps
+    e.export_path(tmp_path / "morph.wav")
+    qtbot.waitUntil(lambda: (tmp_path / "morph.json").exists(), timeout=20_000)
+    data, sr = sf.read(tmp_path / "morph.wav")
+    assert sr == s.sample_rate and len(data) == s.sample_rate
+    spec = read_path(tmp_path / "morph.json", latent=s.latent_size)
+    assert np.allclose(spec.points[0], s.centroids["Flute"], atol=1e-5)
+    assert np.allclose(spec.points[-1], s.centroids["Trumpet"], atol=1e-5)
+
+
+def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
+    e, s = window.explorer, window.space
+    e.field_panel.resolution.setValue(24)
+    with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
+        e.field_panel.show.setChecked(True)
+    f = sig.args[0]
+    values = f.values["centroid"]
+    assert values.shape == (24, 24) and e.map.field_image.isVisible()
+    # one grid cell, decoded here: the same value the field shows
+    z = s.projection.place([f.x[5], f.y[17]], (0, 1), rest=e.plane_rest())
+    assert values[17, 5] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
+    e.field_panel.show.setChecked(False)
+    assert not e.map.field_image.isVisible()
+
+
+def test_descriptor_slider_moves_the_point_to_the_target(qtbot, window):
+    e, s = window.explorer, window.space
+    z0 = s.centroids["Clarinet"]
+    before = len(window.audio.played)
+    e.play_z(z0, "clarinet")
+    _wait_sound(qtbot, window, before)
+    start = float(s.describe(s.decode(z0))["centroid"])
+    lo, hi = e.move_panel.ranges["centroid"]
+    target = min(start + 0.15 * (hi - lo), hi)
+    slider = e.move_panel.sliders["centroid"]
+    before = len(window.audio.played)
+    slider.setValue(int(round(e.move_panel.STEPS * (target - lo) / (hi - lo))))
+    _wait_sound(qtbot, window, before)
+    reached = float(s.describe(s.decode(e.selected))["centroid"])
+    wanted = e.move_panel.value_of("centroid", slider.value())
+    assert abs(reached - wanted) < 0.05 * abs(wanted - start) + 5
+    assert not np.allclose(e.selected, z0) and len(e.map.trace_curve.getData()[0]) >= 2
+
+
+def test_descriptor_curve_renders_a_path_that_follows_it(qtbot, window):
+    e, s = window.explorer, window.space
+    before = len(window.audio.played)
+    e.play_z(s.centroids["Oboe"], "oboe")
+    _wait_sound(qtbot, window, before)
+    p = e.move_panel
+    p.curve_descriptor.setCurrentText("centroid")
+    p.curve_shape.setCurrentText("rising")
+    p.curve_seconds.setValue(1.0)
+    before = len(window.audio.played)
+    p.curve_button.click()
+    audio, _ = _wait_sound(qtbot, window, before)
+    assert len(audio) == s.sample_rate and e.path_kind == "descriptor"
+    cents = s.describe(s.decode(e.path_frames))["centroid"]
+    assert cents[-1] > cents[0]
+
+
+def test_note_morph_keeps_the_attack_of_real_notes(qtbot, window, tmp_path):
+    from tiny import SR, synthetic_note
+
+    from timbre_explorer.core.audio_io import save_wav
+
+    e, s = window.explorer, window.space
+    save_wav(tmp_path / "dark.wav", synthetic_note(60, 0.2, 0.4, seconds=1.0), SR)
+    save_wav(tmp_path / "bright.wav", synthetic_note(60, 0.85, 0.4, seconds=1.0), SR)
+    e.path_panel.morph_from.file = str(tmp_path / "dark.wav")
+    e.path_panel.morph_to.file = str(tmp_path / "bright.wav")
+    e.path_panel.seconds.setValue(1.0)
+    before = len(window.audio.played)
+    e.path_panel.morph_button.click()
+    audio, _ = _wait_sound(qtbot, window, before)
+    assert len(audio) == s.sample_rate and e.path_kind == "morph" and len(e.path_frames) > 10
+    # it starts on the dark note's first frame (its attack) and ends on the bright note's last frame
+    from timbre_explorer.core.morph import note_audio, trajectory
+
+    dark, bright = (trajectory(s, note_audio(s, tmp_path / n)) for n in ("dark.wav", "bright.wav"))
+    assert np.allclose(e.path_frames[0], dark[0], atol=1e-4) and np.allclose(e.path_frames[-1], bright[-1], atol=1e-4)

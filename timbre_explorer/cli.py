@@ -59,6 +59,25 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument("model", help="a .timbre.safetensors model file")
     encode.add_argument("paths", nargs="+", metavar="FILE_OR_FOLDER")
     encode.add_argument("--json", help="write the results here")
+    render = sub.add_parser("render", help="render a point, a path or a note morph of a timbre space to a WAV file",
+                            description="Render one point (a held note), a path from one point to another, a "
+                                        "path file, or with --morph a morph from one real note to another "
+                                        "(attack and decay kept). Paths also get a path file beside the WAV "
+                                        "(same name, .json), which --path reads back.")
+    render.add_argument("--model", help="model file (default: the bundled model)")
+    render.add_argument("--point", metavar="P", help="an instrument name (its centroid), an audio file, or "
+                                                     "comma-separated latent values (--point=-0.5,1.2,...)")
+    render.add_argument("--from", dest="start", metavar="A", help="where the path starts: an instrument, an audio "
+                        "file or latent values; with --morph also a note like Flute:72:mf (SoundFont)")
+    render.add_argument("--to", dest="end", metavar="B", help="where the path ends (as --from)")
+    render.add_argument("--path", metavar="FILE.json", help="a path file written by the Explorer or by render")
+    render.add_argument("--seconds", type=float, help="duration (default: 1 for a point, 2 for a path, the notes' "
+                                                      "own length for a morph, the file's for --path)")
+    render.add_argument("--out", metavar="OUT.wav", help="the WAV file to write (24-bit)")
+    render.add_argument("--mode", choices=("linear", "slerp"),
+                        help="interpolation (default: linear, or the path file's)")
+    render.add_argument("--morph", action="store_true", help="morph the whole notes --from and --to, frame by "
+                                                             "frame, instead of their representative frames")
     return parser
 
 
@@ -87,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             return _evaluate(args)
         if args.command == "encode":
             return _encode(args)
+        if args.command == "render":
+            return _render(args)
     except TimbreExplorerError as exc:
         print(f"timbre-explorer {args.command}: {exc}", file=sys.stderr)
         return 1
@@ -251,6 +272,135 @@ def _encode(args) -> int:
     if args.json:
         write_encoded(args.json, results, problems)
     return 0 if results or not problems else 1
+
+
+def _render(args) -> int:
+    from pathlib import Path
+
+    from timbre_explorer.core.audio_io import save_wav
+    from timbre_explorer.core.errors import ParameterError
+    from timbre_explorer.core.pathfile import MAX_SECONDS, PathSpec, read_path, render_spec, write_path
+    from timbre_explorer.core.space import TimbreSpace
+    from timbre_explorer.core.synth import note
+    from timbre_explorer.paths import default_model_path
+
+    given = [flag for flag, v in (("--point", args.point), ("--from/--to", args.start or args.end),
+                                  ("--path", args.path)) if v]
+    if len(given) != 1:
+        raise ParameterError("give exactly one of --point P, --from A --to B, or --path FILE.json")
+    if (args.start is None) != (args.end is None):
+        raise ParameterError("--from and --to go together: where the path starts and where it ends")
+    if args.morph and not args.start:
+        raise ParameterError("--morph needs --from and --to: the two notes to morph between")
+    if not args.out:
+        raise ParameterError("--out OUT.wav is needed: the file to write")
+    out = Path(args.out)
+    if out.suffix.lower() != ".wav":
+        raise ParameterError(f"{out}: the output must be a .wav file")
+    if args.seconds is not None and not 0 < args.seconds <= MAX_SECONDS:
+        raise ParameterError(f"--seconds must be above 0 and at most {MAX_SECONDS:g}, got {args.seconds:g}")
+    space = TimbreSpace.open(args.model or default_model_path())
+    spec = None
+    if args.point:
+        audio = note(space, _render_point(space, args.point), seconds=args.seconds or 1.0)
+    elif args.path:
+        spec = read_path(args.path, latent=space.latent_size)
+        spec.seconds = args.seconds or spec.seconds
+        spec.mode = args.mode or spec.mode
+        spec.model = space.name
+    elif args.morph:
+        from timbre_explorer.core.morph import frame_rate, morph
+
+        frames = morph(_render_trajectory(space, args.start), _render_trajectory(space, args.end),
+                       mode=args.mode or "linear")
+        spec = PathSpec(frames.tolist(), args.mode or "linear", args.seconds or len(frames) / frame_rate(space),
+                        "morph", space.name, extra={"from": args.start, "to": args.end})
+    else:
+        points = [_render_point(space, args.start).tolist(), _render_point(space, args.end).tolist()]
+        spec = PathSpec(points, args.mode or "linear", args.seconds or 2.0, "points", space.name,
+                        extra={"from": args.start, "to": args.end})
+    if spec is not None:
+        audio = render_spec(space, spec)
+    save_wav(out, audio, space.sample_rate)
+    wrote = f"wrote {out} ({len(audio) / space.sample_rate:.2f} s at {space.sample_rate} Hz, 24-bit)"
+    if spec is not None:
+        sidecar = out.with_suffix(".json")
+        write_path(sidecar, spec)
+        wrote += f" and its path file {sidecar}"
+    print(wrote)
+    return 0
+
+
+def _render_point(space, text: str):
+    """A latent point from an instrument name, an audio file (its representative frame) or latent values."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from timbre_explorer.core.analysis import encode_files
+    from timbre_explorer.core.errors import AudioFileError, ParameterError
+
+    z = None if Path(text).is_file() else _instrument_or_values(space, text)
+    if z is not None:
+        return z
+    if _looks_like_file(text):
+        results, problems = encode_files(space.file, [text])
+        if problems:
+            raise AudioFileError(f"{problems[0][0]}: {problems[0][1]}")
+        return np.asarray(results[0].z, np.float64)
+    hint = " (a SoundFont note like Flute:72:mf needs --morph)" if ":" in text else ""
+    raise ParameterError(f"{text!r} is not an instrument of this model ({', '.join(space.centroids)}), an audio "
+                         f"file, or {space.latent_size} comma-separated latent values{hint}")
+
+
+def _render_trajectory(space, text: str):
+    """A note's latent trajectory for --morph: an audio file or a SoundFont note; an instrument or values hold still."""
+    from pathlib import Path
+
+    from timbre_explorer.core.morph import note_audio, trajectory
+
+    z = None if Path(text).is_file() else _instrument_or_values(space, text)
+    if z is not None:
+        return z[None]
+    return trajectory(space, note_audio(space, text))
+
+
+def _instrument_or_values(space, text: str):
+    import numpy as np
+
+    from timbre_explorer.core.errors import ParameterError
+    from timbre_explorer.core.instruments import canonical_name
+
+    by_name = {name.lower(): z for name, z in space.centroids.items()}
+    for key in (text.strip().lower(), canonical_name(text).lower()):
+        if key in by_name:
+            return np.asarray(by_name[key], np.float64)
+    if "," in text or _is_number(text):
+        try:
+            values = np.array([float(v) for v in text.split(",")])
+        except ValueError:
+            raise ParameterError(f"{text!r}: latent values must be numbers separated by commas") from None
+        if values.shape != (space.latent_size,) or not np.all(np.isfinite(values)):
+            raise ParameterError(f"{text!r}: this model's latent points have {space.latent_size} finite values, "
+                                 f"got {values.size}")
+        return values
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _looks_like_file(text: str) -> bool:
+    from pathlib import Path
+
+    from timbre_explorer.core.audio_io import AUDIO_SUFFIXES
+
+    return Path(text).is_file() or Path(text).suffix.lower() in AUDIO_SUFFIXES
 
 
 def _info() -> int:

@@ -50,6 +50,7 @@ from timbre_explorer.core.nsgt import DEFAULT_PRESET
 
 PHASES = ("stage1", "regularized", "baseline")
 REGULARIZERS = ("kl", "l2", "none")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class TrainConfig:
     timbre_scale: float = 10.0  # MDS positions are multiplied by this before the Student-t kernel
     baseline: bool = True
     seed: int = 0
+    device: str = "auto"  # 'auto' (CUDA when torch sees a GPU, else the CPU), 'cpu' or 'cuda'
     dump_rank_weights: bool = False  # each rank writes its final weights (the DDP test reads them)
 
     def __post_init__(self):
@@ -93,6 +95,8 @@ class TrainConfig:
             raise ParameterError(f"source must be 'soundfont' or 'folder', got {self.source!r}")
         if self.source == "folder" and not self.folder:
             raise ParameterError("source 'folder' needs 'folder': the sample folder")
+        if self.device not in DEVICES:
+            raise ParameterError(f"device must be one of {DEVICES}, got {self.device!r}")
         if self.regularizer not in REGULARIZERS:
             raise ParameterError(f"regularizer must be one of {REGULARIZERS}, got {self.regularizer!r}")
         for name, least in (("epochs_stage1", 0), ("epochs_stage2", 0), ("warmup_epochs", 0),
@@ -191,8 +195,7 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, ds: NoteDataset, out_dir: Path):
         self.cfg, self.ds, self.out = cfg, ds, Path(out_dir)
         self.rank, self.world = distributed_setup()
-        self.device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
-                                   if torch.cuda.is_available() else "cpu")
+        self.device = training_device(cfg.device)
         self.train_notes = ds.where("train")
         if len(self.train_notes) == 0:
             raise ParameterError(f"{ds.path}: the dataset has no training notes")
@@ -254,6 +257,15 @@ class Trainer:
         model.train()
         return {"valid_nll": float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
                 "valid_mse": float((x - x_mu).square().mean())}
+
+
+def training_device(choice: str = "auto") -> torch.device:
+    """The device a config's ``device`` names: ``auto`` takes this rank's GPU when torch sees one."""
+    if choice == "cpu" or (choice == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise ParameterError("device 'cuda' was asked for, but torch sees no CUDA GPU here; choose 'auto' or 'cpu'")
+    return torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
 
 
 def distributed_setup() -> tuple[int, int]:

@@ -108,6 +108,8 @@ class MapView(pg.PlotWidget):
         self.setBackground("#15171c")
         self.setAspectLocked(True)
         self.showGrid(x=True, y=True, alpha=0.15)
+        for side in ("left", "bottom"):
+            self.getAxis(side).enableAutoSIPrefix(False)  # latent coordinates have no unit to scale
         self.plotItem.setMenuEnabled(True)
         self._xy = np.zeros((0, 2))
         self._classes = np.zeros(0, int)

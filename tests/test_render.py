@@ -1,0 +1,160 @@
+"""``timbre-explorer render`` and path files, on the tiny trained model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from tiny import BRIGHTNESS, SR, synthetic_note
+
+from timbre_explorer.cli import main
+from timbre_explorer.core.audio_io import save_wav
+from timbre_explorer.core.descriptors import descriptors
+from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.nsgt import transform_for
+from timbre_explorer.core.pathfile import FORMAT, PathSpec, read_path, render_spec, spec_frames, write_path
+
+
+def _centroids(space, audio, parts=2) -> list[float]:
+    n = len(audio) // parts
+    nsgt = transform_for(space.preset, n)
+    return [float(descriptors(nsgt.magnitude(torch.from_numpy(audio[i * n:(i + 1) * n].astype(np.float64))).mean(-1),
+                              nsgt)["centroid"]) for i in range(parts)]
+
+
+def _render(capsys, *args) -> tuple[int, str, str]:
+    code = main(["render", *map(str, args)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_render_a_point(tiny_model, tmp_path, capsys):
+    wav = tmp_path / "flute.wav"
+    code, out, _ = _render(capsys, "--model", tiny_model, "--point", "flute", "--seconds", 0.5, "--out", wav)
+    assert code == 0 and f"wrote {wav}" in out and out.count("\n") == 1
+    info = sf.info(str(wav))
+    assert (info.samplerate, info.frames, info.subtype, info.channels) == (SR, SR // 2, "PCM_24", 1)
+    assert not wav.with_suffix(".json").exists()  # a point is not a path
+    coords = tmp_path / "coords.wav"
+    assert _render(capsys, "--model", tiny_model, "--point=-0.5,0.2,1.5,1.0", "--out", coords)[0] == 0
+    assert sf.info(str(coords)).frames == SR  # one second by default
+
+
+def test_render_from_to_gets_brighter_and_writes_a_path_file(tiny_model, tiny_space, tmp_path, capsys):
+    wav = tmp_path / "ft.wav"
+    code, out, _ = _render(capsys, "--model", tiny_model, "--from", "Flute", "--to", "Trumpet", "--seconds", 1,
+                           "--mode", "slerp", "--out", wav)
+    assert code == 0 and "ft.json" in out
+    audio, sr = sf.read(str(wav), dtype="float32")
+    assert sr == SR and len(audio) == SR
+    first, second = _centroids(tiny_space, audio)
+    assert second > 1.1 * first  # halves of a path whose ends differ by 35 %
+    spec = read_path(wav.with_suffix(".json"), latent=tiny_space.latent_size)
+    assert (spec.kind, spec.mode, spec.seconds, len(spec.points)) == ("points", "slerp", 1.0, 2)
+    assert np.allclose(spec.points, [tiny_space.centroids["Flute"], tiny_space.centroids["Trumpet"]], atol=1e-5)
+    # the path file renders the same sound again, here twice as long
+    again = tmp_path / "again.wav"
+    code, _, _ = _render(capsys, "--model", tiny_model, "--path", wav.with_suffix(".json"), "--seconds", 2,
+                         "--out", again)
+    assert code == 0 and sf.info(str(again)).frames == 2 * SR
+    assert read_path(again.with_suffix(".json")).seconds == 2.0
+    same = render_spec(tiny_space, spec)
+    assert np.allclose(same, audio, atol=2e-4)  # 24-bit quantization apart
+
+
+def test_render_from_audio_files_and_morph_them(tiny_model, tiny_space, tmp_path, capsys):
+    files = {}
+    for name in ("Flute", "Trumpet"):
+        files[name] = tmp_path / f"{name}.wav"
+        save_wav(files[name], synthetic_note(64, BRIGHTNESS[name], 0.5, 0.8), SR)
+    plain = tmp_path / "plain.wav"
+    assert _render(capsys, "--model", tiny_model, "--from", files["Flute"], "--to", files["Trumpet"],
+                   "--out", plain)[0] == 0
+    start = read_path(plain.with_suffix(".json")).points[0]
+    assert tiny_space.nearest_instruments(start, 1, trained_only=False)[0][0] in ("Flute", "Piccolo")
+    wav = tmp_path / "morph.wav"
+    code, out, _ = _render(capsys, "--model", tiny_model, "--from", files["Flute"], "--to", files["Trumpet"],
+                           "--morph", "--out", wav)
+    assert code == 0
+    spec = read_path(wav.with_suffix(".json"), latent=tiny_space.latent_size)
+    assert spec.kind == "morph" and len(spec.points) > 20  # every frame of the notes
+    assert np.array_equal(spec_frames(tiny_space, spec), np.asarray(spec.points))  # a morph's points are its frames
+    audio, _ = sf.read(str(wav), dtype="float32")
+    assert len(audio) == pytest.approx(0.8 * SR, rel=0.15)  # the notes' own length
+    body = audio[: int(0.7 * SR)]  # leave out the decay
+    first, _, last = _centroids(tiny_space, body, 3)
+    assert last > 1.15 * first
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--point", "Kazoo"], "not an instrument of this model"),
+    (["--point", "1,2"], "4 finite values"),
+    (["--from", "Flute"], "--from and --to go together"),
+    (["--point", "Flute", "--from", "Flute", "--to", "Oboe"], "exactly one of"),
+    (["--point", "Flute", "--morph"], "--morph needs --from and --to"),
+    (["--point", "Flute", "--seconds", "0"], "--seconds"),
+    (["--from", "Flute", "--to", "Oboe:64:ff"], "needs --morph"),
+    (["--from", "missing.wav", "--to", "Oboe"], "no such file"),
+])
+def test_render_refuses_bad_requests_in_one_line(tiny_model, tmp_path, capsys, args, message):
+    code, out, err = _render(capsys, "--model", tiny_model, *args, "--out", tmp_path / "x.wav")
+    assert code == 1 and message in err and err.count("\n") == 1 and err.startswith("timbre-explorer render: ")
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_render_refuses_bad_outputs_models_and_path_files(tiny_model, tmp_path, capsys):
+    code, _, err = _render(capsys, "--model", tiny_model, "--point", "Flute", "--out", tmp_path / "x.mp3")
+    assert code == 1 and ".wav" in err
+    code, _, err = _render(capsys, "--model", tmp_path / "none.timbre.safetensors", "--point", "Flute",
+                           "--out", tmp_path / "x.wav")
+    assert code == 1 and "none.timbre.safetensors" in err
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    code, _, err = _render(capsys, "--model", tiny_model, "--path", bad, "--out", tmp_path / "x.wav")
+    assert code == 1 and "not a JSON file" in err
+    write_path(bad, PathSpec([[0.0] * 5, [1.0] * 5], seconds=1.0))  # another model's points
+    code, _, err = _render(capsys, "--model", tiny_model, "--path", bad, "--out", tmp_path / "x.wav")
+    assert code == 1 and "4 latent values" in err
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_path_files_round_trip_and_are_checked(tmp_path, tiny_space):
+    spec = PathSpec([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [1.0, 0.0, -1.0]], mode="slerp", seconds=1.5,
+                    kind="polyline", model="tiny", steps=40)
+    path = tmp_path / "p.json"
+    write_path(path, spec)
+    data = json.loads(path.read_text())
+    assert data["format"] == FORMAT and data["version"] == 1
+    back = read_path(path, latent=3)
+    assert back == spec
+    four = PathSpec([[0.0] * 4, [1.0] * 4, [1.0, 0.0, 0.0, 1.0]], seconds=1.0)  # the tiny model's latent size
+    assert spec_frames(tiny_space, four).shape == (48, 4)  # path_steps(1 s)
+    assert spec_frames(tiny_space, PathSpec(four.points, seconds=1.0, steps=10)).shape == (10, 4)
+    with pytest.raises(ParameterError, match="3 values but this model's latent points have 4"):
+        spec_frames(tiny_space, back)
+
+    def bad(message, **change):
+        path.write_text(json.dumps({**data, **change}))
+        with pytest.raises(ParameterError, match=message):
+            read_path(path, latent=3)
+
+    bad("not a Timbre Explorer path file", format="something-else")
+    bad("version", version=7)
+    bad("point 2 must be a list of 3", points=[[0, 0, 0], [0, 0]])
+    bad("not a finite number", points=[[0, 0, 0], [0, float("nan"), 0]])
+    bad("at least 2 points", points=[[0, 0, 0]])
+    bad("mode", mode="cubic")
+    bad("kind", kind="spiral")
+    bad("seconds", seconds=-1)
+    bad("steps", steps=1)
+    with pytest.raises(ParameterError, match="4 latent values"):
+        path.write_text(json.dumps(data))
+        read_path(path, latent=4)
+    with pytest.raises(ParameterError, match="no such path file"):
+        read_path(tmp_path / "missing.json")
+    with pytest.raises(ParameterError, match="at least 2 points"):
+        write_path(tmp_path / "one.json", PathSpec([[0.0, 1.0]]))
+    assert not (tmp_path / "one.json").exists()

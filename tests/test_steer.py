@@ -1,0 +1,153 @@
+"""Descriptor fields, reaching descriptor targets and following descriptor curves, on the tiny trained model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from timbre_explorer.core.descriptors import DESCRIPTORS
+from timbre_explorer.core.errors import Cancelled, ParameterError
+from timbre_explorer.core.steer import CURVES, curve, field, field_levels, follow, reach
+from timbre_explorer.core.synth import interpolate
+
+
+def _describe(space, z) -> dict[str, np.ndarray]:
+    return space.describe(space.decode(np.atleast_2d(np.asarray(z, np.float32))))
+
+
+def _plane(space):
+    coords = space.projection.forward(space.notes.z)
+    lo, hi = coords.min(0), coords.max(0)
+    return dict(x_range=(lo[0], hi[0]), y_range=(lo[1], hi[1]), rest=coords.mean(0))
+
+
+def test_field_is_the_descriptors_of_the_decoded_grid(tiny_space):
+    s = tiny_space
+    plane = _plane(s)
+    f = field(s, dims=(0, 1), resolution=12, **plane)
+    assert f.x.shape == (12,) and f.y.shape == (12,) and set(f.values) == set(DESCRIPTORS)
+    assert f.x[0] == pytest.approx(plane["x_range"][0]) and f.y[-1] == pytest.approx(plane["y_range"][1])
+    for row, col in ((2, 9), (10, 1), (0, 0)):  # rows are y, columns x: an asymmetric cell tells them apart
+        z = s.projection.place([[f.x[col], f.y[row]]], (0, 1), rest=plane["rest"])
+        exact = _describe(s, z)
+        for name in DESCRIPTORS:
+            assert f.values[name][row, col] == pytest.approx(float(exact[name][0]), rel=1e-3, abs=1e-3)
+    # the first component separates dark from bright instruments: the centroid changes across the map
+    c = f.values["centroid"]
+    assert c.shape == (12, 12) and np.ptp(c) > 0.2 * np.mean(c)
+    only = field(s, resolution=12, names=("loudness",), **plane)
+    assert set(only.values) == {"loudness"} and np.allclose(only.values["loudness"], f.values["loudness"])
+
+
+def test_field_levels_go_coarse_to_fine_and_can_be_cancelled(tiny_space):
+    s = tiny_space
+    plane = _plane(s)
+    levels = list(field_levels(s, resolution=40, names=("centroid",), **plane))
+    assert [lv.resolution for lv in levels] == [10, 20, 40]
+    assert [lv.values["centroid"].shape for lv in levels] == [(10, 10), (20, 20), (40, 40)]
+    full = field(s, resolution=40, names=("centroid",), **plane)
+    assert np.array_equal(levels[-1].values["centroid"], full.values["centroid"])
+    seen = []
+    with pytest.raises(Cancelled):
+        for lv in field_levels(s, resolution=40, names=("centroid",), cancel=lambda: len(seen) >= 1, **plane):
+            seen.append(lv)
+    assert len(seen) == 1
+
+
+def test_field_rejects_bad_settings(tiny_space):
+    s = tiny_space
+    ok = dict(x_range=(-1, 1), y_range=(-1, 1))
+    with pytest.raises(ParameterError, match="dims"):
+        field(s, dims=(0, 0), **ok)
+    with pytest.raises(ParameterError, match="dims"):
+        field(s, dims=(0, 7), **ok)
+    with pytest.raises(ParameterError, match="x_range"):
+        field(s, x_range=(1, -1), y_range=(-1, 1))
+    with pytest.raises(ParameterError, match="resolution"):
+        field(s, resolution=1, **ok)
+    with pytest.raises(ParameterError, match="descriptors"):
+        field(s, names=("brightness",), **ok)
+    with pytest.raises(ParameterError, match="rest"):
+        field(s, rest=np.zeros(3), **ok)
+
+
+def _reachable(space):
+    """A start (the flute's centroid) and a target taken from a decoded point half way to the trumpet."""
+    z0 = space.centroids["Flute"].astype(np.float64)
+    other = interpolate(z0, space.centroids["Trumpet"], 5)[2]
+    return z0, other, {k: float(v[0]) for k, v in _describe(space, other).items()}
+
+
+@pytest.mark.parametrize("method", ["gradient", "greedy"])
+def test_reach_gets_a_centroid_target_and_stays_near(tiny_space, method):
+    s = tiny_space
+    z0, other, values = _reachable(s)
+    start = float(_describe(s, z0)["centroid"][0])
+    target = values["centroid"]
+    assert target > start + 50  # a real move: brighter, towards the trumpet
+    r = reach(s, z0, {"centroid": target}, method=method)
+    assert r.method == method and r.z.shape == (s.latent_size,)
+    assert abs(r.values["centroid"] - target) <= 0.03 * (target - start)
+    assert r.error <= 0.03 and r.start_values["centroid"] == pytest.approx(start, rel=1e-6)
+    assert float(_describe(s, r.z)["centroid"][0]) == pytest.approx(r.values["centroid"], rel=1e-5)
+    # near z0: no further than the point the target was taken from (with some slack)
+    assert np.linalg.norm(r.z - z0) <= 1.5 * np.linalg.norm(other - z0)
+    assert np.allclose(r.path[0], z0, atol=1e-6) and np.allclose(r.path[-1], r.z) and len(r.path) >= 2
+
+
+def test_reach_two_targets_at_once(tiny_space):
+    s = tiny_space
+    z0, _, values = _reachable(s)
+    targets = {"centroid": values["centroid"], "loudness": values["loudness"] + 3.0}
+    r = reach(s, z0, targets, steps=300)
+    assert r.error <= 0.05
+    start = _describe(s, z0)
+    for k, t in targets.items():
+        assert abs(r.values[k] - t) <= 0.05 * abs(t - float(start[k][0])) + 1e-9
+
+
+def test_reach_says_what_is_wrong(tiny_space):
+    s = tiny_space
+    z0 = s.centroids["Flute"]
+    with pytest.raises(ParameterError, match="descriptors must be among"):
+        reach(s, z0, {"brightness": 1.0})
+    with pytest.raises(ParameterError, match="finite"):
+        reach(s, z0, {"centroid": float("nan")})
+    with pytest.raises(ParameterError, match="flatness"):
+        reach(s, z0, {"flatness": 2.0})
+    with pytest.raises(ParameterError, match="method"):
+        reach(s, z0, {"centroid": 1000.0}, method="annealing")
+    with pytest.raises(ParameterError, match="4 finite latent values"):
+        reach(s, np.zeros(3), {"centroid": 1000.0})
+    with pytest.raises(ParameterError, match="at least one"):
+        reach(s, z0, {})
+
+
+def test_curves():
+    for shape in CURVES:
+        c = curve(shape, 11, 100.0, 300.0)
+        assert c.shape == (11,) and np.all((c >= 100 - 1e-9) & (c <= 300 + 1e-9))
+    assert np.allclose(curve("rising", 3, 100, 300), [100, 200, 300])
+    assert np.allclose(curve("falling", 3, 100, 300), [300, 200, 100])
+    assert np.allclose(curve("constant", 4, 100, 300), 100)
+    log, exp = curve("log", 11, 0, 1), curve("exp", 11, 0, 1)
+    assert log[0] == 0 and log[-1] == pytest.approx(1) and log[5] > 0.5  # fast, then slow
+    assert exp[0] == 0 and exp[-1] == pytest.approx(1) and exp[5] < 0.5  # slow, then fast
+    assert np.all(np.diff(log) > 0) and np.all(np.diff(exp) > 0)
+    with pytest.raises(ParameterError, match="curve"):
+        curve("wobble", 5, 0, 1)
+
+
+@pytest.mark.parametrize("method", ["gradient", "greedy"])
+def test_follow_makes_a_continuous_path_along_a_curve(tiny_space, method):
+    s = tiny_space
+    z0, other, values = _reachable(s)
+    start = float(_describe(s, z0)["centroid"][0])
+    targets = curve("rising", 8, start, values["centroid"])
+    path = follow(s, z0, "centroid", targets, method=method)
+    assert path.shape == (8, s.latent_size)
+    got = _describe(s, path)["centroid"]
+    span = values["centroid"] - start
+    assert np.all(np.abs(got - targets) <= 0.03 * span)  # within the tolerance of the whole move
+    steps = np.linalg.norm(np.diff(np.vstack([z0, path]), axis=0), axis=1)
+    assert steps.max() <= 0.5 * np.linalg.norm(other - z0)  # small steps: no jumps along the way

@@ -1,0 +1,179 @@
+"""The note morph: from one real note to another, frame by frame, attack and decay included.
+
+The map holds one frame per note (its representative frame), and a path
+between two map points holds a steady sound. Here every frame of two real
+notes is encoded instead (their *trajectories* in the latent space), both are
+stretched to one length, and frame ``i`` of the morph lies a share
+``i / (steps - 1)`` of the way from frame ``i`` of the first note to frame
+``i`` of the second: the morph starts as the first note's own attack and ends
+in the second note's own decay.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from timbre_explorer.core.audio_io import AUDIO_SUFFIXES, load_audio
+from timbre_explorer.core.dataset import ONSET_DB, analyse, check_audio, pool_for
+from timbre_explorer.core.errors import AudioFileError, ParameterError
+from timbre_explorer.core.instruments import BY_NAME, DYNAMICS, canonical_name, parse_pitch
+from timbre_explorer.core.sources import MIN_SECONDS, NoteSpec, SoundFontSource, find_soundfont, from_onset
+from timbre_explorer.core.synth import INTERPOLATIONS
+
+_SPEC = re.compile(r"^\s*([^:]+?)\s*:\s*([^:]+?)\s*:\s*([^:]+?)\s*$")
+SPEC_HELP = "Instrument:pitch:dynamic, e.g. Flute:72:mf or Oboe:A4:ff"
+
+
+def frame_rate(space) -> float:
+    """Frames per second of the space's analysis (about 48): the time base of a trajectory."""
+    pool = pool_for(space.preset.name, space.note_seconds, space.sample_rate)
+    return (space.nsgt.n_frames // pool) / space.note_seconds
+
+
+def trajectory(space, audio: np.ndarray) -> np.ndarray:
+    """Posterior means ``[frames, latent]`` of a note's frames, from its onset to where it falls silent.
+
+    The note is analysed as the dataset analyses notes (:func:`~timbre_explorer.core.dataset.analyse`:
+    from the onset, ``space.note_seconds`` long, at the space's frame rate);
+    frames more than ``ONSET_DB`` below the loudest are left out at both ends.
+    The model learnt sustained frames: attacks and decays come back close
+    but not exact (a few dB quieter at the very start).
+    """
+    a = np.asarray(audio, np.float32).reshape(-1)
+    sr = space.sample_rate
+    if a.size < MIN_SECONDS * sr:
+        raise AudioFileError(f"the note is too short ({1000 * a.size / sr:.0f} ms; at least "
+                             f"{1000 * MIN_SECONDS:.0f} ms)")
+    clip = from_onset(a, round(space.note_seconds * sr), sr)
+    problem = check_audio(clip)
+    if problem:
+        raise AudioFileError(f"the note {problem}")
+    f = analyse(clip, preset=space.preset.name, sustain_s=space.note_seconds)
+    loud = f.loudness
+    sounding = loud >= loud.max() - ONSET_DB
+    onset, peak = int(np.argmax(sounding)), int(np.argmax(loud))
+    # the end is where it first falls silent after its peak: the transform is circular, so the last frames
+    # of a note that has died away hold a leak of its own onset, not more note
+    silent = np.flatnonzero(~sounding[peak:])
+    end = peak + int(silent[0]) if silent.size else len(loud)
+    frames = torch.from_numpy(f.log_magnitude[onset:end].astype(np.float32))
+    with torch.inference_mode():
+        mu, _ = space.model.encode(space.normalization.from_log(frames).to(space.device))
+    return mu.float().cpu().numpy()
+
+
+def note_audio(space, source: str | os.PathLike) -> np.ndarray:
+    """A real note, ``space.note_seconds`` from its onset: an audio file, or a SoundFont note spec.
+
+    A spec is ``Instrument:pitch:dynamic`` (pitch a MIDI number or a note
+    name, dynamic one of pp p mf f ff), rendered with the system's General
+    MIDI SoundFont.
+    """
+    sr = space.sample_rate
+    n = round(space.note_seconds * sr)
+    text = os.fspath(source)
+    path = Path(text)
+    if path.is_file() or path.suffix.lower() in AUDIO_SUFFIXES:
+        audio = load_audio(path, sr)
+        if audio.size < MIN_SECONDS * sr:
+            raise AudioFileError(f"{path}: too short ({1000 * audio.size / sr:.0f} ms; at least "
+                                 f"{1000 * MIN_SECONDS:.0f} ms)")
+        return from_onset(audio, n, sr)
+    spec = parse_spec(text)
+    if spec is None:
+        raise ParameterError(f"{text!r} is neither an audio file nor a note ({SPEC_HELP})")
+    source = SoundFontSource(str(find_soundfont()))
+    (audio,) = source.render([spec], sr)
+    return from_onset(np.asarray(audio, np.float32), n, sr)
+
+
+def parse_spec(text: str) -> NoteSpec | None:
+    """``Instrument:pitch:dynamic`` as a SoundFont :class:`NoteSpec`; None if ``text`` is not shaped like one.
+
+    Raises :class:`ParameterError` naming the part that is wrong when it is.
+    """
+    m = _SPEC.match(text)
+    if not m:
+        return None
+    name, pitch_text, dynamic = m.groups()
+    inst = BY_NAME.get(canonical_name(name))
+    if inst is None:
+        raise ParameterError(f"{name!r} is not a General MIDI instrument Timbre Explorer knows "
+                             f"({', '.join(sorted(BY_NAME))})")
+    pitch = int(pitch_text) if pitch_text.lstrip("-").isdigit() else parse_pitch(pitch_text)
+    if pitch is None or not 0 <= pitch <= 127:
+        raise ParameterError(f"{pitch_text!r} is not a pitch: give a MIDI number (0-127) or a note name like C5")
+    dynamic = dynamic.lower()
+    if dynamic not in DYNAMICS:
+        raise ParameterError(f"{dynamic!r} is not a dynamic: one of {', '.join(DYNAMICS)}")
+    return NoteSpec(inst.name, f"SOUNDFONT#{inst.program}/{pitch}/{DYNAMICS[dynamic]}", pitch, dynamic,
+                    DYNAMICS[dynamic], inst.program)
+
+
+def resample(traj: np.ndarray, steps: int) -> np.ndarray:
+    """A trajectory ``[n, latent]`` stretched or squeezed to ``steps`` frames, linearly in time."""
+    t = _trajectory(traj)
+    if len(t) == 1:
+        return np.repeat(t, steps, 0)
+    pos = np.linspace(0.0, len(t) - 1, steps)
+    i = np.minimum(pos.astype(int), len(t) - 2)
+    w = (pos - i)[:, None]
+    return (1 - w) * t[i] + w * t[i + 1]
+
+
+def blend(a: np.ndarray, b: np.ndarray, t: np.ndarray, *, mode: str = "linear") -> np.ndarray:
+    """Row ``i`` a share ``t[i]`` of the way from ``a[i]`` to ``b[i]``: :func:`~timbre_explorer.core.synth.interpolate`,
+    one pair of points per row.
+
+    Slerp follows the great circle between the two directions (seen from the
+    prior's mean, the origin) and scales the norm linearly; it falls back to
+    a straight line where either point is at the origin.
+    """
+    if mode not in INTERPOLATIONS:
+        raise ParameterError(f"interpolation must be one of {', '.join(INTERPOLATIONS)}, got {mode!r}")
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    t = np.asarray(t, np.float64)[:, None]
+    line = (1 - t) * a + t * b
+    if mode == "linear":
+        return line
+    na, nb = np.linalg.norm(a, axis=1, keepdims=True), np.linalg.norm(b, axis=1, keepdims=True)
+    ua, ub = a / np.maximum(na, 1e-12), b / np.maximum(nb, 1e-12)
+    omega = np.arccos(np.clip((ua * ub).sum(1, keepdims=True), -1.0, 1.0))
+    sin = np.sin(omega)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        arc = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / sin
+    direction = np.where(omega < 1e-6, (1 - t) * ua + t * ub, arc)
+    out = direction * ((1 - t) * na + t * nb)
+    return np.where((na < 1e-9) | (nb < 1e-9), line, out)
+
+
+def morph(traj_a, traj_b, *, steps: int | None = None, mode: str = "linear") -> np.ndarray:
+    """Latent frames ``[steps, latent]`` from note ``a`` to note ``b`` (see the module docstring).
+
+    ``steps`` defaults to the longer trajectory's length; both are resampled
+    to it linearly in time.
+    """
+    a, b = _trajectory(traj_a), _trajectory(traj_b)
+    if a.shape[1] != b.shape[1]:
+        raise ParameterError(f"the two notes come from different spaces ({a.shape[1]} and {b.shape[1]} latent values)")
+    n = max(len(a), len(b)) if steps is None else steps
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ParameterError(f"a morph needs at least 2 steps, got {n!r}")
+    return blend(resample(a, n), resample(b, n), np.linspace(0.0, 1.0, n), mode=mode)
+
+
+def _trajectory(traj) -> np.ndarray:
+    t = np.asarray(traj, np.float64)
+    if t.ndim == 1:
+        t = t[None]
+    if t.ndim != 2 or len(t) == 0 or not np.all(np.isfinite(t)):
+        raise ParameterError(f"a trajectory is one or more rows of finite latent values, got shape {t.shape}")
+    return t
+
+
+__all__ = ["trajectory", "note_audio", "parse_spec", "resample", "blend", "morph", "frame_rate", "SPEC_HELP"]

@@ -1,0 +1,449 @@
+"""Moving through a timbre space by audio descriptors (the paper's descriptor-based synthesis).
+
+The decoder maps every latent point to a magnitude frame, so every point has
+descriptors (:data:`~timbre_explorer.core.descriptors.DESCRIPTORS`). Three
+tools build on that:
+
+* :func:`field` (and :func:`field_levels`, coarse to fine): a descriptor's
+  value over a plane of the PCA view, to colour the map;
+* :func:`reach`: the point near ``z0`` whose decoded frame has the asked
+  descriptor values, by gradient descent through the decoder and the
+  differentiable descriptors, or by the paper's greedy neighbourhood search;
+* :func:`follow`: a path along which one descriptor follows a curve over
+  time (:func:`curve`), each step reached from the previous point so the
+  path stays continuous; render it with :func:`~timbre_explorer.core.synth.render_path`.
+
+Targets are compared in a *natural unit* per descriptor, so Hz, dB and the
+flatness ratio weigh alike: the descriptor's spread (standard deviation)
+over the notes of the map as the model decodes them (what it can make, not
+what the dataset held), measured on log10 of the flatness (it spans ten
+decades) and on the other descriptors as they are (loudness is already
+logarithmic; Hz differences are what the sliders move). Distances from the
+start are measured in the map's own spread (:func:`latent_spread`), so one
+``distance_weight`` suits models whose latent spaces differ in size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from timbre_explorer.core.descriptors import DESCRIPTORS, descriptors
+from timbre_explorer.core.errors import Cancelled, ParameterError
+
+METHODS = ("gradient", "greedy")
+CURVES = ("rising", "falling", "log", "exp", "constant")
+FIELD_BATCH = 4096  # grid points decoded at once: bounded memory, and a cancel check between batches
+MAX_RESOLUTION = 1000
+DEFAULT_DISTANCE_WEIGHT = 0.01
+DEFAULT_TOLERANCE = 0.02
+_FLATNESS_FLOOR = 1e-12
+
+
+# ---------------------------------------------------------------------------------------------- fields
+@dataclass(frozen=True)
+class Field:
+    """Descriptors over a grid of a PCA plane: ``values[name][row, col]`` is at ``(x[col], y[row])``."""
+
+    x: np.ndarray  # [nx] PCA coordinate along dims[0]
+    y: np.ndarray  # [ny] PCA coordinate along dims[1]
+    values: dict[str, np.ndarray]  # name -> [ny, nx], physical units (DESCRIPTORS)
+    resolution: int
+    dims: tuple[int, int] = (0, 1)
+
+
+def field(space, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 100,
+          names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None) -> Field:
+    """Descriptors of the decoded frames on a ``resolution`` x ``resolution`` grid of the PCA plane ``dims``.
+
+    ``rest`` is the full PCA coordinate vector that sets the other components
+    (:meth:`~timbre_explorer.core.space.Projection.place`; None: the map's
+    mean). The grid is decoded in batches without gradients and only the
+    asked descriptors are computed, in float32 (within 0.001 Hz of float64
+    for the centroid on the bundled model, 1 Hz for the roll-off).
+    """
+    dims, rest, names = _check_plane(space, dims, rest, names)
+    xs, ys = _axis(x_range, resolution, "x_range"), _axis(y_range, resolution, "y_range")
+    flat = _describe_points(space, _plane_points(space.projection, dims, rest, xs, ys), names, cancel)
+    values = {k: v.reshape(len(ys), len(xs)) for k, v in flat.items()}
+    return Field(xs, ys, values, int(resolution), dims)
+
+
+def field_levels(space, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 100,
+                 names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None) -> Iterator[Field]:
+    """:func:`field` at a quarter, half and then full ``resolution``: a coarse map shows at once.
+
+    ``cancel`` is polled between levels and batches; when it returns True the
+    generator raises :class:`~timbre_explorer.core.errors.Cancelled`.
+    """
+    _resolution(resolution)
+    levels = sorted({r for r in (resolution // 4, resolution // 2) if r >= 8} | {int(resolution)})
+    for r in levels:
+        if cancel is not None and cancel():
+            raise Cancelled("descriptor map cancelled")
+        yield field(space, dims=dims, rest=rest, x_range=x_range, y_range=y_range, resolution=r, names=names,
+                    cancel=cancel)
+
+
+def _plane_points(projection, dims, rest, xs, ys) -> np.ndarray:
+    """Latent points ``[ny * nx, latent]`` of the grid, row-major (y rows, x columns).
+
+    :meth:`Projection.place` by broadcasting, not a matrix product: numpy's
+    OpenBLAS threads spin on after a product of this size and took a core
+    from the decoder that follows (measured: 155 ms for the bundled model's
+    100 x 100 field instead of 80).
+    """
+    coords = np.array(rest, np.float64)
+    coords[list(dims)] = 0.0
+    base = projection.inverse(coords)
+    along_x, along_y = projection.components[dims[0]], projection.components[dims[1]]
+    return (base + ys[:, None, None] * along_y + xs[None, :, None] * along_x).reshape(-1, base.size)
+
+
+def _resolution(resolution) -> int:
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
+            or not 2 <= resolution <= MAX_RESOLUTION:
+        raise ParameterError(f"field resolution must be a whole number from 2 to {MAX_RESOLUTION}, got {resolution!r}")
+    return int(resolution)
+
+
+def _axis(bounds, resolution, what) -> np.ndarray:
+    try:
+        lo, hi = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{what} must be two numbers (low, high), got {bounds!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ParameterError(f"{what} must be two finite numbers, low below high, got ({lo}, {hi})")
+    return np.linspace(lo, hi, _resolution(resolution))
+
+
+def _check_names(names) -> tuple[str, ...]:
+    names = (names,) if isinstance(names, str) else tuple(names)
+    unknown = [n for n in names if n not in DESCRIPTORS]
+    if unknown or not names:
+        got = ", ".join(map(str, unknown)) or "none"
+        raise ParameterError(f"descriptors must be among {', '.join(DESCRIPTORS)}, got {got}")
+    return names
+
+
+def _check_plane(space, dims, rest, names):
+    latent = space.latent_size
+    try:
+        dims = tuple(int(d) for d in dims)
+    except (TypeError, ValueError):
+        raise ParameterError(f"dims must be two PCA component indices, got {dims!r}") from None
+    if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < latent for d in dims):
+        raise ParameterError(f"dims must be two different PCA components from 0 to {latent - 1}, got {dims}")
+    rest = np.zeros(latent) if rest is None else np.asarray(rest, np.float64)
+    if rest.shape != (latent,) or not np.all(np.isfinite(rest)):
+        raise ParameterError(f"rest must be {latent} finite PCA coordinates, got shape {rest.shape}")
+    return dims, rest, _check_names(names)
+
+
+@torch.inference_mode()
+def _decode_mean(space, z: torch.Tensor) -> torch.Tensor:
+    """Magnitudes of the likelihood's mean, without the log-variance head that :meth:`decode` also runs."""
+    model = space.model
+    return space.normalization.inverse(model.dec_mu(model.decoder(z)))
+
+
+def _describe_points(space, z, names, cancel=None) -> dict[str, np.ndarray]:
+    """Descriptors (float32) of the decoded frames of latent points ``z [n, latent]``, in batches."""
+    zt = torch.as_tensor(np.asarray(z, np.float32))
+    out: dict[str, list] = {k: [] for k in names}
+    for start in range(0, len(zt), FIELD_BATCH):
+        if cancel is not None and cancel():
+            raise Cancelled("descriptor map cancelled")
+        mag = _decode_mean(space, zt[start:start + FIELD_BATCH].to(space.device))
+        with torch.inference_mode():
+            d = descriptors(mag, space.nsgt, names)
+        for k in names:
+            out[k].append(d[k].float().cpu().numpy())
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+# ---------------------------------------------------------------------------------------------- units
+def _natural(name: str, value):
+    """A descriptor in the unit its differences are measured in (log10 for flatness)."""
+    if name != "flatness":
+        return value
+    if isinstance(value, torch.Tensor):
+        return torch.log10(value.clamp_min(_FLATNESS_FLOOR))
+    return np.log10(np.maximum(value, _FLATNESS_FLOOR))
+
+
+def descriptor_scales(space) -> dict[str, float]:
+    """The natural unit of each descriptor: its spread over the map's notes as decoded (see the module docstring)."""
+    out = {}
+    for name, v in space.decoded_descriptors.items():
+        s = float(np.std(_natural(name, np.asarray(v, np.float64))))
+        out[name] = s if np.isfinite(s) and s > 0 else 1.0
+    return out
+
+
+def latent_spread(space) -> float:
+    """Mean squared distance of the map's notes from their mean: the unit of the distance penalty."""
+    s = float(np.var(np.asarray(space.notes.z, np.float64), axis=0).sum())
+    return s if np.isfinite(s) and s > 0 else 1.0
+
+
+# ---------------------------------------------------------------------------------------------- reach
+@dataclass(frozen=True)
+class Reached:
+    """Where :func:`reach` got to.
+
+    ``error`` is the largest, over the targets, share of the asked change
+    still missing, in natural units: 0 reached, 1 no closer than the start
+    (the change is taken as at least 1 % of the descriptor's spread, so a
+    target equal to the start value does not divide by zero).
+    """
+
+    z: np.ndarray  # [latent]
+    values: dict[str, float]  # achieved, physical units
+    start_values: dict[str, float]  # at z0
+    targets: dict[str, float]
+    error: float
+    path: np.ndarray  # [k, latent] the points visited, z0 first, z last
+    iterations: int
+    method: str
+
+
+class _Objective:
+    """Squared distance to the targets in natural units, plus ``distance_weight |z - z0|^2 / S^2``."""
+
+    def __init__(self, space, z0: np.ndarray, targets: dict[str, float], distance_weight: float, *,
+                 scales: dict[str, float] | None = None, change: np.ndarray | None = None):
+        self.space, self.names = space, tuple(targets)
+        scales = scales or descriptor_scales(space)
+        self.target = np.array([_natural(k, float(targets[k])) for k in self.names])
+        self.scale = np.array([scales[k] for k in self.names])
+        self.z0 = np.asarray(z0, np.float64)
+        self.weight = float(distance_weight) / latent_spread(space)
+        self.start = self.values(self.z0[None])[0]
+        # the change the error is a share of: the asked one, or the caller's (a whole curve's range)
+        change = np.abs(self.target - self.start) if change is None else np.asarray(change, np.float64)
+        self.denominator = np.maximum(change, 0.01 * self.scale)
+
+    def values(self, z: np.ndarray) -> np.ndarray:
+        """Natural-unit descriptors ``[n, targets]`` of latent points ``[n, latent]``."""
+        d = _describe_points(self.space, z, self.names)
+        return np.stack([_natural(k, d[k].astype(np.float64)) for k in self.names], 1)
+
+    def loss(self, z: np.ndarray, values: np.ndarray) -> np.ndarray:
+        r = (values - self.target) / self.scale
+        return (r * r).sum(-1) + self.weight * ((z - self.z0) ** 2).sum(-1)
+
+    def error(self, values: np.ndarray) -> np.ndarray:
+        return (np.abs(values - self.target) / self.denominator).max(-1)
+
+
+def reach(space, z0, targets: dict[str, float], *, method: str = "gradient",
+          distance_weight: float = DEFAULT_DISTANCE_WEIGHT, steps: int | None = None,
+          tolerance: float = DEFAULT_TOLERANCE, learning_rate: float = 0.05, candidates: int = 32,
+          radius: float | None = None, seed: int = 0) -> Reached:
+    """The latent point near ``z0`` whose decoded frame has the ``targets`` descriptor values.
+
+    Minimises ``sum_d ((d(z) - t_d) / s_d)^2 + distance_weight |z - z0|^2 / S^2``
+    (``s_d`` the natural unit of :func:`descriptor_scales`, ``S^2`` the map's
+    :func:`latent_spread`: moving by the map's whole spread costs as much as
+    missing a target by a tenth of its spread at the default) and stops as soon
+    as every target is within ``tolerance`` of the asked change (see
+    :class:`Reached`), so the point stays as close to ``z0`` as the path
+    there allows.
+
+    ``method="gradient"``: Adam through the decoder and the differentiable
+    descriptors, its step size set from the first gradient (a Gauss-Newton
+    estimate of the distance to go, so a small change takes a few small steps
+    instead of overshooting), halved whenever the objective grows.
+    ``method="greedy"``: the paper's neighbourhood search: ``candidates``
+    random points within ``radius`` of the current one, move to the best if
+    it improves, else halve the radius.
+    """
+    z0, names = _check_start(space, z0), _check_targets(targets)
+    if method not in METHODS:
+        raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if not (np.isfinite(distance_weight) and distance_weight >= 0):
+        raise ParameterError(f"distance_weight must be a non-negative number, got {distance_weight!r}")
+    if not (np.isfinite(tolerance) and tolerance > 0):
+        raise ParameterError(f"tolerance must be a positive number, got {tolerance!r}")
+    objective = _Objective(space, z0, {k: targets[k] for k in names}, distance_weight)
+    path = _search(objective, method, steps=steps, tolerance=tolerance, learning_rate=learning_rate,
+                   candidates=candidates, radius=radius, seed=seed)
+    z = path[-1]
+    final = space.describe(space.decode(np.stack([z0, z])))
+    start_values = {k: float(final[k][0]) for k in names}
+    values = {k: float(final[k][1]) for k in names}
+    achieved = np.array([_natural(k, values[k]) for k in names])
+    error = float(objective.error(achieved[None])[0])
+    return Reached(z.astype(np.float32), values, start_values, {k: float(targets[k]) for k in names}, error,
+                   path.astype(np.float32), len(path) - 1, method)
+
+
+def _search(objective: _Objective, method: str, *, steps, tolerance, learning_rate=0.05, candidates=32,
+            radius=None, seed=0) -> np.ndarray:
+    if method == "gradient":
+        return _gradient(objective, steps=150 if steps is None else _steps(steps), tolerance=tolerance,
+                         learning_rate=learning_rate)
+    return _greedy(objective, steps=60 if steps is None else _steps(steps), tolerance=tolerance,
+                   candidates=candidates, radius=radius, seed=seed)
+
+
+def _steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ParameterError(f"steps must be a positive whole number, got {steps!r}")
+    return int(steps)
+
+
+def _check_start(space, z0) -> np.ndarray:
+    z0 = np.asarray(z0, np.float64)
+    if z0.shape != (space.latent_size,) or not np.all(np.isfinite(z0)):
+        raise ParameterError(f"the start point must be {space.latent_size} finite latent values, got shape {z0.shape}")
+    return z0
+
+
+def _check_targets(targets) -> tuple[str, ...]:
+    if not isinstance(targets, dict) or not targets:
+        raise ParameterError("give at least one descriptor target, e.g. {'centroid': 1500.0}")
+    names = _check_names(tuple(targets))
+    for k in names:
+        v = targets[k]
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not np.isfinite(v):
+            raise ParameterError(f"the {k} target must be a finite number, got {v!r}")
+        if k == "flatness" and not 0 < v <= 1:
+            raise ParameterError(f"the flatness target must be between 0 and 1, got {v}")
+    return names
+
+
+def _gradient(obj: _Objective, *, steps: int, tolerance: float, learning_rate: float) -> np.ndarray:
+    """Adam on the objective; the visited points, the best one last."""
+    space = obj.space
+    dev = space.device
+    target = torch.as_tensor(obj.target, dtype=torch.float64, device=dev)
+    scale = torch.as_tensor(obj.scale, dtype=torch.float64, device=dev)
+    z0 = torch.as_tensor(obj.z0, dtype=torch.float32, device=dev)
+    z = z0.clone().requires_grad_(True)
+    path, best, best_loss, previous, opt = [obj.z0], obj.z0, np.inf, np.inf, None
+    for _ in range(steps):
+        with torch.enable_grad():
+            mag = space.decode_differentiable(z[None]).double()  # float64 descriptors of one frame cost nothing
+            d = descriptors(mag, space.nsgt, obj.names)
+            v = torch.stack([_natural(k, d[k][0]) for k in obj.names])
+            loss = ((v - target) / scale).square().sum() + obj.weight * (z - z0).double().square().sum()
+        values = v.detach().cpu().numpy()
+        here = z.detach().cpu().numpy().astype(np.float64)
+        if len(path) > 1 or not np.array_equal(here, obj.z0):
+            path.append(here)
+        lv = float(loss.detach())
+        if lv < best_loss:
+            best, best_loss = here, lv
+        if obj.error(values[None])[0] <= tolerance:
+            best = here
+            break
+        (grad,) = torch.autograd.grad(loss, z)
+        if opt is None:
+            # Gauss-Newton distance to go, |r|^2 / |J^T r| = 2 loss / |grad|; Adam's first step moves every
+            # coordinate by about lr, i.e. lr sqrt(latent) in all
+            gn = float(grad.norm())
+            go = 2 * lv / gn if gn > 0 else learning_rate
+            lr = float(np.clip(go / np.sqrt(z.numel()), 1e-4, learning_rate))
+            opt = torch.optim.Adam([z], lr=lr, betas=(0.5, 0.9))
+        elif lv > previous:
+            for g in opt.param_groups:
+                g["lr"] *= 0.5
+        previous = lv
+        z.grad = grad
+        opt.step()
+    if not np.array_equal(path[-1], best):
+        path.append(best)
+    return np.stack(path)
+
+
+def _greedy(obj: _Objective, *, steps: int, tolerance: float, candidates: int, radius: float | None,
+            seed: int) -> np.ndarray:
+    """Greedy neighbourhood search; the points moved to, z0 first."""
+    if isinstance(candidates, bool) or not isinstance(candidates, (int, np.integer)) or candidates < 1:
+        raise ParameterError(f"candidates must be a positive whole number, got {candidates!r}")
+    rng = np.random.default_rng(seed)
+    spread = float(np.sqrt(np.mean(np.var(np.asarray(obj.space.notes.z, np.float64), 0))))
+    r = 0.5 * spread if radius is None else float(radius)
+    if not (np.isfinite(r) and r > 0):
+        raise ParameterError(f"radius must be a positive number, got {radius!r}")
+    smallest = 1e-4 * r
+    here = obj.z0
+    values = obj.start[None]
+    loss = obj.loss(here, values[0])
+    path = [here]
+    for _ in range(steps):
+        if obj.error(values)[0] <= tolerance or r < smallest:
+            break
+        direction = rng.standard_normal((candidates, len(here)))
+        direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+        cand = here + direction * (r * rng.uniform(0.1, 1.0, (candidates, 1)))
+        cand_values = obj.values(cand)
+        cand_loss = obj.loss(cand, cand_values)
+        i = int(np.argmin(cand_loss))
+        if cand_loss[i] < loss:
+            here, values, loss = cand[i], cand_values[i:i + 1], cand_loss[i]
+            path.append(here)
+        else:
+            r *= 0.5
+    return np.stack(path)
+
+
+# ---------------------------------------------------------------------------------------------- paths
+def curve(shape: str, steps: int, start: float, end: float) -> np.ndarray:
+    """``steps`` target values over time between ``start`` and ``end``.
+
+    ``rising`` goes from ``start`` to ``end`` in a straight line, ``falling``
+    from ``end`` back to ``start`` (so one range serves both directions),
+    ``log`` from ``start`` to ``end`` fast then slow, ``exp`` slow then fast,
+    ``constant`` stays at ``start``.
+    """
+    if shape not in CURVES:
+        raise ParameterError(f"curve must be one of {', '.join(CURVES)}, got {shape!r}")
+    steps = _steps(steps)
+    if not (np.isfinite(start) and np.isfinite(end)):
+        raise ParameterError(f"curve ends must be finite numbers, got {start} and {end}")
+    t = np.linspace(0.0, 1.0, steps)
+    f = {"rising": t, "falling": 1.0 - t, "log": np.log1p(9.0 * t) / np.log(10.0),
+         "exp": (10.0 ** t - 1.0) / 9.0, "constant": np.zeros_like(t)}[shape]
+    return float(start) + f * (float(end) - float(start))
+
+
+def follow(space, z0, descriptor: str, targets, *, method: str = "gradient",
+           distance_weight: float = DEFAULT_DISTANCE_WEIGHT, tolerance: float = DEFAULT_TOLERANCE,
+           steps: int | None = None, seed: int = 0) -> np.ndarray:
+    """Latent points ``[n, latent]`` whose decoded ``descriptor`` follows ``targets [n]``.
+
+    Each point is reached from the previous one (the first from ``z0``), with
+    the distance penalty anchored there: the path moves only as far as the
+    descriptor asks, so it sounds continuous. ``tolerance`` is a share of the
+    whole curve's range (at least 1 % of the descriptor's spread), not of
+    each small step.
+    """
+    (name,) = _check_names((descriptor,))
+    if method not in METHODS:
+        raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    t = np.asarray(targets, np.float64).reshape(-1)
+    if t.size == 0 or not np.all(np.isfinite(t)):
+        raise ParameterError("follow needs one or more finite target values")
+    for v in (t.min(), t.max()):
+        _check_targets({name: float(v)})
+    z = _check_start(space, z0)
+    scales = descriptor_scales(space)
+    natural = _natural(name, t)
+    start = _natural(name, float(_describe_points(space, z[None], (name,))[name][0]))
+    change = np.array([max(np.ptp(natural), abs(natural[0] - start))])
+    out = np.empty((t.size, z.size), np.float32)
+    for i, value in enumerate(t):
+        obj = _Objective(space, z, {name: float(value)}, distance_weight, scales=scales, change=change)
+        z = _search(obj, method, steps=steps, tolerance=tolerance, seed=seed + i)[-1]
+        out[i] = z
+    return out
+
+
+__all__ = ["Field", "field", "field_levels", "Reached", "reach", "descriptor_scales", "latent_spread", "CURVES",
+           "curve", "follow", "METHODS"]
