@@ -363,6 +363,12 @@ def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     # one grid cell, decoded here: the same value the field shows
     z = s.projection.place([f.x[5], f.y[17]], (0, 1), rest=e.plane_rest())
     assert values[17, 5] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
+    # on the axes that set instruments apart, the field is of that plane
+    with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
+        e.map_panel.basis.setCurrentIndex(1)
+    f = sig.args[0]
+    z = s.discriminant_projection.place([f.x[3], f.y[20]], (0, 1), rest=e.plane_rest())
+    assert f.values["centroid"][20, 3] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
     e.field_panel.show.setChecked(False)
     assert not e.map.field_image.isVisible()
 

@@ -87,6 +87,12 @@ def test_render_from_audio_files_and_morph_them(tiny_model, tiny_space, tmp_path
     body = audio[: int(0.7 * SR)]  # leave out the decay
     first, _, last = _centroids(tiny_space, body, 3)
     assert last > 1.15 * first
+    # an instrument holds still: a morph from a real note to a centroid, and between two centroids
+    assert _render(capsys, "--model", tiny_model, "--from", files["Flute"], "--to", "Trumpet", "--morph",
+                   "--out", wav)[0] == 0
+    assert len(read_path(wav.with_suffix(".json")).points) == len(spec.points)
+    assert _render(capsys, "--model", tiny_model, "--from", "Flute", "--to", "Trumpet", "--morph", "--out", wav)[0] == 0
+    assert sf.info(str(wav)).frames == 2 * SR and len(read_path(wav.with_suffix(".json")).points) == 96
 
 
 @pytest.mark.parametrize("args, message", [

@@ -311,10 +311,14 @@ def _render(args) -> int:
     elif args.morph:
         from timbre_explorer.core.morph import frame_rate, morph
 
-        frames = morph(_render_trajectory(space, args.start), _render_trajectory(space, args.end),
-                       mode=args.mode or "linear")
-        spec = PathSpec(frames.tolist(), args.mode or "linear", args.seconds or len(frames) / frame_rate(space),
-                        "morph", space.name, extra={"from": args.start, "to": args.end})
+        from timbre_explorer.core.synth import path_steps
+
+        ta, tb = _render_trajectory(space, args.start), _render_trajectory(space, args.end)
+        held = max(len(ta), len(tb)) == 1  # two instruments or points: no note sets the length
+        seconds = args.seconds or (2.0 if held else max(len(ta), len(tb)) / frame_rate(space))
+        frames = morph(ta, tb, steps=path_steps(seconds) if held else None, mode=args.mode or "linear")
+        spec = PathSpec(frames.tolist(), args.mode or "linear", seconds, "morph", space.name,
+                        extra={"from": args.start, "to": args.end})
     else:
         points = [_render_point(space, args.start).tolist(), _render_point(space, args.end).tolist()]
         spec = PathSpec(points, args.mode or "linear", args.seconds or 2.0, "points", space.name,

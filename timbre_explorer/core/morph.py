@@ -155,13 +155,13 @@ def blend(a: np.ndarray, b: np.ndarray, t: np.ndarray, *, mode: str = "linear") 
 def morph(traj_a, traj_b, *, steps: int | None = None, mode: str = "linear") -> np.ndarray:
     """Latent frames ``[steps, latent]`` from note ``a`` to note ``b`` (see the module docstring).
 
-    ``steps`` defaults to the longer trajectory's length; both are resampled
-    to it linearly in time.
+    ``steps`` defaults to the longer trajectory's length (at least 2); both
+    are resampled to it linearly in time. A single frame holds still.
     """
     a, b = _trajectory(traj_a), _trajectory(traj_b)
     if a.shape[1] != b.shape[1]:
         raise ParameterError(f"the two notes come from different spaces ({a.shape[1]} and {b.shape[1]} latent values)")
-    n = max(len(a), len(b)) if steps is None else steps
+    n = max(len(a), len(b), 2) if steps is None else steps
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ParameterError(f"a morph needs at least 2 steps, got {n!r}")
     return blend(resample(a, n), resample(b, n), np.linspace(0.0, 1.0, n), mode=mode)

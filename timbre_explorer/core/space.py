@@ -188,7 +188,7 @@ class TimbreSpace:
                       if not (trained_only and name in novel))
         return [(name, d) for d, name in dist[:k]]
 
-    def perceptual_overlay(self, dims) -> tuple[list[str], np.ndarray]:
+    def perceptual_overlay(self, dims, projection: Projection | None = None) -> tuple[list[str], np.ndarray]:
         """The rated instruments' perceptual (MDS) positions, drawn in the plane of PCA components ``dims``.
 
         The MDS space and the latent space share no axes, so the positions
@@ -204,7 +204,7 @@ class TimbreSpace:
             return [], np.zeros((0, 2))
         pos = self.perceptual_positions[[self.perceptual_instruments.index(n) for n in names]].astype(np.float64)
         pos = Projection.fit(pos).forward(pos)[:, :2]
-        dst = self.projection.forward(np.stack([self.centroids[n] for n in names]))[:, list(dims)]
+        dst = (projection or self.projection).forward(np.stack([self.centroids[n] for n in names]))[:, list(dims)]
         src_c, dst_c = pos - pos.mean(0), dst - dst.mean(0)
         rotation, _ = orthogonal_procrustes(src_c, dst_c)
         scale = np.trace((src_c @ rotation).T @ dst_c) / max(np.sum(src_c ** 2), 1e-12)

@@ -56,7 +56,7 @@ class Field:
 
 
 def field(space, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 100,
-          names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None) -> Field:
+          names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None, projection=None) -> Field:
     """Descriptors of the decoded frames on a ``resolution`` x ``resolution`` grid of the PCA plane ``dims``.
 
     ``rest`` is the full PCA coordinate vector that sets the other components
@@ -64,16 +64,20 @@ def field(space, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 
     mean). The grid is decoded in batches without gradients and only the
     asked descriptors are computed, in float32 (within 0.001 Hz of float64
     for the centroid on the bundled model, 1 Hz for the roll-off).
+    ``projection`` is the plane's basis (default the space's PCA; the Explorer
+    may show other axes, e.g. :attr:`TimbreSpace.discriminant_projection`).
     """
     dims, rest, names = _check_plane(space, dims, rest, names)
+    projection = projection if projection is not None else space.projection
     xs, ys = _axis(x_range, resolution, "x_range"), _axis(y_range, resolution, "y_range")
-    flat = _describe_points(space, _plane_points(space.projection, dims, rest, xs, ys), names, cancel)
+    flat = _describe_points(space, _plane_points(projection, dims, rest, xs, ys), names, cancel)
     values = {k: v.reshape(len(ys), len(xs)) for k, v in flat.items()}
     return Field(xs, ys, values, int(resolution), dims)
 
 
 def field_levels(space, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 100,
-                 names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None) -> Iterator[Field]:
+                 names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None,
+                 projection=None) -> Iterator[Field]:
     """:func:`field` at a quarter, half and then full ``resolution``: a coarse map shows at once.
 
     ``cancel`` is polled between levels and batches; when it returns True the
@@ -85,7 +89,7 @@ def field_levels(space, *, dims=(0, 1), rest=None, x_range, y_range, resolution:
         if cancel is not None and cancel():
             raise Cancelled("descriptor map cancelled")
         yield field(space, dims=dims, rest=rest, x_range=x_range, y_range=y_range, resolution=r, names=names,
-                    cancel=cancel)
+                    cancel=cancel, projection=projection)
 
 
 def _plane_points(projection, dims, rest, xs, ys) -> np.ndarray:

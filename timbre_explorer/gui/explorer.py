@@ -201,6 +201,7 @@ class ExplorerView(QtWidgets.QWidget):
         self.map._fitted = False
         self._projection_changed()
         self.setEnabled(True)
+        self.tasks.submit(lambda j: space.discriminant_projection, "warm")  # ready before it is chosen
 
     # ------------------------------------------------------------------ projection and filters
     @property
@@ -308,7 +309,7 @@ class ExplorerView(QtWidgets.QWidget):
         self.map.set_labels(names, xy, [s.instruments.index(n) for n in names])
         self.map.show_labels(self.map_panel.show_labels.isChecked())
         if self.map_panel.show_mds.isChecked():
-            self.map.set_mds(*s.perceptual_overlay(self.dims))
+            self.map.set_mds(*s.perceptual_overlay(self.dims, self.projection))
         else:
             self.map.set_mds(None)
         if self.map_panel.show_pairs.isChecked():
@@ -585,12 +586,13 @@ class ExplorerView(QtWidgets.QWidget):
 
         (x0, x1), (y0, y1) = self.map.plotItem.vb.viewRange()
         space, dims, rest, name = self.space, self.dims, self.plane_rest(), self.field_panel.name()
+        projection = self.projection
         res = self.field_panel.resolution.value()
 
         def job(j):
             last = None
             for f in field_levels(space, dims=dims, rest=rest, x_range=(x0, x1), y_range=(y0, y1), resolution=res,
-                                  names=(name,), cancel=j.cancelled):
+                                  names=(name,), cancel=j.cancelled, projection=projection):
                 j.emit(f)
                 j.progress(f.resolution / res)
                 last = f
