@@ -10,9 +10,9 @@ from tiny import BRIGHTNESS, SR, synthetic_note
 from timbre_explorer.core.audio_io import save_wav
 from timbre_explorer.core.descriptors import descriptors
 from timbre_explorer.core.errors import AudioFileError, ParameterError
-from timbre_explorer.core.morph import blend, frame_rate, morph, note_audio, parse_spec, resample, trajectory
+from timbre_explorer.core.morph import frame_rate, morph, note_audio, parse_spec, resample, trajectory
 from timbre_explorer.core.nsgt import transform_for
-from timbre_explorer.core.synth import interpolate, render_path
+from timbre_explorer.core.synth import blend, interpolate, render_path
 
 
 def _note(name: str, seconds: float = 0.6) -> np.ndarray:

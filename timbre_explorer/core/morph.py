@@ -23,7 +23,7 @@ from timbre_explorer.core.dataset import ONSET_DB, analyse, check_audio, pool_fo
 from timbre_explorer.core.errors import AudioFileError, ParameterError
 from timbre_explorer.core.instruments import BY_NAME, DYNAMICS, canonical_name, parse_pitch
 from timbre_explorer.core.sources import MIN_SECONDS, NoteSpec, SoundFontSource, find_soundfont, from_onset
-from timbre_explorer.core.synth import INTERPOLATIONS
+from timbre_explorer.core.synth import blend
 
 _SPEC = re.compile(r"^\s*([^:]+?)\s*:\s*([^:]+?)\s*:\s*([^:]+?)\s*$")
 SPEC_HELP = "Instrument:pitch:dynamic, e.g. Flute:72:mf or Oboe:A4:ff"
@@ -126,32 +126,6 @@ def resample(traj: np.ndarray, steps: int) -> np.ndarray:
     return (1 - w) * t[i] + w * t[i + 1]
 
 
-def blend(a: np.ndarray, b: np.ndarray, t: np.ndarray, *, mode: str = "linear") -> np.ndarray:
-    """Row ``i`` a share ``t[i]`` of the way from ``a[i]`` to ``b[i]``: :func:`~timbre_explorer.core.synth.interpolate`,
-    one pair of points per row.
-
-    Slerp follows the great circle between the two directions (seen from the
-    prior's mean, the origin) and scales the norm linearly; it falls back to
-    a straight line where either point is at the origin.
-    """
-    if mode not in INTERPOLATIONS:
-        raise ParameterError(f"interpolation must be one of {', '.join(INTERPOLATIONS)}, got {mode!r}")
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    t = np.asarray(t, np.float64)[:, None]
-    line = (1 - t) * a + t * b
-    if mode == "linear":
-        return line
-    na, nb = np.linalg.norm(a, axis=1, keepdims=True), np.linalg.norm(b, axis=1, keepdims=True)
-    ua, ub = a / np.maximum(na, 1e-12), b / np.maximum(nb, 1e-12)
-    omega = np.arccos(np.clip((ua * ub).sum(1, keepdims=True), -1.0, 1.0))
-    sin = np.sin(omega)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        arc = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / sin
-    direction = np.where(omega < 1e-6, (1 - t) * ua + t * ub, arc)
-    out = direction * ((1 - t) * na + t * nb)
-    return np.where((na < 1e-9) | (nb < 1e-9), line, out)
-
-
 def morph(traj_a, traj_b, *, steps: int | None = None, mode: str = "linear") -> np.ndarray:
     """Latent frames ``[steps, latent]`` from note ``a`` to note ``b`` (see the module docstring).
 
@@ -176,4 +150,4 @@ def _trajectory(traj) -> np.ndarray:
     return t
 
 
-__all__ = ["trajectory", "note_audio", "parse_spec", "resample", "blend", "morph", "frame_rate", "SPEC_HELP"]
+__all__ = ["trajectory", "note_audio", "parse_spec", "resample", "morph", "frame_rate", "SPEC_HELP"]

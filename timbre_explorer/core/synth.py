@@ -82,24 +82,32 @@ def interpolate(a, b, steps: int, *, mode: str = "linear") -> np.ndarray:
     """
     if steps < 2:
         raise ParameterError(f"a path needs at least 2 steps, got {steps}")
-    return _between(np.asarray(a, np.float64), np.asarray(b, np.float64), np.linspace(0.0, 1.0, steps), mode)
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return blend(np.broadcast_to(a, (steps, a.size)), np.broadcast_to(b, (steps, b.size)),
+                 np.linspace(0.0, 1.0, steps), mode=mode)
 
 
-def _between(a: np.ndarray, b: np.ndarray, t: np.ndarray, mode: str) -> np.ndarray:
-    """Points at fractions ``t [n]`` of the way from ``a`` to ``b``."""
+def blend(a: np.ndarray, b: np.ndarray, t: np.ndarray, *, mode: str = "linear") -> np.ndarray:
+    """Row ``i`` a share ``t[i]`` of the way from ``a[i]`` to ``b[i]`` (``[n, latent]`` each), as :func:`interpolate`.
+
+    The one interpolation of the app: paths, polylines and note morphs (frame
+    to frame) all go through it. Slerp falls back to a straight line where
+    either point is at the origin (no direction there).
+    """
     if mode not in INTERPOLATIONS:
         raise ParameterError(f"interpolation must be one of {', '.join(INTERPOLATIONS)}, got {mode!r}")
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     t = np.asarray(t, np.float64)[:, None]
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if mode == "linear" or na < 1e-9 or nb < 1e-9:
-        return (1 - t) * a + t * b
-    ua, ub = a / na, b / nb
-    omega = np.arccos(np.clip(ua @ ub, -1.0, 1.0))
-    if omega < 1e-6:
-        direction = (1 - t) * ua + t * ub
-    else:
-        direction = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / np.sin(omega)
-    return direction * ((1 - t) * na + t * nb)
+    line = (1 - t) * a + t * b
+    if mode == "linear":
+        return line
+    na, nb = np.linalg.norm(a, axis=1, keepdims=True), np.linalg.norm(b, axis=1, keepdims=True)
+    ua, ub = a / np.maximum(na, 1e-12), b / np.maximum(nb, 1e-12)
+    omega = np.arccos(np.clip((ua * ub).sum(1, keepdims=True), -1.0, 1.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        arc = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / np.sin(omega)
+    direction = np.where(omega < 1e-6, (1 - t) * ua + t * ub, arc)
+    return np.where((na < 1e-9) | (nb < 1e-9), line, direction * ((1 - t) * na + t * nb))
 
 
 def along(points, steps: int, *, mode: str = "linear") -> np.ndarray:
@@ -113,12 +121,8 @@ def along(points, steps: int, *, mode: str = "linear") -> np.ndarray:
     cum = np.concatenate([[0.0], np.cumsum(seg)])
     s = np.linspace(0.0, cum[-1], steps)
     k = np.clip(np.searchsorted(cum, s, side="right") - 1, 0, len(seg) - 1)
-    out = np.empty((steps, p.shape[1]))
-    for j in np.unique(k):
-        at = k == j
-        t = (s[at] - cum[j]) / seg[j] if seg[j] > 0 else np.zeros(at.sum())
-        out[at] = _between(p[j], p[j + 1], t, mode)
-    return out
+    t = np.where(seg[k] > 0, (s - cum[k]) / np.where(seg[k] > 0, seg[k], 1.0), 0.0)
+    return blend(p[k], p[k + 1], t, mode=mode)
 
 
 def path_steps(seconds: float) -> int:
