@@ -170,8 +170,9 @@ def test_encode_places_new_sounds_and_reports_bad_files(folder, cache, tmp_path,
     # a note of the dataset lands exactly where the model's map put it
     mf = load_model(model)
     from timbre_explorer.core.analysis import encode_files
+    from timbre_explorer.core.space import TimbreSpace
 
-    (known,), _ = encode_files(mf, [folder / "Trumpet" / "E4_ff.wav"])
+    (known,), _ = encode_files(TimbreSpace(mf), [folder / "Trumpet" / "E4_ff.wav"])
     ds = t.ds
     i = int(np.flatnonzero(ds.notes["source"] == "Trumpet/E4_ff.wav")[0])
     assert np.allclose(known.z, mf.tensors["map.z"][i].numpy(), atol=1e-4)

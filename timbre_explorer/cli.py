@@ -260,9 +260,9 @@ def _evaluate(args) -> int:
 
 def _encode(args) -> int:
     from timbre_explorer.core.analysis import encode_files, write_encoded
-    from timbre_explorer.core.modelfile import load_model
+    from timbre_explorer.core.space import TimbreSpace
 
-    results, problems = encode_files(load_model(args.model), args.paths)
+    results, problems = encode_files(TimbreSpace.open(args.model), args.paths)
     for r in results:
         near = ", ".join(f"{n['instrument']} {n['distance']:.2f}" for n in r.nearest)
         print(f"{r.path}: nearest {near}; centroid {r.descriptors['centroid']:.0f} Hz, "
@@ -348,7 +348,7 @@ def _render_point(space, text: str):
     if z is not None:
         return z
     if _looks_like_file(text):
-        results, problems = encode_files(space.file, [text])
+        results, problems = encode_files(space, [text])
         if problems:
             raise AudioFileError(f"{problems[0][0]}: {problems[0][1]}")
         return np.asarray(results[0].z, np.float64)

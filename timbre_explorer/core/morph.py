@@ -16,7 +16,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from timbre_explorer.core.audio_io import AUDIO_SUFFIXES, load_audio
 from timbre_explorer.core.dataset import ONSET_DB, analyse, check_audio, pool_for
@@ -35,36 +34,44 @@ def frame_rate(space) -> float:
     return (space.nsgt.n_frames // pool) / space.note_seconds
 
 
-def trajectory(space, audio: np.ndarray) -> np.ndarray:
-    """Posterior means ``[frames, latent]`` of a note's frames, from its onset to where it falls silent.
+def analyse_note(space, audio: np.ndarray):
+    """A note's features as the dataset analyses notes (:func:`~timbre_explorer.core.dataset.analyse`):
+    from its onset, ``space.note_seconds`` long, at the space's frame rate.
 
-    The note is analysed as the dataset analyses notes (:func:`~timbre_explorer.core.dataset.analyse`:
-    from the onset, ``space.note_seconds`` long, at the space's frame rate);
-    frames more than ``ONSET_DB`` below the loudest are left out at both ends.
-    The model learnt sustained frames: attacks and decays come back close
-    but not exact (a few dB quieter at the very start).
+    Raises :class:`AudioFileError` with the reason (too short, silent, clipped...) as its message.
     """
     a = np.asarray(audio, np.float32).reshape(-1)
     sr = space.sample_rate
     if a.size < MIN_SECONDS * sr:
-        raise AudioFileError(f"the note is too short ({1000 * a.size / sr:.0f} ms; at least "
-                             f"{1000 * MIN_SECONDS:.0f} ms)")
+        raise AudioFileError(f"too short ({1000 * a.size / sr:.0f} ms; at least {1000 * MIN_SECONDS:.0f} ms)")
     clip = from_onset(a, round(space.note_seconds * sr), sr)
     problem = check_audio(clip)
     if problem:
-        raise AudioFileError(f"the note {problem}")
-    f = analyse(clip, preset=space.preset.name, sustain_s=space.note_seconds)
-    loud = f.loudness
-    sounding = loud >= loud.max() - ONSET_DB
-    onset, peak = int(np.argmax(sounding)), int(np.argmax(loud))
-    # the end is where it first falls silent after its peak: the transform is circular, so the last frames
-    # of a note that has died away hold a leak of its own onset, not more note
-    silent = np.flatnonzero(~sounding[peak:])
-    end = peak + int(silent[0]) if silent.size else len(loud)
-    frames = torch.from_numpy(f.log_magnitude[onset:end].astype(np.float32))
-    with torch.inference_mode():
-        mu, _ = space.model.encode(space.normalization.from_log(frames).to(space.device))
-    return mu.float().cpu().numpy()
+        raise AudioFileError(problem)
+    return analyse(clip, preset=space.preset.name, sustain_s=space.note_seconds)
+
+
+def sounding(loudness: np.ndarray) -> slice:
+    """The frames of a note from its onset to where it first falls silent after its peak.
+
+    Frames more than ``ONSET_DB`` below the loudest are left out at both ends:
+    the transform is circular, so the last frames of a note that has died
+    away hold a leak of its own onset, not more note.
+    """
+    on = loudness >= loudness.max() - ONSET_DB
+    onset, peak = int(np.argmax(on)), int(np.argmax(loudness))
+    silent = np.flatnonzero(~on[peak:])
+    return slice(onset, peak + int(silent[0]) if silent.size else len(loudness))
+
+
+def trajectory(space, audio: np.ndarray) -> np.ndarray:
+    """Posterior means ``[frames, latent]`` of a note's sounding frames (:func:`analyse_note`, :func:`sounding`).
+
+    The model learnt sustained frames: attacks and decays come back close
+    but not exact (a few dB quieter at the very start).
+    """
+    f = analyse_note(space, audio)
+    return space.encode_log(f.log_magnitude[sounding(f.loudness)])
 
 
 def note_audio(space, source: str | os.PathLike) -> np.ndarray:
@@ -150,4 +157,4 @@ def _trajectory(traj) -> np.ndarray:
     return t
 
 
-__all__ = ["trajectory", "note_audio", "parse_spec", "resample", "morph", "frame_rate", "SPEC_HELP"]
+__all__ = ["analyse_note", "sounding", "trajectory", "note_audio", "parse_spec", "resample", "morph", "frame_rate", "SPEC_HELP"]

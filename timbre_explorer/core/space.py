@@ -240,6 +240,13 @@ class TimbreSpace:
         x, _ = self.model.decode(zt.reshape(-1, self.latent_size).to(self.device))
         return self.normalization.inverse(x).float().cpu().reshape(*lead, -1)
 
+    @torch.no_grad()
+    def encode_log(self, log_frames) -> np.ndarray:
+        """Natural-log magnitude frames ``[n, bins]`` to their posterior means ``[n, latent]`` (float32)."""
+        x = self.normalization.from_log(torch.as_tensor(np.asarray(log_frames, np.float32)))
+        mu, _ = self.model.encode(x.to(self.device))
+        return mu.float().cpu().numpy()
+
     def decode_differentiable(self, z: torch.Tensor) -> torch.Tensor:
         """:meth:`decode` with gradients (``z`` on :attr:`device`), for moving towards descriptor targets."""
         x, _ = self.model.decode(z)

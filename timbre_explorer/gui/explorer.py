@@ -623,7 +623,7 @@ class ExplorerView(QtWidgets.QWidget):
 
         def job(j):
             files = audio_files(paths)
-            return encode_files(space.file, files)
+            return encode_files(space, files)
 
         self.tasks.submit(job, "encode")
 
