@@ -204,7 +204,7 @@ def bench_explorer(results: dict, rows: list) -> None:
 
     def click():
         z = proj.place(next(clicks), (0, 1), rest=rest)
-        engine.play(note(space, z, seconds=1.0))
+        engine.play(note(space, space.decode(z), seconds=1.0))
         engine.callback(block, engine.blocksize, None, None)
         assert np.abs(block).max() > 0  # the first block already sounds
 

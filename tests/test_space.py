@@ -53,13 +53,13 @@ def test_note_has_the_playback_level_and_envelope(tiny_space):
     s = tiny_space
     loud = s.decoded_descriptors["loudness"]
     z = s.notes.z[np.argsort(loud)[int(0.95 * len(loud))]]
-    a = note(s, z, seconds=0.5, envelope=Envelope(attack=0.05, release=0.1))
+    a = note(s, s.decode(z), seconds=0.5, envelope=Envelope(attack=0.05, release=0.1))
     assert a.dtype == np.float32 and len(a) == round(0.5 * s.sample_rate)
     assert np.max(np.abs(a)) <= PEAK_LIMIT + 1e-6
     mid = a[len(a) // 4: len(a) // 2]
     assert abs(10 * np.log10(np.mean(mid ** 2)) - PLAYBACK_LEVEL_DB) < 3  # a loud note plays at the set level
     assert abs(a[0]) < 1e-3 and np.abs(a[-10:]).max() < 1e-2  # ramps at both ends
-    looped = loop(s, z, seconds=0.25)
+    looped = loop(s, s.decode(z), seconds=0.25)
     assert np.abs(looped[:50]).max() > 1e-3  # no fade on a loop
 
 

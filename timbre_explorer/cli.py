@@ -302,7 +302,7 @@ def _render(args) -> int:
     space = TimbreSpace.open(args.model or default_model_path())
     spec = None
     if args.point:
-        audio = note(space, _render_point(space, args.point), seconds=args.seconds or 1.0)
+        audio = note(space, space.decode(_render_point(space, args.point)), seconds=args.seconds or 1.0)
     elif args.path:
         spec = read_path(args.path, latent=space.latent_size)
         spec.seconds = args.seconds or spec.seconds

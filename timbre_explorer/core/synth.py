@@ -58,17 +58,21 @@ def _level(space, audio: torch.Tensor) -> np.ndarray:
     return a * (PEAK_LIMIT / peak) if peak > PEAK_LIMIT else a
 
 
-def note(space, z, *, seconds: float = 1.0, envelope: Envelope = Envelope(), n_iter: int = DEFAULT_ITERATIONS,
-         seed: int = 0) -> np.ndarray:
-    """A held note of the latent point ``z`` (the paper's one-frame representation), with an envelope."""
-    frame = space.decode(z)
+def note(space, frame: torch.Tensor, *, seconds: float = 1.0, envelope: Envelope = Envelope(),
+         n_iter: int = DEFAULT_ITERATIONS, seed: int = 0) -> np.ndarray:
+    """A held note of a decoded frame (``space.decode(z)``: the paper's one-frame representation), with an envelope.
+
+    It takes the frame, not the latent point, because every caller that plays
+    a point also shows its spectrum: one decode serves both.
+    """
     rec = sustain(frame, space.preset, seconds=seconds, loop=True, n_iter=n_iter, seed=seed)
     return envelope.apply(_level(space, rec.audio), space.sample_rate)
 
 
-def loop(space, z, *, seconds: float = 0.5, n_iter: int = DEFAULT_ITERATIONS, seed: int = 0) -> np.ndarray:
-    """One period of a seamless loop of ``z``: what plays, repeated, while the user drags across the map."""
-    rec = sustain(space.decode(z), space.preset, seconds=seconds, loop=True, n_iter=n_iter, seed=seed)
+def loop(space, frame: torch.Tensor, *, seconds: float = 0.5, n_iter: int = DEFAULT_ITERATIONS,
+         seed: int = 0) -> np.ndarray:
+    """One period of a seamless loop of a decoded frame: what plays, repeated, while the user drags on the map."""
+    rec = sustain(frame, space.preset, seconds=seconds, loop=True, n_iter=n_iter, seed=seed)
     return _level(space, rec.audio)
 
 

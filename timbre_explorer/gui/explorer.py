@@ -191,6 +191,10 @@ class ExplorerView(QtWidgets.QWidget):
         for chooser in (self.path_panel.morph_from, self.path_panel.morph_to):
             chooser.set_choices(space.instruments, space.dynamics)
         self.path_panel.morph_to.instrument.setCurrentIndex(min(1, len(space.instruments) - 1))
+        if not self.move_panel.curve_shape.count():
+            from timbre_explorer.core.steer import CURVES
+
+            self.move_panel.curve_shape.addItems(CURVES)
         d = space.decoded_descriptors
         self.move_panel.set_ranges({k: (float(np.percentile(v, 1)), float(np.percentile(v, 99))) for k, v in d.items()})
         from timbre_explorer.core.descriptors import band_weights
@@ -393,7 +397,7 @@ class ExplorerView(QtWidgets.QWidget):
 
         def job(j):
             frame = space.decode(z)
-            audio = note(space, z, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
+            audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
             return Sound(audio, space.sample_rate, title, z=z), frame.numpy(), space.describe(frame)
 
         self.synth.submit(job, "note")
@@ -427,7 +431,7 @@ class ExplorerView(QtWidgets.QWidget):
 
         def job(j):
             frame = space.decode(z)
-            return Sound(loop(space, z, seconds=SCRUB_LOOP_SECONDS), space.sample_rate, "Scrubbing", z=z), \
+            return Sound(loop(space, frame, seconds=SCRUB_LOOP_SECONDS), space.sample_rate, "Scrubbing", z=z), \
                 frame.numpy(), space.describe(frame)
 
         self.synth.submit(job, "loop")
@@ -542,8 +546,8 @@ class ExplorerView(QtWidgets.QWidget):
 
         def job(j):
             r = reach(space, z0, {name: target}, method=method)
-            audio = note(space, r.z, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
             frame = space.decode(r.z)
+            audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
             return r, Sound(audio, space.sample_rate, f"{name} → {target:.4g} ({method})", z=r.z), frame.numpy(), \
                 space.decode(z0).numpy()
 

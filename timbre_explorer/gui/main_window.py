@@ -111,7 +111,7 @@ class MainWindow(QtWidgets.QMainWindow):
         def job(j):
             space = TimbreSpace.open(path)
             space.decoded_descriptors  # noqa: B018 (computed here, not on the GUI thread)
-            note(space, space.notes.z[0], seconds=0.2)  # warm up, so the first click is fast
+            note(space, space.decode(space.notes.z[0]), seconds=0.2)  # warm up, so the first click is fast
             return space
 
         self.loader.submit(job, "model")

@@ -53,7 +53,6 @@ class LatestWorker(QtCore.QObject):
     partial = QtCore.Signal(str, int, object)
     failed = QtCore.Signal(str, int, str)  # kind, job id, message
     progressed = QtCore.Signal(str, float, str)
-    busy_changed = QtCore.Signal(bool)
 
     def __init__(self, name: str, parent=None):
         super().__init__(parent)
@@ -81,15 +80,6 @@ class LatestWorker(QtCore.QObject):
             if self._running is not None:
                 self._cancel_id = self._running.id
 
-    @property
-    def busy(self) -> bool:
-        return self._running is not None or self._pending is not None
-
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Block until no job is waiting or running (for tests and shutdown; never on a GUI event)."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._running is None and self._pending is None, timeout)
-
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop after the current job (which is asked to cancel) and join the thread."""
         self._stop.set()
@@ -105,7 +95,6 @@ class LatestWorker(QtCore.QObject):
                 if self._stop.is_set():
                     return
                 job, self._pending, self._running = self._pending, None, self._pending
-            self.busy_changed.emit(True)
             try:
                 result = job.fn(job)
             except Exception as exc:  # travels to the GUI as a message; never raised on this thread
@@ -121,6 +110,3 @@ class LatestWorker(QtCore.QObject):
             finally:
                 with self._cond:
                     self._running = None
-                    self._cond.notify_all()
-                if self._pending is None:
-                    self.busy_changed.emit(False)

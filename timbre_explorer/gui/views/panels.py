@@ -8,8 +8,6 @@ from timbre_explorer.core.units import DESCRIPTORS
 from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.spectrum_view import format_descriptor
 
-CURVE_SHAPES = ("rising", "falling", "log", "exp", "constant")
-
 
 def _form(widget: QtWidgets.QWidget) -> QtWidgets.QFormLayout:
     form = QtWidgets.QFormLayout(widget)
@@ -419,8 +417,7 @@ class MovePanel(QtWidgets.QWidget):
         for name in DESCRIPTORS:
             self.curve_descriptor.addItem(name, name)
         cform.addRow("Descriptor", self.curve_descriptor)
-        self.curve_shape = QtWidgets.QComboBox()
-        self.curve_shape.addItems(CURVE_SHAPES)
+        self.curve_shape = QtWidgets.QComboBox()  # filled with core.steer.CURVES when a space loads
         cform.addRow("Shape", self.curve_shape)
         self.curve_start, self.curve_end = QtWidgets.QDoubleSpinBox(), QtWidgets.QDoubleSpinBox()
         for spin in (self.curve_start, self.curve_end):
