@@ -53,6 +53,7 @@ def window(qtbot, tiny_model):
 
     w = MainWindow(model_path=tiny_model, audio=RecordingAudio())
     qtbot.addWidget(w)
+    assert w.audio_label.isHidden()  # a working output needs no line
     w.show()
     qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
     yield w
@@ -289,6 +290,7 @@ def test_no_audio_device_is_said_once_and_export_still_works(qtbot, tiny_model, 
     w.show()
     qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
     assert not w.audio.available and "WAV" in w.audio.status
+    assert w.audio_label.text() == w.audio.status and not w.audio_label.isHidden()  # still in view after loading
     w.explorer.play_at(0.0, 0.0)
     qtbot.waitUntil(lambda: w.explorer.last_sound is not None, timeout=20_000)
     assert w.explorer.export_sound(tmp_path / "x.wav").exists()

@@ -24,6 +24,6 @@ def test_window_without_model_or_portaudio(qtbot, tmp_path, monkeypatch):
     title, text = window.last_error
     assert title == "Could not open the model" and str(model) in text
     assert window.model_label.text() == "No model loaded" and not window.explorer.isEnabled()
-    assert "PortAudio" in window.audio.status and "WAV" in window.statusBar().currentMessage()
+    assert "PortAudio" in window.audio.status and "WAV" in window.audio_label.text()
     assert window.audio.play(np.zeros(10)) is False
     window.close()

@@ -166,6 +166,7 @@ class ExplorerView(QtWidgets.QWidget):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        split.setSizes([1000, 440])  # the side panels at their natural width (QSettings restores the user's)
         self.splitter = split
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -302,7 +303,8 @@ class ExplorerView(QtWidgets.QWidget):
         self.map.set_visible(mask)
         if self._view3d is not None:
             self._view3d.set_visible(mask)
-        self.message.emit(f"{int(mask.sum())} of {len(mask)} notes shown")
+        if not mask.all():
+            self.message.emit(f"{int(mask.sum())} of {len(mask)} notes shown")
 
     def _draw_overlays(self) -> None:
         s = self.space

@@ -49,11 +49,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader.finished.connect(self._loaded)
         self.loader.failed.connect(self._load_failed)
         self.model_label = QtWidgets.QLabel()
+        self.audio_label = QtWidgets.QLabel()
+        self.statusBar().addWidget(self.audio_label)
         self.statusBar().addPermanentWidget(self.model_label)
         self._build_menus()
         self._restore_settings()
-        # Said once: the status bar carries the audio state; nothing pops up.
-        self.statusBar().showMessage(self.audio.status)
+        self._show_audio_state()
         self.open_model(self.model_path)
 
     # ------------------------------------------------------------------ menus
@@ -161,7 +162,14 @@ class MainWindow(QtWidgets.QMainWindow):
         old, self.audio = self.audio, engine
         self.explorer.audio = engine
         old.close()
-        self.statusBar().showMessage(engine.status)
+        self._show_audio_state()
+
+    def _show_audio_state(self) -> None:
+        """Said once, and kept in view: a missing output is a line in the status bar, never a dialog."""
+        self.audio_label.setText("" if self.audio.available else self.audio.status)
+        self.audio_label.setVisible(not self.audio.available)
+        if self.audio.available:
+            self.statusBar().showMessage(self.audio.status, 8000)
 
     def _audio_dialog(self) -> None:
         from timbre_explorer.gui.audio_settings import AudioSettingsDialog

@@ -32,6 +32,7 @@ class SpectrumView(QtWidgets.QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
+        self.plot.setYRange(DB_FLOOR, 0)
         self.curve = self.plot.plot(pen=pg.mkPen("#ffe066", width=2), fillLevel=DB_FLOOR,
                                     brush=pg.mkBrush(255, 224, 102, 50))
         self.reference = self.plot.plot(pen=pg.mkPen("#7f8ea3", width=1, style=QtCore.Qt.PenStyle.DashLine))
