@@ -241,9 +241,83 @@ def bench_explorer(results: dict, rows: list) -> None:
                      f"worst miss {results[f'reach_{method}_max_error_pct']:.1f} % of the change"))
 
 
+def bench_trainer(results: dict, rows: list) -> None:
+    """One small training run (the tests' synthetic sample folder, hidden 256, 10 + 10 epochs and the baseline,
+    evaluation included) through the CLI's path (the ``train`` generator in-process, as ``timbre-explorer train``
+    runs it) and through the Trainer tab (offscreen: its Train button, its worker, until its finished signal).
+    The dataset is built once first; both paths then reuse it. Medians of 3, alternating, after one warm-up each."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6 import QtCore
+    from tiny import tiny_config, write_sample_folder
+
+    from timbre_explorer.core.train import Trainer, dataset_for, export_models, train
+    from timbre_explorer.gui.app import make_app
+    from timbre_explorer.gui.trainer_view import TrainerView
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cfg = tiny_config(write_sample_folder(tmp / "samples"), hidden=256, epochs_stage1=10, epochs_stage2=10,
+                          frames_per_note=32)
+        cache = tmp / "cache"
+        dataset_for(cfg, cache_root=cache, workers=2)
+
+        def cli(out: Path) -> float:
+            t0 = time.perf_counter()
+            ds = dataset_for(cfg, cache_root=cache)
+            started = time.perf_counter()
+            t = Trainer(cfg, ds, out)
+            for _ in train(t):
+                pass
+            export_models(t, seconds=time.perf_counter() - started)
+            return time.perf_counter() - t0
+
+        app = make_app()
+        QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)  # leave the user's settings alone
+        QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, str(tmp))
+        view = TrainerView(cache_root=cache)
+        view.resize(1400, 900)
+        view.show()
+        while view.state != "idle":
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.01)
+        view.set_config(cfg)
+        loop = QtCore.QEventLoop()
+        outcome: list = []
+        view.run_finished.connect(lambda r: (outcome.append(r), loop.quit()))
+        view.run_stopped.connect(lambda kind, text: (outcome.append(RuntimeError(text)), loop.quit()))
+
+        def tab(out: Path) -> float:
+            view.set_out(out)
+            outcome.clear()
+            t0 = time.perf_counter()
+            view.run_panel.train_button.click()
+            loop.exec()
+            seconds = time.perf_counter() - t0
+            if isinstance(outcome[0], Exception):
+                raise outcome[0]
+            return seconds
+
+        cli(tmp / "warm-cli")
+        tab(tmp / "warm-tab")
+        times = {"cli": [], "tab": []}
+        for k in range(3):
+            times["cli"].append(cli(tmp / f"cli{k}"))
+            times["tab"].append(tab(tmp / f"tab{k}"))
+        view.shutdown()
+    results["train_cli_s"] = statistics.median(times["cli"])
+    results["train_tab_s"] = statistics.median(times["tab"])
+    results["train_tab_over_cli_x"] = results["train_tab_s"] / results["train_cli_s"]
+    rows.append(("small training run (30 epochs, evaluation included)", f"CLI path {results['train_cli_s']:.2f} s",
+                 f"Trainer tab {results['train_tab_s']:.2f} s", f"tab / CLI {results['train_tab_over_cli_x']:.2f}x"))
+
+
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
-          "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer")
+          "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
+          "trainer": bench_trainer}
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "trainer")
 
 
 def main() -> int:
@@ -273,7 +347,7 @@ def main() -> int:
             print(f"{r[0]:36} {r[1]:>5} {r[2]:>9} {r[3]:>9}")
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 30) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -15)")
-    for name in ("dataset", "model", "train", "train_default", "explorer"):
+    for name in ("dataset", "model", "train", "train_default", "explorer", "trainer"):
         for r in rows[name]:
             print(f"{r[0]}: {', '.join(r[1:])}")
     if "dataset_build_s" in results:
@@ -281,6 +355,8 @@ def main() -> int:
     if "click_to_sound_ms" in results:
         print(f"click_to_sound_ms = {results['click_to_sound_ms']:.1f} (target <= 30), "
               f"descriptor_field_100_ms = {results['descriptor_field_100_ms']:.0f} (target <= 150)")
+    if "train_tab_over_cli_x" in results:
+        print(f"train_tab_over_cli_x = {results['train_tab_over_cli_x']:.2f} (target <= 1.10)")
     if args.json:
         args.json.write_text(json.dumps({k: round(v, 4) for k, v in results.items()}, indent=2) + "\n")
         print(f"wrote {args.json}")

@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from timbre_explorer import __version__
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.gui.explorer import ExplorerView
+from timbre_explorer.gui.trainer_view import TrainerView
 from timbre_explorer.gui.workers import LatestWorker
 from timbre_explorer.paths import default_model_path
 
@@ -44,6 +45,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.explorer.error.connect(self.show_error)
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.explorer, "Explorer")
+        self.trainer = TrainerView()
+        self.tabs.addTab(self.trainer, "Trainer")
+        self.trainer.model_ready.connect(lambda p: (self.open_model(p), self.tabs.setCurrentWidget(self.explorer)))
         self.setCentralWidget(self.tabs)
         self.loader = LatestWorker("model", self)
         self.loader.finished.connect(self._loaded)
@@ -264,6 +268,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event) -> None:
         self.save_settings()
         self.loader.shutdown()
+        self.trainer.shutdown()
         self.explorer.shutdown()
         self.audio.close()
         super().closeEvent(event)

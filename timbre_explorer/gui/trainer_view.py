@@ -1,0 +1,1199 @@
+"""The Trainer tab: build a dataset, train a timbre space, evaluate it and open it, without a terminal.
+
+A thin view over the same core the command line drives (``timbre-explorer
+dataset build`` / ``train`` / ``evaluate``): the settings are a
+:class:`~timbre_explorer.core.train.TrainConfig` (saved and loaded as the same
+JSON file ``train --config`` takes), the dataset comes from
+:func:`~timbre_explorer.core.train.dataset_for`, training is the core's
+:func:`~timbre_explorer.core.train.train` generator and the models and report
+come from :func:`~timbre_explorer.core.train.export_models`. There is no
+second training loop.
+
+Work runs in :class:`RunWorker`'s process, one task at a time (dataset build,
+training, evaluation), spawned when the tab is first shown and warmed up; the
+GUI thread only shows what comes back as signals. Pause takes effect between
+epochs (the worker waits on an event after the epoch's checkpoint is written);
+Cancel is checked between batches (training) or note chunks (dataset build).
+Every epoch's checkpoint is written atomically by the core, so a cancel, a
+crash of the worker or a closed window leaves the last finished epoch
+resumable. The live latent map is computed by the worker every few epochs from
+the checkpoint just written (a few hundred notes' representative frames,
+projected on their principal components).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import queue
+import shutil
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
+from timbre_explorer.core.instruments import INSTRUMENTS
+from timbre_explorer.gui.views.train_views import (PHASE_NAMES, CurvesView, DataPanel, FilesView, LatentMapView,
+                                                   ReportView, RunPanel, SettingsPanel, folder_rows, soundfont_rows)
+from timbre_explorer.gui.workers import LatestWorker
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME, BASELINE_NAME = "model.timbre.safetensors", "baseline.timbre.safetensors"  # as core.train writes them
+PHASES = ("stage1", "regularized", "baseline")
+MAP_NOTES = 300  # notes on the live latent map
+MAP_EVERY = 5  # epochs between live-map refreshes (and at the end of every phase)
+CURVES_MS = 1000  # the curves, progress and status are redrawn at most this often (epochs can take ms)
+RATED = {i.name for i in INSTRUMENTS if not i.novel}  # the instruments of the bundled timbre studies
+#: Settings a resume takes from the tab; every other one is the run's own (its checkpoints say which).
+RESUME_OVERRIDES = ("epochs_stage1", "epochs_stage2", "device")
+MODEL_FILTER = "Timbre Explorer models (*.timbre.safetensors)"
+CONFIG_FILTER = "Training configs (*.json);;All files (*)"
+
+
+# ================================================================================ work (no Qt widgets)
+@dataclass
+class LatentMap:
+    """What the live map shows: 2-D positions of a sample of notes, their instruments, which are held out."""
+
+    xy: np.ndarray
+    labels: list[str]
+    novel: np.ndarray
+    title: str
+
+
+@dataclass
+class DatasetInfo:
+    path: str
+    summary: dict
+    skipped: list[dict]
+    reused: bool
+    seconds: float
+
+
+@dataclass
+class RunResult:
+    """A finished training (or evaluation): the run folder, the model files by phase, the report."""
+
+    out: Path
+    paths: dict[str, str]
+    report: dict
+    seconds: float
+
+
+@dataclass
+class Probe:
+    defaults: dict
+    presets: dict[str, str]
+    soundfont_ok: bool
+    soundfont_text: str
+    cuda: bool
+
+
+def warm_up() -> None:
+    """Pay a run's one-time costs (C-extension imports, torch's first optimizer step: about 2 s) when the worker
+    starts, not when the musician presses Train."""
+    import matplotlib
+    import torch
+
+    matplotlib.use("Agg")  # as core.evaluate does
+    import matplotlib.pyplot  # noqa: F401
+    import scipy.signal  # noqa: F401 (reading sample files)
+    import scipy.stats  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.manifold  # noqa: F401
+    import sklearn.model_selection  # noqa: F401
+
+    from timbre_explorer.core.model import TimbreVAE, VAEConfig, gaussian_nll, kl_standard_normal
+
+    model = TimbreVAE(VAEConfig(n_bins=8, hidden=8, layers=1, latent=2))
+    opt = torch.optim.Adam(model.parameters())
+    x = torch.randn(4, 8)
+    out = model(x)
+    loss = gaussian_nll(x, out.x_mu, out.x_logvar).mean() + kl_standard_normal(out.mu, out.logvar).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def probe(job=None) -> Probe:
+    """The core's defaults and what this machine offers (a worker thread: it imports torch)."""
+    import torch
+
+    from timbre_explorer.core.nsgt import PRESETS
+    from timbre_explorer.core.sources import find_soundfont
+    from timbre_explorer.core.train import TrainConfig
+
+    presets = {name: f"{p.scale.describe()}, at {p.sample_rate:,} Hz" for name, p in PRESETS.items()}
+    try:
+        path = find_soundfont()
+    except TimbreExplorerError as exc:
+        ok, text = False, f"The SoundFont source is unavailable: {exc}. Your own samples work without it."
+    else:
+        try:
+            import fluidsynth  # noqa: F401 (pyfluidsynth loads libfluidsynth here)
+        except Exception as exc:  # ImportError, or OSError from the missing library
+            ok, text = False, ("The SoundFont source is unavailable: FluidSynth is not installed (sudo apt-get "
+                               f"install libfluidsynth3) ({exc}). Your own samples work without it.")
+        else:
+            ok, text = True, f"Renders single notes from {path} with FluidSynth."
+    return Probe(TrainConfig().to_dict(), presets, ok, text, torch.cuda.is_available())
+
+
+class LatentProbe:
+    """Encodes a fixed sample of notes with the weights of a checkpoint: the live latent map."""
+
+    def __init__(self, trainer, n: int = MAP_NOTES, seed: int = 0):
+        import torch
+
+        from timbre_explorer.core.model import TimbreVAE
+
+        ds = trainer.ds
+        idx = np.sort(np.random.default_rng(seed).choice(len(ds), min(n, len(ds)), replace=False))
+        self.x = trainer.norm.from_log(torch.from_numpy(ds.representative(idx)))
+        self.labels = [str(s) for s in ds.notes["instrument"][idx]]
+        self.novel = np.asarray(ds.notes["split"][idx] == "novel")
+        self.model = TimbreVAE(trainer.vae_config).eval()
+        self.basis: np.ndarray | None = None
+
+    def map(self, checkpoint: Path, title: str) -> LatentMap:
+        import torch
+        from safetensors import safe_open
+
+        with safe_open(str(checkpoint), "pt") as f:
+            state = {k[6:]: f.get_tensor(k) for k in f.keys() if k.startswith("model.")}
+        self.model.load_state_dict(state)
+        with torch.no_grad():
+            z = self.model.encode(self.x)[0].double().numpy()
+        z = z - z.mean(0)
+        _, _, vt = np.linalg.svd(z, full_matrices=False)
+        basis = np.zeros((2, z.shape[1]))
+        basis[:min(2, len(vt))] = vt[:2]
+        if self.basis is not None:  # keep the map's orientation from one refresh to the next
+            basis *= np.where(np.sum(basis * self.basis, axis=1, keepdims=True) < 0, -1.0, 1.0)
+        self.basis = basis
+        return LatentMap(z @ basis.T, self.labels, self.novel, title)
+
+
+def checkpoint_files(out: Path) -> dict[str, Path]:
+    return {p: out / "checkpoints" / f"{p}.safetensors" for p in PHASES
+            if (out / "checkpoints" / f"{p}.safetensors").is_file()}
+
+
+def checkpoint_info(path: Path) -> dict:
+    """The JSON the core stores beside a checkpoint's weights: phase, epoch, history, config."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), "np") as f:
+            return json.loads(f.metadata()["info"])
+    except Exception as exc:
+        raise TimbreExplorerError(f"{path}: not a readable checkpoint ({exc}); delete it to start that phase "
+                                  "again") from None
+
+
+def run_config(out: Path) -> dict | None:
+    """The settings a run in ``out`` was started with: its checkpoints', else its config.json."""
+    for path in checkpoint_files(out).values():
+        return checkpoint_info(path)["config"]
+    if (out / "config.json").is_file():
+        return json.loads((out / "config.json").read_text(encoding="utf-8"))
+    return None
+
+
+def resume_config(cfg, out: Path):
+    """The config that resumes ``out``: the run's own, with this one's epochs and device."""
+    from timbre_explorer.core.train import TrainConfig
+
+    saved = run_config(out)
+    if saved is None:
+        return cfg
+    return TrainConfig.from_dict({**saved, **{k: getattr(cfg, k) for k in RESUME_OVERRIDES}})
+
+
+class Task:
+    """What a task gets where it runs: the cancel and pause events, and a way to report (messages)."""
+
+    def __init__(self, events, cancel, go):
+        self.events, self.cancel, self.go = events, cancel, go
+        self.paused_seconds = 0.0
+
+    def emit(self, what: str, value=None) -> None:
+        self.events.put(("event", what, value))
+
+    def wait_if_paused(self, where: str) -> None:
+        """Between epochs: wait while paused; a cancel while paused stops here."""
+        if not self.go.is_set():
+            self.events.put(("paused", True, where))
+            started = time.perf_counter()
+            self.go.wait()
+            self.paused_seconds += time.perf_counter() - started
+            self.events.put(("paused", False, where))
+        if self.cancel.is_set():
+            raise Cancelled(f"training cancelled {where}; Resume carries on from there")
+
+
+def serve(requests, events, cancel, go) -> None:
+    """The worker's loop: run each requested task, one at a time, and report through ``events``.
+
+    Runs in a child process (or, for tests, a thread): requests are ``(kind, kwargs)``, ``None`` ends it;
+    messages are ``("event", what, value)``, ``("paused", on, where)``, ``("done", kind, status, value)``.
+    """
+    import torch
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # a child process: it must not outlive the app, however the app ends
+        threading.Thread(target=_end_with, args=(parent, cancel, go), name="parent-watch", daemon=True).start()
+    threads = torch.get_num_threads()
+    try:
+        warm_up()
+    except Exception:  # a run will say what is missing
+        log.warning("warm-up failed:\n%s", traceback.format_exc())
+    while True:
+        try:
+            request = requests.get()
+        except (EOFError, OSError):  # the app is gone
+            break
+        if request is None:
+            break
+        kind, kwargs = request
+        torch.set_num_threads(threads)  # a one-process dataset build leaves torch on one thread (core.dataset)
+        task = Task(events, cancel, go)
+        try:
+            result = TASKS[kind](task, **kwargs)
+        except Cancelled as exc:
+            events.put(("done", kind, "cancelled", str(exc)))
+        except TimbreExplorerError as exc:
+            events.put(("done", kind, "failed", str(exc)))
+        except Exception as exc:  # travels as a message; the traceback goes to the log
+            log.error("%s failed:\n%s", kind, traceback.format_exc())
+            events.put(("done", kind, "failed", f"{type(exc).__name__}: {exc}"))
+        else:
+            events.put(("done", kind, "finished", result))
+    events.put(("exit",))
+
+
+def _end_with(parent, cancel, go, grace: float = 15.0) -> None:
+    """In the worker process: when the app dies (killed, crashed), stop the run as Cancel does (the last
+    checkpoint stays whole), and exit in any case after ``grace`` seconds."""
+    from multiprocessing.connection import wait
+
+    wait([parent.sentinel])
+    cancel.set()
+    go.set()
+    time.sleep(grace)
+    os._exit(0)
+
+
+class RunWorker(QtCore.QObject):
+    """Runs the tab's long tasks (dataset build, training, evaluation) one at a time, away from the GUI.
+
+    By default in a child process (spawned once, warmed up, reused): training there runs at the CLI's
+    speed (in a thread of the app it is slowed by the interpreter lock, and by the OpenMP teams of the
+    app's other torch threads on a 2-core machine: measured 2.7x), the GUI never waits for the lock,
+    and a crash of the run cannot take the app down. ``process=False`` runs the same loop in a thread
+    (tests that patch the core use it). A thread here reads the worker's messages and emits them as
+    signals, which Qt queues to the GUI thread.
+    """
+
+    event = QtCore.Signal(str, object)  # what, value: 'stage', 'dataset', 'dataset_ready', 'epoch', 'map', ...
+    paused = QtCore.Signal(bool, str)
+    finished = QtCore.Signal(str, object)  # kind, result
+    failed = QtCore.Signal(str, str)  # kind, message
+    cancelled = QtCore.Signal(str, str)
+
+    def __init__(self, parent=None, *, process: bool = True):
+        super().__init__(parent)
+        self.process = process
+        self.kind: str | None = None  # the task running, or None
+        self.tasks_started = 0
+        self._worker = self._reader = None
+        self._requests = self._events = self._cancel = self._go = None
+
+    @property
+    def busy(self) -> bool:
+        return self.kind is not None
+
+    @property
+    def alive(self) -> bool:
+        return self._worker is not None and self._worker.is_alive()
+
+    def ensure_started(self) -> None:
+        """Start the worker (it warms up at once) unless it runs."""
+        if self.alive:
+            return
+        if self.process:
+            ctx = multiprocessing.get_context("spawn")
+            self._requests, self._events, self._cancel, self._go = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
+            self._worker = ctx.Process(target=serve, args=(self._requests, self._events, self._cancel, self._go),
+                                       name="timbre-explorer-trainer")
+        else:
+            self._requests, self._events = queue.Queue(), queue.Queue()
+            self._cancel, self._go = threading.Event(), threading.Event()
+            self._worker = threading.Thread(target=serve, args=(self._requests, self._events, self._cancel, self._go),
+                                            name="trainer", daemon=True)
+        self._go.set()
+        self._worker.start()
+        self._reader = threading.Thread(target=self._read, args=(self._worker, self._events), name="trainer-messages",
+                                        daemon=True)
+        self._reader.start()
+
+    def start(self, kind: str, **kwargs) -> None:
+        self.ensure_started()
+        self._cancel.clear()
+        self._go.set()
+        self.kind = kind
+        self.tasks_started += 1
+        self._requests.put((kind, kwargs))
+
+    def _read(self, worker, events) -> None:
+        while True:
+            try:
+                message = events.get(timeout=0.25)
+            except queue.Empty:
+                if worker.is_alive():
+                    continue
+                if self.kind is not None:  # it died under a task: a crash, or killed
+                    kind, self.kind = self.kind, None
+                    code = getattr(worker, "exitcode", None)
+                    self.failed.emit(kind, f"The training process stopped unexpectedly (exit code {code})")
+                return
+            except (EOFError, OSError):
+                return
+            except Exception:  # a message that cannot be read: say so in the log, keep reading
+                log.error("unreadable message from the trainer:\n%s", traceback.format_exc())
+                continue
+            tag = message[0]
+            if tag == "event":
+                self.event.emit(message[1], message[2])
+            elif tag == "paused":
+                self.paused.emit(message[1], message[2])
+            elif tag == "done":
+                _, kind, status, value = message
+                self.kind = None
+                getattr(self, status).emit(kind, value)
+            elif tag == "exit":
+                return
+
+    def pause(self, on: bool) -> None:
+        if self._go is not None:
+            (self._go.clear if on else self._go.set)()
+
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+            self._go.set()
+
+    def kill(self) -> None:
+        """End the worker process at once (what a crash does; for tests)."""
+        if self.process and self.alive:
+            self._worker.kill()
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Cancel the task, end the worker and wait for it (the core stops between batches; checkpoints stay)."""
+        if self._worker is None:
+            return
+        self.cancel()
+        if self.alive:
+            self._requests.put(None)
+            busy = self.busy  # a task finishes its batch and returns; an idle worker may still be warming up
+            self._worker.join(timeout if busy or not self.process else 1.0)
+            if self.process and self._worker.is_alive():
+                if busy:
+                    log.warning("the trainer process did not stop in %.0f s: terminating it", timeout)
+                self._worker.terminate()  # nothing of a run is lost: checkpoints are written whole or not at all
+                self._worker.join(5.0)
+        self._reader.join(2.0)
+        self.kind = None
+
+
+def build_task(task: Task, *, cfg, cache_root, workers) -> DatasetInfo:
+    return _dataset(task, cfg, cache_root, workers)[1]
+
+
+def _dataset(task: Task, cfg, cache_root, workers):
+    from timbre_explorer.core.train import dataset_for
+
+    task.emit("stage", "Preparing the dataset…")
+    built = []
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        built.append(done)
+        task.emit("dataset", (done, total))
+
+    ds = dataset_for(cfg, cache_root=cache_root, workers=workers or None, progress=progress, cancel=task.cancel)
+    info = DatasetInfo(str(ds.path), ds.summary(), list(ds.manifest.get("skipped", [])), not built,
+                       time.perf_counter() - started)
+    task.emit("dataset_ready", info)
+    return ds, info
+
+
+def train_task(task: Task, *, cfg, out: Path, cache_root, workers, resume: bool,
+               map_every: int = MAP_EVERY) -> RunResult:
+    """Dataset, :class:`Trainer`, the core's ``train`` generator, then ``export_models``: as ``train`` does."""
+    from timbre_explorer.core.files import write_json
+    from timbre_explorer.core.train import Trainer, export_models, train
+
+    config = resume_config(cfg, out) if resume else cfg
+    if config != cfg:
+        task.emit("config", config)
+    ds, _ = _dataset(task, config, cache_root, workers)
+    task.emit("stage", "Preparing the model…")
+    started = time.perf_counter()
+    trainer = Trainer(config, ds, out)
+    write_json(out / "config.json", config.to_dict())  # the CLI takes it: train --config … --resume
+    if resume:
+        task.emit("history", {p: checkpoint_info(path)["history"] for p, path in checkpoint_files(out).items()})
+    probe = LatentProbe(trainer)
+    task.emit("stage", "Training…")
+    steps = train(trainer, resume=resume, cancel=task.cancel)
+    try:
+        for p in steps:
+            task.emit("epoch", p)
+            if p.epoch % map_every == 0 or p.epoch == p.epochs:
+                task.emit("map", probe.map(out / "checkpoints" / f"{p.phase}.safetensors",
+                                           f"{PHASE_NAMES[p.phase]}, epoch {p.epoch}"))
+            task.wait_if_paused(f"after {PHASE_NAMES[p.phase]} epoch {p.epoch}")
+    finally:
+        steps.close()
+    seconds = time.perf_counter() - started - task.paused_seconds
+    task.emit("stage", "Writing the models and evaluating them…")
+    paths = export_models(trainer, seconds=seconds)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return RunResult(out, {k: str(v) for k, v in paths.items()}, report, seconds)
+
+
+def evaluate_task(task: Task, *, out: Path, cache_root, workers) -> RunResult:
+    """The ``evaluate`` command on the run's models: report.json, report.md and the plots, written again."""
+    from timbre_explorer.core.evaluate import evaluate, write_reports
+    from timbre_explorer.core.modelfile import load_model
+    from timbre_explorer.core.train import TrainConfig, perceptual_target
+
+    started = time.perf_counter()
+    report, maps = None, {}
+    for label, name in (("regularized", MODEL_NAME), ("unregularized", BASELINE_NAME)):
+        path = out / name
+        if not path.is_file():
+            continue
+        if task.cancel.is_set():
+            raise Cancelled("evaluation cancelled; the previous report is unchanged")
+        mf = load_model(path)
+        cfg = TrainConfig.from_dict(mf.meta["training"])
+        ds, _ = _dataset(task, cfg, cache_root, workers)
+        task.emit("stage", f"Evaluating the {label} model…")
+        target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None
+        r = evaluate(mf.build_model(), mf.normalization, ds, target, timbre_scale=cfg.timbre_scale)
+        maps[label] = (mf.tensors["map.z"].numpy(), ds.notes["instrument"])
+        if report is None:
+            report = r
+        else:
+            report["baseline"] = r
+    if report is None:
+        raise ParameterError(f"{out}: no model to evaluate yet ({MODEL_NAME}); train first")
+    if task.cancel.is_set():
+        raise Cancelled("evaluation cancelled; the previous report is unchanged")
+    old = out / "report.json"
+    if old.is_file():  # keep what only training knows
+        previous = json.loads(old.read_text(encoding="utf-8"))
+        report.update({k: previous[k] for k in ("train_seconds", "train_seconds_by_phase", "mds") if k in previous})
+    write_reports(out, report, maps=maps)
+    paths = {p: str(out / n) for p, n in (("regularized", MODEL_NAME), ("baseline", BASELINE_NAME))
+             if (out / n).is_file()}
+    return RunResult(out, paths, report, time.perf_counter() - started)
+
+
+TASKS = {"build": build_task, "train": train_task, "evaluate": evaluate_task}
+
+
+def format_seconds(s: float) -> str:
+    s = max(0, round(s))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def default_run_folder() -> Path:
+    base = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppLocalDataLocation)
+    return Path(base or Path.home() / "timbre-explorer") / "runs" / datetime.now().strftime("run-%Y%m%d-%H%M%S")
+
+
+def holds_run(out: Path) -> bool:
+    return bool(checkpoint_files(out)) or (out / MODEL_NAME).is_file()
+
+
+def free_folder(out: Path) -> Path:
+    """``out``, or the first of ``out-2``, ``out-3``… that holds no run."""
+    if not holds_run(out):
+        return out
+    k = 2
+    while holds_run(out.with_name(f"{out.name}-{k}")):
+        k += 1
+    return out.with_name(f"{out.name}-{k}")
+
+
+# ================================================================================ the tab
+class TrainerView(QtWidgets.QWidget):
+    """The Trainer tab (see the module docstring).
+
+    ``cache_root``: the dataset cache (default: the CLI's). ``in_process``: run the work in a thread of the app
+    instead of the worker process (tests that patch the core).
+    """
+
+    model_ready = QtCore.Signal(str)  # "Open in Explorer": the model file
+    ready = QtCore.Signal()  # the core's defaults are in; the tab can be used
+    state_changed = QtCore.Signal(str)  # idle, build, train, evaluate
+    run_finished = QtCore.Signal(object)  # RunResult (training or evaluation)
+    run_stopped = QtCore.Signal(str, str)  # 'cancelled' or 'failed', message
+
+    def __init__(self, parent=None, *, cache_root: str | Path | None = None, in_process: bool = False):
+        super().__init__(parent)
+        self.cache_root = cache_root
+        self.state = "starting"
+        self.defaults: dict | None = None
+        self.cuda = False
+        self.soundfont_ok = False
+        self.base: dict = {}  # the last loaded config: settings without a widget keep their value
+        self.hold_out: list[str] | None = None  # None: the source's default
+        self.scan = None  # (folder, FolderScan) of the last preview
+        self.result: RunResult | None = None
+        self._filling = False
+        self._run_cfg = None
+        self._started = 0.0
+        self._epoch_seconds: list[float] = []
+        self._last_epoch = None
+        self._paused_where = ""
+        self._report_dir: Path | None = None
+
+        self.data_panel = DataPanel()
+        self.settings_panel = SettingsPanel()
+        self.run_panel = RunPanel()
+        self.files = FilesView()
+        self.curves = CurvesView()
+        self.latent_map = LatentMapView()
+        self.report_view = ReportView()
+
+        controls = QtWidgets.QWidget()
+        cl = QtWidgets.QVBoxLayout(controls)
+        data_box = QtWidgets.QGroupBox("1 · Data")
+        QtWidgets.QVBoxLayout(data_box).addWidget(self.data_panel)
+        settings_box = QtWidgets.QGroupBox("2 · Settings")
+        QtWidgets.QVBoxLayout(settings_box).addWidget(self.settings_panel)
+        cl.addWidget(data_box)
+        cl.addWidget(settings_box)
+        cl.addStretch(1)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidget(controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        run_box = QtWidgets.QGroupBox("3 · Train, evaluate, use")
+        QtWidgets.QVBoxLayout(run_box).addWidget(self.run_panel)
+        left = QtWidgets.QWidget()
+        ll = QtWidgets.QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(scroll, 1)
+        ll.addWidget(run_box)
+        left.setMinimumWidth(440)
+
+        training = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        training.addWidget(self.curves)
+        training.addWidget(self.latent_map)
+        training.setStretchFactor(0, 3)
+        training.setStretchFactor(1, 2)
+        self.views = QtWidgets.QTabWidget()
+        self.views.addTab(self.files, "Files")
+        self.views.addTab(training, "Training")
+        self.views.addTab(self.report_view, "Evaluation")
+        split = QtWidgets.QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.views)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setSizes([460, 900])
+        self.splitter = split
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
+
+        self._curves_timer = QtCore.QTimer(self, singleShot=True, interval=CURVES_MS)
+        self._curves_timer.timeout.connect(self._redraw)
+        self._plots_due: list[str] = []  # drawn one per tick of this timer: no frame draws all four
+        self._plot_timer = QtCore.QTimer(self, interval=40)
+        self._plot_timer.timeout.connect(self._draw_next_plot)
+        self.scanner = LatestWorker("trainer-scan", self)
+        self.scanner.finished.connect(self._scanned)
+        self.scanner.failed.connect(self._scan_failed)
+        self.runner = RunWorker(self, process=not in_process)
+        self.runner.event.connect(self._event)
+        self.runner.paused.connect(self._paused)
+        self.runner.finished.connect(self._finished)
+        self.runner.failed.connect(self._failed)
+        self.runner.cancelled.connect(self._cancelled)
+
+        d, s, r = self.data_panel, self.settings_panel, self.run_panel
+        d.source_changed.connect(self._source_changed)
+        d.preview_requested.connect(self.preview)
+        d.browse_folder_requested.connect(self._browse_folder)
+        d.browse_soundfont_requested.connect(self._browse_soundfont)
+        d.build_requested.connect(self.build_dataset)
+        d.instruments.itemChanged.connect(self._instrument_toggled)
+        s.load_requested.connect(self._load_config_dialog)
+        s.save_requested.connect(self._save_config_dialog)
+        s.defaults_requested.connect(self.reset_settings)
+        r.choose_out_requested.connect(self._choose_out)
+        r.new_out_requested.connect(lambda: self.set_out(default_run_folder()))
+        r.out_changed.connect(self._refresh)
+        r.train_button.clicked.connect(lambda: self.start_training(resume=False))
+        r.resume_button.clicked.connect(lambda: self.start_training(resume=True))
+        r.pause_button.toggled.connect(self.pause)
+        r.cancel_button.clicked.connect(self.cancel)
+        r.evaluate_button.clicked.connect(self.evaluate)
+        r.open_button.clicked.connect(self.open_in_explorer)
+        r.save_button.clicked.connect(self._save_model_dialog)
+
+        self.setEnabled(False)
+        r.status.setText("Loading the training settings…")
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """The core loads when the tab is first shown: an app that never trains never pays for it."""
+        if self.state == "starting":
+            self.state = "probing"
+            self.scanner.submit(probe, "probe")
+            self.runner.ensure_started()  # it imports the core and warms up meanwhile
+        super().showEvent(event)
+
+    # ================================================================== settings
+    def _ready(self, p: Probe) -> None:
+        self.defaults, self.cuda, self.soundfont_ok = p.defaults, p.cuda, p.soundfont_ok
+        self.data_panel.set_preset_info(p.presets)
+        self.data_panel.set_soundfont_status(p.soundfont_ok, p.soundfont_text)
+        self.settings_panel.set_cuda(p.cuda)
+        s = QtCore.QSettings()
+        saved = s.value("trainer/config", "")
+        config = dict(p.defaults)
+        if saved:  # the last session's settings, as far as this version knows them
+            try:
+                config.update({k: v for k, v in json.loads(saved).items() if k in p.defaults})
+            except (ValueError, AttributeError):
+                pass
+        self.set_config(config)
+        if not p.soundfont_ok and self.data_panel.source == "soundfont":
+            self.data_panel.set_source("folder")  # said in the data panel; the folder source works without it
+        self.set_out(s.value("trainer/out", "") or default_run_folder())
+        self.state = "idle"
+        self.setEnabled(True)
+        self.run_panel.status.setText("Ready.")
+        self._refresh()
+        self.ready.emit()
+
+    def config(self):
+        """The widgets' settings as a validated :class:`TrainConfig` (raises ParameterError)."""
+        from timbre_explorer.core.train import TrainConfig
+
+        d = {**(self.defaults or {}), **self.base, **self.settings_panel.values()}
+        folder, soundfont = self.data_panel.folder.text().strip(), self.data_panel.soundfont.text().strip()
+        d["source"] = self.data_panel.source
+        d["folder"] = str(Path(folder).expanduser()) if folder else None
+        d["soundfont"] = str(Path(soundfont).expanduser()) if soundfont else None
+        d["preset"] = self.data_panel.preset.currentData()
+        d["hold_out"] = self.hold_out
+        return TrainConfig.from_dict(d)
+
+    def set_config(self, cfg) -> None:
+        """Show a config (a TrainConfig or its dict); settings the tab has no widget for are kept as they are."""
+        d = cfg.to_dict() if hasattr(cfg, "to_dict") else dict(cfg)
+        self.base = {**(self.defaults or {}), **d}
+        self._filling = True
+        try:
+            self.settings_panel.set_values(self.base)
+            self.data_panel.folder.setText(self.base.get("folder") or "")
+            self.data_panel.soundfont.setText(self.base.get("soundfont") or "")
+            self.data_panel.set_preset(self.base.get("preset") or "nsgt-erb")
+            self.data_panel.set_source(self.base.get("source", "soundfont"))
+        finally:
+            self._filling = False
+        self.hold_out = list(self.base["hold_out"]) if self.base.get("hold_out") is not None else None
+        self._fill_instruments()
+        if self.data_panel.source == "folder" and self.data_panel.folder.text():
+            self.preview(show=False)
+
+    def reset_settings(self) -> None:
+        """The core's defaults for the model and training; the data choices stay."""
+        keep = ("source", "folder", "soundfont", "preset", "hold_out", "split_seed", "ratings", "mds_dims")
+        d = {**(self.defaults or {}), **{k: self.base[k] for k in keep if k in self.base}}
+        d.update(source=self.data_panel.source, folder=self.data_panel.folder.text().strip() or None,
+                 soundfont=self.data_panel.soundfont.text().strip() or None,
+                 preset=self.data_panel.preset.currentData(), hold_out=self.hold_out)
+        self.set_config(d)
+
+    def problems(self, cfg) -> list[str]:
+        """Why ``cfg`` cannot train here, beyond what TrainConfig itself checks."""
+        out = []
+        if cfg.epochs_stage1 + cfg.epochs_stage2 == 0:
+            out.append("Nothing to train: give stage 1 or stage 2 some epochs.")
+        if cfg.source == "soundfont" and not self.soundfont_ok and not cfg.soundfont:
+            out.append(self.data_panel.soundfont_status.text())
+        if cfg.source == "folder" and not Path(cfg.folder).expanduser().is_dir():
+            out.append(f"{cfg.folder}: no such folder.")
+        if cfg.device == "cuda" and not self.cuda:
+            out.append("The device is CUDA, but torch sees no CUDA GPU here: choose auto or CPU.")
+        if cfg.regularizer != "none" and cfg.alpha == 0:
+            out.append("α is 0, so the perceptual regularizer would do nothing: set α above 0, "
+                       "or the regularizer to none.")
+        names = self._source_instruments()
+        if names is not None:
+            held = set(cfg.hold_out or ())
+            if names and all(n in held for n in names):
+                out.append("Every instrument is held out: check at least one to train on.")
+            rated = [n for n in names if n in RATED]
+            if cfg.regularizer != "none" and cfg.ratings is None and len(rated) < 3:
+                out.append(f"Only {len(rated)} of these instruments were rated in the timbre studies "
+                           f"({', '.join(sorted(RATED))}); the perceptual regularizer needs 3. Name folders after "
+                           "them, or set the regularizer to none.")
+        return out
+
+    def _source_instruments(self) -> list[str] | None:
+        if self.data_panel.source == "soundfont":
+            return [i.name for i in INSTRUMENTS]
+        if self.scan is not None and self.scan[0] == self.data_panel.folder.text().strip():
+            return self.data_panel.instrument_names()
+        return None
+
+    def checked_config(self):
+        """The config to run, or None after saying what is wrong (in the tab, never a blocking dialog)."""
+        try:
+            cfg = self.config()
+        except ParameterError as exc:
+            self._say(f"Cannot train with these settings: {exc}", error=True)
+            return None
+        wrong = self.problems(cfg)
+        if wrong:
+            self._say("Cannot start: " + " ".join(wrong), error=True)
+            return None
+        return cfg
+
+    def save_config(self, path: str | Path) -> Path:
+        """Write the settings as the JSON file ``timbre-explorer train --config`` takes (atomically)."""
+        from timbre_explorer.core.files import write_json
+
+        cfg = self.config()
+        write_json(path, cfg.to_dict())
+        self._say(f"Saved the settings to {path} (timbre-explorer train --config {path} runs them).")
+        return Path(path)
+
+    def load_config(self, path: str | Path) -> None:
+        from timbre_explorer.core.train import TrainConfig
+
+        try:
+            cfg = TrainConfig.from_file(path)
+        except TimbreExplorerError as exc:
+            self._say(str(exc), error=True)
+            return
+        self.set_config(cfg)
+        self._say(f"Loaded the settings from {path}.")
+
+    def _load_config_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load a training config", "", CONFIG_FILTER)
+        if path:
+            self.load_config(path)
+
+    def _save_config_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save the training config", "train-config.json",
+                                                        CONFIG_FILTER)
+        if path:
+            try:
+                self.save_config(path)
+            except (TimbreExplorerError, OSError) as exc:
+                self._say(f"Could not save the settings: {exc}", error=True)
+
+    # ================================================================== data
+    def _source_changed(self) -> None:
+        if self._filling:
+            return
+        self.hold_out = None
+        self._fill_instruments()
+        if self.data_panel.source == "folder" and self.data_panel.folder.text() and self.scan is None:
+            self.preview()
+
+    def _fill_instruments(self) -> None:
+        d = self.data_panel
+        self._filling = True
+        try:
+            if d.source == "soundfont":
+                held = set(self.hold_out) if self.hold_out is not None else {i.name for i in INSTRUMENTS if i.novel}
+                d.set_instruments(soundfont_rows(), held, "Each instrument's playing range, 5 dynamics (pp p mf f "
+                                  "ff). Unchecked instruments are held out: the evaluation places them.")
+                self.files.model.set_rows([])
+                self.files.summary.setText("The SoundFont source renders the instruments checked on the left, "
+                                           "over their ranges, at 5 dynamics.")
+            elif self.scan is not None and self.scan[0] == d.folder.text().strip():
+                held = set(self.hold_out or ())
+                d.set_instruments(folder_rows(self.scan[1].notes), held, "Unchecked instruments are held out: the "
+                                  "evaluation places them as novel instruments.")
+                self.files.show_scan(self.scan[1].notes, self.scan[1].problems, held)
+            else:
+                d.set_instruments([], set(), "Choose a folder and press Preview to see its instruments.")
+        finally:
+            self._filling = False
+
+    def _instrument_toggled(self, item) -> None:
+        if self._filling:
+            return
+        self.hold_out = self.data_panel.held_out()
+        if self.scan is not None and self.data_panel.source == "folder":
+            self.files.show_scan(self.scan[1].notes, self.scan[1].problems, self.hold_out)
+
+    def preview(self, *, show: bool = True) -> None:
+        """Scan the folder (worker) and list every file with its label; problems are listed too."""
+        folder = self.data_panel.folder.text().strip()
+        if not folder or self._filling:
+            return
+        from timbre_explorer.core.sources import scan_folder
+
+        self.files.summary.setText(f"Reading {folder}…")
+        if self.scan is None or self.scan[0] != folder:
+            self.data_panel.set_instruments([], set(), f"Reading {folder}…")
+        if show:
+            self.views.setCurrentWidget(self.files)
+        self.scanner.submit(lambda job: (folder, scan_folder(Path(folder).expanduser())), "scan")
+
+    def _scanned(self, kind: str, job_id: int, result) -> None:
+        if kind == "probe":
+            self._ready(result)
+            return
+        folder, scan = result
+        if folder != self.data_panel.folder.text().strip():
+            return  # the user has typed another folder since
+        new_folder = self.scan is None or self.scan[0] != folder
+        self.scan = (folder, scan)
+        if new_folder and self.hold_out is not None:
+            names = {n.instrument for n in scan.notes}
+            self.hold_out = [n for n in self.hold_out if n in names] or None
+        self._fill_instruments()
+        if not scan.notes:
+            self._say(f"{folder}: no usable audio files found.", error=True)
+
+    def _scan_failed(self, kind: str, job_id: int, text: str) -> None:
+        if kind == "probe":
+            self.run_panel.status.setText(f"The trainer cannot start: {text}")
+            return
+        self.scan = None
+        self.files.model.set_rows([])
+        self.files.summary.setText(text)
+        self._say(text, error=True)
+
+    def _browse_folder(self) -> None:
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Your samples folder", self.data_panel.folder.text())
+        if path:
+            self.data_panel.folder.setText(path)
+            self.data_panel.set_source("folder")
+            self.preview()
+
+    def _browse_soundfont(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "A General MIDI SoundFont", "",
+                                                        "SoundFonts (*.sf2);;All files (*)")
+        if path:
+            self.data_panel.soundfont.setText(path)
+
+    def build_dataset(self) -> None:
+        cfg = self.checked_config()
+        if cfg is None:
+            return
+        self._begin("build")
+        self.runner.start("build", cfg=cfg, cache_root=self.cache_root, workers=self.data_panel.processes.value())
+
+    # ================================================================== training
+    def out_dir(self) -> Path:
+        return Path(self.run_panel.out.text().strip() or str(default_run_folder())).expanduser()
+
+    def set_out(self, path: str | Path) -> None:
+        self.run_panel.out.setText(str(path))
+        self._refresh()
+
+    def _choose_out(self) -> None:
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Run folder", str(self.out_dir().parent))
+        if path:
+            self.set_out(path)
+
+    def start_training(self, *, resume: bool = False) -> None:
+        """Train into the run folder (a fresh run never overwrites another: it takes the next free name)."""
+        if self.state != "idle":
+            return
+        cfg = self.checked_config()
+        if cfg is None:
+            return
+        out = self.out_dir()
+        note = ""
+        if not resume:
+            free = free_folder(out)
+            if free != out:
+                note = f" ({out.name} holds an earlier run, which stays as it is)"
+                self.set_out(free)
+                out = free
+        self._run_cfg = cfg
+        self.curves.clear_curves(cfg.epochs_stage1)
+        self.latent_map.clear_map("The latent map appears after the first epochs.")
+        self._epoch_seconds = []
+        self._begin("train")
+        self._say(f"{'Resuming' if resume else 'Training'} into {out}{note}.")
+        self.views.setCurrentIndex(1)
+        self.runner.start("train", cfg=cfg, out=out, cache_root=self.cache_root,
+                          workers=self.data_panel.processes.value(), resume=resume)
+
+    def pause(self, on: bool) -> None:
+        if self.state != "train":
+            return
+        self.run_panel.pause_button.setText("Continue" if on else "Pause")
+        self.runner.pause(on)
+        if on:
+            status = self.run_panel.status
+            status.setText(status.text().split(" · paus")[0] + " · pausing after this epoch…")
+
+    def cancel(self) -> None:
+        if self.state in ("build", "train", "evaluate"):
+            self.runner.cancel()
+            self.run_panel.status.setText("Cancelling…")
+
+    def evaluate(self) -> None:
+        if self.state != "idle":
+            return
+        out = self.out_dir()
+        if not (out / MODEL_NAME).is_file():
+            self._say(f"{out}: no model to evaluate yet; train first.", error=True)
+            return
+        self._begin("evaluate")
+        self.runner.start("evaluate", out=out, cache_root=self.cache_root, workers=self.data_panel.processes.value())
+
+    def model_path(self) -> Path:
+        return self.out_dir() / MODEL_NAME
+
+    def open_in_explorer(self) -> None:
+        path = self.model_path()
+        if not path.is_file():
+            self._say(f"{path}: no model yet; train first.", error=True)
+            return
+        self.model_ready.emit(str(path))
+
+    def save_model_as(self, path: str | Path) -> Path:
+        """Copy the model file, card and all, atomically; the name gets the model suffix if it lacks it."""
+        from timbre_explorer.core.files import atomic_path
+
+        path = Path(path)
+        if not path.name.endswith(".timbre.safetensors"):
+            path = path.with_name(path.name.removesuffix(".safetensors") + ".timbre.safetensors")
+        with atomic_path(path) as tmp:
+            shutil.copyfile(self.model_path(), tmp)
+        self._say(f"Saved the model as {path}.")
+        return path
+
+    def _save_model_dialog(self) -> None:
+        if not self.model_path().is_file():
+            self._say("No model yet; train first.", error=True)
+            return
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save the model", "my-timbre-space.timbre.safetensors",
+                                                        MODEL_FILTER)
+        if path:
+            try:
+                self.save_model_as(path)
+            except OSError as exc:
+                self._say(f"Could not save the model: {exc}", error=True)
+
+    # ================================================================== progress from the worker
+    def _begin(self, state: str) -> None:
+        self.state = state
+        self._last_epoch = None
+        self._paused_where = ""
+        self._started = time.monotonic()
+        r = self.run_panel
+        r.progress.setValue(0)
+        r.progress.setFormat("")
+        r.pause_button.setChecked(False)
+        r.pause_button.setText("Pause")
+        self._say("")
+        self._refresh()
+        self.state_changed.emit(state)
+
+    def _end(self, text: str, *, error: bool = False) -> None:
+        self._curves_timer.stop()
+        self._paused_where = ""
+        self._redraw(now=True)
+        self.state = "idle"
+        r = self.run_panel
+        r.pause_button.blockSignals(True)
+        r.pause_button.setChecked(False)
+        r.pause_button.setText("Pause")
+        r.pause_button.blockSignals(False)
+        r.status.setText(text if not error else "Stopped.")
+        self._refresh()
+        self.state_changed.emit("idle")
+
+    def _event(self, what: str, value) -> None:
+        r = self.run_panel
+        if what == "stage":
+            r.status.setText(value)
+        elif what == "dataset":
+            done, total = value
+            r.progress.setValue(round(1000 * done / max(total, 1)))
+            r.progress.setFormat(f"dataset: {done} / {total} notes")
+            elapsed = time.monotonic() - self._started
+            eta = f" · ETA {format_seconds(elapsed * (total - done) / done)}" if done else ""
+            r.status.setText(f"Building the dataset: {done} of {total} notes{eta}")
+        elif what == "dataset_ready":
+            self._dataset_ready(value)
+        elif what == "config":
+            self._run_cfg = value
+            self.set_config(value)
+            self.curves.clear_curves(value.epochs_stage1)
+            self._say("Resuming with the settings the run was started with (its epochs and device as set here).")
+        elif what == "history":
+            for phase, history in value.items():
+                self.curves.set_history(phase, history)
+        elif what == "epoch":
+            self._epoch(value)
+        elif what == "map":
+            self.latent_map.show_map(value)
+
+    def _dataset_ready(self, info: DatasetInfo) -> None:
+        s = info.summary
+        splits = ", ".join(f"{k} {s['per_split'][k]}" for k in ("train", "valid", "test", "novel")
+                           if k in s["per_split"])
+        how = "reused from the cache" if info.reused else f"built in {format_seconds(info.seconds)}"
+        text = (f"Dataset: {s['notes']} notes of {len(s['per_instrument'])} instruments ({splits}), {how}."
+                + (f" {len(info.skipped)} file{'s' if len(info.skipped) > 1 else ''} could not be used "
+                   "(listed in Files)." if info.skipped else ""))
+        self._say(text)
+        self.files.add_skipped(info.skipped)
+        self.run_panel.progress.setValue(1000 if self.state == "build" else 0)
+        self.run_panel.progress.setFormat("dataset ready" if self.state == "build" else "")
+
+    def _epoch(self, p) -> None:
+        """One finished epoch: stored at once, drawn (curves, progress, status) at most every CURVES_MS."""
+        self.curves.add(p.phase, p.epoch, p.metrics, draw=False)
+        self._epoch_seconds = (self._epoch_seconds + [float(p.metrics.get("seconds", 0.0))])[-5:]
+        self._last_epoch = p
+        if not self._curves_timer.isActive():
+            self._curves_timer.start()
+
+    def _draw_next_plot(self) -> None:
+        if self._plots_due:
+            self.curves.redraw([self._plots_due.pop(0)])
+        if not self._plots_due:
+            self._plot_timer.stop()
+
+    def _redraw(self, *, now: bool = False) -> None:
+        if now:
+            self._plot_timer.stop()
+            self._plots_due = []
+            self.curves.redraw()
+        else:
+            self._plots_due = list(self.curves.plots)
+            self._plot_timer.start()
+        p, cfg, r = self._last_epoch, self._run_cfg, self.run_panel
+        if p is None or self.state != "train":
+            return
+        total = cfg.epochs_stage1 + cfg.epochs_stage2 * (2 if cfg.baseline and cfg.regularizer != "none"
+                                                         and cfg.alpha > 0 else 1)
+        eta = format_seconds(round((1.0 - p.done_fraction) * total) * float(np.mean(self._epoch_seconds)))
+        r.progress.setValue(round(1000 * p.done_fraction))
+        r.progress.setFormat(f"{PHASE_NAMES[p.phase]} · epoch {p.epoch} / {p.epochs}")
+        if self._paused_where:
+            return  # the status says where it paused
+        m = p.metrics
+        valid = f" · validation {m['valid_nll']:.3f}" if "valid_nll" in m else ""
+        perceptual = f"perceptual {m['reg']:.3f}" if m.get("alpha") else "perceptual off"
+        r.status.setText(f"{PHASE_NAMES[p.phase].capitalize()}, epoch {p.epoch} of {p.epochs} · "
+                         f"reconstruction {m['nll']:.1f} · KL {m['kl']:.2f} · {perceptual}{valid}"
+                         f" · ETA {eta}" + (" · pausing after this epoch…" if r.pause_button.isChecked() else ""))
+
+    def _paused(self, on: bool, where: str) -> None:
+        self._paused_where = where if on else ""
+        if on:
+            self._redraw(now=True)
+            self.run_panel.status.setText(f"Paused {where}: its checkpoint is written. Continue, or Cancel "
+                                          "(Resume carries on later).")
+
+    def _finished(self, kind: str, result) -> None:
+        if kind == "build":
+            self._end("Dataset ready.")
+            return
+        self.result = result
+        self._report_dir = Path(result.out)
+        self.report_view.show_report(result.report, str(result.out))
+        self.views.setCurrentWidget(self.report_view)
+        self.run_panel.progress.setValue(1000)
+        self.run_panel.progress.setFormat("done")
+        what = "Trained" if kind == "train" else "Evaluated"
+        rho = result.report.get("spearman_rho")
+        self._end(f"{what} in {format_seconds(result.seconds)}.")
+        self._say(f"{what}: {result.out}" + (f" · Spearman ρ {rho:.3f}" if rho is not None else "")
+                  + ". Open in Explorer to hear it.")
+        self.run_finished.emit(result)
+
+    def _failed(self, kind: str, text: str) -> None:
+        keep = ""
+        if kind == "train":
+            files = checkpoint_files(self.out_dir())
+            if files:
+                keep = " The last good checkpoint is kept: Resume carries on from it."
+        text = text[:1].upper() + text[1:].rstrip(".") + "."
+        self._end(text, error=True)
+        self._say(f"{text}{keep}", error=True)
+        self.run_stopped.emit("failed", text)
+
+    def _cancelled(self, kind: str, text: str) -> None:
+        self._end("Cancelled.")
+        self._say(text[:1].upper() + text[1:] + ".")
+        self.run_stopped.emit("cancelled", text)
+
+    # ================================================================== state
+    def _refresh(self) -> None:
+        out = self.out_dir()
+        idle = self.state == "idle"
+        running = self.state in ("build", "train", "evaluate")
+        has_model = (out / MODEL_NAME).is_file()
+        r = self.run_panel
+        r.train_button.setEnabled(idle)
+        r.resume_button.setEnabled(idle and bool(checkpoint_files(out)))
+        r.pause_button.setEnabled(self.state == "train")
+        r.cancel_button.setEnabled(running)
+        r.evaluate_button.setEnabled(idle and has_model)
+        r.open_button.setEnabled(idle and has_model)
+        r.save_button.setEnabled(idle and has_model)
+        for w in (r.out, r.out_button, r.new_button, self.settings_panel, self.data_panel):
+            w.setEnabled(not running)
+        if idle and out != self._report_dir:  # the run folder's own report, if it has one
+            self._report_dir = out
+            try:
+                self.report_view.show_report(json.loads((out / "report.json").read_text(encoding="utf-8")), str(out))
+            except (OSError, ValueError, KeyError, TypeError):
+                self.report_view.clear_report()
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.run_panel.show_message(text, error=error)
+        if error and text:
+            log.warning("trainer: %s", text)
+
+    # ================================================================== shutdown
+    def shutdown(self) -> None:
+        """Cancel any work, end the worker and wait for it (the last checkpoint stays resumable); remember the
+        settings for the next session."""
+        self.runner.shutdown()
+        self.scanner.shutdown()
+        if self.defaults is not None:
+            s = QtCore.QSettings()
+            try:
+                s.setValue("trainer/config", json.dumps(self.config().to_dict()))
+            except TimbreExplorerError:
+                pass
+            s.setValue("trainer/out", str(self.out_dir()))
