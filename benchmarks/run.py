@@ -182,6 +182,22 @@ def bench_train_default(results: dict, rows: list) -> None:
                  f"stage 1 + regularized {results['train_default_shipped_s']:.0f} s"))
 
 
+def _train_beside(stop) -> None:
+    """A training loop in its own process, as the Trainer tab's worker runs one."""
+    from timbre_explorer.core.model import TimbreVAE, VAEConfig, gaussian_nll, kl_standard_normal
+
+    torch.set_num_threads(2)
+    model = TimbreVAE(VAEConfig(n_bins=168, hidden=512, layers=3, latent=16))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    x = torch.randn(256, 168)
+    while not stop.is_set():
+        out = model(x)
+        loss = gaussian_nll(x, out.x_mu, out.x_logvar).mean() + kl_standard_normal(out.mu, out.logvar).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
 def bench_explorer(results: dict, rows: list) -> None:
     """What using the Explorer feels like, bundled model on the CPU: a click to its first block of sound,
     a descriptor map, reaching a descriptor target."""
@@ -211,11 +227,32 @@ def bench_explorer(results: dict, rows: list) -> None:
     results["click_to_sound_ms"] = median_ms(click, repeats=50, warmup=3)
     results["click_decode_ms"] = median_ms(lambda: space.decode(proj.place(next(clicks), (0, 1), rest=rest)),
                                            repeats=50)
+    import multiprocessing
+    import os
+
+    ctx = multiprocessing.get_context("spawn")
+    for key, policy in (("click_to_sound_while_training_ms", "PASSIVE"),
+                        ("click_to_sound_beside_spinning_training_ms", "")):
+        # The Trainer tab's worker sets OMP_WAIT_POLICY=PASSIVE before its torch loads (core.runtime.quiet_threads).
+        # The child here re-imports this script, torch first, so it gets the policy from the environment.
+        saved = os.environ.get("OMP_WAIT_POLICY")
+        os.environ["OMP_WAIT_POLICY"] = policy
+        stop = ctx.Event()
+        trainer = ctx.Process(target=_train_beside, args=(stop,))
+        trainer.start()
+        os.environ.pop("OMP_WAIT_POLICY") if saved is None else os.environ.__setitem__("OMP_WAIT_POLICY", saved)
+        time.sleep(3.0)
+        results[key] = median_ms(click, repeats=50, warmup=3)
+        stop.set()
+        trainer.join()
     frames = iter([space.decode(proj.place(c, (0, 1), rest=rest)) for c in rng.uniform(lo, hi, (60, 2))])
     results["click_phase_ms"] = median_ms(lambda: sustain(next(frames), space.preset, seconds=1.0, loop=True),
                                           repeats=50)
     rows.append(("click to first block of sound (1 s note)", f"{results['click_to_sound_ms']:.1f} ms",
                  f"decode {results['click_decode_ms']:.1f} ms", f"phase {results['click_phase_ms']:.1f} ms"))
+    rows.append(("the same click while the Trainer's worker process trains",
+                 f"{results['click_to_sound_while_training_ms']:.1f} ms",
+                 f"with a worker whose threads spin-wait: {results['click_to_sound_beside_spinning_training_ms']:.1f} ms"))
 
     plane = dict(x_range=(lo[0], hi[0]), y_range=(lo[1], hi[1]), rest=rest)
     results["descriptor_field_100_ms"] = median_ms(lambda: field(space, resolution=100, **plane), repeats=9)
@@ -239,6 +276,57 @@ def bench_explorer(results: dict, rows: list) -> None:
         results[f"reach_{method}_max_error_pct"] = 100 * max(errors)
         rows.append((f"reach centroid +300 Hz, {method}", f"{results[f'reach_{method}_ms']:.1f} ms",
                      f"worst miss {results[f'reach_{method}_max_error_pct']:.1f} % of the change"))
+
+
+def bench_map(results: dict, rows: list) -> None:
+    """The Explorer's map with 10k, 100k and 300k notes (the bundled map's points repeated with a little jitter,
+    its 18 instrument colours): one frame while panning (the view moved, then the whole widget painted, as the
+    screen would get it, offscreen at 1200 x 800), showing all notes, and hiding one instrument (the legend)."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+
+    from timbre_explorer.core.space import TimbreSpace
+    from timbre_explorer.gui.app import make_app
+    from timbre_explorer.gui.views.map_view import MapView
+    from timbre_explorer.paths import default_model_path
+
+    app = make_app()
+    space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+    base = space.projection.forward(space.notes.z)[:, :2]
+    brushes = [pg.mkBrush(pg.intColor(i, len(space.instruments))) for i in range(len(space.instruments))]
+    rng = np.random.default_rng(0)
+    for n in (10_000, 100_000, 300_000):
+        pick = rng.integers(0, len(base), n)
+        xy = base[pick] + rng.normal(scale=0.02 * base.std(0), size=(n, 2))
+        view = MapView()
+        view.resize(1200, 800)
+        view.show()
+        app.processEvents()
+        t0 = time.perf_counter()
+        view.set_points(xy, space.notes.instrument[pick], brushes)
+        set_points_ms = 1e3 * (time.perf_counter() - t0)
+        mask = space.notes.instrument[pick] != 0
+        hide_ms = median_ms(lambda: view.set_visible(mask), repeats=5, warmup=1)
+        view.set_visible(np.ones(n, bool))
+        vb = view.plotItem.vb
+        step = [0.01 * (view.viewRange()[0][1] - view.viewRange()[0][0]), 0.0]
+
+        def frame():
+            step[0] = -step[0]  # back and forth, so the view stays over the notes
+            vb.translateBy(x=step[0], y=0.0)
+            view.grab()
+
+        key = f"map_frame_{n // 1000}k_ms"
+        results[key] = median_ms(frame, repeats=15, warmup=3)
+        results[f"map_set_points_{n // 1000}k_ms"] = set_points_ms
+        results[f"map_hide_instrument_{n // 1000}k_ms"] = hide_ms
+        rows.append((f"map with {n:,} notes", f"frame while panning {results[key]:.1f} ms",
+                     f"hide an instrument {hide_ms:.1f} ms", f"first draw (set_points) {set_points_ms:.0f} ms"))
+        view.close()
+        view.deleteLater()
+        app.processEvents()
 
 
 def bench_trainer(results: dict, rows: list) -> None:
@@ -316,8 +404,8 @@ def bench_trainer(results: dict, rows: list) -> None:
 
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
-          "trainer": bench_trainer}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "trainer")
+          "map": bench_map, "trainer": bench_trainer}
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "map", "trainer")
 
 
 def main() -> int:
@@ -347,7 +435,7 @@ def main() -> int:
             print(f"{r[0]:36} {r[1]:>5} {r[2]:>9} {r[3]:>9}")
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 30) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -15)")
-    for name in ("dataset", "model", "train", "train_default", "explorer", "trainer"):
+    for name in ("dataset", "model", "train", "train_default", "explorer", "map", "trainer"):
         for r in rows[name]:
             print(f"{r[0]}: {', '.join(r[1:])}")
     if "dataset_build_s" in results:

@@ -1,7 +1,8 @@
 """Take the README's screenshots of the app on the bundled model: ``xvfb-run -a .venv/bin/python docs/screenshots.py``.
 
 Drives the real window as a user would (clicks, paths, the field, a slider
-move, dropped sounds, the 3D view) and saves one PNG per state into docs/.
+move, dropped sounds, the 3D view, a training run in the Trainer tab) and saves
+one PNG per state into docs/.
 It needs a display with OpenGL for the 3D view (Xvfb gives one); sound goes
 nowhere (an engine without a stream).
 """
@@ -118,6 +119,24 @@ def main() -> int:
     settle(1.5)
     shot("map3d")
     e.map_panel.three_d.setChecked(False)
+    # 8. the Trainer tab: a short run on the General MIDI SoundFont (the default source), mid-run, then evaluated
+    from timbre_explorer.core.train import TrainConfig
+
+    t = w.trainer
+    w.tabs.setCurrentWidget(t)
+    wait(lambda: t.state == "idle")
+    work = Path(tempfile.mkdtemp())
+    t.set_config(TrainConfig(hidden=256, epochs_stage1=20, epochs_stage2=40))
+    t.set_out(work / "runs" / "my-first-space")
+    t.start_training()
+    t.views.setCurrentIndex(1)
+    wait(lambda: t._last_epoch is not None and t._last_epoch.phase == "regularized" and t._last_epoch.epoch >= 30,
+         timeout=900)
+    settle(1.5)  # the curves redraw at most once a second
+    shot("trainer")
+    wait(lambda: t.state == "idle" and t.result is not None, timeout=900)
+    t.views.setCurrentIndex(2)
+    shot("trainer_report")
     w.close()
     return 0
 

@@ -6,7 +6,6 @@ the latent point decoded, the samples handed to the engine, the files written, t
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
@@ -75,10 +74,22 @@ def _click(qtbot, w, x: float, y: float, button=QtCore.Qt.MouseButton.LeftButton
     return pos
 
 
+def drawn(view) -> tuple[np.ndarray, np.ndarray]:
+    """The notes the map's scatters will paint (their own per-point visibility), and where: indices, xy."""
+    rows = [layer.data[layer.data["visible"]] for layer in view.layers if layer.isVisible()]
+    rows = np.concatenate(rows) if rows else np.zeros(0, view.layers[0].data.dtype)
+    order = np.argsort(rows["data"].astype(int))
+    return rows["data"].astype(int)[order], np.column_stack([rows["x"], rows["y"]])[order]
+
+
 def test_map_shows_every_note_coloured_by_instrument(window):
     e, s = window.explorer, window.space
     assert window.model_label.text().startswith("model: 120 notes of 5 instruments")
-    assert len(e.map.scatter.data) == len(s.notes) == 120
+    index, _ = drawn(e.map)
+    assert np.array_equal(index, np.arange(120)) and len(s.notes) == 120
+    for layer in e.map.layers:  # one colour per instrument
+        members = layer.data["data"].astype(int)
+        assert len(set(s.notes.instrument[members])) <= 1
     legend = [e.map_panel.legend.item(k).text() for k in range(e.map_panel.legend.count())]
     assert len(legend) == 5 and [t for t in legend if "novel" in t] == ["Piccolo (24, novel)"]
     assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.centroids)
@@ -147,16 +158,16 @@ def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
 def test_legend_and_filters_hide_points(qtbot, window):
     e, s = window.explorer, window.space
     e.map_panel.set_instrument_checked(0, False)
-    assert len(e.map.scatter.data) == 120 - int((s.notes.instrument == 0).sum())
+    assert len(drawn(e.map)[0]) == 120 - int((s.notes.instrument == 0).sum())
     e.map_panel.pitch_low.setValue(65)
-    shown = set(e.map.scatter.data["data"].tolist())
-    assert all(s.notes.pitch[i] >= 65 and s.notes.instrument[i] != 0 for i in shown)
+    shown = drawn(e.map)[0]
+    assert len(shown) and all(s.notes.pitch[i] >= 65 and s.notes.instrument[i] != 0 for i in shown)
     e.map_panel.dynamics["pp"].setChecked(False)
-    assert all(s.dynamics[s.notes.dynamic[i]] != "pp" for i in e.map.scatter.data["data"])
+    assert all(s.dynamics[s.notes.dynamic[i]] != "pp" for i in drawn(e.map)[0])
     e.map_panel.check_all(True)
     e.map_panel.pitch_low.setValue(0)
     e.map_panel.dynamics["pp"].setChecked(True)
-    assert len(e.map.scatter.data) == 120
+    assert len(drawn(e.map)[0]) == 120
 
 
 def test_hover_tooltip_names_the_note(qtbot, window):
@@ -173,8 +184,8 @@ def test_axes_choice_changes_the_projection(qtbot, window):
     e, s = window.explorer, window.space
     e.map_panel.axes[0].setCurrentIndex(2)
     assert e.dims == (2, 1)
-    xy = np.column_stack([e.map.scatter.data["x"], e.map.scatter.data["y"]])
-    assert np.allclose(xy, s.projection.forward(s.notes.z)[:, [2, 1]])
+    index, xy = drawn(e.map)
+    assert np.allclose(xy, s.projection.forward(s.notes.z)[index][:, [2, 1]])
 
 
 def test_overlays_perceptual_positions_and_pair_lines(qtbot, window):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.space import Projection, TimbreSpace
+from timbre_explorer.core.space import Projection
 from timbre_explorer.core.synth import (PEAK_LIMIT, PLAYBACK_LEVEL_DB, Envelope, along, interpolate, loop, note,
-                                        playback_gain, render_path)
+                                        render_path)
 
 
 def test_space_reads_the_map_from_the_file(tiny_space):

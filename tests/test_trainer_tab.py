@@ -15,13 +15,20 @@ import numpy as np
 import pytest
 import torch
 from PySide6 import QtCore, QtWidgets
+from tiny import SR, synthetic_note, write_sample_folder
 
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.core.audio_io import save_wav
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.train import TrainConfig, Trainer, dataset_for, load_checkpoint, training_device
-from timbre_explorer.gui.trainer_view import BASELINE_NAME, MODEL_NAME, TrainerView, checkpoint_info
-from tiny import SR, synthetic_note, write_sample_folder
+from timbre_explorer.core.runs import BASELINE_NAME, MODEL_NAME, checkpoint_info
+from timbre_explorer.core.train import (
+    TrainConfig,
+    Trainer,
+    dataset_for,
+    load_checkpoint,
+    training_device,
+)
+from timbre_explorer.gui.trainer_view import TrainerView
 
 pytestmark = pytest.mark.gui
 LEFT = QtCore.Qt.MouseButton.LeftButton

@@ -83,10 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from timbre_explorer.core.runtime import tune_allocator
+    from timbre_explorer.core.runtime import quiet_threads, tune_allocator
 
     tune_allocator()
     args = build_parser().parse_args(argv)
+    if args.command not in (None, "gui"):
+        quiet_threads()  # batch work beside an open app must not slow its clicks down
     if args.command in (None, "gui"):
         from timbre_explorer.gui.app import run
 
@@ -228,28 +230,12 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from pathlib import Path
-
-    from timbre_explorer.core.evaluate import evaluate, markdown, write_reports
+    from timbre_explorer.core.evaluate import markdown, write_reports
     from timbre_explorer.core.files import write_json
-    from timbre_explorer.core.modelfile import load_model
-    from timbre_explorer.core.train import TrainConfig, dataset_for, perceptual_target
+    from timbre_explorer.core.runs import evaluate_models
 
-    report = None
-    maps = {}
-    for label, path in (("regularized", args.model), ("unregularized", args.baseline)):
-        if path is None:
-            continue
-        mf = load_model(path)
-        cfg = TrainConfig.from_dict(mf.meta["training"])
-        ds = dataset_for(cfg, cache_root=args.cache)
-        target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None
-        r = evaluate(mf.build_model(), mf.normalization, ds, target, timbre_scale=cfg.timbre_scale)
-        maps[label] = (mf.tensors["map.z"].numpy(), ds.notes["instrument"])
-        if report is None:
-            report = r
-        else:
-            report["baseline"] = r
+    models = {"regularized": args.model, "unregularized": args.baseline}
+    report, maps = evaluate_models({k: v for k, v in models.items() if v is not None}, cache_root=args.cache)
     if args.json:
         write_json(args.json, report)
     if args.out:

@@ -47,6 +47,7 @@ from timbre_explorer.core.files import atomic_path
 from timbre_explorer.core.model import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll,
                                         kl_standard_normal, perceptual_kl, perceptual_l2)
 from timbre_explorer.core.nsgt import DEFAULT_PRESET
+from timbre_explorer.core.runs import BASELINE_NAME, MODEL_NAME, checkpoint_path
 
 PHASES = ("stage1", "regularized", "baseline")
 REGULARIZERS = ("kl", "l2", "none")
@@ -280,10 +281,6 @@ def distributed_setup() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
-def _checkpoint_path(out: Path, phase: str) -> Path:
-    return out / "checkpoints" / f"{phase}.safetensors"
-
-
 def save_checkpoint(path: Path, model: TimbreVAE, opt: torch.optim.Optimizer, info: dict) -> None:
     """Weights, Adam state and ``info`` (JSON), atomically; never pickled."""
     from safetensors.torch import save_file
@@ -337,7 +334,7 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
         model = TimbreVAE(t.vae_config).to(t.device)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         first = 0
-        ckpt = _checkpoint_path(t.out, phase.name)
+        ckpt = checkpoint_path(t.out, phase.name)
         if phase.name != "stage1" and stage1_state is not None:
             model.load_state_dict(stage1_state[0])
             opt.load_state_dict(stage1_state[1])
@@ -397,9 +394,6 @@ def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=Non
     source = FolderSource(cfg.folder) if cfg.source == "folder" else SoundFontSource(str(find_soundfont(cfg.soundfont)))
     return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
                          cache_root=cache_root, workers=workers, progress=progress, cancel=cancel)
-
-
-MODEL_NAME, BASELINE_NAME = "model.timbre.safetensors", "baseline.timbre.safetensors"
 
 
 def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path]:

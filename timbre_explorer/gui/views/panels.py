@@ -9,13 +9,14 @@ from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.spectrum_view import format_descriptor
 
 
-def _form(widget: QtWidgets.QWidget) -> QtWidgets.QFormLayout:
-    form = QtWidgets.QFormLayout(widget)
+def form_layout(widget: QtWidgets.QWidget | None = None) -> QtWidgets.QFormLayout:
+    """A form whose fields take the panel's width (the side panels and the Trainer's settings)."""
+    form = QtWidgets.QFormLayout(widget) if widget is not None else QtWidgets.QFormLayout()
     form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     return form
 
 
-def _box(title: str, layout: QtWidgets.QLayout) -> QtWidgets.QGroupBox:
+def group_box(title: str, layout: QtWidgets.QLayout) -> QtWidgets.QGroupBox:
     box = QtWidgets.QGroupBox(title)
     box.setLayout(layout)
     return box
@@ -32,7 +33,7 @@ class MapPanel(QtWidgets.QWidget):
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
         proj = QtWidgets.QWidget()
-        form = _form(proj)
+        form = form_layout(proj)
         self.basis = QtWidgets.QComboBox()
         self.basis.addItem("PCA (the paper)", "pca")
         self.basis.addItem("Instruments apart (LDA, then PCA)", "discriminant")
@@ -69,7 +70,7 @@ class MapPanel(QtWidgets.QWidget):
         form.addRow("Hidden components", self.depth_mode)
         self.variance = QtWidgets.QLabel()
         form.addRow(self.variance)
-        layout.addWidget(_box("Projection (PCA of the latent space)", form))
+        layout.addWidget(group_box("Projection (PCA of the latent space)", form))
 
         legend_layout = QtWidgets.QVBoxLayout()
         self.legend = QtWidgets.QListWidget()
@@ -83,7 +84,7 @@ class MapPanel(QtWidgets.QWidget):
             buttons.addWidget(b)
         legend_layout.addLayout(buttons)
         filt = QtWidgets.QWidget()
-        fform = _form(filt)
+        fform = form_layout(filt)
         self.pitch_low, self.pitch_high = QtWidgets.QSpinBox(), QtWidgets.QSpinBox()
         for spin, value in ((self.pitch_low, 0), (self.pitch_high, 127)):
             spin.setRange(0, 127)
@@ -98,7 +99,7 @@ class MapPanel(QtWidgets.QWidget):
         self.dynamics: dict[str, QtWidgets.QCheckBox] = {}
         fform.addRow("Dynamics", self.dynamics_row)
         legend_layout.addWidget(filt)
-        layout.addWidget(_box("Instruments", legend_layout))
+        layout.addWidget(group_box("Instruments", legend_layout))
 
         over = QtWidgets.QVBoxLayout()
         self.show_labels = QtWidgets.QCheckBox("Instrument names at their centroids")
@@ -109,7 +110,7 @@ class MapPanel(QtWidgets.QWidget):
         for b in (self.show_labels, self.show_mds, self.show_pairs):
             b.toggled.connect(self.overlays_changed)
             over.addWidget(b)
-        layout.addWidget(_box("Overlays", over))
+        layout.addWidget(group_box("Overlays", over))
         layout.addStretch(1)
 
     def set_axes(self, explained, prefix: str) -> None:
@@ -197,7 +198,7 @@ class PathPanel(QtWidgets.QWidget):
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
         ends = QtWidgets.QWidget()
-        form = _form(ends)
+        form = form_layout(ends)
         self.start, self.end = QtWidgets.QComboBox(), QtWidgets.QComboBox()
         form.addRow("From", self.start)
         form.addRow("To", self.end)
@@ -235,10 +236,10 @@ class PathPanel(QtWidgets.QWidget):
         self.info = QtWidgets.QLabel("No path yet.")
         self.info.setWordWrap(True)
         form.addRow(self.info)
-        layout.addWidget(_box("Path", form))
+        layout.addWidget(group_box("Path", form))
 
         morph = QtWidgets.QWidget()
-        mform = _form(morph)
+        mform = form_layout(morph)
         self.morph_from = NoteChooser()
         self.morph_to = NoteChooser()
         mform.addRow("From note", self.morph_from)
@@ -248,7 +249,7 @@ class PathPanel(QtWidgets.QWidget):
                                      "the morph keeps a real attack and decay")
         self.morph_button.clicked.connect(self.morph_requested)
         mform.addRow(self.morph_button)
-        layout.addWidget(_box("Note morph", mform))
+        layout.addWidget(group_box("Note morph", mform))
 
         import pyqtgraph as pg
 
@@ -260,7 +261,7 @@ class PathPanel(QtWidgets.QWidget):
         self.spectrogram_image = pg.ImageItem()
         self.spectrogram_image.setColorMap(pg.colormap.get("inferno"))
         self.spectrogram.addItem(self.spectrogram_image)
-        layout.addWidget(_box("Path spectrogram", _single(self.spectrogram)))
+        layout.addWidget(group_box("Path spectrogram", _single(self.spectrogram)))
         layout.addStretch(1)
 
     def set_ends(self, items: list[str]) -> None:
@@ -335,7 +336,7 @@ class FieldPanel(QtWidgets.QWidget):
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
         w = QtWidgets.QWidget()
-        form = _form(w)
+        form = form_layout(w)
         self.show = QtWidgets.QCheckBox("Show the descriptor field (F)")
         self.show.toggled.connect(self.changed)
         form.addRow(self.show)
@@ -364,7 +365,7 @@ class FieldPanel(QtWidgets.QWidget):
                                 "The depth slider (Map tab) moves the plane through the Z component.")
         note.setWordWrap(True)
         form.addRow(note)
-        layout.addWidget(_box("Descriptor field", form))
+        layout.addWidget(group_box("Descriptor field", form))
         layout.addStretch(1)
 
     def name(self) -> str:
@@ -383,7 +384,7 @@ class MovePanel(QtWidgets.QWidget):
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
         w = QtWidgets.QWidget()
-        form = _form(w)
+        form = form_layout(w)
         self.method = QtWidgets.QComboBox()
         self.method.addItem("gradient through the decoder", "gradient")
         self.method.addItem("greedy neighbourhood search (paper)", "greedy")
@@ -409,10 +410,10 @@ class MovePanel(QtWidgets.QWidget):
         self.status = QtWidgets.QLabel("Click the map to select a point.")
         self.status.setWordWrap(True)
         form.addRow(self.status)
-        layout.addWidget(_box("Descriptor sliders", form))
+        layout.addWidget(group_box("Descriptor sliders", form))
 
         c = QtWidgets.QWidget()
-        cform = _form(c)
+        cform = form_layout(c)
         self.curve_descriptor = QtWidgets.QComboBox()
         for name in DESCRIPTORS:
             self.curve_descriptor.addItem(name, name)
@@ -437,7 +438,7 @@ class MovePanel(QtWidgets.QWidget):
         self.curve_button.clicked.connect(self.curve_requested)
         cform.addRow(self.curve_button)
         self.curve_descriptor.currentIndexChanged.connect(self._suggest_curve)
-        layout.addWidget(_box("Descriptor curve over time", cform))
+        layout.addWidget(group_box("Descriptor curve over time", cform))
         layout.addStretch(1)
         self._silent = False
 

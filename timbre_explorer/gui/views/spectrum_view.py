@@ -27,7 +27,11 @@ class SpectrumView(QtWidgets.QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget(background="#15171c")
         self.plot.setLogMode(x=True, y=False)
-        self.plot.setLabel("bottom", "frequency", units="Hz")
+        self.plot.setLabel("bottom", "frequency (Hz)")
+        axis = self.plot.getAxis("bottom")  # log axis: labels at 1-2-5 steps, unlabelled lines between them
+        decades = [10.0 ** k for k in range(1, 5)]
+        axis.setTicks([[(np.log10(m * d), f"{m * d:,.0f}".replace(",000", "k")) for d in decades for m in (1, 2, 5)],
+                       [(np.log10(m * d), "") for d in decades for m in (3, 4, 6, 7, 8, 9)]])
         self.plot.setLabel("left", "level", units="dB")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMouseEnabled(x=False, y=False)

@@ -12,7 +12,9 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.core.instruments import DYNAMICS, INSTRUMENTS, pitch_name
+from timbre_explorer.core.runs import PHASE_NAMES
 from timbre_explorer.gui.views.map_view import colour
+from timbre_explorer.gui.views.panels import form_layout, group_box
 
 BACKGROUND = "#15171c"
 #: The transform presets of ``core.nsgt.PRESETS`` (a test keeps the two equal; nsgt itself imports torch).
@@ -23,24 +25,11 @@ REGULARIZER_LABELS = {"kl": "KL to the timbre space (the paper's)", "l2": "L2 to
                       "none": "none (a plain VAE)"}
 DEVICE_LABELS = {"auto": "auto (a CUDA GPU when there is one)", "cpu": "CPU", "cuda": "CUDA GPU"}
 PHASE_COLOURS = {"stage1": "#4e9bff", "regularized": "#ff8a3d", "baseline": "#a0a0a0"}
-PHASE_NAMES = {"stage1": "stage 1", "regularized": "regularized", "baseline": "baseline"}
 #: The evaluation's Table-1 rows: label, report key, format (as ``core.evaluate.markdown`` writes them).
 REPORT_ROWS = (("Spearman ρ, latent vs perceptual distances", "spearman_rho", ".3f"),
                ("Pearson r", "pearson_r", ".3f"),
                ("KL to the timbre space (R, lower is closer)", "kl_timbre", ".3f"),
                ("test NLL per bin", "test_nll", ".4f"), ("test ‖x − x̃‖² per bin", "test_mse", ".4f"))
-
-
-def _form(widget: QtWidgets.QWidget | None = None) -> QtWidgets.QFormLayout:
-    form = QtWidgets.QFormLayout(widget) if widget is not None else QtWidgets.QFormLayout()
-    form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    return form
-
-
-def _box(title: str, layout: QtWidgets.QLayout) -> QtWidgets.QGroupBox:
-    box = QtWidgets.QGroupBox(title)
-    box.setLayout(layout)
-    return box
 
 
 def _row(*widgets, stretch: int | None = 0) -> QtWidgets.QHBoxLayout:
@@ -78,7 +67,7 @@ class DataPanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        form = _form(self)
+        form = form_layout(self)
         self.soundfont_radio = QtWidgets.QRadioButton("General MIDI SoundFont (built in)")
         self.folder_radio = QtWidgets.QRadioButton("My own samples (a folder)")
         self.soundfont_radio.setChecked(True)
@@ -280,7 +269,7 @@ class SettingsPanel(QtWidgets.QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.fields: dict[str, QtWidgets.QWidget] = {}
         for title, specs in SETTINGS.items():
-            form = _form()
+            form = form_layout()
             for key, label, kind, low, high, decimals, tip in specs:
                 if kind == "choice":
                     w = QtWidgets.QComboBox()
@@ -304,7 +293,7 @@ class SettingsPanel(QtWidgets.QWidget):
                     form.addRow(w)
                 else:
                     form.addRow(label, w)
-            layout.addWidget(_box(title, form))
+            layout.addWidget(group_box(title, form))
         self.fields["regularizer"].currentIndexChanged.connect(self._regularizer_changed)
         self.load_button = QtWidgets.QPushButton("Load config…")
         self.load_button.setToolTip("A JSON training config, as `timbre-explorer train --config` takes")
@@ -369,7 +358,7 @@ class RunPanel(QtWidgets.QWidget):
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        form = _form()
+        form = form_layout()
         self.out = QtWidgets.QLineEdit()
         self.out.setToolTip("Checkpoints, the models, config.json and the evaluation report go here")
         self.out.editingFinished.connect(self.out_changed)

@@ -1,0 +1,416 @@
+"""Training runs as tasks: the run folder's layout, resuming, and the worker loop behind the Trainer tab.
+
+A *run folder* holds ``config.json``, ``checkpoints/<phase>.safetensors`` (written atomically after every
+epoch by :func:`~timbre_explorer.core.train.train`), and at the end the two model files and the report.
+:func:`serve` runs tasks (dataset build, training, evaluation) one at a time in a worker process and reports
+through a queue as plain messages, so a front end (the Trainer tab) only shows them; the tasks are the
+command line's own steps (:func:`~timbre_explorer.core.train.dataset_for`, ``train``, ``export_models``,
+:func:`evaluate_models`), so there is one training loop and one evaluation.
+
+Torch is imported inside the functions: the GUI imports this module before the first model loads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME, BASELINE_NAME = "model.timbre.safetensors", "baseline.timbre.safetensors"
+PHASES = ("stage1", "regularized", "baseline")
+PHASE_NAMES = {"stage1": "stage 1", "regularized": "regularized", "baseline": "baseline"}
+MAP_NOTES = 300  # notes on the live latent map
+MAP_EVERY = 5  # epochs between live-map refreshes (and at the end of every phase)
+#: Settings a resume takes from the new config; every other one is the run's own (its checkpoints say which).
+RESUME_OVERRIDES = ("epochs_stage1", "epochs_stage2", "device")
+
+
+def checkpoint_path(out: Path, phase: str) -> Path:
+    return Path(out) / "checkpoints" / f"{phase}.safetensors"
+
+
+@dataclass
+class LatentMap:
+    """What the live map shows: 2-D positions of a sample of notes, their instruments, which are held out."""
+
+    xy: np.ndarray
+    labels: list[str]
+    novel: np.ndarray
+    title: str
+
+
+@dataclass
+class DatasetInfo:
+    path: str
+    summary: dict
+    skipped: list[dict]
+    reused: bool
+    seconds: float
+
+
+@dataclass
+class RunResult:
+    """A finished training (or evaluation): the run folder, the model files by phase, the report."""
+
+    out: Path
+    paths: dict[str, str]
+    report: dict
+    seconds: float
+
+
+@dataclass
+class Probe:
+    defaults: dict
+    presets: dict[str, str]
+    soundfont_ok: bool
+    soundfont_text: str
+    cuda: bool
+
+
+def warm_up() -> None:
+    """Pay a run's one-time costs (C-extension imports, torch's first optimizer step: about 2 s) when the worker
+    starts, not when the musician presses Train."""
+    import matplotlib
+    import torch
+
+    matplotlib.use("Agg")  # as core.evaluate does
+    import matplotlib.pyplot  # noqa: F401
+    import scipy.signal  # noqa: F401 (reading sample files)
+    import scipy.stats  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.manifold  # noqa: F401
+    import sklearn.model_selection  # noqa: F401
+
+    from timbre_explorer.core.model import (
+        TimbreVAE,
+        VAEConfig,
+        gaussian_nll,
+        kl_standard_normal,
+    )
+
+    model = TimbreVAE(VAEConfig(n_bins=8, hidden=8, layers=1, latent=2))
+    opt = torch.optim.Adam(model.parameters())
+    x = torch.randn(4, 8)
+    out = model(x)
+    loss = gaussian_nll(x, out.x_mu, out.x_logvar).mean() + kl_standard_normal(out.mu, out.logvar).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def probe(job=None) -> Probe:
+    """The core's defaults and what this machine offers (a worker thread: it imports torch)."""
+    import torch
+
+    from timbre_explorer.core.nsgt import PRESETS
+    from timbre_explorer.core.sources import find_soundfont
+    from timbre_explorer.core.train import TrainConfig
+
+    presets = {name: f"{p.scale.describe()}, at {p.sample_rate:,} Hz" for name, p in PRESETS.items()}
+    try:
+        path = find_soundfont()
+    except TimbreExplorerError as exc:
+        ok, text = False, f"The SoundFont source is unavailable: {exc}. Your own samples work without it."
+    else:
+        try:
+            import fluidsynth  # noqa: F401 (pyfluidsynth loads libfluidsynth here)
+        except Exception as exc:  # ImportError, or OSError from the missing library
+            ok, text = False, ("The SoundFont source is unavailable: FluidSynth is not installed (sudo apt-get "
+                               f"install libfluidsynth3) ({exc}). Your own samples work without it.")
+        else:
+            ok, text = True, f"Renders single notes from {path} with FluidSynth."
+    return Probe(TrainConfig().to_dict(), presets, ok, text, torch.cuda.is_available())
+
+
+class LatentProbe:
+    """Encodes a fixed sample of notes with the weights of a checkpoint: the live latent map."""
+
+    def __init__(self, trainer, n: int = MAP_NOTES, seed: int = 0):
+        import torch
+
+        from timbre_explorer.core.model import TimbreVAE
+
+        ds = trainer.ds
+        idx = np.sort(np.random.default_rng(seed).choice(len(ds), min(n, len(ds)), replace=False))
+        self.x = trainer.norm.from_log(torch.from_numpy(ds.representative(idx)))
+        self.labels = [str(s) for s in ds.notes["instrument"][idx]]
+        self.novel = np.asarray(ds.notes["split"][idx] == "novel")
+        self.model = TimbreVAE(trainer.vae_config).eval()
+        self.basis: np.ndarray | None = None
+
+    def map(self, checkpoint: Path, title: str) -> LatentMap:
+        import torch
+        from safetensors import safe_open
+
+        with safe_open(str(checkpoint), "pt") as f:
+            state = {k[6:]: f.get_tensor(k) for k in f.keys() if k.startswith("model.")}
+        self.model.load_state_dict(state)
+        with torch.no_grad():
+            z = self.model.encode(self.x)[0].double().numpy()
+        z = z - z.mean(0)
+        _, _, vt = np.linalg.svd(z, full_matrices=False)
+        basis = np.zeros((2, z.shape[1]))
+        basis[:min(2, len(vt))] = vt[:2]
+        if self.basis is not None:  # keep the map's orientation from one refresh to the next
+            basis *= np.where(np.sum(basis * self.basis, axis=1, keepdims=True) < 0, -1.0, 1.0)
+        self.basis = basis
+        return LatentMap(z @ basis.T, self.labels, self.novel, title)
+
+
+def checkpoint_files(out: Path) -> dict[str, Path]:
+    return {p: checkpoint_path(out, p) for p in PHASES if checkpoint_path(out, p).is_file()}
+
+
+def checkpoint_info(path: Path) -> dict:
+    """The JSON the core stores beside a checkpoint's weights: phase, epoch, history, config."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), "np") as f:
+            return json.loads(f.metadata()["info"])
+    except Exception as exc:
+        raise TimbreExplorerError(f"{path}: not a readable checkpoint ({exc}); delete it to start that phase "
+                                  "again") from None
+
+
+def run_config(out: Path) -> dict | None:
+    """The settings a run in ``out`` was started with: its checkpoints', else its config.json."""
+    for path in checkpoint_files(out).values():
+        return checkpoint_info(path)["config"]
+    if (out / "config.json").is_file():
+        return json.loads((out / "config.json").read_text(encoding="utf-8"))
+    return None
+
+
+def resume_config(cfg, out: Path):
+    """The config that resumes ``out``: the run's own, with this one's epochs and device."""
+    from timbre_explorer.core.train import TrainConfig
+
+    saved = run_config(out)
+    if saved is None:
+        return cfg
+    return TrainConfig.from_dict({**saved, **{k: getattr(cfg, k) for k in RESUME_OVERRIDES}})
+
+
+class Task:
+    """What a task gets where it runs: the cancel and pause events, and a way to report (messages)."""
+
+    def __init__(self, events, cancel, go):
+        self.events, self.cancel, self.go = events, cancel, go
+        self.paused_seconds = 0.0
+
+    def emit(self, what: str, value=None) -> None:
+        self.events.put(("event", what, value))
+
+    def wait_if_paused(self, where: str) -> None:
+        """Between epochs: wait while paused; a cancel while paused stops here."""
+        if not self.go.is_set():
+            self.events.put(("paused", True, where))
+            started = time.perf_counter()
+            self.go.wait()
+            self.paused_seconds += time.perf_counter() - started
+            self.events.put(("paused", False, where))
+        if self.cancel.is_set():
+            raise Cancelled(f"training cancelled {where}; Resume carries on from there")
+
+
+def serve(requests, events, cancel, go) -> None:
+    """The worker's loop: run each requested task, one at a time, and report through ``events``.
+
+    Runs in a child process (or, for tests, a thread): requests are ``(kind, kwargs)``, ``None`` ends it;
+    messages are ``("event", what, value)``, ``("paused", on, where)``, ``("done", kind, status, value)``.
+    """
+    from timbre_explorer.core.runtime import quiet_threads
+
+    if multiprocessing.parent_process() is not None:
+        quiet_threads()  # before torch loads here: the app's clicks stay fast while this trains
+    import torch
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # a child process: it must not outlive the app, however the app ends
+        threading.Thread(target=_end_with, args=(parent, cancel, go), name="parent-watch", daemon=True).start()
+    threads = torch.get_num_threads()
+    try:
+        warm_up()
+    except Exception:  # a run will say what is missing
+        log.warning("warm-up failed:\n%s", traceback.format_exc())
+    while True:
+        try:
+            request = requests.get()
+        except (EOFError, OSError):  # the app is gone
+            break
+        if request is None:
+            break
+        kind, kwargs = request
+        torch.set_num_threads(threads)  # a one-process dataset build leaves torch on one thread (core.dataset)
+        task = Task(events, cancel, go)
+        try:
+            result = TASKS[kind](task, **kwargs)
+        except Cancelled as exc:
+            events.put(("done", kind, "cancelled", str(exc)))
+        except TimbreExplorerError as exc:
+            events.put(("done", kind, "failed", str(exc)))
+        except Exception as exc:  # travels as a message; the traceback goes to the log
+            log.error("%s failed:\n%s", kind, traceback.format_exc())
+            events.put(("done", kind, "failed", f"{type(exc).__name__}: {exc}"))
+        else:
+            events.put(("done", kind, "finished", result))
+    events.put(("exit",))
+
+
+def _end_with(parent, cancel, go, grace: float = 15.0) -> None:
+    """In the worker process: when the app dies (killed, crashed), stop the run as Cancel does (the last
+    checkpoint stays whole), and exit in any case after ``grace`` seconds."""
+    from multiprocessing.connection import wait
+
+    wait([parent.sentinel])
+    cancel.set()
+    go.set()
+    time.sleep(grace)
+    os._exit(0)
+
+
+def build_task(task: Task, *, cfg, cache_root, workers) -> DatasetInfo:
+    return _dataset(task, cfg, cache_root, workers)[1]
+
+
+def _dataset(task: Task, cfg, cache_root, workers):
+    from timbre_explorer.core.train import dataset_for
+
+    task.emit("stage", "Preparing the dataset…")
+    built = []
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        built.append(done)
+        task.emit("dataset", (done, total))
+
+    ds = dataset_for(cfg, cache_root=cache_root, workers=workers or None, progress=progress, cancel=task.cancel)
+    info = DatasetInfo(str(ds.path), ds.summary(), list(ds.manifest.get("skipped", [])), not built,
+                       time.perf_counter() - started)
+    task.emit("dataset_ready", info)
+    return ds, info
+
+
+def train_task(task: Task, *, cfg, out: Path, cache_root, workers, resume: bool,
+               map_every: int = MAP_EVERY) -> RunResult:
+    """Dataset, :class:`Trainer`, the core's ``train`` generator, then ``export_models``: as ``train`` does."""
+    from timbre_explorer.core.files import write_json
+    from timbre_explorer.core.train import Trainer, export_models, train
+
+    config = resume_config(cfg, out) if resume else cfg
+    if config != cfg:
+        task.emit("config", config)
+    ds, _ = _dataset(task, config, cache_root, workers)
+    task.emit("stage", "Preparing the model…")
+    started = time.perf_counter()
+    trainer = Trainer(config, ds, out)
+    write_json(out / "config.json", config.to_dict())  # the CLI takes it: train --config … --resume
+    if resume:
+        task.emit("history", {p: checkpoint_info(path)["history"] for p, path in checkpoint_files(out).items()})
+    probe = LatentProbe(trainer)
+    task.emit("stage", "Training…")
+    steps = train(trainer, resume=resume, cancel=task.cancel)
+    try:
+        for p in steps:
+            task.emit("epoch", p)
+            if p.epoch % map_every == 0 or p.epoch == p.epochs:
+                task.emit("map", probe.map(checkpoint_path(out, p.phase),
+                                           f"{PHASE_NAMES[p.phase]}, epoch {p.epoch}"))
+            task.wait_if_paused(f"after {PHASE_NAMES[p.phase]} epoch {p.epoch}")
+    finally:
+        steps.close()
+    seconds = time.perf_counter() - started - task.paused_seconds
+    task.emit("stage", "Writing the models and evaluating them…")
+    paths = export_models(trainer, seconds=seconds)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return RunResult(out, {k: str(v) for k, v in paths.items()}, report, seconds)
+
+
+def evaluate_models(models: dict[str, str | os.PathLike], *, cache_root=None, workers=None, progress=None,
+                    cancel: threading.Event | None = None, on_model=None) -> tuple[dict, dict]:
+    """Evaluate model files on the datasets they were trained on: ``evaluate``'s report and the maps to plot.
+
+    ``models`` maps "regularized" and/or "unregularized" to a model file; the first one's figures make the
+    report, a second one's go under ``report["baseline"]``. ``on_model(label)`` is called before each.
+    """
+    from timbre_explorer.core.evaluate import evaluate
+    from timbre_explorer.core.modelfile import load_model
+    from timbre_explorer.core.train import TrainConfig, dataset_for, perceptual_target
+
+    report, maps = None, {}
+    for label, path in models.items():
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("evaluation cancelled; the previous report is unchanged")
+        mf = load_model(path)
+        cfg = TrainConfig.from_dict(mf.meta["training"])
+        ds = dataset_for(cfg, cache_root=cache_root, workers=workers, progress=progress, cancel=cancel)
+        if on_model is not None:
+            on_model(label)
+        target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None
+        r = evaluate(mf.build_model(), mf.normalization, ds, target, timbre_scale=cfg.timbre_scale)
+        maps[label] = (mf.tensors["map.z"].numpy(), ds.notes["instrument"])
+        if report is None:
+            report = r
+        else:
+            report["baseline"] = r
+    if report is None:
+        raise ParameterError("no model to evaluate")
+    return report, maps
+
+
+def evaluate_task(task: Task, *, out: Path, cache_root, workers) -> RunResult:
+    """The ``evaluate`` command on the run's models: report.json, report.md and the plots, written again."""
+    from timbre_explorer.core.evaluate import write_reports
+
+    started = time.perf_counter()
+    models = {label: out / name for label, name in (("regularized", MODEL_NAME), ("unregularized", BASELINE_NAME))
+              if (out / name).is_file()}
+    if "regularized" not in models:
+        raise ParameterError(f"{out}: no model to evaluate yet ({MODEL_NAME}); train first")
+    task.emit("stage", "Preparing the dataset…")
+    report, maps = evaluate_models(models, cache_root=cache_root, workers=workers or None,
+                                   progress=lambda done, total: task.emit("dataset", (done, total)),
+                                   cancel=task.cancel,
+                                   on_model=lambda label: task.emit("stage", f"Evaluating the {label} model…"))
+    if task.cancel.is_set():
+        raise Cancelled("evaluation cancelled; the previous report is unchanged")
+    old = out / "report.json"
+    if old.is_file():  # keep what only training knows
+        previous = json.loads(old.read_text(encoding="utf-8"))
+        report.update({k: previous[k] for k in ("train_seconds", "train_seconds_by_phase", "mds") if k in previous})
+    write_reports(out, report, maps=maps)
+    paths = {p: str(out / n) for p, n in (("regularized", MODEL_NAME), ("baseline", BASELINE_NAME))
+             if (out / n).is_file()}
+    return RunResult(out, paths, report, time.perf_counter() - started)
+
+
+TASKS = {"build": build_task, "train": train_task, "evaluate": evaluate_task}
+
+
+def holds_run(out: Path) -> bool:
+    return bool(checkpoint_files(out)) or (out / MODEL_NAME).is_file()
+
+
+def free_folder(out: Path) -> Path:
+    """``out``, or the first of ``out-2``, ``out-3``… that holds no run."""
+    if not holds_run(out):
+        return out
+    k = 2
+    while holds_run(out.with_name(f"{out.name}-{k}")):
+        k += 1
+    return out.with_name(f"{out.name}-{k}")
+
+
