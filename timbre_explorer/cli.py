@@ -164,7 +164,7 @@ def _dataset_build(args) -> int:
             print(f"{path}\tSKIPPED: {reason}")
         print(f"{len(notes)} notes of {len({n.instrument for n in notes})} instruments; {len(problems)} files skipped")
         return 0
-    with tqdm(total=0, unit="note", desc="dataset", dynamic_ncols=True) as bar:
+    with tqdm(total=0, unit="note", desc="dataset", dynamic_ncols=True, delay=0.5) as bar:  # reused: no bar
         def progress(done, total):
             bar.total = total
             bar.update(done - bar.n)
@@ -196,7 +196,7 @@ def _train(args) -> int:
     out = Path(args.out)
     rank, world = distributed_setup()
     if rank == 0:
-        with tqdm(total=0, unit="note", desc="dataset", dynamic_ncols=True, leave=False) as bar:
+        with tqdm(total=0, unit="note", desc="dataset", dynamic_ncols=True, leave=False, delay=0.5) as bar:
             def progress(done, total):
                 bar.total = total
                 bar.update(done - bar.n)
