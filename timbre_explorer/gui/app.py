@@ -22,8 +22,12 @@ def make_app() -> QtWidgets.QApplication:
 
 
 def run(model: str | None = None) -> int:
+    """The app's event loop; the log is already set up (``cli.main``)."""
+    from timbre_explorer.gui import crash
     from timbre_explorer.gui.main_window import MainWindow
+    from timbre_explorer.logs import log_file
 
+    crash.install(log_file())  # before the QApplication: Qt's start-up messages are logged too
     app = make_app()
     window = MainWindow(model_path=model)
     window.show()

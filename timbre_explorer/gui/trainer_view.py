@@ -133,7 +133,9 @@ class RunWorker(QtCore.QObject):
                 log.error("unreadable message from the trainer:\n%s", traceback.format_exc())
                 continue
             tag = message[0]
-            if tag == "event":
+            if tag == "log":  # the worker process's log, into the app's file
+                logging.getLogger(message[1].name).handle(message[1])
+            elif tag == "event":
                 self.event.emit(message[1], message[2])
             elif tag == "paused":
                 self.paused.emit(message[1], message[2])
