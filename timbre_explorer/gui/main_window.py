@@ -74,7 +74,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(file, "Export map &image (PNG/SVG)…", self._export_map_dialog, "Ctrl+Shift+E")
         self._action(file, "Export latent &coordinates (CSV)…", self._export_csv_dialog)
         file.addSeparator()
-        self._action(file, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
+        self._action(file, "&Quit", self.close, "Ctrl+Q")  # not StandardKey.Quit: some platforms bind it to nothing
         edit = m.addMenu("&Edit")
         undo = self.explorer.undo_stack.createUndoAction(self, "&Undo path edit")
         undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)

@@ -174,6 +174,9 @@ class RunWorker(QtCore.QObject):
                     log.warning("the trainer process did not stop in %.0f s: terminating it", timeout)
                 self._worker.terminate()  # nothing of a run is lost: checkpoints are written whole or not at all
                 self._worker.join(5.0)
+        if self.process:  # its feeder thread ends with it
+            self._requests.close()
+            self._requests.join_thread()
         self._reader.join(2.0)
         self.kind = None
 
