@@ -8,6 +8,15 @@ import sys
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer import __version__
+from timbre_explorer.paths import resources_dir
+
+
+def app_icon() -> QtGui.QIcon:
+    """The app's icon at every size rendered from ``packaging/icon.svg`` (``packaging/render_icon.py``)."""
+    icon = QtGui.QIcon()
+    for path in sorted((resources_dir() / "icons").glob("timbre-explorer-*.png")):
+        icon.addFile(str(path))
+    return icon
 
 
 def make_app() -> QtWidgets.QApplication:
@@ -18,6 +27,8 @@ def make_app() -> QtWidgets.QApplication:
     app.setApplicationName("Timbre Explorer")
     app.setOrganizationName("Timbre Explorer")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("timbre-explorer")  # packaging/timbre-explorer.desktop
+    app.setWindowIcon(app_icon())
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     return app
 
