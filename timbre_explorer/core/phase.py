@@ -82,7 +82,8 @@ def initial_phase(magnitude: torch.Tensor, nsgt: NSGT, *, init: str, seed: int) 
 
 
 def griffin_lim(magnitude: torch.Tensor, nsgt: NSGT, *, n_iter: int = DEFAULT_ITERATIONS, momentum: float = 0.99,
-                init: str = "partials", seed: int = 0, cancel: Callable[[], bool] | None = None) -> Reconstruction:
+                init: str = "partials", seed: int = 0,
+                cancel: Callable[[], bool] | None = None) -> Reconstruction:
     """Fast Griffin-Lim from core magnitudes ``[..., K, T]`` to signals ``[..., nsgt.length]``.
 
     Edge bands (below ``fmin`` and above ``fmax``) are taken as silent. Returns

@@ -137,7 +137,8 @@ def path_steps(seconds: float) -> int:
 
 
 def render_path(space, zs, *, seconds: float, envelope: Envelope = Envelope(attack=0.02, release=0.05),
-                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0, cancel: Callable[[], bool] | None = None) -> np.ndarray:
+                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0,
+                cancel: Callable[[], bool] | None = None) -> np.ndarray:
     """One morphing sound through the latent points ``zs [N, latent]``, spread evenly over ``seconds``.
 
     ``cancel`` is polled between phase iterations (see :func:`~timbre_explorer.core.phase.griffin_lim`)."""
