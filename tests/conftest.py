@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -11,6 +14,31 @@ import pytest
 import torch
 
 torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _log_dir(tmp_path_factory):
+    """The app's and the command line's log goes to a temporary folder in tests (subprocesses too)."""
+    os.environ["TIMBRE_EXPLORER_LOG_DIR"] = str(tmp_path_factory.mktemp("logs"))
+
+
+@pytest.fixture(autouse=True)
+def _app_logging_undone(monkeypatch):
+    """``cli.main`` sets up the app's logging for the whole process (handlers, exception hooks): a test that
+    calls it leaves nothing of it to the next."""
+    from timbre_explorer import logs
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    monkeypatch.setattr(logs, "_file", logs._file)
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for h in logs._handlers:
+        root.removeHandler(h)
+        h.close()
+    logs._handlers.clear()
+    root.setLevel(level)
 
 
 @pytest.fixture

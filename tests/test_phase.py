@@ -7,7 +7,7 @@ import pytest
 import torch
 from signals import harmonic_tone
 
-from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.nsgt import PRESETS, transform_for
 from timbre_explorer.core.phase import griffin_lim, render_frames, sustain
 
@@ -85,6 +85,25 @@ def test_path_follows_its_frames():
         spectrum = np.abs(np.fft.rfft(seg, 16 * len(seg)))
         peak = np.fft.rfftfreq(16 * len(seg), 1 / SR)[spectrum.argmax()]
         assert peak == pytest.approx(220 * 2 ** (centre / seconds), rel=0.03)
+
+
+def test_a_render_stops_between_iterations_when_cancelled():
+    """A long path takes seconds per iteration: a new click, or quitting the app, stops it there."""
+    nsgt = transform_for(ERB, SR)
+    mag = nsgt.magnitude(harmonic_tone(330.0))
+    polls = []
+
+    def cancel_at_third_poll():
+        polls.append(1)
+        return len(polls) >= 3
+
+    with pytest.raises(Cancelled):
+        griffin_lim(mag, nsgt, n_iter=8, cancel=cancel_at_third_poll)
+    assert len(polls) == 3  # polled once per iteration, stopped before the third
+    never = griffin_lim(mag, nsgt, n_iter=8, cancel=lambda: False)
+    assert torch.equal(never.audio, griffin_lim(mag, nsgt, n_iter=8).audio)
+    with pytest.raises(Cancelled):
+        render_frames(mag[:, :4], ERB, seconds=2.0, cancel=lambda: True)
 
 
 def test_bad_shapes_are_refused():

@@ -429,3 +429,49 @@ def test_device_setting_in_the_core():
     if not torch.cuda.is_available():
         with pytest.raises(ParameterError, match="no CUDA GPU"):
             training_device("cuda")
+
+
+def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, samples, cache, tmp_path, tiny_model):
+    """Ctrl+Q while the Trainer trains and the Explorer renders a path and a field: when the window has closed,
+    every worker thread and the training process have ended, and the run's checkpoint is whole."""
+    import multiprocessing
+    import threading
+
+    from timbre_explorer.gui.main_window import MainWindow
+    from timbre_explorer.gui.workers import LatestWorker
+
+    before = set(threading.enumerate())
+    w = MainWindow(model_path=tiny_model, audio=AudioEngine(open_stream=False))
+    qtbot.addWidget(w)
+    w.show()
+    v, e = w.trainer, w.explorer
+    v.cache_root = cache
+    w.tabs.setCurrentWidget(v)
+    qtbot.waitUntil(lambda: v.state == "idle" and w.space is not None, timeout=60_000)
+    choose_folder(qtbot, v, samples)
+    configure(qtbot, v, epochs_stage1=400, epochs_stage2=0)
+    out = tmp_path / "run"
+    v.set_out(out)
+    click(qtbot, v.run_panel.train_button)
+    qtbot.waitUntil(lambda: v.curves.points("stage1") >= 1, timeout=60_000)
+
+    w.tabs.setCurrentWidget(e)
+    e.path_panel.start.setCurrentText("Flute")
+    e.path_panel.end.setCurrentText("Trumpet")
+    e.path_panel.set_button.click()
+    e.path_panel.play_button.click()
+    e.field_panel.show.setChecked(True)
+    qtbot.waitUntil(lambda: e.synth._running is not None, timeout=5000)  # the path is rendering
+    process = v.runner._worker
+    assert process.is_alive() and v.state == "train"
+    workers = w.findChildren(LatestWorker)
+    assert len(workers) == 5  # the model loader, the Explorer's three, the Trainer's scanner
+
+    w.activateWindow()
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_Q, QtCore.Qt.KeyboardModifier.ControlModifier)  # File > Quit
+    assert not w.isVisible()
+    assert not process.is_alive() and multiprocessing.active_children() == []
+    assert [x.name for x in workers if x._thread.is_alive()] == []
+    assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []
+    epoch = checkpoint_info(out / "checkpoints" / "stage1.safetensors")["epoch"]
+    assert 1 <= epoch < 400

@@ -31,3 +31,17 @@ def cache_dir() -> Path:
         return Path(os.environ["TIMBRE_EXPLORER_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "timbre-explorer"
+
+
+def log_dir() -> Path:
+    """Where the log file lives: ``TIMBRE_EXPLORER_LOG_DIR``, else the platform's user log folder.
+
+    That is platformdirs' ``user_log_dir``: on Linux ``$XDG_STATE_HOME/timbre-explorer/log``, by
+    default ``~/.local/state/timbre-explorer/log`` (XDG puts logs under state, not cache: they
+    should outlive a cache clean); ``~/Library/Logs/timbre-explorer`` on macOS.
+    """
+    if "TIMBRE_EXPLORER_LOG_DIR" in os.environ:
+        return Path(os.environ["TIMBRE_EXPLORER_LOG_DIR"])
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir("timbre-explorer", appauthor=False))

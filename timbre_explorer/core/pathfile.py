@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -132,9 +133,10 @@ def spec_frames(space, spec: PathSpec) -> np.ndarray:
     return along(p, spec.steps or path_steps(spec.seconds), mode=spec.mode)
 
 
-def render_spec(space, spec: PathSpec) -> np.ndarray:
-    """The sound of a path spec (float32 at the space's rate, ``spec.seconds`` long)."""
-    return render_path(space, spec_frames(space, spec), seconds=spec.seconds)
+def render_spec(space, spec: PathSpec, *, cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """The sound of a path spec (float32 at the space's rate, ``spec.seconds`` long); ``cancel`` as for
+    :func:`~timbre_explorer.core.synth.render_path`."""
+    return render_path(space, spec_frames(space, spec), seconds=spec.seconds, cancel=cancel)
 
 
 __all__ = ["PathSpec", "write_path", "read_path", "render_spec", "spec_frames", "KINDS", "FORMAT", "VERSION"]

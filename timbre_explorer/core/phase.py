@@ -22,11 +22,12 @@ Both start from a deterministic phase (seeded), and fade in and out over
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.nsgt import NSGT, TransformPreset, transform_for
 
 DEFAULT_ITERATIONS = 8
@@ -81,12 +82,15 @@ def initial_phase(magnitude: torch.Tensor, nsgt: NSGT, *, init: str, seed: int) 
 
 
 def griffin_lim(magnitude: torch.Tensor, nsgt: NSGT, *, n_iter: int = DEFAULT_ITERATIONS, momentum: float = 0.99,
-                init: str = "partials", seed: int = 0) -> Reconstruction:
+                init: str = "partials", seed: int = 0,
+                cancel: Callable[[], bool] | None = None) -> Reconstruction:
     """Fast Griffin-Lim from core magnitudes ``[..., K, T]`` to signals ``[..., nsgt.length]``.
 
     Edge bands (below ``fmin`` and above ``fmax``) are taken as silent. Returns
     the audio and the spectral convergence it reached (lower is better;
-    -15 dB sounds clean for sustained notes).
+    -15 dB sounds clean for sustained notes). ``cancel`` is polled between
+    iterations, which take seconds for a long path: when it returns True,
+    :class:`~timbre_explorer.core.errors.Cancelled` is raised.
     """
     if magnitude.shape[-2:] != (nsgt.n_bins, nsgt.n_frames):
         raise ParameterError(
@@ -98,6 +102,8 @@ def griffin_lim(magnitude: torch.Tensor, nsgt: NSGT, *, n_iter: int = DEFAULT_IT
     c = s * initial_phase(s, nsgt, init=init, seed=seed)
     previous = c
     for i in range(n_iter):
+        if cancel is not None and cancel():
+            raise Cancelled("rendering cancelled")
         current = s * _unit_phase(nsgt.forward(nsgt.backward(c), edges=False).core)
         c = current + momentum * (current - previous) if i else current
         previous = current
@@ -145,12 +151,14 @@ def sustain(frame: torch.Tensor, preset: TransformPreset, *, seconds: float = 1.
 
 
 def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: float,
-                  n_iter: int = DEFAULT_ITERATIONS, fade_s: float = DEFAULT_FADE, seed: int = 0) -> Reconstruction:
+                  n_iter: int = DEFAULT_ITERATIONS, fade_s: float = DEFAULT_FADE, seed: int = 0,
+                  cancel: Callable[[], bool] | None = None) -> Reconstruction:
     """A sound from a sequence of magnitude frames ``[..., K, N]`` spread evenly over ``seconds``.
 
     Frames are interpolated linearly in time to the transform's frame rate;
     short silences pad both ends inside the (circular) transform so the end
-    does not bleed into the start, and are cut off afterwards.
+    does not bleed into the start, and are cut off afterwards. ``cancel``: as
+    for :func:`griffin_lim`.
     """
     n = _samples(seconds, preset.sample_rate)
     pad = int(round(PATH_PADDING * preset.sample_rate))
@@ -164,6 +172,6 @@ def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
         if flat.shape[-1] > 1 else flat.expand(-1, -1, last - first + 1)
     magnitude = flat.new_zeros(flat.shape[0], nsgt.n_bins, nsgt.n_frames)
     magnitude[..., first:last + 1] = stretched
-    rec = griffin_lim(magnitude, nsgt, n_iter=n_iter, seed=seed)
+    rec = griffin_lim(magnitude, nsgt, n_iter=n_iter, seed=seed, cancel=cancel)
     audio = fade(rec.audio[..., pad:pad + n], preset.sample_rate, fade_s)
     return Reconstruction(audio.reshape(*lead, n), rec.spectral_convergence_db.reshape(lead), preset.sample_rate)

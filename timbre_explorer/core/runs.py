@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import multiprocessing
 import os
 import threading
@@ -230,7 +231,8 @@ def serve(requests, events, cancel, go) -> None:
     """The worker's loop: run each requested task, one at a time, and report through ``events``.
 
     Runs in a child process (or, for tests, a thread): requests are ``(kind, kwargs)``, ``None`` ends it;
-    messages are ``("event", what, value)``, ``("paused", on, where)``, ``("done", kind, status, value)``.
+    messages are ``("event", what, value)``, ``("paused", on, where)``, ``("done", kind, status, value)`` and,
+    from a child process, ``("log", record)``.
     """
     from timbre_explorer.core.runtime import quiet_threads
 
@@ -241,6 +243,7 @@ def serve(requests, events, cancel, go) -> None:
     parent = multiprocessing.parent_process()
     if parent is not None:  # a child process: it must not outlive the app, however the app ends
         threading.Thread(target=_end_with, args=(parent, cancel, go), name="parent-watch", daemon=True).start()
+        _log_to_app(events)
     threads = torch.get_num_threads()
     try:
         warm_up()
@@ -268,6 +271,19 @@ def serve(requests, events, cancel, go) -> None:
         else:
             events.put(("done", kind, "finished", result))
     events.put(("exit",))
+
+
+def _log_to_app(events) -> None:
+    """In the worker process: its log records (tracebacks included) travel to the app as ``("log", record)``
+    messages, and the app writes them to its one log file (two processes rotating one file lose lines)."""
+    class Tagged:
+        def put_nowait(self, record):
+            events.put(("log", record))
+
+    root = logging.getLogger()
+    root.handlers[:] = [logging.handlers.QueueHandler(Tagged())]
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
 
 
 def _end_with(parent, cancel, go, grace: float = 15.0) -> None:

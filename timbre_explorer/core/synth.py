@@ -15,7 +15,9 @@ ff) are kept, and a peak guard scales down the rare sound that would clip.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -135,8 +137,11 @@ def path_steps(seconds: float) -> int:
 
 
 def render_path(space, zs, *, seconds: float, envelope: Envelope = Envelope(attack=0.02, release=0.05),
-                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0) -> np.ndarray:
-    """One morphing sound through the latent points ``zs [N, latent]``, spread evenly over ``seconds``."""
+                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0,
+                cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """One morphing sound through the latent points ``zs [N, latent]``, spread evenly over ``seconds``.
+
+    ``cancel`` is polled between phase iterations (see :func:`~timbre_explorer.core.phase.griffin_lim`)."""
     frames = space.decode(np.asarray(zs, np.float32)).T.contiguous()  # [bins, N]
-    rec = render_frames(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed)
+    rec = render_frames(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel)
     return envelope.apply(_level(space, rec.audio), space.sample_rate)

@@ -499,7 +499,7 @@ class ExplorerView(QtWidgets.QWidget):
 
         def job(j):
             frames = spec_frames(space, spec)
-            audio = render_spec(space, spec)
+            audio = render_spec(space, spec, cancel=j.cancelled)  # a long path stops for a new click, or a quit
             mags = space.decode(frames).numpy()
             return Sound(audio, space.sample_rate, f"Path ({spec.kind}, {spec.mode}, {spec.seconds:g} s)",
                          path_spec=spec), mags, None
@@ -527,7 +527,7 @@ class ExplorerView(QtWidgets.QWidget):
                 return None
             frames = morph(ta, tb, mode=mode)
             j.progress(0.5, "rendering the morph")
-            audio = render_path(space, frames, seconds=seconds)
+            audio = render_path(space, frames, seconds=seconds, cancel=j.cancelled)
             from timbre_explorer.core.pathfile import PathSpec
 
             spec = PathSpec(points=frames.tolist(), mode=mode, seconds=seconds, kind="morph", model=space.name)
@@ -571,7 +571,7 @@ class ExplorerView(QtWidgets.QWidget):
         def job(j):
             targets = curve(shape, min(path_steps(seconds), 96), start, end)
             frames = follow(space, z0, name, targets, method=method)
-            audio = render_path(space, frames, seconds=seconds)
+            audio = render_path(space, frames, seconds=seconds, cancel=j.cancelled)
             spec = PathSpec(points=np.asarray(frames).tolist(), mode="linear", seconds=seconds, kind="descriptor",
                             model=space.name)
             return Sound(audio, space.sample_rate, f"{name} {shape} {start:.4g} → {end:.4g}", path_spec=spec), \

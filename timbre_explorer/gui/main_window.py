@@ -9,9 +9,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer import __version__
 from timbre_explorer.audio.engine import AudioEngine
+from timbre_explorer.gui import crash
 from timbre_explorer.gui.explorer import ExplorerView
 from timbre_explorer.gui.trainer_view import TrainerView
 from timbre_explorer.gui.workers import LatestWorker
+from timbre_explorer.logs import log_file
 from timbre_explorer.paths import default_model_path
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(file, "Export map &image (PNG/SVG)…", self._export_map_dialog, "Ctrl+Shift+E")
         self._action(file, "Export latent &coordinates (CSV)…", self._export_csv_dialog)
         file.addSeparator()
-        self._action(file, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
+        self._action(file, "&Quit", self.close, "Ctrl+Q")  # not StandardKey.Quit: some platforms bind it to nothing
         edit = m.addMenu("&Edit")
         undo = self.explorer.undo_stack.createUndoAction(self, "&Undo path edit")
         undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
@@ -220,9 +222,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ messages
     def show_error(self, title: str, text: str) -> None:
-        """One non-blocking dialog at a time: a second error replaces the text of the first."""
+        """One non-blocking dialog at a time: a second error replaces the text of the first, and while the
+        unexpected-error dialog is open (``gui/crash.py``) errors go to the status bar instead."""
         self.last_error = (title, text)
         log.warning("%s: %s", title, text)
+        if crash.showing():
+            self.statusBar().showMessage(f"{title}: {text}", 10000)
+            return
         if self._error_box is not None and self._error_box.isVisible():
             self._error_box.setText(text)
             self._error_box.setWindowTitle(title)
@@ -238,7 +244,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self, "Timbre Explorer",
             f"<b>Timbre Explorer {__version__}</b><p>A generative timbre space after P. Esling, "
             "A. Chemla-Romeu-Santos &amp; A. Bitton, <i>Generative timbre spaces: regularizing variational "
-            "auto-encoders with perceptual metrics</i>, DAFx 2018.</p>")
+            "auto-encoders with perceptual metrics</i>, DAFx 2018.</p>"
+            f"<p>Log file: {log_file() or 'none'}</p>")
 
     # ------------------------------------------------------------------ settings and shutdown
     def _restore_settings(self) -> None:

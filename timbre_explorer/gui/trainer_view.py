@@ -133,7 +133,9 @@ class RunWorker(QtCore.QObject):
                 log.error("unreadable message from the trainer:\n%s", traceback.format_exc())
                 continue
             tag = message[0]
-            if tag == "event":
+            if tag == "log":  # the worker process's log, into the app's file
+                logging.getLogger(message[1].name).handle(message[1])
+            elif tag == "event":
                 self.event.emit(message[1], message[2])
             elif tag == "paused":
                 self.paused.emit(message[1], message[2])
@@ -172,6 +174,9 @@ class RunWorker(QtCore.QObject):
                     log.warning("the trainer process did not stop in %.0f s: terminating it", timeout)
                 self._worker.terminate()  # nothing of a run is lost: checkpoints are written whole or not at all
                 self._worker.join(5.0)
+        if self.process:  # its feeder thread ends with it
+            self._requests.close()
+            self._requests.join_thread()
         self._reader.join(2.0)
         self.kind = None
 

@@ -8,21 +8,22 @@ Results come back to the GUI thread as Qt signals (queued across threads),
 tagged with the job's id so a view can drop answers it no longer wants.
 
 Errors from the core's own hierarchy (:class:`TimbreExplorerError`) travel as
-their message; anything else also carries the traceback to the log.
+their message; anything else is a bug: it also goes to the log with its
+traceback and to the app's one error dialog (``gui/crash.py``).
 """
 
 from __future__ import annotations
 
-import logging
+import sys
 import threading
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
 
 from PySide6 import QtCore
 
-log = logging.getLogger(__name__)
+from timbre_explorer.gui import crash
+
 _ids = count(1)
 
 
@@ -102,7 +103,7 @@ class LatestWorker(QtCore.QObject):
 
                 if not isinstance(exc, Cancelled):
                     if not isinstance(exc, TimbreExplorerError):
-                        log.error("%s job failed:\n%s", job.kind, traceback.format_exc())
+                        crash.report(sys.exc_info(), f"the {job.kind} job")
                     self.failed.emit(job.kind, job.id, str(exc) or type(exc).__name__)
             else:
                 if not job.cancelled():

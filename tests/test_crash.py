@@ -1,0 +1,129 @@
+"""Unexpected errors in the app: logged with their traceback, shown in one dialog that names the log file.
+
+pytest-qt's own exception capture is off here (``qt_no_exception_capture``): these tests install the
+app's hooks and check what they do with real exceptions raised in slots, threads and worker jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from timbre_explorer import logs
+from timbre_explorer.gui import crash
+
+pytestmark = [pytest.mark.gui, pytest.mark.qt_no_exception_capture]
+
+
+@pytest.fixture
+def reporter(qtbot, tmp_path, monkeypatch):
+    """The app's logging and crash reporting, as ``cli.main`` and ``gui.app.run`` set them up."""
+    from timbre_explorer.gui.app import make_app
+
+    make_app()
+    monkeypatch.setenv("TIMBRE_EXPLORER_LOG_DIR", str(tmp_path))
+    monkeypatch.setattr(crash, "_reporter", None)
+    r = crash.install(logs.setup_logging())
+    yield r
+    QtCore.qInstallMessageHandler(None)
+    if r.dialog is not None:
+        r.dialog.close()
+        r.dialog.deleteLater()
+
+
+def _log(tmp_path) -> str:
+    for h in logging.getLogger().handlers:
+        h.flush()
+    return (tmp_path / "timbre-explorer.log").read_text(encoding="utf-8")
+
+
+def _dialogs() -> list[QtWidgets.QMessageBox]:
+    return [w for w in QtWidgets.QApplication.topLevelWidgets()
+            if isinstance(w, QtWidgets.QMessageBox) and w.isVisible()]
+
+
+def test_errors_in_slots_and_workers_open_one_dialog_and_the_rest_are_counted(qtbot, reporter, tmp_path):
+    def broken_slot():
+        raise RuntimeError("a bug in a slot")
+
+    QtCore.QTimer.singleShot(0, broken_slot)  # from the event loop, as a click or a timer calls it
+    QtCore.QTimer.singleShot(0, broken_slot)
+    qtbot.waitUntil(lambda: reporter.count == 2, timeout=5000)
+    assert len(_dialogs()) == 1 and _dialogs()[0] is reporter.dialog
+    text = reporter.dialog.text()
+    assert "RuntimeError: a bug in a slot" in text and str(tmp_path / "timbre-explorer.log") in text
+    assert "1 more error since" in text
+    log = _log(tmp_path)
+    assert log.count("Traceback (most recent call last)") == 2 and "in broken_slot" in log
+
+    # a worker job that fails with something the core does not raise: the same dialog, counted
+    from timbre_explorer.gui.workers import LatestWorker
+
+    worker = LatestWorker("test")
+    with qtbot.waitSignal(worker.failed, timeout=5000) as failed:
+        worker.submit(lambda job: 1 / 0, "divide")
+    worker.shutdown()
+    assert failed.args[2] == "division by zero"  # the view still hears of it and can reset itself
+    # a plain thread that dies
+    t = threading.Thread(target=lambda: [][1], name="helper")
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: reporter.count == 4, timeout=5000)
+    assert len(_dialogs()) == 1 and "3 more errors since" in reporter.dialog.text()
+    log = _log(tmp_path)
+    assert "unexpected error in the divide job" in log and "ZeroDivisionError" in log
+    assert "unexpected error in thread helper" in log and "IndexError" in log
+
+    # once closed, the next error opens it again, counting from one
+    reporter.dialog.close()
+    QtCore.QTimer.singleShot(0, broken_slot)
+    qtbot.waitUntil(lambda: reporter.showing, timeout=5000)
+    assert reporter.count == 1 and "more error" not in reporter.dialog.text()
+
+
+def test_the_main_window_keeps_its_own_errors_out_of_the_way_of_the_dialog(qtbot, reporter, tmp_path):
+    from timbre_explorer.audio.engine import AudioEngine
+    from timbre_explorer.gui.main_window import MainWindow
+
+    w = MainWindow(model_path=tmp_path / "none.timbre.safetensors", audio=AudioEngine(open_stream=False))
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.model_failed, timeout=20_000):
+        w.show()
+    assert w._error_box.isVisible()  # no crash dialog open: the window's own box
+    w._error_box.close()
+    QtCore.QTimer.singleShot(0, lambda: 1 / 0)
+    qtbot.waitUntil(lambda: reporter.showing, timeout=5000)
+    w.show_error("Could not finish", "something expected")
+    assert not w._error_box.isVisible() and "something expected" in w.statusBar().currentMessage()
+    assert len(_dialogs()) == 1
+    w.close()
+
+
+@pytest.mark.no_qt_log  # pytest-qt's message handler makes way for the app's
+def test_qt_messages_go_to_the_log(reporter, tmp_path):
+    QtCore.qWarning("a warning from Qt")
+    assert "WARNING qt: a warning from Qt" in _log(tmp_path)
+
+
+def test_the_training_process_logs_into_the_apps_file(qtbot, tmp_path, monkeypatch):
+    """A task that fails unexpectedly in the Trainer's worker process: its traceback lands in the app's log."""
+    import os
+
+    from timbre_explorer.gui.trainer_view import RunWorker
+
+    monkeypatch.setenv("TIMBRE_EXPLORER_LOG_DIR", str(tmp_path))
+    logs.setup_logging()
+    runner = RunWorker()
+    try:
+        with qtbot.waitSignal(runner.failed, timeout=60_000) as failed:
+            runner.start("train", unexpected_setting=1)  # a TypeError inside the task, in the child process
+        assert failed.args[0] == "train" and failed.args[1].startswith("TypeError")
+    finally:
+        runner.shutdown()
+    log = _log(tmp_path)
+    line = next(x for x in log.splitlines() if "ERROR timbre_explorer.core.runs: train failed" in x)
+    assert int(line.split()[2]) != os.getpid()  # written by the app, from the worker's record
+    assert "Traceback (most recent call last)" in log and "unexpected_setting" in log
