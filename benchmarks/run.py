@@ -329,6 +329,35 @@ def bench_map(results: dict, rows: list) -> None:
         app.processEvents()
 
 
+def bench_launch(results: dict, rows: list) -> None:
+    """From starting ``python -m timbre_explorer`` to the bundled model's map drawn (the app prints
+    ``SMOKE READY`` then, with ``TIMBRE_EXPLORER_SMOKE=1``), offscreen, with a fresh settings folder;
+    median of 5 launches after one (the first pays the disk cache)."""
+    import os
+    import subprocess
+    import tempfile
+
+    def launch() -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TIMBRE_EXPLORER_SMOKE="1", XDG_CONFIG_HOME=tmp,
+                       TIMBRE_EXPLORER_LOG_DIR=tmp)
+            t0 = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, "-m", "timbre_explorer"], env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True)
+            ready = None
+            for line in proc.stdout:
+                if line.startswith("SMOKE READY") and ready is None:
+                    ready = time.perf_counter() - t0
+            proc.wait(timeout=60)
+            if ready is None or proc.returncode:
+                raise RuntimeError(f"the app did not get ready (exit code {proc.returncode})")
+            return ready
+
+    launch()
+    results["launch_to_map_s"] = statistics.median(launch() for _ in range(5))
+    rows.append(("launch to the bundled model's map drawn", f"{results['launch_to_map_s']:.2f} s"))
+
+
 def bench_trainer(results: dict, rows: list) -> None:
     """One small training run (the tests' synthetic sample folder, hidden 256, 10 + 10 epochs and the baseline,
     evaluation included) through the CLI's path (the ``train`` generator in-process, as ``timbre-explorer train``
@@ -404,8 +433,8 @@ def bench_trainer(results: dict, rows: list) -> None:
 
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
-          "map": bench_map, "trainer": bench_trainer}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "map", "trainer")
+          "map": bench_map, "launch": bench_launch, "trainer": bench_trainer}
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "map", "launch", "trainer")
 
 
 def main() -> int:
@@ -435,7 +464,7 @@ def main() -> int:
             print(f"{r[0]:36} {r[1]:>5} {r[2]:>9} {r[3]:>9}")
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 30) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -15)")
-    for name in ("dataset", "model", "train", "train_default", "explorer", "map", "trainer"):
+    for name in ("dataset", "model", "train", "train_default", "explorer", "map", "launch", "trainer"):
         for r in rows[name]:
             print(f"{r[0]}: {', '.join(r[1:])}")
     if "dataset_build_s" in results:

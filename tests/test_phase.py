@@ -87,6 +87,40 @@ def test_path_follows_its_frames():
         assert peak == pytest.approx(220 * 2 ** (centre / seconds), rel=0.03)
 
 
+def test_long_signals_find_their_partials_on_a_short_transform(monkeypatch):
+    """Scoring every frame over every FFT bin of a long signal is quadratic in its duration (a 30 s path
+    needed 24 GB); a long transform scores on a 1.5 s one and gets the same partials, within 1 Hz."""
+    import timbre_explorer.core.nsgt as nsgt_module
+
+    n = 4 * SR
+    x = harmonic_tone(220.7, seconds=4.0)
+    nsgt = nsgt_module.NSGT(ERB.scale, sample_rate=SR, length=n)
+    mag = nsgt.magnitude(x)[..., 100:110]
+    assert n > nsgt_module.DOMINANT_LENGTH
+    fast = nsgt.dominant_bins(mag)
+    monkeypatch.setattr(nsgt_module, "DOMINANT_LENGTH", n)  # the exact, full-length scoring
+    exact = nsgt.dominant_bins(mag)
+    loud = mag > 0.1 * mag.max()  # the bands a partial sounds in
+    assert loud.sum() > 20
+    assert ((fast - exact)[loud].abs() * SR / n).max() <= 1.0
+
+
+def test_a_long_path_renders_at_its_pitches():
+    """A path four times the short transform's length: its glide lands where it should."""
+    seconds = 6.0
+    frames = torch.stack([_held_frame(harmonic_tone(f)) for f in (220.0, 330.0)], dim=-1)
+    rec = render_frames(frames, ERB, seconds=seconds)
+    y = rec.audio.numpy()
+    assert y.shape == (int(seconds * SR),)
+    for centre in (0.5, 5.5):
+        seg = y[int((centre - 0.25) * SR):int((centre + 0.25) * SR)] * np.hanning(int(0.5 * SR))
+        spectrum = np.abs(np.fft.rfft(seg, 8 * len(seg)))
+        f = np.fft.rfftfreq(8 * len(seg), 1 / SR)
+        energy_near = lambda f0: spectrum[np.abs(f - f0) < 5].max()  # noqa: E731
+        start, end = (energy_near(220.0), energy_near(330.0))
+        assert (start > end) if centre < 3 else (end > start)
+
+
 def test_a_render_stops_between_iterations_when_cancelled():
     """A long path takes seconds per iteration: a new click, or quitting the app, stops it there."""
     nsgt = transform_for(ERB, SR)

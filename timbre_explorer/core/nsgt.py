@@ -404,7 +404,17 @@ class NSGT:
         the best-scoring bin inside its own window. Input ``[..., K, T]``, output
         ``[..., K, T]`` (long): the basis of a phase that makes partials sound at
         their true frequencies rather than at band centres.
+
+        Each frame is scored over every FFT bin of the whole signal, which costs
+        frames x length: quadratic in the duration (a 30 s path needed 24 GB). A
+        long transform therefore scores on the same scale's transform of
+        :data:`DOMINANT_LENGTH` samples (a resolution of about 1 Hz, ample for a
+        starting phase) and scales the bins up to its own.
         """
+        if self.length > DOMINANT_LENGTH:
+            short = NSGT(self.scale, sample_rate=self.sample_rate, length=DOMINANT_LENGTH)
+            best = short.dominant_bins(magnitude).double() * (self.length / DOMINANT_LENGTH)
+            return best.round().long().clamp_(0, self.length // 2)
         g = self._core
         slot, bins, window, _ = g.tensors(magnitude.device, magnitude.dtype)
         band = slot // g.m
@@ -423,6 +433,9 @@ class NSGT:
     def centre_bins(self) -> np.ndarray:
         """FFT bin at the centre of each scale band's window."""
         return self._core.centre_bin
+
+
+DOMINANT_LENGTH = 1 << 15  # samples: the transform that finds a long signal's partials (1.5 s at 22,050 Hz)
 
 
 @lru_cache(maxsize=32)

@@ -33,7 +33,7 @@ FORMAT = "timbre-explorer-path"
 VERSION = 1
 KINDS = ("points", "polyline", "morph", "descriptor")
 FRAME_KINDS = ("morph", "descriptor")  # points are the frames themselves
-MAX_SECONDS = 600.0
+MAX_SECONDS = 60.0  # a path is reconstructed in one piece: about 0.2 GB of memory per second (30 s: 6 GB)
 MAX_STEPS = 100_000
 
 
