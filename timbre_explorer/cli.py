@@ -83,14 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from timbre_explorer.core.runtime import quiet_threads, tune_allocator
+    from timbre_explorer.core.runtime import tune_allocator
     from timbre_explorer.logs import setup_logging
 
     setup_logging()
     logging.getLogger(__name__).info("Timbre Explorer %s: %s", __version__, args.command or "gui")
     tune_allocator()
-    if args.command not in (None, "gui"):
-        quiet_threads()  # batch work beside an open app must not slow its clicks down
     if args.command in (None, "gui"):
         from timbre_explorer.gui.app import run
 

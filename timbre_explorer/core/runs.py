@@ -234,10 +234,6 @@ def serve(requests, events, cancel, go) -> None:
     messages are ``("event", what, value)``, ``("paused", on, where)``, ``("done", kind, status, value)`` and,
     from a child process, ``("log", record)``.
     """
-    from timbre_explorer.core.runtime import quiet_threads
-
-    if multiprocessing.parent_process() is not None:
-        quiet_threads()  # before torch loads here: the app's clicks stay fast while this trains
     import torch
 
     parent = multiprocessing.parent_process()

@@ -27,16 +27,3 @@ def tune_allocator() -> bool:
     except (OSError, AttributeError):
         return False
 
-
-def quiet_threads() -> None:
-    """Make this process's OpenMP threads sleep, not spin, while they wait for work. Call before torch loads.
-
-    For the processes that do long work beside the app (the Trainer's worker, the command line). Two
-    processes whose OpenMP teams both spin-wait fight over the cores: measured on 2 cores, a click in the
-    app took 1.6 s instead of 10 ms while a training loop ran beside it; with either side passive it
-    took 18-20 ms, and training itself was not slower. The app keeps spinning, for its fastest clicks.
-    A value the user set wins.
-    """
-    import os
-
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
