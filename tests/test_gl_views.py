@@ -9,27 +9,23 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from virtual_display import xvfb_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_gl_views_pass_under_xvfb():
-    xvfb_run = shutil.which("xvfb-run")
-    if xvfb_run is None:
-        if os.environ.get("CI"):
-            pytest.fail("xvfb-run is missing: CI must install xvfb to test the 3-D views")
-        pytest.skip("xvfb-run is not installed (apt-get install xvfb): the 3-D views are not tested")
+    xvfb = xvfb_run("the 3-D views")
     env = dict(os.environ, QT_QPA_PLATFORM="xcb", LIBGL_ALWAYS_SOFTWARE="1")
     env.pop("PYTEST_ADDOPTS", None)  # the outer run's options (-k, -x, ...) are not meant for this one
     # -p no:xvfb: pytest-xvfb would start a second, 16-bit display and point DISPLAY at it.
-    command = [xvfb_run, "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-m", "pytest", "-q",
+    command = [xvfb, "-a", "-s", "-screen 0 1280x1024x24", sys.executable, "-m", "pytest", "-q",
                "-m", "gl", "tests/gl", "-p", "no:cacheprovider", "-p", "no:xvfb"]
     # A session of its own, so that a timeout also ends the Xvfb that xvfb-run started.
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
