@@ -27,18 +27,24 @@ def points():
     return xyz, colors, cls
 
 
-@pytest.fixture
-def view(qtbot, points):
+def shown_view(qtbot, points, size=(640, 480)):
+    """A Map3DView of ``points``, on screen."""
     from timbre_explorer.gui.app import make_app
     from timbre_explorer.gui.views.map3d_view import Map3DView
 
     make_app()
     v = Map3DView()
     qtbot.addWidget(v)
-    v.resize(640, 480)
+    v.resize(*size)
     v.set_points(*points[:2])
     v.show()
     qtbot.waitExposed(v)
+    return v
+
+
+@pytest.fixture
+def view(qtbot, points):
+    v = shown_view(qtbot, points)
     qtbot.waitUntil(lambda: v.view.width() > 300)
     return v
 
@@ -81,14 +87,7 @@ def test_a_second_view_and_a_reparented_view_still_draw(view, qtbot, points):
     """pyqtgraph caches shader programs per class, compiled in the first GL context (see ``_GLView``)."""
     from PySide6 import QtWidgets
 
-    from timbre_explorer.gui.views.map3d_view import Map3DView
-
-    second = Map3DView()
-    qtbot.addWidget(second)
-    second.resize(400, 300)
-    second.set_points(*points[:2])
-    second.show()
-    qtbot.waitExposed(second)
+    second = shown_view(qtbot, points, (400, 300))
     for v in (view, second):
         px = pixels(v.grab_image())
         assert all(count(px, rgb) > 50 for rgb in (RED, GREEN, BLUE))

@@ -119,6 +119,7 @@ class MapView(pg.PlotWidget):
         self._visible_index = np.zeros(0, int)
         self._tree = None
         self._brushes: list[QtGui.QBrush] = []
+        self._members: list[np.ndarray] = []  # the notes of each colour, as its layer holds them
         self._fitted = False
 
         self.field_image = pg.ImageItem()
@@ -176,8 +177,9 @@ class MapView(pg.PlotWidget):
             self.layers.append(_transparent(_Scatter(pxMode=True, size=POINT_SIZE, pen=None)))
             self.addItem(self.layers[-1])
         counts = np.bincount(self._classes, minlength=len(self.layers))
+        self._members = np.split(np.argsort(self._classes, kind="stable"), np.cumsum(counts)[:-1])  # per colour
         for z, c in enumerate(np.argsort(-counts, kind="stable")):
-            layer, members = self.layers[c], np.flatnonzero(self._classes == c)
+            layer, members = self.layers[c], self._members[c]
             layer.setZValue(-1 + z / len(self.layers))  # above the field (z -20), below the overlays (z >= 0)
             if len(members):
                 layer.setData(pos=self._xy[members], data=members, brush=self._brushes[c], size=POINT_SIZE, pen=None)
@@ -192,18 +194,14 @@ class MapView(pg.PlotWidget):
         """Show the notes where ``mask`` is true (a visibility flag per point: no scatter is rebuilt)."""
         self._visible = np.asarray(mask, bool)
         self._visible_index = np.flatnonzero(self._visible)
-        for layer in self.layers:
-            shown = self._visible[layer.data["data"].astype(int)]
+        for layer, members in zip(self.layers, self._members):
+            shown = self._visible[members]
             # pyqtgraph's own per-point flag, set directly: setPointsVisible would also re-key every point's
             # symbol (0.5 s for 300k notes)
             layer.data["visible"] = shown
             layer.invalidate()
             layer.setVisible(bool(shown.any()))
         self._tree = None  # built on the first pick, not on every filter change
-
-    def shown(self) -> tuple[np.ndarray, np.ndarray]:
-        """The visible notes' indices and their view coordinates, as drawn."""
-        return self._visible_index, self._xy[self._visible_index]
 
     def fit(self) -> None:
         """Zoom to the visible notes."""
