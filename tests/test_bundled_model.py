@@ -26,6 +26,10 @@ def test_the_default_model_loads_with_its_map_and_report():
     assert held == {i.name for i in INSTRUMENTS if i.novel}
     report = json.loads((models_dir() / "default" / "report.json").read_text())
     assert report["spearman_rho"] == mf.meta["report"]["spearman_rho"]
+    # the targets: rho >= 0.9, clearly above the unregularized model, reconstruction comparable
+    base = report["baseline"]
+    assert report["spearman_rho"] >= 0.9 and report["spearman_rho"] > base["spearman_rho"] + 0.3
+    assert report["test_mse"] <= 1.1 * base["test_mse"]
     # the stored map is the model's own encoding: decoding a note's position gives a finite spectrum
     model = mf.build_model()
     with torch.no_grad():

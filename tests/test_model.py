@@ -129,47 +129,61 @@ def test_perceptual_kl_ignores_samples_without_perceptual_data():
     assert torch.all(z2.grad[:2] == 0) and torch.all(z2.grad[-3:] == 0) and z2.grad[2:-3].abs().sum() > 0
 
 
-def test_perceptual_kl_needs_three_instruments():
+def test_perceptual_kl_needs_two_instruments():
     z = torch.randn(6, 3, requires_grad=True)
     positions = torch.randn(5, 2)
-    for labels in ([0, 0, 1, 1, -1, -1], [-1] * 6, [4] * 6):
+    for labels in ([0, 0, 0, -1, -1, -1], [-1] * 6, [4] * 6, [1, -1, -1, -1, -1, -1]):
         value = perceptual_kl(z, torch.tensor(labels), positions)
         assert value.item() == 0.0 and value.requires_grad
         value.backward()
-    assert perceptual_kl(z, torch.tensor([0, 1, 2, -1, -1, -1]), positions).item() != 0.0
+    assert perceptual_kl(z, torch.tensor([0, 1, -1, -1, -1, -1]), positions).item() != 0.0
     with pytest.raises(ParameterError):
         perceptual_kl(z, torch.tensor([0, 1, 2, 5, -1, -1]), positions)
 
 
-def _descend(loss_fn, n: int, latent: int, *, seed: int) -> tuple[list[float], np.ndarray]:
-    """200 Adam steps (lr 0.05) on free instrument centroids, one sample each."""
+def _descend(loss_fn, labels: torch.Tensor, latent: int, *, seed: int, steps: int = 200) -> tuple[list[float], np.ndarray]:
+    """Adam steps (lr 0.05) on free codes, one per label."""
     torch.manual_seed(seed)
-    c = torch.nn.Parameter(torch.randn(n, latent))
-    opt = torch.optim.Adam([c], lr=0.05)
-    labels = torch.arange(n)
+    z = torch.nn.Parameter(torch.randn(len(labels), latent))
+    opt = torch.optim.Adam([z], lr=0.05)
     losses = []
-    for _ in range(200):
+    for _ in range(steps):
         opt.zero_grad()
-        loss = loss_fn(c, labels)
+        loss = loss_fn(z, labels)
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    return losses, c.detach().numpy()
+    return losses, z.detach().numpy()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_perceptual_kl_descent_ranks_latent_distances_like_the_timbre_space(seed):
     rng = np.random.default_rng(seed)
     positions = torch.as_tensor(rng.normal(size=(6, 2)), dtype=torch.float32)
-    losses, c = _descend(lambda z, lab: perceptual_kl(z, lab, positions), 6, 4, seed=seed)
-    # the minimum is -sum_i log(row sum i of DT), not 0: the two sides are normalized differently
+    losses, z = _descend(lambda z, lab: perceptual_kl(z, lab, positions), torch.arange(6), 4, seed=seed)
+    # the minimum is -mean_i log(row sum i of DT), not 0: the two sides are normalized differently
     q = 1 / (1 + _pairwise_full(positions.numpy()) ** 2)
     np.fill_diagonal(q, 0)
-    floor = -np.log((q / q.sum()).sum(1)).sum()
+    floor = -np.log((q / q.sum()).sum(1)).mean()
     assert min(losses) >= floor - 1e-4
     assert losses[-1] - floor < 0.2 * (losses[0] - floor)
-    rho = spearmanr(_pairwise(c), _pairwise(positions.numpy())).statistic
+    rho = spearmanr(_pairwise(z), _pairwise(positions.numpy())).statistic
     assert rho > 0.9, rho
+
+
+def test_perceptual_kl_gathers_each_instruments_samples():
+    """Samples of one instrument stand at one timbre point, so R pulls them together, the groups apart."""
+    rng = np.random.default_rng(5)
+    positions = torch.as_tensor(rng.normal(size=(5, 2)), dtype=torch.float32)
+    labels = torch.arange(5).repeat(4)
+    kl = lambda z, lab: perceptual_kl(z, lab, positions)  # noqa: E731
+    losses, z = _descend(kl, labels, 4, seed=5, steps=400)
+    d = _pairwise_full(z)
+    same = labels[:, None] == labels[None, :]
+    off = ~np.eye(len(labels), dtype=bool)
+    assert d[same.numpy() & off].max() < d[~same.numpy()].min()
+    c = np.stack([z[labels.numpy() == i].mean(0) for i in range(5)])
+    assert spearmanr(_pairwise(c), _pairwise(positions.numpy())).statistic > 0.9
 
 
 def test_perceptual_l2_descent_reaches_the_target_distances():
@@ -177,12 +191,13 @@ def test_perceptual_l2_descent_reaches_the_target_distances():
     positions = rng.normal(size=(6, 2))
     full = _pairwise_full(positions)
     target = torch.as_tensor(full * 7.0, dtype=torch.float32)  # any scale: max-normalized inside
-    losses, c = _descend(lambda z, lab: perceptual_l2(z, lab, target), 6, 3, seed=3)
+    losses, c = _descend(lambda z, lab: perceptual_l2(z, lab, target), torch.arange(6), 3, seed=3)
     assert losses[-1] < 1e-3 < losses[0]
     np.testing.assert_allclose(_pairwise(c), _pairwise(positions) / full.max(), atol=0.05)
-    # -1 ignored, fewer than 2 instruments give a zero with a gradient
+    # two samples of one instrument have target distance 0; -1 ignored; fewer than 2 samples give a zero
     z = torch.randn(4, 3, requires_grad=True)
-    assert perceptual_l2(z, torch.tensor([2, 2, -1, -1]), target).item() == 0.0
+    torch.testing.assert_close(perceptual_l2(z, torch.tensor([2, 2, -1, -1]), target), (z[0] - z[1]).square().sum())
+    assert perceptual_l2(z, torch.tensor([2, -1, -1, -1]), target).item() == 0.0
     two = perceptual_l2(z[:2], torch.tensor([0, 1]), target)
     torch.testing.assert_close(perceptual_l2(z, torch.tensor([0, 1, -1, -1]), target), two)
 

@@ -61,7 +61,7 @@ def test_training_runs_the_three_phases_and_exports_evaluated_models(folder, cac
                                                     ("regularized", 2), ("baseline", 1), ("baseline", 2)]
     assert events[-1].done_fraction == 1.0
     assert all(np.isfinite(e.metrics["loss"]) for e in events)
-    assert events[2].metrics["reg"] > 0 and events[4].metrics["reg"] == 0 and events[2].metrics["alpha"] == 5.0
+    assert events[2].metrics["reg"] > 0 and events[4].metrics["reg"] == 0 and events[2].metrics["alpha"] == 20.0
     assert events[0].metrics["beta"] == 0.0 and events[2].metrics["beta"] == 2.0  # warm-up over 2 epochs
     # regularized and baseline both start from the end of stage 1, then differ
     reg, base = t.models["regularized"][0], t.models["baseline"][0]

@@ -11,8 +11,9 @@ Figures (all on notes the model never trained on unless said otherwise):
     and the perceptual dissimilarities; ``mds_ceiling_rho`` is what a perfect
     match of the MDS target would reach.
 ``kl_timbre``
-    The paper's R(z, T) (Eqs. 8-10) between those centroids and the MDS
-    positions (scaled as in training): lower is closer.
+    The paper's R(z, T) (Eqs. 8-10) over the test notes' codes, each at its
+    instrument's MDS position (scaled as in training), as training computes it
+    on a batch: lower is closer.
 ``novel_instruments``
     For every held-out instrument, its centroid's nearest training-instrument
     centroids (all notes of the training instruments), with distances, and
@@ -96,11 +97,12 @@ def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target, *, 
         iu = np.triu_indices(len(names), 1)
         dz = np.linalg.norm(c[:, None] - c[None], axis=-1)[iu]
         dp = target.matrix[np.ix_(idx, idx)][iu]
-        lab = torch.arange(len(names))
+        index = dict(zip(names, idx))
+        lab = torch.tensor([index.get(n, -1) for n in labels[test]])
         report.update(
             spearman_rho=float(spearmanr(dz, dp).statistic), pearson_r=float(pearsonr(dz, dp).statistic),
-            kl_timbre=float(perceptual_kl(torch.from_numpy(c).double(), lab,
-                                          torch.from_numpy(target.positions[idx] * timbre_scale).double())),
+            kl_timbre=float(perceptual_kl(torch.from_numpy(z_all[test]).double(), lab,
+                                          torch.from_numpy(target.positions * timbre_scale).double())),
             mds_ceiling_rho=float(target.mds_spearman_rho), perceptual_instruments=names,
             distances={"latent": dz.tolist(), "perceptual": dp.tolist()})
     train_names = [n for n in ds.instruments if np.any((labels == n) & (ds.notes["split"] != "novel"))]

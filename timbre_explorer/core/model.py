@@ -9,7 +9,7 @@
   :func:`beta_at` (the warm-up of the KL weight), and the two perceptual
   regularizers, :func:`perceptual_kl` (the paper's Eqs. 8-10) and
   :func:`perceptual_l2` (the simpler variant of the released code), both
-  matched at instrument level through per-instrument centroids of ``z``.
+  over the samples of a batch, each standing at its instrument's point.
 """
 
 from __future__ import annotations
@@ -236,8 +236,8 @@ def beta_at(epoch: int, *, beta: float, warmup_epochs: int) -> float:
     return float(beta) * min(1.0, epoch / warmup_epochs)
 
 
-def _centroids(z: torch.Tensor, labels: torch.Tensor, n_instruments: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean ``z`` of each instrument present in the batch, and those instruments' indices (ascending)."""
+def _rated(z: torch.Tensor, labels: torch.Tensor, n_instruments: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The codes of samples with perceptual data and their instrument indices (``-1`` marks the others)."""
     if z.dim() != 2 or labels.shape != z.shape[:1]:
         raise ParameterError(f"expected z [batch, latent] and labels [batch], got {tuple(z.shape)} and "
                              f"{tuple(labels.shape)}")
@@ -245,77 +245,75 @@ def _centroids(z: torch.Tensor, labels: torch.Tensor, n_instruments: int) -> tup
     if labels.numel() and (labels.min() < -1 or labels.max() >= n_instruments):
         raise ParameterError(f"instrument labels must be -1 (no perceptual data) or 0..{n_instruments - 1}")
     keep = labels >= 0
-    lab, zz = labels[keep], z[keep]
-    sums = z.new_zeros(n_instruments, z.shape[1]).index_add(0, lab, zz)
-    counts = torch.bincount(lab, minlength=n_instruments)
-    present = counts.nonzero().squeeze(1)
-    return sums[present] / counts[present].unsqueeze(1).to(z.dtype), present
+    return z[keep], labels[keep]
 
 
 def _squared_distances(p: torch.Tensor) -> torch.Tensor:
-    """Pairwise squared distances by differences: exact zeros on the diagonal and smooth gradients."""
-    return ((p[:, None, :] - p[None, :, :]) ** 2).sum(-1)
+    """Pairwise squared distances ``[n, n]``, as a matrix product: a batch of 4096 codes costs no more
+    than its Gram matrix. Clamped at 0 against rounding; callers drop the diagonal."""
+    sq = p.square().sum(1)
+    return (sq[:, None] + sq[None, :] - 2.0 * p @ p.T).clamp_min(0.0)
 
 
 def perceptual_kl(z: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-    """The paper's perceptual regularizer R(z, T) (Eqs. 8-10), between instrument centroids.
+    """The paper's perceptual regularizer R(z, T) (Eqs. 8-10) over the samples of a batch, per sample.
 
     ``labels [batch]`` index the rows of ``positions [n_instruments, d]``
     (MDS timbre-space positions); -1 marks a sample without perceptual data,
-    which takes no part. Each instrument present in the batch is represented
-    by the centroid ``c_i`` of its codes.
+    which takes no part. As in the paper, sample i stands at its instrument's
+    point ``T_i``, so two samples of one instrument are at timbre distance 0:
 
     * Latent side, a Gaussian kernel with sigma = 1/sqrt(2), normalized per
-      row: ``Dz_ij = exp(-|c_i - c_j|^2) / sum_{k != i} exp(-|c_i - c_k|^2)``.
+      row: ``Dz_ij = exp(-|z_i - z_j|^2) / sum_{k != i} exp(-|z_i - z_k|^2)``.
     * Timbre side, a Student-t kernel normalized over all pairs:
       ``DT_ij = (1 + |T_i - T_j|^2)^-1 / sum_{k != l} (1 + |T_k - T_l|^2)^-1``.
-    * ``R = sum_i sum_{j != i} Dz_ij (log Dz_ij - log DT_ij)``.
+    * ``R = sum_i sum_{j != i} Dz_ij (log Dz_ij - log DT_ij)``, divided here by
+      the number of rows so α does not depend on the batch size.
 
-    The paper normalizes the two sides differently (row-wise against
-    globally), and we follow it: the rows of DT sum to ``s_i < 1``, so R is
-    not a sum of true KL divergences and is not 0 at its minimum, which is
-    ``-sum_i log s_i`` (at least ``n log n`` for n instruments). There each
-    row of Dz is proportional to the same row of DT, which ranks latent
-    distances as the timbre distances.
-    With fewer than 3 instruments present each row of Dz has a single entry
-    (always 1), so there is nothing to match: the result is a zero that
-    still carries a gradient.
+    Same-instrument pairs carry the largest DT, so R gathers each instrument's
+    samples and spaces the groups as the timbre space does. The two sides are
+    normalized differently (row-wise against globally), as in the paper: the
+    rows of DT sum to ``s_i < 1``, so R is not a mean of true KL divergences
+    and its minimum is ``-mean_i log s_i``, not 0; there each row of Dz is
+    proportional to the same row of DT. With fewer than 2 instruments present
+    there is no timbre distance to match: the result is a zero that still
+    carries a gradient.
     """
     positions = torch.as_tensor(positions)
     if positions.dim() != 2:
         raise ParameterError(f"timbre-space positions must be [instruments, dims], got {tuple(positions.shape)}")
-    c, present = _centroids(z, labels, positions.shape[0])
-    n = len(present)
-    if n < 3:
+    zz, lab = _rated(z, labels, positions.shape[0])
+    n = len(lab)
+    if n < 2 or bool((lab == lab[0]).all()):
         return z.sum() * 0
     off = ~torch.eye(n, dtype=torch.bool, device=z.device)
-    log_dz = torch.log_softmax(-_squared_distances(c)[off].view(n, n - 1), dim=1)
-    t = positions.to(device=z.device, dtype=z.dtype)[present]
+    log_dz = torch.log_softmax(-_squared_distances(zz)[off].view(n, n - 1), dim=1)
+    t = positions.to(device=z.device, dtype=z.dtype)[lab]
     log_q = -torch.log1p(_squared_distances(t)[off].view(n, n - 1))
     log_dt = log_q - torch.logsumexp(log_q.reshape(-1), dim=0)
-    return (log_dz.exp() * (log_dz - log_dt)).sum()
+    return (log_dz.exp() * (log_dz - log_dt)).sum() / n
 
 
 def perceptual_l2(z: torch.Tensor, labels: torch.Tensor, dissimilarity: torch.Tensor) -> torch.Tensor:
-    """Mean squared difference between centroid distances and target dissimilarities, over pairs i < j.
+    """The ``l2`` regularizer of the paper's released code: mean squared difference, over the pairs i < j of
+    a batch, between latent distances and the dissimilarity of the two samples' instruments.
 
-    The ``l2`` regularizer of the paper's released code, on instrument
-    centroids: ``dissimilarity [n, n]`` is divided by its maximum, so the
-    target distances lie in [0, 1]. Labels of -1 take no part; with fewer
-    than 2 instruments present the result is a zero that carries a gradient.
+    ``dissimilarity [n, n]`` is divided by its maximum, so target distances lie in [0, 1]; two samples of
+    one instrument have target 0. Labels of -1 take no part; with fewer than 2 such samples the result is
+    a zero that carries a gradient.
     """
     dissimilarity = torch.as_tensor(dissimilarity)
     if dissimilarity.dim() != 2 or dissimilarity.shape[0] != dissimilarity.shape[1]:
         raise ParameterError(f"the dissimilarity matrix must be square, got {tuple(dissimilarity.shape)}")
-    c, present = _centroids(z, labels, dissimilarity.shape[0])
-    n = len(present)
+    zz, lab = _rated(z, labels, dissimilarity.shape[0])
+    n = len(lab)
     if n < 2:
         return z.sum() * 0
     target = dissimilarity.to(device=z.device, dtype=z.dtype)
     top = target.max()
     if not top > 0:
         raise ParameterError("the dissimilarity matrix must have a positive maximum")
-    target = (target / top)[present][:, present]
+    target = (target / top).fill_diagonal_(0.0)[lab][:, lab]
     i, j = torch.triu_indices(n, n, 1, device=z.device)
-    dist = torch.sqrt(_squared_distances(c)[i, j].clamp_min(1e-12))  # no infinite gradient at 0
+    dist = torch.sqrt(_squared_distances(zz)[i, j].clamp_min(1e-12))  # no infinite gradient at 0
     return ((dist - target[i, j]) ** 2).mean()
