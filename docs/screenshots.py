@@ -22,7 +22,7 @@ OUT = ROOT / "docs"
 
 
 def main() -> int:
-    from PySide6 import QtCore, QtWidgets
+    from PySide6 import QtCore
 
     from timbre_explorer.audio.engine import AudioEngine
     from timbre_explorer.gui.app import make_app
@@ -126,7 +126,7 @@ def main() -> int:
     w.tabs.setCurrentWidget(t)
     wait(lambda: t.state == "idle")
     work = Path(tempfile.mkdtemp())
-    t.set_config(TrainConfig(hidden=256, epochs_stage1=20, epochs_stage2=40))
+    t.set_config(TrainConfig(hidden=256, epochs_stage1=20, epochs_stage2=40, alpha=100))  # a short run: see README
     t.set_out(work / "runs" / "my-first-space")
     t.start_training()
     t.views.setCurrentIndex(1)

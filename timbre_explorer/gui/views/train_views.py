@@ -233,7 +233,10 @@ SETTINGS = {
     "Objective": (
         ("regularizer", "Perceptual regularizer", "choice", REGULARIZER_LABELS, None, None,
          "What pulls the latent space towards the perceptual timbre space"),
-        ("alpha", "α (perceptual weight)", float, 0.0, 100000.0, 2, "Weight of the perceptual term in stage 2"),
+        ("alpha", "α (perceptual weight)", float, 0.0, 100000.0, 2,
+         "Weight of the perceptual term in stage 2. 200 suits the default model and schedule; a smaller model or "
+         "fewer stage-2 epochs may need less (100 for width 256 and 40 epochs): if the validation loss stays far "
+         "above stage 1's, lower α"),
         ("beta", "β (KL weight)", float, 0.0, 1000.0, 3, "Weight of the KL divergence to the prior"),
         ("warmup_epochs", "β warm-up", int, 0, 1000000, None, "Epochs over which β rises linearly from 0"),
     ),
@@ -548,25 +551,28 @@ class CurvesView(pg.GraphicsLayoutWidget):
         return len(self.data.get(phase, ([],))[0])
 
 
-class LatentMapView(pg.PlotWidget):
+class LatentMapView(pg.GraphicsLayoutWidget):
     """A small live latent map (PCA of a few hundred notes' representative frames), refreshed during training.
 
     One scatter item per instrument, each with one brush: a refresh is a few milliseconds of GUI time.
+    The legend sits in its own row under the map, so it never hides notes.
     """
 
     WAITING = "The latent map appears after the first epochs."
 
     def __init__(self, parent=None):
-        super().__init__(parent, background=BACKGROUND)
-        self.setMenuEnabled(False)
-        self.hideAxis("left")
-        self.hideAxis("bottom")
+        super().__init__(parent)
+        self.setBackground(BACKGROUND)
+        self.plot = self.addPlot(row=0, col=0)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
         self.items: dict[str, pg.ScatterPlotItem] = {}
-        self.legend = pg.LegendItem(offset=(-8, 8), labelTextColor="#dddddd", brush=pg.mkBrush(0, 0, 0, 150))
-        self.legend.setParentItem(self.getPlotItem().vb)
+        self.legend = pg.LegendItem(labelTextColor="#dddddd", colCount=2, verSpacing=-6)
+        self.ci.addItem(self.legend, row=1, col=0)
         self.legend.hide()
         self.title = pg.TextItem(self.WAITING, color="#c9c9c9", anchor=(0, 0))
-        self.title.setParentItem(self.getPlotItem().vb)
+        self.title.setParentItem(self.plot.vb)
         self.title.setPos(4, 2)
         self.shown = None
 
@@ -578,22 +584,22 @@ class LatentMapView(pg.PlotWidget):
         names = list(dict.fromkeys(m.labels))
         if list(self.items) != names:
             for item in self.items.values():
-                self.removeItem(item)
+                self.plot.removeItem(item)
             self.legend.clear()
             self.items = {}
             for i, n in enumerate(names):
                 held = bool(novel[labels == n].all())
                 item = pg.ScatterPlotItem(pxMode=True, size=7, brush=pg.mkBrush(0, 0, 0, 0) if held else colour(i),
                                           pen=pg.mkPen(colour(i), width=1.5) if held else pg.mkPen(None))
-                self.addItem(item)
-                self.legend.addItem(item, f"{n} (held out)" if held else n)
+                self.plot.addItem(item)
+                self.legend.addItem(item, n)
                 self.items[n] = item
             self.legend.setVisible(bool(names))
         for n, item in self.items.items():
             xy = m.xy[labels == n]
             item.setData(x=xy[:, 0], y=xy[:, 1])
-        self.title.setText(m.title)
-        self.getPlotItem().vb.autoRange(padding=0.08)
+        self.title.setText(f"{m.title} · hollow: held out" if novel.any() else m.title)
+        self.plot.vb.autoRange(padding=0.08)
 
     def clear_map(self, text: str = WAITING) -> None:
         for item in self.items.values():
