@@ -625,12 +625,15 @@ class ReportView(QtWidgets.QWidget):
         self.figures.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.figures.setMinimumHeight(170)
         self.novel = QtWidgets.QTableWidget(0, 4)
-        self.novel.setHorizontalHeaderLabels(["novel instrument", "nearest training instruments (distance)",
+        self.novel.setHorizontalHeaderLabels(["novel instrument", "nearest trained (distance)",
                                               "family holds", "unregularized nearest"])
         self.novel.verticalHeader().hide()
         self.novel.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.novel.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        self.novel.horizontalHeader().setStretchLastSection(True)
+        fit, stretch = QtWidgets.QHeaderView.ResizeMode.ResizeToContents, QtWidgets.QHeaderView.ResizeMode.Stretch
+        for column, mode in enumerate((fit, stretch, fit, stretch)):  # the two lists share the width, wrapped
+            self.novel.horizontalHeader().setSectionResizeMode(column, mode)
+        self.novel.verticalHeader().setSectionResizeMode(fit)
+        self.novel.setWordWrap(True)
         self.scatter_plot = pg.PlotWidget(background=BACKGROUND)
         self.scatter_plot.setLabel("bottom", "perceptual dissimilarity")
         self.scatter_plot.setLabel("left", "latent centroid distance")
