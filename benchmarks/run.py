@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -101,6 +102,38 @@ def bench_phase(results: dict, rows: list) -> None:
     t0 = time.perf_counter()
     NSGT(preset.scale, sample_rate=SR, length=SR)
     results["nsgt_build_1s_ms"] = 1e3 * (time.perf_counter() - t0)
+    # long paths: one 30 s path through five instruments of the bundled model, in pieces and (as before) whole;
+    # each in a fresh process, so its peak memory is its own
+    for how, chunk in (("", "4.0"), ("_whole", "1e9")):
+        runs = [json.loads(subprocess.run([sys.executable, "-c", _PATH_CHILD, chunk], check=True, capture_output=True,
+                                          text=True).stdout) for _ in range(3 if not how else 1)]
+        results[f"path_30s{how}_s"] = statistics.median(r["seconds"] for r in runs)
+        results[f"path_30s{how}_peak_gb"] = max(r["peak_gb"] for r in runs)
+        rows.append((f"30 s path{' (one piece)' if how else ''}", "1", f"{1e3 * results[f'path_30s{how}_s']:.0f}",
+                     f"{results[f'path_30s{how}_peak_gb']:.1f} GB peak", ""))
+
+
+_PATH_CHILD = """
+import json, resource, sys, time
+import numpy as np, torch
+import timbre_explorer.core.phase as phase
+from timbre_explorer.core.runtime import tune_allocator
+from timbre_explorer.core.space import TimbreSpace
+from timbre_explorer.core.synth import along, path_steps, render_path
+from timbre_explorer.paths import default_model_path
+tune_allocator()
+torch.set_num_threads(min(2, torch.get_num_threads()))
+phase.CHUNK_SECONDS = float(sys.argv[1])
+space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+c = space.centroids
+zs = along([c[n] for n in ("Flute", "Trumpet", "Cello", "Clarinet", "Piano")], path_steps(30.0))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+render_path(space, zs, seconds=30.0)
+seconds = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_gb": peak / 2**20, "before_gb": before / 2**20}))
+"""
 
 
 def bench_dataset(results: dict, rows: list) -> None:
@@ -167,7 +200,6 @@ def bench_train(results: dict, rows: list) -> None:
 
 def bench_train_default(results: dict, rows: list) -> None:
     """The whole default training run (stage 1, regularized, baseline), once: minutes, so not in the default set."""
-    import subprocess
     import tempfile
 
     with tempfile.TemporaryDirectory() as out:
@@ -325,7 +357,6 @@ def bench_launch(results: dict, rows: list) -> None:
     ``SMOKE READY`` then, with ``TIMBRE_EXPLORER_SMOKE=1``), offscreen, with a fresh settings folder;
     median of 5 launches after one (the first pays the disk cache)."""
     import os
-    import subprocess
     import tempfile
 
     def launch() -> float:

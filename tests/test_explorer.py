@@ -365,6 +365,25 @@ def test_path_plays_as_one_morph_and_exports_wav_with_its_sidecar(qtbot, window,
     assert np.allclose(spec.points[-1], s.centroids["Trumpet"], atol=1e-5)
 
 
+def test_a_long_path_renders_in_pieces_and_says_how_far_it_is(qtbot, window):
+    """Past 4 s a path is reconstructed piece by piece; the status bar follows the pieces (the joins' coherence
+    is tested in test_phase.py, on tones of steady level)."""
+    e, s = window.explorer, window.space
+    e.path_panel.start.setCurrentText("Flute")
+    e.path_panel.end.setCurrentText("Trumpet")
+    e.path_panel.set_button.click()
+    assert e.path_panel.seconds.maximum() >= 120
+    e.path_panel.seconds.setValue(9.0)
+    said = []
+    e.message.connect(said.append)
+    before = len(window.audio.played)
+    e.path_panel.play_button.click()
+    audio, _ = _wait_sound(qtbot, window, before)
+    assert len(audio) == 9 * s.sample_rate
+    progress = [m for m in said if m.startswith("Rendering the path")]
+    assert progress[-1].endswith("100%") and len(progress) == 2  # pieces end at 4 s and 9 s (no 1 s stub)
+
+
 def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     e, s = window.explorer, window.space
     e.field_panel.resolution.setValue(24)

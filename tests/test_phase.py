@@ -150,3 +150,38 @@ def test_bad_shapes_are_refused():
         sustain(torch.ones(168), ERB, seconds=0.001)
     with pytest.raises(ParameterError, match="initial phase"):
         griffin_lim(torch.ones(168, nsgt.n_frames), nsgt, init="magic")
+
+
+def test_long_sounds_render_in_coherent_pieces(monkeypatch):
+    """Past CHUNK_SECONDS a sound is reconstructed piece by piece (every transform stays short) and the
+    pieces join without a dip: each starts from the phase its predecessor ended with."""
+    import timbre_explorer.core.phase as phase
+
+    monkeypatch.setattr(phase, "CHUNK_SECONDS", 1.0)
+    lengths = []
+    real_transform_for = phase.transform_for
+    monkeypatch.setattr(phase, "transform_for", lambda p, n: lengths.append(n) or real_transform_for(p, n))
+    seconds = 3.6
+    frames = torch.stack([_held_frame(harmonic_tone(f)) for f in (220.0, 247.0)], dim=-1)
+    done = []
+    rec = render_frames(frames, ERB, seconds=seconds, progress=done.append)
+    y = rec.audio.numpy()
+    assert y.shape == (int(seconds * SR),)
+    assert len(lengths) == 4 and max(lengths) <= (1.0 + 2 * (phase.OVERLAP_SECONDS + phase.PATH_PADDING)) * SR + 1
+    assert done == sorted(done) and done[-1] == 1.0 and len(done) == 4
+    assert float(rec.spectral_convergence_db) < -15
+    level = np.sqrt(np.convolve(y ** 2, np.ones(SR // 100) / (SR // 100), "same"))  # 10 ms RMS
+    for join in (1.0, 2.0, 3.0):
+        around = level[int((join - 0.3) * SR):int((join + 0.3) * SR)]
+        assert around.min() > 0.7 * np.median(around), join
+
+
+def test_a_long_path_cancels_between_pieces(monkeypatch):
+    import timbre_explorer.core.phase as phase
+
+    monkeypatch.setattr(phase, "CHUNK_SECONDS", 0.5)
+    frames = _held_frame(harmonic_tone(220.0))[:, None]
+    calls = []
+    with pytest.raises(Cancelled):
+        render_frames(frames, ERB, seconds=2.0, cancel=lambda: len(calls) > 0, progress=calls.append)
+    assert len(calls) == 1  # the first piece finished, the second stopped at its first iteration

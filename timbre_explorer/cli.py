@@ -310,7 +310,10 @@ def _render(args) -> int:
         spec = PathSpec(points, args.mode or "linear", args.seconds or 2.0, "points", space.name,
                         extra={"from": args.start, "to": args.end})
     if spec is not None:
-        audio = render_spec(space, spec)
+        from tqdm import tqdm
+
+        with tqdm(total=100, desc="rendering", unit="%", leave=False, delay=1.0, bar_format="{l_bar}{bar}| {elapsed}") as bar:
+            audio = render_spec(space, spec, progress=lambda done: bar.update(round(100 * done) - bar.n))
     save_wav(out, audio, space.sample_rate)
     wrote = f"wrote {out} ({len(audio) / space.sample_rate:.2f} s at {space.sample_rate} Hz, 24-bit)"
     if spec is not None:

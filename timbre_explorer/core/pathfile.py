@@ -33,7 +33,7 @@ FORMAT = "timbre-explorer-path"
 VERSION = 1
 KINDS = ("points", "polyline", "morph", "descriptor")
 FRAME_KINDS = ("morph", "descriptor")  # points are the frames themselves
-MAX_SECONDS = 60.0  # a path is reconstructed in one piece: about 0.2 GB of memory per second (30 s: 6 GB)
+MAX_SECONDS = 600.0  # long paths render in pieces: memory stays flat, about 0.1 s per second of sound
 MAX_STEPS = 100_000
 
 
@@ -133,10 +133,11 @@ def spec_frames(space, spec: PathSpec) -> np.ndarray:
     return along(p, spec.steps or path_steps(spec.seconds), mode=spec.mode)
 
 
-def render_spec(space, spec: PathSpec, *, cancel: Callable[[], bool] | None = None) -> np.ndarray:
-    """The sound of a path spec (float32 at the space's rate, ``spec.seconds`` long); ``cancel`` as for
-    :func:`~timbre_explorer.core.synth.render_path`."""
-    return render_path(space, spec_frames(space, spec), seconds=spec.seconds, cancel=cancel)
+def render_spec(space, spec: PathSpec, *, cancel: Callable[[], bool] | None = None,
+                progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """The sound of a path spec (float32 at the space's rate, ``spec.seconds`` long); ``cancel`` and
+    ``progress`` as for :func:`~timbre_explorer.core.synth.render_path`."""
+    return render_path(space, spec_frames(space, spec), seconds=spec.seconds, cancel=cancel, progress=progress)
 
 
 __all__ = ["PathSpec", "write_path", "read_path", "render_spec", "spec_frames", "KINDS", "FORMAT", "VERSION"]

@@ -33,6 +33,8 @@ from timbre_explorer.core.nsgt import NSGT, TransformPreset, transform_for
 DEFAULT_ITERATIONS = 8
 DEFAULT_FADE = 0.01  # seconds
 PATH_PADDING = 0.05  # seconds of silence around a path, so the circular transform does not wrap it
+CHUNK_SECONDS = 4.0  # longer paths are reconstructed in pieces of this length (memory: about 0.2 GB per second)
+OVERLAP_SECONDS = 0.25  # each piece reaches this far past its joins, where the pieces cross-fade
 
 
 @dataclass
@@ -82,11 +84,12 @@ def initial_phase(magnitude: torch.Tensor, nsgt: NSGT, *, init: str, seed: int) 
 
 
 def griffin_lim(magnitude: torch.Tensor, nsgt: NSGT, *, n_iter: int = DEFAULT_ITERATIONS, momentum: float = 0.99,
-                init: str = "partials", seed: int = 0,
+                init: str | torch.Tensor = "partials", seed: int = 0,
                 cancel: Callable[[], bool] | None = None) -> Reconstruction:
     """Fast Griffin-Lim from core magnitudes ``[..., K, T]`` to signals ``[..., nsgt.length]``.
 
-    Edge bands (below ``fmin`` and above ``fmax``) are taken as silent. Returns
+    ``init`` names a starting phase (:func:`initial_phase`) or is one: unit-modulus
+    coefficients shaped like ``magnitude``. Edge bands (below ``fmin`` and above ``fmax``) are taken as silent. Returns
     the audio and the spectral convergence it reached (lower is better;
     -15 dB sounds clean for sustained notes). ``cancel`` is polled between
     iterations, which take seconds for a long path: when it returns True,
@@ -99,7 +102,12 @@ def griffin_lim(magnitude: torch.Tensor, nsgt: NSGT, *, n_iter: int = DEFAULT_IT
         raise ParameterError("n_iter must be >= 0 and momentum in [0, 1)")
     lead = magnitude.shape[:-2]
     s = magnitude.reshape(-1, nsgt.n_bins, nsgt.n_frames)
-    c = s * initial_phase(s, nsgt, init=init, seed=seed)
+    if isinstance(init, torch.Tensor):
+        if init.shape != magnitude.shape or not init.is_complex():
+            raise ParameterError(f"a starting phase must be complex and shaped like the magnitudes, got {tuple(init.shape)}")
+        c = s * init.reshape(s.shape)
+    else:
+        c = s * initial_phase(s, nsgt, init=init, seed=seed)
     previous = c
     for i in range(n_iter):
         if cancel is not None and cancel():
@@ -152,26 +160,80 @@ def sustain(frame: torch.Tensor, preset: TransformPreset, *, seconds: float = 1.
 
 def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: float,
                   n_iter: int = DEFAULT_ITERATIONS, fade_s: float = DEFAULT_FADE, seed: int = 0,
-                  cancel: Callable[[], bool] | None = None) -> Reconstruction:
+                  cancel: Callable[[], bool] | None = None,
+                  progress: Callable[[float], None] | None = None) -> Reconstruction:
     """A sound from a sequence of magnitude frames ``[..., K, N]`` spread evenly over ``seconds``.
 
-    Frames are interpolated linearly in time to the transform's frame rate;
-    short silences pad both ends inside the (circular) transform so the end
-    does not bleed into the start, and are cut off afterwards. ``cancel``: as
-    for :func:`griffin_lim`.
+    Frames are interpolated linearly in time to the transform's frame rate.
+    A sound longer than ``CHUNK_SECONDS`` is reconstructed in pieces of that
+    length that overlap by ``2 * OVERLAP_SECONDS`` and are cross-faded, so
+    memory stays that of one piece (a whole-length transform needs about
+    0.2 GB per second). Each piece starts from the phase its predecessor
+    ended with in their overlap, so the cross-fade joins coherent signals.
+    Inside the (circular) transform, short silences pad every piece so its
+    end does not bleed into its start. ``cancel``: as for :func:`griffin_lim`;
+    ``progress(fraction)`` is called after each piece. The spectral
+    convergence is that of all pieces together.
     """
     n = _samples(seconds, preset.sample_rate)
-    pad = int(round(PATH_PADDING * preset.sample_rate))
-    nsgt = transform_for(preset, n + 2 * pad)
-    if frames.shape[-2] != nsgt.n_bins or frames.shape[-1] < 1:
-        raise ParameterError(f"frames of {preset.name} must be [..., {nsgt.n_bins}, N >= 1], got {tuple(frames.shape)}")
+    if frames.dim() < 2 or frames.shape[-1] < 1:
+        raise ParameterError(f"frames must be [..., bins, N >= 1], got {tuple(frames.shape)}")
     lead = frames.shape[:-2]
-    flat = frames.reshape(-1, nsgt.n_bins, frames.shape[-1])
-    first, last = math.ceil(pad / nsgt.hop), math.floor((pad + n - 1) / nsgt.hop)
-    stretched = torch.nn.functional.interpolate(flat, size=last - first + 1, mode="linear", align_corners=True) \
-        if flat.shape[-1] > 1 else flat.expand(-1, -1, last - first + 1)
+    flat = frames.reshape(-1, *frames.shape[-2:])
+    step = int(round(CHUNK_SECONDS * preset.sample_rate))
+    overlap = int(round(OVERLAP_SECONDS * preset.sample_rate))
+    bounds = list(range(0, n - step // 2, step))[1:] if n > step + 2 * overlap else []  # the pieces' joins
+    edges = [0, *bounds, n]
+    audio = flat.new_zeros(flat.shape[0], n)
+    residual2 = target2 = 0.0
+    previous = None  # (global start, samples) of the last piece's overlap with the next
+    ramp = 0.5 - 0.5 * torch.cos(math.pi * (torch.arange(2 * overlap, dtype=flat.dtype) + 0.5) / (2 * overlap))
+    for k in range(len(edges) - 1):
+        start, end = max(0, edges[k] - overlap), min(n, edges[k + 1] + overlap)
+        piece, r2, t2 = _render_piece(flat, n, start, end, preset, n_iter=n_iter, seed=seed, cancel=cancel,
+                                      previous=previous)
+        residual2, target2 = residual2 + r2, target2 + t2
+        weight = torch.ones(end - start, dtype=flat.dtype)
+        if k > 0:
+            weight[:2 * overlap] = ramp
+        if k < len(edges) - 2:
+            weight[-2 * overlap:] = 1 - ramp
+            previous = (end - 2 * overlap, piece[:, -2 * overlap:])
+        audio[:, start:end] += piece * weight
+        if progress is not None:
+            progress(edges[k + 1] / n)
+    sc = (residual2 / target2.clamp_min(torch.finfo(flat.dtype).tiny)).sqrt()
+    audio = fade(audio, preset.sample_rate, fade_s)
+    return Reconstruction(audio.reshape(*lead, n), (20 * torch.log10(sc)).reshape(lead), preset.sample_rate)
+
+
+def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: TransformPreset, *, n_iter: int,
+                  seed: int, cancel, previous) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Samples ``start:end`` of the sound of ``flat [B, K, N]`` spread over ``n`` samples, and the squared norms
+    of its magnitude residual and target. ``previous``: ``(global start, samples [B, S])`` that this piece's
+    start overlaps; each band's starting phase is turned to match theirs in the middle of the overlap."""
+    pad = int(round(PATH_PADDING * preset.sample_rate))
+    nsgt = transform_for(preset, end - start + 2 * pad)
+    if flat.shape[-2] != nsgt.n_bins:
+        raise ParameterError(f"frames of {preset.name} must be [..., {nsgt.n_bins}, N >= 1], got {tuple(flat.shape)}")
+    first, last = math.ceil(pad / nsgt.hop), math.floor((pad + end - start - 1) / nsgt.hop)
+    at = (start - pad + torch.arange(first, last + 1, dtype=torch.float64) * nsgt.hop) / max(1, n - 1)
+    position = at.clamp(0, 1) * (flat.shape[-1] - 1)  # where each transform frame falls among the given frames
+    below = position.floor().long().clamp(max=max(0, flat.shape[-1] - 2))
+    frac = (position - below).to(flat.dtype)
+    above = (below + 1).clamp(max=flat.shape[-1] - 1)
     magnitude = flat.new_zeros(flat.shape[0], nsgt.n_bins, nsgt.n_frames)
-    magnitude[..., first:last + 1] = stretched
-    rec = griffin_lim(magnitude, nsgt, n_iter=n_iter, seed=seed, cancel=cancel)
-    audio = fade(rec.audio[..., pad:pad + n], preset.sample_rate, fade_s)
-    return Reconstruction(audio.reshape(*lead, n), rec.spectral_convergence_db.reshape(lead), preset.sample_rate)
+    magnitude[..., first:last + 1] = flat[..., below] * (1 - frac) + flat[..., above] * frac
+    phase = initial_phase(magnitude, nsgt, init="partials", seed=seed)
+    if previous is not None:
+        at_start, samples = previous
+        x = flat.new_zeros(flat.shape[0], nsgt.length)
+        x[:, pad + at_start - start:pad + at_start - start + samples.shape[-1]] = samples
+        middle = int(round((pad + at_start - start + samples.shape[-1] / 2) / nsgt.hop))
+        measured = nsgt.forward(x, edges=False).core[..., middle]
+        turn = _unit_phase(measured * phase[..., middle].conj())
+        phase = phase * turn[..., None]
+    rec = griffin_lim(magnitude, nsgt, n_iter=n_iter, init=phase, cancel=cancel)
+    target2 = magnitude.flatten(1).square().sum(1)
+    residual2 = target2 * 10 ** (rec.spectral_convergence_db / 10)
+    return rec.audio[:, pad:pad + end - start], residual2, target2

@@ -138,10 +138,12 @@ def path_steps(seconds: float) -> int:
 
 def render_path(space, zs, *, seconds: float, envelope: Envelope = Envelope(attack=0.02, release=0.05),
                 n_iter: int = DEFAULT_ITERATIONS, seed: int = 0,
-                cancel: Callable[[], bool] | None = None) -> np.ndarray:
+                cancel: Callable[[], bool] | None = None,
+                progress: Callable[[float], None] | None = None) -> np.ndarray:
     """One morphing sound through the latent points ``zs [N, latent]``, spread evenly over ``seconds``.
 
-    ``cancel`` is polled between phase iterations (see :func:`~timbre_explorer.core.phase.griffin_lim`)."""
+    ``cancel`` and ``progress``: as for :func:`~timbre_explorer.core.phase.render_frames`."""
     frames = space.decode(np.asarray(zs, np.float32)).T.contiguous()  # [bins, N]
-    rec = render_frames(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel)
+    rec = render_frames(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel,
+                        progress=progress)
     return envelope.apply(_level(space, rec.audio), space.sample_rate)

@@ -499,7 +499,8 @@ class ExplorerView(QtWidgets.QWidget):
 
         def job(j):
             frames = spec_frames(space, spec)
-            audio = render_spec(space, spec, cancel=j.cancelled)  # a long path stops for a new click, or a quit
+            audio = render_spec(space, spec, cancel=j.cancelled,  # a long path stops for a new click, or a quit
+                                progress=lambda done: j.progress(done, f"Rendering the path… {done:.0%}"))
             mags = space.decode(frames).numpy()
             return Sound(audio, space.sample_rate, f"Path ({spec.kind}, {spec.mode}, {spec.seconds:g} s)",
                          path_spec=spec), mags, None

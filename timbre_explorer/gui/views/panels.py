@@ -220,7 +220,7 @@ class PathPanel(QtWidgets.QWidget):
         self.mode.addItem("linear", "linear")
         form.addRow("Interpolation", self.mode)
         self.seconds = QtWidgets.QDoubleSpinBox()
-        self.seconds.setRange(0.2, 30.0)
+        self.seconds.setRange(0.2, 120.0)  # long paths render in pieces: about 0.1 s per second of sound
         self.seconds.setValue(3.0)
         self.seconds.setSuffix(" s")
         form.addRow("Duration", self.seconds)
