@@ -41,6 +41,15 @@ def _app_logging_undone(monkeypatch):
     root.setLevel(level)
 
 
+@pytest.fixture(scope="session")
+def qapp():
+    """pytest-qt's application is the app's own (``make_app``): the same settings, and cycles collected on the
+    GUI thread only, never on a worker that would destroy widgets there."""
+    from timbre_explorer.gui.app import make_app
+
+    return make_app()
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(440)

@@ -43,3 +43,34 @@ def test_the_window_names_the_version_and_carries_the_apps_icon(qtbot, tmp_path)
     qtbot.addWidget(window)
     assert window.windowTitle() == f"Timbre Explorer {__version__}" and __version__ == "0.1.0"
     assert window.windowIcon().cacheKey() == app.windowIcon().cacheKey()
+
+
+def test_cycles_holding_widgets_are_collected_on_the_gui_thread_only(qtbot):
+    """A worker that allocates must not run the cycle collector: it would destroy widgets off the GUI thread
+    (the suite once deadlocked there). ``make_app`` moves collection to a GUI-thread timer."""
+    import gc
+    import threading
+    import weakref
+
+    from PySide6 import QtWidgets
+
+    from timbre_explorer.gui.app import make_app
+
+    make_app()
+    assert not gc.isenabled()
+
+    class Holder:
+        pass
+
+    where = []
+    cycle = Holder()
+    cycle.me, cycle.widget = cycle, QtWidgets.QWidget()
+    weakref.finalize(cycle, lambda: where.append(threading.current_thread()))
+    del cycle
+    kept = []  # containers that stay alive keep the collector's count past its first threshold
+    worker = threading.Thread(target=lambda: kept.extend([] for _ in range(5000)))
+    worker.start()
+    worker.join()
+    assert where == []
+    qtbot.waitUntil(lambda: bool(where), timeout=5_000)
+    assert where == [threading.main_thread()]

@@ -24,6 +24,14 @@ def make_app() -> QtWidgets.QApplication:
     import pyqtgraph as pg
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    if not hasattr(app, "garbage_collector"):
+        # Python's cycle collector runs in whichever thread allocates when a threshold is crossed. Run on a
+        # worker, it destroys Qt widgets there: a closed window's menus deadlocked against the GUI thread's
+        # own deletions (seen in the test suite). pyqtgraph's collector switches automatic collection off
+        # and collects on a GUI-thread timer instead.
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        app.garbage_collector = GarbageCollector(interval=1.0)
     app.setApplicationName("Timbre Explorer")
     app.setOrganizationName("Timbre Explorer")
     app.setApplicationVersion(__version__)
