@@ -187,13 +187,14 @@ def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
     audio = flat.new_zeros(flat.shape[0], n)
     residual2 = target2 = 0.0
     previous = None  # (global start, samples) of the last piece's overlap with the next
-    ramp = 0.5 - 0.5 * torch.cos(math.pi * (torch.arange(2 * overlap, dtype=flat.dtype) + 0.5) / (2 * overlap))
+    ramp = 0.5 - 0.5 * torch.cos(math.pi * (torch.arange(2 * overlap, dtype=flat.dtype, device=flat.device) + 0.5)
+                                 / (2 * overlap))
     for k in range(len(edges) - 1):
         start, end = max(0, edges[k] - overlap), min(n, edges[k + 1] + overlap)
         piece, r2, t2 = _render_piece(flat, n, start, end, preset, n_iter=n_iter, seed=seed, cancel=cancel,
                                       previous=previous)
         residual2, target2 = residual2 + r2, target2 + t2
-        weight = torch.ones(end - start, dtype=flat.dtype)
+        weight = flat.new_ones(end - start)
         if k > 0:
             weight[:2 * overlap] = ramp
         if k < len(edges) - 2:
@@ -217,7 +218,7 @@ def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: Tran
     if flat.shape[-2] != nsgt.n_bins:
         raise ParameterError(f"frames of {preset.name} must be [..., {nsgt.n_bins}, N >= 1], got {tuple(flat.shape)}")
     first, last = math.ceil(pad / nsgt.hop), math.floor((pad + end - start - 1) / nsgt.hop)
-    at = (start - pad + torch.arange(first, last + 1, dtype=torch.float64) * nsgt.hop) / max(1, n - 1)
+    at = (start - pad + torch.arange(first, last + 1, dtype=torch.float64, device=flat.device) * nsgt.hop) / max(1, n - 1)
     position = at.clamp(0, 1) * (flat.shape[-1] - 1)  # where each transform frame falls among the given frames
     below = position.floor().long().clamp(max=max(0, flat.shape[-1] - 2))
     frac = (position - below).to(flat.dtype)
