@@ -23,8 +23,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from timbre_explorer.core.nsgt import NSGT, PRESETS, transform_for  # noqa: E402
-from timbre_explorer.core.phase import DEFAULT_ITERATIONS, griffin_lim, sustain  # noqa: E402
+from timbre_explorer.core.signal.nsgt import NSGT, PRESETS, transform_for  # noqa: E402
+from timbre_explorer.core.signal.phase import DEFAULT_ITERATIONS, griffin_lim, sustain  # noqa: E402
 from timbre_explorer.core.runtime import tune_allocator  # noqa: E402
 
 SR = 22050
@@ -116,10 +116,10 @@ def bench_phase(results: dict, rows: list) -> None:
 _PATH_CHILD = """
 import json, resource, sys, time
 import numpy as np, torch
-import timbre_explorer.core.phase as phase
+import timbre_explorer.core.signal.phase as phase
 from timbre_explorer.core.runtime import tune_allocator
-from timbre_explorer.core.space import TimbreSpace
-from timbre_explorer.core.synth import along, path_steps, render_path
+from timbre_explorer.core.synthesis.space import TimbreSpace
+from timbre_explorer.core.synthesis.synth import along, path_steps, render_path
 from timbre_explorer.paths import default_model_path
 tune_allocator()
 torch.set_num_threads(min(2, torch.get_num_threads()))
@@ -140,8 +140,8 @@ def bench_dataset(results: dict, rows: list) -> None:
     """The default dataset (FluidR3_GM, NSGT-ERB) built from scratch on 2 workers, 3 times."""
     import tempfile
 
-    from timbre_explorer.core.dataset import build_dataset
-    from timbre_explorer.core.sources import SoundFontSource, find_soundfont
+    from timbre_explorer.core.data.dataset import build_dataset
+    from timbre_explorer.core.data.sources import SoundFontSource, find_soundfont
 
     source = SoundFontSource(str(find_soundfont()))
     times = []
@@ -160,7 +160,7 @@ def bench_dataset(results: dict, rows: list) -> None:
 
 def bench_model(results: dict, rows: list) -> None:
     """Decode and encode throughput of the bundled model's architecture (frames per second)."""
-    from timbre_explorer.core.modelfile import load_model
+    from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.paths import default_model_path
 
     model = load_model(default_model_path()).build_model()
@@ -185,7 +185,7 @@ def bench_model(results: dict, rows: list) -> None:
 
 def bench_train(results: dict, rows: list) -> None:
     """Seconds per epoch of the default training config (stage 1 and regularized), medians of 3."""
-    from timbre_explorer.core.train import TrainConfig, Trainer, dataset_for, train
+    from timbre_explorer.core.training.train import TrainConfig, Trainer, dataset_for, train
 
     for phase, cfg in (("stage1", TrainConfig(epochs_stage1=3, epochs_stage2=0, baseline=False)),
                        ("regularized", TrainConfig(epochs_stage1=0, epochs_stage2=3, baseline=False))):
@@ -216,7 +216,7 @@ def bench_train_default(results: dict, rows: list) -> None:
 
 def _train_beside(stop) -> None:
     """A training loop in its own process, as the Trainer tab's worker runs one."""
-    from timbre_explorer.core.model import TimbreVAE, VAEConfig, gaussian_nll, kl_standard_normal
+    from timbre_explorer.core.model.vae import TimbreVAE, VAEConfig, gaussian_nll, kl_standard_normal
 
     torch.set_num_threads(2)
     model = TimbreVAE(VAEConfig(n_bins=168, hidden=512, layers=3, latent=16))
@@ -234,10 +234,10 @@ def bench_explorer(results: dict, rows: list) -> None:
     """What using the Explorer feels like, bundled model on the CPU: a click to its first block of sound,
     a descriptor map, reaching a descriptor target."""
     from timbre_explorer.audio.engine import AudioEngine
-    from timbre_explorer.core.phase import sustain
-    from timbre_explorer.core.space import TimbreSpace
-    from timbre_explorer.core.steer import field, reach
-    from timbre_explorer.core.synth import note
+    from timbre_explorer.core.signal.phase import sustain
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.core.synthesis.steer import field, reach
+    from timbre_explorer.core.synthesis.synth import note
     from timbre_explorer.paths import default_model_path
 
     space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
@@ -310,7 +310,7 @@ def bench_map(results: dict, rows: list) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import pyqtgraph as pg
 
-    from timbre_explorer.core.space import TimbreSpace
+    from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.gui.app import make_app
     from timbre_explorer.gui.views.map_view import MapView
     from timbre_explorer.paths import default_model_path
@@ -392,7 +392,7 @@ def bench_trainer(results: dict, rows: list) -> None:
     from PySide6 import QtCore
     from tiny import tiny_config, write_sample_folder
 
-    from timbre_explorer.core.train import Trainer, dataset_for, export_models, train
+    from timbre_explorer.core.training.train import Trainer, dataset_for, export_models, train
     from timbre_explorer.gui.app import make_app
     from timbre_explorer.gui.trainer_view import TrainerView
 

@@ -120,7 +120,7 @@ def main() -> int:
     shot("map3d")
     e.map_panel.three_d.setChecked(False)
     # 8. the Trainer tab: a short run on the General MIDI SoundFont (the default source), mid-run, then evaluated
-    from timbre_explorer.core.train import TrainConfig
+    from timbre_explorer.core.training.train import TrainConfig
 
     t = w.trainer
     w.tabs.setCurrentWidget(t)
@@ -143,10 +143,10 @@ def main() -> int:
 
 def _write_example_sounds(folder: Path, sr: int) -> None:
     """Three notes that are not in the dataset: SoundFont instruments if one is installed, else synthetic tones."""
-    from timbre_explorer.core.audio_io import save_wav
+    from timbre_explorer.core.signal.audio_io import save_wav
 
     try:
-        from timbre_explorer.core.sources import NoteSpec, SoundFontSource, find_soundfont
+        from timbre_explorer.core.data.sources import NoteSpec, SoundFontSource, find_soundfont
 
         src = SoundFontSource(find_soundfont())
         specs = [NoteSpec("Piccolo", "", 84, "mf", 80, program=72), NoteSpec("Tuba", "", 41, "f", 104, program=58),

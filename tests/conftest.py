@@ -78,7 +78,7 @@ def tiny_model(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_space(tiny_model):
-    from timbre_explorer.core.space import TimbreSpace
+    from timbre_explorer.core.synthesis.space import TimbreSpace
 
     return TimbreSpace.open(tiny_model, device=torch.device("cpu"))
 

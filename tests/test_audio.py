@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from timbre_explorer.audio.engine import AudioEngine
-from timbre_explorer.core.audio_io import load_audio, save_wav
+from timbre_explorer.core.signal.audio_io import load_audio, save_wav
 from timbre_explorer.core.errors import AudioFileError
 
 SR = 22050

@@ -124,6 +124,6 @@ def test_the_training_process_logs_into_the_apps_file(qtbot, tmp_path, monkeypat
     finally:
         runner.shutdown()
     log = _log(tmp_path)
-    line = next(x for x in log.splitlines() if "ERROR timbre_explorer.core.runs: train failed" in x)
+    line = next(x for x in log.splitlines() if "ERROR timbre_explorer.core.training.tasks: train failed" in x)
     assert int(line.split()[2]) != os.getpid()  # written by the app, from the worker's record
     assert "Traceback (most recent call last)" in log and "unexpected_setting" in log

@@ -11,12 +11,12 @@ import pytest
 import soundfile as sf
 
 from timbre_explorer.cli import main
-from timbre_explorer.core.audio_io import save_wav
-from timbre_explorer.core.dataset import NoteDataset, build_dataset, split_notes
+from timbre_explorer.core.signal.audio_io import save_wav
+from timbre_explorer.core.data.dataset import NoteDataset, build_dataset, split_notes
 from timbre_explorer.core.errors import Cancelled, ParameterError
-from timbre_explorer.core.instruments import BY_NAME, canonical_name, parse_pitch
-from timbre_explorer.core.nsgt import PRESETS, transform_for
-from timbre_explorer.core.sources import (FolderSource, SoundFontSource, find_soundfont, label_file,
+from timbre_explorer.core.data.instruments import BY_NAME, canonical_name, parse_pitch
+from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
+from timbre_explorer.core.data.sources import (FolderSource, SoundFontSource, find_soundfont, label_file,
                                           scan_folder)
 
 SR = 22050
@@ -259,7 +259,7 @@ def test_soundfont_notes_have_their_pitch_and_dynamics(soundfont, tmp_path):
 
 
 def test_missing_soundfont_says_what_to_install(monkeypatch, tmp_path):
-    import timbre_explorer.core.sources as sources
+    import timbre_explorer.core.data.sources as sources
 
     monkeypatch.setattr(sources, "SOUNDFONT_PLACES", (str(tmp_path / "none.sf2"),))
     with pytest.raises(ParameterError, match="apt-get install fluid-soundfont-gm"):

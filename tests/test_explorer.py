@@ -228,7 +228,7 @@ def test_path_between_instruments_drawn_and_undone(qtbot, window):
 def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, tmp_path):
     from tiny import SR, synthetic_note
 
-    from timbre_explorer.core.audio_io import save_wav
+    from timbre_explorer.core.signal.audio_io import save_wav
 
     save_wav(tmp_path / "bright.wav", synthetic_note(64, 0.85, 0.4), SR)
     (tmp_path / "broken.wav").write_bytes(b"RIFF nonsense")
@@ -344,7 +344,7 @@ def test_keyboard_shortcuts(qtbot, window):
 def test_path_plays_as_one_morph_and_exports_wav_with_its_sidecar(qtbot, window, tmp_path):
     import soundfile as sf
 
-    from timbre_explorer.core.pathfile import read_path
+    from timbre_explorer.core.synthesis.pathfile import read_path
 
     e, s = window.explorer, window.space
     e.path_panel.start.setCurrentText("Flute")
@@ -444,7 +444,7 @@ def test_descriptor_curve_renders_a_path_that_follows_it(qtbot, window):
 def test_note_morph_keeps_the_attack_of_real_notes(qtbot, window, tmp_path):
     from tiny import SR, synthetic_note
 
-    from timbre_explorer.core.audio_io import save_wav
+    from timbre_explorer.core.signal.audio_io import save_wav
 
     e, s = window.explorer, window.space
     save_wav(tmp_path / "dark.wav", synthetic_note(60, 0.2, 0.4, seconds=1.0), SR)
@@ -457,7 +457,7 @@ def test_note_morph_keeps_the_attack_of_real_notes(qtbot, window, tmp_path):
     audio, _ = _wait_sound(qtbot, window, before)
     assert len(audio) == s.sample_rate and e.path_kind == "morph" and len(e.path_frames) > 10
     # it starts on the dark note's first frame (its attack) and ends on the bright note's last frame
-    from timbre_explorer.core.morph import note_audio, trajectory
+    from timbre_explorer.core.synthesis.morph import note_audio, trajectory
 
     dark, bright = (trajectory(s, note_audio(s, tmp_path / n)) for n in ("dark.wav", "bright.wav"))
     assert np.allclose(e.path_frames[0], dark[0], atol=1e-4) and np.allclose(e.path_frames[-1], bright[-1], atol=1e-4)

@@ -10,7 +10,7 @@ import torch
 from scipy.stats import spearmanr
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.model import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll, kl_standard_normal,
+from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll, kl_standard_normal,
                                         perceptual_kl, perceptual_l2)
 
 TOY = VAEConfig(n_bins=20, hidden=32, layers=2, latent=4)

@@ -7,12 +7,12 @@ import pytest
 import torch
 from tiny import BRIGHTNESS, SR, synthetic_note
 
-from timbre_explorer.core.audio_io import save_wav
-from timbre_explorer.core.descriptors import descriptors
+from timbre_explorer.core.signal.audio_io import save_wav
+from timbre_explorer.core.signal.descriptors import descriptors
 from timbre_explorer.core.errors import AudioFileError, ParameterError
-from timbre_explorer.core.morph import frame_rate, morph, note_audio, parse_spec, resample, trajectory
-from timbre_explorer.core.nsgt import transform_for
-from timbre_explorer.core.synth import blend, interpolate, render_path
+from timbre_explorer.core.synthesis.morph import frame_rate, morph, note_audio, parse_spec, resample, trajectory
+from timbre_explorer.core.signal.nsgt import transform_for
+from timbre_explorer.core.synthesis.synth import blend, interpolate, render_path
 
 
 def _note(name: str, seconds: float = 0.6) -> np.ndarray:
@@ -63,7 +63,7 @@ def test_note_audio_reads_files_and_refuses_what_it_cannot_use(tiny_space, tmp_p
 
 
 def test_note_audio_renders_a_soundfont_note(tiny_space):
-    from timbre_explorer.core.sources import find_soundfont
+    from timbre_explorer.core.data.sources import find_soundfont
 
     try:
         find_soundfont()

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.nsgt import NSGT, PRESETS, fast_fft_size, transform_for
-from timbre_explorer.core.scales import FrequencyScale
+from timbre_explorer.core.signal.nsgt import NSGT, PRESETS, fast_fft_size, transform_for
+from timbre_explorer.core.signal.scales import FrequencyScale
 
 SR = 22050
 

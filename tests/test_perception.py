@@ -9,7 +9,7 @@ import pytest
 
 from timbre_explorer.cli import main
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.perception import (builtin_ratings_path, dissimilarities_from_ratings, load_dissimilarities,
+from timbre_explorer.core.data.perception import (builtin_ratings_path, dissimilarities_from_ratings, load_dissimilarities,
                                              read_matrix, read_positions, timbre_space)
 from timbre_explorer.paths import resources_dir
 

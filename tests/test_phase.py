@@ -8,8 +8,8 @@ import torch
 from signals import harmonic_tone
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
-from timbre_explorer.core.nsgt import PRESETS, transform_for
-from timbre_explorer.core.phase import griffin_lim, render_frames, sustain
+from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
+from timbre_explorer.core.signal.phase import griffin_lim, render_frames, sustain
 
 SR = 22050
 ERB = PRESETS["nsgt-erb"]
@@ -90,7 +90,7 @@ def test_path_follows_its_frames():
 def test_long_signals_find_their_partials_on_a_short_transform(monkeypatch):
     """Scoring every frame over every FFT bin of a long signal is quadratic in its duration (a 30 s path
     needed 24 GB); a long transform scores on a 1.5 s one and gets the same partials, within 1 Hz."""
-    import timbre_explorer.core.nsgt as nsgt_module
+    import timbre_explorer.core.signal.nsgt as nsgt_module
 
     n = 4 * SR
     x = harmonic_tone(220.7, seconds=4.0)
@@ -155,7 +155,7 @@ def test_bad_shapes_are_refused():
 def test_long_sounds_render_in_coherent_pieces(monkeypatch):
     """Past CHUNK_SECONDS a sound is reconstructed piece by piece (every transform stays short) and the
     pieces join without a dip: each starts from the phase its predecessor ended with."""
-    import timbre_explorer.core.phase as phase
+    import timbre_explorer.core.signal.phase as phase
 
     monkeypatch.setattr(phase, "CHUNK_SECONDS", 1.0)
     lengths = []
@@ -177,7 +177,7 @@ def test_long_sounds_render_in_coherent_pieces(monkeypatch):
 
 
 def test_a_long_path_cancels_between_pieces(monkeypatch):
-    import timbre_explorer.core.phase as phase
+    import timbre_explorer.core.signal.phase as phase
 
     monkeypatch.setattr(phase, "CHUNK_SECONDS", 0.5)
     frames = _held_frame(harmonic_tone(220.0))[:, None]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.space import Projection
-from timbre_explorer.core.synth import (PEAK_LIMIT, PLAYBACK_LEVEL_DB, Envelope, along, interpolate, loop, note,
+from timbre_explorer.core.synthesis.space import Projection
+from timbre_explorer.core.synthesis.synth import (PEAK_LIMIT, PLAYBACK_LEVEL_DB, Envelope, along, interpolate, loop, note,
                                         render_path)
 
 
@@ -84,8 +84,8 @@ def test_path_morphs_from_dark_to_bright(tiny_space):
     assert len(audio) == s.sample_rate
     import torch
 
-    from timbre_explorer.core.descriptors import descriptors
-    from timbre_explorer.core.nsgt import transform_for
+    from timbre_explorer.core.signal.descriptors import descriptors
+    from timbre_explorer.core.signal.nsgt import transform_for
 
     quarter = s.sample_rate // 4
     nsgt = transform_for(s.preset, quarter)

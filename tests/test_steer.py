@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from timbre_explorer.core.descriptors import DESCRIPTORS
+from timbre_explorer.core.signal.descriptors import DESCRIPTORS
 from timbre_explorer.core.errors import Cancelled, ParameterError
-from timbre_explorer.core.steer import CURVES, curve, field, field_levels, follow, reach
-from timbre_explorer.core.synth import interpolate
+from timbre_explorer.core.synthesis.steer import CURVES, curve, field, field_levels, follow, reach
+from timbre_explorer.core.synthesis.synth import interpolate
 
 
 def _describe(space, z) -> dict[str, np.ndarray]:

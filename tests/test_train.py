@@ -14,11 +14,11 @@ import torch
 from safetensors.torch import load_file
 
 from timbre_explorer.cli import main
-from timbre_explorer.core.audio_io import save_wav
+from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.errors import Cancelled, ParameterError
-from timbre_explorer.core.evaluate import REPORT_KEYS
-from timbre_explorer.core.modelfile import load_model
-from timbre_explorer.core.train import TrainConfig, Trainer, dataset_for, export_models, train
+from timbre_explorer.core.training.evaluate import REPORT_KEYS
+from timbre_explorer.core.model.modelfile import load_model
+from timbre_explorer.core.training.train import TrainConfig, Trainer, dataset_for, export_models, train
 from tiny import SR, synthetic_note, tiny_config, write_sample_folder
 
 
@@ -169,8 +169,8 @@ def test_encode_places_new_sounds_and_reports_bad_files(folder, cache, tmp_path,
     assert f["nearest"][0]["distance"] <= f["nearest"][1]["distance"]
     # a note of the dataset lands exactly where the model's map put it
     mf = load_model(model)
-    from timbre_explorer.core.analysis import encode_files
-    from timbre_explorer.core.space import TimbreSpace
+    from timbre_explorer.core.synthesis.analysis import encode_files
+    from timbre_explorer.core.synthesis.space import TimbreSpace
 
     (known,), _ = encode_files(TimbreSpace(mf), [folder / "Trumpet" / "E4_ff.wav"])
     ds = t.ds

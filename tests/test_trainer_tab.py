@@ -18,10 +18,10 @@ from PySide6 import QtCore, QtWidgets
 from tiny import SR, synthetic_note, write_sample_folder
 
 from timbre_explorer.audio.engine import AudioEngine
-from timbre_explorer.core.audio_io import save_wav
+from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.runs import BASELINE_NAME, MODEL_NAME, checkpoint_info
-from timbre_explorer.core.train import (
+from timbre_explorer.core.training.tasks import BASELINE_NAME, MODEL_NAME, checkpoint_info
+from timbre_explorer.core.training.train import (
     TrainConfig,
     Trainer,
     dataset_for,
@@ -122,8 +122,8 @@ def click(qtbot, button) -> None:
 
 def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatch):
     """Preview, build, train, pause, cancel, resume, evaluate, open in the Explorer, save: in the main window."""
-    from timbre_explorer.core.modelfile import load_model
-    from timbre_explorer.core.space import TimbreSpace
+    from timbre_explorer.core.model.modelfile import load_model
+    from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.gui.main_window import MainWindow
 
     w = MainWindow(audio=AudioEngine(open_stream=False))
@@ -224,7 +224,7 @@ def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatc
 
 
 def test_cancel_mid_run_and_closing_keep_a_resumable_checkpoint(qtbot, view, samples, tmp_path):
-    from timbre_explorer.core.model import TimbreVAE
+    from timbre_explorer.core.model.vae import TimbreVAE
 
     choose_folder(qtbot, view, samples)
     configure(qtbot, view, epochs_stage1=400, epochs_stage2=0)
@@ -266,7 +266,7 @@ def test_cancel_mid_run_and_closing_keep_a_resumable_checkpoint(qtbot, view, sam
 @pytest.mark.parametrize("view", [True], indirect=True)  # in-process: the patched core is the one that runs
 def test_a_diverging_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(qtbot, view, samples, tmp_path,
                                                                                monkeypatch):
-    import timbre_explorer.core.train as core_train
+    import timbre_explorer.core.training.train as core_train
 
     now = {"epoch": 0}
     nll, batches = core_train.gaussian_nll, core_train.Trainer.epoch_batches
@@ -387,8 +387,8 @@ def test_invalid_settings_are_refused_before_anything_runs(qtbot, view, samples,
 
 
 def test_soundfont_source_lists_its_instruments_or_says_it_is_missing(qtbot, cache, monkeypatch):
-    import timbre_explorer.core.sources as sources
-    from timbre_explorer.core.instruments import INSTRUMENTS
+    import timbre_explorer.core.data.sources as sources
+    from timbre_explorer.core.data.instruments import INSTRUMENTS
 
     def missing(path=None):
         raise ParameterError(sources.INSTALL_HINT)
@@ -415,7 +415,7 @@ def test_soundfont_source_lists_its_instruments_or_says_it_is_missing(qtbot, cac
 
 def test_device_setting_in_the_core():
     """The one core change the tab needed: TrainConfig.device (auto, cpu, cuda), honoured by the Trainer."""
-    from timbre_explorer.core.nsgt import PRESETS
+    from timbre_explorer.core.signal.nsgt import PRESETS
     from timbre_explorer.gui.views.train_views import PRESET_NAMES
 
     assert PRESET_NAMES == tuple(PRESETS)  # the tab offers every preset the core has

@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _perception(args) -> int:
-    from timbre_explorer.core.perception import DEFAULT_MDS_DIMS, load_dissimilarities, write_report
+    from timbre_explorer.core.data.perception import DEFAULT_MDS_DIMS, load_dissimilarities, write_report
 
     d = load_dissimilarities(args.ratings)
     f = write_report(args.out, d, dims=args.dims or DEFAULT_MDS_DIMS)
@@ -135,10 +135,10 @@ def _perception(args) -> int:
 def _dataset_build(args) -> int:
     from tqdm import tqdm
 
-    from timbre_explorer.core.dataset import build_dataset, default_hold_out
+    from timbre_explorer.core.data.dataset import build_dataset, default_hold_out
     from timbre_explorer.core.errors import ParameterError
-    from timbre_explorer.core.nsgt import DEFAULT_PRESET
-    from timbre_explorer.core.sources import FolderSource, SoundFontSource, find_soundfont, scan_folder
+    from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET
+    from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont, scan_folder
 
     if args.source == "folder":
         if not args.path:
@@ -189,7 +189,7 @@ def _train(args) -> int:
 
     from tqdm import tqdm
 
-    from timbre_explorer.core.train import (TrainConfig, Trainer, dataset_for, distributed_setup, dump_rank_weights,
+    from timbre_explorer.core.training.train import (TrainConfig, Trainer, dataset_for, distributed_setup, dump_rank_weights,
                                              export_models, train)
 
     cfg = TrainConfig.from_file(args.config) if args.config else TrainConfig()
@@ -230,9 +230,9 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from timbre_explorer.core.evaluate import markdown, write_reports
+    from timbre_explorer.core.training.evaluate import markdown, write_reports
     from timbre_explorer.core.files import write_json
-    from timbre_explorer.core.runs import evaluate_models
+    from timbre_explorer.core.training.tasks import evaluate_models
 
     models = {"regularized": args.model, "unregularized": args.baseline}
     report, maps = evaluate_models({k: v for k, v in models.items() if v is not None}, cache_root=args.cache)
@@ -245,8 +245,8 @@ def _evaluate(args) -> int:
 
 
 def _encode(args) -> int:
-    from timbre_explorer.core.analysis import encode_files, write_encoded
-    from timbre_explorer.core.space import TimbreSpace
+    from timbre_explorer.core.synthesis.analysis import encode_files, write_encoded
+    from timbre_explorer.core.synthesis.space import TimbreSpace
 
     results, problems = encode_files(TimbreSpace.open(args.model), args.paths)
     for r in results:
@@ -263,11 +263,11 @@ def _encode(args) -> int:
 def _render(args) -> int:
     from pathlib import Path
 
-    from timbre_explorer.core.audio_io import save_wav
+    from timbre_explorer.core.signal.audio_io import save_wav
     from timbre_explorer.core.errors import ParameterError
-    from timbre_explorer.core.pathfile import MAX_SECONDS, PathSpec, read_path, render_spec, write_path
-    from timbre_explorer.core.space import TimbreSpace
-    from timbre_explorer.core.synth import note
+    from timbre_explorer.core.synthesis.pathfile import MAX_SECONDS, PathSpec, read_path, render_spec, write_path
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.core.synthesis.synth import note
     from timbre_explorer.paths import default_model_path
 
     given = [flag for flag, v in (("--point", args.point), ("--from/--to", args.start or args.end),
@@ -295,9 +295,9 @@ def _render(args) -> int:
         spec.mode = args.mode or spec.mode
         spec.model = space.name
     elif args.morph:
-        from timbre_explorer.core.morph import frame_rate, morph
+        from timbre_explorer.core.synthesis.morph import frame_rate, morph
 
-        from timbre_explorer.core.synth import path_steps
+        from timbre_explorer.core.synthesis.synth import path_steps
 
         ta, tb = _render_trajectory(space, args.start), _render_trajectory(space, args.end)
         held = max(len(ta), len(tb)) == 1  # two instruments or points: no note sets the length
@@ -330,7 +330,7 @@ def _render_point(space, text: str):
 
     import numpy as np
 
-    from timbre_explorer.core.analysis import encode_files
+    from timbre_explorer.core.synthesis.analysis import encode_files
     from timbre_explorer.core.errors import AudioFileError, ParameterError
 
     z = None if Path(text).is_file() else _instrument_or_values(space, text)
@@ -350,7 +350,7 @@ def _render_trajectory(space, text: str):
     """A note's latent trajectory for --morph: an audio file or a SoundFont note; an instrument or values hold still."""
     from pathlib import Path
 
-    from timbre_explorer.core.morph import note_audio, trajectory
+    from timbre_explorer.core.synthesis.morph import note_audio, trajectory
 
     z = None if Path(text).is_file() else _instrument_or_values(space, text)
     if z is not None:
@@ -362,7 +362,7 @@ def _instrument_or_values(space, text: str):
     import numpy as np
 
     from timbre_explorer.core.errors import ParameterError
-    from timbre_explorer.core.instruments import canonical_name
+    from timbre_explorer.core.data.instruments import canonical_name
 
     by_name = {name.lower(): z for name, z in space.centroids.items()}
     for key in (text.strip().lower(), canonical_name(text).lower()):
@@ -391,14 +391,14 @@ def _is_number(text: str) -> bool:
 def _looks_like_file(text: str) -> bool:
     from pathlib import Path
 
-    from timbre_explorer.core.audio_io import AUDIO_SUFFIXES
+    from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES
 
     return Path(text).is_file() or Path(text).suffix.lower() in AUDIO_SUFFIXES
 
 
 def _info() -> int:
     from timbre_explorer.audio.engine import AudioEngine, output_devices
-    from timbre_explorer.core.nsgt import DEFAULT_PRESET, PRESETS
+    from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, PRESETS
     from timbre_explorer.paths import default_model_path
 
     model = default_model_path()

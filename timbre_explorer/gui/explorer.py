@@ -36,7 +36,7 @@ class Sound:
     audio: np.ndarray
     sample_rate: int
     title: str
-    path_spec: object | None = None  # core.pathfile.PathSpec for paths
+    path_spec: object | None = None  # core.synthesis.pathfile.PathSpec for paths
     z: np.ndarray | None = None
 
 
@@ -75,7 +75,7 @@ class ExplorerView(QtWidgets.QWidget):
     """The Explorer tab (see the module docstring). ``audio`` is the app's one AudioEngine."""
 
     sound_ready = QtCore.Signal(object)  # Sound, when it is handed to the audio engine
-    field_ready = QtCore.Signal(object)  # core.steer.Field, the final one of a request
+    field_ready = QtCore.Signal(object)  # core.synthesis.steer.Field, the final one of a request
     sounds_added = QtCore.Signal(int)
     message = QtCore.Signal(str)
     error = QtCore.Signal(str, str)  # title, text
@@ -93,7 +93,7 @@ class ExplorerView(QtWidgets.QWidget):
         self.user_sounds: list[UserSound] = []
         self.last_sound: Sound | None = None
         self._coords = np.zeros((0, 0))
-        self.projection = None  # core.space.Projection of the map: the space's PCA, or its discriminant axes
+        self.projection = None  # core.synthesis.space.Projection of the map: the space's PCA, or its discriminant axes
         self._view3d = None
         self._scrub_pos: tuple[float, float] | None = None
 
@@ -175,7 +175,7 @@ class ExplorerView(QtWidgets.QWidget):
 
     # ================================================================== the space
     def set_space(self, space) -> None:
-        """Show a loaded :class:`~timbre_explorer.core.space.TimbreSpace` (replacing the current one)."""
+        """Show a loaded :class:`~timbre_explorer.core.synthesis.space.TimbreSpace` (replacing the current one)."""
         self.synth.cancel()
         self.fields.cancel()
         self.space = space
@@ -193,12 +193,12 @@ class ExplorerView(QtWidgets.QWidget):
             chooser.set_choices(space.instruments, space.dynamics)
         self.path_panel.morph_to.instrument.setCurrentIndex(min(1, len(space.instruments) - 1))
         if not self.move_panel.curve_shape.count():
-            from timbre_explorer.core.steer import CURVES
+            from timbre_explorer.core.synthesis.steer import CURVES
 
             self.move_panel.curve_shape.addItems(CURVES)
         d = space.decoded_descriptors
         self.move_panel.set_ranges({k: (float(np.percentile(v, 1)), float(np.percentile(v, 99))) for k, v in d.items()})
-        from timbre_explorer.core.descriptors import band_weights
+        from timbre_explorer.core.signal.descriptors import band_weights
 
         self.spectrum.set_frequencies(band_weights(space.nsgt).frequency)
         self.spectrum.clear()
@@ -370,7 +370,7 @@ class ExplorerView(QtWidgets.QWidget):
 
     def _note_title(self, index: int, *, detail: bool = False) -> str:
         s, n = self.space, self.space.notes
-        from timbre_explorer.core.instruments import pitch_name
+        from timbre_explorer.core.data.instruments import pitch_name
 
         dyn = s.dynamics[n.dynamic[index]] if n.dynamic[index] >= 0 else "?"
         pitch = int(n.pitch[index])
@@ -390,7 +390,7 @@ class ExplorerView(QtWidgets.QWidget):
         self.play_z(self.latent_at(x, y), title)
 
     def play_z(self, z, title: str) -> None:
-        from timbre_explorer.core.synth import Envelope, note
+        from timbre_explorer.core.synthesis.synth import Envelope, note
 
         space, st = self.space, self.settings
         z = np.asarray(z, np.float64)
@@ -424,7 +424,7 @@ class ExplorerView(QtWidgets.QWidget):
         if self._scrub_pos is None or self._scrub_pos == self._scrub_last or self.space is None:
             return
         self._scrub_last = self._scrub_pos
-        from timbre_explorer.core.synth import loop
+        from timbre_explorer.core.synthesis.synth import loop
 
         space = self.space
         z = self.latent_at(*self._scrub_pos)
@@ -480,7 +480,7 @@ class ExplorerView(QtWidgets.QWidget):
         return np.stack(self.path) if len(self.path) >= 1 else None
 
     def path_spec(self):
-        from timbre_explorer.core.pathfile import PathSpec
+        from timbre_explorer.core.synthesis.pathfile import PathSpec
 
         pts = self._path_points()
         if pts is None or len(pts) < 2:
@@ -493,7 +493,7 @@ class ExplorerView(QtWidgets.QWidget):
         if spec is None:
             self.message.emit("No path: set one on the Path tab, or draw it on the map.")
             return
-        from timbre_explorer.core.pathfile import render_spec, spec_frames
+        from timbre_explorer.core.synthesis.pathfile import render_spec, spec_frames
 
         space = self.space
 
@@ -514,8 +514,8 @@ class ExplorerView(QtWidgets.QWidget):
         self.path_panel.spectrogram.autoRange()
 
     def morph_notes(self) -> None:
-        from timbre_explorer.core.morph import morph, note_audio, trajectory
-        from timbre_explorer.core.synth import render_path
+        from timbre_explorer.core.synthesis.morph import morph, note_audio, trajectory
+        from timbre_explorer.core.synthesis.synth import render_path
 
         space = self.space
         a, b = self.path_panel.morph_from.spec(), self.path_panel.morph_to.spec()
@@ -529,7 +529,7 @@ class ExplorerView(QtWidgets.QWidget):
             frames = morph(ta, tb, mode=mode)
             j.progress(0.5, "rendering the morph")
             audio = render_path(space, frames, seconds=seconds, cancel=j.cancelled)
-            from timbre_explorer.core.pathfile import PathSpec
+            from timbre_explorer.core.synthesis.pathfile import PathSpec
 
             spec = PathSpec(points=frames.tolist(), mode=mode, seconds=seconds, kind="morph", model=space.name)
             return Sound(audio, space.sample_rate, f"Morph {a} → {b}", path_spec=spec), space.decode(frames).numpy(), None
@@ -541,8 +541,8 @@ class ExplorerView(QtWidgets.QWidget):
         if self.selected is None:
             self.message.emit("Select a point first (click the map).")
             return
-        from timbre_explorer.core.steer import reach
-        from timbre_explorer.core.synth import Envelope, note
+        from timbre_explorer.core.synthesis.steer import reach
+        from timbre_explorer.core.synthesis.synth import Envelope, note
 
         space, z0, method, st = self.space, self.selected.copy(), self.move_panel.method.currentData(), self.settings
         self.move_panel.status.setText(f"Moving towards {name} = {target:.4g}…")
@@ -560,9 +560,9 @@ class ExplorerView(QtWidgets.QWidget):
         if self.selected is None:
             self.message.emit("Select a point first (click the map).")
             return
-        from timbre_explorer.core.pathfile import PathSpec
-        from timbre_explorer.core.steer import curve, follow
-        from timbre_explorer.core.synth import path_steps, render_path
+        from timbre_explorer.core.synthesis.pathfile import PathSpec
+        from timbre_explorer.core.synthesis.steer import curve, follow
+        from timbre_explorer.core.synthesis.synth import path_steps, render_path
 
         space, z0, p = self.space, self.selected.copy(), self.move_panel
         name, shape = p.curve_descriptor.currentData(), p.curve_shape.currentText()
@@ -589,7 +589,7 @@ class ExplorerView(QtWidgets.QWidget):
             self.map.clear_field()
             self.field_panel.progress.setValue(0)
             return
-        from timbre_explorer.core.steer import field_levels
+        from timbre_explorer.core.synthesis.steer import field_levels
 
         (x0, x1), (y0, y1) = self.map.plotItem.vb.viewRange()
         space, dims, rest, name = self.space, self.dims, self.plane_rest(), self.field_panel.name()
@@ -609,7 +609,7 @@ class ExplorerView(QtWidgets.QWidget):
         self.fields.submit(job, "field")
 
     def _show_field(self, f) -> None:
-        from timbre_explorer.core.descriptors import DESCRIPTORS
+        from timbre_explorer.core.signal.descriptors import DESCRIPTORS
 
         name = self.field_panel.name()
         if name not in f.values:
@@ -622,7 +622,7 @@ class ExplorerView(QtWidgets.QWidget):
     def add_sounds(self, paths: list[str]) -> None:
         if self.space is None:
             return
-        from timbre_explorer.core.analysis import audio_files, encode_files
+        from timbre_explorer.core.synthesis.analysis import audio_files, encode_files
 
         space = self.space
         self.sounds_panel.progress.show()
@@ -747,8 +747,8 @@ class ExplorerView(QtWidgets.QWidget):
     # ================================================================== export
     def export_sound(self, path: str | Path) -> Path:
         """The last sound as WAV (atomic), with the path's JSON sidecar when it is a path."""
-        from timbre_explorer.core.audio_io import save_wav
-        from timbre_explorer.core.pathfile import write_path
+        from timbre_explorer.core.signal.audio_io import save_wav
+        from timbre_explorer.core.synthesis.pathfile import write_path
 
         if self.last_sound is None:
             raise ValueError("nothing has been played yet")
@@ -764,8 +764,8 @@ class ExplorerView(QtWidgets.QWidget):
         if spec is None:
             self.message.emit("No path to export.")
             return
-        from timbre_explorer.core.audio_io import save_wav
-        from timbre_explorer.core.pathfile import render_spec, write_path
+        from timbre_explorer.core.signal.audio_io import save_wav
+        from timbre_explorer.core.synthesis.pathfile import render_spec, write_path
 
         space, path = self.space, Path(path)
 

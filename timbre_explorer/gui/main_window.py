@@ -109,8 +109,8 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ models
     def open_model(self, path: str | Path) -> None:
         """Load ``path`` in the background; the current space stays until the new one is ready."""
-        from timbre_explorer.core.space import TimbreSpace
-        from timbre_explorer.core.synth import note
+        from timbre_explorer.core.synthesis.space import TimbreSpace
+        from timbre_explorer.core.synthesis.synth import note
 
         path = Path(path)
         self.model_label.setText(f"Loading {path.name}…")

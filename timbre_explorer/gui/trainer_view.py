@@ -2,15 +2,15 @@
 
 A thin view over the same core the command line drives (``timbre-explorer
 dataset build`` / ``train`` / ``evaluate``): the settings are a
-:class:`~timbre_explorer.core.train.TrainConfig` (saved and loaded as the same
+:class:`~timbre_explorer.core.training.train.TrainConfig` (saved and loaded as the same
 JSON file ``train --config`` takes), the dataset comes from
-:func:`~timbre_explorer.core.train.dataset_for`, training is the core's
-:func:`~timbre_explorer.core.train.train` generator and the models and report
-come from :func:`~timbre_explorer.core.train.export_models`. There is no
+:func:`~timbre_explorer.core.training.train.dataset_for`, training is the core's
+:func:`~timbre_explorer.core.training.train.train` generator and the models and report
+come from :func:`~timbre_explorer.core.training.train.export_models`. There is no
 second training loop.
 
 Work runs in :class:`RunWorker`'s process (the tasks and the worker loop are
-Qt-free, in :mod:`timbre_explorer.core.runs`), one task at a time (dataset build,
+Qt-free, in :mod:`timbre_explorer.core.training.tasks`), one task at a time (dataset build,
 training, evaluation), spawned when the tab is first shown and warmed up; the
 GUI thread only shows what comes back as signals. Pause takes effect between
 epochs (the worker waits on an event after the epoch's checkpoint is written);
@@ -39,8 +39,8 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.core.errors import ParameterError, TimbreExplorerError
-from timbre_explorer.core.instruments import INSTRUMENTS
-from timbre_explorer.core.runs import (MODEL_NAME, PHASE_NAMES, DatasetInfo, Probe, RunResult,
+from timbre_explorer.core.data.instruments import INSTRUMENTS
+from timbre_explorer.core.training.tasks import (MODEL_NAME, PHASE_NAMES, DatasetInfo, Probe, RunResult,
                                        checkpoint_files, free_folder, probe, serve)
 from timbre_explorer.gui.views.train_views import (CurvesView, DataPanel, FilesView, LatentMapView,
                                                    ReportView, RunPanel, SettingsPanel, folder_rows, soundfont_rows)
@@ -352,7 +352,7 @@ class TrainerView(QtWidgets.QWidget):
 
     def config(self):
         """The widgets' settings as a validated :class:`TrainConfig` (raises ParameterError)."""
-        from timbre_explorer.core.train import TrainConfig
+        from timbre_explorer.core.training.train import TrainConfig
 
         d = {**(self.defaults or {}), **self.base, **self.settings_panel.values()}
         folder, soundfont = self.data_panel.folder.text().strip(), self.data_panel.soundfont.text().strip()
@@ -446,7 +446,7 @@ class TrainerView(QtWidgets.QWidget):
         return Path(path)
 
     def load_config(self, path: str | Path) -> None:
-        from timbre_explorer.core.train import TrainConfig
+        from timbre_explorer.core.training.train import TrainConfig
 
         try:
             cfg = TrainConfig.from_file(path)
@@ -512,7 +512,7 @@ class TrainerView(QtWidgets.QWidget):
         folder = self.data_panel.folder.text().strip()
         if not folder or self._filling:
             return
-        from timbre_explorer.core.sources import scan_folder
+        from timbre_explorer.core.data.sources import scan_folder
 
         self.files.summary.setText(f"Reading {folder}…")
         if self.scan is None or self.scan[0] != folder:

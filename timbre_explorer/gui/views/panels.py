@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from timbre_explorer.core.units import DESCRIPTORS
+from timbre_explorer.core.signal.units import DESCRIPTORS
 from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.spectrum_view import format_descriptor
 
@@ -312,7 +312,7 @@ class NoteChooser(QtWidgets.QWidget):
         self.dynamic.setCurrentText("mf" if "mf" in dynamics else dynamics[len(dynamics) // 2])
 
     def spec(self) -> str:
-        """What :func:`timbre_explorer.core.morph.note_audio` takes: a file path or ``Instrument:pitch:dynamic``."""
+        """What :func:`timbre_explorer.core.synthesis.morph.note_audio` takes: a file path or ``Instrument:pitch:dynamic``."""
         if self.file:
             return self.file
         return f"{self.instrument.currentText()}:{self.pitch.value()}:{self.dynamic.currentText()}"
@@ -418,7 +418,7 @@ class MovePanel(QtWidgets.QWidget):
         for name in DESCRIPTORS:
             self.curve_descriptor.addItem(name, name)
         cform.addRow("Descriptor", self.curve_descriptor)
-        self.curve_shape = QtWidgets.QComboBox()  # filled with core.steer.CURVES when a space loads
+        self.curve_shape = QtWidgets.QComboBox()  # filled with core.synthesis.steer.CURVES when a space loads
         cform.addRow("Shape", self.curve_shape)
         self.curve_start, self.curve_end = QtWidgets.QDoubleSpinBox(), QtWidgets.QDoubleSpinBox()
         for spin in (self.curve_start, self.curve_end):

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from timbre_explorer.core.units import DESCRIPTORS
+from timbre_explorer.core.signal.units import DESCRIPTORS
 
 DB_FLOOR = -100.0
 

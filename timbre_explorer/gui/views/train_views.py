@@ -11,13 +11,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from timbre_explorer.core.instruments import DYNAMICS, INSTRUMENTS, pitch_name
-from timbre_explorer.core.runs import PHASE_NAMES
+from timbre_explorer.core.data.instruments import DYNAMICS, INSTRUMENTS, pitch_name
+from timbre_explorer.core.training.tasks import PHASE_NAMES
 from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.panels import form_layout, group_box
 
 BACKGROUND = "#15171c"
-#: The transform presets of ``core.nsgt.PRESETS`` (a test keeps the two equal; nsgt itself imports torch).
+#: The transform presets of ``core.signal.nsgt.PRESETS`` (a test keeps the two equal; nsgt itself imports torch).
 PRESET_NAMES = ("nsgt-erb", "nsgt-cqt", "nsgt-mel")
 PRESET_LABELS = {"nsgt-erb": "NSGT-ERB (the paper's best)", "nsgt-cqt": "NSGT-CQT (constant-Q)",
                  "nsgt-mel": "NSGT-Mel"}
@@ -25,7 +25,7 @@ REGULARIZER_LABELS = {"kl": "KL to the timbre space (the paper's)", "l2": "L2 to
                       "none": "none (a plain VAE)"}
 DEVICE_LABELS = {"auto": "auto (a CUDA GPU when there is one)", "cpu": "CPU", "cuda": "CUDA GPU"}
 PHASE_COLOURS = {"stage1": "#4e9bff", "regularized": "#ff8a3d", "baseline": "#a0a0a0"}
-#: The evaluation's Table-1 rows: label, report key, format (as ``core.evaluate.markdown`` writes them).
+#: The evaluation's Table-1 rows: label, report key, format (as ``core.training.evaluate.markdown`` writes them).
 REPORT_ROWS = (("Spearman ρ, latent vs perceptual distances", "spearman_rho", ".3f"),
                ("Pearson r", "pearson_r", ".3f"),
                ("KL to the timbre space (R, lower is closer)", "kl_timbre", ".3f"),

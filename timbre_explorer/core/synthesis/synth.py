@@ -1,6 +1,6 @@
 """Sound from latent points: notes, loops for scrubbing, and paths (the paper's interpolations).
 
-Pure functions of a :class:`~timbre_explorer.core.space.TimbreSpace`: latent
+Pure functions of a :class:`~timbre_explorer.core.synthesis.space.TimbreSpace`: latent
 points in, float32 audio at the space's sample rate out. The Explorer calls
 them from workers; ``timbre-explorer render`` calls them from the shell.
 
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.phase import DEFAULT_ITERATIONS, render_frames, sustain
+from timbre_explorer.core.signal.phase import DEFAULT_ITERATIONS, render_frames, sustain
 
 PLAYBACK_LEVEL_DB = -18.0  # RMS of the map's loudest notes (95th percentile) after playback gain
 PEAK_LIMIT = 0.98
@@ -142,7 +142,7 @@ def render_path(space, zs, *, seconds: float, envelope: Envelope = Envelope(atta
                 progress: Callable[[float], None] | None = None) -> np.ndarray:
     """One morphing sound through the latent points ``zs [N, latent]``, spread evenly over ``seconds``.
 
-    ``cancel`` and ``progress``: as for :func:`~timbre_explorer.core.phase.render_frames`."""
+    ``cancel`` and ``progress``: as for :func:`~timbre_explorer.core.signal.phase.render_frames`."""
     frames = space.decode(np.asarray(zs, np.float32)).T.contiguous()  # [bins, N]
     rec = render_frames(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel,
                         progress=progress)

@@ -27,7 +27,7 @@ import torch
 
 from timbre_explorer.core.errors import ModelFileError, ParameterError
 from timbre_explorer.core.files import atomic_path
-from timbre_explorer.core.model import Normalization, TimbreVAE, VAEConfig
+from timbre_explorer.core.model.vae import Normalization, TimbreVAE, VAEConfig
 
 FORMAT = "timbre-explorer-model"
 FORMAT_VERSION = 1

@@ -44,8 +44,8 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.nsgt import NSGT, _window_offsets, hann
-from timbre_explorer.core.units import DESCRIPTORS
+from timbre_explorer.core.signal.nsgt import NSGT, _window_offsets, hann
+from timbre_explorer.core.signal.units import DESCRIPTORS
 
 ROLLOFF_FRACTION = 0.85
 POWER_FLOOR = 1e-30  # power density floor (-300 dB/Hz): finite logs and gradients on silence, even in float32
@@ -94,7 +94,7 @@ def descriptors(magnitude, nsgt: NSGT, names=tuple(DESCRIPTORS)) -> dict:
     Examples
     --------
     >>> import math
-    >>> from timbre_explorer.core.nsgt import PRESETS, transform_for
+    >>> from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
     >>> nsgt = transform_for(PRESETS["nsgt-erb"], 22050)
     >>> t = torch.arange(22050, dtype=torch.float64) / 22050
     >>> tone = nsgt.magnitude(torch.sin(2 * math.pi * 1000 * t)).mean(-1)

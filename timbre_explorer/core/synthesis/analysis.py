@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from timbre_explorer.core.audio_io import AUDIO_SUFFIXES, load_audio
+from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
 from timbre_explorer.core.errors import AudioFileError, ParameterError
-from timbre_explorer.core.morph import analyse_note, sounding
-from timbre_explorer.core.units import DESCRIPTORS
+from timbre_explorer.core.synthesis.morph import analyse_note, sounding
+from timbre_explorer.core.signal.units import DESCRIPTORS
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,11 @@ def audio_files(paths) -> list[Path]:
 
 
 def encode_files(space, paths, *, neighbours: int = 3) -> tuple[list[Encoded], list[tuple[str, str]]]:
-    """Encode every audio file in a :class:`~timbre_explorer.core.space.TimbreSpace`.
+    """Encode every audio file in a :class:`~timbre_explorer.core.synthesis.space.TimbreSpace`.
 
     Returns the results and ``(path, reason)`` for each file that could not be.
     Notes are analysed as the note morph analyses them
-    (:func:`~timbre_explorer.core.morph.analyse_note`).
+    (:func:`~timbre_explorer.core.synthesis.morph.analyse_note`).
     """
     results, problems = [], []
     for path in audio_files(paths):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import torch
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
-from timbre_explorer.core.nsgt import NSGT, TransformPreset, transform_for
+from timbre_explorer.core.signal.nsgt import NSGT, TransformPreset, transform_for
 
 DEFAULT_ITERATIONS = 8
 DEFAULT_FADE = 0.01  # seconds

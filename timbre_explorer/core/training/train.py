@@ -20,7 +20,7 @@ last finished epoch. Every random draw of an epoch is seeded from
 ``(seed, phase, epoch)``, so a resumed run equals an uninterrupted one.
 
 An epoch draws ``frames_per_note`` frames from the sustain of every training
-note (see :mod:`timbre_explorer.core.dataset`), so notes count equally
+note (see :mod:`timbre_explorer.core.data.dataset`), so notes count equally
 whatever their length. Under ``torchrun`` the same code runs data-parallel
 (DistributedDataParallel; NCCL on GPUs, gloo on CPUs): every rank draws the
 same epoch and takes every ``world``-th batch.
@@ -41,13 +41,13 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from timbre_explorer.core.dataset import NoteDataset
+from timbre_explorer.core.data.dataset import NoteDataset
 from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
 from timbre_explorer.core.files import atomic_path
-from timbre_explorer.core.model import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll,
+from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll,
                                         kl_standard_normal, perceptual_kl, perceptual_l2)
-from timbre_explorer.core.nsgt import DEFAULT_PRESET
-from timbre_explorer.core.runs import BASELINE_NAME, MODEL_NAME, checkpoint_path
+from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET
+from timbre_explorer.core.training.tasks import BASELINE_NAME, MODEL_NAME, checkpoint_path
 
 PHASES = ("stage1", "regularized", "baseline")
 REGULARIZERS = ("kl", "l2", "none")
@@ -164,7 +164,7 @@ class Perceptual:
 def perceptual_target(cfg: TrainConfig, labels: list[str]) -> Perceptual:
     """The MDS space of the ratings. A user's matrix must name only dataset instruments; the built-in
     one is cut to the instruments the dataset has (a sample folder rarely has all twelve)."""
-    from timbre_explorer.core.perception import Dissimilarities, load_dissimilarities, timbre_space
+    from timbre_explorer.core.data.perception import Dissimilarities, load_dissimilarities, timbre_space
 
     if cfg.ratings is None:
         full = load_dissimilarities()
@@ -388,8 +388,8 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
 # ---------------------------------------------------------------------------------------------- around training
 def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=None, cancel=None) -> NoteDataset:
     """The dataset a config trains on: built, or reused from the cache."""
-    from timbre_explorer.core.dataset import build_dataset
-    from timbre_explorer.core.sources import FolderSource, SoundFontSource, find_soundfont
+    from timbre_explorer.core.data.dataset import build_dataset
+    from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont
 
     source = FolderSource(cfg.folder) if cfg.source == "folder" else SoundFontSource(str(find_soundfont(cfg.soundfont)))
     return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
@@ -401,8 +401,8 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
 
     Returns the paths by phase. Only rank 0 writes.
     """
-    from timbre_explorer.core.evaluate import evaluate, note_map, write_reports
-    from timbre_explorer.core.modelfile import save_model
+    from timbre_explorer.core.training.evaluate import evaluate, note_map, write_reports
+    from timbre_explorer.core.model.modelfile import save_model
 
     reports, maps, files = {}, {}, {}
     for phase, name in (("regularized", MODEL_NAME), ("baseline", BASELINE_NAME)):

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from timbre_explorer.core.audio_io import AUDIO_SUFFIXES, load_audio
-from timbre_explorer.core.dataset import ONSET_DB, analyse, check_audio, pool_for
+from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
+from timbre_explorer.core.data.dataset import ONSET_DB, analyse, check_audio, pool_for
 from timbre_explorer.core.errors import AudioFileError, ParameterError
-from timbre_explorer.core.instruments import BY_NAME, DYNAMICS, canonical_name, parse_pitch
-from timbre_explorer.core.sources import MIN_SECONDS, NoteSpec, SoundFontSource, find_soundfont, from_onset
-from timbre_explorer.core.synth import blend
+from timbre_explorer.core.data.instruments import BY_NAME, DYNAMICS, canonical_name, parse_pitch
+from timbre_explorer.core.data.sources import MIN_SECONDS, NoteSpec, SoundFontSource, find_soundfont, from_onset
+from timbre_explorer.core.synthesis.synth import blend
 
 _SPEC = re.compile(r"^\s*([^:]+?)\s*:\s*([^:]+?)\s*:\s*([^:]+?)\s*$")
 SPEC_HELP = "Instrument:pitch:dynamic, e.g. Flute:72:mf or Oboe:A4:ff"
@@ -35,7 +35,7 @@ def frame_rate(space) -> float:
 
 
 def analyse_note(space, audio: np.ndarray):
-    """A note's features as the dataset analyses notes (:func:`~timbre_explorer.core.dataset.analyse`):
+    """A note's features as the dataset analyses notes (:func:`~timbre_explorer.core.data.dataset.analyse`):
     from its onset, ``space.note_seconds`` long, at the space's frame rate.
 
     Raises :class:`AudioFileError` with the reason (too short, silent, clipped...) as its message.

@@ -1,7 +1,7 @@
 """The timbre VAE of Esling et al. (DAFx 2018): an MLP VAE over normalized log-magnitude NSGT frames.
 
 * :class:`VAEConfig` and :class:`Normalization` are the few numbers a model
-  file needs besides its weights (:mod:`timbre_explorer.core.modelfile`).
+  file needs besides its weights (:mod:`timbre_explorer.core.model.modelfile`).
 * :class:`TimbreVAE`: encoder and decoder MLPs with Gaussian heads on both
   sides. The decoder predicts a mean *and* a log-variance per bin
   (heteroscedastic Gaussian likelihood), as the paper's code does.

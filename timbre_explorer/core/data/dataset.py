@@ -57,8 +57,8 @@ import numpy as np
 
 from timbre_explorer import __version__
 from timbre_explorer.core.errors import Cancelled, ParameterError
-from timbre_explorer.core.nsgt import DEFAULT_PRESET, get_preset, transform_for
-from timbre_explorer.core.sources import FolderSource, NoteSpec, SoundFontSource
+from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, get_preset, transform_for
+from timbre_explorer.core.data.sources import FolderSource, NoteSpec, SoundFontSource
 
 FEATURES_VERSION = 1  # bump when the features change: every cache rebuilds
 FRAME_S = 0.02  # stored frame hop, about
@@ -108,7 +108,7 @@ def analyse(audio: np.ndarray, *, preset: str, sustain_s: float) -> NoteFeatures
     """Stored frames, their loudness, and the representative frame and sustain of one note."""
     import torch
 
-    from timbre_explorer.core.descriptors import descriptors
+    from timbre_explorer.core.signal.descriptors import descriptors
 
     p = get_preset(preset)
     nsgt = transform_for(p, len(audio))

@@ -1,7 +1,7 @@
 """Moving through a timbre space by audio descriptors (the paper's descriptor-based synthesis).
 
 The decoder maps every latent point to a magnitude frame, so every point has
-descriptors (:data:`~timbre_explorer.core.descriptors.DESCRIPTORS`). Three
+descriptors (:data:`~timbre_explorer.core.signal.descriptors.DESCRIPTORS`). Three
 tools build on that:
 
 * :func:`field` (and :func:`field_levels`, coarse to fine): a descriptor's
@@ -11,7 +11,7 @@ tools build on that:
   differentiable descriptors, or by the paper's greedy neighbourhood search;
 * :func:`follow`: a path along which one descriptor follows a curve over
   time (:func:`curve`), each step reached from the previous point so the
-  path stays continuous; render it with :func:`~timbre_explorer.core.synth.render_path`.
+  path stays continuous; render it with :func:`~timbre_explorer.core.synthesis.synth.render_path`.
 
 Targets are compared in a *natural unit* per descriptor, so Hz, dB and the
 flatness ratio weigh alike: the descriptor's spread (standard deviation)
@@ -31,7 +31,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from timbre_explorer.core.descriptors import DESCRIPTORS, descriptors
+from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.errors import Cancelled, ParameterError
 
 METHODS = ("gradient", "greedy")
@@ -60,7 +60,7 @@ def field(space, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 
     """Descriptors of the decoded frames on a ``resolution`` x ``resolution`` grid of the PCA plane ``dims``.
 
     ``rest`` is the full PCA coordinate vector that sets the other components
-    (:meth:`~timbre_explorer.core.space.Projection.place`; None: the map's
+    (:meth:`~timbre_explorer.core.synthesis.space.Projection.place`; None: the map's
     mean). The grid is decoded in batches without gradients and only the
     asked descriptors are computed, in float32 (within 0.001 Hz of float64
     for the centroid on the bundled model, 1 Hz for the roll-off).

@@ -1,7 +1,7 @@
 """A trained timbre space, ready to explore: the VAE, the map of every note, its PCA, and decoding.
 
 :class:`TimbreSpace` is what the Explorer, ``timbre-explorer render`` and the
-benchmarks hold. It wraps a validated :class:`~timbre_explorer.core.modelfile.ModelFile`:
+benchmarks hold. It wraps a validated :class:`~timbre_explorer.core.model.modelfile.ModelFile`:
 
 * the notes of the map (latent means of each note's representative frame,
   with instrument, pitch, dynamic, split and descriptors), read from the
@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from timbre_explorer.core.descriptors import DESCRIPTORS, descriptors
+from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.modelfile import ModelFile, load_model
-from timbre_explorer.core.nsgt import TransformPreset, get_preset, transform_for
+from timbre_explorer.core.model.modelfile import ModelFile, load_model
+from timbre_explorer.core.signal.nsgt import TransformPreset, get_preset, transform_for
 
 MAP_KEYS = ("map.z", "map.instrument", "map.pitch", "map.dynamic", "map.split", "map.descriptors")
 

@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from timbre_explorer.core.dataset import NoteDataset
-from timbre_explorer.core.descriptors import DESCRIPTORS, descriptors
+from timbre_explorer.core.data.dataset import NoteDataset
+from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.files import write_json
-from timbre_explorer.core.instruments import DYNAMICS, family_of
-from timbre_explorer.core.model import Normalization, TimbreVAE, gaussian_nll, perceptual_kl
-from timbre_explorer.core.nsgt import get_preset, transform_for
+from timbre_explorer.core.data.instruments import DYNAMICS, family_of
+from timbre_explorer.core.model.vae import Normalization, TimbreVAE, gaussian_nll, perceptual_kl
+from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 
 SPLITS = ("train", "valid", "test", "novel")
 REPORT_KEYS = ("spearman_rho", "pearson_r", "kl_timbre", "test_nll", "test_mse", "novel_instruments")

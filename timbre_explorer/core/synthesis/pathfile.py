@@ -10,7 +10,7 @@ from the shell::
 
 ``kind`` says what the points are. For ``points`` and ``polyline`` they are
 the corners of a path, walked at even latent speed (``steps`` points, by
-default :func:`~timbre_explorer.core.synth.path_steps` of the duration);
+default :func:`~timbre_explorer.core.synthesis.synth.path_steps` of the duration);
 for ``morph`` and ``descriptor`` they are already the frames of the sound,
 played as they are.
 """
@@ -27,7 +27,7 @@ import numpy as np
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.files import write_json
-from timbre_explorer.core.synth import INTERPOLATIONS, along, path_steps, render_path
+from timbre_explorer.core.synthesis.synth import INTERPOLATIONS, along, path_steps, render_path
 
 FORMAT = "timbre-explorer-path"
 VERSION = 1
@@ -136,7 +136,7 @@ def spec_frames(space, spec: PathSpec) -> np.ndarray:
 def render_spec(space, spec: PathSpec, *, cancel: Callable[[], bool] | None = None,
                 progress: Callable[[float], None] | None = None) -> np.ndarray:
     """The sound of a path spec (float32 at the space's rate, ``spec.seconds`` long); ``cancel`` and
-    ``progress`` as for :func:`~timbre_explorer.core.synth.render_path`."""
+    ``progress`` as for :func:`~timbre_explorer.core.synthesis.synth.render_path`."""
     return render_path(space, spec_frames(space, spec), seconds=spec.seconds, cancel=cancel, progress=progress)
 
 

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.scales import FrequencyScale
+from timbre_explorer.core.signal.scales import FrequencyScale
 
 MIN_WINDOW = 4  # nsgt's min_win: no band narrower than 4 FFT bins
 CHUNK_BYTES = 4 << 20  # CPU batches go through in chunks of about this size (see NSGT._chunks)

@@ -56,7 +56,7 @@ class Dissimilarities:
 
 
 @dataclass(frozen=True)
-class TimbreSpace:
+class PerceptualSpace:
     """Instrument positions from a metric MDS of a dissimilarity matrix, and how well they fit it."""
 
     instruments: tuple[str, ...]
@@ -162,7 +162,7 @@ def load_dissimilarities(path: str | os.PathLike | None = None, *, labels=None) 
     return d
 
 
-def timbre_space(d: Dissimilarities, *, dims: int = DEFAULT_MDS_DIMS, seed: int = MDS_SEED) -> TimbreSpace:
+def timbre_space(d: Dissimilarities, *, dims: int = DEFAULT_MDS_DIMS, seed: int = MDS_SEED) -> PerceptualSpace:
     """Metric MDS of ``d`` (scikit-learn, precomputed dissimilarities, seeded)."""
     from scipy.stats import pearsonr, spearmanr
     from sklearn.manifold import MDS
@@ -176,7 +176,7 @@ def timbre_space(d: Dissimilarities, *, dims: int = DEFAULT_MDS_DIMS, seed: int 
         kwargs.update(dissimilarity="precomputed", metric=True, normalized_stress=False)
     mds = MDS(**kwargs).fit(d.matrix)
     dist = _distances(mds.embedding_)[np.triu_indices(len(d.instruments), 1)]
-    return TimbreSpace(d.instruments, mds.embedding_, float(mds.stress_),
+    return PerceptualSpace(d.instruments, mds.embedding_, float(mds.stress_),
                        float(spearmanr(dist, d.pairs()).statistic), float(pearsonr(dist, d.pairs()).statistic))
 
 
@@ -191,7 +191,7 @@ def write_matrix(path: str | os.PathLike, d: Dissimilarities) -> None:
     _write_csv(path, ["", *d.instruments], zip(d.instruments, d.matrix))
 
 
-def write_positions(path: str | os.PathLike, space: TimbreSpace) -> None:
+def write_positions(path: str | os.PathLike, space: PerceptualSpace) -> None:
     axes = [f"dim{i + 1}" for i in range(space.positions.shape[1])]
     _write_csv(path, ["instrument", *axes], zip(space.instruments, space.positions))
 
@@ -281,7 +281,7 @@ def write_report(out_dir: str | os.PathLike, d: Dissimilarities, *, dims: int = 
     return figures
 
 
-def _plot(path: Path, d: Dissimilarities, space: TimbreSpace) -> None:
+def _plot(path: Path, d: Dissimilarities, space: PerceptualSpace) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

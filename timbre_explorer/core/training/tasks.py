@@ -1,10 +1,10 @@
 """Training runs as tasks: the run folder's layout, resuming, and the worker loop behind the Trainer tab.
 
 A *run folder* holds ``config.json``, ``checkpoints/<phase>.safetensors`` (written atomically after every
-epoch by :func:`~timbre_explorer.core.train.train`), and at the end the two model files and the report.
+epoch by :func:`~timbre_explorer.core.training.train.train`), and at the end the two model files and the report.
 :func:`serve` runs tasks (dataset build, training, evaluation) one at a time in a worker process and reports
 through a queue as plain messages, so a front end (the Trainer tab) only shows them; the tasks are the
-command line's own steps (:func:`~timbre_explorer.core.train.dataset_for`, ``train``, ``export_models``,
+command line's own steps (:func:`~timbre_explorer.core.training.train.dataset_for`, ``train``, ``export_models``,
 :func:`evaluate_models`), so there is one training loop and one evaluation.
 
 Torch is imported inside the functions: the GUI imports this module before the first model loads.
@@ -86,7 +86,7 @@ def warm_up() -> None:
     import matplotlib
     import torch
 
-    matplotlib.use("Agg")  # as core.evaluate does
+    matplotlib.use("Agg")  # as core.training.evaluate does
     import matplotlib.pyplot  # noqa: F401
     import scipy.signal  # noqa: F401 (reading sample files)
     import scipy.stats  # noqa: F401
@@ -94,7 +94,7 @@ def warm_up() -> None:
     import sklearn.manifold  # noqa: F401
     import sklearn.model_selection  # noqa: F401
 
-    from timbre_explorer.core.model import (
+    from timbre_explorer.core.model.vae import (
         TimbreVAE,
         VAEConfig,
         gaussian_nll,
@@ -115,9 +115,9 @@ def probe(job=None) -> Probe:
     """The core's defaults and what this machine offers (a worker thread: it imports torch)."""
     import torch
 
-    from timbre_explorer.core.nsgt import PRESETS
-    from timbre_explorer.core.sources import find_soundfont
-    from timbre_explorer.core.train import TrainConfig
+    from timbre_explorer.core.signal.nsgt import PRESETS
+    from timbre_explorer.core.data.sources import find_soundfont
+    from timbre_explorer.core.training.train import TrainConfig
 
     presets = {name: f"{p.scale.describe()}, at {p.sample_rate:,} Hz" for name, p in PRESETS.items()}
     try:
@@ -141,7 +141,7 @@ class LatentProbe:
     def __init__(self, trainer, n: int = MAP_NOTES, seed: int = 0):
         import torch
 
-        from timbre_explorer.core.model import TimbreVAE
+        from timbre_explorer.core.model.vae import TimbreVAE
 
         ds = trainer.ds
         idx = np.sort(np.random.default_rng(seed).choice(len(ds), min(n, len(ds)), replace=False))
@@ -197,7 +197,7 @@ def run_config(out: Path) -> dict | None:
 
 def resume_config(cfg, out: Path):
     """The config that resumes ``out``: the run's own, with this one's epochs and device."""
-    from timbre_explorer.core.train import TrainConfig
+    from timbre_explorer.core.training.train import TrainConfig
 
     saved = run_config(out)
     if saved is None:
@@ -253,7 +253,7 @@ def serve(requests, events, cancel, go) -> None:
         if request is None:
             break
         kind, kwargs = request
-        torch.set_num_threads(threads)  # a one-process dataset build leaves torch on one thread (core.dataset)
+        torch.set_num_threads(threads)  # a one-process dataset build leaves torch on one thread (core.data.dataset)
         task = Task(events, cancel, go)
         try:
             result = TASKS[kind](task, **kwargs)
@@ -299,7 +299,7 @@ def build_task(task: Task, *, cfg, cache_root, workers) -> DatasetInfo:
 
 
 def _dataset(task: Task, cfg, cache_root, workers):
-    from timbre_explorer.core.train import dataset_for
+    from timbre_explorer.core.training.train import dataset_for
 
     task.emit("stage", "Preparing the dataset…")
     built = []
@@ -320,7 +320,7 @@ def train_task(task: Task, *, cfg, out: Path, cache_root, workers, resume: bool,
                map_every: int = MAP_EVERY) -> RunResult:
     """Dataset, :class:`Trainer`, the core's ``train`` generator, then ``export_models``: as ``train`` does."""
     from timbre_explorer.core.files import write_json
-    from timbre_explorer.core.train import Trainer, export_models, train
+    from timbre_explorer.core.training.train import Trainer, export_models, train
 
     config = resume_config(cfg, out) if resume else cfg
     if config != cfg:
@@ -358,9 +358,9 @@ def evaluate_models(models: dict[str, str | os.PathLike], *, cache_root=None, wo
     ``models`` maps "regularized" and/or "unregularized" to a model file; the first one's figures make the
     report, a second one's go under ``report["baseline"]``. ``on_model(label)`` is called before each.
     """
-    from timbre_explorer.core.evaluate import evaluate
-    from timbre_explorer.core.modelfile import load_model
-    from timbre_explorer.core.train import TrainConfig, dataset_for, perceptual_target
+    from timbre_explorer.core.training.evaluate import evaluate
+    from timbre_explorer.core.model.modelfile import load_model
+    from timbre_explorer.core.training.train import TrainConfig, dataset_for, perceptual_target
 
     report, maps = None, {}
     for label, path in models.items():
@@ -385,7 +385,7 @@ def evaluate_models(models: dict[str, str | os.PathLike], *, cache_root=None, wo
 
 def evaluate_task(task: Task, *, out: Path, cache_root, workers) -> RunResult:
     """The ``evaluate`` command on the run's models: report.json, report.md and the plots, written again."""
-    from timbre_explorer.core.evaluate import write_reports
+    from timbre_explorer.core.training.evaluate import write_reports
 
     started = time.perf_counter()
     models = {label: out / name for label, name in (("regularized", MODEL_NAME), ("unregularized", BASELINE_NAME))

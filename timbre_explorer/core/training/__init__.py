@@ -1,0 +1,1 @@
+"""Training: configuration, the training loop, run folders and their tasks, evaluation against the ratings."""
