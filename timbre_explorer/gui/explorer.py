@@ -75,7 +75,7 @@ class ExplorerView(QtWidgets.QWidget):
     """The Explorer tab (see the module docstring). ``audio`` is the app's one AudioEngine."""
 
     sound_ready = QtCore.Signal(object)  # Sound, when it is handed to the audio engine
-    field_ready = QtCore.Signal(object)  # core.synthesis.steer.Field, the final one of a request
+    field_ready = QtCore.Signal(object)  # core.synthesis.fields.Field, the final one of a request
     sounds_added = QtCore.Signal(int)
     message = QtCore.Signal(str)
     error = QtCore.Signal(str, str)  # title, text
@@ -193,7 +193,7 @@ class ExplorerView(QtWidgets.QWidget):
             chooser.set_choices(space.instruments, space.dynamics)
         self.path_panel.morph_to.instrument.setCurrentIndex(min(1, len(space.instruments) - 1))
         if not self.move_panel.curve_shape.count():
-            from timbre_explorer.core.synthesis.steer import CURVES
+            from timbre_explorer.core.synthesis.reach import CURVES
 
             self.move_panel.curve_shape.addItems(CURVES)
         d = space.decoded_descriptors
@@ -541,7 +541,7 @@ class ExplorerView(QtWidgets.QWidget):
         if self.selected is None:
             self.message.emit("Select a point first (click the map).")
             return
-        from timbre_explorer.core.synthesis.steer import reach
+        from timbre_explorer.core.synthesis.reach import reach
         from timbre_explorer.core.synthesis.synth import Envelope, note
 
         space, z0, method, st = self.space, self.selected.copy(), self.move_panel.method.currentData(), self.settings
@@ -561,7 +561,7 @@ class ExplorerView(QtWidgets.QWidget):
             self.message.emit("Select a point first (click the map).")
             return
         from timbre_explorer.core.synthesis.pathfile import PathSpec
-        from timbre_explorer.core.synthesis.steer import curve, follow
+        from timbre_explorer.core.synthesis.reach import curve, follow
         from timbre_explorer.core.synthesis.synth import path_steps, render_path
 
         space, z0, p = self.space, self.selected.copy(), self.move_panel
@@ -589,7 +589,7 @@ class ExplorerView(QtWidgets.QWidget):
             self.map.clear_field()
             self.field_panel.progress.setValue(0)
             return
-        from timbre_explorer.core.synthesis.steer import field_levels
+        from timbre_explorer.core.synthesis.fields import field_levels
 
         (x0, x1), (y0, y1) = self.map.plotItem.vb.viewRange()
         space, dims, rest, name = self.space, self.dims, self.plane_rest(), self.field_panel.name()

@@ -418,7 +418,7 @@ class MovePanel(QtWidgets.QWidget):
         for name in DESCRIPTORS:
             self.curve_descriptor.addItem(name, name)
         cform.addRow("Descriptor", self.curve_descriptor)
-        self.curve_shape = QtWidgets.QComboBox()  # filled with core.synthesis.steer.CURVES when a space loads
+        self.curve_shape = QtWidgets.QComboBox()  # filled with core.synthesis.reach.CURVES when a space loads
         cform.addRow("Shape", self.curve_shape)
         self.curve_start, self.curve_end = QtWidgets.QDoubleSpinBox(), QtWidgets.QDoubleSpinBox()
         for spin in (self.curve_start, self.curve_end):
