@@ -236,7 +236,8 @@ def bench_explorer(results: dict, rows: list) -> None:
     from timbre_explorer.audio.engine import AudioEngine
     from timbre_explorer.core.signal.phase import sustain
     from timbre_explorer.core.synthesis.space import TimbreSpace
-    from timbre_explorer.core.synthesis.steer import field, reach
+    from timbre_explorer.core.synthesis.fields import field
+    from timbre_explorer.core.synthesis.reach import reach
     from timbre_explorer.core.synthesis.synth import note
     from timbre_explorer.paths import default_model_path
 

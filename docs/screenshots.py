@@ -65,7 +65,7 @@ def main() -> int:
     e.tabs.setCurrentIndex(0)
     i = int(np.flatnonzero(s.notes.instrument == s.instruments.index("Oboe"))[40])
     done = sound()
-    e.play_at(*e.to_view(s.notes.z[i]))
+    e.play_at(*e.map_state.to_view(s.notes.z[i]))
     wait(done)
     shot("map")
     # 2. the same with the axes that set instruments apart, coloured by family

@@ -117,7 +117,7 @@ def test_click_anywhere_decodes_that_point_and_plays_it(qtbot, window):
 def test_click_on_a_note_plays_that_note(qtbot, window):
     e, s = window.explorer, window.space
     i = int(np.argmax(s.notes.instrument == s.instruments.index("Trumpet")))
-    x, y = e.to_view(s.notes.z[i])
+    x, y = e.map_state.to_view(s.notes.z[i])
     before = len(window.audio.played)
     _click(qtbot, window, x, y)
     _wait_sound(qtbot, window, before)
@@ -132,7 +132,7 @@ def test_depth_slider_moves_the_plane_through_the_third_component(qtbot, window)
     _click(qtbot, window, 0.0, 0.0)
     _wait_sound(qtbot, window, before)
     coords = s.projection.forward(e.selected)
-    assert coords[2] == pytest.approx(e.depth_value()) and abs(coords[2]) > 0.01
+    assert coords[2] == pytest.approx(e.map_state.depth_value()) and abs(coords[2]) > 0.01
 
 
 def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
@@ -173,8 +173,8 @@ def test_legend_and_filters_hide_points(qtbot, window):
 def test_hover_tooltip_names_the_note(qtbot, window):
     e, s = window.explorer, window.space
     i = 17
-    x, y = e.to_view(s.notes.z[i])
-    assert e.map.pick(x, y) == i or np.allclose(e.to_view(s.notes.z[e.map.pick(x, y)]), (x, y))
+    x, y = e.map_state.to_view(s.notes.z[i])
+    assert e.map.pick(x, y) == i or np.allclose(e.map_state.to_view(s.notes.z[e.map.pick(x, y)]), (x, y))
     e._hover(i)
     tip = e.map.toolTip()
     assert s.instruments[s.notes.instrument[i]] in tip and "split" in tip
@@ -183,7 +183,7 @@ def test_hover_tooltip_names_the_note(qtbot, window):
 def test_axes_choice_changes_the_projection(qtbot, window):
     e, s = window.explorer, window.space
     e.map_panel.axes[0].setCurrentIndex(2)
-    assert e.dims == (2, 1)
+    assert e.map_state.view_dims == (2, 1)
     index, xy = drawn(e.map)
     assert np.allclose(xy, s.projection.forward(s.notes.z)[index][:, [2, 1]])
 
@@ -205,22 +205,22 @@ def test_path_between_instruments_drawn_and_undone(qtbot, window):
     p.start.setCurrentText("Flute")
     p.end.setCurrentText("Trumpet")
     p.set_button.click()
-    assert len(e.path) == 2 and np.allclose(e.path[0], s.centroids["Flute"])
+    assert len(e.path.vertices) == 2 and np.allclose(e.path.vertices[0], s.centroids["Flute"])
     # draw a free polyline: three clicks with the draw tool
     p.draw_button.setChecked(True)
     for x, y in ((-0.2, 0.1), (0.0, 0.3), (0.2, 0.0)):
         _click(qtbot, window, x, y)
         qtbot.wait(QtWidgets.QApplication.doubleClickInterval() + 50)  # separate clicks, not a double-click
-    assert len(e.path) == 5 and e.path_kind == "polyline"
-    assert np.allclose(e.to_view(e.path[-1]), (0.2, 0.0), atol=0.02)
+    assert len(e.path.vertices) == 5 and e.path.kind == "polyline"
+    assert np.allclose(e.map_state.to_view(e.path.vertices[-1]), (0.2, 0.0), atol=0.02)
     window.explorer.undo_stack.undo()
-    assert len(e.path) == 4
+    assert len(e.path.vertices) == 4
     window.explorer.undo_stack.redo()
-    assert len(e.path) == 5
+    assert len(e.path.vertices) == 5
     p.clear_button.click()
-    assert e.path == []
+    assert e.path.vertices == []
     window.explorer.undo_stack.undo()
-    assert len(e.path) == 5
+    assert len(e.path.vertices) == 5
     p.draw_button.setChecked(False)
     assert e.map.tool == "play"
 
@@ -274,9 +274,9 @@ def test_exports_wav_png_svg_csv(qtbot, window, tmp_path):
     rows = csv_path.read_text().splitlines()
     header = rows[0].split(",")
     assert header[:7] == ["kind", "instrument", "pitch", "dynamic", "split", "pc1", "pc2"]
-    assert len(rows) - 1 == int(e._mask().sum())
+    assert len(rows) - 1 == int(e.map_state.mask().sum())
     first = rows[1].split(",")
-    i = np.flatnonzero(e._mask())[0]
+    i = np.flatnonzero(e.map_state.mask())[0]
     assert np.allclose([float(v) for v in first[7:]], window.space.notes.z[i], atol=1e-4)
 
 
@@ -393,13 +393,13 @@ def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     values = f.values["centroid"]
     assert values.shape == (24, 24) and e.map.field_image.isVisible()
     # one grid cell, decoded here: the same value the field shows
-    z = s.projection.place([f.x[5], f.y[17]], (0, 1), rest=e.plane_rest())
+    z = s.projection.place([f.x[5], f.y[17]], (0, 1), rest=e.map_state.plane_rest())
     assert values[17, 5] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
     # on the axes that set instruments apart, the field is of that plane
     with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
         e.map_panel.basis.setCurrentIndex(1)
     f = sig.args[0]
-    z = s.discriminant_projection.place([f.x[3], f.y[20]], (0, 1), rest=e.plane_rest())
+    z = s.discriminant_projection.place([f.x[3], f.y[20]], (0, 1), rest=e.map_state.plane_rest())
     assert f.values["centroid"][20, 3] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
     e.field_panel.show.setChecked(False)
     assert not e.map.field_image.isVisible()
@@ -436,8 +436,8 @@ def test_descriptor_curve_renders_a_path_that_follows_it(qtbot, window):
     before = len(window.audio.played)
     p.curve_button.click()
     audio, _ = _wait_sound(qtbot, window, before)
-    assert len(audio) == s.sample_rate and e.path_kind == "descriptor"
-    cents = s.describe(s.decode(e.path_frames))["centroid"]
+    assert len(audio) == s.sample_rate and e.path.kind == "descriptor"
+    cents = s.describe(s.decode(e.path.frames))["centroid"]
     assert cents[-1] > cents[0]
 
 
@@ -455,9 +455,32 @@ def test_note_morph_keeps_the_attack_of_real_notes(qtbot, window, tmp_path):
     before = len(window.audio.played)
     e.path_panel.morph_button.click()
     audio, _ = _wait_sound(qtbot, window, before)
-    assert len(audio) == s.sample_rate and e.path_kind == "morph" and len(e.path_frames) > 10
+    assert len(audio) == s.sample_rate and e.path.kind == "morph" and len(e.path.frames) > 10
     # it starts on the dark note's first frame (its attack) and ends on the bright note's last frame
     from timbre_explorer.core.synthesis.morph import note_audio, trajectory
 
     dark, bright = (trajectory(s, note_audio(s, tmp_path / n)) for n in ("dark.wav", "bright.wav"))
-    assert np.allclose(e.path_frames[0], dark[0], atol=1e-4) and np.allclose(e.path_frames[-1], bright[-1], atol=1e-4)
+    assert np.allclose(e.path.frames[0], dark[0], atol=1e-4) and np.allclose(e.path.frames[-1], bright[-1], atol=1e-4)
+
+
+def test_an_export_asked_while_sounds_are_encoding_waits_its_turn(qtbot, window, tmp_path):
+    """Encoding and exporting share one first-in-first-out worker: both answer and the busy bar goes away."""
+    from tiny import SR, synthetic_note
+
+    from timbre_explorer.core.signal.audio_io import save_wav
+
+    e = window.explorer
+    save_wav(tmp_path / "bright.wav", synthetic_note(64, 0.85, 0.4), SR)
+    e.path_panel.start.setCurrentText("Flute")
+    e.path_panel.end.setCurrentText("Trumpet")
+    e.path_panel.set_button.click()
+    e.path_panel.seconds.setValue(1.0)
+    said = []
+    e.message.connect(said.append)
+    with qtbot.waitSignal(e.sounds_added, timeout=30_000) as sig:
+        e.add_sounds([str(tmp_path / "bright.wav")])
+        e.export_path(tmp_path / "path.wav")
+    assert sig.args == [1] and len(e.user_sounds) == 1
+    qtbot.waitUntil(lambda: "Wrote" in " ".join(said), timeout=30_000)
+    assert (tmp_path / "path.wav").exists() and (tmp_path / "path.json").exists()
+    assert e.sounds_panel.progress.isHidden()

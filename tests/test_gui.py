@@ -74,3 +74,49 @@ def test_cycles_holding_widgets_are_collected_on_the_gui_thread_only(qtbot):
     assert where == []
     qtbot.waitUntil(lambda: bool(where), timeout=5_000)
     assert where == [threading.main_thread()]
+
+
+def test_a_latest_worker_drops_the_answer_of_a_superseded_job_even_on_its_way(qtbot):
+    import threading
+    import time
+
+    from timbre_explorer.gui.app import make_app
+    from timbre_explorer.gui.workers import LatestWorker
+
+    make_app()
+    worker = LatestWorker("test")
+    got, release = [], threading.Event()
+    first = worker.submit(lambda job: "first", on_done=got.append)
+    for _ in range(500):  # no event processing here: the answer waits in the GUI thread's queue
+        with worker._cond:
+            if worker._pending is None and worker._running is None:
+                break
+        time.sleep(0.01)
+    assert not first.cancelled()  # answered, not yet handed over
+    worker.submit(lambda job: release.wait(5) and "second", on_done=got.append)  # before the GUI took "first"
+    release.set()
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    qtbot.wait(50)
+    worker.shutdown()
+    assert got == ["second"]
+
+
+def test_a_queue_worker_answers_every_job_in_turn_failures_included(qtbot):
+    from timbre_explorer.core.errors import ParameterError
+    from timbre_explorer.gui.app import make_app
+    from timbre_explorer.gui.workers import Failed, QueueWorker
+
+    make_app()
+    worker = QueueWorker("test")
+    got = []
+
+    def bad(job):
+        raise ParameterError("no such file")
+
+    for i in range(3):
+        worker.submit(lambda job, i=i: i, on_done=got.append)
+    worker.submit(bad, "bad", on_failed=got.append)
+    worker.submit(lambda job: 3, on_done=got.append)
+    qtbot.waitUntil(lambda: len(got) == 5, timeout=5000)
+    worker.shutdown()
+    assert got == [0, 1, 2, Failed("bad", "no such file"), 3]

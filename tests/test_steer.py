@@ -7,7 +7,8 @@ import pytest
 
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS
 from timbre_explorer.core.errors import Cancelled, ParameterError
-from timbre_explorer.core.synthesis.steer import CURVES, curve, field, field_levels, follow, reach
+from timbre_explorer.core.synthesis.fields import field, field_levels
+from timbre_explorer.core.synthesis.reach import CURVES, curve, follow, reach
 from timbre_explorer.core.synthesis.synth import interpolate
 
 

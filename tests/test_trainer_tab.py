@@ -438,7 +438,7 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     import threading
 
     from timbre_explorer.gui.main_window import MainWindow
-    from timbre_explorer.gui.workers import LatestWorker
+    from timbre_explorer.gui.workers import Worker
 
     before = set(threading.enumerate())
     w = MainWindow(model_path=tiny_model, audio=AudioEngine(open_stream=False))
@@ -464,7 +464,7 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     qtbot.waitUntil(lambda: e.synth._running is not None, timeout=5000)  # the path is rendering
     process = v.runner._worker
     assert process.is_alive() and v.state == "train"
-    workers = w.findChildren(LatestWorker)
+    workers = w.findChildren(Worker)
     assert len(workers) == 5  # the model loader, the Explorer's three, the Trainer's scanner
 
     w.activateWindow()

@@ -10,9 +10,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from timbre_explorer import __version__
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.gui import crash
-from timbre_explorer.gui.explorer import ExplorerView
+from timbre_explorer.gui.explorer.tab import ExplorerView
 from timbre_explorer.gui.trainer_view import TrainerView
-from timbre_explorer.gui.workers import LatestWorker
+from timbre_explorer.gui.workers import Failed, LatestWorker
 from timbre_explorer.logs import log_file
 from timbre_explorer.paths import default_model_path
 
@@ -52,8 +52,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.trainer.model_ready.connect(lambda p: (self.open_model(p), self.tabs.setCurrentWidget(self.explorer)))
         self.setCentralWidget(self.tabs)
         self.loader = LatestWorker("model", self)
-        self.loader.finished.connect(self._loaded)
-        self.loader.failed.connect(self._load_failed)
         self.model_label = QtWidgets.QLabel()
         self.audio_label = QtWidgets.QLabel()
         self.statusBar().addWidget(self.audio_label)
@@ -121,9 +119,9 @@ class MainWindow(QtWidgets.QMainWindow):
             note(space, space.decode(space.notes.z[0]), seconds=0.2)  # warm up, so the first click is fast
             return space
 
-        self.loader.submit(job, "model")
+        self.loader.submit(job, "model", on_done=self._loaded, on_failed=self._load_failed)
 
-    def _loaded(self, kind, job_id, space) -> None:
+    def _loaded(self, space) -> None:
         self.space = space
         self.model_path = space.path
         self.explorer.set_space(space)
@@ -133,7 +131,8 @@ class MainWindow(QtWidgets.QMainWindow):
         log.info("ready: %s", space.summary())
         self.model_loaded.emit(space)
 
-    def _load_failed(self, kind, job_id, text) -> None:
+    def _load_failed(self, failed: Failed) -> None:
+        text = failed.message
         self.model_label.setText(self.space.summary() if self.space else "No model loaded")
         self.show_error("Could not open the model", text + ("\n\nThe current model stays open." if self.space else ""))
         self.model_failed.emit(text)

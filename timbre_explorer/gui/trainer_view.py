@@ -44,7 +44,7 @@ from timbre_explorer.core.training.tasks import (MODEL_NAME, PHASE_NAMES, Datase
                                        checkpoint_files, free_folder, probe, serve)
 from timbre_explorer.gui.views.train_views import (CurvesView, DataPanel, FilesView, LatentMapView,
                                                    ReportView, RunPanel, SettingsPanel, folder_rows, soundfont_rows)
-from timbre_explorer.gui.workers import LatestWorker
+from timbre_explorer.gui.workers import Failed, LatestWorker
 
 log = logging.getLogger(__name__)
 
@@ -285,8 +285,6 @@ class TrainerView(QtWidgets.QWidget):
         self._plot_timer = QtCore.QTimer(self, interval=40)
         self._plot_timer.timeout.connect(self._draw_next_plot)
         self.scanner = LatestWorker("trainer-scan", self)
-        self.scanner.finished.connect(self._scanned)
-        self.scanner.failed.connect(self._scan_failed)
         self.runner = RunWorker(self, process=not in_process)
         self.runner.event.connect(self._event)
         self.runner.paused.connect(self._paused)
@@ -322,7 +320,7 @@ class TrainerView(QtWidgets.QWidget):
         """The core loads when the tab is first shown: an app that never trains never pays for it."""
         if self.state == "starting":
             self.state = "probing"
-            self.scanner.submit(probe, "probe")
+            self.scanner.submit(probe, "probe", on_done=self._ready, on_failed=self._probe_failed)
             self.runner.ensure_started()  # it imports the core and warms up meanwhile
         super().showEvent(event)
 
@@ -519,12 +517,10 @@ class TrainerView(QtWidgets.QWidget):
             self.data_panel.set_instruments([], set(), f"Reading {folder}…")
         if show:
             self.views.setCurrentWidget(self.files)
-        self.scanner.submit(lambda job: (folder, scan_folder(Path(folder).expanduser())), "scan")
+        self.scanner.submit(lambda job: (folder, scan_folder(Path(folder).expanduser())), "scan",
+                            on_done=self._scanned, on_failed=self._scan_failed)
 
-    def _scanned(self, kind: str, job_id: int, result) -> None:
-        if kind == "probe":
-            self._ready(result)
-            return
+    def _scanned(self, result) -> None:
         folder, scan = result
         if folder != self.data_panel.folder.text().strip():
             return  # the user has typed another folder since
@@ -537,14 +533,14 @@ class TrainerView(QtWidgets.QWidget):
         if not scan.notes:
             self._say(f"{folder}: no usable audio files found.", error=True)
 
-    def _scan_failed(self, kind: str, job_id: int, text: str) -> None:
-        if kind == "probe":
-            self.run_panel.status.setText(f"The trainer cannot start: {text}")
-            return
+    def _probe_failed(self, failed: Failed) -> None:
+        self.run_panel.status.setText(f"The trainer cannot start: {failed.message}")
+
+    def _scan_failed(self, failed: Failed) -> None:
         self.scan = None
         self.files.model.set_rows([])
-        self.files.summary.setText(text)
-        self._say(text, error=True)
+        self.files.summary.setText(failed.message)
+        self._say(failed.message, error=True)
 
     def _browse_folder(self) -> None:
         path = QtWidgets.QFileDialog.getExistingDirectory(self, "Your samples folder", self.data_panel.folder.text())

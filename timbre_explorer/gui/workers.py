@@ -1,23 +1,36 @@
 """Background work for the GUI: every call that may take over ~20 ms runs here, never on the GUI thread.
 
-:class:`LatestWorker` owns one thread. :meth:`~LatestWorker.submit` hands it a
-job; a job submitted while another waits replaces it (the user has moved on:
-only the newest click, drag position or field request matters), and the job
-that is running is told to stop through the ``cancelled`` callable it gets.
-Results come back to the GUI thread as Qt signals (queued across threads),
-tagged with the job's id so a view can drop answers it no longer wants.
+Each worker owns one thread. :meth:`~Worker.submit` hands it a job with the
+callbacks that take its answers: ``on_done(result)``, ``on_partial(value)``
+(a coarse field before the fine one), ``on_progress(Progress)`` and
+``on_failed(Failed)``. They run on the GUI thread (the answer crosses as a
+queued Qt signal), so a view never needs to know which job an answer
+belongs to.
+
+Two policies share that code:
+
+* :class:`LatestWorker` runs the newest job only: a job submitted while
+  another waits replaces it, the running one is told to stop through the
+  ``cancelled`` callable it gets, and an answer of a job that a newer one
+  (or :meth:`~Worker.cancel`) has superseded is dropped, even one already on
+  its way. The user has moved on: only the newest click, drag position or
+  field request matters.
+* :class:`QueueWorker` runs every job, first in first out: each file the
+  user asked to encode or write gets its answer, whatever was asked after.
 
 Errors from the core's own hierarchy (:class:`TimbreExplorerError`) travel as
 their message; anything else is a bug: it also goes to the log with its
-traceback and to the app's one error dialog (``gui/crash.py``).
+traceback and to the app's one error dialog (``gui/crash.py``). Failures
+always reach ``on_failed``, so a view can reset its busy state.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import count
 
 from PySide6 import QtCore
@@ -27,75 +40,115 @@ from timbre_explorer.gui import crash
 _ids = count(1)
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far a job is (0 to 1), and what to say about it (may be empty)."""
+
+    fraction: float
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A job that raised: its name and the message to show."""
+
+    job: str
+    message: str
+
+
 @dataclass
 class Job:
     """One unit of work: ``fn(job)`` runs on the worker thread; ``job.progress(f)`` and ``job.cancelled()`` serve it."""
 
     fn: Callable
-    kind: str
+    name: str
     id: int
-    worker: LatestWorker
+    worker: Worker
+    on_done: Callable | None = None
+    on_partial: Callable | None = None
+    on_progress: Callable[[Progress], None] | None = None
+    on_failed: Callable[[Failed], None] | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
 
     def cancelled(self) -> bool:
-        return self.worker._stop.is_set() or self.worker._pending is not None or self.worker._cancel_id == self.id
+        return self.stop.is_set() or self.worker._superseded(self)
 
     def progress(self, fraction: float, text: str = "") -> None:
-        self.worker.progressed.emit(self.kind, float(fraction), text)
+        self.worker._deliver(self, self.on_progress, Progress(float(fraction), text))
 
     def emit(self, value) -> None:
         """Hand an intermediate result to the GUI (a coarse field before the fine one)."""
-        self.worker.partial.emit(self.kind, self.id, value)
+        self.worker._deliver(self, self.on_partial, value)
 
 
-class LatestWorker(QtCore.QObject):
-    """A thread that runs the newest submitted job (see the module docstring)."""
+class Worker(QtCore.QObject):
+    """A thread that runs submitted jobs and delivers their answers on the GUI thread (see the module docstring).
 
-    finished = QtCore.Signal(str, int, object)  # kind, job id, result
-    partial = QtCore.Signal(str, int, object)
-    failed = QtCore.Signal(str, int, str)  # kind, job id, message
-    progressed = QtCore.Signal(str, float, str)
+    Subclasses choose which job runs next (:meth:`_take`) and which jobs are superseded (:meth:`_superseded`).
+    """
+
+    _answered = QtCore.Signal(object, object, object)  # job, callback, value: queued to the GUI thread
 
     def __init__(self, name: str, parent=None):
         super().__init__(parent)
         self.name = name
         self._cond = threading.Condition()
-        self._pending: Job | None = None
         self._running: Job | None = None
-        self._cancel_id = 0
         self._stop = threading.Event()
+        self._answered.connect(self._answer)
         self._thread = threading.Thread(target=self._loop, name=f"worker-{name}", daemon=True)
         self._thread.start()
 
-    def submit(self, fn: Callable, kind: str = "") -> int:
-        """Queue ``fn(job)`` to run, replacing any job not yet started; returns the job id."""
-        job = Job(fn, kind or self.name, next(_ids), self)
+    def submit(self, fn: Callable, name: str = "", *, on_done: Callable | None = None,
+               on_partial: Callable | None = None, on_progress: Callable[[Progress], None] | None = None,
+               on_failed: Callable[[Failed], None] | None = None) -> Job:
+        """Queue ``fn(job)``; its answers go to the callbacks, on the GUI thread. Returns the job."""
+        job = Job(fn, name or self.name, next(_ids), self, on_done, on_partial, on_progress, on_failed)
         with self._cond:
-            self._pending = job
+            self._put(job)
             self._cond.notify()
-        return job.id
+        return job
 
     def cancel(self) -> None:
-        """Drop the waiting job and ask the running one to stop."""
+        """Drop the waiting jobs and ask the running one to stop; none of them answers any more."""
         with self._cond:
-            self._pending = None
+            self._clear()
             if self._running is not None:
-                self._cancel_id = self._running.id
+                self._running.stop.set()
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop after the current job (which is asked to cancel) and join the thread."""
         self._stop.set()
+        self.cancel()
         with self._cond:
-            self._pending = None
             self._cond.notify_all()
         self._thread.join(timeout)
 
+    # ------------------------------------------------------------------ the policy
+    def _put(self, job: Job) -> None:
+        raise NotImplementedError
+
+    def _take(self) -> Job | None:
+        """The next job to run (called with the lock held), or None when none waits."""
+        raise NotImplementedError
+
+    def _clear(self) -> None:
+        raise NotImplementedError
+
+    def _superseded(self, job: Job) -> bool:
+        return self._stop.is_set()
+
+    # ------------------------------------------------------------------ the thread and the delivery
     def _loop(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._pending is not None or self._stop.is_set())
+                job = self._take()
+                while job is None and not self._stop.is_set():
+                    self._cond.wait()
+                    job = self._take()
                 if self._stop.is_set():
                     return
-                job, self._pending, self._running = self._pending, None, self._pending
+                self._running = job
             try:
                 result = job.fn(job)
             except Exception as exc:  # travels to the GUI as a message; never raised on this thread
@@ -103,11 +156,62 @@ class LatestWorker(QtCore.QObject):
 
                 if not isinstance(exc, Cancelled):
                     if not isinstance(exc, TimbreExplorerError):
-                        crash.report(sys.exc_info(), f"the {job.kind} job")
-                    self.failed.emit(job.kind, job.id, str(exc) or type(exc).__name__)
+                        crash.report(sys.exc_info(), f"the {job.name} job")
+                    self._answered.emit(job, job.on_failed, Failed(job.name, str(exc) or type(exc).__name__))
             else:
-                if not job.cancelled():
-                    self.finished.emit(job.kind, job.id, result)
+                self._deliver(job, job.on_done, result)
             finally:
                 with self._cond:
                     self._running = None
+
+    def _deliver(self, job: Job, callback: Callable | None, value) -> None:
+        if callback is not None and not job.cancelled():
+            self._answered.emit(job, callback, value)
+
+    @QtCore.Slot(object, object, object)
+    def _answer(self, job: Job, callback: Callable | None, value) -> None:
+        """On the GUI thread: hand the answer over unless the job was superseded meanwhile (failures always)."""
+        if callback is not None and (isinstance(value, Failed) or not job.cancelled()):
+            callback(value)
+
+
+class LatestWorker(Worker):
+    """Runs the newest submitted job; older ones are dropped, and so are their answers."""
+
+    def __init__(self, name: str, parent=None):
+        self._pending: Job | None = None
+        self._newest = 0
+        super().__init__(name, parent)
+
+    def _put(self, job: Job) -> None:
+        self._pending, self._newest = job, job.id
+
+    def _take(self) -> Job | None:
+        job, self._pending = self._pending, None
+        return job
+
+    def _clear(self) -> None:
+        self._pending = None
+        self._newest = next(_ids)  # no job submitted so far is the newest any more
+
+    def _superseded(self, job: Job) -> bool:
+        return super()._superseded(job) or job.id != self._newest
+
+
+class QueueWorker(Worker):
+    """Runs every submitted job in turn, first in first out; each one answers."""
+
+    def __init__(self, name: str, parent=None):
+        self._queue: deque[Job] = deque()
+        super().__init__(name, parent)
+
+    def _put(self, job: Job) -> None:
+        self._queue.append(job)
+
+    def _take(self) -> Job | None:
+        return self._queue.popleft() if self._queue else None
+
+    def _clear(self) -> None:
+        for job in self._queue:
+            job.stop.set()
+        self._queue.clear()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
 from timbre_explorer.core.errors import AudioFileError, ParameterError
 from timbre_explorer.core.synthesis.morph import analyse_note, sounding
 from timbre_explorer.core.signal.units import DESCRIPTORS
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.space import TimbreSpace
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ def audio_files(paths) -> list[Path]:
     return out
 
 
-def encode_files(space, paths, *, neighbours: int = 3) -> tuple[list[Encoded], list[tuple[str, str]]]:
+def encode_files(space: TimbreSpace, paths, *, neighbours: int = 3) -> tuple[list[Encoded], list[tuple[str, str]]]:
     """Encode every audio file in a :class:`~timbre_explorer.core.synthesis.space.TimbreSpace`.
 
     Returns the results and ``(path, reason)`` for each file that could not be.

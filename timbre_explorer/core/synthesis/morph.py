@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,17 +25,20 @@ from timbre_explorer.core.data.instruments import BY_NAME, DYNAMICS, canonical_n
 from timbre_explorer.core.data.sources import MIN_SECONDS, NoteSpec, SoundFontSource, find_soundfont, from_onset
 from timbre_explorer.core.synthesis.synth import blend
 
+if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+
 _SPEC = re.compile(r"^\s*([^:]+?)\s*:\s*([^:]+?)\s*:\s*([^:]+?)\s*$")
 SPEC_HELP = "Instrument:pitch:dynamic, e.g. Flute:72:mf or Oboe:A4:ff"
 
 
-def frame_rate(space) -> float:
+def frame_rate(space: TimbreSpace) -> float:
     """Frames per second of the space's analysis (about 48): the time base of a trajectory."""
     pool = pool_for(space.preset.name, space.note_seconds, space.sample_rate)
     return (space.nsgt.n_frames // pool) / space.note_seconds
 
 
-def analyse_note(space, audio: np.ndarray):
+def analyse_note(space: TimbreSpace, audio: np.ndarray):
     """A note's features as the dataset analyses notes (:func:`~timbre_explorer.core.data.dataset.analyse`):
     from its onset, ``space.note_seconds`` long, at the space's frame rate.
 
@@ -64,7 +68,7 @@ def sounding(loudness: np.ndarray) -> slice:
     return slice(onset, peak + int(silent[0]) if silent.size else len(loudness))
 
 
-def trajectory(space, audio: np.ndarray) -> np.ndarray:
+def trajectory(space: TimbreSpace, audio: np.ndarray) -> np.ndarray:
     """Posterior means ``[frames, latent]`` of a note's sounding frames (:func:`analyse_note`, :func:`sounding`).
 
     The model learnt sustained frames: attacks and decays come back close
@@ -74,7 +78,7 @@ def trajectory(space, audio: np.ndarray) -> np.ndarray:
     return space.encode_log(f.log_magnitude[sounding(f.loudness)])
 
 
-def note_audio(space, source: str | os.PathLike) -> np.ndarray:
+def note_audio(space: TimbreSpace, source: str | os.PathLike) -> np.ndarray:
     """A real note, ``space.note_seconds`` from its onset: an audio file, or a SoundFont note spec.
 
     A spec is ``Instrument:pitch:dynamic`` (pitch a MIDI number or a note

@@ -22,12 +22,16 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.files import write_json
 from timbre_explorer.core.synthesis.synth import INTERPOLATIONS, along, path_steps, render_path
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.space import TimbreSpace
 
 FORMAT = "timbre-explorer-path"
 VERSION = 1
@@ -122,7 +126,7 @@ def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def spec_frames(space, spec: PathSpec) -> np.ndarray:
+def spec_frames(space: TimbreSpace, spec: PathSpec) -> np.ndarray:
     """The latent frames ``[n, latent]`` a spec plays in ``space``: its points walked, or the points themselves."""
     p = np.asarray(spec.points, np.float64)
     if p.ndim != 2 or p.shape[1] != space.latent_size:
@@ -133,7 +137,7 @@ def spec_frames(space, spec: PathSpec) -> np.ndarray:
     return along(p, spec.steps or path_steps(spec.seconds), mode=spec.mode)
 
 
-def render_spec(space, spec: PathSpec, *, cancel: Callable[[], bool] | None = None,
+def render_spec(space: TimbreSpace, spec: PathSpec, *, cancel: Callable[[], bool] | None = None,
                 progress: Callable[[float], None] | None = None) -> np.ndarray:
     """The sound of a path spec (float32 at the space's rate, ``spec.seconds`` long); ``cancel`` and
     ``progress`` as for :func:`~timbre_explorer.core.synthesis.synth.render_path`."""

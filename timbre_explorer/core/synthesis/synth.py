@@ -17,12 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.signal.phase import DEFAULT_ITERATIONS, render_frames, sustain
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.space import TimbreSpace
 
 PLAYBACK_LEVEL_DB = -18.0  # RMS of the map's loudest notes (95th percentile) after playback gain
 PEAK_LIMIT = 0.98
@@ -48,19 +52,19 @@ class Envelope:
         return audio * env
 
 
-def playback_gain(space) -> float:
+def playback_gain(space: TimbreSpace) -> float:
     """Linear gain that brings the loudest decoded map notes (95th percentile) to :data:`PLAYBACK_LEVEL_DB`."""
     loud_db = float(np.percentile(space.decoded_descriptors["loudness"], 95))
     return float(10 ** ((PLAYBACK_LEVEL_DB - loud_db) / 20))
 
 
-def _level(space, audio: torch.Tensor) -> np.ndarray:
+def _level(space: TimbreSpace, audio: torch.Tensor) -> np.ndarray:
     a = audio.detach().cpu().numpy().astype(np.float32) * playback_gain(space)
     peak = float(np.max(np.abs(a))) if a.size else 0.0
     return a * (PEAK_LIMIT / peak) if peak > PEAK_LIMIT else a
 
 
-def note(space, frame: torch.Tensor, *, seconds: float = 1.0, envelope: Envelope = Envelope(),
+def note(space: TimbreSpace, frame: torch.Tensor, *, seconds: float = 1.0, envelope: Envelope = Envelope(),
          n_iter: int = DEFAULT_ITERATIONS, seed: int = 0) -> np.ndarray:
     """A held note of a decoded frame (``space.decode(z)``: the paper's one-frame representation), with an envelope.
 
@@ -71,7 +75,7 @@ def note(space, frame: torch.Tensor, *, seconds: float = 1.0, envelope: Envelope
     return envelope.apply(_level(space, rec.audio), space.sample_rate)
 
 
-def loop(space, frame: torch.Tensor, *, seconds: float = 0.5, n_iter: int = DEFAULT_ITERATIONS,
+def loop(space: TimbreSpace, frame: torch.Tensor, *, seconds: float = 0.5, n_iter: int = DEFAULT_ITERATIONS,
          seed: int = 0) -> np.ndarray:
     """One period of a seamless loop of a decoded frame: what plays, repeated, while the user drags on the map."""
     rec = sustain(frame, space.preset, seconds=seconds, loop=True, n_iter=n_iter, seed=seed)
@@ -136,7 +140,7 @@ def path_steps(seconds: float) -> int:
     return max(8, int(round(48 * seconds)))
 
 
-def render_path(space, zs, *, seconds: float, envelope: Envelope = Envelope(attack=0.02, release=0.05),
+def render_path(space: TimbreSpace, zs, *, seconds: float, envelope: Envelope = Envelope(attack=0.02, release=0.05),
                 n_iter: int = DEFAULT_ITERATIONS, seed: int = 0,
                 cancel: Callable[[], bool] | None = None,
                 progress: Callable[[float], None] | None = None) -> np.ndarray:

@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from timbre_explorer.core.data.instruments import DYNAMICS, INSTRUMENTS, pitch_name
 from timbre_explorer.core.training.tasks import PHASE_NAMES
 from timbre_explorer.gui.views.map_view import colour
-from timbre_explorer.gui.views.panels import form_layout, group_box
+from timbre_explorer.gui.views.widgets import form_layout, group_box
 
 BACKGROUND = "#15171c"
 #: The transform presets of ``core.signal.nsgt.PRESETS`` (a test keeps the two equal; nsgt itself imports torch).

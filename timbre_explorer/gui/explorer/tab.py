@@ -1,11 +1,9 @@
-"""The Explorer tab: the latent map, click to hear, paths, descriptor fields and sliders, your own sounds.
+"""The Explorer tab: the controller between the views (``gui/views``) and the core.
 
-This is the controller between the views (``gui/views``) and the core: it
-turns map coordinates into latent points (the PCA's inverse, the hidden
-components from the depth control or the nearest note), hands every
-computation to a worker, and shows and plays what comes back. It keeps the
-state the user builds (selected point, path, dropped sounds) and nothing the
-core already holds.
+It reads the side panels into the map's state (``map_state.py``), hands every
+computation to a worker with the handler of its answer, and shows and plays
+what comes back. It keeps the state the user builds (selected point, path,
+dropped sounds) and nothing the core already holds.
 """
 
 from __future__ import annotations
@@ -17,27 +15,24 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from timbre_explorer.gui.explorer import exports
+from timbre_explorer.gui.explorer.map_state import Filters, MapState
+from timbre_explorer.gui.explorer.paths import MapPath
+from timbre_explorer.gui.explorer.results import EncodedSounds, Exported, Moved, NoteSound, PathSound, Sound
+from timbre_explorer.gui.views.explorer.field_panel import FieldPanel
+from timbre_explorer.gui.views.explorer.map_panel import MapPanel
+from timbre_explorer.gui.views.explorer.move_panel import MovePanel
+from timbre_explorer.gui.views.explorer.path_panel import PathPanel
+from timbre_explorer.gui.views.explorer.sounds_panel import SoundsPanel
 from timbre_explorer.gui.views.map_view import MapView, colour
-from timbre_explorer.gui.views.panels import FieldPanel, MapPanel, MovePanel, PathPanel, SoundsPanel
 from timbre_explorer.gui.views.spectrum_view import SpectrumView
-from timbre_explorer.gui.workers import LatestWorker
+from timbre_explorer.gui.workers import Failed, LatestWorker, Progress, QueueWorker
 
 log = logging.getLogger(__name__)
 
 SELECTED = "Selected point"
 SCRUB_INTERVAL_MS = 30
 SCRUB_LOOP_SECONDS = 0.4
-
-
-@dataclass
-class Sound:
-    """What was last rendered: the audio, what it is, and (for paths) the path that made it."""
-
-    audio: np.ndarray
-    sample_rate: int
-    title: str
-    path_spec: object | None = None  # core.synthesis.pathfile.PathSpec for paths
-    z: np.ndarray | None = None
 
 
 @dataclass
@@ -57,25 +52,15 @@ class UserSound:
     nearest: list = field(default_factory=list)
 
 
-class _PathEdit(QtGui.QUndoCommand):
-    """One edit of the path's vertices (undoable)."""
-
-    def __init__(self, explorer: ExplorerView, before: list, after: list, text: str):
-        super().__init__(text)
-        self.explorer, self.before, self.after = explorer, before, after
-
-    def redo(self):
-        self.explorer._apply_path(self.after)
-
-    def undo(self):
-        self.explorer._apply_path(self.before)
-
-
 class ExplorerView(QtWidgets.QWidget):
-    """The Explorer tab (see the module docstring). ``audio`` is the app's one AudioEngine."""
+    """The Explorer tab (see the module docstring). ``audio`` is the app's one AudioEngine.
+
+    Three workers: ``synth`` (notes, loops, paths, moves: the newest wins), ``fields`` (the descriptor field:
+    the newest wins) and ``tasks`` (encoding files, writing a path: each in turn, each answers).
+    """
 
     sound_ready = QtCore.Signal(object)  # Sound, when it is handed to the audio engine
-    field_ready = QtCore.Signal(object)  # core.synthesis.steer.Field, the final one of a request
+    field_ready = QtCore.Signal(object)  # core.synthesis.fields.Field, the final one of a request
     sounds_added = QtCore.Signal(int)
     message = QtCore.Signal(str)
     error = QtCore.Signal(str, str)  # title, text
@@ -84,27 +69,19 @@ class ExplorerView(QtWidgets.QWidget):
         super().__init__(parent)
         self.audio = audio
         self.space = None
+        self.map_state: MapState | None = None
         self.settings = SynthSettings()
         self.undo_stack = QtGui.QUndoStack(self)
-        self.path: list[np.ndarray] = []  # latent vertices
-        self.path_kind = "points"
-        self.path_frames: np.ndarray | None = None  # latent frames of a morph / descriptor curve
+        self.path = MapPath(self.undo_stack, self._redraw_state)
         self.selected: np.ndarray | None = None
         self.user_sounds: list[UserSound] = []
         self.last_sound: Sound | None = None
-        self._coords = np.zeros((0, 0))
-        self.projection = None  # core.synthesis.space.Projection of the map: the space's PCA, or its discriminant axes
         self._view3d = None
         self._scrub_pos: tuple[float, float] | None = None
 
         self.synth = LatestWorker("synth", self)
         self.fields = LatestWorker("field", self)
-        self.tasks = LatestWorker("task", self)
-        for w in (self.synth, self.fields, self.tasks):
-            w.finished.connect(self._finished)
-            w.partial.connect(self._partial)
-            w.failed.connect(self._failed)
-            w.progressed.connect(self._progressed)
+        self.tasks = QueueWorker("task", self)
 
         self.map = MapView()
         self.map.clicked.connect(self.play_at)
@@ -138,9 +115,10 @@ class ExplorerView(QtWidgets.QWidget):
         self.map_panel.projection_changed.connect(self._projection_changed)
         self.map_panel.filter_changed.connect(self._filter_changed)
         self.map_panel.overlays_changed.connect(self._draw_overlays)
+        self.map_panel.depth_mode.currentIndexChanged.connect(self._read_map_panel)
         self.path_panel.set_requested.connect(self.set_path_ends)
         self.path_panel.draw_toggled.connect(self._draw_toggled)
-        self.path_panel.clear_requested.connect(self.clear_path)
+        self.path_panel.clear_requested.connect(self.path.clear)
         self.path_panel.play_requested.connect(self.play_path)
         self.path_panel.export_requested.connect(self._export_path_dialog)
         self.path_panel.morph_requested.connect(self.morph_notes)
@@ -176,96 +154,72 @@ class ExplorerView(QtWidgets.QWidget):
     # ================================================================== the space
     def set_space(self, space) -> None:
         """Show a loaded :class:`~timbre_explorer.core.synthesis.space.TimbreSpace` (replacing the current one)."""
+        from timbre_explorer.core.signal.descriptors import band_weights
+        from timbre_explorer.core.synthesis.reach import CURVES, METHODS
+        from timbre_explorer.core.synthesis.synth import INTERPOLATIONS
+
         self.synth.cancel()
         self.fields.cancel()
         self.space = space
-        self.projection = space.projection
-        self._coords = space.projection.forward(space.notes.z)
+        self.map_state = MapState(space)
         self.selected = None
-        self.path, self.path_frames = [], None
-        self.undo_stack.clear()
+        self.path.reset()
         self.user_sounds = []
         self.sounds_panel.list.clear()
         self.map_panel.set_space(space)
         trained = [n for i, n in enumerate(space.instruments) if n in space.centroids]
         self.path_panel.set_ends([SELECTED] + trained)
+        self.path_panel.set_modes(INTERPOLATIONS)
         for chooser in (self.path_panel.morph_from, self.path_panel.morph_to):
             chooser.set_choices(space.instruments, space.dynamics)
         self.path_panel.morph_to.instrument.setCurrentIndex(min(1, len(space.instruments) - 1))
-        if not self.move_panel.curve_shape.count():
-            from timbre_explorer.core.synthesis.steer import CURVES
-
-            self.move_panel.curve_shape.addItems(CURVES)
+        self.move_panel.set_choices(METHODS, CURVES)
         d = space.decoded_descriptors
         self.move_panel.set_ranges({k: (float(np.percentile(v, 1)), float(np.percentile(v, 99))) for k, v in d.items()})
-        from timbre_explorer.core.signal.descriptors import band_weights
-
         self.spectrum.set_frequencies(band_weights(space.nsgt).frequency)
         self.spectrum.clear()
         self.spectrum.title.setText("Click the map to hear a point; drag to play continuously.")
         self.map._fitted = False
         self._projection_changed()
         self.setEnabled(True)
-        self.tasks.submit(lambda j: space.discriminant_projection, "warm")  # ready before it is chosen
+        self.tasks.submit(lambda j: space.discriminant_projection, "warm", on_failed=self._failed)  # ready when chosen
 
     # ------------------------------------------------------------------ projection and filters
-    @property
-    def dims(self) -> tuple[int, int]:
-        d = self.map_panel.dims()
-        return d[0], d[1]
-
-    @property
-    def depth_dim(self) -> int:
-        return self.map_panel.dims()[2]
-
-    def depth_value(self) -> float:
-        c = self._coords[:, self.depth_dim]
-        lo, hi = np.percentile(c, 1), np.percentile(c, 99)
-        return float((lo + hi) / 2 + (hi - lo) / 2 * self.map_panel.depth.value() / 100)
-
-    def plane_rest(self) -> np.ndarray:
-        """The PCA coordinates of the plane's hidden components: the map's mean, the depth on Z."""
-        rest = np.zeros(self.space.latent_size)
-        rest[self.depth_dim] = self.depth_value()
-        return rest
-
-    def latent_at(self, x: float, y: float) -> np.ndarray:
-        """The latent point under map position ``(x, y)`` (see the Map tab's "hidden components")."""
-        rest = self.plane_rest()
-        if self.map_panel.depth_mode.currentIndex() == 1:
-            visible = np.flatnonzero(self._mask())
-            if len(visible):
-                xy = self._coords[visible][:, list(self.dims)]
-                rest = self._coords[visible[np.argmin(((xy - [x, y]) ** 2).sum(1))]]
-        return self.projection.place([x, y], self.dims, rest=rest)
-
-    def to_view(self, z) -> np.ndarray:
-        """Latent points to the map's 2-D coordinates."""
-        return self.projection.forward(z)[..., list(self.dims)]
+    def _read_map_panel(self) -> None:
+        """The Map tab's choices into the map's state."""
+        p, state = self.map_panel, self.map_state
+        if state is None:
+            return
+        state.dims = p.dims()[:3]
+        state.depth = p.depth.value()
+        state.nearest = p.depth_mode.currentIndex() == 1
+        state.filters = Filters(instruments=p.checked_instruments(), pitch=(p.pitch_low.value(), p.pitch_high.value()),
+                                dynamics={d for d in self.space.dynamics if p.dynamics.get(d) is None
+                                          or p.dynamics[d].isChecked()})
 
     def _projection_changed(self) -> None:
         if self.space is None:
             return
-        basis = self.map_panel.basis.currentData()
-        projection = self.space.discriminant_projection if basis == "discriminant" else self.space.projection
-        if projection is not self.projection:
-            self.projection = projection
-            self._coords = projection.forward(self.space.notes.z)
-            self.map_panel.set_axes(projection.explained, "LD" if basis == "discriminant" else "PC")
-        self.map_panel.depth_label.setText(f"{self.depth_value():+.2f}")
-        ex = self.projection.explained
-        a, b = self.dims
-        self.map_panel.variance.setText(f"The map shows {100 * (ex[a] + ex[b]):.1f}% of the latent variance "
-                                        f"(3D: {100 * (ex[a] + ex[b] + ex[self.depth_dim]):.1f}%).")
-        names = [self.map_panel.axes[k].currentText() for k in range(3)]
+        state, p = self.map_state, self.map_panel
+        basis = p.basis.currentData()
+        discriminant = basis == "discriminant"
+        if state.set_projection(self.space.discriminant_projection if discriminant else self.space.projection):
+            p.set_axes(state.projection.explained, "LD" if discriminant else "PC")
+        self._read_map_panel()
+        p.depth_label.setText(f"{state.depth_value():+.2f}")
+        ex = state.projection.explained
+        a, b, z = state.dims
+        p.variance.setText(f"The map shows {100 * (ex[a] + ex[b]):.1f}% of the latent variance "
+                           f"(3D: {100 * (ex[a] + ex[b] + ex[z]):.1f}%).")
+        names = [p.axes[k].currentText() for k in range(3)]
         self.map.setLabel("bottom", names[0])
         self.map.setLabel("left", names[1])
         classes, brushes = self._colours()
-        self.map.set_points(self._coords[:, list(self.dims)], classes, brushes)
+        self.map.set_points(state.coords[:, list(state.view_dims)], classes, brushes)
         self._filter_changed()
         self._draw_overlays()
         self._redraw_state()
-        self._show_3d(self.map_panel.three_d.isChecked(), names)
+        self._show_3d(p.three_d.isChecked(), names)
         self.update_field()
 
     def _colours(self) -> tuple[np.ndarray, list]:
@@ -287,19 +241,11 @@ class ExplorerView(QtWidgets.QWidget):
             return classes, [pg.mkBrush(colour(i)) for i in range(len(families))]
         return n.instrument, [pg.mkBrush(colour(i)) for i in range(len(s.instruments))]
 
-    def _mask(self) -> np.ndarray:
-        n = self.space.notes
-        on = np.isin(n.instrument, list(self.map_panel.checked_instruments()))
-        in_range = (n.pitch >= self.map_panel.pitch_low.value()) & (n.pitch <= self.map_panel.pitch_high.value())
-        on &= in_range | (n.pitch < 0)  # unknown pitch: never filtered out
-        dyn = [i for i, d in enumerate(self.space.dynamics) if self.map_panel.dynamics.get(d) is None
-               or self.map_panel.dynamics[d].isChecked()]
-        return on & (np.isin(n.dynamic, dyn) | (n.dynamic < 0))
-
     def _filter_changed(self) -> None:
         if self.space is None:
             return
-        mask = self._mask()
+        self._read_map_panel()
+        mask = self.map_state.mask()
         self.map.set_visible(mask)
         if self._view3d is not None:
             self._view3d.set_visible(mask)
@@ -310,20 +256,22 @@ class ExplorerView(QtWidgets.QWidget):
         s = self.space
         if s is None:
             return
+        state = self.map_state
         names = list(s.centroids)
-        xy = self.to_view(np.stack([s.centroids[n] for n in names]))
+        xy = state.to_view(np.stack([s.centroids[n] for n in names]))
         self.map.set_labels(names, xy, [s.instruments.index(n) for n in names])
         self.map.show_labels(self.map_panel.show_labels.isChecked())
         if self.map_panel.show_mds.isChecked():
-            self.map.set_mds(*s.perceptual_overlay(self.dims, self.projection))
+            self.map.set_mds(*s.perceptual_overlay(state.view_dims, state.projection))
         else:
             self.map.set_mds(None)
         if self.map_panel.show_pairs.isChecked():
             segments = []
             for a, b, r in s.pair_agreement():
                 t = float(np.clip(r, -1, 1))
-                c = QtGui.QColor.fromRgbF(1.0, 1 - t, 1 - t, 0.8) if t > 0 else QtGui.QColor.fromRgbF(1 + t, 1 + t, 1.0, 0.8)
-                segments.append((self.to_view(s.centroids[a]), self.to_view(s.centroids[b]), c))
+                c = (QtGui.QColor.fromRgbF(1.0, 1 - t, 1 - t, 0.8) if t > 0
+                     else QtGui.QColor.fromRgbF(1 + t, 1 + t, 1.0, 0.8))
+                segments.append((state.to_view(s.centroids[a]), state.to_view(s.centroids[b]), c))
             self.map.set_pair_lines(segments)
         else:
             self.map.set_pair_lines(None)
@@ -342,13 +290,13 @@ class ExplorerView(QtWidgets.QWidget):
             self._view3d.point_clicked.connect(self._clicked_3d)
             self.map_stack.addWidget(self._view3d)
         if on:
-            s, dims3 = self.space, list(self.map_panel.dims())
+            s, state = self.space, self.map_state
             classes, brushes = self._colours()
             rgba = np.array([b.color().getRgbF() for b in brushes])[classes]
-            self._view3d.set_points(self._coords[:, dims3], rgba)
-            self._view3d.set_visible(self._mask())
+            self._view3d.set_points(state.coords[:, list(state.dims)], rgba)
+            self._view3d.set_visible(state.mask())
             cn = list(s.centroids)
-            self._view3d.set_labels(cn, self.projection.forward(np.stack([s.centroids[n] for n in cn]))[:, dims3])
+            self._view3d.set_labels(cn, state.to_xyz(np.stack([s.centroids[n] for n in cn])))
             self._view3d.set_axis_labels(tuple(names))
             self._view3d.set_path(self._path_xyz())
             self.map_stack.setCurrentWidget(self._view3d)
@@ -356,8 +304,8 @@ class ExplorerView(QtWidgets.QWidget):
             self.map_stack.setCurrentWidget(self.map)
 
     def _path_xyz(self):
-        pts = self._path_points()
-        return None if pts is None else self.projection.forward(pts)[:, list(self.map_panel.dims())]
+        pts = self.path.points()
+        return None if pts is None else self.map_state.to_xyz(pts)
 
     def _clicked_3d(self, index: int) -> None:
         self.play_z(self.space.notes.z[index], self._note_title(index))
@@ -387,7 +335,7 @@ class ExplorerView(QtWidgets.QWidget):
             return
         index = self.map.pick(x, y)
         title = f"Note nearest: {self._note_title(index)}" if index >= 0 else f"Point ({x:+.2f}, {y:+.2f})"
-        self.play_z(self.latent_at(x, y), title)
+        self.play_z(self.map_state.latent_at(x, y), title)
 
     def play_z(self, z, title: str) -> None:
         from timbre_explorer.core.synthesis.synth import Envelope, note
@@ -397,12 +345,12 @@ class ExplorerView(QtWidgets.QWidget):
         self.selected = z
         self._redraw_state()
 
-        def job(j):
+        def job(j) -> NoteSound:
             frame = space.decode(z)
             audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
-            return Sound(audio, space.sample_rate, title, z=z), frame.numpy(), space.describe(frame)
+            return NoteSound(Sound(audio, space.sample_rate, title, z=z), frame.numpy(), _floats(space.describe(frame)))
 
-        self.synth.submit(job, "note")
+        self.synth.submit(job, "note", on_done=self._note_played, on_failed=self._failed)
 
     def _scrub_start(self, x: float, y: float) -> None:
         self._scrub_pos = (x, y)
@@ -427,16 +375,23 @@ class ExplorerView(QtWidgets.QWidget):
         from timbre_explorer.core.synthesis.synth import loop
 
         space = self.space
-        z = self.latent_at(*self._scrub_pos)
+        z = self.map_state.latent_at(*self._scrub_pos)
         self.selected = z
-        self.map.set_marker(self.to_view(z))
+        self.map.set_marker(self.map_state.to_view(z))
 
-        def job(j):
+        def job(j) -> NoteSound:
             frame = space.decode(z)
-            return Sound(loop(space, frame, seconds=SCRUB_LOOP_SECONDS), space.sample_rate, "Scrubbing", z=z), \
-                frame.numpy(), space.describe(frame)
+            sound = Sound(loop(space, frame, seconds=SCRUB_LOOP_SECONDS), space.sample_rate, "Scrubbing", z=z)
+            return NoteSound(sound, frame.numpy(), _floats(space.describe(frame)), loop=True)
 
-        self.synth.submit(job, "loop")
+        self.synth.submit(job, "loop", on_done=self._note_played, on_failed=self._failed)
+
+    def _note_played(self, r: NoteSound) -> None:
+        self._play(r.sound, loop=r.loop)
+        self.spectrum.show_frame(r.frame, r.descriptors, r.sound.title)
+        if not r.loop:
+            self.move_panel.show_values(r.descriptors)
+            self.move_panel.status.setText("Move a slider: the point moves to reach it, keeping its timbre.")
 
     # ================================================================== paths
     def _end_point(self, text: str) -> np.ndarray | None:
@@ -450,43 +405,20 @@ class ExplorerView(QtWidgets.QWidget):
         if a is None or b is None:
             self.message.emit("Click the map first: the path starts or ends at the selected point.")
             return
-        self._edit_path([np.asarray(a), np.asarray(b)], "Set path")
+        self.path.edit([np.asarray(a), np.asarray(b)], "Set path")
 
     def add_vertex(self, x: float, y: float) -> None:
-        self._edit_path(self.path + [self.latent_at(x, y)], "Add path point")
-
-    def clear_path(self) -> None:
-        if self.path or self.path_frames is not None:
-            self._edit_path([], "Clear path")
-
-    def _edit_path(self, vertices: list, text: str) -> None:
-        self.undo_stack.push(_PathEdit(self, [v.copy() for v in self.path], [np.asarray(v) for v in vertices], text))
-
-    def _apply_path(self, vertices: list) -> None:
-        self.path = [np.asarray(v) for v in vertices]
-        self.path_kind = "points" if len(self.path) <= 2 else "polyline"
-        self.path_frames = None
-        self._redraw_state()
+        self.path.add(self.map_state.latent_at(x, y))
 
     def _draw_toggled(self, on: bool) -> None:
         self.map.tool = "draw" if on else "play"
         if on:
             self.message.emit("Drawing: click to add points, double-click or Enter to finish.")
 
-    def _path_points(self) -> np.ndarray | None:
-        """The path as latent points to draw: the frames of a morph or curve, else the vertices."""
-        if self.path_frames is not None:
-            return self.path_frames
-        return np.stack(self.path) if len(self.path) >= 1 else None
-
     def path_spec(self):
-        from timbre_explorer.core.synthesis.pathfile import PathSpec
-
-        pts = self._path_points()
-        if pts is None or len(pts) < 2:
-            return None
-        return PathSpec(points=np.asarray(pts).tolist(), mode=self.path_panel.mode.currentData(),
-                        seconds=float(self.path_panel.seconds.value()), kind=self.path_kind, model=self.space.name)
+        """The path with the Path tab's interpolation and duration, or None without one."""
+        return self.path.spec(mode=self.path_panel.mode.currentData(), seconds=self.path_panel.seconds.value(),
+                              model=self.space.name)
 
     def play_path(self) -> None:
         spec = self.path_spec()
@@ -497,31 +429,26 @@ class ExplorerView(QtWidgets.QWidget):
 
         space = self.space
 
-        def job(j):
+        def job(j) -> PathSound:
             frames = spec_frames(space, spec)
             audio = render_spec(space, spec, cancel=j.cancelled,  # a long path stops for a new click, or a quit
                                 progress=lambda done: j.progress(done, f"Rendering the path… {done:.0%}"))
-            mags = space.decode(frames).numpy()
-            return Sound(audio, space.sample_rate, f"Path ({spec.kind}, {spec.mode}, {spec.seconds:g} s)",
-                         path_spec=spec), mags, None
+            title = f"Path ({spec.kind}, {spec.mode}, {spec.seconds:g} s)"
+            return PathSound(Sound(audio, space.sample_rate, title, path_spec=spec), space.decode(frames).numpy())
 
-        self.synth.submit(job, "path")
-
-    def _show_path_spectrogram(self, mags: np.ndarray, seconds: float) -> None:
-        img = 20 * np.log10(np.maximum(mags.T, 1e-9))  # [bins, steps], row = band
-        self.path_panel.spectrogram_image.setImage(img, levels=(img.max() - 80, img.max()))
-        self.path_panel.spectrogram_image.setRect(QtCore.QRectF(0, 0, seconds, img.shape[0]))
-        self.path_panel.spectrogram.autoRange()
+        self.synth.submit(job, "path", on_done=self._path_played, on_progress=self._say_progress,
+                          on_failed=self._failed)
 
     def morph_notes(self) -> None:
         from timbre_explorer.core.synthesis.morph import morph, note_audio, trajectory
+        from timbre_explorer.core.synthesis.pathfile import PathSpec
         from timbre_explorer.core.synthesis.synth import render_path
 
         space = self.space
         a, b = self.path_panel.morph_from.spec(), self.path_panel.morph_to.spec()
         mode, seconds = self.path_panel.mode.currentData(), float(self.path_panel.seconds.value())
 
-        def job(j):
+        def job(j) -> PathSound | None:
             j.progress(0.1, "rendering the notes")
             ta, tb = (trajectory(space, note_audio(space, s)) for s in (a, b))
             if j.cancelled():
@@ -529,39 +456,68 @@ class ExplorerView(QtWidgets.QWidget):
             frames = morph(ta, tb, mode=mode)
             j.progress(0.5, "rendering the morph")
             audio = render_path(space, frames, seconds=seconds, cancel=j.cancelled)
-            from timbre_explorer.core.synthesis.pathfile import PathSpec
-
             spec = PathSpec(points=frames.tolist(), mode=mode, seconds=seconds, kind="morph", model=space.name)
-            return Sound(audio, space.sample_rate, f"Morph {a} → {b}", path_spec=spec), space.decode(frames).numpy(), None
+            return PathSound(Sound(audio, space.sample_rate, f"Morph {a} → {b}", path_spec=spec),
+                             space.decode(frames).numpy())
 
-        self.synth.submit(job, "morph")
+        self.synth.submit(job, "morph", on_done=self._path_played, on_progress=self._say_progress,
+                          on_failed=self._failed)
+
+    def _path_played(self, r: PathSound | None) -> None:
+        if r is None:
+            return
+        spec = r.sound.path_spec
+        self._play(r.sound)
+        img = 20 * np.log10(np.maximum(r.magnitudes.T, 1e-9))  # [bins, steps], row = band
+        self.path_panel.spectrogram_image.setImage(img, levels=(img.max() - 80, img.max()))
+        self.path_panel.spectrogram_image.setRect(QtCore.QRectF(0, 0, spec.seconds, img.shape[0]))
+        self.path_panel.spectrogram.autoRange()
+        if spec.kind in ("morph", "descriptor"):
+            self.path.set_frames(np.asarray(spec.points), spec.kind)
 
     # ================================================================== descriptor sliders and curves
     def move_to(self, name: str, target: float) -> None:
         if self.selected is None:
             self.message.emit("Select a point first (click the map).")
             return
-        from timbre_explorer.core.synthesis.steer import reach
+        from timbre_explorer.core.synthesis.reach import reach
         from timbre_explorer.core.synthesis.synth import Envelope, note
 
         space, z0, method, st = self.space, self.selected.copy(), self.move_panel.method.currentData(), self.settings
         self.move_panel.status.setText(f"Moving towards {name} = {target:.4g}…")
 
-        def job(j):
+        def job(j) -> Moved:
             r = reach(space, z0, {name: target}, method=method)
             frame = space.decode(r.z)
             audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
-            return r, Sound(audio, space.sample_rate, f"{name} → {target:.4g} ({method})", z=r.z), frame.numpy(), \
-                space.decode(z0).numpy()
+            sound = Sound(audio, space.sample_rate, f"{name} → {target:.4g} ({method})", z=r.z)
+            return Moved(r, sound, frame.numpy(), space.decode(z0).numpy())
 
-        self.synth.submit(job, "move")
+        self.synth.submit(job, "move", on_done=self._moved, on_failed=self._move_failed)
+
+    def _moved(self, m: Moved) -> None:
+        r = m.reached
+        self.selected = r.z
+        self._play(m.sound)
+        self.map.set_trace(self.map_state.to_view(r.path) if len(r.path) else None)
+        self._redraw_state()
+        desc = _floats(self.space.describe(m.frame))
+        self.spectrum.show_frame(m.frame, desc, m.sound.title, reference=m.before)
+        self.move_panel.show_values(desc)
+        moved = float(np.linalg.norm(r.z - r.path[0])) if len(r.path) else 0.0
+        self.move_panel.status.setText(f"Reached within {100 * r.error:.1f}%, moving {moved:.2f} in the "
+                                       f"latent space.")
+
+    def _move_failed(self, failed: Failed) -> None:
+        self.move_panel.status.setText(failed.message)
+        self._failed(failed)
 
     def render_curve(self) -> None:
         if self.selected is None:
             self.message.emit("Select a point first (click the map).")
             return
         from timbre_explorer.core.synthesis.pathfile import PathSpec
-        from timbre_explorer.core.synthesis.steer import curve, follow
+        from timbre_explorer.core.synthesis.reach import curve, follow
         from timbre_explorer.core.synthesis.synth import path_steps, render_path
 
         space, z0, p = self.space, self.selected.copy(), self.move_panel
@@ -569,16 +525,17 @@ class ExplorerView(QtWidgets.QWidget):
         start, end, seconds, method = p.curve_start.value(), p.curve_end.value(), p.curve_seconds.value(), \
             p.method.currentData()
 
-        def job(j):
+        def job(j) -> PathSound:
             targets = curve(shape, min(path_steps(seconds), 96), start, end)
             frames = follow(space, z0, name, targets, method=method)
             audio = render_path(space, frames, seconds=seconds, cancel=j.cancelled)
             spec = PathSpec(points=np.asarray(frames).tolist(), mode="linear", seconds=seconds, kind="descriptor",
                             model=space.name)
-            return Sound(audio, space.sample_rate, f"{name} {shape} {start:.4g} → {end:.4g}", path_spec=spec), \
-                space.decode(frames).numpy(), None
+            title = f"{name} {shape} {start:.4g} → {end:.4g}"
+            return PathSound(Sound(audio, space.sample_rate, title, path_spec=spec), space.decode(frames).numpy())
 
-        self.synth.submit(job, "curve")
+        self.synth.submit(job, "curve", on_done=self._path_played, on_progress=self._say_progress,
+                          on_failed=self._failed)
 
     # ================================================================== descriptor field
     def update_field(self) -> None:
@@ -589,11 +546,12 @@ class ExplorerView(QtWidgets.QWidget):
             self.map.clear_field()
             self.field_panel.progress.setValue(0)
             return
-        from timbre_explorer.core.synthesis.steer import field_levels
+        from timbre_explorer.core.synthesis.fields import field_levels
 
         (x0, x1), (y0, y1) = self.map.plotItem.vb.viewRange()
-        space, dims, rest, name = self.space, self.dims, self.plane_rest(), self.field_panel.name()
-        projection = self.projection
+        state = self.map_state
+        space, dims, rest, name = self.space, state.view_dims, state.plane_rest(), self.field_panel.name()
+        projection = state.projection
         res = self.field_panel.resolution.value()
 
         def job(j):
@@ -606,10 +564,12 @@ class ExplorerView(QtWidgets.QWidget):
             return last
 
         self.field_panel.progress.setValue(0)
-        self.fields.submit(job, "field")
+        self.fields.submit(job, "field", on_done=self._field_done, on_partial=self._show_field,
+                           on_progress=lambda p: self.field_panel.progress.setValue(int(100 * p.fraction)),
+                           on_failed=self._failed)
 
     def _show_field(self, f) -> None:
-        from timbre_explorer.core.signal.descriptors import DESCRIPTORS
+        from timbre_explorer.core.signal.units import DESCRIPTORS
 
         name = self.field_panel.name()
         if name not in f.values:
@@ -617,6 +577,11 @@ class ExplorerView(QtWidgets.QWidget):
         unit = DESCRIPTORS[name]
         self.map.set_field(f.values[name], f.x, f.y, label=f"{name} ({unit})" if unit else name,
                            contours=self.field_panel.contours.value())
+
+    def _field_done(self, f) -> None:
+        self._show_field(f)
+        self.field_panel.progress.setValue(100)
+        self.field_ready.emit(f)
 
     # ================================================================== your own sounds
     def add_sounds(self, paths: list[str]) -> None:
@@ -628,27 +593,30 @@ class ExplorerView(QtWidgets.QWidget):
         self.sounds_panel.progress.show()
         self.sounds_panel.progress.setRange(0, 0)
 
-        def job(j):
-            files = audio_files(paths)
-            return encode_files(space, files)
+        def job(j) -> EncodedSounds:
+            return EncodedSounds(*encode_files(space, audio_files(paths)))
 
-        self.tasks.submit(job, "encode")
+        self.tasks.submit(job, "encode", on_done=self._sounds_encoded, on_failed=self._encode_failed)
 
-    def _sounds_encoded(self, result) -> None:
-        results, problems = result
+    def _sounds_encoded(self, result: EncodedSounds) -> None:
         self.sounds_panel.progress.hide()
-        for r in results:
+        for r in result.encoded:
             sound = UserSound(Path(r.path).name, np.asarray(r.z), np.asarray(r.trajectory), r.nearest)
             self.user_sounds.append(sound)
             near = ", ".join(f"{n['instrument']} ({n['distance']:.2f})" for n in r.nearest)
             self.sounds_panel.list.addItem(f"{sound.name}: near {near}")
         self._redraw_state()
+        loaded, problems = len(result.encoded), result.problems
         if problems:
             listing = "\n".join(f"{Path(p).name}: {why}" for p, why in problems)
             self.error.emit("Some files were not loaded",
-                            f"{len(results)} file(s) loaded; {len(problems)} could not be:\n\n{listing}")
-        self.message.emit(f"{len(results)} sound(s) placed on the map")
-        self.sounds_added.emit(len(results))
+                            f"{loaded} file(s) loaded; {len(problems)} could not be:\n\n{listing}")
+        self.message.emit(f"{loaded} sound(s) placed on the map")
+        self.sounds_added.emit(loaded)
+
+    def _encode_failed(self, failed: Failed) -> None:
+        self.sounds_panel.progress.hide()
+        self.error.emit("Could not load the sounds", failed.message)
 
     def _add_sounds_dialog(self) -> None:
         files, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Add sounds", "",
@@ -670,74 +638,28 @@ class ExplorerView(QtWidgets.QWidget):
     def _redraw_state(self) -> None:
         if self.space is None:
             return
-        self.map.set_marker(None if self.selected is None else self.to_view(self.selected))
-        pts = self._path_points()
-        self.map.set_path(None if pts is None else self.to_view(pts), vertices=self.path_frames is None)
+        state = self.map_state
+        self.map.set_marker(None if self.selected is None else state.to_view(self.selected))
+        pts = self.path.points()
+        self.map.set_path(None if pts is None else state.to_view(pts), vertices=self.path.frames is None)
         if self._view3d is not None:
             self._view3d.set_path(self._path_xyz())
-            sel = None if self.selected is None else self.projection.forward(self.selected)[list(self.map_panel.dims())]
-            self._view3d.set_marker(sel)
+            self._view3d.set_marker(None if self.selected is None else state.to_xyz(self.selected))
         if self.user_sounds:
-            self.map.set_user_sounds(self.to_view(np.stack([u.z for u in self.user_sounds])),
-                                     [self.to_view(u.trajectory) for u in self.user_sounds if len(u.trajectory)])
+            self.map.set_user_sounds(state.to_view(np.stack([u.z for u in self.user_sounds])),
+                                     [state.to_view(u.trajectory) for u in self.user_sounds if len(u.trajectory)])
         else:
             self.map.set_user_sounds(np.zeros((0, 2)), [])
         n = 0 if pts is None else len(pts)
-        self.path_panel.info.setText("No path yet." if n == 0 else f"{self.path_kind}: {n} point(s)")
+        self.path_panel.info.setText("No path yet." if n == 0 else f"{self.path.kind}: {n} point(s)")
 
-    # ================================================================== worker results
-    def _finished(self, kind: str, job_id: int, result) -> None:
-        if result is None:
-            return
-        if kind in ("note", "loop", "path", "morph", "curve"):
-            sound, mags, desc = result
-            self._play(sound, loop=kind == "loop")
-            if kind == "note" or kind == "loop":
-                self.spectrum.show_frame(mags, {k: float(v) for k, v in desc.items()}, sound.title)
-                if kind == "note":
-                    self.move_panel.show_values({k: float(v) for k, v in desc.items()})
-                    self.move_panel.status.setText("Move a slider: the point moves to reach it, keeping its timbre.")
-            else:
-                self._show_path_spectrogram(mags, sound.path_spec.seconds)
-                if kind in ("morph", "curve"):
-                    self.path_frames = np.asarray(sound.path_spec.points)
-                    self.path_kind = sound.path_spec.kind
-                    self._redraw_state()
-        elif kind == "move":
-            r, sound, frame, before = result
-            self.selected = r.z
-            self._play(sound)
-            self.map.set_trace(self.to_view(r.path) if len(r.path) else None)
-            self._redraw_state()
-            desc = {k: float(v) for k, v in self.space.describe(frame).items()}
-            self.spectrum.show_frame(frame, desc, sound.title, reference=before)
-            self.move_panel.show_values(desc)
-            moved = float(np.linalg.norm(r.z - r.path[0])) if len(r.path) else 0.0
-            self.move_panel.status.setText(f"Reached within {100 * r.error:.1f}%, moving {moved:.2f} in the "
-                                           f"latent space.")
-        elif kind == "field":
-            self._show_field(result)
-            self.field_panel.progress.setValue(100)
-            self.field_ready.emit(result)
-        elif kind == "encode":
-            self._sounds_encoded(result)
+    # ================================================================== answers every job shares
+    def _failed(self, failed: Failed) -> None:
+        self.error.emit("Could not finish", failed.message)
 
-    def _partial(self, kind: str, job_id: int, value) -> None:
-        if kind == "field":
-            self._show_field(value)
-
-    def _failed(self, kind: str, job_id: int, text: str) -> None:
-        if kind == "encode":
-            self.sounds_panel.progress.hide()
-        if kind == "move":
-            self.move_panel.status.setText(text)
-        self.error.emit("Could not finish" if kind != "encode" else "Could not load the sounds", text)
-
-    def _progressed(self, kind: str, fraction: float, text: str) -> None:
-        if kind == "field":
-            self.field_panel.progress.setValue(int(100 * fraction))
-        elif text:
-            self.message.emit(text)
+    def _say_progress(self, p: Progress) -> None:
+        if p.text:
+            self.message.emit(p.text)
 
     def _play(self, sound: Sound, *, loop: bool = False) -> None:
         self.last_sound = sound
@@ -747,16 +669,9 @@ class ExplorerView(QtWidgets.QWidget):
     # ================================================================== export
     def export_sound(self, path: str | Path) -> Path:
         """The last sound as WAV (atomic), with the path's JSON sidecar when it is a path."""
-        from timbre_explorer.core.signal.audio_io import save_wav
-        from timbre_explorer.core.synthesis.pathfile import write_path
-
         if self.last_sound is None:
             raise ValueError("nothing has been played yet")
-        path = Path(path)
-        save_wav(path, self.last_sound.audio, self.last_sound.sample_rate)
-        if self.last_sound.path_spec is not None:
-            write_path(path.with_suffix(".json"), self.last_sound.path_spec)
-        return path
+        return exports.write_sound(self.last_sound, path)
 
     def export_path(self, path: str | Path) -> None:
         """Render the current path and write it with its sidecar (in the worker; the result is written there)."""
@@ -764,22 +679,11 @@ class ExplorerView(QtWidgets.QWidget):
         if spec is None:
             self.message.emit("No path to export.")
             return
-        from timbre_explorer.core.signal.audio_io import save_wav
-        from timbre_explorer.core.synthesis.pathfile import render_spec, write_path
+        self.tasks.submit(exports.path_job(self.space, spec, path), "export", on_done=self._exported,
+                          on_failed=self._failed)
 
-        space, path = self.space, Path(path)
-
-        def job(j):
-            save_wav(path, render_spec(space, spec), space.sample_rate)
-            write_path(path.with_suffix(".json"), spec)
-            return path
-
-        self.tasks.submit(job, "export")
-        self.tasks.finished.connect(self._exported, QtCore.Qt.ConnectionType.SingleShotConnection)
-
-    def _exported(self, kind, job_id, result) -> None:
-        if kind == "export":
-            self.message.emit(f"Wrote {result} and {Path(result).with_suffix('.json').name}")
+    def _exported(self, result: Exported) -> None:
+        self.message.emit(f"Wrote {result.wav} and {result.sidecar.name}")
 
     def _export_path_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export the path", "path.wav", "WAV (*.wav)")
@@ -787,59 +691,22 @@ class ExplorerView(QtWidgets.QWidget):
             self.export_path(path)
 
     def export_map(self, path: str | Path) -> Path:
-        """The 2-D map as PNG or SVG (by suffix), written atomically.
-
-        SVG goes through Qt's own SVG generator: pyqtgraph's SVG exporter
-        fails on the paths current Qt writes (pyqtgraph issue #3485).
-        """
-        from timbre_explorer.core.files import atomic_path
-
-        path, view = Path(path), self.map
-        with atomic_path(path) as tmp:
-            if path.suffix.lower() == ".svg":
-                from PySide6.QtSvg import QSvgGenerator
-
-                gen = QSvgGenerator()
-                gen.setFileName(str(tmp))
-                gen.setSize(view.size())
-                gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), view.size()))
-                gen.setTitle(f"Timbre Explorer map: {self.space.name}")
-                painter = QtGui.QPainter(gen)
-                view.render(painter)
-                painter.end()
-            else:
-                import pyqtgraph.exporters as ex
-
-                exporter = ex.ImageExporter(self.map.plotItem)
-                exporter.parameters()["width"] = max(1600, int(view.width()))
-                exporter.export(str(tmp))
-        return path
+        """The 2-D map as PNG or SVG (by suffix), written atomically."""
+        return exports.write_map_image(self.map, f"Timbre Explorer map: {self.space.name}", path)
 
     def export_csv(self, path: str | Path) -> Path:
         """Latent coordinates of every note shown (and dropped sounds), with what they are, as CSV."""
-        import csv
-        import io
+        from timbre_explorer.core.synthesis.export import write_map_csv
 
-        from timbre_explorer.core.files import atomic_path
-
-        s, n, mask = self.space, self.space.notes, self._mask()
-        dims = list(self.dims)
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["kind", "instrument", "pitch", "dynamic", "split", f"pc{dims[0] + 1}", f"pc{dims[1] + 1}"]
-                   + [f"z{i}" for i in range(s.latent_size)])
-        for i in np.flatnonzero(mask):
-            w.writerow(["note", s.instruments[n.instrument[i]], int(n.pitch[i]),
-                        s.dynamics[n.dynamic[i]] if n.dynamic[i] >= 0 else "", s.splits[n.split[i]],
-                        *(f"{v:.6g}" for v in self._coords[i, dims]), *(f"{v:.6g}" for v in n.z[i])])
-        for u in self.user_sounds:
-            w.writerow(["sound", u.name, "", "", "", *(f"{v:.6g}" for v in self.to_view(u.z)),
-                        *(f"{v:.6g}" for v in u.z)])
-        with atomic_path(path) as tmp:
-            Path(tmp).write_text(buf.getvalue(), encoding="utf-8")
-        return Path(path)
+        state = self.map_state
+        return write_map_csv(path, self.space, projection=state.projection, dims=state.view_dims, shown=state.mask(),
+                             sounds=[(u.name, u.z) for u in self.user_sounds])
 
     # ================================================================== shutdown
     def shutdown(self) -> None:
         for w in (self.synth, self.fields, self.tasks):
             w.shutdown()
+
+
+def _floats(descriptors: dict) -> dict[str, float]:
+    return {k: float(v) for k, v in descriptors.items()}

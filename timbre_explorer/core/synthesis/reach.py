@@ -1,11 +1,10 @@
 """Moving through a timbre space by audio descriptors (the paper's descriptor-based synthesis).
 
 The decoder maps every latent point to a magnitude frame, so every point has
-descriptors (:data:`~timbre_explorer.core.signal.descriptors.DESCRIPTORS`). Three
-tools build on that:
+descriptors (:data:`~timbre_explorer.core.signal.descriptors.DESCRIPTORS`). Two
+tools steer by them (a descriptor's value over a plane of the map is
+:mod:`timbre_explorer.core.synthesis.fields`):
 
-* :func:`field` (and :func:`field_levels`, coarse to fine): a descriptor's
-  value over a plane of the PCA view, to colour the map;
 * :func:`reach`: the point near ``z0`` whose decoded frame has the asked
   descriptor values, by gradient descent through the decoder and the
   differentiable descriptors, or by the paper's greedy neighbourhood search;
@@ -26,147 +25,23 @@ start are measured in the map's own spread (:func:`latent_spread`), so one
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
-from timbre_explorer.core.errors import Cancelled, ParameterError
+from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.signal.descriptors import descriptors
+from timbre_explorer.core.synthesis.fields import check_names, describe_points
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.space import TimbreSpace
 
 METHODS = ("gradient", "greedy")
 CURVES = ("rising", "falling", "log", "exp", "constant")
-FIELD_BATCH = 4096  # grid points decoded at once: bounded memory, and a cancel check between batches
-MAX_RESOLUTION = 1000
 DEFAULT_DISTANCE_WEIGHT = 0.01
 DEFAULT_TOLERANCE = 0.02
 _FLATNESS_FLOOR = 1e-12
-
-
-# ---------------------------------------------------------------------------------------------- fields
-@dataclass(frozen=True)
-class Field:
-    """Descriptors over a grid of a PCA plane: ``values[name][row, col]`` is at ``(x[col], y[row])``."""
-
-    x: np.ndarray  # [nx] PCA coordinate along dims[0]
-    y: np.ndarray  # [ny] PCA coordinate along dims[1]
-    values: dict[str, np.ndarray]  # name -> [ny, nx], physical units (DESCRIPTORS)
-    resolution: int
-    dims: tuple[int, int] = (0, 1)
-
-
-def field(space, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 100,
-          names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None, projection=None) -> Field:
-    """Descriptors of the decoded frames on a ``resolution`` x ``resolution`` grid of the PCA plane ``dims``.
-
-    ``rest`` is the full PCA coordinate vector that sets the other components
-    (:meth:`~timbre_explorer.core.synthesis.space.Projection.place`; None: the map's
-    mean). The grid is decoded in batches without gradients and only the
-    asked descriptors are computed, in float32 (within 0.001 Hz of float64
-    for the centroid on the bundled model, 1 Hz for the roll-off).
-    ``projection`` is the plane's basis (default the space's PCA; the Explorer
-    may show other axes, e.g. :attr:`TimbreSpace.discriminant_projection`).
-    """
-    dims, rest, names = _check_plane(space, dims, rest, names)
-    projection = projection if projection is not None else space.projection
-    xs, ys = _axis(x_range, resolution, "x_range"), _axis(y_range, resolution, "y_range")
-    flat = _describe_points(space, _plane_points(projection, dims, rest, xs, ys), names, cancel)
-    values = {k: v.reshape(len(ys), len(xs)) for k, v in flat.items()}
-    return Field(xs, ys, values, int(resolution), dims)
-
-
-def field_levels(space, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 100,
-                 names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None,
-                 projection=None) -> Iterator[Field]:
-    """:func:`field` at a quarter, half and then full ``resolution``: a coarse map shows at once.
-
-    ``cancel`` is polled between levels and batches; when it returns True the
-    generator raises :class:`~timbre_explorer.core.errors.Cancelled`.
-    """
-    _resolution(resolution)
-    levels = sorted({r for r in (resolution // 4, resolution // 2) if r >= 8} | {int(resolution)})
-    for r in levels:
-        if cancel is not None and cancel():
-            raise Cancelled("descriptor map cancelled")
-        yield field(space, dims=dims, rest=rest, x_range=x_range, y_range=y_range, resolution=r, names=names,
-                    cancel=cancel, projection=projection)
-
-
-def _plane_points(projection, dims, rest, xs, ys) -> np.ndarray:
-    """Latent points ``[ny * nx, latent]`` of the grid, row-major (y rows, x columns).
-
-    :meth:`Projection.place` by broadcasting, not a matrix product: numpy's
-    OpenBLAS threads spin on after a product of this size and took a core
-    from the decoder that follows (measured: 155 ms for the bundled model's
-    100 x 100 field instead of 80).
-    """
-    coords = np.array(rest, np.float64)
-    coords[list(dims)] = 0.0
-    base = projection.inverse(coords)
-    along_x, along_y = projection.components[dims[0]], projection.components[dims[1]]
-    return (base + ys[:, None, None] * along_y + xs[None, :, None] * along_x).reshape(-1, base.size)
-
-
-def _resolution(resolution) -> int:
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
-            or not 2 <= resolution <= MAX_RESOLUTION:
-        raise ParameterError(f"field resolution must be a whole number from 2 to {MAX_RESOLUTION}, got {resolution!r}")
-    return int(resolution)
-
-
-def _axis(bounds, resolution, what) -> np.ndarray:
-    try:
-        lo, hi = (float(b) for b in bounds)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{what} must be two numbers (low, high), got {bounds!r}") from None
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ParameterError(f"{what} must be two finite numbers, low below high, got ({lo}, {hi})")
-    return np.linspace(lo, hi, _resolution(resolution))
-
-
-def _check_names(names) -> tuple[str, ...]:
-    names = (names,) if isinstance(names, str) else tuple(names)
-    unknown = [n for n in names if n not in DESCRIPTORS]
-    if unknown or not names:
-        got = ", ".join(map(str, unknown)) or "none"
-        raise ParameterError(f"descriptors must be among {', '.join(DESCRIPTORS)}, got {got}")
-    return names
-
-
-def _check_plane(space, dims, rest, names):
-    latent = space.latent_size
-    try:
-        dims = tuple(int(d) for d in dims)
-    except (TypeError, ValueError):
-        raise ParameterError(f"dims must be two PCA component indices, got {dims!r}") from None
-    if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < latent for d in dims):
-        raise ParameterError(f"dims must be two different PCA components from 0 to {latent - 1}, got {dims}")
-    rest = np.zeros(latent) if rest is None else np.asarray(rest, np.float64)
-    if rest.shape != (latent,) or not np.all(np.isfinite(rest)):
-        raise ParameterError(f"rest must be {latent} finite PCA coordinates, got shape {rest.shape}")
-    return dims, rest, _check_names(names)
-
-
-@torch.inference_mode()
-def _decode_mean(space, z: torch.Tensor) -> torch.Tensor:
-    """Magnitudes of the likelihood's mean, without the log-variance head that :meth:`decode` also runs."""
-    model = space.model
-    return space.normalization.inverse(model.dec_mu(model.decoder(z)))
-
-
-def _describe_points(space, z, names, cancel=None) -> dict[str, np.ndarray]:
-    """Descriptors (float32) of the decoded frames of latent points ``z [n, latent]``, in batches."""
-    zt = torch.as_tensor(np.asarray(z, np.float32))
-    out: dict[str, list] = {k: [] for k in names}
-    for start in range(0, len(zt), FIELD_BATCH):
-        if cancel is not None and cancel():
-            raise Cancelled("descriptor map cancelled")
-        mag = _decode_mean(space, zt[start:start + FIELD_BATCH].to(space.device))
-        with torch.inference_mode():
-            d = descriptors(mag, space.nsgt, names)
-        for k in names:
-            out[k].append(d[k].float().cpu().numpy())
-    return {k: np.concatenate(v) for k, v in out.items()}
 
 
 # ---------------------------------------------------------------------------------------------- units
@@ -179,7 +54,7 @@ def _natural(name: str, value):
     return np.log10(np.maximum(value, _FLATNESS_FLOOR))
 
 
-def descriptor_scales(space) -> dict[str, float]:
+def descriptor_scales(space: TimbreSpace) -> dict[str, float]:
     """The natural unit of each descriptor: its spread over the map's notes as decoded (see the module docstring)."""
     out = {}
     for name, v in space.decoded_descriptors.items():
@@ -188,7 +63,7 @@ def descriptor_scales(space) -> dict[str, float]:
     return out
 
 
-def latent_spread(space) -> float:
+def latent_spread(space: TimbreSpace) -> float:
     """Mean squared distance of the map's notes from their mean: the unit of the distance penalty."""
     s = float(np.var(np.asarray(space.notes.z, np.float64), axis=0).sum())
     return s if np.isfinite(s) and s > 0 else 1.0
@@ -218,7 +93,7 @@ class Reached:
 class _Objective:
     """Squared distance to the targets in natural units, plus ``distance_weight |z - z0|^2 / S^2``."""
 
-    def __init__(self, space, z0: np.ndarray, targets: dict[str, float], distance_weight: float, *,
+    def __init__(self, space: TimbreSpace, z0: np.ndarray, targets: dict[str, float], distance_weight: float, *,
                  scales: dict[str, float] | None = None, change: np.ndarray | None = None):
         self.space, self.names = space, tuple(targets)
         scales = scales or descriptor_scales(space)
@@ -233,7 +108,7 @@ class _Objective:
 
     def values(self, z: np.ndarray) -> np.ndarray:
         """Natural-unit descriptors ``[n, targets]`` of latent points ``[n, latent]``."""
-        d = _describe_points(self.space, z, self.names)
+        d = describe_points(self.space, z, self.names)
         return np.stack([_natural(k, d[k].astype(np.float64)) for k in self.names], 1)
 
     def loss(self, z: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -244,7 +119,7 @@ class _Objective:
         return (np.abs(values - self.target) / self.denominator).max(-1)
 
 
-def reach(space, z0, targets: dict[str, float], *, method: str = "gradient",
+def reach(space: TimbreSpace, z0, targets: dict[str, float], *, method: str = "gradient",
           distance_weight: float = DEFAULT_DISTANCE_WEIGHT, steps: int | None = None,
           tolerance: float = DEFAULT_TOLERANCE, learning_rate: float = 0.05, candidates: int = 32,
           radius: float | None = None, seed: int = 0) -> Reached:
@@ -301,7 +176,7 @@ def _steps(steps) -> int:
     return int(steps)
 
 
-def _check_start(space, z0) -> np.ndarray:
+def _check_start(space: TimbreSpace, z0) -> np.ndarray:
     z0 = np.asarray(z0, np.float64)
     if z0.shape != (space.latent_size,) or not np.all(np.isfinite(z0)):
         raise ParameterError(f"the start point must be {space.latent_size} finite latent values, got shape {z0.shape}")
@@ -311,7 +186,7 @@ def _check_start(space, z0) -> np.ndarray:
 def _check_targets(targets) -> tuple[str, ...]:
     if not isinstance(targets, dict) or not targets:
         raise ParameterError("give at least one descriptor target, e.g. {'centroid': 1500.0}")
-    names = _check_names(tuple(targets))
+    names = check_names(tuple(targets))
     for k in names:
         v = targets[k]
         if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not np.isfinite(v):
@@ -417,7 +292,7 @@ def curve(shape: str, steps: int, start: float, end: float) -> np.ndarray:
     return float(start) + f * (float(end) - float(start))
 
 
-def follow(space, z0, descriptor: str, targets, *, method: str = "gradient",
+def follow(space: TimbreSpace, z0, descriptor: str, targets, *, method: str = "gradient",
            distance_weight: float = DEFAULT_DISTANCE_WEIGHT, tolerance: float = DEFAULT_TOLERANCE,
            steps: int | None = None, seed: int = 0) -> np.ndarray:
     """Latent points ``[n, latent]`` whose decoded ``descriptor`` follows ``targets [n]``.
@@ -428,7 +303,7 @@ def follow(space, z0, descriptor: str, targets, *, method: str = "gradient",
     whole curve's range (at least 1 % of the descriptor's spread), not of
     each small step.
     """
-    (name,) = _check_names((descriptor,))
+    (name,) = check_names((descriptor,))
     if method not in METHODS:
         raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     t = np.asarray(targets, np.float64).reshape(-1)
@@ -439,7 +314,7 @@ def follow(space, z0, descriptor: str, targets, *, method: str = "gradient",
     z = _check_start(space, z0)
     scales = descriptor_scales(space)
     natural = _natural(name, t)
-    start = _natural(name, float(_describe_points(space, z[None], (name,))[name][0]))
+    start = _natural(name, float(describe_points(space, z[None], (name,))[name][0]))
     change = np.array([max(np.ptp(natural), abs(natural[0] - start))])
     out = np.empty((t.size, z.size), np.float32)
     for i, value in enumerate(t):
@@ -449,5 +324,4 @@ def follow(space, z0, descriptor: str, targets, *, method: str = "gradient",
     return out
 
 
-__all__ = ["Field", "field", "field_levels", "Reached", "reach", "descriptor_scales", "latent_spread", "CURVES",
-           "curve", "follow", "METHODS"]
+__all__ = ["Reached", "reach", "descriptor_scales", "latent_spread", "CURVES", "curve", "follow", "METHODS"]

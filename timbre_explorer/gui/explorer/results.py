@@ -1,0 +1,73 @@
+"""What the Explorer's worker jobs answer: one dataclass per kind of answer, each with its own handler in the tab.
+
+The descriptor field's answer is the core's :class:`~timbre_explorer.core.synthesis.fields.Field`; failures are
+:class:`~timbre_explorer.gui.workers.Failed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.analysis import Encoded
+    from timbre_explorer.core.synthesis.pathfile import PathSpec
+    from timbre_explorer.core.synthesis.reach import Reached
+
+
+@dataclass
+class Sound:
+    """What was last rendered: the audio, what it is, and (for paths) the path that made it."""
+
+    audio: np.ndarray
+    sample_rate: int
+    title: str
+    path_spec: PathSpec | None = None
+    z: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class NoteSound:
+    """A held note (or, ``loop``, a scrubbing loop) of one point: its sound, decoded frame and descriptors."""
+
+    sound: Sound
+    frame: np.ndarray  # [bins] magnitudes
+    descriptors: dict[str, float]
+    loop: bool = False
+
+
+@dataclass(frozen=True)
+class PathSound:
+    """A rendered path, morph or descriptor curve (``sound.path_spec`` says which), with its decoded frames."""
+
+    sound: Sound
+    magnitudes: np.ndarray  # [steps, bins]
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A descriptor slider's move: where the point got to, its note, and its frame after and before."""
+
+    reached: Reached
+    sound: Sound
+    frame: np.ndarray
+    before: np.ndarray
+
+
+@dataclass(frozen=True)
+class EncodedSounds:
+    """The user's files placed on the map, and ``(path, reason)`` for each that could not be."""
+
+    encoded: list[Encoded]
+    problems: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A rendered path written as WAV, with its JSON sidecar."""
+
+    wav: Path
+    sidecar: Path

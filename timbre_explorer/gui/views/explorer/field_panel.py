@@ -1,0 +1,53 @@
+"""The Field tab: the descriptor field over the visible plane."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from timbre_explorer.core.signal.units import DESCRIPTORS
+from timbre_explorer.gui.views.widgets import form_layout, group_box
+
+
+class FieldPanel(QtWidgets.QWidget):
+    """The descriptor field over the visible plane."""
+
+    changed = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        w = QtWidgets.QWidget()
+        form = form_layout(w)
+        self.show = QtWidgets.QCheckBox("Show the descriptor field (F)")
+        self.show.toggled.connect(self.changed)
+        form.addRow(self.show)
+        self.descriptor = QtWidgets.QComboBox()
+        for name, unit in DESCRIPTORS.items():
+            self.descriptor.addItem(f"{name} ({unit})" if unit else name, name)
+        self.descriptor.currentIndexChanged.connect(self.changed)
+        form.addRow("Descriptor", self.descriptor)
+        self.resolution = QtWidgets.QSpinBox()
+        self.resolution.setRange(20, 400)
+        self.resolution.setValue(100)
+        self.resolution.setSuffix(" × same")
+        self.resolution.valueChanged.connect(self.changed)
+        form.addRow("Grid", self.resolution)
+        self.contours = QtWidgets.QSpinBox()
+        self.contours.setRange(0, 20)
+        self.contours.setValue(6)
+        self.contours.valueChanged.connect(self.changed)
+        form.addRow("Contour lines", self.contours)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        form.addRow(self.progress)
+        note = QtWidgets.QLabel("The field is decoded on the visible part of the plane, coarse first. "
+                                "The depth slider (Map tab) moves the plane through the Z component.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        layout.addWidget(group_box("Descriptor field", form))
+        layout.addStretch(1)
+
+    def name(self) -> str:
+        return self.descriptor.currentData()

@@ -1,0 +1,170 @@
+"""The Map tab: projection (components, 2D/3D, depth), instrument legend and filters, overlays."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from timbre_explorer.gui.views.map_view import colour
+from timbre_explorer.gui.views.widgets import form_layout, group_box
+
+
+class MapPanel(QtWidgets.QWidget):
+    """Projection (components, 2D/3D, depth), instrument legend and filters, overlays."""
+
+    projection_changed = QtCore.Signal()
+    filter_changed = QtCore.Signal()
+    overlays_changed = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        proj = QtWidgets.QWidget()
+        form = form_layout(proj)
+        self.basis = QtWidgets.QComboBox()
+        self.basis.addItem("PCA (the paper)", "pca")
+        self.basis.addItem("Instruments apart (LDA, then PCA)", "discriminant")
+        self.basis.setToolTip("Both are rotations of the latent space, so any point on the map is a latent point. "
+                              "PCA shows the most variance (mostly pitch and loudness); LDA axes separate the "
+                              "instruments first.")
+        self.basis.currentIndexChanged.connect(self.projection_changed)
+        form.addRow("Axes", self.basis)
+        self.colour_by = QtWidgets.QComboBox()
+        self.colour_by.addItems(["instrument", "family", "pitch", "dynamic"])
+        self.colour_by.currentIndexChanged.connect(self.projection_changed)
+        form.addRow("Colour by", self.colour_by)
+        self.axes = [QtWidgets.QComboBox() for _ in range(3)]
+        for label, combo in zip(("X", "Y", "Z (3D, depth)"), self.axes):
+            combo.currentIndexChanged.connect(self.projection_changed)
+            form.addRow(label, combo)
+        self.three_d = QtWidgets.QCheckBox("3D view")
+        self.three_d.setToolTip("Rotate with the left mouse button; click a note to hear it (3)")
+        self.three_d.toggled.connect(self.projection_changed)
+        form.addRow(self.three_d)
+        self.depth = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.depth.setRange(-100, 100)
+        self.depth.setToolTip("Where the plane cuts the Z component: clicks and descriptor fields use it")
+        self.depth.valueChanged.connect(self.projection_changed)
+        self.depth_label = QtWidgets.QLabel("0")
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.depth, 1)
+        row.addWidget(self.depth_label)
+        form.addRow("Depth", row)
+        self.depth_mode = QtWidgets.QComboBox()
+        self.depth_mode.addItems(["plane (depth slider)", "nearest note"])
+        self.depth_mode.setToolTip("Where a click takes the components you do not see: the plane, "
+                                   "or the nearest note on the map")
+        form.addRow("Hidden components", self.depth_mode)
+        self.variance = QtWidgets.QLabel()
+        form.addRow(self.variance)
+        layout.addWidget(group_box("Projection (PCA of the latent space)", form))
+
+        legend_layout = QtWidgets.QVBoxLayout()
+        self.legend = QtWidgets.QListWidget()
+        self.legend.setMinimumHeight(150)
+        self.legend.itemChanged.connect(self.filter_changed)
+        legend_layout.addWidget(self.legend)
+        buttons = QtWidgets.QHBoxLayout()
+        for text, state in (("All", True), ("None", False)):
+            b = QtWidgets.QPushButton(text)
+            b.clicked.connect(lambda _=False, s=state: self.check_all(s))
+            buttons.addWidget(b)
+        legend_layout.addLayout(buttons)
+        filt = QtWidgets.QWidget()
+        fform = form_layout(filt)
+        self.pitch_low, self.pitch_high = QtWidgets.QSpinBox(), QtWidgets.QSpinBox()
+        for spin, value in ((self.pitch_low, 0), (self.pitch_high, 127)):
+            spin.setRange(0, 127)
+            spin.setValue(value)
+            spin.valueChanged.connect(self.filter_changed)
+        prow = QtWidgets.QHBoxLayout()
+        prow.addWidget(self.pitch_low)
+        prow.addWidget(QtWidgets.QLabel("to"))
+        prow.addWidget(self.pitch_high)
+        fform.addRow("Pitch (MIDI)", prow)
+        self.dynamics_row = QtWidgets.QHBoxLayout()
+        self.dynamics: dict[str, QtWidgets.QCheckBox] = {}
+        fform.addRow("Dynamics", self.dynamics_row)
+        legend_layout.addWidget(filt)
+        layout.addWidget(group_box("Instruments", legend_layout))
+
+        over = QtWidgets.QVBoxLayout()
+        self.show_labels = QtWidgets.QCheckBox("Instrument names at their centroids")
+        self.show_labels.setChecked(True)
+        self.show_mds = QtWidgets.QCheckBox("Perceptual positions (MDS of the ratings)")
+        self.show_pairs = QtWidgets.QCheckBox("Pair lines: latent vs perceptual distance")
+        self.show_pairs.setToolTip("Red: the model puts the pair further apart than listeners do; blue: closer")
+        for b in (self.show_labels, self.show_mds, self.show_pairs):
+            b.toggled.connect(self.overlays_changed)
+            over.addWidget(b)
+        layout.addWidget(group_box("Overlays", over))
+        layout.addStretch(1)
+
+    def set_axes(self, explained, prefix: str) -> None:
+        """Fill the axis choosers with the components of the current projection, keeping the choice."""
+        for i, combo in enumerate(self.axes):
+            keep = combo.currentIndex() if combo.count() == len(explained) else i
+            combo.blockSignals(True)
+            combo.clear()
+            for k, v in enumerate(explained):
+                combo.addItem(f"{prefix}{k + 1} ({100 * v:.1f}%)", k)
+            combo.setCurrentIndex(min(keep, combo.count() - 1))
+            combo.blockSignals(False)
+
+    def set_space(self, space) -> None:
+        for combo in self.axes:
+            combo.blockSignals(True)
+            combo.clear()
+            combo.blockSignals(False)
+        self.basis.blockSignals(True)
+        self.basis.setCurrentIndex(0)
+        self.basis.blockSignals(False)
+        self.set_axes(space.projection.explained, "PC")
+        self.legend.blockSignals(True)
+        self.legend.clear()
+        novel = {space.instruments[i] for i in set(space.notes.instrument[space.is_novel()].tolist())}
+        counts = {name: int((space.notes.instrument == i).sum()) for i, name in enumerate(space.instruments)}
+        for i, name in enumerate(space.instruments):
+            pix = QtGui.QPixmap(12, 12)
+            pix.fill(colour(i))
+            text = f"{name} ({counts[name]}{', novel' if name in novel else ''})"
+            item = QtWidgets.QListWidgetItem(QtGui.QIcon(pix), text)
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, i)
+            item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(QtCore.Qt.CheckState.Checked)
+            self.legend.addItem(item)
+        self.legend.blockSignals(False)
+        for box in self.dynamics.values():
+            self.dynamics_row.removeWidget(box)
+            box.deleteLater()
+        self.dynamics = {}
+        for d in space.dynamics:
+            box = QtWidgets.QCheckBox(d)
+            box.setChecked(True)
+            box.toggled.connect(self.filter_changed)
+            self.dynamics_row.addWidget(box)
+            self.dynamics[d] = box
+        known = space.notes.pitch[space.notes.pitch >= 0]
+        low, high = (int(known.min()), int(known.max())) if len(known) else (0, 127)
+        for spin, value in ((self.pitch_low, low), (self.pitch_high, high)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        self.show_mds.setEnabled(space.perceptual_positions is not None)
+        self.show_pairs.setEnabled(space.perceptual_positions is not None)
+
+    def check_all(self, on: bool) -> None:
+        self.legend.blockSignals(True)
+        for k in range(self.legend.count()):
+            self.legend.item(k).setCheckState(QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
+        self.legend.blockSignals(False)
+        self.filter_changed.emit()
+
+    def set_instrument_checked(self, index: int, on: bool) -> None:
+        self.legend.item(index).setCheckState(QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
+
+    def checked_instruments(self) -> set[int]:
+        return {self.legend.item(k).data(QtCore.Qt.ItemDataRole.UserRole) for k in range(self.legend.count())
+                if self.legend.item(k).checkState() == QtCore.Qt.CheckState.Checked}
+
+    def dims(self) -> tuple[int, ...]:
+        return tuple(c.currentData() if c.currentData() is not None else i for i, c in enumerate(self.axes))

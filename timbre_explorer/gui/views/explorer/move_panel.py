@@ -1,0 +1,123 @@
+"""The Sliders tab: descriptor sliders for the selected point, and descriptor curves over time."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from timbre_explorer.core.signal.units import DESCRIPTORS
+from timbre_explorer.gui.views.spectrum_view import format_descriptor
+from timbre_explorer.gui.views.widgets import form_layout, group_box
+
+METHOD_LABELS = {"gradient": "gradient through the decoder", "greedy": "greedy neighbourhood search (paper)"}
+
+
+class MovePanel(QtWidgets.QWidget):
+    """Descriptor sliders for the selected point, and descriptor curves over time."""
+
+    target_changed = QtCore.Signal(str, float)  # descriptor, target value
+    curve_requested = QtCore.Signal()
+
+    STEPS = 1000
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        w = QtWidgets.QWidget()
+        form = form_layout(w)
+        self.method = QtWidgets.QComboBox()  # filled with core.synthesis.reach.METHODS when a space loads
+        form.addRow("Method", self.method)
+        self.sliders: dict[str, QtWidgets.QSlider] = {}
+        self.value_labels: dict[str, QtWidgets.QLabel] = {}
+        self.ranges: dict[str, tuple[float, float]] = {}
+        for name in DESCRIPTORS:
+            slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+            slider.setRange(0, self.STEPS)
+            slider.setEnabled(False)
+            slider.setTracking(False)  # act on release (and on keyboard steps), not on every pixel
+            slider.valueChanged.connect(lambda v, n=name: self._moved(n, v))
+            slider.sliderMoved.connect(lambda v, n=name: self.value_labels[n].setText(
+                format_descriptor(n, self.value_of(n, v))))
+            label = QtWidgets.QLabel("–")
+            label.setMinimumWidth(80)
+            row = QtWidgets.QHBoxLayout()
+            row.addWidget(slider, 1)
+            row.addWidget(label)
+            form.addRow(name, row)
+            self.sliders[name], self.value_labels[name] = slider, label
+        self.status = QtWidgets.QLabel("Click the map to select a point.")
+        self.status.setWordWrap(True)
+        form.addRow(self.status)
+        layout.addWidget(group_box("Descriptor sliders", form))
+
+        c = QtWidgets.QWidget()
+        cform = form_layout(c)
+        self.curve_descriptor = QtWidgets.QComboBox()
+        for name in DESCRIPTORS:
+            self.curve_descriptor.addItem(name, name)
+        cform.addRow("Descriptor", self.curve_descriptor)
+        self.curve_shape = QtWidgets.QComboBox()  # filled with core.synthesis.reach.CURVES when a space loads
+        cform.addRow("Shape", self.curve_shape)
+        self.curve_start, self.curve_end = QtWidgets.QDoubleSpinBox(), QtWidgets.QDoubleSpinBox()
+        for spin in (self.curve_start, self.curve_end):
+            spin.setRange(-1e6, 1e6)
+            spin.setDecimals(3)
+        crow = QtWidgets.QHBoxLayout()
+        crow.addWidget(self.curve_start)
+        crow.addWidget(QtWidgets.QLabel("to"))
+        crow.addWidget(self.curve_end)
+        cform.addRow("From", crow)
+        self.curve_seconds = QtWidgets.QDoubleSpinBox()
+        self.curve_seconds.setRange(0.3, 20)
+        self.curve_seconds.setValue(2.0)
+        self.curve_seconds.setSuffix(" s")
+        cform.addRow("Duration", self.curve_seconds)
+        self.curve_button = QtWidgets.QPushButton("Render the curve from the selected point")
+        self.curve_button.clicked.connect(self.curve_requested)
+        cform.addRow(self.curve_button)
+        self.curve_descriptor.currentIndexChanged.connect(self._suggest_curve)
+        layout.addWidget(group_box("Descriptor curve over time", cform))
+        layout.addStretch(1)
+        self._silent = False
+
+    def set_choices(self, methods: tuple[str, ...], curves: tuple[str, ...]) -> None:
+        """The core's search methods and curve shapes (the core is imported only once a space loads)."""
+        if not self.method.count():
+            for name in methods:
+                self.method.addItem(METHOD_LABELS.get(name, name), name)
+        if not self.curve_shape.count():
+            self.curve_shape.addItems(curves)
+
+    def set_ranges(self, ranges: dict[str, tuple[float, float]]) -> None:
+        self.ranges = dict(ranges)
+        self._suggest_curve()
+
+    def value_of(self, name: str, position: int) -> float:
+        lo, hi = self.ranges.get(name, (0.0, 1.0))
+        return lo + (hi - lo) * position / self.STEPS
+
+    def show_values(self, values: dict[str, float]) -> None:
+        """Put the sliders at the selected point's values, without asking for a move."""
+        self._silent = True
+        for name, v in values.items():
+            if name not in self.sliders:
+                continue
+            lo, hi = self.ranges.get(name, (0.0, 1.0))
+            self.sliders[name].setEnabled(True)
+            self.sliders[name].setValue(int(round(self.STEPS * (float(v) - lo) / max(hi - lo, 1e-12))))
+            self.value_labels[name].setText(format_descriptor(name, float(v)))
+        self._silent = False
+        self._suggest_curve()
+        self._values = dict(values)
+
+    def _moved(self, name: str, position: int) -> None:
+        if not self._silent:
+            value = self.value_of(name, position)
+            self.value_labels[name].setText(format_descriptor(name, value))
+            self.target_changed.emit(name, value)
+
+    def _suggest_curve(self) -> None:
+        name = self.curve_descriptor.currentData()
+        lo, hi = self.ranges.get(name, (0.0, 1.0))
+        current = getattr(self, "_values", {}).get(name, lo + 0.25 * (hi - lo))
+        self.curve_start.setValue(float(current))
+        self.curve_end.setValue(float(min(hi, current + 0.4 * (hi - lo))))

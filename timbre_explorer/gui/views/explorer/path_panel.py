@@ -1,0 +1,111 @@
+"""The Path tab: paths between instruments or points, free polylines, the note morph; play and export."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from timbre_explorer.gui.views.explorer.note_chooser import NoteChooser
+from timbre_explorer.gui.views.widgets import form_layout, group_box
+
+MODE_LABELS = {"slerp": "spherical (slerp, as the paper)", "linear": "linear"}
+
+
+class PathPanel(QtWidgets.QWidget):
+    """Paths between instruments or points, free polylines, the note morph; play and export."""
+
+    set_requested = QtCore.Signal()
+    draw_toggled = QtCore.Signal(bool)
+    clear_requested = QtCore.Signal()
+    play_requested = QtCore.Signal()
+    export_requested = QtCore.Signal()
+    morph_requested = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        ends = QtWidgets.QWidget()
+        form = form_layout(ends)
+        self.start, self.end = QtWidgets.QComboBox(), QtWidgets.QComboBox()
+        form.addRow("From", self.start)
+        form.addRow("To", self.end)
+        self.set_button = QtWidgets.QPushButton("Set path")
+        self.set_button.setToolTip("A straight path between the two ends, in the full latent space")
+        self.set_button.clicked.connect(self.set_requested)
+        self.draw_button = QtWidgets.QPushButton("Draw on the map")
+        self.draw_button.setCheckable(True)
+        self.draw_button.setToolTip("Click to add points; double-click or Enter to finish (D)")
+        self.draw_button.toggled.connect(self.draw_toggled)
+        self.clear_button = QtWidgets.QPushButton("Clear")
+        self.clear_button.clicked.connect(self.clear_requested)
+        row = QtWidgets.QHBoxLayout()
+        for b in (self.set_button, self.draw_button, self.clear_button):
+            row.addWidget(b)
+        form.addRow(row)
+        self.mode = QtWidgets.QComboBox()  # filled with core.synthesis.synth.INTERPOLATIONS when a space loads
+        form.addRow("Interpolation", self.mode)
+        self.seconds = QtWidgets.QDoubleSpinBox()
+        self.seconds.setRange(0.2, 120.0)  # long paths render in pieces: about 0.1 s per second of sound
+        self.seconds.setValue(3.0)
+        self.seconds.setSuffix(" s")
+        form.addRow("Duration", self.seconds)
+        self.play_button = QtWidgets.QPushButton("Play path")
+        self.play_button.setToolTip("Render the path as one morphing sound (P)")
+        self.play_button.clicked.connect(self.play_requested)
+        self.export_button = QtWidgets.QPushButton("Export WAV + JSON…")
+        self.export_button.clicked.connect(self.export_requested)
+        row2 = QtWidgets.QHBoxLayout()
+        row2.addWidget(self.play_button)
+        row2.addWidget(self.export_button)
+        form.addRow(row2)
+        self.info = QtWidgets.QLabel("No path yet.")
+        self.info.setWordWrap(True)
+        form.addRow(self.info)
+        layout.addWidget(group_box("Path", form))
+
+        morph = QtWidgets.QWidget()
+        mform = form_layout(morph)
+        self.morph_from = NoteChooser()
+        self.morph_to = NoteChooser()
+        mform.addRow("From note", self.morph_from)
+        mform.addRow("To note", self.morph_to)
+        self.morph_button = QtWidgets.QPushButton("Morph notes")
+        self.morph_button.setToolTip("Encode every frame of both notes and interpolate frame to frame: "
+                                     "the morph keeps a real attack and decay")
+        self.morph_button.clicked.connect(self.morph_requested)
+        mform.addRow(self.morph_button)
+        layout.addWidget(group_box("Note morph", mform))
+
+        import pyqtgraph as pg
+
+        self.spectrogram = pg.PlotWidget(background="#15171c")
+        self.spectrogram.setMinimumHeight(140)
+        self.spectrogram.setLabel("bottom", "time", units="s")
+        self.spectrogram.setLabel("left", "band")
+        self.spectrogram.setMouseEnabled(x=False, y=False)
+        self.spectrogram_image = pg.ImageItem()
+        self.spectrogram_image.setColorMap(pg.colormap.get("inferno"))
+        self.spectrogram.addItem(self.spectrogram_image)
+        layout.addWidget(group_box("Path spectrogram", _single(self.spectrogram)))
+        layout.addStretch(1)
+
+    def set_modes(self, modes: tuple[str, ...]) -> None:
+        """The core's interpolations, the paper's slerp first and chosen."""
+        if not self.mode.count():
+            for name in sorted(modes, key=lambda m: m != "slerp"):
+                self.mode.addItem(MODE_LABELS.get(name, name), name)
+
+    def set_ends(self, items: list[str]) -> None:
+        for combo in (self.start, self.end):
+            current = combo.currentText()
+            combo.clear()
+            combo.addItems(items)
+            if current in items:
+                combo.setCurrentText(current)
+        if self.start.currentIndex() == self.end.currentIndex() and self.end.count() > 1:
+            self.end.setCurrentIndex(min(self.start.currentIndex() + 1, self.end.count() - 1))
+
+
+def _single(widget: QtWidgets.QWidget) -> QtWidgets.QLayout:
+    layout = QtWidgets.QVBoxLayout()
+    layout.addWidget(widget)
+    return layout

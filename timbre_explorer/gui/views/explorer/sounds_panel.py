@@ -1,0 +1,36 @@
+"""The Sounds tab: sounds the user brought, where each landed and what it is near."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+
+class SoundsPanel(QtWidgets.QWidget):
+    """Sounds the user brought: where each landed and what it is near."""
+
+    add_requested = QtCore.Signal()
+    sound_activated = QtCore.Signal(int)
+    clear_requested = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        info = QtWidgets.QLabel("Drop WAV, AIFF, FLAC or MP3 files (or a folder) on the map, or add them here. "
+                                "Each lands as a star, its frames as a dotted trajectory.")
+        info.setWordWrap(True)
+        layout.addWidget(info)
+        self.list = QtWidgets.QListWidget()
+        self.list.itemActivated.connect(lambda item: self.sound_activated.emit(self.list.row(item)))
+        self.list.itemClicked.connect(lambda item: self.sound_activated.emit(self.list.row(item)))
+        layout.addWidget(self.list, 1)
+        row = QtWidgets.QHBoxLayout()
+        add = QtWidgets.QPushButton("Add files…")
+        add.clicked.connect(self.add_requested)
+        clear = QtWidgets.QPushButton("Clear")
+        clear.clicked.connect(self.clear_requested)
+        row.addWidget(add)
+        row.addWidget(clear)
+        layout.addLayout(row)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.hide()
+        layout.addWidget(self.progress)
