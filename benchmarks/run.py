@@ -185,17 +185,18 @@ def bench_model(results: dict, rows: list) -> None:
 
 def bench_train(results: dict, rows: list) -> None:
     """Seconds per epoch of the default training config (stage 1 and regularized), medians of 3."""
-    from timbre_explorer.core.training.train import TrainConfig, Trainer, dataset_for, train
+    from timbre_explorer.core.training.config import TrainConfig
+    from timbre_explorer.core.training.loop import Trainer, dataset_for, train
 
-    for phase, cfg in (("stage1", TrainConfig(epochs_stage1=3, epochs_stage2=0, baseline=False)),
+    for stage, cfg in (("stage1", TrainConfig(epochs_stage1=3, epochs_stage2=0, baseline=False)),
                        ("regularized", TrainConfig(epochs_stage1=0, epochs_stage2=3, baseline=False))):
         import tempfile
 
         with tempfile.TemporaryDirectory() as out:
             t = Trainer(cfg, dataset_for(cfg), out)
-            secs = [p.metrics["seconds"] for p in train(t) if p.phase == phase]
-        results[f"train_epoch_{phase}_s"] = statistics.median(secs)
-        rows.append((f"training epoch, {phase}", f"{statistics.median(secs):.2f} s"))
+            secs = [p.metrics["seconds"] for p in train(t) if p.stage == stage]
+        results[f"train_epoch_{stage}_s"] = statistics.median(secs)
+        rows.append((f"training epoch, {stage}", f"{statistics.median(secs):.2f} s"))
 
 
 def bench_train_default(results: dict, rows: list) -> None:
@@ -393,9 +394,9 @@ def bench_trainer(results: dict, rows: list) -> None:
     from PySide6 import QtCore
     from tiny import tiny_config, write_sample_folder
 
-    from timbre_explorer.core.training.train import Trainer, dataset_for, export_models, train
+    from timbre_explorer.core.training.loop import Trainer, dataset_for, export_models, train
     from timbre_explorer.gui.app import make_app
-    from timbre_explorer.gui.trainer_view import TrainerView
+    from timbre_explorer.gui.views.trainer.tab import RunState, TrainerView
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -420,7 +421,7 @@ def bench_trainer(results: dict, rows: list) -> None:
         view = TrainerView(cache_root=cache)
         view.resize(1400, 900)
         view.show()
-        while view.state != "idle":
+        while view.state is not RunState.IDLE:
             app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
             time.sleep(0.01)
         view.set_config(cfg)

@@ -113,15 +113,17 @@ def test_the_training_process_logs_into_the_apps_file(qtbot, tmp_path, monkeypat
     """A task that fails unexpectedly in the Trainer's worker process: its traceback lands in the app's log."""
     import os
 
-    from timbre_explorer.gui.trainer_view import RunWorker
+    from timbre_explorer.core.training.messages import TaskFailed
+    from timbre_explorer.gui.workers import RunWorker
 
     monkeypatch.setenv("TIMBRE_EXPLORER_LOG_DIR", str(tmp_path))
     logs.setup_logging()
     runner = RunWorker()
     try:
-        with qtbot.waitSignal(runner.failed, timeout=60_000) as failed:
+        with qtbot.waitSignal(runner.message, timeout=60_000,
+                              check_params_cb=lambda m: isinstance(m, TaskFailed)) as failed:
             runner.start("train", unexpected_setting=1)  # a TypeError inside the task, in the child process
-        assert failed.args[0] == "train" and failed.args[1].startswith("TypeError")
+        assert failed.args[0].task == "train" and failed.args[0].message.startswith("TypeError")
     finally:
         runner.shutdown()
     log = _log(tmp_path)

@@ -18,7 +18,8 @@ from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.training.evaluate import REPORT_KEYS
 from timbre_explorer.core.model.modelfile import load_model
-from timbre_explorer.core.training.train import TrainConfig, Trainer, dataset_for, export_models, train
+from timbre_explorer.core.training.config import TrainConfig
+from timbre_explorer.core.training.loop import Trainer, dataset_for, export_models, train
 from tiny import SR, synthetic_note, tiny_config, write_sample_folder
 
 
@@ -51,13 +52,13 @@ def test_config_is_validated():
         TrainConfig(hidden=0)
 
 
-def test_training_runs_the_three_phases_and_exports_evaluated_models(folder, cache, tmp_path):
+def test_training_runs_the_three_stages_and_exports_evaluated_models(folder, cache, tmp_path):
     cfg = tiny(folder)
     ds = dataset_for(cfg, cache_root=cache, workers=1)
     t = Trainer(cfg, ds, tmp_path)
     assert set(t.target.instruments) == {"Clarinet", "Oboe", "Flute", "Trumpet"}  # the rated ones it has
     events = list(train(t))
-    assert [(e.phase, e.epoch) for e in events] == [("stage1", 1), ("stage1", 2), ("regularized", 1),
+    assert [(e.stage, e.epoch) for e in events] == [("stage1", 1), ("stage1", 2), ("regularized", 1),
                                                     ("regularized", 2), ("baseline", 1), ("baseline", 2)]
     assert events[-1].done_fraction == 1.0
     assert all(np.isfinite(e.metrics["loss"]) for e in events)
@@ -94,12 +95,12 @@ def test_resume_after_cancel_equals_an_uninterrupted_run(folder, cache, tmp_path
     part = Trainer(cfg, ds, tmp_path / "part")
     with pytest.raises(Cancelled):
         for e in train(part, cancel=cancel):
-            if (e.phase, e.epoch) == ("regularized", 1):
+            if (e.stage, e.epoch) == ("regularized", 1):
                 cancel.set()
     assert (tmp_path / "part" / "checkpoints" / "regularized.safetensors").is_file()
     again = Trainer(cfg, ds, tmp_path / "part")
     events = list(train(again, resume=True))
-    assert [(e.phase, e.epoch) for e in events] == [("regularized", 2)]
+    assert [(e.stage, e.epoch) for e in events] == [("regularized", 2)]
     a, b = weights(whole.models["regularized"][0]), weights(again.models["regularized"][0])
     assert all(torch.equal(a[k], b[k]) for k in a)
 
@@ -113,10 +114,10 @@ def test_two_gloo_ranks_end_with_identical_weights(folder, cache, tmp_path):
                           str(tmp_path / "cfg.json"), "--out", str(tmp_path / "out"), "--cache", str(cache),
                           "--workers", "1"], capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
-    for phase in ("stage1", "regularized", "baseline"):
-        r0 = load_file(str(tmp_path / "out" / f"rank0.{phase}.safetensors"))
-        r1 = load_file(str(tmp_path / "out" / f"rank1.{phase}.safetensors"))
-        assert r0.keys() == r1.keys() and all(torch.equal(r0[k], r1[k]) for k in r0), phase
+    for stage in ("stage1", "regularized", "baseline"):
+        r0 = load_file(str(tmp_path / "out" / f"rank0.{stage}.safetensors"))
+        r1 = load_file(str(tmp_path / "out" / f"rank1.{stage}.safetensors"))
+        assert r0.keys() == r1.keys() and all(torch.equal(r0[k], r1[k]) for k in r0), stage
     assert (tmp_path / "out" / "model.timbre.safetensors").is_file()
 
 
@@ -130,7 +131,7 @@ def test_a_folder_without_rated_instruments_says_what_to_do(tmp_path, cache):
     with pytest.raises(ParameterError, match="only 0 of the dataset's instruments were rated"):
         Trainer(cfg, ds, tmp_path / "out")
     t = Trainer(tiny(tmp_path / "s", hold_out=[], regularizer="none"), ds, tmp_path / "out")
-    assert [e.phase for e in train(t)] == ["stage1"] * 2 + ["regularized"] * 2
+    assert [e.stage for e in train(t)] == ["stage1"] * 2 + ["regularized"] * 2
 
 
 def test_cli_train_then_evaluate(folder, cache, tmp_path, capsys):
@@ -190,3 +191,117 @@ def test_a_diverging_loss_stops_with_a_clear_message(folder, cache, tmp_path):
     with pytest.raises(TimbreExplorerError, match="the loss became .* lower the learning rate"):
         for _ in train(t):
             pass
+
+
+def test_training_modules_import_each_other_without_a_cycle():
+    """Within core/training, imports (those inside functions too) form no cycle: each module reads on its own."""
+    import ast
+    from pathlib import Path
+
+    import timbre_explorer.core.training as package
+
+    prefix = "timbre_explorer.core.training."
+    graph = {}
+    for path in Path(package.__path__[0]).glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(prefix):
+                imported.add(node.module.removeprefix(prefix))
+            elif isinstance(node, ast.Import):
+                imported |= {a.name.removeprefix(prefix) for a in node.names if a.name.startswith(prefix)}
+        graph[path.stem] = imported
+    assert {"loop", "tasks", "config", "checkpoint", "runfolder", "messages"} <= set(graph)
+
+    def cycle_from(module, trail):
+        if module in trail:
+            return trail[trail.index(module):] + [module]
+        for other in graph.get(module, ()):
+            found = cycle_from(other, trail + [module])
+            if found:
+                return found
+        return None
+
+    assert [cycle_from(m, []) for m in graph] == [None] * len(graph)
+
+
+def test_settings_run_folders_and_messages_load_without_torch():
+    """The Trainer tab learns the defaults, reads run folders and dispatches messages before torch loads."""
+    code = ("import sys\n"
+            "from timbre_explorer.core.training import checkpoint, messages, runfolder, tasks\n"
+            "from timbre_explorer.core.training.config import TrainConfig\n"
+            "TrainConfig().to_dict(), TrainConfig().problems()\n"
+            "sys.exit(1 if 'torch' in sys.modules else 0)\n")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_config_names_the_core_presets_and_its_schedule():
+    from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, PRESETS
+    from timbre_explorer.core.training.config import PRESETS as CONFIG_PRESETS
+
+    assert tuple(CONFIG_PRESETS) == tuple(PRESETS) and TrainConfig().preset == DEFAULT_PRESET
+    cfg = TrainConfig(epochs_stage1=3, epochs_stage2=5)
+    assert cfg.stages() == {"stage1": 3, "regularized": 5, "baseline": 5} and cfg.total_epochs() == 13
+    for plain in (dict(baseline=False), dict(regularizer="none"), dict(alpha=0.0)):
+        assert TrainConfig(epochs_stage1=3, epochs_stage2=5, **plain).total_epochs() == 8, plain
+
+
+def test_config_problems_say_why_a_run_cannot_start(tmp_path):
+    """One set of checks for the command line and the Trainer tab; each is skipped when its fact is unknown."""
+    assert TrainConfig().problems() == []
+    assert TrainConfig(epochs_stage1=0, epochs_stage2=0).problems() == [
+        "Nothing to train: give stage 1 or stage 2 some epochs."]
+    assert "α is 0" in " ".join(TrainConfig(alpha=0.0).problems())
+    assert TrainConfig(alpha=0.0, regularizer="none").problems() == []
+    assert TrainConfig(source="folder", folder=str(tmp_path / "nowhere")).problems() == [
+        f"{tmp_path / 'nowhere'}: no such folder."]
+    assert TrainConfig(source="folder", folder=str(tmp_path)).problems() == []
+    assert TrainConfig(device="cuda").problems(cuda=False) == [
+        "The device is CUDA, but torch sees no CUDA GPU here: choose auto or CPU."]
+    assert TrainConfig(device="cuda").problems(cuda=True) == TrainConfig(device="cuda").problems() == []
+    assert TrainConfig().problems(soundfont_unavailable="no SoundFont") == ["no SoundFont"]
+    assert TrainConfig(soundfont="my.sf2").problems(soundfont_unavailable="no SoundFont") == []
+    rated = ["Flute", "Oboe", "Clarinet"]
+    assert TrainConfig().problems(instruments=rated) == []
+    held = TrainConfig(hold_out=rated).problems(instruments=rated)
+    assert held == ["Every instrument is held out: check at least one to train on."]
+    assert "Only 2 of these instruments were rated" in " ".join(TrainConfig().problems(instruments=rated[:2]))
+    assert TrainConfig(regularizer="none").problems(instruments=rated[:2]) == []
+    assert TrainConfig(ratings="mine.csv").problems(instruments=["Kazoo"]) == []
+
+
+def test_cli_train_refuses_a_config_with_problems(tmp_path, capsys):
+    (tmp_path / "cfg.json").write_text(json.dumps({"epochs_stage1": 0, "epochs_stage2": 0}))
+    assert main(["train", "--config", str(tmp_path / "cfg.json"), "--out", str(tmp_path / "run")]) == 1
+    assert "cannot train: Nothing to train" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_one_checkpoint_reader_for_resume_cards_and_old_checkpoints(tmp_path):
+    """The card reads without torch's tensors; restore resumes; a card written before 'stage' says 'phase'."""
+    from safetensors.torch import save_file
+
+    from timbre_explorer.core.errors import TimbreExplorerError
+    from timbre_explorer.core.model.vae import TimbreVAE, VAEConfig
+    from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
+
+    model = TimbreVAE(VAEConfig(n_bins=8, hidden=8, layers=1, latent=2))
+    opt = torch.optim.Adam(model.parameters())
+    model(torch.randn(4, 8)).x_mu.sum().backward()
+    opt.step()
+    save_checkpoint(tmp_path / "a.safetensors", model, opt, stage="regularized", epoch=3, history=[{"loss": 1.0}],
+                    config={"hidden": 8})
+    card = read_checkpoint(tmp_path / "a.safetensors")
+    assert (card.stage, card.epoch, card.history, card.config) == ("regularized", 3, [{"loss": 1.0}], {"hidden": 8})
+    again = TimbreVAE(VAEConfig(n_bins=8, hidden=8, layers=1, latent=2))
+    again_opt = torch.optim.Adam(again.parameters())
+    card.restore(again, again_opt)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+    assert again_opt.state_dict()["state"][0]["step"] == 1
+    assert set(card.model_state()) == set(model.state_dict())
+
+    old = {"info": json.dumps({"phase": "stage1", "epoch": 2, "history": [], "config": {}})}
+    save_file({"model.x": torch.zeros(1)}, str(tmp_path / "old.safetensors"), metadata=old)
+    assert read_checkpoint(tmp_path / "old.safetensors").stage == "stage1"
+    (tmp_path / "bad.safetensors").write_bytes(b"nope")
+    with pytest.raises(TimbreExplorerError, match="not a readable checkpoint"):
+        read_checkpoint(tmp_path / "bad.safetensors")

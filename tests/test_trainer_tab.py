@@ -20,15 +20,11 @@ from tiny import SR, synthetic_note, write_sample_folder
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.training.tasks import BASELINE_NAME, MODEL_NAME, checkpoint_info
-from timbre_explorer.core.training.train import (
-    TrainConfig,
-    Trainer,
-    dataset_for,
-    load_checkpoint,
-    training_device,
-)
-from timbre_explorer.gui.trainer_view import TrainerView
+from timbre_explorer.core.training.checkpoint import read_checkpoint
+from timbre_explorer.core.training.config import TrainConfig
+from timbre_explorer.core.training.loop import Trainer, dataset_for, training_device
+from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME
+from timbre_explorer.gui.views.trainer.tab import RunState, TrainerView
 
 pytestmark = pytest.mark.gui
 LEFT = QtCore.Qt.MouseButton.LeftButton
@@ -68,7 +64,7 @@ def view(qtbot, cache, request):
     qtbot.addWidget(v)
     v.resize(1400, 900)
     v.show()
-    qtbot.waitUntil(lambda: v.state == "idle", timeout=60_000)
+    qtbot.waitUntil(lambda: v.state is RunState.IDLE, timeout=60_000)
     yield v
     v.shutdown()
 
@@ -132,9 +128,9 @@ def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatc
     assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Explorer", "Trainer"]
     v = w.trainer
     v.cache_root = cache
-    assert v.state == "starting"  # nothing of the core loads until the tab is first shown
+    assert v.state is RunState.STARTING  # nothing of the core loads until the tab is first shown
     w.tabs.setCurrentWidget(v)
-    qtbot.waitUntil(lambda: v.state == "idle" and w.space is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: v.state is RunState.IDLE and w.space is not None, timeout=60_000)
     choose_folder(qtbot, v, samples)
     configure(qtbot, v)
     r = v.run_panel
@@ -151,7 +147,7 @@ def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatc
 
     # the dataset: built in the worker, the unreadable file found and listed
     click(qtbot, v.data_panel.build_button)
-    qtbot.waitUntil(lambda: v.state == "idle", timeout=60_000)
+    qtbot.waitUntil(lambda: v.state is RunState.IDLE, timeout=60_000)
     assert "Dataset: 120 notes of 5 instruments" in r.message.text() and "1 file could not be used" in r.message.text()
     assert {row[0]: row for row in v.files.model.rows}["Flute/broken.wav"][4].startswith("skipped:")
 
@@ -161,13 +157,14 @@ def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatc
     click(qtbot, r.train_button)
     click(qtbot, r.pause_button)  # before the first epoch ends: the run pauses after it
     qtbot.waitUntil(lambda: r.status.text().startswith("Paused after stage 1 epoch 1"), timeout=60_000)
-    assert checkpoint_info(out / "checkpoints" / "stage1.safetensors")["epoch"] == 1
+    assert v.state is RunState.PAUSED
+    assert read_checkpoint(out / "checkpoints" / "stage1.safetensors").epoch == 1
     assert v.curves.points("stage1") == 1 and r.pause_button.text() == "Continue"
     assert not r.train_button.isEnabled() and not v.settings_panel.isEnabled()
     with qtbot.waitSignal(v.run_stopped, timeout=30_000) as stopped:
         click(qtbot, r.cancel_button)
     assert stopped.args[0] == "cancelled" and "Resume carries on" in r.message.text()
-    assert checkpoint_info(out / "checkpoints" / "stage1.safetensors")["epoch"] == 1
+    assert read_checkpoint(out / "checkpoints" / "stage1.safetensors").epoch == 1
     assert not (out / MODEL_NAME).exists()
 
     # resume to the end: the curves hold every epoch, the live map was drawn, the report is shown
@@ -237,12 +234,14 @@ def test_cancel_mid_run_and_closing_keep_a_resumable_checkpoint(qtbot, view, sam
     with qtbot.waitSignal(view.run_stopped, timeout=30_000):
         click(qtbot, r.cancel_button)  # mid-epoch: the core stops between batches
     ckpt = out / "checkpoints" / "stage1.safetensors"
-    first = checkpoint_info(ckpt)["epoch"]
+    first = read_checkpoint(ckpt).epoch
     assert 2 <= first < 400
     cfg = TrainConfig.from_file(out / "config.json")
     t = Trainer(cfg, dataset_for(cfg, cache_root=view.cache_root, workers=1), out)
     model = TimbreVAE(t.vae_config)
-    assert load_checkpoint(ckpt, model, torch.optim.Adam(model.parameters()))["epoch"] == first
+    saved = read_checkpoint(ckpt)
+    saved.restore(model, torch.optim.Adam(model.parameters()))
+    assert saved.epoch == first
 
     # resume; the worker process dies mid-run (a crash): the tab says so, the checkpoint stays resumable
     click(qtbot, r.resume_button)
@@ -251,7 +250,7 @@ def test_cancel_mid_run_and_closing_keep_a_resumable_checkpoint(qtbot, view, sam
         view.runner.kill()
     assert stopped.args[0] == "failed" and "stopped unexpectedly" in r.message.text()
     assert "Resume carries on" in r.message.text()
-    second = checkpoint_info(ckpt)["epoch"]
+    second = read_checkpoint(ckpt).epoch
     assert first < second < 400
 
     # resume again (a fresh worker), then close the tab mid-run (what the main window's closeEvent does)
@@ -259,21 +258,21 @@ def test_cancel_mid_run_and_closing_keep_a_resumable_checkpoint(qtbot, view, sam
     qtbot.waitUntil(lambda: view.curves.points("stage1") >= second + 2, timeout=60_000)
     view.shutdown()
     assert not view.runner.alive
-    third = checkpoint_info(ckpt)["epoch"]
-    assert second < third < 400 and len(checkpoint_info(ckpt)["history"]) == third
+    third = read_checkpoint(ckpt).epoch
+    assert second < third < 400 and len(read_checkpoint(ckpt).history) == third
 
 
 @pytest.mark.parametrize("view", [True], indirect=True)  # in-process: the patched core is the one that runs
 def test_a_diverging_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(qtbot, view, samples, tmp_path,
                                                                                monkeypatch):
-    import timbre_explorer.core.training.train as core_train
+    import timbre_explorer.core.training.loop as core_train
 
     now = {"epoch": 0}
     nll, batches = core_train.gaussian_nll, core_train.Trainer.epoch_batches
 
-    def epoch_batches(self, phase_id, epoch):
+    def epoch_batches(self, stage_id, epoch):
         now["epoch"] = epoch
-        return batches(self, phase_id, epoch)
+        return batches(self, stage_id, epoch)
 
     def poisoned(*a, **k):  # NaN from the third epoch on
         value = nll(*a, **k)
@@ -290,8 +289,8 @@ def test_a_diverging_loss_stops_with_a_message_and_keeps_the_last_good_checkpoin
     assert stopped.args[0] == "failed"
     text = view.run_panel.message.text()
     assert "The loss became nan in stage1, epoch 3" in text and "last good checkpoint is kept" in text
-    assert checkpoint_info(out / "checkpoints" / "stage1.safetensors")["epoch"] == 2
-    assert view.run_panel.resume_button.isEnabled() and view.state == "idle"
+    assert read_checkpoint(out / "checkpoints" / "stage1.safetensors").epoch == 2
+    assert view.run_panel.resume_button.isEnabled() and view.state is RunState.IDLE
 
 
 def test_gui_thread_stays_responsive_while_training(qtbot, view, samples, tmp_path):
@@ -300,7 +299,7 @@ def test_gui_thread_stays_responsive_while_training(qtbot, view, samples, tmp_pa
     configure(qtbot, view, hidden=256, epochs_stage1=15, epochs_stage2=10, frames_per_note=16)
     view.set_out(tmp_path / "run")
     click(qtbot, view.data_panel.build_button)  # built (or reused) before the clock starts: timed is the run
-    qtbot.waitUntil(lambda: view.state == "idle", timeout=60_000)
+    qtbot.waitUntil(lambda: view.state is RunState.IDLE, timeout=60_000)
     ticks: list[float] = []
     timer = QtCore.QTimer()
     timer.setInterval(10)
@@ -365,7 +364,7 @@ def test_invalid_settings_are_refused_before_anything_runs(qtbot, view, samples,
     for settings, text in ((dict(epochs_stage1=0, epochs_stage2=0), "Nothing to train"), (dict(alpha=0.0), "α is 0")):
         configure(qtbot, view, **settings)
         click(qtbot, r.train_button)
-        assert text in r.message.text() and view.state == "idle" and view.runner.tasks_started == 0
+        assert text in r.message.text() and view.state is RunState.IDLE and view.runner.tasks_started == 0
         configure(qtbot, view)
     if not torch.cuda.is_available():
         view.settings_panel.fields["device"].setCurrentIndex(view.settings_panel.fields["device"].findData("cuda"))
@@ -386,6 +385,22 @@ def test_invalid_settings_are_refused_before_anything_runs(qtbot, view, samples,
     assert "Only 0 of these instruments were rated" in r.message.text() and view.runner.tasks_started == 0
 
 
+def test_the_tab_has_one_handler_for_each_message_of_the_worker(qtbot):
+    import dataclasses
+    import inspect
+
+    from timbre_explorer.core.training import messages
+
+    v = TrainerView()
+    qtbot.addWidget(v)
+    defined = {c for _, c in inspect.getmembers(messages, inspect.isclass)
+               if dataclasses.is_dataclass(c) and c.__module__ == messages.__name__}
+    not_for_the_tab = {messages.RunRequest, messages.RunResult, messages.TaskEnded,  # a request, a payload, a base
+                       messages.LogRecord, messages.WorkerExited}  # the RunWorker's own
+    assert set(v._handlers) == defined - not_for_the_tab
+    v.shutdown()
+
+
 def test_soundfont_source_lists_its_instruments_or_says_it_is_missing(qtbot, cache, monkeypatch):
     import timbre_explorer.core.data.sources as sources
     from timbre_explorer.core.data.instruments import INSTRUMENTS
@@ -397,7 +412,7 @@ def test_soundfont_source_lists_its_instruments_or_says_it_is_missing(qtbot, cac
     v = TrainerView(cache_root=cache)
     qtbot.addWidget(v)
     v.show()
-    qtbot.waitUntil(lambda: v.state == "idle", timeout=60_000)
+    qtbot.waitUntil(lambda: v.state is RunState.IDLE, timeout=60_000)
     d = v.data_panel
     assert "unavailable" in d.soundfont_status.text() and "fluid-soundfont-gm" in d.soundfont_status.text()
     assert d.source == "folder" and d.folder_radio.isEnabled()
@@ -416,9 +431,9 @@ def test_soundfont_source_lists_its_instruments_or_says_it_is_missing(qtbot, cac
 def test_device_setting_in_the_core():
     """The one core change the tab needed: TrainConfig.device (auto, cpu, cuda), honoured by the Trainer."""
     from timbre_explorer.core.signal.nsgt import PRESETS
-    from timbre_explorer.gui.views.train_views import PRESET_NAMES
+    from timbre_explorer.core.training.config import PRESETS as CONFIG_PRESETS
 
-    assert PRESET_NAMES == tuple(PRESETS)  # the tab offers every preset the core has
+    assert tuple(CONFIG_PRESETS) == tuple(PRESETS)  # the tab offers every preset the core has
     assert TrainConfig().device == "auto"
     with pytest.raises(ParameterError, match="device must be one of"):
         TrainConfig(device="gpu")
@@ -447,7 +462,7 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     v, e = w.trainer, w.explorer
     v.cache_root = cache
     w.tabs.setCurrentWidget(v)
-    qtbot.waitUntil(lambda: v.state == "idle" and w.space is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: v.state is RunState.IDLE and w.space is not None, timeout=60_000)
     choose_folder(qtbot, v, samples)
     configure(qtbot, v, epochs_stage1=400, epochs_stage2=0)
     out = tmp_path / "run"
@@ -463,7 +478,7 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     e.field_panel.show.setChecked(True)
     qtbot.waitUntil(lambda: e.synth._running is not None, timeout=5000)  # the path is rendering
     process = v.runner._worker
-    assert process.is_alive() and v.state == "train"
+    assert process.is_alive() and v.state is RunState.TRAINING
     workers = w.findChildren(Worker)
     assert len(workers) == 5  # the model loader, the Explorer's three, the Trainer's scanner
 
@@ -473,5 +488,5 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     assert not process.is_alive() and multiprocessing.active_children() == []
     assert [x.name for x in workers if x._thread.is_alive()] == []
     assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []
-    epoch = checkpoint_info(out / "checkpoints" / "stage1.safetensors")["epoch"]
+    epoch = read_checkpoint(out / "checkpoints" / "stage1.safetensors").epoch
     assert 1 <= epoch < 400

@@ -189,10 +189,15 @@ def _train(args) -> int:
 
     from tqdm import tqdm
 
-    from timbre_explorer.core.training.train import (TrainConfig, Trainer, dataset_for, distributed_setup, dump_rank_weights,
-                                             export_models, train)
+    from timbre_explorer.core.errors import ParameterError
+    from timbre_explorer.core.training.config import TrainConfig
+    from timbre_explorer.core.training.loop import (Trainer, dataset_for, distributed_setup, dump_rank_weights,
+                                                    export_models, train)
 
     cfg = TrainConfig.from_file(args.config) if args.config else TrainConfig()
+    wrong = cfg.problems()
+    if wrong:
+        raise ParameterError("cannot train: " + " ".join(wrong))
     out = Path(args.out)
     rank, world = distributed_setup()
     if rank == 0:
@@ -216,7 +221,7 @@ def _train(args) -> int:
         for p in train(trainer, resume=args.resume):
             bar.update(p.done_fraction - bar.n)
             m = p.metrics
-            bar.set_postfix_str(f"{p.phase} {p.epoch}/{p.epochs} nll {m['nll']:.1f} kl {m['kl']:.1f} "
+            bar.set_postfix_str(f"{p.stage} {p.epoch}/{p.epochs} nll {m['nll']:.1f} kl {m['kl']:.1f} "
                                 f"reg {m['reg']:.3f} valid mse {m.get('valid_mse', float('nan')):.4f}")
     seconds = time.perf_counter() - started
     if cfg.dump_rank_weights:

@@ -11,7 +11,7 @@ from timbre_explorer import __version__
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.gui import crash
 from timbre_explorer.gui.explorer.tab import ExplorerView
-from timbre_explorer.gui.trainer_view import TrainerView
+from timbre_explorer.gui.views.trainer.tab import TrainerView
 from timbre_explorer.gui.workers import Failed, LatestWorker
 from timbre_explorer.logs import log_file
 from timbre_explorer.paths import default_model_path

@@ -1,11 +1,11 @@
-"""Training runs as tasks: the run folder's layout, resuming, and the worker loop behind the Trainer tab.
+"""Training runs as tasks: resuming, the live latent map, and the worker loop behind the Trainer tab.
 
-A *run folder* holds ``config.json``, ``checkpoints/<phase>.safetensors`` (written atomically after every
-epoch by :func:`~timbre_explorer.core.training.train.train`), and at the end the two model files and the report.
 :func:`serve` runs tasks (dataset build, training, evaluation) one at a time in a worker process and reports
-through a queue as plain messages, so a front end (the Trainer tab) only shows them; the tasks are the
-command line's own steps (:func:`~timbre_explorer.core.training.train.dataset_for`, ``train``, ``export_models``,
-:func:`evaluate_models`), so there is one training loop and one evaluation.
+through a queue as the dataclasses of :mod:`~timbre_explorer.core.training.messages`, so a front end (the
+Trainer tab) only shows them; the tasks are the command line's own steps
+(:func:`~timbre_explorer.core.training.loop.dataset_for`, ``train``, ``export_models``, :func:`evaluate_models`),
+so there is one training loop and one evaluation. The run folder's layout is
+:mod:`~timbre_explorer.core.training.runfolder`.
 
 Torch is imported inside the functions: the GUI imports this module before the first model loads.
 """
@@ -26,54 +26,26 @@ from pathlib import Path
 import numpy as np
 
 from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
+from timbre_explorer.core.training.checkpoint import read_checkpoint
+from timbre_explorer.core.training.config import TrainConfig
+from timbre_explorer.core.training.messages import (DatasetProgress, DatasetReady, Finished, History,
+                                                    LatentMap, LogRecord, Paused, ResumedConfig, RunResult, Status,
+                                                    TaskCancelled, TaskFailed, WorkerExited)
+from timbre_explorer.core.training.runfolder import (BASELINE_NAME, MODEL_NAME, STAGE_NAMES, checkpoint_files,
+                                                     checkpoint_path, run_config)
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME, BASELINE_NAME = "model.timbre.safetensors", "baseline.timbre.safetensors"
-PHASES = ("stage1", "regularized", "baseline")
-PHASE_NAMES = {"stage1": "stage 1", "regularized": "regularized", "baseline": "baseline"}
 MAP_NOTES = 300  # notes on the live latent map
-MAP_EVERY = 5  # epochs between live-map refreshes (and at the end of every phase)
+MAP_EVERY = 5  # epochs between live-map refreshes (and at the end of every stage)
 #: Settings a resume takes from the new config; every other one is the run's own (its checkpoints say which).
 RESUME_OVERRIDES = ("epochs_stage1", "epochs_stage2", "device")
 
 
-def checkpoint_path(out: Path, phase: str) -> Path:
-    return Path(out) / "checkpoints" / f"{phase}.safetensors"
-
-
-@dataclass
-class LatentMap:
-    """What the live map shows: 2-D positions of a sample of notes, their instruments, which are held out."""
-
-    xy: np.ndarray
-    labels: list[str]
-    novel: np.ndarray
-    title: str
-
-
-@dataclass
-class DatasetInfo:
-    path: str
-    summary: dict
-    skipped: list[dict]
-    reused: bool
-    seconds: float
-
-
-@dataclass
-class RunResult:
-    """A finished training (or evaluation): the run folder, the model files by phase, the report."""
-
-    out: Path
-    paths: dict[str, str]
-    report: dict
-    seconds: float
-
-
 @dataclass
 class Probe:
-    defaults: dict
+    """What this machine offers a run: the transforms' descriptions, the SoundFont source, a CUDA GPU."""
+
     presets: dict[str, str]
     soundfont_ok: bool
     soundfont_text: str
@@ -112,12 +84,11 @@ def warm_up() -> None:
 
 
 def probe(job=None) -> Probe:
-    """The core's defaults and what this machine offers (a worker thread: it imports torch)."""
+    """What this machine offers (a worker thread: it imports torch)."""
     import torch
 
     from timbre_explorer.core.signal.nsgt import PRESETS
     from timbre_explorer.core.data.sources import find_soundfont
-    from timbre_explorer.core.training.train import TrainConfig
 
     presets = {name: f"{p.scale.describe()}, at {p.sample_rate:,} Hz" for name, p in PRESETS.items()}
     try:
@@ -132,7 +103,7 @@ def probe(job=None) -> Probe:
                                f"install libfluidsynth3) ({exc}). Your own samples work without it.")
         else:
             ok, text = True, f"Renders single notes from {path} with FluidSynth."
-    return Probe(TrainConfig().to_dict(), presets, ok, text, torch.cuda.is_available())
+    return Probe(presets, ok, text, torch.cuda.is_available())
 
 
 class LatentProbe:
@@ -153,11 +124,8 @@ class LatentProbe:
 
     def map(self, checkpoint: Path, title: str) -> LatentMap:
         import torch
-        from safetensors import safe_open
 
-        with safe_open(str(checkpoint), "pt") as f:
-            state = {k[6:]: f.get_tensor(k) for k in f.keys() if k.startswith("model.")}
-        self.model.load_state_dict(state)
+        self.model.load_state_dict(read_checkpoint(checkpoint).model_state())
         with torch.no_grad():
             z = self.model.encode(self.x)[0].double().numpy()
         z = z - z.mean(0)
@@ -170,35 +138,8 @@ class LatentProbe:
         return LatentMap(z @ basis.T, self.labels, self.novel, title)
 
 
-def checkpoint_files(out: Path) -> dict[str, Path]:
-    return {p: checkpoint_path(out, p) for p in PHASES if checkpoint_path(out, p).is_file()}
-
-
-def checkpoint_info(path: Path) -> dict:
-    """The JSON the core stores beside a checkpoint's weights: phase, epoch, history, config."""
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), "np") as f:
-            return json.loads(f.metadata()["info"])
-    except Exception as exc:
-        raise TimbreExplorerError(f"{path}: not a readable checkpoint ({exc}); delete it to start that phase "
-                                  "again") from None
-
-
-def run_config(out: Path) -> dict | None:
-    """The settings a run in ``out`` was started with: its checkpoints', else its config.json."""
-    for path in checkpoint_files(out).values():
-        return checkpoint_info(path)["config"]
-    if (out / "config.json").is_file():
-        return json.loads((out / "config.json").read_text(encoding="utf-8"))
-    return None
-
-
 def resume_config(cfg, out: Path):
     """The config that resumes ``out``: the run's own, with this one's epochs and device."""
-    from timbre_explorer.core.training.train import TrainConfig
-
     saved = run_config(out)
     if saved is None:
         return cfg
@@ -212,17 +153,18 @@ class Task:
         self.events, self.cancel, self.go = events, cancel, go
         self.paused_seconds = 0.0
 
-    def emit(self, what: str, value=None) -> None:
-        self.events.put(("event", what, value))
+    def emit(self, message) -> None:
+        """Send a message (a dataclass of ``core.training.messages``) to the front end."""
+        self.events.put(message)
 
     def wait_if_paused(self, where: str) -> None:
         """Between epochs: wait while paused; a cancel while paused stops here."""
         if not self.go.is_set():
-            self.events.put(("paused", True, where))
+            self.emit(Paused(True, where))
             started = time.perf_counter()
             self.go.wait()
             self.paused_seconds += time.perf_counter() - started
-            self.events.put(("paused", False, where))
+            self.emit(Paused(False, where))
         if self.cancel.is_set():
             raise Cancelled(f"training cancelled {where}; Resume carries on from there")
 
@@ -230,9 +172,10 @@ class Task:
 def serve(requests, events, cancel, go) -> None:
     """The worker's loop: run each requested task, one at a time, and report through ``events``.
 
-    Runs in a child process (or, for tests, a thread): requests are ``(kind, kwargs)``, ``None`` ends it;
-    messages are ``("event", what, value)``, ``("paused", on, where)``, ``("done", kind, status, value)`` and,
-    from a child process, ``("log", record)``.
+    Runs in a child process (or, for tests, a thread): requests are
+    :class:`~timbre_explorer.core.training.messages.RunRequest` objects, ``None`` ends
+    it; every task ends with a :class:`Finished`, :class:`TaskFailed` or :class:`TaskCancelled` message, the loop with
+    :class:`WorkerExited`, and a child process's log records travel as :class:`LogRecord`.
     """
     import torch
 
@@ -252,32 +195,32 @@ def serve(requests, events, cancel, go) -> None:
             break
         if request is None:
             break
-        kind, kwargs = request
+        kind = request.task
         torch.set_num_threads(threads)  # a one-process dataset build leaves torch on one thread (core.data.dataset)
         task = Task(events, cancel, go)
         try:
-            result = TASKS[kind](task, **kwargs)
+            result = TASKS[kind](task, **request.settings)
         except Cancelled as exc:
-            events.put(("done", kind, "cancelled", str(exc)))
+            task.emit(TaskCancelled(kind, str(exc)))
         except TimbreExplorerError as exc:
-            events.put(("done", kind, "failed", str(exc)))
+            task.emit(TaskFailed(kind, str(exc)))
         except Exception as exc:  # travels as a message; the traceback goes to the log
             log.error("%s failed:\n%s", kind, traceback.format_exc())
-            events.put(("done", kind, "failed", f"{type(exc).__name__}: {exc}"))
+            task.emit(TaskFailed(kind, f"{type(exc).__name__}: {exc}"))
         else:
-            events.put(("done", kind, "finished", result))
-    events.put(("exit",))
+            task.emit(Finished(kind, result))
+    events.put(WorkerExited())
 
 
 def _log_to_app(events) -> None:
-    """In the worker process: its log records (tracebacks included) travel to the app as ``("log", record)``
+    """In the worker process: its log records (tracebacks included) travel to the app as :class:`LogRecord`
     messages, and the app writes them to its one log file (two processes rotating one file lose lines)."""
-    class Tagged:
+    class Wrapped:
         def put_nowait(self, record):
-            events.put(("log", record))
+            events.put(LogRecord(record))
 
     root = logging.getLogger()
-    root.handlers[:] = [logging.handlers.QueueHandler(Tagged())]
+    root.handlers[:] = [logging.handlers.QueueHandler(Wrapped())]
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
 
@@ -294,58 +237,56 @@ def _end_with(parent, cancel, go, grace: float = 15.0) -> None:
     os._exit(0)
 
 
-def build_task(task: Task, *, cfg, cache_root, workers) -> DatasetInfo:
+def build_task(task: Task, *, cfg, cache_root, workers) -> DatasetReady:
     return _dataset(task, cfg, cache_root, workers)[1]
 
 
 def _dataset(task: Task, cfg, cache_root, workers):
-    from timbre_explorer.core.training.train import dataset_for
+    from timbre_explorer.core.training.loop import dataset_for
 
-    task.emit("stage", "Preparing the dataset…")
+    task.emit(Status("Preparing the dataset…"))
     built = []
     started = time.perf_counter()
 
     def progress(done: int, total: int) -> None:
         built.append(done)
-        task.emit("dataset", (done, total))
+        task.emit(DatasetProgress(done, total))
 
     ds = dataset_for(cfg, cache_root=cache_root, workers=workers or None, progress=progress, cancel=task.cancel)
-    info = DatasetInfo(str(ds.path), ds.summary(), list(ds.manifest.get("skipped", [])), not built,
-                       time.perf_counter() - started)
-    task.emit("dataset_ready", info)
+    info = DatasetReady(str(ds.path), ds.summary(), list(ds.manifest.get("skipped", [])), not built,
+                        time.perf_counter() - started)
+    task.emit(info)
     return ds, info
 
 
 def train_task(task: Task, *, cfg, out: Path, cache_root, workers, resume: bool,
                map_every: int = MAP_EVERY) -> RunResult:
     """Dataset, :class:`Trainer`, the core's ``train`` generator, then ``export_models``: as ``train`` does."""
-    from timbre_explorer.core.files import write_json
-    from timbre_explorer.core.training.train import Trainer, export_models, train
+    from timbre_explorer.core.training.loop import Trainer, export_models, train
 
     config = resume_config(cfg, out) if resume else cfg
     if config != cfg:
-        task.emit("config", config)
+        task.emit(ResumedConfig(config))
     ds, _ = _dataset(task, config, cache_root, workers)
-    task.emit("stage", "Preparing the model…")
+    task.emit(Status("Preparing the model…"))
     started = time.perf_counter()
     trainer = Trainer(config, ds, out)
-    write_json(out / "config.json", config.to_dict())  # the CLI takes it: train --config … --resume
+    config.save(out / "config.json")  # the CLI takes it: train --config … --resume
     if resume:
-        task.emit("history", {p: checkpoint_info(path)["history"] for p, path in checkpoint_files(out).items()})
+        task.emit(History({s: read_checkpoint(path).history for s, path in checkpoint_files(out).items()}))
     probe = LatentProbe(trainer)
-    task.emit("stage", "Training…")
+    task.emit(Status("Training…"))
     steps = train(trainer, resume=resume, cancel=task.cancel)
     try:
         for p in steps:
-            task.emit("epoch", p)
+            task.emit(p)
             if p.epoch % map_every == 0 or p.epoch == p.epochs:
-                task.emit("map", probe.map(checkpoint_path(out, p.phase),
-                                           f"{PHASE_NAMES[p.phase]}, epoch {p.epoch}"))
-            task.wait_if_paused(f"after {PHASE_NAMES[p.phase]} epoch {p.epoch}")
+                task.emit(probe.map(checkpoint_path(out, p.stage), f"{STAGE_NAMES[p.stage]}, epoch {p.epoch}"))
+            task.wait_if_paused(f"after {STAGE_NAMES[p.stage]} epoch {p.epoch}")
     finally:
         steps.close()
     seconds = time.perf_counter() - started - task.paused_seconds
-    task.emit("stage", "Writing the models and evaluating them…")
+    task.emit(Status("Writing the models and evaluating them…"))
     paths = export_models(trainer, seconds=seconds)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     return RunResult(out, {k: str(v) for k, v in paths.items()}, report, seconds)
@@ -360,7 +301,7 @@ def evaluate_models(models: dict[str, str | os.PathLike], *, cache_root=None, wo
     """
     from timbre_explorer.core.training.evaluate import evaluate
     from timbre_explorer.core.model.modelfile import load_model
-    from timbre_explorer.core.training.train import TrainConfig, dataset_for, perceptual_target
+    from timbre_explorer.core.training.loop import dataset_for, perceptual_target
 
     report, maps = None, {}
     for label, path in models.items():
@@ -392,11 +333,11 @@ def evaluate_task(task: Task, *, out: Path, cache_root, workers) -> RunResult:
               if (out / name).is_file()}
     if "regularized" not in models:
         raise ParameterError(f"{out}: no model to evaluate yet ({MODEL_NAME}); train first")
-    task.emit("stage", "Preparing the dataset…")
+    task.emit(Status("Preparing the dataset…"))
     report, maps = evaluate_models(models, cache_root=cache_root, workers=workers or None,
-                                   progress=lambda done, total: task.emit("dataset", (done, total)),
+                                   progress=lambda done, total: task.emit(DatasetProgress(done, total)),
                                    cancel=task.cancel,
-                                   on_model=lambda label: task.emit("stage", f"Evaluating the {label} model…"))
+                                   on_model=lambda label: task.emit(Status(f"Evaluating the {label} model…")))
     if task.cancel.is_set():
         raise Cancelled("evaluation cancelled; the previous report is unchanged")
     old = out / "report.json"
@@ -410,19 +351,3 @@ def evaluate_task(task: Task, *, out: Path, cache_root, workers) -> RunResult:
 
 
 TASKS = {"build": build_task, "train": train_task, "evaluate": evaluate_task}
-
-
-def holds_run(out: Path) -> bool:
-    return bool(checkpoint_files(out)) or (out / MODEL_NAME).is_file()
-
-
-def free_folder(out: Path) -> Path:
-    """``out``, or the first of ``out-2``, ``out-3``… that holds no run."""
-    if not holds_run(out):
-        return out
-    k = 2
-    while holds_run(out.with_name(f"{out.name}-{k}")):
-        k += 1
-    return out.with_name(f"{out.name}-{k}")
-
-

@@ -1,4 +1,4 @@
-"""Form helpers the side panels share: a form whose fields take the panel's width, a titled group."""
+"""Small form helpers the views share: forms, titled groups, rows of widgets, wrapped labels, choices, numbers."""
 
 from __future__ import annotations
 
@@ -16,3 +16,43 @@ def group_box(title: str, layout: QtWidgets.QLayout) -> QtWidgets.QGroupBox:
     box = QtWidgets.QGroupBox(title)
     box.setLayout(layout)
     return box
+PLOT_BACKGROUND = "#15171c"
+
+
+def row(*widgets, stretch: int | None = 0) -> QtWidgets.QHBoxLayout:
+    """Widgets side by side; the one at ``stretch`` takes the spare width (None: none does)."""
+    layout = QtWidgets.QHBoxLayout()
+    for w in widgets:
+        layout.addWidget(w)
+    if stretch is not None and len(widgets) > 1:
+        layout.setStretch(stretch, 1)
+    return layout
+
+
+def wrapped_label(text: str = "") -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel(text)
+    label.setWordWrap(True)
+    return label
+
+
+def choice_box(choices: dict[str, str]) -> QtWidgets.QComboBox:
+    """A combo box of ``{value: label}``; ``currentData()`` is the value."""
+    box = QtWidgets.QComboBox()
+    for value, text in choices.items():
+        box.addItem(text, value)
+    return box
+
+
+def int_field(low: int, high: int) -> QtWidgets.QSpinBox:
+    spin = QtWidgets.QSpinBox()
+    spin.setRange(low, high)
+    spin.setGroupSeparatorShown(True)
+    return spin
+
+
+def float_field(low: float, high: float, decimals: int, step: float) -> QtWidgets.QDoubleSpinBox:
+    spin = QtWidgets.QDoubleSpinBox()
+    spin.setDecimals(decimals)
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    return spin

@@ -2,17 +2,17 @@
 
 A thin view over the same core the command line drives (``timbre-explorer
 dataset build`` / ``train`` / ``evaluate``): the settings are a
-:class:`~timbre_explorer.core.training.train.TrainConfig` (saved and loaded as the same
-JSON file ``train --config`` takes), the dataset comes from
-:func:`~timbre_explorer.core.training.train.dataset_for`, training is the core's
-:func:`~timbre_explorer.core.training.train.train` generator and the models and report
-come from :func:`~timbre_explorer.core.training.train.export_models`. There is no
+:class:`~timbre_explorer.core.training.config.TrainConfig` (saved and loaded as the same
+JSON file ``train --config`` takes, checked by its ``problems``), the dataset comes from
+:func:`~timbre_explorer.core.training.loop.dataset_for`, training is the core's
+:func:`~timbre_explorer.core.training.loop.train` generator and the models and report
+come from :func:`~timbre_explorer.core.training.loop.export_models`. There is no
 second training loop.
 
-Work runs in :class:`RunWorker`'s process (the tasks and the worker loop are
+Work runs in :class:`~timbre_explorer.gui.workers.RunWorker`'s process (the tasks and the worker loop are
 Qt-free, in :mod:`timbre_explorer.core.training.tasks`), one task at a time (dataset build,
 training, evaluation), spawned when the tab is first shown and warmed up; the
-GUI thread only shows what comes back as signals. Pause takes effect between
+GUI thread only shows the messages that come back (one handler per message type). Pause takes effect between
 epochs (the worker waits on an event after the epoch's checkpoint is written);
 Cancel is checked between batches (training) or note chunks (dataset build).
 Every epoch's checkpoint is written atomically by the core, so a cancel, a
@@ -24,161 +24,39 @@ projected on their principal components).
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
-import multiprocessing
-import queue
 import shutil
-import threading
 import time
-import traceback
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from timbre_explorer.core.errors import ParameterError, TimbreExplorerError
 from timbre_explorer.core.data.instruments import INSTRUMENTS
-from timbre_explorer.core.training.tasks import (MODEL_NAME, PHASE_NAMES, DatasetInfo, Probe, RunResult,
-                                       checkpoint_files, free_folder, probe, serve)
-from timbre_explorer.gui.views.train_views import (CurvesView, DataPanel, FilesView, LatentMapView,
-                                                   ReportView, RunPanel, SettingsPanel, folder_rows, soundfont_rows)
-from timbre_explorer.gui.workers import Failed, LatestWorker
+from timbre_explorer.core.errors import ParameterError, TimbreExplorerError
+from timbre_explorer.core.training.config import TrainConfig
+from timbre_explorer.core.training.messages import (DatasetProgress, DatasetReady, Finished, History,
+                                                    LatentMap, Paused, ResumedConfig, RunResult, Status,
+                                                    TaskCancelled, TaskFailed, TrainProgress)
+from timbre_explorer.core.training.runfolder import MODEL_NAME, STAGE_NAMES, checkpoint_files, free_folder
+from timbre_explorer.core.training.tasks import Probe, probe
+from timbre_explorer.gui.views.trainer.curves_view import CurvesView
+from timbre_explorer.gui.views.trainer.data_panel import DataPanel, folder_rows, soundfont_rows
+from timbre_explorer.gui.views.trainer.files_view import FilesView
+from timbre_explorer.gui.views.trainer.latent_map_view import LatentMapView
+from timbre_explorer.gui.views.trainer.report_view import ReportView
+from timbre_explorer.gui.views.trainer.run_panel import RunPanel
+from timbre_explorer.gui.views.trainer.settings_panel import SettingsPanel
+from timbre_explorer.gui.workers import Failed, LatestWorker, RunWorker
 
 log = logging.getLogger(__name__)
 
 CURVES_MS = 1000  # the curves, progress and status are redrawn at most this often (epochs can take ms)
-RATED = {i.name for i in INSTRUMENTS if not i.novel}  # the instruments of the bundled timbre studies
 MODEL_FILTER = "Timbre Explorer models (*.timbre.safetensors)"
 CONFIG_FILTER = "Training configs (*.json);;All files (*)"
-
-
-class RunWorker(QtCore.QObject):
-    """Runs the tab's long tasks (dataset build, training, evaluation) one at a time, away from the GUI.
-
-    By default in a child process (spawned once, warmed up, reused): training there runs at the CLI's
-    speed (in a thread of the app it is slowed by the interpreter lock, and by the OpenMP teams of the
-    app's other torch threads on a 2-core machine: measured 2.7x), the GUI never waits for the lock,
-    and a crash of the run cannot take the app down. ``process=False`` runs the same loop in a thread
-    (tests that patch the core use it). A thread here reads the worker's messages and emits them as
-    signals, which Qt queues to the GUI thread.
-    """
-
-    event = QtCore.Signal(str, object)  # what, value: 'stage', 'dataset', 'dataset_ready', 'epoch', 'map', ...
-    paused = QtCore.Signal(bool, str)
-    finished = QtCore.Signal(str, object)  # kind, result
-    failed = QtCore.Signal(str, str)  # kind, message
-    cancelled = QtCore.Signal(str, str)
-
-    def __init__(self, parent=None, *, process: bool = True):
-        super().__init__(parent)
-        self.process = process
-        self.kind: str | None = None  # the task running, or None
-        self.tasks_started = 0
-        self._worker = self._reader = None
-        self._requests = self._events = self._cancel = self._go = None
-
-    @property
-    def busy(self) -> bool:
-        return self.kind is not None
-
-    @property
-    def alive(self) -> bool:
-        return self._worker is not None and self._worker.is_alive()
-
-    def ensure_started(self) -> None:
-        """Start the worker (it warms up at once) unless it runs."""
-        if self.alive:
-            return
-        if self.process:
-            ctx = multiprocessing.get_context("spawn")
-            self._requests, self._events, self._cancel, self._go = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
-            self._worker = ctx.Process(target=serve, args=(self._requests, self._events, self._cancel, self._go),
-                                       name="timbre-explorer-trainer")
-        else:
-            self._requests, self._events = queue.Queue(), queue.Queue()
-            self._cancel, self._go = threading.Event(), threading.Event()
-            self._worker = threading.Thread(target=serve, args=(self._requests, self._events, self._cancel, self._go),
-                                            name="trainer", daemon=True)
-        self._go.set()
-        self._worker.start()
-        self._reader = threading.Thread(target=self._read, args=(self._worker, self._events), name="trainer-messages",
-                                        daemon=True)
-        self._reader.start()
-
-    def start(self, kind: str, **kwargs) -> None:
-        self.ensure_started()
-        self._cancel.clear()
-        self._go.set()
-        self.kind = kind
-        self.tasks_started += 1
-        self._requests.put((kind, kwargs))
-
-    def _read(self, worker, events) -> None:
-        while True:
-            try:
-                message = events.get(timeout=0.25)
-            except queue.Empty:
-                if worker.is_alive():
-                    continue
-                if self.kind is not None:  # it died under a task: a crash, or killed
-                    kind, self.kind = self.kind, None
-                    code = getattr(worker, "exitcode", None)
-                    self.failed.emit(kind, f"The training process stopped unexpectedly (exit code {code})")
-                return
-            except (EOFError, OSError):
-                return
-            except Exception:  # a message that cannot be read: say so in the log, keep reading
-                log.error("unreadable message from the trainer:\n%s", traceback.format_exc())
-                continue
-            tag = message[0]
-            if tag == "log":  # the worker process's log, into the app's file
-                logging.getLogger(message[1].name).handle(message[1])
-            elif tag == "event":
-                self.event.emit(message[1], message[2])
-            elif tag == "paused":
-                self.paused.emit(message[1], message[2])
-            elif tag == "done":
-                _, kind, status, value = message
-                self.kind = None
-                getattr(self, status).emit(kind, value)
-            elif tag == "exit":
-                return
-
-    def pause(self, on: bool) -> None:
-        if self._go is not None:
-            (self._go.clear if on else self._go.set)()
-
-    def cancel(self) -> None:
-        if self._cancel is not None:
-            self._cancel.set()
-            self._go.set()
-
-    def kill(self) -> None:
-        """End the worker process at once (what a crash does; for tests)."""
-        if self.process and self.alive:
-            self._worker.kill()
-
-    def shutdown(self, timeout: float = 30.0) -> None:
-        """Cancel the task, end the worker and wait for it (the core stops between batches; checkpoints stay)."""
-        if self._worker is None:
-            return
-        self.cancel()
-        if self.alive:
-            self._requests.put(None)
-            busy = self.busy  # a task finishes its batch and returns; an idle worker may still be warming up
-            self._worker.join(timeout if busy or not self.process else 1.0)
-            if self.process and self._worker.is_alive():
-                if busy:
-                    log.warning("the trainer process did not stop in %.0f s: terminating it", timeout)
-                self._worker.terminate()  # nothing of a run is lost: checkpoints are written whole or not at all
-                self._worker.join(5.0)
-        if self.process:  # its feeder thread ends with it
-            self._requests.close()
-            self._requests.join_thread()
-        self._reader.join(2.0)
-        self.kind = None
 
 
 def format_seconds(s: float) -> str:
@@ -190,12 +68,27 @@ def format_seconds(s: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
+class RunState(enum.Enum):
+    """Where the tab is. Building, training and evaluating are named after their task: ``RunState(task)``."""
+
+    STARTING = "starting"  # not shown yet: nothing of the core has loaded
+    PROBING = "probing"  # asking the machine what it offers
+    IDLE = "idle"
+    BUILDING = "build"
+    TRAINING = "train"
+    PAUSED = "paused"  # between two epochs of a training
+    EVALUATING = "evaluate"
+
+
+RUNNING = frozenset({RunState.BUILDING, RunState.TRAINING, RunState.PAUSED, RunState.EVALUATING})
+TRAINING = frozenset({RunState.TRAINING, RunState.PAUSED})
+
+
 def default_run_folder() -> Path:
     base = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppLocalDataLocation)
     return Path(base or Path.home() / "timbre-explorer") / "runs" / datetime.now().strftime("run-%Y%m%d-%H%M%S")
 
 
-# ================================================================================ the tab
 class TrainerView(QtWidgets.QWidget):
     """The Trainer tab (see the module docstring).
 
@@ -204,16 +97,16 @@ class TrainerView(QtWidgets.QWidget):
     """
 
     model_ready = QtCore.Signal(str)  # "Open in Explorer": the model file
-    ready = QtCore.Signal()  # the core's defaults are in; the tab can be used
-    state_changed = QtCore.Signal(str)  # idle, build, train, evaluate
+    ready = QtCore.Signal()  # what the machine offers is known; the tab can be used
+    state_changed = QtCore.Signal(object)  # RunState
     run_finished = QtCore.Signal(object)  # RunResult (training or evaluation)
     run_stopped = QtCore.Signal(str, str)  # 'cancelled' or 'failed', message
 
     def __init__(self, parent=None, *, cache_root: str | Path | None = None, in_process: bool = False):
         super().__init__(parent)
         self.cache_root = cache_root
-        self.state = "starting"
-        self.defaults: dict | None = None
+        self.state = RunState.STARTING
+        self.defaults = TrainConfig().to_dict()
         self.cuda = False
         self.soundfont_ok = False
         self.base: dict = {}  # the last loaded config: settings without a widget keep their value
@@ -225,7 +118,6 @@ class TrainerView(QtWidgets.QWidget):
         self._started = 0.0
         self._epoch_seconds: list[float] = []
         self._last_epoch = None
-        self._paused_where = ""
         self._report_dir: Path | None = None
 
         self.data_panel = DataPanel()
@@ -286,11 +178,12 @@ class TrainerView(QtWidgets.QWidget):
         self._plot_timer.timeout.connect(self._draw_next_plot)
         self.scanner = LatestWorker("trainer-scan", self)
         self.runner = RunWorker(self, process=not in_process)
-        self.runner.event.connect(self._event)
-        self.runner.paused.connect(self._paused)
-        self.runner.finished.connect(self._finished)
-        self.runner.failed.connect(self._failed)
-        self.runner.cancelled.connect(self._cancelled)
+        self.runner.message.connect(self._message)
+        self._handlers = {Status: self._status, DatasetProgress: self._dataset_progress,
+                          DatasetReady: self._dataset_ready, ResumedConfig: self._resumed_config,
+                          History: self._history, TrainProgress: self._epoch, LatentMap: self.latent_map.show_map,
+                          Paused: self._paused, Finished: self._finished, TaskFailed: self._failed,
+                          TaskCancelled: self._cancelled}
 
         d, s, r = self.data_panel, self.settings_panel, self.run_panel
         d.source_changed.connect(self._source_changed)
@@ -318,31 +211,31 @@ class TrainerView(QtWidgets.QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         """The core loads when the tab is first shown: an app that never trains never pays for it."""
-        if self.state == "starting":
-            self.state = "probing"
+        if self.state is RunState.STARTING:
+            self.state = RunState.PROBING
             self.scanner.submit(probe, "probe", on_done=self._ready, on_failed=self._probe_failed)
             self.runner.ensure_started()  # it imports the core and warms up meanwhile
         super().showEvent(event)
 
     # ================================================================== settings
     def _ready(self, p: Probe) -> None:
-        self.defaults, self.cuda, self.soundfont_ok = p.defaults, p.cuda, p.soundfont_ok
+        self.cuda, self.soundfont_ok = p.cuda, p.soundfont_ok
         self.data_panel.set_preset_info(p.presets)
         self.data_panel.set_soundfont_status(p.soundfont_ok, p.soundfont_text)
         self.settings_panel.set_cuda(p.cuda)
         s = QtCore.QSettings()
         saved = s.value("trainer/config", "")
-        config = dict(p.defaults)
+        config = dict(self.defaults)
         if saved:  # the last session's settings, as far as this version knows them
             try:
-                config.update({k: v for k, v in json.loads(saved).items() if k in p.defaults})
+                config.update({k: v for k, v in json.loads(saved).items() if k in self.defaults})
             except (ValueError, AttributeError):
                 pass
         self.set_config(config)
         if not p.soundfont_ok and self.data_panel.source == "soundfont":
             self.data_panel.set_source("folder")  # said in the data panel; the folder source works without it
         self.set_out(s.value("trainer/out", "") or default_run_folder())
-        self.state = "idle"
+        self.state = RunState.IDLE
         self.setEnabled(True)
         self.run_panel.status.setText("Ready.")
         self._refresh()
@@ -350,9 +243,7 @@ class TrainerView(QtWidgets.QWidget):
 
     def config(self):
         """The widgets' settings as a validated :class:`TrainConfig` (raises ParameterError)."""
-        from timbre_explorer.core.training.train import TrainConfig
-
-        d = {**(self.defaults or {}), **self.base, **self.settings_panel.values()}
+        d = {**self.defaults, **self.base, **self.settings_panel.values()}
         folder, soundfont = self.data_panel.folder.text().strip(), self.data_panel.soundfont.text().strip()
         d["source"] = self.data_panel.source
         d["folder"] = str(Path(folder).expanduser()) if folder else None
@@ -364,7 +255,7 @@ class TrainerView(QtWidgets.QWidget):
     def set_config(self, cfg) -> None:
         """Show a config (a TrainConfig or its dict); settings the tab has no widget for are kept as they are."""
         d = cfg.to_dict() if hasattr(cfg, "to_dict") else dict(cfg)
-        self.base = {**(self.defaults or {}), **d}
+        self.base = {**self.defaults, **d}
         self._filling = True
         try:
             self.settings_panel.set_values(self.base)
@@ -382,37 +273,11 @@ class TrainerView(QtWidgets.QWidget):
     def reset_settings(self) -> None:
         """The core's defaults for the model and training; the data choices stay."""
         keep = ("source", "folder", "soundfont", "preset", "hold_out", "split_seed", "ratings", "mds_dims")
-        d = {**(self.defaults or {}), **{k: self.base[k] for k in keep if k in self.base}}
+        d = {**self.defaults, **{k: self.base[k] for k in keep if k in self.base}}
         d.update(source=self.data_panel.source, folder=self.data_panel.folder.text().strip() or None,
                  soundfont=self.data_panel.soundfont.text().strip() or None,
                  preset=self.data_panel.preset.currentData(), hold_out=self.hold_out)
         self.set_config(d)
-
-    def problems(self, cfg) -> list[str]:
-        """Why ``cfg`` cannot train here, beyond what TrainConfig itself checks."""
-        out = []
-        if cfg.epochs_stage1 + cfg.epochs_stage2 == 0:
-            out.append("Nothing to train: give stage 1 or stage 2 some epochs.")
-        if cfg.source == "soundfont" and not self.soundfont_ok and not cfg.soundfont:
-            out.append(self.data_panel.soundfont_status.text())
-        if cfg.source == "folder" and not Path(cfg.folder).expanduser().is_dir():
-            out.append(f"{cfg.folder}: no such folder.")
-        if cfg.device == "cuda" and not self.cuda:
-            out.append("The device is CUDA, but torch sees no CUDA GPU here: choose auto or CPU.")
-        if cfg.regularizer != "none" and cfg.alpha == 0:
-            out.append("α is 0, so the perceptual regularizer would do nothing: set α above 0, "
-                       "or the regularizer to none.")
-        names = self._source_instruments()
-        if names is not None:
-            held = set(cfg.hold_out or ())
-            if names and all(n in held for n in names):
-                out.append("Every instrument is held out: check at least one to train on.")
-            rated = [n for n in names if n in RATED]
-            if cfg.regularizer != "none" and cfg.ratings is None and len(rated) < 3:
-                out.append(f"Only {len(rated)} of these instruments were rated in the timbre studies "
-                           f"({', '.join(sorted(RATED))}); the perceptual regularizer needs 3. Name folders after "
-                           "them, or set the regularizer to none.")
-        return out
 
     def _source_instruments(self) -> list[str] | None:
         if self.data_panel.source == "soundfont":
@@ -428,7 +293,9 @@ class TrainerView(QtWidgets.QWidget):
         except ParameterError as exc:
             self._say(f"Cannot train with these settings: {exc}", error=True)
             return None
-        wrong = self.problems(cfg)
+        soundfont_unavailable = None if self.soundfont_ok else self.data_panel.soundfont_status.text()
+        wrong = cfg.problems(instruments=self._source_instruments(), cuda=self.cuda,
+                             soundfont_unavailable=soundfont_unavailable)
         if wrong:
             self._say("Cannot start: " + " ".join(wrong), error=True)
             return None
@@ -436,16 +303,11 @@ class TrainerView(QtWidgets.QWidget):
 
     def save_config(self, path: str | Path) -> Path:
         """Write the settings as the JSON file ``timbre-explorer train --config`` takes (atomically)."""
-        from timbre_explorer.core.files import write_json
-
-        cfg = self.config()
-        write_json(path, cfg.to_dict())
+        self.config().save(path)
         self._say(f"Saved the settings to {path} (timbre-explorer train --config {path} runs them).")
         return Path(path)
 
     def load_config(self, path: str | Path) -> None:
-        from timbre_explorer.core.training.train import TrainConfig
-
         try:
             cfg = TrainConfig.from_file(path)
         except TimbreExplorerError as exc:
@@ -577,7 +439,7 @@ class TrainerView(QtWidgets.QWidget):
 
     def start_training(self, *, resume: bool = False) -> None:
         """Train into the run folder (a fresh run never overwrites another: it takes the next free name)."""
-        if self.state != "idle":
+        if self.state is not RunState.IDLE:
             return
         cfg = self.checked_config()
         if cfg is None:
@@ -601,7 +463,7 @@ class TrainerView(QtWidgets.QWidget):
                           workers=self.data_panel.processes.value(), resume=resume)
 
     def pause(self, on: bool) -> None:
-        if self.state != "train":
+        if self.state not in TRAINING:
             return
         self.run_panel.pause_button.setText("Continue" if on else "Pause")
         self.runner.pause(on)
@@ -610,12 +472,12 @@ class TrainerView(QtWidgets.QWidget):
             status.setText(status.text().split(" · paus")[0] + " · pausing after this epoch…")
 
     def cancel(self) -> None:
-        if self.state in ("build", "train", "evaluate"):
+        if self.state in RUNNING:
             self.runner.cancel()
             self.run_panel.status.setText("Cancelling…")
 
     def evaluate(self) -> None:
-        if self.state != "idle":
+        if self.state is not RunState.IDLE:
             return
         out = self.out_dir()
         if not (out / MODEL_NAME).is_file():
@@ -659,10 +521,9 @@ class TrainerView(QtWidgets.QWidget):
                 self._say(f"Could not save the model: {exc}", error=True)
 
     # ================================================================== progress from the worker
-    def _begin(self, state: str) -> None:
-        self.state = state
+    def _begin(self, task: str) -> None:
+        self.state = RunState(task)
         self._last_epoch = None
-        self._paused_where = ""
         self._started = time.monotonic()
         r = self.run_panel
         r.progress.setValue(0)
@@ -671,13 +532,12 @@ class TrainerView(QtWidgets.QWidget):
         r.pause_button.setText("Pause")
         self._say("")
         self._refresh()
-        self.state_changed.emit(state)
+        self.state_changed.emit(self.state)
 
     def _end(self, text: str, *, error: bool = False) -> None:
         self._curves_timer.stop()
-        self._paused_where = ""
         self._redraw(now=True)
-        self.state = "idle"
+        self.state = RunState.IDLE
         r = self.run_panel
         r.pause_button.blockSignals(True)
         r.pause_button.setChecked(False)
@@ -685,35 +545,34 @@ class TrainerView(QtWidgets.QWidget):
         r.pause_button.blockSignals(False)
         r.status.setText(text if not error else "Stopped.")
         self._refresh()
-        self.state_changed.emit("idle")
+        self.state_changed.emit(self.state)
 
-    def _event(self, what: str, value) -> None:
+    def _message(self, message) -> None:
+        """A message from the worker, to its type's handler."""
+        self._handlers[type(message)](message)
+
+    def _status(self, m: Status) -> None:
+        self.run_panel.status.setText(m.text)
+
+    def _dataset_progress(self, m: DatasetProgress) -> None:
         r = self.run_panel
-        if what == "stage":
-            r.status.setText(value)
-        elif what == "dataset":
-            done, total = value
-            r.progress.setValue(round(1000 * done / max(total, 1)))
-            r.progress.setFormat(f"dataset: {done} / {total} notes")
-            elapsed = time.monotonic() - self._started
-            eta = f" · ETA {format_seconds(elapsed * (total - done) / done)}" if done else ""
-            r.status.setText(f"Building the dataset: {done} of {total} notes{eta}")
-        elif what == "dataset_ready":
-            self._dataset_ready(value)
-        elif what == "config":
-            self._run_cfg = value
-            self.set_config(value)
-            self.curves.clear_curves(value.epochs_stage1)
-            self._say("Resuming with the settings the run was started with (its epochs and device as set here).")
-        elif what == "history":
-            for phase, history in value.items():
-                self.curves.set_history(phase, history)
-        elif what == "epoch":
-            self._epoch(value)
-        elif what == "map":
-            self.latent_map.show_map(value)
+        r.progress.setValue(round(1000 * m.done / max(m.total, 1)))
+        r.progress.setFormat(f"dataset: {m.done} / {m.total} notes")
+        elapsed = time.monotonic() - self._started
+        eta = f" · ETA {format_seconds(elapsed * (m.total - m.done) / m.done)}" if m.done else ""
+        r.status.setText(f"Building the dataset: {m.done} of {m.total} notes{eta}")
 
-    def _dataset_ready(self, info: DatasetInfo) -> None:
+    def _resumed_config(self, m: ResumedConfig) -> None:
+        self._run_cfg = m.config
+        self.set_config(m.config)
+        self.curves.clear_curves(m.config.epochs_stage1)
+        self._say("Resuming with the settings the run was started with (its epochs and device as set here).")
+
+    def _history(self, m: History) -> None:
+        for stage, history in m.by_stage.items():
+            self.curves.set_history(stage, history)
+
+    def _dataset_ready(self, info: DatasetReady) -> None:
         s = info.summary
         splits = ", ".join(f"{k} {s['per_split'][k]}" for k in ("train", "valid", "test", "novel")
                            if k in s["per_split"])
@@ -723,12 +582,13 @@ class TrainerView(QtWidgets.QWidget):
                    "(listed in Files)." if info.skipped else ""))
         self._say(text)
         self.files.add_skipped(info.skipped)
-        self.run_panel.progress.setValue(1000 if self.state == "build" else 0)
-        self.run_panel.progress.setFormat("dataset ready" if self.state == "build" else "")
+        building = self.state is RunState.BUILDING
+        self.run_panel.progress.setValue(1000 if building else 0)
+        self.run_panel.progress.setFormat("dataset ready" if building else "")
 
-    def _epoch(self, p) -> None:
+    def _epoch(self, p: TrainProgress) -> None:
         """One finished epoch: stored at once, drawn (curves, progress, status) at most every CURVES_MS."""
-        self.curves.add(p.phase, p.epoch, p.metrics, draw=False)
+        self.curves.add(p.stage, p.epoch, p.metrics, draw=False)
         self._epoch_seconds = (self._epoch_seconds + [float(p.metrics.get("seconds", 0.0))])[-5:]
         self._last_epoch = p
         if not self._curves_timer.isActive():
@@ -749,72 +609,71 @@ class TrainerView(QtWidgets.QWidget):
             self._plots_due = list(self.curves.plots)
             self._plot_timer.start()
         p, cfg, r = self._last_epoch, self._run_cfg, self.run_panel
-        if p is None or self.state != "train":
+        if p is None or self.state not in TRAINING:
             return
-        total = cfg.epochs_stage1 + cfg.epochs_stage2 * (2 if cfg.baseline and cfg.regularizer != "none"
-                                                         and cfg.alpha > 0 else 1)
-        eta = format_seconds(round((1.0 - p.done_fraction) * total) * float(np.mean(self._epoch_seconds)))
+        eta = format_seconds(round((1.0 - p.done_fraction) * cfg.total_epochs()) * float(np.mean(self._epoch_seconds)))
         r.progress.setValue(round(1000 * p.done_fraction))
-        r.progress.setFormat(f"{PHASE_NAMES[p.phase]} · epoch {p.epoch} / {p.epochs}")
-        if self._paused_where:
+        r.progress.setFormat(f"{STAGE_NAMES[p.stage]} · epoch {p.epoch} / {p.epochs}")
+        if self.state is RunState.PAUSED:
             return  # the status says where it paused
         m = p.metrics
         valid = f" · validation {m['valid_nll']:.3f}" if "valid_nll" in m else ""
         perceptual = f"perceptual {m['reg']:.3f}" if m.get("alpha") else "perceptual off"
-        r.status.setText(f"{PHASE_NAMES[p.phase].capitalize()}, epoch {p.epoch} of {p.epochs} · "
+        r.status.setText(f"{STAGE_NAMES[p.stage].capitalize()}, epoch {p.epoch} of {p.epochs} · "
                          f"reconstruction {m['nll']:.1f} · KL {m['kl']:.2f} · {perceptual}{valid}"
                          f" · ETA {eta}" + (" · pausing after this epoch…" if r.pause_button.isChecked() else ""))
 
-    def _paused(self, on: bool, where: str) -> None:
-        self._paused_where = where if on else ""
-        if on:
+    def _paused(self, m: Paused) -> None:
+        self.state = RunState.PAUSED if m.on else RunState.TRAINING
+        self.state_changed.emit(self.state)
+        if m.on:
             self._redraw(now=True)
-            self.run_panel.status.setText(f"Paused {where}: its checkpoint is written. Continue, or Cancel "
+            self.run_panel.status.setText(f"Paused {m.where}: its checkpoint is written. Continue, or Cancel "
                                           "(Resume carries on later).")
 
-    def _finished(self, kind: str, result) -> None:
-        if kind == "build":
+    def _finished(self, m: Finished) -> None:
+        if m.task == "build":
             self._end("Dataset ready.")
             return
-        self.result = result
+        self.result = result = m.result
         self._report_dir = Path(result.out)
         self.report_view.show_report(result.report, str(result.out))
         self.views.setCurrentWidget(self.report_view)
         self.run_panel.progress.setValue(1000)
         self.run_panel.progress.setFormat("done")
-        what = "Trained" if kind == "train" else "Evaluated"
+        what = "Trained" if m.task == "train" else "Evaluated"
         rho = result.report.get("spearman_rho")
         self._end(f"{what} in {format_seconds(result.seconds)}.")
         self._say(f"{what}: {result.out}" + (f" · Spearman ρ {rho:.3f}" if rho is not None else "")
                   + ". Open in Explorer to hear it.")
         self.run_finished.emit(result)
 
-    def _failed(self, kind: str, text: str) -> None:
+    def _failed(self, m: TaskFailed) -> None:
         keep = ""
-        if kind == "train":
+        if m.task == "train":
             files = checkpoint_files(self.out_dir())
             if files:
                 keep = " The last good checkpoint is kept: Resume carries on from it."
-        text = text[:1].upper() + text[1:].rstrip(".") + "."
+        text = m.message[:1].upper() + m.message[1:].rstrip(".") + "."
         self._end(text, error=True)
         self._say(f"{text}{keep}", error=True)
         self.run_stopped.emit("failed", text)
 
-    def _cancelled(self, kind: str, text: str) -> None:
+    def _cancelled(self, m: TaskCancelled) -> None:
         self._end("Cancelled.")
-        self._say(text[:1].upper() + text[1:] + ".")
-        self.run_stopped.emit("cancelled", text)
+        self._say(m.message[:1].upper() + m.message[1:] + ".")
+        self.run_stopped.emit("cancelled", m.message)
 
     # ================================================================== state
     def _refresh(self) -> None:
         out = self.out_dir()
-        idle = self.state == "idle"
-        running = self.state in ("build", "train", "evaluate")
+        idle = self.state is RunState.IDLE
+        running = self.state in RUNNING
         has_model = (out / MODEL_NAME).is_file()
         r = self.run_panel
         r.train_button.setEnabled(idle)
         r.resume_button.setEnabled(idle and bool(checkpoint_files(out)))
-        r.pause_button.setEnabled(self.state == "train")
+        r.pause_button.setEnabled(self.state in TRAINING)
         r.cancel_button.setEnabled(running)
         r.evaluate_button.setEnabled(idle and has_model)
         r.open_button.setEnabled(idle and has_model)
@@ -839,7 +698,7 @@ class TrainerView(QtWidgets.QWidget):
         settings for the next session."""
         self.runner.shutdown()
         self.scanner.shutdown()
-        if self.defaults is not None:
+        if self.state not in (RunState.STARTING, RunState.PROBING):  # the settings were shown
             s = QtCore.QSettings()
             try:
                 s.setValue("trainer/config", json.dumps(self.config().to_dict()))

@@ -2,7 +2,7 @@
 
 :func:`train` is a generator: it yields a :class:`TrainProgress` after every
 epoch (the CLI prints it, the GUI's worker forwards it) and checks ``cancel``
-between batches. The schedule is three phases over one dataset:
+between batches. The schedule is three stages over one dataset:
 
 ``stage1``
     α = 0 for ``epochs_stage1`` epochs (β warms up linearly from 0).
@@ -14,10 +14,10 @@ between batches. The schedule is three phases over one dataset:
     many epochs (the paper's regularized models saw twice as many as its
     unregularized one).
 
-Each phase writes ``checkpoints/<phase>.safetensors`` (weights, Adam state,
+Each stage writes ``checkpoints/<stage>.safetensors`` (weights, Adam state,
 history) atomically after every epoch, so ``resume=True`` carries on from the
 last finished epoch. Every random draw of an epoch is seeded from
-``(seed, phase, epoch)``, so a resumed run equals an uninterrupted one.
+``(seed, stage, epoch)``, so a resumed run equals an uninterrupted one.
 
 An epoch draws ``frames_per_note`` frames from the sustain of every training
 note (see :mod:`timbre_explorer.core.data.dataset`), so notes count equally
@@ -28,9 +28,6 @@ same epoch and takes every ``world``-th batch.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
 import os
 import threading
 import time
@@ -43,111 +40,12 @@ import torch
 
 from timbre_explorer.core.data.dataset import NoteDataset
 from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
-from timbre_explorer.core.files import atomic_path
 from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll,
-                                        kl_standard_normal, perceptual_kl, perceptual_l2)
-from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET
-from timbre_explorer.core.training.tasks import BASELINE_NAME, MODEL_NAME, checkpoint_path
-
-PHASES = ("stage1", "regularized", "baseline")
-REGULARIZERS = ("kl", "l2", "none")
-DEVICES = ("auto", "cpu", "cuda")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything a training run depends on; a JSON file of these keys is ``train --config``.
-
-    Defaults are ours, chosen to train in minutes on 2 CPU cores; the paper's
-    settings differ where noted (see the README's "Training" section).
-    """
-
-    # data
-    source: str = "soundfont"  # 'soundfont' or 'folder'
-    folder: str | None = None
-    soundfont: str | None = None
-    preset: str = DEFAULT_PRESET
-    hold_out: tuple[str, ...] | None = None  # None: the source's default
-    split_seed: int = 0
-    ratings: str | None = None  # a dissimilarity matrix or pooled-ratings CSV; None: the five studies
-    mds_dims: int = 6
-    # model (paper: 3 x 2000, latent 64)
-    hidden: int = 512
-    layers: int = 3
-    latent: int = 16
-    # optimisation (paper: Adam 1e-4, beta 2 over 100 epochs, alpha 0.1, 10,000 + 10,000 epochs)
-    epochs_stage1: int = 60
-    epochs_stage2: int = 100
-    frames_per_note: int = 8
-    batch_size: int = 256
-    lr: float = 1e-3
-    beta: float = 2.0
-    warmup_epochs: int = 20
-    regularizer: str = "kl"
-    alpha: float = 200.0  # chosen on validation notes; see the README (paper: 0.1)
-    timbre_scale: float = 10.0  # MDS positions are multiplied by this before the Student-t kernel
-    baseline: bool = True
-    seed: int = 0
-    device: str = "auto"  # 'auto' (CUDA when torch sees a GPU, else the CPU), 'cpu' or 'cuda'
-    dump_rank_weights: bool = False  # each rank writes its final weights (the DDP test reads them)
-
-    def __post_init__(self):
-        if self.source not in ("soundfont", "folder"):
-            raise ParameterError(f"source must be 'soundfont' or 'folder', got {self.source!r}")
-        if self.source == "folder" and not self.folder:
-            raise ParameterError("source 'folder' needs 'folder': the sample folder")
-        if self.device not in DEVICES:
-            raise ParameterError(f"device must be one of {DEVICES}, got {self.device!r}")
-        if self.regularizer not in REGULARIZERS:
-            raise ParameterError(f"regularizer must be one of {REGULARIZERS}, got {self.regularizer!r}")
-        for name, least in (("epochs_stage1", 0), ("epochs_stage2", 0), ("warmup_epochs", 0),
-                            ("frames_per_note", 1), ("batch_size", 1)):
-            if getattr(self, name) < least:
-                raise ParameterError(f"{name} must be at least {least}, got {getattr(self, name)}")
-        for name in ("lr", "beta", "alpha", "timbre_scale"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise ParameterError(f"{name} must be a non-negative number, got {v!r}")
-        if self.hold_out is not None:
-            object.__setattr__(self, "hold_out", tuple(self.hold_out))
-        VAEConfig(hidden=self.hidden, layers=self.layers, latent=self.latent)  # validates them
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["hold_out"] = list(self.hold_out) if self.hold_out is not None else None
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ParameterError(f"unknown training settings: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        try:
-            return cls(**d)
-        except TypeError as exc:
-            raise ParameterError(f"bad training settings: {exc}") from None
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike) -> TrainConfig:
-        try:
-            d = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ParameterError(f"{path}: not a readable JSON training config ({exc})") from None
-        if not isinstance(d, dict):
-            raise ParameterError(f"{path}: a training config is a JSON object of settings")
-        return cls.from_dict(d)
-
-
-@dataclass(frozen=True)
-class TrainProgress:
-    """One finished epoch."""
-
-    phase: str
-    epoch: int  # within the phase, from 1
-    epochs: int
-    metrics: dict  # loss, nll, kl, reg (train means); valid_nll, valid_mse (per bin); beta, alpha, seconds
-    done_fraction: float  # of the whole run
+                                            kl_standard_normal, perceptual_kl, perceptual_l2)
+from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
+from timbre_explorer.core.training.config import TrainConfig
+from timbre_explorer.core.training.messages import TrainProgress
+from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, checkpoint_path
 
 
 @dataclass
@@ -182,16 +80,16 @@ def perceptual_target(cfg: TrainConfig, labels: list[str]) -> Perceptual:
 
 
 @dataclass
-class _Phase:
+class _Stage:
     name: str
     epochs: int
     alpha: float
-    start: int  # global epoch of the phase's first epoch (for the beta warm-up)
+    start: int  # global epoch of the stage's first epoch (for the beta warm-up)
     history: list = field(default_factory=list)
 
 
 class Trainer:
-    """State shared by the phases: data, target, normalization, distributed set-up."""
+    """State shared by the stages: data, target, normalization, distributed set-up."""
 
     def __init__(self, cfg: TrainConfig, ds: NoteDataset, out_dir: Path):
         self.cfg, self.ds, self.out = cfg, ds, Path(out_dir)
@@ -222,9 +120,9 @@ class Trainer:
             self.dissimilarity = torch.tensor(self.target.matrix, dtype=torch.float32, device=self.device)
 
     # ------------------------------------------------------------------ one epoch
-    def epoch_batches(self, phase_id: int, epoch: int) -> list[np.ndarray]:
+    def epoch_batches(self, stage_id: int, epoch: int) -> list[np.ndarray]:
         """The batches (rows into the dataset's frames) of one epoch, this rank's share."""
-        rng = np.random.default_rng([self.cfg.seed, phase_id, epoch])
+        rng = np.random.default_rng([self.cfg.seed, stage_id, epoch])
         k = self.cfg.frames_per_note
         pick = (rng.random((len(self.train_notes), k)) * self.counts[:, None]).astype(np.int64)
         rows = self.rows[(self.starts[:, None] + pick).ravel()]
@@ -281,108 +179,71 @@ def distributed_setup() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
-def save_checkpoint(path: Path, model: TimbreVAE, opt: torch.optim.Optimizer, info: dict) -> None:
-    """Weights, Adam state and ``info`` (JSON), atomically; never pickled."""
-    from safetensors.torch import save_file
-
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    state = opt.state_dict()
-    for idx, s in state["state"].items():
-        for name, value in s.items():
-            tensors[f"optim.{idx}.{name}"] = torch.as_tensor(value).detach().cpu().reshape(-1).contiguous() \
-                if name == "step" else value.detach().cpu().contiguous()
-    meta = {"info": json.dumps(info), "param_groups": json.dumps(state["param_groups"])}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
-
-
-def load_checkpoint(path: Path, model: TimbreVAE, opt: torch.optim.Optimizer) -> dict:
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    try:
-        tensors = load_file(str(path))
-        with safe_open(str(path), "pt") as f:
-            meta = f.metadata()
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        state: dict = {"state": {}, "param_groups": json.loads(meta["param_groups"])}
-        for k, v in tensors.items():
-            if k.startswith("optim."):
-                _, idx, name = k.split(".", 2)
-                state["state"].setdefault(int(idx), {})[name] = v.reshape(()) if name == "step" else v
-        opt.load_state_dict(state)
-        return json.loads(meta["info"])
-    except Exception as exc:  # a damaged checkpoint: say so rather than resume from garbage
-        raise TimbreExplorerError(f"{path}: cannot resume from this checkpoint ({exc}); "
-                                  "delete it to start the phase again") from None
-
-
 def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = None) -> Iterator[TrainProgress]:
-    """Run the schedule; each phase's model and history end up in ``t.models[phase]``."""
+    """Run the schedule; each stage's model and history end up in ``t.models[stage]``."""
     cfg = t.cfg
-    regularized = cfg.regularizer != "none" and cfg.alpha > 0
-    phases = [_Phase("stage1", cfg.epochs_stage1, 0.0, 0),
-              _Phase("regularized", cfg.epochs_stage2, cfg.alpha if regularized else 0.0, cfg.epochs_stage1)]
-    if cfg.baseline and regularized:
-        phases.append(_Phase("baseline", cfg.epochs_stage2, 0.0, cfg.epochs_stage1))
-    total = sum(p.epochs for p in phases) or 1
+    start = {"stage1": 0, "regularized": cfg.epochs_stage1, "baseline": cfg.epochs_stage1}
+    alpha = {"stage1": 0.0, "regularized": cfg.alpha if cfg.regularized else 0.0, "baseline": 0.0}
+    stages = [_Stage(name, epochs, alpha[name], start[name]) for name, epochs in cfg.stages().items()]
+    total = cfg.total_epochs() or 1
     done = 0
     torch.manual_seed(cfg.seed)
     stage1_state = None
     t.models = {}
-    for phase_id, phase in enumerate(phases):
+    for stage_id, stage in enumerate(stages):
         model = TimbreVAE(t.vae_config).to(t.device)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         first = 0
-        ckpt = checkpoint_path(t.out, phase.name)
-        if phase.name != "stage1" and stage1_state is not None:
+        ckpt = checkpoint_path(t.out, stage.name)
+        if stage.name != "stage1" and stage1_state is not None:
             model.load_state_dict(stage1_state[0])
             opt.load_state_dict(stage1_state[1])
         if resume and ckpt.is_file():
-            info = load_checkpoint(ckpt, model, opt)
-            first, phase.history = info["epoch"], info["history"]
+            saved = read_checkpoint(ckpt)
+            saved.restore(model, opt)
+            first, stage.history = saved.epoch, saved.history
         net = model
         if t.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 
             net = DistributedDataParallel(model)
         done += first
-        for epoch in range(first, phase.epochs):
+        for epoch in range(first, stage.epochs):
             started = time.perf_counter()
-            torch.manual_seed(cfg.seed * 1_000_003 + phase_id * 10_007 + epoch)  # resumable noise
-            beta = beta_at(phase.start + epoch, beta=cfg.beta, warmup_epochs=cfg.warmup_epochs)
+            torch.manual_seed(cfg.seed * 1_000_003 + stage_id * 10_007 + epoch)  # resumable noise
+            beta = beta_at(stage.start + epoch, beta=cfg.beta, warmup_epochs=cfg.warmup_epochs)
             sums = np.zeros(4)
-            batches = t.epoch_batches(phase_id, epoch)
+            batches = t.epoch_batches(stage_id, epoch)
             for rows in batches:
                 if cancel is not None and cancel.is_set():
-                    raise Cancelled(f"training cancelled in {phase.name}, epoch {epoch + 1}; "
+                    raise Cancelled(f"training cancelled in {stage.name}, epoch {epoch + 1}; "
                                     "resume continues from the last finished epoch")
                 x, labels = t.frames(rows)
                 out = net(x)  # through DDP's forward, so gradients are all-reduced
                 x_mu, x_logvar, mu, logvar = out.x_mu, out.x_logvar, out.mu, out.logvar
                 nll = gaussian_nll(x, x_mu, x_logvar).mean()
                 kl = kl_standard_normal(mu, logvar).mean()
-                reg = t.regularizer(mu, labels) if phase.alpha > 0 else mu.sum() * 0
-                loss = nll + beta * kl + phase.alpha * reg
+                reg = t.regularizer(mu, labels) if stage.alpha > 0 else mu.sum() * 0
+                loss = nll + beta * kl + stage.alpha * reg
                 if not torch.isfinite(loss):
-                    raise TimbreExplorerError(f"the loss became {loss.item()} in {phase.name}, epoch {epoch + 1}: "
+                    raise TimbreExplorerError(f"the loss became {loss.item()} in {stage.name}, epoch {epoch + 1}: "
                                               "lower the learning rate (lr); nothing was saved from this epoch")
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 sums += [loss.item(), nll.item(), kl.item(), reg.item()]
             metrics = dict(zip(("loss", "nll", "kl", "reg"), (sums / max(1, len(batches))).tolist()))
-            metrics.update(t.validate(model), beta=beta, alpha=phase.alpha,
+            metrics.update(t.validate(model), beta=beta, alpha=stage.alpha,
                            seconds=time.perf_counter() - started)
-            phase.history.append(metrics)
+            stage.history.append(metrics)
             if t.rank == 0:
-                save_checkpoint(ckpt, model, opt, {"phase": phase.name, "epoch": epoch + 1,
-                                                   "history": phase.history, "config": cfg.to_dict()})
+                save_checkpoint(ckpt, model, opt, stage=stage.name, epoch=epoch + 1, history=stage.history,
+                                config=cfg.to_dict())
             done += 1
-            yield TrainProgress(phase.name, epoch + 1, phase.epochs, metrics, done / total)
-        if phase.name == "stage1":
+            yield TrainProgress(stage.name, epoch + 1, stage.epochs, metrics, done / total)
+        if stage.name == "stage1":
             stage1_state = ({k: v.clone() for k, v in model.state_dict().items()}, opt.state_dict())
-        t.models[phase.name] = (model.eval(), phase.history)
+        t.models[stage.name] = (model.eval(), stage.history)
 
 
 # ---------------------------------------------------------------------------------------------- around training
@@ -399,28 +260,28 @@ def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=Non
 def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path]:
     """Write the regularized model and its baseline, each with the map of every note and its evaluation.
 
-    Returns the paths by phase. Only rank 0 writes.
+    Returns the paths by stage. The report and the model card keep their older key "phase". Only rank 0 writes.
     """
     from timbre_explorer.core.training.evaluate import evaluate, note_map, write_reports
     from timbre_explorer.core.model.modelfile import save_model
 
     reports, maps, files = {}, {}, {}
-    for phase, name in (("regularized", MODEL_NAME), ("baseline", BASELINE_NAME)):
-        if phase not in t.models:
+    for stage, name in (("regularized", MODEL_NAME), ("baseline", BASELINE_NAME)):
+        if stage not in t.models:
             continue
-        model, history = t.models[phase]
+        model, history = t.models[stage]
         model = model.cpu()
-        reports[phase] = evaluate(model, t.norm, t.ds, t.target, timbre_scale=t.cfg.timbre_scale)
+        reports[stage] = evaluate(model, t.norm, t.ds, t.target, timbre_scale=t.cfg.timbre_scale)
         tensors, map_meta = note_map(model, t.norm, t.ds)
-        maps[phase] = (tensors["map.z"].numpy(), np.asarray(t.ds.notes["instrument"]))
-        files[phase] = (t.out / name, model, history, tensors, map_meta)
+        maps[stage] = (tensors["map.z"].numpy(), np.asarray(t.ds.notes["instrument"]))
+        files[stage] = (t.out / name, model, history, tensors, map_meta)
     report = dict(reports["regularized"])
     if "baseline" in reports:
         report["baseline"] = reports["baseline"]
     if seconds is not None:
         report["train_seconds"] = round(seconds, 1)
-    report["train_seconds_by_phase"] = {phase: round(sum(m["seconds"] for m in hist), 1)
-                                        for phase, (_, hist) in t.models.items()}
+    report["train_seconds_by_phase"] = {stage: round(sum(m["seconds"] for m in hist), 1)
+                                        for stage, (_, hist) in t.models.items()}
     if t.target is not None:
         report["mds"] = {"dims": t.cfg.mds_dims, "stress": t.target.mds_stress,
                          "spearman_rho": t.target.mds_spearman_rho}
@@ -428,19 +289,19 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
     if t.rank == 0:
         write_reports(t.out, report, maps={"regularized" if p == "regularized" else "unregularized": m
                                            for p, m in maps.items()})
-        for phase, (path, model, history, tensors, map_meta) in files.items():
+        for stage, (path, model, history, tensors, map_meta) in files.items():
             if t.target is not None:
                 tensors["perception.positions"] = torch.tensor(t.target.positions, dtype=torch.float32)
             meta = {"preset": t.ds.preset, "sample_rate": t.ds.manifest["sample_rate"],
                     "note_seconds": t.ds.manifest["seconds"], **map_meta,
                     "perceptual_instruments": list(t.target.instruments) if t.target is not None else [],
-                    "phase": phase, "training": t.cfg.to_dict(), "seed": t.cfg.seed,
+                    "phase": stage, "training": t.cfg.to_dict(), "seed": t.cfg.seed,
                     "dataset": {"key": t.ds.manifest["key"], "source": t.ds.manifest["source"],
                                 **{k: v for k, v in t.ds.summary().items() if k != "per_instrument"}},
-                    "history": history, "metrics": reports[phase],
-                    "report": report if phase == "regularized" else None}
+                    "history": history, "metrics": reports[stage],
+                    "report": report if stage == "regularized" else None}
             save_model(path, model=model, normalization=t.norm, meta=meta, tensors=tensors)
-            paths[phase] = path
+            paths[stage] = path
     return paths
 
 
@@ -448,6 +309,6 @@ def dump_rank_weights(t: Trainer) -> None:
     """Each rank writes its final weights (``rank<r>.safetensors``), so a test can compare the ranks."""
     from safetensors.torch import save_file
 
-    for phase, (model, _) in t.models.items():
+    for stage, (model, _) in t.models.items():
         save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
-                  str(t.out / f"rank{t.rank}.{phase}.safetensors"))
+                  str(t.out / f"rank{t.rank}.{stage}.safetensors"))

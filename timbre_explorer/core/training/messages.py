@@ -1,0 +1,131 @@
+"""What the Trainer's worker and the app say to each other: one picklable dataclass per kind of message.
+
+The worker (:func:`timbre_explorer.core.training.tasks.serve`) takes :class:`RunRequest` objects and sends
+the others through a multiprocessing queue; a front end dispatches on their type. Torch-free: the GUI
+imports it at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Run the task ``task`` (a key of ``tasks.TASKS``: build, train, evaluate) with these keyword arguments."""
+
+    task: str
+    settings: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """One finished epoch (the training loop yields it; the CLI prints it, the worker forwards it)."""
+
+    stage: str
+    epoch: int  # within the stage, from 1
+    epochs: int
+    metrics: dict  # loss, nll, kl, reg (train means); valid_nll, valid_mse (per bin); beta, alpha, seconds
+    done_fraction: float  # of the whole run
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the task is doing now, in a sentence ("Preparing the dataset…")."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class DatasetProgress:
+    done: int  # notes analysed
+    total: int
+
+
+@dataclass(frozen=True)
+class DatasetReady:
+    path: str
+    summary: dict
+    skipped: list[dict]
+    reused: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ResumedConfig:
+    """A resume runs with the run's own settings (its epochs and device as asked): these."""
+
+    config: object  # a TrainConfig
+
+
+@dataclass(frozen=True)
+class History:
+    """The epochs a resumed run has already done, by stage."""
+
+    by_stage: dict[str, list[dict]]
+
+
+@dataclass(frozen=True)
+class LatentMap:
+    """What the live map shows: 2-D positions of a sample of notes, their instruments, which are held out."""
+
+    xy: np.ndarray
+    labels: list[str]
+    novel: np.ndarray
+    title: str
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The run paused (``on``) or carries on, ``where`` (e.g. after stage 1 epoch 3)."""
+
+    on: bool
+    where: str
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished training (or evaluation): the run folder, the model files by stage, the report."""
+
+    out: Path
+    paths: dict[str, str]
+    report: dict
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TaskEnded:
+    """The task ``task`` has ended; the worker takes the next request."""
+
+    task: str
+
+
+@dataclass(frozen=True)
+class Finished(TaskEnded):
+    result: RunResult | DatasetReady
+
+
+@dataclass(frozen=True)
+class TaskFailed(TaskEnded):
+    message: str
+
+
+@dataclass(frozen=True)
+class TaskCancelled(TaskEnded):
+    message: str
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """A log record of the worker process, for the app's one log file."""
+
+    record: logging.LogRecord
+
+
+@dataclass(frozen=True)
+class WorkerExited:
+    """The worker's loop has ended: no message follows."""

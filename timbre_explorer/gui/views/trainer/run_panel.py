@@ -1,0 +1,65 @@
+"""The Trainer's run panel: the run folder, the run's buttons, its progress and messages."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from timbre_explorer.gui.views.widgets import form_layout, row, wrapped_label
+
+
+class RunPanel(QtWidgets.QWidget):
+    """Output folder, the run's buttons, its progress and messages, and what to do with the result."""
+
+    choose_out_requested = QtCore.Signal()
+    new_out_requested = QtCore.Signal()
+    out_changed = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        form = form_layout()
+        self.out = QtWidgets.QLineEdit()
+        self.out.setToolTip("Checkpoints, the models, config.json and the evaluation report go here")
+        self.out.editingFinished.connect(self.out_changed)
+        self.out_button = QtWidgets.QPushButton("…")
+        self.out_button.clicked.connect(self.choose_out_requested)
+        self.new_button = QtWidgets.QPushButton("New")
+        self.new_button.setToolTip("A fresh, dated folder for a new run")
+        self.new_button.clicked.connect(self.new_out_requested)
+        form.addRow("Run folder", row(self.out, self.out_button, self.new_button))
+        layout.addLayout(form)
+        self.train_button = QtWidgets.QPushButton("Train")
+        self.train_button.setToolTip("Build the dataset if needed, train, then evaluate")
+        self.pause_button = QtWidgets.QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Pause after the current epoch (its checkpoint is written)")
+        self.resume_button = QtWidgets.QPushButton("Resume")
+        self.resume_button.setToolTip("Carry on from the last checkpoint in the run folder")
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop; the last finished epoch's checkpoint stays, and Resume carries on from it")
+        self.train_button.setStyleSheet("font-weight: bold")
+        layout.addLayout(row(self.train_button, self.pause_button, self.resume_button, self.cancel_button,
+                              stretch=None))
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("")
+        layout.addWidget(self.progress)
+        self.status = wrapped_label("")
+        layout.addWidget(self.status)
+        self.message = wrapped_label("")
+        self.message.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setOpenExternalLinks(True)
+        layout.addWidget(self.message)
+        self.evaluate_button = QtWidgets.QPushButton("Evaluate")
+        self.evaluate_button.setToolTip("Evaluate the run's models on their test notes (again) and show the report")
+        self.open_button = QtWidgets.QPushButton("Open in Explorer")
+        self.open_button.setToolTip("Explore the newly trained timbre space")
+        self.save_button = QtWidgets.QPushButton("Save model as…")
+        self.save_button.setToolTip("Copy the model file (its card inside: settings, data, history, evaluation)")
+        layout.addLayout(row(self.evaluate_button, self.open_button, self.save_button, stretch=None))
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        self.message.setStyleSheet("color: #ff5a5f" if error else "")
+        self.message.setText(text)
