@@ -124,9 +124,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader.submit(job, "model")
 
     def _loaded(self, kind, job_id, space) -> None:
+        """Replace the open space with one the worker opened and validated in full (the Explorer first: the
+        window's own state changes only once it is shown)."""
+        self.explorer.set_space(space)
         self.space = space
         self.model_path = space.path
-        self.explorer.set_space(space)
         self.model_label.setText(space.summary())
         self._remember(space.path)
         self.setWindowTitle(f"{space.name} - Timbre Explorer {__version__}")
