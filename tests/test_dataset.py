@@ -117,7 +117,9 @@ def test_scan_reports_unlabelled_and_non_audio_files(sample_folder):
 def test_folder_dataset_features_and_bad_files(sample_folder, tmp_path):
     ds = build_dataset(FolderSource(str(sample_folder)), cache_root=tmp_path / "cache", workers=1)
     skipped = {s["source"]: s["reason"] for s in ds.manifest["skipped"]}
-    assert set(skipped) == {"Bad/silent.wav", "Bad/nan.wav", "Bad/clipped.wav", "Bad/short.wav", "Bad/broken.wav"}
+    assert set(skipped) == {"Bad/silent.wav", "Bad/nan.wav", "Bad/clipped.wav", "Bad/short.wav", "Bad/broken.wav",
+                            "loose.wav", "notes.txt"}
+    assert "cannot tell the instrument" in skipped["loose.wav"]  # a file at the root is listed, not dropped
     assert skipped["Bad/silent.wav"].startswith("silent")
     assert "NaN" in skipped["Bad/nan.wav"]
     assert skipped["Bad/clipped.wav"].startswith("clipped")
@@ -200,6 +202,29 @@ def test_cancel_leaves_nothing_behind(sample_folder, tmp_path):
     with pytest.raises(Cancelled):
         build_dataset(FolderSource(str(sample_folder)), cache_root=cache, workers=1, progress=progress, cancel=cancel)
     assert seen[0] == 0 and list(cache.iterdir()) == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing", "nan", "garbage"])
+def test_a_damaged_cache_is_rebuilt_once_said(damage, sample_folder, tmp_path, caplog):
+    src = FolderSource(str(sample_folder))
+    first = build_dataset(src, cache_root=tmp_path / "cache", workers=1)
+    frames = np.array(first.log_magnitude)
+    path = first.path / "log_magnitude.npy"
+    del first
+    if damage == "truncated":
+        os.truncate(path, path.stat().st_size // 2)
+    elif damage == "missing":
+        (path.parent / "loudness.npy").unlink()
+    else:
+        stored = np.load(path, mmap_mode="r+")
+        stored[len(stored) // 2, 3] = np.nan if damage == "nan" else -3e4
+        stored.flush()
+        del stored
+    again = build_dataset(src, cache_root=tmp_path / "cache", workers=1)
+    assert np.array_equal(np.asarray(again.log_magnitude), frames)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "the cached dataset is damaged" in warnings[0] and "building it again" in warnings[0]
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [again.path.name]
 
 
 # ------------------------------------------------------------------------------------------------ splits
@@ -285,6 +310,7 @@ def test_cli_builds_a_folder_dataset(sample_folder, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "27 notes" in captured.out and "(held out)" in captured.out
     assert "skipped Bad/silent.wav: silent" in captured.err
+    assert "skipped loose.wav: cannot tell the instrument" in captured.err
     (built,) = cache.iterdir()
     ds = NoteDataset(built)
     assert set(ds.notes["instrument"][ds.where("novel")]) == {"Reed"}

@@ -120,3 +120,31 @@ def test_a_queue_worker_answers_every_job_in_turn_failures_included(qtbot):
     qtbot.waitUntil(lambda: len(got) == 5, timeout=5000)
     worker.shutdown()
     assert got == [0, 1, 2, Failed("bad", "no such file"), 3]
+def test_a_damaged_model_leaves_the_open_one_open(qtbot, tiny_model, tmp_path):
+    """Validation completes in the worker before anything is replaced: one message, the open space stays."""
+    from safetensors.torch import load_file, save_file
+    from safetensors import safe_open
+
+    from timbre_explorer.audio.engine import AudioEngine
+    from timbre_explorer.gui.app import make_app
+    from timbre_explorer.gui.main_window import MainWindow
+
+    make_app()
+    window = MainWindow(model_path=tiny_model, audio=AudioEngine(open_stream=False))
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.model_loaded, timeout=60_000):
+        window.show()
+    space = window.space
+    damaged = tmp_path / "damaged.timbre.safetensors"
+    tensors = load_file(str(tiny_model))
+    tensors["map.instrument"][0] = 99  # a held-out instrument would have been listed as nearest
+    with safe_open(str(tiny_model), "pt") as f:
+        save_file(tensors, str(damaged), metadata=f.metadata())
+    errors = []
+    window.show_error = lambda title, text: errors.append((title, text))
+    with qtbot.waitSignal(window.model_failed, timeout=60_000):
+        window.open_model(damaged)
+    assert window.space is space and window.explorer.space is space and window.model_path == space.path
+    assert len(errors) == 1 and str(damaged) in errors[0][1] and "map.instrument" in errors[0][1]
+    assert "The current model stays open" in errors[0][1] and window.model_label.text() == space.summary()
+    window.close()

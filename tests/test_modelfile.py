@@ -174,3 +174,37 @@ def test_a_failed_save_leaves_the_existing_file_untouched(saved):
     with pytest.raises(ParameterError, match="diverged"):
         save_model(path, model=model, normalization=NORM, meta={})
     assert path.read_bytes() == before and sorted(path.parent.iterdir()) == files
+
+
+def _scaled(name, factor):
+    return lambda t: t.update({name: t[name] * factor})
+
+
+@pytest.mark.parametrize("doc, tensors, phrase", [
+    (lambda d: d.update(note_seconds=1e12), None, r"note_seconds: 1000000000000\.0 is greater than the maximum"),
+    (lambda d: d.pop("preset"), None, r"'preset' is a required property"),
+    (lambda d: d.update(preset=3), None, r"preset: 3 is not of type 'string'"),
+    (lambda d: d.update(preset="nsgt-foo"), None, r"preset: .*nsgt-foo"),
+    (lambda d: d.update(instruments="Flute"), None, r"instruments: 'Flute' is not of type 'array'"),
+    (lambda d: d.update(families=["woodwind"]), None, r"1 families for 5 instruments"),
+    (None, lambda t: t["map.instrument"].view(-1).__setitem__(0, 9), r"map.instrument holds codes from 0 to 9"),
+    (None, lambda t: t["map.split"].view(-1).__setitem__(0, -2), r"map.split holds codes from -2"),
+    (None, _scaled("vae.dec_mu.weight", 1e30), r"vae.dec_mu.weight' holds values up to .*e\+29, beyond 10000"),
+    (None, lambda t: t.update({"map.z": torch.zeros(len(t["map.z"]), 5)}), r"map.z is float32 \[\d+, 5\], expected"),
+    (None, lambda t: t.update({"map.pitch": t["map.pitch"][:3]}), r"map.pitch is int64 \[3\]"),
+    (None, lambda t: t.pop("map.descriptors"), r"no map of notes \(map.descriptors missing\)"),
+])
+def test_damaged_cards_are_one_sentence_naming_the_file(tiny_model, tmp_path, capsys, doc, tensors, phrase):
+    from timbre_explorer.cli import main
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+
+    damaged = tmp_path / "damaged.timbre.safetensors"
+    damaged.write_bytes(tiny_model.read_bytes())
+    _rewrite(damaged, doc=doc, tensors=tensors)
+    with pytest.raises(ModelFileError, match=phrase) as info:
+        TimbreSpace.open(damaged)
+    assert str(info.value).startswith(f"{damaged}: ")
+    assert main(["render", "--model", str(damaged), "--point", "Flute", "--out", str(tmp_path / "x.wav")]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and str(damaged) in err
+    assert not (tmp_path / "x.wav").exists()

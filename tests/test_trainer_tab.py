@@ -148,8 +148,10 @@ def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatc
     # the dataset: built in the worker, the unreadable file found and listed
     click(qtbot, v.data_panel.build_button)
     qtbot.waitUntil(lambda: v.state is RunState.IDLE, timeout=60_000)
-    assert "Dataset: 120 notes of 5 instruments" in r.message.text() and "1 file could not be used" in r.message.text()
+    # the unlabelled and non-audio files the preview listed count as skipped too (once each in Files)
+    assert "Dataset: 120 notes of 5 instruments" in r.message.text() and "3 files could not be used" in r.message.text()
     assert {row[0]: row for row in v.files.model.rows}["Flute/broken.wav"][4].startswith("skipped:")
+    assert len(v.files.model.rows) == 121 + 2
 
     # train, pausing after the first epoch; cancel while paused
     out = tmp_path / "run"

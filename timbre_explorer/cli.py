@@ -48,12 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="carry on from the checkpoints in --out")
     train.add_argument("--cache", help="dataset cache folder")
     train.add_argument("--workers", type=int, default=None, help="dataset build processes")
+    train.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if the cache holds it")
     evaluate = sub.add_parser("evaluate", help="evaluate a model on its dataset's test notes")
     evaluate.add_argument("model", help="a .timbre.safetensors model file")
     evaluate.add_argument("--baseline", help="an unregularized model to report alongside")
     evaluate.add_argument("--json", help="write the report as JSON here")
     evaluate.add_argument("--out", help="folder for report.json, report.md and the plots")
     evaluate.add_argument("--cache", help="dataset cache folder")
+    evaluate.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if the cache holds it")
     encode = sub.add_parser("encode", help="place audio files in a timbre space (latent position, nearest "
                                            "instruments, descriptors)")
     encode.add_argument("model", help="a .timbre.safetensors model file")
@@ -86,6 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     from timbre_explorer.core.runtime import tune_allocator
     from timbre_explorer.logs import setup_logging
 
+    for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8 print escaped, never crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    if args.command in (None, "gui"):
+        from timbre_explorer.gui.app import missing_display
+
+        missing = missing_display()
+        if missing:
+            print(f"timbre-explorer: {missing}", file=sys.stderr)
+            return 1
     setup_logging()
     logging.getLogger(__name__).info("Timbre Explorer %s: %s", __version__, args.command or "gui")
     tune_allocator()
@@ -113,7 +125,17 @@ def main(argv: list[str] | None = None) -> int:
     except TimbreExplorerError as exc:
         print(f"timbre-explorer {args.command}: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a full disk, a read-only folder, a folder where a file should be
+        logging.getLogger(__name__).info("%s failed", args.command, exc_info=True)
+        print(f"timbre-explorer {args.command}: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
     return 2
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One sentence for the user: the file and the reason, without the exception's repr."""
+    where = exc.filename if exc.filename is not None else "a file"
+    return f"{where}: {exc.strerror or exc}"
 
 
 def _perception(args) -> int:
@@ -206,7 +228,8 @@ def _train(args) -> int:
                 bar.total = total
                 bar.update(done - bar.n)
 
-            ds = dataset_for(cfg, cache_root=args.cache, workers=args.workers, progress=progress)
+            ds = dataset_for(cfg, cache_root=args.cache, workers=args.workers, progress=progress,
+                             rebuild=args.rebuild)
     if world > 1:
         import torch.distributed as dist
 
@@ -240,7 +263,8 @@ def _evaluate(args) -> int:
     from timbre_explorer.core.training.tasks import evaluate_models
 
     models = {"regularized": args.model, "unregularized": args.baseline}
-    report, maps = evaluate_models({k: v for k, v in models.items() if v is not None}, cache_root=args.cache)
+    report, maps = evaluate_models({k: v for k, v in models.items() if v is not None}, cache_root=args.cache,
+                                   rebuild=args.rebuild)
     if args.json:
         write_json(args.json, report)
     if args.out:
@@ -323,7 +347,10 @@ def _render(args) -> int:
     wrote = f"wrote {out} ({len(audio) / space.sample_rate:.2f} s at {space.sample_rate} Hz, 24-bit)"
     if spec is not None:
         sidecar = out.with_suffix(".json")
-        write_path(sidecar, spec)
+        try:
+            write_path(sidecar, spec)
+        except OSError as exc:
+            raise OSError(exc.errno, f"{exc.strerror}; the sound itself was written to {out}", sidecar) from None
         wrote += f" and its path file {sidecar}"
     print(wrote)
     return 0

@@ -5,8 +5,49 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
+
+#: The temporaries of :func:`atomic_path` (``.NAME.pid<PID>-XXXXXXXX.part.EXT``) and of dataset builds
+#: (``.NAME.partial-<PID>``): the PID says whose they are, so those of dead processes can be removed.
+_TEMPORARY = re.compile(r"^\..*(?:\.pid(\d+)-[a-z0-9_]{8}\.part(?:\.[^.]*)?|\.partial-(\d+))$")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (another user's counts: it is not ours to clean up)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temporaries that killed processes left in ``folder``; the removed paths.
+
+    A checkpoint write killed hard leaves a file as large as the model; a
+    dataset build killed hard leaves its partial folder. Called before each
+    write into a folder, so they never pile up.
+    """
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            m = _TEMPORARY.match(entry.name)
+            if m is None or pid_alive(int(m.group(1) or m.group(2))):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
 
 
 @contextlib.contextmanager
@@ -14,24 +55,42 @@ def atomic_path(path: str | os.PathLike):
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
 
     The temporary file keeps the target's suffix (libraries pick formats from
-    it) and is removed if the block raises.
+    it), carries our PID (:func:`remove_stale_temporaries`) and is removed if
+    the block raises.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
+    remove_stale_temporaries(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.pid{os.getpid()}-", suffix=f".part{path.suffix}",
+                                   dir=path.parent)
+    except OSError as exc:
+        raise _about(path, exc) from None
     os.close(fd)
     try:
         yield Path(tmp)
         # mkstemp makes it private: keep the replaced file's mode, or give a new one a normal file's
         os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename == tmp:  # the user knows the target, not our temporary
+            raise _about(path, exc) from None
         raise
 
 
+def _about(path: Path, exc: OSError) -> OSError:
+    """``exc`` as the same error about ``path``: what the user asked to write."""
+    return type(exc)(exc.errno, exc.strerror, os.fspath(path))
+
+
 def write_json(path: str | os.PathLike, data) -> None:
-    """Write ``data`` as indented UTF-8 JSON, atomically."""
+    """Write ``data`` as indented UTF-8 JSON, atomically.
+
+    A file name that is not UTF-8 (decoded by Python with lone surrogates) is
+    written as a JSON ``\\udcXX`` escape, which reads back as the same string.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+        tmp.write_bytes(text.encode("utf-8", errors="backslashreplace"))

@@ -122,9 +122,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader.submit(job, "model", on_done=self._loaded, on_failed=self._load_failed)
 
     def _loaded(self, space) -> None:
+        """Replace the open space with one the worker opened and validated in full (the Explorer first: the
+        window's own state changes only once it is shown)."""
+        self.explorer.set_space(space)
         self.space = space
         self.model_path = space.path
-        self.explorer.set_space(space)
         self.model_label.setText(space.summary())
         self._remember(space.path)
         self.setWindowTitle(f"{space.name} - Timbre Explorer {__version__}")

@@ -41,6 +41,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -57,8 +58,11 @@ import numpy as np
 
 from timbre_explorer import __version__
 from timbre_explorer.core.errors import Cancelled, ParameterError
+from timbre_explorer.core.files import remove_stale_temporaries
 from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, get_preset, transform_for
-from timbre_explorer.core.data.sources import FolderSource, NoteSpec, SoundFontSource
+from timbre_explorer.core.data.sources import FolderSource, NoteSpec, SoundFontSource, scan_folder
+
+log = logging.getLogger(__name__)
 
 FEATURES_VERSION = 1  # bump when the features change: every cache rebuilds
 FRAME_S = 0.02  # stored frame hop, about
@@ -73,7 +77,13 @@ COLUMNS = ("instrument", "family", "program", "pitch", "dynamic", "velocity", "t
            "first_frame", "n_frames", "rep_frame", "sustain_start", "sustain_end", "split")
 INT_COLUMNS = {"program", "pitch", "velocity", "first_frame", "n_frames", "rep_frame", "sustain_start", "sustain_end"}
 
+VERIFY_CHUNK_ROWS = 1 << 16  # frames checked at a time when a cache is reused
+
 Progress = Callable[[int, int], None]
+
+
+class DamagedDataset(ParameterError):
+    """A cached dataset whose files are missing, truncated or hold values no build writes."""
 
 
 # ---------------------------------------------------------------------------------------------- analysis
@@ -152,14 +162,43 @@ class NoteDataset:
     """A built dataset: the metadata table in memory, the frames memory-mapped."""
 
     def __init__(self, path: str | os.PathLike):
+        """Open a built dataset; :class:`DamagedDataset` if a file is missing, unreadable or of the wrong size."""
         self.path = Path(path)
         manifest = self.path / "manifest.json"
         if not manifest.is_file():
             raise ParameterError(f"{self.path}: not a built dataset (no manifest.json)")
-        self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
-        self.notes = _read_table(self.path / "notes.csv")
-        self.log_magnitude = np.load(self.path / "log_magnitude.npy", mmap_mode="r")
-        self.loudness = np.load(self.path / "loudness.npy", mmap_mode="r")
+        try:
+            self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
+            self.notes = _read_table(self.path / "notes.csv")
+            self.log_magnitude = np.load(self.path / "log_magnitude.npy", mmap_mode="r")
+            self.loudness = np.load(self.path / "loudness.npy", mmap_mode="r")
+            frames, notes = int(self.manifest["frames"]), int(self.manifest["notes"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # missing, truncated, not JSON/CSV/npy
+            raise DamagedDataset(f"{self.path}: the cached dataset is damaged ({_reason(exc)})") from None
+        sizes = {"notes.csv": (len(self), notes), "log_magnitude.npy": (self.log_magnitude.shape[0], frames),
+                 "loudness.npy": (self.loudness.shape[0], frames)}
+        for name, (have, want) in sizes.items():
+            if have != want:
+                raise DamagedDataset(f"{self.path}: the cached dataset is damaged ({name} holds {have} rows, "
+                                     f"the manifest says {want})")
+
+    def verify(self) -> None:
+        """Check every stored value as a build writes it (finite, not below the log floor): a cache that was
+        overwritten or damaged on disk raises :class:`DamagedDataset` instead of training on garbage.
+
+        Streamed in chunks, so it never needs the whole dataset in memory.
+        """
+        floor = np.float16(math.log(LOG_FLOOR)) - np.float16(0.01)
+        if not np.all(np.isfinite(self.loudness)):
+            raise DamagedDataset(f"{self.path}: the cached dataset is damaged (non-finite loudness values)")
+        for start in range(0, self.log_magnitude.shape[0], VERIFY_CHUNK_ROWS):
+            chunk = np.asarray(self.log_magnitude[start:start + VERIFY_CHUNK_ROWS])
+            if not np.all(np.isfinite(chunk)) or chunk.size and chunk.min() < floor:
+                raise DamagedDataset(f"{self.path}: the cached dataset is damaged (values no build writes "
+                                     f"from frame {start} on)")
+        rows = self.notes["first_frame"] + self.notes["n_frames"]
+        if len(rows) and (rows.max() > self.log_magnitude.shape[0] or self.notes["first_frame"].min() < 0):
+            raise DamagedDataset(f"{self.path}: the cached dataset is damaged (notes.csv points past the frames)")
 
     def __len__(self) -> int:
         return len(self.notes["instrument"])
@@ -209,6 +248,14 @@ class NoteDataset:
         return {"notes": len(self), "frames": int(self.log_magnitude.shape[0]),
                 "per_instrument": {k: {"notes": per_inst[k], "frames": frames[k]} for k in self.instruments},
                 "per_split": dict(Counter(self.notes["split"]))}
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"{Path(exc.filename).name if exc.filename else 'a file'}: {exc.strerror or exc}"
+    if isinstance(exc, KeyError):
+        return f"missing {exc}"
+    return str(exc)
 
 
 def _read_table(path: Path) -> dict[str, np.ndarray]:
@@ -287,29 +334,61 @@ def build_dataset(source: SoundFontSource | FolderSource, *, preset: str = DEFAU
 
     get_preset(preset)
     hold_out = default_hold_out(source) if hold_out is None else tuple(hold_out)
-    specs = source.notes()  # a folder is scanned once, here
+    specs, unusable = _survey(source)  # a folder is scanned once, here
     if not specs:
         raise ParameterError(f"{_describe(source)}: no notes to analyse")
     key, parts = dataset_key(source, specs, preset=preset, hold_out=hold_out, seed=seed)
     root = Path(cache_root) if cache_root is not None else cache_dir() / "datasets"
     target = root / f"{source.kind}-{preset}-{key}"
     if (target / "manifest.json").is_file() and not rebuild:
-        return NoteDataset(target)
+        try:
+            ds = NoteDataset(target)
+            ds.verify()
+            return ds
+        except DamagedDataset as exc:
+            log.warning("%s; building it again", exc)
     started = time.perf_counter()
     partial = root / f".{target.name}.partial-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
     try:
+        root.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(root)
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
         manifest = _build_into(partial, source, specs, preset, hold_out, seed, workers, progress, cancel)
+        manifest["skipped"] = unusable + manifest["skipped"]
         manifest.update(key=key, key_parts=parts, build_seconds=round(time.perf_counter() - started, 2))
         manifest["notes_per_second"] = round(len(specs) / manifest["build_seconds"], 1)
         (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
         os.replace(partial, target)
+    except OSError as exc:  # a full disk, a read-only cache: one sentence, and nothing left behind
+        raise OSError(exc.errno, f"cannot write the dataset cache ({exc.strerror or exc}); nothing was kept",
+                      str(root)) from None
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return NoteDataset(target)
+
+
+def _survey(source) -> tuple[list[NoteSpec], list[dict]]:
+    """The notes of a source, and the files of a folder that cannot be notes (listed as skipped)."""
+    if not isinstance(source, FolderSource):
+        return source.notes(), []
+    scan = scan_folder(source.root)
+    return scan.notes, [{"source": path, "instrument": "", "reason": reason} for path, reason in scan.problems]
+
+
+def _preallocated_npy(path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """A float16 ``.npy`` memory map whose blocks are allocated on disk now.
+
+    Writes into a memory map of a sparse file that the disk cannot hold kill
+    the process with SIGBUS; allocated first, a full disk is an OSError here.
+    """
+    frames = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=shape)
+    if hasattr(os, "posix_fallocate"):
+        with open(path, "r+b") as f:
+            os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
+    return frames
 
 
 def _describe(source) -> str:
@@ -321,8 +400,7 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
     n_samples = round(source.seconds * p.sample_rate)
     nsgt = transform_for(p, n_samples)
     per_note = nsgt.n_frames // pool_for(preset, source.seconds, int(p.sample_rate))
-    frames = np.lib.format.open_memmap(out / "frames.partial.npy", mode="w+", dtype=np.float16,
-                                       shape=(len(specs) * per_note, nsgt.n_bins))
+    frames = _preallocated_npy(out / "frames.partial.npy", (len(specs) * per_note, nsgt.n_bins))
     loud = np.zeros(len(specs) * per_note, np.float32)
     results: list[NoteFeatures | str | None] = [None] * len(specs)
     chunks = [(i, specs[i:i + CHUNK_NOTES]) for i in range(0, len(specs), CHUNK_NOTES)]
@@ -401,8 +479,7 @@ def _compact(out: Path, frames: np.ndarray, loud: np.ndarray, good: list[int], p
         os.replace(out / "frames.partial.npy", out / "log_magnitude.npy")
         np.save(out / "loudness.npy", loud)
         return
-    final = np.lib.format.open_memmap(out / "log_magnitude.npy", mode="w+", dtype=np.float16,
-                                      shape=(len(good) * per_note, frames.shape[1]))
+    final = _preallocated_npy(out / "log_magnitude.npy", (len(good) * per_note, frames.shape[1]))
     final_loud = np.empty(len(good) * per_note, np.float32)
     for row, i in enumerate(good):
         final[row * per_note:(row + 1) * per_note] = frames[i * per_note:(i + 1) * per_note]

@@ -148,12 +148,12 @@ def load_dissimilarities(path: str | os.PathLike | None = None, *, labels=None) 
     matrix must be among them, so a misspelled name is caught before training.
     """
     path = builtin_ratings_path() if path is None else Path(path)
-    with _open_csv(path) as f:
-        first = f.readline().strip().lower()
-    if first.startswith("instrument_a"):
-        d = dissimilarities_from_ratings(path)[0]
-    else:
-        d = read_matrix(path)
+    try:
+        with _open_csv(path) as f:
+            first = f.readline().strip().lower()
+        d = dissimilarities_from_ratings(path)[0] if first.startswith("instrument_a") else read_matrix(path)
+    except UnicodeDecodeError:
+        raise ParameterError(f"{path}: not a text file (ratings are a UTF-8 CSV table)") from None
     if labels is not None:
         unknown = sorted(set(d.instruments) - set(labels))
         if unknown:

@@ -21,6 +21,7 @@ import json
 import os
 import stat
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import torch
@@ -36,6 +37,13 @@ MAX_HEADER_BYTES = 16 << 20
 SUFFIX = ".timbre.safetensors"
 METADATA_KEY = "timbre_explorer"
 WEIGHT_PREFIX = "vae."
+MAX_WEIGHT = 1e4  # a trained VAE's weights are far smaller; 1e30 overflows every layer to inf
+MAX_VALUE = 1e7  # any other stored number: latent points, descriptors (Hz, dB)
+CARD_SCHEMA = Path(__file__).with_name("card.schema.json")
+#: The map of notes a card carries: name, dtype kind (f float, i integer), and its shape in notes and latent size.
+MAP_TENSORS = {"map.z": ("f", ("notes", "latent")), "map.instrument": ("i", ("notes",)),
+               "map.pitch": ("i", ("notes",)), "map.dynamic": ("i", ("notes",)), "map.split": ("i", ("notes",)),
+               "map.descriptors": ("f", ("notes", "descriptors"))}
 
 #: JSON keys that come from :func:`save_model`'s own arguments, not from ``meta``.
 _RESERVED = ("format", "format_version", "config", "normalization")
@@ -120,14 +128,16 @@ def save_model(path: str | os.PathLike, *, model: TimbreVAE, normalization: Norm
 
 
 # ---------------------------------------------------------------------------- loading
-def load_model(path: str | os.PathLike, *, expected: dict | None = None) -> ModelFile:
+def load_model(path: str | os.PathLike, *, expected: dict | None = None, card: bool = False) -> ModelFile:
     """Read and validate a model file; every problem is a :class:`ModelFileError` naming the file.
 
     The safetensors header is parsed here first, and the tensors' names,
     shapes and dtypes are checked against the settings, before the
     safetensors library sees the data. Nothing is ever unpickled. With
     ``expected``, each of its keys must have that value in the file's
-    metadata (e.g. ``{"preset": "nsynth-168"}``).
+    metadata (e.g. ``{"preset": "nsynth-168"}``). The metadata keys a card
+    knows must have its types (``card.schema.json``); with ``card``, the
+    whole card and its map must be there and agree (:func:`check_card`).
     """
     path = Path(path)
     data = _read_bytes(path)
@@ -139,6 +149,7 @@ def load_model(path: str | os.PathLike, *, expected: dict | None = None) -> Mode
     except ParameterError as exc:
         raise ModelFileError(f"{path}: invalid model settings: {exc}") from None
     meta = {k: v for k, v in doc.items() if k not in _RESERVED}
+    _check_schema(path, meta, required=card)
     for key, value in (expected or {}).items():
         if meta.get(key) != value:
             raise ModelFileError(f"{path}: this model's {key} is {meta.get(key)!r}, expected {value!r}")
@@ -155,9 +166,72 @@ def load_model(path: str | os.PathLike, *, expected: dict | None = None) -> Mode
     for name, t in loaded.items():
         if t.is_floating_point() and not torch.isfinite(t).all():
             raise ModelFileError(f"{path}: tensor '{name}' holds NaN or infinite values: the model is unusable")
+        limit = MAX_WEIGHT if name.startswith(WEIGHT_PREFIX) else MAX_VALUE
+        if t.is_floating_point() and t.numel() and float(t.abs().max()) > limit:
+            raise ModelFileError(f"{path}: tensor '{name}' holds values up to {float(t.abs().max()):.3g}, beyond "
+                                 f"{limit:g}: the model is damaged")
     state = {k[len(WEIGHT_PREFIX):]: v for k, v in loaded.items() if k.startswith(WEIGHT_PREFIX)}
     extras = {k: v for k, v in loaded.items() if not k.startswith(WEIGHT_PREFIX)}
-    return ModelFile(config, normalization, state, extras, meta)
+    mf = ModelFile(config, normalization, state, extras, meta)
+    if card:
+        check_card(path, mf)
+    return mf
+
+
+@cache
+def _card_schema() -> dict:
+    return json.loads(CARD_SCHEMA.read_text(encoding="utf-8"))
+
+
+def _check_schema(path: Path, meta: dict, *, required: bool) -> None:
+    """The card's keys against ``card.schema.json``: one sentence for the first problem, naming the key."""
+    import jsonschema
+
+    schema = _card_schema() if required else {k: v for k, v in _card_schema().items() if k != "required"}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(meta))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "the card"
+        raise ModelFileError(f"{path}: invalid model card ({where}: {error.message})")
+
+
+def check_card(path: str | os.PathLike, mf: ModelFile) -> None:
+    """What a schema cannot say: the map's tensors agree with the latent size, the note count and the card's
+    lists, their codes are in range, and the preset is one this version knows."""
+    from timbre_explorer.core.signal.descriptors import DESCRIPTORS
+    from timbre_explorer.core.signal.nsgt import get_preset
+
+    meta, t = mf.meta, mf.tensors
+    try:
+        get_preset(meta["preset"])
+    except ParameterError as exc:
+        raise ModelFileError(f"{path}: invalid model card (preset: {exc})") from None
+    missing = [k for k in MAP_TENSORS if k not in t]
+    if missing:
+        raise ModelFileError(f"{path}: no map of notes ({', '.join(missing)} missing); files written by "
+                             "`timbre-explorer train` have one")
+    sizes = {"notes": t["map.z"].shape[0] if t["map.z"].dim() else -1, "latent": mf.config.latent,
+             "descriptors": len(DESCRIPTORS)}
+    for name, (kind, dims) in MAP_TENSORS.items():
+        want = [sizes[d] for d in dims]
+        if list(t[name].shape) != want or t[name].is_floating_point() != (kind == "f"):
+            raise ModelFileError(f"{path}: the map does not agree with the model ({name} is "
+                                 f"{str(t[name].dtype).removeprefix('torch.')} {list(t[name].shape)}, expected "
+                                 f"{'float' if kind == 'f' else 'integer'} {want}: "
+                                 f"{', '.join(f'{d} {sizes[d]}' for d in dims)})")
+    if len(meta["families"]) != len(meta["instruments"]):
+        raise ModelFileError(f"{path}: invalid model card ({len(meta['families'])} families for "
+                             f"{len(meta['instruments'])} instruments)")
+    for name, low, high in (("map.instrument", 0, len(meta["instruments"])), ("map.dynamic", -1, len(meta["dynamics"])),
+                            ("map.split", 0, len(meta["splits"])), ("map.pitch", -1, 128)):
+        v = t[name]
+        if v.numel() and (int(v.min()) < low or int(v.max()) >= high):
+            raise ModelFileError(f"{path}: the map's {name} holds codes from {int(v.min())} to {int(v.max())}, "
+                                 f"outside {low} to {high - 1}")
+    positions = t.get("perception.positions")
+    rated = len(meta.get("perceptual_instruments") or [])
+    if positions is not None and (positions.dim() != 2 or positions.shape[0] != rated):
+        raise ModelFileError(f"{path}: perception.positions is {list(positions.shape)}, expected one row for "
+                             f"each of the {rated} perceptual instruments")
 
 
 def _read_bytes(path: Path) -> bytes:

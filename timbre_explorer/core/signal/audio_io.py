@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
+import threading
 from math import gcd
 
 import numpy as np
@@ -14,13 +17,39 @@ from timbre_explorer.core.files import atomic_path
 log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = (".wav", ".aif", ".aiff", ".flac", ".ogg", ".mp3")
+MIN_FILE_RATE, MAX_FILE_RATE = 1000, 768_000  # a header outside these is damaged, not audio
+MAX_SECONDS = 600.0  # longer files are refused: resampled, they would take gigabytes
+
+_stderr_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _decoder_quiet(path):
+    """Silence what a decoder library prints on the process's stderr (mpg123's "Note: Illegal Audio-MPEG-Header").
+
+    Only around MP3 decoding: the redirect is process-wide, so it is kept as short and rare as it can be.
+    """
+    if not os.fspath(path).lower().endswith(".mp3"):
+        yield
+        return
+    with _stderr_lock:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def load_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
     """Read a file as mono float32 at ``sample_rate`` (channels averaged, polyphase resampling).
 
     Raises :class:`AudioFileError` with the reason for a missing, unreadable,
-    empty or non-finite file.
+    empty or non-finite file, and for a header whose sample rate or length
+    is absurd (a 1 Hz header would resample to gigabytes), before decoding.
     """
     import soundfile as sf
     from scipy.signal import resample_poly
@@ -28,9 +57,15 @@ def load_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
     if not os.path.isfile(path):
         raise AudioFileError(f"{path}: no such file")
     try:
-        data, sr = sf.read(os.fspath(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise AudioFileError(f"{path}: not a readable audio file ({exc})") from None
+        # opened by Python, not by libsndfile, which cannot open a name that is not UTF-8
+        with open(path, "rb") as f, _decoder_quiet(path), sf.SoundFile(f) as sound:
+            _check_header(path, sound.samplerate, sound.frames)
+            data, sr = sound.read(dtype="float32", always_2d=True), sound.samplerate
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
+        raise AudioFileError(f"{path}: not a readable audio file") from None
+    except OSError as exc:
+        raise AudioFileError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    _check_header(path, sr, len(data))
     if data.size == 0:
         raise AudioFileError(f"{path}: the file holds no samples")
     mono = data.mean(axis=1)
@@ -40,6 +75,15 @@ def load_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
         g = gcd(int(sr), int(sample_rate))
         mono = resample_poly(mono, sample_rate // g, sr // g).astype(np.float32)
     return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def _check_header(path, sample_rate: int, frames: int) -> None:
+    if not MIN_FILE_RATE <= sample_rate <= MAX_FILE_RATE:
+        raise AudioFileError(f"{path}: the file says its sample rate is {sample_rate} Hz, outside "
+                             f"{MIN_FILE_RATE}-{MAX_FILE_RATE} Hz: a damaged header")
+    if frames > MAX_SECONDS * sample_rate:
+        raise AudioFileError(f"{path}: too long ({frames / sample_rate / 60:.0f} minutes; at most "
+                             f"{MAX_SECONDS / 60:.0f})")
 
 
 def save_wav(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str = "PCM_24") -> None:
@@ -60,5 +104,7 @@ def save_wav(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str =
     try:
         with atomic_path(path) as tmp:
             sf.write(os.fspath(tmp), a, int(sample_rate), subtype=subtype, format="WAV")
-    except (sf.LibsndfileError, OSError, RuntimeError, ValueError) as exc:
+    except OSError as exc:
+        raise AudioFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise AudioFileError(f"{path}: cannot write ({exc})") from None

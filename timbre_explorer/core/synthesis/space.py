@@ -26,10 +26,8 @@ import torch
 
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.model.modelfile import ModelFile, load_model
+from timbre_explorer.core.model.modelfile import MAP_TENSORS, ModelFile, check_card, load_model
 from timbre_explorer.core.signal.nsgt import TransformPreset, get_preset, transform_for
-
-MAP_KEYS = ("map.z", "map.instrument", "map.pitch", "map.dynamic", "map.split", "map.descriptors")
 
 
 def default_device() -> torch.device:
@@ -132,10 +130,7 @@ class TimbreSpace:
     """A model file, loaded for exploring: see the module docstring."""
 
     def __init__(self, mf: ModelFile, *, path: str | os.PathLike | None = None, device: torch.device | None = None):
-        missing = [k for k in MAP_KEYS if k not in mf.tensors]
-        if missing:
-            raise ParameterError(f"{path or 'this model'} has no map of notes ({', '.join(missing)} missing); "
-                                 "files written by `timbre-explorer train` have one")
+        check_card(path or "this model", mf)
         self.file = mf
         self.path = Path(path) if path else None
         self.device = device or default_device()
@@ -149,18 +144,16 @@ class TimbreSpace:
         self.dynamics: list[str] = list(mf.meta["dynamics"])
         self.splits: list[str] = list(mf.meta["splits"])
         t = mf.tensors
-        self.notes = Notes(*(t[k].numpy() for k in MAP_KEYS))
-        n = len(self.notes)
-        if any(len(a) != n for a in (self.notes.instrument, self.notes.pitch, self.notes.dynamic, self.notes.split)):
-            raise ParameterError(f"{path or 'this model'}: the map's tensors disagree in length")
+        self.notes = Notes(*(t[k].numpy() for k in MAP_TENSORS))
         self.projection = Projection.fit(self.notes.z)
         self.perceptual_instruments: list[str] = list(mf.meta.get("perceptual_instruments") or [])
         self.perceptual_positions = t["perception.positions"].numpy() if "perception.positions" in t else None
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, device: torch.device | None = None) -> TimbreSpace:
-        """Load and validate a model file (:class:`~timbre_explorer.core.errors.ModelFileError` if it is bad)."""
-        return cls(load_model(path), path=path, device=device)
+        """Load and validate a model file and its card (:class:`~timbre_explorer.core.errors.ModelFileError` if
+        either is bad), so nothing is built from a file that cannot be explored."""
+        return cls(load_model(path, card=True), path=path, device=device)
 
     # ------------------------------------------------------------------ the map
     @property

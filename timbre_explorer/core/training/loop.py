@@ -247,14 +247,15 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
 
 
 # ---------------------------------------------------------------------------------------------- around training
-def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=None, cancel=None) -> NoteDataset:
+def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=None, cancel=None,
+                rebuild: bool = False) -> NoteDataset:
     """The dataset a config trains on: built, or reused from the cache."""
     from timbre_explorer.core.data.dataset import build_dataset
     from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont
 
     source = FolderSource(cfg.folder) if cfg.source == "folder" else SoundFontSource(str(find_soundfont(cfg.soundfont)))
     return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
-                         cache_root=cache_root, workers=workers, progress=progress, cancel=cancel)
+                         cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)
 
 
 def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path]:

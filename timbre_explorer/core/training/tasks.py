@@ -293,7 +293,7 @@ def train_task(task: Task, *, cfg, out: Path, cache_root, workers, resume: bool,
 
 
 def evaluate_models(models: dict[str, str | os.PathLike], *, cache_root=None, workers=None, progress=None,
-                    cancel: threading.Event | None = None, on_model=None) -> tuple[dict, dict]:
+                    cancel: threading.Event | None = None, on_model=None, rebuild: bool = False) -> tuple[dict, dict]:
     """Evaluate model files on the datasets they were trained on: ``evaluate``'s report and the maps to plot.
 
     ``models`` maps "regularized" and/or "unregularized" to a model file; the first one's figures make the
@@ -309,7 +309,8 @@ def evaluate_models(models: dict[str, str | os.PathLike], *, cache_root=None, wo
             raise Cancelled("evaluation cancelled; the previous report is unchanged")
         mf = load_model(path)
         cfg = TrainConfig.from_dict(mf.meta["training"])
-        ds = dataset_for(cfg, cache_root=cache_root, workers=workers, progress=progress, cancel=cancel)
+        ds = dataset_for(cfg, cache_root=cache_root, workers=workers, progress=progress, cancel=cancel,
+                         rebuild=rebuild)
         if on_model is not None:
             on_model(label)
         target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None

@@ -1,0 +1,164 @@
+"""Faults users met in files and data: full disks, folders where files go, damaged headers, odd names, no display.
+
+Each failure must end as one sentence naming the file and the reason, a non-zero exit, and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from timbre_explorer.cli import main
+from timbre_explorer.core.errors import AudioFileError
+from timbre_explorer.core.files import atomic_path, write_json
+from timbre_explorer.core.signal.audio_io import load_audio, save_wav
+from tiny import SR, synthetic_note, write_sample_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def one_line_error(err: str, *names) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for name in names:
+        assert str(name) in lines[0], (name, lines[0])
+
+
+# ------------------------------------------------------------------------------------------------ temporaries
+def test_temporaries_of_dead_processes_are_removed_at_the_next_write(tmp_path):
+    dead, alive = dead_pid(), os.getpid()
+    stale_file = tmp_path / f".model.pid{dead}-abcd_123.part.safetensors"
+    stale_dir = tmp_path / f".folder-nsgt-erb-0123.partial-{dead}"
+    live_file = tmp_path / f".other.pid{alive}-abcd_123.part.json"
+    stale_file.write_bytes(b"x" * 1000)
+    stale_dir.mkdir()
+    (stale_dir / "frames.partial.npy").write_bytes(b"x")
+    live_file.write_bytes(b"x")
+    write_json(tmp_path / "report.json", {"a": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live_file.name, "report.json"])
+
+
+def test_atomic_temporaries_carry_the_pid(tmp_path):
+    with atomic_path(tmp_path / "m.timbre.safetensors") as tmp:
+        assert f".pid{os.getpid()}-" in tmp.name
+
+
+# ------------------------------------------------------------------------------------------------ full disk
+def test_a_dataset_build_on_a_full_disk_is_one_sentence_and_leaves_nothing(tmp_path):
+    """The file size limit makes every write past 256 kB fail as a full disk does (EFBIG instead of ENOSPC)."""
+    samples = write_sample_folder(tmp_path / "samples")
+    cache = tmp_path / "cache"
+    script = textwrap.dedent(f"""
+        import resource, signal, sys
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with an OSError instead of a signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 << 10, 256 << 10))
+        from timbre_explorer.cli import main
+        sys.exit(main(["dataset", "build", "--source", "folder", {str(samples)!r}, "--cache", {str(cache)!r},
+                       "--workers", "1"]))
+    """)
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 1, run.stderr
+    one_line_error(run.stderr, cache, "cannot write the dataset cache")
+    assert list(cache.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------------------------ audio files
+def test_absurd_headers_are_refused_before_decoding(tmp_path):
+    sf.write(tmp_path / "one_hz.wav", np.zeros(44_000, np.int16), 1)  # 88 kB that would resample to gigabytes
+    with pytest.raises(AudioFileError, match=r"one_hz.wav: the file says its sample rate is 1 Hz"):
+        load_audio(tmp_path / "one_hz.wav", SR)
+    sf.write(tmp_path / "long.wav", np.zeros(601 * 1000, np.int16), 1000)
+    with pytest.raises(AudioFileError, match=r"long.wav: too long \(10 minutes; at most 10\)"):
+        load_audio(tmp_path / "long.wav", SR)
+
+
+def test_a_file_that_does_not_decode_is_one_clear_sentence(tmp_path, capfd):
+    garbage = tmp_path / "garbage.mp3"
+    garbage.write_bytes(np.random.default_rng(1).bytes(5000))
+    with pytest.raises(AudioFileError) as info:
+        load_audio(garbage, SR)
+    assert str(info.value) == f"{garbage}: not a readable audio file"
+    assert capfd.readouterr().err == ""  # mpg123's "Note: Illegal Audio-MPEG-Header" is not let through
+
+
+def test_encode_keeps_good_files_beside_bad_ones_and_odd_names(tiny_model, tmp_path, capsys):
+    folder = tmp_path / "sounds"
+    folder.mkdir()
+    save_wav(folder / "good.wav", synthetic_note(64, 0.4, 0.5, seconds=1.0), SR)
+    save_wav(folder / "cafe.wav", synthetic_note(67, 0.4, 0.5, seconds=1.0), SR)
+    os.rename(folder / "cafe.wav", os.fsencode(folder) + b"/caf\xe9.wav")  # a Latin-1 name: not UTF-8
+    sf.write(folder / "one_hz.wav", np.zeros(44_000, np.int16), 1)
+    out = tmp_path / "out.json"
+    assert main(["encode", str(tiny_model), str(folder), "--json", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert sorted(Path(f["path"]).name for f in report["files"]) == sorted(["good.wav", os.fsdecode(b"caf\xe9.wav")])
+    assert [Path(s["path"]).name for s in report["skipped"]] == ["one_hz.wav"]
+    assert "sample rate is 1 Hz" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------ write errors
+@pytest.fixture
+def not_a_folder(tmp_path):
+    """A regular file: anything written "inside" it fails as in a folder the user cannot write to."""
+    f = tmp_path / "plain-file"
+    f.write_text("x")
+    return f
+
+
+def _render_sidecar_is_a_folder(tmp_path, model):
+    (tmp_path / "out.json").mkdir()
+    return ["render", "--model", str(model), "--from", "Flute", "--to", "Oboe", "--seconds", "0.2",
+            "--out", str(tmp_path / "out.wav")], tmp_path / "out.json"
+
+
+@pytest.mark.parametrize("case", ["encode --json", "evaluate --json", "perception --out", "dataset --cache",
+                                  "render --out", "render sidecar", "perception --ratings"])
+def test_write_and_read_errors_are_one_sentence_naming_the_file(case, tiny_model, not_a_folder, tmp_path, capsys):
+    folder = tmp_path / "dir.json"
+    folder.mkdir()
+    sound = tmp_path / "a.wav"
+    save_wav(sound, synthetic_note(64, 0.4, 0.5, seconds=1.0), SR)
+    samples = tiny_model.parent.parent / "samples"
+    cache = tiny_model.parent.parent / "cache"
+    binary = tmp_path / "ratings.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81" * 64)
+    argv, named = {
+        "encode --json": (["encode", str(tiny_model), str(sound), "--json", str(folder)], folder),
+        "evaluate --json": (["evaluate", str(tiny_model), "--cache", str(cache), "--json", str(folder)], folder),
+        "perception --out": (["perception", "--out", str(not_a_folder / "report")], not_a_folder),
+        "dataset --cache": (["dataset", "build", "--source", "folder", str(samples), "--cache",
+                             str(not_a_folder / "cache"), "--workers", "1"], not_a_folder),
+        "render --out": (["render", "--model", str(tiny_model), "--point", "Flute", "--out",
+                          str(not_a_folder / "x.wav")], not_a_folder),
+        "render sidecar": _render_sidecar_is_a_folder(tmp_path, tiny_model),
+        "perception --ratings": (["perception", "--out", str(tmp_path / "p"), "--ratings", str(binary)], binary),
+    }[case]
+    assert main(argv) == 1
+    one_line_error(capsys.readouterr().err, named)
+
+
+# ------------------------------------------------------------------------------------------------ no display
+def test_without_a_display_the_app_says_how_to_run_it():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    run = subprocess.run([sys.executable, "-m", "timbre_explorer"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert run.returncode == 1
+    one_line_error(run.stderr, "no display", "xvfb-run timbre-explorer")
