@@ -25,8 +25,8 @@ start are measured in the map's own spread (:func:`latent_spread`), so one
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
