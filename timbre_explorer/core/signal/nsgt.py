@@ -321,9 +321,10 @@ class NSGT:
             half = torch.fft.rfft(chunk, dim=-1)
             full = None
             for i, (group, buf) in enumerate(zip(groups, bufs)):
-                if not group.inside and full is None:
-                    full = self._full_spectrum(half)
-                spectrum = half if group.inside else full
+                if group.inside:
+                    spectrum = half
+                else:
+                    full = spectrum = self._full_spectrum(half) if full is None else full
                 if differentiable:
                     outs[i] = group.analyse(spectrum, buf)
                 else:

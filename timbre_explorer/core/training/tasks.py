@@ -20,6 +20,7 @@ import os
 import threading
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -277,7 +278,7 @@ def _log_to_app(events) -> None:
             events.put(("log", record))
 
     root = logging.getLogger()
-    root.handlers[:] = [logging.handlers.QueueHandler(Tagged())]
+    root.handlers[:] = [logging.handlers.QueueHandler(Tagged())]  # type: ignore[arg-type]  # it only puts
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
 
@@ -351,7 +352,7 @@ def train_task(task: Task, *, cfg, out: Path, cache_root, workers, resume: bool,
     return RunResult(out, {k: str(v) for k, v in paths.items()}, report, seconds)
 
 
-def evaluate_models(models: dict[str, str | os.PathLike], *, cache_root=None, workers=None, progress=None,
+def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None, workers=None, progress=None,
                     cancel: threading.Event | None = None, on_model=None) -> tuple[dict, dict]:
     """Evaluate model files on the datasets they were trained on: ``evaluate``'s report and the maps to plot.
 
@@ -409,7 +410,7 @@ def evaluate_task(task: Task, *, out: Path, cache_root, workers) -> RunResult:
     return RunResult(out, paths, report, time.perf_counter() - started)
 
 
-TASKS = {"build": build_task, "train": train_task, "evaluate": evaluate_task}
+TASKS: dict[str, Callable[..., object]] = {"build": build_task, "train": train_task, "evaluate": evaluate_task}
 
 
 def holds_run(out: Path) -> bool:

@@ -34,7 +34,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,6 +220,7 @@ class Trainer:
             self.positions = torch.tensor(self.target.positions * cfg.timbre_scale, dtype=torch.float32,
                                           device=self.device)
             self.dissimilarity = torch.tensor(self.target.matrix, dtype=torch.float32, device=self.device)
+        self.models: dict[str, tuple[TimbreVAE, list]] = {}  # phase name: (model, history), filled by train()
 
     # ------------------------------------------------------------------ one epoch
     def epoch_batches(self, phase_id: int, epoch: int) -> list[np.ndarray]:
@@ -317,7 +318,8 @@ def load_checkpoint(path: Path, model: TimbreVAE, opt: torch.optim.Optimizer) ->
                                   "delete it to start the phase again") from None
 
 
-def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = None) -> Iterator[TrainProgress]:
+def train(t: Trainer, *, resume: bool = False,
+          cancel: threading.Event | None = None) -> Generator[TrainProgress, None, None]:
     """Run the schedule; each phase's model and history end up in ``t.models[phase]``."""
     cfg = t.cfg
     regularized = cfg.regularizer != "none" and cfg.alpha > 0
@@ -341,7 +343,7 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
         if resume and ckpt.is_file():
             info = load_checkpoint(ckpt, model, opt)
             first, phase.history = info["epoch"], info["history"]
-        net = model
+        net: torch.nn.Module = model
         if t.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 
@@ -391,7 +393,8 @@ def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=Non
     from timbre_explorer.core.data.dataset import build_dataset
     from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont
 
-    source = FolderSource(cfg.folder) if cfg.source == "folder" else SoundFontSource(str(find_soundfont(cfg.soundfont)))
+    source = (FolderSource(cfg.folder) if cfg.source == "folder"  # type: ignore[arg-type]  # post_init: it has a folder
+              else SoundFontSource(str(find_soundfont(cfg.soundfont))))
     return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
                          cache_root=cache_root, workers=workers, progress=progress, cancel=cancel)
 
