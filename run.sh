@@ -2,12 +2,13 @@
 # Set up Timbre Explorer (first run only) and launch it, or run its tests.
 #
 #   ./run.sh [ARGS...]        launch the app on the bundled model (ARGS go to timbre-explorer)
-#   ./run.sh test [ARGS...]   run the whole test suite (ARGS go to pytest)
+#   ./run.sh test [ARGS...]   run the checks and the whole test suite (ARGS go to the suite's pytest)
 #
 # Set-up, on Debian/Ubuntu with Python 3.11+: installs the system libraries Qt, PortAudio and the
 # virtual display need (with apt-get, as root or through passwordless sudo; otherwise it lists
 # them), creates .venv, installs torch (the CPU build unless an NVIDIA GPU is present) and the
-# package. It re-runs pip only when pyproject.toml or this script changed.
+# package. It re-runs pip only when pyproject.toml or this script changed. For the tests it also makes
+# .venv-core, the same environment without Qt (see below).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -100,10 +101,58 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "$want" >"$stamp"
 fi
 
-# ---------------------------------------------------------------- go
+# ---------------------------------------------------------------- tests
 if [[ $mode == test ]]; then
-  exec "$VENV/bin/python" -m pytest "$@"
+  # .venv-core: .venv without Qt, where the core's and the command line's tests must pass. Its site-packages
+  # are hard links to .venv's (seconds, no disk, no download); made again whenever pip has changed .venv.
+  core_venv=.venv-core
+  if [[ ! -f $core_venv/.made || $stamp -nt $core_venv/.made ]]; then
+    say "making $core_venv: $VENV without Qt"
+    rm -rf "$core_venv"
+    "$VENV/bin/python" -m venv --without-pip "$core_venv"
+    purelib() { "$1" -c 'import sysconfig; print(sysconfig.get_path("purelib"))'; }
+    core_site=$(purelib "$core_venv/bin/python")
+    rmdir "$core_site"
+    cp -al "$(purelib "$VENV/bin/python")" "$core_site"
+    "$core_venv/bin/python" -m pip --disable-pip-version-check uninstall -q -y \
+      PySide6-Essentials shiboken6 pyqtgraph PyOpenGL pytest-qt
+    touch "$core_venv/.made"
+  fi
+  # The tests that need Qt, left out of the no-Qt job: a new one fails there (cannot import PySide6) until listed.
+  qt_tests=(timbre_explorer/gui tests/gl tests/test_gui.py tests/test_explorer.py tests/test_trainer_tab.py
+    tests/test_crash.py tests/test_smoke.py tests/test_gl_views.py)
+  gui_start_test=tests/test_architecture.py::test_gui_modules_do_not_import_torch_at_module_level
+  no_qt_tests() {
+    if "$core_venv/bin/python" -c 'import PySide6' 2>/dev/null; then
+      say "$core_venv imports PySide6: it is not the no-Qt environment"; return 1
+    fi
+    "$core_venv/bin/python" -m pytest -q tests timbre_explorer "${qt_tests[@]/#/--ignore=}" \
+      --deselect "$gui_start_test"
+  }
+  step() {  # step NAME COMMAND...: run one check, timed; the first that fails ends the tests, named
+    local name=$1 started=$SECONDS status=0
+    shift
+    say "$name..."
+    "$@" || status=$?
+    if (( status )); then
+      printf '\033[1;31mrun.sh: FAILED: %s (exit %d)\033[0m\n' "$name" "$status" >&2
+      exit "$status"
+    fi
+    say "$name: passed ($(( SECONDS - started )) s)"
+  }
+  step "import layers (lint-imports)" "$VENV/bin/lint-imports"
+  step "lint (ruff check)" "$VENV/bin/ruff" check
+  step "types of the core (mypy)" "$VENV/bin/mypy"
+  if (( $# )); then  # a selection of the suite: all of it is in reach, in .venv
+    step "the selected tests (pytest)" "$VENV/bin/python" -m pytest "$@"
+  else  # the whole suite, each test once: the Qt-free ones without Qt, then the ones that need it
+    step "core and command line tests without Qt (pytest in $core_venv)" no_qt_tests
+    step "GUI tests (pytest)" "$VENV/bin/python" -m pytest "${qt_tests[@]}" "$gui_start_test"
+  fi
+  exit 0
 fi
+
+# ---------------------------------------------------------------- go
 if [[ -z ${DISPLAY:-}${WAYLAND_DISPLAY:-} && -z ${QT_QPA_PLATFORM:-} ]]; then
   warn "no display found (DISPLAY is unset): run this from a desktop session, or under xvfb-run"
 fi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
@@ -14,6 +15,14 @@ import pytest
 import torch
 
 torch.set_num_threads(2)
+
+
+def pytest_addoption(parser):
+    """pytest-qt's settings in pyproject.toml are known even where it is not installed (the no-Qt job of
+    ``./run.sh test``): ``--strict-config`` would stop at them."""
+    if importlib.util.find_spec("pytestqt") is None:
+        for name, kind in (("qt_api", "string"), ("qt_log_level_fail", "string"), ("qt_log_ignore", "linelist")):
+            parser.addini(name, "pytest-qt's setting (pytest-qt is not installed here)", type=kind)
 
 
 @pytest.fixture(scope="session", autouse=True)

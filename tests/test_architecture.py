@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import pkgutil
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import timbre_explorer.audio
 import timbre_explorer.core
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_core_audio_and_command_line_import_no_qt():
@@ -29,3 +36,30 @@ def test_gui_modules_do_not_import_torch_at_module_level():
             "for m in ('timbre_explorer.gui.app', 'timbre_explorer.gui.main_window'): importlib.import_module(m)\n"
             "sys.exit(1 if 'torch' in sys.modules else 0)\n")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@pytest.mark.parametrize("module, line, broken", [
+    ("core/synthesis/space.py", "import PySide6", "timbre_explorer.core is not allowed to import PySide6"),
+    ("core/model/vae.py", "import timbre_explorer.audio.engine", "not allowed to import timbre_explorer.audio"),
+    ("audio/engine.py", "import pyqtgraph", "timbre_explorer.audio is not allowed to import pyqtgraph"),
+    ("core/signal/units.py", "import timbre_explorer.core.data.instruments",
+     "timbre_explorer.core.signal is not allowed to import timbre_explorer.core.data"),
+    ("core/training/evaluate.py", "import timbre_explorer.core.synthesis.space",
+     "timbre_explorer.core.training is not allowed to import timbre_explorer.core.synthesis"),
+    ("core/files.py", "import timbre_explorer.core.signal.units",
+     "timbre_explorer.core.files is not allowed to import timbre_explorer.core.signal"),
+])
+def test_the_import_contracts_break_on_an_import_they_forbid(tmp_path, module, line, broken):
+    """``lint-imports`` (a step of ``./run.sh test``) holds the layers: a copy of the package with one wrong
+    import added breaks exactly one contract, saying which import."""
+    shutil.copytree(ROOT / "timbre_explorer", tmp_path / "timbre_explorer",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    with open(tmp_path / "timbre_explorer" / module, "a", encoding="utf-8") as f:
+        f.write(f"\n{line}\n")
+    code = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
+    run = subprocess.run([sys.executable, "-c", code, "--no-cache"], cwd=tmp_path, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+    assert run.returncode == 1, run.stdout + run.stderr
+    report = " ".join(run.stdout.split())  # the report is wrapped at the terminal's width
+    assert "Contracts: 2 kept, 1 broken." in report and broken in report, run.stdout

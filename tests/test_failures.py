@@ -162,3 +162,17 @@ def test_without_a_display_the_app_says_how_to_run_it():
                          timeout=120)
     assert run.returncode == 1
     one_line_error(run.stderr, "no display", "xvfb-run timbre-explorer")
+
+
+def test_without_pyside6_the_app_says_it_is_missing():
+    """Run by the no-Qt job (.venv-core, where PySide6 is not installed): one sentence, not an ImportError."""
+    import importlib.util
+
+    if importlib.util.find_spec("PySide6") is not None:
+        pytest.skip("PySide6 is installed here: ./run.sh test runs this in .venv-core, without it")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
+               PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    run = subprocess.run([sys.executable, "-m", "timbre_explorer"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert run.returncode == 1
+    one_line_error(run.stderr, "PySide6 is not installed")

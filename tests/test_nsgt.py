@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 import torch
@@ -78,6 +81,16 @@ def test_batch_dimensions_and_chunking_agree(rng):
     single = nsgt.forward(x[1, 7]).core
     assert torch.allclose(c.core[1, 7], single, atol=1e-12)
     assert torch.allclose(nsgt.backward(c), x, atol=1e-9)
+
+
+def test_band_tensors_are_made_once_and_freed_with_their_transform():
+    nsgt = NSGT(FrequencyScale("erb", 64, 8000, 48), sample_rate=SR, length=4096)
+    group = nsgt._core
+    assert group.tensors(torch.device("cpu"), torch.float32)[0] is group.tensors(torch.device("cpu"), torch.float32)[0]
+    gone = weakref.ref(group)
+    del nsgt, group
+    gc.collect()
+    assert gone() is None
 
 
 def test_paper_presets():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from timbre_explorer import __version__
@@ -83,6 +84,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def missing_for_the_window() -> str | None:
+    """What is missing for the window to open (one sentence), or None.
+
+    Checked before Qt starts: without a display Qt aborts the process (SIGABRT) with advice to reinstall
+    the application, which misleads. Only Linux needs one; ``QT_QPA_PLATFORM`` (e.g. offscreen) is trusted.
+    """
+    import importlib.util
+
+    if sys.platform.startswith("linux") and not any(os.environ.get(v) for v in
+                                                    ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        return ("no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set): run it from a "
+                "desktop session, or without one as `xvfb-run timbre-explorer`; the subcommands (see --help) need "
+                "no display")
+    if importlib.util.find_spec("PySide6") is None:
+        return ("PySide6 is not installed, so the window cannot open: install the app with `./run.sh` (or "
+                "`pip install timbre-explorer`); the subcommands (see --help) work without it")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from timbre_explorer.core.runtime import tune_allocator
@@ -92,9 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     if args.command in (None, "gui"):
-        from timbre_explorer.gui.app import missing_display
-
-        missing = missing_display()
+        missing = missing_for_the_window()
         if missing:
             print(f"timbre-explorer: {missing}", file=sys.stderr)
             return 1

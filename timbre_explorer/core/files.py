@@ -37,7 +37,7 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     """
     removed = []
     with contextlib.suppress(OSError):
-        for entry in os.scandir(folder):
+        for entry in os.scandir(Path(folder)):
             m = _TEMPORARY.match(entry.name)
             if m is None or pid_alive(int(m.group(1) or m.group(2))):
                 continue

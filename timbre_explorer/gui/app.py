@@ -19,19 +19,6 @@ def app_icon() -> QtGui.QIcon:
     return icon
 
 
-def missing_display() -> str | None:
-    """What is missing for a window to open (one sentence), or None.
-
-    Checked before Qt starts: without a display Qt aborts the process (SIGABRT) with advice to reinstall
-    the application, which misleads. Only Linux needs one; ``QT_QPA_PLATFORM`` (e.g. offscreen) is trusted.
-    """
-    if not sys.platform.startswith("linux") or any(os.environ.get(v) for v in
-                                                   ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
-        return None
-    return ("no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set): run it from a desktop "
-            "session, or without one as `xvfb-run timbre-explorer`; the subcommands (see --help) need no display")
-
-
 def make_app() -> QtWidgets.QApplication:
     """The QApplication, created once, with the settings every view relies on."""
     import pyqtgraph as pg

@@ -48,11 +48,11 @@ import shutil
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -242,7 +242,7 @@ class NoteDataset:
     def summary(self) -> dict:
         """Counts for reports: notes and frames, per instrument and per split."""
         per_inst = Counter(self.notes["instrument"])
-        frames = Counter()
+        frames: Counter[str] = Counter()
         for inst, n in zip(self.notes["instrument"], self.notes["n_frames"]):
             frames[inst] += int(n)
         return {"notes": len(self), "frames": int(self.log_magnitude.shape[0]),
@@ -272,7 +272,7 @@ def _write_table(path: Path, table: dict[str, list]) -> None:
         w.writerows(zip(*(table[c] for c in COLUMNS)))
 
 
-def split_notes(instruments: list[str], *, held_out: set[str] = frozenset(), seed: int = 0) -> list[str]:
+def split_notes(instruments: list[str], *, held_out: Collection[str] = frozenset(), seed: int = 0) -> list[str]:
     """Split labels per note: stratified by instrument, seeded; ``held_out`` instruments → ``novel``.
 
     Uses scikit-learn's stratified ``train_test_split``; when an instrument has
@@ -378,7 +378,7 @@ def _survey(source) -> tuple[list[NoteSpec], list[dict]]:
     return scan.notes, [{"source": path, "instrument": "", "reason": reason} for path, reason in scan.problems]
 
 
-def _preallocated_npy(path: Path, shape: tuple[int, int]) -> np.ndarray:
+def _preallocated_npy(path: Path, shape: tuple[int, int]) -> np.memmap:
     """A float16 ``.npy`` memory map whose blocks are allocated on disk now.
 
     Writes into a memory map of a sparse file that the disk cannot hold kill
@@ -402,7 +402,7 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
     per_note = nsgt.n_frames // pool_for(preset, source.seconds, int(p.sample_rate))
     frames = _preallocated_npy(out / "frames.partial.npy", (len(specs) * per_note, nsgt.n_bins))
     loud = np.zeros(len(specs) * per_note, np.float32)
-    results: list[NoteFeatures | str | None] = [None] * len(specs)
+    results: list[tuple[int, int, int] | str | None] = [None] * len(specs)  # a note's indices, or why it failed
     chunks = [(i, specs[i:i + CHUNK_NOTES]) for i in range(0, len(specs), CHUNK_NOTES)]
     workers = workers or os.cpu_count() or 1
     done = 0
@@ -414,7 +414,7 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
             if isinstance(r, NoteFeatures):
                 frames[i * per_note:(i + 1) * per_note] = r.log_magnitude
                 loud[i * per_note:(i + 1) * per_note] = r.loudness
-                r.log_magnitude = r.loudness = None  # keep only the indices in memory
+                r = (r.rep_frame, r.sustain_start, r.sustain_end)  # only the indices stay in memory
             results[i] = r
         done += len(chunk_result)
         if progress:
@@ -443,7 +443,8 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
 
-    good = [i for i, r in enumerate(results) if isinstance(r, NoteFeatures)]
+    kept = {i: r for i, r in enumerate(results) if isinstance(r, tuple)}
+    good = list(kept)
     skipped = [{"source": specs[i].source, "instrument": specs[i].instrument, "reason": r}
                for i, r in enumerate(results) if isinstance(r, str)]
     if not good:
@@ -451,18 +452,18 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
         raise ParameterError(f"{_describe(source)}: none of the {len(specs)} notes could be used "
                              f"({'; '.join(f'{n}x {r}' for r, n in reasons)})")
     _compact(out, frames, loud, good, per_note)
-    table = {c: [] for c in COLUMNS}
+    table: dict[str, list] = {c: [] for c in COLUMNS}
     splits = split_notes([specs[i].instrument for i in good], held_out=set(hold_out), seed=seed)
     for row, (i, split) in enumerate(zip(good, splits)):
-        spec, r = specs[i], results[i]
+        spec, (rep_frame, sustain_start, sustain_end) = specs[i], kept[i]
         for c, v in asdict(spec).items():
             if c in table:
                 table[c].append(v)
         table["first_frame"].append(row * per_note)
         table["n_frames"].append(per_note)
-        table["rep_frame"].append(r.rep_frame)
-        table["sustain_start"].append(r.sustain_start)
-        table["sustain_end"].append(r.sustain_end)
+        table["rep_frame"].append(rep_frame)
+        table["sustain_start"].append(sustain_start)
+        table["sustain_end"].append(sustain_end)
         table["split"].append(split)
     _write_table(out / "notes.csv", table)
     return {"format": "timbre-explorer-dataset", "source": _describe(source), "kind": source.kind,
@@ -472,7 +473,7 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
             "hold_out": list(hold_out), "seed": seed, "workers": workers}
 
 
-def _compact(out: Path, frames: np.ndarray, loud: np.ndarray, good: list[int], per_note: int) -> None:
+def _compact(out: Path, frames: np.memmap, loud: np.ndarray, good: list[int], per_note: int) -> None:
     """The usable notes' frames, in order, as the final files (streamed, never all in RAM)."""
     if len(good) * per_note == len(loud):  # every note usable: the file is already final
         frames.flush()

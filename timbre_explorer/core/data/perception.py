@@ -93,7 +93,7 @@ def read_pooled_ratings(path: str | os.PathLike) -> dict[tuple[str, str], np.nda
                 raise ParameterError(f"{path}, line {line}: dissimilarity must be a non-negative number, got {value}")
             if a == b:
                 continue  # same-instrument ratings do not enter the matrix (its diagonal is 0)
-            pairs.setdefault(tuple(sorted((a, b))), []).append(value)
+            pairs.setdefault((min(a, b), max(a, b)), []).append(value)
     if not pairs:
         raise ParameterError(f"{path}: no ratings between different instruments")
     return {k: np.asarray(v) for k, v in pairs.items()}
@@ -169,7 +169,8 @@ def timbre_space(d: Dissimilarities, *, dims: int = DEFAULT_MDS_DIMS, seed: int 
 
     if not 1 <= dims < len(d.instruments):
         raise ParameterError(f"MDS dimension must be between 1 and {len(d.instruments) - 1}, got {dims}")
-    kwargs = dict(n_components=dims, n_init=MDS_N_INIT, max_iter=MDS_MAX_ITER, eps=MDS_EPS, random_state=seed)
+    kwargs: dict[str, object] = dict(n_components=dims, n_init=MDS_N_INIT, max_iter=MDS_MAX_ITER, eps=MDS_EPS,
+                                     random_state=seed)
     if "metric_mds" in inspect.signature(MDS).parameters:  # scikit-learn >= 1.8
         kwargs.update(metric="precomputed", metric_mds=True, init="random", normalized_stress=False)
     else:
@@ -264,12 +265,11 @@ def write_report(out_dir: str | os.PathLike, d: Dissimilarities, *, dims: int = 
     space = timbre_space(d, dims=dims)
     write_matrix(out / "dissimilarity.csv", d)
     write_positions(out / "mds.csv", space)
+    spaces = {k: space if k == dims else timbre_space(d, dims=k) for k in range(2, min(9, len(d.instruments)))}
     figures = {"source": d.source, "instruments": list(d.instruments), "mds_dims": dims,
                "mds_stress": space.stress, "mds_spearman_rho": space.spearman_rho, "mds_pearson_r": space.pearson_r,
-               "ceiling_by_dims": {}}
-    spaces = {k: space if k == dims else timbre_space(d, dims=k) for k in range(2, min(9, len(d.instruments)))}
-    for k, s in spaces.items():
-        figures["ceiling_by_dims"][str(k)] = {"stress": s.stress, "spearman_rho": s.spearman_rho, "pearson_r": s.pearson_r}
+               "ceiling_by_dims": {str(k): {"stress": s.stress, "spearman_rho": s.spearman_rho,
+                                            "pearson_r": s.pearson_r} for k, s in spaces.items()}}
     reference = resources_dir() / "perceptual" / "mds3_reference.csv"
     if Path(d.source) == builtin_ratings_path() and reference.exists() and 3 in spaces:
         names, pos = read_positions(reference)

@@ -179,9 +179,9 @@ def label_file(path: Path, root: Path, nsynth: dict | None = None) -> NoteSpec |
                         family=family_of(label) if label in BY_NAME else _NSYNTH_FAMILIES.get(family, family))
     parts = stem.split("-")
     for i, part in enumerate(parts[1:], start=1):
-        pitch = parse_pitch(part)
-        if pitch is not None and i + 1 < len(parts) and parts[i + 1] in _DYNAMIC_WORDS:
-            return NoteSpec(canonical_name(parts[0]), rel, pitch, _DYNAMIC_WORDS[parts[i + 1]],
+        midi = parse_pitch(part)
+        if midi is not None and i + 1 < len(parts) and parts[i + 1] in _DYNAMIC_WORDS:
+            return NoteSpec(canonical_name(parts[0]), rel, midi, _DYNAMIC_WORDS[parts[i + 1]],
                             technique="-".join(parts[1:i]))
     inside = path.relative_to(root).parts
     if len(inside) > 1:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from typing import overload
 
 import numpy as np
 import torch
@@ -101,6 +102,11 @@ class Normalization:
             return (torch.log(mag.clamp_min(self.floor)) - self.mean) / self.scale
         return (np.log(np.maximum(mag, self.floor)) - self.mean) / self.scale
 
+    @overload
+    def inverse(self, x: torch.Tensor) -> torch.Tensor: ...
+    @overload
+    def inverse(self, x: np.ndarray) -> np.ndarray: ...
+
     def inverse(self, x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
         """Model outputs back to magnitudes (values below ``floor`` come back as ``floor``)."""
         if isinstance(x, torch.Tensor):
@@ -111,7 +117,7 @@ class Normalization:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> Normalization:
+    def from_dict(cls, d: object) -> Normalization:
         if not isinstance(d, dict):
             raise ParameterError(f"normalization must be a mapping, got {type(d).__name__}")
         names = {f.name for f in fields(cls)}

@@ -30,7 +30,7 @@ class VAEConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> VAEConfig:
+    def from_dict(cls, d: object) -> VAEConfig:
         """Validated settings; a missing key takes its default (older files), an unknown one is an error."""
         if not isinstance(d, dict):
             raise ParameterError(f"model settings must be a mapping, got {type(d).__name__}")

@@ -117,7 +117,7 @@ def descriptors(magnitude, nsgt: NSGT, names=tuple(DESCRIPTORS)) -> dict:
     density = (power / w).clamp_min(POWER_FLOOR)
     amp = density.sqrt() * w
     total = amp.sum(-1, keepdim=True)
-    out = {}
+    out: dict[str, torch.Tensor] = {}
     centroid = (f * amp).sum(-1, keepdim=True) / total
     if "centroid" in names:
         out["centroid"] = centroid.squeeze(-1)
@@ -131,7 +131,7 @@ def descriptors(magnitude, nsgt: NSGT, names=tuple(DESCRIPTORS)) -> dict:
     if "loudness" in names:
         out["loudness"] = 10.0 * torch.log10(power.sum(-1).clamp_min(POWER_FLOOR))
     if as_numpy:
-        out = {k: v.detach().numpy() for k, v in out.items()}
+        return {k: v.detach().numpy() for k, v in out.items()}
     return out
 
 

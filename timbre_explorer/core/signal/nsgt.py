@@ -62,7 +62,7 @@ class TransformPreset:
                 "sample_rate": self.sample_rate}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TransformPreset":
+    def from_dict(cls, d: dict) -> TransformPreset:
         try:
             scale = FrequencyScale(str(d["kind"]), float(d["fmin"]), float(d["fmax"]), int(d["bins"]))
             return cls(str(d["name"]), scale, int(d["sample_rate"]))
@@ -199,14 +199,19 @@ class _BandGroup:
             window.append(g / m)  # the IFFT's 1/m, applied here instead (a 40% cheaper IFFT)
             dual.append(g / diag[b] * m)  # ... and undone here
         self._np = tuple(np.concatenate(a) for a in (slot, bins, window, dual))
+        self._tensors: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, ...]] = {}
         self.centre_bin = geo.centre_bin[bands].copy()
 
-    @lru_cache(maxsize=8)
-    def tensors(self, device: torch.device, dtype: torch.dtype):
-        slot, bins, window, dual = self._np
-        return (torch.as_tensor(slot, device=device), torch.as_tensor(bins, device=device),
-                torch.as_tensor(window, device=device, dtype=dtype),
-                torch.as_tensor(dual, device=device, dtype=dtype))
+    def tensors(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        """The entries as tensors, made once per device and dtype and kept with this group (an ``lru_cache`` here
+        would be one cache for all groups of all transforms: thrashed by a few, and keeping dead groups alive)."""
+        key = (device, dtype)
+        if key not in self._tensors:
+            slot, bins, window, dual = self._np
+            self._tensors[key] = (torch.as_tensor(slot, device=device), torch.as_tensor(bins, device=device),
+                                  torch.as_tensor(window, device=device, dtype=dtype),
+                                  torch.as_tensor(dual, device=device, dtype=dtype))
+        return self._tensors[key]
 
     def analyse(self, spectrum: torch.Tensor, buf: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """Windowed spectrum slices -> band coefficients ``[B, n, m]`` (into ``out`` if given).
@@ -316,9 +321,10 @@ class NSGT:
             half = torch.fft.rfft(chunk, dim=-1)
             full = None
             for i, (group, buf) in enumerate(zip(groups, bufs)):
-                if not group.inside and full is None:
-                    full = self._full_spectrum(half)
-                spectrum = half if group.inside else full
+                if group.inside:
+                    spectrum = half
+                else:
+                    full = spectrum = self._full_spectrum(half) if full is None else full
                 if differentiable:
                     outs[i] = group.analyse(spectrum, buf)
                 else:

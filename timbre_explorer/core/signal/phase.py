@@ -185,7 +185,7 @@ def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
     bounds = list(range(0, n - step // 2, step))[1:] if n > step + 2 * overlap else []  # the pieces' joins
     edges = [0, *bounds, n]
     audio = flat.new_zeros(flat.shape[0], n)
-    residual2 = target2 = 0.0
+    residual2 = target2 = flat.new_zeros(flat.shape[0])
     previous = None  # (global start, samples) of the last piece's overlap with the next
     ramp = 0.5 - 0.5 * torch.cos(math.pi * (torch.arange(2 * overlap, dtype=flat.dtype, device=flat.device) + 0.5)
                                  / (2 * overlap))

@@ -24,6 +24,7 @@ only the ``bins`` bands of the scale itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +54,7 @@ def erb_rate_to_hz(e):
     return (np.power(10.0, np.asarray(e, dtype=float) / 21.4) - 1.0) / 0.00437
 
 
-_WARP = {
+_WARP: dict[str, tuple[Callable, Callable]] = {  # kind: (Hz to the scale's unit, and back)
     "log": (np.log2, np.exp2),
     "oct": (np.log2, np.exp2),  # frequencies() evaluates both as fmin * ratio**k
     "lin": (lambda f: np.asarray(f, dtype=float), lambda u: np.asarray(u, dtype=float)),

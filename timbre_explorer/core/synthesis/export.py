@@ -30,18 +30,18 @@ def write_map_csv(path: str | os.PathLike, space: TimbreSpace, *, projection: Pr
     ``split`` (empty for sounds), the map coordinates on components ``dims``
     (named ``pc<k>``, 1-based) and the latent vector ``z0 ... z<latent-1>``.
     """
-    notes, dims = space.notes, list(dims)
+    notes, columns = space.notes, list(dims)  # a list: one axis of the coordinates, not one per dimension
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["kind", "instrument", "pitch", "dynamic", "split", f"pc{dims[0] + 1}", f"pc{dims[1] + 1}"]
                + [f"z{i}" for i in range(space.latent_size)])
-    coords = projection.forward(notes.z)[:, dims]
+    coords = projection.forward(notes.z)[:, columns]
     for i in np.flatnonzero(shown):
         w.writerow(["note", space.instruments[notes.instrument[i]], int(notes.pitch[i]),
                     space.dynamics[notes.dynamic[i]] if notes.dynamic[i] >= 0 else "", space.splits[notes.split[i]],
                     *(f"{v:.6g}" for v in coords[i]), *(f"{v:.6g}" for v in notes.z[i])])
     for name, z in sounds:
-        w.writerow(["sound", name, "", "", "", *(f"{v:.6g}" for v in projection.forward(z)[dims]),
+        w.writerow(["sound", name, "", "", "", *(f"{v:.6g}" for v in projection.forward(z)[columns]),
                     *(f"{v:.6g}" for v in z)])
     with atomic_path(path) as tmp:
         Path(tmp).write_text(buf.getvalue(), encoding="utf-8")

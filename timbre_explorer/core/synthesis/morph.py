@@ -98,9 +98,8 @@ def note_audio(space: TimbreSpace, source: str | os.PathLike) -> np.ndarray:
     spec = parse_spec(text)
     if spec is None:
         raise ParameterError(f"{text!r} is neither an audio file nor a note ({SPEC_HELP})")
-    source = SoundFontSource(str(find_soundfont()))
-    (audio,) = source.render([spec], sr)
-    return from_onset(np.asarray(audio, np.float32), n, sr)
+    (rendered,) = SoundFontSource(str(find_soundfont())).render([spec], sr)
+    return from_onset(np.asarray(rendered, np.float32), n, sr)
 
 
 def parse_spec(text: str) -> NoteSpec | None:

@@ -22,7 +22,7 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 import numpy as np
 
@@ -122,7 +122,7 @@ def _validate(data, where: str, *, latent: int | None) -> PathSpec:
     return PathSpec([[float(v) for v in p] for p in points], mode, float(seconds), kind, model, steps, extra)
 
 
-def _number(v) -> bool:
+def _number(v: object) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 

@@ -120,8 +120,11 @@ class TrainConfig:
             out.append("Nothing to train: give stage 1 or stage 2 some epochs.")
         if self.source == "soundfont" and soundfont_unavailable and not self.soundfont:
             out.append(soundfont_unavailable)
-        if self.source == "folder" and not Path(self.folder).expanduser().is_dir():
-            out.append(f"{self.folder}: no such folder.")
+        if self.source == "folder":
+            if not self.folder:
+                out.append("Choose the folder of your samples.")
+            elif not Path(self.folder).expanduser().is_dir():
+                out.append(f"{self.folder}: no such folder.")
         if self.device == "cuda" and cuda is False:
             out.append("The device is CUDA, but torch sees no CUDA GPU here: choose auto or CPU.")
         if self.regularizer != "none" and self.alpha == 0:

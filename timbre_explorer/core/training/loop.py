@@ -31,9 +31,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -118,6 +118,7 @@ class Trainer:
             self.positions = torch.tensor(self.target.positions * cfg.timbre_scale, dtype=torch.float32,
                                           device=self.device)
             self.dissimilarity = torch.tensor(self.target.matrix, dtype=torch.float32, device=self.device)
+        self.models: dict[str, tuple[TimbreVAE, list]] = {}  # stage name: (model, history), filled by train()
 
     # ------------------------------------------------------------------ one epoch
     def epoch_batches(self, stage_id: int, epoch: int) -> list[np.ndarray]:
@@ -179,7 +180,8 @@ def distributed_setup() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
-def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = None) -> Iterator[TrainProgress]:
+def train(t: Trainer, *, resume: bool = False,
+          cancel: threading.Event | None = None) -> Generator[TrainProgress, None, None]:
     """Run the schedule; each stage's model and history end up in ``t.models[stage]``."""
     cfg = t.cfg
     start = {"stage1": 0, "regularized": cfg.epochs_stage1, "baseline": cfg.epochs_stage1}
@@ -202,7 +204,7 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
             saved = read_checkpoint(ckpt)
             saved.restore(model, opt)
             first, stage.history = saved.epoch, saved.history
-        net = model
+        net: torch.nn.Module = model
         if t.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 
@@ -253,7 +255,8 @@ def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=Non
     from timbre_explorer.core.data.dataset import build_dataset
     from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont
 
-    source = FolderSource(cfg.folder) if cfg.source == "folder" else SoundFontSource(str(find_soundfont(cfg.soundfont)))
+    source = (FolderSource(cfg.folder) if cfg.source == "folder"  # type: ignore[arg-type]  # post_init: it has a folder
+              else SoundFontSource(str(find_soundfont(cfg.soundfont))))
     return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
                          cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)
 

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,7 +221,7 @@ def _log_to_app(events) -> None:
             events.put(LogRecord(record))
 
     root = logging.getLogger()
-    root.handlers[:] = [logging.handlers.QueueHandler(Wrapped())]
+    root.handlers[:] = [logging.handlers.QueueHandler(Wrapped())]  # type: ignore[arg-type]  # it only puts
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
 
@@ -292,7 +293,7 @@ def train_task(task: Task, *, cfg, out: Path, cache_root, workers, resume: bool,
     return RunResult(out, {k: str(v) for k, v in paths.items()}, report, seconds)
 
 
-def evaluate_models(models: dict[str, str | os.PathLike], *, cache_root=None, workers=None, progress=None,
+def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None, workers=None, progress=None,
                     cancel: threading.Event | None = None, on_model=None, rebuild: bool = False) -> tuple[dict, dict]:
     """Evaluate model files on the datasets they were trained on: ``evaluate``'s report and the maps to plot.
 
@@ -351,4 +352,4 @@ def evaluate_task(task: Task, *, out: Path, cache_root, workers) -> RunResult:
     return RunResult(out, paths, report, time.perf_counter() - started)
 
 
-TASKS = {"build": build_task, "train": train_task, "evaluate": evaluate_task}
+TASKS: dict[str, Callable[..., RunResult | DatasetReady]] = {"build": build_task, "train": train_task, "evaluate": evaluate_task}
