@@ -17,7 +17,6 @@ from pathlib import Path
 from timbre_explorer.core.data.instruments import INSTRUMENTS
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae_config import VAEConfig
-from timbre_explorer.core.training.runfolder import STAGES
 
 #: The perceptual regularizers, with what each does.
 REGULARIZERS = {"kl": "KL to the timbre space (the paper's)", "l2": "L2 to the dissimilarities",
@@ -27,6 +26,9 @@ DEVICES = {"auto": "auto (a CUDA GPU when there is one)", "cpu": "CPU", "cuda": 
 #: The transform presets of ``core.signal.nsgt.PRESETS`` (a test keeps the two equal: nsgt imports torch).
 PRESETS = {"nsgt-erb": "NSGT-ERB (the paper's best)", "nsgt-cqt": "NSGT-CQT (constant-Q)", "nsgt-mel": "NSGT-Mel"}
 SOURCES = ("soundfont", "folder")
+#: The training stages, in the order they run (see :mod:`timbre_explorer.core.training.loop`).
+STAGES = ("stage1", "regularized", "baseline")
+STAGE_NAMES = {"stage1": "stage 1", "regularized": "regularized", "baseline": "baseline"}
 #: The instruments of the bundled timbre studies: the perceptual regularizer needs three of them.
 RATED = frozenset(i.name for i in INSTRUMENTS if not i.novel)
 

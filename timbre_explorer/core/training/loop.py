@@ -33,7 +33,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -44,7 +44,7 @@ from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig,
                                             kl_standard_normal, perceptual_kl, perceptual_l2)
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
 from timbre_explorer.core.training.config import TrainConfig
-from timbre_explorer.core.training.messages import TrainProgress
+from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, checkpoint_path
 
 
@@ -179,8 +179,12 @@ def distributed_setup() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
-def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = None) -> Iterator[TrainProgress]:
-    """Run the schedule; each stage's model and history end up in ``t.models[stage]``."""
+def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = None,
+          on_batch: Callable[[BatchProgress], None] | None = None) -> Iterator[TrainProgress]:
+    """Run the schedule; each stage's model and history end up in ``t.models[stage]``.
+
+    ``on_batch`` is called after every batch with the progress within the epoch (the yields come per epoch).
+    """
     cfg = t.cfg
     start = {"stage1": 0, "regularized": cfg.epochs_stage1, "baseline": cfg.epochs_stage1}
     alpha = {"stage1": 0.0, "regularized": cfg.alpha if cfg.regularized else 0.0, "baseline": 0.0}
@@ -214,7 +218,7 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
             beta = beta_at(stage.start + epoch, beta=cfg.beta, warmup_epochs=cfg.warmup_epochs)
             sums = np.zeros(4)
             batches = t.epoch_batches(stage_id, epoch)
-            for rows in batches:
+            for batch, rows in enumerate(batches, start=1):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"training cancelled in {stage.name}, epoch {epoch + 1}; "
                                     "resume continues from the last finished epoch")
@@ -232,6 +236,9 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
                 loss.backward()
                 opt.step()
                 sums += [loss.item(), nll.item(), kl.item(), reg.item()]
+                if on_batch is not None:
+                    on_batch(BatchProgress(stage.name, epoch + 1, stage.epochs, batch, len(batches),
+                                           (done + batch / len(batches)) / total))
             metrics = dict(zip(("loss", "nll", "kl", "reg"), (sums / max(1, len(batches))).tolist()))
             metrics.update(t.validate(model), beta=beta, alpha=stage.alpha,
                            seconds=time.perf_counter() - started)
