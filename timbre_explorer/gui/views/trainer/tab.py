@@ -181,7 +181,8 @@ class TrainerView(QtWidgets.QWidget):
         self.runner.message.connect(self._message)
         self._handlers = {Status: self._status, DatasetProgress: self._dataset_progress,
                           DatasetReady: self._dataset_ready, ResumedConfig: self._resumed_config,
-                          History: self._history, BatchProgress: self._batch, TrainProgress: self._epoch, LatentMap: self.latent_map.show_map,
+                          History: self._history, BatchProgress: self._batch, TrainProgress: self._epoch,
+                          LatentMap: self.latent_map.show_map,
                           Paused: self._paused, Finished: self._finished, TaskFailed: self._failed,
                           TaskCancelled: self._cancelled}
 
