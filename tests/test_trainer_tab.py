@@ -313,6 +313,7 @@ def test_training_runs_in_the_worker_process_and_reports_while_it_runs(qtbot, vi
             worker_alive.append(view.runner.alive)
 
     view.runner.message.connect(on_message)
+    view.run_finished.connect(lambda result: seen.append("run_finished"))
     timer = QtCore.QTimer(interval=10)
     timer.timeout.connect(lambda: seen.append("tick"))
     timer.start()
@@ -321,9 +322,9 @@ def test_training_runs_in_the_worker_process_and_reports_while_it_runs(qtbot, vi
     timer.stop()
     assert view.runner.process and view.runner._worker.pid not in (None, os.getpid()) and all(worker_alive)
     epochs = [i for i, kind in enumerate(seen) if kind == "TrainProgress"]
-    assert len(epochs) == 6 and "Finished" in seen[epochs[-1]:]
+    assert len(epochs) == 6 and "run_finished" in seen[epochs[-1]:]
     assert "BatchProgress" in seen[:epochs[0]]  # the first epoch's progress arrives before it ends
-    assert "tick" in seen[epochs[0]:seen.index("Finished")]  # the GUI's loop runs while the work goes on
+    assert "tick" in seen[epochs[0]:seen.index("run_finished")]  # the GUI's loop runs while the work goes on
 
 
 def test_the_status_never_moves_the_buttons(qtbot, view):
