@@ -390,3 +390,27 @@ def test_progress_arrives_within_the_first_epoch(folder, cache, tmp_path):
     for b in first_epoch:
         reporter(b)
     assert passed == first_epoch[:1]  # the first at once, then one per interval
+
+
+def test_a_soundfont_dataset_renders_only_the_chosen_instruments_and_pitches(tmp_path):
+    """TrainConfig.instruments and pitch_range limit what the SoundFont source renders (and the cache key)."""
+    from timbre_explorer.core.data.sources import find_soundfont
+
+    try:
+        find_soundfont()
+        import fluidsynth  # noqa: F401
+    except Exception as exc:
+        pytest.skip(f"no SoundFont source here: {exc}")
+    cfg = TrainConfig(instruments=["Flute", "Oboe", "Piccolo"], pitch_range=(72, 74))
+    assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    ds = dataset_for(cfg, cache_root=tmp_path, workers=1)
+    built = sorted({(str(i), int(p)) for i, p in zip(ds.notes["instrument"], ds.notes["pitch"])})
+    assert built == [("Flute", 72), ("Flute", 73), ("Flute", 74), ("Oboe", 72), ("Oboe", 73), ("Oboe", 74),
+                     ("Piccolo", 74)]  # the piccolo's range starts at D5
+    assert len(ds) == 7 * 5 and set(ds.notes["instrument"][ds.notes["split"] == "novel"]) == {"Piccolo"}
+    assert TrainConfig(instruments=["Piccolo"], pitch_range=(40, 50)).problems() == [
+        "No chosen instrument plays between E2 and D3: widen the pitch range, or choose other instruments."]
+    with pytest.raises(ParameterError, match="not SoundFont instruments"):
+        TrainConfig(instruments=["Kazoo"])
+    with pytest.raises(ParameterError, match="pitch_range"):
+        TrainConfig(pitch_range=(80, 60))

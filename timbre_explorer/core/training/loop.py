@@ -43,7 +43,7 @@ from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplore
 from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll,
                                             kl_standard_normal, perceptual_kl, perceptual_l2)
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
-from timbre_explorer.core.training.config import TrainConfig
+from timbre_explorer.core.training.config import TrainConfig, soundfont_instruments
 from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, checkpoint_path
 
@@ -260,7 +260,10 @@ def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=Non
     from timbre_explorer.core.data.dataset import build_dataset
     from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont
 
-    source = FolderSource(cfg.folder) if cfg.source == "folder" else SoundFontSource(str(find_soundfont(cfg.soundfont)))
+    if cfg.source == "folder":
+        source: FolderSource | SoundFontSource = FolderSource(cfg.folder)
+    else:
+        source = SoundFontSource(str(find_soundfont(cfg.soundfont)), instruments=soundfont_instruments(cfg))
     return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
                          cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)
 
