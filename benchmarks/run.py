@@ -386,7 +386,9 @@ def bench_trainer(results: dict, rows: list) -> None:
     """One small training run (the tests' synthetic sample folder, hidden 256, 10 + 10 epochs and the baseline,
     evaluation included) through the CLI's path (the ``train`` generator in-process, as ``timbre-explorer train``
     runs it) and through the Trainer tab (offscreen: its Train button, its worker, until its finished signal).
-    The dataset is built once first; both paths then reuse it. Medians of 3, alternating, after one warm-up each."""
+    The dataset is built once first; both paths then reuse it. Medians of 3, alternating, after one warm-up each.
+    Meanwhile a 10 ms timer on the GUI thread measures how long the window waits at most (train_gui_gap_ms; it was
+    a test's assertion, but another job on the machine delays any thread: measured here, on an idle machine)."""
     import os
     import tempfile
 
@@ -430,19 +432,29 @@ def bench_trainer(results: dict, rows: list) -> None:
         view.run_finished.connect(lambda r: (outcome.append(r), loop.quit()))
         view.run_stopped.connect(lambda kind, text: (outcome.append(RuntimeError(text)), loop.quit()))
 
+        ticks: list[float] = []
+        timer = QtCore.QTimer(interval=10)
+        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        gaps: list[float] = []
+
         def tab(out: Path) -> float:
             view.set_out(out)
             outcome.clear()
+            ticks.clear()
             t0 = time.perf_counter()
+            timer.start()
             view.run_panel.train_button.click()
             loop.exec()
             seconds = time.perf_counter() - t0
+            timer.stop()
+            gaps.extend(np.diff(ticks) * 1e3)
             if isinstance(outcome[0], Exception):
                 raise outcome[0]
             return seconds
 
         cli(tmp / "warm-cli")
         tab(tmp / "warm-tab")
+        gaps.clear()
         times = {"cli": [], "tab": []}
         for k in range(3):
             times["cli"].append(cli(tmp / f"cli{k}"))
@@ -451,8 +463,13 @@ def bench_trainer(results: dict, rows: list) -> None:
     results["train_cli_s"] = statistics.median(times["cli"])
     results["train_tab_s"] = statistics.median(times["tab"])
     results["train_tab_over_cli_x"] = results["train_tab_s"] / results["train_cli_s"]
+    results["train_gui_gap_ms"] = float(np.max(gaps))
+    results["train_gui_gap_p99_ms"] = float(np.percentile(gaps, 99))
     rows.append(("small training run (30 epochs, evaluation included)", f"CLI path {results['train_cli_s']:.2f} s",
                  f"Trainer tab {results['train_tab_s']:.2f} s", f"tab / CLI {results['train_tab_over_cli_x']:.2f}x"))
+    rows.append(("the GUI thread while the tab trains (10 ms timer)",
+                 f"longest wait {results['train_gui_gap_ms']:.0f} ms",
+                 f"99th percentile {results['train_gui_gap_p99_ms']:.0f} ms"))
 
 
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
@@ -497,7 +514,8 @@ def main() -> int:
         print(f"click_to_sound_ms = {results['click_to_sound_ms']:.1f} (target <= 30), "
               f"descriptor_field_100_ms = {results['descriptor_field_100_ms']:.0f} (target <= 150)")
     if "train_tab_over_cli_x" in results:
-        print(f"train_tab_over_cli_x = {results['train_tab_over_cli_x']:.2f} (target <= 1.10)")
+        print(f"train_tab_over_cli_x = {results['train_tab_over_cli_x']:.2f} (target <= 1.10), "
+              f"train_gui_gap_ms = {results['train_gui_gap_ms']:.0f} (target < 100; measured 30-45 on 2 idle cores)")
     if args.json:
         args.json.write_text(json.dumps({k: round(v, 4) for k, v in results.items()}, indent=2) + "\n")
         print(f"wrote {args.json}")

@@ -305,3 +305,112 @@ def test_one_checkpoint_reader_for_resume_cards_and_old_checkpoints(tmp_path):
     (tmp_path / "bad.safetensors").write_bytes(b"nope")
     with pytest.raises(TimbreExplorerError, match="not a readable checkpoint"):
         read_checkpoint(tmp_path / "bad.safetensors")
+
+
+def test_a_run_folder_refuses_another_run_and_a_resume_takes_the_runs_own_settings(folder, cache, tmp_path, capsys):
+    """A finished run's folder: a run of other settings is refused (its checkpoints stay); --resume with another
+    config carries on the run's own settings, so the model's card describes the weights it holds."""
+    from timbre_explorer.core.training.checkpoint import read_checkpoint
+
+    first = tiny(folder, epochs_stage1=1, epochs_stage2=1, baseline=False)
+    other = tiny(folder, epochs_stage1=1, epochs_stage2=1, baseline=False, seed=7, hidden=48)
+    (tmp_path / "first.json").write_text(json.dumps(first.to_dict()))
+    (tmp_path / "other.json").write_text(json.dumps(other.to_dict()))
+    run = tmp_path / "A"
+    common = ["--out", str(run), "--cache", str(cache), "--workers", "1"]
+    assert main(["train", "--config", str(tmp_path / "first.json"), *common]) == 0
+    model = run / "model.timbre.safetensors"
+    trained, ckpt = model.read_bytes(), (run / "checkpoints" / "stage1.safetensors").read_bytes()
+    capsys.readouterr()
+
+    assert main(["train", "--config", str(tmp_path / "other.json"), *common]) == 1
+    err = capsys.readouterr().err
+    assert f"{run} holds a run with other settings; use --resume" in err and err.count("\n") == 1
+    assert model.read_bytes() == trained and (run / "checkpoints" / "stage1.safetensors").read_bytes() == ckpt
+
+    assert main(["train", "--config", str(tmp_path / "other.json"), "--resume", *common]) == 0
+    assert "resuming with the settings" in capsys.readouterr().out
+    mf = load_model(model)
+    assert mf.meta["training"]["seed"] == 0 and mf.meta["training"]["hidden"] == 32
+    assert read_checkpoint(run / "checkpoints" / "regularized.safetensors").config == first.to_dict()
+    (tmp_path / "trained.timbre.safetensors").write_bytes(trained)
+    resumed, finished = mf.build_model().state_dict(), load_model(tmp_path / "trained.timbre.safetensors").build_model()
+    assert all(torch.equal(resumed[k], v) for k, v in finished.state_dict().items())  # nothing left to train
+
+
+def test_a_run_folder_is_locked_while_a_process_trains_in_it(folder, cache, tmp_path, capsys):
+    """A second train in a folder another process holds stops at once, naming that process; nothing is written."""
+    from timbre_explorer.core.training.runfolder import holds_run
+
+    run = tmp_path / "A"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\n"
+         "from timbre_explorer.core.training.runfolder import locked_run_folder\n"
+         f"with locked_run_folder({str(run)!r}):\n"
+         "    print('locked', flush=True)\n"
+         "    sys.stdin.read()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        cfg = tiny(folder, epochs_stage1=1, epochs_stage2=1)
+        (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
+        second = subprocess.run([sys.executable, "-m", "timbre_explorer", "train", "--config",
+                                 str(tmp_path / "cfg.json"), "--out", str(run), "--cache", str(cache),
+                                 "--workers", "1"], capture_output=True, text=True, timeout=120)
+        assert second.returncode != 0
+        assert second.stderr.strip() == (f"timbre-explorer train: {run} is in use by process {holder.pid}, which "
+                                         "trains in it: wait for it to end, or choose another run folder")
+        assert not holds_run(run)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert holder.returncode == 0
+
+
+def test_progress_arrives_within_the_first_epoch(folder, cache, tmp_path):
+    """Every batch reports (the first epoch of a large dataset takes a minute); the worker passes on a few."""
+    from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
+    from timbre_explorer.core.training.tasks import BatchReporter
+
+    cfg = tiny(folder, epochs_stage1=1, epochs_stage2=1, baseline=False)
+    t = Trainer(cfg, dataset_for(cfg, cache_root=cache, workers=1), tmp_path)
+    seen: list = []
+    for p in train(t, on_batch=seen.append):
+        seen.append(p)
+    first_epoch = seen[:seen.index(next(e for e in seen if isinstance(e, TrainProgress)))]
+    batches = len(t.epoch_batches(0, 0))
+    assert batches > 1 and [(b.stage, b.epoch, b.batch, b.batches) for b in first_epoch] == [
+        ("stage1", 1, k, batches) for k in range(1, batches + 1)]
+    assert all(isinstance(b, BatchProgress) for b in first_epoch)
+    fractions = [e.done_fraction for e in seen]
+    assert fractions == sorted(fractions) and 0 < fractions[0] < fractions[-1] == 1.0
+
+    passed: list = []
+    reporter = BatchReporter(passed.append, every=3600.0)
+    for b in first_epoch:
+        reporter(b)
+    assert passed == first_epoch[:1]  # the first at once, then one per interval
+
+
+def test_a_soundfont_dataset_renders_only_the_chosen_instruments_and_pitches(tmp_path):
+    """TrainConfig.instruments and pitch_range limit what the SoundFont source renders (and the cache key)."""
+    from timbre_explorer.core.data.sources import find_soundfont
+
+    try:
+        find_soundfont()
+        import fluidsynth  # noqa: F401
+    except Exception as exc:
+        pytest.skip(f"no SoundFont source here: {exc}")
+    cfg = TrainConfig(instruments=["Flute", "Oboe", "Piccolo"], pitch_range=(72, 74))
+    assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    ds = dataset_for(cfg, cache_root=tmp_path, workers=1)
+    built = sorted({(str(i), int(p)) for i, p in zip(ds.notes["instrument"], ds.notes["pitch"])})
+    assert built == [("Flute", 72), ("Flute", 73), ("Flute", 74), ("Oboe", 72), ("Oboe", 73), ("Oboe", 74),
+                     ("Piccolo", 74)]  # the piccolo's range starts at D5
+    assert len(ds) == 7 * 5 and set(ds.notes["instrument"][ds.notes["split"] == "novel"]) == {"Piccolo"}
+    assert TrainConfig(instruments=["Piccolo"], pitch_range=(40, 50)).problems() == [
+        "No chosen instrument plays between E2 and D3: widen the pitch range, or choose other instruments."]
+    with pytest.raises(ParameterError, match="not SoundFont instruments"):
+        TrainConfig(instruments=["Kazoo"])
+    with pytest.raises(ParameterError, match="pitch_range"):
+        TrainConfig(pitch_range=(80, 60))

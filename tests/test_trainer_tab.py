@@ -9,9 +9,7 @@ The work runs in the tab's worker process, as in the app, except where a test pa
 from __future__ import annotations
 
 import json
-import time
 
-import numpy as np
 import pytest
 import torch
 from PySide6 import QtCore, QtWidgets
@@ -295,28 +293,97 @@ def test_a_diverging_loss_stops_with_a_message_and_keeps_the_last_good_checkpoin
     assert view.run_panel.resume_button.isEnabled() and view.state is RunState.IDLE
 
 
-def test_gui_thread_stays_responsive_while_training(qtbot, view, samples, tmp_path):
-    """A 10 ms timer on the GUI thread never waits 50 ms while the tab trains and evaluates (and draws it all)."""
+def test_training_runs_in_the_worker_process_and_reports_while_it_runs(qtbot, view, samples, tmp_path):
+    """The run is the worker process's work, never the GUI thread's: the GUI's event loop keeps running and the
+    progress (within the first epoch too) reaches it while the run goes on. How many milliseconds the GUI waits
+    is a benchmark figure (train_gui_gap_ms in benchmarks/run.py), not a test: a busy machine delays any thread."""
+    import os
+
+    from timbre_explorer.core.training import messages
+
     choose_folder(qtbot, view, samples)
-    configure(qtbot, view, hidden=256, epochs_stage1=15, epochs_stage2=10, frames_per_note=16)
+    configure(qtbot, view, epochs_stage1=2, epochs_stage2=2)
     view.set_out(tmp_path / "run")
-    click(qtbot, view.data_panel.build_button)  # built (or reused) before the clock starts: timed is the run
-    qtbot.waitUntil(lambda: view.state is RunState.IDLE, timeout=60_000)
-    ticks: list[float] = []
-    timer = QtCore.QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    seen: list[str] = []  # in the GUI thread's order: the worker's messages and the ticks of a GUI timer
+    worker_alive: list[bool] = []
+
+    def on_message(m) -> None:
+        seen.append(type(m).__name__)
+        if isinstance(m, messages.TrainProgress):
+            worker_alive.append(view.runner.alive)
+
+    view.runner.message.connect(on_message)
+    view.run_finished.connect(lambda result: seen.append("run_finished"))
+    timer = QtCore.QTimer(interval=10)
+    timer.timeout.connect(lambda: seen.append("tick"))
     timer.start()
     with qtbot.waitSignal(view.run_finished, timeout=120_000):
         click(qtbot, view.run_panel.train_button)
     timer.stop()
-    gaps = np.diff(ticks) * 1e3
-    print(f"GUI timer during training: {len(gaps)} gaps, max {gaps.max():.1f} ms, "
-          f"99th percentile {np.percentile(gaps, 99):.1f} ms")
-    assert len(gaps) > 100
-    # Measured 30-45 ms at most on a 2-core machine (the worker process's two torch threads busy on both
-    # cores). One late tick is let through: a machine shared with other jobs can delay any thread once.
-    assert (gaps > 50).sum() <= 1 and gaps.max() < 100
+    assert view.runner.process and view.runner._worker.pid not in (None, os.getpid()) and all(worker_alive)
+    epochs = [i for i, kind in enumerate(seen) if kind == "TrainProgress"]
+    assert len(epochs) == 6 and "run_finished" in seen[epochs[-1]:]
+    assert "BatchProgress" in seen[:epochs[0]]  # the first epoch's progress arrives before it ends
+    assert "tick" in seen[epochs[0]:seen.index("run_finished")]  # the GUI's loop runs while the work goes on
+
+
+def test_the_status_never_moves_the_buttons(qtbot, view):
+    r = view.run_panel
+    buttons = (r.train_button, r.pause_button, r.resume_button, r.cancel_button, r.evaluate_button)
+    qtbot.wait(50)
+    before = [b.mapTo(view, QtCore.QPoint(0, 0)) for b in buttons]
+    long = "Stage 1, epoch 3 of 60 · reconstruction 1234.5 · KL 12.34 · perceptual off · validation 0.123 " * 4
+    r.status.setText(long)
+    qtbot.wait(50)
+    assert [b.mapTo(view, QtCore.QPoint(0, 0)) for b in buttons] == before
+    assert r.status.text() == long and r.status.toolTip() == long  # all of it, where the line has no room
+
+
+def test_after_resume_the_eta_is_this_sessions_pace(qtbot, monkeypatch):
+    """Resumed half-way through 10 epochs: the earlier session's epochs (5 min each) do not count; this session's
+    take 10 s each of the clock (2 s of it the epoch's own computation), so 2 epochs left take 20 s."""
+    from timbre_explorer.core.training.messages import History, TrainProgress
+
+    clock = [1000.0]
+    v = TrainerView()
+    qtbot.addWidget(v)
+    monkeypatch.setattr(v._rate, "_clock", lambda: clock[0])
+    v._begin("train")
+    earlier = dict(loss=1.0, nll=1.0, kl=1.0, reg=0.0, alpha=0.0, seconds=300.0)
+    v._message(History({"stage1": [earlier] * 5}))
+    for epoch in (6, 7, 8):
+        clock[0] += 10.0
+        v._message(TrainProgress("stage1", epoch, 10, {**earlier, "seconds": 2.0}, epoch / 10))
+    v._redraw(now=True)
+    assert v.run_panel.status.text().endswith("· ETA 20 s")
+    v.shutdown()
+
+
+def test_a_run_folder_in_use_by_another_process_is_said_in_the_tab(qtbot, view, samples, tmp_path):
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\n"
+         "from timbre_explorer.core.training.runfolder import locked_run_folder\n"
+         f"with locked_run_folder({str(run)!r}):\n"
+         "    print('locked', flush=True)\n"
+         "    sys.stdin.read()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        choose_folder(qtbot, view, samples)
+        configure(qtbot, view)
+        view.set_out(run)
+        with qtbot.waitSignal(view.run_stopped, timeout=60_000) as stopped:
+            click(qtbot, view.run_panel.train_button)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert stopped.args[0] == "failed"
+    assert f"{run} is in use by process {holder.pid}, which trains in it" in view.run_panel.message.text()
+    assert view.state is RunState.IDLE
 
 
 def test_settings_save_and_load_as_the_cli_config(qtbot, view, samples, tmp_path, monkeypatch):

@@ -224,15 +224,13 @@ def _dataset_build(args) -> int:
 
 
 def _train(args) -> int:
-    import time
+    import contextlib
     from pathlib import Path
-
-    from tqdm import tqdm
 
     from timbre_explorer.core.errors import ParameterError
     from timbre_explorer.core.training.config import TrainConfig
-    from timbre_explorer.core.training.loop import (Trainer, dataset_for, distributed_setup, dump_rank_weights,
-                                                    export_models, train)
+    from timbre_explorer.core.training.loop import distributed_setup
+    from timbre_explorer.core.training.runfolder import config_to_run, locked_run_folder
 
     cfg = TrainConfig.from_file(args.config) if args.config else TrainConfig()
     wrong = cfg.problems()
@@ -240,6 +238,21 @@ def _train(args) -> int:
         raise ParameterError("cannot train: " + " ".join(wrong))
     out = Path(args.out)
     rank, world = distributed_setup()
+    with locked_run_folder(out) if rank == 0 else contextlib.nullcontext(out):  # one lock for the ranks
+        run_cfg = config_to_run(cfg, out, resume=args.resume)
+        if run_cfg != cfg and rank == 0:
+            print(f"resuming with the settings {out} was started with (its epochs and device as given)")
+        return _train_in(args, run_cfg, out, rank, world)
+
+
+def _train_in(args, cfg, out, rank: int, world: int) -> int:
+    """Train ``cfg`` into ``out`` (whose lock rank 0 holds), export and evaluate: the ``train`` command."""
+    import time
+
+    from tqdm import tqdm
+
+    from timbre_explorer.core.training.loop import Trainer, dataset_for, dump_rank_weights, export_models, train
+
     if rank == 0:
         with tqdm(total=0, unit="note", desc="dataset", dynamic_ncols=True, leave=False, delay=0.5) as bar:
             def progress(done, total):

@@ -14,10 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from timbre_explorer.core.data.instruments import INSTRUMENTS
+from timbre_explorer.core.data.instruments import INSTRUMENTS, Instrument, pitch_name
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae_config import VAEConfig
-from timbre_explorer.core.training.runfolder import STAGES
 
 #: The perceptual regularizers, with what each does.
 REGULARIZERS = {"kl": "KL to the timbre space (the paper's)", "l2": "L2 to the dissimilarities",
@@ -27,6 +26,9 @@ DEVICES = {"auto": "auto (a CUDA GPU when there is one)", "cpu": "CPU", "cuda": 
 #: The transform presets of ``core.signal.nsgt.PRESETS`` (a test keeps the two equal: nsgt imports torch).
 PRESETS = {"nsgt-erb": "NSGT-ERB (the paper's best)", "nsgt-cqt": "NSGT-CQT (constant-Q)", "nsgt-mel": "NSGT-Mel"}
 SOURCES = ("soundfont", "folder")
+#: The training stages, in the order they run (see :mod:`timbre_explorer.core.training.loop`).
+STAGES = ("stage1", "regularized", "baseline")
+STAGE_NAMES = {"stage1": "stage 1", "regularized": "regularized", "baseline": "baseline"}
 #: The instruments of the bundled timbre studies: the perceptual regularizer needs three of them.
 RATED = frozenset(i.name for i in INSTRUMENTS if not i.novel)
 
@@ -45,6 +47,8 @@ class TrainConfig:
     soundfont: str | None = None
     preset: str = next(iter(PRESETS))
     hold_out: tuple[str, ...] | None = None  # None: the source's default
+    instruments: tuple[str, ...] | None = None  # the SoundFont instruments rendered; None: all of them
+    pitch_range: tuple[int, int] | None = None  # the SoundFont's MIDI pitches rendered (inclusive); None: all
     split_seed: int = 0
     ratings: str | None = None  # a dissimilarity matrix or pooled-ratings CSV; None: the five studies
     mds_dims: int = 6
@@ -87,6 +91,19 @@ class TrainConfig:
                 raise ParameterError(f"{name} must be a non-negative number, got {v!r}")
         if self.hold_out is not None:
             object.__setattr__(self, "hold_out", tuple(self.hold_out))
+        if self.instruments is not None:
+            object.__setattr__(self, "instruments", tuple(self.instruments))
+            unknown = sorted(set(self.instruments) - {i.name for i in INSTRUMENTS})
+            if unknown:
+                raise ParameterError(f"instruments: {', '.join(unknown)} are not SoundFont instruments "
+                                     f"(known: {', '.join(i.name for i in INSTRUMENTS)})")
+        if self.pitch_range is not None:
+            pitches = tuple(self.pitch_range)
+            if len(pitches) != 2 or not all(isinstance(p, int) for p in pitches) \
+                    or not 0 <= pitches[0] <= pitches[1] <= 127:
+                raise ParameterError(f"pitch_range must be two MIDI pitches, the low one first, within 0-127, got "
+                                     f"{self.pitch_range!r}")
+            object.__setattr__(self, "pitch_range", pitches)
         VAEConfig(hidden=self.hidden, layers=self.layers, latent=self.latent)  # validates them
 
     # ------------------------------------------------------------------ the schedule
@@ -120,6 +137,10 @@ class TrainConfig:
             out.append("Nothing to train: give stage 1 or stage 2 some epochs.")
         if self.source == "soundfont" and soundfont_unavailable and not self.soundfont:
             out.append(soundfont_unavailable)
+        if self.source == "soundfont" and not soundfont_instruments(self):
+            low, high = self.pitch_range or (0, 127)
+            out.append(f"No chosen instrument plays between {pitch_name(low)} and {pitch_name(high)}: widen the "
+                       "pitch range, or choose other instruments.")
         if self.source == "folder":
             if not self.folder:
                 out.append("Choose the folder of your samples.")
@@ -144,7 +165,8 @@ class TrainConfig:
     # ------------------------------------------------------------------ the JSON file
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d["hold_out"] = list(self.hold_out) if self.hold_out is not None else None
+        for key in ("hold_out", "instruments", "pitch_range"):
+            d[key] = list(d[key]) if d[key] is not None else None
         return d
 
     @classmethod
@@ -173,3 +195,11 @@ class TrainConfig:
         from timbre_explorer.core.files import write_json
 
         write_json(path, self.to_dict())
+
+
+def soundfont_instruments(cfg: TrainConfig) -> tuple[Instrument, ...]:
+    """The SoundFont instruments a config renders (all by default), each cut to its pitch range."""
+    low, high = cfg.pitch_range or (0, 127)
+    chosen = [i for i in INSTRUMENTS if cfg.instruments is None or i.name in cfg.instruments]
+    return tuple(dataclasses.replace(i, low=max(i.low, low), high=min(i.high, high)) for i in chosen
+                 if max(i.low, low) <= min(i.high, high))

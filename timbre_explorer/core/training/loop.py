@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,8 +43,8 @@ from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplore
 from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll,
                                             kl_standard_normal, perceptual_kl, perceptual_l2)
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
-from timbre_explorer.core.training.config import TrainConfig
-from timbre_explorer.core.training.messages import TrainProgress
+from timbre_explorer.core.training.config import TrainConfig, soundfont_instruments
+from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, checkpoint_path
 
 
@@ -180,9 +180,12 @@ def distributed_setup() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
-def train(t: Trainer, *, resume: bool = False,
-          cancel: threading.Event | None = None) -> Generator[TrainProgress, None, None]:
-    """Run the schedule; each stage's model and history end up in ``t.models[stage]``."""
+def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = None,
+          on_batch: Callable[[BatchProgress], None] | None = None) -> Generator[TrainProgress, None, None]:
+    """Run the schedule; each stage's model and history end up in ``t.models[stage]``.
+
+    ``on_batch`` is called after every batch with the progress within the epoch (the yields come per epoch).
+    """
     cfg = t.cfg
     start = {"stage1": 0, "regularized": cfg.epochs_stage1, "baseline": cfg.epochs_stage1}
     alpha = {"stage1": 0.0, "regularized": cfg.alpha if cfg.regularized else 0.0, "baseline": 0.0}
@@ -216,7 +219,7 @@ def train(t: Trainer, *, resume: bool = False,
             beta = beta_at(stage.start + epoch, beta=cfg.beta, warmup_epochs=cfg.warmup_epochs)
             sums = np.zeros(4)
             batches = t.epoch_batches(stage_id, epoch)
-            for rows in batches:
+            for batch, rows in enumerate(batches, start=1):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"training cancelled in {stage.name}, epoch {epoch + 1}; "
                                     "resume continues from the last finished epoch")
@@ -234,6 +237,9 @@ def train(t: Trainer, *, resume: bool = False,
                 loss.backward()
                 opt.step()
                 sums += [loss.item(), nll.item(), kl.item(), reg.item()]
+                if on_batch is not None:
+                    on_batch(BatchProgress(stage.name, epoch + 1, stage.epochs, batch, len(batches),
+                                           (done + batch / len(batches)) / total))
             metrics = dict(zip(("loss", "nll", "kl", "reg"), (sums / max(1, len(batches))).tolist()))
             metrics.update(t.validate(model), beta=beta, alpha=stage.alpha,
                            seconds=time.perf_counter() - started)
@@ -255,8 +261,10 @@ def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=Non
     from timbre_explorer.core.data.dataset import build_dataset
     from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont
 
-    source = (FolderSource(cfg.folder) if cfg.source == "folder"  # type: ignore[arg-type]  # post_init: it has a folder
-              else SoundFontSource(str(find_soundfont(cfg.soundfont))))
+    if cfg.source == "folder":
+        source: FolderSource | SoundFontSource = FolderSource(cfg.folder)  # type: ignore[arg-type]  # post_init: set
+    else:
+        source = SoundFontSource(str(find_soundfont(cfg.soundfont)), instruments=soundfont_instruments(cfg))
     return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
                          cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)
 

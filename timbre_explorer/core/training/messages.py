@@ -34,6 +34,19 @@ class TrainProgress:
 
 
 @dataclass(frozen=True)
+class BatchProgress:
+    """Batches done within an epoch (the core reports every batch; the worker passes on a few a second): the
+    first epoch of a large dataset takes a minute, and the bar moves meanwhile."""
+
+    stage: str
+    epoch: int  # within the stage, from 1
+    epochs: int
+    batch: int  # batches done in this epoch
+    batches: int
+    done_fraction: float  # of the whole run
+
+
+@dataclass(frozen=True)
 class Status:
     """What the task is doing now, in a sentence ("Preparing the dataset…")."""
 

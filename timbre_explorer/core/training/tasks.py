@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import math
 import multiprocessing
 import os
 import threading
@@ -28,19 +29,18 @@ import numpy as np
 
 from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
 from timbre_explorer.core.training.checkpoint import read_checkpoint
-from timbre_explorer.core.training.config import TrainConfig
-from timbre_explorer.core.training.messages import (DatasetProgress, DatasetReady, Finished, History,
+from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig
+from timbre_explorer.core.training.messages import (BatchProgress, DatasetProgress, DatasetReady, Finished, History,
                                                     LatentMap, LogRecord, Paused, ResumedConfig, RunResult, Status,
                                                     TaskCancelled, TaskFailed, WorkerExited)
-from timbre_explorer.core.training.runfolder import (BASELINE_NAME, MODEL_NAME, STAGE_NAMES, checkpoint_files,
-                                                     checkpoint_path, run_config)
+from timbre_explorer.core.training.runfolder import (BASELINE_NAME, MODEL_NAME, checkpoint_files, checkpoint_path,
+                                                     config_to_run, locked_run_folder)
 
 log = logging.getLogger(__name__)
 
 MAP_NOTES = 300  # notes on the live latent map
 MAP_EVERY = 5  # epochs between live-map refreshes (and at the end of every stage)
-#: Settings a resume takes from the new config; every other one is the run's own (its checkpoints say which).
-RESUME_OVERRIDES = ("epochs_stage1", "epochs_stage2", "device")
+BATCH_EVERY_S = 0.25  # seconds between the progress messages of batches
 
 
 @dataclass
@@ -137,14 +137,6 @@ class LatentProbe:
             basis *= np.where(np.sum(basis * self.basis, axis=1, keepdims=True) < 0, -1.0, 1.0)
         self.basis = basis
         return LatentMap(z @ basis.T, self.labels, self.novel, title)
-
-
-def resume_config(cfg, out: Path):
-    """The config that resumes ``out``: the run's own, with this one's epochs and device."""
-    saved = run_config(out)
-    if saved is None:
-        return cfg
-    return TrainConfig.from_dict({**saved, **{k: getattr(cfg, k) for k in RESUME_OVERRIDES}})
 
 
 class Task:
@@ -262,35 +254,52 @@ def _dataset(task: Task, cfg, cache_root, workers):
 
 def train_task(task: Task, *, cfg, out: Path, cache_root, workers, resume: bool,
                map_every: int = MAP_EVERY) -> RunResult:
-    """Dataset, :class:`Trainer`, the core's ``train`` generator, then ``export_models``: as ``train`` does."""
+    """Dataset, :class:`Trainer`, the core's ``train`` generator, then ``export_models``: as ``train`` does,
+    holding the run folder's lock throughout."""
     from timbre_explorer.core.training.loop import Trainer, export_models, train
 
-    config = resume_config(cfg, out) if resume else cfg
-    if config != cfg:
-        task.emit(ResumedConfig(config))
-    ds, _ = _dataset(task, config, cache_root, workers)
-    task.emit(Status("Preparing the model…"))
-    started = time.perf_counter()
-    trainer = Trainer(config, ds, out)
-    config.save(out / "config.json")  # the CLI takes it: train --config … --resume
-    if resume:
-        task.emit(History({s: read_checkpoint(path).history for s, path in checkpoint_files(out).items()}))
-    probe = LatentProbe(trainer)
-    task.emit(Status("Training…"))
-    steps = train(trainer, resume=resume, cancel=task.cancel)
-    try:
-        for p in steps:
-            task.emit(p)
-            if p.epoch % map_every == 0 or p.epoch == p.epochs:
-                task.emit(probe.map(checkpoint_path(out, p.stage), f"{STAGE_NAMES[p.stage]}, epoch {p.epoch}"))
-            task.wait_if_paused(f"after {STAGE_NAMES[p.stage]} epoch {p.epoch}")
-    finally:
-        steps.close()
-    seconds = time.perf_counter() - started - task.paused_seconds
-    task.emit(Status("Writing the models and evaluating them…"))
-    paths = export_models(trainer, seconds=seconds)
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    return RunResult(out, {k: str(v) for k, v in paths.items()}, report, seconds)
+    with locked_run_folder(out):
+        config = config_to_run(cfg, out, resume=resume)
+        if config != cfg:
+            task.emit(ResumedConfig(config))
+        ds, _ = _dataset(task, config, cache_root, workers)
+        task.emit(Status("Preparing the model…"))
+        started = time.perf_counter()
+        trainer = Trainer(config, ds, out)
+        config.save(out / "config.json")  # the CLI takes it: train --config … --resume
+        if resume:
+            task.emit(History({s: read_checkpoint(path).history for s, path in checkpoint_files(out).items()}))
+        probe = LatentProbe(trainer)
+        task.emit(Status("Training…"))
+        steps = train(trainer, resume=resume, cancel=task.cancel, on_batch=BatchReporter(task.emit))
+        try:
+            for p in steps:
+                task.emit(p)
+                if p.epoch % map_every == 0 or p.epoch == p.epochs:
+                    task.emit(probe.map(checkpoint_path(out, p.stage), f"{STAGE_NAMES[p.stage]}, epoch {p.epoch}"))
+                task.wait_if_paused(f"after {STAGE_NAMES[p.stage]} epoch {p.epoch}")
+        finally:
+            steps.close()
+        seconds = time.perf_counter() - started - task.paused_seconds
+        task.emit(Status("Writing the models and evaluating them…"))
+        paths = export_models(trainer, seconds=seconds)
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        return RunResult(out, {k: str(v) for k, v in paths.items()}, report, seconds)
+
+
+class BatchReporter:
+    """Passes on the first batch's progress and then one every ``every`` seconds: the bar moves within a long
+    epoch, and short ones do not flood the app with messages."""
+
+    def __init__(self, send: Callable[[BatchProgress], None], every: float = BATCH_EVERY_S):
+        self.send, self.every = send, every
+        self._last = -math.inf
+
+    def __call__(self, progress: BatchProgress) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            self._last = now
+            self.send(progress)
 
 
 def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None, workers=None, progress=None,

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from timbre_explorer.core.training.runfolder import STAGE_NAMES
+from timbre_explorer.core.training.config import STAGE_NAMES
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND
 
 

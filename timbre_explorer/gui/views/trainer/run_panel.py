@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from timbre_explorer.gui.views.trainer.elided_label import ElidedLabel
 from timbre_explorer.gui.views.widgets import form_layout, row, wrapped_label
 
 
@@ -46,7 +47,7 @@ class RunPanel(QtWidgets.QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
         layout.addWidget(self.progress)
-        self.status = wrapped_label("")
+        self.status = ElidedLabel()  # one line: the buttons above never move as it changes
         layout.addWidget(self.status)
         self.message = wrapped_label("")
         self.message.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)

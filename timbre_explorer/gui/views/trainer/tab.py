@@ -32,16 +32,15 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.core.data.instruments import INSTRUMENTS
 from timbre_explorer.core.errors import ParameterError, TimbreExplorerError
-from timbre_explorer.core.training.config import TrainConfig
-from timbre_explorer.core.training.messages import (DatasetProgress, DatasetReady, Finished, History,
+from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig
+from timbre_explorer.core.training.messages import (BatchProgress, DatasetProgress, DatasetReady, Finished, History,
                                                     LatentMap, Paused, ResumedConfig, RunResult, Status,
                                                     TaskCancelled, TaskFailed, TrainProgress)
-from timbre_explorer.core.training.runfolder import MODEL_NAME, STAGE_NAMES, checkpoint_files, free_folder
+from timbre_explorer.core.training.runfolder import MODEL_NAME, checkpoint_files, free_folder
 from timbre_explorer.core.training.tasks import Probe, probe
 from timbre_explorer.gui.views.trainer.curves_view import CurvesView
 from timbre_explorer.gui.views.trainer.data_panel import DataPanel, folder_rows, soundfont_rows
@@ -49,6 +48,7 @@ from timbre_explorer.gui.views.trainer.files_view import FilesView
 from timbre_explorer.gui.views.trainer.latent_map_view import LatentMapView
 from timbre_explorer.gui.views.trainer.report_view import ReportView
 from timbre_explorer.gui.views.trainer.run_panel import RunPanel
+from timbre_explorer.gui.views.trainer.session_rate import SessionRate
 from timbre_explorer.gui.views.trainer.settings_panel import SettingsPanel
 from timbre_explorer.gui.workers import Failed, LatestWorker, RunWorker
 
@@ -114,10 +114,10 @@ class TrainerView(QtWidgets.QWidget):
         self.scan = None  # (folder, FolderScan) of the last preview
         self.result: RunResult | None = None
         self._filling = False
-        self._run_cfg = None
         self._started = 0.0
-        self._epoch_seconds: list[float] = []
-        self._last_epoch = None
+        self._rate = SessionRate()
+        self._last_epoch: TrainProgress | None = None
+        self._last_batch: BatchProgress | None = None
         self._report_dir: Path | None = None
 
         self.data_panel = DataPanel()
@@ -181,7 +181,8 @@ class TrainerView(QtWidgets.QWidget):
         self.runner.message.connect(self._message)
         self._handlers = {Status: self._status, DatasetProgress: self._dataset_progress,
                           DatasetReady: self._dataset_ready, ResumedConfig: self._resumed_config,
-                          History: self._history, TrainProgress: self._epoch, LatentMap: self.latent_map.show_map,
+                          History: self._history, BatchProgress: self._batch, TrainProgress: self._epoch,
+                          LatentMap: self.latent_map.show_map,
                           Paused: self._paused, Finished: self._finished, TaskFailed: self._failed,
                           TaskCancelled: self._cancelled}
 
@@ -452,10 +453,8 @@ class TrainerView(QtWidgets.QWidget):
                 note = f" ({out.name} holds an earlier run, which stays as it is)"
                 self.set_out(free)
                 out = free
-        self._run_cfg = cfg
         self.curves.clear_curves(cfg.epochs_stage1)
         self.latent_map.clear_map("The latent map appears after the first epochs.")
-        self._epoch_seconds = []
         self._begin("train")
         self._say(f"{'Resuming' if resume else 'Training'} into {out}{note}.")
         self.views.setCurrentIndex(1)
@@ -523,7 +522,8 @@ class TrainerView(QtWidgets.QWidget):
     # ================================================================== progress from the worker
     def _begin(self, task: str) -> None:
         self.state = RunState(task)
-        self._last_epoch = None
+        self._last_epoch = self._last_batch = None
+        self._rate.reset()
         self._started = time.monotonic()
         r = self.run_panel
         r.progress.setValue(0)
@@ -563,7 +563,6 @@ class TrainerView(QtWidgets.QWidget):
         r.status.setText(f"Building the dataset: {m.done} of {m.total} notes{eta}")
 
     def _resumed_config(self, m: ResumedConfig) -> None:
-        self._run_cfg = m.config
         self.set_config(m.config)
         self.curves.clear_curves(m.config.epochs_stage1)
         self._say("Resuming with the settings the run was started with (its epochs and device as set here).")
@@ -586,10 +585,17 @@ class TrainerView(QtWidgets.QWidget):
         self.run_panel.progress.setValue(1000 if building else 0)
         self.run_panel.progress.setFormat("dataset ready" if building else "")
 
+    def _batch(self, b: BatchProgress) -> None:
+        """Progress within an epoch: drawn (progress, status) at most every CURVES_MS."""
+        self._rate.seen(b.done_fraction)
+        self._last_batch = b
+        if not self._curves_timer.isActive():
+            self._curves_timer.start()
+
     def _epoch(self, p: TrainProgress) -> None:
         """One finished epoch: stored at once, drawn (curves, progress, status) at most every CURVES_MS."""
         self.curves.add(p.stage, p.epoch, p.metrics, draw=False)
-        self._epoch_seconds = (self._epoch_seconds + [float(p.metrics.get("seconds", 0.0))])[-5:]
+        self._rate.seen(p.done_fraction)
         self._last_epoch = p
         if not self._curves_timer.isActive():
             self._curves_timer.start()
@@ -608,23 +614,35 @@ class TrainerView(QtWidgets.QWidget):
         else:
             self._plots_due = list(self.curves.plots)
             self._plot_timer.start()
-        p, cfg, r = self._last_epoch, self._run_cfg, self.run_panel
-        if p is None or self.state not in TRAINING:
+        p, b, r = self._last_epoch, self._last_batch, self.run_panel
+        if self.state not in TRAINING or (p is None and b is None):
             return
-        eta = format_seconds(round((1.0 - p.done_fraction) * cfg.total_epochs()) * float(np.mean(self._epoch_seconds)))
-        r.progress.setValue(round(1000 * p.done_fraction))
-        r.progress.setFormat(f"{STAGE_NAMES[p.stage]} · epoch {p.epoch} / {p.epochs}")
+        within = b is not None and (p is None or b.done_fraction > p.done_fraction)  # an epoch under way
+        if within:
+            r.progress.setValue(round(1000 * b.done_fraction))
+            r.progress.setFormat(f"{STAGE_NAMES[b.stage]} · epoch {b.epoch} / {b.epochs} · batch {b.batch} / "
+                                 f"{b.batches}")
+        else:
+            r.progress.setValue(round(1000 * p.done_fraction))
+            r.progress.setFormat(f"{STAGE_NAMES[p.stage]} · epoch {p.epoch} / {p.epochs}")
         if self.state is RunState.PAUSED:
             return  # the status says where it paused
+        eta = self._rate.eta_seconds()
+        after = (f" · ETA {format_seconds(eta)}" if eta is not None else "") \
+            + (" · pausing after this epoch…" if r.pause_button.isChecked() else "")
+        if p is None:
+            r.status.setText(f"{STAGE_NAMES[b.stage].capitalize()}, epoch {b.epoch} of {b.epochs}: batch "
+                             f"{b.batch} of {b.batches}{after}")
+            return
         m = p.metrics
         valid = f" · validation {m['valid_nll']:.3f}" if "valid_nll" in m else ""
         perceptual = f"perceptual {m['reg']:.3f}" if m.get("alpha") else "perceptual off"
         r.status.setText(f"{STAGE_NAMES[p.stage].capitalize()}, epoch {p.epoch} of {p.epochs} · "
-                         f"reconstruction {m['nll']:.1f} · KL {m['kl']:.2f} · {perceptual}{valid}"
-                         f" · ETA {eta}" + (" · pausing after this epoch…" if r.pause_button.isChecked() else ""))
+                         f"reconstruction {m['nll']:.1f} · KL {m['kl']:.2f} · {perceptual}{valid}{after}")
 
     def _paused(self, m: Paused) -> None:
         self.state = RunState.PAUSED if m.on else RunState.TRAINING
+        self._rate.pause(m.on)
         self.state_changed.emit(self.state)
         if m.on:
             self._redraw(now=True)
