@@ -34,18 +34,6 @@ class RecordingAudio(AudioEngine):
         super().stop()
 
 
-@pytest.fixture(autouse=True)
-def fresh_settings(tmp_path):
-    """QSettings in a temporary folder: tests never read or write the user's."""
-    from timbre_explorer.gui.app import make_app
-
-    make_app()
-    QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)
-    QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QtCore.QSettings().clear()
-    yield
-
-
 @pytest.fixture
 def window(qtbot, tiny_model):
     from timbre_explorer.gui.main_window import MainWindow
@@ -269,11 +257,12 @@ def test_exports_wav_png_svg_csv(qtbot, window, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = e.export_map(tmp_path / "map.svg")
     assert "<svg" in svg.read_text()
+    _check_svg(svg, e, n_dots=120)
     e.map_panel.set_instrument_checked(1, False)
     csv_path = e.export_csv(tmp_path / "latent.csv")
     rows = csv_path.read_text().splitlines()
     header = rows[0].split(",")
-    assert header[:7] == ["kind", "instrument", "pitch", "dynamic", "split", "pc1", "pc2"]
+    assert header[:7] == ["kind", "instrument", "pitch", "dynamic", "split", "PC1", "PC2"]
     assert len(rows) - 1 == int(e.map_state.mask().sum())
     first = rows[1].split(",")
     i = np.flatnonzero(e.map_state.mask())[0]
@@ -484,3 +473,70 @@ def test_an_export_asked_while_sounds_are_encoding_waits_its_turn(qtbot, window,
     qtbot.waitUntil(lambda: "Wrote" in " ".join(said), timeout=30_000)
     assert (tmp_path / "path.wav").exists() and (tmp_path / "path.json").exists()
     assert e.sounds_panel.progress.isHidden()
+
+
+def _check_svg(path, e, *, n_dots: int) -> None:
+    """A small SVG of plain circles (one per dot shown), whose axis labels name the axes shown."""
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(path).getroot()
+    circles = root.findall(f".//{ns}circle")
+    assert len(circles) == n_dots
+    assert path.stat().st_size / n_dots < 300
+    labels = [t.text for t in root.iter(f"{ns}text") if t.get("class") == "axis-label"]
+    assert labels == [e.map.getAxis("bottom").labelText, e.map.getAxis("left").labelText]
+    assert labels[0].startswith(e.map_panel.axes[0].currentText().split()[0])
+
+
+def test_svg_names_the_axes_shown_and_csv_headers_too(qtbot, window, tmp_path):
+    e = window.explorer
+    e.map_panel.axes[0].setCurrentIndex(2)
+    _check_svg(e.export_map(tmp_path / "map.svg"), e, n_dots=120)
+    assert "PC3" in e.map.getAxis("bottom").labelText
+    header = (e.export_csv(tmp_path / "latent.csv")).read_text().splitlines()[0].split(",")
+    assert header[5:7] == ["PC3", "PC2"]
+    e.map_panel.basis.setCurrentIndex(1)  # the axes that set instruments apart
+    header = (e.export_csv(tmp_path / "latent.csv")).read_text().splitlines()[0].split(",")
+    assert header[5].startswith("LD") and header[6].startswith("LD")
+
+
+def test_a_failed_map_export_leaves_the_old_file_and_says_why(qtbot, window, tmp_path, monkeypatch):
+    (tmp_path / "out").mkdir()
+    old = tmp_path / "out" / "map.xyz"
+    old.write_bytes(b"the user's old file")
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(old), ""))
+    _menu_action(window, "Export map").trigger()
+    assert old.read_bytes() == b"the user's old file"
+    title, text = window.last_error
+    assert str(old) in text and "not an image format" in text and text.count(". ") == 0
+    assert [p.name for p in old.parent.iterdir()] == ["map.xyz"]  # no temporary left either
+
+
+def _menu_action(window, start: str):
+    for menu in window.menuBar().findChildren(QtWidgets.QMenu):
+        for action in menu.actions():
+            if action.text().replace("&", "").startswith(start):
+                return action
+    raise AssertionError(f"no menu item {start!r}")
+
+
+@pytest.mark.qt_no_exception_capture
+def test_a_sound_export_to_an_unwritable_place_is_a_message_not_a_crash(qtbot, window, tmp_path, monkeypatch):
+    from timbre_explorer.gui import crash
+
+    monkeypatch.setattr(crash, "_reporter", None)
+    reporter = crash.install(None)
+    try:
+        before = len(window.audio.played)
+        _click(qtbot, window, 0.1, 0.1)
+        _wait_sound(qtbot, window, before)
+        (tmp_path / "a file").write_text("not a folder")
+        target = tmp_path / "a file" / "sound.wav"  # no folder can be made there, whoever runs the test
+        monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+        _menu_action(window, "Export sound").trigger()
+        qtbot.wait(50)  # the crash dialog would open from a queued signal
+        assert reporter.count == 0 and reporter.dialog is None
+        assert window.last_error[0] == "Could not write the file" and str(target) in window.last_error[1]
+    finally:
+        QtCore.qInstallMessageHandler(None)

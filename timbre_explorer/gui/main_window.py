@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer import __version__
 from timbre_explorer.audio.engine import AudioEngine
+from timbre_explorer.core.errors import TimbreExplorerError
 from timbre_explorer.gui import crash
 from timbre_explorer.gui.explorer.tab import ExplorerView
 from timbre_explorer.gui.views.trainer.tab import TrainerView
@@ -216,7 +217,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _try(self, fn, done: str) -> None:
         try:
             fn()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TimbreExplorerError) as exc:
             self.show_error("Could not write the file", str(exc))
         else:
             self.statusBar().showMessage(done, 6000)

@@ -699,8 +699,11 @@ class ExplorerView(QtWidgets.QWidget):
         from timbre_explorer.core.synthesis.export import write_map_csv
 
         state = self.map_state
-        return write_map_csv(path, self.space, projection=state.projection, dims=state.view_dims, shown=state.mask(),
-                             sounds=[(u.name, u.z) for u in self.user_sounds])
+        x, y = state.view_dims
+        prefix = self.map_panel.axis_prefix
+        return write_map_csv(path, self.space, projection=state.projection, dims=(x, y), shown=state.mask(),
+                             sounds=[(u.name, u.z) for u in self.user_sounds],
+                             axis_names=(f"{prefix}{x + 1}", f"{prefix}{y + 1}"))
 
     # ================================================================== shutdown
     def shutdown(self) -> None:

@@ -18,6 +18,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND
+
 #: Distinct colours for up to 20 classes (then they repeat): bright enough on the dark background.
 PALETTE = ["#4e9bff", "#ff8a3d", "#3ccf6e", "#ff5a5f", "#b084f5", "#c8a27a", "#ff7fd0", "#c9c9c9", "#e3e34a",
            "#2fd8e6", "#1f6fd1", "#ffb97a", "#98e86b", "#ff9c9c", "#7a4fc9", "#8c5a3c", "#f0a8d8", "#7f7f7f",
@@ -105,7 +107,7 @@ class MapView(pg.PlotWidget):
         self.tool = "play"  # or "draw"
         super().__init__(parent, viewBox=_MapViewBox(self))
         self.setAcceptDrops(True)
-        self.setBackground("#15171c")
+        self.setBackground(PLOT_BACKGROUND)
         self.setAspectLocked(True)
         self.showGrid(x=True, y=True, alpha=0.15)
         for side in ("left", "bottom"):
@@ -202,6 +204,15 @@ class MapView(pg.PlotWidget):
             layer.invalidate()
             layer.setVisible(bool(shown.any()))
         self._tree = None  # built on the first pick, not on every filter change
+
+    def painted_points(self) -> list[tuple[str, np.ndarray]]:
+        """The visible notes as the scatters paint them, bottom layer first: (colour ``#rrggbb``, ``xy [K, 2]``)."""
+        out = []
+        for layer in sorted(self.layers, key=lambda item: item.zValue()):
+            if layer.isVisible() and len(layer.data):
+                rows = layer.data[layer.data["visible"]]
+                out.append((layer.opts["brush"].color().name(), np.column_stack([rows["x"], rows["y"]])))
+        return out
 
     def fit(self) -> None:
         """Zoom to the visible notes."""

@@ -17,6 +17,7 @@ class MapPanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.axis_prefix = "PC"  # "LD" on the discriminant axes (set_axes)
         layout = QtWidgets.QVBoxLayout(self)
         proj = QtWidgets.QWidget()
         form = form_layout(proj)
@@ -101,6 +102,7 @@ class MapPanel(QtWidgets.QWidget):
 
     def set_axes(self, explained, prefix: str) -> None:
         """Fill the axis choosers with the components of the current projection, keeping the choice."""
+        self.axis_prefix = prefix
         for i, combo in enumerate(self.axes):
             keep = combo.currentIndex() if combo.count() == len(explained) else i
             combo.blockSignals(True)
