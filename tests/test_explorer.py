@@ -319,15 +319,75 @@ def test_keyboard_shortcuts(qtbot, window):
     before = len(window.audio.played)
     _click(qtbot, window, 0.0, 0.1)
     _wait_sound(qtbot, window, before)
+    assert QtWidgets.QApplication.focusWidget() is e.map  # a click on the map gives it the keys
     n = len(window.audio.played)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    qtbot.keyClick(e.map, QtCore.Qt.Key.Key_Space)
     assert len(window.audio.played) == n + 1
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)
+    qtbot.keyClick(e.map, QtCore.Qt.Key.Key_Escape)
     assert window.audio.stops >= 1
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_D)
+    qtbot.keyClick(e.map, QtCore.Qt.Key.Key_D)
     assert e.map.tool == "draw"
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_D)
+    qtbot.keyClick(e.map, QtCore.Qt.Key.Key_Return)
     assert e.map.tool == "play"
+
+
+def _focus(qtbot, widget) -> None:
+    widget.window().activateWindow()
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus, timeout=2000)
+
+
+def test_space_and_return_belong_to_the_focused_widget_off_the_map(qtbot, window):
+    e = window.explorer
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.0, 0.1)
+    _wait_sound(qtbot, window, before)
+    n = len(window.audio.played)
+    # a focused check box: Space ticks it and plays nothing
+    e.tabs.setCurrentIndex(0)
+    box = e.map_panel.show_labels
+    was = box.isChecked()
+    _focus(qtbot, box)
+    qtbot.keyClick(box, QtCore.Qt.Key.Key_Space)
+    assert box.isChecked() != was and len(window.audio.played) == n
+    # a focused line edit in the window (as the Trainer's folder field): Space types a space
+    edit = QtWidgets.QLineEdit("my")
+    window.statusBar().addPermanentWidget(edit)  # a temporary message would hide a plain one
+    _focus(qtbot, edit)
+    edit.end(False)
+    qtbot.keyClick(edit, QtCore.Qt.Key.Key_Space)
+    assert edit.text() == "my " and len(window.audio.played) == n
+    # while drawing, Return in a spin box does not finish the path
+    e.path_panel.draw_button.setChecked(True)
+    e.tabs.setCurrentIndex(1)
+    _focus(qtbot, e.path_panel.seconds)
+    qtbot.keyClick(e.path_panel.seconds, QtCore.Qt.Key.Key_Return)
+    assert e.map.tool == "draw"
+
+
+def _wheel(widget, steps: int = -1) -> None:
+    """A real wheel event over ``widget``'s centre (through the application, so event filters see it)."""
+    from PySide6 import QtGui
+
+    centre = QtCore.QPointF(widget.width() / 2, widget.height() / 2)
+    event = QtGui.QWheelEvent(centre, widget.mapToGlobal(centre), QtCore.QPoint(), QtCore.QPoint(0, 120 * steps),
+                              QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier,
+                              QtCore.Qt.ScrollPhase.NoScrollPhase, False)
+    QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_changes_a_combo_or_spin_box_only_once_focused(qtbot, window):
+    e = window.explorer
+    e.tabs.setCurrentIndex(0)
+    combo, spin = e.map_panel.colour_by, e.map_panel.pitch_high
+    e.map.setFocus()
+    index, value = combo.currentIndex(), spin.value()
+    _wheel(combo)
+    _wheel(spin)
+    assert combo.currentIndex() == index and spin.value() == value and not combo.hasFocus()
+    _focus(qtbot, combo)
+    _wheel(combo)
+    assert combo.currentIndex() != index
 
 
 def test_path_plays_as_one_morph_and_exports_wav_with_its_sidecar(qtbot, window, tmp_path):

@@ -13,6 +13,7 @@ from timbre_explorer.core.errors import TimbreExplorerError
 from timbre_explorer.gui import crash
 from timbre_explorer.gui.explorer.tab import ExplorerView
 from timbre_explorer.gui.views.trainer.tab import TrainerView
+from timbre_explorer.gui.views.widgets import guard_wheel
 from timbre_explorer.gui.workers import Failed, LatestWorker
 from timbre_explorer.logs import log_file
 from timbre_explorer.paths import default_model_path
@@ -58,6 +59,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().addWidget(self.audio_label)
         self.statusBar().addPermanentWidget(self.model_label)
         self._build_menus()
+        guard_wheel(self)
         self._restore_settings()
         self._show_audio_state()
         self.open_model(self.model_path)
@@ -86,21 +88,26 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(view, "Toggle &3D view", lambda: self.explorer.map_panel.three_d.toggle(), "3")
         self._action(view, "Toggle descriptor &field", lambda: self.explorer.field_panel.show.toggle(), "F")
         play = m.addMenu("&Play")
-        self._action(play, "Play &again", self.replay, "Space")
+        # Space and Return act on the map only: elsewhere they belong to the focused button, box or field
+        on_map = QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut
+        self.explorer.map.addAction(self._action(play, "Play &again", self.replay, "Space", on_map))
         self._action(play, "&Stop", lambda: self.audio.stop(), "Esc")
         self._action(play, "Play the &path", self.explorer.play_path, "P")
         self._action(play, "&Draw a path", lambda: self.explorer.path_panel.draw_button.toggle(), "D")
-        self._action(play, "Finish drawing", lambda: self.explorer.path_panel.draw_button.setChecked(False), "Return")
+        self.explorer.map.addAction(self._action(play, "Finish drawing",
+                                                 lambda: self.explorer.path_panel.draw_button.setChecked(False),
+                                                 "Return", on_map))
         audio = m.addMenu("&Audio")
         self._action(audio, "Audio &settings…", self._audio_dialog, "Ctrl+,")
         help_ = m.addMenu("&Help")
         self._action(help_, "&About", self._about)
 
-    def _action(self, menu, text, slot, shortcut=None) -> QtGui.QAction:
+    def _action(self, menu, text, slot, shortcut=None,
+                context: QtCore.Qt.ShortcutContext = QtCore.Qt.ShortcutContext.WindowShortcut) -> QtGui.QAction:
         action = QtGui.QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QtGui.QKeySequence(shortcut))
-            action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+            action.setShortcutContext(context)
         action.triggered.connect(lambda *_: slot())
         menu.addAction(action)
         return action
