@@ -600,3 +600,34 @@ def test_a_sound_export_to_an_unwritable_place_is_a_message_not_a_crash(qtbot, w
         assert window.last_error[0] == "Could not write the file" and str(target) in window.last_error[1]
     finally:
         QtCore.qInstallMessageHandler(None)
+
+
+def _contours(view) -> int:
+    import pyqtgraph as pg
+
+    return sum(isinstance(item, pg.IsocurveItem) for item in view.field_image.childItems())
+
+
+def test_contour_lines_do_not_pile_up_and_home_refreshes_the_field(qtbot, window):
+    e = window.explorer
+    e.field_panel.resolution.setValue(20)
+    e.field_panel.contours.setValue(4)
+    with qtbot.waitSignal(e.field_ready, timeout=30_000):
+        e.field_panel.show.setChecked(True)
+    for steps in (1, 1, -1):  # zooms by the wheel: each asks for the field of the new range
+        with qtbot.waitSignal(e.field_ready, timeout=30_000):
+            _wheel(e.map.viewport(), steps)
+    assert _contours(e.map) == 4
+    with qtbot.waitSignal(e.field_ready, timeout=30_000):
+        e.field_panel.contours.setValue(0)
+    assert _contours(e.map) == 0
+    # Home after a zoom: the field is computed again, for the fitted range
+    with qtbot.waitSignal(e.field_ready, timeout=30_000):
+        _wheel(e.map.viewport(), 2)
+    zoomed = e.map.plotItem.vb.viewRange()
+    with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
+        _menu_action(window, "Fit the map").trigger()
+    (x0, x1), _ = e.map.plotItem.vb.viewRange()
+    assert (x1 - x0) > (zoomed[0][1] - zoomed[0][0]) * 1.5
+    f = sig.args[0]
+    assert f.x[0] < x0 + (x1 - x0) * 0.1 and f.x[-1] > x1 - (x1 - x0) * 0.1

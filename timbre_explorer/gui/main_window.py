@@ -84,7 +84,7 @@ class MainWindow(QtWidgets.QMainWindow):
         edit.addAction(undo)
         edit.addAction(redo)
         view = m.addMenu("&View")
-        self._action(view, "&Fit the map", lambda: self.explorer.map.fit(), "Home")
+        self._action(view, "&Fit the map", self.explorer.fit_map, "Home")
         self._action(view, "Toggle &3D view", lambda: self.explorer.map_panel.three_d.toggle(), "3")
         self._action(view, "Toggle descriptor &field", lambda: self.explorer.field_panel.show.toggle(), "F")
         play = m.addMenu("&Play")

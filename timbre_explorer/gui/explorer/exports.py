@@ -119,7 +119,8 @@ def _write_svg(view: MapView, title: str, tmp: Path) -> None:
            f'font-family="sans-serif" font-size="12">',
            f"<title>{escape(title)}</title>",
            f'<rect width="100%" height="100%" fill="{PLOT_BACKGROUND}"/>',
-           f'<svg x="{left}" y="{top}" width="{w}" height="{h}" overflow="hidden"><g transform="translate(-{left} -{top})">']
+           f'<svg x="{left}" y="{top}" width="{w}" height="{h}" overflow="hidden">',  # the dots clipped to the plot
+           f'<g transform="translate(-{left} -{top})">']
     r = POINT_SIZE / 2
     for colour_name, xy in view.painted_points():
         inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)

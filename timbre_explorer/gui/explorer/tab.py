@@ -538,6 +538,11 @@ class ExplorerView(QtWidgets.QWidget):
                           on_failed=self._failed)
 
     # ================================================================== descriptor field
+    def fit_map(self) -> None:
+        """Zoom the map to the visible notes; the field follows the new range, as after a pan or zoom."""
+        self.map.fit()
+        self._field_timer.start()
+
     def update_field(self) -> None:
         if self.space is None:
             return

@@ -331,24 +331,27 @@ class MapView(pg.PlotWidget):
         self.colorbar.setLevels((lo, hi))
         self.colorbar.axis.setLabel(label)
         self.colorbar.show()
-        for item in self._contours:
-            self.removeItem(item)
-        self._contours = []
+        self._remove_contours()
         for level in np.linspace(lo, hi, contours + 2)[1:-1]:
-            iso = _transparent(pg.IsocurveItem(data=values, level=float(level), pen=pg.mkPen(255, 255, 255, 110, width=1)))
+            pen = pg.mkPen(255, 255, 255, 110, width=1)
+            iso = _transparent(pg.IsocurveItem(data=values, level=float(level), pen=pen))
             iso.setParentItem(self.field_image)  # image pixel coordinates; the image's rect maps them
             iso.setZValue(5)
             self._contours.append(iso)
 
     def clear_field(self) -> None:
         self.field_image.hide()
+        self._remove_contours()
+        if self.colorbar is not None:
+            self.colorbar.hide()
+
+    def _remove_contours(self) -> None:
+        """Take the contour lines off the image (children of it, not plot items: ``removeItem`` misses them)."""
         for item in self._contours:
             item.setParentItem(None)
             if item.scene() is not None:
                 item.scene().removeItem(item)
         self._contours = []
-        if self.colorbar is not None:
-            self.colorbar.hide()
 
     # ------------------------------------------------------------------ drops
     def dragEnterEvent(self, ev: QtGui.QDragEnterEvent) -> None:
