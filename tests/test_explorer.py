@@ -194,21 +194,29 @@ def test_path_between_instruments_drawn_and_undone(qtbot, window):
     p.end.setCurrentText("Trumpet")
     p.set_button.click()
     assert len(e.path.vertices) == 2 and np.allclose(e.path.vertices[0], s.centroids["Flute"])
-    # draw a free polyline: three clicks with the draw tool
-    p.draw_button.setChecked(True)
+    # draw a free polyline: three clicks with the draw tool start a new path
+    _click(qtbot, window, 0.3, 0.3)  # the map takes the keys
+    qtbot.keyClick(e.map, QtCore.Qt.Key.Key_D)
+    assert p.draw_button.isChecked()
     for x, y in ((-0.2, 0.1), (0.0, 0.3), (0.2, 0.0)):
-        _click(qtbot, window, x, y)
         qtbot.wait(QtWidgets.QApplication.doubleClickInterval() + 50)  # separate clicks, not a double-click
-    assert len(e.path.vertices) == 5 and e.path.kind == "polyline"
+        _click(qtbot, window, x, y)
+    assert len(e.path.vertices) == 3 and e.path.kind == "polyline"
     assert np.allclose(e.map_state.to_view(e.path.vertices[-1]), (0.2, 0.0), atol=0.02)
-    window.explorer.undo_stack.undo()
-    assert len(e.path.vertices) == 4
+    assert np.allclose(e.map_state.to_view(e.path.vertices[0]), (-0.2, 0.1), atol=0.02)
+    undo = _menu_action(window, "Undo")
+    assert undo.text() == "&Undo Add path point"
+    undo.trigger()
+    assert len(e.path.vertices) == 2
     window.explorer.undo_stack.redo()
-    assert len(e.path.vertices) == 5
+    assert len(e.path.vertices) == 3
     p.clear_button.click()
     assert e.path.vertices == []
     window.explorer.undo_stack.undo()
-    assert len(e.path.vertices) == 5
+    assert len(e.path.vertices) == 3
+    for _ in range(3):  # the drawn points, then the start of the new path: the old path is back
+        window.explorer.undo_stack.undo()
+    assert len(e.path.vertices) == 2 and np.allclose(e.path.vertices[0], s.centroids["Flute"])
     p.draw_button.setChecked(False)
     assert e.map.tool == "play"
 
@@ -510,6 +518,11 @@ def test_note_morph_keeps_the_attack_of_real_notes(qtbot, window, tmp_path):
 
     dark, bright = (trajectory(s, note_audio(s, tmp_path / n)) for n in ("dark.wav", "bright.wav"))
     assert np.allclose(e.path.frames[0], dark[0], atol=1e-4) and np.allclose(e.path.frames[-1], bright[-1], atol=1e-4)
+    # applying the morph to the map is one undo step
+    undo = _menu_action(window, "Undo")
+    assert undo.text() == "&Undo Morph notes"
+    undo.trigger()
+    assert e.path.frames is None and e.path.kind == "points"
 
 
 def test_an_export_asked_while_sounds_are_encoding_waits_its_turn(qtbot, window, tmp_path):

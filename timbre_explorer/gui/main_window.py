@@ -77,9 +77,9 @@ class MainWindow(QtWidgets.QMainWindow):
         file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q")  # not StandardKey.Quit: some platforms bind it to nothing
         edit = m.addMenu("&Edit")
-        undo = self.explorer.undo_stack.createUndoAction(self, "&Undo path edit")
+        undo = self.explorer.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
-        redo = self.explorer.undo_stack.createRedoAction(self, "&Redo path edit")
+        redo = self.explorer.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcut(QtGui.QKeySequence.StandardKey.Redo)
         edit.addAction(undo)
         edit.addAction(redo)

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 SELECTED = "Selected point"
 SCRUB_INTERVAL_MS = 30
 SCRUB_LOOP_SECONDS = 0.4
+#: The paths a job computes as latent frames, and the name of the undo step that puts them on the map.
+FRAME_EDITS = {"morph": "Morph notes", "descriptor": "Descriptor curve"}
 
 
 @dataclass
@@ -413,6 +415,7 @@ class ExplorerView(QtWidgets.QWidget):
     def _draw_toggled(self, on: bool) -> None:
         self.map.tool = "draw" if on else "play"
         if on:
+            self.path.start_drawing()
             self.message.emit("Drawing: click to add points, double-click or Enter to finish.")
 
     def path_spec(self):
@@ -472,8 +475,8 @@ class ExplorerView(QtWidgets.QWidget):
         self.path_panel.spectrogram_image.setImage(img, levels=(img.max() - 80, img.max()))
         self.path_panel.spectrogram_image.setRect(QtCore.QRectF(0, 0, spec.seconds, img.shape[0]))
         self.path_panel.spectrogram.autoRange()
-        if spec.kind in ("morph", "descriptor"):
-            self.path.set_frames(np.asarray(spec.points), spec.kind)
+        if spec.kind in FRAME_EDITS:
+            self.path.set_frames(np.asarray(spec.points), spec.kind, FRAME_EDITS[spec.kind])
 
     # ================================================================== descriptor sliders and curves
     def move_to(self, name: str, target: float) -> None:
