@@ -81,6 +81,10 @@ def test_map_shows_every_note_coloured_by_instrument(window):
     legend = [e.map_panel.legend.item(k).text() for k in range(e.map_panel.legend.count())]
     assert len(legend) == 5 and [t for t in legend if "novel" in t] == ["Piccolo (24, novel)"]
     assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.centroids)
+    # which model this is: its name, its date and its file, in the title and on the Map tab
+    assert window.windowTitle().startswith(f"{s.name}, saved 20") and str(s.path) in window.windowTitle()
+    date = window.windowTitle().split("saved ")[1][:10]
+    assert e.map_panel.model.text() == f"Model: {s.name}, saved {date}\n{s.path}"
     # the axes name the PCA components with their explained variance
     assert "PC1" in e.map.plotItem.getAxis("bottom").labelText
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer import __version__
-from timbre_explorer.audio.engine import AudioEngine
+from timbre_explorer.audio.engine import AudioEngine, output_devices, saved_device
 from timbre_explorer.core.errors import TimbreExplorerError
 from timbre_explorer.gui import crash
-from timbre_explorer.gui.explorer.tab import ExplorerView
+from timbre_explorer.gui.explorer.tab import ExplorerView, model_title
 from timbre_explorer.gui.views.trainer.tab import TrainerView
 from timbre_explorer.gui.views.widgets import guard_wheel
 from timbre_explorer.gui.workers import Failed, LatestWorker
@@ -38,7 +38,8 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.setWindowTitle(f"Timbre Explorer {__version__}")
         self.resize(1400, 880)
-        self.audio = audio if audio is not None else AudioEngine()
+        self._audio_note = ""  # said once with the audio state: the saved device is gone
+        self.audio = audio if audio is not None else self._saved_audio_engine()
         self.model_path = Path(model_path) if model_path else default_model_path()
         self.space = None
         self.last_error: tuple[str, str] | None = None
@@ -137,7 +138,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_path = space.path
         self.model_label.setText(space.summary())
         self._remember(space.path)
-        self.setWindowTitle(f"{space.name} - Timbre Explorer {__version__}")
+        self.setWindowTitle(f"{model_title(space)} ({space.path}) - Timbre Explorer {__version__}")
         log.info("ready: %s", space.summary())
         self.model_loaded.emit(space)
 
@@ -179,12 +180,19 @@ class MainWindow(QtWidgets.QMainWindow):
         old.close()
         self._show_audio_state()
 
+    def _saved_audio_engine(self) -> AudioEngine:
+        """The engine on the device the user chose last time (saved by name: indices change between sessions)."""
+        device, self._audio_note = saved_device(settings().value("audio/device"), output_devices())
+        return AudioEngine(device=device)
+
     def _show_audio_state(self) -> None:
         """Said once, and kept in view: a missing output is a line in the status bar, never a dialog."""
-        self.audio_label.setText("" if self.audio.available else self.audio.status)
+        text = f"{self._audio_note} {self.audio.status}".strip()
+        self.audio_label.setText("" if self.audio.available else text)
         self.audio_label.setVisible(not self.audio.available)
         if self.audio.available:
-            self.statusBar().showMessage(self.audio.status, 8000)
+            self.statusBar().showMessage(text, 8000)
+        self._audio_note = ""
 
     def _audio_dialog(self) -> None:
         from timbre_explorer.gui.audio_settings import AudioSettingsDialog

@@ -169,6 +169,7 @@ class ExplorerView(QtWidgets.QWidget):
         self.user_sounds = []
         self.sounds_panel.list.clear()
         self.map_panel.set_space(space)
+        self.map_panel.model.setText(f"Model: {model_title(space)}\n{space.path}")
         trained = [n for i, n in enumerate(space.instruments) if n in space.centroids]
         self.path_panel.set_ends([SELECTED] + trained)
         self.path_panel.set_modes(INTERPOLATIONS)
@@ -717,6 +718,17 @@ class ExplorerView(QtWidgets.QWidget):
     def shutdown(self) -> None:
         for w in (self.synth, self.fields, self.tasks):
             w.shutdown()
+
+
+def model_title(space) -> str:
+    """The model's name and when it was trained: the card's ``trained`` date, else the file's (older cards)."""
+    import datetime
+
+    trained = space.file.meta.get("trained")
+    if trained:
+        return f"{space.name}, trained {str(trained)[:10]}"
+    saved = datetime.date.fromtimestamp(space.path.stat().st_mtime) if space.path else None
+    return f"{space.name}, saved {saved.isoformat()}" if saved else space.name
 
 
 def _floats(descriptors: dict) -> dict[str, float]:

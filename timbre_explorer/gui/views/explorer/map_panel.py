@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.gui.views.map_view import colour
-from timbre_explorer.gui.views.widgets import form_layout, group_box
+from timbre_explorer.gui.views.widgets import form_layout, group_box, wrapped_label
 
 
 class MapPanel(QtWidgets.QWidget):
@@ -21,6 +21,9 @@ class MapPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         proj = QtWidgets.QWidget()
         form = form_layout(proj)
+        self.model = wrapped_label("No model open.")  # which model the map shows: name, date, file
+        self.model.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.model)
         self.basis = QtWidgets.QComboBox()
         self.basis.addItem("PCA (the paper)", "pca")
         self.basis.addItem("Instruments apart (LDA, then PCA)", "discriminant")
