@@ -6,6 +6,7 @@ the latent point decoded, the samples handed to the engine, the files written, t
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -663,3 +664,61 @@ def test_contour_lines_do_not_pile_up_and_home_refreshes_the_field(qtbot, window
     assert (x1 - x0) > (zoomed[0][1] - zoomed[0][0]) * 1.5
     f = sig.args[0]
     assert f.x[0] < x0 + (x1 - x0) * 0.1 and f.x[-1] > x1 - (x1 - x0) * 0.1
+
+
+def _lab(hexes: list[str]) -> np.ndarray:
+    """CIE L*a*b* (D65) of sRGB colours ``#rrggbb``."""
+    rgb = np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h in hexes]) / 255
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
+    xyz /= [0.95047, 1.0, 1.08883]
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.column_stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])])
+
+
+def test_every_pair_of_palette_colours_is_clearly_distinct():
+    from timbre_explorer.gui.views.map_view import PALETTE
+
+    lab = _lab(PALETTE)
+    distance = np.linalg.norm(lab[:, None] - lab[None], axis=2)
+    assert len(PALETTE) == 20 and distance[np.triu_indices(len(PALETTE), 1)].min() > 30  # CIE ΔE76
+    assert (lab[:, 0] > 50).all()  # light enough on the dark background
+
+
+def test_colour_keys_pair_caption_and_refit(qtbot, window):
+    e = window.explorer
+    p = e.map_panel
+    assert p.colour_key.isHidden()  # by instrument: the Instruments list is the key
+    p.colour_by.setCurrentText("dynamic")
+    assert not p.colour_key.isHidden() and all(d in p.colour_key.text() for d in window.space.dynamics)
+    p.colour_by.setCurrentText("pitch")
+    assert "C4" in p.colour_key.text() or "A4" in p.colour_key.text()
+    p.colour_by.setCurrentText("family")
+    assert all(f in p.colour_key.text() for f in set(window.space.families))
+    p.show_pairs.setChecked(True)
+    assert p.pairs_caption.isVisible() and "Red" in p.pairs_caption.text() and "blue" in p.pairs_caption.text()
+    # other axes: the map fits them (a zoomed-in range would show another part of the plane)
+    _wheel(e.map.viewport(), 3)
+    zoomed = e.map.plotItem.vb.viewRange()
+    p.basis.setCurrentIndex(1)
+    index, xy = drawn(e.map)
+    (x0, x1), (y0, y1) = e.map.plotItem.vb.viewRange()
+    assert not np.allclose([[x0, x1], [y0, y1]], zoomed)
+    span = xy.max(0) - xy.min(0)  # fitted: every note inside, with a small margin on one axis at least
+    assert min((x1 - x0) / span[0], (y1 - y0) / span[1]) < 1.2
+    assert x0 <= xy[:, 0].min() and xy[:, 0].max() <= x1 and y0 <= xy[:, 1].min() and xy[:, 1].max() <= y1
+
+
+def test_export_dialogs_open_in_the_last_export_folder(qtbot, window, tmp_path, monkeypatch):
+    asked = []
+
+    def dialog(parent, title, start, filters):
+        asked.append(start)
+        return str(tmp_path / "exports" / "map.png"), ""
+
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", dialog)
+    _menu_action(window, "Export map").trigger()
+    documents = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
+    assert asked[0] == str(Path(documents or Path.home()) / "map.png")
+    _menu_action(window, "Export latent").trigger()
+    assert asked[1] == str(tmp_path / "exports" / "latent.csv")

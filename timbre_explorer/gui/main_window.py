@@ -13,7 +13,7 @@ from timbre_explorer.core.errors import TimbreExplorerError
 from timbre_explorer.gui import crash
 from timbre_explorer.gui.explorer.tab import ExplorerView, model_title
 from timbre_explorer.gui.views.trainer.tab import TrainerView
-from timbre_explorer.gui.views.widgets import guard_wheel
+from timbre_explorer.gui.views.widgets import export_file_name, guard_wheel
 from timbre_explorer.gui.workers import Failed, LatestWorker
 from timbre_explorer.logs import log_file
 from timbre_explorer.paths import default_model_path
@@ -215,17 +215,17 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.explorer.last_sound is None:
             self.statusBar().showMessage("Play something first: click the map.", 5000)
             return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export the sound", "sound.wav", "WAV (*.wav)")
+        path = export_file_name(self, "Export the sound", "sound.wav", "WAV (*.wav)")
         if path:
             self._try(lambda: self.explorer.export_sound(path), f"Wrote {path}")
 
     def _export_map_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export the map", "map.png", "PNG (*.png);;SVG (*.svg)")
+        path = export_file_name(self, "Export the map", "map.png", "PNG (*.png);;SVG (*.svg)")
         if path:
             self._try(lambda: self.explorer.export_map(path), f"Wrote {path}")
 
     def _export_csv_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export coordinates", "latent.csv", "CSV (*.csv)")
+        path = export_file_name(self, "Export coordinates", "latent.csv", "CSV (*.csv)")
         if path:
             self._try(lambda: self.explorer.export_csv(path), f"Wrote {path}")
 

@@ -26,6 +26,7 @@ from timbre_explorer.gui.views.explorer.path_panel import PathPanel
 from timbre_explorer.gui.views.explorer.sounds_panel import SoundsPanel
 from timbre_explorer.gui.views.map_view import MapView, colour
 from timbre_explorer.gui.views.spectrum_view import SpectrumView
+from timbre_explorer.gui.views.widgets import export_file_name
 from timbre_explorer.gui.workers import Failed, LatestWorker, Progress, QueueWorker
 
 log = logging.getLogger(__name__)
@@ -204,6 +205,7 @@ class ExplorerView(QtWidgets.QWidget):
         if self.space is None:
             return
         state, p = self.map_state, self.map_panel
+        shown_before = (state.projection, state.view_dims)
         basis = p.basis.currentData()
         discriminant = basis == "discriminant"
         if state.set_projection(self.space.discriminant_projection if discriminant else self.space.projection):
@@ -219,6 +221,8 @@ class ExplorerView(QtWidgets.QWidget):
         self.map.setLabel("left", names[1])
         classes, brushes = self._colours()
         self.map.set_points(state.coords[:, list(state.view_dims)], classes, brushes)
+        if state.projection is not shown_before[0] or state.view_dims != shown_before[1]:
+            self.map.fit()  # other axes: the old range would show another part of the plane
         self._filter_changed()
         self._draw_overlays()
         self._redraw_state()
@@ -226,22 +230,31 @@ class ExplorerView(QtWidgets.QWidget):
         self.update_field()
 
     def _colours(self) -> tuple[np.ndarray, list]:
-        """A colour class per note and the brush of each class, for the "colour by" choice."""
+        """A colour class per note and the brush of each class, for the "colour by" choice (its key shown)."""
         import pyqtgraph as pg
+
+        from timbre_explorer.core.data.instruments import pitch_name
 
         n, s, by = self.space.notes, self.space, self.map_panel.colour_by.currentText()
         if by == "pitch" or by == "dynamic":
             values = n.pitch if by == "pitch" else n.dynamic
             lo, hi = (21, 108) if by == "pitch" else (0, max(len(s.dynamics) - 1, 1))
             cmap = pg.colormap.get("plasma")
-            brushes = [pg.mkBrush(cmap.map(min(max((v - lo) / (hi - lo), 0), 1), mode="qcolor"))
-                       for v in range(lo, hi + 1)] + [pg.mkBrush("#7f7f7f")]
-            classes = np.where(values >= 0, np.clip(values, lo, hi) - lo, len(brushes) - 1)
-            return classes, brushes
+            colours = [cmap.map(min(max((v - lo) / (hi - lo), 0), 1), mode="qcolor") for v in range(lo, hi + 1)]
+            unknown = QtGui.QColor("#7f7f7f")
+            classes = np.where(values >= 0, np.clip(values, lo, hi) - lo, len(colours))
+            if by == "pitch":
+                key = [(pitch_name(v), colours[v - lo]) for v in range(lo, hi + 1, 12)]
+            else:
+                key = [(d, colours[k]) for k, d in enumerate(s.dynamics)]
+            self.map_panel.set_colour_key(key + [("unknown", unknown)])
+            return classes, [pg.mkBrush(c) for c in colours + [unknown]]
         if by == "family":
             families = sorted(set(s.families))
             classes = np.array([families.index(s.families[i]) for i in n.instrument])
+            self.map_panel.set_colour_key([(f, colour(k)) for k, f in enumerate(families)])
             return classes, [pg.mkBrush(colour(i)) for i in range(len(families))]
+        self.map_panel.set_colour_key([])
         return n.instrument, [pg.mkBrush(colour(i)) for i in range(len(s.instruments))]
 
     def _filter_changed(self) -> None:
@@ -695,7 +708,7 @@ class ExplorerView(QtWidgets.QWidget):
         self.message.emit(f"Wrote {result.wav} and {result.sidecar.name}")
 
     def _export_path_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export the path", "path.wav", "WAV (*.wav)")
+        path = export_file_name(self, "Export the path", "path.wav", "WAV (*.wav)")
         if path:
             self.export_path(path)
 

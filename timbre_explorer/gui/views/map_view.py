@@ -20,10 +20,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND
 
-#: Distinct colours for up to 20 classes (then they repeat): bright enough on the dark background.
-PALETTE = ["#4e9bff", "#ff8a3d", "#3ccf6e", "#ff5a5f", "#b084f5", "#c8a27a", "#ff7fd0", "#c9c9c9", "#e3e34a",
-           "#2fd8e6", "#1f6fd1", "#ffb97a", "#98e86b", "#ff9c9c", "#7a4fc9", "#8c5a3c", "#f0a8d8", "#7f7f7f",
-           "#a8a832", "#5fb8c4"]
+#: Distinct colours for up to 20 classes (then they repeat), light enough on the dark background: picked
+#: greedily for the largest smallest CIE Lab distance (every pair is at least ΔE 36 apart; tests/test_explorer.py).
+PALETTE = ["#3c96ff", "#00ff00", "#ff0000", "#f0e1a5", "#ff00ff", "#d25a87", "#00f0ff", "#00963c", "#e1f00f",
+           "#f09600", "#788796", "#e187ff", "#878700", "#ffd2ff", "#d25a3c", "#00ffc3", "#96ff78", "#ff1eb4",
+           "#ff005a", "#4ba587"]
 POINT_SIZE = 6
 PICK_PIXELS = 8
 

@@ -3,6 +3,8 @@ and the guard that keeps the mouse wheel from changing choices by accident."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6 import QtCore, QtWidgets
 
 
@@ -80,3 +82,15 @@ def guard_wheel(root: QtWidgets.QWidget) -> None:
     for box in root.findChildren(QtWidgets.QComboBox) + root.findChildren(QtWidgets.QAbstractSpinBox):
         box.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         box.installEventFilter(guard)
+
+
+def export_file_name(parent: QtWidgets.QWidget, title: str, name: str, filters: str) -> str:
+    """A save dialog that opens in the folder of the last export (at first the user's documents, never the
+    folder the app was started from) and remembers the folder chosen; "" if cancelled."""
+    settings = QtCore.QSettings()
+    documents = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
+    folder = str(settings.value("export/folder", "") or documents or Path.home())
+    path, _ = QtWidgets.QFileDialog.getSaveFileName(parent, title, str(Path(folder) / name), filters)
+    if path:
+        settings.setValue("export/folder", str(Path(path).parent))
+    return path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.gui.views.map_view import colour
@@ -36,6 +38,9 @@ class MapPanel(QtWidgets.QWidget):
         self.colour_by.addItems(["instrument", "family", "pitch", "dynamic"])
         self.colour_by.currentIndexChanged.connect(self.projection_changed)
         form.addRow("Colour by", self.colour_by)
+        self.colour_key = wrapped_label()  # what the colours mean, for every choice but instrument (listed below)
+        self.colour_key.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        form.addRow(self.colour_key)
         self.axes = [QtWidgets.QComboBox() for _ in range(3)]
         for label, combo in zip(("X", "Y", "Z (3D, depth)"), self.axes):
             combo.currentIndexChanged.connect(self.projection_changed)
@@ -96,10 +101,15 @@ class MapPanel(QtWidgets.QWidget):
         self.show_labels.setChecked(True)
         self.show_mds = QtWidgets.QCheckBox("Perceptual positions (MDS of the ratings)")
         self.show_pairs = QtWidgets.QCheckBox("Pair lines: latent vs perceptual distance")
-        self.show_pairs.setToolTip("Red: the model puts the pair further apart than listeners do; blue: closer")
+        pairs_meaning = "Red: the model puts the pair further apart than listeners do; blue: closer."
+        self.show_pairs.setToolTip(pairs_meaning)
+        self.pairs_caption = wrapped_label(pairs_meaning)
+        self.pairs_caption.hide()
+        self.show_pairs.toggled.connect(self.pairs_caption.setVisible)
         for b in (self.show_labels, self.show_mds, self.show_pairs):
             b.toggled.connect(self.overlays_changed)
             over.addWidget(b)
+        over.addWidget(self.pairs_caption)
         layout.addWidget(group_box("Overlays", over))
         layout.addStretch(1)
 
@@ -114,6 +124,12 @@ class MapPanel(QtWidgets.QWidget):
                 combo.addItem(f"{prefix}{k + 1} ({100 * v:.1f}%)", k)
             combo.setCurrentIndex(min(keep, combo.count() - 1))
             combo.blockSignals(False)
+
+    def set_colour_key(self, entries: list[tuple[str, QtGui.QColor]]) -> None:
+        """A swatch and a name per colour; none (hidden) when the Instruments list below is the key."""
+        self.colour_key.setText("  ".join(f'<span style="color:{c.name()}">■</span>&nbsp;{html.escape(name)}'
+                                          for name, c in entries))
+        self.colour_key.setVisible(bool(entries))
 
     def set_space(self, space) -> None:
         for combo in self.axes:
