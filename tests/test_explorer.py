@@ -129,7 +129,7 @@ def test_depth_slider_moves_the_plane_through_the_third_component(qtbot, window)
 
 
 def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
-    e, view = window.explorer, window.explorer.map
+    view = window.explorer.map
     vb = view.plotItem.vb
     pts = [view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, 0.1))) for x in np.linspace(-0.3, 0.3, 6)]
     before = len(window.audio.played)
