@@ -50,6 +50,24 @@ def _app_logging_undone(monkeypatch):
     root.setLevel(level)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings(tmp_path, monkeypatch):
+    """QSettings in a temporary folder, new for each test: no test reads or writes the user's settings, nor
+    another test's. The app's organisation names a folder under it (``make_app`` is the only place that sets it).
+    Without Qt (the no-Qt job) there are no settings to isolate.
+    """
+    if importlib.util.find_spec("PySide6") is None:
+        yield None
+        return
+    from PySide6 import QtCore
+
+    folder = tmp_path / "settings"
+    QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)
+    for scope in (QtCore.QSettings.Scope.UserScope, QtCore.QSettings.Scope.SystemScope):
+        QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, scope, str(folder))
+    yield folder
+
+
 @pytest.fixture(scope="session")
 def qapp():
     """pytest-qt's application is the app's own (``make_app``): the same settings, and cycles collected on the

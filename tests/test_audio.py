@@ -158,3 +158,14 @@ def test_failed_write_keeps_the_old_file(tmp_path):
         save_wav(target, np.zeros(100, np.float32), SR, subtype="NOT_A_SUBTYPE")
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.wav"]
+
+
+def test_saved_device_is_found_by_name_or_falls_back_to_the_default():
+    from timbre_explorer.audio.engine import OutputDevice, saved_device
+
+    devices = [OutputDevice(0, "Built-in", "ALSA", 2, 48000.0, True),
+               OutputDevice(3, "USB DAC", "ALSA", 2, 44100.0, False)]
+    assert saved_device("USB DAC", devices) == (3, "")
+    assert saved_device(None, devices) == (None, "")
+    index, note = saved_device("Headphones", devices)
+    assert index is None and "Headphones" in note and note.endswith("using the default output.")

@@ -6,6 +6,7 @@ the latent point decoded, the samples handed to the engine, the files written, t
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,18 +33,6 @@ class RecordingAudio(AudioEngine):
     def stop(self):
         self.stops += 1
         super().stop()
-
-
-@pytest.fixture(autouse=True)
-def fresh_settings(tmp_path):
-    """QSettings in a temporary folder: tests never read or write the user's."""
-    from timbre_explorer.gui.app import make_app
-
-    make_app()
-    QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)
-    QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QtCore.QSettings().clear()
-    yield
 
 
 @pytest.fixture
@@ -93,6 +82,10 @@ def test_map_shows_every_note_coloured_by_instrument(window):
     legend = [e.map_panel.legend.item(k).text() for k in range(e.map_panel.legend.count())]
     assert len(legend) == 5 and [t for t in legend if "novel" in t] == ["Piccolo (24, novel)"]
     assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.centroids)
+    # which model this is: its name, its date and its file, in the title and on the Map tab
+    assert window.windowTitle().startswith(f"{s.name}, saved 20") and str(s.path) in window.windowTitle()
+    date = window.windowTitle().split("saved ")[1][:10]
+    assert e.map_panel.model.text() == f"Model: {s.name}, saved {date}\n{s.path}"
     # the axes name the PCA components with their explained variance
     assert "PC1" in e.map.plotItem.getAxis("bottom").labelText
 
@@ -136,10 +129,11 @@ def test_depth_slider_moves_the_plane_through_the_third_component(qtbot, window)
 
 
 def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
-    e, view = window.explorer, window.explorer.map
+    view = window.explorer.map
     vb = view.plotItem.vb
     pts = [view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, 0.1))) for x in np.linspace(-0.3, 0.3, 6)]
     before = len(window.audio.played)
+    range_before = vb.viewRange()
     qtbot.mousePress(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pts[0])
     for p in pts[1:]:
         qtbot.mouseMove(view.viewport(), p)
@@ -151,8 +145,18 @@ def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
     assert loops and all(len(a) == round(0.4 * window.space.sample_rate) for a in loops)
     assert window.audio.stops >= 1
     # the view did not pan: a left drag plays, it does not move the map
-    x0 = e.map.plotItem.vb.viewRange()[0][0]
-    assert x0 == pytest.approx(e.map.plotItem.vb.viewRange()[0][0])
+    assert np.allclose(vb.viewRange(), range_before)
+    # with the middle button, the same drag pans: the map moves by the drag
+    middle = QtCore.Qt.MouseButton.MiddleButton
+    qtbot.mousePress(view.viewport(), middle, pos=pts[0])
+    for p in pts[1:]:
+        qtbot.mouseMove(view.viewport(), p)
+        qtbot.wait(20)
+    qtbot.mouseRelease(view.viewport(), middle, pos=pts[-1])
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert x0 < range_before[0][0] - 0.3 and np.allclose([x1 - x0, y0, y1],
+                                                         [range_before[0][1] - range_before[0][0],
+                                                          *range_before[1]], atol=0.05)
 
 
 def test_legend_and_filters_hide_points(qtbot, window):
@@ -174,10 +178,14 @@ def test_hover_tooltip_names_the_note(qtbot, window):
     e, s = window.explorer, window.space
     i = 17
     x, y = e.map_state.to_view(s.notes.z[i])
-    assert e.map.pick(x, y) == i or np.allclose(e.map_state.to_view(s.notes.z[e.map.pick(x, y)]), (x, y))
-    e._hover(i)
-    tip = e.map.toolTip()
-    assert s.instruments[s.notes.instrument[i]] in tip and "split" in tip
+    view = e.map
+    qtbot.mouseMove(view.viewport(), view.mapFromScene(view.plotItem.vb.mapViewToScene(QtCore.QPointF(x, y))))
+    qtbot.waitUntil(lambda: view.toolTip() != "", timeout=2000)
+    under = e.map.pick(x, y)  # the note the caption names: this one, or one drawn at the same place
+    assert under == i or np.allclose(e.map_state.to_view(s.notes.z[under]), (x, y))
+    tip = view.toolTip()
+    assert s.instruments[s.notes.instrument[under]] in tip and "split" in tip
+    assert tip == e._note_title(under, detail=True)
 
 
 def test_axes_choice_changes_the_projection(qtbot, window):
@@ -206,21 +214,29 @@ def test_path_between_instruments_drawn_and_undone(qtbot, window):
     p.end.setCurrentText("Trumpet")
     p.set_button.click()
     assert len(e.path.vertices) == 2 and np.allclose(e.path.vertices[0], s.centroids["Flute"])
-    # draw a free polyline: three clicks with the draw tool
-    p.draw_button.setChecked(True)
+    # draw a free polyline: three clicks with the draw tool start a new path
+    _click(qtbot, window, 0.3, 0.3)  # the map takes the keys
+    qtbot.keyClick(e.map, QtCore.Qt.Key.Key_D)
+    assert p.draw_button.isChecked()
     for x, y in ((-0.2, 0.1), (0.0, 0.3), (0.2, 0.0)):
-        _click(qtbot, window, x, y)
         qtbot.wait(QtWidgets.QApplication.doubleClickInterval() + 50)  # separate clicks, not a double-click
-    assert len(e.path.vertices) == 5 and e.path.kind == "polyline"
+        _click(qtbot, window, x, y)
+    assert len(e.path.vertices) == 3 and e.path.kind == "polyline"
     assert np.allclose(e.map_state.to_view(e.path.vertices[-1]), (0.2, 0.0), atol=0.02)
-    window.explorer.undo_stack.undo()
-    assert len(e.path.vertices) == 4
+    assert np.allclose(e.map_state.to_view(e.path.vertices[0]), (-0.2, 0.1), atol=0.02)
+    undo = _menu_action(window, "Undo")
+    assert undo.text() == "&Undo Add path point"
+    undo.trigger()
+    assert len(e.path.vertices) == 2
     window.explorer.undo_stack.redo()
-    assert len(e.path.vertices) == 5
+    assert len(e.path.vertices) == 3
     p.clear_button.click()
     assert e.path.vertices == []
     window.explorer.undo_stack.undo()
-    assert len(e.path.vertices) == 5
+    assert len(e.path.vertices) == 3
+    for _ in range(3):  # the drawn points, then the start of the new path: the old path is back
+        window.explorer.undo_stack.undo()
+    assert len(e.path.vertices) == 2 and np.allclose(e.path.vertices[0], s.centroids["Flute"])
     p.draw_button.setChecked(False)
     assert e.map.tool == "play"
 
@@ -269,11 +285,12 @@ def test_exports_wav_png_svg_csv(qtbot, window, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = e.export_map(tmp_path / "map.svg")
     assert "<svg" in svg.read_text()
+    _check_svg(svg, e, n_dots=120)
     e.map_panel.set_instrument_checked(1, False)
     csv_path = e.export_csv(tmp_path / "latent.csv")
     rows = csv_path.read_text().splitlines()
     header = rows[0].split(",")
-    assert header[:7] == ["kind", "instrument", "pitch", "dynamic", "split", "pc1", "pc2"]
+    assert header[:7] == ["kind", "instrument", "pitch", "dynamic", "split", "PC1", "PC2"]
     assert len(rows) - 1 == int(e.map_state.mask().sum())
     first = rows[1].split(",")
     i = np.flatnonzero(e.map_state.mask())[0]
@@ -330,15 +347,75 @@ def test_keyboard_shortcuts(qtbot, window):
     before = len(window.audio.played)
     _click(qtbot, window, 0.0, 0.1)
     _wait_sound(qtbot, window, before)
+    assert QtWidgets.QApplication.focusWidget() is e.map  # a click on the map gives it the keys
     n = len(window.audio.played)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    qtbot.keyClick(e.map, QtCore.Qt.Key.Key_Space)
     assert len(window.audio.played) == n + 1
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)
+    qtbot.keyClick(e.map, QtCore.Qt.Key.Key_Escape)
     assert window.audio.stops >= 1
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_D)
+    qtbot.keyClick(e.map, QtCore.Qt.Key.Key_D)
     assert e.map.tool == "draw"
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_D)
+    qtbot.keyClick(e.map, QtCore.Qt.Key.Key_Return)
     assert e.map.tool == "play"
+
+
+def _focus(qtbot, widget) -> None:
+    widget.window().activateWindow()
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus, timeout=2000)
+
+
+def test_space_and_return_belong_to_the_focused_widget_off_the_map(qtbot, window):
+    e = window.explorer
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.0, 0.1)
+    _wait_sound(qtbot, window, before)
+    n = len(window.audio.played)
+    # a focused check box: Space ticks it and plays nothing
+    e.tabs.setCurrentIndex(0)
+    box = e.map_panel.show_labels
+    was = box.isChecked()
+    _focus(qtbot, box)
+    qtbot.keyClick(box, QtCore.Qt.Key.Key_Space)
+    assert box.isChecked() != was and len(window.audio.played) == n
+    # a focused line edit in the window (as the Trainer's folder field): Space types a space
+    edit = QtWidgets.QLineEdit("my")
+    window.statusBar().addPermanentWidget(edit)  # a temporary message would hide a plain one
+    _focus(qtbot, edit)
+    edit.end(False)
+    qtbot.keyClick(edit, QtCore.Qt.Key.Key_Space)
+    assert edit.text() == "my " and len(window.audio.played) == n
+    # while drawing, Return in a spin box does not finish the path
+    e.path_panel.draw_button.setChecked(True)
+    e.tabs.setCurrentIndex(1)
+    _focus(qtbot, e.path_panel.seconds)
+    qtbot.keyClick(e.path_panel.seconds, QtCore.Qt.Key.Key_Return)
+    assert e.map.tool == "draw"
+
+
+def _wheel(widget, steps: int = -1) -> None:
+    """A real wheel event over ``widget``'s centre (through the application, so event filters see it)."""
+    from PySide6 import QtGui
+
+    centre = QtCore.QPointF(widget.width() / 2, widget.height() / 2)
+    event = QtGui.QWheelEvent(centre, widget.mapToGlobal(centre), QtCore.QPoint(), QtCore.QPoint(0, 120 * steps),
+                              QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier,
+                              QtCore.Qt.ScrollPhase.NoScrollPhase, False)
+    QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_changes_a_combo_or_spin_box_only_once_focused(qtbot, window):
+    e = window.explorer
+    e.tabs.setCurrentIndex(0)
+    combo, spin = e.map_panel.colour_by, e.map_panel.pitch_high
+    e.map.setFocus()
+    index, value = combo.currentIndex(), spin.value()
+    _wheel(combo)
+    _wheel(spin)
+    assert combo.currentIndex() == index and spin.value() == value and not combo.hasFocus()
+    _focus(qtbot, combo)
+    _wheel(combo)
+    assert combo.currentIndex() != index
 
 
 def test_path_plays_as_one_morph_and_exports_wav_with_its_sidecar(qtbot, window, tmp_path):
@@ -461,6 +538,11 @@ def test_note_morph_keeps_the_attack_of_real_notes(qtbot, window, tmp_path):
 
     dark, bright = (trajectory(s, note_audio(s, tmp_path / n)) for n in ("dark.wav", "bright.wav"))
     assert np.allclose(e.path.frames[0], dark[0], atol=1e-4) and np.allclose(e.path.frames[-1], bright[-1], atol=1e-4)
+    # applying the morph to the map is one undo step
+    undo = _menu_action(window, "Undo")
+    assert undo.text() == "&Undo Morph notes"
+    undo.trigger()
+    assert e.path.frames is None and e.path.kind == "points"
 
 
 def test_an_export_asked_while_sounds_are_encoding_waits_its_turn(qtbot, window, tmp_path):
@@ -484,3 +566,159 @@ def test_an_export_asked_while_sounds_are_encoding_waits_its_turn(qtbot, window,
     qtbot.waitUntil(lambda: "Wrote" in " ".join(said), timeout=30_000)
     assert (tmp_path / "path.wav").exists() and (tmp_path / "path.json").exists()
     assert e.sounds_panel.progress.isHidden()
+
+
+def _check_svg(path, e, *, n_dots: int) -> None:
+    """A small SVG of plain circles (one per dot shown), whose axis labels name the axes shown."""
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(path).getroot()
+    circles = root.findall(f".//{ns}circle")
+    assert len(circles) == n_dots
+    assert path.stat().st_size / n_dots < 300
+    labels = [t.text for t in root.iter(f"{ns}text") if t.get("class") == "axis-label"]
+    assert labels == [e.map.getAxis("bottom").labelText, e.map.getAxis("left").labelText]
+    assert labels[0].startswith(e.map_panel.axes[0].currentText().split()[0])
+
+
+def test_svg_names_the_axes_shown_and_csv_headers_too(qtbot, window, tmp_path):
+    e = window.explorer
+    e.map_panel.axes[0].setCurrentIndex(2)
+    _check_svg(e.export_map(tmp_path / "map.svg"), e, n_dots=120)
+    assert "PC3" in e.map.getAxis("bottom").labelText
+    header = (e.export_csv(tmp_path / "latent.csv")).read_text().splitlines()[0].split(",")
+    assert header[5:7] == ["PC3", "PC2"]
+    e.map_panel.basis.setCurrentIndex(1)  # the axes that set instruments apart
+    header = (e.export_csv(tmp_path / "latent.csv")).read_text().splitlines()[0].split(",")
+    assert header[5].startswith("LD") and header[6].startswith("LD")
+
+
+def test_a_failed_map_export_leaves_the_old_file_and_says_why(qtbot, window, tmp_path, monkeypatch):
+    (tmp_path / "out").mkdir()
+    old = tmp_path / "out" / "map.xyz"
+    old.write_bytes(b"the user's old file")
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(old), ""))
+    _menu_action(window, "Export map").trigger()
+    assert old.read_bytes() == b"the user's old file"
+    title, text = window.last_error
+    assert str(old) in text and "not an image format" in text and text.count(". ") == 0
+    assert [p.name for p in old.parent.iterdir()] == ["map.xyz"]  # no temporary left either
+
+
+def _menu_action(window, start: str):
+    for menu in window.menuBar().findChildren(QtWidgets.QMenu):
+        for action in menu.actions():
+            if action.text().replace("&", "").startswith(start):
+                return action
+    raise AssertionError(f"no menu item {start!r}")
+
+
+@pytest.mark.qt_no_exception_capture
+def test_a_sound_export_to_an_unwritable_place_is_a_message_not_a_crash(qtbot, window, tmp_path, monkeypatch):
+    from timbre_explorer.gui import crash
+
+    monkeypatch.setattr(crash, "_reporter", None)
+    reporter = crash.install(None)
+    try:
+        before = len(window.audio.played)
+        _click(qtbot, window, 0.1, 0.1)
+        _wait_sound(qtbot, window, before)
+        (tmp_path / "a file").write_text("not a folder")
+        target = tmp_path / "a file" / "sound.wav"  # no folder can be made there, whoever runs the test
+        monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+        _menu_action(window, "Export sound").trigger()
+        qtbot.wait(50)  # the crash dialog would open from a queued signal
+        assert reporter.count == 0 and reporter.dialog is None
+        assert window.last_error[0] == "Could not write the file" and str(target) in window.last_error[1]
+    finally:
+        QtCore.qInstallMessageHandler(None)
+
+
+def _contours(view) -> int:
+    import pyqtgraph as pg
+
+    return sum(isinstance(item, pg.IsocurveItem) for item in view.field_image.childItems())
+
+
+def test_contour_lines_do_not_pile_up_and_home_refreshes_the_field(qtbot, window):
+    e = window.explorer
+    e.field_panel.resolution.setValue(20)
+    e.field_panel.contours.setValue(4)
+    with qtbot.waitSignal(e.field_ready, timeout=30_000):
+        e.field_panel.show.setChecked(True)
+    for steps in (1, 1, -1):  # zooms by the wheel: each asks for the field of the new range
+        with qtbot.waitSignal(e.field_ready, timeout=30_000):
+            _wheel(e.map.viewport(), steps)
+    assert _contours(e.map) == 4
+    with qtbot.waitSignal(e.field_ready, timeout=30_000):
+        e.field_panel.contours.setValue(0)
+    assert _contours(e.map) == 0
+    # Home after a zoom: the field is computed again, for the fitted range
+    with qtbot.waitSignal(e.field_ready, timeout=30_000):
+        _wheel(e.map.viewport(), 2)
+    zoomed = e.map.plotItem.vb.viewRange()
+    with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
+        _menu_action(window, "Fit the map").trigger()
+    (x0, x1), _ = e.map.plotItem.vb.viewRange()
+    assert (x1 - x0) > (zoomed[0][1] - zoomed[0][0]) * 1.5
+    f = sig.args[0]
+    assert f.x[0] < x0 + (x1 - x0) * 0.1 and f.x[-1] > x1 - (x1 - x0) * 0.1
+
+
+def _lab(hexes: list[str]) -> np.ndarray:
+    """CIE L*a*b* (D65) of sRGB colours ``#rrggbb``."""
+    rgb = np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h in hexes]) / 255
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
+    xyz /= [0.95047, 1.0, 1.08883]
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.column_stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])])
+
+
+def test_every_pair_of_palette_colours_is_clearly_distinct():
+    from timbre_explorer.gui.views.map_view import PALETTE
+
+    lab = _lab(PALETTE)
+    distance = np.linalg.norm(lab[:, None] - lab[None], axis=2)
+    assert len(PALETTE) == 20 and distance[np.triu_indices(len(PALETTE), 1)].min() > 30  # CIE ΔE76
+    assert (lab[:, 0] > 50).all()  # light enough on the dark background
+
+
+def test_colour_keys_pair_caption_and_refit(qtbot, window):
+    e = window.explorer
+    p = e.map_panel
+    assert p.colour_key.isHidden()  # by instrument: the Instruments list is the key
+    p.colour_by.setCurrentText("dynamic")
+    assert not p.colour_key.isHidden() and all(d in p.colour_key.text() for d in window.space.dynamics)
+    p.colour_by.setCurrentText("pitch")
+    assert "C4" in p.colour_key.text() or "A4" in p.colour_key.text()
+    p.colour_by.setCurrentText("family")
+    assert all(f in p.colour_key.text() for f in set(window.space.families))
+    p.show_pairs.setChecked(True)
+    assert p.pairs_caption.isVisible() and "Red" in p.pairs_caption.text() and "blue" in p.pairs_caption.text()
+    # other axes: the map fits them (a zoomed-in range would show another part of the plane)
+    _wheel(e.map.viewport(), 3)
+    zoomed = e.map.plotItem.vb.viewRange()
+    p.basis.setCurrentIndex(1)
+    index, xy = drawn(e.map)
+    (x0, x1), (y0, y1) = e.map.plotItem.vb.viewRange()
+    assert not np.allclose([[x0, x1], [y0, y1]], zoomed)
+    span = xy.max(0) - xy.min(0)  # fitted: every note inside, with a small margin on one axis at least
+    assert min((x1 - x0) / span[0], (y1 - y0) / span[1]) < 1.2
+    assert x0 <= xy[:, 0].min() and xy[:, 0].max() <= x1 and y0 <= xy[:, 1].min() and xy[:, 1].max() <= y1
+
+
+def test_export_dialogs_open_in_the_last_export_folder(qtbot, window, tmp_path, monkeypatch):
+    asked = []
+
+    def dialog(parent, title, start, filters):
+        asked.append(start)
+        return str(tmp_path / "exports" / "map.png"), ""
+
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", dialog)
+    _menu_action(window, "Export map").trigger()
+    documents = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
+    assert asked[0] == str(Path(documents or Path.home()) / "map.png")
+    _menu_action(window, "Export latent").trigger()
+    assert asked[1] == str(tmp_path / "exports" / "latent.csv")

@@ -148,3 +148,50 @@ def test_a_damaged_model_leaves_the_open_one_open(qtbot, tiny_model, tmp_path):
     assert len(errors) == 1 and str(damaged) in errors[0][1] and "map.instrument" in errors[0][1]
     assert "The current model stays open" in errors[0][1] and window.model_label.text() == space.summary()
     window.close()
+
+
+def test_settings_are_a_temporary_file_of_this_test(tmp_path):
+    """The autouse fixture of conftest.py: no test reads or writes the user's settings."""
+    from PySide6 import QtCore
+
+    from timbre_explorer.gui.app import make_app
+
+    make_app()
+    assert QtCore.QSettings().fileName().startswith(str(tmp_path))
+
+
+def test_the_saved_audio_device_is_restored_by_name(qtbot, tmp_path, monkeypatch):
+    from PySide6 import QtCore
+
+    from timbre_explorer.audio.engine import OutputDevice
+    from timbre_explorer.gui import main_window
+    from timbre_explorer.gui.app import make_app
+
+    make_app()
+    devices = [OutputDevice(0, "Built-in", "ALSA", 2, 48000.0, True),
+               OutputDevice(7, "USB DAC", "ALSA", 2, 44100.0, False)]
+    monkeypatch.setattr(main_window, "output_devices", lambda: devices)
+    QtCore.QSettings().setValue("audio/device", "USB DAC")
+    window = main_window.MainWindow(model_path=tmp_path / "none.timbre.safetensors")
+    qtbot.addWidget(window)
+    assert window.audio.device == 7  # its index in this session's list, found by its name
+    window.close()
+
+
+def test_a_saved_audio_device_that_is_gone_falls_back_to_the_default_and_says_so(qtbot, tmp_path, monkeypatch):
+    import sys
+
+    from PySide6 import QtCore
+
+    from timbre_explorer.gui.app import make_app
+    from timbre_explorer.gui.main_window import MainWindow
+
+    make_app()
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # no devices at all
+    QtCore.QSettings().setValue("audio/device", "USB DAC")
+    window = MainWindow(model_path=tmp_path / "none.timbre.safetensors")
+    qtbot.addWidget(window)
+    assert window.audio.device is None
+    assert window.audio_label.text().startswith("The audio device 'USB DAC' chosen last time is not there; using "
+                                                "the default output.")
+    window.close()

@@ -28,19 +28,6 @@ pytestmark = pytest.mark.gui
 LEFT = QtCore.Qt.MouseButton.LeftButton
 
 
-@pytest.fixture(autouse=True)
-def fresh_settings(tmp_path):
-    """QSettings in a temporary folder: tests never read or write the user's."""
-    from timbre_explorer.gui.app import make_app
-
-    make_app()
-    QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)
-    QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope,
-                             str(tmp_path / "settings"))
-    QtCore.QSettings().clear()
-    yield
-
-
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory):
     """The tiny synthetic folder, plus a file that is not audio, one with no instrument, one unreadable."""

@@ -21,9 +21,6 @@ def window(qtbot, tiny_model, tmp_path):
     from timbre_explorer.gui.main_window import MainWindow
 
     make_app()
-    QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)
-    QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope,
-                             str(tmp_path / "settings"))
     w = MainWindow(model_path=tiny_model, audio=RecordingAudio())
     qtbot.addWidget(w)
     w.resize(1200, 800)

@@ -20,6 +20,7 @@ saving WAV files, plots.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import gcd
 
@@ -70,6 +71,17 @@ def output_devices() -> list[OutputDevice]:
     return sorted(out, key=lambda d: not d.is_default)
 
 
+def saved_device(name: str | None, devices: Sequence[OutputDevice]) -> tuple[int | None, str]:
+    """The device to open for the ``name`` saved last time: its index, or None (the system default) with one
+    sentence to show when that device is gone."""
+    if not name:
+        return None, ""
+    for d in devices:
+        if d.name == name:
+            return d.index, ""
+    return None, f"The audio device {name!r} chosen last time is not there; using the default output."
+
+
 class AudioEngine:
     """Plays mono sounds through one output stream, never blocking the caller.
 
@@ -99,6 +111,7 @@ class AudioEngine:
         self.status = "audio output not opened"
         self.available = False
         self.device_name: str | None = None
+        self.device = device  # as asked for: an index, a name or None (the default)
         self._stream = None
         self._requested: Voice | None = None
         self._current: Voice | None = None

@@ -8,10 +8,12 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer import __version__
-from timbre_explorer.audio.engine import AudioEngine
+from timbre_explorer.audio.engine import AudioEngine, output_devices, saved_device
+from timbre_explorer.core.errors import TimbreExplorerError
 from timbre_explorer.gui import crash
-from timbre_explorer.gui.explorer.tab import ExplorerView
+from timbre_explorer.gui.explorer.tab import ExplorerView, model_title
 from timbre_explorer.gui.views.trainer.tab import TrainerView
+from timbre_explorer.gui.views.widgets import export_file_name, guard_wheel
 from timbre_explorer.gui.workers import Failed, LatestWorker
 from timbre_explorer.logs import log_file
 from timbre_explorer.paths import default_model_path
@@ -36,7 +38,8 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.setWindowTitle(f"Timbre Explorer {__version__}")
         self.resize(1400, 880)
-        self.audio = audio if audio is not None else AudioEngine()
+        self._audio_note = ""  # said once with the audio state: the saved device is gone
+        self.audio = audio if audio is not None else self._saved_audio_engine()
         self.model_path = Path(model_path) if model_path else default_model_path()
         self.space = None
         self.last_error: tuple[str, str] | None = None
@@ -57,6 +60,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().addWidget(self.audio_label)
         self.statusBar().addPermanentWidget(self.model_label)
         self._build_menus()
+        guard_wheel(self)
         self._restore_settings()
         self._show_audio_state()
         self.open_model(self.model_path)
@@ -74,32 +78,37 @@ class MainWindow(QtWidgets.QMainWindow):
         file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q")  # not StandardKey.Quit: some platforms bind it to nothing
         edit = m.addMenu("&Edit")
-        undo = self.explorer.undo_stack.createUndoAction(self, "&Undo path edit")
+        undo = self.explorer.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
-        redo = self.explorer.undo_stack.createRedoAction(self, "&Redo path edit")
+        redo = self.explorer.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcut(QtGui.QKeySequence.StandardKey.Redo)
         edit.addAction(undo)
         edit.addAction(redo)
         view = m.addMenu("&View")
-        self._action(view, "&Fit the map", lambda: self.explorer.map.fit(), "Home")
+        self._action(view, "&Fit the map", self.explorer.fit_map, "Home")
         self._action(view, "Toggle &3D view", lambda: self.explorer.map_panel.three_d.toggle(), "3")
         self._action(view, "Toggle descriptor &field", lambda: self.explorer.field_panel.show.toggle(), "F")
         play = m.addMenu("&Play")
-        self._action(play, "Play &again", self.replay, "Space")
+        # Space and Return act on the map only: elsewhere they belong to the focused button, box or field
+        on_map = QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut
+        self.explorer.map.addAction(self._action(play, "Play &again", self.replay, "Space", on_map))
         self._action(play, "&Stop", lambda: self.audio.stop(), "Esc")
         self._action(play, "Play the &path", self.explorer.play_path, "P")
         self._action(play, "&Draw a path", lambda: self.explorer.path_panel.draw_button.toggle(), "D")
-        self._action(play, "Finish drawing", lambda: self.explorer.path_panel.draw_button.setChecked(False), "Return")
+        self.explorer.map.addAction(self._action(play, "Finish drawing",
+                                                 lambda: self.explorer.path_panel.draw_button.setChecked(False),
+                                                 "Return", on_map))
         audio = m.addMenu("&Audio")
         self._action(audio, "Audio &settings…", self._audio_dialog, "Ctrl+,")
         help_ = m.addMenu("&Help")
         self._action(help_, "&About", self._about)
 
-    def _action(self, menu, text, slot, shortcut=None) -> QtGui.QAction:
+    def _action(self, menu, text, slot, shortcut=None,
+                context: QtCore.Qt.ShortcutContext = QtCore.Qt.ShortcutContext.WindowShortcut) -> QtGui.QAction:
         action = QtGui.QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QtGui.QKeySequence(shortcut))
-            action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+            action.setShortcutContext(context)
         action.triggered.connect(lambda *_: slot())
         menu.addAction(action)
         return action
@@ -129,7 +138,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_path = space.path
         self.model_label.setText(space.summary())
         self._remember(space.path)
-        self.setWindowTitle(f"{space.name} - Timbre Explorer {__version__}")
+        self.setWindowTitle(f"{model_title(space)} ({space.path}) - Timbre Explorer {__version__}")
         log.info("ready: %s", space.summary())
         self.model_loaded.emit(space)
 
@@ -171,12 +180,19 @@ class MainWindow(QtWidgets.QMainWindow):
         old.close()
         self._show_audio_state()
 
+    def _saved_audio_engine(self) -> AudioEngine:
+        """The engine on the device the user chose last time (saved by name: indices change between sessions)."""
+        device, self._audio_note = saved_device(settings().value("audio/device"), output_devices())
+        return AudioEngine(device=device)
+
     def _show_audio_state(self) -> None:
         """Said once, and kept in view: a missing output is a line in the status bar, never a dialog."""
-        self.audio_label.setText("" if self.audio.available else self.audio.status)
+        text = f"{self._audio_note} {self.audio.status}".strip()
+        self.audio_label.setText("" if self.audio.available else text)
         self.audio_label.setVisible(not self.audio.available)
         if self.audio.available:
-            self.statusBar().showMessage(self.audio.status, 8000)
+            self.statusBar().showMessage(text, 8000)
+        self._audio_note = ""
 
     def _audio_dialog(self) -> None:
         from timbre_explorer.gui.audio_settings import AudioSettingsDialog
@@ -199,24 +215,24 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.explorer.last_sound is None:
             self.statusBar().showMessage("Play something first: click the map.", 5000)
             return
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export the sound", "sound.wav", "WAV (*.wav)")
+        path = export_file_name(self, "Export the sound", "sound.wav", "WAV (*.wav)")
         if path:
             self._try(lambda: self.explorer.export_sound(path), f"Wrote {path}")
 
     def _export_map_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export the map", "map.png", "PNG (*.png);;SVG (*.svg)")
+        path = export_file_name(self, "Export the map", "map.png", "PNG (*.png);;SVG (*.svg)")
         if path:
             self._try(lambda: self.explorer.export_map(path), f"Wrote {path}")
 
     def _export_csv_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export coordinates", "latent.csv", "CSV (*.csv)")
+        path = export_file_name(self, "Export coordinates", "latent.csv", "CSV (*.csv)")
         if path:
             self._try(lambda: self.explorer.export_csv(path), f"Wrote {path}")
 
     def _try(self, fn, done: str) -> None:
         try:
             fn()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TimbreExplorerError) as exc:
             self.show_error("Could not write the file", str(exc))
         else:
             self.statusBar().showMessage(done, 6000)

@@ -23,17 +23,20 @@ if TYPE_CHECKING:
 
 
 def write_map_csv(path: str | os.PathLike, space: TimbreSpace, *, projection: Projection, dims: tuple[int, int],
-                  shown: np.ndarray, sounds: Sequence[tuple[str, np.ndarray]] = ()) -> Path:
+                  shown: np.ndarray, sounds: Sequence[tuple[str, np.ndarray]] = (),
+                  axis_names: tuple[str, str] | None = None) -> Path:
     """Write the notes where ``shown [N]`` is True, then ``sounds`` (name, latent point), atomically.
 
     Columns: ``kind`` (note or sound), ``instrument``, ``pitch``, ``dynamic``,
     ``split`` (empty for sounds), the map coordinates on components ``dims``
-    (named ``pc<k>``, 1-based) and the latent vector ``z0 ... z<latent-1>``.
+    (named ``axis_names``, as the map shows them, else ``pc<k>``, 1-based) and the latent vector
+    ``z0 ... z<latent-1>``.
     """
     notes, columns = space.notes, list(dims)  # a list: one axis of the coordinates, not one per dimension
+    names = list(axis_names) if axis_names is not None else [f"pc{d + 1}" for d in columns]
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["kind", "instrument", "pitch", "dynamic", "split", f"pc{dims[0] + 1}", f"pc{dims[1] + 1}"]
+    w.writerow(["kind", "instrument", "pitch", "dynamic", "split", *names]
                + [f"z{i}" for i in range(space.latent_size)])
     coords = projection.forward(notes.z)[:, columns]
     for i in np.flatnonzero(shown):

@@ -10,9 +10,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6 import QtCore, QtGui
+import numpy as np
+from PySide6 import QtGui
 
+from timbre_explorer.core.errors import TimbreExplorerError
 from timbre_explorer.gui.explorer.results import Exported, Sound
+from timbre_explorer.gui.views.map_view import POINT_SIZE
+from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.pathfile import PathSpec
@@ -47,31 +51,114 @@ def path_job(space: TimbreSpace, spec: PathSpec, path: str | os.PathLike):
     return job
 
 
+class MapExportError(TimbreExplorerError):
+    """The map image could not be written; the file that was there is left as it was."""
+
+
 def write_map_image(view: MapView, title: str, path: str | os.PathLike) -> Path:
     """The 2-D map as PNG or SVG (by suffix), written atomically.
 
-    SVG goes through Qt's own SVG generator: pyqtgraph's SVG exporter
-    fails on the paths current Qt writes (pyqtgraph issue #3485).
+    Every save reports success only if the writer did: a full disk or an
+    unknown format raises :class:`MapExportError` before the temporary replaces
+    the old file.
     """
     from timbre_explorer.core.files import atomic_path
 
     path = Path(path)
-    with atomic_path(path) as tmp:
-        if path.suffix.lower() == ".svg":
-            from PySide6.QtSvg import QSvgGenerator
-
-            gen = QSvgGenerator()
-            gen.setFileName(str(tmp))
-            gen.setSize(view.size())
-            gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), view.size()))
-            gen.setTitle(title)
-            painter = QtGui.QPainter(gen)
-            view.render(painter)
-            painter.end()
-        else:
-            import pyqtgraph.exporters as ex
-
-            exporter = ex.ImageExporter(view.plotItem)
-            exporter.parameters()["width"] = max(1600, int(view.width()))
-            exporter.export(str(tmp))
+    try:
+        with atomic_path(path) as tmp:
+            if path.suffix.lower() == ".svg":
+                _write_svg(view, title, tmp)
+            else:
+                _write_raster(view, tmp)
+    except OSError as exc:
+        raise MapExportError(f"Could not write the map to {path}: {exc.strerror or exc}.") from None
+    except _WriteFailed as exc:
+        raise MapExportError(f"Could not write the map to {path}: {exc}.") from None
     return path
+
+
+class _WriteFailed(Exception):
+    """A Qt writer said no (it returns False instead of raising)."""
+
+
+def _write_raster(view: MapView, tmp: Path) -> None:
+    import pyqtgraph.exporters as ex
+
+    fmt = tmp.suffix.lstrip(".").lower().encode()
+    if fmt not in {bytes(f.data()) for f in QtGui.QImageWriter.supportedImageFormats()}:
+        raise _WriteFailed(f"{tmp.suffix or 'no suffix'} is not an image format (use .png or .svg)")
+    exporter = ex.ImageExporter(view.plotItem)
+    exporter.parameters()["width"] = max(1600, int(view.width()))
+    image = exporter.export(toBytes=True)
+    writer = QtGui.QImageWriter(str(tmp), fmt)
+    if not writer.write(image):
+        raise _WriteFailed(writer.errorString().lower())
+
+
+SVG_MARGINS = (70, 20, 30, 50)  # left, right, top, bottom, in pixels: room for the ticks and the axis names
+
+
+def _write_svg(view: MapView, title: str, tmp: Path) -> None:
+    """The map as plain SVG: a ``<circle>`` per note shown, grouped by colour, then labels, path and axes.
+
+    Written by hand rather than by rendering the widget: Qt's generator embeds pyqtgraph's whole symbol
+    atlas in every dot (megabytes, blurred) and pyqtgraph's own exporter fails on current Qt (issue #3485).
+    """
+    from xml.sax.saxutils import escape
+
+    vb = view.plotItem.vb
+    (x0, x1), (y0, y1) = vb.viewRange()
+    w, h = max(int(vb.width()), 100), max(int(vb.height()), 100)
+    left, right, top, bottom = SVG_MARGINS
+
+    def px(x, y):
+        return left + (np.asarray(x) - x0) / (x1 - x0) * w, top + (y1 - np.asarray(y)) / (y1 - y0) * h
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + w + right}" height="{top + h + bottom}" '
+           f'font-family="sans-serif" font-size="12">',
+           f"<title>{escape(title)}</title>",
+           f'<rect width="100%" height="100%" fill="{PLOT_BACKGROUND}"/>',
+           f'<svg x="{left}" y="{top}" width="{w}" height="{h}" overflow="hidden">',  # the dots clipped to the plot
+           f'<g transform="translate(-{left} -{top})">']
+    r = POINT_SIZE / 2
+    for colour_name, xy in view.painted_points():
+        inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+        if not inside.any():
+            continue
+        cx, cy = px(xy[inside, 0], xy[inside, 1])
+        out.append(f'<g fill="{colour_name}">')
+        out.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{r:g}"/>' for a, b in zip(cx, cy))
+        out.append("</g>")
+    path_x, path_y = view.path_curve.getData()
+    if path_x is not None and len(path_x) > 1:
+        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(*px(path_x, path_y)))
+        out.append(f'<polyline points="{points}" fill="none" stroke="#ffe066" stroke-width="3"/>')
+    for label in view.labels:
+        if label.isVisible():
+            (lx,), (ly,) = px([label.pos().x()], [label.pos().y()])
+            out.append(f'<text x="{lx:.1f}" y="{ly - 6:.1f}" text-anchor="middle" '
+                       f'fill="{label.color.name()}">{escape(label.toPlainText())}</text>')
+    out.append("</g></svg>")
+    out.append(f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#888888"/>')
+    for side, lo, hi, size in (("bottom", x0, x1, w), ("left", y0, y1, h)):
+        axis = view.getAxis(side)
+        levels = axis.tickValues(lo, hi, size)
+        if levels:
+            spacing, values = levels[0]
+            for value, text in zip(values, axis.tickStrings(values, 1.0, spacing)):
+                if side == "bottom":
+                    (tx,), _ = px([value], [y0])
+                    out.append(f'<text x="{tx:.1f}" y="{top + h + 16}" text-anchor="middle" fill="#cccccc">'
+                               f"{escape(text)}</text>")
+                else:
+                    _, (ty,) = px([x0], [value])
+                    out.append(f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" fill="#cccccc">'
+                               f"{escape(text)}</text>")
+    out.append(f'<text class="axis-label" x="{left + w / 2:.1f}" y="{top + h + 40}" text-anchor="middle" '
+               f'fill="#eeeeee">{escape(view.getAxis("bottom").labelText)}</text>')
+    out.append(f'<text class="axis-label" transform="translate(16 {top + h / 2:.1f}) rotate(-90)" '
+               f'text-anchor="middle" fill="#eeeeee">{escape(view.getAxis("left").labelText)}</text>')
+    out.append(f"<text x=\"{left}\" y=\"{top - 10}\" fill=\"#eeeeee\">{escape(title)}</text>")
+    out.append("</svg>\n")
+    tmp.write_text("\n".join(out), encoding="utf-8")

@@ -1,22 +1,33 @@
 """The path the user builds on the map: vertices edited with undo, or the frames of a morph or descriptor curve.
 
-Set from two ends, drawn point by point or cleared, every vertex edit is one undoable command; a morph or a
-curve replaces the vertices by its own latent frames. The path becomes a
+Set from two ends, drawn point by point or cleared, every change is one undoable command, a morph or a curve
+(which replaces the vertices by its own latent frames) included. Drawing starts a new path: its first point
+replaces the old path in one undoable step. The path becomes a
 :class:`~timbre_explorer.core.synthesis.pathfile.PathSpec` to render or export.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6 import QtGui
 
 
-class PathEdit(QtGui.QUndoCommand):
-    """One edit of the path's vertices (undoable)."""
+@dataclass(frozen=True)
+class PathState:
+    """What one undo step restores: the vertices, or the frames of a morph or curve and their kind."""
 
-    def __init__(self, path: MapPath, before: list, after: list, text: str):
+    vertices: list[np.ndarray] = field(default_factory=list)  # latent points
+    frames: np.ndarray | None = None
+    kind: str = "points"
+
+
+class PathEdit(QtGui.QUndoCommand):
+    """One change of the path (undoable); ``text`` names it in the Edit menu ("Undo Add path point")."""
+
+    def __init__(self, path: MapPath, before: PathState, after: PathState, text: str):
         super().__init__(text)
         self.path, self.before, self.after = path, before, after
 
@@ -32,36 +43,57 @@ class MapPath:
 
     def __init__(self, undo_stack: QtGui.QUndoStack, changed: Callable[[], None]):
         self.undo_stack, self.changed = undo_stack, changed
-        self.vertices: list[np.ndarray] = []  # latent points
-        self.kind = "points"
-        self.frames: np.ndarray | None = None  # latent frames of a morph / descriptor curve
+        self.state = PathState()
+        self._drawing_new = False  # the next drawn point starts a new path
+
+    @property
+    def vertices(self) -> list[np.ndarray]:
+        return self.state.vertices
+
+    @property
+    def frames(self) -> np.ndarray | None:
+        """Latent frames of a morph / descriptor curve, None for a path of vertices."""
+        return self.state.frames
+
+    @property
+    def kind(self) -> str:
+        return self.state.kind
 
     def reset(self) -> None:
         """A new space: no path, no history."""
-        self.vertices, self.frames, self.kind = [], None, "points"
+        self.state = PathState()
+        self._drawing_new = False
         self.undo_stack.clear()
 
     def edit(self, vertices: list, text: str) -> None:
-        """Replace the vertices, undoably (``text`` names the edit in the Edit menu)."""
-        before = [v.copy() for v in self.vertices]
-        self.undo_stack.push(PathEdit(self, before, [np.asarray(v) for v in vertices], text))
+        """Replace the path by ``vertices``, undoably."""
+        vertices = [np.asarray(v) for v in vertices]
+        self._push(PathState(vertices, None, "points" if len(vertices) <= 2 else "polyline"), text)
 
-    def add(self, z: np.ndarray, text: str = "Add path point") -> None:
-        self.edit(self.vertices + [z], text)
+    def start_drawing(self) -> None:
+        """The next :meth:`add` starts a new path (the old one comes back with Undo)."""
+        self._drawing_new = True
+
+    def add(self, z: np.ndarray) -> None:
+        if self._drawing_new or self.frames is not None:
+            self._drawing_new = False
+            self.edit([z], "Start a new path")
+        else:
+            self.edit(self.vertices + [z], "Add path point")
 
     def clear(self) -> None:
         if self.vertices or self.frames is not None:
             self.edit([], "Clear path")
 
-    def apply(self, vertices: list) -> None:
-        self.vertices = [np.asarray(v) for v in vertices]
-        self.kind = "points" if len(self.vertices) <= 2 else "polyline"
-        self.frames = None
-        self.changed()
+    def set_frames(self, frames: np.ndarray, kind: str, text: str) -> None:
+        """A morph's or curve's latent frames replace the path, undoably (``kind`` as in a PathSpec)."""
+        self._push(PathState([], np.asarray(frames), kind), text)
 
-    def set_frames(self, frames: np.ndarray, kind: str) -> None:
-        """A morph's or curve's latent frames replace the vertices (``kind`` as in a PathSpec)."""
-        self.frames, self.kind = np.asarray(frames), kind
+    def _push(self, after: PathState, text: str) -> None:
+        self.undo_stack.push(PathEdit(self, self.state, after, text))
+
+    def apply(self, state: PathState) -> None:
+        self.state = state
         self.changed()
 
     def points(self) -> np.ndarray | None:

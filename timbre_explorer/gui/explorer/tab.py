@@ -26,6 +26,7 @@ from timbre_explorer.gui.views.explorer.path_panel import PathPanel
 from timbre_explorer.gui.views.explorer.sounds_panel import SoundsPanel
 from timbre_explorer.gui.views.map_view import MapView, colour
 from timbre_explorer.gui.views.spectrum_view import SpectrumView
+from timbre_explorer.gui.views.widgets import export_file_name
 from timbre_explorer.gui.workers import Failed, LatestWorker, Progress, QueueWorker
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 SELECTED = "Selected point"
 SCRUB_INTERVAL_MS = 30
 SCRUB_LOOP_SECONDS = 0.4
+#: The paths a job computes as latent frames, and the name of the undo step that puts them on the map.
+FRAME_EDITS = {"morph": "Morph notes", "descriptor": "Descriptor curve"}
 
 
 @dataclass
@@ -167,6 +170,7 @@ class ExplorerView(QtWidgets.QWidget):
         self.user_sounds = []
         self.sounds_panel.list.clear()
         self.map_panel.set_space(space)
+        self.map_panel.model.setText(f"Model: {model_title(space)}\n{space.path}")
         trained = [n for i, n in enumerate(space.instruments) if n in space.centroids]
         self.path_panel.set_ends([SELECTED] + trained)
         self.path_panel.set_modes(INTERPOLATIONS)
@@ -201,6 +205,7 @@ class ExplorerView(QtWidgets.QWidget):
         if self.space is None:
             return
         state, p = self.map_state, self.map_panel
+        shown_before = (state.projection, state.view_dims)
         basis = p.basis.currentData()
         discriminant = basis == "discriminant"
         if state.set_projection(self.space.discriminant_projection if discriminant else self.space.projection):
@@ -216,6 +221,8 @@ class ExplorerView(QtWidgets.QWidget):
         self.map.setLabel("left", names[1])
         classes, brushes = self._colours()
         self.map.set_points(state.coords[:, list(state.view_dims)], classes, brushes)
+        if state.projection is not shown_before[0] or state.view_dims != shown_before[1]:
+            self.map.fit()  # other axes: the old range would show another part of the plane
         self._filter_changed()
         self._draw_overlays()
         self._redraw_state()
@@ -223,22 +230,31 @@ class ExplorerView(QtWidgets.QWidget):
         self.update_field()
 
     def _colours(self) -> tuple[np.ndarray, list]:
-        """A colour class per note and the brush of each class, for the "colour by" choice."""
+        """A colour class per note and the brush of each class, for the "colour by" choice (its key shown)."""
         import pyqtgraph as pg
+
+        from timbre_explorer.core.data.instruments import pitch_name
 
         n, s, by = self.space.notes, self.space, self.map_panel.colour_by.currentText()
         if by == "pitch" or by == "dynamic":
             values = n.pitch if by == "pitch" else n.dynamic
             lo, hi = (21, 108) if by == "pitch" else (0, max(len(s.dynamics) - 1, 1))
             cmap = pg.colormap.get("plasma")
-            brushes = [pg.mkBrush(cmap.map(min(max((v - lo) / (hi - lo), 0), 1), mode="qcolor"))
-                       for v in range(lo, hi + 1)] + [pg.mkBrush("#7f7f7f")]
-            classes = np.where(values >= 0, np.clip(values, lo, hi) - lo, len(brushes) - 1)
-            return classes, brushes
+            colours = [cmap.map(min(max((v - lo) / (hi - lo), 0), 1), mode="qcolor") for v in range(lo, hi + 1)]
+            unknown = QtGui.QColor("#7f7f7f")
+            classes = np.where(values >= 0, np.clip(values, lo, hi) - lo, len(colours))
+            if by == "pitch":
+                key = [(pitch_name(v), colours[v - lo]) for v in range(lo, hi + 1, 12)]
+            else:
+                key = [(d, colours[k]) for k, d in enumerate(s.dynamics)]
+            self.map_panel.set_colour_key(key + [("unknown", unknown)])
+            return classes, [pg.mkBrush(c) for c in colours + [unknown]]
         if by == "family":
             families = sorted(set(s.families))
             classes = np.array([families.index(s.families[i]) for i in n.instrument])
+            self.map_panel.set_colour_key([(f, colour(k)) for k, f in enumerate(families)])
             return classes, [pg.mkBrush(colour(i)) for i in range(len(families))]
+        self.map_panel.set_colour_key([])
         return n.instrument, [pg.mkBrush(colour(i)) for i in range(len(s.instruments))]
 
     def _filter_changed(self) -> None:
@@ -413,6 +429,7 @@ class ExplorerView(QtWidgets.QWidget):
     def _draw_toggled(self, on: bool) -> None:
         self.map.tool = "draw" if on else "play"
         if on:
+            self.path.start_drawing()
             self.message.emit("Drawing: click to add points, double-click or Enter to finish.")
 
     def path_spec(self):
@@ -472,8 +489,8 @@ class ExplorerView(QtWidgets.QWidget):
         self.path_panel.spectrogram_image.setImage(img, levels=(img.max() - 80, img.max()))
         self.path_panel.spectrogram_image.setRect(QtCore.QRectF(0, 0, spec.seconds, img.shape[0]))
         self.path_panel.spectrogram.autoRange()
-        if spec.kind in ("morph", "descriptor"):
-            self.path.set_frames(np.asarray(spec.points), spec.kind)
+        if spec.kind in FRAME_EDITS:
+            self.path.set_frames(np.asarray(spec.points), spec.kind, FRAME_EDITS[spec.kind])
 
     # ================================================================== descriptor sliders and curves
     def move_to(self, name: str, target: float) -> None:
@@ -538,6 +555,11 @@ class ExplorerView(QtWidgets.QWidget):
                           on_failed=self._failed)
 
     # ================================================================== descriptor field
+    def fit_map(self) -> None:
+        """Zoom the map to the visible notes; the field follows the new range, as after a pan or zoom."""
+        self.map.fit()
+        self._field_timer.start()
+
     def update_field(self) -> None:
         if self.space is None:
             return
@@ -686,7 +708,7 @@ class ExplorerView(QtWidgets.QWidget):
         self.message.emit(f"Wrote {result.wav} and {result.sidecar.name}")
 
     def _export_path_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export the path", "path.wav", "WAV (*.wav)")
+        path = export_file_name(self, "Export the path", "path.wav", "WAV (*.wav)")
         if path:
             self.export_path(path)
 
@@ -699,13 +721,27 @@ class ExplorerView(QtWidgets.QWidget):
         from timbre_explorer.core.synthesis.export import write_map_csv
 
         state = self.map_state
-        return write_map_csv(path, self.space, projection=state.projection, dims=state.view_dims, shown=state.mask(),
-                             sounds=[(u.name, u.z) for u in self.user_sounds])
+        x, y = state.view_dims
+        prefix = self.map_panel.axis_prefix
+        return write_map_csv(path, self.space, projection=state.projection, dims=(x, y), shown=state.mask(),
+                             sounds=[(u.name, u.z) for u in self.user_sounds],
+                             axis_names=(f"{prefix}{x + 1}", f"{prefix}{y + 1}"))
 
     # ================================================================== shutdown
     def shutdown(self) -> None:
         for w in (self.synth, self.fields, self.tasks):
             w.shutdown()
+
+
+def model_title(space) -> str:
+    """The model's name and when it was trained: the card's ``trained`` date, else the file's (older cards)."""
+    import datetime
+
+    trained = space.file.meta.get("trained")
+    if trained:
+        return f"{space.name}, trained {str(trained)[:10]}"
+    saved = datetime.date.fromtimestamp(space.path.stat().st_mtime) if space.path else None
+    return f"{space.name}, saved {saved.isoformat()}" if saved else space.name
 
 
 def _floats(descriptors: dict) -> dict[str, float]:

@@ -18,10 +18,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-#: Distinct colours for up to 20 classes (then they repeat): bright enough on the dark background.
-PALETTE = ["#4e9bff", "#ff8a3d", "#3ccf6e", "#ff5a5f", "#b084f5", "#c8a27a", "#ff7fd0", "#c9c9c9", "#e3e34a",
-           "#2fd8e6", "#1f6fd1", "#ffb97a", "#98e86b", "#ff9c9c", "#7a4fc9", "#8c5a3c", "#f0a8d8", "#7f7f7f",
-           "#a8a832", "#5fb8c4"]
+from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND
+
+#: Distinct colours for up to 20 classes (then they repeat), light enough on the dark background: picked
+#: greedily for the largest smallest CIE Lab distance (every pair is at least ΔE 36 apart; tests/test_explorer.py).
+PALETTE = ["#3c96ff", "#00ff00", "#ff0000", "#f0e1a5", "#ff00ff", "#d25a87", "#00f0ff", "#00963c", "#e1f00f",
+           "#f09600", "#788796", "#e187ff", "#878700", "#ffd2ff", "#d25a3c", "#00ffc3", "#96ff78", "#ff1eb4",
+           "#ff005a", "#4ba587"]
 POINT_SIZE = 6
 PICK_PIXELS = 8
 
@@ -105,7 +108,7 @@ class MapView(pg.PlotWidget):
         self.tool = "play"  # or "draw"
         super().__init__(parent, viewBox=_MapViewBox(self))
         self.setAcceptDrops(True)
-        self.setBackground("#15171c")
+        self.setBackground(PLOT_BACKGROUND)
         self.setAspectLocked(True)
         self.showGrid(x=True, y=True, alpha=0.15)
         for side in ("left", "bottom"):
@@ -202,6 +205,15 @@ class MapView(pg.PlotWidget):
             layer.invalidate()
             layer.setVisible(bool(shown.any()))
         self._tree = None  # built on the first pick, not on every filter change
+
+    def painted_points(self) -> list[tuple[str, np.ndarray]]:
+        """The visible notes as the scatters paint them, bottom layer first: (colour ``#rrggbb``, ``xy [K, 2]``)."""
+        out = []
+        for layer in sorted(self.layers, key=lambda item: item.zValue()):
+            if layer.isVisible() and len(layer.data):
+                rows = layer.data[layer.data["visible"]]
+                out.append((layer.opts["brush"].color().name(), np.column_stack([rows["x"], rows["y"]])))
+        return out
 
     def fit(self) -> None:
         """Zoom to the visible notes."""
@@ -320,24 +332,27 @@ class MapView(pg.PlotWidget):
         self.colorbar.setLevels((lo, hi))
         self.colorbar.axis.setLabel(label)
         self.colorbar.show()
-        for item in self._contours:
-            self.removeItem(item)
-        self._contours = []
+        self._remove_contours()
         for level in np.linspace(lo, hi, contours + 2)[1:-1]:
-            iso = _transparent(pg.IsocurveItem(data=values, level=float(level), pen=pg.mkPen(255, 255, 255, 110, width=1)))
+            pen = pg.mkPen(255, 255, 255, 110, width=1)
+            iso = _transparent(pg.IsocurveItem(data=values, level=float(level), pen=pen))
             iso.setParentItem(self.field_image)  # image pixel coordinates; the image's rect maps them
             iso.setZValue(5)
             self._contours.append(iso)
 
     def clear_field(self) -> None:
         self.field_image.hide()
+        self._remove_contours()
+        if self.colorbar is not None:
+            self.colorbar.hide()
+
+    def _remove_contours(self) -> None:
+        """Take the contour lines off the image (children of it, not plot items: ``removeItem`` misses them)."""
         for item in self._contours:
             item.setParentItem(None)
             if item.scene() is not None:
                 item.scene().removeItem(item)
         self._contours = []
-        if self.colorbar is not None:
-            self.colorbar.hide()
 
     # ------------------------------------------------------------------ drops
     def dragEnterEvent(self, ev: QtGui.QDragEnterEvent) -> None:

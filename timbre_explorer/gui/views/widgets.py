@@ -1,8 +1,11 @@
-"""Small form helpers the views share: forms, titled groups, rows of widgets, wrapped labels, choices, numbers."""
+"""Small form helpers the views share: forms, titled groups, rows of widgets, wrapped labels, choices, numbers,
+and the guard that keeps the mouse wheel from changing choices by accident."""
 
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
 
 
 def form_layout(widget: QtWidgets.QWidget | None = None) -> QtWidgets.QFormLayout:
@@ -56,3 +59,38 @@ def float_field(low: float, high: float, decimals: int, step: float) -> QtWidget
     spin.setRange(low, high)
     spin.setSingleStep(step)
     return spin
+
+
+class _WheelGuard(QtCore.QObject):
+    """Passes a wheel event on to the parent (the scrolling panel) unless the widget has the keyboard focus."""
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Wheel and isinstance(watched, QtWidgets.QWidget) \
+                and not watched.hasFocus():
+            event.ignore()  # ignored and filtered: Qt offers it to the parent widget next
+            return True
+        return False
+
+
+def guard_wheel(root: QtWidgets.QWidget) -> None:
+    """The combo and spin boxes under ``root`` take the mouse wheel only once focused (clicked or tabbed into).
+
+    Scrolling a panel past them changed them silently (the Trainer's transform went from NSGT-ERB to NSGT-Mel);
+    now the wheel scrolls the panel, and a wheel no longer gives them the focus either.
+    """
+    guard = _WheelGuard(root)
+    for box in root.findChildren(QtWidgets.QComboBox) + root.findChildren(QtWidgets.QAbstractSpinBox):
+        box.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        box.installEventFilter(guard)
+
+
+def export_file_name(parent: QtWidgets.QWidget, title: str, name: str, filters: str) -> str:
+    """A save dialog that opens in the folder of the last export (at first the user's documents, never the
+    folder the app was started from) and remembers the folder chosen; "" if cancelled."""
+    settings = QtCore.QSettings()
+    documents = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
+    folder = str(settings.value("export/folder", "") or documents or Path.home())
+    path, _ = QtWidgets.QFileDialog.getSaveFileName(parent, title, str(Path(folder) / name), filters)
+    if path:
+        settings.setValue("export/folder", str(Path(path).parent))
+    return path

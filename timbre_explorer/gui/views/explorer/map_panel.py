@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.gui.views.map_view import colour
-from timbre_explorer.gui.views.widgets import form_layout, group_box
+from timbre_explorer.gui.views.widgets import form_layout, group_box, wrapped_label
 
 
 class MapPanel(QtWidgets.QWidget):
@@ -17,9 +19,13 @@ class MapPanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.axis_prefix = "PC"  # "LD" on the discriminant axes (set_axes)
         layout = QtWidgets.QVBoxLayout(self)
         proj = QtWidgets.QWidget()
         form = form_layout(proj)
+        self.model = wrapped_label("No model open.")  # which model the map shows: name, date, file
+        self.model.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.model)
         self.basis = QtWidgets.QComboBox()
         self.basis.addItem("PCA (the paper)", "pca")
         self.basis.addItem("Instruments apart (LDA, then PCA)", "discriminant")
@@ -32,6 +38,9 @@ class MapPanel(QtWidgets.QWidget):
         self.colour_by.addItems(["instrument", "family", "pitch", "dynamic"])
         self.colour_by.currentIndexChanged.connect(self.projection_changed)
         form.addRow("Colour by", self.colour_by)
+        self.colour_key = wrapped_label()  # what the colours mean, for every choice but instrument (listed below)
+        self.colour_key.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        form.addRow(self.colour_key)
         self.axes = [QtWidgets.QComboBox() for _ in range(3)]
         for label, combo in zip(("X", "Y", "Z (3D, depth)"), self.axes):
             combo.currentIndexChanged.connect(self.projection_changed)
@@ -92,15 +101,21 @@ class MapPanel(QtWidgets.QWidget):
         self.show_labels.setChecked(True)
         self.show_mds = QtWidgets.QCheckBox("Perceptual positions (MDS of the ratings)")
         self.show_pairs = QtWidgets.QCheckBox("Pair lines: latent vs perceptual distance")
-        self.show_pairs.setToolTip("Red: the model puts the pair further apart than listeners do; blue: closer")
+        pairs_meaning = "Red: the model puts the pair further apart than listeners do; blue: closer."
+        self.show_pairs.setToolTip(pairs_meaning)
+        self.pairs_caption = wrapped_label(pairs_meaning)
+        self.pairs_caption.hide()
+        self.show_pairs.toggled.connect(self.pairs_caption.setVisible)
         for b in (self.show_labels, self.show_mds, self.show_pairs):
             b.toggled.connect(self.overlays_changed)
             over.addWidget(b)
+        over.addWidget(self.pairs_caption)
         layout.addWidget(group_box("Overlays", over))
         layout.addStretch(1)
 
     def set_axes(self, explained, prefix: str) -> None:
         """Fill the axis choosers with the components of the current projection, keeping the choice."""
+        self.axis_prefix = prefix
         for i, combo in enumerate(self.axes):
             keep = combo.currentIndex() if combo.count() == len(explained) else i
             combo.blockSignals(True)
@@ -109,6 +124,12 @@ class MapPanel(QtWidgets.QWidget):
                 combo.addItem(f"{prefix}{k + 1} ({100 * v:.1f}%)", k)
             combo.setCurrentIndex(min(keep, combo.count() - 1))
             combo.blockSignals(False)
+
+    def set_colour_key(self, entries: list[tuple[str, QtGui.QColor]]) -> None:
+        """A swatch and a name per colour; none (hidden) when the Instruments list below is the key."""
+        self.colour_key.setText("  ".join(f'<span style="color:{c.name()}">■</span>&nbsp;{html.escape(name)}'
+                                          for name, c in entries))
+        self.colour_key.setVisible(bool(entries))
 
     def set_space(self, space) -> None:
         for combo in self.axes:
