@@ -63,3 +63,20 @@ def test_the_import_contracts_break_on_an_import_they_forbid(tmp_path, module, l
     assert run.returncode == 1, run.stdout + run.stderr
     report = " ".join(run.stdout.split())  # the report is wrapped at the terminal's width
     assert "Contracts: 2 kept, 1 broken." in report and broken in report, run.stdout
+
+
+def test_no_module_of_the_package_imports_itself_back():
+    """No import cycle anywhere in the package, imports inside functions included (those under TYPE_CHECKING
+    are for the type checker only): each module can be read, and moved, on its own. The graph is grimp's, the
+    one import-linter checks the layers on."""
+    import graphlib
+
+    import grimp
+
+    graph = grimp.build_graph("timbre_explorer", exclude_type_checking_imports=True, cache_dir=None)
+    assert {"timbre_explorer.core.training.loop", "timbre_explorer.gui.explorer.tab"} <= graph.modules
+    imports = {m: graph.find_modules_directly_imported_by(m) for m in graph.modules}
+    try:
+        graphlib.TopologicalSorter(imports).prepare()
+    except graphlib.CycleError as exc:
+        pytest.fail(f"import cycle: {' -> '.join(exc.args[1])}")

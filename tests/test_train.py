@@ -193,37 +193,6 @@ def test_a_diverging_loss_stops_with_a_clear_message(folder, cache, tmp_path):
             pass
 
 
-def test_training_modules_import_each_other_without_a_cycle():
-    """Within core/training, imports (those inside functions too) form no cycle: each module reads on its own."""
-    import ast
-    from pathlib import Path
-
-    import timbre_explorer.core.training as package
-
-    prefix = "timbre_explorer.core.training."
-    graph = {}
-    for path in Path(package.__path__[0]).glob("*.py"):
-        imported = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(prefix):
-                imported.add(node.module.removeprefix(prefix))
-            elif isinstance(node, ast.Import):
-                imported |= {a.name.removeprefix(prefix) for a in node.names if a.name.startswith(prefix)}
-        graph[path.stem] = imported
-    assert {"loop", "tasks", "config", "checkpoint", "runfolder", "messages"} <= set(graph)
-
-    def cycle_from(module, trail):
-        if module in trail:
-            return trail[trail.index(module):] + [module]
-        for other in graph.get(module, ()):
-            found = cycle_from(other, trail + [module])
-            if found:
-                return found
-        return None
-
-    assert [cycle_from(m, []) for m in graph] == [None] * len(graph)
-
-
 def test_settings_run_folders_and_messages_load_without_torch():
     """The Trainer tab learns the defaults, reads run folders and dispatches messages before torch loads."""
     code = ("import sys\n"
