@@ -20,7 +20,7 @@ from timbre_explorer.core.training.evaluate import REPORT_KEYS
 from timbre_explorer.core.model.modelfile import load_model
 from timbre_explorer.core.training.config import TrainConfig
 from timbre_explorer.core.training.loop import Trainer, dataset_for, export_models, train
-from tiny import SR, synthetic_note, tiny_config, write_sample_folder
+from tiny import SR, folder_locked_by_another_process, synthetic_note, tiny_config, write_sample_folder
 
 
 
@@ -312,28 +312,16 @@ def test_a_run_folder_is_locked_while_a_process_trains_in_it(folder, cache, tmp_
     from timbre_explorer.core.training.runfolder import holds_run
 
     run = tmp_path / "A"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys\n"
-         "from timbre_explorer.core.training.runfolder import locked_run_folder\n"
-         f"with locked_run_folder({str(run)!r}):\n"
-         "    print('locked', flush=True)\n"
-         "    sys.stdin.read()\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with folder_locked_by_another_process(run) as holder:
         cfg = tiny(folder, epochs_stage1=1, epochs_stage2=1)
         (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
         second = subprocess.run([sys.executable, "-m", "timbre_explorer", "train", "--config",
                                  str(tmp_path / "cfg.json"), "--out", str(run), "--cache", str(cache),
                                  "--workers", "1"], capture_output=True, text=True, timeout=120)
         assert second.returncode != 0
-        assert second.stderr.strip() == (f"timbre-explorer train: {run} is in use by process {holder.pid}, which "
+        assert second.stderr.strip() == (f"timbre-explorer train: {run} is in use by process {holder}, which "
                                          "trains in it: wait for it to end, or choose another run folder")
         assert not holds_run(run)
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
-    assert holder.returncode == 0
 
 
 def test_progress_arrives_within_the_first_epoch(folder, cache, tmp_path):

@@ -13,7 +13,7 @@ import json
 import pytest
 import torch
 from PySide6 import QtCore, QtWidgets
-from tiny import SR, synthetic_note, write_sample_folder
+from tiny import SR, folder_locked_by_another_process, synthetic_note, write_sample_folder
 
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.core.signal.audio_io import save_wav
@@ -347,29 +347,15 @@ def test_after_resume_the_eta_is_this_sessions_pace(qtbot, monkeypatch):
 
 
 def test_a_run_folder_in_use_by_another_process_is_said_in_the_tab(qtbot, view, samples, tmp_path):
-    import subprocess
-    import sys
-
     run = tmp_path / "run"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys\n"
-         "from timbre_explorer.core.training.runfolder import locked_run_folder\n"
-         f"with locked_run_folder({str(run)!r}):\n"
-         "    print('locked', flush=True)\n"
-         "    sys.stdin.read()\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with folder_locked_by_another_process(run) as holder:
         choose_folder(qtbot, view, samples)
         configure(qtbot, view)
         view.set_out(run)
         with qtbot.waitSignal(view.run_stopped, timeout=60_000) as stopped:
             click(qtbot, view.run_panel.train_button)
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
     assert stopped.args[0] == "failed"
-    assert f"{run} is in use by process {holder.pid}, which trains in it" in view.run_panel.message.text()
+    assert f"{run} is in use by process {holder}, which trains in it" in view.run_panel.message.text()
     assert view.state is RunState.IDLE
 
 

@@ -6,6 +6,10 @@ of them have perceptual ratings, Piccolo is held out as the novel instrument.
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +60,24 @@ def train_tiny_model(root: Path, **kw) -> Path:
     for _ in train(t):
         pass
     return export_models(t)["regularized"]
+
+
+@contextlib.contextmanager
+def folder_locked_by_another_process(run: Path) -> Iterator[int]:
+    """A second process holds the run folder's lock (through the core's own function) while the block runs;
+    its process id. It ends, and must end cleanly, when the block is left."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\n"
+         "from timbre_explorer.core.training.runfolder import locked_run_folder\n"
+         f"with locked_run_folder({str(run)!r}):\n"
+         "    print('locked', flush=True)\n"
+         "    sys.stdin.read()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield holder.pid
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert holder.returncode == 0
