@@ -212,7 +212,8 @@ def test_instrument_names_on_the_map_do_not_overlap(qtbot, window):
     assert len(e.map.labels) == 5 and boxes() == []
     e.map.setRange(xRange=(-400, 400), yRange=(-400, 400), padding=0)
     vb = e.map.plotItem.vb
-    centroids = [vb.mapViewToScene(QtCore.QPointF(*xy)) for xy in e.map_state.to_view(np.stack(list(s.centroids.values())))]
+    xy = e.map_state.to_view(np.stack(list(s.centroids.values())))
+    centroids = [vb.mapViewToScene(QtCore.QPointF(x, y)) for x, y in xy]
     assert max(abs(a.x() - b.x()) + abs(a.y() - b.y()) for a in centroids for b in centroids) < 10  # all in one spot
     assert boxes() == []
     assert len(e.map.leaders.getData()[0]) >= 2  # at least one name moved far: a line from it to its centroid
