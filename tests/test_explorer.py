@@ -174,6 +174,60 @@ def test_legend_and_filters_hide_points(qtbot, window):
     assert len(drawn(e.map)[0]) == 120
 
 
+
+def _overlapping(centres: np.ndarray, sizes: np.ndarray) -> list[tuple[int, int]]:
+    """The pairs of boxes (centres, sizes [N, 2]) that share some area."""
+    n = len(centres)
+    return [(a, b) for a in range(n) for b in range(a + 1, n)
+            if np.all(np.abs(centres[a] - centres[b]) < (sizes[a] + sizes[b]) / 2)]
+
+
+def test_labels_are_placed_without_overlap():
+    from timbre_explorer.gui.views.map_view import LABEL_GAP, place_labels
+
+    rng = np.random.default_rng(3)
+    anchors = rng.normal(400, 15, (30, 2))  # 30 names crowded in some 30 pixels
+    sizes = np.column_stack([rng.uniform(30, 110, 30), np.full(30, 18.0)])
+    notes = rng.integers(1, 500, 30)
+    assert len(_overlapping(anchors, sizes)) > 100
+    centres = place_labels(anchors, sizes, notes)
+    assert _overlapping(centres, sizes) == []
+    busiest = int(np.argmax(notes))  # placed first: it keeps its place above its centroid
+    assert np.allclose(centres[busiest], anchors[busiest] - [0, sizes[busiest, 1] / 2 + LABEL_GAP])
+    # a name with room stays above its centroid, however many notes the others have
+    lone = np.vstack([anchors, [900, 900]])
+    placed = place_labels(lone, np.vstack([sizes, [60, 18]]), np.append(notes, 1))
+    assert np.allclose(placed[-1], [900, 900 - 9 - LABEL_GAP]) and np.allclose(placed[:-1], centres)
+
+
+def test_instrument_names_on_the_map_do_not_overlap(qtbot, window):
+    """Zoomed out until every centroid is within a few pixels: the names move apart (with a line to the
+    centroid when they moved far), and again when an instrument is hidden; a hidden one has no name."""
+    e, s = window.explorer, window.space
+
+    def boxes():
+        rects = [item.sceneBoundingRect() for item in e.map.labels]
+        return [(a, b) for a in range(len(rects)) for b in range(a + 1, len(rects)) if rects[a].intersects(rects[b])]
+
+    assert len(e.map.labels) == 5 and boxes() == []
+    e.map.setRange(xRange=(-400, 400), yRange=(-400, 400), padding=0)
+    vb = e.map.plotItem.vb
+    xy = e.map_state.to_view(np.stack(list(s.centroids.values())))
+    centroids = [vb.mapViewToScene(QtCore.QPointF(x, y)) for x, y in xy]
+    assert max(abs(a.x() - b.x()) + abs(a.y() - b.y()) for a in centroids for b in centroids) < 10  # all in one spot
+    assert boxes() == []
+    assert len(e.map.leaders.getData()[0]) >= 2  # at least one name moved far: a line from it to its centroid
+    e.map_panel.set_instrument_checked(0, False)
+    assert sorted(item.toPlainText() for item in e.map.labels) == sorted(set(s.centroids) - {s.instruments[0]})
+    assert boxes() == []
+    e.map_panel.show_labels.setChecked(False)  # names off: their lines too
+    assert not e.map.leaders.isVisible() and not any(item.isVisible() for item in e.map.labels)
+    e.map_panel.show_labels.setChecked(True)
+    assert e.map.leaders.isVisible() and boxes() == []
+    e.map_panel.check_all(False)  # no name left, and no line to one
+    assert e.map.labels == [] and len(e.map.leaders.getData()[0]) == 0
+
+
 def test_hover_tooltip_names_the_note(qtbot, window):
     e, s = window.explorer, window.space
     i = 17

@@ -371,3 +371,11 @@ def test_a_soundfont_dataset_renders_only_the_chosen_instruments_and_pitches(tmp
         TrainConfig(instruments=["Kazoo"])
     with pytest.raises(ParameterError, match="pitch_range"):
         TrainConfig(pitch_range=(80, 60))
+
+
+def test_the_report_tables_load_without_torch():
+    """The Trainer's report view takes its rows from the core before torch loads (the window shows first)."""
+    code = ("import sys\n"
+            "from timbre_explorer.core.training.report import FIGURES, novel_rows\n"
+            "sys.exit(1 if 'torch' in sys.modules else 0)\n")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -326,6 +326,40 @@ def test_the_status_never_moves_the_buttons(qtbot, view):
     assert r.status.text() == long and r.status.toolTip() == long  # all of it, where the line has no room
 
 
+def _markdown_table(text: str, rule: str) -> list[tuple[str, ...]]:
+    """The rows of the table of ``report.md`` under the separator line ``rule``, as cell texts."""
+    lines = text.splitlines() + [""]
+    start = lines.index(rule) + 1
+    return [tuple(c.strip() for c in line.strip("|").split("|")) for line in lines[start:lines.index("", start)]]
+
+def test_the_report_view_shows_the_rows_report_md_writes(qtbot):
+    """The tables are defined once, in the core (``core.training.report``): the view shows the rows, labels and
+    figures that ``report.md`` writes, for a report where some figures and the baseline's novel entry are missing."""
+    from timbre_explorer.core.training.evaluate import markdown
+    from timbre_explorer.gui.views.trainer.report_view import ReportView
+
+    nearest = [{"instrument": "Oboe", "distance": 0.97}, {"instrument": "Flute", "distance": 1.3149}]
+    report = {"test_notes": 12, "spearman_rho": 0.92812, "pearson_r": 0.9, "test_nll": 0.08301, "test_mse": 0.0881,
+              "novel_instruments": {"Piccolo": {"nearest": nearest, "family_holds": True},
+                                    "Tuba": {"nearest": nearest[::-1], "family_holds": False}},
+              "baseline": {"spearman_rho": 0.35, "test_mse": 0.0839,
+                           "novel_instruments": {"Piccolo": {"nearest": nearest[::-1], "family_holds": False}}}}
+    view = ReportView()
+    qtbot.addWidget(view)
+    view.show_report(report)
+    written = markdown(report)
+    figures = view.figures
+    shown = [(figures.verticalHeaderItem(r).text(), figures.item(r, 0).text(), figures.item(r, 1).text())
+             for r in range(figures.rowCount())]
+    assert shown == _markdown_table(written, "|---|---|---|")
+    assert shown[0] == ("Spearman ρ, latent vs perceptual instrument distances", "0.928", "0.350")
+    assert shown[2][1:] == ("–", "–")  # no perceptual KL in this report
+    novel = [tuple(view.novel.item(r, c).text() for c in range(4)) for r in range(view.novel.rowCount())]
+    assert novel == _markdown_table(written, "|---|---|---|---|")
+    assert novel == [("Piccolo", "Oboe (0.97), Flute (1.31)", "yes", "Flute, Oboe"),
+                     ("Tuba", "Flute (1.31), Oboe (0.97)", "no", "–")]
+
+
 def test_after_resume_the_eta_is_this_sessions_pace(qtbot, monkeypatch):
     """Resumed half-way through 10 epochs: the earlier session's epochs (5 min each) do not count; this session's
     take 10 s each of the clock (2 s of it the epoch's own computation), so 2 epochs left take 20 s."""

@@ -34,9 +34,10 @@ from timbre_explorer.core.files import write_json
 from timbre_explorer.core.data.instruments import DYNAMICS, family_of
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE, gaussian_nll, perceptual_kl
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
+from timbre_explorer.core.training.report import FIGURES, novel_rows
 
 SPLITS = ("train", "valid", "test", "novel")
-REPORT_KEYS = ("spearman_rho", "pearson_r", "kl_timbre", "test_nll", "test_mse", "novel_instruments")
+REPORT_KEYS = (*(f.key for f in FIGURES), "novel_instruments")
 
 
 @torch.no_grad()
@@ -129,25 +130,17 @@ def write_reports(out_dir: str | os.PathLike, report: dict, *, maps: dict[str, t
 
 
 def markdown(report: dict) -> str:
-    rows = [("Spearman ρ, latent vs perceptual instrument distances", "spearman_rho", ".3f"),
-            ("Pearson r", "pearson_r", ".3f"), ("KL to the timbre space (R, lower is closer)", "kl_timbre", ".3f"),
-            ("test NLL per bin", "test_nll", ".4f"), ("test ‖x − x̃‖² per bin", "test_mse", ".4f")]
+    """``report.md``: the figures of :data:`~timbre_explorer.core.training.report.FIGURES` against the baseline,
+    then the novel instruments."""
     base = report.get("baseline", {})
     lines = ["# Evaluation", "", f"Test notes: {report.get('test_notes')}; MDS ceiling ρ = "
              f"{report.get('mds_ceiling_rho', float('nan')):.3f}.", "",
              "| figure | regularized | unregularized |", "|---|---|---|"]
-    for label, key, fmt in rows:
-        a = format(report[key], fmt) if key in report else "–"
-        b = format(base[key], fmt) if key in base else "–"
-        lines.append(f"| {label} | {a} | {b} |")
+    lines += [f"| {f.label} | {f.cell(report)} | {f.cell(base)} |" for f in FIGURES]
     lines += ["", "## Novel instruments (held out of training)", "",
               "| instrument | nearest training instruments (distance) | family holds | unregularized nearest |",
               "|---|---|---|---|"]
-    for name, v in report.get("novel_instruments", {}).items():
-        near = ", ".join(f"{n['instrument']} ({n['distance']:.2f})" for n in v["nearest"])
-        b = base.get("novel_instruments", {}).get(name)
-        bnear = ", ".join(n["instrument"] for n in b["nearest"]) if b else "–"
-        lines.append(f"| {name} | {near} | {'yes' if v['family_holds'] else 'no'} | {bnear} |")
+    lines += ["| " + " | ".join(row) + " |" for row in novel_rows(report)]
     return "\n".join(lines) + "\n"
 
 

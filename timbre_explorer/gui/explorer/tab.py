@@ -263,19 +263,25 @@ class ExplorerView(QtWidgets.QWidget):
         self._read_map_panel()
         mask = self.map_state.mask()
         self.map.set_visible(mask)
+        self._draw_labels(mask)
         if self._view3d is not None:
             self._view3d.set_visible(mask)
         if not mask.all():
             self.message.emit(f"{int(mask.sum())} of {len(mask)} notes shown")
+
+    def _draw_labels(self, mask: np.ndarray) -> None:
+        """The instruments' names at their centroids, for the instruments with notes shown (``mask``)."""
+        s = self.space
+        names = list(s.centroids)
+        index = [s.instruments.index(n) for n in names]
+        notes = np.bincount(s.notes.instrument[mask], minlength=len(s.instruments))[index]
+        self.map.set_labels(names, self.map_state.to_view(np.stack([s.centroids[n] for n in names])), index, notes)
 
     def _draw_overlays(self) -> None:
         s = self.space
         if s is None:
             return
         state = self.map_state
-        names = list(s.centroids)
-        xy = state.to_view(np.stack([s.centroids[n] for n in names]))
-        self.map.set_labels(names, xy, [s.instruments.index(n) for n in names])
         self.map.show_labels(self.map_panel.show_labels.isChecked())
         if self.map_panel.show_mds.isChecked():
             self.map.set_mds(*s.perceptual_overlay(state.view_dims, state.projection))

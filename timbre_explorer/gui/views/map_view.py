@@ -14,6 +14,8 @@ pyqtgraph's per-item hover tests.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -27,10 +29,44 @@ PALETTE = ["#3c96ff", "#00ff00", "#ff0000", "#f0e1a5", "#ff00ff", "#d25a87", "#0
            "#ff005a", "#4ba587"]
 POINT_SIZE = 6
 PICK_PIXELS = 8
+LABEL_GAP = 3.0  # pixels between a label and its centroid, and at least between two labels
+LEADER_PIXELS = 8.0  # a label further than this from its centroid gets a line to it
+#: Where a label tries to sit around its centroid, in this order: above (its usual place), right, left, below,
+#: then the diagonals (screen directions, y down).
+LABEL_DIRECTIONS = np.array([(0, -1), (1, 0), (-1, 0), (0, 1), (1, -1), (-1, -1), (1, 1), (-1, 1)], float)
 
 
 def colour(i: int) -> QtGui.QColor:
     return QtGui.QColor(PALETTE[i % len(PALETTE)])
+
+
+def place_labels(anchors: np.ndarray, sizes: np.ndarray, notes: np.ndarray, *, gap: float = LABEL_GAP) -> np.ndarray:
+    """Centres ``[N, 2]`` of labels of ``sizes [N, 2]`` (width, height) near their ``anchors [N, 2]``, no two
+    overlapping (screen pixels, y down). Qt-free: boxes in, positions out, so it is tested without a map.
+
+    Greedy, cheap for the few dozen instruments: the label naming the most ``notes`` goes first (the big
+    instruments keep their places); each takes the first free spot of :data:`LABEL_DIRECTIONS` just beside its
+    anchor (a label that fits stays above its centroid), else on rings one label height further out.
+
+    >>> place_labels([[0, 0], [0, 0]], [[40, 10], [40, 10]], [5, 9]).tolist()  # the busier one stays above
+    [[0.0, 8.0], [0.0, -8.0]]
+    """
+    anchors = np.asarray(anchors, float).reshape(-1, 2)
+    sizes = np.asarray(sizes, float).reshape(-1, 2)
+    centres = anchors.copy()
+    placed: list[int] = []
+    for k in np.argsort(-np.asarray(notes), kind="stable"):
+        half = sizes[k] / 2
+        step = max(sizes[k, 1], 1.0)
+        for ring in itertools.count():  # ends: once a ring passes every placed label, its right-hand spot is free
+            spots = anchors[k] + LABEL_DIRECTIONS * (half + gap + ring * step)
+            apart = np.abs(spots[:, None] - centres[placed][None]) >= half + sizes[placed] / 2 + gap
+            free = apart.any(-1).all(1)
+            if free.any():
+                centres[k] = spots[np.argmax(free)]
+                placed.append(k)
+                break
+    return centres
 
 
 def _transparent(item: QtWidgets.QGraphicsItem) -> QtWidgets.QGraphicsItem:
@@ -40,6 +76,10 @@ def _transparent(item: QtWidgets.QGraphicsItem) -> QtWidgets.QGraphicsItem:
     for child in item.childItems():
         _transparent(child)
     return item
+
+
+def _xy(point: QtCore.QPointF) -> tuple[float, float]:
+    return point.x(), point.y()
 
 
 class _Scatter(pg.ScatterPlotItem):
@@ -159,8 +199,16 @@ class MapView(pg.PlotWidget):
                                          pen=pg.mkPen("#ffffff", width=2))
         self.marker.setZValue(30)
         self.addItem(self.marker)
-        self.labels: list[pg.TextItem] = []
-        for item in (self.user_scatter, self.user_lines, self.mds_scatter, self.path_curve,
+        self.labels: list[pg.TextItem] = []  # the instrument names, placed by place_labels
+        self._label_xy = np.zeros((0, 2))
+        self._label_notes = np.zeros(0, int)
+        self._labels_on = True
+        self.leaders = pg.PlotCurveItem(pen=pg.mkPen(220, 220, 220, 150, width=1), connect="pairs")
+        self.leaders.setZValue(24)
+        self.addItem(self.leaders)
+        self.plotItem.vb.sigRangeChanged.connect(lambda *_: self._place_labels())
+        self.plotItem.vb.sigResized.connect(lambda *_: self._place_labels())
+        for item in (self.leaders, self.user_scatter, self.user_lines, self.mds_scatter, self.path_curve,
                      self.path_points, self.trace_curve, self.marker, self.field_image):
             _transparent(item)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
@@ -243,21 +291,55 @@ class MapView(pg.PlotWidget):
         self.hovered.emit(self.pick(p.x(), p.y()))
 
     # ------------------------------------------------------------------ overlays
-    def set_labels(self, names: list[str], xy: np.ndarray, classes: list[int]) -> None:
+    def set_labels(self, names: list[str], xy: np.ndarray, classes: list[int], notes: np.ndarray) -> None:
+        """Instrument names at ``xy [M, 2]`` (their centroids, view coordinates) in the colours of ``classes``.
+
+        ``notes [M]``: how many shown notes each name stands for; a name with none is not drawn, the busiest are
+        placed first. The names are placed in screen space so that none hides another (see :func:`place_labels`),
+        again whenever the view's range or size changes.
+        """
         for item in self.labels:
             self.removeItem(item)
         self.labels = []
-        for name, (x, y), c in zip(names, np.asarray(xy), classes):
-            item = pg.TextItem(name, color=colour(c), anchor=(0.5, 1.2), border=None, fill=pg.mkBrush(0, 0, 0, 140))
+        on = np.asarray(notes) > 0
+        self._label_xy = np.asarray(xy, np.float64).reshape(-1, 2)[on]
+        self._label_notes = np.asarray(notes)[on]
+        for name, c in zip(np.asarray(names, object)[on], np.asarray(classes)[on]):
+            item = pg.TextItem(str(name), color=colour(int(c)), anchor=(0.5, 0.5), border=None,
+                               fill=pg.mkBrush(0, 0, 0, 140))
             item.setZValue(25)
-            item.setPos(float(x), float(y))
+            item.setVisible(self._labels_on)
             _transparent(item)
             self.addItem(item)
             self.labels.append(item)
+        self._place_labels()
 
     def show_labels(self, on: bool) -> None:
+        self._labels_on = on
         for item in self.labels:
             item.setVisible(on)
+        self.leaders.setVisible(on)
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        """Move the names (and their leader lines) where :func:`place_labels` puts them at the current zoom."""
+        vb = self.plotItem.vb
+        if not self._labels_on or vb.width() <= 0 or vb.height() <= 0:
+            return
+        if not self.labels:
+            self.leaders.setData([], [])
+            return
+        anchors = np.array([_xy(vb.mapViewToScene(QtCore.QPointF(x, y))) for x, y in self._label_xy])
+        sizes = np.array([(r.width(), r.height()) for r in (item.textItem.boundingRect() for item in self.labels)])
+        centres = place_labels(anchors, sizes, self._label_notes)
+        for item, (x, y) in zip(self.labels, centres):
+            item.setPos(vb.mapSceneToView(QtCore.QPointF(x, y)))
+            item.updateTransform()  # its pixel size at this zoom now, not at the next paint
+        ends = np.clip(anchors, centres - sizes / 2, centres + sizes / 2)  # each box's point nearest its centroid
+        far = np.hypot(*(ends - anchors).T) > LEADER_PIXELS
+        ends_xy = np.array([_xy(vb.mapSceneToView(QtCore.QPointF(x, y))) for x, y in ends[far]]).reshape(-1, 2)
+        lines = np.stack([self._label_xy[far], ends_xy], 1).reshape(-1, 2)  # centroid, box, centroid, box...
+        self.leaders.setData(lines[:, 0], lines[:, 1])
 
     def set_mds(self, names: list[str] | None, xy: np.ndarray | None = None) -> None:
         """The perceptual (MDS) positions of the rated instruments, aligned to the map; None hides them."""

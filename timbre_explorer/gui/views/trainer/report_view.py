@@ -5,14 +5,8 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from timbre_explorer.core.training.report import FIGURES, novel_rows
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND, wrapped_label
-
-
-#: The evaluation's Table-1 rows: label, report key, format (as ``core.training.evaluate.markdown`` writes them).
-REPORT_ROWS = (("Spearman ρ, latent vs perceptual distances", "spearman_rho", ".3f"),
-               ("Pearson r", "pearson_r", ".3f"),
-               ("KL to the timbre space (R, lower is closer)", "kl_timbre", ".3f"),
-               ("test NLL per bin", "test_nll", ".4f"), ("test ‖x − x̃‖² per bin", "test_mse", ".4f"))
 
 
 class ReportView(QtWidgets.QWidget):
@@ -24,9 +18,9 @@ class ReportView(QtWidgets.QWidget):
         self.summary = wrapped_label("The evaluation appears here when training ends (or press Evaluate).")
         self.summary.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextBrowserInteraction)
         self.summary.setOpenExternalLinks(True)
-        self.figures = QtWidgets.QTableWidget(len(REPORT_ROWS), 2)
+        self.figures = QtWidgets.QTableWidget(len(FIGURES), 2)
         self.figures.setHorizontalHeaderLabels(["regularized", "unregularized"])
-        self.figures.setVerticalHeaderLabels([r[0] for r in REPORT_ROWS])
+        self.figures.setVerticalHeaderLabels([f.label for f in FIGURES])
         self.figures.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.figures.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.figures.setMinimumHeight(170)
@@ -75,19 +69,14 @@ class ReportView(QtWidgets.QWidget):
     def show_report(self, report: dict, folder: str | None = None) -> None:
         self.report = report
         base = report.get("baseline", {})
-        for r, (_, key, fmt) in enumerate(REPORT_ROWS):
+        for r, figure in enumerate(FIGURES):
             for c, source in enumerate((report, base)):
-                text = format(source[key], fmt) if key in source else "–"
-                item = QtWidgets.QTableWidgetItem(text)
+                item = QtWidgets.QTableWidgetItem(figure.cell(source))
                 item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
                 self.figures.setItem(r, c, item)
-        novel = report.get("novel_instruments", {})
-        self.novel.setRowCount(len(novel))
-        for r, (name, v) in enumerate(novel.items()):
-            near = ", ".join(f"{n['instrument']} ({n['distance']:.2f})" for n in v["nearest"])
-            b = base.get("novel_instruments", {}).get(name)
-            cells = (name, near, "yes" if v["family_holds"] else "no",
-                     ", ".join(n["instrument"] for n in b["nearest"]) if b else "–")
+        rows = novel_rows(report)
+        self.novel.setRowCount(len(rows))
+        for r, cells in enumerate(rows):
             for c, text in enumerate(cells):
                 self.novel.setItem(r, c, QtWidgets.QTableWidgetItem(text))
         self.legend.clear()

@@ -1,0 +1,50 @@
+"""The evaluation's tables, defined once for ``report.md`` and the Trainer's report view (torch-free: the GUI
+imports it before torch loads).
+
+A report is the dict ``evaluate.evaluate`` returns, its unregularized twin under ``"baseline"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MISSING = "–"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A row of the paper's Table 1: the report's key, its label and its number format."""
+
+    key: str
+    label: str
+    fmt: str
+
+    def cell(self, report: dict) -> str:
+        """The figure in ``report`` (or its baseline) as the tables write it; a dash where it was not computed.
+
+        >>> FIGURES[0].cell({"spearman_rho": 0.92812}), FIGURES[0].cell({})
+        ('0.928', '–')
+        """
+        return format(report[self.key], self.fmt) if self.key in report else MISSING
+
+
+FIGURES = (
+    Figure("spearman_rho", "Spearman ρ, latent vs perceptual instrument distances", ".3f"),
+    Figure("pearson_r", "Pearson r", ".3f"),
+    Figure("kl_timbre", "KL to the timbre space (R, lower is closer)", ".3f"),
+    Figure("test_nll", "test NLL per bin", ".4f"),
+    Figure("test_mse", "test ‖x − x̃‖² per bin", ".4f"),
+)
+
+
+def novel_rows(report: dict) -> list[tuple[str, str, str, str]]:
+    """A row per held-out instrument: its name, its nearest training instruments (distance), whether the nearest
+    is of its family, and the unregularized model's nearest."""
+    base = report.get("baseline", {}).get("novel_instruments", {})
+    rows = []
+    for name, v in report.get("novel_instruments", {}).items():
+        near = ", ".join(f"{n['instrument']} ({n['distance']:.2f})" for n in v["nearest"])
+        b = base.get(name)
+        rows.append((name, near, "yes" if v["family_holds"] else "no",
+                     ", ".join(n["instrument"] for n in b["nearest"]) if b else MISSING))
+    return rows
