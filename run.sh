@@ -34,11 +34,12 @@ fi
 # ---------------------------------------------------------------- system libraries
 # libportaudio2: sound (without it the app runs silent); libxcb-* libxkbcommon-x11-0 libegl1 libgl1
 # libfontconfig1 libdbus-1-3: Qt on an X display; libfluidsynth3 fluid-soundfont-gm: the synthesizer and
-# the General MIDI SoundFont (FluidR3_GM) the default dataset is rendered from; xvfb xauth: the 3D view's
-# tests on a virtual display.
+# the General MIDI SoundFont (FluidR3_GM) the default dataset is rendered from; musescore-general-soundfont
+# csound-soundfont: two more sample sets (MuseScore_General, sf_GMbank) for datasets of several sources and the
+# cross-source evaluation; xvfb xauth: the 3D view's tests on a virtual display.
 system_packages=(libportaudio2 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1
-  libfontconfig1 libdbus-1-3 libfluidsynth3 fluid-soundfont-gm)
+  libfontconfig1 libdbus-1-3 libfluidsynth3 fluid-soundfont-gm musescore-general-soundfont csound-soundfont)
 [[ $mode == test ]] && system_packages+=(xvfb xauth)
 if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
   system_packages+=("python3-venv")

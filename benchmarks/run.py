@@ -13,6 +13,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -472,10 +473,30 @@ def bench_trainer(results: dict, rows: list) -> None:
                  f"99th percentile {results['train_gui_gap_p99_ms']:.0f} ms"))
 
 
+def bench_cross_source(results: dict, rows: list) -> None:
+    """The bundled model on MuseScore General, a sample set it never trained on (rated instruments, mf)."""
+    from timbre_explorer.core.training.crosssource import evaluate_cross_source
+    from timbre_explorer.paths import default_model_path
+
+    with tempfile.TemporaryDirectory() as cache:
+        started = time.perf_counter()
+        r = evaluate_cross_source(default_model_path(), "MuseScore_General", dynamics=("mf",), cache_root=cache,
+                                  workers=2)
+        seconds = time.perf_counter() - started
+    results["cross_source_rho"] = r["latent"]["spearman_rho"]
+    results["cross_source_nearest_share"] = r["latent"]["nearest_share"]
+    results["cross_source_logspec_rho"] = r["logspec"]["spearman_rho"]
+    results["cross_source_mfcc_rho"] = r["mfcc"]["spearman_rho"]
+    rows.append((f"bundled model on MuseScore General ({r['latent']['notes']} notes, mf; {seconds:.0f} s)",
+                 f"rho {results['cross_source_rho']:.3f}", f"nearest {100 * results['cross_source_nearest_share']:.0f} %",
+                 f"log-spectrum rho {results['cross_source_logspec_rho']:.3f}",
+                 f"MFCC rho {results['cross_source_mfcc_rho']:.3f}"))
+
+
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
-          "map": bench_map, "launch": bench_launch, "trainer": bench_trainer}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "map", "launch", "trainer")
+          "map": bench_map, "launch": bench_launch, "trainer": bench_trainer, "cross_source": bench_cross_source}
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "map", "launch", "trainer", "cross_source")
 
 
 def main() -> int:
@@ -505,7 +526,7 @@ def main() -> int:
             print(f"{r[0]:36} {r[1]:>5} {r[2]:>9} {r[3]:>9}")
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 30) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -15)")
-    for name in ("dataset", "model", "train", "train_default", "explorer", "map", "launch", "trainer"):
+    for name in ("dataset", "model", "train", "train_default", "explorer", "map", "launch", "trainer", "cross_source"):
         for r in rows[name]:
             print(f"{r[0]}: {', '.join(r[1:])}")
     if "dataset_build_s" in results:

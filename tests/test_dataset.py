@@ -116,7 +116,7 @@ def test_scan_reports_unlabelled_and_non_audio_files(sample_folder):
 # ------------------------------------------------------------------------------------------------ folder builds
 def test_folder_dataset_features_and_bad_files(sample_folder, tmp_path):
     ds = build_dataset(FolderSource(str(sample_folder)), cache_root=tmp_path / "cache", workers=1)
-    skipped = {s["source"]: s["reason"] for s in ds.manifest["skipped"]}
+    skipped = {s["file"]: s["reason"] for s in ds.manifest["skipped"]}
     assert set(skipped) == {"Bad/silent.wav", "Bad/nan.wav", "Bad/clipped.wav", "Bad/short.wav", "Bad/broken.wav",
                             "loose.wav", "notes.txt"}
     assert "cannot tell the instrument" in skipped["loose.wav"]  # a file at the root is listed, not dropped
@@ -133,16 +133,16 @@ def test_folder_dataset_features_and_bad_files(sample_folder, tmp_path):
     for i in range(len(ds)):
         pitch = ds.notes["pitch"][i]
         if pitch > 0:
-            assert abs(dominant_hz(rep[i]) / midi_hz(pitch) - 1) < 0.04, ds.notes["source"][i]
+            assert abs(dominant_hz(rep[i]) / midi_hz(pitch) - 1) < 0.04, ds.notes["file"][i]
     # after the attack, within the sustain, the loudest frame there
     n = ds.notes
     assert np.all(n["sustain_start"] >= 1) and np.all(n["rep_frame"] >= n["sustain_start"])
     assert np.all(n["rep_frame"] < n["sustain_end"])
-    i = int(np.flatnonzero(n["source"] == "sol/Fl-ord-C4-ff.wav")[0])
+    i = int(np.flatnonzero(n["file"] == "sol/Fl-ord-C4-ff.wav")[0])
     loud = ds.loudness[n["first_frame"][i]:n["first_frame"][i] + n["n_frames"][i]]
     assert n["rep_frame"][i] == n["sustain_start"][i] + np.argmax(loud[n["sustain_start"][i]:n["sustain_end"][i]])
     # ff is louder than pp, by about the 20 dB the files differ
-    j = int(np.flatnonzero(n["source"] == "sol/Fl-ord-C4-pp.wav")[0])
+    j = int(np.flatnonzero(n["file"] == "sol/Fl-ord-C4-pp.wav")[0])
     rep_loud = ds.loudness[n["first_frame"] + n["rep_frame"]]
     assert 17 < rep_loud[i] - rep_loud[j] < 23
     # silent tail frames are marked by their loudness and left out of the sustain frames

@@ -175,7 +175,7 @@ def test_encode_places_new_sounds_and_reports_bad_files(folder, cache, tmp_path,
 
     (known,), _ = encode_files(TimbreSpace(mf), [folder / "Trumpet" / "E4_ff.wav"])
     ds = t.ds
-    i = int(np.flatnonzero(ds.notes["source"] == "Trumpet/E4_ff.wav")[0])
+    i = int(np.flatnonzero(ds.notes["file"] == "Trumpet/E4_ff.wav")[0])
     assert np.allclose(known.z, mf.tensors["map.z"][i].numpy(), atol=1e-4)
     assert known.descriptors["centroid"] == pytest.approx(float(mf.tensors["map.descriptors"][i, 0]), rel=1e-3)
     skipped = {os.path.basename(s["path"]): s["reason"] for s in out["skipped"]}

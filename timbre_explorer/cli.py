@@ -30,7 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
                                         "own sample folder. An unchanged build is reused from the cache.")
     build.add_argument("--source", choices=("soundfont", "folder"), default="soundfont")
     build.add_argument("path", nargs="?", help="the sample folder (with --source folder)")
-    build.add_argument("--soundfont", help="an .sf2 file instead of the system's FluidR3_GM")
+    build.add_argument("--soundfont", action="append", default=[], metavar="FILE",
+                       help="a SoundFont (.sf2/.sf3) to render; repeat it for several sample sets in one dataset")
+    build.add_argument("--sources", nargs="+", default=[], metavar="NAME",
+                       help="sample sets by name: FluidR3_GM, MuseScore_General, sf_GMbank (or SoundFont files)")
     build.add_argument("--preset", default=None, help="NSGT preset: nsgt-erb (default), nsgt-cqt or nsgt-mel")
     build.add_argument("--hold-out", nargs="*", metavar="INSTRUMENT",
                        help="instruments kept out of training for the novel-instrument test "
@@ -57,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", help="folder for report.json, report.md and the plots")
     evaluate.add_argument("--cache", help="dataset cache folder")
     evaluate.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if the cache holds it")
+    evaluate.add_argument("--cross-source", metavar="SOURCE", help="also evaluate on a sample set the model never "
+                          "trained on (MuseScore_General, sf_GMbank or a SoundFont file), beside two baselines")
+    evaluate.add_argument("--cross-dynamics", nargs="+", metavar="DYNAMIC", help="the dynamics rendered for "
+                          "--cross-source (default: pp p mf f ff)")
     encode = sub.add_parser("encode", help="place audio files in a timbre space (latent position, nearest "
                                            "instruments, descriptors)")
     encode.add_argument("model", help="a .timbre.safetensors model file")
@@ -178,16 +185,17 @@ def _dataset_build(args) -> int:
     from timbre_explorer.core.data.dataset import build_dataset, default_hold_out
     from timbre_explorer.core.errors import ParameterError
     from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET
-    from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont, scan_folder
+    from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, named_soundfont, scan_folder
 
     if args.source == "folder":
         if not args.path:
             raise ParameterError("--source folder needs the folder: timbre-explorer dataset build --source folder PATH")
-        source = FolderSource(args.path)
+        source: FolderSource | tuple[SoundFontSource, ...] = FolderSource(args.path)
     else:
         if args.path:
             raise ParameterError("a path is only for --source folder; use --soundfont FILE.sf2 for another SoundFont")
-        source = SoundFontSource(str(find_soundfont(args.soundfont)))
+        names = args.sources + args.soundfont or ["FluidR3_GM"]
+        source = tuple(SoundFontSource(str(named_soundfont(name))) for name in names)
     hold_out = tuple(args.hold_out) if args.hold_out is not None else default_hold_out(source)
     if args.dry_run:
         problems = []
@@ -195,10 +203,10 @@ def _dataset_build(args) -> int:
             scan = scan_folder(args.path)
             notes, problems = scan.notes, scan.problems
         else:
-            notes = source.notes()
+            notes = [n for s in source for n in s.notes()]
         for n in notes:
             pitch = n.pitch if n.pitch >= 0 else "?"
-            print(f"{n.source}\t{n.instrument}\t{n.family}\tpitch {pitch}\t{n.dynamic or '?'}"
+            print(f"{n.file}\t{n.instrument}\t{n.family}\tpitch {pitch}\t{n.dynamic or '?'}"
                   f"{chr(9) + n.technique if n.technique else ''}{chr(9) + 'held out' if n.instrument in hold_out else ''}")
         for path, reason in problems:
             print(f"{path}\tSKIPPED: {reason}")
@@ -219,7 +227,7 @@ def _dataset_build(args) -> int:
     for name, c in summary["per_instrument"].items():
         print(f"  {name:14s} {c['notes']:6d} notes {c['frames']:8d} frames{'  (held out)' if name in hold_out else ''}")
     for s in m["skipped"]:
-        print(f"skipped {s['source']}: {s['reason']}", file=sys.stderr)
+        print(f"skipped {s['file']}: {s['reason']}", file=sys.stderr)
     return 0
 
 
@@ -301,6 +309,12 @@ def _evaluate(args) -> int:
     if args.out:
         write_reports(args.out, report, maps=maps)
     print(markdown(report))
+    if args.cross_source:  # the model on a sample set it never trained on
+        from timbre_explorer.core.training import crosssource
+
+        cross = crosssource.evaluate_cross_source(args.model, args.cross_source, dynamics=args.cross_dynamics,
+                                                  cache_root=args.cache)
+        print(crosssource.markdown(cross))
     return 0
 
 

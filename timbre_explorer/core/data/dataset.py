@@ -1,7 +1,7 @@
 """The note dataset: NSGT magnitude frames of every note, in a memory-mapped cache with a metadata table.
 
-Building (:func:`build_dataset`) renders or reads every note of a source in
-worker processes, checks it, and stores:
+Building (:func:`build_dataset`) renders or reads every note of one or several
+sources (sample sets) in worker processes, checks it, and stores:
 
 ``log_magnitude.npy``
     ``[frames, K]`` float16 natural-log NSGT magnitudes (floored at 1e-7),
@@ -13,7 +13,7 @@ worker processes, checks it, and stores:
     ``[frames]`` float32 loudness (dBFS) of each frame, so silent frames can be skipped.
 ``notes.csv``
     One row per note: instrument, family, program, pitch, dynamic, velocity,
-    technique, source, first_frame, n_frames, rep_frame, sustain_start,
+    technique, file, source (the sample set's short name), first_frame, n_frames, rep_frame, sustain_start,
     sustain_end (frame indices within the note), split.
 ``manifest.json``
     The cache key and what went into it, the figures of the build and every
@@ -29,9 +29,11 @@ sample files). Frames from the attack's end to the note-off are the note's
 
 **Splits** are by note (never a frame of one note in two splits), stratified by
 instrument and seeded: 80 % train, 10 % validation, 10 % test. Held-out
-instruments get split ``novel`` and never enter training.
+instruments get split ``novel`` and never enter training. With several
+sources, :func:`leave_source_out` holds one source's notes out as a
+cross-source test set (and another's as cross-source validation).
 
-The cache key hashes the source (file identities and render settings), the
+The cache key hashes every source (file identities and render settings), the
 transform preset, the split settings, :data:`FEATURES_VERSION` and the app
 version: a changed parameter rebuilds, an unchanged one reuses.
 """
@@ -62,9 +64,11 @@ from timbre_explorer.core.files import remove_stale_temporaries
 from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, get_preset, transform_for
 from timbre_explorer.core.data.sources import FolderSource, NoteSpec, SoundFontSource, scan_folder
 
+Source = SoundFontSource | FolderSource
+
 log = logging.getLogger(__name__)
 
-FEATURES_VERSION = 1  # bump when the features change: every cache rebuilds
+FEATURES_VERSION = 2  # bump when the features change: every cache rebuilds
 FRAME_S = 0.02  # stored frame hop, about
 ATTACK_S = 0.1
 ONSET_DB = 30.0
@@ -72,8 +76,9 @@ LOG_FLOOR = 1e-7
 SILENT_PEAK = 1e-4  # -80 dBFS
 CLIP_LEVEL, CLIP_FRACTION = 0.999, 1e-3
 SPLIT_FRACTIONS = {"train": 0.8, "valid": 0.1, "test": 0.1}
+CROSS_TEST, CROSS_VALID = "cross_test", "cross_valid"  # the splits of notes of a source held out of training
 CHUNK_NOTES = 32
-COLUMNS = ("instrument", "family", "program", "pitch", "dynamic", "velocity", "technique", "source",
+COLUMNS = ("instrument", "family", "program", "pitch", "dynamic", "velocity", "technique", "file", "source",
            "first_frame", "n_frames", "rep_frame", "sustain_start", "sustain_end", "split")
 INT_COLUMNS = {"program", "pitch", "velocity", "first_frame", "n_frames", "rep_frame", "sustain_start", "sustain_end"}
 
@@ -107,6 +112,19 @@ def check_audio(audio: np.ndarray) -> str | None:
     if clipped > CLIP_FRACTION:
         return f"clipped ({100 * clipped:.1f} % of samples at full scale)"
     return None
+
+
+def sounding(loudness: np.ndarray) -> slice:
+    """The frames of a note from its onset to where it first falls silent after its peak.
+
+    Frames more than ``ONSET_DB`` below the loudest are left out at both ends:
+    the transform is circular, so the last frames of a note that has died
+    away hold a leak of its own onset, not more note.
+    """
+    on = loudness >= loudness.max() - ONSET_DB
+    onset, peak = int(np.argmax(on)), int(np.argmax(loudness))
+    silent = np.flatnonzero(~on[peak:])
+    return slice(onset, peak + int(silent[0]) if silent.size else len(loudness))
 
 
 def pool_for(preset_name: str, seconds: float, sample_rate: int) -> int:
@@ -212,8 +230,19 @@ class NoteDataset:
         """Instrument names in order of first appearance."""
         return list(dict.fromkeys(self.notes["instrument"]))
 
+    @property
+    def sources(self) -> list[str]:
+        """The short names of the dataset's sources, in order of first appearance."""
+        return list(dict.fromkeys(self.notes["source"]))
+
+    def sounding_rows(self, note: int) -> np.ndarray:
+        """The frame rows of one note's sounding part (:func:`sounding`): what places a whole note."""
+        first, n = int(self.notes["first_frame"][note]), int(self.notes["n_frames"][note])
+        part = sounding(np.asarray(self.loudness[first:first + n]))
+        return np.arange(first + part.start, first + part.stop)
+
     def where(self, split: str) -> np.ndarray:
-        """Indices of the notes of one split (train, valid, test, novel)."""
+        """Indices of the notes of one split (train, valid, test, novel; cross_test, cross_valid)."""
         return np.flatnonzero(self.notes["split"] == split)
 
     def representative(self, notes: np.ndarray | None = None) -> np.ndarray:
@@ -302,28 +331,52 @@ def split_notes(instruments: list[str], *, held_out: Collection[str] = frozenset
     return out.tolist()
 
 
+def leave_source_out(ds: NoteDataset, test_source: str, valid_source: str | None = None) -> None:
+    """Hold a source out of training: its notes become the cross-source test set (``cross_test``), and those of
+    ``valid_source``, when named, the cross-source validation set (``cross_valid``) that selects models.
+
+    The other sources' notes keep their splits (so the in-source test stays); novel instruments stay novel.
+    Changes the dataset's split column in memory only.
+    """
+    named = [test_source] + ([valid_source] if valid_source is not None else [])
+    unknown = [n for n in named if n not in ds.sources]
+    if unknown or test_source == valid_source:
+        raise ParameterError(f"cannot hold out {', '.join(named)}: the sources are {', '.join(ds.sources)}, "
+                             "and the test and validation sources must differ")
+    if len(ds.sources) < len(named) + 1:
+        raise ParameterError(f"holding out {', '.join(named)} leaves no source to train on")
+    split = ds.notes["split"].copy()
+    for name, label in zip(named, (CROSS_TEST, CROSS_VALID)):
+        split[(ds.notes["source"] == name) & (split != "novel")] = label
+    ds.notes["split"] = split
+
+
 # ---------------------------------------------------------------------------------------------- building
-def dataset_key(source, specs: list[NoteSpec], *, preset: str, hold_out, seed: int) -> tuple[str, dict]:
-    parts = {"source": source.identity(specs), "preset": get_preset(preset).to_dict(), "hold_out": sorted(hold_out),
+def dataset_key(sources: tuple[Source, ...], specs: list[list[NoteSpec]], *, preset: str, hold_out,
+                seed: int) -> tuple[str, dict]:
+    """The cache key: every source's identity (so a changed or added source rebuilds), and every setting."""
+    identities = [source.identity(s) for source, s in zip(sources, specs)]
+    parts = {"source": identities[0] if len(identities) == 1 else identities, "preset": get_preset(preset).to_dict(), "hold_out": sorted(hold_out),
              "seed": seed, "splits": SPLIT_FRACTIONS, "features_version": FEATURES_VERSION,
              "app_version": __version__}
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16], parts
 
 
-def default_hold_out(source) -> tuple[str, ...]:
-    """The SoundFont's novel instruments; nothing for a user's folder."""
-    if isinstance(source, SoundFontSource):
-        return tuple(i.name for i in source.instruments if i.novel)
-    return ()
+def default_hold_out(source: Source | tuple[Source, ...]) -> tuple[str, ...]:
+    """The SoundFonts' novel instruments; nothing for a user's folder."""
+    sources = source if isinstance(source, tuple) else (source,)
+    return tuple(dict.fromkeys(i.name for s in sources if isinstance(s, SoundFontSource)
+                               for i in s.instruments if i.novel))
 
 
-def build_dataset(source: SoundFontSource | FolderSource, *, preset: str = DEFAULT_PRESET,
+def build_dataset(source: Source | tuple[Source, ...], *, preset: str = DEFAULT_PRESET,
                   hold_out: tuple[str, ...] | None = None, seed: int = 0,
                   cache_root: str | os.PathLike | None = None, workers: int | None = None,
                   rebuild: bool = False, progress: Progress | None = None,
                   cancel: threading.Event | None = None) -> NoteDataset:
-    """Build (or reuse from the cache) the dataset of ``source``; see the module docstring.
+    """Build (or reuse from the cache) the dataset of ``source``, or of several sources at once (their notes
+    must share one length); see the module docstring.
 
     ``progress(done, total)`` is called as notes finish; setting ``cancel``
     stops the build, removes what was written and raises :class:`Cancelled`.
@@ -333,13 +386,18 @@ def build_dataset(source: SoundFontSource | FolderSource, *, preset: str = DEFAU
     from timbre_explorer.paths import cache_dir
 
     get_preset(preset)
-    hold_out = default_hold_out(source) if hold_out is None else tuple(hold_out)
-    specs, unusable = _survey(source)  # a folder is scanned once, here
-    if not specs:
-        raise ParameterError(f"{_describe(source)}: no notes to analyse")
-    key, parts = dataset_key(source, specs, preset=preset, hold_out=hold_out, seed=seed)
+    sources = source if isinstance(source, tuple) else (source,)
+    _check_sources(sources)
+    hold_out = default_hold_out(sources) if hold_out is None else tuple(hold_out)
+    surveys = [_survey(s) for s in sources]  # a folder is scanned once, here
+    for s, (specs_of, _) in zip(sources, surveys):
+        if not specs_of:
+            raise ParameterError(f"{_describe(s)}: no notes to analyse")
+    key, parts = dataset_key(sources, [specs_of for specs_of, _ in surveys], preset=preset, hold_out=hold_out,
+                             seed=seed)
     root = Path(cache_root) if cache_root is not None else cache_dir() / "datasets"
-    target = root / f"{source.kind}-{preset}-{key}"
+    kind = sources[0].kind if len(sources) == 1 else "sources"
+    target = root / f"{kind}-{preset}-{key}"
     if (target / "manifest.json").is_file() and not rebuild:
         try:
             ds = NoteDataset(target)
@@ -354,10 +412,11 @@ def build_dataset(source: SoundFontSource | FolderSource, *, preset: str = DEFAU
         remove_stale_temporaries(root)
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
-        manifest = _build_into(partial, source, specs, preset, hold_out, seed, workers, progress, cancel)
-        manifest["skipped"] = unusable + manifest["skipped"]
+        manifest = _build_into(partial, sources, [specs_of for specs_of, _ in surveys], preset, hold_out, seed,
+                               workers, progress, cancel)
+        manifest["skipped"] = [u for _, unusable in surveys for u in unusable] + manifest["skipped"]
         manifest.update(key=key, key_parts=parts, build_seconds=round(time.perf_counter() - started, 2))
-        manifest["notes_per_second"] = round(len(specs) / manifest["build_seconds"], 1)
+        manifest["notes_per_second"] = round(manifest["notes_total"] / manifest["build_seconds"], 1)
         (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
@@ -370,12 +429,25 @@ def build_dataset(source: SoundFontSource | FolderSource, *, preset: str = DEFAU
     return NoteDataset(target)
 
 
-def _survey(source) -> tuple[list[NoteSpec], list[dict]]:
+def _check_sources(sources: tuple[Source, ...]) -> None:
+    """Sources of one dataset need distinct names (each note records its own) and one note length."""
+    if not sources:
+        raise ParameterError("no source to build a dataset from")
+    names = [s.name for s in sources]
+    if len(set(names)) < len(names):
+        raise ParameterError(f"two sources share a name ({', '.join(names)}): each note records its source's name")
+    lengths = {s.seconds for s in sources}
+    if len(lengths) > 1:
+        raise ParameterError(f"the sources' notes differ in length ({', '.join(f'{x:g} s' for x in lengths)})")
+
+
+def _survey(source: Source) -> tuple[list[NoteSpec], list[dict]]:
     """The notes of a source, and the files of a folder that cannot be notes (listed as skipped)."""
     if not isinstance(source, FolderSource):
         return source.notes(), []
     scan = scan_folder(source.root)
-    return scan.notes, [{"source": path, "instrument": "", "reason": reason} for path, reason in scan.problems]
+    return scan.notes, [{"file": path, "source": source.name, "instrument": "", "reason": reason}
+                        for path, reason in scan.problems]
 
 
 def _preallocated_npy(path: Path, shape: tuple[int, int]) -> np.memmap:
@@ -391,19 +463,25 @@ def _preallocated_npy(path: Path, shape: tuple[int, int]) -> np.memmap:
     return frames
 
 
-def _describe(source) -> str:
+def _describe(source: Source) -> str:
     return source.path if isinstance(source, SoundFontSource) else source.root
 
 
-def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progress, cancel) -> dict:
+def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[list[NoteSpec]], preset, hold_out, seed,
+                workers, progress, cancel) -> dict:
     p = get_preset(preset)
+    source = sources[0]  # the sources share one note length (_check_sources)
+    specs = [spec for specs_of in specs_by_source for spec in specs_of]
+    owner = [k for k, specs_of in enumerate(specs_by_source) for _ in specs_of]  # each note's source
     n_samples = round(source.seconds * p.sample_rate)
     nsgt = transform_for(p, n_samples)
     per_note = nsgt.n_frames // pool_for(preset, source.seconds, int(p.sample_rate))
     frames = _preallocated_npy(out / "frames.partial.npy", (len(specs) * per_note, nsgt.n_bins))
     loud = np.zeros(len(specs) * per_note, np.float32)
     results: list[tuple[int, int, int] | str | None] = [None] * len(specs)  # a note's indices, or why it failed
-    chunks = [(i, specs[i:i + CHUNK_NOTES]) for i in range(0, len(specs), CHUNK_NOTES)]
+    starts = np.cumsum([0] + [len(s) for s in specs_by_source])
+    chunks = [(int(starts[k]) + i, sources[k], specs_of[i:i + CHUNK_NOTES]) for k, specs_of in enumerate(specs_by_source)
+              for i in range(0, len(specs_of), CHUNK_NOTES)]
     workers = workers or os.cpu_count() or 1
     done = 0
 
@@ -426,12 +504,13 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
         progress(0, len(specs))
     if workers == 1 or len(chunks) == 1:
         _init_worker()
-        for start, chunk in chunks:
-            store(start, _analyse_chunk(source, chunk, preset))
+        for start, chunk_source, chunk in chunks:
+            store(start, _analyse_chunk(chunk_source, chunk, preset))
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                  initializer=_init_worker) as pool:
-            pending = {pool.submit(_analyse_chunk, source, chunk, preset): start for start, chunk in chunks}
+            pending = {pool.submit(_analyse_chunk, chunk_source, chunk, preset): start
+                       for start, chunk_source, chunk in chunks}
             try:
                 while pending:
                     finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -445,11 +524,11 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
 
     kept = {i: r for i, r in enumerate(results) if isinstance(r, tuple)}
     good = list(kept)
-    skipped = [{"source": specs[i].source, "instrument": specs[i].instrument, "reason": r}
-               for i, r in enumerate(results) if isinstance(r, str)]
+    skipped = [{"file": specs[i].file, "source": sources[owner[i]].name, "instrument": specs[i].instrument,
+                "reason": r} for i, r in enumerate(results) if isinstance(r, str)]
     if not good:
         reasons = Counter(s["reason"] for s in skipped).most_common(3)
-        raise ParameterError(f"{_describe(source)}: none of the {len(specs)} notes could be used "
+        raise ParameterError(f"{', '.join(map(_describe, sources))}: none of the {len(specs)} notes could be used "
                              f"({'; '.join(f'{n}x {r}' for r, n in reasons)})")
     _compact(out, frames, loud, good, per_note)
     table: dict[str, list] = {c: [] for c in COLUMNS}
@@ -459,6 +538,7 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
         for c, v in asdict(spec).items():
             if c in table:
                 table[c].append(v)
+        table["source"].append(sources[owner[i]].name)
         table["first_frame"].append(row * per_note)
         table["n_frames"].append(per_note)
         table["rep_frame"].append(rep_frame)
@@ -466,7 +546,9 @@ def _build_into(out: Path, source, specs, preset, hold_out, seed, workers, progr
         table["sustain_end"].append(sustain_end)
         table["split"].append(split)
     _write_table(out / "notes.csv", table)
-    return {"format": "timbre-explorer-dataset", "source": _describe(source), "kind": source.kind,
+    return {"format": "timbre-explorer-dataset", "source": ", ".join(map(_describe, sources)),
+            "sources": [{"name": s.name, "kind": s.kind, "path": _describe(s)} for s in sources],
+            "kind": source.kind if len(sources) == 1 else "sources", "notes_total": len(specs),
             "preset": preset, "sample_rate": p.sample_rate, "seconds": source.seconds,
             "frame_rate": per_note / source.seconds, "frames_per_note": per_note,
             "notes": len(good), "frames": len(good) * per_note, "skipped": skipped,

@@ -1,7 +1,9 @@
 """Where notes come from: a General MIDI SoundFont rendered with FluidSynth, or the user's sample folder.
 
-A source lists its notes as :class:`NoteSpec` (label, pitch, dynamic, origin)
-and renders each to mono audio at the analysis rate. Sources are small
+A source lists its notes as :class:`NoteSpec` (label, pitch, dynamic, file)
+and renders each to mono audio at the analysis rate. Every source has a short,
+stable :attr:`name` (``FluidR3_GM``, ``MuseScore_General``, a folder's name):
+a dataset may hold several sources, and each note records its source's name. Sources are small
 picklable objects, so worker processes can render in parallel; each worker
 loads the SoundFont once.
 """
@@ -26,6 +28,12 @@ from timbre_explorer.core.data.instruments import (BY_NAME, DYNAMICS, INSTRUMENT
 SOUNDFONT_PLACES = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2",
                     "/usr/share/sounds/sf2/default-GM.sf2", "/opt/homebrew/share/soundfonts/FluidR3_GM.sf2")
 MIN_SECONDS = 0.1  # shorter files are not notes
+#: The General MIDI sample sets that install from Debian/Ubuntu packages, by their short names.
+KNOWN_SOUNDFONTS = {"FluidR3_GM": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+                    "MuseScore_General": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
+                    "sf_GMbank": "/usr/share/sounds/sf2/sf_GMbank.sf2"}
+_SHORT_NAMES = {**{Path(p).name: name for name, p in KNOWN_SOUNDFONTS.items()},
+                "MuseScore_General.sf3": "MuseScore_General"}
 INSTALL_HINT = ("no General MIDI SoundFont found. On Debian/Ubuntu: sudo apt-get install fluid-soundfont-gm "
                 "(./run.sh installs it when it can), or pass --soundfont FILE.sf2")
 
@@ -35,7 +43,7 @@ class NoteSpec:
     """One note to analyse, and what is known about it."""
 
     instrument: str
-    source: str  # the file, or 'SOUNDFONT#program/pitch/velocity'
+    file: str  # the file, or 'SOUNDFONT#program/pitch/velocity'
     pitch: int = -1  # MIDI note number; -1 unknown
     dynamic: str = ""  # pp ... ff; '' unknown
     velocity: int = -1
@@ -61,6 +69,19 @@ def find_soundfont(path: str | os.PathLike | None = None) -> Path:
     raise ParameterError(INSTALL_HINT)
 
 
+def named_soundfont(name: str) -> Path:
+    """A known sample set by its short name (:data:`KNOWN_SOUNDFONTS`), or a SoundFont file by its path."""
+    if name == "FluidR3_GM":
+        return find_soundfont()
+    if name in KNOWN_SOUNDFONTS:
+        path = Path(KNOWN_SOUNDFONTS[name])
+        if not path.is_file():
+            package = {"MuseScore_General": "musescore-general-soundfont", "sf_GMbank": "csound-soundfont"}[name]
+            raise ParameterError(f"{name}: not installed ({path}); on Debian/Ubuntu: sudo apt-get install {package}")
+        return path
+    return find_soundfont(name)
+
+
 # ---------------------------------------------------------------------------------------------- SoundFont
 @dataclass(frozen=True)
 class SoundFontSource:
@@ -81,6 +102,11 @@ class SoundFontSource:
     @property
     def seconds(self) -> float:
         return self.hold_s + self.release_s
+
+    @property
+    def name(self) -> str:
+        """The sample set's short name: a known one's (:data:`KNOWN_SOUNDFONTS`), else the file's stem."""
+        return _SHORT_NAMES.get(Path(self.path).name, Path(self.path).stem)
 
     @property
     def sustain_s(self) -> float:
@@ -233,6 +259,11 @@ class FolderSource:
     def sustain_s(self) -> float:
         return self.seconds
 
+    @property
+    def name(self) -> str:
+        """The folder's name."""
+        return Path(self.root).resolve().name
+
     def notes(self) -> list[NoteSpec]:
         return scan_folder(self.root).notes
 
@@ -240,7 +271,7 @@ class FolderSource:
         """The cache key depends on every file's path, size and modification time, and the labels."""
         h = hashlib.sha256()
         for spec in notes:
-            st = os.stat(Path(self.root) / spec.source)
+            st = os.stat(Path(self.root) / spec.file)
             h.update(json.dumps([asdict(spec), st.st_size, st.st_mtime_ns]).encode())
         return {"kind": self.kind, "root": str(Path(self.root).resolve()), "seconds": self.seconds,
                 "files_sha256": h.hexdigest()}
@@ -250,7 +281,7 @@ class FolderSource:
         out: list[np.ndarray | str] = []
         for spec in specs:
             try:
-                audio = load_audio(Path(self.root) / spec.source, sample_rate)
+                audio = load_audio(Path(self.root) / spec.file, sample_rate)
             except AudioFileError as exc:
                 out.append(str(exc).split(": ", 1)[-1])
                 continue

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
-from timbre_explorer.core.data.dataset import ONSET_DB, analyse, check_audio, pool_for
+from timbre_explorer.core.data.dataset import analyse, check_audio, pool_for, sounding
 from timbre_explorer.core.errors import AudioFileError, ParameterError
 from timbre_explorer.core.data.instruments import BY_NAME, DYNAMICS, canonical_name, parse_pitch
 from timbre_explorer.core.data.sources import MIN_SECONDS, NoteSpec, SoundFontSource, find_soundfont, from_onset
@@ -53,19 +53,6 @@ def analyse_note(space: TimbreSpace, audio: np.ndarray):
     if problem:
         raise AudioFileError(problem)
     return analyse(clip, preset=space.preset.name, sustain_s=space.note_seconds)
-
-
-def sounding(loudness: np.ndarray) -> slice:
-    """The frames of a note from its onset to where it first falls silent after its peak.
-
-    Frames more than ``ONSET_DB`` below the loudest are left out at both ends:
-    the transform is circular, so the last frames of a note that has died
-    away hold a leak of its own onset, not more note.
-    """
-    on = loudness >= loudness.max() - ONSET_DB
-    onset, peak = int(np.argmax(on)), int(np.argmax(loudness))
-    silent = np.flatnonzero(~on[peak:])
-    return slice(onset, peak + int(silent[0]) if silent.size else len(loudness))
 
 
 def trajectory(space: TimbreSpace, audio: np.ndarray) -> np.ndarray:

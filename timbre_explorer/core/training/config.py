@@ -44,7 +44,8 @@ class TrainConfig:
     # data
     source: str = "soundfont"  # 'soundfont' or 'folder'
     folder: str | None = None
-    soundfont: str | None = None
+    soundfont: str | None = None  # a SoundFont file in place of the system's FluidR3_GM
+    sources: tuple[str, ...] = ("FluidR3_GM",)  # the sample sets rendered: short names or SoundFont files
     preset: str = next(iter(PRESETS))
     hold_out: tuple[str, ...] | None = None  # None: the source's default
     instruments: tuple[str, ...] | None = None  # the SoundFont instruments rendered; None: all of them
@@ -89,6 +90,9 @@ class TrainConfig:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ParameterError(f"{name} must be a non-negative number, got {v!r}")
+        if isinstance(self.sources, str) or not self.sources or len(set(self.sources)) < len(self.sources):
+            raise ParameterError(f"sources must be a list of distinct sample sets, got {self.sources!r}")
+        object.__setattr__(self, "sources", tuple(self.sources))
         if self.hold_out is not None:
             object.__setattr__(self, "hold_out", tuple(self.hold_out))
         if self.instruments is not None:
@@ -165,7 +169,7 @@ class TrainConfig:
     # ------------------------------------------------------------------ the JSON file
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        for key in ("hold_out", "instruments", "pitch_range"):
+        for key in ("sources", "hold_out", "instruments", "pitch_range"):
             d[key] = list(d[key]) if d[key] is not None else None
         return d
 
@@ -195,6 +199,11 @@ class TrainConfig:
         from timbre_explorer.core.files import write_json
 
         write_json(path, self.to_dict())
+
+
+def soundfont_sources(cfg: TrainConfig) -> tuple[str, ...]:
+    """The sample sets a config renders, as short names or files: ``soundfont``, when set, stands for FluidR3_GM."""
+    return tuple(cfg.soundfont if name == "FluidR3_GM" and cfg.soundfont else name for name in cfg.sources)
 
 
 def soundfont_instruments(cfg: TrainConfig) -> tuple[Instrument, ...]:

@@ -75,10 +75,23 @@ def _centroids(z: np.ndarray, labels: np.ndarray, names) -> dict[str, np.ndarray
     return {n: z[labels == n].mean(0) for n in names if np.any(labels == n)}
 
 
-def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target, *, timbre_scale: float) -> dict:
-    """The figures of the module docstring, as a JSON-ready dict."""
+def centroid_fit(centroids: dict[str, np.ndarray], instruments, matrix: np.ndarray) -> dict:
+    """Spearman ρ and Pearson r between the distances of instrument centroids and the rated dissimilarities
+    (``matrix``, rows in the order of ``instruments``), over the instruments that have both, with the distances."""
     from scipy.stats import pearsonr, spearmanr
 
+    names = [n for n in instruments if n in centroids]
+    c = np.stack([centroids[n] for n in names])
+    idx = [list(instruments).index(n) for n in names]
+    iu = np.triu_indices(len(names), 1)
+    dz = np.linalg.norm(c[:, None] - c[None], axis=-1)[iu]
+    dp = matrix[np.ix_(idx, idx)][iu]
+    return {"spearman_rho": float(spearmanr(dz, dp).statistic), "pearson_r": float(pearsonr(dz, dp).statistic),
+            "instruments": names, "distances": {"latent": dz.tolist(), "perceptual": dp.tolist()}}
+
+
+def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target, *, timbre_scale: float) -> dict:
+    """The figures of the module docstring, as a JSON-ready dict."""
     test = ds.where("test")
     x = norm.from_log(torch.from_numpy(ds.representative(test)))
     with torch.no_grad():
@@ -91,21 +104,17 @@ def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target, *, 
     z_all = encode_frames(model, norm, ds.representative())
     labels = ds.notes["instrument"]
     if target is not None:
-        names = [n for n in target.instruments if np.any(labels[test] == n)]
-        cent = _centroids(z_all[test], labels[test], names)
-        c = np.stack([cent[n] for n in names])
-        idx = [target.instruments.index(n) for n in names]
-        iu = np.triu_indices(len(names), 1)
-        dz = np.linalg.norm(c[:, None] - c[None], axis=-1)[iu]
-        dp = target.matrix[np.ix_(idx, idx)][iu]
-        index = dict(zip(names, idx))
+        fit = centroid_fit(_centroids(z_all[test], labels[test], target.instruments), target.instruments,
+                           target.matrix)
+        names = fit["instruments"]
+        index = {n: target.instruments.index(n) for n in names}
         lab = torch.tensor([index.get(n, -1) for n in labels[test]])
         report.update(
-            spearman_rho=float(spearmanr(dz, dp).statistic), pearson_r=float(pearsonr(dz, dp).statistic),
+            spearman_rho=fit["spearman_rho"], pearson_r=fit["pearson_r"],
             kl_timbre=float(perceptual_kl(torch.from_numpy(z_all[test]).double(), lab,
                                           torch.from_numpy(target.positions * timbre_scale).double())),
             mds_ceiling_rho=float(target.mds_spearman_rho), perceptual_instruments=names,
-            distances={"latent": dz.tolist(), "perceptual": dp.tolist()})
+            distances=fit["distances"])
     train_names = [n for n in ds.instruments if np.any((labels == n) & (ds.notes["split"] != "novel"))]
     novel_names = [n for n in ds.instruments if np.all(ds.notes["split"][labels == n] == "novel")]
     known = _centroids(z_all, labels, train_names)

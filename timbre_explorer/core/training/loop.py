@@ -43,7 +43,7 @@ from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplore
 from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll,
                                             kl_standard_normal, perceptual_kl, perceptual_l2)
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
-from timbre_explorer.core.training.config import TrainConfig, soundfont_instruments
+from timbre_explorer.core.training.config import TrainConfig, soundfont_instruments, soundfont_sources
 from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, checkpoint_path
 
@@ -259,12 +259,13 @@ def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=Non
                 rebuild: bool = False) -> NoteDataset:
     """The dataset a config trains on: built, or reused from the cache."""
     from timbre_explorer.core.data.dataset import build_dataset
-    from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont
+    from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, named_soundfont
 
     if cfg.source == "folder":
-        source: FolderSource | SoundFontSource = FolderSource(cfg.folder)  # type: ignore[arg-type]  # post_init: set
+        source: FolderSource | tuple[SoundFontSource, ...] = FolderSource(cfg.folder)  # type: ignore[arg-type]
     else:
-        source = SoundFontSource(str(find_soundfont(cfg.soundfont)), instruments=soundfont_instruments(cfg))
+        source = tuple(SoundFontSource(str(named_soundfont(name)), instruments=soundfont_instruments(cfg))
+                       for name in soundfont_sources(cfg))
     return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
                          cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)
 

@@ -63,7 +63,7 @@ class FilesView(QtWidgets.QWidget):
 
     def show_scan(self, notes, problems, held_out=()) -> None:
         held = set(held_out)
-        rows = [(n.source, n.instrument, pitch_name(n.pitch) if n.pitch >= 0 else "?", n.dynamic or "?",
+        rows = [(n.file, n.instrument, pitch_name(n.pitch) if n.pitch >= 0 else "?", n.dynamic or "?",
                  "held out (novel)" if n.instrument in held else "") for n in notes]
         rows += [(path, "", "", "", f"skipped: {reason}") for path, reason in problems]
         self.model.set_rows(rows, set(range(len(notes), len(rows))))
@@ -75,7 +75,7 @@ class FilesView(QtWidgets.QWidget):
         """Files the build could not use (unreadable, silent, clipped): marked in the table."""
         if not skipped:
             return
-        reasons = {s["source"]: s["reason"] for s in skipped}
+        reasons = {s["file"]: s["reason"] for s in skipped}
         rows = list(self.model.rows)
         problems = set(self.model.problems)
         for i, r in enumerate(rows):

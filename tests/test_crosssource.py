@@ -1,0 +1,110 @@
+"""Several sample sets in one dataset, the leave-one-source-out split, and evaluation across sources."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tiny import train_tiny_model, write_sample_folder
+from timbre_explorer.core.data.dataset import CROSS_TEST, CROSS_VALID, build_dataset, leave_source_out
+from timbre_explorer.core.data.perception import Dissimilarities
+from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, named_soundfont
+from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.training.config import TrainConfig, soundfont_sources
+from timbre_explorer.core.training.crosssource import NoteSet, cross_source, placement_figures
+
+
+@pytest.fixture(scope="module")
+def three_sets(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sets")
+    return tuple(write_sample_folder(root / name) for name in ("setA", "setB", "setC"))
+
+
+def test_each_note_records_its_source_and_the_key_covers_every_source(three_sets, tmp_path):
+    a, b, _ = three_sets
+    one = build_dataset(FolderSource(str(a)), cache_root=tmp_path, workers=1)
+    two = build_dataset((FolderSource(str(a)), FolderSource(str(b))), cache_root=tmp_path, workers=2)
+    assert one.sources == ["setA"] and two.sources == ["setA", "setB"]
+    assert np.sum(two.notes["source"] == "setB") == np.sum(two.notes["source"] == "setA") == len(one)
+    assert two.manifest["key"] != one.manifest["key"]
+    assert [s["name"] for s in two.manifest["sources"]] == ["setA", "setB"]
+    # the frames of setB's notes are setB's: identical audio, identical frames to setA's
+    np.testing.assert_array_equal(two.representative(np.flatnonzero(two.notes["source"] == "setB")),
+                                  one.representative())
+    with pytest.raises(ParameterError, match="share a name"):
+        build_dataset((FolderSource(str(a)), FolderSource(str(a))), cache_root=tmp_path, workers=1)
+
+
+def test_leave_one_source_out_holds_a_source_out_of_training(three_sets, tmp_path):
+    ds = build_dataset(tuple(FolderSource(str(p)) for p in three_sets), hold_out=("Piccolo",), cache_root=tmp_path,
+                       workers=1)
+    before = ds.notes["split"].copy()
+    leave_source_out(ds, "setC", valid_source="setB")
+    src, split = ds.notes["source"], ds.notes["split"]
+    novel = split == "novel"
+    assert set(split[(src == "setC") & ~novel]) == {CROSS_TEST} and set(split[(src == "setB") & ~novel]) == {CROSS_VALID}
+    assert set(src[ds.where("train")]) == {"setA"}  # no note of a held-out source trains
+    np.testing.assert_array_equal(split[src == "setA"], before[src == "setA"])  # the in-source splits stay
+    assert np.all(before[novel] == "novel") and set(src[novel]) == {"setA", "setB", "setC"}
+    with pytest.raises(ParameterError, match="the sources are"):
+        leave_source_out(ds, "setD")
+    two = build_dataset(tuple(FolderSource(str(p)) for p in three_sets[:2]), cache_root=tmp_path, workers=1)
+    with pytest.raises(ParameterError, match="no source to train on"):
+        leave_source_out(two, "setA", valid_source="setB")
+
+
+def test_placement_figures_known_answer():
+    """Held-out centroids whose distances order as the ratings do: ρ = 1; notes nearest their own centroid."""
+    names = ("Flute", "Oboe", "Trumpet", "Cello")
+    pos = np.array([0.0, 1.0, 3.0, 7.0])
+    ratings = Dissimilarities(names, np.abs(pos[:, None] - pos[None]) / 7.0, "test")
+    labels = np.repeat(np.array(names, dtype=object), 3)
+    held = np.repeat(pos, 3)[:, None] + np.tile([-0.1, 0.0, 0.1], 4)[:, None]
+    f = placement_figures(held + 0.2, labels, held, labels, ratings)
+    assert f["spearman_rho"] == pytest.approx(1.0) and f["pearson_r"] == pytest.approx(1.0)
+    assert f["nearest_share"] == 1.0 and f["notes"] == 12
+    swapped = np.where(labels == "Flute", "Oboe", np.where(labels == "Oboe", "Flute", labels))
+    assert placement_figures(held, swapped, held, labels, ratings)["nearest_share"] == 0.5
+
+
+def test_cross_source_scores_model_and_baselines_on_the_same_notes(tmp_path):
+    from timbre_explorer.core.data.dataset import NoteDataset
+    from timbre_explorer.core.data.perception import load_dissimilarities
+    from timbre_explorer.core.model.modelfile import load_model
+
+    mf = load_model(train_tiny_model(tmp_path))
+    trained = NoteDataset(next((tmp_path / "cache").glob("folder-*")))
+    held = build_dataset(FolderSource(str(write_sample_folder(tmp_path / "other"))), hold_out=(),
+                         cache_root=tmp_path / "cache", workers=1)
+    report = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")),
+                          NoteSet(held, np.arange(len(held))), load_dissimilarities())
+    rated = int(np.sum(held.notes["instrument"] != "Piccolo"))
+    for name in ("latent", "logspec", "mfcc"):
+        f = report[name]
+        assert f["notes"] == rated and sorted(f["instruments"]) == ["Clarinet", "Flute", "Oboe", "Trumpet"]
+        assert -1 <= f["spearman_rho"] <= 1 and 0 <= f["nearest_share"] <= 1
+        assert f["nearest_share"] > 0.25 or name == "latent"  # above chance (4 instruments) for the baselines
+    # the held-out set is the training audio again: each placement scores it as it scores the training dataset's
+    # own notes (a note is placed by its audio alone, the same way for the model and the baselines)
+    same = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")),
+                        NoteSet(trained, np.arange(len(trained))), load_dissimilarities())
+    for name in ("latent", "logspec", "mfcc"):
+        assert report[name]["spearman_rho"] == pytest.approx(same[name]["spearman_rho"], abs=1e-6)
+        assert report[name]["nearest_share"] == pytest.approx(same[name]["nearest_share"])
+
+
+def test_config_sources_and_named_sample_sets(tmp_path, monkeypatch):
+    assert TrainConfig().sources == ("FluidR3_GM",)  # the bundled model's dataset stays as it is
+    cfg = TrainConfig(sources=["FluidR3_GM", "sf_GMbank"], soundfont="/x/My.sf2")
+    assert cfg.sources == ("FluidR3_GM", "sf_GMbank") and soundfont_sources(cfg) == ("/x/My.sf2", "sf_GMbank")
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+    for bad in ([], "FluidR3_GM", ["sf_GMbank", "sf_GMbank"]):
+        with pytest.raises(ParameterError, match="sources"):
+            TrainConfig(sources=bad)
+    import timbre_explorer.core.data.sources as sources
+
+    monkeypatch.setitem(sources.KNOWN_SOUNDFONTS, "sf_GMbank", str(tmp_path / "none.sf2"))
+    with pytest.raises(ParameterError, match="apt-get install csound-soundfont"):
+        named_soundfont("sf_GMbank")
+    assert SoundFontSource("/usr/share/sounds/sf3/MuseScore_General_Full.sf3").name == "MuseScore_General"
+    assert SoundFontSource("/somewhere/Other Bank.sf2").name == "Other Bank"

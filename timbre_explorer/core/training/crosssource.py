@@ -1,0 +1,152 @@
+"""Evaluation across sources: does a timbre space hold for a sample set it never trained on?
+
+For the notes of a held-out source (rated instruments only), each note is placed by its whole sounding part
+(:meth:`~timbre_explorer.core.data.dataset.NoteDataset.sounding_rows`, as ``encode`` places a sound): the mean of
+its frames' features. Three placements are scored on the same notes:
+
+``latent``
+    the model's posterior means;
+``logspec``
+    the stored log-magnitude NSGT frames (a baseline);
+``mfcc``
+    MFCCs (librosa) of the stored frames: their power, interpolated onto an FFT grid and mel-filtered (a baseline).
+
+Each gets ``spearman_rho`` and ``pearson_r`` between its instrument-centroid distances and the pooled ratings'
+dissimilarities (:func:`~timbre_explorer.core.training.evaluate.centroid_fit`, as in-source), and
+``nearest_share``: how many held-out notes have their own instrument's centroid (over the training notes, placed
+the same way) nearest.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from timbre_explorer.core.data.dataset import NoteDataset
+from timbre_explorer.core.data.perception import Dissimilarities
+from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.model.vae import Normalization, TimbreVAE
+from timbre_explorer.core.signal.nsgt import get_preset, transform_for
+from timbre_explorer.core.training.evaluate import centroid_fit, encode_frames
+
+PLACEMENTS = ("latent", "logspec", "mfcc")
+N_MFCC = 20
+MFCC_FFT = 2048
+
+
+@dataclass(frozen=True)
+class NoteSet:
+    """Some notes of a dataset."""
+
+    ds: NoteDataset
+    notes: np.ndarray
+
+    @property
+    def instruments(self) -> np.ndarray:
+        return self.ds.notes["instrument"][self.notes]
+
+
+def pooled(notes: NoteSet, features: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Each note's mean feature vector ``[notes, d]`` over its sounding frames (``features`` maps log frames)."""
+    rows = [notes.ds.sounding_rows(int(i)) for i in notes.notes]
+    f = features(np.asarray(notes.ds.log_magnitude[np.concatenate(rows)], np.float32))
+    bounds = np.cumsum([0] + [len(r) for r in rows])
+    return np.stack([f[a:b].mean(0) for a, b in zip(bounds[:-1], bounds[1:])])
+
+
+def mfcc_features(ds: NoteDataset) -> Callable[[np.ndarray], np.ndarray]:
+    """Log NSGT frames ``[n, K]`` → MFCCs ``[n, N_MFCC]`` at the dataset's transform."""
+    import librosa
+
+    preset = get_preset(ds.preset)
+    sr = float(preset.sample_rate)
+    freqs = transform_for(preset, round(ds.manifest["seconds"] * sr)).frequencies
+    grid = librosa.fft_frequencies(sr=sr, n_fft=MFCC_FFT)
+    to_grid = np.stack([np.interp(grid, freqs, e, left=0, right=0) for e in np.eye(len(freqs))], 1)  # [F, K]
+    to_mel = librosa.filters.mel(sr=sr, n_fft=MFCC_FFT) @ to_grid  # [mels, K]
+
+    def mfcc(log_frames: np.ndarray) -> np.ndarray:
+        mel = to_mel @ np.exp(2.0 * log_frames.astype(np.float64)).T
+        return librosa.feature.mfcc(S=librosa.power_to_db(mel, ref=1.0), n_mfcc=N_MFCC).T
+
+    return mfcc
+
+
+def placement_figures(train: np.ndarray, train_labels: np.ndarray, held: np.ndarray, held_labels: np.ndarray,
+                      ratings: Dissimilarities) -> dict:
+    """ρ, r (held-out centroids against the ratings) and the nearest-centroid share of one placement."""
+    cent = {n: held[held_labels == n].mean(0) for n in ratings.instruments if np.any(held_labels == n)}
+    fit = centroid_fit(cent, ratings.instruments, ratings.matrix)
+    names = list(dict.fromkeys(train_labels))
+    known = np.stack([train[train_labels == n].mean(0) for n in names])
+    nearest = np.linalg.norm(held[:, None] - known[None], axis=-1).argmin(1)
+    return {"spearman_rho": fit["spearman_rho"], "pearson_r": fit["pearson_r"],
+            "nearest_share": float(np.mean(np.array(names, dtype=object)[nearest] == held_labels)),
+            "notes": int(len(held)), "instruments": fit["instruments"]}
+
+
+def cross_source(model: TimbreVAE, norm: Normalization, train: NoteSet, held: NoteSet,
+                 ratings: Dissimilarities) -> dict:
+    """The figures of the module docstring for each placement: ``{placement: {spearman_rho, ...}}``.
+
+    ``train`` are the notes the model trained on (their instruments' centroids are the nearest candidates);
+    ``held`` the notes of a source it never heard, cut here to the rated instruments.
+    """
+    rated = np.isin(held.instruments, list(ratings.instruments))
+    held = NoteSet(held.ds, held.notes[rated])
+    if len(set(held.instruments)) < 3:
+        raise ParameterError("the held-out source has fewer than 3 rated instruments: nothing to compare")
+    features = {"latent": lambda x: encode_frames(model, norm, x), "logspec": lambda x: x,
+                "mfcc": mfcc_features(held.ds)}
+    return {name: placement_figures(pooled(train, f), train.instruments, pooled(held, f), held.instruments, ratings)
+            for name, f in features.items()}
+
+
+def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamics: tuple[str, ...] | None = None,
+                          cache_root=None, workers: int | None = None) -> dict:
+    """A model file on a sample set it never trained on (``source``: a short name or a SoundFont file): its rated
+    instruments over their ranges, at ``dynamics`` (default all). Returns :func:`cross_source`'s figures, with
+    the model's in-source test ρ and the source's name."""
+    from timbre_explorer.core.data.dataset import build_dataset
+    from timbre_explorer.core.data.instruments import DYNAMICS
+    from timbre_explorer.core.data.perception import load_dissimilarities
+    from timbre_explorer.core.data.sources import SoundFontSource, named_soundfont
+    from timbre_explorer.core.model.modelfile import load_model
+    from timbre_explorer.core.training.config import RATED, TrainConfig, soundfont_instruments
+    from timbre_explorer.core.training.loop import dataset_for
+
+    unknown = sorted(set(dynamics or ()) - set(DYNAMICS))
+    if unknown:
+        raise ParameterError(f"unknown dynamics {', '.join(unknown)} (known: {', '.join(DYNAMICS)})")
+    mf = load_model(model_path)
+    cfg = TrainConfig.from_dict(mf.meta["training"])
+    trained = dataset_for(cfg, cache_root=cache_root, workers=workers)
+    held_source = SoundFontSource(str(named_soundfont(source)),
+                                  instruments=tuple(i for i in soundfont_instruments(cfg) if i.name in RATED),
+                                  dynamics=tuple((d, v) for d, v in DYNAMICS.items() if not dynamics or d in dynamics))
+    if held_source.name in trained.sources:
+        raise ParameterError(f"{held_source.name}: the model trained on this source; name one it never heard")
+    held = build_dataset(held_source, preset=cfg.preset, hold_out=(), cache_root=cache_root, workers=workers)
+    ratings = load_dissimilarities(cfg.ratings)
+    figures = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")),
+                           NoteSet(held, np.arange(len(held))), ratings)
+    return {"source": held_source.name, "dynamics": [d for d, _ in held_source.dynamics],
+            "in_source_rho": (mf.meta.get("metrics") or {}).get("spearman_rho"), **figures}
+
+
+def markdown(report: dict) -> str:
+    """The cross-source table: in-source ρ beside the held-out source's figures for the model and both baselines."""
+    rows = [f"## Across sources: {report['source']} ({report['latent']['notes']} notes of "
+            f"{len(report['latent']['instruments'])} rated instruments, {', '.join(report['dynamics'])})", "",
+            "| placement | in-source test ρ | cross-source ρ | Pearson r | nearest instrument right |",
+            "|---|---|---|---|---|"]
+    labels = {"latent": "model latent", "logspec": "log-spectrum (baseline)", "mfcc": "MFCC (baseline)"}
+    for name in PLACEMENTS:
+        f = report[name]
+        inside = f"{report['in_source_rho']:.3f}" if name == "latent" and report.get("in_source_rho") else "–"
+        rows.append(f"| {labels[name]} | {inside} | {f['spearman_rho']:.3f} | {f['pearson_r']:.3f} | "
+                    f"{100 * f['nearest_share']:.0f} % |")
+    return "\n".join(rows) + "\n"
