@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", help="folder for report.json, report.md and the plots")
     evaluate.add_argument("--cache", help="dataset cache folder")
     evaluate.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if the cache holds it")
+    samples = evaluate.add_mutually_exclusive_group()
+    samples.add_argument("--folder", metavar="DIR", help="the model's sample folder (default: the one its card "
+                                                         "names, if it holds the model's samples)")
+    samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
     encode = sub.add_parser("encode", help="place audio files in a timbre space (latent position, nearest "
                                            "instruments, descriptors)")
     encode.add_argument("model", help="a .timbre.safetensors model file")
@@ -295,7 +299,7 @@ def _evaluate(args) -> int:
 
     models = {"regularized": args.model, "unregularized": args.baseline}
     report, maps = evaluate_models({k: v for k, v in models.items() if v is not None}, cache_root=args.cache,
-                                   rebuild=args.rebuild)
+                                   rebuild=args.rebuild, folder=args.folder, soundfont=args.soundfont)
     if args.json:
         write_json(args.json, report)
     if args.out:
