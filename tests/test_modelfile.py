@@ -174,6 +174,7 @@ def _scaled(name, factor):
     (lambda d: d.update(preset=3), None, r"preset: 3 is not of type 'string'"),
     (lambda d: d.update(preset="nsgt-foo"), None, r"preset: .*nsgt-foo"),
     (lambda d: d.update(instruments="Flute"), None, r"instruments: 'Flute' is not of type 'array'"),
+    (lambda d: d.update(trained="last Tuesday"), None, r"trained: 'last Tuesday' does not match"),
     (lambda d: d.update(families=["woodwind"]), None, r"1 families for 5 instruments"),
     (None, lambda t: t["map.instrument"].view(-1).__setitem__(0, 9), r"map.instrument holds codes from 0 to 9"),
     (None, lambda t: t["map.split"].view(-1).__setitem__(0, -2), r"map.split holds codes from -2"),
@@ -196,3 +197,13 @@ def test_damaged_cards_are_one_sentence_naming_the_file(tiny_model, tmp_path, ca
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and str(damaged) in err
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_a_trained_models_card_says_when_it_was_trained(tiny_model):
+    """``trained``, when the run finished (ISO 8601, UTC), is what the Explorer names an open model by
+    (``gui/explorer/tab.py: model_title``)."""
+    import datetime
+
+    trained = datetime.datetime.fromisoformat(load_model(tiny_model, card=True).meta["trained"])
+    assert trained.utcoffset() == datetime.timedelta(0)
+    assert datetime.timedelta(0) <= datetime.datetime.now(datetime.UTC) - trained < datetime.timedelta(hours=6)
