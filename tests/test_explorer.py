@@ -83,9 +83,9 @@ def test_map_shows_every_note_coloured_by_instrument(window):
     assert len(legend) == 5 and [t for t in legend if "novel" in t] == ["Piccolo (24, novel)"]
     assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.centroids)
     # which model this is: its name, its date and its file, in the title and on the Map tab
-    assert window.windowTitle().startswith(f"{s.name}, saved 20") and str(s.path) in window.windowTitle()
-    date = window.windowTitle().split("saved ")[1][:10]
-    assert e.map_panel.model.text() == f"Model: {s.name}, saved {date}\n{s.path}"
+    date = s.file.meta["trained"][:10]  # the card's, written when the run finished
+    assert window.windowTitle().startswith(f"{s.name}, trained {date}") and str(s.path) in window.windowTitle()
+    assert e.map_panel.model.text() == f"Model: {s.name}, trained {date}\n{s.path}"
     # the axes name the PCA components with their explained variance
     assert "PC1" in e.map.plotItem.getAxis("bottom").labelText
 

@@ -20,7 +20,7 @@ from timbre_explorer.cli import main
 from timbre_explorer.core.errors import AudioFileError
 from timbre_explorer.core.files import atomic_path, write_json
 from timbre_explorer.core.signal.audio_io import load_audio, save_wav
-from tiny import SR, synthetic_note, write_sample_folder
+from tiny import SR, rewrite_model, synthetic_note, write_sample_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,6 +152,49 @@ def test_write_and_read_errors_are_one_sentence_naming_the_file(case, tiny_model
     }[case]
     assert main(argv) == 1
     one_line_error(capsys.readouterr().err, named)
+
+
+# ------------------------------------------------------------------------------------------------ model cards
+def _edited_card(tiny_model, tmp_path, edit):
+    card = tmp_path / "edited.timbre.safetensors"
+    card.write_bytes(tiny_model.read_bytes())
+    rewrite_model(card, doc=edit)
+    return card
+
+
+def test_evaluate_without_the_cards_training_settings_asks_for_the_samples(tiny_model, tmp_path, capsys):
+    card = _edited_card(tiny_model, tmp_path, lambda d: d.pop("training"))
+    cache = tmp_path / "cache"
+    assert main(["evaluate", str(card), "--cache", str(cache)]) == 1
+    one_line_error(capsys.readouterr().err, f"{card}: the model card does not say what it was trained on; give "
+                                            "--folder or --soundfont")
+    assert not cache.exists()
+    samples = tiny_model.parent.parent / "samples"
+    assert main(["evaluate", str(card), "--cache", str(cache), "--folder", str(samples)]) == 0
+    assert "| Spearman ρ" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where, reason", [("/usr", "holds more than 340 files, far more than the model's 120 notes"),
+                                           ("kazoo", "holds none of the model's instruments (Clarinet, Flute, "),
+                                           ("moved", "is not a folder here")])
+def test_evaluate_uses_the_cards_sample_folder_only_when_it_holds_the_samples(tiny_model, tmp_path, capsys, where,
+                                                                             reason):
+    """A card names its sample folder, and evaluate rebuilds that dataset: a card from elsewhere must not make it
+    read /usr, or a folder of other sounds. Refused before anything is built; --folder points at the samples."""
+    folder = Path(where) if where.startswith("/") else tmp_path / where
+    if where == "kazoo":
+        (folder / "Kazoo").mkdir(parents=True)
+        save_wav(folder / "Kazoo" / "C4_ff.wav", synthetic_note(60, 0.5, 0.5), SR)
+    card = _edited_card(tiny_model, tmp_path, lambda d: d["training"].update(folder=str(folder)))
+    cache = tmp_path / "cache"
+    assert main(["evaluate", str(card), "--cache", str(cache)]) == 1
+    err = capsys.readouterr().err
+    one_line_error(err, f"{card}: the sample folder {folder} {reason}", "give --folder with the samples")
+    assert not cache.exists()
+    samples = tiny_model.parent.parent / "samples"
+    shared_cache = tiny_model.parent.parent / "cache"
+    assert main(["evaluate", str(card), "--cache", str(shared_cache), "--folder", str(samples)]) == 0
+    assert main(["evaluate", str(tiny_model), "--cache", str(shared_cache)]) == 0  # the card's own folder
 
 
 # ------------------------------------------------------------------------------------------------ no display

@@ -9,12 +9,13 @@ import pickle
 import pytest
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 import timbre_explorer
 from timbre_explorer.core.errors import ModelFileError, ParameterError
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE, VAEConfig
 from timbre_explorer.core.model.modelfile import FORMAT, FORMAT_VERSION, ModelFile, load_model, save_model
+from tiny import rewrite_model
 
 TOY = VAEConfig(n_bins=20, hidden=32, layers=2, latent=4)
 NORM = Normalization(floor=1e-6, mean=-3.5, scale=2.25)
@@ -43,19 +44,6 @@ def saved(tmp_path):
     path = tmp_path / "toy.timbre.safetensors"
     save_model(path, model=model, normalization=NORM, meta=META, tensors=extras)
     return path, model, extras
-
-
-def _rewrite(path, *, doc=None, tensors=None, metadata=None):
-    """Rewrite a saved file through safetensors itself, with its document or tensors edited."""
-    with safe_open(str(path), "pt") as f:
-        meta = f.metadata()
-    d = json.loads(meta["timbre_explorer"])
-    loaded = load_file(str(path))
-    if doc:
-        doc(d)
-    if tensors:
-        tensors(loaded)
-    save_file(loaded, str(path), metadata=metadata if metadata is not None else {"timbre_explorer": json.dumps(d)})
 
 
 def _refused(path, phrase):
@@ -141,7 +129,7 @@ def test_a_safetensors_file_without_our_metadata_is_refused(tmp_path):
     (lambda d: d["normalization"].update(mean=10**400), "invalid model settings"),
 ])
 def test_bad_documents_are_refused(saved, edit, phrase):
-    _rewrite(saved[0], doc=edit)
+    rewrite_model(saved[0], doc=edit)
     _refused(saved[0], phrase)
 
 
@@ -154,7 +142,7 @@ def test_bad_documents_are_refused(saved, edit, phrase):
     (lambda t: t.update({"map.z": torch.zeros(2, dtype=torch.float16)}), "unsupported type F16"),
 ])
 def test_bad_tensors_are_refused(saved, edit, phrase):
-    _rewrite(saved[0], tensors=edit)
+    rewrite_model(saved[0], tensors=edit)
     _refused(saved[0], phrase)
 
 
@@ -186,6 +174,7 @@ def _scaled(name, factor):
     (lambda d: d.update(preset=3), None, r"preset: 3 is not of type 'string'"),
     (lambda d: d.update(preset="nsgt-foo"), None, r"preset: .*nsgt-foo"),
     (lambda d: d.update(instruments="Flute"), None, r"instruments: 'Flute' is not of type 'array'"),
+    (lambda d: d.update(trained="last Tuesday"), None, r"trained: 'last Tuesday' does not match"),
     (lambda d: d.update(families=["woodwind"]), None, r"1 families for 5 instruments"),
     (None, lambda t: t["map.instrument"].view(-1).__setitem__(0, 9), r"map.instrument holds codes from 0 to 9"),
     (None, lambda t: t["map.split"].view(-1).__setitem__(0, -2), r"map.split holds codes from -2"),
@@ -200,7 +189,7 @@ def test_damaged_cards_are_one_sentence_naming_the_file(tiny_model, tmp_path, ca
 
     damaged = tmp_path / "damaged.timbre.safetensors"
     damaged.write_bytes(tiny_model.read_bytes())
-    _rewrite(damaged, doc=doc, tensors=tensors)
+    rewrite_model(damaged, doc=doc, tensors=tensors)
     with pytest.raises(ModelFileError, match=phrase) as info:
         TimbreSpace.open(damaged)
     assert str(info.value).startswith(f"{damaged}: ")
@@ -208,3 +197,13 @@ def test_damaged_cards_are_one_sentence_naming_the_file(tiny_model, tmp_path, ca
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and str(damaged) in err
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_a_trained_models_card_says_when_it_was_trained(tiny_model):
+    """``trained``, when the run finished (ISO 8601, UTC), is what the Explorer names an open model by
+    (``gui/explorer/tab.py: model_title``)."""
+    import datetime
+
+    trained = datetime.datetime.fromisoformat(load_model(tiny_model, card=True).meta["trained"])
+    assert trained.utcoffset() == datetime.timedelta(0)
+    assert datetime.timedelta(0) <= datetime.datetime.now(datetime.UTC) - trained < datetime.timedelta(hours=6)

@@ -151,6 +151,33 @@ def test_cli_train_then_evaluate(folder, cache, tmp_path, capsys):
     assert "not a readable JSON training config" in capsys.readouterr().err
 
 
+def test_rebuild_builds_the_cached_dataset_again_and_without_it_train_and_evaluate_reuse_it(folder, tmp_path):
+    """A file left in the cached dataset stays while train and evaluate reuse it; --rebuild replaces the dataset."""
+    cache = tmp_path / "cache"
+    cfg = tiny(folder, epochs_stage1=1, epochs_stage2=1, baseline=False)
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
+
+    def train_into(run: str, *extra: str) -> None:
+        assert main(["train", "--config", str(tmp_path / "cfg.json"), "--out", str(tmp_path / run), "--cache",
+                     str(cache), "--workers", "1", *extra]) == 0
+
+    def evaluate(*extra: str) -> None:
+        assert main(["evaluate", str(tmp_path / "first" / "model.timbre.safetensors"), "--cache", str(cache),
+                     *extra]) == 0
+
+    train_into("first")
+    (dataset,) = cache.iterdir()
+    for step, rebuilt in ((lambda: train_into("again"), False), (lambda: train_into("rebuilt", "--rebuild"), True),
+                          (evaluate, False), (lambda: evaluate("--rebuild"), True)):
+        mark = dataset / "left-here"
+        mark.write_text("a file no build writes")
+        written = (dataset / "manifest.json").stat().st_mtime_ns  # a build writes its manifest last
+        step()
+        assert list(cache.iterdir()) == [dataset]
+        assert mark.exists() != rebuilt and ((dataset / "manifest.json").stat().st_mtime_ns == written) != rebuilt
+        mark.unlink(missing_ok=True)
+
+
 def test_encode_places_new_sounds_and_reports_bad_files(folder, cache, tmp_path, capsys):
     cfg = tiny(folder, epochs_stage1=3, epochs_stage2=3)
     t = Trainer(cfg, dataset_for(cfg, cache_root=cache, workers=1), tmp_path / "run")

@@ -504,6 +504,48 @@ def test_soundfont_source_lists_its_instruments_or_says_it_is_missing(qtbot, cac
     v.shutdown()
 
 
+def test_a_soundfont_dataset_limited_to_some_instruments_and_pitches(qtbot, view, cache, tmp_path):
+    """Render only the checked instruments over a pitch range (note names); Build dataset builds just those, and
+    the choice is the config's both ways (save, load)."""
+    from pathlib import Path
+
+    if not Path("/usr/share/sounds/sf2/FluidR3_GM.sf2").is_file():
+        pytest.skip("FluidR3_GM is not installed (/usr/share/sounds/sf2/FluidR3_GM.sf2)")
+    d = view.data_panel
+    click_radio(qtbot, d.soundfont_radio)
+    click(qtbot, d.none_button)
+    for r in range(d.rendered.count()):
+        if d.rendered.item(r).text() in ("Flute", "Piccolo"):
+            d.rendered.item(r).setCheckState(QtCore.Qt.CheckState.Checked)  # what a click on its box does
+    for box, note in ((d.low_pitch, "C5"), (d.high_pitch, "D5")):
+        box.setFocus()
+        box.selectAll()
+        qtbot.keyClicks(box, note)
+        qtbot.keyClick(box, QtCore.Qt.Key.Key_Tab)
+    assert (d.low_pitch.text(), d.high_pitch.value()) == ("C5", 74)
+    assert d.instrument_names() == ["Flute", "Piccolo"] and d.held_out() == ["Piccolo"]
+    assert d.instruments.item(1, 2).text() == "D5"  # the piccolo's range starts at D5
+    regularizer = view.settings_panel.fields["regularizer"]
+    regularizer.setCurrentIndex(regularizer.findData("none"))  # one rated instrument: the regularizer needs 3
+    cfg = view.config()
+    assert (cfg.instruments, cfg.pitch_range, cfg.hold_out) == (("Flute", "Piccolo"), (72, 74), None)
+
+    view.save_config(tmp_path / "cfg.json")
+    click(qtbot, d.all_button)
+    assert view.config().instruments is None and len(d.instrument_names()) > 2
+    view.load_config(tmp_path / "cfg.json")
+    assert view.config() == cfg
+
+    d.processes.setValue(1)
+    click(qtbot, d.build_button)
+    qtbot.waitUntil(lambda: view.state is RunState.IDLE and "Dataset:" in view.run_panel.message.text(),
+                    timeout=120_000)
+    ds = dataset_for(cfg, cache_root=cache)  # reused: the tab built it
+    assert sorted({(str(i), int(p)) for i, p in zip(ds.notes["instrument"], ds.notes["pitch"])}) == [
+        ("Flute", 72), ("Flute", 73), ("Flute", 74), ("Piccolo", 74)]
+    assert "reused" not in view.run_panel.message.text()
+
+
 def test_device_setting_in_the_core():
     """The one core change the tab needed: TrainConfig.device (auto, cpu, cuda), honoured by the Trainer."""
     from timbre_explorer.core.signal.nsgt import PRESETS

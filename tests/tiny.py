@@ -7,6 +7,7 @@ of them have perceptual ratings, Piccolo is held out as the novel instrument.
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -81,3 +82,19 @@ def folder_locked_by_another_process(run: Path) -> Iterator[int]:
         holder.stdin.close()
         holder.wait(timeout=30)
     assert holder.returncode == 0
+
+
+def rewrite_model(path, *, doc=None, tensors=None, metadata=None) -> None:
+    """Rewrite a saved model file through safetensors itself, with its document (the card) or tensors edited."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    d = json.loads(meta["timbre_explorer"])
+    loaded = load_file(str(path))
+    if doc:
+        doc(d)
+    if tensors:
+        tensors(loaded)
+    save_file(loaded, str(path), metadata=metadata if metadata is not None else {"timbre_explorer": json.dumps(d)})

@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "trained on (MuseScore_General, sf_GMbank or a SoundFont file), beside two baselines")
     evaluate.add_argument("--cross-dynamics", nargs="+", metavar="DYNAMIC", help="the dynamics rendered for "
                           "--cross-source (default: pp p mf f ff)")
+    samples = evaluate.add_mutually_exclusive_group()
+    samples.add_argument("--folder", metavar="DIR", help="the model's sample folder (default: the one its card "
+                                                         "names, if it holds the model's samples)")
+    samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
     encode = sub.add_parser("encode", help="place audio files in a timbre space (latent position, nearest "
                                            "instruments, descriptors)")
     encode.add_argument("model", help="a .timbre.safetensors model file")
@@ -303,7 +307,7 @@ def _evaluate(args) -> int:
 
     models = {"regularized": args.model, "unregularized": args.baseline}
     report, maps = evaluate_models({k: v for k, v in models.items() if v is not None}, cache_root=args.cache,
-                                   rebuild=args.rebuild)
+                                   rebuild=args.rebuild, folder=args.folder, soundfont=args.soundfont)
     if args.json:
         write_json(args.json, report)
     if args.out:

@@ -28,6 +28,7 @@ same epoch and takes every ``world``-th batch.
 
 from __future__ import annotations
 
+import datetime
 import os
 import threading
 import time
@@ -273,7 +274,8 @@ def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=Non
 def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path]:
     """Write the regularized model and its baseline, each with the map of every note and its evaluation.
 
-    Returns the paths by stage. The report and the model card keep their older key "phase". Only rank 0 writes.
+    Returns the paths by stage. The card's ``trained`` is when the run finished (ISO 8601, UTC): the Explorer
+    names the model by it. The report and the model card keep their older key "phase". Only rank 0 writes.
     """
     from timbre_explorer.core.training.evaluate import evaluate, note_map, write_reports
     from timbre_explorer.core.model.modelfile import save_model
@@ -299,6 +301,7 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
         report["mds"] = {"dims": t.cfg.mds_dims, "stress": t.target.mds_stress,
                          "spearman_rho": t.target.mds_spearman_rho}
     paths = {}
+    trained = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")  # the run's end
     if t.rank == 0:
         write_reports(t.out, report, maps={"regularized" if p == "regularized" else "unregularized": m
                                            for p, m in maps.items()})
@@ -308,7 +311,7 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
             meta = {"preset": t.ds.preset, "sample_rate": t.ds.manifest["sample_rate"],
                     "note_seconds": t.ds.manifest["seconds"], **map_meta,
                     "perceptual_instruments": list(t.target.instruments) if t.target is not None else [],
-                    "phase": stage, "training": t.cfg.to_dict(), "seed": t.cfg.seed,
+                    "phase": stage, "trained": trained, "training": t.cfg.to_dict(), "seed": t.cfg.seed,
                     "dataset": {"key": t.ds.manifest["key"], "source": t.ds.manifest["source"],
                                 **{k: v for k, v in t.ds.summary().items() if k != "per_instrument"}},
                     "history": history, "metrics": reports[stage],

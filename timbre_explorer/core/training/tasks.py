@@ -12,6 +12,7 @@ Torch is imported inside the functions: the GUI imports this module before the f
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import logging.handlers
@@ -24,6 +25,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,11 +38,17 @@ from timbre_explorer.core.training.messages import (BatchProgress, DatasetProgre
 from timbre_explorer.core.training.runfolder import (BASELINE_NAME, MODEL_NAME, checkpoint_files, checkpoint_path,
                                                      config_to_run, locked_run_folder)
 
+if TYPE_CHECKING:
+    from timbre_explorer.core.model.modelfile import ModelFile
+
 log = logging.getLogger(__name__)
 
 MAP_NOTES = 300  # notes on the live latent map
 MAP_EVERY = 5  # epochs between live-map refreshes (and at the end of every stage)
 BATCH_EVERY_S = 0.25  # seconds between the progress messages of batches
+#: A sample folder holds about a file per note; more than this many per note (plus the spare: notes, metadata,
+#: unreadable files) and it is not the model's folder. Without a note count, a folder of more files is refused.
+FOLDER_FILES_PER_NOTE, FOLDER_SPARE_FILES, MAX_FOLDER_FILES = 2, 100, 100_000
 
 
 @dataclass
@@ -303,11 +311,14 @@ class BatchReporter:
 
 
 def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None, workers=None, progress=None,
-                    cancel: threading.Event | None = None, on_model=None, rebuild: bool = False) -> tuple[dict, dict]:
+                    cancel: threading.Event | None = None, on_model=None, rebuild: bool = False,
+                    folder: str | os.PathLike | None = None,
+                    soundfont: str | os.PathLike | None = None) -> tuple[dict, dict]:
     """Evaluate model files on the datasets they were trained on: ``evaluate``'s report and the maps to plot.
 
     ``models`` maps "regularized" and/or "unregularized" to a model file; the first one's figures make the
-    report, a second one's go under ``report["baseline"]``. ``on_model(label)`` is called before each.
+    report, a second one's go under ``report["baseline"]``. ``on_model(label)`` is called before each. The
+    samples are the card's unless ``folder`` or ``soundfont`` names them (:func:`training_config`).
     """
     from timbre_explorer.core.training.evaluate import evaluate
     from timbre_explorer.core.model.modelfile import load_model
@@ -318,7 +329,7 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None,
         if cancel is not None and cancel.is_set():
             raise Cancelled("evaluation cancelled; the previous report is unchanged")
         mf = load_model(path)
-        cfg = TrainConfig.from_dict(mf.meta["training"])
+        cfg = training_config(path, mf, folder=folder, soundfont=soundfont)
         ds = dataset_for(cfg, cache_root=cache_root, workers=workers, progress=progress, cancel=cancel,
                          rebuild=rebuild)
         if on_model is not None:
@@ -333,6 +344,64 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None,
     if report is None:
         raise ParameterError("no model to evaluate")
     return report, maps
+
+
+def training_config(path: str | os.PathLike, mf: ModelFile, *, folder: str | os.PathLike | None = None,
+                    soundfont: str | os.PathLike | None = None) -> TrainConfig:
+    """The settings a model was trained with, pointed at its samples: ``folder`` or ``soundfont`` when given
+    (the samples moved, or the card does not say), else the card's own.
+
+    A sample folder is used only when it holds the model's samples (:func:`check_sample_folder`): a card from
+    elsewhere can name any folder, ``/usr`` say, and a dataset build reads every file under it.
+    """
+    training = mf.meta.get("training")
+    if training is None and folder is None and soundfont is None:
+        raise ParameterError(f"{path}: the model card does not say what it was trained on; give --folder or "
+                             "--soundfont")
+    try:
+        cfg = TrainConfig.from_dict(training) if training is not None else TrainConfig(preset=mf.meta["preset"])
+    except (ParameterError, KeyError, TypeError) as exc:
+        raise ParameterError(f"{path}: the model card's training settings are unusable ({exc})") from None
+    if folder is not None:
+        cfg = dataclasses.replace(cfg, source="folder", folder=str(folder))
+    elif soundfont is not None:
+        cfg = dataclasses.replace(cfg, source="soundfont", soundfont=str(soundfont))
+    if cfg.source == "folder":
+        check_sample_folder(path, mf, cfg.folder)  # type: ignore[arg-type]  # post_init: set
+    return cfg
+
+
+def check_sample_folder(path: str | os.PathLike, mf: ModelFile, folder: str | os.PathLike) -> None:
+    """Refuse a folder that cannot hold the model's samples before anything reads it: not a folder, far more
+    files than the model has notes (counting stops there, so ``/`` costs no more than the sample folder), or
+    none of the model's instruments among its labelled files. One sentence names the model and the folder."""
+    from timbre_explorer.core.data.sources import scan_folder
+
+    root = Path(folder).expanduser()
+    where = f"{path}: the sample folder {root}"
+    remedy = "give --folder with the samples it was trained on"
+    if not root.is_dir():
+        raise ParameterError(f"{where} is not a folder here; {remedy}")
+    notes = _note_count(mf)
+    limit = FOLDER_FILES_PER_NOTE * notes + FOLDER_SPARE_FILES if notes else MAX_FOLDER_FILES
+    files = 0
+    for _, _, names in os.walk(root):
+        files += len(names)
+        if files > limit:
+            raise ParameterError(f"{where} holds more than {limit} files, far more than the model's "
+                                 f"{notes or 'unknown number of'} notes; {remedy}")
+    instruments = set(mf.meta.get("instruments") or ())
+    if instruments and not instruments & {note.instrument for note in scan_folder(root).notes}:
+        raise ParameterError(f"{where} holds none of the model's instruments ({', '.join(sorted(instruments))}); "
+                             f"{remedy}")
+
+
+def _note_count(mf: ModelFile) -> int:
+    """The notes of the model's dataset: its map's, else its card's (0: unknown)."""
+    if "map.z" in mf.tensors:
+        return int(mf.tensors["map.z"].shape[0])
+    notes = (mf.meta.get("dataset") or {}).get("notes")
+    return notes if isinstance(notes, int) else 0
 
 
 def evaluate_task(task: Task, *, out: Path, cache_root, workers) -> RunResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from timbre_explorer.core.data.instruments import DYNAMICS, INSTRUMENTS, pitch_name
+from timbre_explorer.core.data.instruments import DYNAMICS, INSTRUMENTS, parse_pitch, pitch_name
 from timbre_explorer.core.training.config import PRESETS
 from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.widgets import choice_box, form_layout, row, wrapped_label
@@ -18,6 +18,27 @@ def pitch_range(pitches) -> str:
     return pitch_name(lo) if lo == hi else f"{pitch_name(lo)}–{pitch_name(hi)}"
 
 
+class PitchBox(QtWidgets.QSpinBox):
+    """A MIDI pitch shown and typed as a note name (C4 is 60), as musicians name them."""
+
+    def __init__(self, value: int):
+        super().__init__()
+        self.setRange(0, 127)
+        self.setValue(value)
+
+    def textFromValue(self, value: int) -> str:  # noqa: N802 (Qt's name)
+        return pitch_name(value)
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802 (Qt's name)
+        pitch = parse_pitch(text.strip())
+        return pitch if pitch is not None else self.value()
+
+    def validate(self, text: str, pos: int):
+        pitch = parse_pitch(text.strip())
+        ok = pitch is not None and 0 <= pitch <= 127
+        return (QtGui.QValidator.State.Acceptable if ok else QtGui.QValidator.State.Intermediate), text, pos
+
+
 class DataPanel(QtWidgets.QWidget):
     """Where the notes come from: the General MIDI SoundFont or a sample folder; instruments; transform."""
 
@@ -26,6 +47,7 @@ class DataPanel(QtWidgets.QWidget):
     browse_folder_requested = QtCore.Signal()
     browse_soundfont_requested = QtCore.Signal()
     build_requested = QtCore.Signal()
+    soundfont_choice_changed = QtCore.Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -47,6 +69,26 @@ class DataPanel(QtWidgets.QWidget):
         self.soundfont_button = QtWidgets.QPushButton("…")
         self.soundfont_button.clicked.connect(self.browse_soundfont_requested)
         form.addRow("SoundFont file", row(self.soundfont, self.soundfont_button))
+        self.rendered = QtWidgets.QListWidget()
+        self.rendered.setToolTip("The SoundFont instruments the dataset renders (the checklist below then says "
+                                 "which of them train)")
+        for instrument in INSTRUMENTS:
+            item = QtWidgets.QListWidgetItem(instrument.name)
+            item.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(QtCore.Qt.CheckState.Checked)
+            self.rendered.addItem(item)
+        self.rendered.setMaximumHeight(130)
+        self.rendered.itemChanged.connect(lambda _: self.soundfont_choice_changed.emit())
+        self.all_button, self.none_button = QtWidgets.QPushButton("All"), QtWidgets.QPushButton("None")
+        self.all_button.clicked.connect(lambda: self._render_all(True))
+        self.none_button.clicked.connect(lambda: self._render_all(False))
+        form.addRow("Render", self.rendered)
+        form.addRow("", row(self.all_button, self.none_button, stretch=None))
+        self.low_pitch, self.high_pitch = PitchBox(0), PitchBox(127)
+        for box in (self.low_pitch, self.high_pitch):
+            box.setToolTip("The lowest and highest notes rendered (each instrument within its own range)")
+            box.valueChanged.connect(lambda _: self.soundfont_choice_changed.emit())
+        form.addRow("Pitches", row(self.low_pitch, QtWidgets.QLabel("to"), self.high_pitch, stretch=None))
         form.addRow(self.folder_radio)
         self.folder = QtWidgets.QLineEdit()
         self.folder.setPlaceholderText("a folder of WAV/AIFF/FLAC notes")
@@ -111,7 +153,8 @@ class DataPanel(QtWidgets.QWidget):
         folder = self.folder_radio.isChecked()
         for w in (self.folder, self.folder_button, self.preview_button):
             w.setEnabled(folder)
-        for w in (self.soundfont, self.soundfont_button):
+        for w in (self.soundfont, self.soundfont_button, self.rendered, self.all_button, self.none_button,
+                  self.low_pitch, self.high_pitch):
             w.setEnabled(not folder)
         self.source_changed.emit()
 
@@ -133,6 +176,30 @@ class DataPanel(QtWidgets.QWidget):
     def set_preset(self, name: str) -> None:
         i = self.preset.findData(name)
         self.preset.setCurrentIndex(max(i, 0))
+
+    # ------------------------------------------------------------------ what the SoundFont renders
+    def soundfont_choice(self) -> tuple[list[str] | None, list[int] | None]:
+        """``TrainConfig.instruments`` and ``pitch_range`` as the widgets say (None: all of them)."""
+        items = [self.rendered.item(r) for r in range(self.rendered.count())]
+        names = [i.text() for i in items if i.checkState() == QtCore.Qt.CheckState.Checked]
+        pitches = [self.low_pitch.value(), self.high_pitch.value()]
+        return (None if len(names) == len(items) else names), (None if pitches == [0, 127] else pitches)
+
+    def set_soundfont_choice(self, instruments, pitch_range) -> None:
+        """Show a config's ``instruments`` and ``pitch_range`` (None: all); one change signal at the end."""
+        with QtCore.QSignalBlocker(self.rendered), QtCore.QSignalBlocker(self.low_pitch), \
+                QtCore.QSignalBlocker(self.high_pitch):
+            for r in range(self.rendered.count()):
+                item = self.rendered.item(r)
+                chosen = instruments is None or item.text() in instruments
+                item.setCheckState(QtCore.Qt.CheckState.Checked if chosen else QtCore.Qt.CheckState.Unchecked)
+            low, high = pitch_range or (0, 127)
+            self.low_pitch.setValue(low)
+            self.high_pitch.setValue(high)
+        self.soundfont_choice_changed.emit()
+
+    def _render_all(self, on: bool) -> None:
+        self.set_soundfont_choice(None if on else [], [self.low_pitch.value(), self.high_pitch.value()])
 
     # ------------------------------------------------------------------ the instrument checklist
     def set_instruments(self, rows: list[tuple[str, int, str, str]], held_out: set[str], note: str = "") -> None:
@@ -163,10 +230,10 @@ class DataPanel(QtWidgets.QWidget):
         return None
 
 
-def soundfont_rows() -> list[tuple[str, int, str, str]]:
-    """The SoundFont's instruments as the checklist shows them: the ranges and dynamics the builder renders."""
+def soundfont_rows(instruments=INSTRUMENTS) -> list[tuple[str, int, str, str]]:
+    """SoundFont instruments as the checklist shows them: the ranges and dynamics the builder renders."""
     dyn = " ".join(DYNAMICS)
-    return [(i.name, len(i.pitches) * len(DYNAMICS), pitch_range([i.low, i.high]), dyn) for i in INSTRUMENTS]
+    return [(i.name, len(i.pitches) * len(DYNAMICS), pitch_range([i.low, i.high]), dyn) for i in instruments]
 
 
 def folder_rows(notes) -> list[tuple[str, int, str, str]]:

@@ -36,7 +36,7 @@ from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.core.data.instruments import INSTRUMENTS
 from timbre_explorer.core.errors import ParameterError, TimbreExplorerError
-from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig
+from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig, soundfont_instruments
 from timbre_explorer.core.training.messages import (BatchProgress, DatasetProgress, DatasetReady, Finished, History,
                                                     LatentMap, Paused, ResumedConfig, RunResult, Status,
                                                     TaskCancelled, TaskFailed, TrainProgress)
@@ -193,6 +193,7 @@ class TrainerView(QtWidgets.QWidget):
         d.browse_soundfont_requested.connect(self._browse_soundfont)
         d.build_requested.connect(self.build_dataset)
         d.instruments.itemChanged.connect(self._instrument_toggled)
+        d.soundfont_choice_changed.connect(self._soundfont_choice_changed)
         s.load_requested.connect(self._load_config_dialog)
         s.save_requested.connect(self._save_config_dialog)
         s.defaults_requested.connect(self.reset_settings)
@@ -251,6 +252,7 @@ class TrainerView(QtWidgets.QWidget):
         d["soundfont"] = str(Path(soundfont).expanduser()) if soundfont else None
         d["preset"] = self.data_panel.preset.currentData()
         d["hold_out"] = self.hold_out
+        d["instruments"], d["pitch_range"] = self.data_panel.soundfont_choice()
         return TrainConfig.from_dict(d)
 
     def set_config(self, cfg) -> None:
@@ -263,6 +265,7 @@ class TrainerView(QtWidgets.QWidget):
             self.data_panel.folder.setText(self.base.get("folder") or "")
             self.data_panel.soundfont.setText(self.base.get("soundfont") or "")
             self.data_panel.set_preset(self.base.get("preset") or "nsgt-erb")
+            self.data_panel.set_soundfont_choice(self.base.get("instruments"), self.base.get("pitch_range"))
             self.data_panel.set_source(self.base.get("source", "soundfont"))
         finally:
             self._filling = False
@@ -273,16 +276,19 @@ class TrainerView(QtWidgets.QWidget):
 
     def reset_settings(self) -> None:
         """The core's defaults for the model and training; the data choices stay."""
-        keep = ("source", "folder", "soundfont", "preset", "hold_out", "split_seed", "ratings", "mds_dims")
+        keep = ("source", "folder", "soundfont", "preset", "hold_out", "instruments", "pitch_range", "split_seed",
+                "ratings", "mds_dims")
         d = {**self.defaults, **{k: self.base[k] for k in keep if k in self.base}}
+        instruments, pitches = self.data_panel.soundfont_choice()
         d.update(source=self.data_panel.source, folder=self.data_panel.folder.text().strip() or None,
                  soundfont=self.data_panel.soundfont.text().strip() or None,
-                 preset=self.data_panel.preset.currentData(), hold_out=self.hold_out)
+                 preset=self.data_panel.preset.currentData(), hold_out=self.hold_out, instruments=instruments,
+                 pitch_range=pitches)
         self.set_config(d)
 
     def _source_instruments(self) -> list[str] | None:
         if self.data_panel.source == "soundfont":
-            return [i.name for i in INSTRUMENTS]
+            return [i.name for i in self._rendered()]
         if self.scan is not None and self.scan[0] == self.data_panel.folder.text().strip():
             return self.data_panel.instrument_names()
         return None
@@ -346,8 +352,9 @@ class TrainerView(QtWidgets.QWidget):
         try:
             if d.source == "soundfont":
                 held = set(self.hold_out) if self.hold_out is not None else {i.name for i in INSTRUMENTS if i.novel}
-                d.set_instruments(soundfont_rows(), held, "Each instrument's playing range, 5 dynamics (pp p mf f "
-                                  "ff). Unchecked instruments are held out: the evaluation places them.")
+                d.set_instruments(soundfont_rows(self._rendered()), held, "Each rendered instrument's range, 5 "
+                                  "dynamics (pp p mf f ff). Unchecked instruments are held out: the evaluation "
+                                  "places them.")
                 self.files.model.set_rows([])
                 self.files.summary.setText("The SoundFont source renders the instruments checked on the left, "
                                            "over their ranges, at 5 dynamics.")
@@ -360,6 +367,18 @@ class TrainerView(QtWidgets.QWidget):
                 d.set_instruments([], set(), "Choose a folder and press Preview to see its instruments.")
         finally:
             self._filling = False
+
+    def _rendered(self):
+        """The SoundFont instruments the data panel renders, each within the chosen pitches (none: a bad range)."""
+        instruments, pitches = self.data_panel.soundfont_choice()
+        try:
+            return soundfont_instruments(TrainConfig(instruments=instruments, pitch_range=pitches))
+        except ParameterError:  # a low pitch above the high one: config() says so when it is used
+            return ()
+
+    def _soundfont_choice_changed(self) -> None:
+        if not self._filling and self.data_panel.source == "soundfont":
+            self._fill_instruments()
 
     def _instrument_toggled(self, item) -> None:
         if self._filling:
