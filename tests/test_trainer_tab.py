@@ -608,3 +608,12 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []
     epoch = read_checkpoint(out / "checkpoints" / "stage1.safetensors").epoch
     assert 1 <= epoch < 400
+
+
+def test_new_runs_go_to_the_user_data_folder_named_once(monkeypatch, tmp_path):
+    """Qt's app data folder is <organisation>/<application>: 'Timbre Explorer/Timbre Explorer/runs'."""
+    from timbre_explorer.gui.views.trainer.tab import default_run_folder
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    run = default_run_folder()
+    assert run.parent == tmp_path / "timbre-explorer" / "runs" and run.name.startswith("run-")

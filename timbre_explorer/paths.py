@@ -45,3 +45,14 @@ def log_dir() -> Path:
     from platformdirs import user_log_dir
 
     return Path(user_log_dir("timbre-explorer", appauthor=False))
+
+
+def runs_dir() -> Path:
+    """Where the Trainer puts new run folders: platformdirs' user data folder, ``runs`` in it.
+
+    On Linux ``~/.local/share/timbre-explorer/runs``. (Qt's own app data folder is
+    ``<organisation>/<application>``, which for us repeated the app's name.)
+    """
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("timbre-explorer", appauthor=False)) / "runs"

@@ -51,6 +51,7 @@ from timbre_explorer.gui.views.trainer.run_panel import RunPanel
 from timbre_explorer.gui.views.trainer.session_rate import SessionRate
 from timbre_explorer.gui.views.trainer.settings_panel import SettingsPanel
 from timbre_explorer.gui.workers import Failed, LatestWorker, RunWorker
+from timbre_explorer.paths import runs_dir
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,7 @@ TRAINING = frozenset({RunState.TRAINING, RunState.PAUSED})
 
 
 def default_run_folder() -> Path:
-    base = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppLocalDataLocation)
-    return Path(base or Path.home() / "timbre-explorer") / "runs" / datetime.now().strftime("run-%Y%m%d-%H%M%S")
+    return runs_dir() / datetime.now().strftime("run-%Y%m%d-%H%M%S")
 
 
 class TrainerView(QtWidgets.QWidget):
