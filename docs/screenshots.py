@@ -91,7 +91,7 @@ def main() -> int:
     e.field_panel.show.setChecked(False)
     e.map_panel.basis.setCurrentIndex(1)  # the rest on the axes that set instruments apart
     e.map.fit()
-    e.clear_path()
+    e.path.clear()
     # 5. a descriptor slider: the centroid of a clarinet note up by about 300 Hz
     i = int(np.flatnonzero(s.notes.instrument == s.instruments.index("Clarinet"))[60])
     done = sound()
