@@ -93,3 +93,17 @@ def test_path_morphs_from_dark_to_bright(tiny_space):
              for x in (audio[:quarter], audio[-quarter:])]
     ends = [float(s.describe(s.decode(s.centroids[n]))["centroid"]) for n in ("Flute", "Trumpet")]
     assert cents[1] > 1.2 * cents[0] and cents[1] - cents[0] > 0.5 * (ends[1] - ends[0])
+
+
+def test_a_space_is_named_by_its_file_or_its_run_folder(tiny_space, tmp_path):
+    """Every run writes model.timbre.safetensors: the run folder says which space it is."""
+    import shutil
+
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+
+    run = tmp_path / "my-first-space"
+    run.mkdir()
+    shutil.copy(tiny_space.path, run / "model.timbre.safetensors")
+    shutil.copy(tiny_space.path, run / "flutes.timbre.safetensors")
+    assert TimbreSpace.open(run / "model.timbre.safetensors").name == "my-first-space"
+    assert TimbreSpace.open(run / "flutes.timbre.safetensors").name == "flutes"

@@ -162,7 +162,11 @@ class TimbreSpace:
 
     @property
     def name(self) -> str:
-        return self.path.name.removesuffix(".timbre.safetensors") if self.path else "model"
+        """The file's name, or its run folder's when it is a run's ``model.timbre.safetensors`` (every run's)."""
+        if not self.path:
+            return "model"
+        stem = self.path.name.removesuffix(".timbre.safetensors")
+        return self.path.parent.name if stem == "model" and self.path.parent.name else stem
 
     def is_novel(self) -> np.ndarray:
         """Per note: held out of training (a novel instrument)."""
