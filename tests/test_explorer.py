@@ -64,8 +64,9 @@ def _click(qtbot, w, x: float, y: float, button=QtCore.Qt.MouseButton.LeftButton
 
 
 def drawn(view) -> tuple[np.ndarray, np.ndarray]:
-    """The notes the map's scatters will paint (their own per-point visibility), and where: indices, xy."""
-    rows = [layer.data[layer.data["visible"]] for layer in view.layers if layer.isVisible()]
+    """The notes the map's scatters will paint (their own per-point visibility; the subset's layers while the view
+    moves), and where: indices, xy."""
+    rows = [layer.data[layer.data["visible"]] for layer in view.layers + view.lod_layers if layer.isVisible()]
     rows = np.concatenate(rows) if rows else np.zeros(0, view.layers[0].data.dtype)
     order = np.argsort(rows["data"].astype(int))
     return rows["data"].astype(int)[order], np.column_stack([rows["x"], rows["y"]])[order]
@@ -173,6 +174,44 @@ def test_legend_and_filters_hide_points(qtbot, window):
     e.map_panel.dynamics["pp"].setChecked(True)
     assert len(drawn(e.map)[0]) == 120
 
+
+
+def test_a_pan_draws_a_subset_of_every_colour_then_every_shown_note(qtbot):
+    """Level of detail: while the view moves, a fixed subset (each colour kept, filters applied); once it settles,
+    every shown note."""
+    import pyqtgraph as pg
+
+    from timbre_explorer.gui.views.map_view import MapView
+
+    rng = np.random.default_rng(1)
+    classes = np.repeat([0, 1, 2], [3000, 1000, 5])  # a big, a middling and a rare instrument
+    xy = rng.normal(size=(len(classes), 2))
+    view = MapView()
+    qtbot.addWidget(view)
+    view.lod_points = 400
+    view.resize(600, 400)
+    view.show()
+    view.set_points(xy, classes, [pg.mkBrush(c) for c in ("r", "g", "b")])
+    qtbot.waitUntil(lambda: len(drawn(view)[0]) == len(xy), timeout=5_000)  # the first fit settled
+    vb = view.plotItem.vb
+    vb.translateBy(x=0.1)  # a pan
+    moving, where = drawn(view)
+    assert 400 <= len(moving) <= 1000 and np.allclose(where, xy[moving])
+    big, middling, rare = np.bincount(classes[moving]).tolist()
+    assert 200 < big < 3000 and 50 < middling < 1000 and rare == 5  # each in part, the rare one whole
+    right = xy[:, 0] > 0
+    view.set_visible(right)  # a filter while moving: it applies to the subset
+    filtered = drawn(view)[0]
+    assert len(filtered) and np.array_equal(filtered, np.intersect1d(moving, np.flatnonzero(right)))
+    vb.scaleBy((1.2, 1.2))  # a zoom: the same subset
+    assert np.array_equal(drawn(view)[0], filtered) and view.settle_timer.isActive()
+    qtbot.waitUntil(lambda: not view.settle_timer.isActive(), timeout=5_000)
+    assert np.array_equal(drawn(view)[0], np.flatnonzero(right))  # settled: every shown note again
+    view.set_visible(np.ones(len(xy), bool))
+    assert np.array_equal(drawn(view)[0], np.arange(len(xy)))
+    vb.translateBy(x=0.1)
+    view.close()  # while moving: the settle timer must not reach the scatters pyqtgraph's close deleted
+    assert not view.settle_timer.isActive()
 
 
 def _overlapping(centres: np.ndarray, sizes: np.ndarray) -> list[tuple[int, int]]:

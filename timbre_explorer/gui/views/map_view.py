@@ -9,7 +9,10 @@ left clicks add vertices to a free path instead.
 Drawing follows pyqtgraph's advice for large scatters: one
 ``ScatterPlotItem`` in pixel mode without outlines, one shared brush per
 instrument, and picking by a KD-tree on the visible points rather than
-pyqtgraph's per-item hover tests.
+pyqtgraph's per-item hover tests. While the view moves (a pan or a zoom, until
+:data:`SETTLE_MS` after the last range change) it draws a fixed random subset
+of the notes (level of detail: a 300k-note frame costs what a 30k one does),
+and every shown note again once the view settles.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ PALETTE = ["#3c96ff", "#00ff00", "#ff0000", "#f0e1a5", "#ff00ff", "#d25a87", "#0
            "#ff005a", "#4ba587"]
 POINT_SIZE = 6
 PICK_PIXELS = 8
+#: Above this many notes the map draws a subset of about this many while it moves (:func:`level_of_detail`).
+LOD_POINTS = 30_000
+#: Every colour keeps at least this share of that subset (all its notes when it has fewer): none disappears.
+LOD_FLOOR = 1 / 50
+#: The view counts as settled this long after its last range change: then every shown note is drawn again.
+SETTLE_MS = 150
 LABEL_GAP = 3.0  # pixels between a label and its centroid, and at least between two labels
 LEADER_PIXELS = 8.0  # a label further than this from its centroid gets a line to it
 #: Where a label tries to sit around its centroid, in this order: above (its usual place), right, left, below,
@@ -67,6 +76,19 @@ def place_labels(anchors: np.ndarray, sizes: np.ndarray, notes: np.ndarray, *, g
                 placed.append(k)
                 break
     return centres
+
+
+def level_of_detail(members: list[np.ndarray], budget: int, *, floor: float = LOD_FLOOR,
+                    seed: int = 0) -> list[np.ndarray]:
+    """A fixed random subset of each colour's notes (``members``: their indices), about ``budget`` in all.
+
+    Stratified by colour: each keeps its share of the budget but at least ``floor`` of the budget, so a rare
+    instrument stays visible while panning. Sorted, in the order the full layer draws them.
+    """
+    share = budget / max(sum(len(m) for m in members), 1)
+    least = round(floor * budget)
+    rng = np.random.default_rng(seed)
+    return [np.sort(rng.choice(m, min(len(m), max(least, round(share * len(m)))), replace=False)) for m in members]
 
 
 def _transparent(item: QtWidgets.QGraphicsItem) -> QtWidgets.QGraphicsItem:
@@ -163,6 +185,9 @@ class MapView(pg.PlotWidget):
         self._tree = None
         self._brushes: list[QtGui.QBrush] = []
         self._members: list[np.ndarray] = []  # the notes of each colour, as its layer holds them
+        self.lod_points = LOD_POINTS
+        self._lod_members: list[np.ndarray] = []  # the subset of each colour drawn while moving; [] when all are
+        self._moving = False
         self._fitted = False
 
         self.field_image = pg.ImageItem()
@@ -174,6 +199,9 @@ class MapView(pg.PlotWidget):
         self.colorbar: pg.ColorBarItem | None = None
 
         self.layers: list[_Scatter] = []  # the notes: one scatter per colour (see set_visible)
+        self.lod_layers: list[_Scatter] = []  # the same, a subset of each, drawn instead while the view moves
+        self.settle_timer = QtCore.QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self.settle_timer.timeout.connect(self.settle)
         self.user_scatter = _Scatter(pxMode=True, size=14, symbol="star", pen=pg.mkPen("w", width=1))
         self.user_scatter.setZValue(15)
         self.addItem(self.user_scatter)
@@ -207,6 +235,7 @@ class MapView(pg.PlotWidget):
         self.leaders.setZValue(24)
         self.addItem(self.leaders)
         self.plotItem.vb.sigRangeChanged.connect(lambda *_: self._place_labels())
+        self.plotItem.vb.sigRangeChanged.connect(lambda *_: self._moved())
         self.plotItem.vb.sigResized.connect(lambda *_: self._place_labels())
         for item in (self.leaders, self.user_scatter, self.user_lines, self.mds_scatter, self.path_curve,
                      self.path_points, self.trace_curve, self.marker, self.field_image):
@@ -225,17 +254,22 @@ class MapView(pg.PlotWidget):
         self._classes = np.asarray(classes, int)
         self._brushes = list(brushes)
         while len(self.layers) < len(self._brushes):
-            self.layers.append(_transparent(_Scatter(pxMode=True, size=POINT_SIZE, pen=None)))
-            self.addItem(self.layers[-1])
+            for layers in (self.layers, self.lod_layers):
+                layers.append(_transparent(_Scatter(pxMode=True, size=POINT_SIZE, pen=None)))
+                self.addItem(layers[-1])
         counts = np.bincount(self._classes, minlength=len(self.layers))
         self._members = np.split(np.argsort(self._classes, kind="stable"), np.cumsum(counts)[:-1])  # per colour
+        many = len(self._xy) > self.lod_points
+        self._lod_members = level_of_detail(self._members, self.lod_points) if many else []
         for z, c in enumerate(np.argsort(-counts, kind="stable")):
-            layer, members = self.layers[c], self._members[c]
-            layer.setZValue(-1 + z / len(self.layers))  # above the field (z -20), below the overlays (z >= 0)
-            if len(members):
-                layer.setData(pos=self._xy[members], data=members, brush=self._brushes[c], size=POINT_SIZE, pen=None)
-            else:
-                layer.clear()
+            for layer, members in ((self.layers[c], self._members[c]),
+                                   (self.lod_layers[c], self._lod_members[c] if many else self._members[c][:0])):
+                layer.setZValue(-1 + z / len(self.layers))  # above the field (z -20), below the overlays (z >= 0)
+                if len(members):
+                    layer.setData(pos=self._xy[members], data=members, brush=self._brushes[c], size=POINT_SIZE,
+                                  pen=None)
+                else:
+                    layer.clear()
         self.set_visible(np.ones(len(self._xy), bool) if len(self._visible) != len(self._xy) else self._visible)
         if not self._fitted and len(self._xy):
             self.fit()
@@ -245,21 +279,48 @@ class MapView(pg.PlotWidget):
         """Show the notes where ``mask`` is true (a visibility flag per point: no scatter is rebuilt)."""
         self._visible = np.asarray(mask, bool)
         self._visible_index = np.flatnonzero(self._visible)
-        for layer, members in zip(self.layers, self._members):
-            shown = self._visible[members]
+        for layer, members in zip(self.layers + self.lod_layers, self._members + self._lod_members):
             # pyqtgraph's own per-point flag, set directly: setPointsVisible would also re-key every point's
             # symbol (0.5 s for 300k notes)
-            layer.data["visible"] = shown
+            layer.data["visible"] = self._visible[members]
             layer.invalidate()
-            layer.setVisible(bool(shown.any()))
+        self._show_layers()
         self._tree = None  # built on the first pick, not on every filter change
 
+    def settle(self) -> None:
+        """The view stopped moving: draw every shown note again, not the subset."""
+        self.settle_timer.stop()
+        self._moving = False
+        self._show_layers()
+
+    def close(self) -> bool:
+        """Stop the settle timer first: pyqtgraph's close deletes the scatters it would show."""
+        self.settle_timer.stop()
+        return super().close()
+
+    def _moved(self) -> None:
+        """A range change (pan, zoom): draw the subset until the view settles, when there are many notes."""
+        if not self._lod_members:
+            return
+        self.settle_timer.start()
+        if not self._moving:
+            self._moving = True
+            self._show_layers()
+
+    def _show_layers(self) -> None:
+        """Show the full layers or, while the view moves, the subset's; each only where it has a shown note."""
+        subset = self._moving and bool(self._lod_members)
+        for full, lod in zip(self.layers, self.lod_layers):
+            full.setVisible(not subset and bool(full.data["visible"].any()))
+            lod.setVisible(subset and bool(lod.data["visible"].any()))
+
     def painted_points(self) -> list[tuple[str, np.ndarray]]:
-        """The visible notes as the scatters paint them, bottom layer first: (colour ``#rrggbb``, ``xy [K, 2]``)."""
+        """The visible notes as the scatters paint them at rest (every one, even while the view moves), bottom layer
+        first: (colour ``#rrggbb``, ``xy [K, 2]``)."""
         out = []
         for layer in sorted(self.layers, key=lambda item: item.zValue()):
-            if layer.isVisible() and len(layer.data):
-                rows = layer.data[layer.data["visible"]]
+            rows = layer.data[layer.data["visible"]]
+            if len(rows):
                 out.append((layer.opts["brush"].color().name(), np.column_stack([rows["x"], rows["y"]])))
         return out
 
