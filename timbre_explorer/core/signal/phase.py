@@ -29,8 +29,10 @@ import torch
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.signal.nsgt import NSGT, TransformPreset, transform_for
+from timbre_explorer.core.signal.pghi import pghi_turns
 
 DEFAULT_ITERATIONS = 8
+INITIAL_PHASES = ("partials", "pghi", "random")
 DEFAULT_FADE = 0.01  # seconds
 PATH_PADDING = 0.05  # seconds of silence around a path, so the circular transform does not wrap it
 CHUNK_SECONDS = 4.0  # longer paths are reconstructed in pieces of this length (memory: about 0.2 GB per second)
@@ -75,10 +77,12 @@ def initial_phase(magnitude: torch.Tensor, nsgt: NSGT, *, init: str, seed: int) 
         else:  # integrate the instantaneous frequency frame by frame
             turns = start[..., None] + (torch.cumsum(offset, dim=-1) - offset) / nsgt.n_frames
         phi = turns.expand(b, k, t)
+    elif init == "pghi":
+        phi = pghi_turns(magnitude, nsgt, seed=seed)
     elif init == "random":
         phi = torch.rand(b, k, t, generator=gen, dtype=torch.float64).to(magnitude.device)
     else:
-        raise ParameterError(f"unknown initial phase {init!r}; choose partials or random")
+        raise ParameterError(f"unknown initial phase {init!r}; choose one of {', '.join(INITIAL_PHASES)}")
     cdtype = torch.complex128 if magnitude.dtype == torch.float64 else torch.complex64
     return torch.polar(torch.ones_like(phi), 2 * math.pi * phi).to(cdtype)
 
