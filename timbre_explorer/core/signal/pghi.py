@@ -45,11 +45,11 @@ TOLERANCE = 1e-5  # coefficients this far below the largest (-100 dB) get a rand
 def pghi_turns(magnitude: torch.Tensor, nsgt: NSGT, *, seed: int = 0, tolerance: float = TOLERANCE) -> torch.Tensor:
     """Phase, in turns (float64), of core magnitudes ``[B, K, T]`` estimated from their gradient."""
     mag = magnitude.detach().to("cpu", torch.float64).numpy()
-    rng = np.random.default_rng(seed)
     held = bool((mag[..., :1] == mag).all())
     hop_s = nsgt.hop / nsgt.sample_rate
     turns = np.empty(mag.shape)
     for b in range(mag.shape[0]):
+        rng = np.random.default_rng(seed)  # one per item, so an item's phase does not depend on its batch
         if held:
             first = _heap_integrate(mag[b, :, :1], nsgt, hop_s, rng, tolerance)
             rate = _time_derivative(mag[b, :, :1], nsgt)  # rad/s, constant along a held frame
