@@ -440,6 +440,16 @@ class NSGT:
         """FFT bin at the centre of each scale band's window."""
         return self._core.centre_bin
 
+    @property
+    def centre_frequencies(self) -> np.ndarray:
+        """Hz of each scale band's window centre: the frequency its coefficients are demodulated by."""
+        return self._core.centre_bin * (self.sample_rate / self.length)
+
+    @property
+    def bandwidths(self) -> np.ndarray:
+        """Hz that each scale band's Hann window spans: with the centres, what phase-gradient estimates need."""
+        return self.geometry.window_length[self.geometry.scale_slice] * (self.sample_rate / self.length)
+
 
 DOMINANT_LENGTH = 1 << 15  # samples: the transform that finds a long signal's partials (1.5 s at 22,050 Hz)
 

@@ -29,8 +29,10 @@ import torch
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.signal.nsgt import NSGT, TransformPreset, transform_for
+from timbre_explorer.core.signal.pghi import pghi_turns
 
 DEFAULT_ITERATIONS = 8
+INITIAL_PHASES = ("partials", "pghi", "random")
 DEFAULT_FADE = 0.01  # seconds
 PATH_PADDING = 0.05  # seconds of silence around a path, so the circular transform does not wrap it
 CHUNK_SECONDS = 4.0  # longer paths are reconstructed in pieces of this length (memory: about 0.2 GB per second)
@@ -75,10 +77,12 @@ def initial_phase(magnitude: torch.Tensor, nsgt: NSGT, *, init: str, seed: int) 
         else:  # integrate the instantaneous frequency frame by frame
             turns = start[..., None] + (torch.cumsum(offset, dim=-1) - offset) / nsgt.n_frames
         phi = turns.expand(b, k, t)
+    elif init == "pghi":
+        phi = pghi_turns(magnitude, nsgt, seed=seed)
     elif init == "random":
         phi = torch.rand(b, k, t, generator=gen, dtype=torch.float64).to(magnitude.device)
     else:
-        raise ParameterError(f"unknown initial phase {init!r}; choose partials or random")
+        raise ParameterError(f"unknown initial phase {init!r}; choose one of {', '.join(INITIAL_PHASES)}")
     cdtype = torch.complex128 if magnitude.dtype == torch.float64 else torch.complex64
     return torch.polar(torch.ones_like(phi), 2 * math.pi * phi).to(cdtype)
 
@@ -142,7 +146,8 @@ def _samples(seconds: float, sample_rate: int) -> int:
 
 
 def sustain(frame: torch.Tensor, preset: TransformPreset, *, seconds: float = 1.0, loop: bool = False,
-            n_iter: int = DEFAULT_ITERATIONS, fade_s: float = DEFAULT_FADE, seed: int = 0) -> Reconstruction:
+            n_iter: int = DEFAULT_ITERATIONS, fade_s: float = DEFAULT_FADE, seed: int = 0,
+            init: str = "pghi") -> Reconstruction:
     """A held note from one magnitude frame ``[..., K]`` (the paper's representation).
 
     With ``loop=True`` the audio is one period of a seamless loop and has no
@@ -152,7 +157,7 @@ def sustain(frame: torch.Tensor, preset: TransformPreset, *, seconds: float = 1.
     if frame.shape[-1] != nsgt.n_bins:
         raise ParameterError(f"a frame of {preset.name} has {nsgt.n_bins} bins, got {frame.shape[-1]}")
     held = frame.unsqueeze(-1).expand(*frame.shape, nsgt.n_frames)
-    rec = griffin_lim(held, nsgt, n_iter=n_iter, seed=seed)
+    rec = griffin_lim(held, nsgt, n_iter=n_iter, init=init, seed=seed)
     if not loop:
         rec.audio = fade(rec.audio, preset.sample_rate, fade_s)
     return rec
@@ -160,7 +165,7 @@ def sustain(frame: torch.Tensor, preset: TransformPreset, *, seconds: float = 1.
 
 def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: float,
                   n_iter: int = DEFAULT_ITERATIONS, fade_s: float = DEFAULT_FADE, seed: int = 0,
-                  cancel: Callable[[], bool] | None = None,
+                  init: str = "partials", cancel: Callable[[], bool] | None = None,
                   progress: Callable[[float], None] | None = None) -> Reconstruction:
     """A sound from a sequence of magnitude frames ``[..., K, N]`` spread evenly over ``seconds``.
 
@@ -191,8 +196,8 @@ def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
                                  / (2 * overlap))
     for k in range(len(edges) - 1):
         start, end = max(0, edges[k] - overlap), min(n, edges[k + 1] + overlap)
-        piece, r2, t2 = _render_piece(flat, n, start, end, preset, n_iter=n_iter, seed=seed, cancel=cancel,
-                                      previous=previous)
+        piece, r2, t2 = _render_piece(flat, n, start, end, preset, n_iter=n_iter, init=init, seed=seed,
+                                      cancel=cancel, previous=previous)
         residual2, target2 = residual2 + r2, target2 + t2
         weight = flat.new_ones(end - start)
         if k > 0:
@@ -209,7 +214,7 @@ def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
 
 
 def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: TransformPreset, *, n_iter: int,
-                  seed: int, cancel, previous) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                  init: str, seed: int, cancel, previous) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Samples ``start:end`` of the sound of ``flat [B, K, N]`` spread over ``n`` samples, and the squared norms
     of its magnitude residual and target. ``previous``: ``(global start, samples [B, S])`` that this piece's
     start overlaps; each band's starting phase is turned to match theirs in the middle of the overlap."""
@@ -225,7 +230,7 @@ def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: Tran
     above = (below + 1).clamp(max=flat.shape[-1] - 1)
     magnitude = flat.new_zeros(flat.shape[0], nsgt.n_bins, nsgt.n_frames)
     magnitude[..., first:last + 1] = flat[..., below] * (1 - frac) + flat[..., above] * frac
-    phase = initial_phase(magnitude, nsgt, init="partials", seed=seed)
+    phase = initial_phase(magnitude, nsgt, init=init, seed=seed)
     if previous is not None:
         at_start, samples = previous
         x = flat.new_zeros(flat.shape[0], nsgt.length)
