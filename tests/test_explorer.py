@@ -74,7 +74,7 @@ def drawn(view) -> tuple[np.ndarray, np.ndarray]:
 
 def test_map_shows_every_note_coloured_by_instrument(window):
     e, s = window.explorer, window.space
-    assert window.model_label.text().startswith("model: 120 notes of 5 instruments")
+    assert s.name == s.path.parent.name and window.model_label.text().startswith(f"{s.name}: 120 notes of 5 instruments")
     index, _ = drawn(e.map)
     assert np.array_equal(index, np.arange(120)) and len(s.notes) == 120
     for layer in e.map.layers:  # one colour per instrument
