@@ -7,7 +7,7 @@ import html
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.gui.views.map_view import colour
-from timbre_explorer.gui.views.widgets import form_layout, group_box, wrapped_label
+from timbre_explorer.gui.views.widgets import form_layout, group_box, row, wrapped_label
 
 
 class MapPanel(QtWidgets.QWidget):
@@ -54,10 +54,7 @@ class MapPanel(QtWidgets.QWidget):
         self.depth.setToolTip("Where the plane cuts the Z component: clicks and descriptor fields use it")
         self.depth.valueChanged.connect(self.projection_changed)
         self.depth_label = QtWidgets.QLabel("0")
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.depth, 1)
-        row.addWidget(self.depth_label)
-        form.addRow("Depth", row)
+        form.addRow("Depth", row(self.depth, self.depth_label))
         self.depth_mode = QtWidgets.QComboBox()
         self.depth_mode.addItems(["plane (depth slider)", "nearest note"])
         self.depth_mode.setToolTip("Where a click takes the components you do not see: the plane, "
@@ -85,11 +82,7 @@ class MapPanel(QtWidgets.QWidget):
             spin.setRange(0, 127)
             spin.setValue(value)
             spin.valueChanged.connect(self.filter_changed)
-        prow = QtWidgets.QHBoxLayout()
-        prow.addWidget(self.pitch_low)
-        prow.addWidget(QtWidgets.QLabel("to"))
-        prow.addWidget(self.pitch_high)
-        fform.addRow("Pitch (MIDI)", prow)
+        fform.addRow("Pitch (MIDI)", row(self.pitch_low, QtWidgets.QLabel("to"), self.pitch_high, stretch=None))
         self.dynamics_row = QtWidgets.QHBoxLayout()
         self.dynamics: dict[str, QtWidgets.QCheckBox] = {}
         fform.addRow("Dynamics", self.dynamics_row)

@@ -6,7 +6,7 @@ from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.core.signal.units import DESCRIPTORS
 from timbre_explorer.gui.views.spectrum_view import format_descriptor
-from timbre_explorer.gui.views.widgets import form_layout, group_box
+from timbre_explorer.gui.views.widgets import form_layout, group_box, row
 
 METHOD_LABELS = {"gradient": "gradient through the decoder", "greedy": "greedy neighbourhood search (paper)"}
 
@@ -39,10 +39,7 @@ class MovePanel(QtWidgets.QWidget):
                 format_descriptor(n, self.value_of(n, v))))
             label = QtWidgets.QLabel("–")
             label.setMinimumWidth(80)
-            row = QtWidgets.QHBoxLayout()
-            row.addWidget(slider, 1)
-            row.addWidget(label)
-            form.addRow(name, row)
+            form.addRow(name, row(slider, label))
             self.sliders[name], self.value_labels[name] = slider, label
         self.status = QtWidgets.QLabel("Click the map to select a point.")
         self.status.setWordWrap(True)
@@ -61,11 +58,7 @@ class MovePanel(QtWidgets.QWidget):
         for spin in (self.curve_start, self.curve_end):
             spin.setRange(-1e6, 1e6)
             spin.setDecimals(3)
-        crow = QtWidgets.QHBoxLayout()
-        crow.addWidget(self.curve_start)
-        crow.addWidget(QtWidgets.QLabel("to"))
-        crow.addWidget(self.curve_end)
-        cform.addRow("From", crow)
+        cform.addRow("From", row(self.curve_start, QtWidgets.QLabel("to"), self.curve_end, stretch=None))
         self.curve_seconds = QtWidgets.QDoubleSpinBox()
         self.curve_seconds.setRange(0.3, 20)
         self.curve_seconds.setValue(2.0)
