@@ -5,18 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from signals import steady_tone as harmonic
+
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.synthesis.playable import (PlayableNote, estimate_pitch, hz_to_midi, make_loop,
                                                      midi_to_hz, playable_note)
 
 SR = 22050
-
-
-def harmonic(f0: float, seconds: float = 1.0, attack: float = 0.02) -> np.ndarray:
-    """A steady harmonic tone (1/k partials, fixed phases) with a short linear attack."""
-    t = np.arange(int(seconds * SR)) / SR
-    x = sum((0.5 / k) * np.sin(2 * np.pi * f0 * k * t + k) for k in range(1, 12) if f0 * k < SR / 2)
-    return (0.3 * np.minimum(t / attack, 1.0) * x).astype(np.float32)
 
 
 def held(note: PlayableNote, seconds: float) -> tuple[np.ndarray, list[int]]:
