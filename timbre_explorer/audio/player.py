@@ -142,6 +142,11 @@ class Player:
     def keys_down(self) -> frozenset[int]:
         return frozenset(self._voices)
 
+    @property
+    def pedal_holds(self) -> int:
+        """Notes sounding only because the sustain pedal is down."""
+        return len(self._sustained)
+
     def _note_on(self, event: NoteOn) -> None:
         note = self.note_for(event.pitch)
         if note is None:
