@@ -515,10 +515,53 @@ def bench_cross_source(results: dict, rows: list) -> None:
                  f"MFCC rho {results['cross_source_mfcc_rho']:.3f}"))
 
 
+def bench_play(results: dict, rows: list) -> None:
+    """Playing from keys: with 8 voices already sounding (the app's engine, no stream), the time from
+    ``Player.handle(NoteOn)`` to the end of the first callback whose output holds the new voice, the callback
+    called at once (CPU time; a stream adds up to one block period, reported beside, plus the device's latency)."""
+    from signals import playable_tone
+
+    from timbre_explorer.audio.engine import HELD, AudioEngine
+    from timbre_explorer.audio.player import NoteOff, NoteOn, Player
+
+    engine = AudioEngine(SR, open_stream=False)
+    engine.available = True
+    player = Player(engine)
+    player.set_notes([playable_tone(f) for f in (130.81, 261.63, 523.25)])
+    block = np.zeros((engine.blocksize, 2), np.float32)
+    for k in range(8):
+        player.handle(NoteOn(48 + 2 * k, 100))
+    for _ in range(20):
+        engine.callback(block, engine.blocksize, None, None)
+    times = []
+    for i in range(53):  # 3 warm-up presses, then 50
+        pitch = 72 + i % 12
+        t0 = time.perf_counter()
+        player.handle(NoteOn(pitch, 100))
+        engine.callback(block, engine.blocksize, None, None)
+        times.append(time.perf_counter() - t0)
+        new = [v for v in engine._slots if v.state == HELD and v.pitch == pitch]
+        assert len(new) == 1 and new[0].pos > 0 and engine.voices_sounding == 9  # the first block sounded it
+        player.handle(NoteOff(pitch))
+        while engine.voices_sounding > 8:  # its release, so every press finds 8 voices sounding
+            engine.callback(block, engine.blocksize, None, None)
+    results["key_to_sound_ms"] = 1e3 * statistics.median(times[3:])
+    results["block_period_ms"] = 1e3 * engine.blocksize / engine.stream_rate
+    for k in range(8):  # all 16 voices: the callback's share of the block period at full polyphony
+        player.handle(NoteOn(72 + 2 * k, 100))
+    results["callback_16_voices_ms"] = median_ms(lambda: engine.callback(block, engine.blocksize, None, None),
+                                                 repeats=200, warmup=5)
+    rows.append(("key to its first block with 8 voices sounding", f"{results['key_to_sound_ms']:.2f} ms CPU",
+                 f"block period {results['block_period_ms']:.1f} ms ({engine.blocksize} frames)",
+                 f"one block of 16 voices {results['callback_16_voices_ms']:.2f} ms"))
+
+
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
-          "map": bench_map, "launch": bench_launch, "trainer": bench_trainer, "cross_source": bench_cross_source}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "map", "launch", "trainer", "cross_source")
+          "map": bench_map, "launch": bench_launch, "trainer": bench_trainer, "cross_source": bench_cross_source,
+          "play": bench_play}
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "map", "launch", "trainer", "cross_source",
+                  "play")
 
 
 def main() -> int:
@@ -548,7 +591,8 @@ def main() -> int:
             print(f"{r[0]:36} {r[1]:>5} {r[2]:>9} {r[3]:>9}")
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 15) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -35)")
-    for name in ("dataset", "model", "train", "train_default", "explorer", "map", "launch", "trainer", "cross_source"):
+    for name in ("dataset", "model", "train", "train_default", "explorer", "map", "launch", "trainer", "cross_source",
+                 "play"):
         for r in rows[name]:
             print(f"{r[0]}: {', '.join(r[1:])}")
     if "dataset_build_s" in results:
@@ -556,6 +600,9 @@ def main() -> int:
     if "click_to_sound_ms" in results:
         print(f"click_to_sound_ms = {results['click_to_sound_ms']:.1f} (target <= 30), "
               f"descriptor_field_100_ms = {results['descriptor_field_100_ms']:.0f} (target <= 150)")
+    if "key_to_sound_ms" in results:
+        print(f"key_to_sound_ms = {results['key_to_sound_ms']:.2f} (target <= 15; CPU time, a stream adds up to "
+              f"block_period_ms = {results['block_period_ms']:.1f})")
     if "map_frame_300k_ms" in results:
         print(f"map_frame_300k_ms = {results['map_frame_300k_ms']:.1f} (target <= 33; every note drawn: "
               f"{results['map_frame_all_notes_300k_ms']:.1f})")

@@ -14,3 +14,38 @@ def harmonic_tone(f0: float, seconds: float = 1.0, sr: int = 22050, partials: in
     """A steady harmonic note with 1/k partial amplitudes and fixed phases."""
     t = torch.arange(int(round(seconds * sr)), dtype=dtype) / sr
     return sum((0.5 / k) * torch.sin(2 * torch.pi * f0 * k * t + k) for k in range(1, partials + 1))
+
+
+def steady_tone(f0: float, seconds: float = 1.0, sr: int = 22050, attack: float = 0.02):
+    """A steady harmonic tone (numpy float32; 1/k partials, fixed phases) with a short linear attack, at about
+    -18 dBFS RMS: the level the app gives its loudest notes."""
+    import numpy as np
+
+    t = np.arange(int(seconds * sr)) / sr
+    x = sum((0.5 / k) * np.sin(2 * np.pi * f0 * k * t + k) for k in range(1, 12) if f0 * k < sr / 2)
+    return (0.3 * np.minimum(t / attack, 1.0) * x).astype(np.float32)
+
+
+def playable_tone(f0: float, *, release_s: float = 0.2, sr: int = 22050):
+    """A :class:`PlayableNote` of :func:`steady_tone` (f0 known): what the tests play instead of a model's notes."""
+    from timbre_explorer.core.synthesis.playable import hz_to_midi, make_loop
+
+    return make_loop(steady_tone(f0, sr=sr), sr, hz_to_midi(f0), attack_s=0.02, release_s=release_s)
+
+
+def fundamental(x, sr: int = 22050) -> float:
+    """The frequency (Hz) of the strongest spectral peak of ``x`` (Hann window, parabolic interpolation on the
+    log magnitude): the f0 of the steady harmonic tones above, whose fundamental is their strongest partial."""
+    import numpy as np
+
+    x = np.asarray(x, np.float64)
+    spectrum = np.log(np.abs(np.fft.rfft(x * np.hanning(len(x)))) + 1e-12)
+    k = int(np.argmax(spectrum[1:-1])) + 1
+    a, b, c = spectrum[k - 1:k + 2]
+    return (k + 0.5 * (a - c) / (a - 2 * b + c)) * sr / len(x)
+
+
+def rms_db(x) -> float:
+    import numpy as np
+
+    return float(20 * np.log10(np.sqrt(np.mean(np.asarray(x, np.float64) ** 2)) + 1e-12))

@@ -11,6 +11,27 @@ priority: no allocation, no locks, no logging, no Qt):
   old voice to it, so replacing a sound never clicks;
 * all buffers the callback writes into are allocated up front.
 
+Keys and MIDI play :class:`~timbre_explorer.core.synthesis.playable.PlayableNote` s
+on up to :data:`MAX_VOICES` voices mixed in the same callback:
+:meth:`AudioEngine.note_on`, :meth:`~AudioEngine.note_off`,
+:meth:`~AudioEngine.pitch_bend` and :meth:`~AudioEngine.all_notes_off` put a
+small frozen command on a preallocated ring (one producer: the GUI thread;
+one consumer: the callback; no lock, only whole-object assignments and an
+index that only the producer moves), and the callback applies them at the
+start of its next block. Each voice reads its note at a fractional step (its
+transposition), interpolating linearly into preallocated scratch arrays, loops
+the note's sustain loop while held, fades along a preallocated release curve
+after note-off and frees itself. The callback never drops the last reference
+to a note either (freeing memory can lock too): a note it lets go of goes
+back on a second ring, which the GUI thread empties.
+
+Gain staging (no limiter or compressor anywhere): a voice plays its note
+times its velocity gain times :data:`VOICE_GAIN` (-6 dB). The app's notes
+are levelled so the loudest play at -18 dBFS RMS (``synth.PLAYBACK_LEVEL_DB``),
+so one ff voice sounds at -24 dBFS and eight at about -15 dBFS RMS, leaving
+the peaks of eight loud voices below full scale (``tests/test_play.py``
+measures it); the volume then scales the whole mix.
+
 With no PortAudio library, no output device or a device that refuses to
 open, the engine is *unavailable*: it says why once (``status``, and one log
 line), :meth:`play` returns False, and everything else works: rendering,
@@ -22,13 +43,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import gcd
+from math import fmod, gcd
+from typing import Protocol
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CROSSFADE = 0.01  # seconds
+MAX_VOICES = 16  # notes sounding at once (held or releasing); one more steals the oldest
+VOICE_GAIN = 0.5  # -6 dB per voice: eight loud voices still peak below full scale (module docstring)
+STEAL_FADE_S = 0.005  # a stolen voice fades this fast: no click, and its slot frees within a block
+MIN_RELEASE_S = 0.005  # a release of 0 s still fades, so letting go never clicks
+RELEASE_POINTS = 4096  # resolution of the release curve (4096 steps: no audible zipper even over seconds)
+RING_SIZE = 1024  # commands in flight from the GUI thread to the callback
+
+FREE, HELD, RELEASED, STOLEN = range(4)  # what a voice slot is doing
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,6 +67,57 @@ class Voice:
 
     samples: np.ndarray
     loop: bool = False
+
+
+class PlayableNote(Protocol):
+    """What a voice plays: :class:`timbre_explorer.core.synthesis.playable.PlayableNote` (described here rather
+    than imported, so the sound engine stays independent of the core)."""
+
+    samples: np.ndarray  # float32 mono
+    sample_rate: int
+    pitch: float  # MIDI
+    loop_start: int
+    loop_end: int
+    release_s: float
+
+
+@dataclass(frozen=True, eq=False)
+class NoteOnCommand:
+    """Start ``note`` on a voice that ``voice_id`` names from now on, sounding at ``pitch`` (MIDI)."""
+
+    voice_id: int
+    note: PlayableNote
+    pitch: float
+    gain: float
+
+
+@dataclass(frozen=True)
+class NoteOffCommand:
+    voice_id: int
+
+
+@dataclass(frozen=True)
+class BendCommand:
+    semitones: float
+
+
+@dataclass(frozen=True)
+class AllNotesOffCommand:
+    pass
+
+
+class _Slot:
+    """One voice's state; only the callback changes it (preallocated, so starting a note allocates nothing)."""
+
+    __slots__ = ("state", "voice_id", "note", "pitch", "gain", "pos", "age", "release_len", "release_done")
+
+    def __init__(self):
+        self.state = FREE
+        self.voice_id = -1
+        self.note: PlayableNote | None = None
+        self.pitch = self.gain = self.pos = 0.0
+        self.age = 0
+        self.release_len = self.release_done = 0.0
 
 
 @dataclass(frozen=True)
@@ -119,6 +200,19 @@ class AudioEngine:
         self._previous: Voice | None = None
         self._prev_pos = 0
         self._xfade_done = 0
+        # voices: 16 that sound plus as many slots for stolen voices' 5 ms fades, so a new note always finds one
+        self._slots = [_Slot() for _ in range(2 * MAX_VOICES)]
+        self._bend = 0.0
+        self._age = 0
+        self._next_id = 0
+        self._ring: list = [None] * RING_SIZE  # GUI thread -> callback
+        self._written = 0  # moved by the producer only
+        self._read = 0  # moved by the callback only
+        self._retired: list = [None] * RING_SIZE  # callback -> GUI thread: notes the callback let go of
+        self._retired_written = 0
+        self._retired_read = 0
+        self._release_curve = (0.5 + 0.5 * np.cos(np.pi * np.arange(RELEASE_POINTS) / (RELEASE_POINTS - 1))
+                               ).astype(np.float32)  # 1 -> 0, the last point exactly 0
         self._set_crossfade(crossfade)
         if open_stream:
             self._open(device, latency)
@@ -147,6 +241,50 @@ class AudioEngine:
     def stop(self) -> None:
         """Fade out whatever is playing."""
         self._requested = None
+
+    # -------------------------------------------------------------- voices (keys and MIDI)
+    def note_on(self, note: PlayableNote, pitch: float, gain: float) -> int:
+        """Start ``note`` sounding at ``pitch`` (MIDI, float) times ``gain``; returns the voice id for
+        :meth:`note_off`, or -1 when no output is available.
+
+        It sounds from the next block on. With :data:`MAX_VOICES` already sounding,
+        the oldest voice (a releasing one first, else a held one) fades out in
+        5 ms to make room. Call from one thread only (the GUI thread).
+        """
+        if not self.available:
+            return -1
+        self._next_id += 1
+        return self._next_id if self._push(NoteOnCommand(self._next_id, note, float(pitch), float(gain))) else -1
+
+    def note_off(self, voice_id: int) -> None:
+        """Let go of a voice: it fades over its note's ``release_s`` and frees itself."""
+        if voice_id >= 0:
+            self._push(NoteOffCommand(int(voice_id)))
+
+    def pitch_bend(self, semitones: float) -> None:
+        """Bend every voice, sounding and future, by ``semitones`` (0 undoes it)."""
+        self._push(BendCommand(float(semitones)))
+
+    def all_notes_off(self) -> None:
+        """Let go of every held voice (each releases as after :meth:`note_off`)."""
+        self._push(AllNotesOffCommand())
+
+    @property
+    def voices_sounding(self) -> int:
+        """Voices held or releasing now (as the callback last left them)."""
+        return sum(1 for v in self._slots if v.state == HELD or v.state == RELEASED)
+
+    def _push(self, command) -> bool:
+        """Hand ``command`` to the callback (lock-free: see the module docstring); False when the ring is full."""
+        while self._retired_read < self._retired_written:  # the notes the callback let go of are freed here
+            self._retired[self._retired_read % RING_SIZE] = None
+            self._retired_read += 1
+        if self._written - self._read >= RING_SIZE:
+            log.warning("the audio callback is not running: %s dropped", type(command).__name__)
+            return False
+        self._ring[self._written % RING_SIZE] = command  # the slot first, then the index that publishes it
+        self._written += 1
+        return True
 
     @property
     def position(self) -> float | None:
@@ -196,6 +334,10 @@ class AudioEngine:
                 self._previous = None
         else:
             self._pos = self._add(self._current, self._pos, mix, None)
+        self._run_commands()
+        for slot in self._slots:
+            if slot.state != FREE:
+                self._render(slot, mix, frames)
         np.multiply(mix, self.volume, out=mix)
         outdata[:] = mix[:, None]
 
@@ -218,6 +360,110 @@ class AudioEngine:
             pos += k
         return pos
 
+    def _run_commands(self) -> None:
+        """Apply the commands the GUI thread published since the last block (in the callback)."""
+        written = self._written
+        while self._read < written:
+            c = self._ring[self._read % RING_SIZE]  # left in place: the producer overwrites (and frees) it
+            if isinstance(c, NoteOnCommand):
+                self._start(c)
+            elif isinstance(c, NoteOffCommand):
+                for v in self._slots:
+                    if v.voice_id == c.voice_id and v.state == HELD:
+                        self._release(v, _release_samples(v.note.release_s, self.stream_rate))
+            elif isinstance(c, BendCommand):
+                self._bend = c.semitones
+            elif isinstance(c, AllNotesOffCommand):
+                for v in self._slots:
+                    if v.state == HELD:
+                        self._release(v, _release_samples(v.note.release_s, self.stream_rate))
+            self._read += 1
+
+    def _start(self, c: NoteOnCommand) -> None:
+        """Put ``c``'s note on a free slot, stealing the oldest voice (a releasing one first) when 16 sound.
+
+        Plain loops over the 32 slots: no list is built on the audio thread.
+        """
+        sounding, oldest_held, oldest_released, free, furthest = 0, None, None, None, None
+        for v in self._slots:
+            if v.state == HELD:
+                sounding += 1
+                if oldest_held is None or v.age < oldest_held.age:
+                    oldest_held = v
+            elif v.state == RELEASED:
+                sounding += 1
+                if oldest_released is None or v.age < oldest_released.age:
+                    oldest_released = v
+            elif v.state == FREE:
+                free = free or v
+            elif furthest is None or v.release_done / v.release_len > furthest.release_done / furthest.release_len:
+                furthest = v  # the stolen voice furthest into its fade
+        if sounding >= MAX_VOICES:
+            stolen = oldest_released or oldest_held
+            self._release(stolen, _release_samples(STEAL_FADE_S, self.stream_rate))
+            stolen.state = STOLEN
+            if free is None:
+                furthest = stolen if furthest is None else furthest
+        slot = free or furthest  # no free slot: more steals in one block than slots, so cut the oldest fade
+        if slot.note is not None and slot.note is not c.note:
+            self._retired[self._retired_written % RING_SIZE] = slot.note  # freed on the GUI thread, not here
+            self._retired_written += 1
+        self._age += 1
+        slot.state, slot.voice_id, slot.note, slot.pitch, slot.gain = HELD, c.voice_id, c.note, c.pitch, c.gain
+        slot.pos, slot.age, slot.release_len, slot.release_done = 0.0, self._age, 0.0, 0.0
+
+    def _release(self, v: _Slot, length: float) -> None:
+        """Start ``v``'s fade of ``length`` samples from where it is now (a releasing voice keeps its level)."""
+        if v.state == RELEASED or v.state == STOLEN:
+            k = int(min(v.release_done / v.release_len, 1.0) * (RELEASE_POINTS - 1))
+            v.gain = v.gain * float(self._release_curve[k])
+        v.state, v.release_len, v.release_done = RELEASED, length, 0.0
+
+    def _render(self, v: _Slot, mix: np.ndarray, n: int) -> None:
+        """Add ``n`` samples of voice ``v`` into ``mix``: out= operations on preallocated buffers only."""
+        note = v.note
+        start, end = note.loop_start, note.loop_end
+        length = end - start
+        step = 2.0 ** ((v.pitch - note.pitch + self._bend) / 12.0) * note.sample_rate / self.stream_rate
+        pos, tmp, mask = self._v_pos[:n], self._v_tmp[:n], self._v_mask[:n]
+        np.multiply(self._v_count[:n], step, out=pos)
+        np.add(pos, v.pos, out=pos)
+        after = v.pos + step * n
+        if after >= end:  # some of this block lies past the loop's end: wrap it back into the loop
+            np.greater_equal(pos, end, out=mask)
+            np.subtract(pos, start, out=tmp)
+            np.fmod(tmp, length, out=tmp)
+            np.add(tmp, start, out=tmp)
+            np.copyto(pos, tmp, where=mask)
+            after = start + fmod(after - start, length)
+        v.pos = after
+        i0, i1, frac, a, b = self._v_i0[:n], self._v_i1[:n], self._v_frac[:n], self._v_a[:n], self._v_b[:n]
+        np.floor(pos, out=tmp)
+        np.copyto(i0, tmp, casting="unsafe")
+        np.subtract(pos, tmp, out=tmp)
+        np.copyto(frac, tmp, casting="same_kind")  # (a float64 - int op would cast through a temporary buffer)
+        np.add(i0, 1, out=i1)
+        np.equal(i1, end, out=mask)
+        np.copyto(i1, start, where=mask)  # the sample after the loop's last is its first
+        note.samples.take(i0, out=a, mode="clip")  # mode="raise" would copy through a buffer
+        note.samples.take(i1, out=b, mode="clip")
+        np.subtract(b, a, out=b)
+        np.multiply(b, frac, out=b)
+        np.add(a, b, out=a)  # linear interpolation
+        np.multiply(a, v.gain * VOICE_GAIN, out=a)
+        if v.state != HELD:  # releasing or stolen: along the release curve, then free
+            scale = (RELEASE_POINTS - 1) / v.release_len
+            np.multiply(self._v_count[:n], scale, out=tmp)
+            np.add(tmp, v.release_done * scale, out=tmp)
+            np.minimum(tmp, RELEASE_POINTS - 1, out=tmp)
+            np.copyto(i0, tmp, casting="unsafe")
+            self._release_curve.take(i0, out=b, mode="clip")
+            np.multiply(a, b, out=a)
+            v.release_done += n
+            if v.release_done >= v.release_len:
+                v.state, v.voice_id = FREE, -1
+        np.add(mix, a, out=mix)
+
     # -------------------------------------------------------------- set-up
     def _set_crossfade(self, seconds: float) -> None:
         n = max(1, int(round(seconds * self.stream_rate)))
@@ -228,6 +474,11 @@ class AudioEngine:
     def _allocate(self, frames: int) -> None:
         """Buffers the callback writes into, so it never allocates."""
         self._mix, self._tmp, self._gain_up, self._gain_down = (np.zeros(frames, np.float32) for _ in range(4))
+        self._v_count = np.arange(frames, dtype=np.float64)  # 0, 1, 2…: sample offsets within a block
+        self._v_pos, self._v_tmp = np.zeros(frames), np.zeros(frames)
+        self._v_i0, self._v_i1 = np.zeros(frames, np.intp), np.zeros(frames, np.intp)
+        self._v_frac, self._v_a, self._v_b = (np.zeros(frames, np.float32) for _ in range(3))
+        self._v_mask = np.zeros(frames, bool)
 
     def _open(self, device, latency) -> None:
         try:
@@ -264,3 +515,8 @@ class AudioEngine:
         self.status = why + "; sounds can still be exported to WAV."
         log.warning("%s (%s)", self.status, detail)
         return None
+
+
+def _release_samples(seconds: float, rate: int) -> float:
+    """Samples of a release of ``seconds`` at ``rate`` (at least :data:`MIN_RELEASE_S`)."""
+    return max(seconds, MIN_RELEASE_S) * rate

@@ -92,7 +92,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # Space and Return act on the map only: elsewhere they belong to the focused button, box or field
         on_map = QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut
         self.explorer.map.addAction(self._action(play, "Play &again", self.replay, "Space", on_map))
-        self._action(play, "&Stop", lambda: self.audio.stop(), "Esc")
+        self._action(play, "&Stop", self.stop, "Esc")
         self._action(play, "Play the &path", self.explorer.play_path, "P")
         self._action(play, "&Draw a path", lambda: self.explorer.path_panel.draw_button.toggle(), "D")
         self.explorer.map.addAction(self._action(play, "Finish drawing",
@@ -172,6 +172,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def replay(self) -> None:
         if self.explorer.last_sound is not None:
             self.audio.play(self.explorer.last_sound.audio)
+
+    def stop(self) -> None:
+        """Esc: the sound fades out, and every key and MIDI note is let go."""
+        self.audio.stop()
+        self.explorer.play.player.all_notes_off()
 
     def set_audio(self, engine: AudioEngine) -> None:
         """Switch to another audio engine (another device), closing the old one."""

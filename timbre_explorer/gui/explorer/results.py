@@ -66,6 +66,14 @@ class EncodedSounds:
 
 
 @dataclass(frozen=True)
+class PlayableNotes:
+    """The notes the keys play for a point (one per reference pitch), and what the point is."""
+
+    notes: list
+    title: str
+
+
+@dataclass(frozen=True)
 class Exported:
     """A rendered path written as WAV, with its JSON sidecar."""
 

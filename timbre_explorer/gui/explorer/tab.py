@@ -18,11 +18,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from timbre_explorer.gui.explorer import exports
 from timbre_explorer.gui.explorer.map_state import Filters, MapState
 from timbre_explorer.gui.explorer.paths import MapPath
+from timbre_explorer.gui.explorer.play import PlayControl
 from timbre_explorer.gui.explorer.results import EncodedSounds, Exported, Moved, NoteSound, PathSound, Sound
 from timbre_explorer.gui.views.explorer.field_panel import FieldPanel
 from timbre_explorer.gui.views.explorer.map_panel import MapPanel
 from timbre_explorer.gui.views.explorer.move_panel import MovePanel
 from timbre_explorer.gui.views.explorer.path_panel import PathPanel
+from timbre_explorer.gui.views.explorer.play_panel import PlayPanel
 from timbre_explorer.gui.views.explorer.sounds_panel import SoundsPanel
 from timbre_explorer.gui.views.map_view import MapView, colour
 from timbre_explorer.gui.views.spectrum_view import SpectrumView
@@ -70,7 +72,7 @@ class ExplorerView(QtWidgets.QWidget):
 
     def __init__(self, audio, parent=None):
         super().__init__(parent)
-        self.audio = audio
+        self._audio = audio
         self.space = None
         self.map_state: MapState | None = None
         self.settings = SynthSettings()
@@ -105,9 +107,12 @@ class ExplorerView(QtWidgets.QWidget):
         self.field_panel = FieldPanel()
         self.move_panel = MovePanel()
         self.sounds_panel = SoundsPanel()
+        self.play_panel = PlayPanel()
+        self.play = PlayControl(self.play_panel, audio, self)
+        self.play.cursor_moved.connect(self._cursor_moved)
         self.tabs = QtWidgets.QTabWidget()
         for panel, name in ((self.map_panel, "Map"), (self.path_panel, "Path"), (self.field_panel, "Field"),
-                            (self.move_panel, "Sliders"), (self.sounds_panel, "Sounds")):
+                            (self.move_panel, "Sliders"), (self.sounds_panel, "Sounds"), (self.play_panel, "Play")):
             scroll = QtWidgets.QScrollArea()
             scroll.setWidget(panel)
             scroll.setWidgetResizable(True)
@@ -154,6 +159,16 @@ class ExplorerView(QtWidgets.QWidget):
         layout.addWidget(split)
         self.setEnabled(False)
 
+    @property
+    def audio(self):
+        return self._audio
+
+    @audio.setter
+    def audio(self, engine) -> None:
+        """Another output device: the keys play through it too."""
+        self._audio = engine
+        self.play.set_engine(engine)
+
     # ================================================================== the space
     def set_space(self, space) -> None:
         """Show a loaded :class:`~timbre_explorer.core.synthesis.space.TimbreSpace` (replacing the current one)."""
@@ -163,6 +178,7 @@ class ExplorerView(QtWidgets.QWidget):
 
         self.synth.cancel()
         self.fields.cancel()
+        self.play.clear()
         self.space = space
         self.map_state = MapState(space)
         self.selected = None
@@ -373,6 +389,19 @@ class ExplorerView(QtWidgets.QWidget):
             return NoteSound(Sound(audio, space.sample_rate, title, z=z), frame.numpy(), _floats(space.describe(frame)))
 
         self.synth.submit(job, "note", on_done=self._note_played, on_failed=self._failed)
+        self.play.set_point(space, z, title)  # the keys play the last clicked point
+
+    def _cursor_moved(self, fx: float | None, fy: float | None) -> None:
+        """An assigned MIDI controller moved the cursor across the visible map: the keys play the point there."""
+        if self.space is None:
+            return
+        (x0, x1), (y0, y1) = self.map.plotItem.vb.viewRange()
+        x, y = self.map_state.to_view(self.selected) if self.selected is not None else ((x0 + x1) / 2, (y0 + y1) / 2)
+        x = x0 + fx * (x1 - x0) if fx is not None else x
+        y = y0 + fy * (y1 - y0) if fy is not None else y
+        self.selected = self.map_state.latent_at(x, y)
+        self._redraw_state()
+        self.play.set_point(self.space, self.selected, f"Point ({x:+.2f}, {y:+.2f})")
 
     def _scrub_start(self, x: float, y: float) -> None:
         self._scrub_pos = (x, y)
@@ -735,6 +764,7 @@ class ExplorerView(QtWidgets.QWidget):
 
     # ================================================================== shutdown
     def shutdown(self) -> None:
+        self.play.shutdown()
         for w in (self.synth, self.fields, self.tasks):
             w.shutdown()
 

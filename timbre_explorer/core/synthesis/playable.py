@@ -1,0 +1,199 @@
+"""Notes a keyboard can play: a sound with a seamless sustain loop, its pitch, and how long it takes to release.
+
+A keyboard holds a note for as long as its key is down, which no rendered
+sound of fixed length can do. A :class:`PlayableNote` therefore carries a
+sustain loop: the sound plays from its start, repeats ``loop_start`` to
+``loop_end`` while the key is held and fades over ``release_s`` once it is
+let go. The sound engine transposes it to any key by reading it faster or
+slower, so one note per few semitones is enough (a sampler's "multisample").
+
+:func:`make_loop` turns any steady sound into one; :func:`playable_note`
+renders one from a latent point of a timbre space.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from timbre_explorer.core.errors import ParameterError
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+
+MIN_LOOP_S = 0.2  # shorter loops make a steady tone sound like a buzz at the loop rate
+CROSSFADE_S = 0.05  # baked at the loop's end, so the jump back to loop_start joins two smooth signals
+PLAYABLE_SECONDS = 1.0  # length of the sound playable_note renders before looping it
+PLAYABLE_ATTACK_S = 0.02
+PLAYABLE_RELEASE_S = 0.25
+
+
+def midi_to_hz(pitch: float) -> float:
+    return 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
+
+
+def hz_to_midi(freq: float) -> float:
+    return 69.0 + 12.0 * math.log2(freq / 440.0)
+
+
+@dataclass(frozen=True, eq=False)
+class PlayableNote:
+    """A mono sound that can be held for any time (see the module docstring).
+
+    ``samples`` is stored as a read-only float32 array, so the audio thread
+    can read it while other threads hold the same note.
+    """
+
+    samples: np.ndarray  # [n] float32 mono
+    sample_rate: int
+    pitch: float  # MIDI pitch (float) of the sound's fundamental
+    loop_start: int  # sample index: the loop plays samples[loop_start:loop_end] again and again
+    loop_end: int
+    release_s: float  # seconds of fade after note-off
+
+    def __post_init__(self) -> None:
+        a = np.asarray(self.samples)
+        if a.ndim != 1 or a.size < 2:
+            raise ParameterError(f"a playable note needs mono samples (one dimension, 2 or more), got shape {a.shape}")
+        if not np.issubdtype(a.dtype, np.floating) or not np.isfinite(a).all():
+            raise ParameterError("a playable note's samples must be finite floating-point numbers")
+        if not (isinstance(self.sample_rate, int | np.integer) and self.sample_rate > 0):
+            raise ParameterError(f"a playable note's sample rate must be a positive integer, got {self.sample_rate!r}")
+        if not (math.isfinite(self.pitch) and 0.0 <= self.pitch <= 135.0):
+            raise ParameterError(f"a playable note's pitch must be a MIDI pitch from 0 to 135, got {self.pitch!r}")
+        if not 0 <= self.loop_start < self.loop_end - 1 < a.size:
+            raise ParameterError(f"a playable note's loop must lie inside its {a.size} samples and hold at least 2, "
+                                 f"got {self.loop_start} to {self.loop_end}")
+        if not (math.isfinite(self.release_s) and self.release_s >= 0.0):
+            raise ParameterError(f"a playable note's release must be 0 s or more, got {self.release_s!r}")
+        frozen = np.array(a, dtype=np.float32, copy=True)
+        frozen.flags.writeable = False
+        object.__setattr__(self, "samples", frozen)
+        object.__setattr__(self, "sample_rate", int(self.sample_rate))
+        object.__setattr__(self, "pitch", float(self.pitch))
+        object.__setattr__(self, "loop_start", int(self.loop_start))
+        object.__setattr__(self, "loop_end", int(self.loop_end))
+        object.__setattr__(self, "release_s", float(self.release_s))
+
+    @property
+    def frequency(self) -> float:
+        return midi_to_hz(self.pitch)
+
+
+def make_loop(audio, sample_rate: int, pitch: float, *, attack_s: float, release_s: float) -> PlayableNote:
+    """A :class:`PlayableNote` of ``audio`` (mono, steady after ``attack_s``) whose fundamental is ``pitch``.
+
+    The loop starts after the attack and lasts a whole number of periods of the
+    fundamental, at least :data:`MIN_LOOP_S`: among the lengths that fit, the one
+    whose end looks most like its start (normalised correlation of the
+    :data:`CROSSFADE_S` before each) wins, so a tone whose period is not a whole
+    number of samples, or a sound that is not exactly periodic, still loops well.
+    The last :data:`CROSSFADE_S` of the loop is then crossfaded with the audio
+    just before ``loop_start``: jumping from ``loop_end`` back to ``loop_start``
+    continues exactly the audio that led into ``loop_start`` the first time.
+
+    The crossfade keeps the power constant: gains ``g_out``, ``g_in`` with
+    ``g_out² + g_in² + 2 r g_out g_in = 1`` for the correlation ``r`` of the
+    two segments. For uncorrelated sounds (``r = 0``) it is the usual
+    sine/cosine equal-power fade; for the in-phase periods a loop is made of
+    (``r`` near 1) it tends to equal gain, where the sine/cosine fade would
+    swell by up to 3 dB in the middle of every pass.
+    """
+    x = np.asarray(audio, dtype=np.float64).reshape(-1)
+    if x.size == 0 or not np.isfinite(x).all():
+        raise ParameterError("the sound to loop is empty or not finite")
+    if not (math.isfinite(pitch) and 0.0 <= pitch <= 135.0):
+        raise ParameterError(f"the pitch of the sound to loop must be a MIDI pitch from 0 to 135, got {pitch!r}")
+    if attack_s < 0 or release_s < 0:
+        raise ParameterError("attack and release must be 0 s or more")
+    sr = int(sample_rate)
+    period = sr / midi_to_hz(pitch)
+    min_len = int(math.ceil(MIN_LOOP_S * sr))
+    fade = max(2, min(int(round(CROSSFADE_S * sr)), min_len // 2))
+    start = int(round(attack_s * sr)) + fade  # the segment crossfaded in lies after the attack
+    if start + min_len > x.size:
+        raise ParameterError(f"the sound is {x.size / sr:.2f} s long: too short for a {MIN_LOOP_S:g} s loop after "
+                             f"its {attack_s:g} s attack")
+    length = _best_length(x, start, fade, period, min_len)
+    end = start + length
+    g_out, g_in = _crossfade_gains(x[end - fade:end], x[start - fade:start])
+    y = x.copy()
+    y[end - fade:end] = g_out * x[end - fade:end] + g_in * x[start - fade:start]
+    return PlayableNote(y.astype(np.float32), sr, float(pitch), start, end, float(release_s))
+
+
+def _best_length(x: np.ndarray, start: int, fade: int, period: float, min_len: int) -> int:
+    """The loop length (samples) from ``start``: a whole number of periods near it, ending most like the start."""
+    room = x.size - start
+    n0 = max(1, int(math.ceil(min_len / period)))
+    periods = range(n0, n0 + max(1, int(round(0.1 * len(x) / period))) + 1)  # up to ~10% of the sound longer
+    lengths = sorted({round(n * period) + d for n in periods for d in (-1, 0, 1)})
+    lengths = [k for k in lengths if min_len <= k <= room] or [min(room, max(min_len, int(round(n0 * period))))]
+    ref = x[start - fade:start]
+    best, best_score = lengths[0], -np.inf
+    for k in lengths:
+        seg = x[start + k - fade:start + k]
+        score = float(np.dot(ref, seg) / (np.linalg.norm(ref) * np.linalg.norm(seg) + 1e-12))
+        if score > best_score + 1e-9:
+            best, best_score = k, score
+    return best
+
+
+def _crossfade_gains(leaving: np.ndarray, arriving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gains of the constant-power crossfade for the correlation of the two segments (see :func:`make_loop`)."""
+    n = len(leaving)
+    r = float(np.dot(leaving, arriving) / (np.linalg.norm(leaving) * np.linalg.norm(arriving) + 1e-12))
+    r = min(max(r, 0.0), 1.0)  # anti-correlated segments fade as uncorrelated ones: no gain above 1
+    t = (np.arange(n) + 0.5) / n
+    s = 0.5 - 0.5 * np.cos(np.pi * t)  # raised cosine, 0 -> 1
+    a, b = 1.0 - s, s
+    g = 1.0 / np.sqrt(a * a + b * b + 2.0 * r * a * b)
+    return a * g, b * g
+
+
+def estimate_pitch(audio, sample_rate: int) -> float | None:
+    """The MIDI pitch of a steady sound's fundamental, or None when it has none (noise, silence).
+
+    librosa's YIN, median over frames: a thousandth of pYIN's time (2 ms against
+    200 ms for 1 s) with sub-cent precision, where pYIN rounds to 10 cents. A
+    sound is pitched when one period of delay correlates with it (r > 0.5).
+    """
+    import librosa
+
+    x = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if x.size < 2048 or not np.any(x):
+        return None
+    f = float(np.median(librosa.yin(x, fmin=30.0, fmax=min(4000.0, sample_rate / 4), sr=sample_rate)))
+    lag = int(round(sample_rate / f))
+    a, b = x[:-lag].astype(np.float64), x[lag:].astype(np.float64)
+    r = float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+    return hz_to_midi(f) if r > 0.5 else None
+
+
+def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> PlayableNote:
+    """A playable note of the latent point ``z`` for the key ``pitch`` (MIDI) at ``dynamic`` (one of
+    ``space.dynamics``).
+
+    Provisional: the model decodes a timbre, not a timbre at a pitch and level,
+    so this renders the decoded frame as a held note, measures its own pitch and
+    leaves the transposition to ``pitch`` to the sound engine; ``dynamic`` is
+    checked but does not change the sound. An unpitched sound is labelled
+    ``pitch``, so it plays untransposed on that key. A model conditioned on
+    pitch and level will replace this body, keeping the signature.
+    """
+    from timbre_explorer.core.synthesis.synth import Envelope, note
+
+    if space.dynamics and dynamic not in space.dynamics:
+        raise ParameterError(f"dynamic must be one of {', '.join(space.dynamics)}, got {dynamic!r}")
+    audio = note(space, space.decode(np.asarray(z, np.float32)), seconds=PLAYABLE_SECONDS,
+                 envelope=Envelope(attack=PLAYABLE_ATTACK_S, release=0.0))
+    sr = space.sample_rate
+    measured = estimate_pitch(audio[int(PLAYABLE_ATTACK_S * sr):], sr)
+    return make_loop(audio, sr, measured if measured is not None else float(pitch), attack_s=PLAYABLE_ATTACK_S,
+                     release_s=PLAYABLE_RELEASE_S)
+
+
+__all__ = ["PlayableNote", "make_loop", "playable_note", "estimate_pitch", "midi_to_hz", "hz_to_midi"]

@@ -1,0 +1,273 @@
+"""Playing the Explorer's current timbre from the computer keyboard and MIDI: the Qt side of ``audio/player.py``.
+
+* :class:`KeyboardInput` watches the window's key presses (an application event
+  filter) and turns the piano keys into :class:`~timbre_explorer.audio.player.NoteOn`
+  and ``NoteOff`` events, unless a text or number field has the focus.
+* :class:`MidiBridge` takes mido messages on rtmidi's thread and hands their
+  events to the GUI thread through a queued signal.
+* :class:`PlayControl` owns the :class:`~timbre_explorer.audio.player.Player`,
+  renders the playable notes of the last clicked point in a worker, opens the
+  chosen MIDI input and keeps the Play tab's settings (QSettings).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from timbre_explorer.audio import midi
+from timbre_explorer.audio.player import ControlChange, NoteOff, NoteOn, Player, events_from_midi
+from timbre_explorer.gui.explorer.results import PlayableNotes
+from timbre_explorer.gui.views.explorer.play_panel import CC_OFF, PlayPanel
+from timbre_explorer.gui.workers import Failed, LatestWorker
+
+log = logging.getLogger(__name__)
+
+Key = QtCore.Qt.Key
+#: Semitones above the lower row's C: two rows laid out as a piano (black keys on the row above each row).
+KEY_SEMITONES = {
+    Key.Key_Z: 0, Key.Key_S: 1, Key.Key_X: 2, Key.Key_D: 3, Key.Key_C: 4, Key.Key_V: 5, Key.Key_G: 6,
+    Key.Key_B: 7, Key.Key_H: 8, Key.Key_N: 9, Key.Key_J: 10, Key.Key_M: 11,
+    Key.Key_Q: 12, Key.Key_2: 13, Key.Key_W: 14, Key.Key_3: 15, Key.Key_E: 16, Key.Key_R: 17, Key.Key_5: 18,
+    Key.Key_T: 19, Key.Key_6: 20, Key.Key_Y: 21, Key.Key_7: 22, Key.Key_U: 23,
+}
+OCTAVE_KEYS = {Key.Key_Minus: -1, Key.Key_Equal: +1}  # shown in the panel as "-" and "="
+LOWEST, HIGHEST = 12, 96  # the lower row's C: C0 to C7
+REFERENCE_OFFSETS = (-12, 0, 12)  # semitones around the panel's pitch at which a clicked point is rendered
+TEXT_FIELDS = (QtWidgets.QLineEdit, QtWidgets.QAbstractSpinBox, QtWidgets.QTextEdit, QtWidgets.QPlainTextEdit)
+PLAIN = QtCore.Qt.KeyboardModifier.NoModifier | QtCore.Qt.KeyboardModifier.KeypadModifier
+
+
+class KeyboardInput(QtCore.QObject):
+    """The computer keyboard as a piano while ``panel`` (the Play tab) is shown (see the module docstring).
+
+    Auto-repeat is ignored; a key's release ends the pitch it started, even
+    after an octave change. While it plays, its keys win over the single-key
+    shortcuts D (draw a path) and 3 (3D view): it accepts their
+    shortcut-override events. That is why it plays only while the Play tab is
+    open: elsewhere those shortcuts keep working.
+    """
+
+    played = QtCore.Signal(object)  # NoteOn or NoteOff
+    octave_step = QtCore.Signal(int)
+
+    def __init__(self, panel: QtWidgets.QWidget, velocity, parent=None):
+        super().__init__(parent)
+        self.panel = panel
+        self.velocity = velocity  # () -> 1..127
+        self.enabled = True
+        self.low = 60  # MIDI pitch of the lower row's C
+        self._down: dict[int, int] = {}  # key -> the pitch it plays
+        app = QtWidgets.QApplication.instance()
+        app.installEventFilter(self)
+        app.applicationStateChanged.connect(self._state_changed)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        kind = event.type()
+        if kind not in (QtCore.QEvent.Type.KeyPress, QtCore.QEvent.Type.KeyRelease,
+                        QtCore.QEvent.Type.ShortcutOverride):
+            return False
+        key = event.key()
+        if (key not in KEY_SEMITONES and key not in OCTAVE_KEYS) or not self._plays(watched, event):
+            return False
+        if kind == QtCore.QEvent.Type.ShortcutOverride:
+            event.accept()  # the key press comes to us instead of triggering a shortcut
+            return True
+        if event.isAutoRepeat():
+            return True
+        if kind == QtCore.QEvent.Type.KeyPress:
+            if key in OCTAVE_KEYS:
+                self.octave_step.emit(OCTAVE_KEYS[key])
+            elif key not in self._down:
+                self._down[key] = self.low + KEY_SEMITONES[key]
+                self.played.emit(NoteOn(self._down[key], int(self.velocity())))
+        elif key in self._down:
+            self.played.emit(NoteOff(self._down.pop(key)))
+        return True
+
+    def release_all(self) -> None:
+        """Note-offs for every key held (the window lost the keyboard: their releases will not come)."""
+        for pitch in self._down.values():
+            self.played.emit(NoteOff(pitch))
+        self._down.clear()
+
+    def _plays(self, watched: QtCore.QObject, event: QtGui.QKeyEvent) -> bool:
+        """Whether this key event is for us: the Play tab shown, a widget of its window, no text or number field
+        focused, no Ctrl/Alt/Meta/Shift."""
+        if not self.enabled or not isinstance(watched, QtWidgets.QWidget) or not self.panel.isVisible():
+            return False
+        if watched.window() is not self.panel.window() or (event.modifiers() & ~PLAIN):
+            return False
+        focus = QtWidgets.QApplication.focusWidget()
+        return not isinstance(focus, TEXT_FIELDS) and not isinstance(watched, TEXT_FIELDS)
+
+    def _state_changed(self, state) -> None:
+        if state != QtCore.Qt.ApplicationState.ApplicationActive:
+            self.release_all()
+
+
+class MidiBridge(QtCore.QObject):
+    """mido messages in on any thread (rtmidi's), typed events out on the GUI thread."""
+
+    received = QtCore.Signal(object)  # a player event; queued across threads by Qt
+
+    def receive(self, msg) -> None:
+        """The port's callback (rtmidi's thread): convert, and let Qt carry the event to the GUI thread."""
+        event = events_from_midi(msg)
+        if event is not None:
+            self.received.emit(event)
+
+
+class PlayControl(QtCore.QObject):
+    """The Play tab's controller (see the module docstring). ``cursor_moved(fx, fy)``: an assigned controller
+    moved the map cursor to a fraction of the visible map's width or height (None: that axis stays)."""
+
+    cursor_moved = QtCore.Signal(object, object)
+
+    def __init__(self, panel: PlayPanel, engine, parent=None):
+        super().__init__(parent)
+        self.panel = panel
+        self.player = Player(engine, on_control=self._control)
+        self.keyboard = KeyboardInput(panel, panel.velocity.value, self)
+        self.keyboard.played.connect(self.handle)
+        self.keyboard.octave_step.connect(self.shift_octave)
+        self.bridge = MidiBridge(self)
+        self.bridge.received.connect(self.handle)  # a slot of this GUI-thread object: queued from rtmidi's thread
+        self.notes = LatestWorker("notes", self)
+        self.port = None
+        self._restore()
+        panel.octave_step.connect(self.shift_octave)
+        panel.keyboard.toggled.connect(self._keyboard_toggled)
+        panel.midi_chosen.connect(self.choose_midi)
+        panel.midi_refresh.connect(lambda: self.refresh_midi(self.port_name))
+        panel.controls_changed.connect(self._controls_changed)
+        panel.velocity.valueChanged.connect(lambda v: QtCore.QSettings().setValue("play/velocity", v))
+        panel.pitch_changed.connect(lambda p: QtCore.QSettings().setValue("play/pitch", p))
+
+    @QtCore.Slot(object)
+    def handle(self, event) -> None:
+        """Every key and MIDI event, on the GUI thread."""
+        self.player.handle(event)
+
+    # ------------------------------------------------------------------ the current timbre
+    def set_point(self, space, z, title: str) -> None:
+        """Render the playable notes of latent point ``z`` (in a worker; the newest point wins) for the keys."""
+        from timbre_explorer.core.synthesis.playable import playable_note
+
+        centre = self.panel.pitch.value()
+        pitches = [min(max(centre + k, 0), 127) for k in REFERENCE_OFFSETS]
+        dynamics = list(space.dynamics)
+        dynamic = dynamics[min(len(dynamics) - 1, self.panel.velocity.value() * len(dynamics) // 128)] \
+            if dynamics else ""
+
+        def job(j) -> PlayableNotes:
+            notes = []
+            for pitch in pitches:
+                if j.cancelled():
+                    break
+                notes.append(playable_note(space, z, pitch=pitch, dynamic=dynamic))
+            return PlayableNotes(notes, title)
+
+        self.panel.now.setText(f"Preparing the keys: {title}…")
+        self.notes.submit(job, "notes", on_done=self._notes_ready, on_failed=self._notes_failed)
+
+    def _notes_ready(self, result: PlayableNotes) -> None:
+        self.player.set_notes(result.notes)
+        self.panel.now.setText(f"The keys play: {result.title}")
+
+    def _notes_failed(self, failed: Failed) -> None:
+        self.panel.now.setText(f"The keys cannot play this point: {failed.message}")
+
+    def clear(self) -> None:
+        """Another space: nothing to play until a point of it is clicked."""
+        self.notes.cancel()
+        self.player.all_notes_off()
+        self.player.set_notes([])
+        self.panel.now.setText("Click the map: the keys then play that sound.")
+
+    def set_engine(self, engine) -> None:
+        self.player.all_notes_off()
+        self.player.engine = engine
+
+    # ------------------------------------------------------------------ keys
+    def shift_octave(self, step: int) -> None:
+        self.keyboard.low = min(max(self.keyboard.low + 12 * step, LOWEST), HIGHEST)
+        QtCore.QSettings().setValue("play/low", self.keyboard.low)
+        self.panel.show_octave(self.keyboard.low, "-", "=")
+
+    def _keyboard_toggled(self, on: bool) -> None:
+        self.keyboard.release_all()
+        self.keyboard.enabled = on
+        QtCore.QSettings().setValue("play/keyboard", on)
+
+    # ------------------------------------------------------------------ MIDI
+    @property
+    def port_name(self) -> str:
+        return self.panel.midi.currentData() or ""
+
+    def refresh_midi(self, wanted: str) -> None:
+        """List the inputs again and open ``wanted`` if it is there; the panel says once why there is no MIDI."""
+        found = midi.list_inputs()
+        self.panel.set_midi_inputs(found.names, wanted)
+        if found.problem:
+            self._close_port()
+            self.panel.midi_status.setText(found.problem)
+        elif wanted and wanted not in found.names:
+            self._close_port()
+            self.panel.midi_status.setText(f"The MIDI input {wanted!r} chosen last time is not connected.")
+        elif wanted:
+            self.choose_midi(wanted, remember=False)
+        else:
+            self.panel.midi_status.setText("Choose a MIDI input to play from a controller.")
+
+    def choose_midi(self, name: str, *, remember: bool = True) -> None:
+        self._close_port()
+        if remember:
+            QtCore.QSettings().setValue("play/midi_input", name)
+        if not name:
+            self.panel.midi_status.setText("Choose a MIDI input to play from a controller.")
+            return
+        self.port, why = midi.open_input(name, self.bridge.receive)
+        self.panel.midi_status.setText(why or f"Playing from the MIDI input {name}.")
+
+    def _close_port(self) -> None:
+        port, self.port = self.port, None
+        if port is not None:
+            self.player.all_notes_off()  # its note-offs will not come any more
+            try:
+                port.close()
+            except Exception as exc:  # a device unplugged meanwhile
+                log.warning("closing the MIDI input failed: %s", exc)
+
+    def _controls_changed(self) -> None:
+        x, y = self.panel.cc_x.value(), self.panel.cc_y.value()
+        self.player.controls = frozenset(c for c in (x, y) if c != CC_OFF)
+        settings = QtCore.QSettings()
+        settings.setValue("play/cc_x", x)
+        settings.setValue("play/cc_y", y)
+
+    def _control(self, event: ControlChange) -> None:
+        fraction = event.value / 127
+        x = fraction if event.number == self.panel.cc_x.value() else None
+        y = fraction if event.number == self.panel.cc_y.value() else None
+        self.cursor_moved.emit(x, y)
+
+    # ------------------------------------------------------------------ settings and shutdown
+    def _restore(self) -> None:
+        s, p = QtCore.QSettings(), self.panel
+        self.keyboard.low = min(max(int(s.value("play/low", 60)), LOWEST), HIGHEST)
+        p.show_octave(self.keyboard.low, "-", "=")
+        p.velocity.setValue(int(s.value("play/velocity", p.velocity.value())))
+        p.pitch.setValue(int(s.value("play/pitch", p.pitch.value())))
+        p.keyboard.setChecked(s.value("play/keyboard", True, type=bool))
+        self.keyboard.enabled = p.keyboard.isChecked()
+        p.cc_x.setValue(int(s.value("play/cc_x", CC_OFF)))
+        p.cc_y.setValue(int(s.value("play/cc_y", CC_OFF)))
+        self._controls_changed()
+        self.refresh_midi(str(s.value("play/midi_input", "") or ""))
+
+    def shutdown(self) -> None:
+        QtWidgets.QApplication.instance().removeEventFilter(self.keyboard)
+        self._close_port()
+        self.notes.shutdown()

@@ -1,0 +1,102 @@
+"""The Play tab: the computer keyboard and MIDI playing the last clicked timbre (widgets only)."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from timbre_explorer.core.data.instruments import pitch_name
+from timbre_explorer.gui.views.widgets import form_layout, group_box, row, wrapped_label
+
+NO_MIDI = "None"
+CC_OFF = -1
+
+
+class PlayPanel(QtWidgets.QWidget):
+    """The keys' pitch, velocity and octave, the MIDI input and the controllers that move the map cursor."""
+
+    octave_step = QtCore.Signal(int)  # -1 or +1
+    midi_chosen = QtCore.Signal(str)  # an input's name, or "" for none
+    midi_refresh = QtCore.Signal()
+    controls_changed = QtCore.Signal()
+    pitch_changed = QtCore.Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+
+        w = QtWidgets.QWidget()
+        form = form_layout(w)
+        self.now = wrapped_label("Click the map: the keys then play that sound.")
+        form.addRow(self.now)
+        self.keyboard = QtWidgets.QCheckBox("The computer keyboard plays while this tab is open")
+        self.keyboard.setChecked(True)
+        self.keyboard.setToolTip("Unless a text or number field has the focus. Here the piano keys take the place "
+                                 "of the single-key shortcuts D (draw a path) and 3 (3D view); on the other tabs "
+                                 "those work as before.")
+        form.addRow(self.keyboard)
+        self.octave_down, self.octave_up = QtWidgets.QPushButton("Octave −"), QtWidgets.QPushButton("Octave +")
+        self.octave_down.clicked.connect(lambda: self.octave_step.emit(-1))
+        self.octave_up.clicked.connect(lambda: self.octave_step.emit(+1))
+        self.octave = QtWidgets.QLabel()
+        form.addRow("Octave", row(self.octave_down, self.octave_up, self.octave, stretch=2))
+        self.velocity = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.velocity.setRange(1, 127)
+        self.velocity.setValue(100)
+        velocity_label = QtWidgets.QLabel("100")
+        velocity_label.setMinimumWidth(30)
+        self.velocity.valueChanged.connect(lambda v: velocity_label.setText(str(v)))
+        form.addRow("Velocity", row(self.velocity, velocity_label))
+        self.pitch = QtWidgets.QSpinBox()
+        self.pitch.setRange(24, 96)
+        self.pitch.setValue(60)
+        self.pitch.setToolTip("The notes of a clicked point are rendered at this pitch and an octave either side; "
+                              "each key plays the nearest, transposed.")
+        pitch_label = QtWidgets.QLabel(pitch_name(60))
+        pitch_label.setMinimumWidth(30)
+        self.pitch.valueChanged.connect(lambda p: (pitch_label.setText(pitch_name(p)), self.pitch_changed.emit(p)))
+        form.addRow("Pitch", row(self.pitch, pitch_label))
+        self.keys_help = wrapped_label()
+        form.addRow(self.keys_help)
+        layout.addWidget(group_box("Keys", form))
+
+        m = QtWidgets.QWidget()
+        mform = form_layout(m)
+        self.midi = QtWidgets.QComboBox()
+        self.midi.addItem(NO_MIDI, "")
+        self.midi.activated.connect(lambda _: self.midi_chosen.emit(self.midi.currentData()))
+        refresh = QtWidgets.QPushButton("Refresh")
+        refresh.setToolTip("List the MIDI inputs again (after plugging a controller in)")
+        refresh.clicked.connect(self.midi_refresh)
+        mform.addRow("MIDI input", row(self.midi, refresh))
+        self.midi_status = wrapped_label()
+        mform.addRow(self.midi_status)
+        self.cc_x, self.cc_y = self._controller(), self._controller()
+        mform.addRow("Cursor x from CC", self.cc_x)
+        mform.addRow("Cursor y from CC", self.cc_y)
+        mform.addRow(wrapped_label("A controller assigned here moves the map cursor across the visible map, "
+                                   "and the keys play the sound under it. The sustain pedal (CC 64) holds "
+                                   "notes; the pitch wheel bends them by up to 2 semitones."))
+        layout.addWidget(group_box("MIDI", mform))
+        layout.addStretch(1)
+
+    def _controller(self) -> QtWidgets.QSpinBox:
+        spin = QtWidgets.QSpinBox()
+        spin.setRange(CC_OFF, 127)
+        spin.setSpecialValueText("off")
+        spin.valueChanged.connect(self.controls_changed)
+        return spin
+
+    def show_octave(self, low: int, down_key: str, up_key: str) -> None:
+        """The lower row starts at ``low`` (MIDI); say which keys play what and which change the octave."""
+        self.octave.setText(f"{pitch_name(low)}–{pitch_name(low + 23)}  (keys {down_key} and {up_key})")
+        self.keys_help.setText(f"Lower row Z S X D C V G B H N J M: {pitch_name(low)} to {pitch_name(low + 11)}; "
+                               f"upper row Q 2 W 3 E R 5 T 6 Y 7 U: an octave up. {down_key} and {up_key}: octave "
+                               "down and up.")
+
+    def set_midi_inputs(self, names: list[str], current: str) -> None:
+        self.midi.clear()
+        self.midi.addItem(NO_MIDI, "")
+        for name in names:
+            self.midi.addItem(name, name)
+        self.midi.setCurrentIndex(max(0, self.midi.findData(current)))
+        self.midi.setEnabled(bool(names))
