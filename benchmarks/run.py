@@ -320,6 +320,34 @@ def bench_explorer(results: dict, rows: list) -> None:
                      f"worst miss {results[f'reach_{method}_max_error_pct']:.1f} % of the change"))
 
 
+def bench_labels(results: dict, rows: list) -> None:
+    """A click on each rated instrument's name (the map puts it at the centroid's projection), decoded and encoded
+    back: does it come back nearest that instrument? In the default mode (on the data) and the paper's plane;
+    and how long the on-data mapping takes for a 100 x 100 grid (a descriptor field's)."""
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.gui.explorer.map_state import ON_DATA, PLANE, MapState
+    from timbre_explorer.paths import default_model_path
+
+    space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+    state = MapState(space)
+    names = [n for n in space.perceptual_instruments if n in space.centroids]
+    for mode, key in ((ON_DATA, "label_click_right_of_12"), (PLANE, "label_click_right_of_12_plane")):
+        state.mode = mode
+        z = np.stack([state.latent_at(*state.to_view(space.centroids[n])) for n in names])
+        back = space.encode_log(np.log(np.maximum(space.decode(z).numpy(), 1e-12)))
+        results[key] = sum(space.nearest_instruments(b, 1)[0][0] == n for n, b in zip(names, back))
+    state.mode = ON_DATA
+    coords = state.to_view(space.notes.z)
+    lo, hi = coords.min(0), coords.max(0)
+    grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], 100), np.linspace(lo[1], hi[1], 100)), -1).reshape(-1, 2)
+    surface = state.surface()
+    results["on_data_grid_100_ms"] = median_ms(lambda: surface.latent(grid), repeats=15)
+    rows.append((f"a click on each of the {len(names)} rated instruments' names re-encodes as it",
+                 f"on the data {results['label_click_right_of_12']}",
+                 f"plane {results['label_click_right_of_12_plane']}",
+                 f"on-data mapping of a 100 x 100 grid {results['on_data_grid_100_ms']:.1f} ms"))
+
+
 def bench_map(results: dict, rows: list) -> None:
     """The Explorer's map with 10k, 100k and 300k notes (the bundled map's points repeated with a little jitter,
     its 18 instrument colours): one frame while panning (the view moved, then the whole widget painted, as the
@@ -558,10 +586,10 @@ def bench_play(results: dict, rows: list) -> None:
 
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
-          "map": bench_map, "launch": bench_launch, "trainer": bench_trainer, "cross_source": bench_cross_source,
-          "play": bench_play}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "map", "launch", "trainer", "cross_source",
-                  "play")
+          "labels": bench_labels, "map": bench_map, "launch": bench_launch, "trainer": bench_trainer,
+          "cross_source": bench_cross_source, "play": bench_play}
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "map", "launch", "trainer",
+                  "cross_source", "play")
 
 
 def main() -> int:
@@ -591,8 +619,8 @@ def main() -> int:
             print(f"{r[0]:36} {r[1]:>5} {r[2]:>9} {r[3]:>9}")
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 15) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -35)")
-    for name in ("dataset", "model", "train", "train_default", "explorer", "map", "launch", "trainer", "cross_source",
-                 "play"):
+    for name in ("dataset", "model", "train", "train_default", "explorer", "labels", "map", "launch", "trainer",
+                 "cross_source", "play"):
         for r in rows[name]:
             print(f"{r[0]}: {', '.join(r[1:])}")
     if "dataset_build_s" in results:
@@ -603,6 +631,10 @@ def main() -> int:
     if "key_to_sound_ms" in results:
         print(f"key_to_sound_ms = {results['key_to_sound_ms']:.2f} (target <= 15; CPU time, a stream adds up to "
               f"block_period_ms = {results['block_period_ms']:.1f})")
+    if "label_click_right_of_12" in results:
+        print(f"label_click_right_of_12 = {results['label_click_right_of_12']} (target >= 11; plane "
+              f"{results['label_click_right_of_12_plane']}), on_data_grid_100_ms = "
+              f"{results['on_data_grid_100_ms']:.1f} (target well under 100)")
     if "map_frame_300k_ms" in results:
         print(f"map_frame_300k_ms = {results['map_frame_300k_ms']:.1f} (target <= 33; every note drawn: "
               f"{results['map_frame_all_notes_300k_ms']:.1f})")

@@ -118,3 +118,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("gl"):
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def clustered_space(tiny_model, tmp_path_factory):
+    """The tiny model with its map's notes in tight clusters, one per instrument (``tiny.clustered_model``)."""
+    from tiny import clustered_model
+
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+
+    path = clustered_model(tiny_model, tmp_path_factory.mktemp("clustered") / "model.timbre.safetensors")
+    return TimbreSpace.open(path, device=torch.device("cpu"))

@@ -96,10 +96,10 @@ def test_click_anywhere_decodes_that_point_and_plays_it(qtbot, window):
     before = len(window.audio.played)
     _click(qtbot, window, 0.37, -0.21)
     audio, loop = _wait_sound(qtbot, window, before)
-    # the latent point: (0.37, -0.21) on PC1/PC2, the other components at the plane (the map's mean, depth 0)
+    # the latent point: (0.37, -0.21) on PC1/PC2, the other components from the notes nearby (on the data)
     coords = s.projection.forward(e.selected)
     assert np.allclose(coords[:2], [0.37, -0.21], atol=0.02)
-    assert np.allclose(coords[3:], 0, atol=1e-9)
+    assert e.map_state.mode == "data" and np.allclose(e.selected, e.map_state.latent_at(*coords[:2]))
     assert not loop and len(audio) == round(e.settings.seconds * s.sample_rate)
     assert np.abs(audio).max() > 1e-3
     # the spectrum view shows the decoded frame and its descriptors
@@ -121,6 +121,12 @@ def test_click_on_a_note_plays_that_note(qtbot, window):
 
 def test_depth_slider_moves_the_plane_through_the_third_component(qtbot, window):
     e, s = window.explorer, window.space
+    modes = e.map_panel.depth_mode
+    assert modes.currentData() == "data" and not e.map_panel.depth.isEnabled()  # it moves the plane only
+    assert [modes.itemText(i) for i in range(modes.count())] == ["on the data (the notes nearby)",
+                                                                 "plane (depth slider)", "nearest note"]
+    modes.setCurrentIndex(modes.findData("plane"))
+    assert e.map_state.mode == "plane" and e.map_panel.depth.isEnabled()
     e.map_panel.depth.setValue(80)
     before = len(window.audio.played)
     _click(qtbot, window, 0.0, 0.0)
@@ -530,9 +536,14 @@ def test_path_plays_as_one_morph_and_exports_wav_with_its_sidecar(qtbot, window,
     qtbot.waitUntil(lambda: (tmp_path / "morph.json").exists(), timeout=20_000)
     data, sr = sf.read(tmp_path / "morph.wav")
     assert sr == s.sample_rate and len(data) == s.sample_rate
+    # walked on the data: every frame is where a click at its map position plays, from Flute's label to Trumpet's
     spec = read_path(tmp_path / "morph.json", latent=s.latent_size)
-    assert np.allclose(spec.points[0], s.centroids["Flute"], atol=1e-5)
-    assert np.allclose(spec.points[-1], s.centroids["Trumpet"], atol=1e-5)
+    state = e.map_state
+    assert spec.kind == "on_data" and spec.extra == {"corners": "points"}
+    assert np.allclose(spec.points, [state.latent_at(*state.to_view(z)) for z in spec.points], atol=1e-5)
+    assert np.allclose(spec.points[0], state.latent_at(*state.to_view(s.centroids["Flute"])), atol=1e-5)
+    assert np.allclose(spec.points[-1], state.latent_at(*state.to_view(s.centroids["Trumpet"])), atol=1e-5)
+    assert np.allclose(e.last_sound.path_spec.points, spec.points, atol=1e-5)  # what played is what was written
 
 
 def test_a_long_path_renders_in_pieces_and_says_how_far_it_is(qtbot, window):
@@ -563,13 +574,14 @@ def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     values = f.values["centroid"]
     assert values.shape == (24, 24) and e.map.field_image.isVisible()
     # one grid cell, decoded here: the same value the field shows
-    z = s.projection.place([f.x[5], f.y[17]], (0, 1), rest=e.map_state.plane_rest())
+    z = e.map_state.latent_at(f.x[5], f.y[17])  # where a click there plays: on the data
     assert values[17, 5] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
     # on the axes that set instruments apart, the field is of that plane
     with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
         e.map_panel.basis.setCurrentIndex(1)
     f = sig.args[0]
-    z = s.discriminant_projection.place([f.x[3], f.y[20]], (0, 1), rest=e.map_state.plane_rest())
+    z = e.map_state.latent_at(f.x[3], f.y[20])
+    assert np.allclose(s.discriminant_projection.forward(z)[:2], [f.x[3], f.y[20]])
     assert f.values["centroid"][20, 3] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
     e.field_panel.show.setChecked(False)
     assert not e.map.field_image.isVisible()

@@ -1,4 +1,5 @@
-"""The Explorer's map state without Qt: map positions to latent points and back, depth, filters."""
+"""The Explorer's map state without Qt: map positions to latent points and back (on the data, the plane, the nearest
+note), depth, filters; the field and paths go through the same mapping as clicks."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from timbre_explorer.gui.explorer.map_state import DEPTH_STEPS, Filters, MapState
+from timbre_explorer.core.synthesis.manifold import OnData
+from timbre_explorer.gui.explorer.map_state import DEPTH_STEPS, NEAREST, ON_DATA, PLANE, Filters, MapState
 
 
 def test_map_state_imports_no_qt():
@@ -21,6 +23,7 @@ def test_map_state_imports_no_qt():
 def test_a_map_position_is_a_latent_point_on_the_plane(tiny_space):
     s = tiny_space
     state = MapState(s)
+    state.mode = PLANE
     state.dims = (2, 0, 1)
     z = state.latent_at(0.3, -0.2)
     coords = s.projection.forward(z)
@@ -37,7 +40,7 @@ def test_a_map_position_is_a_latent_point_on_the_plane(tiny_space):
 def test_nearest_mode_takes_the_hidden_components_of_the_nearest_shown_note(tiny_space):
     s = tiny_space
     state = MapState(s)
-    state.nearest = True
+    state.mode = NEAREST
     i = 7
     x, y = state.to_view(s.notes.z[i])
     assert np.allclose(state.latent_at(x, y), s.notes.z[i], atol=1e-5)
@@ -65,3 +68,61 @@ def test_another_projection_moves_every_note(tiny_space):
     assert np.allclose(state.coords, s.discriminant_projection.forward(s.notes.z))
     z = state.latent_at(0.1, 0.2)
     assert np.allclose(s.discriminant_projection.forward(z)[:2], [0.1, 0.2])
+
+
+def test_by_default_a_map_position_takes_its_hidden_components_from_the_notes_nearby(clustered_space):
+    s = clustered_space
+    state = MapState(s)
+    assert state.mode == ON_DATA
+    trumpet = s.instruments.index("Trumpet")
+    x, y = state.to_view(s.centroids["Trumpet"])  # where its name is on the map
+    z = state.latent_at(x, y)
+    assert np.allclose(z, OnData(s.projection, s.notes.z, (0, 1)).latent([x, y]))
+    assert np.allclose(state.to_view(z), [x, y])
+    assert np.linalg.norm(s.notes.z[s.notes.instrument == trumpet] - z, axis=1).min() < 0.15  # among its notes
+    state.depth = DEPTH_STEPS  # the depth moves the plane only
+    assert np.allclose(state.latent_at(x, y), z)
+    state.mode = PLANE
+    assert np.linalg.norm(s.notes.z[s.notes.instrument == trumpet] - state.latent_at(x, y), axis=1).min() > 0.3
+
+
+def test_filtered_out_notes_give_no_hidden_components(clustered_space):
+    s = clustered_space
+    state = MapState(s)
+    trumpet = s.instruments.index("Trumpet")
+    x, y = state.to_view(s.centroids["Trumpet"])
+    others = s.notes.instrument != trumpet
+    state.filters = Filters(instruments=set(range(len(s.instruments))) - {trumpet})
+    z = state.latent_at(x, y)
+    assert np.allclose(z, OnData(s.projection, s.notes.z[others], (0, 1)).latent([x, y]))
+    assert np.linalg.norm(s.notes.z[~others] - z, axis=1).min() > 0.3  # not among the hidden Trumpet notes
+    state.filters = Filters(instruments=set())  # nothing shown: the plane
+    assert np.allclose(state.latent_at(x, y), s.projection.place([x, y], (0, 1), rest=state.plane_rest()))
+
+
+def test_the_field_and_a_path_use_the_mapping_of_clicks(tiny_space, tmp_path):
+    from timbre_explorer.core.synthesis.fields import field
+    from timbre_explorer.core.synthesis.pathfile import PathSpec, read_path, spec_frames, walked_on, write_path
+
+    s = tiny_space
+    state = MapState(s)
+    state.dims = (1, 0, 2)
+    f = field(s, surface=state.surface(), x_range=(-1, 1), y_range=(-0.5, 0.8), resolution=9, names=("centroid",))
+    assert f.dims == (1, 0)
+    for row, col in ((0, 0), (4, 7), (8, 3)):
+        z = state.latent_at(f.x[col], f.y[row])
+        assert f.values["centroid"][row, col] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
+    # a path of three clicks walks on the map: each frame is the point a click at its position plays
+    corners = [state.latent_at(x, y) for x, y in ((-0.8, 0.2), (0.1, 0.6), (0.7, -0.3))]
+    spec = PathSpec(points=np.asarray(corners).tolist(), mode="slerp", seconds=1.0, kind="polyline")
+    walked = walked_on(s, spec, state.path_surface())
+    frames = np.asarray(walked.points)
+    assert walked.kind == "on_data" and np.array_equal(spec_frames(s, walked), frames)  # replays as it played
+    assert np.allclose(state.to_view(frames), state.to_view(spec_frames(s, spec)))  # the walk's course on the map
+    write_path(tmp_path / "walked.json", walked)  # and from a file (timbre-explorer render --path)
+    assert np.allclose(spec_frames(s, read_path(tmp_path / "walked.json", latent=s.latent_size)), frames, atol=1e-5)
+    assert np.allclose(frames, [state.latent_at(*state.to_view(z)) for z in frames], atol=1e-9)
+    assert np.allclose(frames[0], corners[0]) and np.allclose(frames[-1], corners[-1])
+    # in the plane mode a path is the paper's, interpolated through the whole latent space
+    state.mode = PLANE
+    assert state.path_surface() is None and walked_on(s, spec, state.path_surface()) is spec

@@ -19,6 +19,11 @@ from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.data.instruments import pitch_name
 
 SR = 22050
+# A map of tight clusters (latent centres, one per instrument): apart on the first two latent axes, different on
+# the other two (what a map of the first two hides); see clustered_model.
+CLUSTERS = {"Clarinet": (2.0, 0.0, 0.8, -0.5), "Oboe": (0.0, 2.0, -0.8, 0.5), "Flute": (-2.0, 0.0, 0.8, 0.6),
+            "Piccolo": (0.0, -2.0, -0.6, -0.8), "Trumpet": (-1.4, -1.4, 0.0, 0.9)}
+CLUSTER_SPREAD = 0.05
 # brightness (partial roll-off) per instrument: a timbre the model can tell apart
 BRIGHTNESS = {"Flute": 0.2, "Oboe": 0.6, "Clarinet": 0.45, "Trumpet": 0.85, "Piccolo": 0.25}
 
@@ -61,6 +66,26 @@ def train_tiny_model(root: Path, **kw) -> Path:
     for _ in train(t):
         pass
     return export_models(t)["regularized"]
+
+
+def clustered_model(model: Path, out: Path) -> Path:
+    """A copy of the tiny ``model`` whose map notes lie in tight clusters (:data:`CLUSTERS`, each note its
+    instrument's centre plus noise of :data:`CLUSTER_SPREAD`): where the notes are is known, so what a map
+    position maps to can be checked against it. The decoder and everything else are the tiny model's."""
+    import shutil
+
+    import torch
+
+    shutil.copy(model, out)
+    names: list[str] = []
+
+    def clusters(tensors):
+        centres = torch.tensor([CLUSTERS[n] for n in names])
+        noise = torch.from_numpy(np.random.default_rng(0).normal(0, CLUSTER_SPREAD, tuple(tensors["map.z"].shape)))
+        tensors["map.z"] = (centres[tensors["map.instrument"].long()] + noise).float().contiguous()
+
+    rewrite_model(out, doc=lambda d: names.extend(d["instruments"]), tensors=clusters)
+    return out
 
 
 @contextlib.contextmanager

@@ -1,8 +1,9 @@
-"""Descriptor fields: a descriptor's value over a plane of the map, to colour it (the paper's descriptor maps).
+"""Descriptor fields: a descriptor's value over the map, to colour it (the paper's descriptor maps).
 
 The decoder maps every latent point to a magnitude frame, so every point has
 descriptors (:data:`~timbre_explorer.core.signal.descriptors.DESCRIPTORS`):
-:func:`field` decodes a grid of a plane of the map's projection and
+:func:`field` decodes a grid of the map, its positions made latent points as
+the map's clicks are (on the data, or on a plane of the projection), and
 describes each frame; :func:`field_levels` does it coarse to fine, so a
 coarse map shows at once. Steering a point or a path by its descriptors is
 :mod:`timbre_explorer.core.synthesis.reach`.
@@ -19,6 +20,7 @@ import torch
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
+from timbre_explorer.core.synthesis.manifold import OnData, Plane
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import Projection, TimbreSpace
@@ -41,28 +43,37 @@ class Field:
 
 def field(space: TimbreSpace, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 100,
           names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None,
-          projection: Projection | None = None) -> Field:
-    """Descriptors of the decoded frames on a ``resolution`` x ``resolution`` grid of the PCA plane ``dims``.
+          projection: Projection | None = None, surface: Plane | OnData | None = None) -> Field:
+    """Descriptors of the decoded frames on a ``resolution`` x ``resolution`` grid of the map.
 
-    ``rest`` is the full PCA coordinate vector that sets the other components
-    (:meth:`~timbre_explorer.core.synthesis.space.Projection.place`; None: the map's
-    mean). The grid is decoded in batches without gradients and only the
-    asked descriptors are computed, in float32 (within 0.001 Hz of float64
-    for the centroid on the bundled model, 1 Hz for the roll-off).
-    ``projection`` is the plane's basis (default the space's PCA; the Explorer
-    may show other axes, e.g. :attr:`TimbreSpace.discriminant_projection`).
+    ``surface`` turns the grid's map positions into latent points, as the
+    map's clicks do (:mod:`~timbre_explorer.core.synthesis.manifold`: on the
+    data, or a plane); without it, the plane of PCA components ``dims`` with
+    the others from ``rest`` (the full PCA coordinate vector, as for
+    :meth:`~timbre_explorer.core.synthesis.space.Projection.place`; None: the
+    map's mean) on ``projection`` (default the space's PCA; the Explorer may
+    show other axes, e.g. :attr:`TimbreSpace.discriminant_projection`). The
+    grid is decoded in batches without gradients and only the asked
+    descriptors are computed, in float32 (within 0.001 Hz of float64 for the
+    centroid on the bundled model, 1 Hz for the roll-off).
     """
-    dims, rest, names = _check_plane(space, dims, rest, names)
-    projection = projection if projection is not None else space.projection
+    if surface is None:
+        dims, rest, names = _check_plane(space, dims, rest, names)
+        surface = Plane(projection if projection is not None else space.projection, dims, rest)
+    elif len(surface.dims) != 2:
+        raise ParameterError(f"a field is of a 2-D map, but this mapping is of {len(surface.dims)} components")
+    else:
+        names = check_names(names)
     xs, ys = _axis(x_range, resolution, "x_range"), _axis(y_range, resolution, "y_range")
-    flat = describe_points(space, _plane_points(projection, dims, rest, xs, ys), names, cancel)
+    grid = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None]), -1)  # [ny, nx, 2], row-major (y rows)
+    flat = describe_points(space, surface.latent(grid.reshape(-1, 2)), names, cancel)
     values = {k: v.reshape(len(ys), len(xs)) for k, v in flat.items()}
-    return Field(xs, ys, values, int(resolution), dims)
+    return Field(xs, ys, values, int(resolution), (surface.dims[0], surface.dims[1]))
 
 
 def field_levels(space: TimbreSpace, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 100,
                  names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None,
-                 projection: Projection | None = None) -> Iterator[Field]:
+                 projection: Projection | None = None, surface: Plane | OnData | None = None) -> Iterator[Field]:
     """:func:`field` at a quarter, half and then full ``resolution``: a coarse map shows at once.
 
     ``cancel`` is polled between levels and batches; when it returns True the
@@ -74,22 +85,7 @@ def field_levels(space: TimbreSpace, *, dims=(0, 1), rest=None, x_range, y_range
         if cancel is not None and cancel():
             raise Cancelled("descriptor map cancelled")
         yield field(space, dims=dims, rest=rest, x_range=x_range, y_range=y_range, resolution=r, names=names,
-                    cancel=cancel, projection=projection)
-
-
-def _plane_points(projection: Projection, dims, rest, xs, ys) -> np.ndarray:
-    """Latent points ``[ny * nx, latent]`` of the grid, row-major (y rows, x columns).
-
-    :meth:`Projection.place` by broadcasting, not a matrix product: numpy's
-    OpenBLAS threads spin on after a product of this size and took a core
-    from the decoder that follows (measured: 155 ms for the bundled model's
-    100 x 100 field instead of 80).
-    """
-    coords = np.array(rest, np.float64)
-    coords[list(dims)] = 0.0
-    base = projection.inverse(coords)
-    along_x, along_y = projection.components[dims[0]], projection.components[dims[1]]
-    return (base + ys[:, None, None] * along_y + xs[None, :, None] * along_x).reshape(-1, base.size)
+                    cancel=cancel, projection=projection, surface=surface)
 
 
 def _resolution(resolution) -> int:

@@ -11,8 +11,10 @@ from the shell::
 ``kind`` says what the points are. For ``points`` and ``polyline`` they are
 the corners of a path, walked at even latent speed (``steps`` points, by
 default :func:`~timbre_explorer.core.synthesis.synth.path_steps` of the duration);
-for ``morph`` and ``descriptor`` they are already the frames of the sound,
-played as they are.
+for ``morph``, ``descriptor`` and ``on_data`` they are already the frames of
+the sound, played as they are (``on_data``: a path of corners walked on the
+map's mapping, every frame's hidden components from the notes near it,
+:func:`walked_on`).
 """
 
 from __future__ import annotations
@@ -28,15 +30,17 @@ import numpy as np
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.files import write_json
+from timbre_explorer.core.synthesis.manifold import walk_on
 from timbre_explorer.core.synthesis.synth import INTERPOLATIONS, along, path_steps, render_path
 
 if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.manifold import OnData, Plane
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
 FORMAT = "timbre-explorer-path"
 VERSION = 1
-KINDS = ("points", "polyline", "morph", "descriptor")
-FRAME_KINDS = ("morph", "descriptor")  # points are the frames themselves
+KINDS = ("points", "polyline", "morph", "descriptor", "on_data")
+FRAME_KINDS = ("morph", "descriptor", "on_data")  # points are the frames themselves
 MAX_SECONDS = 600.0  # long paths render in pieces: memory stays flat, about 0.1 s per second of sound
 MAX_STEPS = 100_000
 
@@ -137,6 +141,18 @@ def spec_frames(space: TimbreSpace, spec: PathSpec) -> np.ndarray:
     return along(p, spec.steps or path_steps(spec.seconds), mode=spec.mode)
 
 
+def walked_on(space: TimbreSpace, spec: PathSpec, surface: Plane | OnData | None) -> PathSpec:
+    """A path of corners walked on the map's ``surface`` (:func:`~timbre_explorer.core.synthesis.manifold.walk_on`):
+    its frames, each put where the map puts a click at its position, as a spec of kind ``on_data`` that plays
+    the same from a file. Frames of a morph or a curve, or no surface (the plane mode: the paper's path
+    through the whole latent space), leave it as it is."""
+    if surface is None or spec.kind in FRAME_KINDS:
+        return spec
+    frames = walk_on(surface, spec_frames(space, spec))
+    return PathSpec(points=frames.tolist(), mode=spec.mode, seconds=spec.seconds, kind="on_data", model=spec.model,
+                    extra={**spec.extra, "corners": spec.kind})
+
+
 def render_spec(space: TimbreSpace, spec: PathSpec, *, cancel: Callable[[], bool] | None = None,
                 progress: Callable[[float], None] | None = None) -> np.ndarray:
     """The sound of a path spec (float32 at the space's rate, ``spec.seconds`` long); ``cancel`` and
@@ -144,4 +160,5 @@ def render_spec(space: TimbreSpace, spec: PathSpec, *, cancel: Callable[[], bool
     return render_path(space, spec_frames(space, spec), seconds=spec.seconds, cancel=cancel, progress=progress)
 
 
-__all__ = ["PathSpec", "write_path", "read_path", "render_spec", "spec_frames", "KINDS", "FORMAT", "VERSION"]
+__all__ = ["PathSpec", "write_path", "read_path", "render_spec", "spec_frames", "walked_on", "KINDS", "FORMAT",
+           "VERSION"]

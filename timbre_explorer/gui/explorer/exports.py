@@ -19,6 +19,7 @@ from timbre_explorer.gui.views.map_view import POINT_SIZE
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND
 
 if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.manifold import OnData
     from timbre_explorer.core.synthesis.pathfile import PathSpec
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.gui.views.map_view import MapView
@@ -36,16 +37,19 @@ def write_sound(sound: Sound, path: str | os.PathLike) -> Path:
     return path
 
 
-def path_job(space: TimbreSpace, spec: PathSpec, path: str | os.PathLike):
-    """A worker job that renders ``spec`` and writes it as WAV with its sidecar; it answers :class:`Exported`."""
+def path_job(space: TimbreSpace, spec: PathSpec, path: str | os.PathLike, surface: OnData | None = None):
+    """A worker job that renders ``spec`` and writes it as WAV with its sidecar; it answers :class:`Exported`.
+
+    ``surface``: the map's mapping the path is walked on (``MapState.path_surface``), as when it plays."""
     from timbre_explorer.core.signal.audio_io import save_wav
-    from timbre_explorer.core.synthesis.pathfile import render_spec, write_path
+    from timbre_explorer.core.synthesis.pathfile import render_spec, walked_on, write_path
 
     wav = Path(path)
 
     def job(j) -> Exported:
-        save_wav(wav, render_spec(space, spec), space.sample_rate)
-        write_path(wav.with_suffix(".json"), spec)
+        walked = walked_on(space, spec, surface)
+        save_wav(wav, render_spec(space, walked), space.sample_rate)
+        write_path(wav.with_suffix(".json"), walked)
         return Exported(wav, wav.with_suffix(".json"))
 
     return job

@@ -1,7 +1,8 @@
-"""What the map shows of a space, without Qt: its projection and components, the plane's depth, the filters.
+"""What the map shows of a space, without Qt: its projection and components, the mapping's mode, the filters.
 
-It turns map coordinates into latent points (the projection's inverse, the hidden components from the depth
-or the nearest shown note) and latent points into map coordinates; the Map tab's controls only set it.
+It turns map coordinates into latent points (the projection's inverse, the hidden components from the notes
+nearby, the plane's depth or the nearest shown note: :mod:`~timbre_explorer.core.synthesis.manifold`) and
+latent points into map coordinates; the Map tab's controls only set it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from timbre_explorer.core.synthesis.manifold import NEIGHBOURS, OnData, Plane
+
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import Projection, TimbreSpace
 
 DEPTH_STEPS = 100  # the depth runs from -DEPTH_STEPS (1st percentile of Z) to +DEPTH_STEPS (99th)
+# Where a map position takes the components the map does not show from (the Map tab's "hidden components"):
+ON_DATA = "data"  # on the data: from the notes nearby (OnData), the default
+PLANE = "plane"  # the paper's flat plane: the map's mean, the depth slider on Z
+NEAREST = "nearest"  # the nearest shown note's
+MODES = (ON_DATA, PLANE, NEAREST)
 
 
 @dataclass
@@ -27,10 +35,10 @@ class Filters:
 
 
 class MapState:
-    """The map of ``space``: components ``dims`` (x, y, z) of ``projection``, the plane's depth and the filters.
+    """The map of ``space``: components ``dims`` (x, y, z) of ``projection``, the mode, the depth and the filters.
 
-    ``depth`` runs from -DEPTH_STEPS to DEPTH_STEPS (the Map tab's slider); ``nearest``: a map position takes
-    its hidden components from the nearest shown note instead of the plane.
+    ``mode`` (one of :data:`MODES`) says where a map position takes its hidden components from; ``depth`` runs
+    from -DEPTH_STEPS to DEPTH_STEPS (the Map tab's slider) and moves the plane of the plane mode.
     """
 
     def __init__(self, space: TimbreSpace):
@@ -39,8 +47,9 @@ class MapState:
         self.coords = self.projection.forward(space.notes.z)  # every note's components
         self.dims: tuple[int, int, int] = (0, 1, 2)
         self.depth = 0
-        self.nearest = False
+        self.mode = ON_DATA
         self.filters = Filters()
+        self._surface: tuple[tuple, bytes, OnData] | None = None  # the last OnData built, and what it was of
 
     def set_projection(self, projection: Projection) -> bool:
         """Show the map on ``projection``; False when it is the one already shown."""
@@ -76,15 +85,35 @@ class MapState:
             on &= np.isin(n.dynamic, shown) | (n.dynamic < 0)
         return on
 
+    def surface(self) -> Plane | OnData:
+        """The mapping from map positions (the shown components) to latent points, for the mode.
+
+        Clicks, drags, descriptor fields and paths walked on the map all go through it. The notes' search tree
+        is built once per projection, axes, mode and filters (a drag asks for it every 30 ms); with every note
+        filtered out, the plane.
+        """
+        plane = Plane(self.projection, self.view_dims, self.plane_rest())
+        if self.mode == PLANE:
+            return plane
+        mask = self.mask()
+        if not mask.any():
+            return plane
+        key, shown = (id(self.projection), self.view_dims, self.mode), np.packbits(mask).tobytes()
+        if self._surface is None or self._surface[:2] != (key, shown):
+            neighbours = 1 if self.mode == NEAREST else NEIGHBOURS
+            self._surface = key, shown, OnData(self.projection, self.space.notes.z[mask], self.view_dims,
+                                               neighbours=neighbours)
+        return self._surface[2]
+
     def latent_at(self, x: float, y: float) -> np.ndarray:
         """The latent point under map position ``(x, y)`` (see the Map tab's "hidden components")."""
-        rest = self.plane_rest()
-        if self.nearest:
-            visible = np.flatnonzero(self.mask())
-            if len(visible):
-                xy = self.coords[visible][:, list(self.view_dims)]
-                rest = self.coords[visible[np.argmin(((xy - [x, y]) ** 2).sum(1))]]
-        return self.projection.place([x, y], self.view_dims, rest=rest)
+        return self.surface().latent([x, y])
+
+    def path_surface(self) -> OnData | None:
+        """What a path's frames are walked on: the mapping of clicks, except in the plane mode (None), where a
+        path is the paper's, interpolated through the whole latent space."""
+        surface = self.surface()
+        return surface if isinstance(surface, OnData) else None
 
     def to_view(self, z) -> np.ndarray:
         """Latent points to the map's 2-D coordinates."""

@@ -16,7 +16,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.gui.explorer import exports
-from timbre_explorer.gui.explorer.map_state import Filters, MapState
+from timbre_explorer.gui.explorer.map_state import MODES, PLANE, Filters, MapState
 from timbre_explorer.gui.explorer.paths import MapPath
 from timbre_explorer.gui.explorer.play import PlayControl
 from timbre_explorer.gui.explorer.results import EncodedSounds, Exported, Moved, NoteSound, PathSound, Sound
@@ -121,9 +121,10 @@ class ExplorerView(QtWidgets.QWidget):
         self.tabs.setMinimumWidth(360)
 
         self.map_panel.projection_changed.connect(self._projection_changed)
-        self.map_panel.filter_changed.connect(self._filter_changed)
+        self.map_panel.filter_changed.connect(self._filters_edited)
         self.map_panel.overlays_changed.connect(self._draw_overlays)
-        self.map_panel.depth_mode.currentIndexChanged.connect(self._read_map_panel)
+        self.map_panel.set_modes(MODES)
+        self.map_panel.depth_mode.currentIndexChanged.connect(self._mode_changed)
         self.path_panel.set_requested.connect(self.set_path_ends)
         self.path_panel.draw_toggled.connect(self._draw_toggled)
         self.path_panel.clear_requested.connect(self.path.clear)
@@ -202,7 +203,7 @@ class ExplorerView(QtWidgets.QWidget):
         self.map._fitted = False
         self._projection_changed()
         self.setEnabled(True)
-        self.tasks.submit(lambda j: space.discriminant_projection, "warm", on_failed=self._failed)  # ready when chosen
+        self.tasks.submit(lambda j: _warm(space), "warm", on_failed=self._failed)
 
     # ------------------------------------------------------------------ projection and filters
     def _read_map_panel(self) -> None:
@@ -212,10 +213,15 @@ class ExplorerView(QtWidgets.QWidget):
             return
         state.dims = p.dims()[:3]
         state.depth = p.depth.value()
-        state.nearest = p.depth_mode.currentIndex() == 1
+        state.mode = p.depth_mode.currentData()
         state.filters = Filters(instruments=p.checked_instruments(), pitch=(p.pitch_low.value(), p.pitch_high.value()),
                                 dynamics={d for d in self.space.dynamics if p.dynamics.get(d) is None
                                           or p.dynamics[d].isChecked()})
+
+    def _mode_changed(self) -> None:
+        """Clicks and the field take their hidden components elsewhere: the field is decoded again."""
+        self._read_map_panel()
+        self.update_field()
 
     def _projection_changed(self) -> None:
         if self.space is None:
@@ -284,6 +290,12 @@ class ExplorerView(QtWidgets.QWidget):
             self._view3d.set_visible(mask)
         if not mask.all():
             self.message.emit(f"{int(mask.sum())} of {len(mask)} notes shown")
+
+    def _filters_edited(self) -> None:
+        """Off the plane, the hidden components come from the notes shown: the field follows the filters."""
+        self._filter_changed()
+        if self.map_state is not None and self.map_state.mode != PLANE:
+            self.update_field()
 
     def _draw_labels(self, mask: np.ndarray) -> None:
         """The instruments' names at their centroids, for the instruments with notes shown (``mask``)."""
@@ -477,16 +489,18 @@ class ExplorerView(QtWidgets.QWidget):
         if spec is None:
             self.message.emit("No path: set one on the Path tab, or draw it on the map.")
             return
-        from timbre_explorer.core.synthesis.pathfile import render_spec, spec_frames
+        from timbre_explorer.core.synthesis.pathfile import render_spec, spec_frames, walked_on
 
-        space = self.space
+        space, surface = self.space, self.map_state.path_surface()
 
         def job(j) -> PathSound:
-            frames = spec_frames(space, spec)
-            audio = render_spec(space, spec, cancel=j.cancelled,  # a long path stops for a new click, or a quit
+            walked = walked_on(space, spec, surface)  # on the data, as the map's clicks (not in the plane mode)
+            frames = spec_frames(space, walked)
+            audio = render_spec(space, walked, cancel=j.cancelled,  # a long path stops for a new click, or a quit
                                 progress=lambda done: j.progress(done, f"Rendering the path… {done:.0%}"))
-            title = f"Path ({spec.kind}, {spec.mode}, {spec.seconds:g} s)"
-            return PathSound(Sound(audio, space.sample_rate, title, path_spec=spec), space.decode(frames).numpy())
+            where = ", on the data" if walked is not spec else ""
+            title = f"Path ({spec.kind}, {spec.mode}{where}, {spec.seconds:g} s)"
+            return PathSound(Sound(audio, space.sample_rate, title, path_spec=walked), space.decode(frames).numpy())
 
         self.synth.submit(job, "path", on_done=self._path_played, on_progress=self._say_progress,
                           on_failed=self._failed)
@@ -607,14 +621,13 @@ class ExplorerView(QtWidgets.QWidget):
 
         (x0, x1), (y0, y1) = self.map.plotItem.vb.viewRange()
         state = self.map_state
-        space, dims, rest, name = self.space, state.view_dims, state.plane_rest(), self.field_panel.name()
-        projection = state.projection
+        space, surface, name = self.space, state.surface(), self.field_panel.name()
         res = self.field_panel.resolution.value()
 
         def job(j):
             last = None
-            for f in field_levels(space, dims=dims, rest=rest, x_range=(x0, x1), y_range=(y0, y1), resolution=res,
-                                  names=(name,), cancel=j.cancelled, projection=projection):
+            for f in field_levels(space, surface=surface, x_range=(x0, x1), y_range=(y0, y1), resolution=res,
+                                  names=(name,), cancel=j.cancelled):
                 j.emit(f)
                 j.progress(f.resolution / res)
                 last = f
@@ -736,8 +749,8 @@ class ExplorerView(QtWidgets.QWidget):
         if spec is None:
             self.message.emit("No path to export.")
             return
-        self.tasks.submit(exports.path_job(self.space, spec, path), "export", on_done=self._exported,
-                          on_failed=self._failed)
+        self.tasks.submit(exports.path_job(self.space, spec, path, self.map_state.path_surface()), "export",
+                          on_done=self._exported, on_failed=self._failed)
 
     def _exported(self, result: Exported) -> None:
         self.message.emit(f"Wrote {result.wav} and {result.sidecar.name}")
@@ -767,6 +780,15 @@ class ExplorerView(QtWidgets.QWidget):
         self.play.shutdown()
         for w in (self.synth, self.fields, self.tasks):
             w.shutdown()
+
+
+def _warm(space):
+    """Off the GUI thread, what a first click or a first choice of axes would otherwise wait for: the discriminant
+    axes (scikit-learn), and the on-data mapping's scipy modules (0.2-0.5 s to import)."""
+    from timbre_explorer.core.synthesis.manifold import OnData
+
+    OnData(space.projection, space.notes.z[:2], (0, 1)).latent([0.0, 0.0])
+    return space.discriminant_projection
 
 
 def model_title(space) -> str:

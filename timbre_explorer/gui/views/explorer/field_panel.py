@@ -42,8 +42,9 @@ class FieldPanel(QtWidgets.QWidget):
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
         form.addRow(self.progress)
-        note = QtWidgets.QLabel("The field is decoded on the visible part of the plane, coarse first. "
-                                "The depth slider (Map tab) moves the plane through the Z component.")
+        note = QtWidgets.QLabel("The field is decoded on the visible part of the map, coarse first, at the latent "
+                                "points a click there plays (Map tab: hidden components; in plane mode the "
+                                "depth slider moves the plane through the Z component).")
         note.setWordWrap(True)
         form.addRow(note)
         layout.addWidget(group_box("Descriptor field", form))

@@ -1,4 +1,4 @@
-"""The Map tab: projection (components, 2D/3D, depth), instrument legend and filters, overlays."""
+"""The Map tab: projection (components, 2D/3D, hidden components, depth), instrument legend and filters, overlays."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.widgets import form_layout, group_box, row, wrapped_label
+
+HIDDEN_LABELS = {"data": "on the data (the notes nearby)", "plane": "plane (depth slider)",
+                 "nearest": "nearest note"}
+HIDDEN_TIPS = {"data": "A click's hidden components follow the notes near it on the map: it plays what the "
+                       "instruments there sound like",
+               "plane": "The paper's flat plane: the map's mean, moved through the Z component by the depth slider",
+               "nearest": "A click takes the hidden components of the nearest note shown"}
 
 
 class MapPanel(QtWidgets.QWidget):
@@ -49,17 +56,16 @@ class MapPanel(QtWidgets.QWidget):
         self.three_d.setToolTip("Rotate with the left mouse button; click a note to hear it (3)")
         self.three_d.toggled.connect(self.projection_changed)
         form.addRow(self.three_d)
+        self.depth_mode = QtWidgets.QComboBox()  # filled by set_modes
+        self.depth_mode.currentIndexChanged.connect(self._mode_chosen)
+        form.addRow("Hidden components", self.depth_mode)
         self.depth = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.depth.setRange(-100, 100)
-        self.depth.setToolTip("Where the plane cuts the Z component: clicks and descriptor fields use it")
+        self.depth.setToolTip("Where the plane cuts the Z component (plane mode): clicks and descriptor fields "
+                              "use it")
         self.depth.valueChanged.connect(self.projection_changed)
         self.depth_label = QtWidgets.QLabel("0")
         form.addRow("Depth", row(self.depth, self.depth_label))
-        self.depth_mode = QtWidgets.QComboBox()
-        self.depth_mode.addItems(["plane (depth slider)", "nearest note"])
-        self.depth_mode.setToolTip("Where a click takes the components you do not see: the plane, "
-                                   "or the nearest note on the map")
-        form.addRow("Hidden components", self.depth_mode)
         self.variance = QtWidgets.QLabel()
         form.addRow(self.variance)
         layout.addWidget(group_box("Projection (PCA of the latent space)", form))
@@ -105,6 +111,23 @@ class MapPanel(QtWidgets.QWidget):
         over.addWidget(self.pairs_caption)
         layout.addWidget(group_box("Overlays", over))
         layout.addStretch(1)
+
+    def set_modes(self, modes: tuple[str, ...]) -> None:
+        """Where the hidden components come from (the map state's modes), the first chosen."""
+        if not self.depth_mode.count():
+            for name in modes:
+                self.depth_mode.addItem(HIDDEN_LABELS.get(name, name), name)
+                self.depth_mode.setItemData(self.depth_mode.count() - 1, HIDDEN_TIPS.get(name),
+                                            QtCore.Qt.ItemDataRole.ToolTipRole)
+            self.depth_mode.setCurrentIndex(0)
+            self._mode_chosen()
+
+    def _mode_chosen(self) -> None:
+        """The depth slider moves the plane: it does nothing in the other modes."""
+        plane = self.depth_mode.currentData() == "plane"
+        self.depth.setEnabled(plane)
+        self.depth_label.setEnabled(plane)
+        self.depth_mode.setToolTip(HIDDEN_TIPS.get(self.depth_mode.currentData(), ""))
 
     def set_axes(self, explained, prefix: str) -> None:
         """Fill the axis choosers with the components of the current projection, keeping the choice."""
