@@ -10,8 +10,9 @@ import torch
 from scipy.stats import spearmanr
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll, kl_standard_normal,
-                                        perceptual_kl, perceptual_l2)
+from timbre_explorer.core.model.vae import (DEFAULT_PITCH, Normalization, TimbreVAE, VAEConfig, beta_at, conditions,
+                                            frame_inputs, gaussian_nll, kl_standard_normal, log_magnitudes,
+                                            perceptual_kl, perceptual_l2, split_level)
 
 TOY = VAEConfig(n_bins=20, hidden=32, layers=2, latent=4)
 
@@ -39,6 +40,42 @@ def test_shapes_of_encode_decode_forward():
     names = set(vae.state_dict())
     assert {"encoder.0.weight", "encoder.2.bias", "enc_mu.weight", "enc_logvar.bias",
             "decoder.0.weight", "dec_mu.weight", "dec_logvar.bias"} <= names
+
+
+def test_a_conditioned_model_takes_pitch_and_level_where_its_conditioning_says():
+    torch.manual_seed(0)
+    x, c = torch.randn(5, 20), torch.randn(5, 2)
+    for conditioning, enc_in, dec_in in (("none", 20, 4), ("decoder", 20, 6), ("both", 22, 6)):
+        vae = TimbreVAE(VAEConfig(n_bins=20, hidden=32, layers=2, latent=4, conditioning=conditioning))
+        assert vae.encoder[0].in_features == enc_in and vae.decoder[0].in_features == dec_in
+        out = vae(x, c if conditioning != "none" else None, sample=False)
+        assert out.x_mu.shape == (5, 20)
+    with pytest.raises(ParameterError, match="needs conditions"):
+        vae.decode(torch.zeros(5, 4))
+    # the decoder reads the condition: another pitch, another output
+    assert not torch.allclose(vae.decode(out.z, c)[0], vae.decode(out.z, c + torch.tensor([0.5, 0.0]))[0])
+    with pytest.raises(ParameterError, match="conditioning"):
+        VAEConfig(conditioning="pitch")
+
+
+def test_level_free_frames_and_their_level_give_the_frames_back():
+    log_mag = torch.log(torch.rand(6, 20) + 0.01)
+    shape, level = split_level(log_mag)
+    # the level is the log RMS magnitude; the shape has level 0
+    assert torch.allclose(level, torch.log(torch.exp(log_mag).square().mean(-1).sqrt()), atol=1e-6)
+    assert torch.allclose(split_level(shape)[1], torch.zeros(6), atol=1e-6)
+    norm = Normalization.fit_log(shape)
+    config = VAEConfig(n_bins=20, hidden=8, layers=1, latent=2, conditioning="both")
+    x, c = frame_inputs(config, norm, log_mag, torch.full((6,), 67.0))
+    assert torch.allclose(log_magnitudes(norm, x, c), log_mag, atol=1e-5)  # exact at the level asked for
+    assert torch.allclose(c, conditions(torch.full((6,), 67.0), level))
+    _, c_default = frame_inputs(config, norm, log_mag)
+    assert torch.allclose(c_default[:, 0], conditions(torch.tensor([DEFAULT_PITCH]), level[:1])[:, 0])
+    # an unconditioned model sees the frames as they are, and no conditions
+    plain = VAEConfig(n_bins=20, hidden=8, layers=1, latent=2)
+    x_plain, none = frame_inputs(plain, Normalization.fit_log(log_mag), log_mag, 67.0)
+    assert none is None and torch.allclose(log_magnitudes(Normalization.fit_log(log_mag), x_plain, None), log_mag,
+                                           atol=1e-5)
 
 
 def test_log_variances_are_clamped():

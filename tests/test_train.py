@@ -18,9 +18,11 @@ from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.training.evaluate import REPORT_KEYS
 from timbre_explorer.core.model.modelfile import load_model
+from timbre_explorer.core.model.vae import frame_inputs, split_level
 from timbre_explorer.core.training.config import TrainConfig
 from timbre_explorer.core.training.loop import Trainer, dataset_for, export_models, train
-from tiny import SR, folder_locked_by_another_process, synthetic_note, tiny_config, write_sample_folder
+from tiny import (SR, folder_locked_by_another_process, synthetic_note, tiny_config, train_tiny_model,
+                  write_sample_folder)
 
 
 
@@ -52,18 +54,23 @@ def test_config_is_validated():
         TrainConfig(hidden=0)
 
 
-def test_training_runs_the_three_stages_and_exports_evaluated_models(folder, cache, tmp_path):
-    cfg = tiny(folder)
+def test_training_runs_every_stage_and_exports_evaluated_models(folder, cache, tmp_path):
+    cfg = tiny(folder, baseline=True, compare_unconditioned=True)
     ds = dataset_for(cfg, cache_root=cache, workers=1)
     t = Trainer(cfg, ds, tmp_path)
     assert set(t.target.instruments) == {"Clarinet", "Oboe", "Flute", "Trumpet"}  # the rated ones it has
     events = list(train(t))
-    assert [(e.stage, e.epoch) for e in events] == [("stage1", 1), ("stage1", 2), ("regularized", 1),
-                                                    ("regularized", 2), ("baseline", 1), ("baseline", 2)]
+    assert [(e.stage, e.epoch) for e in events] == [
+        ("stage1", 1), ("stage1", 2), ("regularized", 1), ("regularized", 2), ("baseline", 1), ("baseline", 2),
+        *(("unconditioned", e) for e in range(1, 5))]
     assert events[-1].done_fraction == 1.0
     assert all(np.isfinite(e.metrics["loss"]) for e in events)
     assert events[2].metrics["reg"] > 0 and events[4].metrics["reg"] == 0 and events[2].metrics["alpha"] == 20.0
     assert events[0].metrics["beta"] == 0.0 and events[2].metrics["beta"] == 2.0  # warm-up over 2 epochs
+    # the unconditioned twin: its own stage 1 (α = 0), then regularized, on the paper's unconditioned model
+    assert [e.metrics["alpha"] for e in events[6:]] == [0.0, 0.0, 20.0, 20.0]
+    assert t.models["regularized"][0].config.conditioning == "both"
+    assert t.models["unconditioned"][0].config.conditioning == "none"
     # regularized and baseline both start from the end of stage 1, then differ
     reg, base = t.models["regularized"][0], t.models["baseline"][0]
     assert not torch.equal(reg.enc_mu.weight, base.enc_mu.weight)
@@ -74,14 +81,18 @@ def test_training_runs_the_three_stages_and_exports_evaluated_models(folder, cac
     assert mf.meta["instruments"][int(mf.tensors["map.instrument"][0])] == ds.notes["instrument"][0]
     assert mf.tensors["map.descriptors"].shape == (len(ds), 5)
     report = json.loads((tmp_path / "report.json").read_text())
-    assert set(REPORT_KEYS) <= set(report) and set(REPORT_KEYS) <= set(report["baseline"])
+    for twin in ("baseline", "unconditioned"):
+        assert set(REPORT_KEYS) <= set(report) and set(REPORT_KEYS) <= set(report[twin])
+    assert load_model(paths["unconditioned"]).config.conditioning == "none"
+    assert set(mf.meta["levels"]) == {"pp", "ff"} and mf.meta["levels"]["pp"] < mf.meta["levels"]["ff"]
     assert set(report["novel_instruments"]) == {"Piccolo"}
     assert (tmp_path / "latent_map.png").stat().st_size > 1000 and (tmp_path / "distances.png").is_file()
     # the file holds the trained model: it reconstructs the notes exactly as the trainer's copy does
-    x = mf.normalization.from_log(torch.from_numpy(ds.representative(np.arange(len(ds)))))
+    x, c = frame_inputs(mf.config, mf.normalization, torch.from_numpy(ds.representative(np.arange(len(ds)))),
+                        torch.from_numpy(ds.notes["pitch"].astype(np.float32)))
     with torch.no_grad():
         model, trained = mf.build_model(), t.models["regularized"][0].cpu().eval()
-        assert torch.allclose(model.decode(model.encode(x)[0])[0], trained.decode(trained.encode(x)[0])[0])
+        assert torch.allclose(model.decode(model.encode(x, c)[0], c)[0], trained.decode(trained.encode(x, c)[0], c)[0])
     assert mf.meta["metrics"]["test_mse"] == pytest.approx(report["test_mse"])
 
 
@@ -406,3 +417,23 @@ def test_the_report_tables_load_without_torch():
             "from timbre_explorer.core.training.report import FIGURES, novel_rows\n"
             "sys.exit(1 if 'torch' in sys.modules else 0)\n")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_the_pitch_condition_moves_the_decoded_partials_and_the_level_is_exact(tmp_path):
+    """Known answer: the tiny notes are harmonic tones at MIDI 60-71 whose first partial is the strongest. One
+    latent point decoded at pitch 60 and at 71 peaks at those pitches' fundamentals (261.6 and 493.9 Hz, within
+    the transform's bin spacing there), and at a dynamic's level exactly."""
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+
+    # every frame rebuilt from a partner note: pitch must come from the condition (see the training's docstring)
+    space = TimbreSpace.open(train_tiny_model(tmp_path, conditioning="both", partner_share=1.0, epochs_stage1=30))
+    assert space.conditioned
+    z = space.centroids["Oboe"]
+    freqs = space.nsgt.frequencies
+    for pitch in (60, 62, 64, 67, 71):
+        peak = float(freqs[int(space.decode(z, pitch=pitch).argmax())])
+        assert abs(12 * np.log2(peak / 440) + 69 - pitch) < 1.0, (pitch, peak)
+    for dynamic in ("pp", "ff"):
+        level = split_level(torch.log(space.decode(z, dynamic=dynamic)))[1]
+        assert float(level) == pytest.approx(space.levels[dynamic], abs=1e-4)
+    assert space.levels["ff"] - space.levels["pp"] == pytest.approx(np.log(5), abs=0.3)  # the notes' 0.1 and 0.5

@@ -50,7 +50,7 @@ def tiny_config(folder: Path, **kw):
 
     settings = dict(source="folder", folder=str(folder), hold_out=["Piccolo"], hidden=32, layers=2, latent=4,
                     epochs_stage1=2, epochs_stage2=2, frames_per_note=4, batch_size=32, warmup_epochs=2,
-                    alpha=20.0, mds_dims=3)
+                    alpha=20.0, mds_dims=3, compare_unconditioned=False)
     settings.update(kw)
     return TrainConfig(**settings)
 

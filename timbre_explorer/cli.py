@@ -43,10 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--cache", help="cache folder (default ~/.cache/timbre-explorer/datasets)")
     build.add_argument("--rebuild", action="store_true", help="rebuild even if the cache holds this dataset")
     build.add_argument("--dry-run", action="store_true", help="list what each file or note maps to; build nothing")
-    train = sub.add_parser("train", help="train a timbre space (and its unregularized baseline), evaluate it",
-                           description="Train the perceptually regularized VAE in the paper's two stages, plus "
-                                       "an unregularized baseline from the same first stage; write both models, "
-                                       "their evaluation report and plots. Runs under torchrun too.")
+    train = sub.add_parser("train", help="train a timbre space (and the paper's unconditioned one), evaluate it",
+                           description="Train the perceptually regularized, pitch- and level-conditioned VAE in "
+                                       "the paper's two stages, beside the paper's unconditioned model (and, with "
+                                       "baseline, an unregularized one); write the models, their evaluation report "
+                                       "(in-source and across sources) and plots. Runs under torchrun too.")
     train.add_argument("--config", help="JSON file of training settings (see TrainConfig; default: the defaults)")
     train.add_argument("--out", default="timbre-run", help="output folder (default ./timbre-run)")
     train.add_argument("--resume", action="store_true", help="carry on from the checkpoints in --out")
@@ -61,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--cache", help="dataset cache folder")
     evaluate.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if the cache holds it")
     evaluate.add_argument("--cross-source", metavar="SOURCE", help="also evaluate on a sample set the model never "
-                          "trained on (MuseScore_General, sf_GMbank or a SoundFont file), beside two baselines")
+                          "trained on (MuseScore_General, sf_GMbank or a SoundFont file), beside two baselines "
+                          "(default: the source its training kept out, if any)")
     evaluate.add_argument("--cross-dynamics", nargs="+", metavar="DYNAMIC", help="the dynamics rendered for "
                           "--cross-source (default: pp p mf f ff)")
     samples = evaluate.add_mutually_exclusive_group()
@@ -313,10 +315,11 @@ def _evaluate(args) -> int:
     if args.out:
         write_reports(args.out, report, maps=maps)
     print(markdown(report))
-    if args.cross_source:  # the model on a sample set it never trained on
-        from timbre_explorer.core.training import crosssource
+    from timbre_explorer.core.training import crosssource
 
-        cross = crosssource.evaluate_cross_source(args.model, args.cross_source, dynamics=args.cross_dynamics,
+    source = args.cross_source or crosssource.kept_out_source(args.model)
+    if source:  # the model on a sample set it never trained on
+        cross = crosssource.evaluate_cross_source(args.model, source, dynamics=args.cross_dynamics,
                                                   cache_root=args.cache)
         print(crosssource.markdown(cross))
     return 0

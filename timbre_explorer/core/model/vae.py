@@ -5,6 +5,11 @@
 * :class:`TimbreVAE`: encoder and decoder MLPs with Gaussian heads on both
   sides. The decoder predicts a mean *and* a log-variance per bin
   (heteroscedastic Gaussian likelihood), as the paper's code does.
+* Conditioning (:data:`~timbre_explorer.core.model.vae_config.CONDITIONINGS`): a conditioned model sees a
+  frame *without its level* (its log-magnitudes minus their log RMS, :func:`split_level`), and its decoder, and
+  its encoder with ``both``, take the frame's pitch and level (:func:`conditions`). What pitch and level explain
+  then stays out of the latent code, and a decoded frame has exactly the level asked for.
+  :func:`frame_inputs` and :func:`log_magnitudes` are the two ends every caller goes through.
 * Loss terms as pure functions: :func:`gaussian_nll`, :func:`kl_standard_normal`,
   :func:`beta_at` (the warm-up of the KL weight), and the two perceptual
   regularizers, :func:`perceptual_kl` (the paper's Eqs. 8-10) and
@@ -24,6 +29,15 @@ from torch import nn
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae_config import VAEConfig
+
+#: How the conditions enter the network: ``(pitch - PITCH_CENTRE) / PITCH_SPAN`` (MIDI), and the same for the
+#: level (natural log of a frame's RMS magnitude), so both lie about within [-1, 1] over the instruments' ranges.
+PITCH_CENTRE, PITCH_SPAN = 60.0, 24.0
+LEVEL_CENTRE, LEVEL_SPAN = -4.0, 3.0
+#: The pitch a conditioned model plays when none is asked for (middle C).
+DEFAULT_PITCH = 60.0
+
+N_CONDITIONS = 2
 
 #: Log-variance ranges. Outside them exp() under- or overflows in float32 and training turns to NaN.
 OUTPUT_LOGVAR_RANGE = (-10.0, 5.0)
@@ -138,6 +152,41 @@ class VAEOutput:
     x_logvar: torch.Tensor  # [batch, n_bins]
 
 
+def split_level(log_mag: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Natural-log magnitude frames ``[..., K]`` to their shape (level-free) and level ``[...]``: the log of
+    their RMS magnitude over bins, so ``shape + level`` gives the frames back."""
+    level = 0.5 * (torch.logsumexp(2.0 * log_mag, dim=-1) - math.log(log_mag.shape[-1]))
+    return log_mag - level[..., None], level
+
+
+def conditions(pitch: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
+    """Pitch (MIDI) and level ``[n]`` to the network's condition inputs ``[n, 2]``."""
+    return torch.stack([(pitch.to(level.dtype) - PITCH_CENTRE) / PITCH_SPAN, (level - LEVEL_CENTRE) / LEVEL_SPAN], -1)
+
+
+def condition_level(c: torch.Tensor) -> torch.Tensor:
+    """The level a condition input ``[n, 2]`` asks for ``[n]`` (the inverse of :func:`conditions` on it)."""
+    return c[:, 1] * LEVEL_SPAN + LEVEL_CENTRE
+
+
+def frame_inputs(config: VAEConfig, norm: Normalization, log_mag: torch.Tensor,
+                 pitch: torch.Tensor | float | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Natural-log magnitude frames ``[n, K]`` (and their MIDI pitch: a number, one per frame, or None for
+    :data:`DEFAULT_PITCH`) to a model's inputs ``(x, c)``; ``c`` is None for an unconditioned model."""
+    log_mag = torch.as_tensor(log_mag, dtype=torch.float32)
+    if not config.conditioned:
+        return norm.from_log(log_mag), None
+    shape, level = split_level(log_mag.clamp_min(math.log(norm.floor)))
+    p = torch.as_tensor(DEFAULT_PITCH if pitch is None else pitch, dtype=torch.float32).expand(level.shape)
+    return norm.from_log(shape), conditions(p, level)
+
+
+def log_magnitudes(norm: Normalization, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+    """Model outputs ``x`` (decoder means) back to natural-log magnitudes, at the level ``c`` asks for."""
+    log_mag = x * norm.scale + norm.mean
+    return log_mag if c is None else log_mag + condition_level(c)[:, None]
+
+
 def _mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:
     blocks: list[nn.Module] = []
     for i in range(layers):
@@ -155,28 +204,45 @@ class TimbreVAE(nn.Module):
     def __init__(self, config: VAEConfig):
         super().__init__()
         self.config = config
-        self.encoder = _mlp(config.n_bins, config.hidden, config.layers)
+        n_c = N_CONDITIONS if config.conditioned else 0
+        self.encoder = _mlp(config.n_bins + (n_c if config.conditioning == "both" else 0), config.hidden,
+                            config.layers)
         self.enc_mu = nn.Linear(config.hidden, config.latent)
         self.enc_logvar = nn.Linear(config.hidden, config.latent)
-        self.decoder = _mlp(config.latent, config.hidden, config.layers)
+        self.decoder = _mlp(config.latent + n_c, config.hidden, config.layers)
         self.dec_mu = nn.Linear(config.hidden, config.n_bins)
         self.dec_logvar = nn.Linear(config.hidden, config.n_bins)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``x [batch, n_bins]`` to the posterior's mean and log-variance ``[batch, latent]``."""
+    def _check(self, c: torch.Tensor | None, n: int) -> None:
+        if self.config.conditioned and (c is None or c.shape != (n, N_CONDITIONS)):
+            raise ParameterError(f"a conditioned model needs conditions [{n}, {N_CONDITIONS}] (pitch and level), "
+                                 f"got {None if c is None else tuple(c.shape)}")
+
+    def encode(self, x: torch.Tensor, c: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x [batch, n_bins]`` (and conditions ``c [batch, 2]``) to the posterior's mean and log-variance
+        ``[batch, latent]``. An encoder without conditions ignores ``c``."""
+        if self.config.conditioning == "both":
+            self._check(c, len(x))
+            x = torch.cat([x, c], -1)  # type: ignore[list-item]
         h = self.encoder(x)
         return self.enc_mu(h), self.enc_logvar(h).clamp(*LATENT_LOGVAR_RANGE)
 
-    def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``z [batch, latent]`` to the likelihood's mean and log-variance ``[batch, n_bins]``."""
+    def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``z [batch, latent]`` (and, conditioned, ``c [batch, 2]``) to the likelihood's mean and log-variance
+        ``[batch, n_bins]``."""
+        if self.config.conditioned:
+            self._check(c, len(z))
+            z = torch.cat([z, c], -1)  # type: ignore[list-item]
         h = self.decoder(z)
         return self.dec_mu(h), self.dec_logvar(h).clamp(*OUTPUT_LOGVAR_RANGE)
 
-    def forward(self, x: torch.Tensor, *, sample: bool = True) -> VAEOutput:
-        """Encode, draw ``z`` (reparameterized; the mean when ``sample`` is False) and decode."""
-        mu, logvar = self.encode(x)
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None, *, c_out: torch.Tensor | None = None,
+                sample: bool = True) -> VAEOutput:
+        """Encode, draw ``z`` (reparameterized; the mean when ``sample`` is False) and decode, at the conditions
+        ``c_out`` when given (another note's pitch and level: see the training's partner frames), else ``c``."""
+        mu, logvar = self.encode(x, c)
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if sample else mu
-        x_mu, x_logvar = self.decode(z)
+        x_mu, x_logvar = self.decode(z, c if c_out is None else c_out)
         return VAEOutput(z, mu, logvar, x_mu, x_logvar)
 
 

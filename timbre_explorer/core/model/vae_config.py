@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, fields
 from timbre_explorer.core.errors import ParameterError
 
 _CONFIG_LIMITS = {"n_bins": 4096, "hidden": 8192, "layers": 8, "latent": 512}
+#: What a model is conditioned on, besides its latent code: pitch (MIDI) and level (a frame's log RMS magnitude).
+CONDITIONINGS = {"none": "none (the paper's model)", "decoder": "pitch and level into the decoder",
+                 "both": "pitch and level into the encoder and the decoder"}
 
 
 @dataclass(frozen=True)
@@ -17,14 +20,22 @@ class VAEConfig:
     hidden: int = 512
     layers: int = 3
     latent: int = 16
+    conditioning: str = "none"  # a key of CONDITIONINGS; files without it are the paper's unconditioned model
 
     def __post_init__(self):
+        if self.conditioning not in CONDITIONINGS:
+            raise ParameterError(f"model setting 'conditioning' must be one of {tuple(CONDITIONINGS)}, "
+                                 f"got {self.conditioning!r}")
         for name, top in _CONFIG_LIMITS.items():
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ParameterError(f"model setting '{name}' must be a whole number, got {value!r}")
             if not 1 <= value <= top:
                 raise ParameterError(f"model setting '{name}' must be between 1 and {top}, got {value}")
+
+    @property
+    def conditioned(self) -> bool:
+        return self.conditioning != "none"
 
     def to_dict(self) -> dict:
         return asdict(self)

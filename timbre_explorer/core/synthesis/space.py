@@ -27,6 +27,7 @@ import torch
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.modelfile import MAP_TENSORS, ModelFile, check_card, load_model
+from timbre_explorer.core.model.vae import DEFAULT_PITCH, LEVEL_CENTRE, conditions, frame_inputs, log_magnitudes
 from timbre_explorer.core.signal.nsgt import TransformPreset, get_preset, transform_for
 
 
@@ -126,6 +127,10 @@ class Projection:
         return self.inverse(coords)
 
 
+#: The dynamic a conditioned model plays when none is asked for.
+DEFAULT_DYNAMIC = "mf"
+
+
 class TimbreSpace:
     """A model file, loaded for exploring: see the module docstring."""
 
@@ -148,6 +153,30 @@ class TimbreSpace:
         self.projection = Projection.fit(self.notes.z)
         self.perceptual_instruments: list[str] = list(mf.meta.get("perceptual_instruments") or [])
         self.perceptual_positions = t["perception.positions"].numpy() if "perception.positions" in t else None
+        #: A conditioned model's level per dynamic (the median over its training notes): what a dynamic plays at.
+        self.levels: dict[str, float] = dict(mf.meta.get("levels") or {})
+
+    @property
+    def conditioned(self) -> bool:
+        """Whether the model decodes at a pitch and level asked for (else at what the latent point encodes)."""
+        return self.model.config.conditioned
+
+    def level_of(self, dynamic: str | None = None) -> float:
+        """The level a conditioned model plays ``dynamic`` at. None: mf, or the mean of the model's dynamics
+        when it has no mf (or the centre level when it has no record)."""
+        if dynamic is None:
+            return self.levels.get(DEFAULT_DYNAMIC, float(np.mean(list(self.levels.values()))) if self.levels
+                                   else LEVEL_CENTRE)
+        if dynamic not in self.levels:
+            raise ParameterError(f"unknown dynamic {dynamic!r}: this model knows {', '.join(self.levels) or 'none'}")
+        return float(self.levels[dynamic])
+
+    def _conditions(self, n: int, pitch, dynamic: str | None, level) -> torch.Tensor | None:
+        if not self.conditioned:
+            return None
+        p = torch.as_tensor(DEFAULT_PITCH if pitch is None else pitch, dtype=torch.float32).expand(n)
+        lv = torch.as_tensor(self.level_of(dynamic) if level is None else level, dtype=torch.float32).expand(n)
+        return conditions(p, lv).to(self.device)
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, device: torch.device | None = None) -> TimbreSpace:
@@ -232,29 +261,40 @@ class TimbreSpace:
 
     # ------------------------------------------------------------------ decoding
     @torch.no_grad()
-    def decode(self, z) -> torch.Tensor:
+    def decode(self, z, *, pitch=None, dynamic: str | None = None, level=None) -> torch.Tensor:
         """Latent points ``[..., latent]`` to magnitude frames ``[..., bins]`` (float32, on the CPU).
 
-        The likelihood's mean, as the paper decodes; on the GPU when the space is on one.
+        The likelihood's mean, as the paper decodes; on the GPU when the space is on one. A conditioned model
+        decodes at MIDI ``pitch`` (default middle C) and at ``dynamic``'s level (default mf), or at ``level`` (per point or
+        one for all) when given; an unconditioned one ignores them.
         """
         zt = torch.as_tensor(np.asarray(z, np.float32) if not isinstance(z, torch.Tensor) else z, dtype=torch.float32)
         if zt.shape[-1] != self.latent_size:
             raise ParameterError(f"latent points of this model have {self.latent_size} values, got {zt.shape[-1]}")
         lead = zt.shape[:-1]
-        x, _ = self.model.decode(zt.reshape(-1, self.latent_size).to(self.device))
-        return self.normalization.inverse(x).float().cpu().reshape(*lead, -1)
+        flat = zt.reshape(-1, self.latent_size).to(self.device)
+        pitch = None if pitch is None else torch.as_tensor(pitch, dtype=torch.float32).reshape(-1)
+        level = None if level is None else torch.as_tensor(level, dtype=torch.float32).reshape(-1)
+        c = self._conditions(len(flat), pitch, dynamic, level)
+        x, _ = self.model.decode(flat, c)
+        return torch.exp(log_magnitudes(self.normalization, x, c)).float().cpu().reshape(*lead, -1)
 
     @torch.no_grad()
-    def encode_log(self, log_frames) -> np.ndarray:
-        """Natural-log magnitude frames ``[n, bins]`` to their posterior means ``[n, latent]`` (float32)."""
-        x = self.normalization.from_log(torch.as_tensor(np.asarray(log_frames, np.float32)))
-        mu, _ = self.model.encode(x.to(self.device))
+    def encode_log(self, log_frames, pitch=None) -> np.ndarray:
+        """Natural-log magnitude frames ``[n, bins]`` (of MIDI ``pitch``, one or per frame; None: unknown, the
+        default) to their posterior means ``[n, latent]`` (float32)."""
+        lf = torch.as_tensor(np.asarray(log_frames, np.float32))
+        p = None if pitch is None else torch.as_tensor(pitch, dtype=torch.float32).reshape(-1)
+        x, c = frame_inputs(self.model.config, self.normalization, lf, p)
+        mu, _ = self.model.encode(x.to(self.device), None if c is None else c.to(self.device))
         return mu.float().cpu().numpy()
 
-    def decode_differentiable(self, z: torch.Tensor) -> torch.Tensor:
-        """:meth:`decode` with gradients (``z`` on :attr:`device`), for moving towards descriptor targets."""
-        x, _ = self.model.decode(z)
-        return self.normalization.inverse(x)
+    def decode_differentiable(self, z: torch.Tensor, *, pitch=None, dynamic: str | None = None) -> torch.Tensor:
+        """:meth:`decode` with gradients (``z [n, latent]`` on :attr:`device`), for moving towards descriptor
+        targets."""
+        c = self._conditions(len(z), pitch, dynamic, None)
+        x, _ = self.model.decode(z, c)
+        return torch.exp(log_magnitudes(self.normalization, x, c))
 
     @cached_property
     def nsgt(self):

@@ -16,19 +16,23 @@ from pathlib import Path
 
 from timbre_explorer.core.data.instruments import INSTRUMENTS, Instrument, pitch_name
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.model.vae_config import VAEConfig
+from timbre_explorer.core.model.vae_config import CONDITIONINGS, VAEConfig
 
 #: The perceptual regularizers, with what each does.
 REGULARIZERS = {"kl": "KL to the timbre space (the paper's)", "l2": "L2 to the dissimilarities",
                 "none": "none (a plain VAE)"}
+#: The augmentations of training frames (:mod:`timbre_explorer.core.training.augment` applies them).
+AUGMENTATIONS = {"eq": "spectral tilt and EQ", "lowpass": "low-pass roll-off", "noise": "noise floor",
+                 "detune": "detune (±30 cents)"}
 #: Where a run trains.
 DEVICES = {"auto": "auto (a CUDA GPU when there is one)", "cpu": "CPU", "cuda": "CUDA GPU"}
 #: The transform presets of ``core.signal.nsgt.PRESETS`` (a test keeps the two equal: nsgt imports torch).
 PRESETS = {"nsgt-erb": "NSGT-ERB (the paper's best)", "nsgt-cqt": "NSGT-CQT (constant-Q)", "nsgt-mel": "NSGT-Mel"}
 SOURCES = ("soundfont", "folder")
 #: The training stages, in the order they run (see :mod:`timbre_explorer.core.training.loop`).
-STAGES = ("stage1", "regularized", "baseline")
-STAGE_NAMES = {"stage1": "stage 1", "regularized": "regularized", "baseline": "baseline"}
+STAGES = ("stage1", "regularized", "baseline", "unconditioned")
+STAGE_NAMES = {"stage1": "stage 1", "regularized": "regularized", "baseline": "unregularized",
+               "unconditioned": "unconditioned"}
 #: The instruments of the bundled timbre studies: the perceptual regularizer needs three of them.
 RATED = frozenset(i.name for i in INSTRUMENTS if not i.novel)
 
@@ -45,30 +49,39 @@ class TrainConfig:
     source: str = "soundfont"  # 'soundfont' or 'folder'
     folder: str | None = None
     soundfont: str | None = None  # a SoundFont file in place of the system's FluidR3_GM
-    sources: tuple[str, ...] = ("FluidR3_GM",)  # the sample sets rendered: short names or SoundFont files
+    # the sample sets rendered (short names or SoundFont files); the default trains on two and keeps sf_GMbank out
+    # of training as the cross-source test (see the README's "Across sources")
+    sources: tuple[str, ...] = ("FluidR3_GM", "MuseScore_General", "sf_GMbank")
     preset: str = next(iter(PRESETS))
     hold_out: tuple[str, ...] | None = None  # None: the source's default
     instruments: tuple[str, ...] | None = None  # the SoundFont instruments rendered; None: all of them
     pitch_range: tuple[int, int] | None = None  # the SoundFont's MIDI pitches rendered (inclusive); None: all
     split_seed: int = 0
+    # a source in sources kept out of training: the cross-source test notes (one not in sources is ignored)
+    cross_test: str | None = "sf_GMbank"
+    cross_valid: str | None = None  # another one: cross-source validation notes (for choosing settings)
     ratings: str | None = None  # a dissimilarity matrix or pooled-ratings CSV; None: the five studies
     mds_dims: int = 6
     # model (paper: 3 x 2000, latent 64)
     hidden: int = 512
     layers: int = 3
     latent: int = 16
+    conditioning: str = "both"  # a key of CONDITIONINGS ('none': the paper's model)
     # optimisation (paper: Adam 1e-4, beta 2 over 100 epochs, alpha 0.1, 10,000 + 10,000 epochs)
-    epochs_stage1: int = 60
-    epochs_stage2: int = 100
-    frames_per_note: int = 8
+    epochs_stage1: int = 40
+    epochs_stage2: int = 60
+    frames_per_note: int = 4
     batch_size: int = 256
     lr: float = 1e-3
     beta: float = 2.0
     warmup_epochs: int = 20
+    augment: tuple[str, ...] = ()  # names of core.training.augment.AUGMENTATIONS applied to training frames
+    partner_share: float = 0.5  # share of frames a conditioned model rebuilds from another note of the instrument
     regularizer: str = "kl"
     alpha: float = 200.0  # chosen on validation notes; see the README (paper: 0.1)
     timbre_scale: float = 10.0  # MDS positions are multiplied by this before the Student-t kernel
-    baseline: bool = True
+    baseline: bool = False  # also train the unregularized twin from the same stage 1
+    compare_unconditioned: bool = True  # a conditioned run also trains the paper's unconditioned model beside it
     seed: int = 0
     device: str = "auto"  # 'auto' (CUDA when torch sees a GPU, else the CPU), 'cpu' or 'cuda'
     dump_rank_weights: bool = False  # each rank writes its final weights (the DDP test reads them)
@@ -80,19 +93,34 @@ class TrainConfig:
             raise ParameterError("source 'folder' needs 'folder': the sample folder")
         if self.device not in DEVICES:
             raise ParameterError(f"device must be one of {tuple(DEVICES)}, got {self.device!r}")
+        if self.conditioning not in CONDITIONINGS:
+            raise ParameterError(f"conditioning must be one of {tuple(CONDITIONINGS)}, got {self.conditioning!r}")
         if self.regularizer not in REGULARIZERS:
             raise ParameterError(f"regularizer must be one of {tuple(REGULARIZERS)}, got {self.regularizer!r}")
         for name, least in (("epochs_stage1", 0), ("epochs_stage2", 0), ("warmup_epochs", 0),
                             ("frames_per_note", 1), ("batch_size", 1)):
             if getattr(self, name) < least:
                 raise ParameterError(f"{name} must be at least {least}, got {getattr(self, name)}")
+        if not (isinstance(self.partner_share, (int, float)) and 0.0 <= self.partner_share <= 1.0):
+            raise ParameterError(f"partner_share must be a share from 0 to 1, got {self.partner_share!r}")
         for name in ("lr", "beta", "alpha", "timbre_scale"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ParameterError(f"{name} must be a non-negative number, got {v!r}")
+        unknown = sorted(set(self.augment) - set(AUGMENTATIONS))
+        if isinstance(self.augment, str) or unknown:
+            raise ParameterError(f"augment must be a list of {', '.join(AUGMENTATIONS)}, got {self.augment!r}")
+        object.__setattr__(self, "augment", tuple(self.augment))
         if isinstance(self.sources, str) or not self.sources or len(set(self.sources)) < len(self.sources):
             raise ParameterError(f"sources must be a list of distinct sample sets, got {self.sources!r}")
         object.__setattr__(self, "sources", tuple(self.sources))
+        for name in ("cross_test", "cross_valid"):  # one that is not a rendered sample set keeps nothing out
+            if self.source != "soundfont" or getattr(self, name) not in self.sources:
+                object.__setattr__(self, name, None)
+        if self.cross_test is not None and self.cross_test == self.cross_valid:
+            raise ParameterError(f"cross_test and cross_valid must be different sources, both are {self.cross_test!r}")
+        if len([s for s in (self.cross_test, self.cross_valid) if s]) >= len(self.sources):
+            raise ParameterError("holding out the cross-source test and validation sources leaves none to train on")
         if self.hold_out is not None:
             object.__setattr__(self, "hold_out", tuple(self.hold_out))
         if self.instruments is not None:
@@ -119,10 +147,12 @@ class TrainConfig:
     def stages(self) -> dict[str, int]:
         """The stages this config runs, in order, with their epochs (the baseline only beside a regularized
         stage 2: without one it would repeat it)."""
-        stage1, regularized, baseline = STAGES
+        stage1, regularized, baseline, unconditioned = STAGES
         stages = {stage1: self.epochs_stage1, regularized: self.epochs_stage2}
         if self.baseline and self.regularized:
             stages[baseline] = self.epochs_stage2
+        if self.compare_unconditioned and self.conditioning != "none":
+            stages[unconditioned] = self.epochs_stage1 + self.epochs_stage2  # its own stage 1, then regularized
         return stages
 
     def total_epochs(self) -> int:
@@ -169,7 +199,7 @@ class TrainConfig:
     # ------------------------------------------------------------------ the JSON file
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        for key in ("sources", "hold_out", "instruments", "pitch_range"):
+        for key in ("sources", "augment", "hold_out", "instruments", "pitch_range"):
             d[key] = list(d[key]) if d[key] is not None else None
         return d
 

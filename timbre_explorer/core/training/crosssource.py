@@ -21,18 +21,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
 
-from timbre_explorer.core.data.dataset import NoteDataset
+from timbre_explorer.core.data.dataset import CROSS_TEST, CROSS_VALID, NoteDataset, leave_source_out
 from timbre_explorer.core.data.perception import Dissimilarities
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.evaluate import centroid_fit, encode_frames
 
-PLACEMENTS = ("latent", "logspec", "mfcc")
+PLACEMENTS = ("latent", "unconditioned", "logspec", "mfcc")  # "unconditioned": the paper's twin, when trained
+LABELS = {"latent": "model latent", "unconditioned": "unconditioned model latent (the paper's)",
+          "logspec": "log-spectrum (baseline)", "mfcc": "MFCC (baseline)"}
 N_MFCC = 20
 MFCC_FFT = 2048
 
@@ -49,16 +53,18 @@ class NoteSet:
         return self.ds.notes["instrument"][self.notes]
 
 
-def pooled(notes: NoteSet, features: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Each note's mean feature vector ``[notes, d]`` over its sounding frames (``features`` maps log frames)."""
+def pooled(notes: NoteSet, features: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Each note's mean feature vector ``[notes, d]`` over its sounding frames (``features`` maps log frames and
+    their notes' pitches)."""
     rows = [notes.ds.sounding_rows(int(i)) for i in notes.notes]
-    f = features(np.asarray(notes.ds.log_magnitude[np.concatenate(rows)], np.float32))
+    pitch = np.concatenate([np.full(len(r), notes.ds.notes["pitch"][i], np.float32) for r, i in zip(rows, notes.notes)])
+    f = features(np.asarray(notes.ds.log_magnitude[np.concatenate(rows)], np.float32), pitch)
     bounds = np.cumsum([0] + [len(r) for r in rows])
     return np.stack([f[a:b].mean(0) for a, b in zip(bounds[:-1], bounds[1:])])
 
 
-def mfcc_features(ds: NoteDataset) -> Callable[[np.ndarray], np.ndarray]:
-    """Log NSGT frames ``[n, K]`` → MFCCs ``[n, N_MFCC]`` at the dataset's transform."""
+def mfcc_features(ds: NoteDataset) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Log NSGT frames ``[n, K]`` (and their pitches, unused) → MFCCs ``[n, N_MFCC]`` at the dataset's transform."""
     import librosa
 
     preset = get_preset(ds.preset)
@@ -68,7 +74,7 @@ def mfcc_features(ds: NoteDataset) -> Callable[[np.ndarray], np.ndarray]:
     to_grid = np.stack([np.interp(grid, freqs, e, left=0, right=0) for e in np.eye(len(freqs))], 1)  # [F, K]
     to_mel = librosa.filters.mel(sr=sr, n_fft=MFCC_FFT) @ to_grid  # [mels, K]
 
-    def mfcc(log_frames: np.ndarray) -> np.ndarray:
+    def mfcc(log_frames: np.ndarray, pitch: np.ndarray) -> np.ndarray:
         mel = to_mel @ np.exp(2.0 * log_frames.astype(np.float64)).T
         return librosa.feature.mfcc(S=librosa.power_to_db(mel, ref=1.0), n_mfcc=N_MFCC).T
 
@@ -89,27 +95,39 @@ def placement_figures(train: np.ndarray, train_labels: np.ndarray, held: np.ndar
 
 
 def cross_source(model: TimbreVAE, norm: Normalization, train: NoteSet, held: NoteSet,
-                 ratings: Dissimilarities) -> dict:
+                 ratings: Dissimilarities, *, others: dict[str, tuple[TimbreVAE, Normalization]] | None = None) -> dict:
     """The figures of the module docstring for each placement: ``{placement: {spearman_rho, ...}}``.
 
     ``train`` are the notes the model trained on (their instruments' centroids are the nearest candidates);
-    ``held`` the notes of a source it never heard, cut here to the rated instruments.
+    ``held`` the notes of a source it never heard, cut here to the rated instruments. ``others`` adds placements
+    by more models (e.g. the unconditioned twin), under their names.
     """
     rated = np.isin(held.instruments, list(ratings.instruments))
     held = NoteSet(held.ds, held.notes[rated])
     if len(set(held.instruments)) < 3:
         raise ParameterError("the held-out source has fewer than 3 rated instruments: nothing to compare")
-    features = {"latent": lambda x: encode_frames(model, norm, x), "logspec": lambda x: x,
-                "mfcc": mfcc_features(held.ds)}
+    features: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+        "latent": lambda x, p: encode_frames(model, norm, x, p), "logspec": lambda x, p: x,
+        "mfcc": mfcc_features(held.ds)}
+    for name, (other, other_norm) in (others or {}).items():
+        features[name] = partial(encode_frames, other, other_norm)
     return {name: placement_figures(pooled(train, f), train.instruments, pooled(held, f), held.instruments, ratings)
             for name, f in features.items()}
+
+
+def kept_out_source(model_path: str | os.PathLike) -> str | None:
+    """The sample set a model's training rendered but kept out (its ``cross_test``), or None."""
+    from timbre_explorer.core.model.modelfile import load_model
+
+    return (load_model(model_path).meta.get("training") or {}).get("cross_test")
 
 
 def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamics: tuple[str, ...] | None = None,
                           cache_root=None, workers: int | None = None) -> dict:
     """A model file on a sample set it never trained on (``source``: a short name or a SoundFont file): its rated
     instruments over their ranges, at ``dynamics`` (default all). Returns :func:`cross_source`'s figures, with
-    the model's in-source test ρ and the source's name."""
+    the model's in-source test ρ and the source's name. The paper's unconditioned twin of a run
+    (``unconditioned.timbre.safetensors`` beside the model) is scored too, as "unconditioned"."""
     from timbre_explorer.core.data.dataset import build_dataset
     from timbre_explorer.core.data.instruments import DYNAMICS
     from timbre_explorer.core.data.perception import load_dissimilarities
@@ -117,6 +135,7 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
     from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.training.config import RATED, TrainConfig, soundfont_instruments
     from timbre_explorer.core.training.loop import dataset_for
+    from timbre_explorer.core.training.runfolder import UNCONDITIONED_NAME
 
     unknown = sorted(set(dynamics or ()) - set(DYNAMICS))
     if unknown:
@@ -124,15 +143,29 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
     mf = load_model(model_path)
     cfg = TrainConfig.from_dict(mf.meta["training"])
     trained = dataset_for(cfg, cache_root=cache_root, workers=workers)
+    if cfg.cross_test:
+        leave_source_out(trained, cfg.cross_test, cfg.cross_valid)
     held_source = SoundFontSource(str(named_soundfont(source)),
                                   instruments=tuple(i for i in soundfont_instruments(cfg) if i.name in RATED),
                                   dynamics=tuple((d, v) for d, v in DYNAMICS.items() if not dynamics or d in dynamics))
-    if held_source.name in trained.sources:
+    kept_out = {cfg.cross_test: CROSS_TEST, cfg.cross_valid: CROSS_VALID}
+    if held_source.name in kept_out:  # rendered with the training set, kept out of training
+        notes = trained.where(kept_out[held_source.name])
+        notes = notes[np.isin(trained.notes["dynamic"][notes], [d for d, _ in held_source.dynamics])]
+        held = NoteSet(trained, notes)
+    elif held_source.name in trained.sources:
         raise ParameterError(f"{held_source.name}: the model trained on this source; name one it never heard")
-    held = build_dataset(held_source, preset=cfg.preset, hold_out=(), cache_root=cache_root, workers=workers)
+    else:
+        ds = build_dataset(held_source, preset=cfg.preset, hold_out=(), cache_root=cache_root, workers=workers)
+        held = NoteSet(ds, np.arange(len(ds)))
     ratings = load_dissimilarities(cfg.ratings)
-    figures = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")),
-                           NoteSet(held, np.arange(len(held))), ratings)
+    twin = Path(model_path).with_name(UNCONDITIONED_NAME)
+    others = {}
+    if twin.is_file() and twin != Path(model_path):
+        other = load_model(twin)
+        others["unconditioned"] = (other.build_model(), other.normalization)
+    figures = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")), held,
+                           ratings, others=others)
     return {"source": held_source.name, "dynamics": [d for d, _ in held_source.dynamics],
             "in_source_rho": (mf.meta.get("metrics") or {}).get("spearman_rho"), **figures}
 
@@ -143,10 +176,9 @@ def markdown(report: dict) -> str:
             f"{len(report['latent']['instruments'])} rated instruments, {', '.join(report['dynamics'])})", "",
             "| placement | in-source test ρ | cross-source ρ | Pearson r | nearest instrument right |",
             "|---|---|---|---|---|"]
-    labels = {"latent": "model latent", "logspec": "log-spectrum (baseline)", "mfcc": "MFCC (baseline)"}
-    for name in PLACEMENTS:
+    for name in (n for n in PLACEMENTS if n in report):
         f = report[name]
         inside = f"{report['in_source_rho']:.3f}" if name == "latent" and report.get("in_source_rho") else "–"
-        rows.append(f"| {labels[name]} | {inside} | {f['spearman_rho']:.3f} | {f['pearson_r']:.3f} | "
+        rows.append(f"| {LABELS[name]} | {inside} | {f['spearman_rho']:.3f} | {f['pearson_r']:.3f} | "
                     f"{100 * f['nearest_share']:.0f} % |")
     return "\n".join(rows) + "\n"

@@ -6,6 +6,10 @@ Figures (all on notes the model never trained on unless said otherwise):
     The paper's Table 1 on the test notes' representative frames: Gaussian
     negative log-likelihood and squared error per bin, of normalized
     log-magnitudes, decoding the posterior mean (deterministic, so runs compare).
+``test_log_mse``
+    The squared error per bin of natural-log magnitudes (floored as the model
+    floors them): the one reconstruction figure that compares a conditioned
+    model (which sees level-free frames, normalized otherwise) with the paper's.
 ``spearman_rho``, ``pearson_r``
     Between the distances of the instruments' latent centroids (test notes)
     and the perceptual dissimilarities; ``mds_ceiling_rho`` is what a perfect
@@ -32,28 +36,49 @@ from timbre_explorer.core.data.dataset import NoteDataset
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.files import write_json
 from timbre_explorer.core.data.instruments import DYNAMICS, family_of
-from timbre_explorer.core.model.vae import Normalization, TimbreVAE, gaussian_nll, perceptual_kl
+from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, frame_inputs, gaussian_nll, log_magnitudes,
+                                            perceptual_kl, split_level)
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.report import FIGURES, novel_rows
 
-SPLITS = ("train", "valid", "test", "novel")
+SPLITS = ("train", "valid", "test", "novel", "cross_test", "cross_valid")
 REPORT_KEYS = (*(f.key for f in FIGURES), "novel_instruments")
 
 
 @torch.no_grad()
-def encode_frames(model: TimbreVAE, norm: Normalization, log_frames: np.ndarray, *, batch: int = 4096) -> np.ndarray:
-    """Posterior means ``[n, latent]`` of natural-log magnitude frames ``[n, K]``."""
+def encode_frames(model: TimbreVAE, norm: Normalization, log_frames: np.ndarray, pitch=None, *,
+                  batch: int = 4096) -> np.ndarray:
+    """Posterior means ``[n, latent]`` of natural-log magnitude frames ``[n, K]`` (of MIDI ``pitch``: one number,
+    one per frame, or None for the default; only a pitch-conditioned encoder reads it)."""
     model.eval()
-    out = [model.encode(norm.from_log(torch.from_numpy(np.asarray(c, np.float32))))[0]
-           for c in np.array_split(log_frames, max(1, -(-len(log_frames) // batch)))]
+    n = len(log_frames)
+    pitches = np.broadcast_to(np.asarray(np.nan if pitch is None else pitch, np.float32), (n,))
+    out = []
+    for idx in np.array_split(np.arange(n), max(1, -(-n // batch))):
+        p = None if pitch is None else torch.from_numpy(np.ascontiguousarray(pitches[idx]))
+        x, c = frame_inputs(model.config, norm, torch.from_numpy(np.asarray(log_frames[idx], np.float32)), p)
+        out.append(model.encode(x, c)[0])
     return torch.cat(out).numpy() if out else np.zeros((0, model.config.latent), np.float32)
+
+
+def frame_levels(log_frames: np.ndarray) -> np.ndarray:
+    """Each frame's level (the log of its RMS magnitude; see :func:`~timbre_explorer.core.model.vae.split_level`)."""
+    return split_level(torch.from_numpy(np.asarray(log_frames, np.float32)))[1].numpy()
+
+
+def dynamic_levels(ds: NoteDataset, notes: np.ndarray) -> dict[str, float]:
+    """The median level of the representative frames of ``notes`` per dynamic: what a conditioned model
+    plays a dynamic at."""
+    levels = frame_levels(ds.representative(notes))
+    dyn = ds.notes["dynamic"][notes]
+    return {d: float(np.median(levels[dyn == d])) for d in DYNAMICS if np.any(dyn == d)}
 
 
 def note_map(model: TimbreVAE, norm: Normalization, ds: NoteDataset) -> tuple[dict[str, torch.Tensor], dict]:
     """Every note's latent position and metadata, as model-file tensors and the JSON that names their codes."""
     instruments = ds.instruments
     rep = ds.representative()
-    z = encode_frames(model, norm, rep)
+    z = encode_frames(model, norm, rep, ds.notes["pitch"])
     nsgt = transform_for(get_preset(ds.preset), round(ds.manifest["seconds"] * get_preset(ds.preset).sample_rate))
     desc = descriptors(np.exp(rep.astype(np.float64)), nsgt)
     dyn = list(DYNAMICS)
@@ -93,15 +118,18 @@ def centroid_fit(centroids: dict[str, np.ndarray], instruments, matrix: np.ndarr
 def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target, *, timbre_scale: float) -> dict:
     """The figures of the module docstring, as a JSON-ready dict."""
     test = ds.where("test")
-    x = norm.from_log(torch.from_numpy(ds.representative(test)))
+    log_frames = torch.from_numpy(ds.representative(test))
+    x, c = frame_inputs(model.config, norm, log_frames, torch.from_numpy(ds.notes["pitch"][test].astype(np.float32)))
     with torch.no_grad():
         model.eval()
-        mu, _ = model.encode(x)
-        x_mu, x_logvar = model.decode(mu)
+        mu, _ = model.encode(x, c)
+        x_mu, x_logvar = model.decode(mu, c)
+    floored = log_frames.clamp_min(float(np.log(norm.floor)))
     report: dict = {"test_notes": int(len(test)),
                     "test_nll": float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
-                    "test_mse": float((x - x_mu).square().mean())}
-    z_all = encode_frames(model, norm, ds.representative())
+                    "test_mse": float((x - x_mu).square().mean()),
+                    "test_log_mse": float((floored - log_magnitudes(norm, x_mu, c)).square().mean())}
+    z_all = encode_frames(model, norm, ds.representative(), ds.notes["pitch"])
     labels = ds.notes["instrument"]
     if target is not None:
         fit = centroid_fit(_centroids(z_all[test], labels[test], target.instruments), target.instruments,
@@ -119,8 +147,8 @@ def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target, *, 
     novel_names = [n for n in ds.instruments if np.all(ds.notes["split"][labels == n] == "novel")]
     known = _centroids(z_all, labels, train_names)
     novel = {}
-    for name, c in _centroids(z_all, labels, novel_names).items():
-        dist = sorted((float(np.linalg.norm(c - k)), n) for n, k in known.items())
+    for name, centre in _centroids(z_all, labels, novel_names).items():
+        dist = sorted((float(np.linalg.norm(centre - k)), n) for n, k in known.items())
         novel[name] = {"nearest": [{"instrument": n, "distance": round(d, 4)} for d, n in dist[:3]],
                        "family": family_of(name), "nearest_family": family_of(dist[0][1]),
                        "family_holds": family_of(name) == family_of(dist[0][1])}

@@ -10,14 +10,24 @@ between batches. The schedule is three stages over one dataset:
     From the end of stage 1, α > 0 for ``epochs_stage2`` epochs: the model we ship.
 ``baseline``
     From the same end of stage 1, α = 0 for the same ``epochs_stage2`` epochs:
-    the unregularized model the evaluation compares against, with exactly as
+    the unregularized twin (``baseline``; off by default), with exactly as
     many epochs (the paper's regularized models saw twice as many as its
     unregularized one).
+``unconditioned``
+    Beside a conditioned model (``conditioning``), the paper's unconditioned
+    one, from scratch: ``epochs_stage1`` epochs with α = 0, then
+    ``epochs_stage2`` with α, on the same batches: the comparison of the report.
 
 Each stage writes ``checkpoints/<stage>.safetensors`` (weights, Adam state,
 history) atomically after every epoch, so ``resume=True`` carries on from the
 last finished epoch. Every random draw of an epoch is seeded from
 ``(seed, stage, epoch)``, so a resumed run equals an uninterrupted one.
+
+Partner frames (``partner_share``): a conditioned model rebuilds that share of its frames from the code of a
+frame of *another* note of the same instrument, up to ``PARTNER_SEMITONES`` away and from any training source,
+decoded at the frame's own pitch and level; the input, never the target, is augmented (``augment``). What the code
+must then carry is what the instrument's notes share across pitch, level, source and recording: its timbre; pitch
+and level come from the conditions.
 
 An epoch draws ``frames_per_note`` frames from the sustain of every training
 note (see :mod:`timbre_explorer.core.data.dataset`), so notes count equally
@@ -41,12 +51,18 @@ import torch
 
 from timbre_explorer.core.data.dataset import NoteDataset
 from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
-from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, beta_at, gaussian_nll,
-                                            kl_standard_normal, perceptual_kl, perceptual_l2)
+from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, beta_at, frame_inputs,
+                                            gaussian_nll, kl_standard_normal, perceptual_kl, perceptual_l2,
+                                            split_level)
+from timbre_explorer.core.signal.nsgt import get_preset, transform_for
+from timbre_explorer.core.training.augment import augment
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
-from timbre_explorer.core.training.config import TrainConfig, soundfont_instruments, soundfont_sources
+from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig, soundfont_instruments, soundfont_sources
 from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
-from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, checkpoint_path
+from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, UNCONDITIONED_NAME, checkpoint_path
+
+
+PARTNER_SEMITONES = 3
 
 
 @dataclass
@@ -81,11 +97,24 @@ def perceptual_target(cfg: TrainConfig, labels: list[str]) -> Perceptual:
 
 
 @dataclass
+class Batch:
+    """One training batch: what the encoder sees, what the decoder must rebuild (and at which conditions)."""
+
+    x_in: torch.Tensor
+    c_in: torch.Tensor | None
+    x: torch.Tensor
+    c: torch.Tensor | None
+    labels: torch.Tensor
+
+
+@dataclass
 class _Stage:
     name: str
     epochs: int
     alpha: float
     start: int  # global epoch of the stage's first epoch (for the beta warm-up)
+    variant: str = "model"  # "model" or "unconditioned": which shape and normalization
+    alpha_from: int = 0  # the stage's first epoch with alpha (the unconditioned twin runs its own stage 1 first)
     history: list = field(default_factory=list)
 
 
@@ -99,6 +128,11 @@ class Trainer:
         self.train_notes = ds.where("train")
         if len(self.train_notes) == 0:
             raise ParameterError(f"{ds.path}: the dataset has no training notes")
+        if cfg.source == "soundfont" and cfg.cross_test:
+            from timbre_explorer.core.data.dataset import leave_source_out
+
+            leave_source_out(ds, cfg.cross_test, cfg.cross_valid)
+            self.train_notes = ds.where("train")
         self.rows, owners = ds.sustain_frames(self.train_notes)
         if len(self.rows) == 0:
             raise ParameterError(f"{ds.path}: the training notes have no sustained frames")
@@ -106,20 +140,72 @@ class Trainer:
         owner_idx = np.array([note_pos[o] for o in owners])
         self.starts = np.searchsorted(owner_idx, np.arange(len(self.train_notes)))
         self.counts = np.bincount(owner_idx, minlength=len(self.train_notes))
+        self.partner_offsets, self.partner_notes = self._partners()
         self.target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None
         index = {name: i for i, name in enumerate(self.target.instruments)} if self.target else {}
         self.note_label = np.array([index.get(name, -1) for name in ds.notes["instrument"]], np.int64)
-        sample = np.asarray(ds.log_magnitude[np.sort(self.rows[:: max(1, len(self.rows) // 20000)])], np.float32)
-        self.norm = Normalization.fit_log(torch.from_numpy(sample))
-        valid = ds.where("valid")
-        self.valid_x = self.norm.from_log(torch.from_numpy(ds.representative(valid))) if len(valid) else None
-        self.vae_config = VAEConfig(n_bins=ds.log_magnitude.shape[1], hidden=cfg.hidden, layers=cfg.layers,
-                                    latent=cfg.latent)
+        sample = torch.from_numpy(np.asarray(ds.log_magnitude[np.sort(self.rows[:: max(1, len(self.rows) // 20000)])],
+                                             np.float32))
+        shape = dict(n_bins=ds.log_magnitude.shape[1], hidden=cfg.hidden, layers=cfg.layers, latent=cfg.latent)
+        self.vae_config = VAEConfig(**shape, conditioning=cfg.conditioning)
+        self.norm = self._normalization(self.vae_config, sample)
+        #: The shape and normalization of each model the run trains ("unconditioned": the paper's twin).
+        self.variants = {"model": (self.vae_config, self.norm)}
+        if "unconditioned" in cfg.stages():
+            plain = VAEConfig(**shape)
+            self.variants["unconditioned"] = (plain, self._normalization(plain, sample))
+        self.valid = ds.where("valid")
+        preset = get_preset(ds.preset)
+        self.frequencies = transform_for(preset, round(ds.manifest["seconds"] * preset.sample_rate)).frequencies
+        self.generator = torch.Generator().manual_seed(cfg.seed)  # reseeded every epoch (see train)
         if self.target is not None:
             self.positions = torch.tensor(self.target.positions * cfg.timbre_scale, dtype=torch.float32,
                                           device=self.device)
             self.dissimilarity = torch.tensor(self.target.matrix, dtype=torch.float32, device=self.device)
         self.models: dict[str, tuple[TimbreVAE, list]] = {}  # stage name: (model, history), filled by train()
+
+    def _partners(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per training note (by position), the training notes of its instrument within PARTNER_SEMITONES that
+        have frames, itself included: CSR offsets and positions."""
+        inst = self.ds.notes["instrument"][self.train_notes]
+        pitch = self.ds.notes["pitch"][self.train_notes]
+        lists: list[np.ndarray] = [np.zeros(0, np.int64)] * len(self.train_notes)
+        for name in set(inst):
+            group = np.flatnonzero((inst == name) & (self.counts > 0))
+            near = np.abs(pitch[group][:, None] - pitch[group][None, :]) <= PARTNER_SEMITONES
+            for i, row in zip(group, near):
+                lists[i] = group[row]
+        lists = [p if len(p) else np.array([i]) for i, p in enumerate(lists)]
+        return np.cumsum([0] + [len(p) for p in lists]), np.concatenate(lists)
+
+    def partner_rows(self, rows: np.ndarray) -> np.ndarray:
+        """For each frame row, a frame of a partner note (``partner_share`` of them; the others keep their own)."""
+        n = len(rows)
+        owner = np.searchsorted(self.ds.notes["first_frame"], rows, side="right") - 1
+        pos = np.searchsorted(self.train_notes, owner)
+        u = torch.rand(3, n, generator=self.generator).numpy()
+        first, count = self.partner_offsets[pos], np.diff(self.partner_offsets)[pos]
+        partner = self.partner_notes[first + (u[0] * count).astype(np.int64)]
+        picked = self.rows[self.starts[partner] + (u[1] * self.counts[partner]).astype(np.int64)]
+        return np.where(u[2] < self.cfg.partner_share, picked, rows)
+
+    @staticmethod
+    def _normalization(config: VAEConfig, sample: torch.Tensor) -> Normalization:
+        """Fitted to what the model sees: whole frames, or a conditioned model's level-free ones."""
+        return Normalization.fit_log(split_level(sample)[0] if config.conditioned else sample)
+
+    def inputs(self, rows: np.ndarray, variant: str = "model", *, augmented: bool = False
+               ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A model's inputs ``(x, c)`` for frame rows of the dataset (in the order given); ``augmented``: with the
+        config's augmentations (training batches), drawn from :attr:`generator`."""
+        config, norm = self.variants[variant]
+        owner = np.searchsorted(self.ds.notes["first_frame"], rows, side="right") - 1
+        log_mag = torch.from_numpy(np.asarray(self.ds.log_magnitude[rows], np.float32))
+        pitch = torch.from_numpy(self.ds.notes["pitch"][owner].astype(np.float32))
+        if augmented and self.cfg.augment:
+            log_mag, pitch = augment(log_mag, pitch, self.frequencies, self.cfg.augment, self.generator)
+        x, c = frame_inputs(config, norm, log_mag, pitch)
+        return x.to(self.device), None if c is None else c.to(self.device)
 
     # ------------------------------------------------------------------ one epoch
     def epoch_batches(self, stage_id: int, epoch: int) -> list[np.ndarray]:
@@ -133,12 +219,19 @@ class Trainer:
         n = max(self.world, len(rows) // bs // self.world * self.world)  # as many batches on every rank
         return np.array_split(rows[:min(len(rows), n * bs)], n)[self.rank::self.world]
 
-    def frames(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    def frames(self, rows: np.ndarray, variant: str = "model") -> Batch:
+        """A batch: the encoder's inputs (a partner's frame, augmented), the target frames and their conditions,
+        and each frame's perceptual label. The paper's unconditioned twin rebuilds every frame from itself."""
         order = np.sort(rows)  # memory-map reads in file order
-        x = torch.from_numpy(np.asarray(self.ds.log_magnitude[order], np.float32))
         owner = np.searchsorted(self.ds.notes["first_frame"], order, side="right") - 1
-        return (self.norm.from_log(x).to(self.device),
-                torch.from_numpy(self.note_label[owner]).to(self.device))
+        labels = torch.from_numpy(self.note_label[owner]).to(self.device)
+        conditioned = self.variants[variant][0].conditioned
+        source = self.partner_rows(order) if conditioned and self.cfg.partner_share > 0 else order
+        x_in, c_in = self.inputs(source, variant, augmented=True)
+        if not conditioned or (not self.cfg.augment and self.cfg.partner_share == 0):
+            return Batch(x_in, c_in, x_in, c_in, labels)
+        x, c = self.inputs(order, variant)
+        return Batch(x_in, c_in, x, c, labels)
 
     def regularizer(self, mu: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if self.target is None:
@@ -148,13 +241,13 @@ class Trainer:
         return perceptual_l2(mu, labels, self.dissimilarity)
 
     @torch.no_grad()
-    def validate(self, model: TimbreVAE) -> dict:
-        if self.valid_x is None:
+    def validate(self, model: TimbreVAE, variant: str = "model") -> dict:
+        if not len(self.valid):
             return {}
         model.eval()
-        x = self.valid_x.to(self.device)
-        mu, _ = model.encode(x)
-        x_mu, x_logvar = model.decode(mu)
+        x, c = self.inputs(self.ds.notes["first_frame"][self.valid] + self.ds.notes["rep_frame"][self.valid], variant)
+        mu, _ = model.encode(x, c)
+        x_mu, x_logvar = model.decode(mu, c)
         model.train()
         return {"valid_nll": float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
                 "valid_mse": float((x - x_mu).square().mean())}
@@ -188,20 +281,23 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
     ``on_batch`` is called after every batch with the progress within the epoch (the yields come per epoch).
     """
     cfg = t.cfg
-    start = {"stage1": 0, "regularized": cfg.epochs_stage1, "baseline": cfg.epochs_stage1}
-    alpha = {"stage1": 0.0, "regularized": cfg.alpha if cfg.regularized else 0.0, "baseline": 0.0}
-    stages = [_Stage(name, epochs, alpha[name], start[name]) for name, epochs in cfg.stages().items()]
+    start = {"stage1": 0, "regularized": cfg.epochs_stage1, "baseline": cfg.epochs_stage1, "unconditioned": 0}
+    regularized = cfg.alpha if cfg.regularized else 0.0
+    alpha = {"stage1": 0.0, "regularized": regularized, "baseline": 0.0, "unconditioned": regularized}
+    stages = [_Stage(name, epochs, alpha[name], start[name], variant="unconditioned" if name == "unconditioned"
+                     else "model", alpha_from=cfg.epochs_stage1 if name == "unconditioned" else 0)
+              for name, epochs in cfg.stages().items()]
     total = cfg.total_epochs() or 1
     done = 0
     torch.manual_seed(cfg.seed)
     stage1_state = None
     t.models = {}
     for stage_id, stage in enumerate(stages):
-        model = TimbreVAE(t.vae_config).to(t.device)
+        model = TimbreVAE(t.variants[stage.variant][0]).to(t.device)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         first = 0
         ckpt = checkpoint_path(t.out, stage.name)
-        if stage.name != "stage1" and stage1_state is not None:
+        if stage.name in ("regularized", "baseline") and stage1_state is not None:
             model.load_state_dict(stage1_state[0])
             opt.load_state_dict(stage1_state[1])
         if resume and ckpt.is_file():
@@ -217,20 +313,25 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
         for epoch in range(first, stage.epochs):
             started = time.perf_counter()
             torch.manual_seed(cfg.seed * 1_000_003 + stage_id * 10_007 + epoch)  # resumable noise
+            t.generator.manual_seed(cfg.seed * 1_000_003 + stage_id * 10_007 + epoch + 1)
             beta = beta_at(stage.start + epoch, beta=cfg.beta, warmup_epochs=cfg.warmup_epochs)
             sums = np.zeros(4)
-            batches = t.epoch_batches(stage_id, epoch)
+            stage_alpha = stage.alpha if epoch >= stage.alpha_from else 0.0
+            if stage.name == "unconditioned":  # the batches of stage 1, then those of the regularized stage
+                batches = t.epoch_batches(*((0, epoch) if epoch < stage.alpha_from else (1, epoch - stage.alpha_from)))
+            else:
+                batches = t.epoch_batches(stage_id, epoch)
             for batch, rows in enumerate(batches, start=1):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"training cancelled in {stage.name}, epoch {epoch + 1}; "
                                     "resume continues from the last finished epoch")
-                x, labels = t.frames(rows)
-                out = net(x)  # through DDP's forward, so gradients are all-reduced
+                b = t.frames(rows, stage.variant)
+                out = net(b.x_in, b.c_in, c_out=b.c)  # through DDP's forward, so gradients are all-reduced
                 x_mu, x_logvar, mu, logvar = out.x_mu, out.x_logvar, out.mu, out.logvar
-                nll = gaussian_nll(x, x_mu, x_logvar).mean()
+                nll = gaussian_nll(b.x, x_mu, x_logvar).mean()
                 kl = kl_standard_normal(mu, logvar).mean()
-                reg = t.regularizer(mu, labels) if stage.alpha > 0 else mu.sum() * 0
-                loss = nll + beta * kl + stage.alpha * reg
+                reg = t.regularizer(mu, b.labels) if stage_alpha > 0 else mu.sum() * 0
+                loss = nll + beta * kl + stage_alpha * reg
                 if not torch.isfinite(loss):
                     raise TimbreExplorerError(f"the loss became {loss.item()} in {stage.name}, epoch {epoch + 1}: "
                                               "lower the learning rate (lr); nothing was saved from this epoch")
@@ -242,7 +343,7 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
                     on_batch(BatchProgress(stage.name, epoch + 1, stage.epochs, batch, len(batches),
                                            (done + batch / len(batches)) / total))
             metrics = dict(zip(("loss", "nll", "kl", "reg"), (sums / max(1, len(batches))).tolist()))
-            metrics.update(t.validate(model), beta=beta, alpha=stage.alpha,
+            metrics.update(t.validate(model, stage.variant), beta=beta, alpha=stage_alpha,
                            seconds=time.perf_counter() - started)
             stage.history.append(metrics)
             if t.rank == 0:
@@ -277,22 +378,26 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
     Returns the paths by stage. The card's ``trained`` is when the run finished (ISO 8601, UTC): the Explorer
     names the model by it. The report and the model card keep their older key "phase". Only rank 0 writes.
     """
-    from timbre_explorer.core.training.evaluate import evaluate, note_map, write_reports
+    from timbre_explorer.core.training.evaluate import dynamic_levels, evaluate, note_map, write_reports
     from timbre_explorer.core.model.modelfile import save_model
 
     reports, maps, files = {}, {}, {}
-    for stage, name in (("regularized", MODEL_NAME), ("baseline", BASELINE_NAME)):
+    for stage, name in (("regularized", MODEL_NAME), ("baseline", BASELINE_NAME),
+                        ("unconditioned", UNCONDITIONED_NAME)):
         if stage not in t.models:
             continue
         model, history = t.models[stage]
         model = model.cpu()
-        reports[stage] = evaluate(model, t.norm, t.ds, t.target, timbre_scale=t.cfg.timbre_scale)
-        tensors, map_meta = note_map(model, t.norm, t.ds)
+        norm = t.variants["unconditioned" if stage == "unconditioned" else "model"][1]
+        reports[stage] = evaluate(model, norm, t.ds, t.target, timbre_scale=t.cfg.timbre_scale)
+        tensors, map_meta = note_map(model, norm, t.ds)
         maps[stage] = (tensors["map.z"].numpy(), np.asarray(t.ds.notes["instrument"]))
-        files[stage] = (t.out / name, model, history, tensors, map_meta)
+        files[stage] = (t.out / name, model, norm, history, tensors, map_meta)
     report = dict(reports["regularized"])
-    if "baseline" in reports:
-        report["baseline"] = reports["baseline"]
+    for stage in ("baseline", "unconditioned"):
+        if stage in reports:
+            report[stage] = reports[stage]
+    report.update(cross_source_reports(t, report.get("spearman_rho")))
     if seconds is not None:
         report["train_seconds"] = round(seconds, 1)
     report["train_seconds_by_phase"] = {stage: round(sum(m["seconds"] for m in hist), 1)
@@ -303,22 +408,46 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
     paths = {}
     trained = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")  # the run's end
     if t.rank == 0:
-        write_reports(t.out, report, maps={"regularized" if p == "regularized" else "unregularized": m
-                                           for p, m in maps.items()})
-        for stage, (path, model, history, tensors, map_meta) in files.items():
+        write_reports(t.out, report, maps={STAGE_NAMES[p]: m for p, m in maps.items()})
+        levels = dynamic_levels(t.ds, t.train_notes)
+        for stage, (path, model, norm, history, tensors, map_meta) in files.items():
             if t.target is not None:
                 tensors["perception.positions"] = torch.tensor(t.target.positions, dtype=torch.float32)
             meta = {"preset": t.ds.preset, "sample_rate": t.ds.manifest["sample_rate"],
                     "note_seconds": t.ds.manifest["seconds"], **map_meta,
                     "perceptual_instruments": list(t.target.instruments) if t.target is not None else [],
-                    "phase": stage, "trained": trained, "training": t.cfg.to_dict(), "seed": t.cfg.seed,
+                    "levels": levels, "phase": stage, "trained": trained, "training": t.cfg.to_dict(), "seed": t.cfg.seed,
                     "dataset": {"key": t.ds.manifest["key"], "source": t.ds.manifest["source"],
                                 **{k: v for k, v in t.ds.summary().items() if k != "per_instrument"}},
                     "history": history, "metrics": reports[stage],
                     "report": report if stage == "regularized" else None}
-            save_model(path, model=model, normalization=t.norm, meta=meta, tensors=tensors)
+            save_model(path, model=model, normalization=norm, meta=meta, tensors=tensors)
             paths[stage] = path
     return paths
+
+
+def cross_source_reports(t: Trainer, in_source_rho: float | None) -> dict:
+    """The figures across sources (:mod:`~timbre_explorer.core.training.crosssource`) on the notes of the sources
+    kept out of training: ``cross_source`` (the test source) and ``cross_valid`` (the validation source)."""
+    from timbre_explorer.core.data.dataset import CROSS_TEST, CROSS_VALID
+    from timbre_explorer.core.data.perception import load_dissimilarities
+    from timbre_explorer.core.training.crosssource import NoteSet, cross_source
+
+    out: dict = {}
+    if t.target is None or "regularized" not in t.models:
+        return out
+    ratings = load_dissimilarities(t.cfg.ratings)
+    train = NoteSet(t.ds, t.train_notes)
+    others = {"unconditioned": (t.models["unconditioned"][0].cpu(), t.variants["unconditioned"][1])} \
+        if "unconditioned" in t.models else {}
+    for key, split, source in (("cross_source", CROSS_TEST, t.cfg.cross_test),
+                               ("cross_valid", CROSS_VALID, t.cfg.cross_valid)):
+        if source and len(t.ds.where(split)):
+            figures = cross_source(t.models["regularized"][0].cpu(), t.norm, train, NoteSet(t.ds, t.ds.where(split)),
+                                   ratings, others=others)
+            out[key] = {"source": source, "dynamics": sorted(set(t.ds.notes["dynamic"][t.ds.where(split)])),
+                        "in_source_rho": in_source_rho, **figures}
+    return out
 
 
 def dump_rank_weights(t: Trainer) -> None:

@@ -34,6 +34,7 @@ FIGURES = (
     Figure("kl_timbre", "KL to the timbre space (R, lower is closer)", ".3f"),
     Figure("test_nll", "test NLL per bin", ".4f"),
     Figure("test_mse", "test ‖x − x̃‖² per bin", ".4f"),
+    Figure("test_log_mse", "test log-magnitude error² per bin (comparable across conditioning)", ".4f"),
 )
 
 

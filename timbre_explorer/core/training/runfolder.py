@@ -21,6 +21,7 @@ from timbre_explorer.core.training.checkpoint import read_checkpoint
 from timbre_explorer.core.training.config import STAGES, TrainConfig
 
 MODEL_NAME, BASELINE_NAME = "model.timbre.safetensors", "baseline.timbre.safetensors"
+UNCONDITIONED_NAME = "unconditioned.timbre.safetensors"
 LOCK_NAME = "run.lock"
 #: Settings a resume takes from the config it is given; every other one is the run's own (its checkpoints say).
 RESUME_OVERRIDES = ("epochs_stage1", "epochs_stage2", "device")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from timbre_explorer.core.model.vae_config import CONDITIONINGS
 from timbre_explorer.core.training.config import DEVICES, REGULARIZERS
 from timbre_explorer.gui.views.widgets import choice_box, float_field, form_layout, group_box, int_field, row
 
@@ -14,6 +15,11 @@ SETTINGS = {
         ("latent", "Latent size", int, 1, 512, None, "Dimensions of the timbre space (the paper: 64)"),
         ("hidden", "Width", int, 1, 8192, None, "Units per hidden layer of encoder and decoder (the paper: 2000)"),
         ("layers", "Depth", int, 1, 8, None, "Hidden layers of encoder and decoder (the paper: 3)"),
+        ("conditioning", "Conditioning", "choice", CONDITIONINGS, None, None,
+         "Pitch and level given to the network, so the latent space keeps what they do not explain: the timbre "
+         "(the paper's model has none)"),
+        ("compare_unconditioned", "Also train the paper's unconditioned model", bool, None, None, None,
+         "The same schedule without conditioning, reported beside the conditioned model"),
     ),
     "Objective": (
         ("regularizer", "Perceptual regularizer", "choice", REGULARIZERS, None, None,
@@ -30,7 +36,7 @@ SETTINGS = {
          "A plain VAE first: the regularizer is off"),
         ("epochs_stage2", "Stage 2 epochs (α on)", int, 0, 1000000, None,
          "From the end of stage 1, with the perceptual term"),
-        ("baseline", "Also train the unregularized baseline", bool, None, None, None,
+        ("baseline", "Also train the unregularized twin", bool, None, None, None,
          "Stage 2 again with α = 0, from the same stage 1: the evaluation compares against it"),
     ),
     "Optimisation": (
@@ -76,6 +82,7 @@ class SettingsPanel(QtWidgets.QWidget):
                     form.addRow(label, w)
             layout.addWidget(group_box(title, form))
         self.fields["regularizer"].currentIndexChanged.connect(self._regularizer_changed)
+        self.fields["conditioning"].currentIndexChanged.connect(self._regularizer_changed)
         self.load_button = QtWidgets.QPushButton("Load config…")
         self.load_button.setToolTip("A JSON training config, as `timbre-explorer train --config` takes")
         self.load_button.clicked.connect(self.load_requested)
@@ -90,6 +97,7 @@ class SettingsPanel(QtWidgets.QWidget):
         on = self.fields["regularizer"].currentData() != "none"
         self.fields["alpha"].setEnabled(on)
         self.fields["baseline"].setEnabled(on)
+        self.fields["compare_unconditioned"].setEnabled(self.fields["conditioning"].currentData() != "none")
 
     def values(self) -> dict:
         out = {}
