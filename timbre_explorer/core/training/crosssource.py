@@ -1,11 +1,13 @@
 """Evaluation across sources: does a timbre space hold for a sample set it never trained on?
 
 For the notes of a held-out source (rated instruments only), each note is placed by its whole sounding part
-(:meth:`~timbre_explorer.core.data.dataset.NoteDataset.sounding_rows`, as ``encode`` places a sound): the mean of
-its frames' features. Three placements are scored on the same notes:
+(:meth:`~timbre_explorer.core.data.dataset.NoteDataset.sounding_rows`): the mean of its frames' features. Three
+placements are scored on the same notes:
 
 ``latent``
-    the model's posterior means;
+    the mean of the model's posterior means
+    (:func:`~timbre_explorer.core.model.placement.note_positions`, the function that places a sound given to
+    ``encode`` or dropped on the map);
 ``logspec``
     the stored log-magnitude NSGT frames (a baseline);
 ``mfcc``
@@ -28,9 +30,10 @@ import numpy as np
 from timbre_explorer.core.data.dataset import NoteDataset
 from timbre_explorer.core.data.perception import Dissimilarities
 from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.model.placement import note_positions
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
-from timbre_explorer.core.training.evaluate import centroid_fit, encode_frames
+from timbre_explorer.core.training.evaluate import centroid_fit
 
 PLACEMENTS = ("latent", "logspec", "mfcc")
 N_MFCC = 20
@@ -49,11 +52,15 @@ class NoteSet:
         return self.ds.notes["instrument"][self.notes]
 
 
-def pooled(notes: NoteSet, features: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Each note's mean feature vector ``[notes, d]`` over its sounding frames (``features`` maps log frames)."""
-    rows = [notes.ds.sounding_rows(int(i)) for i in notes.notes]
-    f = features(np.asarray(notes.ds.log_magnitude[np.concatenate(rows)], np.float32))
-    bounds = np.cumsum([0] + [len(r) for r in rows])
+    def sounding_frames(self) -> list[np.ndarray]:
+        """Each note's sounding log-magnitude frames ``[n_i, K]`` (float32)."""
+        return [np.asarray(self.ds.log_magnitude[self.ds.sounding_rows(int(i))], np.float32) for i in self.notes]
+
+
+def pooled(notes: list[np.ndarray], features: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Each note's mean feature vector ``[notes, d]`` over its frames (``features`` maps log frames)."""
+    f = features(np.concatenate(notes))
+    bounds = np.cumsum([0] + [len(n) for n in notes])
     return np.stack([f[a:b].mean(0) for a, b in zip(bounds[:-1], bounds[1:])])
 
 
@@ -99,10 +106,14 @@ def cross_source(model: TimbreVAE, norm: Normalization, train: NoteSet, held: No
     held = NoteSet(held.ds, held.notes[rated])
     if len(set(held.instruments)) < 3:
         raise ParameterError("the held-out source has fewer than 3 rated instruments: nothing to compare")
-    features = {"latent": lambda x: encode_frames(model, norm, x), "logspec": lambda x: x,
-                "mfcc": mfcc_features(held.ds)}
-    return {name: placement_figures(pooled(train, f), train.instruments, pooled(held, f), held.instruments, ratings)
-            for name, f in features.items()}
+    mfcc = mfcc_features(held.ds)
+    place: dict[str, Callable[[list[np.ndarray]], np.ndarray]] = {
+        "latent": lambda notes: note_positions(model, norm, notes),
+        "logspec": lambda notes: pooled(notes, lambda x: x),
+        "mfcc": lambda notes: pooled(notes, mfcc)}
+    train_frames, held_frames = train.sounding_frames(), held.sounding_frames()
+    return {name: placement_figures(f(train_frames), train.instruments, f(held_frames), held.instruments, ratings)
+            for name, f in place.items()}
 
 
 def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamics: tuple[str, ...] | None = None,
