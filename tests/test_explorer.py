@@ -354,7 +354,8 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
         e.map.dropEvent(drop)
     assert sig.args == [1]
     nearest = e.user_sounds[0].nearest[0]["instrument"]
-    assert e.sounds_panel.list.count() == 1 and f"bright.wav: near {nearest}" in e.sounds_panel.list.item(0).text()
+    item = e.sounds_panel.list.item(0).text()
+    assert e.sounds_panel.list.count() == 1 and item.startswith("bright.wav (E4, ") and f"): near {nearest}" in item
     assert len(e.map.user_scatter.data) == 1
     assert window.last_error[0] == "Some files were not loaded" and "broken.wav" in window.last_error[1]
     # clicking the dropped sound plays it as the model hears it
@@ -859,4 +860,6 @@ def test_a_slightly_clipped_drop_is_placed_and_said_in_the_status_line(qtbot, wi
     assert sig.args == [1] and window.last_error == errors  # no dialog
     status = window.statusBar().currentMessage()
     assert "1 sound(s) placed on the map." in status and "hot.wav: 0.5 % of its samples are at full scale" in status
-    assert e.sounds_panel.list.item(0).text().endswith("(clipped)") and "E4" in e.sounds_panel.list.item(0).text()
+    item = e.sounds_panel.list.item(0)
+    assert item.text().startswith("hot.wav (E4, ") and "dBFS, clipped): near " in item.text()
+    assert item.toolTip().endswith("placed anyway, the distortion may move it")

@@ -11,7 +11,9 @@ SoundFont note we tried scores 0.5 to 1 (the lowest notes of cello, bassoon, con
 On MuseScore_General's notes (18 instruments at their lowest, middle and highest pitch, mf) the estimate is
 within 0.1 semitone of the played pitch for 51 of 54 (the piccolo's highest reads 0.2 sharp, the piano's A0
 and C8 unpitched); kick, snare, hi-hat and crash cymbal are unpitched, a tom is pitched
-(``benchmarks/user_sounds.py``). It takes about 0.5 s for a 1.5 s sound on one CPU core.
+(``benchmarks/user_sounds.py``). It takes about 0.5 s for a 1.5 s sound on one CPU core. A sound shorter than
+about 50 ms reads unpitched: pYIN's frames are 93 ms long, and on frames mostly silence its voiced probability
+stays low (on 512-sample frames the f0 of a 20 ms tone comes out right, but at probabilities of 0.01 to 0.4).
 """
 
 from __future__ import annotations

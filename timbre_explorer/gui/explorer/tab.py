@@ -638,8 +638,10 @@ class ExplorerView(QtWidgets.QWidget):
             self.user_sounds.append(sound)
             near = ", ".join(f"{n['instrument']} ({n['distance']:.2f})" for n in r.nearest)
             pitch = "unpitched" if r.pitch is None else pitch_name(round(r.pitch))
-            self.sounds_panel.list.addItem(f"{sound.name}: near {near}; {pitch}, {r.loudness_db:.0f} dBFS"
-                                           + (" (clipped)" if r.warning else ""))
+            clipped = ", clipped" if r.warning else ""
+            item = QtWidgets.QListWidgetItem(f"{sound.name} ({pitch}, {r.loudness_db:.0f} dBFS{clipped}): near {near}")
+            item.setToolTip(item.text() + (f"\n{r.warning}" if r.warning else ""))
+            self.sounds_panel.list.addItem(item)
         self._redraw_state()
         loaded, problems = len(result.encoded), result.problems
         if problems:
