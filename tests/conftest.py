@@ -104,6 +104,14 @@ def tiny_model(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def two_source_model(tmp_path_factory):
+    """Path of a tiny model trained on two sample sets, setA and setB (see ``tiny.py``)."""
+    from tiny import train_two_source_model
+
+    return train_two_source_model(tmp_path_factory.mktemp("two-sources"))
+
+
+@pytest.fixture(scope="session")
 def tiny_space(tiny_model):
     from timbre_explorer.core.synthesis.space import TimbreSpace
 

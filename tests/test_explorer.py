@@ -360,7 +360,8 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
         e.map.dropEvent(drop)
     assert sig.args == [1]
     nearest = e.user_sounds[0].nearest[0]["instrument"]
-    assert e.sounds_panel.list.count() == 1 and f"bright.wav: near {nearest}" in e.sounds_panel.list.item(0).text()
+    item = e.sounds_panel.list.item(0).text()
+    assert e.sounds_panel.list.count() == 1 and item.startswith("bright.wav (E4, ") and f"): near {nearest}" in item
     assert len(e.map.user_scatter.data) == 1
     assert window.last_error[0] == "Some files were not loaded" and "broken.wav" in window.last_error[1]
     # clicking the dropped sound plays it as the model hears it
@@ -827,3 +828,50 @@ def test_export_dialogs_open_in_the_last_export_folder(qtbot, window, tmp_path, 
     assert asked[0] == str(Path(documents or Path.home()) / "map.png")
     _menu_action(window, "Export latent").trigger()
     assert asked[1] == str(tmp_path / "exports" / "latent.csv")
+
+
+def test_colour_by_source_on_a_model_of_two_sample_sets(qtbot, two_source_model):
+    from timbre_explorer.gui.main_window import MainWindow
+
+    w = MainWindow(model_path=two_source_model, audio=RecordingAudio())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+    e, s = w.explorer, w.space
+    p = e.map_panel
+    p.colour_by.setCurrentText("source")
+    assert not p.colour_key.isHidden() and "setA" in p.colour_key.text() and "setB" in p.colour_key.text()
+    sources = []
+    for layer in e.map.layers:  # one colour per source
+        members = layer.data["data"].astype(int)
+        if len(members):
+            assert len(set(s.notes.source[members])) == 1
+            sources.append(int(s.notes.source[members[0]]))
+    assert sorted(sources) == [0, 1]
+    index, _ = drawn(e.map)
+    assert np.array_equal(index, np.arange(240))  # every note drawn, whatever the colours
+    b = int(np.flatnonzero(s.notes.source == 1)[0])
+    assert "from: setB" in e._note_title(b, detail=True)
+    p.colour_by.setCurrentText("instrument")
+    assert p.colour_key.isHidden()
+    w.close()
+
+
+def test_a_slightly_clipped_drop_is_placed_and_said_in_the_status_line(qtbot, window, tmp_path):
+    from tiny import SR, synthetic_note
+
+    from timbre_explorer.core.data.dataset import CLIP_LEVEL
+    from timbre_explorer.core.signal.audio_io import save_wav
+
+    x = synthetic_note(64, 0.5, 0.5, seconds=1.0)
+    save_wav(tmp_path / "hot.wav", np.clip(x * CLIP_LEVEL / np.quantile(np.abs(x), 0.995), -1, 1), SR)
+    e = window.explorer
+    errors = window.last_error
+    with qtbot.waitSignal(e.sounds_added, timeout=30_000) as sig:
+        e.add_sounds([str(tmp_path / "hot.wav")])
+    assert sig.args == [1] and window.last_error == errors  # no dialog
+    status = window.statusBar().currentMessage()
+    assert "1 sound(s) placed on the map." in status and "hot.wav: 0.5 % of its samples are at full scale" in status
+    item = e.sounds_panel.list.item(0)
+    assert item.text().startswith("hot.wav (E4, ") and "dBFS, clipped): near " in item.text()
+    assert item.toolTip().endswith("placed anyway, the distortion may move it")

@@ -34,8 +34,9 @@ def test_trajectory_follows_the_note_from_onset_to_silence(tiny_space):
     assert s.nearest_instruments(mid, 1, trained_only=False)[0][0] in ("Flute", "Piccolo")
     bright = trajectory(s, _note("Trumpet"))
     assert s.nearest_instruments(bright[len(bright) // 2], 1)[0][0] == "Trumpet"
-    with pytest.raises(AudioFileError, match="too short"):
-        trajectory(s, _note("Flute", 0.05))
+    with pytest.raises(AudioFileError, match=r"too short \(10 ms; at least 20 ms\)"):
+        trajectory(s, _note("Flute", 0.01))
+    assert len(trajectory(s, _note("Flute", 0.05))) >= 1  # a user's short sound is padded with silence
     with pytest.raises(AudioFileError, match="silent"):
         trajectory(s, np.zeros(SR, np.float32))
 

@@ -35,13 +35,15 @@ def synthetic_note(pitch: int, bright: float, level: float, seconds: float = 0.6
     return (level * np.minimum(t / 0.02, 1) * x / np.abs(x).max()).astype(np.float32)
 
 
-def write_sample_folder(root: Path) -> Path:
-    """Subfolder-labelled WAVs: 5 instruments x 12 pitches x 2 dynamics."""
+def write_sample_folder(root: Path, *, brighter: float = 0.0) -> Path:
+    """Subfolder-labelled WAVs: 5 instruments x 12 pitches x 2 dynamics (``brighter``: another sample set of the
+    same instruments, each partial roll-off raised by this much)."""
     for name, bright in BRIGHTNESS.items():
         (root / name).mkdir(parents=True, exist_ok=True)
         for pitch in range(60, 72):
             for dyn, level in (("pp", 0.1), ("ff", 0.5)):
-                save_wav(root / name / f"{pitch_name(pitch)}_{dyn}.wav", synthetic_note(pitch, bright, level), SR)
+                save_wav(root / name / f"{pitch_name(pitch)}_{dyn}.wav",
+                         synthetic_note(pitch, bright + brighter, level), SR)
     return root
 
 
@@ -86,6 +88,23 @@ def clustered_model(model: Path, out: Path) -> Path:
 
     rewrite_model(out, doc=lambda d: names.extend(d["instruments"]), tensors=clusters)
     return out
+
+
+def train_two_source_model(root: Path) -> Path:
+    """A tiny model trained on two sample sets (folders ``setA`` and ``setB``, the second a little brighter):
+    every note of its map records which one it came from."""
+    from timbre_explorer.core.data.dataset import build_dataset
+    from timbre_explorer.core.data.sources import FolderSource
+    from timbre_explorer.core.training.loop import Trainer, export_models, train
+
+    folders = (write_sample_folder(root / "setA"), write_sample_folder(root / "setB", brighter=0.1))
+    ds = build_dataset(tuple(FolderSource(str(f)) for f in folders), hold_out=("Piccolo",), cache_root=root / "cache",
+                       workers=1)
+    cfg = tiny_config(folders[0], baseline=False, epochs_stage1=4, epochs_stage2=2, hidden=64, lr=3e-3, beta=0.2)
+    t = Trainer(cfg, ds, root / "run")
+    for _ in train(t):
+        pass
+    return export_models(t)["regularized"]
 
 
 @contextlib.contextmanager

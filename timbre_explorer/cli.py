@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "names, if it holds the model's samples)")
     samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
     encode = sub.add_parser("encode", help="place audio files in a timbre space (latent position, nearest "
-                                           "instruments, descriptors)")
+                                           "instruments, descriptors, pitch, loudness)")
     encode.add_argument("model", help="a .timbre.safetensors model file")
     encode.add_argument("paths", nargs="+", metavar="FILE_OR_FOLDER")
     encode.add_argument("--json", help="write the results here")
@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--mode", choices=("linear", "slerp"),
                         help="interpolation (default: linear, or the path file's)")
     render.add_argument("--morph", action="store_true", help="morph the whole notes --from and --to, frame by "
-                                                             "frame, instead of their representative frames")
+                                                             "frame, instead of one point each")
     return parser
 
 
@@ -329,11 +329,16 @@ def _encode(args) -> int:
     from timbre_explorer.core.synthesis.analysis import encode_files, write_encoded
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
+    from timbre_explorer.core.data.instruments import pitch_name
+
     results, problems = encode_files(TimbreSpace.open(args.model), args.paths)
     for r in results:
         near = ", ".join(f"{n['instrument']} {n['distance']:.2f}" for n in r.nearest)
+        pitch = "unpitched" if r.pitch is None else f"pitch {pitch_name(round(r.pitch))} ({r.pitch:.1f})"
         print(f"{r.path}: nearest {near}; centroid {r.descriptors['centroid']:.0f} Hz, "
-              f"loudness {r.descriptors['loudness']:.1f} dB")
+              f"loudness {r.loudness_db:.1f} dBFS, {pitch}")
+        if r.warning:
+            print(f"{r.path}: {r.warning}", file=sys.stderr)
     for path, reason in problems:
         print(f"{path}: skipped: {reason}", file=sys.stderr)
     if args.json:
@@ -409,7 +414,7 @@ def _render(args) -> int:
 
 
 def _render_point(space, text: str):
-    """A latent point from an instrument name, an audio file (its representative frame) or latent values."""
+    """A latent point from an instrument name, an audio file (placed as ``encode`` places it) or latent values."""
     from pathlib import Path
 
     import numpy as np

@@ -101,17 +101,26 @@ class NoteFeatures:
     sustain_end: int
 
 
-def check_audio(audio: np.ndarray) -> str | None:
-    """Why a rendered or read note cannot be used (NaN, silent, clipped), or None."""
+def check_audio(audio: np.ndarray, *, max_clipped: float = CLIP_FRACTION) -> str | None:
+    """Why a rendered or read note cannot be used (NaN, silent, clipped), or None.
+
+    A note is clipped when more than ``max_clipped`` of its samples are at full scale; the dataset's notes
+    train the model, so their threshold is strict (a user's sound is placed with more, with a warning).
+    """
     if not np.all(np.isfinite(audio)):
         return "holds NaN or infinite samples"
     peak = float(np.abs(audio).max())
     if peak < SILENT_PEAK:
         return f"silent (peak {20 * math.log10(max(peak, 1e-12)):.0f} dBFS)"
-    clipped = float(np.mean(np.abs(audio) >= CLIP_LEVEL))
-    if clipped > CLIP_FRACTION:
+    clipped = clipped_share(audio)
+    if clipped > max_clipped:
         return f"clipped ({100 * clipped:.1f} % of samples at full scale)"
     return None
+
+
+def clipped_share(audio: np.ndarray) -> float:
+    """The share of samples at full scale (at least ``CLIP_LEVEL``): above ``CLIP_FRACTION``, a note was clipped."""
+    return float(np.mean(np.abs(audio) >= CLIP_LEVEL)) if audio.size else 0.0
 
 
 def sounding(loudness: np.ndarray) -> slice:

@@ -34,6 +34,8 @@ KNOWN_SOUNDFONTS = {"FluidR3_GM": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
                     "sf_GMbank": "/usr/share/sounds/sf2/sf_GMbank.sf2"}
 _SHORT_NAMES = {**{Path(p).name: name for name, p in KNOWN_SOUNDFONTS.items()},
                 "MuseScore_General.sf3": "MuseScore_General"}
+DEFAULT_SOURCE = "FluidR3_GM"  # the sample set of the bundled model and of a config that names none
+SOUNDFONT_SUFFIXES = (".sf2", ".sf3")
 INSTALL_HINT = ("no General MIDI SoundFont found. On Debian/Ubuntu: sudo apt-get install fluid-soundfont-gm "
                 "(./run.sh installs it when it can), or pass --soundfont FILE.sf2")
 
@@ -67,6 +69,13 @@ def find_soundfont(path: str | os.PathLike | None = None) -> Path:
         if os.path.isfile(place):
             return Path(place)
     raise ParameterError(INSTALL_HINT)
+
+
+def short_name(path: str | os.PathLike) -> str:
+    """A sample set's short name from its path: a known SoundFont's (:data:`KNOWN_SOUNDFONTS`), another
+    SoundFont's stem, a folder's name."""
+    p = Path(path)
+    return _SHORT_NAMES.get(p.name, p.stem if p.suffix.lower() in SOUNDFONT_SUFFIXES else p.name)
 
 
 def named_soundfont(name: str) -> Path:
@@ -106,7 +115,7 @@ class SoundFontSource:
     @property
     def name(self) -> str:
         """The sample set's short name: a known one's (:data:`KNOWN_SOUNDFONTS`), else the file's stem."""
-        return _SHORT_NAMES.get(Path(self.path).name, Path(self.path).stem)
+        return short_name(self.path)
 
     @property
     def sustain_s(self) -> float:

@@ -44,6 +44,8 @@ CARD_SCHEMA = Path(__file__).with_name("card.schema.json")
 MAP_TENSORS = {"map.z": ("f", ("notes", "latent")), "map.instrument": ("i", ("notes",)),
                "map.pitch": ("i", ("notes",)), "map.dynamic": ("i", ("notes",)), "map.split": ("i", ("notes",)),
                "map.descriptors": ("f", ("notes", "descriptors"))}
+#: Map tensors a file may lack (written before they existed): ``map.source`` indexes the card's ``sources``.
+OPTIONAL_MAP_TENSORS = {"map.source": ("i", ("notes",))}
 
 #: JSON keys that come from :func:`save_model`'s own arguments, not from ``meta``.
 _RESERVED = ("format", "format_version", "config", "normalization")
@@ -211,7 +213,9 @@ def check_card(path: str | os.PathLike, mf: ModelFile) -> None:
                              "`timbre-explorer train` have one")
     sizes = {"notes": t["map.z"].shape[0] if t["map.z"].dim() else -1, "latent": mf.config.latent,
              "descriptors": len(DESCRIPTORS)}
-    for name, (kind, dims) in MAP_TENSORS.items():
+    for name, (kind, dims) in {**MAP_TENSORS, **OPTIONAL_MAP_TENSORS}.items():
+        if name not in t:
+            continue
         want = [sizes[d] for d in dims]
         if list(t[name].shape) != want or t[name].is_floating_point() != (kind == "f"):
             raise ModelFileError(f"{path}: the map does not agree with the model ({name} is "
@@ -222,8 +226,11 @@ def check_card(path: str | os.PathLike, mf: ModelFile) -> None:
         raise ModelFileError(f"{path}: invalid model card ({len(meta['families'])} families for "
                              f"{len(meta['instruments'])} instruments)")
     for name, low, high in (("map.instrument", 0, len(meta["instruments"])), ("map.dynamic", -1, len(meta["dynamics"])),
-                            ("map.split", 0, len(meta["splits"])), ("map.pitch", -1, 128)):
-        v = t[name]
+                            ("map.split", 0, len(meta["splits"])), ("map.pitch", -1, 128),
+                            ("map.source", 0, len(meta.get("sources") or []))):
+        v = t.get(name)
+        if v is None:
+            continue
         if v.numel() and (int(v.min()) < low or int(v.max()) >= high):
             raise ModelFileError(f"{path}: the map's {name} holds codes from {int(v.min())} to {int(v.max())}, "
                                  f"outside {low} to {high - 1}")

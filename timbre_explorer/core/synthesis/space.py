@@ -4,8 +4,8 @@
 benchmarks hold. It wraps a validated :class:`~timbre_explorer.core.model.modelfile.ModelFile`:
 
 * the notes of the map (latent means of each note's representative frame,
-  with instrument, pitch, dynamic, split and descriptors), read from the
-  file, so no dataset is needed;
+  with instrument, pitch, dynamic, split, source and descriptors), read from
+  the file, so no dataset is needed;
 * a PCA of those latent points (the paper's projection: linear, so every
   point of a 2-D or 3-D view maps back to a latent point, the remaining
   components taken from wherever the user puts them);
@@ -24,10 +24,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from timbre_explorer.core.data.dataset import sounding
+from timbre_explorer.core.data.sources import DEFAULT_SOURCE, short_name
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.modelfile import MAP_TENSORS, ModelFile, check_card, load_model
 from timbre_explorer.core.model.vae import DEFAULT_PITCH, LEVEL_CENTRE, conditions, frame_inputs, log_magnitudes
+from timbre_explorer.core.model.placement import note_positions
 from timbre_explorer.core.signal.nsgt import TransformPreset, get_preset, transform_for
 
 
@@ -46,6 +49,7 @@ class Notes:
     dynamic: np.ndarray  # [N] index into TimbreSpace.dynamics, -1 unknown
     split: np.ndarray  # [N] index into TimbreSpace.splits
     descriptors: np.ndarray  # [N, len(DESCRIPTORS)]
+    source: np.ndarray  # [N] index into TimbreSpace.sources (the sample set each note came from)
 
     def __len__(self) -> int:
         return len(self.z)
@@ -149,7 +153,11 @@ class TimbreSpace:
         self.dynamics: list[str] = list(mf.meta["dynamics"])
         self.splits: list[str] = list(mf.meta["splits"])
         t = mf.tensors
-        self.notes = Notes(*(t[k].numpy() for k in MAP_TENSORS))
+        #: The sample sets of the map's notes by short name; a file without ``map.source`` has one, its card's.
+        self.sources: list[str] = list(mf.meta.get("sources") or [card_source(mf.meta)])
+        n = t["map.z"].shape[0]
+        source = t["map.source"].numpy() if "map.source" in t else np.zeros(n, np.int64)
+        self.notes = Notes(**{k.removeprefix("map."): t[k].numpy() for k in MAP_TENSORS}, source=source)
         self.projection = Projection.fit(self.notes.z)
         self.perceptual_instruments: list[str] = list(mf.meta.get("perceptual_instruments") or [])
         self.perceptual_positions = t["perception.positions"].numpy() if "perception.positions" in t else None
@@ -289,6 +297,24 @@ class TimbreSpace:
         mu, _ = self.model.encode(x.to(self.device), None if c is None else c.to(self.device))
         return mu.float().cpu().numpy()
 
+    def encode_note(self, log_frames, *, pitch: float | None = None, loudness=None) -> np.ndarray:
+        """A whole note's position ``[latent]`` (float32): the mean of the posterior means of its sounding
+        frames (:func:`~timbre_explorer.core.data.dataset.sounding`), as the evaluation across sources places
+        notes (:func:`~timbre_explorer.core.model.placement.note_positions`).
+
+        ``log_frames [n, K]`` are the note's natural-log magnitude frames from its onset, as the dataset
+        analyses notes; ``loudness [n]`` their levels (dBFS) when the analysis has them, else they are measured
+        here. ``pitch`` (MIDI, or None: the default) is what a pitch-conditioned encoder reads.
+        """
+        frames = np.asarray(log_frames, np.float32)
+        if frames.ndim != 2 or len(frames) == 0 or frames.shape[1] != self.nsgt.n_bins:
+            raise ParameterError(f"a note's frames are [frames, {self.nsgt.n_bins}] log magnitudes, "
+                                 f"got shape {frames.shape}")
+        if loudness is None:
+            loudness = self.describe(np.exp(frames.astype(np.float64)))["loudness"]
+        part = frames[sounding(np.asarray(loudness))]
+        return note_positions(self.model, self.normalization, [part], pitches=[pitch])[0]
+
     def decode_differentiable(self, z: torch.Tensor, *, pitch=None, dynamic: str | None = None) -> torch.Tensor:
         """:meth:`decode` with gradients (``z [n, latent]`` on :attr:`device`), for moving towards descriptor
         targets."""
@@ -317,4 +343,11 @@ class TimbreSpace:
                 f"latent {self.latent_size}, {self.preset.name}, decoding on {self.device.type.upper()}")
 
 
-__all__ = ["TimbreSpace", "Projection", "Notes", "DESCRIPTORS", "default_device"]
+def card_source(meta: dict) -> str:
+    """The short name of the sample set a card's dataset came from (files written before notes recorded their
+    source, the bundled model's among them): its ``dataset.source`` path, else the General MIDI SoundFont."""
+    paths = [p for p in str((meta.get("dataset") or {}).get("source") or "").split(", ") if p]
+    return " + ".join(short_name(p) for p in paths) or DEFAULT_SOURCE
+
+
+__all__ = ["TimbreSpace", "Projection", "Notes", "DESCRIPTORS", "default_device", "card_source"]

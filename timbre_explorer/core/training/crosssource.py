@@ -1,11 +1,13 @@
 """Evaluation across sources: does a timbre space hold for a sample set it never trained on?
 
 For the notes of a held-out source (rated instruments only), each note is placed by its whole sounding part
-(:meth:`~timbre_explorer.core.data.dataset.NoteDataset.sounding_rows`, as ``encode`` places a sound): the mean of
-its frames' features. Three placements are scored on the same notes:
+(:meth:`~timbre_explorer.core.data.dataset.NoteDataset.sounding_rows`): the mean of its frames' features. Three
+placements are scored on the same notes:
 
 ``latent``
-    the model's posterior means;
+    the mean of the model's posterior means
+    (:func:`~timbre_explorer.core.model.placement.note_positions`, the function that places a sound given to
+    ``encode`` or dropped on the map);
 ``logspec``
     the stored log-magnitude NSGT frames (a baseline);
 ``mfcc``
@@ -30,9 +32,10 @@ import numpy as np
 from timbre_explorer.core.data.dataset import CROSS_TEST, CROSS_VALID, NoteDataset, leave_source_out
 from timbre_explorer.core.data.perception import Dissimilarities
 from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.model.placement import note_positions
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
-from timbre_explorer.core.training.evaluate import centroid_fit, encode_frames
+from timbre_explorer.core.training.evaluate import centroid_fit
 
 PLACEMENTS = ("latent", "unconditioned", "logspec", "mfcc")  # "unconditioned": the paper's twin, when trained
 LABELS = {"latent": "model latent", "unconditioned": "unconditioned model latent (the paper's)",
@@ -52,19 +55,26 @@ class NoteSet:
     def instruments(self) -> np.ndarray:
         return self.ds.notes["instrument"][self.notes]
 
+    @property
+    def pitches(self) -> list[float]:
+        """Each note's MIDI pitch (what a pitch-conditioned encoder reads)."""
+        return [float(p) for p in self.ds.notes["pitch"][self.notes]]
 
-def pooled(notes: NoteSet, features: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
-    """Each note's mean feature vector ``[notes, d]`` over its sounding frames (``features`` maps log frames and
-    their notes' pitches)."""
-    rows = [notes.ds.sounding_rows(int(i)) for i in notes.notes]
-    pitch = np.concatenate([np.full(len(r), notes.ds.notes["pitch"][i], np.float32) for r, i in zip(rows, notes.notes)])
-    f = features(np.asarray(notes.ds.log_magnitude[np.concatenate(rows)], np.float32), pitch)
-    bounds = np.cumsum([0] + [len(r) for r in rows])
+
+    def sounding_frames(self) -> list[np.ndarray]:
+        """Each note's sounding log-magnitude frames ``[n_i, K]`` (float32)."""
+        return [np.asarray(self.ds.log_magnitude[self.ds.sounding_rows(int(i))], np.float32) for i in self.notes]
+
+
+def pooled(notes: list[np.ndarray], features: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Each note's mean feature vector ``[notes, d]`` over its frames (``features`` maps log frames)."""
+    f = features(np.concatenate(notes))
+    bounds = np.cumsum([0] + [len(n) for n in notes])
     return np.stack([f[a:b].mean(0) for a, b in zip(bounds[:-1], bounds[1:])])
 
 
-def mfcc_features(ds: NoteDataset) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """Log NSGT frames ``[n, K]`` (and their pitches, unused) → MFCCs ``[n, N_MFCC]`` at the dataset's transform."""
+def mfcc_features(ds: NoteDataset) -> Callable[[np.ndarray], np.ndarray]:
+    """Log NSGT frames ``[n, K]`` → MFCCs ``[n, N_MFCC]`` at the dataset's transform."""
     import librosa
 
     preset = get_preset(ds.preset)
@@ -74,7 +84,7 @@ def mfcc_features(ds: NoteDataset) -> Callable[[np.ndarray, np.ndarray], np.ndar
     to_grid = np.stack([np.interp(grid, freqs, e, left=0, right=0) for e in np.eye(len(freqs))], 1)  # [F, K]
     to_mel = librosa.filters.mel(sr=sr, n_fft=MFCC_FFT) @ to_grid  # [mels, K]
 
-    def mfcc(log_frames: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+    def mfcc(log_frames: np.ndarray) -> np.ndarray:
         mel = to_mel @ np.exp(2.0 * log_frames.astype(np.float64)).T
         return librosa.feature.mfcc(S=librosa.power_to_db(mel, ref=1.0), n_mfcc=N_MFCC).T
 
@@ -106,13 +116,17 @@ def cross_source(model: TimbreVAE, norm: Normalization, train: NoteSet, held: No
     held = NoteSet(held.ds, held.notes[rated])
     if len(set(held.instruments)) < 3:
         raise ParameterError("the held-out source has fewer than 3 rated instruments: nothing to compare")
-    features: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-        "latent": lambda x, p: encode_frames(model, norm, x, p), "logspec": lambda x, p: x,
-        "mfcc": mfcc_features(held.ds)}
+    mfcc = mfcc_features(held.ds)
+    place: dict[str, Callable[[NoteSet, list[np.ndarray]], np.ndarray]] = {
+        "latent": lambda s, notes: note_positions(model, norm, notes, pitches=s.pitches),
+        "logspec": lambda s, notes: pooled(notes, lambda x: x),
+        "mfcc": lambda s, notes: pooled(notes, mfcc)}
     for name, (other, other_norm) in (others or {}).items():
-        features[name] = partial(encode_frames, other, other_norm)
-    return {name: placement_figures(pooled(train, f), train.instruments, pooled(held, f), held.instruments, ratings)
-            for name, f in features.items()}
+        place[name] = partial(_positions, other, other_norm)
+    train_frames, held_frames = train.sounding_frames(), held.sounding_frames()
+    return {name: placement_figures(f(train, train_frames), train.instruments, f(held, held_frames), held.instruments,
+                                    ratings)
+            for name, f in place.items()}
 
 
 def kept_out_source(model_path: str | os.PathLike) -> str | None:
@@ -120,6 +134,10 @@ def kept_out_source(model_path: str | os.PathLike) -> str | None:
     from timbre_explorer.core.model.modelfile import load_model
 
     return (load_model(model_path).meta.get("training") or {}).get("cross_test")
+
+
+def _positions(model: TimbreVAE, norm: Normalization, notes: NoteSet, frames: list[np.ndarray]) -> np.ndarray:
+    return note_positions(model, norm, frames, pitches=notes.pitches)
 
 
 def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamics: tuple[str, ...] | None = None,

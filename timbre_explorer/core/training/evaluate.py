@@ -75,8 +75,12 @@ def dynamic_levels(ds: NoteDataset, notes: np.ndarray) -> dict[str, float]:
 
 
 def note_map(model: TimbreVAE, norm: Normalization, ds: NoteDataset) -> tuple[dict[str, torch.Tensor], dict]:
-    """Every note's latent position and metadata, as model-file tensors and the JSON that names their codes."""
-    instruments = ds.instruments
+    """Every note's latent position and metadata, as model-file tensors and the JSON that names their codes.
+
+    ``map.source`` is each note's sample set, an index into the card's ``sources`` (the dataset's short names),
+    so the Explorer can colour the map by source.
+    """
+    instruments, sources = ds.instruments, ds.sources
     rep = ds.representative()
     z = encode_frames(model, norm, rep, ds.notes["pitch"])
     nsgt = transform_for(get_preset(ds.preset), round(ds.manifest["seconds"] * get_preset(ds.preset).sample_rate))
@@ -90,9 +94,10 @@ def note_map(model: TimbreVAE, norm: Normalization, ds: NoteDataset) -> tuple[di
                                     dtype=torch.int64),
         "map.split": torch.tensor([SPLITS.index(s) for s in ds.notes["split"]], dtype=torch.int64),
         "map.descriptors": torch.from_numpy(np.stack([desc[k] for k in DESCRIPTORS], 1).astype(np.float32)),
+        "map.source": torch.tensor([sources.index(s) for s in ds.notes["source"]], dtype=torch.int64),
     }
     meta = {"instruments": instruments, "families": [family_of(i) for i in instruments], "dynamics": dyn,
-            "splits": list(SPLITS), "descriptors": {k: DESCRIPTORS[k] for k in DESCRIPTORS}}
+            "splits": list(SPLITS), "sources": sources, "descriptors": {k: DESCRIPTORS[k] for k in DESCRIPTORS}}
     return tensors, meta
 
 

@@ -276,6 +276,9 @@ class ExplorerView(QtWidgets.QWidget):
             classes = np.array([families.index(s.families[i]) for i in n.instrument])
             self.map_panel.set_colour_key([(f, colour(k)) for k, f in enumerate(families)])
             return classes, [pg.mkBrush(colour(i)) for i in range(len(families))]
+        if by == "source":
+            self.map_panel.set_colour_key([(name, colour(k)) for k, name in enumerate(s.sources)])
+            return n.source, [pg.mkBrush(colour(i)) for i in range(len(s.sources))]
         self.map_panel.set_colour_key([])
         return n.instrument, [pg.mkBrush(colour(i)) for i in range(len(s.instruments))]
 
@@ -374,8 +377,8 @@ class ExplorerView(QtWidgets.QWidget):
         pitch = int(n.pitch[index])
         text = f"{s.instruments[n.instrument[index]]} {pitch_name(pitch) if pitch >= 0 else '(pitch ?)'} {dyn}"
         if detail:
-            source = Path(str(s.file.meta.get("dataset", {}).get("source", ""))).name
-            text += f"\nsplit: {s.splits[n.split[index]]}\nfrom: {source} (MIDI {int(n.pitch[index])})"
+            text += (f"\nsplit: {s.splits[n.split[index]]}\nfrom: {s.sources[n.source[index]]} "
+                     f"(MIDI {int(n.pitch[index])})")
         return text
 
     # ================================================================== click to hear
@@ -670,18 +673,25 @@ class ExplorerView(QtWidgets.QWidget):
 
     def _sounds_encoded(self, result: EncodedSounds) -> None:
         self.sounds_panel.progress.hide()
+        from timbre_explorer.core.data.instruments import pitch_name
+
         for r in result.encoded:
             sound = UserSound(Path(r.path).name, np.asarray(r.z), np.asarray(r.trajectory), r.nearest)
             self.user_sounds.append(sound)
             near = ", ".join(f"{n['instrument']} ({n['distance']:.2f})" for n in r.nearest)
-            self.sounds_panel.list.addItem(f"{sound.name}: near {near}")
+            pitch = "unpitched" if r.pitch is None else pitch_name(round(r.pitch))
+            clipped = ", clipped" if r.warning else ""
+            item = QtWidgets.QListWidgetItem(f"{sound.name} ({pitch}, {r.loudness_db:.0f} dBFS{clipped}): near {near}")
+            item.setToolTip(item.text() + (f"\n{r.warning}" if r.warning else ""))
+            self.sounds_panel.list.addItem(item)
         self._redraw_state()
         loaded, problems = len(result.encoded), result.problems
         if problems:
             listing = "\n".join(f"{Path(p).name}: {why}" for p, why in problems)
             self.error.emit("Some files were not loaded",
                             f"{loaded} file(s) loaded; {len(problems)} could not be:\n\n{listing}")
-        self.message.emit(f"{loaded} sound(s) placed on the map")
+        warnings = " ".join(f"{Path(r.path).name}: {r.warning}." for r in result.encoded if r.warning)
+        self.message.emit(f"{loaded} sound(s) placed on the map." + (f" {warnings}" if warnings else ""))
         self.sounds_added.emit(loaded)
 
     def _encode_failed(self, failed: Failed) -> None:
