@@ -348,6 +348,37 @@ def bench_labels(results: dict, rows: list) -> None:
                  f"on-data mapping of a 100 x 100 grid {results['on_data_grid_100_ms']:.1f} ms"))
 
 
+def bench_grid(results: dict, rows: list) -> None:
+    """A 20 x 20 grid over the map's extent (the data's, in the default mode), each point played as a key at
+    MIDI 60 mf (the note the Play tab renders): the share of points whose sustain has at least 90 % of its energy
+    on the harmonics of 261.6 Hz, and the spread of their RMS levels (5th to 95th percentile)."""
+    from timbre_explorer.core.signal.pitch import harmonic_share
+    from timbre_explorer.core.synthesis.playable import midi_to_hz, playable_note
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.gui.explorer.map_state import MapState
+    from timbre_explorer.paths import default_model_path
+
+    space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+    state = MapState(space)
+    coords = state.to_view(space.notes.z)
+    lo, hi = np.percentile(coords, 1, axis=0), np.percentile(coords, 99, axis=0)
+    grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], 20), np.linspace(lo[1], hi[1], 20)), -1).reshape(-1, 2)
+    z = state.surface().latent(grid)
+    shares, levels = [], []
+    for point in z:
+        note = playable_note(space, point, pitch=60, dynamic="mf")
+        body = note.samples[note.loop_start:note.loop_end]
+        shares.append(harmonic_share(body, note.sample_rate, midi_to_hz(60)))
+        levels.append(20 * np.log10(np.sqrt(np.mean(np.square(body, dtype=np.float64))) + 1e-12))
+    results["grid_pitched_share"] = float(np.mean(np.array(shares) >= 0.9))
+    results["grid_harmonic_share_median"] = float(np.median(shares))
+    results["level_spread_db"] = float(np.percentile(levels, 95) - np.percentile(levels, 5))
+    rows.append(("a 20 x 20 grid of the map played at MIDI 60 mf",
+                 f"pitched (>= 90 % on the harmonics) {100 * results['grid_pitched_share']:.0f} %",
+                 f"median share {results['grid_harmonic_share_median']:.2f}",
+                 f"level spread {results['level_spread_db']:.1f} dB"))
+
+
 def bench_map(results: dict, rows: list) -> None:
     """The Explorer's map with 10k, 100k and 300k notes (the bundled map's points repeated with a little jitter,
     its 18 instrument colours): one frame while panning (the view moved, then the whole widget painted, as the
@@ -586,9 +617,9 @@ def bench_play(results: dict, rows: list) -> None:
 
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
-          "labels": bench_labels, "map": bench_map, "launch": bench_launch, "trainer": bench_trainer,
+          "labels": bench_labels, "grid": bench_grid, "map": bench_map, "launch": bench_launch, "trainer": bench_trainer,
           "cross_source": bench_cross_source, "play": bench_play}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "map", "launch", "trainer",
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "grid", "map", "launch", "trainer",
                   "cross_source", "play")
 
 
@@ -619,7 +650,7 @@ def main() -> int:
             print(f"{r[0]:36} {r[1]:>5} {r[2]:>9} {r[3]:>9}")
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 15) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -35)")
-    for name in ("dataset", "model", "train", "train_default", "explorer", "labels", "map", "launch", "trainer",
+    for name in ("dataset", "model", "train", "train_default", "explorer", "labels", "grid", "map", "launch", "trainer",
                  "cross_source", "play"):
         for r in rows[name]:
             print(f"{r[0]}: {', '.join(r[1:])}")

@@ -94,7 +94,12 @@ def test_cross_source_scores_model_and_baselines_on_the_same_notes(tmp_path):
 
 
 def test_config_sources_and_named_sample_sets(tmp_path, monkeypatch):
-    assert TrainConfig().sources == ("FluidR3_GM",)  # the bundled model's dataset stays as it is
+    # the default trains on two sample sets and keeps the third out as the cross-source test
+    assert TrainConfig().sources == ("FluidR3_GM", "MuseScore_General", "sf_GMbank")
+    assert TrainConfig().cross_test == "sf_GMbank" and TrainConfig(sources=["FluidR3_GM"]).cross_test is None
+    assert TrainConfig(source="folder", folder="x").cross_test is None
+    with pytest.raises(ParameterError, match="leaves none to train on"):
+        TrainConfig(sources=["FluidR3_GM", "sf_GMbank"], cross_valid="FluidR3_GM")
     cfg = TrainConfig(sources=["FluidR3_GM", "sf_GMbank"], soundfont="/x/My.sf2")
     assert cfg.sources == ("FluidR3_GM", "sf_GMbank") and soundfont_sources(cfg) == ("/x/My.sf2", "sf_GMbank")
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg

@@ -117,7 +117,7 @@ def test_resume_after_cancel_equals_an_uninterrupted_run(folder, cache, tmp_path
 
 
 def test_two_gloo_ranks_end_with_identical_weights(folder, cache, tmp_path):
-    cfg = tiny(folder, dump_rank_weights=True, epochs_stage1=1, epochs_stage2=1, batch_size=16)
+    cfg = tiny(folder, dump_rank_weights=True, epochs_stage1=1, epochs_stage2=1, batch_size=16, baseline=True)
     (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
@@ -146,7 +146,7 @@ def test_a_folder_without_rated_instruments_says_what_to_do(tmp_path, cache):
 
 
 def test_cli_train_then_evaluate(folder, cache, tmp_path, capsys):
-    cfg = tiny(folder, epochs_stage1=1, epochs_stage2=1)
+    cfg = tiny(folder, epochs_stage1=1, epochs_stage2=1, baseline=True)
     (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
     assert main(["train", "--config", str(tmp_path / "cfg.json"), "--out", str(tmp_path / "run"),
                  "--cache", str(cache), "--workers", "1"]) == 0
@@ -216,7 +216,8 @@ def test_encode_places_new_sounds_and_reports_bad_files(folder, cache, tmp_path,
     (known,), _ = encode_files(TimbreSpace(mf), [folder / "Trumpet" / "E4_ff.wav"])
     ds = t.ds
     i = int(np.flatnonzero(ds.notes["file"] == "Trumpet/E4_ff.wav")[0])
-    placed = note_positions(mf.build_model(), mf.normalization, NoteSet(ds, np.array([i])).sounding_frames())[0]
+    note = NoteSet(ds, np.array([i]))
+    placed = note_positions(mf.build_model(), mf.normalization, note.sounding_frames(), pitches=note.pitches)[0]
     assert np.allclose(known.z, placed, atol=1e-4) and known.pitch == pytest.approx(64.0, abs=0.1)
     assert known.descriptors["centroid"] == pytest.approx(float(mf.tensors["map.descriptors"][i, 0]), rel=1e-3)
     skipped = {os.path.basename(s["path"]): s["reason"] for s in out["skipped"]}
@@ -249,10 +250,13 @@ def test_config_names_the_core_presets_and_its_schedule():
     from timbre_explorer.core.training.config import PRESETS as CONFIG_PRESETS
 
     assert tuple(CONFIG_PRESETS) == tuple(PRESETS) and TrainConfig().preset == DEFAULT_PRESET
-    cfg = TrainConfig(epochs_stage1=3, epochs_stage2=5)
-    assert cfg.stages() == {"stage1": 3, "regularized": 5, "baseline": 5} and cfg.total_epochs() == 13
+    cfg = TrainConfig(epochs_stage1=3, epochs_stage2=5, baseline=True)
+    assert cfg.stages() == {"stage1": 3, "regularized": 5, "baseline": 5, "unconditioned": 8}
+    assert cfg.total_epochs() == 21
     for plain in (dict(baseline=False), dict(regularizer="none"), dict(alpha=0.0)):
-        assert TrainConfig(epochs_stage1=3, epochs_stage2=5, **plain).total_epochs() == 8, plain
+        assert TrainConfig(**{"epochs_stage1": 3, "epochs_stage2": 5, "compare_unconditioned": False,
+                              "baseline": True, **plain}).total_epochs() == 8, plain
+    assert TrainConfig(conditioning="none").stages() == {"stage1": 40, "regularized": 60}  # the paper's model alone
 
 
 def test_config_problems_say_why_a_run_cannot_start(tmp_path):
@@ -399,7 +403,7 @@ def test_a_soundfont_dataset_renders_only_the_chosen_instruments_and_pitches(tmp
         import fluidsynth  # noqa: F401
     except Exception as exc:
         pytest.skip(f"no SoundFont source here: {exc}")
-    cfg = TrainConfig(instruments=["Flute", "Oboe", "Piccolo"], pitch_range=(72, 74))
+    cfg = TrainConfig(sources=["FluidR3_GM"], instruments=["Flute", "Oboe", "Piccolo"], pitch_range=(72, 74))
     assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     ds = dataset_for(cfg, cache_root=tmp_path, workers=1)
     built = sorted({(str(i), int(p)) for i, p in zip(ds.notes["instrument"], ds.notes["pitch"])})

@@ -385,12 +385,15 @@ def _render(args) -> int:
 
         from timbre_explorer.core.synthesis.synth import path_steps
 
-        ta, tb = _render_trajectory(space, args.start), _render_trajectory(space, args.end)
-        held = max(len(ta), len(tb)) == 1  # two instruments or points: no note sets the length
-        seconds = args.seconds or (2.0 if held else max(len(ta), len(tb)) / frame_rate(space))
-        frames = morph(ta, tb, steps=path_steps(seconds) if held else None, mode=args.mode or "linear")
+        from timbre_explorer.core.synthesis.morph import morph_conditions
+
+        na, nb = _render_trajectory(space, args.start), _render_trajectory(space, args.end)
+        held = max(len(na.z), len(nb.z)) == 1  # two instruments or points: no note sets the length
+        seconds = args.seconds or (2.0 if held else max(len(na.z), len(nb.z)) / frame_rate(space))
+        frames = morph(na.z, nb.z, steps=path_steps(seconds) if held else None, mode=args.mode or "linear")
         spec = PathSpec(frames.tolist(), args.mode or "linear", seconds, "morph", space.name,
-                        extra={"from": args.start, "to": args.end})
+                        extra={"from": args.start, "to": args.end,
+                               **(morph_conditions(na, nb, len(frames)) if space.conditioned else {})})
     else:
         points = [_render_point(space, args.start).tolist(), _render_point(space, args.end).tolist()]
         spec = PathSpec(points, args.mode or "linear", args.seconds or 2.0, "points", space.name,
@@ -439,12 +442,16 @@ def _render_trajectory(space, text: str):
     """A note's latent trajectory for --morph: an audio file or a SoundFont note; an instrument or values hold still."""
     from pathlib import Path
 
-    from timbre_explorer.core.synthesis.morph import note_audio, trajectory
+    import numpy as np
+
+    from timbre_explorer.core.model.vae import DEFAULT_PITCH
+    from timbre_explorer.core.synthesis.morph import NoteTrajectory, note_audio, note_trajectory, parse_spec
 
     z = None if Path(text).is_file() else _instrument_or_values(space, text)
-    if z is not None:
-        return z[None]
-    return trajectory(space, note_audio(space, text))
+    if z is not None:  # held still, at middle C and mf
+        return NoteTrajectory(np.asarray(z)[None], np.array([space.level_of()]), DEFAULT_PITCH)
+    spec = None if Path(text).is_file() else parse_spec(text)
+    return note_trajectory(space, note_audio(space, text), None if spec is None else float(spec.pitch))
 
 
 def _instrument_or_values(space, text: str):

@@ -182,9 +182,13 @@ def frame_inputs(config: VAEConfig, norm: Normalization, log_mag: torch.Tensor,
 
 
 def log_magnitudes(norm: Normalization, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-    """Model outputs ``x`` (decoder means) back to natural-log magnitudes, at the level ``c`` asks for."""
+    """Model outputs ``x`` (decoder means) back to natural-log magnitudes, at exactly the level ``c`` asks for
+    (a decoded shape is level-free only on average: its own level is taken out first)."""
     log_mag = x * norm.scale + norm.mean
-    return log_mag if c is None else log_mag + condition_level(c)[:, None]
+    if c is None:
+        return log_mag
+    shape, _ = split_level(log_mag.clamp_min(math.log(norm.floor)))
+    return shape + condition_level(c)[:, None]
 
 
 def _mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:

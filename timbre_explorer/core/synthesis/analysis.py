@@ -69,7 +69,7 @@ def encode_files(space: TimbreSpace, paths, *, neighbours: int = 3) -> tuple[lis
         frames, part = f.log_magnitude, sounding(f.loudness)
         pitch = estimate_pitch(note.audio, space.sample_rate)
         z = space.encode_note(frames, pitch=pitch, loudness=f.loudness)
-        traj = space.encode_log(frames[part])
+        traj = space.encode_log(frames[part], pitch)  # at the estimated pitch, as the position
         desc = space.describe(np.exp(frames[f.rep_frame].astype(np.float64)))
         results.append(Encoded(str(path), z.round(5).tolist(), traj.round(5).tolist(),
                                [{"instrument": name, "distance": round(d, 4)}

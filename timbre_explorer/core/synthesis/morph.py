@@ -91,6 +91,41 @@ def check_length(audio: np.ndarray, sample_rate: int) -> None:
                              f"{1000 * MIN_USER_SECONDS:.0f} ms)")
 
 
+@dataclass(frozen=True)
+class NoteTrajectory:
+    """A real note's sounding frames in a space: posterior means ``z [frames, latent]``, each frame's level
+    (log RMS magnitude) and the note's MIDI pitch: what a conditioned model needs to play the note back."""
+
+    z: np.ndarray
+    levels: np.ndarray
+    pitch: float
+
+
+def note_trajectory(space: TimbreSpace, audio: np.ndarray, pitch: float | None = None) -> NoteTrajectory:
+    """:func:`trajectory` with the frames' levels; ``pitch`` as given (a note spec's), else estimated (middle C
+    for an unpitched sound)."""
+    import torch
+
+    from timbre_explorer.core.model.vae import DEFAULT_PITCH, split_level
+    from timbre_explorer.core.signal.pitch import estimate_pitch
+
+    f = analyse_note(space, audio).features
+    frames = f.log_magnitude[sounding(f.loudness)]
+    if pitch is None:
+        pitch = estimate_pitch(audio, space.sample_rate)
+    pitch = DEFAULT_PITCH if pitch is None else float(pitch)
+    levels = split_level(torch.from_numpy(np.asarray(frames, np.float32)))[1].numpy()
+    return NoteTrajectory(space.encode_log(frames, pitch), levels, pitch)
+
+
+def morph_conditions(a: NoteTrajectory, b: NoteTrajectory, steps: int) -> dict[str, list[float]]:
+    """The pitch and level of each of a morph's ``steps`` frames: each note's levels stretched to ``steps`` and
+    blended as the latent frames are, the pitch glided; a path file keeps them (see pathfile.spec_conditions)."""
+    t = np.linspace(0.0, 1.0, steps)
+    levels = (1 - t) * resample(a.levels[:, None], steps)[:, 0] + t * resample(b.levels[:, None], steps)[:, 0]
+    return {"pitch": ((1 - t) * a.pitch + t * b.pitch).round(3).tolist(), "levels": levels.round(4).tolist()}
+
+
 def trajectory(space: TimbreSpace, audio: np.ndarray) -> np.ndarray:
     """Posterior means ``[frames, latent]`` of a note's sounding frames (:func:`analyse_note`, :func:`sounding`).
 
@@ -184,4 +219,4 @@ def _trajectory(traj) -> np.ndarray:
     return t
 
 
-__all__ = ["analyse_note", "UserNote", "check_length", "MIN_USER_SECONDS", "MAX_CLIPPED_SHARE", "sounding", "trajectory", "note_audio", "parse_spec", "resample", "morph", "frame_rate", "SPEC_HELP"]
+__all__ = ["analyse_note", "UserNote", "check_length", "MIN_USER_SECONDS", "MAX_CLIPPED_SHARE", "sounding", "trajectory", "note_trajectory", "NoteTrajectory", "morph_conditions", "note_audio", "parse_spec", "resample", "morph", "frame_rate", "SPEC_HELP"]

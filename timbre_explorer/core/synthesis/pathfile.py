@@ -157,7 +157,14 @@ def render_spec(space: TimbreSpace, spec: PathSpec, *, cancel: Callable[[], bool
                 progress: Callable[[float], None] | None = None) -> np.ndarray:
     """The sound of a path spec (float32 at the space's rate, ``spec.seconds`` long); ``cancel`` and
     ``progress`` as for :func:`~timbre_explorer.core.synthesis.synth.render_path`."""
-    return render_path(space, spec_frames(space, spec), seconds=spec.seconds, cancel=cancel, progress=progress)
+    return render_path(space, spec_frames(space, spec), seconds=spec.seconds, cancel=cancel, progress=progress,
+                       **spec_conditions(spec))
+
+
+def spec_conditions(spec: PathSpec) -> dict:
+    """The pitch and levels a spec keeps for a conditioned model (a note morph's, per frame), as render_path's
+    keywords; empty when it keeps none."""
+    return {k: np.asarray(spec.extra[k], np.float32) for k in ("pitch", "levels") if k in spec.extra}
 
 
 __all__ = ["PathSpec", "write_path", "read_path", "render_spec", "spec_frames", "walked_on", "KINDS", "FORMAT",

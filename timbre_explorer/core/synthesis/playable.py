@@ -29,6 +29,7 @@ CROSSFADE_S = 0.05  # baked at the loop's end, so the jump back to loop_start jo
 PLAYABLE_SECONDS = 1.0  # length of the sound playable_note renders before looping it
 PLAYABLE_ATTACK_S = 0.02
 PLAYABLE_RELEASE_S = 0.25
+ATTACK_S = 0.04  # a conditioned note's level rises over this from 30 dB below its dynamic's
 
 
 def midi_to_hz(pitch: float) -> float:
@@ -154,46 +155,37 @@ def _crossfade_gains(leaving: np.ndarray, arriving: np.ndarray) -> tuple[np.ndar
     return a * g, b * g
 
 
-def estimate_pitch(audio, sample_rate: int) -> float | None:
-    """The MIDI pitch of a steady sound's fundamental, or None when it has none (noise, silence).
-
-    librosa's YIN, median over frames: a thousandth of pYIN's time (2 ms against
-    200 ms for 1 s) with sub-cent precision, where pYIN rounds to 10 cents. A
-    sound is pitched when one period of delay correlates with it (r > 0.5).
-    """
-    import librosa
-
-    x = np.asarray(audio, dtype=np.float32).reshape(-1)
-    if x.size < 2048 or not np.any(x):
-        return None
-    f = float(np.median(librosa.yin(x, fmin=30.0, fmax=min(4000.0, sample_rate / 4), sr=sample_rate)))
-    lag = int(round(sample_rate / f))
-    a, b = x[:-lag].astype(np.float64), x[lag:].astype(np.float64)
-    r = float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
-    return hz_to_midi(f) if r > 0.5 else None
-
-
 def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> PlayableNote:
     """A playable note of the latent point ``z`` for the key ``pitch`` (MIDI) at ``dynamic`` (one of
-    ``space.dynamics``).
+    ``space.dynamics``), its sustain at the dynamic's loudness (:data:`~timbre_explorer.core.synthesis.synth.
+    DYNAMIC_DB`), so every point of the map plays at one level.
 
-    Provisional: the model decodes a timbre, not a timbre at a pitch and level,
-    so this renders the decoded frame as a held note, measures its own pitch and
-    leaves the transposition to ``pitch`` to the sound engine; ``dynamic`` is
-    checked but does not change the sound. An unpitched sound is labelled
-    ``pitch``, so it plays untransposed on that key. A model conditioned on
-    pitch and level will replace this body, keeping the signature.
+    A conditioned model decodes the point at the pitch and at a level that rises over :data:`ATTACK_S` from
+    30 dB below the dynamic's (the decoder voices the softer, darker onset a quieter frame has), then holds.
+    An unconditioned one renders its decoded frame held, measures the pitch it has (or takes ``pitch`` for an
+    unpitched sound) and leaves the transposition to the sound engine.
     """
-    from timbre_explorer.core.synthesis.synth import Envelope, note
+    from timbre_explorer.core.signal.phase import render_frames
+    from timbre_explorer.core.signal.pitch import estimate_pitch
+    from timbre_explorer.core.synthesis.synth import Envelope, at_dynamic, note, path_steps
 
     if space.dynamics and dynamic not in space.dynamics:
         raise ParameterError(f"dynamic must be one of {', '.join(space.dynamics)}, got {dynamic!r}")
-    audio = note(space, space.decode(np.asarray(z, np.float32)), seconds=PLAYABLE_SECONDS,
-                 envelope=Envelope(attack=PLAYABLE_ATTACK_S, release=0.0))
     sr = space.sample_rate
+    z = np.asarray(z, np.float32).reshape(1, -1)
+    if space.conditioned:
+        steps = path_steps(PLAYABLE_SECONDS)
+        rise = np.clip(np.linspace(0.0, PLAYABLE_SECONDS, steps) / ATTACK_S, 10 ** (-30 / 20), 1.0)
+        levels = space.level_of(dynamic if dynamic in space.levels else None) + np.log(rise)
+        frames = space.decode(np.repeat(z, steps, 0), pitch=float(pitch), level=levels).T.contiguous()
+        audio = render_frames(frames, space.preset, seconds=PLAYABLE_SECONDS).audio.numpy()
+        audio = at_dynamic(audio, sr, dynamic, skip_s=2 * ATTACK_S)
+        return make_loop(audio, sr, float(pitch), attack_s=2 * ATTACK_S, release_s=PLAYABLE_RELEASE_S)
+    audio = note(space, space.decode(z[0]), seconds=PLAYABLE_SECONDS,
+                 envelope=Envelope(attack=PLAYABLE_ATTACK_S, release=0.0))
     measured = estimate_pitch(audio[int(PLAYABLE_ATTACK_S * sr):], sr)
     return make_loop(audio, sr, measured if measured is not None else float(pitch), attack_s=PLAYABLE_ATTACK_S,
                      release_s=PLAYABLE_RELEASE_S)
 
 
-__all__ = ["PlayableNote", "make_loop", "playable_note", "estimate_pitch", "midi_to_hz", "hz_to_midi"]
+__all__ = ["PlayableNote", "make_loop", "playable_note", "midi_to_hz", "hz_to_midi"]

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
 PLAYBACK_LEVEL_DB = -18.0  # RMS of the map's loudest notes (95th percentile) after playback gain
+#: The loudness a conditioned model's sounds play at, per dynamic (dBFS RMS): 5-6 dB a step, mf at -24, so ff
+#: keeps its peaks under full scale. Every sound of such a model is brought to its dynamic's: even levels.
+DYNAMIC_DB = {"pp": -36.0, "p": -30.0, "mf": -24.0, "f": -19.0, "ff": -15.0}
 PEAK_LIMIT = 0.98
 INTERPOLATIONS = ("linear", "slerp")
 
@@ -58,8 +61,27 @@ def playback_gain(space: TimbreSpace) -> float:
     return float(10 ** ((PLAYBACK_LEVEL_DB - loud_db) / 20))
 
 
+def at_dynamic(audio: np.ndarray, sample_rate: int, dynamic: str = "mf", *, skip_s: float = 0.0) -> np.ndarray:
+    """``audio`` with its RMS (after ``skip_s``: past the attack) at ``dynamic``'s :data:`DYNAMIC_DB`, its peak
+    kept under :data:`PEAK_LIMIT`."""
+    if dynamic not in DYNAMIC_DB:
+        raise ParameterError(f"dynamic must be one of {', '.join(DYNAMIC_DB)}, got {dynamic!r}")
+    a = np.asarray(audio, np.float32)
+    body = a[int(skip_s * sample_rate):] if a.size > int(skip_s * sample_rate) else a
+    rms = float(np.sqrt(np.mean(np.square(body, dtype=np.float64)))) if body.size else 0.0
+    if rms > 0:
+        a = a * np.float32(10 ** (DYNAMIC_DB[dynamic] / 20) / rms)
+    peak = float(np.max(np.abs(a))) if a.size else 0.0
+    return a * np.float32(PEAK_LIMIT / peak) if peak > PEAK_LIMIT else a
+
+
 def _level(space: TimbreSpace, audio: torch.Tensor) -> np.ndarray:
-    a = audio.detach().cpu().numpy().astype(np.float32) * playback_gain(space)
+    """A rendered sound at its playback level: a conditioned model's at mf (even levels over the whole map), an
+    unconditioned one's through the map's one :func:`playback_gain` (its levels are what its frames encode)."""
+    a = audio.detach().cpu().numpy().astype(np.float32)
+    if space.conditioned:
+        return at_dynamic(a, space.sample_rate)
+    a = a * playback_gain(space)
     peak = float(np.max(np.abs(a))) if a.size else 0.0
     return a * (PEAK_LIMIT / peak) if peak > PEAK_LIMIT else a
 
@@ -141,13 +163,15 @@ def path_steps(seconds: float) -> int:
 
 
 def render_path(space: TimbreSpace, zs, *, seconds: float, envelope: Envelope = Envelope(attack=0.02, release=0.05),
-                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0,
+                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0, pitch=None, levels=None,
                 cancel: Callable[[], bool] | None = None,
                 progress: Callable[[float], None] | None = None) -> np.ndarray:
     """One morphing sound through the latent points ``zs [N, latent]``, spread evenly over ``seconds``.
 
-    ``cancel`` and ``progress``: as for :func:`~timbre_explorer.core.signal.phase.render_frames`."""
-    frames = space.decode(np.asarray(zs, np.float32)).T.contiguous()  # [bins, N]
+    A conditioned model plays them at ``pitch`` (MIDI, one or one per point; default middle C) and ``levels``
+    (one per point: a note morph's level curve; default mf). ``cancel`` and ``progress``: as for
+    :func:`~timbre_explorer.core.signal.phase.render_frames`."""
+    frames = space.decode(np.asarray(zs, np.float32), pitch=pitch, level=levels).T.contiguous()  # [bins, N]
     rec = render_frames(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel,
                         progress=progress)
     return envelope.apply(_level(space, rec.audio), space.sample_rate)

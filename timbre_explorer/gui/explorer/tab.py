@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.gui.explorer import exports
 from timbre_explorer.gui.explorer.map_state import MODES, PLANE, Filters, MapState
 from timbre_explorer.gui.explorer.paths import MapPath
@@ -509,8 +510,8 @@ class ExplorerView(QtWidgets.QWidget):
                           on_failed=self._failed)
 
     def morph_notes(self) -> None:
-        from timbre_explorer.core.synthesis.morph import morph, note_audio, trajectory
-        from timbre_explorer.core.synthesis.pathfile import PathSpec
+        from timbre_explorer.core.synthesis.morph import morph, morph_conditions, note_audio, note_trajectory, parse_spec
+        from timbre_explorer.core.synthesis.pathfile import PathSpec, spec_conditions
         from timbre_explorer.core.synthesis.synth import render_path
 
         space = self.space
@@ -519,13 +520,14 @@ class ExplorerView(QtWidgets.QWidget):
 
         def job(j) -> PathSound | None:
             j.progress(0.1, "rendering the notes")
-            ta, tb = (trajectory(space, note_audio(space, s)) for s in (a, b))
+            na, nb = (note_trajectory(space, note_audio(space, s), _spec_pitch(s, parse_spec)) for s in (a, b))
             if j.cancelled():
                 return None
-            frames = morph(ta, tb, mode=mode)
+            frames = morph(na.z, nb.z, mode=mode)
+            spec = PathSpec(points=frames.tolist(), mode=mode, seconds=seconds, kind="morph", model=space.name,
+                            extra=morph_conditions(na, nb, len(frames)) if space.conditioned else {})
             j.progress(0.5, "rendering the morph")
-            audio = render_path(space, frames, seconds=seconds, cancel=j.cancelled)
-            spec = PathSpec(points=frames.tolist(), mode=mode, seconds=seconds, kind="morph", model=space.name)
+            audio = render_path(space, frames, seconds=seconds, cancel=j.cancelled, **spec_conditions(spec))
             return PathSound(Sound(audio, space.sample_rate, f"Morph {a} → {b}", path_spec=spec),
                              space.decode(frames).numpy())
 
@@ -814,3 +816,12 @@ def model_title(space) -> str:
 
 def _floats(descriptors: dict) -> dict[str, float]:
     return {k: float(v) for k, v in descriptors.items()}
+
+
+def _spec_pitch(text: str, parse_spec) -> float | None:
+    """A note spec's pitch (``Flute:72:mf``), or None for an audio file (its pitch is estimated)."""
+    try:
+        spec = parse_spec(text)
+    except ParameterError:  # shaped like a spec but not one: note_audio says why
+        return None
+    return None if spec is None else float(spec.pitch)
