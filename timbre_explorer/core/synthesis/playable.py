@@ -83,6 +83,19 @@ class PlayableNote:
     def frequency(self) -> float:
         return midi_to_hz(self.pitch)
 
+    def held(self, seconds: float) -> np.ndarray:
+        """The note as a key held for ``seconds`` then let go: its attack, its loop for as long as it takes, and
+        its release (a raised-cosine fade over ``release_s`` while the loop goes on): what a map click plays."""
+        hold = max(int(round(seconds * self.sample_rate)), self.loop_start)
+        release = int(round(self.release_s * self.sample_rate))
+        loop = self.samples[self.loop_start:self.loop_end]
+        body = self.samples[:self.loop_start]
+        repeats = -(-(hold + release - len(body)) // len(loop))
+        out = np.concatenate([body, np.tile(loop, max(repeats, 0))])[:hold + release].astype(np.float32)
+        if release:
+            out[hold:] *= (0.5 + 0.5 * np.cos(np.pi * np.arange(len(out) - hold) / release)).astype(np.float32)
+        return out
+
 
 def make_loop(audio, sample_rate: int, pitch: float, *, attack_s: float, release_s: float) -> PlayableNote:
     """A :class:`PlayableNote` of ``audio`` (mono, steady after ``attack_s``) whose fundamental is ``pitch``.

@@ -13,10 +13,14 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from timbre_explorer.core.data.instruments import INSTRUMENTS, Instrument, pitch_name
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae_config import CONDITIONINGS, VAEConfig
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.data.dataset import NoteDataset
 
 #: The perceptual regularizers, with what each does.
 REGULARIZERS = {"kl": "KL to the timbre space (the paper's)", "l2": "L2 to the dissimilarities",
@@ -242,3 +246,18 @@ def soundfont_instruments(cfg: TrainConfig) -> tuple[Instrument, ...]:
     chosen = [i for i in INSTRUMENTS if cfg.instruments is None or i.name in cfg.instruments]
     return tuple(dataclasses.replace(i, low=max(i.low, low), high=min(i.high, high)) for i in chosen
                  if max(i.low, low) <= min(i.high, high))
+
+
+def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=None, cancel=None,
+                rebuild: bool = False) -> NoteDataset:
+    """The dataset a config trains on: built, or reused from the cache."""
+    from timbre_explorer.core.data.dataset import build_dataset
+    from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, named_soundfont
+
+    if cfg.source == "folder":
+        source: FolderSource | tuple[SoundFontSource, ...] = FolderSource(cfg.folder)  # type: ignore[arg-type]
+    else:
+        source = tuple(SoundFontSource(str(named_soundfont(name)), instruments=soundfont_instruments(cfg))
+                       for name in soundfont_sources(cfg))
+    return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
+                         cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)

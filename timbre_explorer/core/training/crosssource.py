@@ -151,8 +151,7 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
     from timbre_explorer.core.data.perception import load_dissimilarities
     from timbre_explorer.core.data.sources import SoundFontSource, named_soundfont
     from timbre_explorer.core.model.modelfile import load_model
-    from timbre_explorer.core.training.config import RATED, TrainConfig, soundfont_instruments
-    from timbre_explorer.core.training.loop import dataset_for
+    from timbre_explorer.core.training.config import RATED, TrainConfig, dataset_for, soundfont_instruments
     from timbre_explorer.core.training.runfolder import UNCONDITIONED_NAME
 
     unknown = sorted(set(dynamics or ()) - set(DYNAMICS))

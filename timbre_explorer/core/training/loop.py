@@ -57,7 +57,7 @@ from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig,
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.augment import augment
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
-from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig, soundfont_instruments, soundfont_sources
+from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig, dataset_for  # noqa: F401 (loop.dataset_for)
 from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, UNCONDITIONED_NAME, checkpoint_path
 
@@ -357,21 +357,6 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
 
 
 # ---------------------------------------------------------------------------------------------- around training
-def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=None, cancel=None,
-                rebuild: bool = False) -> NoteDataset:
-    """The dataset a config trains on: built, or reused from the cache."""
-    from timbre_explorer.core.data.dataset import build_dataset
-    from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, named_soundfont
-
-    if cfg.source == "folder":
-        source: FolderSource | tuple[SoundFontSource, ...] = FolderSource(cfg.folder)  # type: ignore[arg-type]
-    else:
-        source = tuple(SoundFontSource(str(named_soundfont(name)), instruments=soundfont_instruments(cfg))
-                       for name in soundfont_sources(cfg))
-    return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
-                         cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)
-
-
 def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path]:
     """Write the regularized model and its baseline, each with the map of every note and its evaluation.
 

@@ -34,7 +34,7 @@ KEY_SEMITONES = {
 }
 OCTAVE_KEYS = {Key.Key_Minus: -1, Key.Key_Equal: +1}  # shown in the panel as "-" and "="
 LOWEST, HIGHEST = 12, 96  # the lower row's C: C0 to C7
-REFERENCE_OFFSETS = (-12, 0, 12)  # semitones around the panel's pitch at which a clicked point is rendered
+REFERENCE_OFFSETS = (-12, -6, 0, 6, 12)  # semitones (a key moves a note 3 at most) around the panel's pitch at which a clicked point is rendered
 TEXT_FIELDS = (QtWidgets.QLineEdit, QtWidgets.QAbstractSpinBox, QtWidgets.QTextEdit, QtWidgets.QPlainTextEdit)
 PLAIN = QtCore.Qt.KeyboardModifier.NoModifier | QtCore.Qt.KeyboardModifier.KeypadModifier
 
@@ -151,15 +151,20 @@ class PlayControl(QtCore.QObject):
         self.player.handle(event)
 
     # ------------------------------------------------------------------ the current timbre
+    def pitch_and_dynamic(self, space) -> tuple[int, str]:
+        """The pitch a clicked point plays at, and the dynamic of the velocity (its share of the space's
+        dynamics)."""
+        dynamics = list(space.dynamics)
+        dynamic = dynamics[min(len(dynamics) - 1, self.panel.velocity.value() * len(dynamics) // 128)] \
+            if dynamics else ""
+        return self.panel.pitch.value(), dynamic
+
     def set_point(self, space, z, title: str) -> None:
         """Render the playable notes of latent point ``z`` (in a worker; the newest point wins) for the keys."""
         from timbre_explorer.core.synthesis.playable import playable_note
 
-        centre = self.panel.pitch.value()
+        centre, dynamic = self.pitch_and_dynamic(space)
         pitches = [min(max(centre + k, 0), 127) for k in REFERENCE_OFFSETS]
-        dynamics = list(space.dynamics)
-        dynamic = dynamics[min(len(dynamics) - 1, self.panel.velocity.value() * len(dynamics) // 128)] \
-            if dynamics else ""
 
         def job(j) -> PlayableNotes:
             notes = []

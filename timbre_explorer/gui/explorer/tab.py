@@ -399,9 +399,16 @@ class ExplorerView(QtWidgets.QWidget):
         self.selected = z
         self._redraw_state()
 
+        pitch, dynamic = self.play.pitch_and_dynamic(space)
+
         def job(j) -> NoteSound:
-            frame = space.decode(z)
-            audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
+            frame = space.decode(z, pitch=pitch)
+            if space.conditioned:  # a played note: the Play tab's pitch and dynamic, an attack, a release
+                from timbre_explorer.core.synthesis.playable import playable_note
+
+                audio = playable_note(space, z, pitch=pitch, dynamic=dynamic).held(st.seconds)
+            else:
+                audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
             return NoteSound(Sound(audio, space.sample_rate, title, z=z), frame.numpy(), _floats(space.describe(frame)))
 
         self.synth.submit(job, "note", on_done=self._note_played, on_failed=self._failed)
