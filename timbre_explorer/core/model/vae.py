@@ -182,13 +182,14 @@ def frame_inputs(config: VAEConfig, norm: Normalization, log_mag: torch.Tensor,
 
 
 def log_magnitudes(norm: Normalization, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-    """Model outputs ``x`` (decoder means) back to natural-log magnitudes, at exactly the level ``c`` asks for
-    (a decoded shape is level-free only on average: its own level is taken out first)."""
+    """Model outputs ``x`` (decoder means) back to natural-log magnitudes, at the level ``c`` asks for.
+
+    The decoded shape is level-free only on average: a blurred shape has a lower RMS than the frames it stands
+    for, and forcing its RMS to the level would lift every quiet bin (measured: 4x the squared log error). The
+    level is therefore the decoder's; what plays is brought to its dynamic's loudness after rendering
+    (:func:`~timbre_explorer.core.synthesis.synth.at_dynamic`)."""
     log_mag = x * norm.scale + norm.mean
-    if c is None:
-        return log_mag
-    shape, _ = split_level(log_mag.clamp_min(math.log(norm.floor)))
-    return shape + condition_level(c)[:, None]
+    return log_mag if c is None else log_mag + condition_level(c)[:, None]
 
 
 def _mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:

@@ -172,17 +172,26 @@ def write_reports(out_dir: str | os.PathLike, report: dict, *, maps: dict[str, t
 
 
 def markdown(report: dict) -> str:
-    """``report.md``: the figures of :data:`~timbre_explorer.core.training.report.FIGURES` against the baseline,
-    then the novel instruments."""
-    base = report.get("baseline", {})
+    """``report.md``: the figures of :data:`~timbre_explorer.core.training.report.FIGURES` beside the run's twins
+    (the paper's unconditioned model, the unregularized one, when trained), the novel instruments, and the
+    figures across sources (:func:`~timbre_explorer.core.training.crosssource.markdown`)."""
+    from timbre_explorer.core.training.crosssource import markdown as cross_markdown
+
+    twins = [(key, label) for key, label in (("unconditioned", "unconditioned (the paper's)"),
+                                             ("baseline", "unregularized")) if key in report]
     lines = ["# Evaluation", "", f"Test notes: {report.get('test_notes')}; MDS ceiling ρ = "
              f"{report.get('mds_ceiling_rho', float('nan')):.3f}.", "",
-             "| figure | regularized | unregularized |", "|---|---|---|"]
-    lines += [f"| {f.label} | {f.cell(report)} | {f.cell(base)} |" for f in FIGURES]
+             "| figure | this model | " + " | ".join(label for _, label in twins) + " |",
+             "|---|---|" + "---|" * len(twins)]
+    lines += [f"| {f.label} | {f.cell(report)} | " + " | ".join(f.cell(report[k]) for k, _ in twins) + " |"
+              for f in FIGURES]
     lines += ["", "## Novel instruments (held out of training)", "",
               "| instrument | nearest training instruments (distance) | family holds | unregularized nearest |",
               "|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in novel_rows(report)]
+    for key in ("cross_source", "cross_valid"):
+        if key in report:
+            lines += ["", cross_markdown(report[key]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
