@@ -33,10 +33,8 @@ from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.evaluate import centroid_fit, encode_frames
+from timbre_explorer.core.training.report import CROSS_COLUMNS, cross_source_rows
 
-PLACEMENTS = ("latent", "unconditioned", "logspec", "mfcc")  # "unconditioned": the paper's twin, when trained
-LABELS = {"latent": "model latent", "unconditioned": "unconditioned model latent (the paper's)",
-          "logspec": "log-spectrum (baseline)", "mfcc": "MFCC (baseline)"}
 N_MFCC = 20
 MFCC_FFT = 2048
 
@@ -174,11 +172,6 @@ def markdown(report: dict) -> str:
     """The cross-source table: in-source ρ beside the held-out source's figures for the model and both baselines."""
     rows = [f"## Across sources: {report['source']} ({report['latent']['notes']} notes of "
             f"{len(report['latent']['instruments'])} rated instruments, {', '.join(report['dynamics'])})", "",
-            "| placement | in-source test ρ | cross-source ρ | Pearson r | nearest instrument right |",
-            "|---|---|---|---|---|"]
-    for name in (n for n in PLACEMENTS if n in report):
-        f = report[name]
-        inside = f"{report['in_source_rho']:.3f}" if name == "latent" and report.get("in_source_rho") else "–"
-        rows.append(f"| {LABELS[name]} | {inside} | {f['spearman_rho']:.3f} | {f['pearson_r']:.3f} | "
-                    f"{100 * f['nearest_share']:.0f} % |")
+            "| " + " | ".join(CROSS_COLUMNS) + " |", "|---|---|---|---|---|"]
+    rows += ["| " + " | ".join(cells) + " |" for cells in cross_source_rows(report)]
     return "\n".join(rows) + "\n"
