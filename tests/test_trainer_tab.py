@@ -167,8 +167,8 @@ def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatc
     report = json.loads((out / "report.json").read_text())
     assert result.report == report
     assert v.views.currentWidget() is v.report_view
-    assert v.report_view.figures.item(0, 0).text() == f"{report['spearman_rho']:.3f}"
-    assert v.report_view.figures.item(4, 1).text() == f"{report['baseline']['test_mse']:.4f}"
+    assert v.report_view.figures.item(0, 1).text() == f"{report['spearman_rho']:.3f}"
+    assert v.report_view.figures.item(4, 2).text() == f"{report['baseline']['test_mse']:.4f}"
     assert v.report_view.novel.item(0, 0).text() == "Piccolo"
     assert len(v.report_view.scatter["regularized"].data) == 6  # 4 rated instruments: 6 pairs
     # the run's config.json is the CLI's: it trains the same model
@@ -349,7 +349,7 @@ def test_the_report_view_shows_the_rows_report_md_writes(qtbot):
     view.show_report(report)
     written = markdown(report)
     figures = view.figures
-    shown = [(figures.verticalHeaderItem(r).text(), figures.item(r, 0).text(), figures.item(r, 1).text())
+    shown = [(figures.item(r, 0).text(), figures.item(r, 1).text(), figures.item(r, 2).text())
              for r in range(figures.rowCount())]
     assert shown == _markdown_table(written, "|---|---|---|")
     assert shown[0] == ("Spearman ρ, latent vs perceptual instrument distances", "0.928", "0.350")
@@ -695,7 +695,7 @@ def test_the_report_view_shows_the_unconditioned_model_and_the_figures_across_so
                 "instruments": ["Clarinet", "Flute", "Oboe", "Trumpet"]}
 
     def entry(source, rho):
-        return {"source": source, "dynamics": ["pp", "ff"], "in_source_rho": 0.91, "latent": placement(rho, 0.55),
+        return {"source": source, "dynamics": ["ff", "pp"], "in_source_rho": 0.91, "latent": placement(rho, 0.55),
                 "unconditioned": placement(rho - 0.1, 0.5), "logspec": placement(0.2, 0.3),
                 "mfcc": placement(0.25, 0.35)}
 
@@ -707,11 +707,10 @@ def test_the_report_view_shows_the_unconditioned_model_and_the_figures_across_so
     view.show()
     view.show_report(report)
     f = view.figures
-    assert [f.horizontalHeaderItem(c).text() for c in range(f.columnCount())] == ["model",
-                                                                                  "unconditioned (the paper's)"]
-    log_row = [f.verticalHeaderItem(r).text() for r in range(f.rowCount())].index(
+    assert [f.horizontalHeaderItem(c).text() for c in range(f.columnCount())] == ["figure", "model", "unconditioned"]
+    log_row = [f.item(r, 0).text() for r in range(f.rowCount())].index(
         "test log-magnitude error² per bin (comparable across conditioning)")
-    assert (f.item(log_row, 0).text(), f.item(log_row, 1).text()) == ("0.0123", "0.0235")
+    assert (f.item(log_row, 1).text(), f.item(log_row, 2).text()) == ("0.0123", "0.0235")
     assert "unconditioned 0.800" in view.summary.text()
 
     rows = view.cross_rows()
@@ -725,9 +724,9 @@ def test_the_report_view_shows_the_unconditioned_model_and_the_figures_across_so
 
     view.show_report({**report, "baseline": {"spearman_rho": 0.35}})
     assert [f.horizontalHeaderItem(c).text() for c in range(f.columnCount())] == [
-        "model", "unregularized", "unconditioned (the paper's)"]
+        "figure", "model", "unregularized", "unconditioned"]
     view.show_report({"spearman_rho": 0.5})  # a report from before: one column, no table across sources
-    assert f.columnCount() == 1 and not view.cross.isVisible() and view.cross_rows() == []
+    assert f.columnCount() == 2 and not view.cross.isVisible() and view.cross_rows() == []
 
 
 def test_the_unconditioned_curves_start_at_epoch_0_in_their_own_colour(qtbot):

@@ -1,21 +1,22 @@
-"""The Trainer's data panel: where the notes come from, which instruments train, which transform."""
+"""The Trainer's data panel: where the notes come from (which sample sets train, which are kept out for the
+evaluation across sources), which instruments train, which transform."""
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtGui, QtWidgets
-
 from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.core.data.instruments import DYNAMICS, INSTRUMENTS, parse_pitch, pitch_name
 from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS, named_soundfont
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.training.config import PRESETS
+from timbre_explorer.gui.views.map_view import colour
+from timbre_explorer.gui.views.widgets import choice_box, form_layout, row, wrapped_label
 
 KNOWN_SETS = tuple(KNOWN_SOUNDFONTS)  # the General MIDI sample sets the table offers
 #: What a sample set does in a run: trains, is the cross-source test or validation (kept out), or is not rendered.
 ROLES = {"train": "train", "test": "cross-source test", "valid": "cross-source validation", "off": "not used"}
-from timbre_explorer.gui.views.map_view import colour
-from timbre_explorer.gui.views.widgets import choice_box, form_layout, row, wrapped_label
 
 
 def pitch_range(pitches) -> str:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from timbre_explorer.core.data.instruments import DYNAMICS
 from timbre_explorer.core.training.report import CROSS_COLUMNS, FIGURES, cross_source_rows, novel_rows
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND, wrapped_label
 
 
 #: The models a report may hold beside its own: its key and the column's title.
-TWINS = (("baseline", "unregularized"), ("unconditioned", "unconditioned (the paper's)"))
+TWINS = (("baseline", "unregularized"), ("unconditioned", "unconditioned"))
+COLUMN_TIPS = {"model": "The model this run trained", "unregularized": "Stage 2 again with α = 0, from the same stage 1",
+               "unconditioned": "The paper's model: no pitch or level given to the network, the same schedule"}
 #: The across-sources entries of a report, and what their notes are for.
 CROSS = (("cross_source", "test"), ("cross_valid", "validation"))
 
@@ -19,8 +22,16 @@ CROSS = (("cross_source", "test"), ("cross_valid", "validation"))
 def cross_title(entry: dict, purpose: str) -> str:
     """The heading of one across-sources entry: the sample set, its role, how many notes of which instruments."""
     latent = entry.get("latent", {})
+    dynamics = sorted(entry.get("dynamics", ()), key=lambda d: list(DYNAMICS).index(d) if d in DYNAMICS else 99)
     return (f"{entry.get('source', '?')}, cross-source {purpose}: {latent.get('notes', '?')} notes of "
-            f"{len(latent.get('instruments', ()))} rated instruments, {' '.join(entry.get('dynamics', ()))}")
+            f"{len(latent.get('instruments', ()))} rated instruments, {' '.join(dynamics)}")
+
+
+def fit_rows(table: QtWidgets.QTableWidget) -> None:
+    """Rows as tall as their wrapped labels, the table as tall as its rows (the list below takes the rest)."""
+    table.resizeRowsToContents()
+    table.setFixedHeight(table.horizontalHeader().height() + sum(table.rowHeight(i) for i in range(table.rowCount()))
+                         + 2 * table.frameWidth())
 
 
 class ReportView(QtWidgets.QWidget):
@@ -33,17 +44,24 @@ class ReportView(QtWidgets.QWidget):
         self.summary = wrapped_label("The evaluation appears here when training ends (or press Evaluate).")
         self.summary.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextBrowserInteraction)
         self.summary.setOpenExternalLinks(True)
-        self.figures = QtWidgets.QTableWidget(len(FIGURES), 1)
-        self.figures.setHorizontalHeaderLabels(["model"])
-        self.figures.setVerticalHeaderLabels([f.label for f in FIGURES])
+        # the labels are a column, not the row headers: a column wraps them; headers would widen the table
+        self.figures = QtWidgets.QTableWidget(len(FIGURES), 2)
+        self.figures.verticalHeader().hide()
         self.figures.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.figures.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.figures.setMinimumHeight(200)
+        self.figures.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.figures.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.figures.setWordWrap(True)
+        self.figures.setTextElideMode(QtCore.Qt.TextElideMode.ElideNone)
+        self.figures.horizontalHeader().sectionResized.connect(lambda *_: fit_rows(self.figures))
+        self._figure_columns([])
         self.cross = QtWidgets.QTableWidget(0, len(CROSS_COLUMNS))
         self.cross.setHorizontalHeaderLabels(list(CROSS_COLUMNS))
         self.cross.verticalHeader().hide()
         self.cross.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.cross.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.cross.setWordWrap(True)
+        self.cross.setTextElideMode(QtCore.Qt.TextElideMode.ElideNone)
+        self.cross.horizontalHeader().sectionResized.connect(lambda *_: self._fit_cross())
         for column in range(1, len(CROSS_COLUMNS)):
             self.cross.horizontalHeader().setSectionResizeMode(column,
                                                                QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
@@ -83,13 +101,12 @@ class ReportView(QtWidgets.QWidget):
         right.addWidget(QtWidgets.QLabel("Instrument distances: latent space vs perception"))
         right.addWidget(self.scatter_plot, 1)
         layout = QtWidgets.QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        layout.addLayout(right, 2)
+        layout.addLayout(left, 2)
+        layout.addLayout(right, 1)
 
     def clear_report(self) -> None:
         self.report = None
-        self.figures.setColumnCount(1)
-        self.figures.clearContents()
+        self._figure_columns([])
         self.cross.setRowCount(0)
         self.cross_label.hide()
         self.cross.hide()
@@ -104,13 +121,7 @@ class ReportView(QtWidgets.QWidget):
         base = report.get("baseline", {})
         twins = [(key, title) for key, title in TWINS if key in report]
         columns = [report] + [report[key] for key, _ in twins]
-        self.figures.setColumnCount(len(columns))
-        self.figures.setHorizontalHeaderLabels(["model"] + [title for _, title in twins])
-        for r, figure in enumerate(FIGURES):
-            for c, source in enumerate(columns):
-                item = QtWidgets.QTableWidgetItem(figure.cell(source))
-                item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-                self.figures.setItem(r, c, item)
+        self._figure_columns(columns, [title for _, title in twins])
         self._show_cross(report)
         rows = novel_rows(report)
         self.novel.setRowCount(len(rows))
@@ -166,10 +177,28 @@ class ReportView(QtWidgets.QWidget):
                         item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
                     t.setItem(r, c, item)
                 r += 1
-        t.resizeRowsToContents()
-        t.setFixedHeight(t.horizontalHeader().height() + sum(t.rowHeight(i) for i in range(t.rowCount())) + 4)
+        self._fit_cross()
         self.cross.setVisible(bool(rows))
         self.cross_label.setVisible(bool(rows))
+
+    def _figure_columns(self, columns: list[dict], twins: list[str] = ()) -> None:
+        """The Table-1 rows: the figure's label, then its value in each report of ``columns`` (none: dashes)."""
+        t = self.figures
+        t.setColumnCount(1 + max(len(columns), 1))
+        t.setHorizontalHeaderLabels(["figure", "model", *twins])
+        for c in range(1, t.columnCount()):
+            header = t.horizontalHeaderItem(c)
+            header.setToolTip(COLUMN_TIPS.get(header.text(), ""))
+        for r, figure in enumerate(FIGURES):
+            t.setItem(r, 0, QtWidgets.QTableWidgetItem(figure.label))
+            for c, source in enumerate(columns or [{}], start=1):
+                item = QtWidgets.QTableWidgetItem(figure.cell(source) if columns else "")
+                item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+                t.setItem(r, c, item)
+        fit_rows(t)
+
+    def _fit_cross(self) -> None:
+        fit_rows(self.cross)
 
     def cross_rows(self) -> list[tuple[str, ...]]:
         """The across-sources table as texts, a heading row as one cell (what tests and screenshots read)."""
