@@ -64,7 +64,7 @@ def type_value(qtbot, spin, value) -> None:
 
 
 TINY = dict(hidden=32, layers=2, latent=4, epochs_stage1=3, epochs_stage2=3, frames_per_note=4, batch_size=32,
-            warmup_epochs=2, alpha=5.0)
+            warmup_epochs=2, alpha=5.0, baseline=True)  # beside the paper's unconditioned model (the default)
 
 
 def click_radio(qtbot, radio) -> None:
@@ -158,7 +158,8 @@ def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatc
     with qtbot.waitSignal(v.run_finished, timeout=120_000) as done:
         click(qtbot, r.resume_button)
     result = done.args[0]
-    assert [v.curves.points(p) for p in ("stage1", "regularized", "baseline")] == [3, 3, 3]
+    assert [v.curves.points(p) for p in ("stage1", "regularized", "baseline", "unconditioned")] == [3, 3, 3, 6]
+    assert v.curves.curves[("nll", "unconditioned")].xData[0] == 1  # its own stage 1, from the run's start
     assert v.latent_map.shown is not None and v.latent_map.shown.xy.shape == (120, 2)
     assert set(v.latent_map.shown.labels) == {"Clarinet", "Flute", "Oboe", "Piccolo", "Trumpet"}
     for name in (MODEL_NAME, BASELINE_NAME, "report.json", "report.md", "latent_map.png", "distances.png",
@@ -169,6 +170,7 @@ def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatc
     assert v.views.currentWidget() is v.report_view
     assert v.report_view.figures.item(0, 1).text() == f"{report['spearman_rho']:.3f}"
     assert v.report_view.figures.item(4, 2).text() == f"{report['baseline']['test_mse']:.4f}"
+    assert v.report_view.figures.item(4, 3).text() == f"{report['unconditioned']['test_mse']:.4f}"
     assert v.report_view.novel.item(0, 0).text() == "Piccolo"
     assert len(v.report_view.scatter["regularized"].data) == 6  # 4 rated instruments: 6 pairs
     # the run's config.json is the CLI's: it trains the same model
@@ -309,7 +311,7 @@ def test_training_runs_in_the_worker_process_and_reports_while_it_runs(qtbot, vi
     timer.stop()
     assert view.runner.process and view.runner._worker.pid not in (None, os.getpid()) and all(worker_alive)
     epochs = [i for i, kind in enumerate(seen) if kind == "TrainProgress"]
-    assert len(epochs) == 6 and "run_finished" in seen[epochs[-1]:]
+    assert len(epochs) == view.config().total_epochs() == 10 and "run_finished" in seen[epochs[-1]:]
     assert "BatchProgress" in seen[:epochs[0]]  # the first epoch's progress arrives before it ends
     assert "tick" in seen[epochs[0]:seen.index("run_finished")]  # the GUI's loop runs while the work goes on
 
