@@ -64,7 +64,7 @@ def type_value(qtbot, spin, value) -> None:
 
 
 TINY = dict(hidden=32, layers=2, latent=4, epochs_stage1=3, epochs_stage2=3, frames_per_note=4, batch_size=32,
-            warmup_epochs=2, alpha=5.0)
+            warmup_epochs=2, alpha=5.0, baseline=True)  # beside the paper's unconditioned model (the default)
 
 
 def click_radio(qtbot, radio) -> None:
@@ -158,7 +158,8 @@ def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatc
     with qtbot.waitSignal(v.run_finished, timeout=120_000) as done:
         click(qtbot, r.resume_button)
     result = done.args[0]
-    assert [v.curves.points(p) for p in ("stage1", "regularized", "baseline")] == [3, 3, 3]
+    assert [v.curves.points(p) for p in ("stage1", "regularized", "baseline", "unconditioned")] == [3, 3, 3, 6]
+    assert v.curves.curves[("nll", "unconditioned")].xData[0] == 1  # its own stage 1, from the run's start
     assert v.latent_map.shown is not None and v.latent_map.shown.xy.shape == (120, 2)
     assert set(v.latent_map.shown.labels) == {"Clarinet", "Flute", "Oboe", "Piccolo", "Trumpet"}
     for name in (MODEL_NAME, BASELINE_NAME, "report.json", "report.md", "latent_map.png", "distances.png",
@@ -167,8 +168,9 @@ def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatc
     report = json.loads((out / "report.json").read_text())
     assert result.report == report
     assert v.views.currentWidget() is v.report_view
-    assert v.report_view.figures.item(0, 0).text() == f"{report['spearman_rho']:.3f}"
-    assert v.report_view.figures.item(4, 1).text() == f"{report['baseline']['test_mse']:.4f}"
+    assert v.report_view.figures.item(0, 1).text() == f"{report['spearman_rho']:.3f}"
+    assert v.report_view.figures.item(4, 2).text() == f"{report['baseline']['test_mse']:.4f}"
+    assert v.report_view.figures.item(4, 3).text() == f"{report['unconditioned']['test_mse']:.4f}"
     assert v.report_view.novel.item(0, 0).text() == "Piccolo"
     assert len(v.report_view.scatter["regularized"].data) == 6  # 4 rated instruments: 6 pairs
     # the run's config.json is the CLI's: it trains the same model
@@ -309,7 +311,7 @@ def test_training_runs_in_the_worker_process_and_reports_while_it_runs(qtbot, vi
     timer.stop()
     assert view.runner.process and view.runner._worker.pid not in (None, os.getpid()) and all(worker_alive)
     epochs = [i for i, kind in enumerate(seen) if kind == "TrainProgress"]
-    assert len(epochs) == 6 and "run_finished" in seen[epochs[-1]:]
+    assert len(epochs) == view.config().total_epochs() == 10 and "run_finished" in seen[epochs[-1]:]
     assert "BatchProgress" in seen[:epochs[0]]  # the first epoch's progress arrives before it ends
     assert "tick" in seen[epochs[0]:seen.index("run_finished")]  # the GUI's loop runs while the work goes on
 
@@ -349,7 +351,7 @@ def test_the_report_view_shows_the_rows_report_md_writes(qtbot):
     view.show_report(report)
     written = markdown(report)
     figures = view.figures
-    shown = [(figures.verticalHeaderItem(r).text(), figures.item(r, 0).text(), figures.item(r, 1).text())
+    shown = [(figures.item(r, 0).text(), figures.item(r, 1).text(), figures.item(r, 2).text())
              for r in range(figures.rowCount())]
     assert shown == _markdown_table(written, "|---|---|---|")
     assert shown[0] == ("Spearman ρ, latent vs perceptual instrument distances", "0.928", "0.350")
@@ -617,3 +619,148 @@ def test_new_runs_go_to_the_user_data_folder_named_once(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     run = default_run_folder()
     assert run.parent == tmp_path / "timbre-explorer" / "runs" and run.name.startswith("run-")
+
+
+def _role(d, name: str) -> str:
+    """The role the data panel's sample-set table shows for ``name``."""
+    for r in range(d.sets.rowCount()):
+        if d.sets.item(r, 0).data(QtCore.Qt.ItemDataRole.UserRole) == name:
+            return d.sets.cellWidget(r, 1).currentData()
+    raise KeyError(name)
+
+
+def _choose_role(d, name: str, role: str) -> None:
+    """What choosing a role in the row's drop-down does."""
+    for r in range(d.sets.rowCount()):
+        if d.sets.item(r, 0).data(QtCore.Qt.ItemDataRole.UserRole) == name:
+            box = d.sets.cellWidget(r, 1)
+            assert box.isEnabled(), name
+            box.setCurrentIndex(box.findData(role))
+            return
+    raise KeyError(name)
+
+
+def test_the_sample_sets_table_sets_the_roles_of_the_config(qtbot, view, tmp_path):
+    """The sample sets' roles are the config's sources, cross_test and cross_valid both ways; one test and one
+    validation set at most; with none left to train on, the tab says so; a set not installed is greyed out."""
+    from timbre_explorer.gui.views.trainer.data_panel import KNOWN_SETS, missing_sets
+
+    d, r = view.data_panel, view.run_panel
+    assert KNOWN_SETS == ("FluidR3_GM", "MuseScore_General", "sf_GMbank")
+    d.set_missing({})  # as if every set were installed, whatever this machine has
+    click_radio(qtbot, d.soundfont_radio)
+    cfg = TrainConfig(**{**TINY, "regularizer": "none"}, cross_test="MuseScore_General", cross_valid="sf_GMbank")
+    view.set_config(cfg)
+    assert [_role(d, n) for n in KNOWN_SETS] == ["train", "test", "valid"]
+    assert view.config() == cfg
+    view.save_config(tmp_path / "cfg.json")
+    assert TrainConfig.from_file(tmp_path / "cfg.json") == cfg
+
+    # a second test set takes the role from the first; then nothing trains, and the tab says so before it runs
+    _choose_role(d, "FluidR3_GM", "test")
+    assert [_role(d, n) for n in KNOWN_SETS] == ["test", "off", "valid"]
+    click(qtbot, r.train_button)
+    assert "leaves none to train on" in r.message.text() and view.runner.tasks_started == 0
+    _choose_role(d, "MuseScore_General", "train")
+    _choose_role(d, "sf_GMbank", "off")
+    c = view.config()
+    assert (c.sources, c.cross_test, c.cross_valid) == (("FluidR3_GM", "MuseScore_General"), "FluidR3_GM", None)
+    for name in KNOWN_SETS:
+        _choose_role(d, name, "off")
+    click(qtbot, r.train_button)
+    assert "no sample set trains" in r.message.text() and view.runner.tasks_started == 0
+    view.load_config(tmp_path / "cfg.json")
+    assert view.config() == cfg
+
+    # a set that is not installed: greyed out with what installs it, and not used
+    hint = "sf_GMbank: not installed (/nowhere/sf_GMbank.sf2); on Debian/Ubuntu: sudo apt-get install csound-soundfont"
+    d.set_missing({"sf_GMbank": hint})
+    assert _role(d, "sf_GMbank") == "off" and not d.sets.cellWidget(2, 1).isEnabled()
+    assert d.sets_note.isVisibleTo(d) and "sudo apt-get install csound-soundfont." in d.sets_note.text()
+    assert (view.config().sources, view.config().cross_valid) == (("FluidR3_GM", "MuseScore_General"), None)
+
+    # the SoundFont file chosen in place of FluidR3_GM names its row; a file that is not there is said
+    d.soundfont.setText(str(tmp_path / "mine.sf2"))
+    assert d.sets.item(0, 0).text().startswith("mine.sf2 (in place of FluidR3_GM)")
+    assert not d.sets.cellWidget(0, 1).isEnabled() and "no such SoundFont file" in d.sets_note.text()
+    assert missing_sets(str(tmp_path / "mine.sf2"))["FluidR3_GM"] == f"{tmp_path / 'mine.sf2'}: no such SoundFont file"
+
+
+def test_the_report_view_shows_the_unconditioned_model_and_the_figures_across_sources(qtbot):
+    """Beside the model: the unconditioned twin's column (the unregularized one only when trained); below, a block
+    per kept-out sample set with the rows ``report.cross_source_markdown`` writes."""
+    from timbre_explorer.core.training.report import cross_source_markdown as markdown
+    from timbre_explorer.gui.views.trainer.report_view import ReportView
+
+    def placement(rho, share):
+        return {"spearman_rho": rho, "pearson_r": rho + 0.05, "nearest_share": share, "notes": 40,
+                "instruments": ["Clarinet", "Flute", "Oboe", "Trumpet"]}
+
+    def entry(source, rho):
+        return {"source": source, "dynamics": ["ff", "pp"], "in_source_rho": 0.91, "latent": placement(rho, 0.55),
+                "unconditioned": placement(rho - 0.1, 0.5), "logspec": placement(0.2, 0.3),
+                "mfcc": placement(0.25, 0.35)}
+
+    report = {"test_notes": 12, "spearman_rho": 0.91, "pearson_r": 0.9, "test_log_mse": 0.01234,
+              "unconditioned": {"spearman_rho": 0.8, "test_log_mse": 0.02346},
+              "cross_source": entry("sf_GMbank", 0.44), "cross_valid": entry("MuseScore_General", 0.38)}
+    view = ReportView()
+    qtbot.addWidget(view)
+    view.show()
+    view.show_report(report)
+    f = view.figures
+    assert [f.horizontalHeaderItem(c).text() for c in range(f.columnCount())] == ["figure", "model", "unconditioned"]
+    log_row = [f.item(r, 0).text() for r in range(f.rowCount())].index(
+        "test log-magnitude error² per bin (comparable across conditioning)")
+    assert (f.item(log_row, 1).text(), f.item(log_row, 2).text()) == ("0.0123", "0.0235")
+    assert "unconditioned 0.800" in view.summary.text()
+
+    rows = view.cross_rows()
+    assert rows[0] == ("sf_GMbank, cross-source test: 40 notes of 4 rated instruments, pp ff",)
+    assert rows[1:5] == _markdown_table(markdown(report["cross_source"]), "|---|---|---|---|---|")
+    assert rows[1] == ("model latent", "0.910", "0.440", "0.490", "55 %")
+    assert rows[2][:2] == ("unconditioned model latent (the paper's)", "–")
+    assert rows[5] == ("MuseScore_General, cross-source validation: 40 notes of 4 rated instruments, pp ff",)
+    assert rows[6:] == _markdown_table(markdown(report["cross_valid"]), "|---|---|---|---|---|")
+    assert view.cross.isVisible()
+
+    view.show_report({**report, "baseline": {"spearman_rho": 0.35}})
+    assert [f.horizontalHeaderItem(c).text() for c in range(f.columnCount())] == [
+        "figure", "model", "unregularized", "unconditioned"]
+    view.show_report({"spearman_rho": 0.5})  # a report from before: one column, no table across sources
+    assert f.columnCount() == 2 and not view.cross.isVisible() and view.cross_rows() == []
+
+
+def test_the_unconditioned_curves_start_at_epoch_0_in_their_own_colour(qtbot):
+    from timbre_explorer.gui.views.trainer.curves_view import STAGE_COLOURS, CurvesView
+
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.clear_curves(stage1_epochs=3)
+    metrics = dict(nll=1.0, kl=0.5, reg=0.1, alpha=1.0)
+    for epoch in (1, 2):
+        view.add("regularized", epoch, metrics, draw=False)
+    for epoch in range(1, 6):  # its own stage 1 (3 epochs), then stage 2 (2)
+        view.add("unconditioned", epoch, metrics, draw=False)
+    view.redraw()
+    assert list(view.curves[("nll", "regularized")].xData) == [4, 5]
+    assert list(view.curves[("nll", "unconditioned")].xData) == [1, 2, 3, 4, 5]
+    assert len(set(STAGE_COLOURS.values())) == len(STAGE_COLOURS)
+
+
+def test_the_generalization_settings_are_the_configs(qtbot):
+    """Augmentations and the partner share: shown, read back, greyed out where they do nothing."""
+    from timbre_explorer.gui.views.trainer.settings_panel import SettingsPanel
+
+    panel = SettingsPanel()
+    qtbot.addWidget(panel)
+    panel.set_values(TrainConfig(augment=("noise", "eq"), partner_share=0.25).to_dict())
+    values = panel.values()
+    assert (values["augment"], values["partner_share"]) == (("eq", "noise"), 0.25)
+    assert all(panel.fields[k].toolTip() for k in ("augment", "partner_share"))
+    panel.fields["augment"].boxes["detune"].setChecked(True)
+    assert TrainConfig(**{k: panel.values()[k] for k in ("augment", "partner_share")}).augment == (
+        "eq", "noise", "detune")
+    conditioning = panel.fields["conditioning"]
+    conditioning.setCurrentIndex(conditioning.findData("none"))
+    assert not panel.fields["partner_share"].isEnabled()

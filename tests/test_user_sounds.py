@@ -148,9 +148,23 @@ def test_a_file_without_sources_reads_as_its_cards_source(tiny_model, tmp_path):
         TimbreSpace.open(bad)
 
 
-def test_the_bundled_model_reads_as_one_source():
+def test_a_model_file_without_sources_reads_as_one_source(tmp_path):
+    """Files from before notes recorded their sample set (the bundled model's first versions): one source."""
+    import shutil
+
+    from tiny import rewrite_model
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.paths import default_model_path
 
-    s = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+    bundled = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+    assert bundled.sources == ["FluidR3_GM", "MuseScore_General", "sf_GMbank"]
+    old = tmp_path / "old.timbre.safetensors"
+    shutil.copy(default_model_path(), old)
+
+    def forget_sources(card):
+        card.pop("sources", None)
+        card["dataset"]["source"] = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+
+    rewrite_model(old, doc=forget_sources, tensors=lambda t: t.pop("map.source"))
+    s = TimbreSpace.open(old, device=torch.device("cpu"))
     assert s.sources == ["FluidR3_GM"] and len(s.notes.source) == len(s.notes) and not s.notes.source.any()

@@ -321,7 +321,9 @@ def _evaluate(args) -> int:
     if source:  # the model on a sample set it never trained on
         cross = crosssource.evaluate_cross_source(args.model, source, dynamics=args.cross_dynamics,
                                                   cache_root=args.cache)
-        print(crosssource.markdown(cross))
+        from timbre_explorer.core.training.report import cross_source_markdown
+
+        print(cross_source_markdown(cross))
     return 0
 
 

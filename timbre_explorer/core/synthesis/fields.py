@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
+from timbre_explorer.core.model.vae import log_magnitudes
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.synthesis.manifold import OnData, Plane
 
@@ -130,9 +131,12 @@ def _check_plane(space: TimbreSpace, dims, rest, names):
 
 @torch.inference_mode()
 def _decode_mean(space: TimbreSpace, z: torch.Tensor) -> torch.Tensor:
-    """Magnitudes of the likelihood's mean, without the log-variance head that :meth:`decode` also runs."""
+    """Magnitudes of the likelihood's mean (at middle C and mf for a conditioned model), without the
+    log-variance head that :meth:`decode` also runs."""
     model = space.model
-    return space.normalization.inverse(model.dec_mu(model.decoder(z)))
+    c = space.conditions_for(len(z))
+    h = model.decoder(z if c is None else torch.cat([z, c], -1))
+    return torch.exp(log_magnitudes(space.normalization, model.dec_mu(h), c))
 
 
 def describe_points(space: TimbreSpace, z, names, cancel=None) -> dict[str, np.ndarray]:

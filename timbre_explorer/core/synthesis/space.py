@@ -179,6 +179,11 @@ class TimbreSpace:
             raise ParameterError(f"unknown dynamic {dynamic!r}: this model knows {', '.join(self.levels) or 'none'}")
         return float(self.levels[dynamic])
 
+    def conditions_for(self, n: int, *, pitch=None, dynamic: str | None = None, level=None) -> torch.Tensor | None:
+        """The decoder's condition inputs ``[n, 2]`` for ``n`` points (None for an unconditioned model), at
+        ``pitch`` (default middle C) and ``dynamic``'s level (default mf) or ``level``."""
+        return self._conditions(n, pitch, dynamic, level)
+
     def _conditions(self, n: int, pitch, dynamic: str | None, level) -> torch.Tensor | None:
         if not self.conditioned:
             return None

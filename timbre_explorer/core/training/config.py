@@ -115,6 +115,8 @@ class TrainConfig:
         if isinstance(self.augment, str) or unknown:
             raise ParameterError(f"augment must be a list of {', '.join(AUGMENTATIONS)}, got {self.augment!r}")
         object.__setattr__(self, "augment", tuple(self.augment))
+        if self.source == "soundfont" and not isinstance(self.sources, str) and not self.sources:
+            raise ParameterError("no sample set trains: choose at least one (sources is empty)")
         if isinstance(self.sources, str) or not self.sources or len(set(self.sources)) < len(self.sources):
             raise ParameterError(f"sources must be a list of distinct sample sets, got {self.sources!r}")
         object.__setattr__(self, "sources", tuple(self.sources))
@@ -124,7 +126,8 @@ class TrainConfig:
         if self.cross_test is not None and self.cross_test == self.cross_valid:
             raise ParameterError(f"cross_test and cross_valid must be different sources, both are {self.cross_test!r}")
         if len([s for s in (self.cross_test, self.cross_valid) if s]) >= len(self.sources):
-            raise ParameterError("holding out the cross-source test and validation sources leaves none to train on")
+            raise ParameterError("holding out the cross-source test and validation sources leaves none to train on: "
+                                 "choose at least one sample set to train")
         if self.hold_out is not None:
             object.__setattr__(self, "hold_out", tuple(self.hold_out))
         if self.instruments is not None:

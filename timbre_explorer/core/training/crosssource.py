@@ -37,9 +37,6 @@ from timbre_explorer.core.model.vae import Normalization, TimbreVAE
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.evaluate import centroid_fit
 
-PLACEMENTS = ("latent", "unconditioned", "logspec", "mfcc")  # "unconditioned": the paper's twin, when trained
-LABELS = {"latent": "model latent", "unconditioned": "unconditioned model latent (the paper's)",
-          "logspec": "log-spectrum (baseline)", "mfcc": "MFCC (baseline)"}
 N_MFCC = 20
 MFCC_FFT = 2048
 
@@ -185,17 +182,3 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
                            ratings, others=others)
     return {"source": held_source.name, "dynamics": [d for d, _ in held_source.dynamics],
             "in_source_rho": (mf.meta.get("metrics") or {}).get("spearman_rho"), **figures}
-
-
-def markdown(report: dict) -> str:
-    """The cross-source table: in-source ρ beside the held-out source's figures for the model and both baselines."""
-    rows = [f"## Across sources: {report['source']} ({report['latent']['notes']} notes of "
-            f"{len(report['latent']['instruments'])} rated instruments, {', '.join(report['dynamics'])})", "",
-            "| placement | in-source test ρ | cross-source ρ | Pearson r | nearest instrument right |",
-            "|---|---|---|---|---|"]
-    for name in (n for n in PLACEMENTS if n in report):
-        f = report[name]
-        inside = f"{report['in_source_rho']:.3f}" if name == "latent" and report.get("in_source_rho") else "–"
-        rows.append(f"| {LABELS[name]} | {inside} | {f['spearman_rho']:.3f} | {f['pearson_r']:.3f} | "
-                    f"{100 * f['nearest_share']:.0f} % |")
-    return "\n".join(rows) + "\n"

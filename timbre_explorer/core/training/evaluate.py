@@ -39,7 +39,7 @@ from timbre_explorer.core.data.instruments import DYNAMICS, family_of
 from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, frame_inputs, gaussian_nll, log_magnitudes,
                                             perceptual_kl, split_level)
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
-from timbre_explorer.core.training.report import FIGURES, novel_rows
+from timbre_explorer.core.training.report import FIGURES, cross_source_markdown, novel_rows
 
 SPLITS = ("train", "valid", "test", "novel", "cross_test", "cross_valid")
 REPORT_KEYS = (*(f.key for f in FIGURES), "novel_instruments")
@@ -174,8 +174,7 @@ def write_reports(out_dir: str | os.PathLike, report: dict, *, maps: dict[str, t
 def markdown(report: dict) -> str:
     """``report.md``: the figures of :data:`~timbre_explorer.core.training.report.FIGURES` beside the run's twins
     (the paper's unconditioned model, the unregularized one, when trained), the novel instruments, and the
-    figures across sources (:func:`~timbre_explorer.core.training.crosssource.markdown`)."""
-    from timbre_explorer.core.training.crosssource import markdown as cross_markdown
+    figures across sources (:func:`~timbre_explorer.core.training.report.cross_source_markdown`)."""
 
     twins = [(key, label) for key, label in (("unconditioned", "unconditioned (the paper's)"),
                                              ("baseline", "unregularized")) if key in report]
@@ -191,7 +190,7 @@ def markdown(report: dict) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in novel_rows(report)]
     for key in ("cross_source", "cross_valid"):
         if key in report:
-            lines += ["", cross_markdown(report[key]).rstrip("\n")]
+            lines += ["", cross_source_markdown(report[key]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

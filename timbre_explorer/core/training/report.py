@@ -38,6 +38,30 @@ FIGURES = (
 )
 
 
+#: The placements of an across-sources entry (``report["cross_source"]``, ``report["cross_valid"]``; see
+#: :mod:`~timbre_explorer.core.training.crosssource`), in the order the tables list them.
+PLACEMENTS = ("latent", "unconditioned", "logspec", "mfcc")  # "unconditioned": the paper's twin, when trained
+LABELS = {"latent": "model latent", "unconditioned": "unconditioned model latent (the paper's)",
+          "logspec": "log-spectrum (baseline)", "mfcc": "MFCC (baseline)"}
+CROSS_COLUMNS = ("placement", "in-source test ρ", "cross-source ρ", "Pearson r", "nearest instrument right")
+
+
+def cross_source_rows(entry: dict) -> list[tuple[str, str, str, str, str]]:
+    """A row per placement of one across-sources entry (:data:`CROSS_COLUMNS`); the in-source ρ beside the model's.
+
+    >>> cross_source_rows({"in_source_rho": 0.9, "latent": {"spearman_rho": 0.4, "pearson_r": 0.5,
+    ...                                                     "nearest_share": 0.625}})
+    [('model latent', '0.900', '0.400', '0.500', '62 %')]
+    """
+    rows = []
+    for name in (n for n in PLACEMENTS if n in entry):
+        f = entry[name]
+        inside = f"{entry['in_source_rho']:.3f}" if name == "latent" and entry.get("in_source_rho") else MISSING
+        rows.append((LABELS[name], inside, f"{f['spearman_rho']:.3f}", f"{f['pearson_r']:.3f}",
+                     f"{100 * f['nearest_share']:.0f} %"))
+    return rows
+
+
 def novel_rows(report: dict) -> list[tuple[str, str, str, str]]:
     """A row per held-out instrument: its name, its nearest training instruments (distance), whether the nearest
     is of its family, and the unregularized model's nearest."""
@@ -49,3 +73,12 @@ def novel_rows(report: dict) -> list[tuple[str, str, str, str]]:
         rows.append((name, near, "yes" if v["family_holds"] else "no",
                      ", ".join(n["instrument"] for n in b["nearest"]) if b else MISSING))
     return rows
+
+
+def cross_source_markdown(entry: dict) -> str:
+    """One across-sources entry as a markdown table (in ``report.md`` and ``evaluate --cross-source``)."""
+    rows = [f"## Across sources: {entry['source']} ({entry['latent']['notes']} notes of "
+            f"{len(entry['latent']['instruments'])} rated instruments, {', '.join(entry['dynamics'])})", "",
+            "| " + " | ".join(CROSS_COLUMNS) + " |", "|" + "---|" * len(CROSS_COLUMNS)]
+    rows += ["| " + " | ".join(cells) + " |" for cells in cross_source_rows(entry)]
+    return "\n".join(rows) + "\n"

@@ -119,24 +119,25 @@ class LatentProbe:
     """Encodes a fixed sample of notes with the weights of a checkpoint: the live latent map."""
 
     def __init__(self, trainer, n: int = MAP_NOTES, seed: int = 0):
-        import torch
-
         from timbre_explorer.core.model.vae import TimbreVAE
 
         ds = trainer.ds
         idx = np.sort(np.random.default_rng(seed).choice(len(ds), min(n, len(ds)), replace=False))
-        self.x = trainer.norm.from_log(torch.from_numpy(ds.representative(idx)))
+        self.log_frames = np.asarray(ds.representative(idx), np.float32)
+        self.pitch = np.asarray(ds.notes["pitch"][idx], np.float32)  # a pitch-conditioned encoder reads it
         self.labels = [str(s) for s in ds.notes["instrument"][idx]]
         self.novel = np.asarray(ds.notes["split"][idx] == "novel")
-        self.model = TimbreVAE(trainer.vae_config).eval()
+        #: A model per variant the run trains (the unconditioned twin has its own shape and normalization).
+        self.models = {name: (TimbreVAE(config).eval(), norm) for name, (config, norm) in trainer.variants.items()}
         self.basis: np.ndarray | None = None
 
     def map(self, checkpoint: Path, title: str) -> LatentMap:
-        import torch
+        from timbre_explorer.core.training.evaluate import encode_frames
 
-        self.model.load_state_dict(read_checkpoint(checkpoint).model_state())
-        with torch.no_grad():
-            z = self.model.encode(self.x)[0].double().numpy()
+        state = read_checkpoint(checkpoint)
+        model, norm = self.models["unconditioned" if state.stage == "unconditioned" else "model"]
+        model.load_state_dict(state.model_state())
+        z = encode_frames(model, norm, self.log_frames, self.pitch).astype(np.float64)
         z = z - z.mean(0)
         _, _, vt = np.linalg.svd(z, full_matrices=False)
         basis = np.zeros((2, z.shape[1]))

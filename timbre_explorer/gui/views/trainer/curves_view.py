@@ -10,14 +10,17 @@ from timbre_explorer.core.training.config import STAGE_NAMES
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND
 
 
-STAGE_COLOURS = {"stage1": "#4e9bff", "regularized": "#ff8a3d", "baseline": "#a0a0a0"}
+STAGE_COLOURS = {"stage1": "#4e9bff", "regularized": "#ff8a3d", "baseline": "#a0a0a0", "unconditioned": "#50c878"}
+#: Stages counted from the run's first epoch: stage 1, and the unconditioned twin (its own stage 1, then stage 2).
+FROM_ZERO = frozenset({"stage1", "unconditioned"})
 
 CURVES = (("nll", "Reconstruction (NLL per frame)"), ("kl", "KL to the prior"),
           ("reg", "Perceptual term"), ("valid_nll", "Validation loss (NLL per bin)"))
 
 
 class CurvesView(pg.GraphicsLayoutWidget):
-    """The training curves, one line per stage, over the run's epochs (stage 2 and baseline share an axis)."""
+    """The training curves, one line per stage, over the run's epochs (stage 2 and baseline follow stage 1; the
+    unconditioned twin runs its own stages from epoch 0)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -45,7 +48,7 @@ class CurvesView(pg.GraphicsLayoutWidget):
             item.setData([], [])
 
     def _x(self, stage: str, epoch: int) -> int:
-        return epoch if stage == "stage1" else self.stage1_epochs + epoch
+        return epoch if stage in FROM_ZERO else self.stage1_epochs + epoch
 
     def add(self, stage: str, epoch: int, metrics: dict, *, draw: bool = True) -> None:
         """Append an epoch; ``draw=False`` leaves the drawing to a later :meth:`redraw` (fast epochs)."""

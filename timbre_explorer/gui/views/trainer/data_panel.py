@@ -1,13 +1,22 @@
-"""The Trainer's data panel: where the notes come from, which instruments train, which transform."""
+"""The Trainer's data panel: where the notes come from (which sample sets train, which are kept out for the
+evaluation across sources), which instruments train, which transform."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.core.data.instruments import DYNAMICS, INSTRUMENTS, parse_pitch, pitch_name
+from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS, named_soundfont
+from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.training.config import PRESETS
 from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.widgets import choice_box, form_layout, row, wrapped_label
+
+KNOWN_SETS = tuple(KNOWN_SOUNDFONTS)  # the General MIDI sample sets the table offers
+#: What a sample set does in a run: trains, is the cross-source test or validation (kept out), or is not rendered.
+ROLES = {"train": "train", "test": "cross-source test", "valid": "cross-source validation", "off": "not used"}
 
 
 def pitch_range(pitches) -> str:
@@ -69,6 +78,24 @@ class DataPanel(QtWidgets.QWidget):
         self.soundfont_button = QtWidgets.QPushButton("…")
         self.soundfont_button.clicked.connect(self.browse_soundfont_requested)
         form.addRow("SoundFont file", row(self.soundfont, self.soundfont_button))
+        self.sets = QtWidgets.QTableWidget(0, 2)
+        self.sets.setHorizontalHeaderLabels(["sample set", "role"])
+        self.sets.verticalHeader().hide()
+        self.sets.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.sets.horizontalHeader().setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.sets.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.sets.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
+        self.sets.setToolTip("Sample sets that train the model, and the ones kept out of training: the evaluation "
+                             "asks whether the space holds on their notes (at most one test and one validation set)")
+        self.sets_note = wrapped_label()
+        self.sets_note.setStyleSheet("color: #ff8a3d")
+        self.sets_note.hide()
+        self._missing: dict[str, str] = {}  # a sample set's name: why it cannot be rendered
+        self._set_order: list[str] = []
+        self.set_sets(KNOWN_SETS, None, None)
+        self.soundfont.textChanged.connect(lambda _: self._name_sets())
+        form.addRow("Sample sets", self.sets)
+        form.addRow(self.sets_note)
         self.rendered = QtWidgets.QListWidget()
         self.rendered.setToolTip("The SoundFont instruments the dataset renders (the checklist below then says "
                                  "which of them train)")
@@ -153,8 +180,8 @@ class DataPanel(QtWidgets.QWidget):
         folder = self.folder_radio.isChecked()
         for w in (self.folder, self.folder_button, self.preview_button):
             w.setEnabled(folder)
-        for w in (self.soundfont, self.soundfont_button, self.rendered, self.all_button, self.none_button,
-                  self.low_pitch, self.high_pitch):
+        for w in (self.soundfont, self.soundfont_button, self.sets, self.rendered, self.all_button,
+                  self.none_button, self.low_pitch, self.high_pitch):
             w.setEnabled(not folder)
         self.source_changed.emit()
 
@@ -176,6 +203,77 @@ class DataPanel(QtWidgets.QWidget):
     def set_preset(self, name: str) -> None:
         i = self.preset.findData(name)
         self.preset.setCurrentIndex(max(i, 0))
+
+    # ------------------------------------------------------------------ the sample sets and their roles
+    def set_sets(self, sources, cross_test: str | None, cross_valid: str | None) -> None:
+        """Show a config's ``sources``, ``cross_test`` and ``cross_valid``: a row per known set (and per other
+        SoundFont file the config names); a set that cannot be rendered is not used."""
+        sources = list(sources)
+        self._set_order = sources + [n for n in KNOWN_SETS if n not in sources]
+        names = list(KNOWN_SETS) + [n for n in sources if n not in KNOWN_SETS]
+        t = self.sets
+        t.setRowCount(len(names))
+        for r, name in enumerate(names):
+            item = QtWidgets.QTableWidgetItem(name)
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, name)
+            t.setItem(r, 0, item)
+            box = t.cellWidget(r, 1)
+            if box is None:
+                box = choice_box(ROLES)
+                box.currentIndexChanged.connect(lambda _, b=box: self._role_changed(b))
+                t.setCellWidget(r, 1, box)
+            role = "test" if name == cross_test else "valid" if name == cross_valid else \
+                "train" if name in sources else "off"
+            with QtCore.QSignalBlocker(box):
+                box.setCurrentIndex(box.findData("off" if name in self._missing else role))
+        self._name_sets()
+
+    def sets_choice(self) -> tuple[tuple[str, ...], str | None, str | None]:
+        """``TrainConfig.sources``, ``cross_test`` and ``cross_valid`` as the table says."""
+        roles = {self.sets.item(r, 0).data(QtCore.Qt.ItemDataRole.UserRole): self.sets.cellWidget(r, 1).currentData()
+                 for r in range(self.sets.rowCount())}
+        order = self._set_order + [n for n in roles if n not in self._set_order]
+        sources = tuple(n for n in order if roles.get(n, "off") != "off")
+        test = next((n for n in sources if roles[n] == "test"), None)
+        valid = next((n for n in sources if roles[n] == "valid"), None)
+        return sources, test, valid
+
+    def set_missing(self, missing: dict[str, str]) -> None:
+        """The sample sets that cannot be rendered here, each with why (the package that installs it): greyed out,
+        not used."""
+        self._missing = dict(missing)
+        self.set_sets(*self.sets_choice())
+
+    def _role_changed(self, box: QtWidgets.QComboBox) -> None:
+        """At most one test and one validation set: choosing one takes the role from the set that had it."""
+        role = box.currentData()
+        for r in range(self.sets.rowCount()):
+            other = self.sets.cellWidget(r, 1)
+            if other is not box and role in ("test", "valid") and other.currentData() == role:
+                with QtCore.QSignalBlocker(other):
+                    other.setCurrentIndex(other.findData("off"))
+
+    def _name_sets(self) -> None:
+        """Each row's name (FluidR3_GM's is the chosen SoundFont file when there is one), greyed out with its
+        reason when the set cannot be rendered."""
+        chosen = self.soundfont.text().strip()
+        for r in range(self.sets.rowCount()):
+            item, box = self.sets.item(r, 0), self.sets.cellWidget(r, 1)
+            name = item.data(QtCore.Qt.ItemDataRole.UserRole)
+            shown = f"{Path(chosen).name} (in place of FluidR3_GM)" if name == "FluidR3_GM" and chosen else \
+                Path(name).name
+            missing = self._missing.get(name)
+            item.setText(shown + (" · not installed" if missing else ""))
+            item.setToolTip(missing or "")
+            flags = QtCore.Qt.ItemFlag.ItemIsEnabled if not missing else QtCore.Qt.ItemFlag.NoItemFlags
+            item.setFlags(flags)
+            box.setEnabled(not missing)
+            box.setToolTip(missing or "")
+        self.sets_note.setText(" ".join(f"{m.rstrip('.')}." for m in self._missing.values()))
+        self.sets_note.setVisible(bool(self._missing))
+        rows = self.sets.rowCount()
+        self.sets.setFixedHeight(self.sets.horizontalHeader().height() + sum(self.sets.rowHeight(r)
+                                                                               for r in range(rows)) + 4)
 
     # ------------------------------------------------------------------ what the SoundFont renders
     def soundfont_choice(self) -> tuple[list[str] | None, list[int] | None]:
@@ -228,6 +326,24 @@ class DataPanel(QtWidgets.QWidget):
             if self.instruments.item(r, 0).text() == name:
                 return self.instruments.item(r, 0)
         return None
+
+
+def missing_sets(soundfont: str = "") -> dict[str, str]:
+    """The known sample sets that cannot be rendered here, each with one sentence saying why (what installs it);
+    ``soundfont``, the file chosen in place of FluidR3_GM."""
+    out = {}
+    for name in KNOWN_SETS:
+        if name == "FluidR3_GM" and soundfont:
+            if not Path(soundfont).expanduser().is_file():
+                out[name] = f"{soundfont}: no such SoundFont file"
+            continue
+        try:
+            named_soundfont(name)
+        except ParameterError as exc:
+            out[name] = str(exc) if name != "FluidR3_GM" else (
+                "FluidR3_GM: not installed; on Debian/Ubuntu: sudo apt-get install fluid-soundfont-gm, or choose a "
+                "SoundFont file above")
+    return out
 
 
 def soundfont_rows(instruments=INSTRUMENTS) -> list[tuple[str, int, str, str]]:

@@ -1,16 +1,42 @@
-"""The evaluation of a run: Table-1 figures against the baseline, distances, novel instruments."""
+"""The evaluation of a run: Table-1 figures beside the unregularized and unconditioned twins, distances, novel
+instruments, and the figures across sources (sample sets kept out of training)."""
 
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from timbre_explorer.core.training.report import FIGURES, novel_rows
+from timbre_explorer.core.data.instruments import DYNAMICS
+from timbre_explorer.core.training.report import CROSS_COLUMNS, FIGURES, cross_source_rows, novel_rows
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND, wrapped_label
 
 
+#: The models a report may hold beside its own: its key and the column's title.
+TWINS = (("baseline", "unregularized"), ("unconditioned", "unconditioned"))
+COLUMN_TIPS = {"model": "The model this run trained", "unregularized": "Stage 2 again with α = 0, from the same stage 1",
+               "unconditioned": "The paper's model: no pitch or level given to the network, the same schedule"}
+#: The across-sources entries of a report, and what their notes are for.
+CROSS = (("cross_source", "test"), ("cross_valid", "validation"))
+
+
+def cross_title(entry: dict, purpose: str) -> str:
+    """The heading of one across-sources entry: the sample set, its role, how many notes of which instruments."""
+    latent = entry.get("latent", {})
+    dynamics = sorted(entry.get("dynamics", ()), key=lambda d: list(DYNAMICS).index(d) if d in DYNAMICS else 99)
+    return (f"{entry.get('source', '?')}, cross-source {purpose}: {latent.get('notes', '?')} notes of "
+            f"{len(latent.get('instruments', ()))} rated instruments, {' '.join(dynamics)}")
+
+
+def fit_rows(table: QtWidgets.QTableWidget) -> None:
+    """Rows as tall as their wrapped labels, the table as tall as its rows (the list below takes the rest)."""
+    table.resizeRowsToContents()
+    table.setFixedHeight(table.horizontalHeader().height() + sum(table.rowHeight(i) for i in range(table.rowCount()))
+                         + 2 * table.frameWidth())
+
+
 class ReportView(QtWidgets.QWidget):
-    """The evaluation: Table-1 figures against the baseline, latent vs perceptual distances, novel instruments."""
+    """The evaluation: Table-1 figures beside the twins the run trained, latent vs perceptual distances, novel
+    instruments, and the figures on the sample sets kept out of training."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -18,12 +44,30 @@ class ReportView(QtWidgets.QWidget):
         self.summary = wrapped_label("The evaluation appears here when training ends (or press Evaluate).")
         self.summary.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextBrowserInteraction)
         self.summary.setOpenExternalLinks(True)
+        # the labels are a column, not the row headers: a column wraps them; headers would widen the table
         self.figures = QtWidgets.QTableWidget(len(FIGURES), 2)
-        self.figures.setHorizontalHeaderLabels(["regularized", "unregularized"])
-        self.figures.setVerticalHeaderLabels([f.label for f in FIGURES])
+        self.figures.verticalHeader().hide()
         self.figures.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.figures.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.figures.setMinimumHeight(170)
+        self.figures.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.figures.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.figures.setWordWrap(True)
+        self.figures.setTextElideMode(QtCore.Qt.TextElideMode.ElideNone)
+        self.figures.horizontalHeader().sectionResized.connect(lambda *_: fit_rows(self.figures))
+        self._figure_columns([])
+        self.cross = QtWidgets.QTableWidget(0, len(CROSS_COLUMNS))
+        self.cross.setHorizontalHeaderLabels(list(CROSS_COLUMNS))
+        self.cross.verticalHeader().hide()
+        self.cross.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.cross.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.cross.setWordWrap(True)
+        self.cross.setTextElideMode(QtCore.Qt.TextElideMode.ElideNone)
+        self.cross.horizontalHeader().sectionResized.connect(lambda *_: self._fit_cross())
+        for column in range(1, len(CROSS_COLUMNS)):
+            self.cross.horizontalHeader().setSectionResizeMode(column,
+                                                               QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.cross.setToolTip("How the space holds on sample sets it never trained on: the model's placement of "
+                              "their notes against the listeners' ratings, beside two placements without a model")
+        self.cross_label = QtWidgets.QLabel("Across sources (sample sets kept out of training)")
         self.novel = QtWidgets.QTableWidget(0, 4)
         self.novel.setHorizontalHeaderLabels(["novel instrument", "nearest trained (distance)",
                                               "family holds", "unregularized nearest"])
@@ -42,24 +86,30 @@ class ReportView(QtWidgets.QWidget):
         self.scatter = {
             "regularized": pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush("#4e9bff")),
             "unregularized": pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(160, 160, 160, 200)),
+            "unconditioned": pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(80, 200, 120, 200)),
         }
         for item in self.scatter.values():
             self.scatter_plot.addItem(item)
         left = QtWidgets.QVBoxLayout()
         left.addWidget(self.summary)
         left.addWidget(self.figures)
+        left.addWidget(self.cross_label)
+        left.addWidget(self.cross)
         left.addWidget(QtWidgets.QLabel("Where the held-out instruments land"))
         left.addWidget(self.novel, 1)
         right = QtWidgets.QVBoxLayout()
         right.addWidget(QtWidgets.QLabel("Instrument distances: latent space vs perception"))
         right.addWidget(self.scatter_plot, 1)
         layout = QtWidgets.QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        layout.addLayout(right, 2)
+        layout.addLayout(left, 2)
+        layout.addLayout(right, 1)
 
     def clear_report(self) -> None:
         self.report = None
-        self.figures.clearContents()
+        self._figure_columns([])
+        self.cross.setRowCount(0)
+        self.cross_label.hide()
+        self.cross.hide()
         self.novel.setRowCount(0)
         for item in self.scatter.values():
             item.clear()
@@ -69,28 +119,30 @@ class ReportView(QtWidgets.QWidget):
     def show_report(self, report: dict, folder: str | None = None) -> None:
         self.report = report
         base = report.get("baseline", {})
-        for r, figure in enumerate(FIGURES):
-            for c, source in enumerate((report, base)):
-                item = QtWidgets.QTableWidgetItem(figure.cell(source))
-                item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-                self.figures.setItem(r, c, item)
+        twins = [(key, title) for key, title in TWINS if key in report]
+        columns = [report] + [report[key] for key, _ in twins]
+        self._figure_columns(columns, [title for _, title in twins])
+        self._show_cross(report)
         rows = novel_rows(report)
         self.novel.setRowCount(len(rows))
         for r, cells in enumerate(rows):
             for c, text in enumerate(cells):
                 self.novel.setItem(r, c, QtWidgets.QTableWidgetItem(text))
         self.legend.clear()
-        for label, source in (("regularized", report), ("unregularized", base)):
+        for label, source in (("regularized", report), ("unregularized", base),
+                              ("unconditioned", report.get("unconditioned", {}))):
             item = self.scatter[label]
             if "distances" in source:
                 item.setData(source["distances"]["perceptual"], source["distances"]["latent"])
                 self.legend.addItem(item, f"{label}: ρ = {source['spearman_rho']:.3f}")
             else:
                 item.clear()
+        beside = [f"{title.split(' (')[0]} {report[key]['spearman_rho']:.3f}" for key, title in TWINS
+                  if "spearman_rho" in report.get(key, {})]
         parts = [f"Test notes: {report.get('test_notes', '?')}"]
         if "spearman_rho" in report:
             parts.append(f"Spearman ρ = <b>{report['spearman_rho']:.3f}</b>"
-                         + (f" (unregularized {base['spearman_rho']:.3f})" if "spearman_rho" in base else "")
+                         + (f" ({', '.join(beside)})" if beside else "")
                          + (f"; the MDS ceiling is {report['mds_ceiling_rho']:.3f}" if "mds_ceiling_rho" in report
                             else ""))
         else:
@@ -101,3 +153,55 @@ class ReportView(QtWidgets.QWidget):
             url = QtCore.QUrl.fromLocalFile(folder).toString()
             parts.append(f'report.md and plots in <a href="{url}">{folder}</a>')
         self.summary.setText(". ".join(parts) + ".")
+
+    def _show_cross(self, report: dict) -> None:
+        """A heading row per kept-out sample set (test, then validation), then a row per placement."""
+        t = self.cross
+        t.clearSpans()
+        entries = [(report[key], purpose) for key, purpose in CROSS if isinstance(report.get(key), dict)]
+        rows = [(cross_title(entry, purpose), cross_source_rows(entry)) for entry, purpose in entries]
+        t.setRowCount(sum(1 + len(cells) for _, cells in rows))
+        r = 0
+        for title, cells in rows:
+            heading = QtWidgets.QTableWidgetItem(title)
+            font = heading.font()
+            font.setBold(True)
+            heading.setFont(font)
+            t.setItem(r, 0, heading)
+            t.setSpan(r, 0, 1, len(CROSS_COLUMNS))
+            r += 1
+            for row_cells in cells:
+                for c, text in enumerate(row_cells):
+                    item = QtWidgets.QTableWidgetItem(text)
+                    if c:
+                        item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+                    t.setItem(r, c, item)
+                r += 1
+        self._fit_cross()
+        self.cross.setVisible(bool(rows))
+        self.cross_label.setVisible(bool(rows))
+
+    def _figure_columns(self, columns: list[dict], twins: list[str] = ()) -> None:
+        """The Table-1 rows: the figure's label, then its value in each report of ``columns`` (none: dashes)."""
+        t = self.figures
+        t.setColumnCount(1 + max(len(columns), 1))
+        t.setHorizontalHeaderLabels(["figure", "model", *twins])
+        for c in range(1, t.columnCount()):
+            header = t.horizontalHeaderItem(c)
+            header.setToolTip(COLUMN_TIPS.get(header.text(), ""))
+        for r, figure in enumerate(FIGURES):
+            t.setItem(r, 0, QtWidgets.QTableWidgetItem(figure.label))
+            for c, source in enumerate(columns or [{}], start=1):
+                item = QtWidgets.QTableWidgetItem(figure.cell(source) if columns else "")
+                item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+                t.setItem(r, c, item)
+        fit_rows(t)
+
+    def _fit_cross(self) -> None:
+        fit_rows(self.cross)
+
+    def cross_rows(self) -> list[tuple[str, ...]]:
+        """The across-sources table as texts, a heading row as one cell (what tests and screenshots read)."""
+        t = self.cross
+        return [tuple(t.item(r, c).text() for c in range(1 if t.columnSpan(r, 0) > 1 else t.columnCount()))
+                for r in range(t.rowCount())]

@@ -1,11 +1,11 @@
-"""The Trainer's settings panel: model size, objective, schedule, optimisation."""
+"""The Trainer's settings panel: model size, objective, generalization, schedule, optimisation."""
 
 from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.core.model.vae_config import CONDITIONINGS
-from timbre_explorer.core.training.config import DEVICES, REGULARIZERS
+from timbre_explorer.core.training.config import AUGMENTATIONS, DEVICES, REGULARIZERS
 from timbre_explorer.gui.views.widgets import choice_box, float_field, form_layout, group_box, int_field, row
 
 
@@ -31,6 +31,13 @@ SETTINGS = {
         ("beta", "β (KL weight)", float, 0.0, 1000.0, 3, "Weight of the KL divergence to the prior"),
         ("warmup_epochs", "β warm-up", int, 0, 1000000, None, "Epochs over which β rises linearly from 0"),
     ),
+    "Generalization": (
+        ("augment", "Augment", "several", AUGMENTATIONS, None, None,
+         "Random changes to training frames, so the space learns the instrument rather than one sample set's sound"),
+        ("partner_share", "Partner share", float, 0.0, 1.0, 2,
+         "Share of frames a conditioned model rebuilds from another note of the same instrument (0: each from "
+         "itself)"),
+    ),
     "Schedule": (
         ("epochs_stage1", "Stage 1 epochs (α = 0)", int, 0, 1000000, None,
          "A plain VAE first: the regularizer is off"),
@@ -50,6 +57,28 @@ SETTINGS = {
 }
 
 
+class ChoiceChecks(QtWidgets.QWidget):
+    """Several of a dict's keys chosen at once, as a check box each (two to a row): a tuple setting."""
+
+    def __init__(self, choices: dict[str, str], parent=None):
+        super().__init__(parent)
+        grid = QtWidgets.QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.boxes: dict[str, QtWidgets.QCheckBox] = {}
+        for i, (name, text) in enumerate(choices.items()):
+            box = QtWidgets.QCheckBox(text)
+            box.setObjectName(name)
+            self.boxes[name] = box
+            grid.addWidget(box, i // 2, i % 2)
+
+    def chosen(self) -> tuple[str, ...]:
+        return tuple(name for name, box in self.boxes.items() if box.isChecked())
+
+    def set_chosen(self, names) -> None:
+        for name, box in self.boxes.items():
+            box.setChecked(name in names)
+
+
 class SettingsPanel(QtWidgets.QWidget):
     """Model size, objective, schedule, optimisation; configs load and save as the CLI's JSON files."""
 
@@ -67,6 +96,8 @@ class SettingsPanel(QtWidgets.QWidget):
             for key, label, kind, low, high, decimals, tip in specs:
                 if kind == "choice":
                     w = choice_box(low)
+                elif kind == "several":
+                    w = ChoiceChecks(low)
                 elif kind is bool:
                     w = QtWidgets.QCheckBox(label)
                 elif kind is int:
@@ -97,12 +128,16 @@ class SettingsPanel(QtWidgets.QWidget):
         on = self.fields["regularizer"].currentData() != "none"
         self.fields["alpha"].setEnabled(on)
         self.fields["baseline"].setEnabled(on)
-        self.fields["compare_unconditioned"].setEnabled(self.fields["conditioning"].currentData() != "none")
+        conditioned = self.fields["conditioning"].currentData() != "none"
+        self.fields["compare_unconditioned"].setEnabled(conditioned)
+        self.fields["partner_share"].setEnabled(conditioned)
 
     def values(self) -> dict:
         out = {}
         for key, w in self.fields.items():
-            if isinstance(w, QtWidgets.QComboBox):
+            if isinstance(w, ChoiceChecks):
+                out[key] = w.chosen()
+            elif isinstance(w, QtWidgets.QComboBox):
                 out[key] = w.currentData()
             elif isinstance(w, QtWidgets.QCheckBox):
                 out[key] = w.isChecked()
@@ -115,7 +150,9 @@ class SettingsPanel(QtWidgets.QWidget):
             if key not in d:
                 continue
             v = d[key]
-            if isinstance(w, QtWidgets.QComboBox):
+            if isinstance(w, ChoiceChecks):
+                w.set_chosen(v or ())
+            elif isinstance(w, QtWidgets.QComboBox):
                 i = w.findData(v)
                 if i < 0:
                     w.addItem(str(v), v)

@@ -43,7 +43,7 @@ from timbre_explorer.core.training.messages import (BatchProgress, DatasetProgre
 from timbre_explorer.core.training.runfolder import MODEL_NAME, checkpoint_files, free_folder
 from timbre_explorer.core.training.tasks import Probe, probe
 from timbre_explorer.gui.views.trainer.curves_view import CurvesView
-from timbre_explorer.gui.views.trainer.data_panel import DataPanel, folder_rows, soundfont_rows
+from timbre_explorer.gui.views.trainer.data_panel import DataPanel, folder_rows, missing_sets, soundfont_rows
 from timbre_explorer.gui.views.trainer.files_view import FilesView
 from timbre_explorer.gui.views.trainer.latent_map_view import LatentMapView
 from timbre_explorer.gui.views.trainer.report_view import ReportView
@@ -194,6 +194,7 @@ class TrainerView(QtWidgets.QWidget):
         d.build_requested.connect(self.build_dataset)
         d.instruments.itemChanged.connect(self._instrument_toggled)
         d.soundfont_choice_changed.connect(self._soundfont_choice_changed)
+        d.soundfont.textChanged.connect(lambda text: self.data_panel.set_missing(missing_sets(text.strip())))
         s.load_requested.connect(self._load_config_dialog)
         s.save_requested.connect(self._save_config_dialog)
         s.defaults_requested.connect(self.reset_settings)
@@ -225,6 +226,7 @@ class TrainerView(QtWidgets.QWidget):
         self.data_panel.set_preset_info(p.presets)
         self.data_panel.set_soundfont_status(p.soundfont_ok, p.soundfont_text)
         self.settings_panel.set_cuda(p.cuda)
+        self.data_panel.set_missing(missing_sets(self.data_panel.soundfont.text().strip()))
         s = QtCore.QSettings()
         saved = s.value("trainer/config", "")
         config = dict(self.defaults)
@@ -253,6 +255,9 @@ class TrainerView(QtWidgets.QWidget):
         d["preset"] = self.data_panel.preset.currentData()
         d["hold_out"] = self.hold_out
         d["instruments"], d["pitch_range"] = self.data_panel.soundfont_choice()
+        sources, cross_test, cross_valid = self.data_panel.sets_choice()
+        if sources or d["source"] == "soundfont":  # the folder source renders none: an empty table is no error
+            d["sources"], d["cross_test"], d["cross_valid"] = sources, cross_test, cross_valid
         return TrainConfig.from_dict(d)
 
     def set_config(self, cfg) -> None:
@@ -264,6 +269,7 @@ class TrainerView(QtWidgets.QWidget):
             self.settings_panel.set_values(self.base)
             self.data_panel.folder.setText(self.base.get("folder") or "")
             self.data_panel.soundfont.setText(self.base.get("soundfont") or "")
+            self.data_panel.set_sets(self.base["sources"], self.base.get("cross_test"), self.base.get("cross_valid"))
             self.data_panel.set_preset(self.base.get("preset") or "nsgt-erb")
             self.data_panel.set_soundfont_choice(self.base.get("instruments"), self.base.get("pitch_range"))
             self.data_panel.set_source(self.base.get("source", "soundfont"))
@@ -276,10 +282,13 @@ class TrainerView(QtWidgets.QWidget):
 
     def reset_settings(self) -> None:
         """The core's defaults for the model and training; the data choices stay."""
-        keep = ("source", "folder", "soundfont", "preset", "hold_out", "instruments", "pitch_range", "split_seed",
-                "ratings", "mds_dims")
+        keep = ("source", "folder", "soundfont", "sources", "cross_test", "cross_valid", "preset", "hold_out",
+                "instruments", "pitch_range", "split_seed", "ratings", "mds_dims")
         d = {**self.defaults, **{k: self.base[k] for k in keep if k in self.base}}
         instruments, pitches = self.data_panel.soundfont_choice()
+        sources, cross_test, cross_valid = self.data_panel.sets_choice()
+        if sources:
+            d.update(sources=sources, cross_test=cross_test, cross_valid=cross_valid)
         d.update(source=self.data_panel.source, folder=self.data_panel.folder.text().strip() or None,
                  soundfont=self.data_panel.soundfont.text().strip() or None,
                  preset=self.data_panel.preset.currentData(), hold_out=self.hold_out, instruments=instruments,
