@@ -17,6 +17,7 @@ from signals import fundamental, playable_tone, rms_db
 
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.core.synthesis.playable import midi_to_hz
+from timbre_explorer.gui.explorer.play import REFERENCE_OFFSETS
 
 pytestmark = pytest.mark.gui
 SR = 22050
@@ -139,7 +140,7 @@ def test_a_click_on_the_map_makes_its_sound_playable(qtbot, window):
     e.play.player.set_notes([])
     coords = e.map_state.to_view(w.space.notes.z[np.argmax(w.space.notes.pitch == 64)])
     e.play_at(*coords)
-    qtbot.waitUntil(lambda: len(e.play.player.notes) == 3, timeout=30_000)
+    qtbot.waitUntil(lambda: len(e.play.player.notes) == len(REFERENCE_OFFSETS), timeout=30_000)
     assert e.play_panel.now.text().startswith("The keys play: Note nearest")
     y = held_note(qtbot, w, Key.Key_Z)
     assert rms_db(y) > -60  # the model's note sounds under the key
@@ -192,7 +193,7 @@ def test_assigned_controllers_move_the_map_cursor_and_the_keys_follow(qtbot, win
     qtbot.waitUntil(lambda: e.play_panel.now.text().startswith("The keys play: Point"), timeout=30_000)
     x, y = e.map_state.to_view(e.selected)
     assert x == pytest.approx(x1, abs=1e-6 * (x1 - x0)) and y == pytest.approx(y0, abs=1e-6 * (y1 - y0))
-    assert len(e.play.player.notes) == 3
+    assert len(e.play.player.notes) == len(REFERENCE_OFFSETS)
 
 
 def test_the_play_settings_and_midi_choice_are_remembered(qtbot, tiny_model):

@@ -152,3 +152,22 @@ def test_follow_makes_a_continuous_path_along_a_curve(tiny_space, method):
     assert np.all(np.abs(got - targets) <= 0.03 * span)  # within the tolerance of the whole move
     steps = np.linalg.norm(np.diff(np.vstack([z0, path]), axis=0), axis=1)
     assert steps.max() <= 0.5 * np.linalg.norm(other - z0)  # small steps: no jumps along the way
+
+
+def test_a_move_holds_the_other_descriptors_loudness_first_and_says_what_it_could_not_hold(tiny_space):
+    from timbre_explorer.core.synthesis.reach import HOLD_TOLERANCE, _natural, descriptor_scales
+
+    s = tiny_space
+    z0, _, values = _reachable(s)
+    free = reach(s, z0, {"centroid": values["centroid"]}, hold=())
+    held = reach(s, z0, {"centroid": values["centroid"]})  # loudness and flatness held
+    assert free.held == {} and free.broken == () and free.holds_message() == ""
+    assert set(held.held) == {"flatness", "loudness"} and held.error <= 0.05
+    start = float(_describe(s, z0)["loudness"][0])
+    drift = {r.method + str(i): abs(float(_describe(s, r.z)["loudness"][0]) - start) for i, r in enumerate((free, held))}
+    assert drift["gradient1"] <= drift["gradient0"] + 0.1  # holding loudness keeps it at least as close
+    scales = descriptor_scales(s)
+    for name, (before, after) in held.held.items():
+        moved = abs(_natural(name, after) - _natural(name, before)) > HOLD_TOLERANCE * scales[name]
+        assert (name in held.broken) == moved
+    assert (held.holds_message() != "") == bool(held.broken)

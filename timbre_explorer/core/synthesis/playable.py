@@ -84,10 +84,11 @@ class PlayableNote:
         return midi_to_hz(self.pitch)
 
     def held(self, seconds: float) -> np.ndarray:
-        """The note as a key held for ``seconds`` then let go: its attack, its loop for as long as it takes, and
-        its release (a raised-cosine fade over ``release_s`` while the loop goes on): what a map click plays."""
-        hold = max(int(round(seconds * self.sample_rate)), self.loop_start)
+        """The note ``seconds`` long (at least its attack and release), as a key let go in time for its release
+        to end then: its attack, its loop for as long as it takes, and the release (a raised-cosine fade over
+        ``release_s`` while the loop goes on). What a map click plays."""
         release = int(round(self.release_s * self.sample_rate))
+        hold = max(int(round(seconds * self.sample_rate)) - release, self.loop_start)
         loop = self.samples[self.loop_start:self.loop_end]
         body = self.samples[:self.loop_start]
         repeats = -(-(hold + release - len(body)) // len(loop))

@@ -41,6 +41,19 @@ METHODS = ("gradient", "greedy")
 CURVES = ("rising", "falling", "log", "exp", "constant")
 DEFAULT_DISTANCE_WEIGHT = 0.01
 DEFAULT_TOLERANCE = 0.02
+#: A move holds the descriptors it does not target: each should stay within this share of its spread over the map
+#: (natural units: for the bundled model about 2 dB of loudness). The targets come first: when the point that
+#: reaches them moved a held descriptor further, a second search from there adds the held ones' squared changes
+#: (loudness weighed twice) to the targets' (weighed ten times) and is kept if it still reaches the targets and
+#: holds better; what still moved too far is named (``broken``).
+HOLD_TOLERANCE = 0.25
+HOLD_WEIGHTS = {"loudness": 2.0}
+HOLD_WEIGHT = 1.0
+TARGET_WEIGHT_WHILE_HOLDING = 10.0
+#: What a move holds by default: loudness and flatness (noisiness). Centroid, bandwidth and roll-off all measure
+#: brightness: moving one moves the others, and holding them would ask for the impossible (measured on the tiny
+#: model: the centroid then reached 9 % of its asked change).
+DEFAULT_HOLD = ("loudness", "flatness")
 _FLATNESS_FLOOR = 1e-12
 
 
@@ -88,23 +101,35 @@ class Reached:
     path: np.ndarray  # [k, latent] the points visited, z0 first, z last
     iterations: int
     method: str
+    held: dict[str, tuple[float, float]]  # the descriptors held, (start, end), physical units
+    broken: tuple[str, ...] = ()  # those that moved more than HOLD_TOLERANCE: the move failed to hold them
+
+    def holds_message(self) -> str:
+        """One sentence on what the move could not hold (empty when it held everything)."""
+        parts = [f"{name} {self.held[name][0]:.4g} → {self.held[name][1]:.4g}" for name in self.broken]
+        return f"The move changed what it should have held: {', '.join(parts)}." if parts else ""
 
 
 class _Objective:
     """Squared distance to the targets in natural units, plus ``distance_weight |z - z0|^2 / S^2``."""
 
     def __init__(self, space: TimbreSpace, z0: np.ndarray, targets: dict[str, float], distance_weight: float, *,
-                 scales: dict[str, float] | None = None, change: np.ndarray | None = None):
-        self.space, self.names = space, tuple(targets)
+                 scales: dict[str, float] | None = None, change: np.ndarray | None = None,
+                 hold: tuple[str, ...] = (), target_weight: float = 1.0):
+        held = tuple(h for h in hold if h not in targets)
+        self.space, self.names, self.n_targets = space, tuple(targets) + held, len(targets)
         scales = scales or descriptor_scales(space)
-        self.target = np.array([_natural(k, float(targets[k])) for k in self.names])
         self.scale = np.array([scales[k] for k in self.names])
         self.z0 = np.asarray(z0, np.float64)
         self.weight = float(distance_weight) / latent_spread(space)
         self.start = self.values(self.z0[None])[0]
+        # a held descriptor's target is where it starts
+        self.target = np.concatenate([[_natural(k, float(targets[k])) for k in targets], self.start[len(targets):]])
+        self.weights = np.array([target_weight] * len(targets) + [HOLD_WEIGHTS.get(k, HOLD_WEIGHT) for k in held])
         # the change the error is a share of: the asked one, or the caller's (a whole curve's range)
-        change = np.abs(self.target - self.start) if change is None else np.asarray(change, np.float64)
-        self.denominator = np.maximum(change, 0.01 * self.scale)
+        n = self.n_targets
+        change = np.abs(self.target[:n] - self.start[:n]) if change is None else np.asarray(change, np.float64)
+        self.denominator = np.maximum(change, 0.01 * self.scale[:n])
 
     def values(self, z: np.ndarray) -> np.ndarray:
         """Natural-unit descriptors ``[n, targets]`` of latent points ``[n, latent]``."""
@@ -113,17 +138,22 @@ class _Objective:
 
     def loss(self, z: np.ndarray, values: np.ndarray) -> np.ndarray:
         r = (values - self.target) / self.scale
-        return (r * r).sum(-1) + self.weight * ((z - self.z0) ** 2).sum(-1)
+        return (self.weights * r * r).sum(-1) + self.weight * ((z - self.z0) ** 2).sum(-1)
 
     def error(self, values: np.ndarray) -> np.ndarray:
-        return (np.abs(values - self.target) / self.denominator).max(-1)
+        """The targets' error (held descriptors are judged apart, by :data:`HOLD_TOLERANCE`)."""
+        n = self.n_targets
+        return (np.abs(values[..., :n] - self.target[:n]) / self.denominator).max(-1)
 
 
 def reach(space: TimbreSpace, z0, targets: dict[str, float], *, method: str = "gradient",
           distance_weight: float = DEFAULT_DISTANCE_WEIGHT, steps: int | None = None,
           tolerance: float = DEFAULT_TOLERANCE, learning_rate: float = 0.05, candidates: int = 32,
-          radius: float | None = None, seed: int = 0) -> Reached:
-    """The latent point near ``z0`` whose decoded frame has the ``targets`` descriptor values.
+          radius: float | None = None, seed: int = 0, hold: tuple[str, ...] | None = None) -> Reached:
+    """The latent point near ``z0`` whose decoded frame has the ``targets`` descriptor values, holding the
+    other descriptors (``hold``; default :data:`DEFAULT_HOLD`) near their start values: each adds its squared
+    change, in natural units, to the objective (loudness weighed twice), and the result names those that moved
+    more than :data:`HOLD_TOLERANCE` of their spread (``broken``).
 
     Minimises ``sum_d ((d(z) - t_d) / s_d)^2 + distance_weight |z - z0|^2 / S^2``
     (``s_d`` the natural unit of :func:`descriptor_scales`, ``S^2`` the map's
@@ -148,25 +178,43 @@ def reach(space: TimbreSpace, z0, targets: dict[str, float], *, method: str = "g
         raise ParameterError(f"distance_weight must be a non-negative number, got {distance_weight!r}")
     if not (np.isfinite(tolerance) and tolerance > 0):
         raise ParameterError(f"tolerance must be a positive number, got {tolerance!r}")
-    objective = _Objective(space, z0, {k: targets[k] for k in names}, distance_weight)
+    held = tuple(k for k in (DEFAULT_HOLD if hold is None else check_names(hold) if hold else ()) if k not in names)
+    chosen = {k: targets[k] for k in names}
+    objective = _Objective(space, z0, chosen, distance_weight)
     path = _search(objective, method, steps=steps, tolerance=tolerance, learning_rate=learning_rate,
                    candidates=candidates, radius=radius, seed=seed)
+    scales = descriptor_scales(space)
+
+    def judge(z):
+        final = space.describe(space.decode(np.stack([z0, z])))
+        achieved = np.array([_natural(k, float(final[k][1])) for k in names])
+        drift = {k: abs(_natural(k, float(final[k][1])) - _natural(k, float(final[k][0]))) / scales[k] for k in held}
+        return final, float(objective.error(achieved[None])[0]), drift
+
+    final, error, drift = judge(path[-1])
+    if held and max(drift.values()) > HOLD_TOLERANCE:  # the targets first; then hold the rest where it can
+        holding = _Objective(space, z0, chosen, distance_weight, hold=held, target_weight=TARGET_WEIGHT_WHILE_HOLDING)
+        more = _search(holding, method, start=path[-1], steps=steps, tolerance=0.0, learning_rate=learning_rate,
+                       candidates=candidates, radius=radius, seed=seed)
+        final2, error2, drift2 = judge(more[-1])
+        if error2 <= max(tolerance, error) and sum(drift2.values()) < sum(drift.values()):
+            path, final, error, drift = np.concatenate([path, more[1:]]), final2, error2, drift2
     z = path[-1]
-    final = space.describe(space.decode(np.stack([z0, z])))
-    start_values = {k: float(final[k][0]) for k in names}
-    values = {k: float(final[k][1]) for k in names}
-    achieved = np.array([_natural(k, values[k]) for k in names])
-    error = float(objective.error(achieved[None])[0])
-    return Reached(z.astype(np.float32), values, start_values, {k: float(targets[k]) for k in names}, error,
-                   path.astype(np.float32), len(path) - 1, method)
+    broken = tuple(k for k in held if drift[k] > HOLD_TOLERANCE)
+    return Reached(z.astype(np.float32), {k: float(final[k][1]) for k in names},
+                   {k: float(final[k][0]) for k in names}, {k: float(targets[k]) for k in names}, error,
+                   path.astype(np.float32), len(path) - 1, method,
+                   {k: (float(final[k][0]), float(final[k][1])) for k in held}, broken)
 
 
 def _search(objective: _Objective, method: str, *, steps, tolerance, learning_rate=0.05, candidates=32,
-            radius=None, seed=0) -> np.ndarray:
+            radius=None, seed=0, start: np.ndarray | None = None) -> np.ndarray:
+    """The points a search visits from ``start`` (default the objective's ``z0``, from which distance counts)."""
+    first = objective.z0 if start is None else np.asarray(start, np.float64)
     if method == "gradient":
-        return _gradient(objective, steps=150 if steps is None else _steps(steps), tolerance=tolerance,
+        return _gradient(objective, first, steps=150 if steps is None else _steps(steps), tolerance=tolerance,
                          learning_rate=learning_rate)
-    return _greedy(objective, steps=60 if steps is None else _steps(steps), tolerance=tolerance,
+    return _greedy(objective, first, steps=60 if steps is None else _steps(steps), tolerance=tolerance,
                    candidates=candidates, radius=radius, seed=seed)
 
 
@@ -196,24 +244,25 @@ def _check_targets(targets) -> tuple[str, ...]:
     return names
 
 
-def _gradient(obj: _Objective, *, steps: int, tolerance: float, learning_rate: float) -> np.ndarray:
+def _gradient(obj: _Objective, first: np.ndarray, *, steps: int, tolerance: float, learning_rate: float) -> np.ndarray:
     """Adam on the objective; the visited points, the best one last."""
     space = obj.space
     dev = space.device
     target = torch.as_tensor(obj.target, dtype=torch.float64, device=dev)
     scale = torch.as_tensor(obj.scale, dtype=torch.float64, device=dev)
+    weights = torch.as_tensor(obj.weights, dtype=torch.float64, device=dev)
     z0 = torch.as_tensor(obj.z0, dtype=torch.float32, device=dev)
-    z = z0.clone().requires_grad_(True)
-    path, best, best_loss, previous, opt = [obj.z0], obj.z0, np.inf, np.inf, None
+    z = torch.as_tensor(first, dtype=torch.float32, device=dev).clone().requires_grad_(True)
+    path, best, best_loss, previous, opt = [first], first, np.inf, np.inf, None
     for _ in range(steps):
         with torch.enable_grad():
             mag = space.decode_differentiable(z[None]).double()  # float64 descriptors of one frame cost nothing
             d = descriptors(mag, space.nsgt, obj.names)
             v = torch.stack([_natural(k, d[k][0]) for k in obj.names])
-            loss = ((v - target) / scale).square().sum() + obj.weight * (z - z0).double().square().sum()
+            loss = (weights * ((v - target) / scale).square()).sum() + obj.weight * (z - z0).double().square().sum()
         values = v.detach().cpu().numpy()
         here = z.detach().cpu().numpy().astype(np.float64)
-        if len(path) > 1 or not np.array_equal(here, obj.z0):
+        if len(path) > 1 or not np.array_equal(here, first):
             path.append(here)
         lv = float(loss.detach())
         if lv < best_loss:
@@ -240,7 +289,7 @@ def _gradient(obj: _Objective, *, steps: int, tolerance: float, learning_rate: f
     return np.stack(path)
 
 
-def _greedy(obj: _Objective, *, steps: int, tolerance: float, candidates: int, radius: float | None,
+def _greedy(obj: _Objective, first: np.ndarray, *, steps: int, tolerance: float, candidates: int, radius: float | None,
             seed: int) -> np.ndarray:
     """Greedy neighbourhood search; the points moved to, z0 first."""
     if isinstance(candidates, bool) or not isinstance(candidates, (int, np.integer)) or candidates < 1:
@@ -251,8 +300,8 @@ def _greedy(obj: _Objective, *, steps: int, tolerance: float, candidates: int, r
     if not (np.isfinite(r) and r > 0):
         raise ParameterError(f"radius must be a positive number, got {radius!r}")
     smallest = 1e-4 * r
-    here = obj.z0
-    values = obj.start[None]
+    here = first
+    values = obj.start[None] if first is obj.z0 else obj.values(first[None])
     loss = obj.loss(here, values[0])
     path = [here]
     for _ in range(steps):

@@ -583,8 +583,10 @@ class ExplorerView(QtWidgets.QWidget):
         self.spectrum.show_frame(m.frame, desc, m.sound.title, reference=m.before)
         self.move_panel.show_values(desc)
         moved = float(np.linalg.norm(r.z - r.path[0])) if len(r.path) else 0.0
+        held = r.holds_message()  # a move that could not keep the other descriptors says so, in orange
+        self.move_panel.status.setStyleSheet("color: #d98c1f" if held else "")
         self.move_panel.status.setText(f"Reached within {100 * r.error:.1f}%, moving {moved:.2f} in the "
-                                       f"latent space.")
+                                       f"latent space. " + (held or "The other descriptors held."))
 
     def _move_failed(self, failed: Failed) -> None:
         self.move_panel.status.setText(failed.message)
