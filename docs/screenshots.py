@@ -113,6 +113,10 @@ def main() -> int:
     e.add_sounds([str(folder)])
     wait(done)
     shot("sounds")
+    # 6b. the Play tab: the keys play the last clicked point (the clarinet note moved brighter)
+    e.tabs.setCurrentIndex(5)
+    wait(lambda: e.play_panel.now.text().startswith("The keys play"), timeout=120)
+    shot("play")
     # 7. the 3D view
     e.tabs.setCurrentIndex(0)
     e.map_panel.three_d.setChecked(True)
