@@ -77,7 +77,7 @@ class TrainConfig:
     frames_per_note: int = 4
     batch_size: int = 256
     lr: float = 1e-3
-    beta: float = 2.0
+    beta: float = 0.5  # chosen with the conditioned model (README: "Conditioning"); the paper: 2
     warmup_epochs: int = 20
     augment: tuple[str, ...] = ()  # names of core.training.augment.AUGMENTATIONS applied to training frames
     partner_share: float = 0.5  # share of frames a conditioned model rebuilds from another note of the instrument
