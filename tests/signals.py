@@ -49,3 +49,15 @@ def rms_db(x) -> float:
     import numpy as np
 
     return float(20 * np.log10(np.sqrt(np.mean(np.asarray(x, np.float64) ** 2)) + 1e-12))
+
+
+def pull(engine, seconds: float, *, sr: int = 22050, block: int = 256):
+    """``seconds`` of an audio engine's output (left channel), block by block through its callback."""
+    import numpy as np
+
+    out = np.empty((block, 2), np.float32)
+    chunks = []
+    for _ in range(int(np.ceil(seconds * sr / block))):
+        engine.callback(out, block, None, None)
+        chunks.append(out[:, 0].copy())
+    return np.concatenate(chunks)

@@ -12,7 +12,7 @@ import tracemalloc
 import mido
 import numpy as np
 import pytest
-from signals import fundamental, playable_tone, rms_db
+from signals import fundamental, playable_tone, pull, rms_db
 
 from timbre_explorer.audio import midi
 from timbre_explorer.audio.engine import MAX_VOICES, VOICE_GAIN, AudioEngine
@@ -31,15 +31,6 @@ def engine():
     e.available = True
     return e
 
-
-def pull(engine, seconds: float) -> np.ndarray:
-    """``seconds`` of the engine's output (left channel), block by block through its callback."""
-    out = np.empty((BLOCK, 2), np.float32)
-    chunks = []
-    for _ in range(int(np.ceil(seconds * SR / BLOCK))):
-        engine.callback(out, BLOCK, None, None)
-        chunks.append(out[:, 0].copy())
-    return np.concatenate(chunks)
 
 
 def semitones(f: float, ref: float) -> float:

@@ -13,7 +13,7 @@ import mido
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
-from signals import fundamental, playable_tone, rms_db
+from signals import fundamental, playable_tone, pull, rms_db
 
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.core.synthesis.playable import midi_to_hz
@@ -42,14 +42,6 @@ def window(qtbot, tiny_model):
     yield w
     w.close()
 
-
-def pull(engine, seconds: float) -> np.ndarray:
-    out = np.empty((BLOCK, 2), np.float32)
-    chunks = []
-    for _ in range(int(np.ceil(seconds * SR / BLOCK))):
-        engine.callback(out, BLOCK, None, None)
-        chunks.append(out[:, 0].copy())
-    return np.concatenate(chunks)
 
 
 def semitones_off(y: np.ndarray, pitch: float) -> float:
