@@ -128,3 +128,26 @@ def test_a_held_note_is_its_attack_its_loop_for_as_long_as_asked_then_its_releas
     assert abs(20 * np.log10(rms(out[hold - SR // 2:hold]) / rms(out[note.loop_start:note.loop_start + SR // 2]))) < 0.5
     assert np.abs(out[-20:]).max() < 1e-3 * np.abs(out).max()  # released to silence
     assert estimate_pitch(out[:hold], SR) == pytest.approx(hz_to_midi(220.0), abs=0.1)
+
+
+def test_a_played_note_lives_as_the_nearest_real_notes_do(tiny_space):
+    """The tiny notes rise over 20 ms, then hold: a played note rises from below its held level, then holds
+    at 0 for its loop; a space whose envelopes are a decay (a piano) starts above its held level."""
+    from timbre_explorer.core.synthesis.playable import note_life
+
+    s = tiny_space
+    assert s.envelopes is not None and s.envelopes.shape == (len(s.notes), 48)
+    shape, held_from = note_life(s, s.notes.z[0], 48)
+    assert shape[0] < -0.1 and np.allclose(shape[-10:], 0.0, atol=0.05) and 0 < held_from < 0.5
+    decaying = np.tile(np.linspace(1.5, -1.0, 48), (len(s.notes), 1))  # 22 dB down over the note
+    real = s.envelopes
+    try:
+        s.envelopes = decaying
+        shape, _ = note_life(s, s.notes.z[0], 48)
+        assert shape[0] > 0.5 and np.allclose(shape[-10:], 0.0, atol=0.05)  # starts loud, settles, holds
+    finally:
+        s.envelopes = real
+    note = playable_note(s, s.notes.z[0], pitch=64, dynamic=s.dynamics[0])
+    body = note.samples[note.loop_start:note.loop_end]
+    onset = note.samples[: int(0.01 * s.sample_rate)]
+    assert np.sqrt(np.mean(onset ** 2)) < np.sqrt(np.mean(body ** 2))  # the attack rises to the held level

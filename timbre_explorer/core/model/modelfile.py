@@ -45,7 +45,9 @@ MAP_TENSORS = {"map.z": ("f", ("notes", "latent")), "map.instrument": ("i", ("no
                "map.pitch": ("i", ("notes",)), "map.dynamic": ("i", ("notes",)), "map.split": ("i", ("notes",)),
                "map.descriptors": ("f", ("notes", "descriptors"))}
 #: Map tensors a file may lack (written before they existed): ``map.source`` indexes the card's ``sources``.
-OPTIONAL_MAP_TENSORS = {"map.source": ("i", ("notes",))}
+OPTIONAL_MAP_TENSORS = {"map.source": ("i", ("notes",)), "map.envelope": ("f", ("notes", "envelope"))}
+#: Points of a note's level curve in ``map.envelope``, evenly over ``note_seconds`` from its onset.
+ENVELOPE_POINTS = 48
 
 #: JSON keys that come from :func:`save_model`'s own arguments, not from ``meta``.
 _RESERVED = ("format", "format_version", "config", "normalization")
@@ -212,7 +214,7 @@ def check_card(path: str | os.PathLike, mf: ModelFile) -> None:
         raise ModelFileError(f"{path}: no map of notes ({', '.join(missing)} missing); files written by "
                              "`timbre-explorer train` have one")
     sizes = {"notes": t["map.z"].shape[0] if t["map.z"].dim() else -1, "latent": mf.config.latent,
-             "descriptors": len(DESCRIPTORS)}
+             "descriptors": len(DESCRIPTORS), "envelope": ENVELOPE_POINTS}
     for name, (kind, dims) in {**MAP_TENSORS, **OPTIONAL_MAP_TENSORS}.items():
         if name not in t:
             continue

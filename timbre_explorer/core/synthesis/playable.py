@@ -29,7 +29,9 @@ CROSSFADE_S = 0.05  # baked at the loop's end, so the jump back to loop_start jo
 PLAYABLE_SECONDS = 1.0  # length of the sound playable_note renders before looping it
 PLAYABLE_ATTACK_S = 0.02
 PLAYABLE_RELEASE_S = 0.25
-ATTACK_S = 0.04  # a conditioned note's level rises over this from 30 dB below its dynamic's
+ATTACK_S = 0.04  # without the map's envelopes, a note's level rises over this from 30 dB below its dynamic's
+LIFE_NEIGHBOURS = 8  # map notes whose level curves a played note follows
+SETTLE_S = 0.15  # from its peak, a played note settles to its held level over this
 
 
 def midi_to_hz(pitch: float) -> float:
@@ -169,13 +171,37 @@ def _crossfade_gains(leaving: np.ndarray, arriving: np.ndarray) -> tuple[np.ndar
     return a * g, b * g
 
 
+def note_life(space: TimbreSpace, z: np.ndarray, steps: int) -> tuple[np.ndarray, float]:
+    """The level curve ``[steps]`` (natural log, 0 where the note holds) of a note at ``z`` over
+    :data:`PLAYABLE_SECONDS`, and where its held part starts (seconds).
+
+    From the median level curve of the :data:`LIFE_NEIGHBOURS` map notes nearest ``z`` (``space.envelopes``):
+    its rise to the peak is the attack; from the peak the level settles over :data:`SETTLE_S` to the median
+    of the rest (a piano's decay, a flute's steady breath) and holds there, so the loop is steady. A file
+    without envelopes rises over :data:`ATTACK_S` from 30 dB below and holds.
+    """
+    t = np.linspace(0.0, PLAYABLE_SECONDS, steps)
+    floor = np.log(10 ** (-30 / 20))
+    if space.envelopes is None:
+        return np.maximum(np.log(np.clip(t / ATTACK_S, 1e-9, 1.0)), floor), 2 * ATTACK_S
+    nearest = np.argsort(np.linalg.norm(space.notes.z - np.asarray(z, np.float32), axis=1))[:LIFE_NEIGHBOURS]
+    curve = np.median(space.envelopes[nearest].astype(np.float64), 0)
+    curve = np.interp(t, np.linspace(0.0, space.note_seconds, len(curve)), curve)  # held past its end
+    peak = int(np.argmax(curve[: max(2, steps // 2)]))
+    held = float(np.median(curve[peak:]))
+    settle = np.exp(-np.maximum(t - t[peak], 0.0) / (SETTLE_S / 3))  # 95 % settled after SETTLE_S
+    shape = np.where(t <= t[peak], curve, held + (curve[peak] - held) * settle) - held
+    return np.maximum(shape, floor), float(t[peak] + SETTLE_S)
+
+
 def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> PlayableNote:
     """A playable note of the latent point ``z`` for the key ``pitch`` (MIDI) at ``dynamic`` (one of
     ``space.dynamics``), its sustain at the dynamic's loudness (:data:`~timbre_explorer.core.synthesis.synth.
     DYNAMIC_DB`), so every point of the map plays at one level.
 
-    A conditioned model decodes the point at the pitch and at a level that rises over :data:`ATTACK_S` from
-    30 dB below the dynamic's (the decoder voices the softer, darker onset a quieter frame has), then holds.
+    A conditioned model decodes the point at the pitch and along a level curve (:func:`note_life`): the real
+    notes nearest the point lend their attack and settling, then the level holds for the loop (the decoder
+    voices the softer, darker onset a quieter frame has).
     An unconditioned one renders its decoded frame held, measures the pitch it has (or takes ``pitch`` for an
     unpitched sound) and leaves the transposition to the sound engine.
     """
@@ -189,12 +215,12 @@ def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> Playa
     z = np.asarray(z, np.float32).reshape(1, -1)
     if space.conditioned:
         steps = path_steps(PLAYABLE_SECONDS)
-        rise = np.clip(np.linspace(0.0, PLAYABLE_SECONDS, steps) / ATTACK_S, 10 ** (-30 / 20), 1.0)
-        levels = space.level_of(dynamic if dynamic in space.levels else None) + np.log(rise)
+        shape, attack_s = note_life(space, z[0], steps)
+        levels = space.level_of(dynamic if dynamic in space.levels else None) + shape
         frames = space.decode(np.repeat(z, steps, 0), pitch=float(pitch), level=levels).T.contiguous()
         audio = render_frames(frames, space.preset, seconds=PLAYABLE_SECONDS).audio.numpy()
-        audio = at_dynamic(audio, sr, dynamic, skip_s=2 * ATTACK_S)
-        return make_loop(audio, sr, float(pitch), attack_s=2 * ATTACK_S, release_s=PLAYABLE_RELEASE_S)
+        audio = at_dynamic(audio, sr, dynamic, skip_s=attack_s)
+        return make_loop(audio, sr, float(pitch), attack_s=attack_s, release_s=PLAYABLE_RELEASE_S)
     audio = note(space, space.decode(z[0]), seconds=PLAYABLE_SECONDS,
                  envelope=Envelope(attack=PLAYABLE_ATTACK_S, release=0.0))
     measured = estimate_pitch(audio[int(PLAYABLE_ATTACK_S * sr):], sr)
@@ -202,4 +228,4 @@ def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> Playa
                      release_s=PLAYABLE_RELEASE_S)
 
 
-__all__ = ["PlayableNote", "make_loop", "playable_note", "midi_to_hz", "hz_to_midi"]
+__all__ = ["PlayableNote", "make_loop", "note_life", "playable_note", "midi_to_hz", "hz_to_midi"]

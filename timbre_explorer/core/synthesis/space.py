@@ -158,6 +158,8 @@ class TimbreSpace:
         n = t["map.z"].shape[0]
         source = t["map.source"].numpy() if "map.source" in t else np.zeros(n, np.int64)
         self.notes = Notes(**{k.removeprefix("map."): t[k].numpy() for k in MAP_TENSORS}, source=source)
+        #: Each note's level curve from onset (natural log, 0 at its representative frame), when the file has them.
+        self.envelopes: np.ndarray | None = t["map.envelope"].numpy() if "map.envelope" in t else None
         self.projection = Projection.fit(self.notes.z)
         self.perceptual_instruments: list[str] = list(mf.meta.get("perceptual_instruments") or [])
         self.perceptual_positions = t["perception.positions"].numpy() if "perception.positions" in t else None

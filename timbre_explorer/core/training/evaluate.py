@@ -74,6 +74,21 @@ def dynamic_levels(ds: NoteDataset, notes: np.ndarray) -> dict[str, float]:
     return {d: float(np.median(levels[dyn == d])) for d in DYNAMICS if np.any(dyn == d)}
 
 
+def note_envelopes(ds: NoteDataset) -> np.ndarray:
+    """Each note's level curve ``[notes, ENVELOPE_POINTS]`` (float32, natural log): the levels of its frames from
+    onset, resampled evenly over the note's length, less its representative frame's level. What a played note's
+    attack, sustain and decay follow (:func:`~timbre_explorer.core.synthesis.playable.playable_note`)."""
+    from timbre_explorer.core.model.modelfile import ENVELOPE_POINTS
+
+    out = np.zeros((len(ds), ENVELOPE_POINTS), np.float32)
+    first, count, rep = ds.notes["first_frame"], ds.notes["n_frames"], ds.notes["rep_frame"]
+    for i in range(len(ds)):
+        levels = frame_levels(np.asarray(ds.log_magnitude[first[i]:first[i] + count[i]], np.float32))
+        curve = np.interp(np.linspace(0, len(levels) - 1, ENVELOPE_POINTS), np.arange(len(levels)), levels)
+        out[i] = curve - levels[rep[i]]
+    return out
+
+
 def note_map(model: TimbreVAE, norm: Normalization, ds: NoteDataset) -> tuple[dict[str, torch.Tensor], dict]:
     """Every note's latent position and metadata, as model-file tensors and the JSON that names their codes.
 
@@ -87,6 +102,7 @@ def note_map(model: TimbreVAE, norm: Normalization, ds: NoteDataset) -> tuple[di
     desc = descriptors(np.exp(rep.astype(np.float64)), nsgt)
     dyn = list(DYNAMICS)
     tensors = {
+        "map.envelope": torch.from_numpy(note_envelopes(ds)),
         "map.z": torch.from_numpy(z.astype(np.float32)),
         "map.instrument": torch.tensor([instruments.index(i) for i in ds.notes["instrument"]], dtype=torch.int64),
         "map.pitch": torch.from_numpy(ds.notes["pitch"].astype(np.int64)),
