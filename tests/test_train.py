@@ -66,7 +66,7 @@ def test_training_runs_every_stage_and_exports_evaluated_models(folder, cache, t
     assert events[-1].done_fraction == 1.0
     assert all(np.isfinite(e.metrics["loss"]) for e in events)
     assert events[2].metrics["reg"] > 0 and events[4].metrics["reg"] == 0 and events[2].metrics["alpha"] == 20.0
-    assert events[0].metrics["beta"] == 0.0 and events[2].metrics["beta"] == 2.0  # warm-up over 2 epochs
+    assert events[0].metrics["beta"] == 0.0 and events[2].metrics["beta"] == 0.5  # warm-up over 2 epochs
     # the unconditioned twin: its own stage 1 (α = 0), then regularized, on the paper's unconditioned model
     assert [e.metrics["alpha"] for e in events[6:]] == [0.0, 0.0, 20.0, 20.0]
     assert t.models["regularized"][0].config.conditioning == "both"
