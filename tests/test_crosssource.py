@@ -113,3 +113,37 @@ def test_config_sources_and_named_sample_sets(tmp_path, monkeypatch):
         named_soundfont("sf_GMbank")
     assert SoundFontSource("/usr/share/sounds/sf3/MuseScore_General_Full.sf3").name == "MuseScore_General"
     assert SoundFontSource("/somewhere/Other Bank.sf2").name == "Other Bank"
+
+
+def test_a_run_that_keeps_a_sample_set_out_reports_across_sources_and_evaluate_agrees(tmp_path, capsys):
+    """Two General MIDI sample sets, four rated instruments, three pitches: sf_GMbank is kept out of training;
+    the run's report has the figures across sources for the model, its unconditioned twin and both baselines,
+    and `evaluate` gives the same in-source figures (on the kept-in sample set only) and the same table."""
+    import json
+
+    from timbre_explorer.cli import main
+
+    try:
+        named_soundfont("sf_GMbank"), named_soundfont("FluidR3_GM")
+        import fluidsynth  # noqa: F401
+    except Exception as exc:
+        pytest.skip(f"no SoundFonts here: {exc}")
+    cfg = TrainConfig(sources=["FluidR3_GM", "sf_GMbank"], instruments=["Flute", "Oboe", "Trumpet", "Cello"],
+                      pitch_range=(60, 62), hidden=32, latent=4, epochs_stage1=2, epochs_stage2=2, batch_size=32,
+                      warmup_epochs=1, alpha=20.0, mds_dims=3, device="cpu")
+    assert cfg.cross_test == "sf_GMbank"
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
+    run = tmp_path / "run"
+    assert main(["train", "--config", str(tmp_path / "cfg.json"), "--out", str(run), "--cache", str(tmp_path / "c"),
+                 "--workers", "1"]) == 0
+    report = json.loads((run / "report.json").read_text())
+    cross = report["cross_source"]
+    assert cross["source"] == "sf_GMbank" and set(cross) >= {"latent", "unconditioned", "logspec", "mfcc"}
+    assert cross["latent"]["notes"] == 4 * 3 * 5  # every kept-out note of the rated instruments
+    capsys.readouterr()
+    assert main(["evaluate", str(run / "model.timbre.safetensors"), "--cache", str(tmp_path / "c"),
+                 "--json", str(tmp_path / "e.json")]) == 0
+    again = json.loads((tmp_path / "e.json").read_text())
+    assert again["test_notes"] == report["test_notes"] and again["spearman_rho"] == pytest.approx(report["spearman_rho"])
+    out = capsys.readouterr().out
+    assert "## Across sources: sf_GMbank" in out and "unconditioned model latent" in out

@@ -196,9 +196,9 @@ def markdown(report: dict) -> str:
                                              ("baseline", "unregularized")) if key in report]
     lines = ["# Evaluation", "", f"Test notes: {report.get('test_notes')}; MDS ceiling ρ = "
              f"{report.get('mds_ceiling_rho', float('nan')):.3f}.", "",
-             "| figure | this model | " + " | ".join(label for _, label in twins) + " |",
+             "| " + " | ".join(["figure", "this model", *(label for _, label in twins)]) + " |",
              "|---|---|" + "---|" * len(twins)]
-    lines += [f"| {f.label} | {f.cell(report)} | " + " | ".join(f.cell(report[k]) for k, _ in twins) + " |"
+    lines += ["| " + " | ".join([f.label, f.cell(report), *(f.cell(report[k]) for k, _ in twins)]) + " |"
               for f in FIGURES]
     lines += ["", "## Novel instruments (held out of training)", "",
               "| instrument | nearest training instruments (distance) | family holds | unregularized nearest |",

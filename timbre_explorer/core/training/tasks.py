@@ -333,6 +333,10 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None,
         cfg = training_config(path, mf, folder=folder, soundfont=soundfont)
         ds = dataset_for(cfg, cache_root=cache_root, workers=workers, progress=progress, cancel=cancel,
                          rebuild=rebuild)
+        if cfg.cross_test:  # the sample sets the training kept out are not in-source test notes
+            from timbre_explorer.core.data.dataset import leave_source_out
+
+            leave_source_out(ds, cfg.cross_test, cfg.cross_valid)
         if on_model is not None:
             on_model(label)
         target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None
