@@ -364,11 +364,17 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
     assert e.sounds_panel.list.count() == 1 and item.startswith("bright.wav (E4, ") and f"): near {nearest}" in item
     assert len(e.map.user_scatter.data) == 1
     assert window.last_error[0] == "Some files were not loaded" and "broken.wav" in window.last_error[1]
-    # clicking the dropped sound plays it as the model hears it
+    # clicking the dropped sound plays it as the model hears it: at its measured loudness (and its own pitch: the
+    # tiny model follows pitch only roughly; tests/test_train.py checks the pitch condition on a trained one)
     before = len(window.audio.played)
     e.sounds_panel.sound_activated.emit(0)
-    _wait_sound(qtbot, window, before)
+    audio, _ = _wait_sound(qtbot, window, before)
     assert np.allclose(e.selected, e.user_sounds[0].z)
+    sound = e.user_sounds[0]
+    assert sound.pitch == pytest.approx(64.0, abs=0.1) and sound.loudness_db is not None
+    if window.space.conditioned:
+        body = np.asarray(audio)[int(0.3 * SR):int(0.9 * SR)]
+        assert 20 * np.log10(np.sqrt(np.mean(body ** 2))) == pytest.approx(sound.loudness_db, abs=2.0)
 
 
 def test_exports_wav_png_svg_csv(qtbot, window, tmp_path):

@@ -66,11 +66,19 @@ def at_dynamic(audio: np.ndarray, sample_rate: int, dynamic: str = "mf", *, skip
     kept under :data:`PEAK_LIMIT`."""
     if dynamic not in DYNAMIC_DB:
         raise ParameterError(f"dynamic must be one of {', '.join(DYNAMIC_DB)}, got {dynamic!r}")
+    return at_level(audio, sample_rate, DYNAMIC_DB[dynamic], skip_s=skip_s)
+
+
+def at_level(audio: np.ndarray, sample_rate: int, level_db: float, *, skip_s: float = 0.0) -> np.ndarray:
+    """``audio`` with its RMS after ``skip_s`` at ``level_db`` dBFS (a user's sound at its measured loudness), its
+    peak kept under :data:`PEAK_LIMIT`."""
+    if not np.isfinite(level_db):
+        raise ParameterError(f"a level must be a finite number of dBFS, got {level_db!r}")
     a = np.asarray(audio, np.float32)
     body = a[int(skip_s * sample_rate):] if a.size > int(skip_s * sample_rate) else a
     rms = float(np.sqrt(np.mean(np.square(body, dtype=np.float64)))) if body.size else 0.0
     if rms > 0:
-        a = a * np.float32(10 ** (DYNAMIC_DB[dynamic] / 20) / rms)
+        a = a * np.float32(10 ** (level_db / 20) / rms)
     peak = float(np.max(np.abs(a))) if a.size else 0.0
     return a * np.float32(PEAK_LIMIT / peak) if peak > PEAK_LIMIT else a
 

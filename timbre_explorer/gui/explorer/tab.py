@@ -56,6 +56,8 @@ class UserSound:
     z: np.ndarray
     trajectory: np.ndarray
     nearest: list = field(default_factory=list)
+    pitch: float | None = None  # estimated (MIDI), None when unpitched
+    loudness_db: float | None = None  # measured RMS level of its sounding part, dBFS
 
 
 class ExplorerView(QtWidgets.QWidget):
@@ -391,22 +393,28 @@ class ExplorerView(QtWidgets.QWidget):
         title = f"Note nearest: {self._note_title(index)}" if index >= 0 else f"Point ({x:+.2f}, {y:+.2f})"
         self.play_z(self.map_state.latent_at(x, y), title)
 
-    def play_z(self, z, title: str) -> None:
-        from timbre_explorer.core.synthesis.synth import Envelope, note
+    def play_z(self, z, title: str, *, pitch: float | None = None, level_db: float | None = None) -> None:
+        """Play latent point ``z``: at the Play tab's pitch and dynamic, or at ``pitch`` and the loudness
+        ``level_db`` (dBFS RMS: a user's sound as it was measured) when given."""
+        from timbre_explorer.core.synthesis.synth import Envelope, at_level, note
 
         space, st = self.space, self.settings
         z = np.asarray(z, np.float64)
         self.selected = z
         self._redraw_state()
 
-        pitch, dynamic = self.play.pitch_and_dynamic(space)
+        panel_pitch, dynamic = self.play.pitch_and_dynamic(space)
+        pitch = panel_pitch if pitch is None else pitch
 
         def job(j) -> NoteSound:
             frame = space.decode(z, pitch=pitch)
             if space.conditioned:  # a played note: the Play tab's pitch and dynamic, an attack, a release
                 from timbre_explorer.core.synthesis.playable import playable_note
 
-                audio = playable_note(space, z, pitch=pitch, dynamic=dynamic).held(st.seconds)
+                note_ = playable_note(space, z, pitch=pitch, dynamic=dynamic)
+                audio = note_.held(st.seconds)
+                if level_db is not None:
+                    audio = at_level(audio, space.sample_rate, level_db, skip_s=note_.loop_start / note_.sample_rate)
             else:
                 audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
             return NoteSound(Sound(audio, space.sample_rate, title, z=z), frame.numpy(), _floats(space.describe(frame)))
@@ -687,7 +695,8 @@ class ExplorerView(QtWidgets.QWidget):
         from timbre_explorer.core.data.instruments import pitch_name
 
         for r in result.encoded:
-            sound = UserSound(Path(r.path).name, np.asarray(r.z), np.asarray(r.trajectory), r.nearest)
+            sound = UserSound(Path(r.path).name, np.asarray(r.z), np.asarray(r.trajectory), r.nearest, r.pitch,
+                              r.loudness_db)
             self.user_sounds.append(sound)
             near = ", ".join(f"{n['instrument']} ({n['distance']:.2f})" for n in r.nearest)
             pitch = "unpitched" if r.pitch is None else pitch_name(round(r.pitch))
@@ -718,7 +727,8 @@ class ExplorerView(QtWidgets.QWidget):
     def _play_user_sound(self, row: int) -> None:
         if 0 <= row < len(self.user_sounds):
             s = self.user_sounds[row]
-            self.play_z(s.z, f"{s.name} (as the model hears it)")
+            # at its own pitch and measured level (a conditioned model; the Play tab's pitch when unpitched)
+            self.play_z(s.z, f"{s.name} (as the model hears it)", pitch=s.pitch, level_db=s.loudness_db)
 
     def clear_sounds(self) -> None:
         self.user_sounds = []
