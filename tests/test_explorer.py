@@ -102,9 +102,23 @@ def test_click_anywhere_decodes_that_point_and_plays_it(qtbot, window):
     assert e.map_state.mode == "data" and np.allclose(e.selected, e.map_state.latent_at(*coords[:2]))
     assert not loop and len(audio) == round(e.settings.seconds * s.sample_rate)
     assert np.abs(audio).max() > 1e-3
-    # the spectrum view shows the decoded frame and its descriptors
+    # a conditioned model plays it as a key at the Play tab's pitch and dynamic: its held part at the dynamic's
+    # loudness, and louder at ff than at pp
+    from timbre_explorer.core.synthesis.synth import DYNAMIC_DB
+
+    assert s.conditioned and e.play_panel.pitch.value() == 60
+    held = np.asarray(audio)[int(0.4 * s.sample_rate):int(1.0 * s.sample_rate)]
+    pitch, dynamic = e.play.pitch_and_dynamic(s)
+    assert 20 * np.log10(np.sqrt(np.mean(held ** 2))) == pytest.approx(DYNAMIC_DB[dynamic], abs=1.5)
+    e.play_panel.velocity.setValue(1)  # the softest dynamic
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.37, -0.21)
+    soft, _ = _wait_sound(qtbot, window, before)
+    quiet = np.asarray(soft)[int(0.4 * s.sample_rate):int(1.0 * s.sample_rate)]
+    assert 20 * np.log10(np.sqrt(np.mean(quiet ** 2))) == pytest.approx(DYNAMIC_DB[s.dynamics[0]], abs=1.5)
+    # the spectrum view shows the decoded frame (at the Play tab's pitch) and its descriptors
     y = e.spectrum.curve.getData()[1]
-    assert np.allclose(y, np.clip(20 * np.log10(s.decode(e.selected).numpy()), -100, None), atol=1e-3)
+    assert np.allclose(y, np.clip(20 * np.log10(s.decode(e.selected, pitch=pitch).numpy()), -100, None), atol=1e-3)
     assert "centroid" in e.spectrum.values.text() and "Hz" in e.spectrum.values.text()
 
 
