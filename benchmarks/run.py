@@ -215,7 +215,8 @@ def bench_train(results: dict, rows: list) -> None:
 
 
 def bench_train_default(results: dict, rows: list) -> None:
-    """The whole default training run (stage 1, regularized, baseline), once: minutes, so not in the default set."""
+    """The whole default training run (stage 1, regularized, the unconditioned twin; the dataset from the user's
+    cache), once: minutes, so not in the default set."""
 
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
