@@ -396,6 +396,7 @@ class ExplorerView(QtWidgets.QWidget):
     def play_z(self, z, title: str, *, pitch: float | None = None, level_db: float | None = None) -> None:
         """Play latent point ``z``: at the Play tab's pitch and dynamic, or at ``pitch`` and the loudness
         ``level_db`` (dBFS RMS: a user's sound as it was measured) when given."""
+        from timbre_explorer.core.data.instruments import pitch_name
         from timbre_explorer.core.synthesis.synth import Envelope, at_level, note
 
         space, st = self.space, self.settings
@@ -413,11 +414,13 @@ class ExplorerView(QtWidgets.QWidget):
 
                 note_ = playable_note(space, z, pitch=pitch, dynamic=dynamic)
                 audio = note_.held(st.seconds)
+                shown = f"{title}, played at {pitch_name(round(pitch))}" + ("" if level_db is not None else f" {dynamic}")
                 if level_db is not None:
                     audio = at_level(audio, space.sample_rate, level_db, skip_s=note_.loop_start / note_.sample_rate)
             else:
                 audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
-            return NoteSound(Sound(audio, space.sample_rate, title, z=z), frame.numpy(), _floats(space.describe(frame)))
+                shown = title
+            return NoteSound(Sound(audio, space.sample_rate, shown, z=z), frame.numpy(), _floats(space.describe(frame)))
 
         self.synth.submit(job, "note", on_done=self._note_played, on_failed=self._failed)
         self.play.set_point(space, z, title)  # the keys play the last clicked point
