@@ -6,7 +6,7 @@
   sides. The decoder predicts a mean *and* a log-variance per bin
   (heteroscedastic Gaussian likelihood), as the paper's code does.
 * Conditioning (:data:`~timbre_explorer.core.model.vae_config.CONDITIONINGS`): a conditioned model sees a
-  frame *without its level* (its log-magnitudes minus their log RMS, :func:`split_level`), and its decoder, and
+  frame *without its level* (its log-magnitudes minus their mean, :func:`split_level`), and its decoder, and
   its encoder with ``both``, take the frame's pitch and level (:func:`conditions`). What pitch and level explain
   then stays out of the latent code, and a decoded frame has exactly the level asked for.
   :func:`frame_inputs` and :func:`log_magnitudes` are the two ends every caller goes through.
@@ -31,9 +31,9 @@ from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae_config import VAEConfig
 
 #: How the conditions enter the network: ``(pitch - PITCH_CENTRE) / PITCH_SPAN`` (MIDI), and the same for the
-#: level (natural log of a frame's RMS magnitude), so both lie about within [-1, 1] over the instruments' ranges.
+#: level (a frame's mean natural-log magnitude), so both lie about within [-1, 1] over the instruments' ranges.
 PITCH_CENTRE, PITCH_SPAN = 60.0, 24.0
-LEVEL_CENTRE, LEVEL_SPAN = -4.0, 3.0
+LEVEL_CENTRE, LEVEL_SPAN = -7.5, 2.5
 #: The pitch a conditioned model plays when none is asked for (middle C).
 DEFAULT_PITCH = 60.0
 
@@ -153,9 +153,9 @@ class VAEOutput:
 
 
 def split_level(log_mag: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Natural-log magnitude frames ``[..., K]`` to their shape (level-free) and level ``[...]``: the log of
-    their RMS magnitude over bins, so ``shape + level`` gives the frames back."""
-    level = 0.5 * (torch.logsumexp(2.0 * log_mag, dim=-1) - math.log(log_mag.shape[-1]))
+    """Natural-log magnitude frames ``[..., K]`` to their shape (level-free) and level ``[...]``: the mean of
+    their log-magnitudes over bins, so ``shape + level`` gives the frames back and every shape has mean 0."""
+    level = log_mag.mean(-1)
     return log_mag - level[..., None], level
 
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from timbre_explorer.core.errors import ParameterError
 
 _CONFIG_LIMITS = {"n_bins": 4096, "hidden": 8192, "layers": 8, "latent": 512}
-#: What a model is conditioned on, besides its latent code: pitch (MIDI) and level (a frame's log RMS magnitude).
+#: What a model is conditioned on, besides its latent code: pitch (MIDI) and level (a frame's mean log-magnitude).
 CONDITIONINGS = {"none": "none (the paper's model)", "decoder": "pitch and level into the decoder",
                  "both": "pitch and level into the encoder and the decoder"}
 

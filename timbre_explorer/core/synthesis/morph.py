@@ -94,7 +94,7 @@ def check_length(audio: np.ndarray, sample_rate: int) -> None:
 @dataclass(frozen=True)
 class NoteTrajectory:
     """A real note's sounding frames in a space: posterior means ``z [frames, latent]``, each frame's level
-    (log RMS magnitude) and the note's MIDI pitch: what a conditioned model needs to play the note back."""
+    (mean log-magnitude) and the note's MIDI pitch: what a conditioned model needs to play the note back."""
 
     z: np.ndarray
     levels: np.ndarray

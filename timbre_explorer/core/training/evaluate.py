@@ -62,7 +62,7 @@ def encode_frames(model: TimbreVAE, norm: Normalization, log_frames: np.ndarray,
 
 
 def frame_levels(log_frames: np.ndarray) -> np.ndarray:
-    """Each frame's level (the log of its RMS magnitude; see :func:`~timbre_explorer.core.model.vae.split_level`)."""
+    """Each frame's level (its mean log-magnitude; see :func:`~timbre_explorer.core.model.vae.split_level`)."""
     return split_level(torch.from_numpy(np.asarray(log_frames, np.float32)))[1].numpy()
 
 
