@@ -75,17 +75,21 @@ def dynamic_levels(ds: NoteDataset, notes: np.ndarray) -> dict[str, float]:
 
 
 def note_envelopes(ds: NoteDataset) -> np.ndarray:
-    """Each note's level curve ``[notes, ENVELOPE_POINTS]`` (float32, natural log): the levels of its frames from
-    onset, resampled evenly over the note's length, less its representative frame's level. What a played note's
-    attack, sustain and decay follow (:func:`~timbre_explorer.core.synthesis.playable.playable_note`)."""
+    """Each note's loudness curve ``[notes, ENVELOPE_POINTS]`` (float32, natural log of magnitude: dB × ln10/20):
+    its frames' loudness from onset, resampled evenly over the note's length, less its representative frame's.
+    What a played note's attack, sustain and decay follow
+    (:func:`~timbre_explorer.core.synthesis.playable.note_life`), added to the model's level condition. Loudness,
+    not the model's level (a frame's mean log-magnitude): an onset's broadband burst raises the mean of the quiet
+    bins far more than what is heard."""
     from timbre_explorer.core.model.modelfile import ENVELOPE_POINTS
 
     out = np.zeros((len(ds), ENVELOPE_POINTS), np.float32)
     first, count, rep = ds.notes["first_frame"], ds.notes["n_frames"], ds.notes["rep_frame"]
+    to_log = np.log(10.0) / 20.0
     for i in range(len(ds)):
-        levels = frame_levels(np.asarray(ds.log_magnitude[first[i]:first[i] + count[i]], np.float32))
-        curve = np.interp(np.linspace(0, len(levels) - 1, ENVELOPE_POINTS), np.arange(len(levels)), levels)
-        out[i] = curve - levels[rep[i]]
+        loud = np.asarray(ds.loudness[first[i]:first[i] + count[i]], np.float64)
+        curve = np.interp(np.linspace(0, len(loud) - 1, ENVELOPE_POINTS), np.arange(len(loud)), loud)
+        out[i] = (curve - loud[rep[i]]) * to_log
     return out
 
 
