@@ -588,6 +588,7 @@ class ExplorerView(QtWidgets.QWidget):
         r = m.reached
         self.selected = r.z
         self._play(m.sound)
+        self.play.set_point(self.space, r.z, m.sound.title)  # the keys play where the slider moved to
         self.map.set_trace(self.map_state.to_view(r.path) if len(r.path) else None)
         self._redraw_state()
         desc = _floats(self.space.describe(m.frame))
