@@ -447,13 +447,12 @@ def _render_trajectory(space, text: str):
     import numpy as np
 
     from timbre_explorer.core.model.vae import DEFAULT_PITCH
-    from timbre_explorer.core.synthesis.morph import NoteTrajectory, note_audio, note_trajectory, parse_spec
+    from timbre_explorer.core.synthesis.morph import NoteTrajectory, note_audio, note_trajectory, spec_pitch
 
     z = None if Path(text).is_file() else _instrument_or_values(space, text)
     if z is not None:  # held still, at middle C and mf
         return NoteTrajectory(np.asarray(z)[None], np.array([space.level_of()]), DEFAULT_PITCH)
-    spec = None if Path(text).is_file() else parse_spec(text)
-    return note_trajectory(space, note_audio(space, text), None if spec is None else float(spec.pitch))
+    return note_trajectory(space, note_audio(space, text), spec_pitch(text))
 
 
 def _instrument_or_values(space, text: str):

@@ -27,10 +27,11 @@ back on a second ring, which the GUI thread empties.
 
 Gain staging (no limiter or compressor anywhere): a voice plays its note
 times its velocity gain times :data:`VOICE_GAIN` (-6 dB). The app's notes
-are levelled so the loudest play at -18 dBFS RMS (``synth.PLAYBACK_LEVEL_DB``),
-so one ff voice sounds at -24 dBFS and eight at about -15 dBFS RMS, leaving
-the peaks of eight loud voices below full scale (``tests/test_play.py``
-measures it); the volume then scales the whole mix.
+are levelled per dynamic (``synth.DYNAMIC_DB``: mf at -24, ff at -15 dBFS RMS;
+an unconditioned model's loudest at -18, ``synth.PLAYBACK_LEVEL_DB``), so one
+ff voice at full velocity sounds at -21 dBFS RMS; ``tests/test_play.py``
+measures that eight loud voices of -18 dBFS notes peak below full scale. The
+volume then scales the whole mix.
 
 With no PortAudio library, no output device or a device that refuses to
 open, the engine is *unavailable*: it says why once (``status``, and one log

@@ -161,6 +161,18 @@ def note_audio(space: TimbreSpace, source: str | os.PathLike) -> np.ndarray:
     return from_onset(np.asarray(rendered, np.float32), n, sr)
 
 
+def spec_pitch(text: str) -> float | None:
+    """The pitch of a note spec (``Flute:72:mf``); None for an audio file or anything else (the pitch of a
+    sound is then estimated; a malformed spec is reported where the note is rendered)."""
+    if Path(text).is_file():
+        return None
+    try:
+        spec = parse_spec(text)
+    except ParameterError:
+        return None
+    return None if spec is None else float(spec.pitch)
+
+
 def parse_spec(text: str) -> NoteSpec | None:
     """``Instrument:pitch:dynamic`` as a SoundFont :class:`NoteSpec`; None if ``text`` is not shaped like one.
 
@@ -219,4 +231,4 @@ def _trajectory(traj) -> np.ndarray:
     return t
 
 
-__all__ = ["analyse_note", "UserNote", "check_length", "MIN_USER_SECONDS", "MAX_CLIPPED_SHARE", "sounding", "trajectory", "note_trajectory", "NoteTrajectory", "morph_conditions", "note_audio", "parse_spec", "resample", "morph", "frame_rate", "SPEC_HELP"]
+__all__ = ["analyse_note", "UserNote", "check_length", "MIN_USER_SECONDS", "MAX_CLIPPED_SHARE", "sounding", "trajectory", "note_trajectory", "NoteTrajectory", "morph_conditions", "note_audio", "parse_spec", "spec_pitch", "resample", "morph", "frame_rate", "SPEC_HELP"]

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.gui.explorer import exports
 from timbre_explorer.gui.explorer.map_state import MODES, PLANE, Filters, MapState
 from timbre_explorer.gui.explorer.paths import MapPath
@@ -528,7 +527,7 @@ class ExplorerView(QtWidgets.QWidget):
                           on_failed=self._failed)
 
     def morph_notes(self) -> None:
-        from timbre_explorer.core.synthesis.morph import morph, morph_conditions, note_audio, note_trajectory, parse_spec
+        from timbre_explorer.core.synthesis.morph import morph, morph_conditions, note_audio, note_trajectory, spec_pitch
         from timbre_explorer.core.synthesis.pathfile import PathSpec, spec_conditions
         from timbre_explorer.core.synthesis.synth import render_path
 
@@ -538,7 +537,7 @@ class ExplorerView(QtWidgets.QWidget):
 
         def job(j) -> PathSound | None:
             j.progress(0.1, "rendering the notes")
-            na, nb = (note_trajectory(space, note_audio(space, s), _spec_pitch(s, parse_spec)) for s in (a, b))
+            na, nb = (note_trajectory(space, note_audio(space, s), spec_pitch(s)) for s in (a, b))
             if j.cancelled():
                 return None
             frames = morph(na.z, nb.z, mode=mode)
@@ -839,12 +838,3 @@ def model_title(space) -> str:
 
 def _floats(descriptors: dict) -> dict[str, float]:
     return {k: float(v) for k, v in descriptors.items()}
-
-
-def _spec_pitch(text: str, parse_spec) -> float | None:
-    """A note spec's pitch (``Flute:72:mf``), or None for an audio file (its pitch is estimated)."""
-    try:
-        spec = parse_spec(text)
-    except ParameterError:  # shaped like a spec but not one: note_audio says why
-        return None
-    return None if spec is None else float(spec.pitch)
