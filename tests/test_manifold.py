@@ -8,6 +8,7 @@ from tiny import CLUSTER_SPREAD
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.synthesis.manifold import OnData, Plane, walk_on
+from timbre_explorer.core.synthesis.space import Projection
 
 
 def _label(space, name) -> np.ndarray:
@@ -86,3 +87,25 @@ def test_one_neighbour_is_the_nearest_note_and_bad_input_says_why(tiny_space):
         OnData(s.projection, s.notes.z[:0], (0, 1))
     with pytest.raises(ParameterError, match="need 2 values"):
         OnData(s.projection, s.notes.z, (0, 1)).latent([1.0, 2.0, 3.0])
+
+
+def test_names_pin_the_mapping_where_instruments_overlap_on_the_map():
+    """Two instruments share the map's place and differ only in a hidden component: the regression alone plays
+    their blend at either name; pinned at the names, each name plays its instrument, smoothly, and far from the
+    names the mapping is the regression's."""
+    rng = np.random.default_rng(3)
+    shown = rng.normal(0.0, 1.0, (400, 2))
+    hidden = np.where(np.arange(400) < 200, 1.0, -1.0)[:, None]  # instrument A above, B below
+    z = np.hstack([shown + np.where(np.arange(400)[:, None] < 200, 0.0, 0.4), hidden])
+    projection = Projection(np.zeros(3), np.eye(3), np.full(3, 1 / 3))
+    names = np.stack([z[:200].mean(0), z[200:].mean(0)])
+    plain = OnData(projection, z, (0, 1))
+    pinned = OnData(projection, z, (0, 1), anchors=names)
+    at = names[:, :2]
+    assert np.abs(plain.latent(at)[:, 2]).max() < 0.6  # a blend at either name
+    assert np.allclose(pinned.latent(at), names, atol=1e-9)  # each name its instrument
+    steps = [np.linalg.norm(np.diff(pinned.latent(at[0] + np.linspace(-1, 2, n)[:, None] * (at[1] - at[0])),
+                                    axis=0), axis=1).max() for n in (1001, 10001)]
+    assert steps[1] < steps[0] / 5  # no jump
+    far = at[0] + 3.0 * np.array([1.0, 1.0])
+    assert np.allclose(pinned.latent(far), plain.latent(far))

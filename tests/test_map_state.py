@@ -77,8 +77,11 @@ def test_by_default_a_map_position_takes_its_hidden_components_from_the_notes_ne
     trumpet = s.instruments.index("Trumpet")
     x, y = state.to_view(s.centroids["Trumpet"])  # where its name is on the map
     z = state.latent_at(x, y)
-    assert np.allclose(z, OnData(s.projection, s.notes.z, (0, 1)).latent([x, y]))
+    assert np.allclose(z, s.centroids["Trumpet"])  # a click on its name plays the instrument's centroid
     assert np.allclose(state.to_view(z), [x, y])
+    beside = np.array([x, y]) + 0.05 * np.array([1.0, -1.0])  # off the name: the regression, pinned at the names
+    anchored = OnData(s.projection, s.notes.z, (0, 1), anchors=np.stack(list(s.centroids.values())))
+    assert np.allclose(state.latent_at(*beside), anchored.latent(beside))
     assert np.linalg.norm(s.notes.z[s.notes.instrument == trumpet] - z, axis=1).min() < 0.15  # among its notes
     state.depth = DEPTH_STEPS  # the depth moves the plane only
     assert np.allclose(state.latent_at(x, y), z)
@@ -94,7 +97,8 @@ def test_filtered_out_notes_give_no_hidden_components(clustered_space):
     others = s.notes.instrument != trumpet
     state.filters = Filters(instruments=set(range(len(s.instruments))) - {trumpet})
     z = state.latent_at(x, y)
-    assert np.allclose(z, OnData(s.projection, s.notes.z[others], (0, 1)).latent([x, y]))
+    shown_names = np.stack([c for n, c in s.centroids.items() if n != "Trumpet"])  # a hidden instrument pins nothing
+    assert np.allclose(z, OnData(s.projection, s.notes.z[others], (0, 1), anchors=shown_names).latent([x, y]))
     assert np.linalg.norm(s.notes.z[~others] - z, axis=1).min() > 0.3  # not among the hidden Trumpet notes
     state.filters = Filters(instruments=set())  # nothing shown: the plane
     assert np.allclose(state.latent_at(x, y), s.projection.place([x, y], (0, 1), rest=state.plane_rest()))

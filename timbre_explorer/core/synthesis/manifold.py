@@ -6,10 +6,13 @@ point needs all of them. The paper takes the hidden ones from a flat plane
 not lie on a plane: on the bundled model the map holds a third of the
 latent variance, and a click on an instrument's name (its centroid) decodes
 a point off the data that re-encodes as that instrument for only 6 of the
-12 rated instruments (on the data: 11; ``benchmarks/run.py --only labels``).
+12 rated instruments (``benchmarks/run.py --only labels``).
 
 :class:`OnData` takes the hidden components from the notes near the clicked
-position instead: a kernel regression over them in the shown components.
+position instead: a kernel regression over them in the shown components,
+pinned at the instruments' names (their centroids), so that a click on a
+name plays that instrument even where instruments overlap on the map (the
+regression alone: 6 of 12 on the bundled conditioned model; pinned: 11).
 The shown components stay exactly where the user clicked. Every place that
 turns map positions into latent points (clicks, drags, descriptor fields,
 paths walked on the map) goes through one of these two, so what the map
@@ -28,8 +31,8 @@ from timbre_explorer.core.errors import ParameterError
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import Projection
 
-NEIGHBOURS = 16  # notes a point's hidden components come from (the bundled model: 16 and 24 both re-encode 11 of 12
-# label clicks right; 16 is quicker and plays 1 dB louder)
+NEIGHBOURS = 16  # notes a point's hidden components come from (on the paper's unconditioned model 16 and 24 both
+# re-encoded 11 of 12 label clicks right without pins; 16 is quicker and played 1 dB louder)
 
 
 class Plane:
@@ -73,7 +76,9 @@ class OnData:
     * between two clusters their hidden components blend smoothly;
     * far outside the data the weights settle on the notes nearest in that
       direction (never on the map's mean);
-    * with ``neighbours=1`` it is the nearest note's hidden components.
+    * with ``neighbours=1`` it is the nearest note's hidden components;
+    * at ``anchors`` (latent points, the map's instrument centroids) it is
+      exactly them (:meth:`_pin`).
 
     A mean of notes of different pitches decodes quieter than the notes do
     (at the rated instruments' names on the bundled model, up to about 20 dB
@@ -81,7 +86,7 @@ class OnData:
     mapping; the nearest-note mode plays real notes, and jumps.
     """
 
-    def __init__(self, projection: Projection, z, dims, *, neighbours: int = NEIGHBOURS):
+    def __init__(self, projection: Projection, z, dims, *, neighbours: int = NEIGHBOURS, anchors=None):
         from scipy.spatial import cKDTree  # here: scipy.spatial takes a while to import, the app starts without it
 
         self.projection = projection
@@ -96,6 +101,28 @@ class OnData:
         hidden = coords.copy()
         hidden[:, list(self.dims)] = 0.0
         self.hidden = projection.inverse(hidden)  # [N, latent] each note's hidden components, as a latent vector
+        self._pin(np.zeros((0, coords.shape[1])) if anchors is None else np.asarray(anchors, np.float64))
+
+    def _pin(self, anchors: np.ndarray) -> None:
+        """Make the mapping pass through ``anchors [A, latent]`` at their map positions.
+
+        Each anchor adds its residual (its hidden components less the regression's there) times a bump
+        (Wendland's (1 - r)⁴(4r + 1)) that falls to zero, with zero slope, at the nearest other anchor: so
+        every anchor is met exactly, the mapping stays smooth, and far from the anchors it is the regression.
+        """
+        coords = self.projection.forward(anchors.reshape(-1, self.projection.mean.size))
+        self.anchor_at = coords[:, list(self.dims)]
+        self.anchor_residual = np.zeros((len(coords), self.projection.mean.size))
+        self.anchor_radius = np.ones(len(coords))
+        if not len(coords):
+            return
+        apart = np.linalg.norm(self.anchor_at[:, None] - self.anchor_at[None], axis=-1)
+        np.fill_diagonal(apart, np.inf)
+        self.anchor_radius = np.where(np.isfinite(apart.min(1)), apart.min(1), np.inf) if len(coords) > 1 \
+            else np.full(1, np.inf)
+        hidden = coords.copy()
+        hidden[:, list(self.dims)] = 0.0
+        self.anchor_residual = self.projection.inverse(hidden) - self._hidden_at(self.anchor_at)
 
     def latent(self, values) -> np.ndarray:
         """Latent points ``[..., latent]`` at map positions ``values [..., len(dims)]``.
@@ -107,10 +134,17 @@ class OnData:
         if values.shape[-1:] != (len(self.dims),):
             raise ParameterError(f"map positions need {len(self.dims)} values, got shape {values.shape}")
         flat = values.reshape(-1, len(self.dims))
-        out = self._regress(flat) if len(self.hidden) > 1 else np.repeat(self.hidden, len(flat), 0)
+        out = self._hidden_at(flat)
+        if len(self.anchor_at):
+            r = np.linalg.norm(flat[:, None] - self.anchor_at[None], axis=-1) / self.anchor_radius
+            bump = np.where(r < 1.0, (1.0 - np.minimum(r, 1.0)) ** 4 * (4.0 * r + 1.0), 0.0)
+            out += bump @ self.anchor_residual
         for k, d in enumerate(self.dims):
             out += flat[:, k, None] * self.projection.components[d]
         return out.reshape(values.shape[:-1] + self.hidden.shape[1:])
+
+    def _hidden_at(self, points: np.ndarray) -> np.ndarray:
+        return self._regress(points) if len(self.hidden) > 1 else np.repeat(self.hidden, len(points), 0)
 
     def _regress(self, points: np.ndarray) -> np.ndarray:
         from scipy import sparse

@@ -100,10 +100,23 @@ class MapState:
             return plane
         key, shown = (id(self.projection), self.view_dims, self.mode), np.packbits(mask).tobytes()
         if self._surface is None or self._surface[:2] != (key, shown):
-            neighbours = 1 if self.mode == NEAREST else NEIGHBOURS
-            self._surface = key, shown, OnData(self.projection, self.space.notes.z[mask], self.view_dims,
-                                               neighbours=neighbours)
+            self._surface = key, shown, (
+                OnData(self.projection, self.space.notes.z[mask], self.view_dims, neighbours=1)
+                if self.mode == NEAREST else
+                OnData(self.projection, self.space.notes.z[mask], self.view_dims, anchors=self.label_anchors(mask)))
         return self._surface[2]
+
+    def label_anchors(self, mask: np.ndarray) -> np.ndarray:
+        """Where the on-data mapping is pinned: the centroid of every instrument with a note shown, at its name.
+
+        A click on an instrument's name plays that instrument: the regression alone at the name (the centroid's
+        projection) blends whichever notes lie near it on the map, and on the bundled model 6 of the 12 rated
+        names then played another instrument (``benchmarks/run.py --only labels``).
+        """
+        s = self.space
+        shown = np.unique(s.notes.instrument[mask])
+        pinned = [z for name, z in s.centroids.items() if s.instruments.index(name) in shown]
+        return np.stack(pinned) if pinned else np.zeros((0, s.latent_size))
 
     def latent_at(self, x: float, y: float) -> np.ndarray:
         """The latent point under map position ``(x, y)`` (see the Map tab's "hidden components")."""
