@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from timbre_explorer.core.synthesis.manifold import NEIGHBOURS, OnData, Plane
+from timbre_explorer.core.synthesis.manifold import OnData, Plane
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import Projection, TimbreSpace
