@@ -585,6 +585,38 @@ def bench_cross_source(results: dict, rows: list) -> None:
                  f"rho {results['cross_source_rho']:.3f}", f"nearest {100 * results['cross_source_nearest_share']:.0f} %",
                  f"log-spectrum rho {results['cross_source_logspec_rho']:.3f}",
                  f"MFCC rho {results['cross_source_mfcc_rho']:.3f}"))
+    results["cross_source_classifier_share"] = _classifier_share(default_model_path())
+    rows.append(("a classifier fitted to tell the instruments apart (log-spectrum, MFCC, pitch; trained on the "
+                 "training notes)", f"right on {100 * results['cross_source_classifier_share']:.0f} % of the "
+                 "kept-out notes", "", "", ""))
+
+
+def _classifier_share(model_path) -> float:
+    """What a discriminative model reaches on the nearest-instrument task across sources: a logistic regression
+    on each note's pooled log-spectrum, MFCCs and pitch, fitted on the model's training notes (every
+    instrument), scored on the rated notes of the kept-out source. Not a placement: a bound on what the
+    training sources say about the kept-out one."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from timbre_explorer.core.data.dataset import CROSS_TEST, leave_source_out
+    from timbre_explorer.core.model.modelfile import load_model
+    from timbre_explorer.core.training.config import RATED, TrainConfig, dataset_for
+    from timbre_explorer.core.training.crosssource import NoteSet, mfcc_features, pooled
+
+    cfg = TrainConfig.from_dict(load_model(model_path).meta["training"])
+    ds = dataset_for(cfg, workers=2)
+    leave_source_out(ds, cfg.cross_test, cfg.cross_valid)
+    held = ds.where(CROSS_TEST)
+    sets = NoteSet(ds, ds.where("train")), NoteSet(ds, held[np.isin(ds.notes["instrument"][held], list(RATED))])
+    mfcc = mfcc_features(ds)
+    x = []
+    for notes in sets:
+        frames = notes.sounding_frames()
+        x.append(np.hstack([pooled(frames, lambda f: f), pooled(frames, mfcc), np.array(notes.pitches)[:, None]]))
+    fit = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(x[0], sets[0].instruments)
+    return float(fit.score(x[1], sets[1].instruments))
 
 
 def bench_play(results: dict, rows: list) -> None:

@@ -17,7 +17,7 @@ from signals import fundamental, playable_tone, pull, rms_db
 from timbre_explorer.audio import midi
 from timbre_explorer.audio.engine import MAX_VOICES, VOICE_GAIN, AudioEngine
 from timbre_explorer.audio.player import (ControlChange, NoteOff, NoteOn, PitchBend, Player, Sustain,
-                                          events_from_midi, velocity_gain)
+                                          events_from_midi, velocity_gain, BOOST_LIMIT_DB)
 from timbre_explorer.core.synthesis.playable import midi_to_hz
 
 SR = 22050
@@ -163,6 +163,10 @@ def test_velocity_curve():
     assert 20 * np.log10(velocity_gain(64)) == pytest.approx(-11.9, abs=0.1)
     assert velocity_gain(0) == velocity_gain(1) > 0  # clamped to 1..127
     assert all(velocity_gain(v) < velocity_gain(v + 1) for v in range(1, 127))
+    # relative to the velocity the notes were made for: that velocity plays them as made, harder keys no louder
+    assert velocity_gain(40, 40) == 1.0
+    assert 20 * np.log10(velocity_gain(20, 40)) == pytest.approx(40 * np.log10(0.5))
+    assert 20 * np.log10(velocity_gain(127, 10)) == pytest.approx(BOOST_LIMIT_DB) == 0.0
 
 
 # ---------------------------------------------------------------------------------------------------- the Player

@@ -15,7 +15,7 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 from signals import fundamental, playable_tone, pull, rms_db
 
-from timbre_explorer.audio.engine import AudioEngine
+from timbre_explorer.audio.engine import VOICE_GAIN, AudioEngine
 from timbre_explorer.core.synthesis.playable import midi_to_hz
 from timbre_explorer.gui.explorer.play import REFERENCE_OFFSETS
 
@@ -136,6 +136,24 @@ def test_a_click_on_the_map_makes_its_sound_playable(qtbot, window):
     assert e.play_panel.now.text().startswith("The keys play: Note nearest")
     y = held_note(qtbot, w, Key.Key_Z)
     assert rms_db(y) > -60  # the model's note sounds under the key
+
+
+def test_a_key_at_the_velocity_a_click_was_made_for_plays_the_note_as_made(qtbot, window):
+    """The velocity counts once: the click renders the notes at the velocity's dynamic, and a key struck at that
+    velocity plays them at their own level (times the engine's voice gain), however soft the dynamic."""
+    w, e = window, window.explorer
+    e.play_panel.velocity.setValue(30)
+    e.play_panel.pitch.setValue(60)
+    e.play.player.set_notes([])
+    e.play_at(*e.map_state.to_view(w.space.notes.z[0]))
+    qtbot.waitUntil(lambda: len(e.play.player.notes) == len(REFERENCE_OFFSETS), timeout=30_000)
+    note = e.play.player.note_for(60)
+    assert round(note.pitch) == 60
+    made = rms_db(note.samples[note.loop_start:note.loop_end]) + 20 * np.log10(VOICE_GAIN)
+    tails = [rms_db(pull(w.audio, 0.5)) for _ in range(10)]  # the click's own sound first, to its end
+    assert tails[-1] < -90
+    played = held_note(qtbot, w, Key.Key_Z, seconds=2.0)[-SR:]  # the held loop, past the note's attack
+    assert rms_db(played) == pytest.approx(made, abs=1.0)
 
 
 # ---------------------------------------------------------------------------------------------------- MIDI

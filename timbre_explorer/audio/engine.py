@@ -26,7 +26,7 @@ to a note either (freeing memory can lock too): a note it lets go of goes
 back on a second ring, which the GUI thread empties.
 
 Gain staging (no limiter or compressor anywhere): a voice plays its note
-times its velocity gain times :data:`VOICE_GAIN` (-6 dB). The app's notes
+times its velocity gain (1 at the velocity its notes were made for) times :data:`VOICE_GAIN` (-6 dB). The app's notes
 are levelled per dynamic (``synth.DYNAMIC_DB``: mf at -24, ff at -15 dBFS RMS;
 an unconditioned model's loudest at -18, ``synth.PLAYBACK_LEVEL_DB``), so one
 ff voice at full velocity sounds at -21 dBFS RMS; ``tests/test_play.py``

@@ -71,15 +71,21 @@ def events_from_midi(msg: mido.Message) -> Event | None:
     return None
 
 
-def velocity_gain(velocity: int) -> float:
-    """Linear gain of a key struck at ``velocity`` (1..127): ``(velocity / 127)²``.
+BOOST_LIMIT_DB = 0.0  # a key struck harder than its notes were made for plays this much louder at most: none, the
+# notes are levelled with the headroom of eight voices (audio/engine.py)
 
-    The square law of the MIDI DLS specification (attenuation 40·log10(127/v) dB):
-    127 plays at full level, 64 at -12 dB, 32 at -24 dB, 1 at -84 dB, about what
-    a player expects from soft to hard.
+
+def velocity_gain(velocity: int, made_for: int = 127) -> float:
+    """Linear gain of a key struck at ``velocity`` (1..127) on notes made for a key struck at ``made_for``.
+
+    The square law of the MIDI DLS specification (attenuation 40·log10(127/v) dB),
+    taken relative to ``made_for``: the app renders a point's notes at the dynamic
+    of the Play tab's velocity, so a key struck at that velocity plays them at that
+    dynamic's level (the velocity counts once), softer keys follow the law down
+    (half the velocity: -12 dB) and harder ones play as loud (:data:`BOOST_LIMIT_DB`).
     """
-    v = min(max(int(velocity), 1), 127)
-    return (v / 127.0) ** 2
+    v, r = (min(max(int(x), 1), 127) for x in (velocity, made_for))
+    return min((v / r) ** 2, 10.0 ** (BOOST_LIMIT_DB / 20.0))
 
 
 class Player:
@@ -96,13 +102,16 @@ class Player:
         self.on_control = on_control
         self.controls = frozenset(controls)
         self.notes: list[PlayableNote] = []
+        self.made_for = 127  # the velocity the notes' level was made for
         self._voices: dict[int, int] = {}  # key (MIDI pitch) -> voice id, while the key is down
         self._sustained: list[int] = []  # voice ids whose keys are up but the pedal holds
         self._pedal = False
 
-    def set_notes(self, notes: Iterable[PlayableNote]) -> None:
-        """The current timbre: one note per reference pitch; a key plays the nearest. Sounding notes go on."""
+    def set_notes(self, notes: Iterable[PlayableNote], *, velocity: int = 127) -> None:
+        """The current timbre: one note per reference pitch; a key plays the nearest. Sounding notes go on.
+        ``velocity``: the key velocity the notes' level was made for (:func:`velocity_gain`)."""
         self.notes = sorted(notes, key=lambda n: n.pitch)
+        self.made_for = velocity
 
     def handle(self, event: Event) -> None:
         """The one entry point for keyboard and MIDI events."""
@@ -154,10 +163,10 @@ class Player:
         again = self._voices.pop(event.pitch, None)  # the same key struck again before its note-off
         if again is not None:
             self.engine.note_off(again)
-        voice = self.engine.note_on(note, float(event.pitch), velocity_gain(event.velocity))
+        voice = self.engine.note_on(note, float(event.pitch), velocity_gain(event.velocity, self.made_for))
         if voice >= 0:
             self._voices[event.pitch] = voice
 
 
 __all__ = ["NoteOn", "NoteOff", "Sustain", "PitchBend", "ControlChange", "Event", "events_from_midi",
-           "velocity_gain", "Player"]
+           "velocity_gain", "BOOST_LIMIT_DB", "Player"]

@@ -164,6 +164,7 @@ class PlayControl(QtCore.QObject):
         from timbre_explorer.core.synthesis.playable import playable_note
 
         centre, dynamic = self.pitch_and_dynamic(space)
+        velocity = self.panel.velocity.value()  # the dynamic's: a key struck at it plays the notes as made
         pitches = [min(max(centre + k, 0), 127) for k in REFERENCE_OFFSETS]
 
         def job(j) -> PlayableNotes:
@@ -172,13 +173,13 @@ class PlayControl(QtCore.QObject):
                 if j.cancelled():
                     break
                 notes.append(playable_note(space, z, pitch=pitch, dynamic=dynamic))
-            return PlayableNotes(notes, title)
+            return PlayableNotes(notes, title, velocity)
 
         self.panel.now.setText(f"Preparing the keys: {title}…")
         self.notes.submit(job, "notes", on_done=self._notes_ready, on_failed=self._notes_failed)
 
     def _notes_ready(self, result: PlayableNotes) -> None:
-        self.player.set_notes(result.notes)
+        self.player.set_notes(result.notes, velocity=result.velocity)
         self.panel.now.setText(f"The keys play: {result.title}")
 
     def _notes_failed(self, failed: Failed) -> None:

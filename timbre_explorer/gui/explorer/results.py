@@ -71,6 +71,7 @@ class PlayableNotes:
 
     notes: list
     title: str
+    velocity: int = 127  # the key velocity the notes' level was made for (the Play tab's, at the click)
 
 
 @dataclass(frozen=True)

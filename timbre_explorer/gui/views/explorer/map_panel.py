@@ -12,7 +12,7 @@ from timbre_explorer.gui.views.widgets import form_layout, group_box, row, wrapp
 HIDDEN_LABELS = {"data": "on the data (the notes nearby)", "plane": "plane (depth slider)",
                  "nearest": "nearest note"}
 HIDDEN_TIPS = {"data": "A click's hidden components follow the notes near it on the map: it plays what the "
-                       "instruments there sound like",
+                       "instruments there sound like; on an instrument's name, that instrument",
                "plane": "The paper's flat plane: the map's mean, moved through the Z component by the depth slider",
                "nearest": "A click takes the hidden components of the nearest note shown"}
 

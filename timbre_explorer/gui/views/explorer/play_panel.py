@@ -45,6 +45,8 @@ class PlayPanel(QtWidgets.QWidget):
         velocity_label = QtWidgets.QLabel("100")
         velocity_label.setMinimumWidth(30)
         self.velocity.valueChanged.connect(lambda v: velocity_label.setText(str(v)))
+        self.velocity.setToolTip("The dynamic a clicked point's notes are made at and the level the computer keys "
+                                 "play; MIDI keys struck softer play softer")
         form.addRow("Velocity", row(self.velocity, velocity_label))
         self.pitch = QtWidgets.QSpinBox()
         self.pitch.setRange(24, 96)
