@@ -130,3 +130,25 @@ def test_the_field_and_a_path_use_the_mapping_of_clicks(tiny_space, tmp_path):
     # in the plane mode a path is the paper's, interpolated through the whole latent space
     state.mode = PLANE
     assert state.path_surface() is None and walked_on(s, spec, state.path_surface()) is spec
+
+
+def test_the_mapping_is_built_by_whichever_thread_asks_and_kept(clustered_space):
+    """A new filter set's search tree can be built off the GUI thread: the map keeps what was built, and a maker
+    builds what was asked when it was made, whatever changed since."""
+    import threading
+
+    s = clustered_space
+    state = MapState(s)
+    trumpet = s.instruments.index("Trumpet")
+    state.filters = Filters(instruments={trumpet})
+    make = state.surface_maker()
+    built = []
+    t = threading.Thread(target=lambda: built.append(make()))
+    t.start()
+    t.join()
+    assert len(built[0].hidden) == int(np.sum(s.notes.instrument == trumpet))
+    assert state.surface() is built[0]  # kept: the click does not build it again
+    late = state.surface_maker()
+    state.filters = Filters()
+    assert late() is built[0]  # made for the Trumpet filter, it answers for it
+    assert len(state.surface().hidden) == len(s.notes.z)

@@ -641,16 +641,18 @@ class ExplorerView(QtWidgets.QWidget):
             self.fields.cancel()
             self.map.clear_field()
             self.field_panel.progress.setValue(0)
+            make_surface = self.map_state.surface_maker()  # the next click's mapping, built off the GUI thread
+            self.tasks.submit(lambda j: make_surface(), "mapping", on_failed=self._failed)
             return
         from timbre_explorer.core.synthesis.fields import field_levels
 
         (x0, x1), (y0, y1) = self.map.plotItem.vb.viewRange()
         state = self.map_state
-        space, surface, name = self.space, state.surface(), self.field_panel.name()
+        space, make_surface, name = self.space, state.surface_maker(), self.field_panel.name()
         res = self.field_panel.resolution.value()
 
         def job(j):
-            last = None
+            last, surface = None, make_surface()
             for f in field_levels(space, surface=surface, x_range=(x0, x1), y_range=(y0, y1), resolution=res,
                                   names=(name,), cancel=j.cancelled):
                 j.emit(f)
