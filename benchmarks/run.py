@@ -585,17 +585,23 @@ def bench_cross_source(results: dict, rows: list) -> None:
                  f"rho {results['cross_source_rho']:.3f}", f"nearest {100 * results['cross_source_nearest_share']:.0f} %",
                  f"log-spectrum rho {results['cross_source_logspec_rho']:.3f}",
                  f"MFCC rho {results['cross_source_mfcc_rho']:.3f}"))
-    results["cross_source_classifier_share"] = _classifier_share(default_model_path())
+    results.update(_cross_source_bounds(default_model_path()))
     rows.append(("a classifier fitted to tell the instruments apart (log-spectrum, MFCC, pitch; trained on the "
                  "training notes)", f"right on {100 * results['cross_source_classifier_share']:.0f} % of the "
-                 "kept-out notes", "", "", ""))
+                 "kept-out notes", "spectral shape against each training source, same note",
+                 ", ".join(f"{k.removeprefix('source_shape_difference_db_')} {v:.1f} dB" for k, v in results.items()
+                           if k.startswith("source_shape_difference_db_")), ""))
 
 
-def _classifier_share(model_path) -> float:
-    """What a discriminative model reaches on the nearest-instrument task across sources: a logistic regression
-    on each note's pooled log-spectrum, MFCCs and pitch, fitted on the model's training notes (every
-    instrument), scored on the rated notes of the kept-out source. Not a placement: a bound on what the
-    training sources say about the kept-out one."""
+def _cross_source_bounds(model_path) -> dict:
+    """What the training sources can say about the kept-out one.
+
+    ``cross_source_classifier_share``: a logistic regression on each note's pooled log-spectrum, MFCCs and
+    pitch, fitted on the model's training notes (every instrument), scored on the rated notes of the kept-out
+    source (not a placement: what a model fitted for the nearest-instrument task reaches).
+    ``source_shape_difference_db_<source>``: the RMS over bands and notes of the difference in spectral shape
+    (pooled log-spectrum less its mean, in dB) between the kept-out source's note and a training source's note
+    of the same instrument, pitch and dynamic."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -616,7 +622,18 @@ def _classifier_share(model_path) -> float:
         frames = notes.sounding_frames()
         x.append(np.hstack([pooled(frames, lambda f: f), pooled(frames, mfcc), np.array(notes.pitches)[:, None]]))
     fit = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(x[0], sets[0].instruments)
-    return float(fit.score(x[1], sets[1].instruments))
+    out = {"cross_source_classifier_share": float(fit.score(x[1], sets[1].instruments))}
+    notes = ds.notes
+    shape = {}
+    for i in range(len(ds)):
+        if notes["source"][i] in (cfg.cross_test, *cfg.sources):
+            f = np.asarray(ds.log_magnitude[ds.sounding_rows(i)], np.float64).mean(0)
+            shape[(notes["source"][i], notes["instrument"][i], notes["pitch"][i], notes["dynamic"][i])] = f - f.mean()
+    for source in (s for s in dict.fromkeys(notes["source"]) if s != cfg.cross_test):
+        diffs = [shape[k] - shape[(source, *k[1:])] for k in shape if k[0] == cfg.cross_test and (source, *k[1:]) in shape]
+        if diffs:
+            out[f"source_shape_difference_db_{source}"] = float(20 / np.log(10) * np.sqrt(np.mean(np.square(diffs))))
+    return out
 
 
 def bench_play(results: dict, rows: list) -> None:
