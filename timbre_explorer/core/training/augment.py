@@ -10,7 +10,10 @@ frequencies, with its own random draw per frame, and returns the frames and thei
 ``noise``
     a noise floor 25 to 60 dB below the frame's level: hiss and room tone;
 ``detune``
-    a shift of up to ±30 cents along the frequency axis (the frame's pitch moves with it).
+    a shift of up to ±30 cents along the frequency axis (the frame's pitch moves with it);
+``transpose``
+    a shift of up to ±5 semitones, partials and formants together (the frame's pitch moves with it): a sample
+    set that plays one recording over several keys.
 
 A level change needs no augmentation: a conditioned model sees level-free frames. Reverberation would need the
 time axis of a note, which a frame-level model does not see: left out. Which augmentations a run uses is chosen on
@@ -42,15 +45,16 @@ def augment(log_mag: torch.Tensor, pitch: torch.Tensor, frequencies: np.ndarray,
     def uniform(low: float, high: float, *shape: int) -> torch.Tensor:
         return low + (high - low) * torch.rand(n, *shape, generator=generator).to(log_mag)
 
-    if "detune" in names:
-        cents = uniform(-30.0, 30.0)
-        # the spectrum moves up by the shift: the value at f comes from f / 2^(cents/1200)
-        source = octaves[None, :] - cents[:, None] / 1200.0
-        idx = torch.searchsorted(octaves.contiguous(), source.contiguous()).clamp(1, len(octaves) - 1)
-        lo, hi = octaves[idx - 1], octaves[idx]
-        w = ((source - lo) / (hi - lo).clamp_min(1e-9)).clamp(0.0, 1.0)
-        log_mag = torch.lerp(log_mag.gather(1, idx - 1), log_mag.gather(1, idx), w)
-        pitch = pitch + cents / 100.0
+    for name, most in (("transpose", 500.0), ("detune", 30.0)):
+        if name in names:
+            cents = uniform(-most, most)
+            # the spectrum moves up by the shift: the value at f comes from f / 2^(cents/1200)
+            source = octaves[None, :] - cents[:, None] / 1200.0
+            idx = torch.searchsorted(octaves.contiguous(), source.contiguous()).clamp(1, len(octaves) - 1)
+            lo, hi = octaves[idx - 1], octaves[idx]
+            w = ((source - lo) / (hi - lo).clamp_min(1e-9)).clamp(0.0, 1.0)
+            log_mag = torch.lerp(log_mag.gather(1, idx - 1), log_mag.gather(1, idx), w)
+            pitch = pitch + cents / 100.0
     if "eq" in names:
         gain = uniform(-3.0, 3.0)[:, None] * octaves[None, :]
         centres, widths, boosts = uniform(-3.0, 3.0, 3), uniform(0.5, 2.0, 3), uniform(-6.0, 6.0, 3)

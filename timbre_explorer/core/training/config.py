@@ -27,7 +27,7 @@ REGULARIZERS = {"kl": "KL to the timbre space (the paper's)", "l2": "L2 to the d
                 "none": "none (a plain VAE)"}
 #: The augmentations of training frames (:mod:`timbre_explorer.core.training.augment` applies them).
 AUGMENTATIONS = {"eq": "spectral tilt and EQ", "lowpass": "low-pass roll-off", "noise": "noise floor",
-                 "detune": "detune (±30 cents)"}
+                 "detune": "detune (±30 cents)", "transpose": "transpose (±5 semitones)"}
 #: Where a run trains.
 DEVICES = {"auto": "auto (a CUDA GPU when there is one)", "cpu": "CPU", "cuda": "CUDA GPU"}
 #: The transform presets of ``core.signal.nsgt.PRESETS`` (a test keeps the two equal: nsgt imports torch).
