@@ -109,3 +109,6 @@ def test_names_pin_the_mapping_where_instruments_overlap_on_the_map():
     assert steps[1] < steps[0] / 5  # no jump
     far = at[0] + 3.0 * np.array([1.0, 1.0])
     assert np.allclose(pinned.latent(far), plain.latent(far))
+    alone = OnData(projection, z, (0, 1), anchors=names[:1])  # one name shown: pinned there, not everywhere
+    assert np.allclose(alone.latent(at[0]), names[0], atol=1e-9)
+    assert np.allclose(alone.latent(far), plain.latent(far))

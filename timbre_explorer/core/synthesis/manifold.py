@@ -101,25 +101,27 @@ class OnData:
         hidden = coords.copy()
         hidden[:, list(self.dims)] = 0.0
         self.hidden = projection.inverse(hidden)  # [N, latent] each note's hidden components, as a latent vector
-        self._pin(np.zeros((0, coords.shape[1])) if anchors is None else np.asarray(anchors, np.float64))
+        shown = coords[:, list(self.dims)]
+        reach = 0.5 * float(np.sqrt(np.mean(np.sum((shown - shown.mean(0)) ** 2, axis=1))))
+        self._pin(np.zeros((0, coords.shape[1])) if anchors is None else np.asarray(anchors, np.float64), reach)
 
-    def _pin(self, anchors: np.ndarray) -> None:
+    def _pin(self, anchors: np.ndarray, reach: float) -> None:
         """Make the mapping pass through ``anchors [A, latent]`` at their map positions.
 
         Each anchor adds its residual (its hidden components less the regression's there) times a bump
-        (Wendland's (1 - r)⁴(4r + 1)) that falls to zero, with zero slope, at the nearest other anchor: so
-        every anchor is met exactly, the mapping stays smooth, and far from the anchors it is the regression.
+        (Wendland's (1 - r)⁴(4r + 1)) that falls to zero, with zero slope, at the nearest other anchor or at
+        ``reach`` (half the notes' RMS distance from their mean on the map), whichever is nearer: so every
+        anchor is met exactly, the mapping stays smooth, and away from the anchors it is the regression.
         """
         coords = self.projection.forward(anchors.reshape(-1, self.projection.mean.size))
         self.anchor_at = coords[:, list(self.dims)]
-        self.anchor_residual = np.zeros((len(coords), self.projection.mean.size))
-        self.anchor_radius = np.ones(len(coords))
+        self.anchor_residual = np.zeros_like(coords)
+        self.anchor_radius = np.zeros(len(coords))
         if not len(coords):
             return
         apart = np.linalg.norm(self.anchor_at[:, None] - self.anchor_at[None], axis=-1)
         np.fill_diagonal(apart, np.inf)
-        self.anchor_radius = np.where(np.isfinite(apart.min(1)), apart.min(1), np.inf) if len(coords) > 1 \
-            else np.full(1, np.inf)
+        self.anchor_radius = np.minimum(apart.min(1, initial=np.inf), reach)
         hidden = coords.copy()
         hidden[:, list(self.dims)] = 0.0
         self.anchor_residual = self.projection.inverse(hidden) - self._hidden_at(self.anchor_at)
@@ -136,7 +138,7 @@ class OnData:
         flat = values.reshape(-1, len(self.dims))
         out = self._hidden_at(flat)
         if len(self.anchor_at):
-            r = np.linalg.norm(flat[:, None] - self.anchor_at[None], axis=-1) / self.anchor_radius
+            r = np.linalg.norm(flat[:, None] - self.anchor_at[None], axis=-1) / np.maximum(self.anchor_radius, 1e-12)
             bump = np.where(r < 1.0, (1.0 - np.minimum(r, 1.0)) ** 4 * (4.0 * r + 1.0), 0.0)
             out += bump @ self.anchor_residual
         for k, d in enumerate(self.dims):
