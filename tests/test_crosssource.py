@@ -95,7 +95,7 @@ def test_cross_source_scores_model_and_baselines_on_the_same_notes(tmp_path):
 
 def test_config_sources_and_named_sample_sets(tmp_path, monkeypatch):
     # the default trains on two sample sets and keeps the third out as the cross-source test
-    assert TrainConfig().sources == ("FluidR3_GM", "MuseScore_General", "sf_GMbank")
+    assert TrainConfig().sources == ("FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank")
     assert TrainConfig().cross_test == "sf_GMbank" and TrainConfig(sources=["FluidR3_GM"]).cross_test is None
     assert TrainConfig(source="folder", folder="x").cross_test is None
     with pytest.raises(ParameterError, match="leaves none to train on"):

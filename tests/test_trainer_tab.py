@@ -646,19 +646,20 @@ def test_the_sample_sets_table_sets_the_roles_of_the_config(qtbot, view, tmp_pat
     from timbre_explorer.gui.views.trainer.data_panel import KNOWN_SETS, missing_sets
 
     d, r = view.data_panel, view.run_panel
-    assert KNOWN_SETS == ("FluidR3_GM", "MuseScore_General", "sf_GMbank")
+    assert KNOWN_SETS == ("FluidR3_GM", "MuseScore_General", "sf_GMbank", "TimGM6mb")
     d.set_missing({})  # as if every set were installed, whatever this machine has
     click_radio(qtbot, d.soundfont_radio)
     cfg = TrainConfig(**{**TINY, "regularizer": "none"}, cross_test="MuseScore_General", cross_valid="sf_GMbank")
     view.set_config(cfg)
-    assert [_role(d, n) for n in KNOWN_SETS] == ["train", "test", "valid"]
+    assert [_role(d, n) for n in KNOWN_SETS] == ["train", "test", "valid", "train"]
     assert view.config() == cfg
     view.save_config(tmp_path / "cfg.json")
     assert TrainConfig.from_file(tmp_path / "cfg.json") == cfg
 
     # a second test set takes the role from the first; then nothing trains, and the tab says so before it runs
     _choose_role(d, "FluidR3_GM", "test")
-    assert [_role(d, n) for n in KNOWN_SETS] == ["test", "off", "valid"]
+    _choose_role(d, "TimGM6mb", "off")
+    assert [_role(d, n) for n in KNOWN_SETS] == ["test", "off", "valid", "off"]
     click(qtbot, r.train_button)
     assert "leaves none to train on" in r.message.text() and view.runner.tasks_started == 0
     _choose_role(d, "MuseScore_General", "train")
@@ -677,7 +678,7 @@ def test_the_sample_sets_table_sets_the_roles_of_the_config(qtbot, view, tmp_pat
     d.set_missing({"sf_GMbank": hint})
     assert _role(d, "sf_GMbank") == "off" and not d.sets.cellWidget(2, 1).isEnabled()
     assert d.sets_note.isVisibleTo(d) and "sudo apt-get install csound-soundfont." in d.sets_note.text()
-    assert (view.config().sources, view.config().cross_valid) == (("FluidR3_GM", "MuseScore_General"), None)
+    assert (view.config().sources, view.config().cross_valid) == (("FluidR3_GM", "MuseScore_General", "TimGM6mb"), None)
 
     # the SoundFont file chosen in place of FluidR3_GM names its row; a file that is not there is said
     d.soundfont.setText(str(tmp_path / "mine.sf2"))

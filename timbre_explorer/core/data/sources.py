@@ -31,7 +31,11 @@ MIN_SECONDS = 0.1  # shorter files are not notes
 #: The General MIDI sample sets that install from Debian/Ubuntu packages, by their short names.
 KNOWN_SOUNDFONTS = {"FluidR3_GM": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
                     "MuseScore_General": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
-                    "sf_GMbank": "/usr/share/sounds/sf2/sf_GMbank.sf2"}
+                    "sf_GMbank": "/usr/share/sounds/sf2/sf_GMbank.sf2",
+                    "TimGM6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2"}
+#: The package that installs each (FluidR3_GM: fluid-soundfont-gm, or any of SOUNDFONT_PLACES).
+SOUNDFONT_PACKAGES = {"FluidR3_GM": "fluid-soundfont-gm", "MuseScore_General": "musescore-general-soundfont",
+                      "sf_GMbank": "csound-soundfont", "TimGM6mb": "timgm6mb-soundfont"}
 _SHORT_NAMES = {**{Path(p).name: name for name, p in KNOWN_SOUNDFONTS.items()},
                 "MuseScore_General.sf3": "MuseScore_General"}
 DEFAULT_SOURCE = "FluidR3_GM"  # the sample set of the bundled model and of a config that names none
@@ -85,7 +89,7 @@ def named_soundfont(name: str) -> Path:
     if name in KNOWN_SOUNDFONTS:
         path = Path(KNOWN_SOUNDFONTS[name])
         if not path.is_file():
-            package = {"MuseScore_General": "musescore-general-soundfont", "sf_GMbank": "csound-soundfont"}[name]
+            package = SOUNDFONT_PACKAGES[name]
             raise ParameterError(f"{name}: not installed ({path}); on Debian/Ubuntu: sudo apt-get install {package}")
         return path
     return find_soundfont(name)

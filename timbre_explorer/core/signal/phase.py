@@ -152,8 +152,9 @@ def sustain(frame: torch.Tensor, preset: TransformPreset, *, seconds: float = 1.
 
     With ``loop=True`` the audio is one period of a seamless loop and has no
     fades; otherwise it fades in and out. ``init``: the start (:func:`initial_phase`); the partials start
-    ends closer than PGHI's on every one of 40 notes decoded from the bundled model (8 iterations: median
-    -31.6 dB against -27.5; ``benchmarks/run.py --only phase``), though on real tones either may.
+    ends closer than PGHI's on notes decoded from the conditioned models (8 iterations, 40 notes of the
+    bundled model: median -32.8 dB against -27.9; ``benchmarks/run.py --only phase``), though on real tones
+    either may.
     """
     nsgt = transform_for(preset, _samples(seconds, preset.sample_rate))
     if frame.shape[-1] != nsgt.n_bins:

@@ -3,16 +3,17 @@
 A map shows two components of a projection (the 3-D view three); a latent
 point needs all of them. The paper takes the hidden ones from a flat plane
 (:class:`Plane`: the map's mean, a depth on one component), but the notes do
-not lie on a plane: on the bundled model the map holds a third of the
+not lie on a plane: on the bundled model the map holds 38 % of the
 latent variance, and a click on an instrument's name (its centroid) decodes
-a point off the data that re-encodes as that instrument for only 6 of the
+a point off the data that re-encodes as that instrument for only 3 of the
 12 rated instruments (``benchmarks/run.py --only labels``).
 
 :class:`OnData` takes the hidden components from the notes near the clicked
 position instead: a kernel regression over them in the shown components,
 pinned at the instruments' names (their centroids), so that a click on a
 name plays that instrument even where instruments overlap on the map (the
-regression alone: 6 of 12 on the bundled conditioned model; pinned: 11).
+regression alone: 6 of 12 on the previous bundled model, 10 on the shipped
+one; pinned: 11 and 12).
 The shown components stay exactly where the user clicked. Every place that
 turns map positions into latent points (clicks, drags, descriptor fields,
 paths walked on the map) goes through one of these two, so what the map

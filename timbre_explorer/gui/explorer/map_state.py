@@ -122,8 +122,8 @@ class MapState:
         """Where the on-data mapping is pinned: the centroid of every instrument with a note shown, at its name.
 
         A click on an instrument's name plays that instrument: the regression alone at the name (the centroid's
-        projection) blends whichever notes lie near it on the map, and on the bundled model 6 of the 12 rated
-        names then played another instrument (``benchmarks/run.py --only labels``).
+        projection) blends whichever notes lie near it on the map: on the previous bundled model 6 of the 12
+        rated names then played another instrument (``benchmarks/run.py --only labels``).
         """
         s = self.space
         shown = np.unique(s.notes.instrument[mask])
