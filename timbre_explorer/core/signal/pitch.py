@@ -70,6 +70,15 @@ def estimate_pitch(audio, sample_rate: int) -> float | None:
     return round(float(np.median(librosa.hz_to_midi(f0[:n][voiced & sounding]))), 2)
 
 
+def compile_pitch_tracker() -> None:
+    """Run pYIN once on a short tone, so that librosa's numba code is compiled and cached (``./run.sh`` does it
+    at install): compiled on a user's first dropped sound instead, it kept them waiting about 20 s."""
+    import numpy as np
+
+    sr = 22050
+    estimate_pitch((0.3 * np.sin(2 * np.pi * 220.0 * np.arange(sr // 4) / sr)).astype(np.float32), sr)
+
+
 def level_db(frame_levels) -> float:
     """The RMS level (dB) of a run of frames from their own levels (dB): the power mean, so a sound at
     -20 dBFS in every frame is at -20 dBFS, and a loud half dominates a quiet one as it does in its RMS.
@@ -99,4 +108,4 @@ def harmonic_share(audio, sample_rate: int, f0: float) -> float:
     return float(power[on].sum() / total) if total > 0 else 0.0
 
 
-__all__ = ["harmonic_share", "estimate_pitch", "level_db", "PITCH_RANGE", "VOICED_PROBABILITY", "VOICED_SHARE", "SOUNDING_DB"]
+__all__ = ["harmonic_share", "estimate_pitch", "compile_pitch_tracker", "level_db", "PITCH_RANGE", "VOICED_PROBABILITY", "VOICED_SHARE", "SOUNDING_DB"]
