@@ -108,10 +108,11 @@ class MapState:
         kept = self._surface
         if kept is not None and kept[:2] == (key, shown):
             return lambda: kept[2]
-        projection, dims, z = self.projection, self.view_dims, self.space.notes.z[mask]
+        projection, dims, notes = self.projection, self.view_dims, self.space.notes.z
         anchors = None if self.mode == NEAREST else self.label_anchors(mask)
 
         def build() -> OnData:
+            z = notes[mask]  # here, not on the GUI thread: 300k notes are 38 MB to copy
             surface = OnData(projection, z, dims, neighbours=1) if anchors is None else \
                 OnData(projection, z, dims, anchors=anchors)
             self._surface = key, shown, surface  # one rebinding: whichever thread builds it, the map keeps it
