@@ -195,3 +195,24 @@ def test_a_saved_audio_device_that_is_gone_falls_back_to_the_default_and_says_so
     assert window.audio_label.text().startswith("The audio device 'USB DAC' chosen last time is not there; using "
                                                 "the default output.")
     window.close()
+
+
+def test_a_descriptor_slider_at_a_point_beyond_its_span_moves_both_ways(qtbot):
+    """The sliders span the map's decoded notes; a brighter point than those no longer pins its slider at the end."""
+    from timbre_explorer.gui.views.explorer.move_panel import MovePanel
+
+    panel = MovePanel()
+    qtbot.addWidget(panel)
+    panel.set_ranges({"centroid": (100.0, 1000.0)})
+    panel.show_values({"centroid": 1500.0})
+    slider = panel.sliders["centroid"]
+    assert 0 < slider.value() < panel.STEPS
+    assert panel.value_of("centroid", slider.value()) == pytest.approx(1500.0, abs=2.0)
+    with qtbot.waitSignal(panel.target_changed) as up:
+        slider.setValue(panel.STEPS)
+    assert up.args[0] == "centroid" and up.args[1] > 1500.0
+    with qtbot.waitSignal(panel.target_changed) as down:
+        slider.setValue(0)
+    assert down.args[1] <= 100.0
+    panel.show_values({"centroid": 500.0})  # a point well inside: the map's span again
+    assert panel.ranges["centroid"] == (100.0, 1000.0)

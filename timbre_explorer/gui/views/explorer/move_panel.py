@@ -18,6 +18,7 @@ class MovePanel(QtWidgets.QWidget):
     curve_requested = QtCore.Signal()
 
     STEPS = 1000
+    ROOM = 0.1  # share of a slider's span kept on either side of a point beyond it
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -28,7 +29,8 @@ class MovePanel(QtWidgets.QWidget):
         form.addRow("Method", self.method)
         self.sliders: dict[str, QtWidgets.QSlider] = {}
         self.value_labels: dict[str, QtWidgets.QLabel] = {}
-        self.ranges: dict[str, tuple[float, float]] = {}
+        self.ranges: dict[str, tuple[float, float]] = {}  # the sliders' spans now
+        self.base_ranges: dict[str, tuple[float, float]] = {}
         for name in DESCRIPTORS:
             slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
             slider.setRange(0, self.STEPS)
@@ -81,6 +83,8 @@ class MovePanel(QtWidgets.QWidget):
             self.curve_shape.addItems(curves)
 
     def set_ranges(self, ranges: dict[str, tuple[float, float]]) -> None:
+        """Each slider's span: the map's decoded notes' (1st to 99th percentile); widened for a point beyond it."""
+        self.base_ranges = dict(ranges)
         self.ranges = dict(ranges)
         self._suggest_curve()
 
@@ -94,7 +98,10 @@ class MovePanel(QtWidgets.QWidget):
         for name, v in values.items():
             if name not in self.sliders:
                 continue
-            lo, hi = self.ranges.get(name, (0.0, 1.0))
+            lo, hi = self.base_ranges.get(name, (0.0, 1.0))
+            room = self.ROOM * (hi - lo)  # a point beyond the span sits inside it, free to move either way
+            lo, hi = min(lo, float(v) - room), max(hi, float(v) + room)
+            self.ranges[name] = lo, hi
             self.sliders[name].setEnabled(True)
             self.sliders[name].setValue(int(round(self.STEPS * (float(v) - lo) / max(hi - lo, 1e-12))))
             self.value_labels[name].setText(format_descriptor(name, float(v)))
