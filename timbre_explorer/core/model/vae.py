@@ -235,11 +235,18 @@ class TimbreVAE(nn.Module):
     def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``z [batch, latent]`` (and, conditioned, ``c [batch, 2]``) to the likelihood's mean and log-variance
         ``[batch, n_bins]``."""
+        h = self._decoder_hidden(z, c)
+        return self.dec_mu(h), self.dec_logvar(h).clamp(*OUTPUT_LOGVAR_RANGE)
+
+    def decode_mean(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """The likelihood's mean alone (:meth:`decode` without its log-variance head: a field decodes 10,000)."""
+        return self.dec_mu(self._decoder_hidden(z, c))
+
+    def _decoder_hidden(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         if self.config.conditioned:
             self._check(c, len(z))
             z = torch.cat([z, c], -1)  # type: ignore[list-item]
-        h = self.decoder(z)
-        return self.dec_mu(h), self.dec_logvar(h).clamp(*OUTPUT_LOGVAR_RANGE)
+        return self.decoder(z)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None, *, c_out: torch.Tensor | None = None,
                 sample: bool = True) -> VAEOutput:

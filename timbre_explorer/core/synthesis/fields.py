@@ -133,10 +133,8 @@ def _check_plane(space: TimbreSpace, dims, rest, names):
 def _decode_mean(space: TimbreSpace, z: torch.Tensor) -> torch.Tensor:
     """Magnitudes of the likelihood's mean (at middle C and mf for a conditioned model), without the
     log-variance head that :meth:`decode` also runs."""
-    model = space.model
     c = space.conditions_for(len(z))
-    h = model.decoder(z if c is None else torch.cat([z, c], -1))
-    return torch.exp(log_magnitudes(space.normalization, model.dec_mu(h), c))
+    return torch.exp(log_magnitudes(space.normalization, space.model.decode_mean(z, c), c))
 
 
 def describe_points(space: TimbreSpace, z, names, cancel=None) -> dict[str, np.ndarray]:
