@@ -202,7 +202,8 @@ def bench_model(results: dict, rows: list) -> None:
 def bench_train(results: dict, rows: list) -> None:
     """Seconds per epoch of the default training config (stage 1 and regularized), medians of 3."""
     from timbre_explorer.core.training.config import TrainConfig
-    from timbre_explorer.core.training.loop import Trainer, dataset_for, train
+    from timbre_explorer.core.training.config import dataset_for
+    from timbre_explorer.core.training.loop import Trainer, train
 
     for stage, cfg in (("stage1", TrainConfig(epochs_stage1=3, epochs_stage2=0, baseline=False)),
                        ("regularized", TrainConfig(epochs_stage1=0, epochs_stage2=3, baseline=False))):
@@ -490,7 +491,8 @@ def bench_trainer(results: dict, rows: list) -> None:
     from PySide6 import QtCore
     from tiny import tiny_config, write_sample_folder
 
-    from timbre_explorer.core.training.loop import Trainer, dataset_for, export_models, train
+    from timbre_explorer.core.training.config import dataset_for
+    from timbre_explorer.core.training.loop import Trainer, export_models, train
     from timbre_explorer.gui.app import make_app
     from timbre_explorer.gui.views.trainer.tab import RunState, TrainerView
 

@@ -20,7 +20,8 @@ from timbre_explorer.core.training.evaluate import REPORT_KEYS
 from timbre_explorer.core.model.modelfile import load_model
 from timbre_explorer.core.model.vae import frame_inputs, split_level
 from timbre_explorer.core.training.config import TrainConfig
-from timbre_explorer.core.training.loop import Trainer, dataset_for, export_models, train
+from timbre_explorer.core.training.config import dataset_for
+from timbre_explorer.core.training.loop import Trainer, export_models, train
 from tiny import (SR, folder_locked_by_another_process, synthetic_note, tiny_config, train_tiny_model,
                   write_sample_folder)
 

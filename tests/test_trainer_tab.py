@@ -20,7 +20,8 @@ from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.training.checkpoint import read_checkpoint
 from timbre_explorer.core.training.config import TrainConfig
-from timbre_explorer.core.training.loop import Trainer, dataset_for, training_device
+from timbre_explorer.core.training.config import dataset_for
+from timbre_explorer.core.training.loop import Trainer, training_device
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME
 from timbre_explorer.gui.views.trainer.tab import RunState, TrainerView
 

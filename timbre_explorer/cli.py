@@ -265,7 +265,8 @@ def _train_in(args, cfg, out, rank: int, world: int) -> int:
 
     from tqdm import tqdm
 
-    from timbre_explorer.core.training.loop import Trainer, dataset_for, dump_rank_weights, export_models, train
+    from timbre_explorer.core.training.config import dataset_for
+    from timbre_explorer.core.training.loop import Trainer, dump_rank_weights, export_models, train
 
     if rank == 0:
         with tqdm(total=0, unit="note", desc="dataset", dynamic_ncols=True, leave=False, delay=0.5) as bar:

@@ -57,7 +57,7 @@ from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig,
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.augment import augment
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
-from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig, dataset_for  # noqa: F401 (loop.dataset_for)
+from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig
 from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, UNCONDITIONED_NAME, checkpoint_path
 

@@ -3,7 +3,7 @@
 :func:`serve` runs tasks (dataset build, training, evaluation) one at a time in a worker process and reports
 through a queue as the dataclasses of :mod:`~timbre_explorer.core.training.messages`, so a front end (the
 Trainer tab) only shows them; the tasks are the command line's own steps
-(:func:`~timbre_explorer.core.training.loop.dataset_for`, ``train``, ``export_models``, :func:`evaluate_models`),
+(:func:`~timbre_explorer.core.training.config.dataset_for`, ``train``, ``export_models``, :func:`evaluate_models`),
 so there is one training loop and one evaluation. The run folder's layout is
 :mod:`~timbre_explorer.core.training.runfolder`.
 
@@ -244,7 +244,7 @@ def build_task(task: Task, *, cfg, cache_root, workers) -> DatasetReady:
 
 
 def _dataset(task: Task, cfg, cache_root, workers):
-    from timbre_explorer.core.training.loop import dataset_for
+    from timbre_explorer.core.training.config import dataset_for
 
     task.emit(Status("Preparing the dataset…"))
     built = []
@@ -323,7 +323,8 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None,
     """
     from timbre_explorer.core.training.evaluate import evaluate
     from timbre_explorer.core.model.modelfile import load_model
-    from timbre_explorer.core.training.loop import dataset_for, perceptual_target
+    from timbre_explorer.core.training.config import dataset_for
+    from timbre_explorer.core.training.loop import perceptual_target
 
     report, maps = None, {}
     for label, path in models.items():

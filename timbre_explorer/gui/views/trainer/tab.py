@@ -4,7 +4,7 @@ A thin view over the same core the command line drives (``timbre-explorer
 dataset build`` / ``train`` / ``evaluate``): the settings are a
 :class:`~timbre_explorer.core.training.config.TrainConfig` (saved and loaded as the same
 JSON file ``train --config`` takes, checked by its ``problems``), the dataset comes from
-:func:`~timbre_explorer.core.training.loop.dataset_for`, training is the core's
+:func:`~timbre_explorer.core.training.config.dataset_for`, training is the core's
 :func:`~timbre_explorer.core.training.loop.train` generator and the models and report
 come from :func:`~timbre_explorer.core.training.loop.export_models`. There is no
 second training loop.
