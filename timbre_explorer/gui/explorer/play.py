@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -21,6 +22,9 @@ from timbre_explorer.audio.player import ControlChange, NoteOff, NoteOn, Player,
 from timbre_explorer.gui.explorer.results import PlayableNotes
 from timbre_explorer.gui.views.explorer.play_panel import CC_OFF, PlayPanel
 from timbre_explorer.gui.workers import Failed, LatestWorker
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.playable import PlayableNote
 
 log = logging.getLogger(__name__)
 
@@ -159,20 +163,22 @@ class PlayControl(QtCore.QObject):
             if dynamics else ""
         return self.panel.pitch.value(), dynamic
 
-    def set_point(self, space, z, title: str) -> None:
-        """Render the playable notes of latent point ``z`` (in a worker; the newest point wins) for the keys."""
+    def set_point(self, space, z, title: str, *, played: tuple[PlayableNote, str] | None = None) -> None:
+        """Render the playable notes of latent point ``z`` (in a worker; the newest point wins) for the keys.
+        ``played``: a note of ``z`` already made (a click's) and its dynamic, used where it fits, not made again."""
         from timbre_explorer.core.synthesis.playable import playable_note
 
         centre, dynamic = self.pitch_and_dynamic(space)
         velocity = self.panel.velocity.value()  # the dynamic's: a key struck at it plays the notes as made
         pitches = [min(max(centre + k, 0), 127) for k in REFERENCE_OFFSETS]
+        made = {played[0].pitch: played[0]} if played is not None and played[1] == dynamic else {}
 
         def job(j) -> PlayableNotes:
             notes = []
             for pitch in pitches:
                 if j.cancelled():
                     break
-                notes.append(playable_note(space, z, pitch=pitch, dynamic=dynamic))
+                notes.append(made.get(float(pitch)) or playable_note(space, z, pitch=pitch, dynamic=dynamic))
             return PlayableNotes(notes, title, velocity)
 
         self.panel.now.setText(f"Preparing the keys: {title}…")

@@ -15,6 +15,7 @@ import numpy as np
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.analysis import Encoded
     from timbre_explorer.core.synthesis.pathfile import PathSpec
+    from timbre_explorer.core.synthesis.playable import PlayableNote
     from timbre_explorer.core.synthesis.reach import Reached
 
 
@@ -37,6 +38,9 @@ class NoteSound:
     frame: np.ndarray  # [bins] magnitudes
     descriptors: dict[str, float]
     loop: bool = False
+    #: The note the click played, at the Play tab's pitch and this dynamic: the keys' centre note, not made twice.
+    played: tuple[PlayableNote, str] | None = None
+    keys_title: str = ""  # what the keys play, once they play this point
 
 
 @dataclass(frozen=True)

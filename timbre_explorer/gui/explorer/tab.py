@@ -414,15 +414,17 @@ class ExplorerView(QtWidgets.QWidget):
                 note_ = playable_note(space, z, pitch=pitch, dynamic=dynamic)
                 audio = note_.held(st.seconds)
                 shown = f"{title}, played at {pitch_name(round(pitch))}" + ("" if level_db is not None else f" {dynamic}")
+                played = (note_, dynamic) if level_db is None and pitch == panel_pitch else None
                 if level_db is not None:
                     audio = at_level(audio, space.sample_rate, level_db, skip_s=note_.loop_start / note_.sample_rate)
             else:
                 audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
-                shown = title
-            return NoteSound(Sound(audio, space.sample_rate, shown, z=z), frame.numpy(), _floats(space.describe(frame)))
+                shown, played = title, None
+            return NoteSound(Sound(audio, space.sample_rate, shown, z=z), frame.numpy(), _floats(space.describe(frame)),
+                             played=played, keys_title=title)
 
+        # the keys follow once the click sounds: their notes then take no time from the click's, and reuse it
         self.synth.submit(job, "note", on_done=self._note_played, on_failed=self._failed)
-        self.play.set_point(space, z, title)  # the keys play the last clicked point
 
     def _cursor_moved(self, fx: float | None, fy: float | None) -> None:
         """An assigned MIDI controller moved the cursor across the visible map: the keys play the point there."""
@@ -473,6 +475,8 @@ class ExplorerView(QtWidgets.QWidget):
     def _note_played(self, r: NoteSound) -> None:
         self._play(r.sound, loop=r.loop)
         self.spectrum.show_frame(r.frame, r.descriptors, r.sound.title)
+        if r.keys_title and self.space is not None:  # the keys play the last clicked point
+            self.play.set_point(self.space, r.sound.z, r.keys_title, played=r.played)
         if not r.loop:
             self.move_panel.show_values(r.descriptors)
             self.move_panel.status.setText("Move a slider: the point moves to reach it, keeping its timbre.")
