@@ -216,3 +216,6 @@ def test_a_descriptor_slider_at_a_point_beyond_its_span_moves_both_ways(qtbot):
     assert down.args[1] <= 100.0
     panel.show_values({"centroid": 500.0})  # a point well inside: the map's span again
     assert panel.ranges["centroid"] == (100.0, 1000.0)
+    panel.curve_descriptor.setCurrentIndex(panel.curve_descriptor.findData("centroid"))
+    assert panel.curve_start.value() == pytest.approx(500.0)  # the curve starts at the point shown, rising
+    assert panel.curve_end.value() > panel.curve_start.value()

@@ -106,8 +106,8 @@ class MovePanel(QtWidgets.QWidget):
             self.sliders[name].setValue(int(round(self.STEPS * (float(v) - lo) / max(hi - lo, 1e-12))))
             self.value_labels[name].setText(format_descriptor(name, float(v)))
         self._silent = False
-        self._suggest_curve()
         self._values = dict(values)
+        self._suggest_curve()  # from this point's values
 
     def _moved(self, name: str, position: int) -> None:
         if not self._silent:
