@@ -13,6 +13,7 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.audio.engine import AudioEngine
+from timbre_explorer.core.signal.phase import HELD_PERIOD
 
 pytestmark = pytest.mark.gui
 
@@ -167,7 +168,7 @@ def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
     qtbot.wait(200)
     qtbot.mouseRelease(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pts[-1])
     loops = [a for a, loop in window.audio.played[before:] if loop]
-    assert loops and all(len(a) == round(0.4 * window.space.sample_rate) for a in loops)
+    assert loops and all(len(a) == round(HELD_PERIOD * window.space.sample_rate) for a in loops)  # whole periods
     assert window.audio.stops >= 1
     # the view did not pan: a left drag plays, it does not move the map
     assert np.allclose(vb.viewRange(), range_before)

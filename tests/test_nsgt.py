@@ -132,3 +132,20 @@ def test_bad_input_is_refused():
         NSGT(FrequencyScale("erb", 64, 8000, 168), sample_rate=SR, length=SR, frames=10)
     with pytest.raises(ParameterError, match="unknown frequency scale"):
         FrequencyScale("bark", 64, 8000, 10)
+
+
+def test_partial_bins_find_where_a_steady_sinusoid_sits():
+    """A sinusoid between two band centres sounds in those two bands only; their ratio says where it sits."""
+    nsgt = transform_for(PRESETS["nsgt-erb"], SR)  # one bin per Hz
+    t = torch.arange(SR, dtype=torch.float64) / SR
+    hz = (131, 262, 395, 1234, 3001)  # off the band centres, in intervals apart from one another
+    frame = nsgt.magnitude(sum(torch.cos(2 * torch.pi * f * t + f) for f in hz)).mean(-1)
+    bins = nsgt.partial_bins(frame)
+    centre = torch.as_tensor(nsgt.centre_bins)
+    for f in hz:
+        between = torch.nonzero((centre[:-1] < f) & (centre[1:] > f))[0, 0]
+        assert bins[between] == f and bins[between + 1] == f
+    floored = frame.clamp_min(1e-3 * float(frame.max()))  # a flat floor has no peaks
+    moved = nsgt.partial_bins(floored) != centre
+    assert int(moved.sum()) == 2 * len(hz)  # every other band keeps its centre, where it sounds alone
+    assert torch.equal(nsgt.partial_bins(torch.stack([floored, frame]))[1], bins)  # batched alike

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.signal.phase import HELD_PERIOD
 from timbre_explorer.core.synthesis.space import Projection
 from timbre_explorer.core.synthesis.synth import (DYNAMIC_DB, PEAK_LIMIT, PLAYBACK_LEVEL_DB, Envelope, along, interpolate, loop, note,
                                         render_path)
@@ -61,7 +62,8 @@ def test_note_has_the_playback_level_and_envelope(tiny_space):
     target = DYNAMIC_DB["mf"] if s.conditioned else PLAYBACK_LEVEL_DB
     assert abs(10 * np.log10(np.mean(mid ** 2)) - target) < 3
     assert abs(a[0]) < 1e-3 and np.abs(a[-10:]).max() < 1e-2  # ramps at both ends
-    looped = loop(s, s.decode(z), seconds=0.25)
+    looped = loop(s, s.decode(z))
+    assert len(looped) == round(HELD_PERIOD * s.sample_rate)  # one whole period of the held signal
     assert np.abs(looped[:50]).max() > 1e-3  # no fade on a loop
 
 

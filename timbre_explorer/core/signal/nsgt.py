@@ -435,6 +435,53 @@ class NSGT:
         best = bin_of_slot.view(self.n_bins, g.m).gather(1, best_slot.T).T
         return best.reshape(-1, t, self.n_bins).transpose(1, 2).reshape(*lead, self.n_bins, t)
 
+    def partial_bins(self, frame: torch.Tensor) -> torch.Tensor:
+        """For a held magnitude frame ``[..., K]``, the FFT bin each band's steady sinusoid should sit at.
+
+        Two neighbouring windows overlap only between their centres, so one
+        sinusoid there sounds in those two bands alone, in a ratio set by where
+        it sits. Each peak band is paired with its larger neighbour and given
+        the bin whose ratio fits the two magnitudes best (both bands take it);
+        every other band keeps its centre bin, where its sinusoid sounds in no
+        other band. Nothing then beats, so the held frame is matched as closely
+        as the bin spacing allows: the magnitudes are exact at any sub-bin
+        position, and a longer signal's finer bins come closer (see
+        :func:`~timbre_explorer.core.signal.phase.sustain`).
+        """
+        s = frame.reshape(-1, self.n_bins).double()
+        centre = torch.as_tensor(self._core.centre_bin, device=s.device)
+        width = torch.as_tensor(self.geometry.window_length[self.geometry.scale_slice], device=s.device)
+        k = torch.arange(self.n_bins, device=s.device)
+        padded = torch.nn.functional.pad(s[:, None], (1, 1), mode="replicate")[:, 0]  # an edge band is no peak
+        left, right = padded[:, :-2], padded[:, 2:]
+        partner = torch.where(right >= left, k + 1, k - 1)
+        peak = (s >= left) & (s > right) & (s > 0) & (partner >= 0) & (partner < self.n_bins)
+        partner = partner.clamp(0, self.n_bins - 1)
+        # a band claimed by two peaks goes to the larger; a peak's partner that is itself a peak pairs with nothing
+        claim = s.new_zeros(s.shape).scatter_reduce(1, partner, torch.where(peak, s, 0.0), "amax")
+        pair = peak & (s >= claim.gather(1, partner)) & ~peak.gather(1, partner)
+        lo, hi = torch.minimum(k, partner), torch.maximum(k, partner)
+        s_lo, s_hi = s.gather(1, lo.expand_as(s)), s.gather(1, hi.expand_as(s))
+        c_lo, c_hi = centre[lo], centre[hi]
+
+        def window(band: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # band's Hann window at bin b
+            j, n = (b - centre[band]).double(), width[band].double()
+            inside = (j >= -(width[band] // 2)) & (j < width[band] - width[band] // 2)
+            return torch.where(inside, 0.5 + 0.5 * torch.cos(2 * torch.pi * j / n), 0.0)
+
+        # where symmetric Hann halves would put it (their ratio is tan^2), then the best of the bins around that
+        u = (2 / torch.pi) * torch.atan((s_hi / s_lo.clamp_min(1e-300)).sqrt())
+        guess = (c_lo + u * (c_hi - c_lo)).round().long()
+        candidates = torch.stack([torch.minimum(torch.maximum(guess + d, c_lo), c_hi) for d in (-1, 0, 1)])
+        w_lo, w_hi = window(lo, candidates), window(hi, candidates)
+        score = (s_lo * w_lo + s_hi * w_hi).square() / (w_lo.square() + w_hi.square()).clamp_min(1e-300)
+        best = candidates.gather(0, score.argmax(0, keepdim=True))[0]
+        bins = centre.expand_as(s).clone()
+        rows, cols = pair.nonzero(as_tuple=True)
+        bins[rows, cols] = best[rows, cols]
+        bins[rows, partner[rows, cols]] = best[rows, cols]
+        return bins.reshape(frame.shape)
+
     @property
     def centre_bins(self) -> np.ndarray:
         """FFT bin at the centre of each scale band's window."""

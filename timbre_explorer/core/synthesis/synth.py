@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.signal.phase import DEFAULT_ITERATIONS, render_frames, sustain
+from timbre_explorer.core.signal.phase import DEFAULT_ITERATIONS, HELD_ITERATIONS, HELD_PERIOD, render_frames, sustain
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import TimbreSpace
@@ -95,20 +95,20 @@ def _level(space: TimbreSpace, audio: torch.Tensor) -> np.ndarray:
 
 
 def note(space: TimbreSpace, frame: torch.Tensor, *, seconds: float = 1.0, envelope: Envelope = Envelope(),
-         n_iter: int = DEFAULT_ITERATIONS, seed: int = 0) -> np.ndarray:
+         n_iter: int = HELD_ITERATIONS, seed: int = 0) -> np.ndarray:
     """A held note of a decoded frame (``space.decode(z)``: the paper's one-frame representation), with an envelope.
 
     It takes the frame, not the latent point, because every caller that plays
     a point also shows its spectrum: one decode serves both.
     """
-    rec = sustain(frame, space.preset, seconds=seconds, loop=True, n_iter=n_iter, seed=seed)
+    rec = sustain(frame, space.preset, seconds=seconds, fade_s=0.0, n_iter=n_iter, seed=seed)
     return envelope.apply(_level(space, rec.audio), space.sample_rate)
 
 
-def loop(space: TimbreSpace, frame: torch.Tensor, *, seconds: float = 0.5, n_iter: int = DEFAULT_ITERATIONS,
-         seed: int = 0) -> np.ndarray:
-    """One period of a seamless loop of a decoded frame: what plays, repeated, while the user drags on the map."""
-    rec = sustain(frame, space.preset, seconds=seconds, loop=True, n_iter=n_iter, seed=seed)
+def loop(space: TimbreSpace, frame: torch.Tensor, *, n_iter: int = HELD_ITERATIONS, seed: int = 0) -> np.ndarray:
+    """One period (:data:`HELD_PERIOD`) of a seamless loop of a decoded frame: what plays, repeated, while the
+    user drags on the map."""
+    rec = sustain(frame, space.preset, seconds=HELD_PERIOD, loop=True, n_iter=n_iter, seed=seed)
     return _level(space, rec.audio)
 
 

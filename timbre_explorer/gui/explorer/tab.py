@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 SELECTED = "Selected point"
 SCRUB_INTERVAL_MS = 30
-SCRUB_LOOP_SECONDS = 0.4
 #: The paths a job computes as latent frames, and the name of the undo step that puts them on the map.
 FRAME_EDITS = {"morph": "Morph notes", "descriptor": "Descriptor curve"}
 
@@ -467,7 +466,7 @@ class ExplorerView(QtWidgets.QWidget):
 
         def job(j) -> NoteSound:
             frame = space.decode(z)
-            sound = Sound(loop(space, frame, seconds=SCRUB_LOOP_SECONDS), space.sample_rate, "Scrubbing", z=z)
+            sound = Sound(loop(space, frame), space.sample_rate, "Scrubbing", z=z)
             return NoteSound(sound, frame.numpy(), _floats(space.describe(frame)), loop=True)
 
         self.synth.submit(job, "loop", on_done=self._note_played, on_failed=self._failed)
