@@ -36,11 +36,12 @@ fi
 # libfontconfig1 libdbus-1-3: Qt on an X display; libfluidsynth3 fluid-soundfont-gm: the synthesizer and
 # the General MIDI SoundFont (FluidR3_GM) the default dataset is rendered from; musescore-general-soundfont
 # timgm6mb-soundfont csound-soundfont: three more sample sets (MuseScore_General, TimGM6mb, sf_GMbank) for
-# datasets of several sources and the cross-source evaluation; xvfb xauth: the 3D view's tests on a virtual display.
+# datasets of several sources; freepats timidity: FreePats, the sample set the cross-source evaluation keeps out
+# (Gravis patches, which TiMidity++ renders); xvfb xauth: the 3D view's tests on a virtual display.
 system_packages=(libportaudio2 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1
   libfontconfig1 libdbus-1-3 libfluidsynth3 fluid-soundfont-gm musescore-general-soundfont timgm6mb-soundfont
-  csound-soundfont)
+  csound-soundfont freepats timidity)
 [[ $mode == test ]] && system_packages+=(xvfb xauth)
 if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
   system_packages+=("python3-venv")

@@ -601,12 +601,27 @@ def bench_cross_source(results: dict, rows: list) -> None:
                  f"rho {results['cross_source_rho']:.3f}", f"nearest {100 * results['cross_source_nearest_share']:.0f} %",
                  f"log-spectrum rho {results['cross_source_logspec_rho']:.3f}",
                  f"MFCC rho {results['cross_source_mfcc_rho']:.3f}"))
+    # FreePats: the one known sample set that shares no recording with any other (shared_sample_instruments_*),
+    # never rendered for the bundled model's training
+    r = evaluate_cross_source(default_model_path(), "freepats", workers=2)
+    for key, placement in (("rho", "latent"), ("logspec_rho", "logspec"), ("mfcc_rho", "mfcc")):
+        results[f"cross_source_freepats_{key}"] = r[placement]["spearman_rho"]
+    results["cross_source_freepats_nearest_share"] = r["latent"]["nearest_share"]
+    rows.append((f"bundled model on freepats, never rendered for its training ({r['latent']['notes']} notes)",
+                 f"rho {results['cross_source_freepats_rho']:.3f}",
+                 f"nearest {100 * results['cross_source_freepats_nearest_share']:.0f} %",
+                 f"log-spectrum rho {results['cross_source_freepats_logspec_rho']:.3f}",
+                 f"MFCC rho {results['cross_source_freepats_mfcc_rho']:.3f}"))
+    results.update(_shared_samples())
     results.update(_cross_source_bounds(default_model_path()))
     rows.append(("a classifier fitted to tell the instruments apart (log-spectrum, MFCC, pitch; trained on the "
                  "training notes)", f"right on {100 * results['cross_source_classifier_share']:.0f} % of the "
                  "kept-out notes", "spectral shape against each training source, same note",
                  ", ".join(f"{k.removeprefix('source_shape_difference_db_')} {v:.1f} dB" for k, v in results.items()
                            if k.startswith("source_shape_difference_db_")), ""))
+    rows.append(("rated instruments whose samples two sample sets share (shape within 2 dB)", "; ".join(
+        f"{k.removeprefix('shared_sample_instruments_')}: {v}" for k, v in results.items()
+        if k.startswith("shared_sample_instruments_") and v) or "none"))
 
 
 def _cross_source_bounds(model_path) -> dict:
@@ -649,6 +664,34 @@ def _cross_source_bounds(model_path) -> dict:
         diffs = [shape[k] - shape[(source, *k[1:])] for k in shape if k[0] == cfg.cross_test and (source, *k[1:]) in shape]
         if diffs:
             out[f"source_shape_difference_db_{source}"] = float(20 / np.log(10) * np.sqrt(np.mean(np.square(diffs))))
+    return out
+
+
+SHARED_SAMPLES_DB = 2.0
+
+
+def _shared_samples() -> dict:
+    """``shared_sample_instruments_<a>_<b>``: for every two known sample sets, how many rated instruments play the
+    same recordings in both: their notes' spectral shapes (as in ``source_shape_difference_db_*``) differ by under
+    SHARED_SAMPLES_DB, median over the instrument's notes (different recordings differ by 6 dB or more)."""
+    from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS
+    from timbre_explorer.core.training.config import RATED, TrainConfig, dataset_for
+
+    ds = dataset_for(TrainConfig(sources=tuple(KNOWN_SOUNDFONTS), cross_test=None, instruments=tuple(RATED)),
+                     workers=2)
+    notes, shape = ds.notes, {}
+    for i in range(len(ds)):
+        f = np.asarray(ds.log_magnitude[ds.sounding_rows(i)], np.float64).mean(0)
+        shape[(notes["source"][i], notes["instrument"][i], notes["pitch"][i], notes["dynamic"][i])] = f - f.mean()
+    names, out = list(dict.fromkeys(notes["source"])), {}
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            shared = 0
+            for name in RATED:
+                d = [np.sqrt(np.mean(np.square(shape[k] - shape[(b, *k[1:])]))) for k in shape
+                     if k[0] == a and k[1] == name and (b, *k[1:]) in shape]
+                shared += bool(d) and 20 / np.log(10) * float(np.median(d)) < SHARED_SAMPLES_DB
+            out[f"shared_sample_instruments_{a}_{b}"] = int(shared)
     return out
 
 

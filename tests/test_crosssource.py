@@ -94,12 +94,12 @@ def test_cross_source_scores_model_and_baselines_on_the_same_notes(tmp_path):
 
 
 def test_config_sources_and_named_sample_sets(tmp_path, monkeypatch):
-    # the default trains on two sample sets and keeps the third out as the cross-source test
+    # the default trains on three sample sets and keeps the fourth out as the cross-source test
     assert TrainConfig().sources == ("FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank")
     assert TrainConfig().cross_test == "sf_GMbank" and TrainConfig(sources=["FluidR3_GM"]).cross_test is None
     assert TrainConfig(source="folder", folder="x").cross_test is None
     with pytest.raises(ParameterError, match="leaves none to train on"):
-        TrainConfig(sources=["FluidR3_GM", "sf_GMbank"], cross_valid="FluidR3_GM")
+        TrainConfig(sources=["FluidR3_GM", "sf_GMbank"], cross_test="sf_GMbank", cross_valid="FluidR3_GM")
     cfg = TrainConfig(sources=["FluidR3_GM", "sf_GMbank"], soundfont="/x/My.sf2")
     assert cfg.sources == ("FluidR3_GM", "sf_GMbank") and soundfont_sources(cfg) == ("/x/My.sf2", "sf_GMbank")
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
@@ -111,6 +111,11 @@ def test_config_sources_and_named_sample_sets(tmp_path, monkeypatch):
     monkeypatch.setitem(sources.KNOWN_SOUNDFONTS, "sf_GMbank", str(tmp_path / "none.sf2"))
     with pytest.raises(ParameterError, match="apt-get install csound-soundfont"):
         named_soundfont("sf_GMbank")
+    (tmp_path / "freepats.cfg").write_text("bank 0\n")  # a patch set is there, the program that renders it is not
+    monkeypatch.setitem(sources.KNOWN_SOUNDFONTS, "freepats", str(tmp_path / "freepats.cfg"))
+    monkeypatch.setattr(sources.shutil, "which", lambda name: None)
+    with pytest.raises(ParameterError, match="freepats: TiMidity.*apt-get install freepats timidity"):
+        named_soundfont("freepats")
     assert SoundFontSource("/usr/share/sounds/sf3/MuseScore_General_Full.sf3").name == "MuseScore_General"
     assert SoundFontSource("/somewhere/Other Bank.sf2").name == "Other Bank"
 
@@ -147,3 +152,5 @@ def test_a_run_that_keeps_a_sample_set_out_reports_across_sources_and_evaluate_a
     assert again["test_notes"] == report["test_notes"] and again["spearman_rho"] == pytest.approx(report["spearman_rho"])
     out = capsys.readouterr().out
     assert "## Across sources: sf_GMbank" in out and "unconditioned model latent" in out
+    assert "## Across sources: sf_GMbank (60 notes of 4 rated instruments, pp, p, mf, f, ff, kept out as the test)" \
+        in (run / "report.md").read_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import soundfile as sf
 from timbre_explorer.cli import main
 from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.data.dataset import NoteDataset, build_dataset, split_notes
-from timbre_explorer.core.errors import Cancelled, ParameterError
+from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
 from timbre_explorer.core.data.instruments import BY_NAME, canonical_name, parse_pitch
 from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
 from timbre_explorer.core.data.sources import (FolderSource, SoundFontSource, find_soundfont, label_file,
@@ -291,6 +292,55 @@ def test_missing_soundfont_says_what_to_install(monkeypatch, tmp_path):
         find_soundfont()
     with pytest.raises(ParameterError, match="no such SoundFont"):
         find_soundfont(tmp_path / "x.sf2")
+
+
+def _gravis_patch(path, root_hz: float = 441.0, rate: int = 44100) -> None:
+    """A one-sample Gravis (GF1) patch: a sine at ``root_hz``, looped over whole periods, held while the key is."""
+    import struct
+
+    period = round(rate / root_hz)
+    wave = (12000 * np.sin(2 * np.pi * np.arange(rate // 2) / period)).astype("<i2").tobytes()
+    loop = (rate // 4 // period * period * 2, (rate // 4 // period + 20) * period * 2)  # bytes
+    header = struct.pack("<12s10s60sBBBHHI36s", b"GF1PATCH110", b"ID#000002", b"sine", 1, 14, 0, 1, 127,
+                         len(wave), b"")
+    instrument = struct.pack("<H16sIB40s", 0, b"sine", len(wave) + 96 + 47, 1, b"")
+    layer = struct.pack("<BBIB40s", 0, 0, len(wave) + 96, 1, b"")
+    sample = struct.pack("<7sBIIIHIIIhB6s6s3s3sBHH36s", b"sine", 0, len(wave), *loop, rate, 0, 20_000_000,
+                         round(root_hz * 1000), 0, 7, bytes([63] * 6), bytes([250, 250, 250, 0, 0, 0]), bytes(3),
+                         bytes(3), 0x01 | 0x04 | 0x20 | 0x40, 60, 1024, b"")  # 16 bit, looped, sustained, enveloped
+    assert len(header) == 129 and len(instrument) == 63 and len(layer) == 47 and len(sample) == 96
+    path.write_bytes(header + instrument + layer + sample + wave)
+
+
+def test_a_patch_set_renders_through_timidity(tmp_path, monkeypatch):
+    """A TiMidity++ configuration stands for a patch set: its notes come back at their pitch, each in its own
+    slot, held for hold_s and released; without TiMidity++ the error says what installs it."""
+    import shutil
+
+    from signals import fundamental
+
+    if shutil.which("timidity") is None:
+        if os.environ.get("CI"):
+            raise AssertionError("./run.sh installs timidity: in CI it must be there")
+        pytest.skip("no TiMidity++ (apt-get install timidity)")
+    _gravis_patch(tmp_path / "sine.pat")
+    config = tmp_path / "mine.cfg"
+    config.write_text(f"dir {tmp_path}\nbank 0\n 73 sine.pat\n")
+    flute = replace(BY_NAME["Flute"], low=69, high=81)
+    src = SoundFontSource(str(config), instruments=(flute,), dynamics=(("pp", 24), ("ff", 127)))
+    assert src.name == "mine"
+    specs = [s for s in src.notes() if s.pitch in (69, 81)]
+    audio = src.render(specs, 22050)
+    assert all(a.shape == (round(src.seconds * 22050),) for a in audio)
+    for spec, a in zip(specs, audio):
+        held = a[2205:round(0.9 * 22050)]
+        assert abs(fundamental(held) / midi_hz(spec.pitch) - 1) < 0.01
+        assert np.sqrt(np.mean(a[-2205:] ** 2)) < 0.01 * np.sqrt(np.mean(held ** 2))  # released
+    level = {s.dynamic: 10 * np.log10(np.mean(a[:20000] ** 2)) for s, a in zip(specs, audio) if s.pitch == 69}
+    assert level["ff"] > level["pp"] + 6
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(TimbreExplorerError, match=r"mine\.cfg: TiMidity\+\+ is not installed.*apt-get install timidity"):
+        src.render(specs[:1], 22050)
 
 
 # ------------------------------------------------------------------------------------------------ CLI

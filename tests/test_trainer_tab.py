@@ -647,12 +647,12 @@ def test_the_sample_sets_table_sets_the_roles_of_the_config(qtbot, view, tmp_pat
     from timbre_explorer.gui.views.trainer.data_panel import KNOWN_SETS, missing_sets
 
     d, r = view.data_panel, view.run_panel
-    assert KNOWN_SETS == ("FluidR3_GM", "MuseScore_General", "sf_GMbank", "TimGM6mb")
+    assert KNOWN_SETS == ("FluidR3_GM", "MuseScore_General", "sf_GMbank", "TimGM6mb", "freepats")
     d.set_missing({})  # as if every set were installed, whatever this machine has
     click_radio(qtbot, d.soundfont_radio)
     cfg = TrainConfig(**{**TINY, "regularizer": "none"}, cross_test="MuseScore_General", cross_valid="sf_GMbank")
     view.set_config(cfg)
-    assert [_role(d, n) for n in KNOWN_SETS] == ["train", "test", "valid", "train"]
+    assert [_role(d, n) for n in KNOWN_SETS] == ["train", "test", "valid", "train", "off"]
     assert view.config() == cfg
     view.save_config(tmp_path / "cfg.json")
     assert TrainConfig.from_file(tmp_path / "cfg.json") == cfg
@@ -660,7 +660,7 @@ def test_the_sample_sets_table_sets_the_roles_of_the_config(qtbot, view, tmp_pat
     # a second test set takes the role from the first; then nothing trains, and the tab says so before it runs
     _choose_role(d, "FluidR3_GM", "test")
     _choose_role(d, "TimGM6mb", "off")
-    assert [_role(d, n) for n in KNOWN_SETS] == ["test", "off", "valid", "off"]
+    assert [_role(d, n) for n in KNOWN_SETS] == ["test", "off", "valid", "off", "off"]
     click(qtbot, r.train_button)
     assert "leaves none to train on" in r.message.text() and view.runner.tasks_started == 0
     _choose_role(d, "MuseScore_General", "train")

@@ -31,9 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--source", choices=("soundfont", "folder"), default="soundfont")
     build.add_argument("path", nargs="?", help="the sample folder (with --source folder)")
     build.add_argument("--soundfont", action="append", default=[], metavar="FILE",
-                       help="a SoundFont (.sf2/.sf3) to render; repeat it for several sample sets in one dataset")
+                       help="a SoundFont (.sf2/.sf3) or TiMidity++ patch set (.cfg) to render; repeat it for "
+                            "several sample sets in one dataset")
     build.add_argument("--sources", nargs="+", default=[], metavar="NAME",
-                       help="sample sets by name: FluidR3_GM, MuseScore_General, sf_GMbank (or SoundFont files)")
+                       help="sample sets by name: FluidR3_GM, MuseScore_General, TimGM6mb, sf_GMbank, freepats (or "
+                            "SoundFont files)")
     build.add_argument("--preset", default=None, help="NSGT preset: nsgt-erb (default), nsgt-cqt or nsgt-mel")
     build.add_argument("--hold-out", nargs="*", metavar="INSTRUMENT",
                        help="instruments kept out of training for the novel-instrument test "
@@ -62,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--cache", help="dataset cache folder")
     evaluate.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if the cache holds it")
     evaluate.add_argument("--cross-source", metavar="SOURCE", help="also evaluate on a sample set the model never "
-                          "trained on (MuseScore_General, sf_GMbank or a SoundFont file), beside two baselines "
+                          "trained on (a sample set's name, such as freepats, or a SoundFont file), beside two baselines "
                           "(default: the source its training kept out, if any)")
     evaluate.add_argument("--cross-dynamics", nargs="+", metavar="DYNAMIC", help="the dynamics rendered for "
                           "--cross-source (default: pp p mf f ff)")

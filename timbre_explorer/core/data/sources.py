@@ -1,4 +1,5 @@
-"""Where notes come from: a General MIDI SoundFont rendered with FluidSynth, or the user's sample folder.
+"""Where notes come from: a General MIDI sample set (a SoundFont rendered with FluidSynth, or a patch set of
+TiMidity++), or the user's sample folder.
 
 A source lists its notes as :class:`NoteSpec` (label, pitch, dynamic, file)
 and renders each to mono audio at the analysis rate. Every source has a short,
@@ -14,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,18 +30,23 @@ from timbre_explorer.core.data.instruments import (BY_NAME, DYNAMICS, INSTRUMENT
 SOUNDFONT_PLACES = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2",
                     "/usr/share/sounds/sf2/default-GM.sf2", "/opt/homebrew/share/soundfonts/FluidR3_GM.sf2")
 MIN_SECONDS = 0.1  # shorter files are not notes
-#: The General MIDI sample sets that install from Debian/Ubuntu packages, by their short names.
+#: The General MIDI sample sets that install from Debian/Ubuntu packages, by their short names: four SoundFonts
+#: and FreePats, a set of Gravis patches that TiMidity++ renders (its configuration file stands for it).
 KNOWN_SOUNDFONTS = {"FluidR3_GM": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
                     "MuseScore_General": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
                     "sf_GMbank": "/usr/share/sounds/sf2/sf_GMbank.sf2",
-                    "TimGM6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2"}
-#: The package that installs each (FluidR3_GM: fluid-soundfont-gm, or any of SOUNDFONT_PLACES).
+                    "TimGM6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
+                    "freepats": "/etc/timidity/freepats.cfg"}
+#: The packages that install each (FluidR3_GM: fluid-soundfont-gm, or any of SOUNDFONT_PLACES).
 SOUNDFONT_PACKAGES = {"FluidR3_GM": "fluid-soundfont-gm", "MuseScore_General": "musescore-general-soundfont",
-                      "sf_GMbank": "csound-soundfont", "TimGM6mb": "timgm6mb-soundfont"}
+                      "sf_GMbank": "csound-soundfont", "TimGM6mb": "timgm6mb-soundfont",
+                      "freepats": "freepats timidity"}
 _SHORT_NAMES = {**{Path(p).name: name for name, p in KNOWN_SOUNDFONTS.items()},
                 "MuseScore_General.sf3": "MuseScore_General"}
 DEFAULT_SOURCE = "FluidR3_GM"  # the sample set of the bundled model and of a config that names none
-SOUNDFONT_SUFFIXES = (".sf2", ".sf3")
+PATCH_SET_SUFFIX = ".cfg"  # a TiMidity++ configuration: a patch set, rendered by TiMidity++
+SOUNDFONT_SUFFIXES = (".sf2", ".sf3", PATCH_SET_SUFFIX)
+SLOT_GAP_S = 0.5  # silence between two notes of one TiMidity++ run, so no release reaches the next note
 INSTALL_HINT = ("no General MIDI SoundFont found. On Debian/Ubuntu: sudo apt-get install fluid-soundfont-gm "
                 "(./run.sh installs it when it can), or pass --soundfont FILE.sf2")
 
@@ -88,9 +95,12 @@ def named_soundfont(name: str) -> Path:
         return find_soundfont()
     if name in KNOWN_SOUNDFONTS:
         path = Path(KNOWN_SOUNDFONTS[name])
+        package = SOUNDFONT_PACKAGES[name]
         if not path.is_file():
-            package = SOUNDFONT_PACKAGES[name]
             raise ParameterError(f"{name}: not installed ({path}); on Debian/Ubuntu: sudo apt-get install {package}")
+        if path.suffix == PATCH_SET_SUFFIX and shutil.which("timidity") is None:
+            raise ParameterError(f"{name}: TiMidity++, which renders it, is not installed; on Debian/Ubuntu: "
+                                 f"sudo apt-get install {package}")
         return path
     return find_soundfont(name)
 
@@ -98,7 +108,8 @@ def named_soundfont(name: str) -> Path:
 # ---------------------------------------------------------------------------------------------- SoundFont
 @dataclass(frozen=True)
 class SoundFontSource:
-    """Single notes of General MIDI instruments, rendered dry (no reverb, no chorus) with FluidSynth.
+    """Single notes of General MIDI instruments, rendered dry (no reverb, no chorus) with FluidSynth (a SoundFont)
+    or TiMidity++ (a patch set's configuration, :data:`PATCH_SET_SUFFIX`).
 
     Every note is held for ``hold_s`` and recorded for ``release_s`` more, so
     all notes share one length and one transform.
@@ -140,6 +151,8 @@ class SoundFontSource:
         return {**d, "size": os.path.getsize(self.path), "head_sha256": head}
 
     def render(self, specs: list[NoteSpec], sample_rate: int) -> list[np.ndarray | str]:
+        if Path(self.path).suffix.lower() == PATCH_SET_SUFFIX:
+            return list(_render_patches(self.path, specs, sample_rate, self.hold_s, self.release_s))
         synth, sfid = _synth(self.path, sample_rate, self.gain)
         hold, release = round(self.hold_s * sample_rate), round(self.release_s * sample_rate)
         out = []
@@ -175,6 +188,45 @@ def _synth(path: str, sample_rate: int, gain: float):
             raise ParameterError(f"{path}: FluidSynth cannot load this SoundFont")
         _SYNTHS[key] = synth, sfid
     return _SYNTHS[key]
+
+
+def _render_patches(config: str, specs: list[NoteSpec], sample_rate: int, hold_s: float,
+                    release_s: float) -> list[np.ndarray]:
+    """Notes of a TiMidity++ patch set: one MIDI file holding every note in its own slot, one TiMidity++ run (a
+    process per note would cost more than the rendering), cut at the slots. Reverb and chorus off, as for
+    FluidSynth."""
+    import subprocess
+    import tempfile
+
+    import mido
+    import soundfile
+
+    if shutil.which("timidity") is None:
+        raise TimbreExplorerError(f"{config}: TiMidity++ is not installed, and it renders this patch set: "
+                                  "sudo apt-get install timidity (./run.sh installs it when it can)")
+    ticks = 1000  # per beat, at 120 beats per minute: 2000 ticks per second
+    hold, slot = round(hold_s * 2 * ticks), round((hold_s + release_s + SLOT_GAP_S) * 2 * ticks)
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500_000),
+                            mido.Message("control_change", control=91, value=0),  # reverb send
+                            mido.Message("control_change", control=93, value=0)])  # chorus send
+    for spec in specs:
+        track += [mido.Message("program_change", program=spec.program),
+                  mido.Message("note_on", note=spec.pitch, velocity=spec.velocity),
+                  mido.Message("note_off", note=spec.pitch, time=hold),
+                  mido.Message("control_change", control=91, value=0, time=slot - hold)]
+    n, step = round((hold_s + release_s) * sample_rate), (hold_s + release_s + SLOT_GAP_S) * sample_rate
+    with tempfile.TemporaryDirectory(prefix="timbre-explorer-timidity-") as tmp:
+        midi, wav = Path(tmp, "notes.mid"), Path(tmp, "notes.wav")
+        mido.MidiFile(ticks_per_beat=ticks, tracks=[track]).save(midi)
+        run = subprocess.run(["timidity", "-c", str(config), "-Ow", "--output-mono", "--output-16bit",
+                              "-s", str(sample_rate), "-EFreverb=d", "-EFchorus=d", "-o", str(wav), str(midi)],
+                             capture_output=True, text=True, timeout=60 + 2 * len(specs) * step / sample_rate)
+        if run.returncode != 0 or not wav.is_file():
+            reason = (run.stderr or run.stdout).strip().splitlines()[-1:] or [f"exit status {run.returncode}"]
+            raise TimbreExplorerError(f"{config}: TiMidity++ could not render it ({reason[0]})")
+        audio, _ = soundfile.read(wav, dtype="float32")  # mono at sample_rate, as asked for
+    audio = np.concatenate([audio, np.zeros(round(len(specs) * step) + n, np.float32)])
+    return [audio[round(i * step):round(i * step) + n].copy() for i in range(len(specs))]
 
 
 # ---------------------------------------------------------------------------------------------- folders
@@ -315,9 +367,3 @@ def from_onset(audio: np.ndarray, n: int, sample_rate: int) -> np.ndarray:
     if clip.size < n:
         clip = np.concatenate([clip, np.zeros(n - clip.size, np.float32)])
     return clip
-
-
-def describe_source(source) -> str:
-    if isinstance(source, SoundFontSource):
-        return f"SoundFont {source.path}"
-    return f"folder {source.root}"

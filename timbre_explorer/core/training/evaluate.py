@@ -208,9 +208,9 @@ def markdown(report: dict) -> str:
               "| instrument | nearest training instruments (distance) | family holds | unregularized nearest |",
               "|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in novel_rows(report)]
-    for key in ("cross_source", "cross_valid"):
+    for key, role in (("cross_source", "the test"), ("cross_valid", "validation")):
         if key in report:
-            lines += ["", cross_source_markdown(report[key]).rstrip("\n")]
+            lines += ["", cross_source_markdown(report[key], role).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -415,6 +415,7 @@ def cross_source_reports(t: Trainer, in_source_rho: float | None) -> dict:
     """The figures across sources (:mod:`~timbre_explorer.core.training.crosssource`) on the notes of the sources
     kept out of training: ``cross_source`` (the test source) and ``cross_valid`` (the validation source)."""
     from timbre_explorer.core.data.dataset import CROSS_TEST, CROSS_VALID
+    from timbre_explorer.core.data.instruments import DYNAMICS
     from timbre_explorer.core.data.perception import load_dissimilarities
     from timbre_explorer.core.training.crosssource import NoteSet, cross_source
 
@@ -430,7 +431,9 @@ def cross_source_reports(t: Trainer, in_source_rho: float | None) -> dict:
         if source and len(t.ds.where(split)):
             figures = cross_source(t.models["regularized"][0].cpu(), t.norm, train, NoteSet(t.ds, t.ds.where(split)),
                                    ratings, others=others)
-            out[key] = {"source": source, "dynamics": sorted(set(t.ds.notes["dynamic"][t.ds.where(split)])),
+            kept = set(t.ds.notes["dynamic"][t.ds.where(split)])
+            dynamics = [d for d in DYNAMICS if d in kept] + sorted(kept - set(DYNAMICS))  # pp to ff, then others
+            out[key] = {"source": source, "dynamics": dynamics,
                         "in_source_rho": in_source_rho, **figures}
     return out
 

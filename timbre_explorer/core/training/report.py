@@ -75,10 +75,12 @@ def novel_rows(report: dict) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def cross_source_markdown(entry: dict) -> str:
-    """One across-sources entry as a markdown table (in ``report.md`` and ``evaluate --cross-source``)."""
+def cross_source_markdown(entry: dict, role: str = "") -> str:
+    """One across-sources entry as a markdown table (in ``report.md`` and ``evaluate --cross-source``); ``role``,
+    when given, says what the run kept the source out for (``the test``, ``validation``)."""
+    kept = f", kept out as {role}" if role else ""
     rows = [f"## Across sources: {entry['source']} ({entry['latent']['notes']} notes of "
-            f"{len(entry['latent']['instruments'])} rated instruments, {', '.join(entry['dynamics'])})", "",
+            f"{len(entry['latent']['instruments'])} rated instruments, {', '.join(entry['dynamics'])}{kept})", "",
             "| " + " | ".join(CROSS_COLUMNS) + " |", "|" + "---|" * len(CROSS_COLUMNS)]
     rows += ["| " + " | ".join(cells) + " |" for cells in cross_source_rows(entry)]
     return "\n".join(rows) + "\n"

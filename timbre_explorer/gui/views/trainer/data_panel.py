@@ -74,7 +74,8 @@ class DataPanel(QtWidgets.QWidget):
         form.addRow(self.soundfont_status)
         self.soundfont = QtWidgets.QLineEdit()
         self.soundfont.setPlaceholderText("the system's FluidR3_GM")
-        self.soundfont.setToolTip("Another General MIDI .sf2 file (leave empty for the system's FluidR3_GM)")
+        self.soundfont.setToolTip("Another General MIDI .sf2/.sf3 file or TiMidity++ patch set .cfg "
+                                  "(leave empty for the system's FluidR3_GM)")
         self.soundfont_button = QtWidgets.QPushButton("…")
         self.soundfont_button.clicked.connect(self.browse_soundfont_requested)
         form.addRow("SoundFont file", row(self.soundfont, self.soundfont_button))

@@ -441,8 +441,8 @@ class TrainerView(QtWidgets.QWidget):
             self.preview()
 
     def _browse_soundfont(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "A General MIDI SoundFont", "",
-                                                        "SoundFonts (*.sf2);;All files (*)")
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "A General MIDI SoundFont", "", "SoundFonts and TiMidity++ patch sets (*.sf2 *.sf3 *.cfg);;All files (*)")
         if path:
             self.data_panel.soundfont.setText(path)
 
