@@ -224,8 +224,10 @@ def _render_patches(config: str, specs: list[NoteSpec], sample_rate: int, hold_s
         if run.returncode != 0 or not wav.is_file():
             reason = (run.stderr or run.stdout).strip().splitlines()[-1:] or [f"exit status {run.returncode}"]
             raise TimbreExplorerError(f"{config}: TiMidity++ could not render it ({reason[0]})")
-        audio, _ = soundfile.read(wav, dtype="float32")  # mono at sample_rate, as asked for
-    audio = np.concatenate([audio, np.zeros(round(len(specs) * step) + n, np.float32)])
+        audio, rate = soundfile.read(wav, dtype="float32", always_2d=True)
+    if rate != sample_rate:
+        raise TimbreExplorerError(f"{config}: TiMidity++ rendered at {rate} Hz, not the {sample_rate} Hz asked for")
+    audio = np.concatenate([audio.mean(1), np.zeros(round(len(specs) * step) + n, np.float32)])
     return [audio[round(i * step):round(i * step) + n].copy() for i in range(len(specs))]
 
 
