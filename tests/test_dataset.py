@@ -338,8 +338,12 @@ def test_a_patch_set_renders_through_timidity(tmp_path, monkeypatch):
         assert np.sqrt(np.mean(a[-2205:] ** 2)) < 0.01 * np.sqrt(np.mean(held ** 2))  # released
     level = {s.dynamic: 10 * np.log10(np.mean(a[:20000] ** 2)) for s, a in zip(specs, audio) if s.pitch == 69}
     assert level["ff"] > level["pp"] + 6
+    broken = tmp_path / "broken.cfg"
+    broken.write_text("not a configuration\n")
+    with pytest.raises(TimbreExplorerError, match=r"broken\.cfg: TiMidity\+\+ could not render it \(line 1: syntax"):
+        replace(src, path=str(broken)).render(specs[:1], 22050)
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    with pytest.raises(TimbreExplorerError, match=r"mine\.cfg: TiMidity\+\+ is not installed.*apt-get install timidity"):
+    with pytest.raises(TimbreExplorerError, match=r"mine\.cfg: TiMidity\+\+ is not installed.*install timidity"):
         src.render(specs[:1], 22050)
 
 

@@ -222,8 +222,10 @@ def _render_patches(config: str, specs: list[NoteSpec], sample_rate: int, hold_s
                               "-s", str(sample_rate), "-EFreverb=d", "-EFchorus=d", "-o", str(wav), str(midi)],
                              capture_output=True, text=True, timeout=60 + 2 * len(specs) * step / sample_rate)
         if run.returncode != 0 or not wav.is_file():
-            reason = (run.stderr or run.stdout).strip().splitlines()[-1:] or [f"exit status {run.returncode}"]
-            raise TimbreExplorerError(f"{config}: TiMidity++ could not render it ({reason[0]})")
+            said = [line.strip() for line in (run.stderr + run.stdout).splitlines() if line.strip()]
+            errors = [line.removeprefix(f"{config}: ") for line in said if "error" in line.lower()]
+            reason = (errors or said[-1:] or [f"exit status {run.returncode}"])[0]  # its first error, else its last
+            raise TimbreExplorerError(f"{config}: TiMidity++ could not render it ({reason})")
         audio, rate = soundfile.read(wav, dtype="float32", always_2d=True)
     if rate != sample_rate:
         raise TimbreExplorerError(f"{config}: TiMidity++ rendered at {rate} Hz, not the {sample_rate} Hz asked for")
