@@ -98,9 +98,8 @@ def named_soundfont(name: str) -> Path:
         package = SOUNDFONT_PACKAGES[name]
         if not path.is_file():
             raise ParameterError(f"{name}: not installed ({path}); on Debian/Ubuntu: sudo apt-get install {package}")
-        if path.suffix == PATCH_SET_SUFFIX and shutil.which("timidity") is None:
-            raise ParameterError(f"{name}: TiMidity++, which renders it, is not installed; on Debian/Ubuntu: "
-                                 f"sudo apt-get install {package}")
+        if path.suffix == PATCH_SET_SUFFIX:
+            _need_timidity(name, package)
         return path
     return find_soundfont(name)
 
@@ -190,6 +189,13 @@ def _synth(path: str, sample_rate: int, gain: float):
     return _SYNTHS[key]
 
 
+def _need_timidity(what: str, packages: str = "timidity") -> None:
+    """Refuse a patch set, in one sentence naming it and what to install, where TiMidity++ is not there."""
+    if shutil.which("timidity") is None:
+        raise ParameterError(f"{what}: TiMidity++ is not installed, and it renders this patch set; on Debian/Ubuntu: "
+                             f"sudo apt-get install {packages} (./run.sh installs it when it can)")
+
+
 def _render_patches(config: str, specs: list[NoteSpec], sample_rate: int, hold_s: float,
                     release_s: float) -> list[np.ndarray]:
     """Notes of a TiMidity++ patch set: one MIDI file holding every note in its own slot, one TiMidity++ run (a
@@ -201,9 +207,7 @@ def _render_patches(config: str, specs: list[NoteSpec], sample_rate: int, hold_s
     import mido
     import soundfile
 
-    if shutil.which("timidity") is None:
-        raise TimbreExplorerError(f"{config}: TiMidity++ is not installed, and it renders this patch set: "
-                                  "sudo apt-get install timidity (./run.sh installs it when it can)")
+    _need_timidity(config)
     ticks = 1000  # per beat, at 120 beats per minute: 2000 ticks per second
     hold, slot = round(hold_s * 2 * ticks), round((hold_s + release_s + SLOT_GAP_S) * 2 * ticks)
     track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500_000),
@@ -218,9 +222,14 @@ def _render_patches(config: str, specs: list[NoteSpec], sample_rate: int, hold_s
     with tempfile.TemporaryDirectory(prefix="timbre-explorer-timidity-") as tmp:
         midi, wav = Path(tmp, "notes.mid"), Path(tmp, "notes.wav")
         mido.MidiFile(ticks_per_beat=ticks, tracks=[track]).save(midi)
-        run = subprocess.run(["timidity", "-c", str(config), "-Ow", "--output-mono", "--output-16bit",
-                              "-s", str(sample_rate), "-EFreverb=d", "-EFchorus=d", "-o", str(wav), str(midi)],
-                             capture_output=True, text=True, timeout=60 + 2 * len(specs) * step / sample_rate)
+        limit = 60 + 2 * len(specs) * step / sample_rate  # seconds: twice the music, and a minute to start
+        try:
+            run = subprocess.run(["timidity", "-c", str(config), "-Ow", "--output-mono", "--output-16bit",
+                                  "-s", str(sample_rate), "-EFreverb=d", "-EFchorus=d", "-o", str(wav), str(midi)],
+                                 capture_output=True, text=True, timeout=limit)
+        except subprocess.TimeoutExpired:
+            raise TimbreExplorerError(f"{config}: TiMidity++ did not finish rendering {len(specs)} notes in "
+                                      f"{limit:.0f} s") from None
         if run.returncode != 0 or not wav.is_file():
             said = [line.strip() for line in (run.stderr + run.stdout).splitlines() if line.strip()]
             errors = [line.removeprefix(f"{config}: ") for line in said if "error" in line.lower()]
