@@ -303,7 +303,7 @@ def _greedy(obj: _Objective, first: np.ndarray, *, steps: int, tolerance: float,
     r = 0.5 * spread if radius is None else float(radius)
     if not (np.isfinite(r) and r > 0):
         raise ParameterError(f"radius must be a positive number, got {radius!r}")
-    smallest = 1e-4 * r
+    start_r, smallest = r, 1e-4 * r
     here = first
     values = obj.start[None] if first is obj.z0 else obj.values(first[None])
     loss = obj.loss(here, values[0])
@@ -320,6 +320,7 @@ def _greedy(obj: _Objective, first: np.ndarray, *, steps: int, tolerance: float,
         if cand_loss[i] < loss:
             here, values, loss = cand[i], cand_values[i:i + 1], cand_loss[i]
             path.append(here)
+            r = min(2.0 * r, start_r)  # a success widens the search again: a narrow valley is followed, not a dead end
         else:
             r *= 0.5
     return np.stack(path)
