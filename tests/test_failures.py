@@ -79,6 +79,31 @@ def test_a_dataset_build_on_a_full_disk_is_one_sentence_and_leaves_nothing(tmp_p
     assert list(cache.iterdir()) == []
 
 
+def test_a_wav_export_on_a_full_disk_says_why_and_keeps_the_old_file(tmp_path):
+    """libsndfile reports a failed write as "System error."; the WAV is encoded in memory, so Python's write
+    says what went wrong (here EFBIG, as in the test above), and the file already there is left as it was."""
+    out = tmp_path / "export.wav"
+    save_wav(out, synthetic_note(64, 0.4, 0.5, seconds=0.1), SR)
+    before = out.read_bytes()
+    script = textwrap.dedent(f"""
+        import resource, signal
+        import numpy as np
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 << 10, 256 << 10))
+        from timbre_explorer.core.errors import AudioFileError
+        from timbre_explorer.core.signal.audio_io import save_wav
+        try:
+            save_wav({str(out)!r}, np.full(441_000, 0.1, np.float32), 44_100)
+        except AudioFileError as exc:
+            print(exc)
+    """)
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert run.stdout.strip() == f"{out}: cannot write (File too large)", run.stderr
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["export.wav"]
+
+
 # ------------------------------------------------------------------------------------------------ audio files
 def test_absurd_headers_are_refused_before_decoding(tmp_path):
     sf.write(tmp_path / "one_hz.wav", np.zeros(44_000, np.int16), 1)  # 88 kB that would resample to gigabytes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import sys
@@ -90,7 +91,9 @@ def save_wav(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str =
     """Write mono or ``[samples, channels]`` audio to a WAV file, atomically.
 
     Audio peaking above full scale is scaled down to fit (and logged) rather
-    than clipped; NaN or infinite samples are refused.
+    than clipped; NaN or infinite samples are refused. The file is encoded in
+    memory and written by Python, so a failed write says why ("No space left
+    on device"), where libsndfile says only "System error."
     """
     import soundfile as sf
 
@@ -102,8 +105,10 @@ def save_wav(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str =
         log.warning("%s: peak %.2f above full scale, scaled down to fit", path, peak)
         a = a * (0.999 / peak)
     try:
+        encoded = io.BytesIO()
+        sf.write(encoded, a, int(sample_rate), subtype=subtype, format="WAV")
         with atomic_path(path) as tmp:
-            sf.write(os.fspath(tmp), a, int(sample_rate), subtype=subtype, format="WAV")
+            tmp.write_bytes(encoded.getbuffer())
     except OSError as exc:
         raise AudioFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
     except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
