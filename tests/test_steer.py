@@ -73,9 +73,10 @@ def test_field_rejects_bad_settings(tiny_space):
 
 
 def _reachable(space):
-    """A start (the flute's centroid) and a target taken from a decoded point half way to the trumpet."""
+    """A start (the flute's centroid) and a target taken from a decoded point three quarters of the way to the
+    trumpet (the tiny models of some seeds and machines brighten only in the second half of the way)."""
     z0 = space.centroids["Flute"].astype(np.float64)
-    other = interpolate(z0, space.centroids["Trumpet"], 5)[2]
+    other = interpolate(z0, space.centroids["Trumpet"], 5)[3]
     return z0, other, {k: float(v[0]) for k, v in _describe(space, other).items()}
 
 

@@ -177,9 +177,11 @@ def note_life(space: TimbreSpace, z: np.ndarray, steps: int) -> tuple[np.ndarray
 
     From the median level curve of the :data:`LIFE_NEIGHBOURS` map notes nearest ``z`` (``space.envelopes``):
     its rise to the peak is the attack; from the peak the level settles over :data:`SETTLE_S` to the median
-    of the rest (a piano's decay, a flute's steady breath) and holds there, so the loop is steady. A file
+    of the rest while it sounds (a piano's decay, a flute's steady breath) and holds there, so the loop is steady. A file
     without envelopes rises over :data:`ATTACK_S` from 30 dB below and holds.
     """
+    from timbre_explorer.core.data.dataset import sounding
+
     t = np.linspace(0.0, PLAYABLE_SECONDS, steps)
     floor = np.log(10 ** (-30 / 20))
     if space.envelopes is None:
@@ -188,7 +190,9 @@ def note_life(space: TimbreSpace, z: np.ndarray, steps: int) -> tuple[np.ndarray
     curve = np.median(space.envelopes[nearest].astype(np.float64), 0)
     curve = np.interp(t, np.linspace(0.0, space.note_seconds, len(curve)), curve)  # held past its end
     peak = int(np.argmax(curve[: max(2, steps // 2)]))
-    held = float(np.median(curve[peak:]))
+    # the held level is the note's, not the silence after a short sample ends inside its window
+    end = max(sounding(curve * (20 / math.log(10))).stop, peak + 1)
+    held = float(np.median(curve[peak:end]))
     settle = np.exp(-np.maximum(t - t[peak], 0.0) / (SETTLE_S / 3))  # 95 % settled after SETTLE_S
     shape = np.where(t <= t[peak], curve, held + (curve[peak] - held) * settle) - held
     return np.maximum(shape, floor), float(t[peak] + SETTLE_S)
