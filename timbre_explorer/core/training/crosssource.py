@@ -137,41 +137,49 @@ def _positions(model: TimbreVAE, norm: Normalization, notes: NoteSet, frames: li
     return note_positions(model, norm, frames, pitches=notes.pitches)
 
 
-def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamics: tuple[str, ...] | None = None,
-                          cache_root=None, workers: int | None = None) -> dict:
-    """A model file on a sample set it never trained on (``source``: a short name or a SoundFont file): its rated
-    instruments over their ranges, at ``dynamics`` (default all). Returns :func:`cross_source`'s figures, with
-    the model's in-source test ρ and the source's name. The paper's unconditioned twin of a run
-    (``unconditioned.timbre.safetensors`` beside the model) is scored too, as "unconditioned"."""
+def held_notes(cfg, trained: NoteDataset, source: str, *, dynamics: tuple[str, ...] | None = None,
+               cache_root=None, workers: int | None = None) -> NoteSet:
+    """The notes of a sample set a run never trained on (``source``: a short name or a SoundFont file): its rated
+    instruments over their ranges, at ``dynamics`` (default all). A source the run rendered but kept out
+    (``cross_test``, ``cross_valid``) is read from ``trained``, the run's dataset with its sources left out; any
+    other is rendered (and cached) on its own."""
     from timbre_explorer.core.data.dataset import build_dataset
     from timbre_explorer.core.data.instruments import DYNAMICS
-    from timbre_explorer.core.data.perception import load_dissimilarities
     from timbre_explorer.core.data.sources import SoundFontSource, named_soundfont
-    from timbre_explorer.core.model.modelfile import load_model
-    from timbre_explorer.core.training.config import RATED, TrainConfig, dataset_for, soundfont_instruments
-    from timbre_explorer.core.training.runfolder import UNCONDITIONED_NAME
+    from timbre_explorer.core.training.config import RATED, soundfont_instruments
 
-    unknown = sorted(set(dynamics or ()) - set(DYNAMICS))
-    if unknown:
-        raise ParameterError(f"unknown dynamics {', '.join(unknown)} (known: {', '.join(DYNAMICS)})")
-    mf = load_model(model_path)
-    cfg = TrainConfig.from_dict(mf.meta["training"])
-    trained = dataset_for(cfg, cache_root=cache_root, workers=workers)
-    if cfg.cross_test:
-        leave_source_out(trained, cfg.cross_test, cfg.cross_valid)
+    _check_dynamics(dynamics)
     held_source = SoundFontSource(str(named_soundfont(source)),
                                   instruments=tuple(i for i in soundfont_instruments(cfg) if i.name in RATED),
                                   dynamics=tuple((d, v) for d, v in DYNAMICS.items() if not dynamics or d in dynamics))
     kept_out = {cfg.cross_test: CROSS_TEST, cfg.cross_valid: CROSS_VALID}
     if held_source.name in kept_out:  # rendered with the training set, kept out of training
         notes = trained.where(kept_out[held_source.name])
-        notes = notes[np.isin(trained.notes["dynamic"][notes], [d for d, _ in held_source.dynamics])]
-        held = NoteSet(trained, notes)
-    elif held_source.name in trained.sources:
+        return NoteSet(trained, notes[np.isin(trained.notes["dynamic"][notes], [d for d, _ in held_source.dynamics])])
+    if held_source.name in trained.sources:
         raise ParameterError(f"{held_source.name}: the model trained on this source; name one it never heard")
-    else:
-        ds = build_dataset(held_source, preset=cfg.preset, hold_out=(), cache_root=cache_root, workers=workers)
-        held = NoteSet(ds, np.arange(len(ds)))
+    ds = build_dataset(held_source, preset=cfg.preset, hold_out=(), cache_root=cache_root, workers=workers)
+    return NoteSet(ds, np.arange(len(ds)))
+
+
+def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamics: tuple[str, ...] | None = None,
+                          cache_root=None, workers: int | None = None) -> dict:
+    """A model file on a sample set it never trained on (:func:`held_notes`). Returns :func:`cross_source`'s
+    figures, with the model's in-source test ρ and the source's name. The paper's unconditioned twin of a run
+    (``unconditioned.timbre.safetensors`` beside the model) is scored too, as "unconditioned"."""
+    from timbre_explorer.core.data.instruments import DYNAMICS
+    from timbre_explorer.core.data.perception import load_dissimilarities
+    from timbre_explorer.core.model.modelfile import load_model
+    from timbre_explorer.core.training.config import TrainConfig, dataset_for
+    from timbre_explorer.core.training.runfolder import UNCONDITIONED_NAME
+
+    _check_dynamics(dynamics)  # before any dataset is built
+    mf = load_model(model_path)
+    cfg = TrainConfig.from_dict(mf.meta["training"])
+    trained = dataset_for(cfg, cache_root=cache_root, workers=workers)
+    if cfg.cross_test:
+        leave_source_out(trained, cfg.cross_test, cfg.cross_valid)
+    held = held_notes(cfg, trained, source, dynamics=dynamics, cache_root=cache_root, workers=workers)
     ratings = load_dissimilarities(cfg.ratings)
     twin = Path(model_path).with_name(UNCONDITIONED_NAME)
     others = {}
@@ -180,5 +188,14 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
         others["unconditioned"] = (other.build_model(), other.normalization)
     figures = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")), held,
                            ratings, others=others)
-    return {"source": held_source.name, "dynamics": [d for d, _ in held_source.dynamics],
+    return {"source": str(held.ds.notes["source"][held.notes[0]]),
+            "dynamics": [d for d in DYNAMICS if not dynamics or d in dynamics],
             "in_source_rho": (mf.meta.get("metrics") or {}).get("spearman_rho"), **figures}
+
+
+def _check_dynamics(dynamics: tuple[str, ...] | None) -> None:
+    from timbre_explorer.core.data.instruments import DYNAMICS
+
+    unknown = sorted(set(dynamics or ()) - set(DYNAMICS))
+    if unknown:
+        raise ParameterError(f"unknown dynamics {', '.join(unknown)} (known: {', '.join(DYNAMICS)})")
