@@ -173,7 +173,7 @@ def reach(space: TimbreSpace, z0, targets: dict[str, float], *, method: str = DE
     instead of overshooting), halved whenever the objective grows.
     ``method="greedy"``: the paper's neighbourhood search: ``candidates``
     random points within ``radius`` of the current one, move to the best if
-    it improves, else halve the radius.
+    it improves (and double the radius, up to its first), else halve it.
     """
     z0, names = _check_start(space, z0), _check_targets(targets)
     if method not in METHODS:
