@@ -170,7 +170,8 @@ def reach(space: TimbreSpace, z0, targets: dict[str, float], *, method: str = DE
     ``method="gradient"``: Adam through the decoder and the differentiable
     descriptors, its step size set from the first gradient (a Gauss-Newton
     estimate of the distance to go, so a small change takes a few small steps
-    instead of overshooting), halved whenever the objective grows.
+    instead of overshooting), halved whenever the objective grows and grown
+    back by a fifth, up to ``learning_rate``, after each step that helps.
     ``method="greedy"``: the paper's neighbourhood search: ``candidates``
     random points within ``radius`` of the current one, move to the best if
     it improves (and double the radius, up to its first), else halve it.
@@ -285,6 +286,9 @@ def _gradient(obj: _Objective, first: np.ndarray, *, steps: int, tolerance: floa
         elif lv > previous:
             for g in opt.param_groups:
                 g["lr"] *= 0.5
+        else:  # a step that helped: let the step size grow back (a valley followed, not a dead end)
+            for g in opt.param_groups:
+                g["lr"] = min(g["lr"] * 1.2, learning_rate)
         previous = lv
         z.grad = grad
         opt.step()
