@@ -177,8 +177,8 @@ def note_life(space: TimbreSpace, z: np.ndarray, steps: int) -> tuple[np.ndarray
 
     From the median level curve of the :data:`LIFE_NEIGHBOURS` map notes nearest ``z`` (``space.envelopes``):
     its rise to the peak is the attack; from the peak the level settles over :data:`SETTLE_S` to the median
-    of the rest while it sounds (a piano's decay, a flute's steady breath) and holds there, so the loop is steady. A file
-    without envelopes rises over :data:`ATTACK_S` from 30 dB below and holds.
+    of the rest while it sounds (a piano's decay, a flute's steady breath) and holds there, so the loop is
+    steady. A file without envelopes rises over :data:`ATTACK_S` from 30 dB below and holds.
     """
     from timbre_explorer.core.data.dataset import sounding
 

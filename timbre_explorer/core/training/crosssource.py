@@ -26,6 +26,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,6 +37,9 @@ from timbre_explorer.core.model.placement import note_positions
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.evaluate import centroid_fit
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.training.config import TrainConfig
 
 N_MFCC = 20
 MFCC_FFT = 2048
@@ -137,7 +141,7 @@ def _positions(model: TimbreVAE, norm: Normalization, notes: NoteSet, frames: li
     return note_positions(model, norm, frames, pitches=notes.pitches)
 
 
-def held_notes(cfg, trained: NoteDataset, source: str, *, dynamics: tuple[str, ...] | None = None,
+def held_notes(cfg: TrainConfig, trained: NoteDataset, source: str, *, dynamics: tuple[str, ...] | None = None,
                cache_root=None, workers: int | None = None) -> NoteSet:
     """The notes of a sample set a run never trained on (``source``: a short name or a SoundFont file): its rated
     instruments over their ranges, at ``dynamics`` (default all). A source the run rendered but kept out
