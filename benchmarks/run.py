@@ -377,6 +377,61 @@ def _placed(space, audio: np.ndarray) -> np.ndarray:
     return space.encode_note(note.features.log_magnitude, pitch=pitch, loudness=note.features.loudness)
 
 
+def _spectral_centroid_hz(audio: np.ndarray, sr: int) -> float:
+    """The power-weighted mean frequency of a held note from 0.1 s to 1 s (past the attack)."""
+    a = audio[int(0.1 * sr):sr]
+    power = np.abs(np.fft.rfft(a * np.hanning(len(a)))) ** 2
+    return float((power * np.fft.rfftfreq(len(a), 1 / sr)).sum() / power.sum())
+
+
+def _band_db(audio: np.ndarray, sr: int, low: float, high: float) -> float:
+    """The energy between ``low`` and ``high`` Hz from 0.1 s to 1 s, in dB of the whole."""
+    a = audio[int(0.1 * sr):sr]
+    power = np.abs(np.fft.rfft(a * np.hanning(len(a)))) ** 2
+    f = np.fft.rfftfreq(len(a), 1 / sr)
+    return float(10 * np.log10(power[(f >= low) & (f < high)].sum() / power.sum() + 1e-30))
+
+
+def bench_brightness(results: dict, rows: list) -> None:
+    """Does a click at a rated instrument's centroid (MIDI 60 mf, the note a click plays) sound as bright as the
+    instrument? Its spectral centroid against the median of the real C4 mf notes of that instrument in the sample
+    sets the model trained on (rendered at the model's rate), the worst rated instrument's relative error
+    (``centroid_brightness_error``, target <= 0.10); and the energy of the octave above 8 kHz, in dB of the
+    whole, against the real notes' (``high_band_error_db``, the worst instrument; target <= 3)."""
+    from timbre_explorer.core.data.instruments import BY_NAME
+    from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS, NoteSpec, SoundFontSource, named_soundfont
+    from timbre_explorer.core.model.modelfile import load_model
+    from timbre_explorer.core.synthesis.playable import playable_note
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.paths import default_model_path
+
+    path = default_model_path()
+    space = TimbreSpace.open(path, device=torch.device("cpu"))
+    training = load_model(path).meta.get("training") or {}
+    kept_out = {training.get("cross_test"), training.get("cross_valid")}
+    sets = [n for n in training.get("sources", ["FluidR3_GM"]) if n in KNOWN_SOUNDFONTS and n not in kept_out]
+    sr, top = space.sample_rate, min(16000.0, space.sample_rate / 2)
+    names = [n for n in space.perceptual_instruments if n in space.centroids and n in BY_NAME]
+    errors, band_errors = {}, {}
+    for name in names:
+        spec = NoteSpec(name, "bench", 60, "mf", 80, BY_NAME[name].program)
+        reals = [SoundFontSource(str(named_soundfont(s))).render([spec], sr)[0] for s in sets]
+        played = playable_note(space, space.centroids[name], pitch=60, dynamic="mf").held(1.2)
+        real = float(np.median([_spectral_centroid_hz(a, sr) for a in reals]))
+        errors[name] = _spectral_centroid_hz(played, sr) / real - 1
+        band_errors[name] = _band_db(played, sr, 8000, top) - float(np.median([_band_db(a, sr, 8000, top) for a in reals]))
+    worst = max(errors, key=lambda n: abs(errors[n]))
+    results["centroid_brightness_error"] = abs(errors[worst])
+    results["centroid_brightness_error_median"] = float(np.median(np.abs(list(errors.values()))))
+    worst_band = max(band_errors, key=lambda n: abs(band_errors[n]))
+    results["high_band_error_db"] = abs(band_errors[worst_band])
+    rows.append((f"centroid clicks at MIDI 60 mf against the real notes of {', '.join(sets)} at {sr} Hz",
+                 f"spectral centroid worst {100 * errors[worst]:+.0f} % ({worst}), median |error| "
+                 f"{100 * results['centroid_brightness_error_median']:.0f} %",
+                 f"8-{top / 1000:.0f} kHz energy worst {band_errors[worst_band]:+.1f} dB ({worst_band})",
+                 "per instrument: " + " ".join(f"{n} {100 * e:+.0f} %" for n, e in errors.items())))
+
+
 def bench_grid(results: dict, rows: list) -> None:
     """A 20 x 20 grid over the map's extent (the data's, in the default mode), each point played as a key at
     MIDI 60 mf (the note the Play tab renders): the share of points whose sustain has at least 90 % of its energy
@@ -750,10 +805,10 @@ def bench_play(results: dict, rows: list) -> None:
 
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
-          "labels": bench_labels, "grid": bench_grid, "map": bench_map, "launch": bench_launch, "trainer": bench_trainer,
+          "labels": bench_labels, "brightness": bench_brightness, "grid": bench_grid, "map": bench_map, "launch": bench_launch, "trainer": bench_trainer,
           "cross_source": bench_cross_source, "play": bench_play}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "grid", "map", "launch", "trainer",
-                  "cross_source", "play")
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "brightness", "grid", "map",
+                  "launch", "trainer", "cross_source", "play")
 
 
 def main() -> int:
@@ -783,8 +838,8 @@ def main() -> int:
             print(f"{r[0]:36} {r[1]:>5} {r[2]:>9} {r[3]:>9}")
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 15) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -35)")
-    for name in ("dataset", "model", "train", "train_default", "explorer", "labels", "grid", "map", "launch", "trainer",
-                 "cross_source", "play"):
+    for name in ("dataset", "model", "train", "train_default", "explorer", "labels", "brightness", "grid", "map",
+                 "launch", "trainer", "cross_source", "play"):
         for r in rows[name]:
             print(f"{r[0]}: {', '.join(r[1:])}")
     if "dataset_build_s" in results:

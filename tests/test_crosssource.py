@@ -74,8 +74,8 @@ def test_cross_source_scores_model_and_baselines_on_the_same_notes(tmp_path):
 
     mf = load_model(train_tiny_model(tmp_path))
     trained = NoteDataset(next((tmp_path / "cache").glob("folder-*")))
-    held = build_dataset(FolderSource(str(write_sample_folder(tmp_path / "other"))), hold_out=(),
-                         cache_root=tmp_path / "cache", workers=1)
+    held = build_dataset(FolderSource(str(write_sample_folder(tmp_path / "other"))), preset=mf.meta["preset"],
+                         hold_out=(), cache_root=tmp_path / "cache", workers=1)
     report = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")),
                           NoteSet(held, np.arange(len(held))), load_dissimilarities())
     rated = int(np.sum(held.notes["instrument"] != "Piccolo"))

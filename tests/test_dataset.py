@@ -128,7 +128,7 @@ def test_folder_dataset_features_and_bad_files(sample_folder, tmp_path):
     assert "not a readable audio file" in skipped["Bad/broken.wav"]
     assert len(ds) == 27 and set(ds.instruments) == {"Flute", "Trumpet", "Reed", "Cello"}
     assert isinstance(ds.log_magnitude, np.memmap) and ds.log_magnitude.dtype == np.float16
-    assert ds.log_magnitude.shape == (27 * ds.manifest["frames_per_note"], 168)
+    assert ds.log_magnitude.shape == (27 * ds.manifest["frames_per_note"], 202)  # the full-band default: 202 ERB bands
     # The representative frame is the note's, at its pitch (resampled 16 kHz file included).
     rep = ds.representative()
     for i in range(len(ds)):

@@ -29,11 +29,13 @@ class RecordingAudio(AudioEngine):
         super().__init__(open_stream=False)
         self.available, self.device_name, self.status = True, "Recorder", "Audio: Recorder (test)"
         self.played: list[tuple[np.ndarray, bool]] = []
+        self.rates: list[int | None] = []  # each sound's own sample rate, as the Explorer hands it over
         self.stops = 0
 
-    def play(self, samples, *, loop=False):
+    def play(self, samples, sample_rate=None, *, loop=False):
         self.played.append((np.asarray(samples), loop))
-        return super().play(samples, loop=loop)
+        self.rates.append(sample_rate)
+        return super().play(samples, sample_rate, loop=loop)
 
     def stop(self):
         self.stops += 1
@@ -106,6 +108,7 @@ def test_click_anywhere_decodes_that_point_and_plays_it(qtbot, window):
     assert np.allclose(coords[:2], [0.37, -0.21], atol=0.02)
     assert e.map_state.mode == "data" and np.allclose(e.selected, e.map_state.latent_at(*coords[:2]))
     assert not loop and len(audio) == round(e.settings.seconds * s.sample_rate)
+    assert window.audio.rates[-1] == s.sample_rate == 22050  # an older model's sound, at its own rate
     assert np.abs(audio).max() > 1e-3
     # a conditioned model plays it as a key at the Play tab's pitch and dynamic: its held part at the dynamic's
     # loudness, and louder at ff than at pp

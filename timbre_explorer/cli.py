@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--sources", nargs="+", default=[], metavar="NAME",
                        help="sample sets by name: FluidR3_GM, MuseScore_General, TimGM6mb, sf_GMbank, freepats (or "
                             "SoundFont files)")
-    build.add_argument("--preset", default=None, help="NSGT preset: nsgt-erb (default), nsgt-cqt or nsgt-mel")
+    build.add_argument("--preset", default=None, help="NSGT preset: nsgt-erb-44k (default: 44.1 kHz, to 16 kHz), nsgt-cqt-44k, nsgt-mel-44k, or the paper's "
+                       "22.05 kHz nsgt-erb, nsgt-cqt, nsgt-mel")
     build.add_argument("--hold-out", nargs="*", metavar="INSTRUMENT",
                        help="instruments kept out of training for the novel-instrument test "
                             "(default: the SoundFont's six novel instruments; none for a folder)")

@@ -170,8 +170,9 @@ class AudioEngine:
     Parameters
     ----------
     sample_rate : int
-        Rate of the sounds handed to :meth:`play`. If the device refuses it,
-        the stream opens at the device's own rate and :meth:`play` resamples.
+        The rate the stream asks the device for, and of the sounds handed to :meth:`play` without a rate of
+        their own. If the device refuses it, the stream opens at the device's own rate; a sound at another
+        rate (an older model's 22,050 Hz) is resampled to the stream's.
     device : int or str, optional
         PortAudio device index or name; the system default if None.
     blocksize : int
@@ -184,7 +185,7 @@ class AudioEngine:
         themselves).
     """
 
-    def __init__(self, sample_rate: int = 22050, *, device=None, blocksize: int = 256,
+    def __init__(self, sample_rate: int = 44100, *, device=None, blocksize: int = 256,
                  crossfade: float = DEFAULT_CROSSFADE, latency="low", open_stream: bool = True):
         self.sample_rate = int(sample_rate)
         self.stream_rate = int(sample_rate)
@@ -219,24 +220,27 @@ class AudioEngine:
             self._open(device, latency)
 
     # -------------------------------------------------------------- public API
-    def play(self, samples, *, loop: bool = False) -> bool:
-        """Replace whatever is playing with ``samples`` (mono, at ``sample_rate``), crossfading.
+    def play(self, samples, sample_rate: int | None = None, *, loop: bool = False) -> bool:
+        """Replace whatever is playing with ``samples`` (mono, at ``sample_rate``: the model's, which may differ
+        from the stream's; the engine's own rate when None), crossfading.
 
         Returns False, doing nothing else, when no output is available.
         """
         if not self.available:
             return False
-        self._requested = self.make_voice(samples, loop=loop)
+        self._requested = self.make_voice(samples, sample_rate, loop=loop)
         return True
 
-    def make_voice(self, samples, *, loop: bool = False) -> Voice:
-        """A :class:`Voice` of ``samples`` converted for the stream (float32, resampled if needed)."""
+    def make_voice(self, samples, sample_rate: int | None = None, *, loop: bool = False) -> Voice:
+        """A :class:`Voice` of ``samples`` (at ``sample_rate``, else the engine's) converted for the stream
+        (float32, resampled if the rates differ)."""
         a = np.asarray(samples, dtype=np.float32).reshape(-1)
-        if self.stream_rate != self.sample_rate:
+        rate = int(sample_rate or self.sample_rate)
+        if self.stream_rate != rate:
             from scipy.signal import resample_poly
 
-            g = gcd(self.stream_rate, self.sample_rate)
-            a = resample_poly(a, self.stream_rate // g, self.sample_rate // g).astype(np.float32)
+            g = gcd(self.stream_rate, rate)
+            a = resample_poly(a, self.stream_rate // g, rate // g).astype(np.float32)
         return Voice(np.ascontiguousarray(a), loop)
 
     def stop(self) -> None:

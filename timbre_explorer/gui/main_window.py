@@ -171,7 +171,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ sound
     def replay(self) -> None:
         if self.explorer.last_sound is not None:
-            self.audio.play(self.explorer.last_sound.audio)
+            self.audio.play(self.explorer.last_sound.audio, self.explorer.last_sound.sample_rate)
 
     def stop(self) -> None:
         """Esc: the sound fades out, and every key and MIDI note is let go."""

@@ -772,7 +772,7 @@ class ExplorerView(QtWidgets.QWidget):
 
     def _play(self, sound: Sound, *, loop: bool = False) -> None:
         self.last_sound = sound
-        self.audio.play(sound.audio, loop=loop)
+        self.audio.play(sound.audio, sound.sample_rate, loop=loop)
         self.sound_ready.emit(sound)
 
     # ================================================================== export

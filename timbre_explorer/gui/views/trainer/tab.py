@@ -270,7 +270,7 @@ class TrainerView(QtWidgets.QWidget):
             self.data_panel.folder.setText(self.base.get("folder") or "")
             self.data_panel.soundfont.setText(self.base.get("soundfont") or "")
             self.data_panel.set_sets(self.base["sources"], self.base.get("cross_test"), self.base.get("cross_valid"))
-            self.data_panel.set_preset(self.base.get("preset") or "nsgt-erb")
+            self.data_panel.set_preset(self.base.get("preset") or TrainConfig().preset)
             self.data_panel.set_soundfont_choice(self.base.get("instruments"), self.base.get("pitch_range"))
             self.data_panel.set_source(self.base.get("source", "soundfont"))
         finally:
