@@ -293,6 +293,39 @@ def test_a_settings_value_that_would_be_unpickled_is_dropped_before_qt_reads_it(
     again.close()
 
 
+def test_every_way_of_writing_a_variant_value_is_caught_and_plain_values_are_not():
+    """Qt decodes escapes, quotes and continued lines before it looks for ``@Variant(``, and skips an unknown
+    escape (``@V\\qariant(`` ran the payload when tried): the check reads the text the same ways, and more."""
+    from timbre_explorer.gui.settings import could_run_code
+
+    payload = "\\0\\0\\0\\x7f\\0\\0\\0\\x18PySide::PyObjectWrapper)"
+    for written in ("@Variant(", "@V\\qariant(", "@\\x56\\x61riant(", "@\\126ariant(", '"@Variant("',
+                    "@Var\\\niant(", "a, @variant(", "@Variant\\x0028", "@\\x0040Variant("):
+        assert could_run_code(f"x={written}{payload}\n"), written
+    for plain in ("seconds=2.5", "device=\"USB DAC, front\"", "folder=/home/me/variants", "geometry=@ByteArray(AdnQ)",
+                  "name=@@Variant", "folder=/home/me/variants (old)"):
+        assert not could_run_code(plain), plain
+
+
+def test_a_settings_file_that_cannot_be_cleaned_line_by_line_is_not_read_at_all(qtbot, tmp_path, monkeypatch):
+    import sys
+
+    from PySide6 import QtCore
+
+    from timbre_explorer.gui.main_window import MainWindow
+
+    monkeypatch.setitem(sys.modules, "sounddevice", None)
+    text = "[audio]\nseconds=2.5\nevil=@Var\\\niant(\\0\\0\\0\\x7f)\n"  # one value over two lines
+    path = _settings_file(tmp_path, text=text)
+    window = MainWindow(model_path=tmp_path / "none.timbre.safetensors")
+    qtbot.addWidget(window)
+    assert window.settings_note == (f"Settings {path}: not read, as it holds values that could run code, over "
+                                    "several lines; this session uses the defaults.")
+    assert window.explorer.settings.seconds == 1.5 and path.read_text() == text
+    window.close()
+    assert QtCore.QSettings().fileName() != str(path) and path.read_text() == text  # saved elsewhere
+
+
 @pytest.mark.parametrize("seconds, volume", [("abc", "inf"), ("nan", "nan"), ("1e12", "-1")])
 def test_hostile_settings_values_fall_back_to_their_defaults_and_are_said_once(qtbot, tmp_path, monkeypatch,
                                                                              seconds, volume):

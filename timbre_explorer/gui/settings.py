@@ -162,13 +162,15 @@ def write(key: str, value) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- the file itself
-_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", '"': '"', "?": "?",
+            "'": "'", "\\": "\\"}
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\n\r|\r|\n)|[^\r\n]+$")
 
 
-def _unescaped(raw: str) -> str:
-    """``raw`` with QSettings' INI escapes decoded as Qt decodes them (``\\x`` and octal of any length, in 16
-    bits; a backslash before a line end continues the line)."""
+def _unescaped(raw: str, *, keep_unknown: bool, hex_marks: str) -> str:
+    """``raw`` with QSettings' INI escapes decoded as Qt decodes them: ``\\x`` and octal of any length, in 16
+    bits; a backslash before a line end continues the line; Qt skips an unknown escape. The other readings
+    (``keep_unknown``: keep its character; ``hex_marks`` "xX": ``\\X`` as hex too) are the over-cautious ones."""
     out, i, n = [], 0, len(raw)
     while i < n:
         c = raw[i]
@@ -180,7 +182,7 @@ def _unescaped(raw: str) -> str:
             break
         e = raw[i]
         i += 1
-        if e in "xX":
+        if e in hex_marks:
             v = 0
             while i < n and raw[i] in string.hexdigits:
                 v, i = ((v << 4) | int(raw[i], 16)) & 0xFFFF, i + 1
@@ -190,15 +192,18 @@ def _unescaped(raw: str) -> str:
             while i < n and raw[i] in "01234567":
                 v, i = ((v << 3) | int(raw[i])) & 0xFFFF, i + 1
             out.append(chr(v))
-        elif e not in "\r\n":
-            out.append(_ESCAPES.get(e, e))
+        elif e in _ESCAPES:
+            out.append(_ESCAPES[e])
+        elif e not in "\r\n" and keep_unknown:
+            out.append(e)
     return "".join(out)
 
 
 def could_run_code(text: str) -> bool:
-    """Whether Qt could read a ``@Variant(`` value from ``text`` (over-cautious: quotes, spaces and case
-    ignored), the kind PySide6 unpickles."""
-    return "variant(" in re.sub(r'[\s"]', "", _unescaped(text)).lower()
+    """Whether Qt could read a ``@Variant(`` value from ``text``, the kind PySide6 unpickles (over-cautious:
+    anywhere in it, quotes, spaces and case ignored, unknown escapes read both ways)."""
+    return any("variant(" in re.sub(r'[\s"]', "", _unescaped(text, keep_unknown=keep, hex_marks=marks)).lower()
+               for keep in (False, True) for marks in ("x", "xX"))
 
 
 @dataclass(frozen=True)
