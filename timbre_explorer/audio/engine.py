@@ -30,10 +30,11 @@ times its velocity gain (1 at the velocity its notes were made for) times :data:
 are levelled per dynamic (``synth.DYNAMIC_DB``: mf at -24, ff at -15 dBFS RMS;
 an unconditioned model's loudest at -18, ``synth.PLAYBACK_LEVEL_DB``), so one
 ff voice at full velocity sounds at -21 dBFS RMS; ``tests/test_play.py``
-measures that eight loud voices of -18 dBFS notes peak below full scale, untouched. The
-volume then scales the whole mix, and a soft clip keeps what more voices add below full scale: samples up
-to :data:`LIMIT_KNEE` pass unchanged, louder ones bend smoothly towards :data:`LIMIT_CEILING` (sixteen loud
-voices summed to 1.05 before; the same slope at the knee, so nothing clicks where it starts).
+measures that eight loud voices of -18 dBFS notes peak below full scale, untouched. A soft clip keeps
+what more voices add below full scale: samples of the voices' sum up to :data:`LIMIT_KNEE` pass unchanged,
+louder ones bend smoothly towards :data:`LIMIT_CEILING` (sixteen loud voices summed to 1.05 before; the same
+slope at the knee, so nothing clicks where it starts). A sound handed to :meth:`AudioEngine.play` is a
+finished render at its own level and is not touched. The volume then scales the whole mix.
 
 With no PortAudio library, no output device or a device that refuses to
 open, the engine is *unavailable*: it says why once (``status``, and one log
@@ -353,16 +354,19 @@ class AudioEngine:
         else:
             self._pos = self._add(self._current, self._pos, mix, None)
         self._run_commands()
+        voices = self._voices_mix[:frames]
+        voices.fill(0.0)
         for slot in self._slots:
             if slot.state != FREE:
-                self._render(slot, mix, frames)
+                self._render(slot, voices, frames)
+        self._limit(voices)
+        np.add(mix, voices, out=mix)
         np.multiply(mix, self._volume, out=mix)
-        self._limit(mix)
         outdata[:] = mix[:, None]
 
     def _limit(self, mix: np.ndarray) -> None:
-        """Soft-clip ``mix`` in place above :data:`LIMIT_KNEE`, towards :data:`LIMIT_CEILING` (a tanh curve with
-        the slope 1 at the knee), in preallocated buffers; a mix below the knee is left exactly as it is."""
+        """Soft-clip the voices' ``mix`` in place above :data:`LIMIT_KNEE`, towards :data:`LIMIT_CEILING` (a tanh
+        curve with the slope 1 at the knee), in preallocated buffers; a mix below the knee is left exactly as it is."""
         n = len(mix)
         over, mask = self._lim_over[:n], self._lim_mask[:n]
         np.abs(mix, out=over)
@@ -516,7 +520,8 @@ class AudioEngine:
         self._v_i0, self._v_i1 = np.zeros(frames, np.intp), np.zeros(frames, np.intp)
         self._v_frac, self._v_a, self._v_b = (np.zeros(frames, np.float32) for _ in range(3))
         self._v_mask = np.zeros(frames, bool)
-        self._lim_over, self._lim_mask = np.zeros(frames, np.float32), np.zeros(frames, bool)
+        self._voices_mix, self._lim_over = np.zeros(frames, np.float32), np.zeros(frames, np.float32)
+        self._lim_mask = np.zeros(frames, bool)
 
     def _open(self, device, latency) -> None:
         try:
