@@ -130,3 +130,32 @@ def test_the_training_process_logs_into_the_apps_file(qtbot, tmp_path, monkeypat
     line = next(x for x in log.splitlines() if "ERROR timbre_explorer.core.training.tasks: train failed" in x)
     assert int(line.split()[2]) != os.getpid()  # written by the app, from the worker's record
     assert "Traceback (most recent call last)" in log and "unexpected_setting" in log
+
+
+# ------------------------------------------------------------------------------------------------ no display
+@pytest.mark.parametrize("variable, value, named", [
+    ("QT_QPA_PLATFORM", "bogus", "'bogus'"),  # a platform plugin that does not exist
+    ("DISPLAY", ":987", "':987'"),  # a display that is named but absent (no X server there)
+])
+def test_a_display_qt_cannot_open_gives_one_sentence_and_status_1_never_an_abort(tmp_path, variable, value, named):
+    """Only Qt can tell that a named display or platform does not work, and it aborts (SIGABRT, exit 134) with
+    its plugin list and advice to reinstall: the app says the same one sentence as with no display instead."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if variable == "DISPLAY" and Path("/tmp/.X11-unix/X987").exists():
+        pytest.skip("this machine has a display :987")
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env.update({variable: value, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+                "TIMBRE_EXPLORER_LOG_DIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")})
+    run = subprocess.run([sys.executable, "-m", "timbre_explorer"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert run.returncode == 1, (run.returncode, run.stderr)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
+    assert lines[0].startswith("timbre-explorer: no display to open the window on (") and named in lines[0]
+    assert "xvfb-run timbre-explorer" in lines[0] and "Reinstalling" not in lines[0]
+    assert "failed to start because no Qt platform plugin" in (tmp_path / "timbre-explorer.log").read_text()

@@ -219,3 +219,167 @@ def test_a_descriptor_slider_at_a_point_beyond_its_span_moves_both_ways(qtbot):
     panel.curve_descriptor.setCurrentIndex(panel.curve_descriptor.findData("centroid"))
     assert panel.curve_start.value() == pytest.approx(500.0)  # the curve starts at the point shown, rising
     assert panel.curve_end.value() > panel.curve_start.value()
+
+
+# ------------------------------------------------------------------------------------------------ settings files
+class _Payload:
+    """Unpickled, it makes the folder ``marker``: the code a hostile settings file would run."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return os.mkdir, (self.marker,)
+
+
+def _settings_file(tmp_path, values: dict | None = None, text: str = ""):
+    """The app's settings file as someone else wrote it: ``values`` set through QSettings in a separate file
+    (as PySide6 writes a Python object: an ``@Variant(... PySide::PyObjectWrapper ...)`` value), then ``text``
+    appended, copied where the app reads its settings."""
+    import shutil
+    from pathlib import Path
+
+    from PySide6 import QtCore
+
+    from timbre_explorer.gui.app import make_app
+
+    make_app()
+    draft = tmp_path / "draft.conf"
+    other = QtCore.QSettings(str(draft), QtCore.QSettings.Format.IniFormat)
+    for key, value in (values or {}).items():
+        other.setValue(key, value)
+    other.sync()
+    del other
+    target = Path(QtCore.QSettings().fileName())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(draft, target) if draft.exists() else target.write_text("")
+    with open(target, "a") as f:
+        f.write(text)
+    return target
+
+
+def test_a_settings_value_that_would_be_unpickled_is_dropped_before_qt_reads_it(qtbot, tmp_path, monkeypatch):
+    """Fault 15 of issue 27: PySide6 unpickles ``@Variant`` values when QSettings reads their section, so such a
+    value in the app's settings file ran its payload at launch. It is dropped, said once, the rest kept."""
+    import sys
+
+    from timbre_explorer.gui.main_window import MainWindow
+
+    monkeypatch.setitem(sys.modules, "sounddevice", None)
+    markers = [tmp_path / f"ran-{k}" for k in range(3)]
+    path = _settings_file(tmp_path, {"audio/seconds": 2.5, "audio/evil": _Payload(markers[0]),
+                                     "play/low": 48, "play/velocity": _Payload(markers[1]),
+                                     "recent_models": [str(tmp_path / "a.timbre.safetensors")]},
+                          # the same written in escapes and quotes, where a plain text search would miss it
+                          text='[window]\nsplitter="\\x40Var\\151ant(' + "\\0" * 3 + ')"\n')
+    assert "Variant(" in path.read_text() and not any(m.exists() for m in markers)
+    window = MainWindow(model_path=tmp_path / "none.timbre.safetensors")
+    qtbot.addWidget(window)
+    assert not any(m.exists() for m in markers)
+    note = window.settings_note
+    assert note == (f"Settings {path}: dropped 3 values that could run code (audio/evil, play/velocity, "
+                     "window/splitter).")
+    assert window.statusBar().currentMessage() == note
+    assert window.explorer.settings.seconds == 2.5 and window.explorer.play.keyboard.low == 48  # the rest kept
+    assert window.explorer.play_panel.velocity.value() == 100  # the dropped one: its default
+    assert window.recent_menu.actions()[0].text() == str(tmp_path / "a.timbre.safetensors")
+    assert "Variant" not in path.read_text()
+    window.close()
+    again = MainWindow(model_path=tmp_path / "none.timbre.safetensors")  # said once: the file is clean now
+    qtbot.addWidget(again)
+    assert again.settings_note == "" and not any(m.exists() for m in markers)
+    again.close()
+
+
+def test_every_way_of_writing_a_variant_value_is_caught_and_plain_values_are_not():
+    """Qt decodes escapes, quotes and continued lines before it looks for ``@Variant(``, and skips an unknown
+    escape (``@V\\qariant(`` ran the payload when tried): the check reads the text the same ways, and more."""
+    from timbre_explorer.gui.settings import could_run_code
+
+    payload = "\\0\\0\\0\\x7f\\0\\0\\0\\x18PySide::PyObjectWrapper)"
+    for written in ("@Variant(", "@V\\qariant(", "@\\x56\\x61riant(", "@\\126ariant(", '"@Variant("',
+                    "@Var\\\niant(", "a, @variant(", "@Variant\\x0028", "@\\x0040Variant("):
+        assert could_run_code(f"x={written}{payload}\n"), written
+    for plain in ("seconds=2.5", "device=\"USB DAC, front\"", "folder=/home/me/variants", "geometry=@ByteArray(AdnQ)",
+                  "name=@@Variant", "folder=/home/me/variants (old)"):
+        assert not could_run_code(plain), plain
+
+
+def test_a_settings_file_that_cannot_be_cleaned_line_by_line_is_not_read_at_all(qtbot, tmp_path, monkeypatch):
+    import sys
+
+    from PySide6 import QtCore
+
+    from timbre_explorer.gui.main_window import MainWindow
+
+    monkeypatch.setitem(sys.modules, "sounddevice", None)
+    text = "[audio]\nseconds=2.5\nevil=@Var\\\niant(\\0\\0\\0\\x7f)\n"  # one value over two lines
+    path = _settings_file(tmp_path, text=text)
+    window = MainWindow(model_path=tmp_path / "none.timbre.safetensors")
+    qtbot.addWidget(window)
+    assert window.settings_note == (f"Settings {path}: not read, as it holds values that could run code, over "
+                                    "several lines; this session uses the defaults.")
+    assert window.explorer.settings.seconds == 1.5 and path.read_text() == text
+    window.close()
+    assert QtCore.QSettings().fileName() != str(path) and path.read_text() == text  # saved elsewhere
+
+
+@pytest.mark.parametrize("seconds, volume", [("abc", "inf"), ("nan", "nan"), ("1e12", "-1")])
+def test_hostile_settings_values_fall_back_to_their_defaults_and_are_said_once(qtbot, tmp_path, monkeypatch,
+                                                                             seconds, volume):
+    """Fault 16 of issue 27: text where a number goes, out-of-range or non-finite numbers gave tracebacks at
+    launch, a crash dialog on every click, or NaN samples. Each falls back to its default, in one sentence."""
+    import sys
+
+    from timbre_explorer.audio.engine import AudioEngine
+    from timbre_explorer.gui.main_window import MainWindow
+
+    monkeypatch.setitem(sys.modules, "sounddevice", None)
+    path = _settings_file(tmp_path, text=f"[audio]\nseconds={seconds}\nattack=0.05\nvolume={volume}\n"
+                                         "[play]\nlow=abc\ncc_x=foo\nvelocity=99999999999\npitch=72\nkeyboard=maybe\n"
+                                         "[window]\ngeometry=hello\n[trainer]\nconfig=[1, 2]\n")
+    engine = AudioEngine(22050, open_stream=False)
+    window = MainWindow(model_path=tmp_path / "none.timbre.safetensors", audio=engine)
+    qtbot.addWidget(window)
+    keys = ["window/geometry", "audio/seconds", "audio/volume", "play/low", "play/velocity", "play/keyboard",
+            "play/cc_x", "trainer/config"]
+    assert window.settings_note == (f"Settings {path}: reset {len(keys)} values of the wrong type or out of range "
+                                    f"to their defaults ({', '.join(keys)}).")
+    st, play, panel = window.explorer.settings, window.explorer.play, window.explorer.play_panel
+    assert (st.seconds, st.attack, engine.volume) == (1.5, 0.05, 1.0)
+    assert (play.keyboard.low, panel.velocity.value(), panel.pitch.value(), panel.cc_x.text()) == (60, 100, 72, "off")
+    assert panel.keyboard.isChecked()
+    window.close()
+    again = MainWindow(model_path=tmp_path / "none.timbre.safetensors", audio=AudioEngine(22050, open_stream=False))
+    qtbot.addWidget(again)
+    assert again.settings_note == "" and again.explorer.play_panel.pitch.value() == 72
+    again.close()
+
+
+def test_the_settings_schema_takes_what_the_app_writes_and_refuses_the_rest():
+    """Each value the app saves reads back as itself; wrong types, non-finite or out-of-range numbers do not."""
+    import json
+
+    from PySide6 import QtCore
+
+    from timbre_explorer.core.training.config import TrainConfig
+    from timbre_explorer.gui.settings import SCHEMA
+
+    config = {**TrainConfig().to_dict(), "epochs_stage1": 7, "lr": 0.002, "instruments": ["Flute", "Oboe"]}
+    good = {"trainer/config": json.dumps(config), "audio/seconds": "2.5", "play/low": "48", "play/keyboard": "false",
+            "play/cc_x": "-1", "recent_models": "one.timbre.safetensors",
+            "window/geometry": QtCore.QByteArray(b"\x01\xd9\xd0\xcb")}
+    for key, raw in good.items():
+        SCHEMA[key].parse(raw)
+    bad = {"trainer/config": [json.dumps({**config, "epochs_stage1": "many"}), json.dumps({**config, "lr": 1e400}),
+                              json.dumps({**config, "source": "nowhere"}), "[" * 100_000, "{"],
+           "audio/seconds": ["abc", "nan", "inf", "1e12", "0"], "audio/volume": ["inf", "nan", "1.5"],
+           "play/low": ["abc", "60.5", "200", "true"], "play/velocity": ["99999999999", "0"],
+           "play/keyboard": ["maybe", "1"], "window/geometry": ["hello"], "recent_models": [["a", 3]],
+           "audio/device": [["a", "b"]]}
+    for key, raws in bad.items():
+        for raw in raws:
+            with pytest.raises(ValueError):
+                SCHEMA[key].parse(raw)

@@ -15,8 +15,8 @@ import pytest
 from signals import fundamental, playable_tone, pull, rms_db
 
 from timbre_explorer.audio import midi
-from timbre_explorer.audio.engine import MAX_VOICES, VOICE_GAIN, AudioEngine
-from timbre_explorer.audio.player import (ControlChange, NoteOff, NoteOn, PitchBend, Player, Sustain,
+from timbre_explorer.audio.engine import LIMIT_KNEE, MAX_VOICES, VOICE_GAIN, AudioEngine
+from timbre_explorer.audio.player import (ControlChange, FromInput, NoteOff, NoteOn, PitchBend, Player, Sustain,
                                           events_from_midi, velocity_gain, BOOST_LIMIT_DB)
 from timbre_explorer.core.synthesis.playable import midi_to_hz
 
@@ -94,6 +94,65 @@ def test_eight_loud_voices_and_one_more_mix_below_full_scale(engine):
         e.note_on(n, n.pitch, 1.0)
         alone.append(pull(e, 1.0))
     np.testing.assert_allclose(eight, np.sum(alone, axis=0), atol=1e-5)
+
+
+def test_sixteen_loud_held_voices_are_limited_below_full_scale_and_one_voice_passes_unchanged(engine):
+    """Sixteen voices of the loudest notes at full velocity summed to 1.05 (fault 18 of issue 27) and more
+    where they are in phase: the mix is soft-clipped below full scale; a voice at a normal level is untouched."""
+    notes = [playable_tone(110.0 * 2 ** (k * 5 / 48)) for k in range(MAX_VOICES)] + \
+            [playable_tone(110.0) for _ in range(MAX_VOICES)]
+    for group in (notes[:MAX_VOICES], notes[MAX_VOICES:]):  # spread over 6 1/4 octaves, then in unison
+        e = AudioEngine(SR, open_stream=False, blocksize=BLOCK)
+        e.available = True
+        alone = AudioEngine(SR, open_stream=False, blocksize=BLOCK)  # one voice at a time: their plain sum
+        alone.available = True
+        plain = 0.0
+        for n in group:
+            e.note_on(n, n.pitch, 1.0)
+            alone.note_on(n, n.pitch, 1.0)
+            plain = plain + pull(alone, 1.0)
+            alone.all_notes_off()
+            pull(alone, 0.5)
+        y = pull(e, 1.0)
+        assert e.voices_sounding == MAX_VOICES
+        assert np.abs(plain).max() > 1.0  # what the sum would be: over full scale
+        assert np.abs(y).max() < 1.0
+        assert np.abs(np.diff(y)).max() < 0.5  # bent, not cut: no edge sharper than the notes' own
+    one = playable_tone(220.0)  # a normal level: the app's loudest note, one voice
+    engine.note_on(one, one.pitch, 1.0)
+    y = pull(engine, 1.0)
+    expected = rms_db(one.samples[one.loop_start:one.loop_end]) + 20 * np.log10(VOICE_GAIN)
+    assert rms_db(y[SR // 4:]) == pytest.approx(expected, abs=0.1)
+    assert np.abs(y).max() < LIMIT_KNEE  # below the knee: sample for sample as mixed
+    # the limiter keeps the callback's discipline: nothing allocated that grows with the block
+    e = AudioEngine(SR, open_stream=False, blocksize=4096)
+    e.available = True
+    out = np.zeros((4096, 2), np.float32)
+    for n in notes[MAX_VOICES:]:
+        e.note_on(n, n.pitch, 1.0)
+    e.callback(out, 4096)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        for _ in range(5):
+            e.callback(out, 4096)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert 0.9 < np.abs(out).max() < 1.0 and peak < 4096
+
+
+def test_the_engine_refuses_a_volume_that_is_not_a_finite_number_from_0_to_1(engine):
+    """``volume=inf`` or ``nan`` from a settings file made every sample NaN (fault 16 of issue 27)."""
+    engine.note_on(playable_tone(220.0), 57.0, 1.0)
+    for bad in (float("nan"), float("inf"), -0.5, 2.0):
+        with pytest.raises(ValueError, match="volume"):
+            engine.volume = bad
+    assert engine.volume == 1.0
+    engine.volume = 0.5
+    y = pull(engine, 0.3)
+    assert np.isfinite(y).all() and np.abs(y).max() > 0
 
 
 def test_one_voice_too_many_steals_the_oldest_with_a_short_fade(engine):
@@ -226,6 +285,36 @@ def test_assigned_controllers_come_back_to_the_caller(player):
     player.handle(ControlChange(1, 99))  # not assigned: ignored
     player.handle(ControlChange(17, 127))
     assert player.controls_seen == [ControlChange(16, 30), ControlChange(17, 127)]
+
+
+def test_a_note_on_still_on_its_way_when_its_input_goes_is_not_left_sounding(player):
+    """Refresh closes the MIDI port: a note-on the port sent just before (on its way to the GUI thread) or
+    after the close used to start a voice whose note-off never came (fault 17 of issue 27). The messages go
+    through the same conversion as the port's callback (``events_from_midi``)."""
+    engine = player.engine
+    first = player.connect_input()
+
+    def sent(number, *messages):
+        return [FromInput(number, events_from_midi(m)) for m in messages]
+
+    for event in sent(first, mido.Message("note_on", note=60, velocity=100),
+                      mido.Message("control_change", control=64, value=127),
+                      mido.Message("note_on", note=62, velocity=100), mido.Message("note_off", note=62)):
+        player.handle(event)
+    in_flight = sent(first, mido.Message("note_on", note=64, velocity=100),
+                     mido.Message("control_change", control=64, value=127))
+    pull(engine, 0.3)
+    assert engine.voices_sounding == 2 and player.pedal_holds == 1
+    player.disconnect_input(first)  # the port closed
+    for event in in_flight + sent(first, mido.Message("note_on", note=65, velocity=90)):  # delivered after
+        player.handle(event)
+    pull(engine, 0.6)
+    assert engine.voices_sounding == 0 and player.keys_down == frozenset() and player.pedal_holds == 0
+    player.handle(NoteOn(67, 100))  # the computer keyboard, and the next input, still play
+    second = player.connect_input()
+    player.handle(FromInput(second, NoteOn(69, 100)))
+    pull(engine, 0.3)
+    assert engine.voices_sounding == 2 and player.keys_down == {67, 69}
 
 
 def test_no_timbre_yet_plays_nothing(engine):

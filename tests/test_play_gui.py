@@ -192,6 +192,37 @@ def test_midi_notes_velocity_pedal_and_pitch_bend(qtbot, window):
     assert w.audio.voices_sounding == 0
 
 
+def test_a_note_on_in_flight_when_refresh_closes_the_midi_input_is_not_left_stuck(qtbot, window, monkeypatch):
+    """Fault 17 of issue 27: a note-on the port sent just before Refresh closed it (still queued for the GUI
+    thread) sounded to the end of the session, its note-off never to come; so did one sent during the close."""
+    from timbre_explorer.audio import midi
+    from timbre_explorer.audio.midi import MidiInputs
+
+    w, control, player = window, window.explorer.play, window.explorer.play.player
+
+    class Port:
+        closed = False
+
+        def close(self):
+            self.closed = True
+            from_rtmidi(w, mido.Message("note_on", note=72, velocity=90))  # rtmidi's last callback, mid-close
+
+    port = Port()
+    monkeypatch.setattr(midi, "list_inputs", lambda: MidiInputs(["Keys 1"]))
+    monkeypatch.setattr(midi, "open_input", lambda name, callback: (port, ""))
+    control.choose_midi("Keys 1")
+    from_rtmidi(w, mido.Message("note_on", note=60, velocity=100))
+    qtbot.waitUntil(lambda: player.keys_down == {60}, timeout=5000)
+    from_rtmidi(w, mido.Message("note_on", note=67, velocity=100))  # queued: the GUI thread has not seen it yet
+    monkeypatch.setattr(midi, "list_inputs", lambda: MidiInputs(problem="No MIDI input is connected; the computer "
+                                                                        "keyboard plays."))
+    w.explorer.play_panel.midi_refresh.emit()  # Refresh: the input is gone
+    assert port.closed
+    QtCore.QCoreApplication.processEvents()  # the queued note-ons arrive now
+    pull(w.audio, 0.6)
+    assert player.keys_down == frozenset() and w.audio.voices_sounding == 0
+
+
 def test_assigned_controllers_move_the_map_cursor_and_the_keys_follow(qtbot, window):
     w, e = window, window.explorer
     e.play_panel.cc_x.setValue(16)

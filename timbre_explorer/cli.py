@@ -104,15 +104,17 @@ def missing_for_the_window() -> str | None:
     """What is missing for the window to open (one sentence), or None.
 
     Checked before Qt starts: without a display Qt aborts the process (SIGABRT) with advice to reinstall
-    the application, which misleads. Only Linux needs one; ``QT_QPA_PLATFORM`` (e.g. offscreen) is trusted.
+    the application, which misleads. Only Linux needs one. A display that is named but absent, or a
+    ``QT_QPA_PLATFORM`` that names no plugin, only Qt itself can tell: the app then says the same sentence
+    (``gui/crash.py``, ``cannot_start``).
     """
     import importlib.util
 
     if sys.platform.startswith("linux") and not any(os.environ.get(v) for v in
                                                     ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
-        return ("no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set): run it from a "
-                "desktop session, or without one as `xvfb-run timbre-explorer`; the subcommands (see --help) need "
-                "no display")
+        from timbre_explorer.gui import no_display
+
+        return no_display("neither DISPLAY nor WAYLAND_DISPLAY is set")
     if importlib.util.find_spec("PySide6") is None:
         return ("PySide6 is not installed, so the window cannot open: install the app with `./run.sh` (or "
                 "`pip install timbre-explorer`); the subcommands (see --help) work without it")

@@ -25,13 +25,16 @@ after note-off and frees itself. The callback never drops the last reference
 to a note either (freeing memory can lock too): a note it lets go of goes
 back on a second ring, which the GUI thread empties.
 
-Gain staging (no limiter or compressor anywhere): a voice plays its note
+Gain staging: a voice plays its note
 times its velocity gain (1 at the velocity its notes were made for) times :data:`VOICE_GAIN` (-6 dB). The app's notes
 are levelled per dynamic (``synth.DYNAMIC_DB``: mf at -24, ff at -15 dBFS RMS;
 an unconditioned model's loudest at -18, ``synth.PLAYBACK_LEVEL_DB``), so one
 ff voice at full velocity sounds at -21 dBFS RMS; ``tests/test_play.py``
-measures that eight loud voices of -18 dBFS notes peak below full scale. The
-volume then scales the whole mix.
+measures that eight loud voices of -18 dBFS notes peak below full scale, untouched. A soft clip keeps
+what more voices add below full scale: samples of the voices' sum up to :data:`LIMIT_KNEE` pass unchanged,
+louder ones bend smoothly towards :data:`LIMIT_CEILING` (sixteen loud voices summed to 1.05 before; the same
+slope at the knee, so nothing clicks where it starts). A sound handed to :meth:`AudioEngine.play` is a
+finished render at its own level and is not touched. The volume then scales the whole mix.
 
 With no PortAudio library, no output device or a device that refuses to
 open, the engine is *unavailable*: it says why once (``status``, and one log
@@ -42,6 +45,7 @@ saving WAV files, plots.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import fmod, gcd
@@ -58,6 +62,8 @@ STEAL_FADE_S = 0.005  # a stolen voice fades this fast: no click, and its slot f
 MIN_RELEASE_S = 0.005  # a release of 0 s still fades, so letting go never clicks
 RELEASE_POINTS = 4096  # resolution of the release curve (4096 steps: no audible zipper even over seconds)
 RING_SIZE = 1024  # commands in flight from the GUI thread to the callback
+LIMIT_KNEE = 0.8  # -1.9 dBFS: the mix passes unchanged up to here (nine loud voices peak at 0.76)
+LIMIT_CEILING = 0.98  # -0.2 dBFS: no sample of the mix reaches it
 
 FREE, HELD, RELEASED, STOLEN = range(4)  # what a voice slot is doing
 
@@ -190,7 +196,7 @@ class AudioEngine:
         self.sample_rate = int(sample_rate)
         self.stream_rate = int(sample_rate)
         self.blocksize = int(blocksize)
-        self.volume = 1.0
+        self._volume = 1.0
         self.status = "audio output not opened"
         self.available = False
         self.device_name: str | None = None
@@ -242,6 +248,18 @@ class AudioEngine:
             g = gcd(self.stream_rate, rate)
             a = resample_poly(a, self.stream_rate // g, rate // g).astype(np.float32)
         return Voice(np.ascontiguousarray(a), loop)
+
+    @property
+    def volume(self) -> float:
+        """The gain of the whole mix, 0 to 1 (the Audio settings' slider)."""
+        return self._volume
+
+    @volume.setter
+    def volume(self, value: float) -> None:
+        v = float(value)
+        if not (math.isfinite(v) and 0.0 <= v <= 1.0):  # NaN or inf would make every sample NaN
+            raise ValueError(f"the volume must be a number from 0 to 1, got {value!r}")
+        self._volume = v
 
     def stop(self) -> None:
         """Fade out whatever is playing."""
@@ -340,11 +358,33 @@ class AudioEngine:
         else:
             self._pos = self._add(self._current, self._pos, mix, None)
         self._run_commands()
+        voices = self._voices_mix[:frames]
+        voices.fill(0.0)
         for slot in self._slots:
             if slot.state != FREE:
-                self._render(slot, mix, frames)
-        np.multiply(mix, self.volume, out=mix)
+                self._render(slot, voices, frames)
+        self._limit(voices)
+        np.add(mix, voices, out=mix)
+        np.multiply(mix, self._volume, out=mix)
         outdata[:] = mix[:, None]
+
+    def _limit(self, mix: np.ndarray) -> None:
+        """Soft-clip the voices' ``mix`` in place above :data:`LIMIT_KNEE`, towards :data:`LIMIT_CEILING` (a tanh
+        curve with the slope 1 at the knee), in preallocated buffers; a mix below the knee is left exactly as it is."""
+        n = len(mix)
+        over, mask = self._lim_over[:n], self._lim_mask[:n]
+        np.abs(mix, out=over)
+        np.greater(over, LIMIT_KNEE, out=mask)
+        if not mask.any():
+            return
+        span = LIMIT_CEILING - LIMIT_KNEE
+        np.subtract(over, LIMIT_KNEE, out=over)
+        np.multiply(over, 1.0 / span, out=over)
+        np.tanh(over, out=over)
+        np.multiply(over, span, out=over)
+        np.add(over, LIMIT_KNEE, out=over)
+        np.copysign(over, mix, out=over)
+        np.copyto(mix, over, where=mask)
 
     def _add(self, voice: Voice | None, pos: int, mix: np.ndarray, gain: np.ndarray | None) -> int:
         """Add ``voice`` from ``pos`` into ``mix``, times ``gain`` if given; return the new position."""
@@ -484,6 +524,8 @@ class AudioEngine:
         self._v_i0, self._v_i1 = np.zeros(frames, np.intp), np.zeros(frames, np.intp)
         self._v_frac, self._v_a, self._v_b = (np.zeros(frames, np.float32) for _ in range(3))
         self._v_mask = np.zeros(frames, bool)
+        self._voices_mix, self._lim_over = np.zeros(frames, np.float32), np.zeros(frames, np.float32)
+        self._lim_mask = np.zeros(frames, bool)
 
     def _open(self, device, latency) -> None:
         try:

@@ -51,6 +51,14 @@ class ControlChange:
 Event = NoteOn | NoteOff | Sustain | PitchBend | ControlChange
 
 
+@dataclass(frozen=True)
+class FromInput:
+    """An event of the MIDI input that :meth:`Player.connect_input` numbered ``input``."""
+
+    input: int
+    event: Event
+
+
 def events_from_midi(msg: mido.Message) -> Event | None:
     """The event of one MIDI message, any channel, or None for messages that play nothing (clock, program…).
 
@@ -106,6 +114,10 @@ class Player:
         self._voices: dict[int, int] = {}  # key (MIDI pitch) -> voice id, while the key is down
         self._sustained: list[int] = []  # voice ids whose keys are up but the pedal holds
         self._pedal = False
+        self._pedal_input: int | None = None  # the MIDI input whose pedal is down, if one is
+        self._key_input: dict[int, int] = {}  # key -> the MIDI input that holds it down
+        self._inputs: set[int] = set()  # MIDI inputs connected now
+        self._last_input = 0
 
     def set_notes(self, notes: Iterable[PlayableNote], *, velocity: int = 127) -> None:
         """The current timbre: one note per reference pitch; a key plays the nearest. Sounding notes go on.
@@ -113,11 +125,35 @@ class Player:
         self.notes = sorted(notes, key=lambda n: n.pitch)
         self.made_for = velocity
 
-    def handle(self, event: Event) -> None:
+    def connect_input(self) -> int:
+        """Number a MIDI input about to open: its events come as :class:`FromInput` with this number."""
+        self._last_input += 1
+        self._inputs.add(self._last_input)
+        return self._last_input
+
+    def disconnect_input(self, number: int) -> None:
+        """The input has gone: the keys it holds and its pedal are let go, and what is still on its way from
+        it (a note-on sent just before the port closed, whose note-off will never come) is ignored."""
+        self._inputs.discard(number)
+        for pitch in [p for p, n in self._key_input.items() if n == number]:
+            self.handle(NoteOff(pitch))
+        if self._pedal and self._pedal_input == number:
+            self.handle(Sustain(False))
+        self.engine.pitch_bend(0.0)  # a wheel left deflected would bend the keys that still play
+
+    def handle(self, event: Event | FromInput) -> None:
         """The one entry point for keyboard and MIDI events."""
+        source = None
+        if isinstance(event, FromInput):
+            if event.input not in self._inputs:
+                return  # sent before its input went, delivered after
+            source, event = event.input, event.event
         if isinstance(event, NoteOn):
             self._note_on(event)
+            if source is not None and event.pitch in self._voices:
+                self._key_input[event.pitch] = source
         elif isinstance(event, NoteOff):
+            self._key_input.pop(event.pitch, None)
             voice = self._voices.pop(event.pitch, None)
             if voice is not None:
                 if self._pedal:
@@ -125,7 +161,7 @@ class Player:
                 else:
                     self.engine.note_off(voice)
         elif isinstance(event, Sustain):
-            self._pedal = event.down
+            self._pedal, self._pedal_input = event.down, source
             if not event.down:
                 for voice in self._sustained:
                     self.engine.note_off(voice)
@@ -143,6 +179,7 @@ class Player:
     def all_notes_off(self) -> None:
         """Let every note go (the pedal too), e.g. when the window loses the keyboard."""
         self._voices.clear()
+        self._key_input.clear()
         self._sustained.clear()
         self._pedal = False
         self.engine.all_notes_off()
@@ -160,6 +197,7 @@ class Player:
         note = self.note_for(event.pitch)
         if note is None:
             return
+        self._key_input.pop(event.pitch, None)
         again = self._voices.pop(event.pitch, None)  # the same key struck again before its note-off
         if again is not None:
             self.engine.note_off(again)
@@ -168,5 +206,5 @@ class Player:
             self._voices[event.pitch] = voice
 
 
-__all__ = ["NoteOn", "NoteOff", "Sustain", "PitchBend", "ControlChange", "Event", "events_from_midi",
+__all__ = ["NoteOn", "NoteOff", "Sustain", "PitchBend", "ControlChange", "Event", "FromInput", "events_from_midi",
            "velocity_gain", "BOOST_LIMIT_DB", "Player"]

@@ -48,7 +48,8 @@ def run(model: str | None = None) -> int:
     from timbre_explorer.logs import log_file
 
     crash.install(log_file())  # before the QApplication: Qt's start-up messages are logged too
-    app = make_app()
+    app = make_app()  # no display or no platform plugin: one sentence and exit status 1 (crash.cannot_start)
+    crash.started()
     window = MainWindow(model_path=model)
     if os.environ.get("TIMBRE_EXPLORER_SMOKE") == "1":
         smoke_check(window)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.audio.engine import output_devices
+from timbre_explorer.gui.settings import SCHEMA
 
 
 class AudioSettingsDialog(QtWidgets.QDialog):
@@ -34,9 +35,9 @@ class AudioSettingsDialog(QtWidgets.QDialog):
         self.volume.setValue(int(round(100 * engine.volume)))
         self.volume.valueChanged.connect(self._volume)
         form.addRow("Volume", self.volume)
-        self.seconds = self._spin(0.2, 10.0, synth_settings.seconds, " s", 2)
-        self.attack = self._spin(0.0, 2.0, synth_settings.attack, " s", 3)
-        self.release = self._spin(0.0, 5.0, synth_settings.release, " s", 3)
+        self.seconds = self._spin(*SCHEMA["audio/seconds"].range, synth_settings.seconds, " s", 2)
+        self.attack = self._spin(*SCHEMA["audio/attack"].range, synth_settings.attack, " s", 3)
+        self.release = self._spin(*SCHEMA["audio/release"].range, synth_settings.release, " s", 3)
         form.addRow("Note duration", self.seconds)
         form.addRow("Attack", self.attack)
         form.addRow("Release", self.release)

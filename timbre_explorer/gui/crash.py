@@ -11,6 +11,8 @@ bug in a timer or a drag never floods the screen with dialogs. Qt's own messages
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -20,6 +22,7 @@ from PySide6 import QtCore, QtWidgets
 log = logging.getLogger("timbre_explorer")
 qt_log = logging.getLogger("qt")
 _reporter: CrashReporter | None = None
+_starting: list[tuple[int, str]] | None = None  # Qt's messages while the QApplication starts (held)
 
 _QT_LEVELS = {
     QtCore.QtMsgType.QtDebugMsg: logging.DEBUG,
@@ -97,9 +100,52 @@ def install(log_file: Path | None) -> CrashReporter:
 
     sys.excepthook = excepthook
     threading.excepthook = thread_excepthook
+    global _starting
+    _starting = [] if QtCore.QCoreApplication.instance() is None else None
     QtCore.qInstallMessageHandler(_qt_message)
     _reporter = reporter
     return reporter
+
+
+def started() -> None:
+    """The QApplication exists: Qt's start-up messages, held until now, go to the log."""
+    global _starting
+    held, _starting = _starting or [], None
+    for level, text in held:
+        qt_log.log(level, "%s", text)
+
+
+def cannot_start(messages: list[str]) -> str:
+    """The one sentence for Qt's fatal start-up failure (``messages``: what Qt said), as for no display."""
+    from timbre_explorer.gui import no_display
+
+    said = "\n".join(messages)
+    plugin = re.search(r'Could not find the Qt platform plugin "([^"]*)"', said)
+    if plugin:
+        listed = re.search(r"Available platform plugins are: ([^\n]*?)\.?\s*$", said, re.M)
+        return no_display(f"QT_QPA_PLATFORM names the Qt platform {plugin.group(1)!r}, which is not there"
+                          + (f"; there are {listed.group(1)}" if listed else ""))
+    display = re.search(r"could not connect to display ?(\S*)", said)
+    if display:
+        return no_display(f"DISPLAY names {display.group(1) or os.environ.get('DISPLAY', '')!r}, where no X server "
+                          "answers")
+    first = next((m.strip().splitlines()[0] for m in messages if m.strip()), "no platform plugin would start")
+    return no_display(f"Qt could not open it: {first}")
+
+
+def _qt_message(mode, context, message: str) -> None:
+    category = context.category if context.category not in (None, "", "default") else ""
+    level, text = _QT_LEVELS.get(mode, logging.WARNING), f"{category}: {message}" if category else message
+    if _starting is None:
+        qt_log.log(level, "%s", text)
+        return
+    _starting.append((level, text))
+    if mode == QtCore.QtMsgType.QtFatalMsg:  # Qt aborts when this returns (SIGABRT): say why and end first
+        for _, said in _starting:
+            qt_log.info("%s", said)  # to the log file only
+        print(f"timbre-explorer: {cannot_start([said for _, said in _starting])}", file=sys.stderr, flush=True)
+        logging.shutdown()
+        os._exit(1)
 
 
 def report(exc_info, where: str) -> None:
@@ -115,7 +161,3 @@ def showing() -> bool:
     """Whether the dialog is open (the main window then puts its own messages in the status bar)."""
     return _reporter is not None and _reporter.showing
 
-
-def _qt_message(mode, context, message: str) -> None:
-    category = context.category if context.category not in (None, "", "default") else ""
-    qt_log.log(_QT_LEVELS.get(mode, logging.WARNING), "%s%s", f"{category}: " if category else "", message)

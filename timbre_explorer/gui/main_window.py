@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from timbre_explorer import __version__
 from timbre_explorer.audio.engine import AudioEngine, output_devices, saved_device
 from timbre_explorer.core.errors import TimbreExplorerError
-from timbre_explorer.gui import crash
+from timbre_explorer.gui import crash, settings
 from timbre_explorer.gui.explorer.tab import ExplorerView, model_title
 from timbre_explorer.gui.views.trainer.tab import TrainerView
 from timbre_explorer.gui.views.widgets import export_file_name, guard_wheel
@@ -24,10 +24,6 @@ MAX_RECENT = 8
 MODEL_FILTER = "Timbre Explorer models (*.timbre.safetensors);;All files (*)"
 
 
-def settings() -> QtCore.QSettings:
-    return QtCore.QSettings()
-
-
 class MainWindow(QtWidgets.QMainWindow):
     """Top-level window. Loads the model in a worker, so the window shows at once."""
 
@@ -36,6 +32,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def __init__(self, model_path: str | Path | None = None, audio: AudioEngine | None = None):
         super().__init__()
+        self.settings_note = settings.prepare()  # before any value is read: a hostile file runs nothing
         self.setWindowTitle(f"Timbre Explorer {__version__}")
         self.resize(1400, 880)
         self._audio_note = ""  # said once with the audio state: the saved device is gone
@@ -63,6 +60,8 @@ class MainWindow(QtWidgets.QMainWindow):
         guard_wheel(self)
         self._restore_settings()
         self._show_audio_state()
+        if self.settings_note:  # said once: the file is clean from now on
+            self.statusBar().showMessage(self.settings_note, 20000)
         self.open_model(self.model_path)
 
     # ------------------------------------------------------------------ menus
@@ -155,10 +154,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.open_model(path)
 
     def _remember(self, path: Path) -> None:
-        s = settings()
-        recent = [p for p in (s.value("recent_models", [], type=list) or []) if p != str(path)]
+        recent = [p for p in settings.read("recent_models") if p != str(path)]
         recent = [str(path)] + recent[:MAX_RECENT - 1]
-        s.setValue("recent_models", recent)
+        settings.write("recent_models", recent)
         self._fill_recent(recent)
 
     def _fill_recent(self, recent: list[str]) -> None:
@@ -187,7 +185,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _saved_audio_engine(self) -> AudioEngine:
         """The engine on the device the user chose last time (saved by name: indices change between sessions)."""
-        device, self._audio_note = saved_device(settings().value("audio/device"), output_devices())
+        device, self._audio_note = saved_device(settings.read("audio/device"), output_devices())
         return AudioEngine(device=device)
 
     def _show_audio_state(self) -> None:
@@ -211,7 +209,7 @@ class MainWindow(QtWidgets.QMainWindow):
         engine.volume = self.audio.volume
         if engine.available:
             self.set_audio(engine)
-            settings().setValue("audio/device", engine.device_name)
+            settings.write("audio/device", engine.device_name)
         else:
             self.show_error("Audio device", f"{engine.status}\nThe previous output stays in use.")
 
@@ -271,28 +269,28 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ settings and shutdown
     def _restore_settings(self) -> None:
-        s = settings()
-        if s.value("window/geometry") is not None:
-            self.restoreGeometry(s.value("window/geometry"))
-        if s.value("window/splitter") is not None:
-            self.explorer.splitter.restoreState(s.value("window/splitter"))
+        """The last session's window and sound, each value through the schema (``gui/settings.py``)."""
+        geometry, splitter = settings.read("window/geometry"), settings.read("window/splitter")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if splitter is not None:
+            self.explorer.splitter.restoreState(splitter)
         st = self.explorer.settings
-        st.seconds = float(s.value("audio/seconds", st.seconds))
-        st.attack = float(s.value("audio/attack", st.attack))
-        st.release = float(s.value("audio/release", st.release))
-        self.audio.volume = float(s.value("audio/volume", 1.0))
-        self._fill_recent(s.value("recent_models", [], type=list) or [])
+        st.seconds = settings.read("audio/seconds")
+        st.attack = settings.read("audio/attack")
+        st.release = settings.read("audio/release")
+        self.audio.volume = settings.read("audio/volume")
+        self._fill_recent(settings.read("recent_models"))
 
     def save_settings(self) -> None:
-        s = settings()
-        s.setValue("settings_version", 1)
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/splitter", self.explorer.splitter.saveState())
+        settings.write("settings_version", 1)
+        settings.write("window/geometry", self.saveGeometry())
+        settings.write("window/splitter", self.explorer.splitter.saveState())
         st = self.explorer.settings
-        s.setValue("audio/seconds", st.seconds)
-        s.setValue("audio/attack", st.attack)
-        s.setValue("audio/release", st.release)
-        s.setValue("audio/volume", self.audio.volume)
+        settings.write("audio/seconds", st.seconds)
+        settings.write("audio/attack", st.attack)
+        settings.write("audio/release", st.release)
+        settings.write("audio/volume", self.audio.volume)
 
     def closeEvent(self, event) -> None:
         self.save_settings()

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.audio import midi
-from timbre_explorer.audio.player import ControlChange, NoteOff, NoteOn, Player, events_from_midi
+from timbre_explorer.audio.player import ControlChange, FromInput, NoteOff, NoteOn, Player, events_from_midi
+from timbre_explorer.gui import settings
 from timbre_explorer.gui.explorer.results import PlayableNotes
 from timbre_explorer.gui.views.explorer.play_panel import CC_OFF, PlayPanel
 from timbre_explorer.gui.workers import Failed, LatestWorker
@@ -37,7 +38,7 @@ KEY_SEMITONES = {
     Key.Key_T: 19, Key.Key_6: 20, Key.Key_Y: 21, Key.Key_7: 22, Key.Key_U: 23,
 }
 OCTAVE_KEYS = {Key.Key_Minus: -1, Key.Key_Equal: +1}  # shown in the panel as "-" and "="
-LOWEST, HIGHEST = 12, 96  # the lower row's C: C0 to C7
+LOWEST, HIGHEST = (int(x) for x in settings.SCHEMA["play/low"].range)  # the lower row's C: C0 to C7
 REFERENCE_OFFSETS = (-12, -6, 0, 6, 12)  # semitones (a key moves a note 3 at most) around the panel's pitch at which a clicked point is rendered
 TEXT_FIELDS = (QtWidgets.QLineEdit, QtWidgets.QAbstractSpinBox, QtWidgets.QTextEdit, QtWidgets.QPlainTextEdit)
 PLAIN = QtCore.Qt.KeyboardModifier.NoModifier | QtCore.Qt.KeyboardModifier.KeypadModifier
@@ -112,15 +113,21 @@ class KeyboardInput(QtCore.QObject):
 
 
 class MidiBridge(QtCore.QObject):
-    """mido messages in on any thread (rtmidi's), typed events out on the GUI thread."""
+    """mido messages in on any thread (rtmidi's), typed events out on the GUI thread, each with the number of
+    the input it came from (``input``, set before the port opens; None: not through a port the app opened)."""
 
     received = QtCore.Signal(object)  # a player event; queued across threads by Qt
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.input: int | None = None
 
     def receive(self, msg) -> None:
         """The port's callback (rtmidi's thread): convert, and let Qt carry the event to the GUI thread."""
         event = events_from_midi(msg)
+        number = self.input
         if event is not None:
-            self.received.emit(event)
+            self.received.emit(event if number is None else FromInput(number, event))
 
 
 class PlayControl(QtCore.QObject):
@@ -146,8 +153,8 @@ class PlayControl(QtCore.QObject):
         panel.midi_chosen.connect(self.choose_midi)
         panel.midi_refresh.connect(lambda: self.refresh_midi(self.port_name))
         panel.controls_changed.connect(self._controls_changed)
-        panel.velocity.valueChanged.connect(lambda v: QtCore.QSettings().setValue("play/velocity", v))
-        panel.pitch_changed.connect(lambda p: QtCore.QSettings().setValue("play/pitch", p))
+        panel.velocity.valueChanged.connect(lambda v: settings.write("play/velocity", v))
+        panel.pitch_changed.connect(lambda p: settings.write("play/pitch", p))
 
     @QtCore.Slot(object)
     def handle(self, event) -> None:
@@ -205,13 +212,13 @@ class PlayControl(QtCore.QObject):
     # ------------------------------------------------------------------ keys
     def shift_octave(self, step: int) -> None:
         self.keyboard.low = min(max(self.keyboard.low + 12 * step, LOWEST), HIGHEST)
-        QtCore.QSettings().setValue("play/low", self.keyboard.low)
+        settings.write("play/low", self.keyboard.low)
         self.panel.show_octave(self.keyboard.low, "-", "=")
 
     def _keyboard_toggled(self, on: bool) -> None:
         self.keyboard.release_all()
         self.keyboard.enabled = on
-        QtCore.QSettings().setValue("play/keyboard", on)
+        settings.write("play/keyboard", on)
 
     # ------------------------------------------------------------------ MIDI
     @property
@@ -236,17 +243,22 @@ class PlayControl(QtCore.QObject):
     def choose_midi(self, name: str, *, remember: bool = True) -> None:
         self._close_port()
         if remember:
-            QtCore.QSettings().setValue("play/midi_input", name)
+            settings.write("play/midi_input", name)
         if not name:
             self.panel.midi_status.setText("Choose a MIDI input to play from a controller.")
             return
+        self.bridge.input = self.player.connect_input()  # before the port opens: its first message is numbered
         self.port, why = midi.open_input(name, self.bridge.receive)
+        if self.port is None:
+            self.player.disconnect_input(self.bridge.input)
         self.panel.midi_status.setText(why or f"Playing from the MIDI input {name}.")
 
     def _close_port(self) -> None:
         port, self.port = self.port, None
         if port is not None:
-            self.player.all_notes_off()  # its note-offs will not come any more
+            # its note-offs will not come any more, and what it sent that is still on its way is ignored
+            if self.bridge.input is not None:
+                self.player.disconnect_input(self.bridge.input)
             try:
                 port.close()
             except Exception as exc:  # a device unplugged meanwhile
@@ -255,9 +267,8 @@ class PlayControl(QtCore.QObject):
     def _controls_changed(self) -> None:
         x, y = self.panel.cc_x.value(), self.panel.cc_y.value()
         self.player.controls = frozenset(c for c in (x, y) if c != CC_OFF)
-        settings = QtCore.QSettings()
-        settings.setValue("play/cc_x", x)
-        settings.setValue("play/cc_y", y)
+        settings.write("play/cc_x", x)
+        settings.write("play/cc_y", y)
 
     def _control(self, event: ControlChange) -> None:
         fraction = event.value / 127
@@ -267,17 +278,18 @@ class PlayControl(QtCore.QObject):
 
     # ------------------------------------------------------------------ settings and shutdown
     def _restore(self) -> None:
-        s, p = QtCore.QSettings(), self.panel
-        self.keyboard.low = min(max(int(s.value("play/low", 60)), LOWEST), HIGHEST)
+        """The last session's Play settings, each through the schema (``gui/settings.py``)."""
+        p = self.panel
+        self.keyboard.low = settings.read("play/low")
         p.show_octave(self.keyboard.low, "-", "=")
-        p.velocity.setValue(int(s.value("play/velocity", p.velocity.value())))
-        p.pitch.setValue(int(s.value("play/pitch", p.pitch.value())))
-        p.keyboard.setChecked(s.value("play/keyboard", True, type=bool))
+        p.velocity.setValue(settings.read("play/velocity"))
+        p.pitch.setValue(settings.read("play/pitch"))
+        p.keyboard.setChecked(settings.read("play/keyboard"))
         self.keyboard.enabled = p.keyboard.isChecked()
-        p.cc_x.setValue(int(s.value("play/cc_x", CC_OFF)))
-        p.cc_y.setValue(int(s.value("play/cc_y", CC_OFF)))
+        p.cc_x.setValue(settings.read("play/cc_x"))
+        p.cc_y.setValue(settings.read("play/cc_y"))
         self._controls_changed()
-        self.refresh_midi(str(s.value("play/midi_input", "") or ""))
+        self.refresh_midi(settings.read("play/midi_input"))
 
     def shutdown(self) -> None:
         QtWidgets.QApplication.instance().removeEventFilter(self.keyboard)

@@ -16,6 +16,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.gui.explorer import exports
+from timbre_explorer.gui.settings import SCHEMA
 from timbre_explorer.gui.explorer.map_state import MODES, PLANE, Filters, MapState
 from timbre_explorer.gui.explorer.paths import MapPath
 from timbre_explorer.gui.explorer.play import PlayControl
@@ -43,9 +44,9 @@ FRAME_EDITS = {"morph": "Morph notes", "descriptor": "Descriptor curve"}
 class SynthSettings:
     """Audio settings that shape every rendered note (the Audio menu edits them)."""
 
-    seconds: float = 1.5
-    attack: float = 0.02
-    release: float = 0.25
+    seconds: float = SCHEMA["audio/seconds"].default
+    attack: float = SCHEMA["audio/attack"].default
+    release: float = SCHEMA["audio/release"].default
 
 
 @dataclass

@@ -87,10 +87,11 @@ def guard_wheel(root: QtWidgets.QWidget) -> None:
 def export_file_name(parent: QtWidgets.QWidget, title: str, name: str, filters: str) -> str:
     """A save dialog that opens in the folder of the last export (at first the user's documents, never the
     folder the app was started from) and remembers the folder chosen; "" if cancelled."""
-    settings = QtCore.QSettings()
+    from timbre_explorer.gui import settings
+
     documents = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
-    folder = str(settings.value("export/folder", "") or documents or Path.home())
+    folder = settings.read("export/folder") or documents or str(Path.home())
     path, _ = QtWidgets.QFileDialog.getSaveFileName(parent, title, str(Path(folder) / name), filters)
     if path:
-        settings.setValue("export/folder", str(Path(path).parent))
+        settings.write("export/folder", str(Path(path).parent))
     return path

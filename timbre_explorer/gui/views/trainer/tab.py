@@ -42,6 +42,7 @@ from timbre_explorer.core.training.messages import (BatchProgress, DatasetProgre
                                                     TaskCancelled, TaskFailed, TrainProgress)
 from timbre_explorer.core.training.runfolder import MODEL_NAME, checkpoint_files, free_folder
 from timbre_explorer.core.training.tasks import Probe, probe
+from timbre_explorer.gui import settings
 from timbre_explorer.gui.views.trainer.curves_view import CurvesView
 from timbre_explorer.gui.views.trainer.data_panel import DataPanel, folder_rows, missing_sets, soundfont_rows
 from timbre_explorer.gui.views.trainer.files_view import FilesView
@@ -227,8 +228,7 @@ class TrainerView(QtWidgets.QWidget):
         self.data_panel.set_soundfont_status(p.soundfont_ok, p.soundfont_text)
         self.settings_panel.set_cuda(p.cuda)
         self.data_panel.set_missing(missing_sets(self.data_panel.soundfont.text().strip()))
-        s = QtCore.QSettings()
-        saved = s.value("trainer/config", "")
+        saved = settings.read("trainer/config")
         config = dict(self.defaults)
         if saved:  # the last session's settings, as far as this version knows them
             try:
@@ -238,7 +238,7 @@ class TrainerView(QtWidgets.QWidget):
         self.set_config(config)
         if not p.soundfont_ok and self.data_panel.source == "soundfont":
             self.data_panel.set_source("folder")  # said in the data panel; the folder source works without it
-        self.set_out(s.value("trainer/out", "") or default_run_folder())
+        self.set_out(settings.read("trainer/out") or default_run_folder())
         self.state = RunState.IDLE
         self.setEnabled(True)
         self.run_panel.status.setText("Ready.")
@@ -745,9 +745,8 @@ class TrainerView(QtWidgets.QWidget):
         self.runner.shutdown()
         self.scanner.shutdown()
         if self.state not in (RunState.STARTING, RunState.PROBING):  # the settings were shown
-            s = QtCore.QSettings()
             try:
-                s.setValue("trainer/config", json.dumps(self.config().to_dict()))
+                settings.write("trainer/config", json.dumps(self.config().to_dict()))
             except TimbreExplorerError:
                 pass
-            s.setValue("trainer/out", str(self.out_dir()))
+            settings.write("trainer/out", str(self.out_dir()))
