@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +20,8 @@ from timbre_explorer.core.signal.descriptors import descriptors
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.signal.nsgt import transform_for
 from timbre_explorer.core.synthesis.pathfile import FORMAT, PathSpec, read_path, render_spec, spec_frames, write_path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _centroids(space, audio, parts=2) -> list[float]:
@@ -164,3 +170,66 @@ def test_path_files_round_trip_and_are_checked(tmp_path, tiny_space):
     with pytest.raises(ParameterError, match="at least 2 points"):
         write_path(tmp_path / "one.json", PathSpec([[0.0, 1.0]]))
     assert not (tmp_path / "one.json").exists()
+
+
+def _hostile_path_file(case: str, tmp_path) -> str:
+    """A path file someone else might send: each breaks the reader a different way."""
+    good = PathSpec([[0.0] * 4, [0.5] * 4, [1.0] * 4], seconds=0.3, kind="morph").to_dict()
+    path = tmp_path / f"{case}.json"
+    if case == "fifo":
+        os.mkfifo(path)
+    elif case == "dev-zero":
+        return "/dev/zero"
+    elif case == "huge":  # a valid path file, padded past the size bound
+        path.write_bytes(b" " * (33 << 20) + json.dumps(good).encode())
+    elif case == "deep":
+        path.write_text('{"format": "timbre-explorer-path", "points": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    else:
+        extra = {"pitch-length": {"pitch": [60.0, 62.0]}, "levels-length": {"levels": [-7.0] * 5},
+                 "ragged": {"pitch": [[60.0], 61.0, 62.0]}, "strings": {"levels": ["loud", "soft", "mf"]},
+                 "pitch-range": {"pitch": 1e9}}[case]
+        path.write_text(json.dumps({**good, "extra": extra}))
+    return str(path)
+
+
+@pytest.mark.parametrize("case", ["pitch-length", "levels-length", "ragged", "strings", "pitch-range", "deep", "huge",
+                                  "dev-zero", "fifo"])
+def test_hostile_path_files_are_one_sentence(case, tiny_model, tmp_path):
+    """Run as the user would, in a process of its own: a FIFO used to hang the reader (the timeout catches it)."""
+    hostile = _hostile_path_file(case, tmp_path)
+    out = tmp_path / "x.wav"
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    run = subprocess.run([sys.executable, "-m", "timbre_explorer", "render", "--model", str(tiny_model), "--path",
+                          hostile, "--out", str(out)], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 1, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in run.stderr and lines[0].startswith(f"timbre-explorer render: "
+                                                                                      f"{hostile}: "), run.stderr
+    assert not out.exists()
+
+
+def test_path_files_are_checked_against_their_schema(tmp_path):
+    """Every rule of path.schema.json says its own sentence; conditions per frame must match the frames."""
+    good = PathSpec([[0.0] * 3, [1.0] * 3], seconds=1.0, kind="morph", extra={"pitch": [60.0, 64.0]}).to_dict()
+    path = tmp_path / "p.json"
+
+    def refused(message, **change):
+        path.write_text(json.dumps({**good, **change}))
+        with pytest.raises(ParameterError, match=message):
+            read_path(path)
+
+    refused(r"extra must be an object whose pitch is MIDI numbers", extra={"pitch": [60.0, "x"]})
+    refused(r"extra levels holds 3 values; this morph path plays its 2 frames", extra={"levels": [-7.0] * 3})
+    refused(r"extra pitch holds 2 values; this polyline path plays one", kind="polyline")
+    refused(r"latent values from -100 to 100", points=[[0.0] * 3, [1e300] * 3])
+    path.write_text(json.dumps({k: v for k, v in good.items() if k != "seconds"}))
+    with pytest.raises(ParameterError, match=r"invalid path file \('seconds' is a required property\)"):
+        read_path(path)
+    path.write_text(json.dumps(good))
+    assert read_path(path).extra == {"pitch": [60.0, 64.0]}
+    from timbre_explorer.core.synthesis.pathfile import KINDS, MAX_SECONDS, MAX_STEPS, SCHEMA
+    from timbre_explorer.core.synthesis.synth import INTERPOLATIONS
+
+    rules = json.loads(SCHEMA.read_text())["properties"]  # the schema says what the code knows
+    assert (tuple(rules["kind"]["enum"]), tuple(rules["mode"]["enum"])) == (KINDS, tuple(INTERPOLATIONS))
+    assert (rules["seconds"]["maximum"], rules["points"]["maxItems"]) == (MAX_SECONDS, MAX_STEPS)
