@@ -104,6 +104,54 @@ def test_a_wav_export_on_a_full_disk_says_why_and_keeps_the_old_file(tmp_path):
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["export.wav"]
 
 
+def on_a_full_disk(code: str, limit: int = 256 << 10) -> subprocess.CompletedProcess:
+    """Run ``code`` in a Python process whose writes past ``limit`` bytes fail as on a full disk (EFBIG)."""
+    script = textwrap.dedent("""
+        import resource, signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
+    """).format(limit=limit) + textwrap.dedent(code)
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_train_on_a_full_disk_names_the_checkpoint(tiny_model, tmp_path):
+    """safetensors said "SafetensorError: Error while serializing: I/O error" in a traceback."""
+    from tiny import tiny_config
+
+    config = tmp_path / "config.json"
+    tiny_config(tiny_model.parent.parent / "samples", baseline=False).save(config)
+    run_dir, cache = tmp_path / "run", tiny_model.parent.parent / "cache"
+    run = on_a_full_disk(f"""
+        import sys
+        from timbre_explorer.cli import main
+        sys.exit(main(["train", "--config", {str(config)!r}, "--out", {str(run_dir)!r}, "--cache", {str(cache)!r}]))
+    """, limit=20_000)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.strip().splitlines()[-1] == \
+        f"timbre-explorer train: {run_dir / 'checkpoints' / 'stage1.safetensors'}: File too large", run.stderr
+    assert "Traceback" not in run.stderr and list((run_dir / "checkpoints").iterdir()) == []
+
+
+def test_a_model_export_on_a_full_disk_names_the_file_and_keeps_the_old_one(tiny_model, tmp_path):
+    model = tmp_path / "model.timbre.safetensors"
+    model.write_bytes(tiny_model.read_bytes())
+    before = model.read_bytes()
+    run = on_a_full_disk(f"""
+        from timbre_explorer.core.model.modelfile import load_model, save_model
+        mf = load_model({str(model)!r})
+        mf.tensors["map.big"] = __import__("torch").zeros(100_000)  # the map of a big sample set
+        try:
+            save_model({str(model)!r}, model=mf.build_model(), normalization=mf.normalization, meta=mf.meta,
+                       tensors=mf.tensors)
+        except OSError as exc:
+            print(exc.filename, exc.strerror)
+    """, limit=len(before) + 1000)
+    assert run.stdout.strip() == f"{model} File too large", run.stderr
+    assert model.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [model.name]
+
+
 # ------------------------------------------------------------------------------------------------ audio files
 def test_absurd_headers_are_refused_before_decoding(tmp_path):
     sf.write(tmp_path / "one_hz.wav", np.zeros(44_000, np.int16), 1)  # 88 kB that would resample to gigabytes

@@ -79,14 +79,21 @@ def atomic_path(path: str | os.PathLike):
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename == tmp:  # the user knows the target, not our temporary
-            raise _about(path, exc) from None
+        if isinstance(exc, OSError) and exc.filename in (tmp, None):  # a write to the temporary (a full disk):
+            raise _about(path, exc) from None  # the user knows the target, not our temporary
         raise
 
 
 def _about(path: Path, exc: OSError) -> OSError:
     """``exc`` as the same error about ``path``: what the user asked to write."""
     return type(exc)(exc.errno, exc.strerror, os.fspath(path))
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` atomically. Libraries that write files themselves (safetensors, in Rust) report a full
+    disk in their own words; encoding in memory and writing here gives an :class:`OSError` naming ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_json(path: str | os.PathLike, data) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from timbre_explorer.core.errors import ModelFileError, ParameterError
-from timbre_explorer.core.files import atomic_path
+from timbre_explorer.core.files import write_bytes
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE, VAEConfig
 
 FORMAT = "timbre-explorer-model"
@@ -125,10 +125,9 @@ def save_model(path: str | os.PathLike, *, model: TimbreVAE, normalization: Norm
                              f"{header >> 20} MB of header; at most {MAX_FILE_BYTES >> 20} and "
                              f"{MAX_HEADER_BYTES >> 20} MB)")
 
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
-    with atomic_path(path) as tmp:
-        save_file(out, str(tmp), metadata={METADATA_KEY: text})
+    write_bytes(path, save(out, metadata={METADATA_KEY: text}))  # a full disk: an OSError naming the file
 
 
 # ---------------------------------------------------------------------------- loading
