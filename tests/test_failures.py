@@ -104,16 +104,45 @@ def test_a_wav_export_on_a_full_disk_says_why_and_keeps_the_old_file(tmp_path):
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["export.wav"]
 
 
-def on_a_full_disk(code: str, limit: int = 256 << 10) -> subprocess.CompletedProcess:
-    """Run ``code`` in a Python process whose writes past ``limit`` bytes fail as on a full disk (EFBIG)."""
+def on_a_full_disk(code: str, limit: int = 256 << 10, **env) -> subprocess.CompletedProcess:
+    """Run ``code`` in a Python process whose writes past ``limit`` bytes fail as on a full disk (EFBIG); its
+    log file too, which must not add logging's own traceback to the error."""
     script = textwrap.dedent("""
         import resource, signal
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
     """).format(limit=limit) + textwrap.dedent(code)
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "PYTHONDONTWRITEBYTECODE": "1"}
+           "PYTHONDONTWRITEBYTECODE": "1", **env}
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("case", ["encode --json", "evaluate --json", "evaluate --out", "perception --out"])
+def test_commands_on_a_full_disk_name_the_file_and_keep_the_old_one(case, tiny_model, tmp_path):
+    """They said "a file: No space left on device"; evaluate's plots were truncated in place (savefig)."""
+    out = tmp_path / "out"
+    cache = tiny_model.parent.parent / "cache"
+    sound = tiny_model.parent.parent / "samples" / "Flute" / "C4_ff.wav"
+    argv, named, limit = {
+        "encode --json": (["encode", str(tiny_model), str(sound), "--json", str(out)], out, 500),
+        "evaluate --json": (["evaluate", str(tiny_model), "--cache", str(cache), "--json", str(out)], out, 500),
+        "evaluate --out": (["evaluate", str(tiny_model), "--cache", str(cache), "--out", str(out)],
+                           out / "latent_map.png", 10_000),  # the reports fit, the first plot does not
+        "perception --out": (["perception", "--out", str(out)], out / "dissimilarity.csv", 500),
+    }[case]
+    if case == "evaluate --out":
+        assert main(argv) == 0
+    old = {p.name: p.read_bytes() for p in out.iterdir()} if out.is_dir() else {}
+    run = on_a_full_disk(f"""
+        import sys
+        from timbre_explorer.cli import main
+        sys.exit(main({argv!r}))
+    """, limit=limit, TIMBRE_EXPLORER_LOG_DIR=str(tmp_path / "logs"))
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.strip().splitlines() == [f"timbre-explorer {case.split()[0]}: {named}: File too large"], \
+        run.stderr
+    if old:  # the earlier run's plots and reports, as they were
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == old
 
 
 def test_train_on_a_full_disk_names_the_checkpoint(tiny_model, tmp_path):

@@ -96,6 +96,23 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` as UTF-8, atomically."""
+    write_bytes(path, text.encode("utf-8", errors="backslashreplace"))
+
+
+def write_figure(path: str | os.PathLike, figure, **savefig) -> None:
+    """Save a matplotlib ``figure`` atomically, then close it (written or not): ``savefig`` writes in place,
+    so a full disk would leave a truncated plot where the old one was. The format is the suffix's."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, format=Path(path).suffix.lstrip(".") or None, **savefig)
+    finally:
+        plt.close(figure)
+
+
 def write_json(path: str | os.PathLike, data) -> None:
     """Write ``data`` as indented UTF-8 JSON, atomically.
 

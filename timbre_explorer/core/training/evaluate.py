@@ -34,7 +34,7 @@ import torch
 
 from timbre_explorer.core.data.dataset import NoteDataset
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
-from timbre_explorer.core.files import write_json
+from timbre_explorer.core.files import write_figure, write_json, write_text
 from timbre_explorer.core.data.instruments import DYNAMICS, family_of
 from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, frame_inputs, gaussian_nll, log_magnitudes,
                                             perceptual_kl, split_level)
@@ -186,7 +186,7 @@ def write_reports(out_dir: str | os.PathLike, report: dict, *, maps: dict[str, t
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "report.json", report)
-    (out / "report.md").write_text(markdown(report), encoding="utf-8")
+    write_text(out / "report.md", markdown(report))
     _plot_maps(out / "latent_map.png", maps)
     _plot_distances(out / "distances.png", report)
 
@@ -234,8 +234,7 @@ def _plot_maps(path: Path, maps: dict[str, tuple[np.ndarray, np.ndarray]]) -> No
         ax.set_title(f"{title}: latent PCA, every note")
     axes[0][-1].legend(fontsize=7, markerscale=2, loc="best")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    write_figure(path, fig, dpi=90)
 
 
 def _plot_distances(path: Path, report: dict) -> None:
@@ -253,5 +252,4 @@ def _plot_distances(path: Path, report: dict) -> None:
     ax.set_ylabel("latent centroid distance")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    write_figure(path, fig, dpi=90)
