@@ -301,6 +301,31 @@ def test_evaluate_uses_the_cards_sample_folder_only_when_it_holds_the_samples(ti
     assert main(["evaluate", str(tiny_model), "--cache", str(shared_cache)]) == 0  # the card's own folder
 
 
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_a_normalization_out_of_range_is_refused(scale, tiny_model, tmp_path, capsys):
+    """At 1e300 evaluate crashed writing inf into JSON, and encode put every sound at one point."""
+    card = _edited_card(tiny_model, tmp_path, lambda d: d["normalization"].update(scale=scale))
+    sound = tiny_model.parent.parent / "samples" / "Flute" / "C4_ff.wav"
+    samples, cache = tiny_model.parent.parent / "samples", tiny_model.parent.parent / "cache"
+    for argv in (["encode", str(card), str(sound)],
+                 ["evaluate", str(card), "--cache", str(cache), "--folder", str(samples), "--json",
+                  str(tmp_path / "r.json")]):
+        assert main(argv) == 1
+        one_line_error(capsys.readouterr().err, card, "invalid model card (normalization/scale")
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_report_with_a_figure_that_is_not_finite_is_refused(tmp_path):
+    from timbre_explorer.core.errors import ParameterError
+    from timbre_explorer.core.training.evaluate import write_report
+
+    report = tmp_path / "report.json"
+    report.write_text("{}")
+    with pytest.raises(ParameterError, match=r"report.json: not written: the evaluation's baseline/nll/1 is inf, "):
+        write_report(report, {"rho": 0.5, "baseline": {"nll": [1.0, float("inf")]}})
+    assert report.read_text() == "{}"
+
+
 # ------------------------------------------------------------------------------------------------ no display
 def test_without_a_display_the_app_says_how_to_run_it():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}

@@ -306,15 +306,14 @@ def _train_in(args, cfg, out, rank: int, world: int) -> int:
 
 
 def _evaluate(args) -> int:
-    from timbre_explorer.core.training.evaluate import markdown, write_reports
-    from timbre_explorer.core.files import write_json
+    from timbre_explorer.core.training.evaluate import markdown, write_report, write_reports
     from timbre_explorer.core.training.tasks import evaluate_models
 
     models = {"regularized": args.model, "unregularized": args.baseline}
     report, maps = evaluate_models({k: v for k, v in models.items() if v is not None}, cache_root=args.cache,
                                    rebuild=args.rebuild, folder=args.folder, soundfont=args.soundfont)
     if args.json:
-        write_json(args.json, report)
+        write_report(args.json, report)
     if args.out:
         write_reports(args.out, report, maps=maps)
     print(markdown(report))

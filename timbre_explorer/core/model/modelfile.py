@@ -152,7 +152,7 @@ def load_model(path: str | os.PathLike, *, expected: dict | None = None, card: b
     except ParameterError as exc:
         raise ModelFileError(f"{path}: invalid model settings: {exc}") from None
     meta = {k: v for k, v in doc.items() if k not in _RESERVED}
-    _check_schema(path, meta, required=card)
+    _check_schema(path, {**meta, "normalization": doc.get("normalization")}, required=card)
     for key, value in (expected or {}).items():
         if meta.get(key) != value:
             raise ModelFileError(f"{path}: this model's {key} is {meta.get(key)!r}, expected {value!r}")
@@ -187,7 +187,8 @@ def _card_schema() -> dict:
 
 
 def _check_schema(path: Path, meta: dict, *, required: bool) -> None:
-    """The card's keys against ``card.schema.json``: one sentence for the first problem, naming the key."""
+    """The card's keys (and the normalization, whose range it bounds) against ``card.schema.json``: one sentence
+    for the first problem, naming the key."""
     import jsonschema
 
     schema = _card_schema() if required else {k: v for k, v in _card_schema().items() if k != "required"}
