@@ -191,6 +191,25 @@ def test_absurd_headers_are_refused_before_decoding(tmp_path):
         load_audio(tmp_path / "long.wav", SR)
 
 
+def test_an_rf64_header_claiming_2_to_the_62_samples_is_refused(tiny_model, tmp_path, capsys):
+    """libsndfile seeked past what the OS allows: soundfile printed a traceback, and encode and render went on
+    (exit 0)."""
+    import struct
+
+    wav = tmp_path / "huge.wav"
+    sf.write(wav, synthetic_note(64, 0.4, 0.5, seconds=1.0), SR, format="RF64", subtype="PCM_16")
+    data = bytearray(wav.read_bytes())
+    at = data.index(b"ds64") + 8  # after the chunk's id and size: RIFF size, data size, sample count
+    data[at:at + 24] = struct.pack("<QQQ", (2 << 62) + 100, 2 << 62, 1 << 62)
+    wav.write_bytes(bytes(data))
+    for argv in (["encode", str(tiny_model), str(wav)],
+                 ["render", "--model", str(tiny_model), "--point", str(wav), "--out", str(tmp_path / "x.wav")]):
+        assert main(argv) == 1
+        out = capsys.readouterr()
+        one_line_error(out.err, wav, "the header points outside the file's", "a damaged header")
+    assert not (tmp_path / "x.wav").exists()
+
+
 def test_a_file_that_does_not_decode_is_one_clear_sentence(tmp_path, capfd):
     garbage = tmp_path / "garbage.mp3"
     garbage.write_bytes(np.random.default_rng(1).bytes(5000))
@@ -324,6 +343,53 @@ def test_a_report_with_a_figure_that_is_not_finite_is_refused(tmp_path):
     with pytest.raises(ParameterError, match=r"report.json: not written: the evaluation's baseline/nll/1 is inf, "):
         write_report(report, {"rho": 0.5, "baseline": {"nll": [1.0, float("inf")]}})
     assert report.read_text() == "{}"
+
+
+# ------------------------------------------------------------------------------------------------ run folders
+def _train_config(tiny_model, tmp_path) -> Path:
+    from tiny import tiny_config
+
+    config = tmp_path / "settings.json"
+    tiny_config(tiny_model.parent.parent / "samples", baseline=False).save(config)
+    return config
+
+
+def test_train_out_refuses_a_folder_holding_a_model_it_did_not_write(tiny_model, tmp_path, capsys):
+    """A copy of a model in the folder, no run's settings beside it: train replaced it."""
+    folder = tmp_path / "copied"
+    folder.mkdir()
+    copy = folder / "model.timbre.safetensors"
+    copy.write_bytes(tiny_model.read_bytes())
+    argv = ["train", "--config", str(_train_config(tiny_model, tmp_path)), "--out", str(folder), "--cache",
+            str(tiny_model.parent.parent / "cache")]
+    assert main(argv) == 1
+    one_line_error(capsys.readouterr().err, f"{copy}: a model file that no run in {folder} wrote", "--out")
+    assert copy.read_bytes() == tiny_model.read_bytes() and not (folder / "checkpoints").exists()
+    assert main([*argv, "--resume"]) == 1  # nor does a resume take it over
+    one_line_error(capsys.readouterr().err, copy)
+    assert copy.read_bytes() == tiny_model.read_bytes()
+
+
+def test_the_run_that_wrote_a_model_may_resume_beside_it(tiny_model):
+    """Its own model files are the run's: the tiny model's run folder is not refused."""
+    from timbre_explorer.core.training.runfolder import foreign_model, run_config
+
+    run = tiny_model.parent
+    assert foreign_model(run, run_config(run)) is None
+    assert foreign_model(run, None) == tiny_model
+
+
+def test_resume_with_damaged_settings_names_the_file(tiny_model, tmp_path, capsys):
+    """A config.json that is not JSON gave a JSONDecodeError traceback."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"epochs_stage1": 2,')
+    argv = ["train", "--config", str(_train_config(tiny_model, tmp_path)), "--out", str(folder), "--resume"]
+    assert main(argv) == 1
+    one_line_error(capsys.readouterr().err, folder / "config.json", "the run's settings cannot be read")
+    (folder / "config.json").write_text("[1, 2]")
+    assert main(argv) == 1
+    one_line_error(capsys.readouterr().err, folder / "config.json", "not a JSON object")
 
 
 # ------------------------------------------------------------------------------------------------ no display
