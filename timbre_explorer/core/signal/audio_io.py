@@ -59,7 +59,10 @@ def load_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
         raise AudioFileError(f"{path}: no such file")
     try:
         # opened by Python, not by libsndfile, which cannot open a name that is not UTF-8
-        with open(path, "rb") as f, _decoder_quiet(path), sf.SoundFile(f) as sound:
+        with open(path, "rb") as f, _decoder_quiet(path), sf.SoundFile(within := _WithinFile(f)) as sound:
+            if within.outside is not None:
+                raise AudioFileError(f"{path}: the header points outside the file's {within.size} bytes: a damaged "
+                                     "header")
             _check_header(path, sound.samplerate, sound.frames)
             data, sr = sound.read(dtype="float32", always_2d=True), sound.samplerate
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
@@ -76,6 +79,36 @@ def load_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
         g = gcd(int(sr), int(sample_rate))
         mono = resample_poly(mono, sample_rate // g, sr // g).astype(np.float32)
     return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+class _WithinFile:
+    """A file as libsndfile reads it (its virtual I/O), whose seeks stay inside the file.
+
+    A header that claims more than a file can hold (an RF64 length of 2^62 samples) makes libsndfile seek to an
+    offset the OS refuses: soundfile's callback then prints a traceback and reading goes on. Here the seek is
+    kept inside and remembered (:attr:`outside`), so the file is refused in one sentence.
+    """
+
+    def __init__(self, f):
+        self._f = f
+        self.size = os.fstat(f.fileno()).st_size
+        self.outside: int | None = None
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        target = offset + (self._f.tell() if whence == os.SEEK_CUR else self.size if whence == os.SEEK_END else 0)
+        if not 0 <= target <= self.size:
+            self.outside = target if self.outside is None else self.outside
+            target = min(max(target, 0), self.size)
+        return self._f.seek(target)
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def read(self, n: int = -1) -> bytes:
+        return self._f.read(n)
+
+    def readinto(self, buffer) -> int:
+        return self._f.readinto(buffer)
 
 
 def _check_header(path, sample_rate: int, frames: int) -> None:
