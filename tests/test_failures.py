@@ -234,6 +234,22 @@ def test_encode_keeps_good_files_beside_bad_ones_and_odd_names(tiny_model, tmp_p
     assert "sample rate is 1 Hz" in capsys.readouterr().err
 
 
+def test_a_dataset_reads_a_file_whose_name_is_not_utf8(tmp_path, capsys):
+    """Writing the note table raised UnicodeEncodeError ("surrogates not allowed") in a traceback."""
+    from timbre_explorer.core.data.dataset import build_dataset
+    from timbre_explorer.core.data.sources import FolderSource
+
+    samples = write_sample_folder(tmp_path / "samples")
+    latin1 = os.fsencode(samples / "Flute") + b"/D4_f\xe9.wav"  # a Latin-1 name: not UTF-8
+    os.rename(samples / "Flute" / "D4_ff.wav", latin1)
+    argv = ["dataset", "build", "--source", "folder", str(samples), "--cache", str(tmp_path / "cache"),
+            "--workers", "1"]
+    assert main(argv) == 0
+    assert "120 notes" in capsys.readouterr().out
+    ds = build_dataset(FolderSource(str(samples)), cache_root=tmp_path / "cache", workers=1)  # the cache, read back
+    assert "Flute/" + os.fsdecode(b"D4_f\xe9.wav") in set(ds.notes["file"])
+
+
 # ------------------------------------------------------------------------------------------------ write errors
 @pytest.fixture
 def not_a_folder(tmp_path):
