@@ -233,3 +233,41 @@ def test_path_files_are_checked_against_their_schema(tmp_path):
     rules = json.loads(SCHEMA.read_text())["properties"]  # the schema says what the code knows
     assert (tuple(rules["kind"]["enum"]), tuple(rules["mode"]["enum"])) == (KINDS, tuple(INTERPOLATIONS))
     assert (rules["seconds"]["maximum"], rules["points"]["maxItems"]) == (MAX_SECONDS, MAX_STEPS)
+
+
+def test_a_sound_and_its_path_file_are_renamed_together_under_the_folders_lock(tiny_model, tmp_path):
+    """Two renders to the same WAV at once left one's sound beside the other's path file. Now each writes both
+    to temporaries, then renames both while holding the folder's lock: held here, the render waits with both
+    written and neither renamed; released, both appear, from the same render."""
+    import time
+
+    from timbre_explorer.core.files import locked_folder
+
+    out = tmp_path / "same.wav"
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    with locked_folder(tmp_path):
+        render = subprocess.Popen([sys.executable, "-m", "timbre_explorer", "render", "--model", str(tiny_model),
+                                   "--from", "Flute", "--to", "Oboe", "--seconds", "0.5", "--out", str(out)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.monotonic() + 120  # only so that a broken build cannot hang the suite
+        while render.poll() is None and time.monotonic() < deadline and not (
+                list(tmp_path.glob(".same.pid*.part.wav")) and list(tmp_path.glob(".same.pid*.part.json"))):
+            time.sleep(0.05)
+        assert render.poll() is None, render.communicate()
+        assert not out.exists() and not out.with_suffix(".json").exists()
+    _, err = render.communicate(timeout=120)
+    assert render.returncode == 0, err
+    assert sf.info(str(out)).frames == SR // 2 and read_path(out.with_suffix(".json")).seconds == 0.5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same.json", "same.wav"]
+
+
+def test_a_sound_whose_path_file_cannot_be_written_is_not_written_either(tiny_model, tmp_path, capsys):
+    out = tmp_path / "out.wav"
+    save_wav(out, synthetic_note(60, 0.4, 0.5, seconds=0.1), SR)
+    before = out.read_bytes()
+    (tmp_path / "out.json").mkdir()  # in the way of the path file
+    code, _, err = _render(capsys, "--model", tiny_model, "--from", "Flute", "--to", "Oboe", "--seconds", 0.2,
+                           "--out", out)
+    assert code == 1 and err.strip() == (f"timbre-explorer render: {tmp_path / 'out.json'}: cannot write (Is a "
+                                         "directory); neither out.wav nor out.json was written")
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "out.wav"]

@@ -60,6 +60,20 @@ def atomic_path(path: str | os.PathLike):
     the block raises.
     """
     path = Path(path)
+    tmp = _temporary(path)
+    try:
+        yield tmp
+        _replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename in (os.fspath(tmp), None):  # a write to the temporary (a
+            raise _about(path, exc) from None  # full disk): the user knows the target, not our temporary
+        raise
+
+
+def _temporary(path: Path) -> Path:
+    """A new empty temporary file beside ``path`` (its folder made if need be)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:  # a file where a folder of the path should be: mkdir says only "File exists"
@@ -71,17 +85,57 @@ def atomic_path(path: str | os.PathLike):
     except OSError as exc:
         raise _about(path, exc) from None
     os.close(fd)
+    return Path(tmp)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    # mkstemp makes it private: keep the replaced file's mode, or give a new one a normal file's
+    os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def locked_folder(folder: str | os.PathLike):
+    """Hold an exclusive lock on ``folder`` (``flock`` on the folder itself: nothing is left in it) while the
+    block runs; other holders wait. Released when the block ends, or the process does."""
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        yield Path(tmp)
-        # mkstemp makes it private: keep the replaced file's mode, or give a new one a normal file's
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename in (tmp, None):  # a write to the temporary (a full disk):
-            raise _about(path, exc) from None  # the user knows the target, not our temporary
-        raise
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def write_together(contents: dict[Path, bytes]) -> None:
+    """Write several files as one unit (a sound and its path file): both or neither, and from the same writer.
+
+    Each is written to a temporary beside it first; then, holding their folders' locks
+    (:func:`locked_folder`), every target is checked and all are renamed. Two writers of the same files
+    therefore never leave one's file beside the other's, and a failed write leaves every old file as it was.
+    """
+    temps: dict[Path, Path] = {}
+    try:
+        for path, data in contents.items():
+            path = Path(path)
+            temps[path] = _temporary(path)
+            try:
+                temps[path].write_bytes(data)
+            except OSError as exc:
+                raise _about(path, exc) from None
+        with contextlib.ExitStack() as locks:
+            for folder in sorted({p.parent.resolve() for p in temps}):  # one order: no deadlock between writers
+                locks.enter_context(locked_folder(folder))
+            for path in temps:
+                if path.is_dir():
+                    raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+            for path, tmp in temps.items():
+                _replace(tmp, path)
+    finally:
+        for tmp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
 
 def _about(path: Path, exc: OSError) -> OSError:
@@ -114,11 +168,15 @@ def write_figure(path: str | os.PathLike, figure, **savefig) -> None:
 
 
 def write_json(path: str | os.PathLike, data) -> None:
-    """Write ``data`` as indented UTF-8 JSON, atomically.
+    """Write ``data`` as indented UTF-8 JSON (:func:`json_bytes`), atomically."""
+    write_bytes(path, json_bytes(data))
+
+
+def json_bytes(data) -> bytes:
+    """``data`` as indented UTF-8 JSON; NaN and infinities are refused (ValueError).
 
     A file name that is not UTF-8 (decoded by Python with lone surrogates) is
     written as a JSON ``\\udcXX`` escape, which reads back as the same string.
     """
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(text.encode("utf-8", errors="backslashreplace"))
+    return text.encode("utf-8", errors="backslashreplace")

@@ -13,7 +13,7 @@ from math import gcd
 import numpy as np
 
 from timbre_explorer.core.errors import AudioFileError
-from timbre_explorer.core.files import atomic_path
+from timbre_explorer.core.files import write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +121,23 @@ def _check_header(path, sample_rate: int, frames: int) -> None:
 
 
 def save_wav(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str = "PCM_24") -> None:
-    """Write mono or ``[samples, channels]`` audio to a WAV file, atomically.
+    """Write mono or ``[samples, channels]`` audio to a WAV file (:func:`wav_bytes`), atomically.
+
+    The file is encoded in memory and written by Python, so a failed write says why ("No space left on
+    device"), where libsndfile says only "System error."
+    """
+    data = wav_bytes(path, audio, sample_rate, subtype=subtype)
+    try:
+        write_bytes(path, data)
+    except OSError as exc:
+        raise AudioFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def wav_bytes(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str = "PCM_24") -> bytes:
+    """The WAV file ``path`` would hold for ``audio``.
 
     Audio peaking above full scale is scaled down to fit (and logged) rather
-    than clipped; NaN or infinite samples are refused. The file is encoded in
-    memory and written by Python, so a failed write says why ("No space left
-    on device"), where libsndfile says only "System error."
+    than clipped; NaN or infinite samples are refused.
     """
     import soundfile as sf
 
@@ -140,9 +151,6 @@ def save_wav(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str =
     try:
         encoded = io.BytesIO()
         sf.write(encoded, a, int(sample_rate), subtype=subtype, format="WAV")
-        with atomic_path(path) as tmp:
-            tmp.write_bytes(encoded.getbuffer())
-    except OSError as exc:
-        raise AudioFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
     except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise AudioFileError(f"{path}: cannot write ({exc})") from None
+    return encoded.getvalue()

@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.files import write_json
+from timbre_explorer.core.errors import AudioFileError, ParameterError
+from timbre_explorer.core.files import json_bytes, write_bytes, write_together
+from timbre_explorer.core.signal.audio_io import wav_bytes
 from timbre_explorer.core.synthesis.manifold import walk_on
 from timbre_explorer.core.synthesis.synth import along, path_steps, render_path
 
@@ -73,16 +74,32 @@ class PathSpec:
 
 def write_path(path: str | os.PathLike, spec: PathSpec) -> None:
     """Write ``spec`` as a path file, atomically (checked first: a bad spec writes nothing)."""
+    write_bytes(path, path_bytes(path, spec))
+
+
+def path_bytes(path: str | os.PathLike, spec: PathSpec) -> bytes:
+    """The path file ``path`` would hold for ``spec``, checked as :func:`read_path` checks it."""
     try:
         data = spec.to_dict()
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(f"{path}: not a valid path ({exc})") from None
-    try:
-        json.dumps(data, allow_nan=False)
-    except ValueError:
+        text = json_bytes(data)
+    except (TypeError, ValueError):
         raise ParameterError(f"{path}: not a valid path (a value is not a finite number)") from None
     _validate(data, str(path), latent=None)
-    write_json(path, data)
+    return text
+
+
+def write_sound_with_path(wav: str | os.PathLike, audio, sample_rate: int, spec: PathSpec) -> Path:
+    """A sound and its path file (the same name, ``.json``) written as one unit (:func:`write_together`): both
+    or neither, and both from this call even when another writes the same files at once; the path file's path."""
+    wav = Path(wav)
+    sidecar = wav.with_suffix(".json")
+    contents = {wav: wav_bytes(wav, audio, sample_rate), sidecar: path_bytes(sidecar, spec)}
+    try:
+        write_together(contents)
+    except OSError as exc:
+        raise AudioFileError(f"{exc.filename or wav}: cannot write ({exc.strerror or exc}); neither {wav.name} nor "
+                             f"{sidecar.name} was written") from None
+    return sidecar
 
 
 def read_path(path: str | os.PathLike, *, latent: int | None = None) -> PathSpec:
@@ -216,5 +233,5 @@ def spec_conditions(spec: PathSpec) -> dict:
     return {k: np.asarray(spec.extra[k], np.float32) for k in ("pitch", "levels") if k in spec.extra}
 
 
-__all__ = ["PathSpec", "write_path", "read_path", "render_spec", "spec_frames", "walked_on", "KINDS", "FORMAT",
+__all__ = ["PathSpec", "write_path", "write_sound_with_path", "read_path", "render_spec", "spec_frames", "walked_on", "KINDS", "FORMAT",
            "VERSION"]
