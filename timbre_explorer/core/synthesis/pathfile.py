@@ -81,8 +81,10 @@ def path_bytes(path: str | os.PathLike, spec: PathSpec) -> bytes:
     """The path file ``path`` would hold for ``spec``, checked as :func:`read_path` checks it."""
     try:
         data = spec.to_dict()
-        text = json_bytes(data)
-    except (TypeError, ValueError):
+        text = json_bytes(data)  # ValueError: NaN or infinite
+    except TypeError as exc:
+        raise ParameterError(f"{path}: not a valid path ({exc})") from None
+    except ValueError:
         raise ParameterError(f"{path}: not a valid path (a value is not a finite number)") from None
     _validate(data, str(path), latent=None)
     return text
