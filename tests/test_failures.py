@@ -104,6 +104,83 @@ def test_a_wav_export_on_a_full_disk_says_why_and_keeps_the_old_file(tmp_path):
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["export.wav"]
 
 
+def on_a_full_disk(code: str, limit: int = 256 << 10, **env) -> subprocess.CompletedProcess:
+    """Run ``code`` in a Python process whose writes past ``limit`` bytes fail as on a full disk (EFBIG); its
+    log file too, which must not add logging's own traceback to the error."""
+    script = textwrap.dedent("""
+        import resource, signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
+    """).format(limit=limit) + textwrap.dedent(code)
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "PYTHONDONTWRITEBYTECODE": "1", **env}
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("case", ["encode --json", "evaluate --json", "evaluate --out", "perception --out"])
+def test_commands_on_a_full_disk_name_the_file_and_keep_the_old_one(case, tiny_model, tmp_path):
+    """They said "a file: No space left on device"; evaluate's plots were truncated in place (savefig)."""
+    out = tmp_path / "out"
+    cache = tiny_model.parent.parent / "cache"
+    sound = tiny_model.parent.parent / "samples" / "Flute" / "C4_ff.wav"
+    argv, named, limit = {
+        "encode --json": (["encode", str(tiny_model), str(sound), "--json", str(out)], out, 500),
+        "evaluate --json": (["evaluate", str(tiny_model), "--cache", str(cache), "--json", str(out)], out, 500),
+        "evaluate --out": (["evaluate", str(tiny_model), "--cache", str(cache), "--out", str(out)],
+                           out / "latent_map.png", 10_000),  # the reports fit, the first plot does not
+        "perception --out": (["perception", "--out", str(out)], out / "dissimilarity.csv", 500),
+    }[case]
+    if case == "evaluate --out":
+        assert main(argv) == 0
+    old = {p.name: p.read_bytes() for p in out.iterdir()} if out.is_dir() else {}
+    run = on_a_full_disk(f"""
+        import sys
+        from timbre_explorer.cli import main
+        sys.exit(main({argv!r}))
+    """, limit=limit, TIMBRE_EXPLORER_LOG_DIR=str(tmp_path / "logs"))
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.strip().splitlines() == [f"timbre-explorer {case.split()[0]}: {named}: File too large"], \
+        run.stderr
+    if old:  # the earlier run's plots and reports, as they were
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == old
+
+
+def test_train_on_a_full_disk_names_the_checkpoint(tiny_model, tmp_path):
+    """safetensors said "SafetensorError: Error while serializing: I/O error" in a traceback."""
+    from tiny import tiny_config
+
+    config = tmp_path / "config.json"
+    tiny_config(tiny_model.parent.parent / "samples", baseline=False).save(config)
+    run_dir, cache = tmp_path / "run", tiny_model.parent.parent / "cache"
+    run = on_a_full_disk(f"""
+        import sys
+        from timbre_explorer.cli import main
+        sys.exit(main(["train", "--config", {str(config)!r}, "--out", {str(run_dir)!r}, "--cache", {str(cache)!r}]))
+    """, limit=20_000)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.strip().splitlines()[-1] == \
+        f"timbre-explorer train: {run_dir / 'checkpoints' / 'stage1.safetensors'}: File too large", run.stderr
+    assert "Traceback" not in run.stderr and list((run_dir / "checkpoints").iterdir()) == []
+
+
+def test_a_model_export_on_a_full_disk_names_the_file_and_keeps_the_old_one(tiny_model, tmp_path):
+    model = tmp_path / "model.timbre.safetensors"
+    model.write_bytes(tiny_model.read_bytes())
+    before = model.read_bytes()
+    run = on_a_full_disk(f"""
+        from timbre_explorer.core.model.modelfile import load_model, save_model
+        mf = load_model({str(model)!r})
+        mf.tensors["map.big"] = __import__("torch").zeros(100_000)  # the map of a big sample set
+        try:
+            save_model({str(model)!r}, model=mf.build_model(), normalization=mf.normalization, meta=mf.meta,
+                       tensors=mf.tensors)
+        except OSError as exc:
+            print(exc.filename, exc.strerror)
+    """, limit=len(before) + 1000)
+    assert run.stdout.strip() == f"{model} File too large", run.stderr
+    assert model.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [model.name]
+
+
 # ------------------------------------------------------------------------------------------------ audio files
 def test_absurd_headers_are_refused_before_decoding(tmp_path):
     sf.write(tmp_path / "one_hz.wav", np.zeros(44_000, np.int16), 1)  # 88 kB that would resample to gigabytes
@@ -112,6 +189,25 @@ def test_absurd_headers_are_refused_before_decoding(tmp_path):
     sf.write(tmp_path / "long.wav", np.zeros(601 * 1000, np.int16), 1000)
     with pytest.raises(AudioFileError, match=r"long.wav: too long \(10 minutes; at most 10\)"):
         load_audio(tmp_path / "long.wav", SR)
+
+
+def test_an_rf64_header_claiming_2_to_the_62_samples_is_refused(tiny_model, tmp_path, capsys):
+    """libsndfile seeked past what the OS allows: soundfile printed a traceback, and encode and render went on
+    (exit 0)."""
+    import struct
+
+    wav = tmp_path / "huge.wav"
+    sf.write(wav, synthetic_note(64, 0.4, 0.5, seconds=1.0), SR, format="RF64", subtype="PCM_16")
+    data = bytearray(wav.read_bytes())
+    at = data.index(b"ds64") + 8  # after the chunk's id and size: RIFF size, data size, sample count
+    data[at:at + 24] = struct.pack("<QQQ", (2 << 62) + 100, 2 << 62, 1 << 62)
+    wav.write_bytes(bytes(data))
+    for argv in (["encode", str(tiny_model), str(wav)],
+                 ["render", "--model", str(tiny_model), "--point", str(wav), "--out", str(tmp_path / "x.wav")]):
+        assert main(argv) == 1
+        out = capsys.readouterr()
+        one_line_error(out.err, wav, "the header points outside the file's", "a damaged header")
+    assert not (tmp_path / "x.wav").exists()
 
 
 def test_a_file_that_does_not_decode_is_one_clear_sentence(tmp_path, capfd):
@@ -136,6 +232,22 @@ def test_encode_keeps_good_files_beside_bad_ones_and_odd_names(tiny_model, tmp_p
     assert sorted(Path(f["path"]).name for f in report["files"]) == sorted(["good.wav", os.fsdecode(b"caf\xe9.wav")])
     assert [Path(s["path"]).name for s in report["skipped"]] == ["one_hz.wav"]
     assert "sample rate is 1 Hz" in capsys.readouterr().err
+
+
+def test_a_dataset_reads_a_file_whose_name_is_not_utf8(tmp_path, capsys):
+    """Writing the note table raised UnicodeEncodeError ("surrogates not allowed") in a traceback."""
+    from timbre_explorer.core.data.dataset import build_dataset
+    from timbre_explorer.core.data.sources import FolderSource
+
+    samples = write_sample_folder(tmp_path / "samples")
+    latin1 = os.fsencode(samples / "Flute") + b"/D4_f\xe9.wav"  # a Latin-1 name: not UTF-8
+    os.rename(samples / "Flute" / "D4_ff.wav", latin1)
+    argv = ["dataset", "build", "--source", "folder", str(samples), "--cache", str(tmp_path / "cache"),
+            "--workers", "1"]
+    assert main(argv) == 0
+    assert "120 notes" in capsys.readouterr().out
+    ds = build_dataset(FolderSource(str(samples)), cache_root=tmp_path / "cache", workers=1)  # the cache, read back
+    assert "Flute/" + os.fsdecode(b"D4_f\xe9.wav") in set(ds.notes["file"])
 
 
 # ------------------------------------------------------------------------------------------------ write errors
@@ -222,6 +334,78 @@ def test_evaluate_uses_the_cards_sample_folder_only_when_it_holds_the_samples(ti
     shared_cache = tiny_model.parent.parent / "cache"
     assert main(["evaluate", str(card), "--cache", str(shared_cache), "--folder", str(samples)]) == 0
     assert main(["evaluate", str(tiny_model), "--cache", str(shared_cache)]) == 0  # the card's own folder
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_a_normalization_out_of_range_is_refused(scale, tiny_model, tmp_path, capsys):
+    """At 1e300 evaluate crashed writing inf into JSON, and encode put every sound at one point."""
+    card = _edited_card(tiny_model, tmp_path, lambda d: d["normalization"].update(scale=scale))
+    sound = tiny_model.parent.parent / "samples" / "Flute" / "C4_ff.wav"
+    samples, cache = tiny_model.parent.parent / "samples", tiny_model.parent.parent / "cache"
+    for argv in (["encode", str(card), str(sound)],
+                 ["evaluate", str(card), "--cache", str(cache), "--folder", str(samples), "--json",
+                  str(tmp_path / "r.json")]):
+        assert main(argv) == 1
+        one_line_error(capsys.readouterr().err, card, "invalid model card (normalization/scale")
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_report_with_a_figure_that_is_not_finite_is_refused(tmp_path):
+    from timbre_explorer.core.errors import ParameterError
+    from timbre_explorer.core.training.evaluate import write_report
+
+    report = tmp_path / "report.json"
+    report.write_text("{}")
+    with pytest.raises(ParameterError, match=r"report.json: not written: the evaluation's baseline/nll/1 is inf, "):
+        write_report(report, {"rho": 0.5, "baseline": {"nll": [1.0, float("inf")]}})
+    assert report.read_text() == "{}"
+
+
+# ------------------------------------------------------------------------------------------------ run folders
+def _train_config(tiny_model, tmp_path) -> Path:
+    from tiny import tiny_config
+
+    config = tmp_path / "settings.json"
+    tiny_config(tiny_model.parent.parent / "samples", baseline=False).save(config)
+    return config
+
+
+def test_train_out_refuses_a_folder_holding_a_model_it_did_not_write(tiny_model, tmp_path, capsys):
+    """A copy of a model in the folder, no run's settings beside it: train replaced it."""
+    folder = tmp_path / "copied"
+    folder.mkdir()
+    copy = folder / "model.timbre.safetensors"
+    copy.write_bytes(tiny_model.read_bytes())
+    argv = ["train", "--config", str(_train_config(tiny_model, tmp_path)), "--out", str(folder), "--cache",
+            str(tiny_model.parent.parent / "cache")]
+    assert main(argv) == 1
+    one_line_error(capsys.readouterr().err, f"{copy}: a model file that no run in {folder} wrote", "--out")
+    assert copy.read_bytes() == tiny_model.read_bytes() and not (folder / "checkpoints").exists()
+    assert main([*argv, "--resume"]) == 1  # nor does a resume take it over
+    one_line_error(capsys.readouterr().err, copy)
+    assert copy.read_bytes() == tiny_model.read_bytes()
+
+
+def test_the_run_that_wrote_a_model_may_resume_beside_it(tiny_model):
+    """Its own model files are the run's: the tiny model's run folder is not refused."""
+    from timbre_explorer.core.training.runfolder import foreign_model, run_config
+
+    run = tiny_model.parent
+    assert foreign_model(run, run_config(run)) is None
+    assert foreign_model(run, None) == tiny_model
+
+
+def test_resume_with_damaged_settings_names_the_file(tiny_model, tmp_path, capsys):
+    """A config.json that is not JSON gave a JSONDecodeError traceback."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"epochs_stage1": 2,')
+    argv = ["train", "--config", str(_train_config(tiny_model, tmp_path)), "--out", str(folder), "--resume"]
+    assert main(argv) == 1
+    one_line_error(capsys.readouterr().err, folder / "config.json", "the run's settings cannot be read")
+    (folder / "config.json").write_text("[1, 2]")
+    assert main(argv) == 1
+    one_line_error(capsys.readouterr().err, folder / "config.json", "not a JSON object")
 
 
 # ------------------------------------------------------------------------------------------------ no display

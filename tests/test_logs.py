@@ -86,3 +86,20 @@ def test_the_command_line_logs_to_the_file(tmp_path, monkeypatch, capsys):
     assert main(["info"]) == 0
     assert "INFO timbre_explorer.cli: Timbre Explorer" in _text(tmp_path)
     assert sys.excepthook is logs._log_uncaught and threading.excepthook is logs._log_uncaught_in_thread
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG layout is Linux's")
+def test_an_empty_setting_counts_as_unset(tmp_path, monkeypatch):
+    """An empty TIMBRE_EXPLORER_LOG_DIR used to write the log into the current folder."""
+    from timbre_explorer.paths import cache_dir, default_model_path, models_dir
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for name in ("TIMBRE_EXPLORER_LOG_DIR", "TIMBRE_EXPLORER_CACHE", "TIMBRE_EXPLORER_MODEL"):
+        monkeypatch.setenv(name, "")
+    assert log_dir() == tmp_path / "state" / "timbre-explorer" / "log"
+    assert cache_dir() == tmp_path / "cache" / "timbre-explorer"
+    assert default_model_path() == models_dir() / "default" / "model.timbre.safetensors"
+    monkeypatch.chdir(tmp_path)
+    assert logs.setup_logging() == tmp_path / "state" / "timbre-explorer" / "log" / logs.LOG_NAME
+    assert not (tmp_path / logs.LOG_NAME).exists()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +20,8 @@ from timbre_explorer.core.signal.descriptors import descriptors
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.signal.nsgt import transform_for
 from timbre_explorer.core.synthesis.pathfile import FORMAT, PathSpec, read_path, render_spec, spec_frames, write_path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _centroids(space, audio, parts=2) -> list[float]:
@@ -164,3 +170,104 @@ def test_path_files_round_trip_and_are_checked(tmp_path, tiny_space):
     with pytest.raises(ParameterError, match="at least 2 points"):
         write_path(tmp_path / "one.json", PathSpec([[0.0, 1.0]]))
     assert not (tmp_path / "one.json").exists()
+
+
+def _hostile_path_file(case: str, tmp_path) -> str:
+    """A path file someone else might send: each breaks the reader a different way."""
+    good = PathSpec([[0.0] * 4, [0.5] * 4, [1.0] * 4], seconds=0.3, kind="morph").to_dict()
+    path = tmp_path / f"{case}.json"
+    if case == "fifo":
+        os.mkfifo(path)
+    elif case == "dev-zero":
+        return "/dev/zero"
+    elif case == "huge":  # a valid path file, padded past the size bound
+        path.write_bytes(b" " * (33 << 20) + json.dumps(good).encode())
+    elif case == "deep":
+        path.write_text('{"format": "timbre-explorer-path", "points": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    else:
+        extra = {"pitch-length": {"pitch": [60.0, 62.0]}, "levels-length": {"levels": [-7.0] * 5},
+                 "ragged": {"pitch": [[60.0], 61.0, 62.0]}, "strings": {"levels": ["loud", "soft", "mf"]},
+                 "pitch-range": {"pitch": 1e9}}[case]
+        path.write_text(json.dumps({**good, "extra": extra}))
+    return str(path)
+
+
+@pytest.mark.parametrize("case", ["pitch-length", "levels-length", "ragged", "strings", "pitch-range", "deep", "huge",
+                                  "dev-zero", "fifo"])
+def test_hostile_path_files_are_one_sentence(case, tiny_model, tmp_path):
+    """Run as the user would, in a process of its own: a FIFO used to hang the reader (the timeout catches it)."""
+    hostile = _hostile_path_file(case, tmp_path)
+    out = tmp_path / "x.wav"
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    run = subprocess.run([sys.executable, "-m", "timbre_explorer", "render", "--model", str(tiny_model), "--path",
+                          hostile, "--out", str(out)], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 1, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in run.stderr and lines[0].startswith(f"timbre-explorer render: "
+                                                                                      f"{hostile}: "), run.stderr
+    assert not out.exists()
+
+
+def test_path_files_are_checked_against_their_schema(tmp_path):
+    """Every rule of path.schema.json says its own sentence; conditions per frame must match the frames."""
+    good = PathSpec([[0.0] * 3, [1.0] * 3], seconds=1.0, kind="morph", extra={"pitch": [60.0, 64.0]}).to_dict()
+    path = tmp_path / "p.json"
+
+    def refused(message, **change):
+        path.write_text(json.dumps({**good, **change}))
+        with pytest.raises(ParameterError, match=message):
+            read_path(path)
+
+    refused(r"extra must be an object whose pitch is MIDI numbers", extra={"pitch": [60.0, "x"]})
+    refused(r"extra levels holds 3 values; this morph path plays its 2 frames", extra={"levels": [-7.0] * 3})
+    refused(r"extra pitch holds 2 values; this polyline path plays one", kind="polyline")
+    refused(r"latent values from -100 to 100", points=[[0.0] * 3, [1e300] * 3])
+    path.write_text(json.dumps({k: v for k, v in good.items() if k != "seconds"}))
+    with pytest.raises(ParameterError, match=r"invalid path file \('seconds' is a required property\)"):
+        read_path(path)
+    path.write_text(json.dumps(good))
+    assert read_path(path).extra == {"pitch": [60.0, 64.0]}
+    from timbre_explorer.core.synthesis.pathfile import KINDS, MAX_SECONDS, MAX_STEPS, SCHEMA
+    from timbre_explorer.core.synthesis.synth import INTERPOLATIONS
+
+    rules = json.loads(SCHEMA.read_text())["properties"]  # the schema says what the code knows
+    assert (tuple(rules["kind"]["enum"]), tuple(rules["mode"]["enum"])) == (KINDS, tuple(INTERPOLATIONS))
+    assert (rules["seconds"]["maximum"], rules["points"]["maxItems"]) == (MAX_SECONDS, MAX_STEPS)
+
+
+def test_a_sound_and_its_path_file_are_renamed_together_under_the_folders_lock(tiny_model, tmp_path):
+    """Two renders to the same WAV at once left one's sound beside the other's path file. Now each writes both
+    to temporaries, then renames both while holding the folder's lock: held here, the render waits with both
+    written and neither renamed; released, both appear, from the same render."""
+    import time
+
+    from timbre_explorer.core.files import locked_folder
+
+    out = tmp_path / "same.wav"
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    with locked_folder(tmp_path):
+        render = subprocess.Popen([sys.executable, "-m", "timbre_explorer", "render", "--model", str(tiny_model),
+                                   "--from", "Flute", "--to", "Oboe", "--seconds", "0.5", "--out", str(out)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.monotonic() + 120  # only so that a broken build cannot hang the suite
+        while render.poll() is None and time.monotonic() < deadline and not (
+                list(tmp_path.glob(".same.pid*.part.wav")) and list(tmp_path.glob(".same.pid*.part.json"))):
+            time.sleep(0.05)
+        assert render.poll() is None, render.communicate()
+        assert not out.exists() and not out.with_suffix(".json").exists()
+    _, err = render.communicate(timeout=120)
+    assert render.returncode == 0, err
+    assert sf.info(str(out)).frames == SR // 2 and read_path(out.with_suffix(".json")).seconds == 0.5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same.json", "same.wav"]
+
+
+def test_a_sound_whose_path_file_cannot_be_written_is_not_written_either(tiny_model, tmp_path, capsys):
+    out = tmp_path / "out.wav"
+    save_wav(out, synthetic_note(60, 0.4, 0.5, seconds=0.1), SR)
+    before = out.read_bytes()
+    (tmp_path / "out.json").mkdir()  # in the way of the path file
+    code, _, err = _render(capsys, "--model", tiny_model, "--from", "Flute", "--to", "Oboe", "--seconds", 0.2,
+                           "--out", out)
+    assert code == 1 and err.strip() == (f"timbre-explorer render: {tmp_path / 'out.json'}: cannot write (Is a "
+                                         "directory); neither out.wav nor out.json was written")
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "out.wav"]

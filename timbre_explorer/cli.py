@@ -309,15 +309,14 @@ def _train_in(args, cfg, out, rank: int, world: int) -> int:
 
 
 def _evaluate(args) -> int:
-    from timbre_explorer.core.training.evaluate import markdown, write_reports
-    from timbre_explorer.core.files import write_json
+    from timbre_explorer.core.training.evaluate import markdown, write_report, write_reports
     from timbre_explorer.core.training.tasks import evaluate_models
 
     models = {"regularized": args.model, "unregularized": args.baseline}
     report, maps = evaluate_models({k: v for k, v in models.items() if v is not None}, cache_root=args.cache,
                                    rebuild=args.rebuild, folder=args.folder, soundfont=args.soundfont)
     if args.json:
-        write_json(args.json, report)
+        write_report(args.json, report)
     if args.out:
         write_reports(args.out, report, maps=maps)
     print(markdown(report))
@@ -359,7 +358,8 @@ def _render(args) -> int:
 
     from timbre_explorer.core.signal.audio_io import save_wav
     from timbre_explorer.core.errors import ParameterError
-    from timbre_explorer.core.synthesis.pathfile import MAX_SECONDS, PathSpec, read_path, render_spec, write_path
+    from timbre_explorer.core.synthesis.pathfile import (MAX_SECONDS, PathSpec, read_path, render_spec,
+                                                          write_sound_with_path)
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.core.synthesis.synth import note
     from timbre_explorer.paths import default_model_path
@@ -411,15 +411,11 @@ def _render(args) -> int:
 
         with tqdm(total=100, desc="rendering", unit="%", leave=False, delay=1.0, bar_format="{l_bar}{bar}| {elapsed}") as bar:
             audio = render_spec(space, spec, progress=lambda done: bar.update(round(100 * done) - bar.n))
-    save_wav(out, audio, space.sample_rate)
     wrote = f"wrote {out} ({len(audio) / space.sample_rate:.2f} s at {space.sample_rate} Hz, 24-bit)"
-    if spec is not None:
-        sidecar = out.with_suffix(".json")
-        try:
-            write_path(sidecar, spec)
-        except OSError as exc:
-            raise OSError(exc.errno, f"{exc.strerror}; the sound itself was written to {out}", sidecar) from None
-        wrote += f" and its path file {sidecar}"
+    if spec is None:
+        save_wav(out, audio, space.sample_rate)
+    else:  # both or neither, and from this render even when another writes the same files at once
+        wrote += f" and its path file {write_sound_with_path(out, audio, space.sample_rate, spec)}"
     print(wrote)
     return 0
 

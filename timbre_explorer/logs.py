@@ -42,6 +42,14 @@ class _Stderr(logging.StreamHandler):
         return sys.stderr
 
 
+class _File(RotatingFileHandler):
+    """The log file; a record it cannot write (a full disk) is dropped: logging's own report of it is a
+    traceback on stderr, under the command's one-sentence error."""
+
+    def handleError(self, record):
+        pass
+
+
 def setup_logging(level: int = logging.INFO) -> Path | None:
     """Log to the rotating file (``level`` and up) and to stderr (warnings and up), and log uncaught
     exceptions; returns the file.
@@ -62,7 +70,7 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     path, problem = log_dir() / LOG_NAME, None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        file = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+        file = _File(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     except OSError as exc:
         path, problem = None, exc
     else:

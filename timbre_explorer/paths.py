@@ -12,6 +12,12 @@ ROOT = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
 DEFAULT_MODEL_NAME = "default/model.timbre.safetensors"  # the folder is a training run's output
 
 
+def _setting(name: str) -> str | None:
+    """An environment variable that names a place; set but empty counts as unset (an empty path would be the
+    current folder)."""
+    return os.environ.get(name) or None
+
+
 def models_dir() -> Path:
     return ROOT / "models"
 
@@ -22,12 +28,12 @@ def resources_dir() -> Path:
 
 def default_model_path() -> Path:
     """The model the app opens at start; ``TIMBRE_EXPLORER_MODEL`` overrides it."""
-    return Path(os.environ.get("TIMBRE_EXPLORER_MODEL", models_dir() / DEFAULT_MODEL_NAME))
+    return Path(_setting("TIMBRE_EXPLORER_MODEL") or models_dir() / DEFAULT_MODEL_NAME)
 
 
 def cache_dir() -> Path:
     """Where built datasets live: ``TIMBRE_EXPLORER_CACHE``, else the XDG cache folder."""
-    if "TIMBRE_EXPLORER_CACHE" in os.environ:
+    if _setting("TIMBRE_EXPLORER_CACHE"):
         return Path(os.environ["TIMBRE_EXPLORER_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "timbre-explorer"
@@ -40,7 +46,7 @@ def log_dir() -> Path:
     default ``~/.local/state/timbre-explorer/log`` (XDG puts logs under state, not cache: they
     should outlive a cache clean); ``~/Library/Logs/timbre-explorer`` on macOS.
     """
-    if "TIMBRE_EXPLORER_LOG_DIR" in os.environ:
+    if _setting("TIMBRE_EXPLORER_LOG_DIR"):
         return Path(os.environ["TIMBRE_EXPLORER_LOG_DIR"])
     from platformdirs import user_log_dir
 

@@ -60,6 +60,20 @@ def atomic_path(path: str | os.PathLike):
     the block raises.
     """
     path = Path(path)
+    tmp = _temporary(path)
+    try:
+        yield tmp
+        _replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename in (os.fspath(tmp), None):  # a write to the temporary (a
+            raise _about(path, exc) from None  # full disk): the user knows the target, not our temporary
+        raise
+
+
+def _temporary(path: Path) -> Path:
+    """A new empty temporary file beside ``path`` (its folder made if need be)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:  # a file where a folder of the path should be: mkdir says only "File exists"
@@ -71,17 +85,57 @@ def atomic_path(path: str | os.PathLike):
     except OSError as exc:
         raise _about(path, exc) from None
     os.close(fd)
+    return Path(tmp)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    # mkstemp makes it private: keep the replaced file's mode, or give a new one a normal file's
+    os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def locked_folder(folder: str | os.PathLike):
+    """Hold an exclusive lock on ``folder`` (``flock`` on the folder itself: nothing is left in it) while the
+    block runs; other holders wait. Released when the block ends, or the process does."""
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        yield Path(tmp)
-        # mkstemp makes it private: keep the replaced file's mode, or give a new one a normal file's
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename == tmp:  # the user knows the target, not our temporary
-            raise _about(path, exc) from None
-        raise
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def write_together(contents: dict[Path, bytes]) -> None:
+    """Write several files as one unit (a sound and its path file): both or neither, and from the same writer.
+
+    Each is written to a temporary beside it first; then, holding their folders' locks
+    (:func:`locked_folder`), every target is checked and all are renamed. Two writers of the same files
+    therefore never leave one's file beside the other's, and a failed write leaves every old file as it was.
+    """
+    temps: dict[Path, Path] = {}
+    try:
+        for path, data in contents.items():
+            path = Path(path)
+            temps[path] = _temporary(path)
+            try:
+                temps[path].write_bytes(data)
+            except OSError as exc:
+                raise _about(path, exc) from None
+        with contextlib.ExitStack() as locks:
+            for folder in sorted({p.parent.resolve() for p in temps}):  # one order: no deadlock between writers
+                locks.enter_context(locked_folder(folder))
+            for path in temps:
+                if path.is_dir():
+                    raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+            for path, tmp in temps.items():
+                _replace(tmp, path)
+    finally:
+        for tmp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
 
 def _about(path: Path, exc: OSError) -> OSError:
@@ -89,12 +143,40 @@ def _about(path: Path, exc: OSError) -> OSError:
     return type(exc)(exc.errno, exc.strerror, os.fspath(path))
 
 
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` atomically. Libraries that write files themselves (safetensors, in Rust) report a full
+    disk in their own words; encoding in memory and writing here gives an :class:`OSError` naming ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` as UTF-8, atomically."""
+    write_bytes(path, text.encode("utf-8", errors="backslashreplace"))
+
+
+def write_figure(path: str | os.PathLike, figure, **savefig) -> None:
+    """Save a matplotlib ``figure`` atomically, then close it (written or not): ``savefig`` writes in place,
+    so a full disk would leave a truncated plot where the old one was. The format is the suffix's."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, format=Path(path).suffix.lstrip(".") or None, **savefig)
+    finally:
+        plt.close(figure)
+
+
 def write_json(path: str | os.PathLike, data) -> None:
-    """Write ``data`` as indented UTF-8 JSON, atomically.
+    """Write ``data`` as indented UTF-8 JSON (:func:`json_bytes`), atomically."""
+    write_bytes(path, json_bytes(data))
+
+
+def json_bytes(data) -> bytes:
+    """``data`` as indented UTF-8 JSON; NaN and infinities are refused (ValueError).
 
     A file name that is not UTF-8 (decoded by Python with lone surrogates) is
     written as a JSON ``\\udcXX`` escape, which reads back as the same string.
     """
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(text.encode("utf-8", errors="backslashreplace"))
+    return text.encode("utf-8", errors="backslashreplace")

@@ -297,14 +297,17 @@ def _reason(exc: Exception) -> str:
 
 
 def _read_table(path: Path) -> dict[str, np.ndarray]:
-    with open(path, newline="", encoding="utf-8") as f:
+    """The note table; file names that are not UTF-8 come back as Python decodes them (:func:`_write_table`)."""
+    with open(path, newline="", encoding="utf-8", errors="surrogateescape") as f:
         rows = list(csv.DictReader(f))
     return {c: np.array([int(r[c]) for r in rows] if c in INT_COLUMNS else [r[c] for r in rows],
                         dtype=np.int64 if c in INT_COLUMNS else object) for c in COLUMNS}
 
 
 def _write_table(path: Path, table: dict[str, list]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    """The note table, as UTF-8; a file name that is not (Latin-1 on a Linux disk, decoded by Python with lone
+    surrogates) is written as its own bytes, which :func:`_read_table` reads back as the same name."""
+    with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
         w = csv.writer(f)
         w.writerow(COLUMNS)
         w.writerows(zip(*(table[c] for c in COLUMNS)))

@@ -287,7 +287,7 @@ def _plot(path: Path, d: Dissimilarities, space: PerceptualSpace) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from timbre_explorer.core.files import atomic_path
+    from timbre_explorer.core.files import write_figure
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 5))
     p = space.positions
@@ -301,6 +301,4 @@ def _plot(path: Path, d: Dissimilarities, space: PerceptualSpace) -> None:
     ax2.set(title=f"Shepard diagram: Spearman rho {space.spearman_rho:.3f}, stress {space.stress:.3f}",
             xlabel="dissimilarity (normalized ratings)", ylabel="MDS distance")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    write_figure(path, fig, dpi=110)

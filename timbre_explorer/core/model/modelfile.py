@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from timbre_explorer.core.errors import ModelFileError, ParameterError
-from timbre_explorer.core.files import atomic_path
+from timbre_explorer.core.files import write_bytes
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE, VAEConfig
 
 FORMAT = "timbre-explorer-model"
@@ -125,10 +125,9 @@ def save_model(path: str | os.PathLike, *, model: TimbreVAE, normalization: Norm
                              f"{header >> 20} MB of header; at most {MAX_FILE_BYTES >> 20} and "
                              f"{MAX_HEADER_BYTES >> 20} MB)")
 
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
-    with atomic_path(path) as tmp:
-        save_file(out, str(tmp), metadata={METADATA_KEY: text})
+    write_bytes(path, save(out, metadata={METADATA_KEY: text}))  # a full disk: an OSError naming the file
 
 
 # ---------------------------------------------------------------------------- loading
@@ -153,7 +152,7 @@ def load_model(path: str | os.PathLike, *, expected: dict | None = None, card: b
     except ParameterError as exc:
         raise ModelFileError(f"{path}: invalid model settings: {exc}") from None
     meta = {k: v for k, v in doc.items() if k not in _RESERVED}
-    _check_schema(path, meta, required=card)
+    _check_schema(path, {**meta, "normalization": doc.get("normalization")}, required=card)
     for key, value in (expected or {}).items():
         if meta.get(key) != value:
             raise ModelFileError(f"{path}: this model's {key} is {meta.get(key)!r}, expected {value!r}")
@@ -188,7 +187,8 @@ def _card_schema() -> dict:
 
 
 def _check_schema(path: Path, meta: dict, *, required: bool) -> None:
-    """The card's keys against ``card.schema.json``: one sentence for the first problem, naming the key."""
+    """The card's keys (and the normalization, whose range it bounds) against ``card.schema.json``: one sentence
+    for the first problem, naming the key."""
     import jsonschema
 
     schema = _card_schema() if required else {k: v for k, v in _card_schema().items() if k != "required"}

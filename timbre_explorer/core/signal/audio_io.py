@@ -13,7 +13,7 @@ from math import gcd
 import numpy as np
 
 from timbre_explorer.core.errors import AudioFileError
-from timbre_explorer.core.files import atomic_path
+from timbre_explorer.core.files import write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,10 @@ def load_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
         raise AudioFileError(f"{path}: no such file")
     try:
         # opened by Python, not by libsndfile, which cannot open a name that is not UTF-8
-        with open(path, "rb") as f, _decoder_quiet(path), sf.SoundFile(f) as sound:
+        with open(path, "rb") as f, _decoder_quiet(path), sf.SoundFile(within := _WithinFile(f)) as sound:
+            if within.outside is not None:
+                raise AudioFileError(f"{path}: the header points outside the file's {within.size} bytes: a damaged "
+                                     "header")
             _check_header(path, sound.samplerate, sound.frames)
             data, sr = sound.read(dtype="float32", always_2d=True), sound.samplerate
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
@@ -78,6 +81,36 @@ def load_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 
+class _WithinFile:
+    """A file as libsndfile reads it (its virtual I/O), whose seeks stay inside the file.
+
+    A header that claims more than a file can hold (an RF64 length of 2^62 samples) makes libsndfile seek to an
+    offset the OS refuses: soundfile's callback then prints a traceback and reading goes on. Here the seek is
+    kept inside and remembered (:attr:`outside`), so the file is refused in one sentence.
+    """
+
+    def __init__(self, f):
+        self._f = f
+        self.size = os.fstat(f.fileno()).st_size
+        self.outside: int | None = None
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        target = offset + (self._f.tell() if whence == os.SEEK_CUR else self.size if whence == os.SEEK_END else 0)
+        if not 0 <= target <= self.size:
+            self.outside = target if self.outside is None else self.outside
+            target = min(max(target, 0), self.size)
+        return self._f.seek(target)
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def read(self, n: int = -1) -> bytes:
+        return self._f.read(n)
+
+    def readinto(self, buffer) -> int:
+        return self._f.readinto(buffer)
+
+
 def _check_header(path, sample_rate: int, frames: int) -> None:
     if not MIN_FILE_RATE <= sample_rate <= MAX_FILE_RATE:
         raise AudioFileError(f"{path}: the file says its sample rate is {sample_rate} Hz, outside "
@@ -88,12 +121,23 @@ def _check_header(path, sample_rate: int, frames: int) -> None:
 
 
 def save_wav(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str = "PCM_24") -> None:
-    """Write mono or ``[samples, channels]`` audio to a WAV file, atomically.
+    """Write mono or ``[samples, channels]`` audio to a WAV file (:func:`wav_bytes`), atomically.
+
+    The file is encoded in memory and written by Python, so a failed write says why ("No space left on
+    device"), where libsndfile says only "System error."
+    """
+    data = wav_bytes(path, audio, sample_rate, subtype=subtype)
+    try:
+        write_bytes(path, data)
+    except OSError as exc:
+        raise AudioFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def wav_bytes(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str = "PCM_24") -> bytes:
+    """The WAV file ``path`` would hold for ``audio``.
 
     Audio peaking above full scale is scaled down to fit (and logged) rather
-    than clipped; NaN or infinite samples are refused. The file is encoded in
-    memory and written by Python, so a failed write says why ("No space left
-    on device"), where libsndfile says only "System error."
+    than clipped; NaN or infinite samples are refused.
     """
     import soundfile as sf
 
@@ -107,9 +151,6 @@ def save_wav(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str =
     try:
         encoded = io.BytesIO()
         sf.write(encoded, a, int(sample_rate), subtype=subtype, format="WAV")
-        with atomic_path(path) as tmp:
-            tmp.write_bytes(encoded.getbuffer())
-    except OSError as exc:
-        raise AudioFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
     except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise AudioFileError(f"{path}: cannot write ({exc})") from None
+    return encoded.getvalue()

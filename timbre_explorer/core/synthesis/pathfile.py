@@ -20,18 +20,22 @@ map's mapping, every frame's hidden components from the notes near it,
 from __future__ import annotations
 
 import json
-import math
 import os
+import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeGuard
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.files import write_json
+from timbre_explorer.core.errors import AudioFileError, ParameterError
+from timbre_explorer.core.files import json_bytes, write_bytes, write_together
+from timbre_explorer.core.signal.audio_io import wav_bytes
 from timbre_explorer.core.synthesis.manifold import walk_on
-from timbre_explorer.core.synthesis.synth import INTERPOLATIONS, along, path_steps, render_path
+from timbre_explorer.core.synthesis.synth import along, path_steps, render_path
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.manifold import OnData, Plane
@@ -43,6 +47,10 @@ KINDS = ("points", "polyline", "morph", "descriptor", "on_data")
 FRAME_KINDS = ("morph", "descriptor", "on_data")  # points are the frames themselves
 MAX_SECONDS = 600.0  # long paths render in pieces: memory stays flat, about 0.1 s per second of sound
 MAX_STEPS = 100_000
+MAX_BYTES = 32 << 20  # a 10-minute walked path of a 16-D model, one frame per line-broken point: about 12 MB
+MAX_DEPTH = 16  # a path file nests 3 deep; Python's JSON parser recurses into each level
+SCHEMA = Path(__file__).with_name("path.schema.json")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 @dataclass
@@ -66,68 +74,128 @@ class PathSpec:
 
 def write_path(path: str | os.PathLike, spec: PathSpec) -> None:
     """Write ``spec`` as a path file, atomically (checked first: a bad spec writes nothing)."""
+    write_bytes(path, path_bytes(path, spec))
+
+
+def path_bytes(path: str | os.PathLike, spec: PathSpec) -> bytes:
+    """The path file ``path`` would hold for ``spec``, checked as :func:`read_path` checks it."""
     try:
         data = spec.to_dict()
-    except (TypeError, ValueError) as exc:
+        text = json_bytes(data)  # ValueError: NaN or infinite
+    except TypeError as exc:
         raise ParameterError(f"{path}: not a valid path ({exc})") from None
+    except ValueError:
+        raise ParameterError(f"{path}: not a valid path (a value is not a finite number)") from None
     _validate(data, str(path), latent=None)
-    write_json(path, data)
+    return text
+
+
+def write_sound_with_path(wav: str | os.PathLike, audio, sample_rate: int, spec: PathSpec) -> Path:
+    """A sound and its path file (the same name, ``.json``) written as one unit (:func:`write_together`): both
+    or neither, and both from this call even when another writes the same files at once; the path file's path."""
+    wav = Path(wav)
+    sidecar = wav.with_suffix(".json")
+    contents = {wav: wav_bytes(wav, audio, sample_rate), sidecar: path_bytes(sidecar, spec)}
+    try:
+        write_together(contents)
+    except OSError as exc:
+        raise AudioFileError(f"{exc.filename or wav}: cannot write ({exc.strerror or exc}); neither {wav.name} nor "
+                             f"{sidecar.name} was written") from None
+    return sidecar
 
 
 def read_path(path: str | os.PathLike, *, latent: int | None = None) -> PathSpec:
-    """Read and check a path file; ``latent`` is the size its points must have (the model's), if known."""
+    """Read and check a path file; ``latent`` is the size its points must have (the model's), if known.
+
+    Path files come from anyone (a sound's sidecar, sent along): only a regular file is read (a FIFO or a
+    device would hang or fill memory), at most :data:`MAX_BYTES`, nested at most :data:`MAX_DEPTH` deep
+    (Python's parser recurses), and it must match ``path.schema.json``.
+    """
+    text = _read_text(path)
+    if _depth(text) > MAX_DEPTH:
+        raise ParameterError(f"{path}: not a path file (nested more than {MAX_DEPTH} deep)")
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise ParameterError(f"{path}: no such path file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"{path}: cannot read it ({exc})") from None
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise ParameterError(f"{path}: not a JSON file ({exc.msg}, line {exc.lineno})") from None
+    except ValueError:
+        raise ParameterError(f"{path}: holds a value that is not a finite number (NaN or Infinity)") from None
     return _validate(data, str(path), latent=latent)
 
 
+def _read_text(path: str | os.PathLike) -> str:
+    """The text of a regular file of at most :data:`MAX_BYTES`; anything else is one sentence naming it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))  # a FIFO opens, unread
+    except FileNotFoundError:
+        raise ParameterError(f"{path}: no such path file") from None
+    except OSError as exc:
+        raise ParameterError(f"{path}: cannot read it ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ParameterError(f"{path}: not a path file (not a regular file)")
+        try:
+            data = f.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise ParameterError(f"{path}: cannot read it ({exc.strerror})") from None
+    if len(data) > MAX_BYTES:
+        raise ParameterError(f"{path}: too large for a path file (over {MAX_BYTES >> 20} MB)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParameterError(f"{path}: not a JSON file (not UTF-8 text)") from None
+
+
+def _depth(text: str) -> int:
+    """How deep the JSON text's arrays and objects nest (brackets inside strings do not count)."""
+    bare = _STRING.sub("", text).encode("ascii", errors="ignore")
+    b = np.frombuffer(bare, np.uint8)
+    if b.size == 0:
+        return 0
+    step = np.isin(b, (ord("["), ord("{"))).astype(np.int32) - np.isin(b, (ord("]"), ord("}"))).astype(np.int32)
+    return int(np.cumsum(step).max())
+
+
+def _no_constant(name: str):
+    raise ValueError(name)
+
+
+@cache
+def _schema() -> dict:
+    return json.loads(SCHEMA.read_text(encoding="utf-8"))
+
+
 def _validate(data, where: str, *, latent: int | None) -> PathSpec:
+    """Check ``data`` against ``path.schema.json`` (the first problem, as its property's description says it),
+    then what a schema cannot say: every point has the model's latent size, and per-frame conditions one
+    value per frame."""
+    import jsonschema
+
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ParameterError(f"{where}: not a Timbre Explorer path file (no \"format\": \"{FORMAT}\")")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version > VERSION or version < 1:
-        raise ParameterError(f"{where}: path file version {version!r} is not one this version reads (1 to {VERSION})")
-    kind = data.get("kind", "polyline")
-    if kind not in KINDS:
-        raise ParameterError(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    mode = data.get("mode", "linear")
-    if mode not in INTERPOLATIONS:
-        raise ParameterError(f"{where}: mode must be one of {', '.join(INTERPOLATIONS)}, got {mode!r}")
-    seconds = data.get("seconds")
-    if not _number(seconds) or not 0 < seconds <= MAX_SECONDS:
-        raise ParameterError(f"{where}: seconds must be a number above 0 and at most {MAX_SECONDS:g}, got {seconds!r}")
-    steps = data.get("steps")
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= MAX_STEPS):
-        raise ParameterError(f"{where}: steps must be a whole number from 2 to {MAX_STEPS}, or null, got {steps!r}")
-    model = data.get("model", "")
-    if not isinstance(model, str):
-        raise ParameterError(f"{where}: model must be a name, got {model!r}")
-    extra = data.get("extra", {})
-    if not isinstance(extra, dict):
-        raise ParameterError(f"{where}: extra must be an object, got {type(extra).__name__}")
-    points = data.get("points")
-    if not isinstance(points, list) or len(points) < 2:
-        raise ParameterError(f"{where}: a path needs at least 2 points, got "
-                             f"{len(points) if isinstance(points, list) else 'none'}")
-    size = latent if latent is not None else (len(points[0]) if isinstance(points[0], list) else -1)
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_schema()).iter_errors(data))
+    if error is not None:
+        key = str(error.absolute_path[0]) if error.absolute_path else None
+        said = _schema()["properties"].get(key, {}).get("description") if key else None
+        if said is None:  # a required key missing: the message names it, and holds nothing of the file
+            said = error.message if error.validator == "required" else "the file does not match"
+        raise ParameterError(f"{where}: invalid path file ({said})")
+    points = data["points"]
+    size = latent if latent is not None else len(points[0])
     for i, p in enumerate(points):
-        if not isinstance(p, list) or len(p) != size or size < 1:
-            got = len(p) if isinstance(p, list) else type(p).__name__
-            raise ParameterError(f"{where}: point {i + 1} must be a list of {size} latent values, got {got}")
-        if not all(_number(v) for v in p):
-            raise ParameterError(f"{where}: point {i + 1} holds a value that is not a finite number")
-    return PathSpec([[float(v) for v in p] for p in points], mode, float(seconds), kind, model, steps, extra)
-
-
-def _number(v: object) -> TypeGuard[float]:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        if len(p) != size:
+            raise ParameterError(f"{where}: point {i + 1} must be a list of {size} latent values, got {len(p)}")
+    kind, extra = data.get("kind", "polyline"), data.get("extra", {})
+    frames = len(points) if kind in FRAME_KINDS else 1  # a path of corners plays at one pitch and level
+    for name in ("pitch", "levels"):
+        n = len(extra[name]) if isinstance(extra.get(name), list) else 1
+        if n not in (1, frames):
+            raise ParameterError(f"{where}: extra {name} holds {n} values; this {kind} path plays "
+                                 f"{'its ' + str(frames) + ' frames' if frames > 1 else 'one'}: give one value"
+                                 f"{' or one per frame' if frames > 1 else ''}")
+    return PathSpec([[float(v) for v in p] for p in points], data.get("mode", "linear"), float(data["seconds"]),
+                    kind, data.get("model", ""), data.get("steps"), extra)
 
 
 def spec_frames(space: TimbreSpace, spec: PathSpec) -> np.ndarray:
@@ -167,5 +235,5 @@ def spec_conditions(spec: PathSpec) -> dict:
     return {k: np.asarray(spec.extra[k], np.float32) for k in ("pitch", "levels") if k in spec.extra}
 
 
-__all__ = ["PathSpec", "write_path", "read_path", "render_spec", "spec_frames", "walked_on", "KINDS", "FORMAT",
+__all__ = ["PathSpec", "write_path", "write_sound_with_path", "read_path", "render_spec", "spec_frames", "walked_on", "KINDS", "FORMAT",
            "VERSION"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from timbre_explorer.core.errors import TimbreExplorerError
-from timbre_explorer.core.files import atomic_path
+from timbre_explorer.core.files import write_bytes
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def save_checkpoint(path: str | Path, model, opt, *, stage: str, epoch: int, his
                     config: dict) -> None:
     """Weights, Adam state and the card, atomically."""
     import torch
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     state = opt.state_dict()
@@ -84,5 +84,4 @@ def save_checkpoint(path: str | Path, model, opt, *, stage: str, epoch: int, his
                 if name == "step" else value.detach().cpu().contiguous()
     info = {"stage": stage, "epoch": epoch, "history": history, "config": config}
     meta = {"info": json.dumps(info), "param_groups": json.dumps(state["param_groups"])}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
+    write_bytes(path, save(tensors, metadata=meta))

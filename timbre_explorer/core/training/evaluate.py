@@ -34,7 +34,8 @@ import torch
 
 from timbre_explorer.core.data.dataset import NoteDataset
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
-from timbre_explorer.core.files import write_json
+from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.files import write_figure, write_json, write_text
 from timbre_explorer.core.data.instruments import DYNAMICS, family_of
 from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, frame_inputs, gaussian_nll, log_magnitudes,
                                             perceptual_kl, split_level)
@@ -185,10 +186,32 @@ def write_reports(out_dir: str | os.PathLike, report: dict, *, maps: dict[str, t
     """``report.json``, ``report.md`` and the plots (latent PCA maps, latent vs perceptual distances)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "report.json", report)
-    (out / "report.md").write_text(markdown(report), encoding="utf-8")
+    write_report(out / "report.json", report)
+    write_text(out / "report.md", markdown(report))
     _plot_maps(out / "latent_map.png", maps)
     _plot_distances(out / "distances.png", report)
+
+
+def write_report(path: str | os.PathLike, report: dict) -> None:
+    """Write ``report`` as JSON, or refuse (:class:`ParameterError`, before anything is written) when a figure is
+    not a finite number: a model whose card passed its checks can still compute one (a damaged dataset)."""
+    bad = _non_finite(report)
+    if bad is not None:
+        raise ParameterError(f"{path}: not written: the evaluation's {bad[0]} is {bad[1]}, not a finite number "
+                             "(the model or its dataset is damaged)")
+    write_json(path, report)
+
+
+def _non_finite(value, key: str = "") -> tuple[str, float] | None:
+    """The first figure in ``value`` (nested dicts and lists) that is NaN or infinite: its key path and value."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return key or "report", value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        found = _non_finite(v, f"{key}/{k}" if key else str(k))
+        if found is not None:
+            return found
+    return None
 
 
 def markdown(report: dict) -> str:
@@ -234,8 +257,7 @@ def _plot_maps(path: Path, maps: dict[str, tuple[np.ndarray, np.ndarray]]) -> No
         ax.set_title(f"{title}: latent PCA, every note")
     axes[0][-1].legend(fontsize=7, markerscale=2, loc="best")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    write_figure(path, fig, dpi=90)
 
 
 def _plot_distances(path: Path, report: dict) -> None:
@@ -253,5 +275,4 @@ def _plot_distances(path: Path, report: dict) -> None:
     ax.set_ylabel("latent centroid distance")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    write_figure(path, fig, dpi=90)

@@ -440,8 +440,10 @@ def cross_source_reports(t: Trainer, in_source_rho: float | None) -> dict:
 
 def dump_rank_weights(t: Trainer) -> None:
     """Each rank writes its final weights (``rank<r>.safetensors``), so a test can compare the ranks."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
+
+    from timbre_explorer.core.files import write_bytes
 
     for stage, (model, _) in t.models.items():
-        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
-                  str(t.out / f"rank{t.rank}.{stage}.safetensors"))
+        write_bytes(t.out / f"rank{t.rank}.{stage}.safetensors",
+                    save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}))

@@ -22,6 +22,8 @@ from timbre_explorer.core.training.config import STAGES, TrainConfig
 
 MODEL_NAME, BASELINE_NAME = "model.timbre.safetensors", "baseline.timbre.safetensors"
 UNCONDITIONED_NAME = "unconditioned.timbre.safetensors"
+MODEL_SUFFIX = ".timbre.safetensors"
+MAX_HEADER_BYTES = 16 << 20  # as model files allow
 LOCK_NAME = "run.lock"
 #: Settings a resume takes from the config it is given; every other one is the run's own (its checkpoints say).
 RESUME_OVERRIDES = ("epochs_stage1", "epochs_stage2", "device")
@@ -44,9 +46,53 @@ def run_config(out: Path) -> dict | None:
     """The settings a run in ``out`` was started with: its checkpoints', else its config.json."""
     for path in checkpoint_files(out).values():
         return read_checkpoint(path).config
-    if (out / "config.json").is_file():
-        return json.loads((out / "config.json").read_text(encoding="utf-8"))
+    path = out / "config.json"
+    if path.is_file():
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ParameterError(f"{path}: the run's settings cannot be read ({exc}); restore the file, or train "
+                                 "in another --out (run folder)") from None
+        if not isinstance(saved, dict):
+            raise ParameterError(f"{path}: the run's settings are not a JSON object of settings; restore the "
+                                 "file, or train in another --out (run folder)")
+        return saved
     return None
+
+
+def foreign_model(out: Path, saved: dict | None) -> Path | None:
+    """A model file in ``out`` that the run there (``saved``: its settings, or None: no run) did not write: its
+    card holds no settings, or others (a copy of the bundled model, say). Training would replace it."""
+    mine = None if saved is None else _comparable(saved)
+    for path in sorted(Path(out).glob("*" + MODEL_SUFFIX)):
+        if mine is None or _comparable(_card_training(path)) != mine:
+            return path
+    return None
+
+
+def _comparable(settings: object) -> dict | None:
+    """Run settings as a resume compares them (without what a resume may change), or None if they are none."""
+    if not isinstance(settings, dict):
+        return None
+    try:
+        d = TrainConfig.from_dict(settings).to_dict()
+    except (ParameterError, TypeError, ValueError):
+        return None
+    return {k: v for k, v in d.items() if k not in RESUME_OVERRIDES}
+
+
+def _card_training(path: Path) -> object:
+    """The ``training`` settings of a model file's card, read from its safetensors header without torch;
+    None where it has none or cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            if not 0 < size <= MAX_HEADER_BYTES:
+                return None
+            header = json.loads(f.read(size))
+        return json.loads(header["__metadata__"]["timbre_explorer"]).get("training")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def holds_run(out: Path) -> bool:
@@ -66,9 +112,13 @@ def free_folder(out: Path) -> Path:
 def config_to_run(cfg: TrainConfig, out: Path, *, resume: bool) -> TrainConfig:
     """The settings a run in ``out`` trains with: a resume's are the run's own (with ``cfg``'s epochs and
     device); a new run's are ``cfg``, refused where the folder holds a run of other settings (its checkpoints
-    would be overwritten, or resumed under another card)."""
+    would be overwritten, or resumed under another card), or a model file its run did not write."""
     out = Path(out)
     saved = run_config(out)
+    foreign = foreign_model(out, saved)
+    if foreign is not None:
+        raise ParameterError(f"{foreign}: a model file that no run in {out} wrote (training there would replace "
+                             "it): move it elsewhere, or choose another --out (run folder)")
     if saved is None:
         return cfg
     if resume:

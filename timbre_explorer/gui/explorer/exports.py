@@ -28,12 +28,13 @@ if TYPE_CHECKING:
 def write_sound(sound: Sound, path: str | os.PathLike) -> Path:
     """``sound`` as WAV, with the path's JSON sidecar when it is a path."""
     from timbre_explorer.core.signal.audio_io import save_wav
-    from timbre_explorer.core.synthesis.pathfile import write_path
+    from timbre_explorer.core.synthesis.pathfile import write_sound_with_path
 
     path = Path(path)
-    save_wav(path, sound.audio, sound.sample_rate)
-    if sound.path_spec is not None:
-        write_path(path.with_suffix(".json"), sound.path_spec)
+    if sound.path_spec is None:
+        save_wav(path, sound.audio, sound.sample_rate)
+    else:
+        write_sound_with_path(path, sound.audio, sound.sample_rate, sound.path_spec)
     return path
 
 
@@ -41,16 +42,13 @@ def path_job(space: TimbreSpace, spec: PathSpec, path: str | os.PathLike, surfac
     """A worker job that renders ``spec`` and writes it as WAV with its sidecar; it answers :class:`Exported`.
 
     ``surface``: the map's mapping the path is walked on (``MapState.path_surface``), as when it plays."""
-    from timbre_explorer.core.signal.audio_io import save_wav
-    from timbre_explorer.core.synthesis.pathfile import render_spec, walked_on, write_path
+    from timbre_explorer.core.synthesis.pathfile import render_spec, walked_on, write_sound_with_path
 
     wav = Path(path)
 
     def job(j) -> Exported:
         walked = walked_on(space, spec, surface)
-        save_wav(wav, render_spec(space, walked), space.sample_rate)
-        write_path(wav.with_suffix(".json"), walked)
-        return Exported(wav, wav.with_suffix(".json"))
+        return Exported(wav, write_sound_with_path(wav, render_spec(space, walked), space.sample_rate, walked))
 
     return job
 
