@@ -183,3 +183,38 @@ def test_nearest_share_candidates_are_the_orchestral_instruments_trained_on(tiny
                            NoteSet(held, np.arange(len(held))), load_dissimilarities())
     for name in ("latent", "logspec", "mfcc"):
         assert with_theremin[name]["nearest_share"] == without[name]["nearest_share"]
+
+
+def test_a_run_that_keeps_philharmonia_out_reports_it_and_evaluate_reads_the_kept_out_notes(philharmonia, tmp_path,
+                                                                                          capsys):
+    """FluidR3_GM trains, the Philharmonia folder is the cross-source test (cross_test "Philharmonia"): none of its
+    notes trains, the run reports it, and ``evaluate --cross-source philharmonia=FOLDER`` scores those notes."""
+    from timbre_explorer.cli import main
+    from timbre_explorer.core.data.dataset import CROSS_TEST, leave_source_out
+    from timbre_explorer.core.data.sources import named_soundfont
+
+    try:
+        named_soundfont("FluidR3_GM")
+        import fluidsynth  # noqa: F401
+    except Exception as exc:
+        pytest.skip(f"no SoundFont here: {exc}")
+    cfg = TrainConfig(sources=["FluidR3_GM", f"philharmonia={philharmonia}"], cross_test="Philharmonia",
+                      instruments=["Flute", "Oboe", "Clarinet", "Trumpet"], pitch_range=(60, 62), hidden=32, latent=4,
+                      epochs_stage1=2, epochs_stage2=2, batch_size=32, warmup_epochs=1, alpha=20.0, mds_dims=3,
+                      compare_unconditioned=False, device="cpu")
+    ds = dataset_for(cfg, cache_root=tmp_path / "c", workers=1)
+    leave_source_out(ds, cfg.cross_test)
+    assert set(ds.notes["source"][ds.where("train")]) == {"FluidR3_GM"}
+    assert np.all(ds.notes["split"][ds.notes["source"] == "Philharmonia"] == CROSS_TEST)
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
+    run = tmp_path / "run"
+    assert main(["train", "--config", str(tmp_path / "cfg.json"), "--out", str(run), "--cache", str(tmp_path / "c"),
+                 "--workers", "1"]) == 0
+    cross = json.loads((run / "report.json").read_text())["cross_source"]
+    assert cross["source"] == "Philharmonia" and cross["latent"]["notes"] == 48
+    capsys.readouterr()
+    assert main(["evaluate", str(run / "model.timbre.safetensors"), "--cache", str(tmp_path / "c"),
+                 "--cross-source", f"philharmonia={philharmonia}"]) == 0
+    out = capsys.readouterr().out
+    assert "## Across sources: Philharmonia (48 notes of 3 rated instruments" in out
+    assert f"| model latent | {cross['in_source_rho']:.3f} | {cross['latent']['spearman_rho']:.3f} |" in out
