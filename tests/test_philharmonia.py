@@ -121,6 +121,16 @@ def test_the_source_reads_the_folder_and_counts_what_it_skips(philharmonia, tmp_
         PhilharmoniaSource(str(tmp_path / "nope")).scan()
 
 
+def test_dataset_build_takes_philharmonia_among_its_sources(philharmonia, capsys):
+    from timbre_explorer.cli import main
+
+    assert main(["dataset", "build", "--sources", f"philharmonia={philharmonia}", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"audio/flute/flute_Cs4_1_forte_normal{SUFFIX}\tFlute\twoodwind\tpitch 61\tf\tnormal 1 s" in out
+    assert f"audio/flute/flute_C4_phrase_forte_normal{SUFFIX}\tSKIPPED: a phrase, not a single note" in out
+    assert "48 notes of 3 instruments; 5 files skipped" in out
+
+
 def test_a_config_reads_philharmonia_from_a_folder_and_refuses_a_missing_one(philharmonia, tmp_path, capsys):
     from timbre_explorer.cli import main
 
