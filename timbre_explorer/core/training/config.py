@@ -194,7 +194,7 @@ class TrainConfig:
             elif not Path(self.folder).expanduser().is_dir():
                 out.append(f"{self.folder}: no such folder.")
         folder = philharmonia_of(self)
-        if self.source == "soundfont" and folder is not None and not Path(folder).expanduser().is_dir():
+        if self.source == "soundfont" and folder is not None and not Path(folder).is_dir():  # as the source reads it
             out.append(f"{folder}: no such folder (philharmonia=FOLDER names the Philharmonia samples).")
         if self.device == "cuda" and cuda is False:
             out.append("The device is CUDA, but torch sees no CUDA GPU here: choose auto or CPU.")
