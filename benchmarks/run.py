@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -667,6 +668,7 @@ def bench_cross_source(results: dict, rows: list) -> None:
                  f"nearest {100 * results['cross_source_freepats_nearest_share']:.0f} %",
                  f"log-spectrum rho {results['cross_source_freepats_logspec_rho']:.3f}",
                  f"MFCC rho {results['cross_source_freepats_mfcc_rho']:.3f}"))
+    _philharmonia(results, rows)
     results.update(_shared_samples())
     results.update(_cross_source_bounds(default_model_path()))
     rows.append(("a classifier fitted to tell the instruments apart (log-spectrum, MFCC, pitch; trained on the "
@@ -678,6 +680,37 @@ def bench_cross_source(results: dict, rows: list) -> None:
     rows.append(("rated instruments whose samples two sample sets share (shape within 2 dB)", "; ".join(
         f"{k.removeprefix('shared_sample_instruments_')}: {v}" for k, v in results.items()
         if k.startswith("shared_sample_instruments_") and v) or "none"))
+
+
+PHILHARMONIA_ENV = "TIMBRE_EXPLORER_PHILHARMONIA"
+
+
+def _philharmonia(results: dict, rows: list) -> None:
+    """``philharmonia_nearest_share`` and ``philharmonia_rho`` (with ``philharmonia_logspec_rho``,
+    ``philharmonia_mfcc_rho``): the bundled model on all notes of the Philharmonia samples' rated instruments, where
+    :data:`PHILHARMONIA_ENV` names their folder; they may not be redistributed, so without it the group says so
+    and goes on."""
+    from timbre_explorer.core.training.crosssource import evaluate_cross_source
+    from timbre_explorer.paths import default_model_path
+
+    folder = os.environ.get(PHILHARMONIA_ENV)
+    if not folder:
+        rows.append(("bundled model on the Philharmonia samples (philharmonia_nearest_share, philharmonia_rho)",
+                     f"skipped: {PHILHARMONIA_ENV} does not name their folder (they are not shipped; see the "
+                     "README's Philharmonia section)"))
+        return
+    started = time.perf_counter()
+    r = evaluate_cross_source(default_model_path(), f"philharmonia={folder}", workers=2)
+    seconds = time.perf_counter() - started
+    results["philharmonia_nearest_share"] = r["latent"]["nearest_share"]
+    results["philharmonia_rho"] = r["latent"]["spearman_rho"]
+    results["philharmonia_logspec_rho"] = r["logspec"]["spearman_rho"]
+    results["philharmonia_mfcc_rho"] = r["mfcc"]["spearman_rho"]
+    rows.append((f"bundled model on the Philharmonia samples, real recordings it never heard "
+                 f"({r['latent']['notes']} notes; {seconds:.0f} s)", f"rho {results['philharmonia_rho']:.3f}",
+                 f"nearest {100 * results['philharmonia_nearest_share']:.0f} %",
+                 f"log-spectrum rho {results['philharmonia_logspec_rho']:.3f}",
+                 f"MFCC rho {results['philharmonia_mfcc_rho']:.3f}"))
 
 
 def _cross_source_bounds(model_path) -> dict:

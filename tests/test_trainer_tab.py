@@ -688,6 +688,36 @@ def test_the_sample_sets_table_sets_the_roles_of_the_config(qtbot, view, tmp_pat
     assert missing_sets(str(tmp_path / "mine.sf2"))["FluidR3_GM"] == f"{tmp_path / 'mine.sf2'}: no such SoundFont file"
 
 
+def test_a_philharmonia_folder_is_a_sample_set_with_a_role(qtbot, view, tmp_path):
+    """The Philharmonia folder field adds its row to the sample-set table, not used until given a role; as the
+    cross-source test it is the config's philharmonia=FOLDER and cross_test "Philharmonia", and back; a missing
+    folder is said before anything runs; an empty field removes the row."""
+    d, r = view.data_panel, view.run_panel
+    d.set_missing({})
+    click_radio(qtbot, d.soundfont_radio)
+    view.set_config(TrainConfig(**{**TINY, "regularizer": "none"}, sources=["FluidR3_GM", "TimGM6mb"]))
+    folder = tmp_path / "philharmonia"
+    folder.mkdir()
+    entry = f"philharmonia={folder}"
+    d.philharmonia.setText(str(folder))
+    d.philharmonia.editingFinished.emit()
+    assert _role(d, entry) == "off" and view.config().sources == ("FluidR3_GM", "TimGM6mb")
+    assert d.sets.item(d.sets.rowCount() - 1, 0).text() == f"Philharmonia ({folder})"
+    _choose_role(d, entry, "test")
+    cfg = view.config()
+    assert (cfg.sources, cfg.cross_test) == (("FluidR3_GM", "TimGM6mb", entry), "Philharmonia")
+    view.save_config(tmp_path / "cfg.json")
+    d.philharmonia.setText("")
+    d.philharmonia.editingFinished.emit()
+    assert all(d.sets.item(i, 0).data(QtCore.Qt.ItemDataRole.UserRole) != entry for i in range(d.sets.rowCount()))
+    assert (view.config().sources, view.config().cross_test) == (("FluidR3_GM", "TimGM6mb"), None)
+    view.load_config(tmp_path / "cfg.json")
+    assert _role(d, entry) == "test" and d.philharmonia.text() == str(folder) and view.config() == cfg
+    folder.rmdir()
+    click(qtbot, r.train_button)
+    assert f"{folder}: no such folder" in r.message.text() and view.runner.tasks_started == 0
+
+
 def test_the_report_view_shows_the_unconditioned_model_and_the_figures_across_sources(qtbot):
     """Beside the model: the unconditioned twin's column (the unregularized one only when trained); below, a block
     per kept-out sample set with the rows ``report.cross_source_markdown`` writes."""

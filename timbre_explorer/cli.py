@@ -35,9 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "several sample sets in one dataset")
     build.add_argument("--sources", nargs="+", default=[], metavar="NAME",
                        help="sample sets by name: FluidR3_GM, MuseScore_General, TimGM6mb, sf_GMbank, freepats (or "
-                            "SoundFont files)")
-    build.add_argument("--preset", default=None, help="NSGT preset: nsgt-erb-44k (default: 44.1 kHz, to 16 kHz), nsgt-cqt-44k, nsgt-mel-44k, or the paper's "
-                       "22.05 kHz nsgt-erb, nsgt-cqt, nsgt-mel")
+                            "SoundFont files), and philharmonia=FOLDER (the Philharmonia Orchestra's samples)")
+    build.add_argument("--preset", default=None, help="NSGT preset: nsgt-erb-44k (default: 44.1 kHz, to 16 kHz), "
+                       "nsgt-cqt-44k, nsgt-mel-44k, or the paper's 22.05 kHz nsgt-erb, nsgt-cqt, nsgt-mel")
     build.add_argument("--hold-out", nargs="*", metavar="INSTRUMENT",
                        help="instruments kept out of training for the novel-instrument test "
                             "(default: the SoundFont's six novel instruments; none for a folder)")
@@ -64,9 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", help="folder for report.json, report.md and the plots")
     evaluate.add_argument("--cache", help="dataset cache folder")
     evaluate.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if the cache holds it")
-    evaluate.add_argument("--cross-source", metavar="SOURCE", help="also evaluate on a sample set the model never "
-                          "trained on (a sample set's name, such as freepats, or a SoundFont file), beside two baselines "
-                          "(default: the source its training kept out, if any)")
+    evaluate.add_argument("--cross-source", metavar="SOURCE", action="append", help="also evaluate on a sample set "
+                          "the model never trained on (a sample set's name, such as freepats, a SoundFont file, or "
+                          "philharmonia=FOLDER), beside two baselines; repeat it for several, a table each (default: "
+                          "the source its training kept out, if any)")
     evaluate.add_argument("--cross-dynamics", nargs="+", metavar="DYNAMIC", help="the dynamics rendered for "
                           "--cross-source (default: pp p mf f ff)")
     samples = evaluate.add_mutually_exclusive_group()
@@ -196,25 +197,29 @@ def _dataset_build(args) -> int:
     from timbre_explorer.core.data.dataset import build_dataset, default_hold_out
     from timbre_explorer.core.errors import ParameterError
     from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET
-    from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, named_soundfont, scan_folder
+    from timbre_explorer.core.data.sources import (FolderSource, PhilharmoniaSource, SoundFontSource, named_soundfont,
+                                                   philharmonia_folder)
 
     if args.source == "folder":
         if not args.path:
             raise ParameterError("--source folder needs the folder: timbre-explorer dataset build --source folder PATH")
-        source: FolderSource | tuple[SoundFontSource, ...] = FolderSource(args.path)
+        source: FolderSource | tuple[SoundFontSource | PhilharmoniaSource, ...] = FolderSource(args.path)
     else:
         if args.path:
             raise ParameterError("a path is only for --source folder; use --soundfont FILE.sf2 for another SoundFont")
         names = args.sources + args.soundfont or ["FluidR3_GM"]
-        source = tuple(SoundFontSource(str(named_soundfont(name))) for name in names)
+        source = tuple(PhilharmoniaSource(folder) if (folder := philharmonia_folder(name)) is not None
+                       else SoundFontSource(str(named_soundfont(name))) for name in names)
     hold_out = tuple(args.hold_out) if args.hold_out is not None else default_hold_out(source)
     if args.dry_run:
-        problems = []
-        if isinstance(source, FolderSource):
-            scan = scan_folder(args.path)
-            notes, problems = scan.notes, scan.problems
-        else:
-            notes = [n for s in source for n in s.notes()]
+        notes: list = []
+        problems: list[tuple[str, str]] = []
+        for s in (source,) if isinstance(source, FolderSource) else source:
+            if isinstance(s, SoundFontSource):
+                notes += s.notes()
+            else:
+                scan = s.scan()
+                notes, problems = notes + scan.notes, problems + scan.problems
         for n in notes:
             pitch = n.pitch if n.pitch >= 0 else "?"
             print(f"{n.file}\t{n.instrument}\t{n.family}\tpitch {pitch}\t{n.dynamic or '?'}"
@@ -322,12 +327,12 @@ def _evaluate(args) -> int:
     print(markdown(report))
     from timbre_explorer.core.training import crosssource
 
-    source = args.cross_source or crosssource.kept_out_source(args.model)
-    if source:  # the model on a sample set it never trained on
+    from timbre_explorer.core.training.report import cross_source_markdown
+
+    kept_out = crosssource.kept_out_source(args.model)
+    for source in args.cross_source or ([kept_out] if kept_out else []):  # sample sets it never trained on
         cross = crosssource.evaluate_cross_source(args.model, source, dynamics=args.cross_dynamics,
                                                   cache_root=args.cache)
-        from timbre_explorer.core.training.report import cross_source_markdown
-
         print(cross_source_markdown(cross))
     return 0
 

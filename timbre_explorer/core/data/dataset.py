@@ -62,9 +62,9 @@ from timbre_explorer import __version__
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.files import remove_stale_temporaries
 from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, get_preset, transform_for
-from timbre_explorer.core.data.sources import FolderSource, NoteSpec, SoundFontSource, scan_folder
+from timbre_explorer.core.data.sources import FolderSource, NoteSpec, PhilharmoniaSource, SoundFontSource
 
-Source = SoundFontSource | FolderSource
+Source = SoundFontSource | FolderSource | PhilharmoniaSource
 
 log = logging.getLogger(__name__)
 
@@ -455,9 +455,9 @@ def _check_sources(sources: tuple[Source, ...]) -> None:
 
 def _survey(source: Source) -> tuple[list[NoteSpec], list[dict]]:
     """The notes of a source, and the files of a folder that cannot be notes (listed as skipped)."""
-    if not isinstance(source, FolderSource):
+    if isinstance(source, SoundFontSource):
         return source.notes(), []
-    scan = scan_folder(source.root)
+    scan = source.scan()
     return scan.notes, [{"file": path, "source": source.name, "instrument": "", "reason": reason}
                         for path, reason in scan.problems]
 

@@ -345,29 +345,161 @@ class FolderSource:
     def notes(self) -> list[NoteSpec]:
         return scan_folder(self.root).notes
 
+    def scan(self) -> FolderScan:
+        return scan_folder(self.root)
+
     def identity(self, notes: list[NoteSpec]) -> dict:
         """The cache key depends on every file's path, size and modification time, and the labels."""
-        h = hashlib.sha256()
-        for spec in notes:
-            st = os.stat(Path(self.root) / spec.file)
-            h.update(json.dumps([asdict(spec), st.st_size, st.st_mtime_ns]).encode())
         return {"kind": self.kind, "root": str(Path(self.root).resolve()), "seconds": self.seconds,
-                "files_sha256": h.hexdigest()}
+                "files_sha256": _files_sha256(self.root, notes)}
 
     def render(self, specs: list[NoteSpec], sample_rate: int) -> list[np.ndarray | str]:
-        n = round(self.seconds * sample_rate)
-        out: list[np.ndarray | str] = []
-        for spec in specs:
-            try:
-                audio = load_audio(Path(self.root) / spec.file, sample_rate)
-            except AudioFileError as exc:
-                out.append(str(exc).split(": ", 1)[-1])
-                continue
-            if audio.size < MIN_SECONDS * sample_rate:
-                out.append(f"too short ({1000 * audio.size / sample_rate:.0f} ms; at least {1000 * MIN_SECONDS:.0f} ms)")
-                continue
-            out.append(from_onset(audio, n, sample_rate))
-        return out
+        return read_notes(self.root, specs, self.seconds, sample_rate)
+
+
+def _files_sha256(root: str, notes: list[NoteSpec]) -> str:
+    h = hashlib.sha256()
+    for spec in notes:
+        st = os.stat(Path(root) / spec.file)
+        h.update(json.dumps([asdict(spec), st.st_size, st.st_mtime_ns]).encode())
+    return h.hexdigest()
+
+
+def read_notes(root: str, specs: list[NoteSpec], seconds: float, sample_rate: int) -> list[np.ndarray | str]:
+    """Each note's file under ``root``, ``seconds`` long from its onset, or why it cannot be read."""
+    n = round(seconds * sample_rate)
+    out: list[np.ndarray | str] = []
+    for spec in specs:
+        try:
+            audio = load_audio(Path(root) / spec.file, sample_rate)
+        except AudioFileError as exc:
+            out.append(str(exc).split(": ", 1)[-1])
+            continue
+        if audio.size < MIN_SECONDS * sample_rate:
+            out.append(f"too short ({1000 * audio.size / sample_rate:.0f} ms; at least {1000 * MIN_SECONDS:.0f} ms)")
+            continue
+        out.append(from_onset(audio, n, sample_rate))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- Philharmonia
+PHILHARMONIA = "Philharmonia"  # the short name of the Philharmonia Orchestra's samples, wherever they lie
+PHILHARMONIA_ENTRY = "philharmonia="  # a sample set entry ``philharmonia=FOLDER`` (TrainConfig.sources, the CLI)
+PHILHARMONIA_EXAMPLE = "flute_C5_1_forte_normal.mp3"
+#: The file names' instruments, as ours (the folder "cor anglais" holds english-horn files).
+PHILHARMONIA_INSTRUMENTS = {
+    "bassoon": "Bassoon", "cello": "Cello", "clarinet": "Clarinet", "english-horn": "EnglishHorn",
+    "cor-anglais": "EnglishHorn", "flute": "Flute", "french-horn": "FrenchHorn", "oboe": "Oboe",
+    "saxophone": "Saxophone", "trombone": "Trombone", "double-bass": "Contrabass", "guitar": "NylonGuitar",
+    "banjo": "Banjo", "bass-clarinet": "BassClarinet", "contrabassoon": "Contrabassoon", "mandolin": "Mandolin"}
+#: Families of the instruments that are no General MIDI program (the others' come from the instrument table).
+PHILHARMONIA_FAMILIES = {"BassClarinet": "woodwind", "Contrabassoon": "woodwind", "Mandolin": "guitar"}
+#: Dynamic words as ours; there is no mp in our five, so mezzo-piano joins mf.
+PHILHARMONIA_DYNAMICS = {"molto-pianissimo": "pp", "pianissimo": "pp", "piano": "p", "mezzo-piano": "mf",
+                         "mezzo-forte": "mf", "forte": "f", "fortissimo": "ff"}
+#: The lengths of single notes (``phrase`` files are not single notes), as the technique column writes them.
+PHILHARMONIA_LENGTHS = {"025": "0.25 s", "05": "0.5 s", "1": "1 s", "15": "1.5 s", "long": "long",
+                        "very-long": "very long"}
+PHILHARMONIA_ARTICULATIONS = ("normal", "arco-normal")  # the plain note (strings: bowed)
+_PHILHARMONIA_PITCH = re.compile(r"^([A-G])(s?)(\d)$")
+
+
+def philharmonia_folder(entry: str) -> str | None:
+    """The folder of a sample set entry ``philharmonia=FOLDER``, or None for any other entry."""
+    return entry[len(PHILHARMONIA_ENTRY):] if entry.lower().startswith(PHILHARMONIA_ENTRY) else None
+
+
+def label_philharmonia(path: Path, root: Path,
+                       articulations: tuple[str, ...] = PHILHARMONIA_ARTICULATIONS) -> NoteSpec | str:
+    """Label one file of the Philharmonia samples from its name (``flute_C5_1_forte_normal.mp3``: instrument,
+    pitch with ``s`` for sharp, length, dynamic, articulation); returns a :class:`NoteSpec`, or why it is skipped.
+
+    Skipped: percussion (unpitched), phrases, notes that change dynamic (``cresc-decresc``), and articulations
+    not in ``articulations``.
+    """
+    rel = path.relative_to(root).as_posix()
+    parts = path.stem.split("_")
+    if "percussion" in path.relative_to(root).parts[:-1] or (len(parts) == 5 and not parts[1]):
+        return "percussion (unpitched)"
+    if len(parts) != 5:
+        return f"not named like {PHILHARMONIA_EXAMPLE}"
+    word, note, length, dynamic, articulation = parts
+    if word not in PHILHARMONIA_INSTRUMENTS:
+        return f"not a Philharmonia instrument ({word})"
+    m = _PHILHARMONIA_PITCH.match(note)
+    if not m:
+        return f"not a note name ({note}; expected like C4 or Cs4)"
+    if length == "phrase":
+        return "a phrase, not a single note"
+    if length not in PHILHARMONIA_LENGTHS:
+        return f"unknown length {length!r} (known: {', '.join(PHILHARMONIA_LENGTHS)}, phrase)"
+    if dynamic not in PHILHARMONIA_DYNAMICS:
+        changing = "cresc" in dynamic or "dim" in dynamic
+        return f"changes dynamic ({dynamic})" if changing else f"unknown dynamic {dynamic!r}"
+    if articulation not in articulations:
+        return f"articulation {articulation or 'unnamed'} (the source reads {', '.join(articulations)})"
+    instrument = PHILHARMONIA_INSTRUMENTS[word]
+    step, sharp, octave = m.groups()
+    return NoteSpec(instrument, rel, parse_pitch(f"{step}{'#' if sharp else ''}{octave}") or -1,
+                    PHILHARMONIA_DYNAMICS[dynamic], technique=f"{articulation} {PHILHARMONIA_LENGTHS[length]}",
+                    family=PHILHARMONIA_FAMILIES.get(instrument, ""))
+
+
+@dataclass(frozen=True)
+class PhilharmoniaSource:
+    """The Philharmonia Orchestra's free samples (CC BY-SA 3.0: read where the user keeps them, never shipped),
+    the folder as downloaded (files may sit in subfolders), each file one note labelled by its name
+    (:func:`label_philharmonia`).
+
+    A source of its own rather than one more labeller of :class:`FolderSource`: its notes must carry one short
+    name, ``Philharmonia``, wherever the folder lies (so a config can keep it out with ``cross_test``), and its
+    skip rules (articulations, phrases, percussion) would be wrong for a user's folder. It reads its files as the
+    folder source does (:func:`read_notes`). ``instruments``, when given, keeps only those (our names); the rest
+    are skipped as not chosen, and counted like every other skipped file.
+    """
+
+    root: str
+    articulations: tuple[str, ...] = PHILHARMONIA_ARTICULATIONS
+    instruments: tuple[str, ...] | None = None
+    seconds: float = 1.5
+    kind: str = "philharmonia"
+
+    @property
+    def sustain_s(self) -> float:
+        return self.seconds
+
+    @property
+    def name(self) -> str:
+        return PHILHARMONIA
+
+    def scan(self) -> FolderScan:
+        """Every audio file under the folder, labelled or with the reason it is skipped."""
+        root = Path(self.root)
+        if not root.is_dir():
+            raise ParameterError(f"{root}: no such folder (the Philharmonia samples)")
+        notes, problems = [], []
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            rel = path.relative_to(root).as_posix()
+            label = (label_philharmonia(path, root, self.articulations) if path.suffix.lower() in AUDIO_SUFFIXES
+                     else f"not an audio file (expected {', '.join(AUDIO_SUFFIXES)})")
+            if isinstance(label, NoteSpec) and self.instruments is not None and label.instrument not in self.instruments:
+                label = f"{label.instrument}: not among the instruments chosen"
+            if isinstance(label, str):
+                problems.append((rel, label))
+            else:
+                notes.append(label)
+        return FolderScan(notes, problems)
+
+    def notes(self) -> list[NoteSpec]:
+        return self.scan().notes
+
+    def identity(self, notes: list[NoteSpec]) -> dict:
+        """As a folder's: every file's path, size and modification time, and the labels."""
+        return {"kind": self.kind, "root": str(Path(self.root).resolve()), "seconds": self.seconds,
+                "files_sha256": _files_sha256(self.root, notes)}
+
+    def render(self, specs: list[NoteSpec], sample_rate: int) -> list[np.ndarray | str]:
+        return read_notes(self.root, specs, self.seconds, sample_rate)
 
 
 def from_onset(audio: np.ndarray, n: int, sample_rate: int) -> np.ndarray:

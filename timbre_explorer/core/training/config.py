@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from timbre_explorer.core.data.instruments import INSTRUMENTS, Instrument, pitch_name
+from timbre_explorer.core.data.sources import PHILHARMONIA, philharmonia_folder
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae_config import CONDITIONINGS, VAEConfig
 
@@ -55,8 +56,9 @@ class TrainConfig:
     source: str = "soundfont"  # 'soundfont' or 'folder'
     folder: str | None = None
     soundfont: str | None = None  # a SoundFont file in place of the system's FluidR3_GM
-    # the sample sets rendered (short names or SoundFont files); the default trains on three and keeps sf_GMbank
-    # out of training as the cross-source test (see the README's "Training across sources")
+    # the sample sets rendered (short names or SoundFont files; philharmonia=FOLDER reads the Philharmonia samples,
+    # named Philharmonia); the default trains on three and keeps sf_GMbank out of training as the cross-source test
+    # (see the README's "Training across sources")
     sources: tuple[str, ...] = ("FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank")
     preset: str = next(iter(PRESETS))
     hold_out: tuple[str, ...] | None = None  # None: the source's default
@@ -122,9 +124,13 @@ class TrainConfig:
         if isinstance(self.sources, str) or not self.sources or len(set(self.sources)) < len(self.sources):
             raise ParameterError(f"sources must be a list of distinct sample sets, got {self.sources!r}")
         object.__setattr__(self, "sources", tuple(self.sources))
+        folders = [philharmonia_folder(s) for s in self.sources if philharmonia_folder(s) is not None]
+        if len(folders) > 1 or "" in folders:
+            raise ParameterError(f"sources: name one Philharmonia folder as philharmonia=FOLDER, got {self.sources!r}")
+        names = {s: PHILHARMONIA if philharmonia_folder(s) is not None else s for s in self.sources}
         for name in ("cross_test", "cross_valid"):  # one that is not a rendered sample set keeps nothing out
-            if self.source != "soundfont" or getattr(self, name) not in self.sources:
-                object.__setattr__(self, name, None)
+            held = names.get(getattr(self, name), getattr(self, name))  # philharmonia=FOLDER holds out Philharmonia
+            object.__setattr__(self, name, held if self.source == "soundfont" and held in names.values() else None)
         if self.cross_test is not None and self.cross_test == self.cross_valid:
             raise ParameterError(f"cross_test and cross_valid must be different sources, both are {self.cross_test!r}")
         if len([s for s in (self.cross_test, self.cross_valid) if s]) >= len(self.sources):
@@ -189,6 +195,9 @@ class TrainConfig:
                 out.append("Choose the folder of your samples.")
             elif not Path(self.folder).expanduser().is_dir():
                 out.append(f"{self.folder}: no such folder.")
+        folder = philharmonia_of(self)
+        if self.source == "soundfont" and folder is not None and not Path(folder).is_dir():  # as the source reads it
+            out.append(f"{folder}: no such folder (philharmonia=FOLDER names the Philharmonia samples).")
         if self.device == "cuda" and cuda is False:
             out.append("The device is CUDA, but torch sees no CUDA GPU here: choose auto or CPU.")
         if self.regularizer != "none" and self.alpha == 0:
@@ -241,8 +250,14 @@ class TrainConfig:
 
 
 def soundfont_sources(cfg: TrainConfig) -> tuple[str, ...]:
-    """The sample sets a config renders, as short names or files: ``soundfont``, when set, stands for FluidR3_GM."""
+    """The sample sets a config renders, as short names or files: ``soundfont``, when set, stands for FluidR3_GM
+    (``philharmonia=FOLDER`` stays as it is)."""
     return tuple(cfg.soundfont if name == "FluidR3_GM" and cfg.soundfont else name for name in cfg.sources)
+
+
+def philharmonia_of(cfg: TrainConfig) -> str | None:
+    """The Philharmonia folder a config reads (its ``philharmonia=FOLDER`` entry), or None."""
+    return next((f for s in cfg.sources if (f := philharmonia_folder(s)) is not None), None)
 
 
 def soundfont_instruments(cfg: TrainConfig) -> tuple[Instrument, ...]:
@@ -257,12 +272,14 @@ def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=Non
                 rebuild: bool = False) -> NoteDataset:
     """The dataset a config trains on: built, or reused from the cache."""
     from timbre_explorer.core.data.dataset import build_dataset
-    from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, named_soundfont
+    from timbre_explorer.core.data.sources import FolderSource, PhilharmoniaSource, SoundFontSource, named_soundfont
 
     if cfg.source == "folder":
-        source: FolderSource | tuple[SoundFontSource, ...] = FolderSource(cfg.folder)  # type: ignore[arg-type]
+        source: FolderSource | tuple[SoundFontSource | PhilharmoniaSource, ...] = FolderSource(cfg.folder)  # type: ignore[arg-type]
     else:
-        source = tuple(SoundFontSource(str(named_soundfont(name)), instruments=soundfont_instruments(cfg))
+        source = tuple(PhilharmoniaSource(folder, instruments=cfg.instruments)
+                       if (folder := philharmonia_folder(name)) is not None else
+                       SoundFontSource(str(named_soundfont(name)), instruments=soundfont_instruments(cfg))
                        for name in soundfont_sources(cfg))
     return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
                          cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)

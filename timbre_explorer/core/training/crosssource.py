@@ -16,7 +16,13 @@ placements are scored on the same notes:
 Each gets ``spearman_rho`` and ``pearson_r`` between its instrument-centroid distances and the pooled ratings'
 dissimilarities (:func:`~timbre_explorer.core.training.evaluate.centroid_fit`, as in-source), and
 ``nearest_share``: how many held-out notes have their own instrument's centroid (over the training notes, placed
-the same way) nearest.
+the same way) nearest. The candidate centroids are those of the orchestral instruments
+(:data:`~timbre_explorer.core.data.instruments.ORCHESTRAL`) the model trained on, not every instrument a model
+may know: a model that also trained on guitars or synth pads is scored against the same candidates, so the share
+stays comparable across models.
+
+The held-out source is a sample set's name (``freepats``), a SoundFont file, or ``philharmonia=FOLDER``, the
+Philharmonia Orchestra's samples (all lengths and dynamics of their rated instruments).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from timbre_explorer.core.data.dataset import CROSS_TEST, CROSS_VALID, NoteDataset, leave_source_out
+from timbre_explorer.core.data.instruments import ORCHESTRAL
 from timbre_explorer.core.data.perception import Dissimilarities
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.placement import note_positions
@@ -117,6 +124,9 @@ def cross_source(model: TimbreVAE, norm: Normalization, train: NoteSet, held: No
     held = NoteSet(held.ds, held.notes[rated])
     if len(set(held.instruments)) < 3:
         raise ParameterError("the held-out source has fewer than 3 rated instruments: nothing to compare")
+    train = NoteSet(train.ds, train.notes[np.isin(train.instruments, list(ORCHESTRAL))])
+    if not len(train.notes):
+        raise ParameterError("the model trained on none of the orchestral instruments: no centroid to be nearest to")
     mfcc = mfcc_features(held.ds)
     place: dict[str, Callable[[NoteSet, list[np.ndarray]], np.ndarray]] = {
         "latent": lambda s, notes: note_positions(model, norm, notes, pitches=s.pitches),
@@ -143,27 +153,32 @@ def _positions(model: TimbreVAE, norm: Normalization, notes: NoteSet, frames: li
 
 def held_notes(cfg: TrainConfig, trained: NoteDataset, source: str, *, dynamics: tuple[str, ...] | None = None,
                cache_root=None, workers: int | None = None) -> NoteSet:
-    """The notes of a sample set a run never trained on (``source``: a short name or a SoundFont file): its rated
-    instruments over their ranges, at ``dynamics`` (default all). A source the run rendered but kept out
-    (``cross_test``, ``cross_valid``) is read from ``trained``, the run's dataset with its sources left out; any
-    other is rendered (and cached) on its own."""
+    """The notes of a sample set a run never trained on (``source``: a short name, a SoundFont file or
+    ``philharmonia=FOLDER``): its rated instruments (over their ranges), at ``dynamics`` (default all). A source the
+    run rendered but kept out (``cross_test``, ``cross_valid``) is read from ``trained``, the run's dataset with its
+    sources left out; any other is rendered or read (and cached) on its own."""
     from timbre_explorer.core.data.dataset import build_dataset
     from timbre_explorer.core.data.instruments import DYNAMICS
-    from timbre_explorer.core.data.sources import SoundFontSource, named_soundfont
+    from timbre_explorer.core.data.sources import (PhilharmoniaSource, SoundFontSource, named_soundfont,
+                                                   philharmonia_folder)
     from timbre_explorer.core.training.config import RATED, soundfont_instruments
 
     _check_dynamics(dynamics)
-    held_source = SoundFontSource(str(named_soundfont(source)),
-                                  instruments=tuple(i for i in soundfont_instruments(cfg) if i.name in RATED),
-                                  dynamics=tuple((d, v) for d, v in DYNAMICS.items() if not dynamics or d in dynamics))
+    wanted = [d for d in DYNAMICS if not dynamics or d in dynamics]
+    rated = tuple(i for i in soundfont_instruments(cfg) if i.name in RATED)
+    folder = philharmonia_folder(source)
+    held_source = (PhilharmoniaSource(folder, instruments=tuple(i.name for i in rated)) if folder is not None else
+                   SoundFontSource(str(named_soundfont(source)), instruments=rated,
+                                   dynamics=tuple((d, DYNAMICS[d]) for d in wanted)))
     kept_out = {cfg.cross_test: CROSS_TEST, cfg.cross_valid: CROSS_VALID}
     if held_source.name in kept_out:  # rendered with the training set, kept out of training
-        notes = trained.where(kept_out[held_source.name])
-        return NoteSet(trained, notes[np.isin(trained.notes["dynamic"][notes], [d for d, _ in held_source.dynamics])])
-    if held_source.name in trained.sources:
+        ds, notes = trained, trained.where(kept_out[held_source.name])
+    elif held_source.name in trained.sources:
         raise ParameterError(f"{held_source.name}: the model trained on this source; name one it never heard")
-    ds = build_dataset(held_source, preset=cfg.preset, hold_out=(), cache_root=cache_root, workers=workers)
-    return NoteSet(ds, np.arange(len(ds)))
+    else:
+        ds = build_dataset(held_source, preset=cfg.preset, hold_out=(), cache_root=cache_root, workers=workers)
+        notes = np.arange(len(ds))
+    return NoteSet(ds, notes[np.isin(ds.notes["dynamic"][notes], wanted)])
 
 
 def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamics: tuple[str, ...] | None = None,

@@ -8,7 +8,8 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.core.data.instruments import DYNAMICS, INSTRUMENTS, parse_pitch, pitch_name
-from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS, named_soundfont
+from timbre_explorer.core.data.sources import (KNOWN_SOUNDFONTS, PHILHARMONIA, PHILHARMONIA_ENTRY, named_soundfont,
+                                               philharmonia_folder)
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.training.config import PRESETS
 from timbre_explorer.gui.views.map_view import colour
@@ -97,6 +98,15 @@ class DataPanel(QtWidgets.QWidget):
         self.soundfont.textChanged.connect(lambda _: self._name_sets())
         form.addRow("Sample sets", self.sets)
         form.addRow(self.sets_note)
+        self.philharmonia = QtWidgets.QLineEdit()
+        self.philharmonia.setPlaceholderText("not used")
+        self.philharmonia.setToolTip("The folder of the Philharmonia Orchestra's samples as downloaded (CC BY-SA "
+                                     "3.0, not shipped; see the README): a row of its own above, with a role like "
+                                     "the other sets")
+        self.philharmonia.editingFinished.connect(self._philharmonia_changed)
+        self.philharmonia_button = QtWidgets.QPushButton("…")
+        self.philharmonia_button.clicked.connect(self._browse_philharmonia)
+        form.addRow("Philharmonia folder", row(self.philharmonia, self.philharmonia_button))
         self.rendered = QtWidgets.QListWidget()
         self.rendered.setToolTip("The SoundFont instruments the dataset renders (the checklist below then says "
                                  "which of them train)")
@@ -182,7 +192,7 @@ class DataPanel(QtWidgets.QWidget):
         for w in (self.folder, self.folder_button, self.preview_button):
             w.setEnabled(folder)
         for w in (self.soundfont, self.soundfont_button, self.sets, self.rendered, self.all_button,
-                  self.none_button, self.low_pitch, self.high_pitch):
+                  self.none_button, self.low_pitch, self.high_pitch, self.philharmonia, self.philharmonia_button):
             w.setEnabled(not folder)
         self.source_changed.emit()
 
@@ -208,10 +218,18 @@ class DataPanel(QtWidgets.QWidget):
     # ------------------------------------------------------------------ the sample sets and their roles
     def set_sets(self, sources, cross_test: str | None, cross_valid: str | None) -> None:
         """Show a config's ``sources``, ``cross_test`` and ``cross_valid``: a row per known set (and per other
-        SoundFont file the config names); a set that cannot be rendered is not used."""
+        SoundFont file the config names, and the Philharmonia folder); a set that cannot be rendered is not used."""
         sources = list(sources)
+        field = getattr(self, "philharmonia", None)  # made after the table
+        entry = next((n for n in sources if philharmonia_folder(n) is not None), None)
+        if field is not None and entry is not None:
+            field.setText(philharmonia_folder(entry))
+        elif field is not None and field.text().strip():  # chosen but not used: its row all the same
+            entry = f"{PHILHARMONIA_ENTRY}{field.text().strip()}"
         self._set_order = sources + [n for n in KNOWN_SETS if n not in sources]
         names = list(KNOWN_SETS) + [n for n in sources if n not in KNOWN_SETS]
+        if entry is not None and entry not in names:
+            names.append(entry)
         t = self.sets
         t.setRowCount(len(names))
         for r, name in enumerate(names):
@@ -223,7 +241,8 @@ class DataPanel(QtWidgets.QWidget):
                 box = choice_box(ROLES)
                 box.currentIndexChanged.connect(lambda _, b=box: self._role_changed(b))
                 t.setCellWidget(r, 1, box)
-            role = "test" if name == cross_test else "valid" if name == cross_valid else \
+            held = PHILHARMONIA if philharmonia_folder(name) is not None else name  # cross_test names it so
+            role = "test" if cross_test in (name, held) else "valid" if cross_valid in (name, held) else \
                 "train" if name in sources else "off"
             with QtCore.QSignalBlocker(box):
                 box.setCurrentIndex(box.findData("off" if name in self._missing else role))
@@ -245,6 +264,27 @@ class DataPanel(QtWidgets.QWidget):
         self._missing = dict(missing)
         self.set_sets(*self.sets_choice())
 
+    def _browse_philharmonia(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "The Philharmonia samples' folder",
+                                                            self.philharmonia.text().strip())
+        if folder:
+            self.philharmonia.setText(folder)
+            self._philharmonia_changed()
+
+    def _philharmonia_changed(self) -> None:
+        """The Philharmonia row follows the folder field: a new folder keeps the row's role (a first one is not
+        used until given a role), an empty field removes the row."""
+        sources, test, valid = self.sets_choice()
+        rows = [self.sets.item(r, 0).data(QtCore.Qt.ItemDataRole.UserRole) for r in range(self.sets.rowCount())]
+        old = next((n for n in rows if philharmonia_folder(n) is not None), None)
+        folder = self.philharmonia.text().strip()
+        new = f"{PHILHARMONIA_ENTRY}{folder}" if folder else None
+        if old == new:
+            return
+        sources = tuple(new if n == old else n for n in sources if new is not None or n != old)
+        moved = {old: new} if old is not None else {}  # the row's role goes with it
+        self.set_sets(sources, moved.get(test, test), moved.get(valid, valid))
+
     def _role_changed(self, box: QtWidgets.QComboBox) -> None:
         """At most one test and one validation set: choosing one takes the role from the set that had it."""
         role = box.currentData()
@@ -261,8 +301,9 @@ class DataPanel(QtWidgets.QWidget):
         for r in range(self.sets.rowCount()):
             item, box = self.sets.item(r, 0), self.sets.cellWidget(r, 1)
             name = item.data(QtCore.Qt.ItemDataRole.UserRole)
+            folder = philharmonia_folder(name)
             shown = f"{Path(chosen).name} (in place of FluidR3_GM)" if name == "FluidR3_GM" and chosen else \
-                Path(name).name
+                f"{PHILHARMONIA} ({folder})" if folder is not None else Path(name).name
             missing = self._missing.get(name)
             item.setText(shown + (" · not installed" if missing else ""))
             item.setToolTip(missing or "")
