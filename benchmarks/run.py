@@ -836,12 +836,49 @@ def bench_play(results: dict, rows: list) -> None:
                  f"one block of 16 voices {results['callback_16_voices_ms']:.2f} ms"))
 
 
+def bench_peer(results: dict, rows: list) -> None:
+    """The bundled model on the peer suite: 21 published timbre-dissimilarity studies (Tian et al., ISMIR 2025,
+    arXiv 2507.07764), read from the folder ``TIMBRE_EXPLORER_PEER_SUITE`` names (their repository's
+    ``timbremetrics/`` folder; its audio is never shipped). Row-wise Spearman of the model's ``z`` as ``encode``
+    places a sound (``peer_suite_score``), of the log-spectrum and of the paper's MFCC (0.442 in the paper;
+    time-averaged 0.383), overall and per study. A test: never select a setting on it."""
+    import os
+
+    from timbre_explorer.core.synthesis.peersuite import SUITE_ENV, score_space
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.paths import default_model_path
+
+    folder = os.environ.get(SUITE_ENV)
+    if not folder:
+        rows.append(("peer suite", f"skipped: {SUITE_ENV} does not name a folder (the timbremetrics repository's "
+                                   "timbremetrics/ folder, with sounds/ and true_dissim/)"))
+        return
+    started = time.perf_counter()
+    r = score_space(TimbreSpace.open(default_model_path(), device=torch.device("cpu")), folder)
+    seconds = time.perf_counter() - started
+    keys = {"z": "", "logspec": "_logspec", "mfcc": "_mfcc", "mfcc_mean": "_mfcc_mean"}
+    for placement, key in keys.items():
+        results[f"peer_suite{key}_score"] = r.overall[placement]
+        for s in r.studies:
+            results[f"peer_suite{key}_score_{s.study}"] = s.scores[placement]
+    won = r.beaten("z", "logspec")
+    results["peer_suite_studies_z_above_logspec"] = len(won)
+    rows.append((f"bundled model on the peer suite ({len(r.studies)} studies, "
+                 f"{sum(s.stimuli for s in r.studies)} stimuli; {seconds:.0f} s), row-wise Spearman",
+                 f"peer_suite_score {r.overall['z']:.3f}", f"log-spectrum {r.overall['logspec']:.3f}",
+                 f"MFCC {r.overall['mfcc']:.3f} (time-averaged {r.overall['mfcc_mean']:.3f})",
+                 f"z above the log-spectrum on {len(won)} of {len(r.studies)} studies"))
+    for s in r.studies:
+        rows.append((f"  {s.study} ({s.stimuli})", *(f"{p} {s.scores[p]:.3f}" for p in keys)))
+
+
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
-          "labels": bench_labels, "brightness": bench_brightness, "grid": bench_grid, "map": bench_map, "launch": bench_launch, "trainer": bench_trainer,
-          "cross_source": bench_cross_source, "play": bench_play}
+          "labels": bench_labels, "brightness": bench_brightness, "grid": bench_grid, "map": bench_map,
+          "launch": bench_launch, "trainer": bench_trainer, "cross_source": bench_cross_source, "play": bench_play,
+          "peer": bench_peer}
 DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "brightness", "grid", "map",
-                  "launch", "trainer", "cross_source", "play")
+                  "launch", "trainer", "cross_source", "play", "peer")
 
 
 def main() -> int:
@@ -872,7 +909,7 @@ def main() -> int:
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 15) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -35)")
     for name in ("dataset", "model", "train", "train_default", "explorer", "labels", "brightness", "grid", "map",
-                 "launch", "trainer", "cross_source", "play"):
+                 "launch", "trainer", "cross_source", "play", "peer"):
         for r in rows[name]:
             print(f"{r[0]}: {', '.join(r[1:])}")
     if "dataset_build_s" in results:

@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "the model never trained on (a sample set's name, such as freepats, a SoundFont file, or "
                           "philharmonia=FOLDER), beside two baselines; repeat it for several, a table each (default: "
                           "the source its training kept out, if any)")
+    evaluate.add_argument("--peer-suite", metavar="FOLDER", help="instead, score the model on published "
+                          "timbre-dissimilarity studies (Tian et al., ISMIR 2025: the timbremetrics repository's "
+                          "timbremetrics/ folder, with sounds/ and true_dissim/) beside log-spectrum and MFCC "
+                          "baselines; a test: never select a setting on it")
     evaluate.add_argument("--cross-dynamics", nargs="+", metavar="DYNAMIC", help="the dynamics rendered for "
                           "--cross-source (default: pp p mf f ff)")
     samples = evaluate.add_mutually_exclusive_group()
@@ -314,6 +318,8 @@ def _train_in(args, cfg, out, rank: int, world: int) -> int:
 
 
 def _evaluate(args) -> int:
+    if args.peer_suite:
+        return _peer_suite(args)
     from timbre_explorer.core.training.evaluate import markdown, write_report, write_reports
     from timbre_explorer.core.training.tasks import evaluate_models
 
@@ -334,6 +340,27 @@ def _evaluate(args) -> int:
         cross = crosssource.evaluate_cross_source(args.model, source, dynamics=args.cross_dynamics,
                                                   cache_root=args.cache)
         print(cross_source_markdown(cross))
+    return 0
+
+
+def _peer_suite(args) -> int:
+    """``evaluate MODEL --peer-suite FOLDER``: the model's z and two baselines on the published studies."""
+    from dataclasses import asdict
+
+    from timbre_explorer.core.files import write_json
+    from timbre_explorer.core.synthesis import peersuite
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+
+    peersuite.read_suite(args.peer_suite)  # a folder that is not a suite is said before the model loads
+
+    def progress(done, total, study):
+        print(f"scoring {study} ({done + 1}/{total})", file=sys.stderr, flush=True)
+
+    result = peersuite.score_space(TimbreSpace.open(args.model), args.peer_suite, placements=("z", "logspec", "mfcc"),
+                                   progress=progress)
+    if args.json:
+        write_json(args.json, {"peer_suite": asdict(result)})
+    print(peersuite.table(result))
     return 0
 
 
