@@ -184,8 +184,11 @@ def test_nearest_share_candidates_are_the_orchestral_instruments_trained_on(tiny
     train_folder = write_sample_folder(tmp_path / "train", brighter=0.02)
     shutil.copytree(held_folder / "Flute", train_folder / "Theremin")
     mf = load_model(tiny_model)
-    trained = build_dataset(FolderSource(str(train_folder)), hold_out=(), cache_root=tmp_path / "c", workers=1)
-    held = build_dataset(FolderSource(str(held_folder)), hold_out=(), cache_root=tmp_path / "c", workers=1)
+    preset = mf.meta["preset"]
+    trained = build_dataset(FolderSource(str(train_folder)), preset=preset, hold_out=(), cache_root=tmp_path / "c",
+                            workers=1)
+    held = build_dataset(FolderSource(str(held_folder)), preset=preset, hold_out=(), cache_root=tmp_path / "c",
+                         workers=1)
     orchestral = np.flatnonzero(trained.notes["instrument"] != "Theremin")
     with_theremin = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, np.arange(len(trained))),
                                  NoteSet(held, np.arange(len(held))), load_dissimilarities())
