@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--sources", nargs="+", default=[], metavar="NAME",
                        help="sample sets by name: FluidR3_GM, MuseScore_General, TimGM6mb, sf_GMbank, freepats (or "
                             "SoundFont files)")
+    build.add_argument("--programs", choices=("orchestral", "general-midi"), default=None,
+                       help="the General MIDI programs the SoundFonts render: the 18 orchestral instruments (the "
+                            "default) or every pitched program (those beyond the 18 every few semitones, at p, mf, ff)")
     build.add_argument("--preset", default=None, help="NSGT preset: nsgt-erb (default), nsgt-cqt or nsgt-mel")
     build.add_argument("--hold-out", nargs="*", metavar="INSTRUMENT",
                        help="instruments kept out of training for the novel-instrument test "
@@ -195,15 +198,20 @@ def _dataset_build(args) -> int:
     from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET
     from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, named_soundfont, scan_folder
 
+    from timbre_explorer.core.training.config import program_table
+
     if args.source == "folder":
         if not args.path:
             raise ParameterError("--source folder needs the folder: timbre-explorer dataset build --source folder PATH")
+        if args.programs:
+            raise ParameterError("--programs chooses what the SoundFonts render; a folder's notes are its files")
         source: FolderSource | tuple[SoundFontSource, ...] = FolderSource(args.path)
     else:
         if args.path:
             raise ParameterError("a path is only for --source folder; use --soundfont FILE.sf2 for another SoundFont")
         names = args.sources + args.soundfont or ["FluidR3_GM"]
-        source = tuple(SoundFontSource(str(named_soundfont(name))) for name in names)
+        instruments = program_table(args.programs or "orchestral")
+        source = tuple(SoundFontSource(str(named_soundfont(name)), instruments=instruments) for name in names)
     hold_out = tuple(args.hold_out) if args.hold_out is not None else default_hold_out(source)
     if args.dry_run:
         problems = []

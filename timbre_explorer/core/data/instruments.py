@@ -9,6 +9,30 @@ where an unseen instrument lands (the paper's piccolo experiment, widened).
 Playing ranges are sounding pitches (MIDI note numbers) of the standard
 orchestral ranges (e.g. Adler, *The Study of Orchestration*, 4th ed. 2016),
 trimmed where FluidR3_GM has no samples (violin above A6, contrabass above A3).
+
+**Every pitched General MIDI program** (:data:`GENERAL_MIDI`, program order) extends the table for datasets that
+render all of them (``TrainConfig.programs = "general-midi"``): programs 0-111 and the pitched ones of 112-119
+(:data:`PITCHED_PERCUSSIVE`). Names are the General MIDI 1 sound set's, in CamelCase without spaces or
+brackets (``Electric Guitar (jazz)`` is ``JazzGuitar``, ``Pad 2 (warm)`` is ``Pad2Warm``); the 18 instruments above
+keep their names at their programs (``Acoustic Grand Piano`` is ``Piano``, ``Alto Sax`` is ``Saxophone``).
+
+Families (:data:`FAMILIES`) follow General MIDI's groups of eight, with our names: Piano is ``keyboard``,
+Chromatic Percussion ``mallets``, Organ ``organ``, Guitar ``guitar``, Bass ``bass``, Strings ``strings``, Ensemble
+``ensemble``, Brass ``brass``, Reed and Pipe both ``woodwind`` (the 18's family), Synth Lead, Synth Pad and Synth
+Effects ``synth lead``, ``synth pad``, ``synth effects``, Ethnic ``ethnic`` and Percussive ``percussive``. One
+exception: Timpani (47, in GM's Strings) is ``percussive``, where a listener would look for a drum.
+
+The other programs' ranges are sounding ranges of the instruments they name: Adler (above) for the orchestral,
+keyboard-percussion and harp programs, the saxophones, recorder and tin whistle; for the rest the standard
+instrument (an 88-key piano A0-C8, a 73-key electric piano E1-E7, a harpsichord and clavinet F1-F6 or E6, a
+61-key organ manual C2-C7, guitars in standard tuning E2 to their 19th or 22nd fret, a four-string bass E1-G4, a
+17-key kalimba C4-E6, the Highland bagpipe's chanter G4-A5); the synthesizer programs name no instrument, so a
+61-key keyboard C2-C7. Every range is within the pitch tracker's A0-C8 (``core/signal/pitch.py``). Then they were
+checked by rendering (``benchmarks/program_ranges.py``): each program at every fourth semitone of its range, mf,
+from FluidR3_GM, MuseScore_General, TimGM6mb, sf_GMbank and FreePats, its pitch estimated
+(:func:`~timbre_explorer.core.signal.pitch.estimate_pitch`); a range ends at the last checked pitch that most sample
+sets play within half a semitone of the pitch asked (the script's output, quoted in its docstring, gives each
+trim). The 18 instruments keep their ranges.
 """
 
 from __future__ import annotations
@@ -25,10 +49,12 @@ class Instrument:
     low: int  # lowest MIDI pitch rendered
     high: int  # highest MIDI pitch rendered (inclusive)
     novel: bool = False  # held out of training
+    step: int = 1  # semitones between two rendered pitches (a dataset's grid, not the instrument's)
+    dynamics: tuple[str, ...] = ()  # the dynamics rendered (names of DYNAMICS); (): every one the source renders
 
     @property
     def pitches(self) -> range:
-        return range(self.low, self.high + 1)
+        return range(self.low, self.high + 1, self.step)
 
 
 INSTRUMENTS: tuple[Instrument, ...] = (
@@ -51,7 +77,85 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     Instrument("SopranoSax", "woodwind", 64, 56, 88, novel=True),
     Instrument("MutedTrumpet", "brass", 59, 52, 82, novel=True),
 )
-BY_NAME = {i.name: i for i in INSTRUMENTS}
+
+#: The families, in General MIDI's order of its groups (see the module docstring).
+FAMILIES = ("keyboard", "mallets", "organ", "guitar", "bass", "strings", "ensemble", "brass", "woodwind",
+            "synth lead", "synth pad", "synth effects", "ethnic", "percussive")
+_ORCHESTRAL = {i.program: i for i in INSTRUMENTS}
+#: The pitched programs of General MIDI's Percussive group (112-119): those the rendered check finds pitched.
+PITCHED_PERCUSSIVE = (112, 113, 114, 115, 116, 117, 118, 119)
+
+
+def _programs(*rows: tuple[int, str, str, int, int]) -> tuple[Instrument, ...]:
+    """The table below as instruments; the 18 orchestral ones exactly as :data:`INSTRUMENTS` holds them."""
+    return tuple(_ORCHESTRAL.get(program) or Instrument(name, family, program, low, high)
+                 for program, name, family, low, high in rows)
+
+
+#: Every pitched General MIDI program (0-based), in program order: name, family, sounding range (module docstring).
+GENERAL_MIDI: tuple[Instrument, ...] = _programs(
+    (0, "Piano", "keyboard", 21, 108), (1, "BrightPiano", "keyboard", 21, 108),
+    (2, "ElectricGrandPiano", "keyboard", 21, 108), (3, "HonkyTonkPiano", "keyboard", 21, 108),
+    (4, "ElectricPiano1", "keyboard", 28, 100), (5, "ElectricPiano2", "keyboard", 28, 100),
+    (6, "Harpsichord", "keyboard", 29, 89), (7, "Clavi", "keyboard", 29, 88),
+    (8, "Celesta", "mallets", 60, 108), (9, "Glockenspiel", "mallets", 79, 108),
+    (10, "MusicBox", "mallets", 60, 96), (11, "Vibraphone", "mallets", 53, 89),
+    (12, "Marimba", "mallets", 45, 96), (13, "Xylophone", "mallets", 65, 108),
+    (14, "TubularBells", "mallets", 60, 77), (15, "Dulcimer", "mallets", 50, 88),
+    (16, "DrawbarOrgan", "organ", 36, 96), (17, "PercussiveOrgan", "organ", 36, 96),
+    (18, "RockOrgan", "organ", 36, 96), (19, "ChurchOrgan", "organ", 24, 96),
+    (20, "ReedOrgan", "organ", 36, 96), (21, "Accordion", "organ", 53, 93),
+    (22, "Harmonica", "organ", 60, 96), (23, "TangoAccordion", "organ", 53, 93),
+    (24, "NylonGuitar", "guitar", 40, 83), (25, "SteelGuitar", "guitar", 40, 83),
+    (26, "JazzGuitar", "guitar", 40, 86), (27, "CleanGuitar", "guitar", 40, 86),
+    (28, "MutedGuitar", "guitar", 40, 86), (29, "OverdrivenGuitar", "guitar", 40, 86),
+    (30, "DistortionGuitar", "guitar", 40, 86), (31, "GuitarHarmonics", "guitar", 52, 88),
+    (32, "AcousticBass", "bass", 28, 67), (33, "FingerBass", "bass", 28, 67),
+    (34, "PickBass", "bass", 28, 67), (35, "FretlessBass", "bass", 28, 67),
+    (36, "SlapBass1", "bass", 28, 67), (37, "SlapBass2", "bass", 28, 67),
+    (38, "SynthBass1", "bass", 24, 72), (39, "SynthBass2", "bass", 24, 72),
+    (40, "Violin", "strings", 55, 93), (41, "Viola", "strings", 48, 88),
+    (42, "Cello", "strings", 36, 76), (43, "Contrabass", "strings", 28, 57),
+    (44, "TremoloStrings", "strings", 28, 96), (45, "PizzicatoStrings", "strings", 28, 96),
+    (46, "OrchestralHarp", "strings", 24, 103), (47, "Timpani", "percussive", 38, 60),
+    (48, "StringEnsemble1", "ensemble", 28, 96), (49, "StringEnsemble2", "ensemble", 28, 96),
+    (50, "SynthStrings1", "ensemble", 36, 96), (51, "SynthStrings2", "ensemble", 36, 96),
+    (52, "ChoirAahs", "ensemble", 40, 84), (53, "VoiceOohs", "ensemble", 40, 84),
+    (54, "SynthVoice", "ensemble", 40, 84), (55, "OrchestraHit", "ensemble", 36, 84),
+    (56, "Trumpet", "brass", 52, 82), (57, "Trombone", "brass", 40, 72),
+    (58, "Tuba", "brass", 28, 65), (59, "MutedTrumpet", "brass", 52, 82),
+    (60, "FrenchHorn", "brass", 41, 77), (61, "BrassSection", "brass", 40, 82),
+    (62, "SynthBrass1", "brass", 36, 96), (63, "SynthBrass2", "brass", 36, 96),
+    (64, "SopranoSax", "woodwind", 56, 88), (65, "Saxophone", "woodwind", 49, 81),
+    (66, "TenorSax", "woodwind", 44, 75), (67, "BaritoneSax", "woodwind", 37, 68),
+    (68, "Oboe", "woodwind", 58, 91), (69, "EnglishHorn", "woodwind", 52, 81),
+    (70, "Bassoon", "woodwind", 34, 75), (71, "Clarinet", "woodwind", 50, 91),
+    (72, "Piccolo", "woodwind", 74, 105), (73, "Flute", "woodwind", 60, 96),
+    (74, "Recorder", "woodwind", 65, 98), (75, "PanFlute", "woodwind", 60, 96),
+    (76, "BlownBottle", "woodwind", 48, 84), (77, "Shakuhachi", "woodwind", 62, 86),
+    (78, "Whistle", "woodwind", 74, 98), (79, "Ocarina", "woodwind", 69, 89),
+    (80, "Lead1Square", "synth lead", 36, 96), (81, "Lead2Sawtooth", "synth lead", 36, 96),
+    (82, "Lead3Calliope", "synth lead", 36, 96), (83, "Lead4Chiff", "synth lead", 36, 96),
+    (84, "Lead5Charang", "synth lead", 36, 96), (85, "Lead6Voice", "synth lead", 36, 96),
+    (86, "Lead7Fifths", "synth lead", 36, 96), (87, "Lead8BassLead", "synth lead", 36, 96),
+    (88, "Pad1NewAge", "synth pad", 36, 96), (89, "Pad2Warm", "synth pad", 36, 96),
+    (90, "Pad3Polysynth", "synth pad", 36, 96), (91, "Pad4Choir", "synth pad", 36, 96),
+    (92, "Pad5Bowed", "synth pad", 36, 96), (93, "Pad6Metallic", "synth pad", 36, 96),
+    (94, "Pad7Halo", "synth pad", 36, 96), (95, "Pad8Sweep", "synth pad", 36, 96),
+    (96, "FX1Rain", "synth effects", 36, 96), (97, "FX2Soundtrack", "synth effects", 36, 96),
+    (98, "FX3Crystal", "synth effects", 36, 96), (99, "FX4Atmosphere", "synth effects", 36, 96),
+    (100, "FX5Brightness", "synth effects", 36, 96), (101, "FX6Goblins", "synth effects", 36, 96),
+    (102, "FX7Echoes", "synth effects", 36, 96), (103, "FX8SciFi", "synth effects", 36, 96),
+    (104, "Sitar", "ethnic", 48, 84), (105, "Banjo", "ethnic", 48, 86),
+    (106, "Shamisen", "ethnic", 48, 84), (107, "Koto", "ethnic", 48, 84),
+    (108, "Kalimba", "ethnic", 60, 88), (109, "Bagpipe", "ethnic", 67, 81),
+    (110, "Fiddle", "ethnic", 55, 93), (111, "Shanai", "ethnic", 60, 84),
+    (112, "TinkleBell", "percussive", 72, 108), (113, "Agogo", "percussive", 60, 84),
+    (114, "SteelDrums", "percussive", 48, 90), (115, "Woodblock", "percussive", 48, 84),
+    (116, "TaikoDrum", "percussive", 36, 72), (117, "MelodicTom", "percussive", 36, 72),
+    (118, "SynthDrum", "percussive", 36, 72), (119, "ReverseCymbal", "percussive", 36, 84),
+)
+BY_NAME = {i.name: i for i in GENERAL_MIDI + INSTRUMENTS}
 
 #: MIDI velocities of the rendered dynamics (the MIDI 1.0 spec's customary mapping, pp 33 ... ff 112,
 #: widened to the full range so the SoundFont's velocity layers are all reached).
@@ -78,8 +182,12 @@ ALIASES: dict[str, str] = {
 }
 
 
+_SQUASHED = {name.lower(): name for name in BY_NAME}  # 'nylonguitar': 'NylonGuitar'
+
+
 def canonical_name(label: str) -> str:
-    """Map a label to a known instrument name when it is one ('french horn', 'Hn' → 'FrenchHorn').
+    """Map a label to a known instrument name when it is one ('french horn', 'Hn' → 'FrenchHorn', 'nylon guitar'
+    → 'NylonGuitar').
 
     Unknown labels come back as they are (stripped), so users can bring their own instruments.
 
@@ -87,7 +195,7 @@ def canonical_name(label: str) -> str:
     ('FrenchHorn', 'Clarinet', 'Theremin')
     """
     key = re.sub(r"[^a-z0-9]", "", label.lower())
-    return ALIASES.get(key, label.strip())
+    return ALIASES.get(key) or _SQUASHED.get(key) or label.strip()
 
 
 def family_of(name: str) -> str:
