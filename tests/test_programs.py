@@ -99,3 +99,16 @@ def test_a_general_midi_dataset_holds_the_other_programs_with_their_families(sou
     # the novel instruments stay held out; the other programs train
     assert set(notes["instrument"][notes["split"] == "novel"]) == {"Viola"}
     assert "train" in set(notes["split"][notes["instrument"] == "Sitar"])
+
+
+def test_cli_dataset_build_renders_every_program_when_asked(soundfont, tmp_path, capsys):
+    from timbre_explorer.cli import main
+
+    assert main(["dataset", "build", "--soundfont", soundfont, "--programs", "general-midi", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    wide = program_table("general-midi")
+    total = sum(len(i.pitches) * (len(i.dynamics) or 5) for i in wide)
+    assert f"{total} notes of {len(GENERAL_MIDI)} instruments" in out
+    assert f"#104/{BY_NAME['Sitar'].low}/48\tSitar\tethnic\tpitch {BY_NAME['Sitar'].low}\tp\n" in out
+    assert main(["dataset", "build", "--source", "folder", str(tmp_path), "--programs", "general-midi"]) == 1
+    assert "--programs chooses what the SoundFonts render" in capsys.readouterr().err

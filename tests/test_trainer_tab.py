@@ -549,6 +549,32 @@ def test_a_soundfont_dataset_limited_to_some_instruments_and_pitches(qtbot, view
     assert "reused" not in view.run_panel.message.text()
 
 
+def test_the_data_panel_renders_every_general_midi_program_when_asked(qtbot, view, tmp_path):
+    """The programs choice: the render list and the checklist show every pitched program (those beyond the 18 on
+    the wide grid), the config carries it both ways, and the novel instruments stay held out."""
+    from timbre_explorer.core.data.instruments import GENERAL_MIDI, INSTRUMENTS
+    from timbre_explorer.core.training.config import WIDE_DYNAMICS, WIDE_STEP
+
+    d = view.data_panel
+    click_radio(qtbot, d.soundfont_radio)
+    assert d.programs_choice() == "orchestral" and d.rendered.count() == 18
+    d.programs.setCurrentIndex(d.programs.findData("general-midi"))
+    assert [d.rendered.item(r).text() for r in range(d.rendered.count())] == [i.name for i in GENERAL_MIDI]
+    assert d.instrument_names() == [i.name for i in GENERAL_MIDI]
+    sitar = d.instrument_names().index("Sitar")
+    assert d.instruments.item(sitar, 2).text().endswith(f"every {WIDE_STEP}")
+    assert d.instruments.item(sitar, 3).text() == " ".join(WIDE_DYNAMICS)
+    assert d.instruments.item(d.instrument_names().index("Flute"), 3).text() == "pp p mf f ff"
+    assert set(d.held_out()) == {i.name for i in INSTRUMENTS if i.novel}
+    cfg = view.config()
+    assert cfg.programs == "general-midi" and cfg.instruments is None
+    view.save_config(tmp_path / "cfg.json")
+    d.programs.setCurrentIndex(d.programs.findData("orchestral"))
+    assert view.config().programs == "orchestral" and d.rendered.count() == 18
+    view.load_config(tmp_path / "cfg.json")
+    assert view.config() == cfg and d.rendered.count() == len(GENERAL_MIDI)
+
+
 def test_device_setting_in_the_core():
     """The one core change the tab needed: TrainConfig.device (auto, cpu, cuda), honoured by the Trainer."""
     from timbre_explorer.core.signal.nsgt import PRESETS

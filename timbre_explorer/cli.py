@@ -241,7 +241,7 @@ def _dataset_build(args) -> int:
           f"built in {m['build_seconds']:.1f} s ({m['notes_per_second']:.0f} notes/s, {m['workers']} workers)")
     print("splits: " + ", ".join(f"{k} {v}" for k, v in summary["per_split"].items()))
     for name, c in summary["per_instrument"].items():
-        print(f"  {name:14s} {c['notes']:6d} notes {c['frames']:8d} frames{'  (held out)' if name in hold_out else ''}")
+        print(f"  {name:18s} {c['notes']:6d} notes {c['frames']:8d} frames{'  (held out)' if name in hold_out else ''}")
     for s in m["skipped"]:
         print(f"skipped {s['file']}: {s['reason']}", file=sys.stderr)
     return 0
