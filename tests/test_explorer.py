@@ -88,6 +88,7 @@ def test_map_shows_every_note_coloured_by_instrument(window):
     assert e.map_panel.colour_by.currentText() == "instrument"  # few instruments: each its own colour
     legend = [m for _, members in e.map_panel.family_rows() for m in members]
     assert len(legend) == 5 and [t for t in legend if "novel" in t] == ["Piccolo (24, novel)"]
+    assert e.map_panel.legend.topLevelItem(0).isExpanded()  # few: every member in sight
     assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.centroids)
     # which model this is: its name, its date and its file, in the title and on the Map tab
     date = s.file.meta["trained"][:10]  # the card's, written when the run finished
@@ -925,6 +926,7 @@ def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qt
     for family, (_, members) in zip(families, rows):
         assert members and all(family_of(m.rsplit(" (", 1)[0]) == family for m in members)
     assert sum(len(members) for _, members in rows) == 24
+    assert not p.legend.topLevelItem(0).isExpanded()  # many: the families start folded
     # one colour per family on the map, and the names in their family's colour: the rated ones alone are named
     for layer in e.map.layers:
         members = layer.data["data"].astype(int)

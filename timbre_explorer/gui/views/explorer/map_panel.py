@@ -1,7 +1,7 @@
 """The Map tab: projection (components, 2D/3D, hidden components, depth), instrument legend and filters, overlays.
 
 The legend is a tree: a row per family (its check box shows or hides every member at once, and is part-checked
-when only some are shown), the family's instruments under it.
+when only some are shown), the family's instruments under it; with many instruments the families start folded.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import html
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from timbre_explorer.gui.explorer.map_state import default_colouring, family_groups
+from timbre_explorer.gui.explorer.map_state import MANY_INSTRUMENTS, default_colouring, family_groups
 from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.widgets import form_layout, group_box, row, wrapped_label
 
@@ -187,7 +187,8 @@ class MapPanel(QtWidgets.QWidget):
                 item.setFlags(checkable)
                 item.setCheckState(0, QtCore.Qt.CheckState.Checked)
                 family.addChild(item)
-        self.legend.expandAll()
+        if len(space.instruments) <= MANY_INSTRUMENTS:  # else the families alone fit: open one to see its members
+            self.legend.expandAll()
         self.colour_legend(None)
         self.legend.blockSignals(False)
         with QtCore.QSignalBlocker(self.colour_by):
