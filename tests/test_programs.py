@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from timbre_explorer.core.data.instruments import (BY_NAME, FAMILIES, GENERAL_MIDI, INSTRUMENTS, canonical_name,
-                                                   family_of)
+from timbre_explorer.core.data.instruments import (BY_NAME, FAMILIES, GENERAL_MIDI, INSTRUMENTS, PITCHED_PERCUSSIVE,
+                                                   UNPITCHED, canonical_name, family_of)
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.training.config import (RATED, WIDE_DYNAMICS, WIDE_STEP, TrainConfig, dataset_for,
                                                   program_table, soundfont_instruments)
@@ -28,7 +28,8 @@ ORCHESTRAL = [("Clarinet", "woodwind", 71, 50, 91, False), ("Saxophone", "woodwi
 def test_the_program_table_is_whole_and_keeps_the_orchestral_eighteen():
     names, programs = [i.name for i in GENERAL_MIDI], [i.program for i in GENERAL_MIDI]
     assert len(set(names)) == len(names) and len(set(programs)) == len(programs)
-    assert programs == sorted(programs) and set(range(112)) <= set(programs) and max(programs) <= 119
+    assert programs == sorted(programs) and set(programs) == set(range(112)) - set(UNPITCHED) | set(PITCHED_PERCUSSIVE)
+    assert set(PITCHED_PERCUSSIVE) <= set(range(112, 120)) and not set(UNPITCHED.values()) & set(names)
     for i in GENERAL_MIDI:
         assert i.family in FAMILIES, i
         assert 0 <= i.low <= i.high <= 127, i

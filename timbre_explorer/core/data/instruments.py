@@ -11,28 +11,33 @@ orchestral ranges (e.g. Adler, *The Study of Orchestration*, 4th ed. 2016),
 trimmed where FluidR3_GM has no samples (violin above A6, contrabass above A3).
 
 **Every pitched General MIDI program** (:data:`GENERAL_MIDI`, program order) extends the table for datasets that
-render all of them (``TrainConfig.programs = "general-midi"``): programs 0-111 and the pitched ones of 112-119
-(:data:`PITCHED_PERCUSSIVE`). Names are the General MIDI 1 sound set's, in CamelCase without spaces or
-brackets (``Electric Guitar (jazz)`` is ``JazzGuitar``, ``Pad 2 (warm)`` is ``Pad2Warm``); the 18 instruments above
-keep their names at their programs (``Acoustic Grand Piano`` is ``Piano``, ``Alto Sax`` is ``Saxophone``).
+render all of them (``TrainConfig.programs = "general-midi"``): 110 programs, those of 0-111 and 112-119 that the
+sample sets play at the pitch asked (below). Names are the General MIDI 1 sound set's, in CamelCase without spaces
+or brackets (``Electric Guitar (jazz)`` is ``JazzGuitar``, ``Pad 2 (warm)`` is ``Pad2Warm``); the 18 instruments
+above keep their names at their programs (``Acoustic Grand Piano`` is ``Piano``, ``Alto Sax`` is ``Saxophone``).
 
 Families (:data:`FAMILIES`) follow General MIDI's groups of eight, with our names: Piano is ``keyboard``,
 Chromatic Percussion ``mallets``, Organ ``organ``, Guitar ``guitar``, Bass ``bass``, Strings ``strings``, Ensemble
 ``ensemble``, Brass ``brass``, Reed and Pipe both ``woodwind`` (the 18's family), Synth Lead, Synth Pad and Synth
-Effects ``synth lead``, ``synth pad``, ``synth effects``, Ethnic ``ethnic`` and Percussive ``percussive``. One
-exception: Timpani (47, in GM's Strings) is ``percussive``, where a listener would look for a drum.
+Effects ``synth lead``, ``synth pad``, ``synth effects``, Ethnic ``ethnic`` and Percussive ``percussive``.
 
-The other programs' ranges are sounding ranges of the instruments they name: Adler (above) for the orchestral,
+Ranges: first the sounding range of the instrument a program names: Adler (above) for the orchestral,
 keyboard-percussion and harp programs, the saxophones, recorder and tin whistle; for the rest the standard
 instrument (an 88-key piano A0-C8, a 73-key electric piano E1-E7, a harpsichord and clavinet F1-F6 or E6, a
 61-key organ manual C2-C7, guitars in standard tuning E2 to their 19th or 22nd fret, a four-string bass E1-G4, a
 17-key kalimba C4-E6, the Highland bagpipe's chanter G4-A5); the synthesizer programs name no instrument, so a
-61-key keyboard C2-C7. Every range is within the pitch tracker's A0-C8 (``core/signal/pitch.py``). Then they were
-checked by rendering (``benchmarks/program_ranges.py``): each program at every fourth semitone of its range, mf,
-from FluidR3_GM, MuseScore_General, TimGM6mb, sf_GMbank and FreePats, its pitch estimated
-(:func:`~timbre_explorer.core.signal.pitch.estimate_pitch`); a range ends at the last checked pitch that most sample
-sets play within half a semitone of the pitch asked (the script's output, quoted in its docstring, gives each
-trim). The 18 instruments keep their ranges.
+61-key keyboard C2-C7; all within the pitch tracker's A0-C8. Then trimmed by rendering
+(``benchmarks/program_ranges.py``, run once on 5,444 notes): each program at every fourth semitone of that range,
+mf, from FluidR3_GM, MuseScore_General, TimGM6mb and sf_GMbank, its pitch estimated
+(:func:`~timbre_explorer.core.signal.pitch.estimate_pitch`); a checked pitch passes when at least three of the four
+play it within half a semitone of the pitch asked or of a whole number of octaves from it, and a range is the
+longest run of passing pitches. 64 programs kept their range, 28 were trimmed (the pianos' lowest and highest
+notes, celesta below C5, xylophone above C#6, muted guitar above C5, the organs' lowest, whose period pYIN puts
+below A0...). The drawbar, percussive, rock and church organs, Lead 7 (fifths) and FX 2 (soundtrack) pass an
+octave or two off only: their stacked stops repeat below the pitch a listener hears; Guitar Harmonics sounds two
+octaves up, as a guitar's harmonic does. Not pitched at the asked pitch in these sets, so left out: Timpani,
+Orchestra Hit, FX 3 (crystal) (:data:`UNPITCHED`) and of 112-119 all but Steel Drums (tinkle bell, agogo,
+woodblock, taiko, melodic tom, synth drum, reverse cymbal). The 18 instruments keep their ranges.
 """
 
 from __future__ import annotations
@@ -82,8 +87,10 @@ INSTRUMENTS: tuple[Instrument, ...] = (
 FAMILIES = ("keyboard", "mallets", "organ", "guitar", "bass", "strings", "ensemble", "brass", "woodwind",
             "synth lead", "synth pad", "synth effects", "ethnic", "percussive")
 _ORCHESTRAL = {i.program: i for i in INSTRUMENTS}
-#: The pitched programs of General MIDI's Percussive group (112-119): those the rendered check finds pitched.
-PITCHED_PERCUSSIVE = (112, 113, 114, 115, 116, 117, 118, 119)
+#: The programs of General MIDI's Percussive group (112-119) that the rendered check finds pitched.
+PITCHED_PERCUSSIVE = (114,)
+#: Programs of 0-111 that no sample set plays at the asked pitch (module docstring): not in :data:`GENERAL_MIDI`.
+UNPITCHED = {47: "Timpani", 55: "OrchestraHit", 98: "FX3Crystal"}
 
 
 def _programs(*rows: tuple[int, str, str, int, int]) -> tuple[Instrument, ...]:
@@ -94,34 +101,34 @@ def _programs(*rows: tuple[int, str, str, int, int]) -> tuple[Instrument, ...]:
 
 #: Every pitched General MIDI program (0-based), in program order: name, family, sounding range (module docstring).
 GENERAL_MIDI: tuple[Instrument, ...] = _programs(
-    (0, "Piano", "keyboard", 21, 108), (1, "BrightPiano", "keyboard", 21, 108),
-    (2, "ElectricGrandPiano", "keyboard", 21, 108), (3, "HonkyTonkPiano", "keyboard", 21, 108),
+    (0, "Piano", "keyboard", 21, 108), (1, "BrightPiano", "keyboard", 37, 105),
+    (2, "ElectricGrandPiano", "keyboard", 33, 108), (3, "HonkyTonkPiano", "keyboard", 41, 105),
     (4, "ElectricPiano1", "keyboard", 28, 100), (5, "ElectricPiano2", "keyboard", 28, 100),
-    (6, "Harpsichord", "keyboard", 29, 89), (7, "Clavi", "keyboard", 29, 88),
-    (8, "Celesta", "mallets", 60, 108), (9, "Glockenspiel", "mallets", 79, 108),
+    (6, "Harpsichord", "keyboard", 37, 89), (7, "Clavi", "keyboard", 29, 88),
+    (8, "Celesta", "mallets", 72, 104), (9, "Glockenspiel", "mallets", 91, 107),
     (10, "MusicBox", "mallets", 60, 96), (11, "Vibraphone", "mallets", 53, 89),
-    (12, "Marimba", "mallets", 45, 96), (13, "Xylophone", "mallets", 65, 108),
+    (12, "Marimba", "mallets", 45, 96), (13, "Xylophone", "mallets", 65, 85),
     (14, "TubularBells", "mallets", 60, 77), (15, "Dulcimer", "mallets", 50, 88),
-    (16, "DrawbarOrgan", "organ", 36, 96), (17, "PercussiveOrgan", "organ", 36, 96),
-    (18, "RockOrgan", "organ", 36, 96), (19, "ChurchOrgan", "organ", 24, 96),
+    (16, "DrawbarOrgan", "organ", 52, 96), (17, "PercussiveOrgan", "organ", 40, 96),
+    (18, "RockOrgan", "organ", 40, 96), (19, "ChurchOrgan", "organ", 40, 96),
     (20, "ReedOrgan", "organ", 36, 96), (21, "Accordion", "organ", 53, 93),
     (22, "Harmonica", "organ", 60, 96), (23, "TangoAccordion", "organ", 53, 93),
     (24, "NylonGuitar", "guitar", 40, 83), (25, "SteelGuitar", "guitar", 40, 83),
     (26, "JazzGuitar", "guitar", 40, 86), (27, "CleanGuitar", "guitar", 40, 86),
-    (28, "MutedGuitar", "guitar", 40, 86), (29, "OverdrivenGuitar", "guitar", 40, 86),
-    (30, "DistortionGuitar", "guitar", 40, 86), (31, "GuitarHarmonics", "guitar", 52, 88),
+    (28, "MutedGuitar", "guitar", 40, 72), (29, "OverdrivenGuitar", "guitar", 40, 86),
+    (30, "DistortionGuitar", "guitar", 40, 86), (31, "GuitarHarmonics", "guitar", 52, 80),
     (32, "AcousticBass", "bass", 28, 67), (33, "FingerBass", "bass", 28, 67),
     (34, "PickBass", "bass", 28, 67), (35, "FretlessBass", "bass", 28, 67),
-    (36, "SlapBass1", "bass", 28, 67), (37, "SlapBass2", "bass", 28, 67),
-    (38, "SynthBass1", "bass", 24, 72), (39, "SynthBass2", "bass", 24, 72),
+    (36, "SlapBass1", "bass", 32, 67), (37, "SlapBass2", "bass", 32, 67),
+    (38, "SynthBass1", "bass", 28, 72), (39, "SynthBass2", "bass", 28, 72),
     (40, "Violin", "strings", 55, 93), (41, "Viola", "strings", 48, 88),
     (42, "Cello", "strings", 36, 76), (43, "Contrabass", "strings", 28, 57),
-    (44, "TremoloStrings", "strings", 28, 96), (45, "PizzicatoStrings", "strings", 28, 96),
-    (46, "OrchestralHarp", "strings", 24, 103), (47, "Timpani", "percussive", 38, 60),
-    (48, "StringEnsemble1", "ensemble", 28, 96), (49, "StringEnsemble2", "ensemble", 28, 96),
+    (44, "TremoloStrings", "strings", 32, 96), (45, "PizzicatoStrings", "strings", 28, 84),
+    (46, "OrchestralHarp", "strings", 28, 103),
+    (48, "StringEnsemble1", "ensemble", 32, 96), (49, "StringEnsemble2", "ensemble", 32, 96),
     (50, "SynthStrings1", "ensemble", 36, 96), (51, "SynthStrings2", "ensemble", 36, 96),
-    (52, "ChoirAahs", "ensemble", 40, 84), (53, "VoiceOohs", "ensemble", 40, 84),
-    (54, "SynthVoice", "ensemble", 40, 84), (55, "OrchestraHit", "ensemble", 36, 84),
+    (52, "ChoirAahs", "ensemble", 48, 84), (53, "VoiceOohs", "ensemble", 40, 84),
+    (54, "SynthVoice", "ensemble", 40, 84),
     (56, "Trumpet", "brass", 52, 82), (57, "Trombone", "brass", 40, 72),
     (58, "Tuba", "brass", 28, 65), (59, "MutedTrumpet", "brass", 52, 82),
     (60, "FrenchHorn", "brass", 41, 77), (61, "BrassSection", "brass", 40, 82),
@@ -137,23 +144,20 @@ GENERAL_MIDI: tuple[Instrument, ...] = _programs(
     (80, "Lead1Square", "synth lead", 36, 96), (81, "Lead2Sawtooth", "synth lead", 36, 96),
     (82, "Lead3Calliope", "synth lead", 36, 96), (83, "Lead4Chiff", "synth lead", 36, 96),
     (84, "Lead5Charang", "synth lead", 36, 96), (85, "Lead6Voice", "synth lead", 36, 96),
-    (86, "Lead7Fifths", "synth lead", 36, 96), (87, "Lead8BassLead", "synth lead", 36, 96),
+    (86, "Lead7Fifths", "synth lead", 64, 96), (87, "Lead8BassLead", "synth lead", 36, 96),
     (88, "Pad1NewAge", "synth pad", 36, 96), (89, "Pad2Warm", "synth pad", 36, 96),
     (90, "Pad3Polysynth", "synth pad", 36, 96), (91, "Pad4Choir", "synth pad", 36, 96),
     (92, "Pad5Bowed", "synth pad", 36, 96), (93, "Pad6Metallic", "synth pad", 36, 96),
     (94, "Pad7Halo", "synth pad", 36, 96), (95, "Pad8Sweep", "synth pad", 36, 96),
-    (96, "FX1Rain", "synth effects", 36, 96), (97, "FX2Soundtrack", "synth effects", 36, 96),
-    (98, "FX3Crystal", "synth effects", 36, 96), (99, "FX4Atmosphere", "synth effects", 36, 96),
-    (100, "FX5Brightness", "synth effects", 36, 96), (101, "FX6Goblins", "synth effects", 36, 96),
-    (102, "FX7Echoes", "synth effects", 36, 96), (103, "FX8SciFi", "synth effects", 36, 96),
+    (96, "FX1Rain", "synth effects", 36, 96), (97, "FX2Soundtrack", "synth effects", 48, 96),
+    (99, "FX4Atmosphere", "synth effects", 36, 96),
+    (100, "FX5Brightness", "synth effects", 36, 96), (101, "FX6Goblins", "synth effects", 44, 88),
+    (102, "FX7Echoes", "synth effects", 40, 96), (103, "FX8SciFi", "synth effects", 36, 96),
     (104, "Sitar", "ethnic", 48, 84), (105, "Banjo", "ethnic", 48, 86),
     (106, "Shamisen", "ethnic", 48, 84), (107, "Koto", "ethnic", 48, 84),
     (108, "Kalimba", "ethnic", 60, 88), (109, "Bagpipe", "ethnic", 67, 81),
     (110, "Fiddle", "ethnic", 55, 93), (111, "Shanai", "ethnic", 60, 84),
-    (112, "TinkleBell", "percussive", 72, 108), (113, "Agogo", "percussive", 60, 84),
-    (114, "SteelDrums", "percussive", 48, 90), (115, "Woodblock", "percussive", 48, 84),
-    (116, "TaikoDrum", "percussive", 36, 72), (117, "MelodicTom", "percussive", 36, 72),
-    (118, "SynthDrum", "percussive", 36, 72), (119, "ReverseCymbal", "percussive", 36, 84),
+    (114, "SteelDrums", "percussive", 48, 80),
 )
 BY_NAME = {i.name: i for i in GENERAL_MIDI + INSTRUMENTS}
 
