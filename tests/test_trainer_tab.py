@@ -575,6 +575,28 @@ def test_the_data_panel_renders_every_general_midi_program_when_asked(qtbot, vie
     assert view.config() == cfg and d.rendered.count() == len(GENERAL_MIDI)
 
 
+def test_the_live_map_of_many_instruments_colours_and_lists_their_families(qtbot):
+    import numpy as np
+
+    from timbre_explorer.core.data.instruments import GENERAL_MIDI, family_of
+    from timbre_explorer.core.training.messages import LatentMap
+    from timbre_explorer.gui.views.trainer.latent_map_view import LatentMapView
+
+    v = LatentMapView()
+    qtbot.addWidget(v)
+    names = [i.name for i in GENERAL_MIDI[:24]]
+    labels = [names[k % 24] for k in range(96)]
+    novel = np.array([n == "Piano" for n in labels])
+    v.show_map(LatentMap(np.random.default_rng(0).normal(size=(96, 2)), labels, novel, "epoch 3"))
+    families = list(dict.fromkeys(family_of(n) for n in names))
+    assert list(v.items) == ["keyboard", "keyboard (held out)"] + families[1:]
+    assert v.items["keyboard (held out)"].opts["brush"].color().alpha() == 0  # hollow, in the family's colour
+    assert v.items["keyboard (held out)"].opts["pen"].color() == v.items["keyboard"].opts["brush"].color()
+    assert sum(len(item.data) for item in v.items.values()) == 96
+    v.show_map(LatentMap(np.zeros((2, 2)), ["Flute", "Oboe"], np.zeros(2, bool), "epoch 4"))
+    assert list(v.items) == ["Flute", "Oboe"]  # few: one colour each, as before
+
+
 def test_device_setting_in_the_core():
     """The one core change the tab needed: TrainConfig.device (auto, cpu, cuda), honoured by the Trainer."""
     from timbre_explorer.core.signal.nsgt import PRESETS

@@ -365,8 +365,8 @@ class MapView(pg.PlotWidget):
         on = np.asarray(notes) > 0
         self._label_xy = np.asarray(xy, np.float64).reshape(-1, 2)[on]
         self._label_notes = np.asarray(notes)[on]
-        for name, c in zip(np.asarray(names, object)[on], np.asarray(colours, object)[on]):
-            item = pg.TextItem(str(name), color=QtGui.QColor(c), anchor=(0.5, 0.5), border=None,
+        for k in np.flatnonzero(on):
+            item = pg.TextItem(str(names[k]), color=QtGui.QColor(colours[k]), anchor=(0.5, 0.5), border=None,
                                fill=pg.mkBrush(0, 0, 0, 140))
             item.setZValue(25)
             item.setVisible(self._labels_on)
