@@ -87,8 +87,10 @@ def test_map_shows_every_note_coloured_by_instrument(window):
     for layer in e.map.layers:  # one colour per instrument
         members = layer.data["data"].astype(int)
         assert len(set(s.notes.instrument[members])) <= 1
-    legend = [e.map_panel.legend.item(k).text() for k in range(e.map_panel.legend.count())]
+    assert e.map_panel.colour_by.currentText() == "instrument"  # few instruments: each its own colour
+    legend = [m for _, members in e.map_panel.family_rows() for m in members]
     assert len(legend) == 5 and [t for t in legend if "novel" in t] == ["Piccolo (24, novel)"]
+    assert e.map_panel.legend.topLevelItem(0).isExpanded()  # few: every member in sight
     assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.centroids)
     # which model this is: its name, its date and its file, in the title and on the Map tab
     date = s.file.meta["trained"][:10]  # the card's, written when the run finished
@@ -903,3 +905,53 @@ def test_a_slightly_clipped_drop_is_placed_and_said_in_the_status_line(qtbot, wi
     item = e.sounds_panel.list.item(0)
     assert item.text().startswith("hot.wav (E4, ") and "dBFS, clipped): near " in item.text()
     assert item.toolTip().endswith("placed anyway, the distortion may move it")
+
+
+def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qtbot, tiny_model, tmp_path):
+    from tiny import many_instruments_model
+
+    from timbre_explorer.core.data.instruments import FAMILIES, family_of
+    from timbre_explorer.gui.main_window import MainWindow
+
+    w = MainWindow(model_path=many_instruments_model(tiny_model, tmp_path / "many.timbre.safetensors"),
+                   audio=RecordingAudio())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+    from timbre_explorer.gui.views.map_view import colour
+
+    e, s, p = w.explorer, w.space, w.explorer.map_panel
+    assert len(s.instruments) == 24 and p.colour_by.currentText() == "family"
+    # the legend: a row per family, in General MIDI's order, every instrument under its own family
+    rows = p.family_rows()
+    families = [text.rsplit(" (", 1)[0] for text, _ in rows]
+    assert families == sorted(set(s.families), key=FAMILIES.index) and len(families) > 1
+    for family, (_, members) in zip(families, rows):
+        assert members and all(family_of(m.rsplit(" (", 1)[0]) == family for m in members)
+    assert sum(len(members) for _, members in rows) == 24
+    assert not p.legend.topLevelItem(0).isExpanded()  # many: the families start folded
+    # one colour per family on the map, and the names in their family's colour: the rated ones alone are named
+    for layer in e.map.layers:
+        members = layer.data["data"].astype(int)
+        assert len({s.families[i] for i in s.notes.instrument[members]}) <= 1
+    rated = set(s.perceptual_instruments)
+    assert len(rated) == 4 and sorted(t.toPlainText() for t in e.map.labels) == sorted(rated)
+    for label in e.map.labels:
+        assert label.color.name() == colour(families.index(family_of(label.toPlainText()))).name()
+    # a family's box hides all its members at once, and shows them again
+    woodwind = [i for i, f in enumerate(s.families) if f == "woodwind"]
+    p.set_family_checked("woodwind", False)
+    shown = drawn(e.map)[0]
+    assert len(woodwind) > 1 and not np.isin(s.notes.instrument[shown], woodwind).any()
+    assert not (set(woodwind) & p.checked_instruments())
+    assert "Flute" not in [t.toPlainText() for t in e.map.labels]
+    p.set_family_checked("woodwind", True)
+    assert len(drawn(e.map)[0]) == len(s.notes)
+    # one member hidden: its family's box is part-checked; few enough shown, every shown one is named
+    p.set_instrument_checked(woodwind[0], False)
+    assert p.legend.topLevelItem(families.index("woodwind")).checkState(0) == QtCore.Qt.CheckState.PartiallyChecked
+    p.check_all(False)
+    for i in range(5):
+        p.set_instrument_checked(i, True)
+    assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.instruments[:5])
+    w.close()

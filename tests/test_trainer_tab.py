@@ -549,6 +549,54 @@ def test_a_soundfont_dataset_limited_to_some_instruments_and_pitches(qtbot, view
     assert "reused" not in view.run_panel.message.text()
 
 
+def test_the_data_panel_renders_every_general_midi_program_when_asked(qtbot, view, tmp_path):
+    """The programs choice: the render list and the checklist show every pitched program (those beyond the 18 on
+    the wide grid), the config carries it both ways, and the novel instruments stay held out."""
+    from timbre_explorer.core.data.instruments import GENERAL_MIDI, INSTRUMENTS
+    from timbre_explorer.core.training.config import WIDE_DYNAMICS, WIDE_STEP
+
+    d = view.data_panel
+    click_radio(qtbot, d.soundfont_radio)
+    assert d.programs_choice() == "orchestral" and d.rendered.count() == 18
+    d.programs.setCurrentIndex(d.programs.findData("general-midi"))
+    assert [d.rendered.item(r).text() for r in range(d.rendered.count())] == [i.name for i in GENERAL_MIDI]
+    assert d.instrument_names() == [i.name for i in GENERAL_MIDI]
+    sitar = d.instrument_names().index("Sitar")
+    assert d.instruments.item(sitar, 2).text().endswith(f"every {WIDE_STEP}")
+    assert d.instruments.item(sitar, 3).text() == " ".join(WIDE_DYNAMICS)
+    assert d.instruments.item(d.instrument_names().index("Flute"), 3).text() == "pp p mf f ff"
+    assert set(d.held_out()) == {i.name for i in INSTRUMENTS if i.novel}
+    cfg = view.config()
+    assert cfg.programs == "general-midi" and cfg.instruments is None
+    view.save_config(tmp_path / "cfg.json")
+    d.programs.setCurrentIndex(d.programs.findData("orchestral"))
+    assert view.config().programs == "orchestral" and d.rendered.count() == 18
+    view.load_config(tmp_path / "cfg.json")
+    assert view.config() == cfg and d.rendered.count() == len(GENERAL_MIDI)
+
+
+def test_the_live_map_of_many_instruments_colours_and_lists_their_families(qtbot):
+    import numpy as np
+
+    from timbre_explorer.core.data.instruments import GENERAL_MIDI, family_of
+    from timbre_explorer.core.training.messages import LatentMap
+    from timbre_explorer.gui.views.trainer.latent_map_view import LatentMapView
+
+    v = LatentMapView()
+    qtbot.addWidget(v)
+    names = [i.name for i in GENERAL_MIDI[:24]]
+    labels = [names[k % 24] for k in range(96)]
+    novel = np.array([n == "Piano" for n in labels])
+    v.show_map(LatentMap(np.random.default_rng(0).normal(size=(96, 2)), labels, novel, "epoch 3"))
+    families = list(dict.fromkeys(family_of(n) for n in names))
+    assert list(v.items) == ["keyboard", "keyboard (held out)"] + families[1:]
+    assert v.items["keyboard (held out)"].opts["brush"].color().alpha() == 0  # hollow, in the family's colour
+    assert v.items["keyboard (held out)"].opts["pen"].color() == v.items["keyboard"].opts["brush"].color()
+    assert sum(len(item.data) for item in v.items.values()) == 96
+    v.show_map(LatentMap(np.zeros((2, 2)), ["Flute", "Oboe"], np.zeros(2, bool), "epoch 4"))
+    assert list(v.items) == ["Flute", "Oboe"]  # few: one colour each, as before
+
+
 def test_device_setting_in_the_core():
     """The one core change the tab needed: TrainConfig.device (auto, cpu, cuda), honoured by the Trainer."""
     from timbre_explorer.core.signal.nsgt import PRESETS

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from timbre_explorer.core.signal.audio_io import save_wav
-from timbre_explorer.core.data.instruments import pitch_name
+from timbre_explorer.core.data.instruments import family_of, pitch_name
 
 SR = 22050
 # A map of tight clusters (latent centres, one per instrument): apart on the first two latent axes, different on
@@ -90,6 +90,36 @@ def clustered_model(model: Path, out: Path) -> Path:
         tensors["map.z"] = (centres[tensors["map.instrument"].long()] + noise).float().contiguous()
 
     rewrite_model(out, doc=lambda d: names.extend(d["instruments"]), tensors=clusters)
+    return out
+
+
+def many_instruments_model(model: Path, out: Path, count: int = 24) -> Path:
+    """A copy of the tiny ``model`` whose map holds ``count`` instruments: its own five (four rated), then General
+    MIDI programs beyond them, with their families; the notes are dealt to them in turn (each keeps its latent
+    point). What a map of every General MIDI program shows, without training one."""
+    import shutil
+
+    import torch
+
+    from timbre_explorer.core.data.instruments import GENERAL_MIDI
+
+    shutil.copy(model, out)
+    names: list[str] = []
+    novel: list[int] = []
+
+    def widen(d):
+        novel.append(d["splits"].index("novel"))
+        names.extend(d["instruments"])
+        names.extend([i.name for i in GENERAL_MIDI if i.name not in names][:count - len(names)])
+        d["instruments"], d["families"] = list(names), [family_of(n) for n in names]
+
+    def deal(tensors):
+        n = tensors["map.instrument"].shape[0]
+        tensors["map.instrument"] = (torch.arange(n) % count).to(torch.int64)
+        piccolo = tensors["map.instrument"] == names.index("Piccolo")  # stays the novel one; the rest trained
+        tensors["map.split"] = torch.where(piccolo, novel[0], 0).to(torch.int64)
+
+    rewrite_model(out, doc=widen, tensors=deal)
     return out
 
 

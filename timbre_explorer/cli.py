@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--sources", nargs="+", default=[], metavar="NAME",
                        help="sample sets by name: FluidR3_GM, MuseScore_General, TimGM6mb, sf_GMbank, freepats (or "
                             "SoundFont files), and philharmonia=FOLDER (the Philharmonia Orchestra's samples)")
+    build.add_argument("--programs", choices=("orchestral", "general-midi"), default=None,
+                       help="the General MIDI programs the SoundFonts render: the 18 orchestral instruments (the "
+                            "default) or every pitched program (those beyond the 18 every few semitones, at p, mf, ff)")
     build.add_argument("--preset", default=None, help="NSGT preset: nsgt-erb-44k (default: 44.1 kHz, to 16 kHz), "
                        "nsgt-cqt-44k, nsgt-mel-44k, or the paper's 22.05 kHz nsgt-erb, nsgt-cqt, nsgt-mel")
     build.add_argument("--hold-out", nargs="*", metavar="INSTRUMENT",
@@ -204,16 +207,21 @@ def _dataset_build(args) -> int:
     from timbre_explorer.core.data.sources import (FolderSource, PhilharmoniaSource, SoundFontSource, named_soundfont,
                                                    philharmonia_folder)
 
+    from timbre_explorer.core.training.config import program_table
+
     if args.source == "folder":
         if not args.path:
             raise ParameterError("--source folder needs the folder: timbre-explorer dataset build --source folder PATH")
+        if args.programs:
+            raise ParameterError("--programs chooses what the SoundFonts render; a folder's notes are its files")
         source: FolderSource | tuple[SoundFontSource | PhilharmoniaSource, ...] = FolderSource(args.path)
     else:
         if args.path:
             raise ParameterError("a path is only for --source folder; use --soundfont FILE.sf2 for another SoundFont")
         names = args.sources + args.soundfont or ["FluidR3_GM"]
+        instruments = program_table(args.programs or "orchestral")
         source = tuple(PhilharmoniaSource(folder) if (folder := philharmonia_folder(name)) is not None
-                       else SoundFontSource(str(named_soundfont(name))) for name in names)
+                       else SoundFontSource(str(named_soundfont(name)), instruments=instruments) for name in names)
     hold_out = tuple(args.hold_out) if args.hold_out is not None else default_hold_out(source)
     if args.dry_run:
         notes: list = []
@@ -245,7 +253,7 @@ def _dataset_build(args) -> int:
           f"built in {m['build_seconds']:.1f} s ({m['notes_per_second']:.0f} notes/s, {m['workers']} workers)")
     print("splits: " + ", ".join(f"{k} {v}" for k, v in summary["per_split"].items()))
     for name, c in summary["per_instrument"].items():
-        print(f"  {name:14s} {c['notes']:6d} notes {c['frames']:8d} frames{'  (held out)' if name in hold_out else ''}")
+        print(f"  {name:18s} {c['notes']:6d} notes {c['frames']:8d} frames{'  (held out)' if name in hold_out else ''}")
     for s in m["skipped"]:
         print(f"skipped {s['file']}: {s['reason']}", file=sys.stderr)
     return 0

@@ -9,6 +9,35 @@ where an unseen instrument lands (the paper's piccolo experiment, widened).
 Playing ranges are sounding pitches (MIDI note numbers) of the standard
 orchestral ranges (e.g. Adler, *The Study of Orchestration*, 4th ed. 2016),
 trimmed where FluidR3_GM has no samples (violin above A6, contrabass above A3).
+
+**Every pitched General MIDI program** (:data:`GENERAL_MIDI`, program order) extends the table for datasets that
+render all of them (``TrainConfig.programs = "general-midi"``): 110 programs, those of 0-111 and 112-119 that the
+sample sets play at the pitch asked (below). Names are the General MIDI 1 sound set's, in CamelCase without spaces
+or brackets (``Electric Guitar (jazz)`` is ``JazzGuitar``, ``Pad 2 (warm)`` is ``Pad2Warm``); the 18 instruments
+above keep their names at their programs (``Acoustic Grand Piano`` is ``Piano``, ``Alto Sax`` is ``Saxophone``).
+
+Families (:data:`FAMILIES`) follow General MIDI's groups of eight, with our names: Piano is ``keyboard``,
+Chromatic Percussion ``mallets``, Organ ``organ``, Guitar ``guitar``, Bass ``bass``, Strings ``strings``, Ensemble
+``ensemble``, Brass ``brass``, Reed and Pipe both ``woodwind`` (the 18's family), Synth Lead, Synth Pad and Synth
+Effects ``synth lead``, ``synth pad``, ``synth effects``, Ethnic ``ethnic`` and Percussive ``percussive``.
+
+Ranges: first the sounding range of the instrument a program names: Adler (above) for the orchestral,
+keyboard-percussion and harp programs, the saxophones, recorder and tin whistle; for the rest the standard
+instrument (an 88-key piano A0-C8, a 73-key electric piano E1-E7, a harpsichord and clavinet F1-F6 or E6, a
+61-key organ manual C2-C7, guitars in standard tuning E2 to their 19th or 22nd fret, a four-string bass E1-G4, a
+17-key kalimba C4-E6, the Highland bagpipe's chanter G4-A5); the synthesizer programs name no instrument, so a
+61-key keyboard C2-C7; all within the pitch tracker's A0-C8. Then trimmed by rendering
+(``benchmarks/program_ranges.py``, run once on 5,444 notes): each program at every fourth semitone of that range,
+mf, from FluidR3_GM, MuseScore_General, TimGM6mb and sf_GMbank, its pitch estimated
+(:func:`~timbre_explorer.core.signal.pitch.estimate_pitch`); a checked pitch passes when at least three of the four
+play it within half a semitone of the pitch asked or of a whole number of octaves from it, and a range is the
+longest run of passing pitches. 64 programs kept their range, 28 were trimmed (the pianos' lowest and highest
+notes, celesta below C5, xylophone above C#6, muted guitar above C5, the organs' lowest, whose period pYIN puts
+below A0...). The drawbar, percussive, rock and church organs, Lead 7 (fifths) and FX 2 (soundtrack) pass an
+octave or two off only: their stacked stops repeat below the pitch a listener hears; Guitar Harmonics sounds two
+octaves up, as a guitar's harmonic does. Not pitched at the asked pitch in these sets, so left out: Timpani,
+Orchestra Hit, FX 3 (crystal) (:data:`UNPITCHED`) and of 112-119 all but Steel Drums (tinkle bell, agogo,
+woodblock, taiko, melodic tom, synth drum, reverse cymbal). The 18 instruments keep their ranges.
 """
 
 from __future__ import annotations
@@ -25,10 +54,12 @@ class Instrument:
     low: int  # lowest MIDI pitch rendered
     high: int  # highest MIDI pitch rendered (inclusive)
     novel: bool = False  # held out of training
+    step: int = 1  # semitones between two rendered pitches (a dataset's grid, not the instrument's)
+    dynamics: tuple[str, ...] = ()  # the dynamics rendered (names of DYNAMICS); (): every one the source renders
 
     @property
     def pitches(self) -> range:
-        return range(self.low, self.high + 1)
+        return range(self.low, self.high + 1, self.step)
 
 
 INSTRUMENTS: tuple[Instrument, ...] = (
@@ -51,7 +82,84 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     Instrument("SopranoSax", "woodwind", 64, 56, 88, novel=True),
     Instrument("MutedTrumpet", "brass", 59, 52, 82, novel=True),
 )
-BY_NAME = {i.name: i for i in INSTRUMENTS}
+
+#: The families, in General MIDI's order of its groups (see the module docstring).
+FAMILIES = ("keyboard", "mallets", "organ", "guitar", "bass", "strings", "ensemble", "brass", "woodwind",
+            "synth lead", "synth pad", "synth effects", "ethnic", "percussive")
+_ORCHESTRAL = {i.program: i for i in INSTRUMENTS}
+#: The programs of General MIDI's Percussive group (112-119) that the rendered check finds pitched.
+PITCHED_PERCUSSIVE = (114,)
+#: Programs of 0-111 that no sample set plays at the asked pitch (module docstring): not in :data:`GENERAL_MIDI`.
+UNPITCHED = {47: "Timpani", 55: "OrchestraHit", 98: "FX3Crystal"}
+
+
+def _programs(*rows: tuple[int, str, str, int, int]) -> tuple[Instrument, ...]:
+    """The table below as instruments; the 18 orchestral ones exactly as :data:`INSTRUMENTS` holds them."""
+    return tuple(_ORCHESTRAL.get(program) or Instrument(name, family, program, low, high)
+                 for program, name, family, low, high in rows)
+
+
+#: Every pitched General MIDI program (0-based), in program order: name, family, sounding range (module docstring).
+GENERAL_MIDI: tuple[Instrument, ...] = _programs(
+    (0, "Piano", "keyboard", 21, 108), (1, "BrightPiano", "keyboard", 37, 105),
+    (2, "ElectricGrandPiano", "keyboard", 33, 108), (3, "HonkyTonkPiano", "keyboard", 41, 105),
+    (4, "ElectricPiano1", "keyboard", 28, 100), (5, "ElectricPiano2", "keyboard", 28, 100),
+    (6, "Harpsichord", "keyboard", 37, 89), (7, "Clavi", "keyboard", 29, 88),
+    (8, "Celesta", "mallets", 72, 104), (9, "Glockenspiel", "mallets", 91, 107),
+    (10, "MusicBox", "mallets", 60, 96), (11, "Vibraphone", "mallets", 53, 89),
+    (12, "Marimba", "mallets", 45, 96), (13, "Xylophone", "mallets", 65, 85),
+    (14, "TubularBells", "mallets", 60, 77), (15, "Dulcimer", "mallets", 50, 88),
+    (16, "DrawbarOrgan", "organ", 52, 96), (17, "PercussiveOrgan", "organ", 40, 96),
+    (18, "RockOrgan", "organ", 40, 96), (19, "ChurchOrgan", "organ", 40, 96),
+    (20, "ReedOrgan", "organ", 36, 96), (21, "Accordion", "organ", 53, 93),
+    (22, "Harmonica", "organ", 60, 96), (23, "TangoAccordion", "organ", 53, 93),
+    (24, "NylonGuitar", "guitar", 40, 83), (25, "SteelGuitar", "guitar", 40, 83),
+    (26, "JazzGuitar", "guitar", 40, 86), (27, "CleanGuitar", "guitar", 40, 86),
+    (28, "MutedGuitar", "guitar", 40, 72), (29, "OverdrivenGuitar", "guitar", 40, 86),
+    (30, "DistortionGuitar", "guitar", 40, 86), (31, "GuitarHarmonics", "guitar", 52, 80),
+    (32, "AcousticBass", "bass", 28, 67), (33, "FingerBass", "bass", 28, 67),
+    (34, "PickBass", "bass", 28, 67), (35, "FretlessBass", "bass", 28, 67),
+    (36, "SlapBass1", "bass", 32, 67), (37, "SlapBass2", "bass", 32, 67),
+    (38, "SynthBass1", "bass", 28, 72), (39, "SynthBass2", "bass", 28, 72),
+    (40, "Violin", "strings", 55, 93), (41, "Viola", "strings", 48, 88),
+    (42, "Cello", "strings", 36, 76), (43, "Contrabass", "strings", 28, 57),
+    (44, "TremoloStrings", "strings", 32, 96), (45, "PizzicatoStrings", "strings", 28, 84),
+    (46, "OrchestralHarp", "strings", 28, 103),
+    (48, "StringEnsemble1", "ensemble", 32, 96), (49, "StringEnsemble2", "ensemble", 32, 96),
+    (50, "SynthStrings1", "ensemble", 36, 96), (51, "SynthStrings2", "ensemble", 36, 96),
+    (52, "ChoirAahs", "ensemble", 48, 84), (53, "VoiceOohs", "ensemble", 40, 84),
+    (54, "SynthVoice", "ensemble", 40, 84),
+    (56, "Trumpet", "brass", 52, 82), (57, "Trombone", "brass", 40, 72),
+    (58, "Tuba", "brass", 28, 65), (59, "MutedTrumpet", "brass", 52, 82),
+    (60, "FrenchHorn", "brass", 41, 77), (61, "BrassSection", "brass", 40, 82),
+    (62, "SynthBrass1", "brass", 36, 96), (63, "SynthBrass2", "brass", 36, 96),
+    (64, "SopranoSax", "woodwind", 56, 88), (65, "Saxophone", "woodwind", 49, 81),
+    (66, "TenorSax", "woodwind", 44, 75), (67, "BaritoneSax", "woodwind", 37, 68),
+    (68, "Oboe", "woodwind", 58, 91), (69, "EnglishHorn", "woodwind", 52, 81),
+    (70, "Bassoon", "woodwind", 34, 75), (71, "Clarinet", "woodwind", 50, 91),
+    (72, "Piccolo", "woodwind", 74, 105), (73, "Flute", "woodwind", 60, 96),
+    (74, "Recorder", "woodwind", 65, 98), (75, "PanFlute", "woodwind", 60, 96),
+    (76, "BlownBottle", "woodwind", 48, 84), (77, "Shakuhachi", "woodwind", 62, 86),
+    (78, "Whistle", "woodwind", 74, 98), (79, "Ocarina", "woodwind", 69, 89),
+    (80, "Lead1Square", "synth lead", 36, 96), (81, "Lead2Sawtooth", "synth lead", 36, 96),
+    (82, "Lead3Calliope", "synth lead", 36, 96), (83, "Lead4Chiff", "synth lead", 36, 96),
+    (84, "Lead5Charang", "synth lead", 36, 96), (85, "Lead6Voice", "synth lead", 36, 96),
+    (86, "Lead7Fifths", "synth lead", 64, 96), (87, "Lead8BassLead", "synth lead", 36, 96),
+    (88, "Pad1NewAge", "synth pad", 36, 96), (89, "Pad2Warm", "synth pad", 36, 96),
+    (90, "Pad3Polysynth", "synth pad", 36, 96), (91, "Pad4Choir", "synth pad", 36, 96),
+    (92, "Pad5Bowed", "synth pad", 36, 96), (93, "Pad6Metallic", "synth pad", 36, 96),
+    (94, "Pad7Halo", "synth pad", 36, 96), (95, "Pad8Sweep", "synth pad", 36, 96),
+    (96, "FX1Rain", "synth effects", 36, 96), (97, "FX2Soundtrack", "synth effects", 48, 96),
+    (99, "FX4Atmosphere", "synth effects", 36, 96),
+    (100, "FX5Brightness", "synth effects", 36, 96), (101, "FX6Goblins", "synth effects", 44, 88),
+    (102, "FX7Echoes", "synth effects", 40, 96), (103, "FX8SciFi", "synth effects", 36, 96),
+    (104, "Sitar", "ethnic", 48, 84), (105, "Banjo", "ethnic", 48, 86),
+    (106, "Shamisen", "ethnic", 48, 84), (107, "Koto", "ethnic", 48, 84),
+    (108, "Kalimba", "ethnic", 60, 88), (109, "Bagpipe", "ethnic", 67, 81),
+    (110, "Fiddle", "ethnic", 55, 93), (111, "Shanai", "ethnic", 60, 84),
+    (114, "SteelDrums", "percussive", 48, 80),
+)
+BY_NAME = {i.name: i for i in GENERAL_MIDI + INSTRUMENTS}
 #: The orchestral instruments above, named here so the set stays these eighteen as the table grows: the candidates of
 #: the cross-source nearest-instrument share, whose figures stay comparable across models.
 ORCHESTRAL = frozenset({"Clarinet", "Saxophone", "Trumpet", "Cello", "FrenchHorn", "Oboe", "Flute", "EnglishHorn",
@@ -83,8 +191,12 @@ ALIASES: dict[str, str] = {
 }
 
 
+_SQUASHED = {name.lower(): name for name in BY_NAME}  # 'nylonguitar': 'NylonGuitar'
+
+
 def canonical_name(label: str) -> str:
-    """Map a label to a known instrument name when it is one ('french horn', 'Hn' → 'FrenchHorn').
+    """Map a label to a known instrument name when it is one ('french horn', 'Hn' → 'FrenchHorn', 'nylon guitar'
+    → 'NylonGuitar').
 
     Unknown labels come back as they are (stripped), so users can bring their own instruments.
 
@@ -92,7 +204,7 @@ def canonical_name(label: str) -> str:
     ('FrenchHorn', 'Clarinet', 'Theremin')
     """
     key = re.sub(r"[^a-z0-9]", "", label.lower())
-    return ALIASES.get(key, label.strip())
+    return ALIASES.get(key) or _SQUASHED.get(key) or label.strip()
 
 
 def family_of(name: str) -> str:

@@ -139,7 +139,8 @@ class SoundFontSource:
     def notes(self) -> list[NoteSpec]:
         name = Path(self.path).name
         return [NoteSpec(inst.name, f"{name}#{inst.program}/{pitch}/{vel}", pitch, dyn, vel, inst.program)
-                for inst in self.instruments for pitch in inst.pitches for dyn, vel in self.dynamics]
+                for inst in self.instruments for pitch in inst.pitches for dyn, vel in self.dynamics
+                if not inst.dynamics or dyn in inst.dynamics]
 
     def identity(self, notes: list[NoteSpec]) -> dict:
         """What the cache key depends on: the file's name, size and first megabyte, and every setting."""

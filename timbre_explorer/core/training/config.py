@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from timbre_explorer.core.data.instruments import INSTRUMENTS, Instrument, pitch_name
+from timbre_explorer.core.data.instruments import GENERAL_MIDI, INSTRUMENTS, Instrument, pitch_name
 from timbre_explorer.core.data.sources import PHILHARMONIA, philharmonia_folder
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae_config import CONDITIONINGS, VAEConfig
@@ -42,6 +42,12 @@ STAGE_NAMES = {"stage1": "stage 1", "regularized": "regularized", "baseline": "u
                "unconditioned": "unconditioned"}
 #: The instruments of the bundled timbre studies: the perceptual regularizer needs three of them.
 RATED = frozenset(i.name for i in INSTRUMENTS if not i.novel)
+#: Which General MIDI programs a SoundFont dataset renders: the 18 orchestral instruments, or every pitched program.
+PROGRAMS = {"orchestral": "the 18 orchestral instruments", "general-midi": "every pitched General MIDI program"}
+#: The grid of the programs beyond the 18 in a "general-midi" dataset: every WIDE_STEP semitones at WIDE_DYNAMICS,
+#: so ~100 programs of three sample sets still train on 2 CPU cores (the README's "Every General MIDI program").
+WIDE_STEP = 3
+WIDE_DYNAMICS = ("p", "mf", "ff")
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,8 @@ class TrainConfig:
     sources: tuple[str, ...] = ("FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank")
     preset: str = next(iter(PRESETS))
     hold_out: tuple[str, ...] | None = None  # None: the source's default
-    instruments: tuple[str, ...] | None = None  # the SoundFont instruments rendered; None: all of them
+    programs: str = "orchestral"  # a key of PROGRAMS: which General MIDI programs the SoundFonts render
+    instruments: tuple[str, ...] | None = None  # the SoundFont instruments rendered; None: all of the programs
     pitch_range: tuple[int, int] | None = None  # the SoundFont's MIDI pitches rendered (inclusive); None: all
     split_seed: int = 0
     # a source in sources kept out of training: the cross-source test notes (one not in sources is ignored)
@@ -138,12 +145,15 @@ class TrainConfig:
                                  "choose at least one sample set to train")
         if self.hold_out is not None:
             object.__setattr__(self, "hold_out", tuple(self.hold_out))
+        if self.programs not in PROGRAMS:
+            raise ParameterError(f"programs must be one of {tuple(PROGRAMS)}, got {self.programs!r}")
         if self.instruments is not None:
             object.__setattr__(self, "instruments", tuple(self.instruments))
-            unknown = sorted(set(self.instruments) - {i.name for i in INSTRUMENTS})
+            known = [i.name for i in program_table(self.programs)]
+            unknown = sorted(set(self.instruments) - set(known))
             if unknown:
-                raise ParameterError(f"instruments: {', '.join(unknown)} are not SoundFont instruments "
-                                     f"(known: {', '.join(i.name for i in INSTRUMENTS)})")
+                raise ParameterError(f"instruments: {', '.join(unknown)} are not SoundFont instruments of programs "
+                                     f"{self.programs!r} (known: {', '.join(known)})")
         if self.pitch_range is not None:
             pitches = tuple(self.pitch_range)
             if len(pitches) != 2 or not all(isinstance(p, int) for p in pitches) \
@@ -260,10 +270,19 @@ def philharmonia_of(cfg: TrainConfig) -> str | None:
     return next((f for s in cfg.sources if (f := philharmonia_folder(s)) is not None), None)
 
 
+def program_table(programs: str) -> tuple[Instrument, ...]:
+    """The instruments of a :data:`PROGRAMS` choice, the programs beyond the 18 on the wide grid
+    (:data:`WIDE_STEP`, :data:`WIDE_DYNAMICS`)."""
+    if programs == "orchestral":
+        return INSTRUMENTS
+    return tuple(i if i in INSTRUMENTS else dataclasses.replace(i, step=WIDE_STEP, dynamics=WIDE_DYNAMICS)
+                 for i in GENERAL_MIDI)
+
+
 def soundfont_instruments(cfg: TrainConfig) -> tuple[Instrument, ...]:
-    """The SoundFont instruments a config renders (all by default), each cut to its pitch range."""
+    """The SoundFont instruments a config renders (all of its programs by default), each cut to its pitch range."""
     low, high = cfg.pitch_range or (0, 127)
-    chosen = [i for i in INSTRUMENTS if cfg.instruments is None or i.name in cfg.instruments]
+    chosen = [i for i in program_table(cfg.programs) if cfg.instruments is None or i.name in cfg.instruments]
     return tuple(dataclasses.replace(i, low=max(i.low, low), high=min(i.high, high)) for i in chosen
                  if max(i.low, low) <= min(i.high, high))
 

@@ -3,6 +3,12 @@
 It turns map coordinates into latent points (the projection's inverse, the hidden components from the notes
 nearby, the plane's depth or the nearest shown note: :mod:`~timbre_explorer.core.synthesis.manifold`) and
 latent points into map coordinates; the Map tab's controls only set it.
+
+A map of many instruments (more than :data:`MANY_INSTRUMENTS`: every General MIDI program) is coloured by family
+at first (:func:`default_colouring`), its legend groups the instruments by family (:func:`family_groups`), and
+its names are the rated instruments' alone while more than that many instruments are shown (:meth:`MapState.labelled`):
+a hundred names would hide each other and the notes, and the rated ones are the landmarks the ratings place. Hide
+families in the legend and the others' names come back.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from timbre_explorer.core.data.instruments import FAMILIES
 from timbre_explorer.core.synthesis.manifold import OnData, Plane
+from timbre_explorer.core.training.config import RATED
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import Projection, TimbreSpace
@@ -24,6 +32,33 @@ ON_DATA = "data"  # on the data: from the notes nearby (OnData), the default
 PLANE = "plane"  # the paper's flat plane: the map's mean, the depth slider on Z
 NEAREST = "nearest"  # the nearest shown note's
 MODES = (ON_DATA, PLANE, NEAREST)
+#: More instruments than this: colour by family at first, name only the rated instruments (module docstring).
+MANY_INSTRUMENTS = 20
+
+
+def default_colouring(instruments: int) -> str:
+    """What the map colours by when a model with this many instruments opens: "family" when they are many."""
+    return "family" if instruments > MANY_INSTRUMENTS else "instrument"
+
+
+@dataclass(frozen=True)
+class FamilyGroup:
+    """A family of the legend and its instruments (indices into the space's instruments)."""
+
+    family: str
+    members: tuple[int, ...]
+
+
+def family_groups(families: list[str]) -> list[FamilyGroup]:
+    """The instruments grouped by family (``families``: each instrument's), the families in General MIDI's order
+    (:data:`~timbre_explorer.core.data.instruments.FAMILIES`), others after them by name; members in their order.
+
+    >>> [(g.family, g.members) for g in family_groups(["brass", "other", "woodwind", "brass"])]
+    [('brass', (0, 3)), ('woodwind', (2,)), ('other', (1,))]
+    """
+    known = {f: k for k, f in enumerate(FAMILIES)}
+    order = sorted(dict.fromkeys(families), key=lambda f: (known.get(f, len(known)), f))
+    return [FamilyGroup(f, tuple(i for i, g in enumerate(families) if g == f)) for f in order]
 
 
 @dataclass
@@ -118,6 +153,17 @@ class MapState:
             self._surface = key, shown, surface  # one rebinding: whichever thread builds it, the map keeps it
             return surface
         return build
+
+    def labelled(self, mask: np.ndarray) -> list[str]:
+        """The instruments named on the map: every one with a note shown (``mask``), or the rated ones alone
+        while more than :data:`MANY_INSTRUMENTS` have one (the space's perceptual instruments, else the studies')."""
+        s = self.space
+        shown = set(np.unique(s.notes.instrument[mask]).tolist())
+        names = [name for name in s.centroids if s.instruments.index(name) in shown]
+        if len(names) <= MANY_INSTRUMENTS:
+            return names
+        rated = set(s.perceptual_instruments) or RATED
+        return [name for name in names if name in rated]
 
     def label_anchors(self, mask: np.ndarray) -> np.ndarray:
         """Where the on-data mapping is pinned: the centroid of every instrument with a note shown, at its name.

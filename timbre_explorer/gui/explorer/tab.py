@@ -17,7 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.gui.explorer import exports
 from timbre_explorer.gui.settings import SCHEMA
-from timbre_explorer.gui.explorer.map_state import MODES, PLANE, Filters, MapState
+from timbre_explorer.gui.explorer.map_state import MODES, PLANE, Filters, MapState, family_groups
 from timbre_explorer.gui.explorer.paths import MapPath
 from timbre_explorer.gui.explorer.play import PlayControl
 from timbre_explorer.gui.explorer.results import EncodedSounds, Exported, Moved, NoteSound, PathSound, Sound
@@ -272,17 +272,29 @@ class ExplorerView(QtWidgets.QWidget):
             else:
                 key = [(d, colours[k]) for k, d in enumerate(s.dynamics)]
             self.map_panel.set_colour_key(key + [("unknown", unknown)])
+            self.map_panel.colour_legend(None)
             return classes, [pg.mkBrush(c) for c in colours + [unknown]]
         if by == "family":
-            families = sorted(set(s.families))
-            classes = np.array([families.index(s.families[i]) for i in n.instrument])
+            families = [g.family for g in family_groups(s.families)]
+            classes = np.array([families.index(f) for f in s.families])[n.instrument]
             self.map_panel.set_colour_key([(f, colour(k)) for k, f in enumerate(families)])
+            self.map_panel.colour_legend({f: colour(k) for k, f in enumerate(families)})
             return classes, [pg.mkBrush(colour(i)) for i in range(len(families))]
+        self.map_panel.colour_legend(None)
         if by == "source":
             self.map_panel.set_colour_key([(name, colour(k)) for k, name in enumerate(s.sources)])
             return n.source, [pg.mkBrush(colour(i)) for i in range(len(s.sources))]
         self.map_panel.set_colour_key([])
         return n.instrument, [pg.mkBrush(colour(i)) for i in range(len(s.instruments))]
+
+    def _name_colours(self, names: list[str]) -> list[QtGui.QColor]:
+        """The colour of each instrument's name on the map: its family's when the map is coloured by family, else
+        its own (the legend's)."""
+        s = self.space
+        if self.map_panel.colour_by.currentText() == "family":
+            families = [g.family for g in family_groups(s.families)]
+            return [colour(families.index(s.families[s.instruments.index(n)])) for n in names]
+        return [colour(s.instruments.index(n)) for n in names]
 
     def _filter_changed(self) -> None:
         if self.space is None:
@@ -303,12 +315,14 @@ class ExplorerView(QtWidgets.QWidget):
             self.update_field()
 
     def _draw_labels(self, mask: np.ndarray) -> None:
-        """The instruments' names at their centroids, for the instruments with notes shown (``mask``)."""
+        """The instruments' names at their centroids, for the instruments with notes shown (``mask``); with many
+        shown, the rated ones' alone (``MapState.labelled``)."""
         s = self.space
-        names = list(s.centroids)
+        names = self.map_state.labelled(mask)
         index = [s.instruments.index(n) for n in names]
         notes = np.bincount(s.notes.instrument[mask], minlength=len(s.instruments))[index]
-        self.map.set_labels(names, self.map_state.to_view(np.stack([s.centroids[n] for n in names])), index, notes)
+        xy = self.map_state.to_view(np.stack([s.centroids[n] for n in names])) if names else np.zeros((0, 2))
+        self.map.set_labels(names, xy, self._name_colours(names), notes)
 
     def _draw_overlays(self) -> None:
         s = self.space
@@ -350,8 +364,9 @@ class ExplorerView(QtWidgets.QWidget):
             rgba = np.array([b.color().getRgbF() for b in brushes])[classes]
             self._view3d.set_points(state.coords[:, list(state.dims)], rgba)
             self._view3d.set_visible(state.mask())
-            cn = list(s.centroids)
-            self._view3d.set_labels(cn, state.to_xyz(np.stack([s.centroids[n] for n in cn])))
+            cn = state.labelled(state.mask())
+            self._view3d.set_labels(cn, state.to_xyz(np.stack([s.centroids[n] for n in cn])) if cn else
+                                    np.zeros((0, 3)))
             self._view3d.set_axis_labels(tuple(names))
             self._view3d.set_path(self._path_xyz())
             self.map_stack.setCurrentWidget(self._view3d)

@@ -352,8 +352,8 @@ class MapView(pg.PlotWidget):
         self.hovered.emit(self.pick(p.x(), p.y()))
 
     # ------------------------------------------------------------------ overlays
-    def set_labels(self, names: list[str], xy: np.ndarray, classes: list[int], notes: np.ndarray) -> None:
-        """Instrument names at ``xy [M, 2]`` (their centroids, view coordinates) in the colours of ``classes``.
+    def set_labels(self, names: list[str], xy: np.ndarray, colours: list[QtGui.QColor], notes: np.ndarray) -> None:
+        """Instrument names at ``xy [M, 2]`` (their centroids, view coordinates) in ``colours``.
 
         ``notes [M]``: how many shown notes each name stands for; a name with none is not drawn, the busiest are
         placed first. The names are placed in screen space so that none hides another (see :func:`place_labels`),
@@ -365,8 +365,8 @@ class MapView(pg.PlotWidget):
         on = np.asarray(notes) > 0
         self._label_xy = np.asarray(xy, np.float64).reshape(-1, 2)[on]
         self._label_notes = np.asarray(notes)[on]
-        for name, c in zip(np.asarray(names, object)[on], np.asarray(classes)[on]):
-            item = pg.TextItem(str(name), color=colour(int(c)), anchor=(0.5, 0.5), border=None,
+        for k in np.flatnonzero(on):
+            item = pg.TextItem(str(names[k]), color=QtGui.QColor(colours[k]), anchor=(0.5, 0.5), border=None,
                                fill=pg.mkBrush(0, 0, 0, 140))
             item.setZValue(25)
             item.setVisible(self._labels_on)

@@ -1,4 +1,8 @@
-"""The Map tab: projection (components, 2D/3D, hidden components, depth), instrument legend and filters, overlays."""
+"""The Map tab: projection (components, 2D/3D, hidden components, depth), instrument legend and filters, overlays.
+
+The legend is a tree: a row per family (its check box shows or hides every member at once, and is part-checked
+when only some are shown), the family's instruments under it; with many instruments the families start folded.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import html
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from timbre_explorer.gui.explorer.map_state import MANY_INSTRUMENTS, default_colouring, family_groups
 from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.widgets import form_layout, group_box, row, wrapped_label
 
@@ -15,6 +20,7 @@ HIDDEN_TIPS = {"data": "A click's hidden components follow the notes near it on 
                        "instruments there sound like; on an instrument's name, that instrument",
                "plane": "The paper's flat plane: the map's mean, moved through the Z component by the depth slider",
                "nearest": "A click takes the hidden components of the nearest note shown"}
+FAMILY_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1  # a legend family row's family name
 
 
 class MapPanel(QtWidgets.QWidget):
@@ -72,9 +78,12 @@ class MapPanel(QtWidgets.QWidget):
         layout.addWidget(group_box("Projection (PCA of the latent space)", form))
 
         legend_layout = QtWidgets.QVBoxLayout()
-        self.legend = QtWidgets.QListWidget()
+        self.legend = QtWidgets.QTreeWidget()
+        self.legend.setHeaderHidden(True)
         self.legend.setMinimumHeight(150)
-        self.legend.itemChanged.connect(self.filter_changed)
+        self.legend.setToolTip("A family's box shows or hides all its instruments")
+        self.legend.itemChanged.connect(self._legend_changed)
+        self._members: list[QtWidgets.QTreeWidgetItem] = []  # the instruments' rows, in the space's order
         legend_layout.addWidget(self.legend)
         buttons = QtWidgets.QHBoxLayout()
         for text, state in (("All", True), ("None", False)):
@@ -99,6 +108,8 @@ class MapPanel(QtWidgets.QWidget):
         over = QtWidgets.QVBoxLayout()
         self.show_labels = QtWidgets.QCheckBox("Instrument names at their centroids")
         self.show_labels.setChecked(True)
+        self.show_labels.setToolTip("While more than 20 instruments are shown, only the rated instruments are named "
+                                    "(hide families in the legend to name the others)")
         self.show_mds = QtWidgets.QCheckBox("Perceptual positions (MDS of the ratings)")
         self.show_pairs = QtWidgets.QCheckBox("Pair lines: latent vs perceptual distance")
         pairs_meaning = "Red: the model puts the pair further apart than listeners do; blue: closer."
@@ -161,16 +172,27 @@ class MapPanel(QtWidgets.QWidget):
         self.legend.clear()
         novel = {space.instruments[i] for i in set(space.notes.instrument[space.is_novel()].tolist())}
         counts = {name: int((space.notes.instrument == i).sum()) for i, name in enumerate(space.instruments)}
-        for i, name in enumerate(space.instruments):
-            pix = QtGui.QPixmap(12, 12)
-            pix.fill(colour(i))
-            text = f"{name} ({counts[name]}{', novel' if name in novel else ''})"
-            item = QtWidgets.QListWidgetItem(QtGui.QIcon(pix), text)
-            item.setData(QtCore.Qt.ItemDataRole.UserRole, i)
-            item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(QtCore.Qt.CheckState.Checked)
-            self.legend.addItem(item)
+        self._members = [QtWidgets.QTreeWidgetItem() for _ in space.instruments]
+        checkable = QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsUserCheckable
+        for group in family_groups(space.families):
+            family = QtWidgets.QTreeWidgetItem([f"{group.family} ({len(group.members)})"])
+            family.setData(0, FAMILY_ROLE, group.family)
+            family.setFlags(checkable)
+            family.setCheckState(0, QtCore.Qt.CheckState.Checked)
+            self.legend.addTopLevelItem(family)
+            for i in group.members:
+                name, item = space.instruments[i], self._members[i]
+                item.setText(0, f"{name} ({counts[name]}{', novel' if name in novel else ''})")
+                item.setData(0, QtCore.Qt.ItemDataRole.UserRole, i)
+                item.setFlags(checkable)
+                item.setCheckState(0, QtCore.Qt.CheckState.Checked)
+                family.addChild(item)
+        if len(space.instruments) <= MANY_INSTRUMENTS:  # else the families alone fit: open one to see its members
+            self.legend.expandAll()
+        self.colour_legend(None)
         self.legend.blockSignals(False)
+        with QtCore.QSignalBlocker(self.colour_by):
+            self.colour_by.setCurrentText(default_colouring(len(space.instruments)))
         for box in self.dynamics.values():
             self.dynamics_row.removeWidget(box)
             box.deleteLater()
@@ -190,19 +212,71 @@ class MapPanel(QtWidgets.QWidget):
         self.show_mds.setEnabled(space.perceptual_positions is not None)
         self.show_pairs.setEnabled(space.perceptual_positions is not None)
 
+    def colour_legend(self, family_colours: dict[str, QtGui.QColor] | None) -> None:
+        """The legend's swatches: each family's colour on its row and its members' (colouring by family), or
+        none on the families and each instrument's own colour (``None``)."""
+        def icon(c: QtGui.QColor | None) -> QtGui.QIcon:
+            if c is None:
+                return QtGui.QIcon()
+            pix = QtGui.QPixmap(12, 12)
+            pix.fill(c)
+            return QtGui.QIcon(pix)
+
+        with QtCore.QSignalBlocker(self.legend):
+            for k in range(self.legend.topLevelItemCount()):
+                family = self.legend.topLevelItem(k)
+                c = family_colours.get(family.data(0, FAMILY_ROLE)) if family_colours else None
+                family.setIcon(0, icon(c))
+                for j in range(family.childCount()):
+                    item = family.child(j)
+                    item.setIcon(0, icon(c or colour(item.data(0, QtCore.Qt.ItemDataRole.UserRole))))
+
+    def family_rows(self) -> list[tuple[str, list[str]]]:
+        """The legend as it reads: each family's row text and its members' (what a test or a screenshot checks)."""
+        out = []
+        for k in range(self.legend.topLevelItemCount()):
+            family = self.legend.topLevelItem(k)
+            out.append((family.text(0), [family.child(j).text(0) for j in range(family.childCount())]))
+        return out
+
+    def _legend_changed(self, item: QtWidgets.QTreeWidgetItem) -> None:
+        """A family's box sets its members; a member's sets its family's (checked, part, unchecked); one signal."""
+        with QtCore.QSignalBlocker(self.legend):
+            if item.parent() is None:
+                state = item.checkState(0)
+                if state == QtCore.Qt.CheckState.PartiallyChecked:  # a click cycles on: all of them
+                    state = QtCore.Qt.CheckState.Checked
+                    item.setCheckState(0, state)
+                for j in range(item.childCount()):
+                    item.child(j).setCheckState(0, state)
+            else:
+                family = item.parent()
+                states = {family.child(j).checkState(0) for j in range(family.childCount())}
+                family.setCheckState(0, states.pop() if len(states) == 1 else QtCore.Qt.CheckState.PartiallyChecked)
+        self.filter_changed.emit()
+
     def check_all(self, on: bool) -> None:
-        self.legend.blockSignals(True)
-        for k in range(self.legend.count()):
-            self.legend.item(k).setCheckState(QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
-        self.legend.blockSignals(False)
+        state = QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked
+        with QtCore.QSignalBlocker(self.legend):
+            for k in range(self.legend.topLevelItemCount()):
+                family = self.legend.topLevelItem(k)
+                family.setCheckState(0, state)
+                for j in range(family.childCount()):
+                    family.child(j).setCheckState(0, state)
         self.filter_changed.emit()
 
     def set_instrument_checked(self, index: int, on: bool) -> None:
-        self.legend.item(index).setCheckState(QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
+        self._members[index].setCheckState(0, QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
+
+    def set_family_checked(self, family: str, on: bool) -> None:
+        """What a click on a family's box does: show or hide all its instruments."""
+        for k in range(self.legend.topLevelItemCount()):
+            item = self.legend.topLevelItem(k)
+            if item.data(0, FAMILY_ROLE) == family:
+                item.setCheckState(0, QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
 
     def checked_instruments(self) -> set[int]:
-        return {self.legend.item(k).data(QtCore.Qt.ItemDataRole.UserRole) for k in range(self.legend.count())
-                if self.legend.item(k).checkState() == QtCore.Qt.CheckState.Checked}
+        return {i for i, item in enumerate(self._members) if item.checkState(0) == QtCore.Qt.CheckState.Checked}
 
     def dims(self) -> tuple[int, ...]:
         return tuple(c.currentData() if c.currentData() is not None else i for i, c in enumerate(self.axes))

@@ -11,7 +11,7 @@ from timbre_explorer.core.data.instruments import DYNAMICS, INSTRUMENTS, parse_p
 from timbre_explorer.core.data.sources import (KNOWN_SOUNDFONTS, PHILHARMONIA, PHILHARMONIA_ENTRY, named_soundfont,
                                                philharmonia_folder)
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.training.config import PRESETS
+from timbre_explorer.core.training.config import PRESETS, PROGRAMS, WIDE_DYNAMICS, WIDE_STEP, program_table
 from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.widgets import choice_box, form_layout, row, wrapped_label
 
@@ -107,14 +107,16 @@ class DataPanel(QtWidgets.QWidget):
         self.philharmonia_button = QtWidgets.QPushButton("…")
         self.philharmonia_button.clicked.connect(self._browse_philharmonia)
         form.addRow("Philharmonia folder", row(self.philharmonia, self.philharmonia_button))
+        self.programs = choice_box(PROGRAMS)
+        self.programs.setToolTip(f"Which General MIDI programs the sample sets render: every pitched one adds about "
+                                 f"100 programs (plucked, struck, sung, synthetic, ethnic), each every {WIDE_STEP} "
+                                 f"semitones at {', '.join(WIDE_DYNAMICS)}; the 18 orchestral instruments as always")
+        self.programs.currentIndexChanged.connect(lambda _: self._programs_chosen())
+        form.addRow("Programs", self.programs)
         self.rendered = QtWidgets.QListWidget()
         self.rendered.setToolTip("The SoundFont instruments the dataset renders (the checklist below then says "
                                  "which of them train)")
-        for instrument in INSTRUMENTS:
-            item = QtWidgets.QListWidgetItem(instrument.name)
-            item.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(QtCore.Qt.CheckState.Checked)
-            self.rendered.addItem(item)
+        self._list_programs()
         self.rendered.setMaximumHeight(130)
         self.rendered.itemChanged.connect(lambda _: self.soundfont_choice_changed.emit())
         self.all_button, self.none_button = QtWidgets.QPushButton("All"), QtWidgets.QPushButton("None")
@@ -191,7 +193,7 @@ class DataPanel(QtWidgets.QWidget):
         folder = self.folder_radio.isChecked()
         for w in (self.folder, self.folder_button, self.preview_button):
             w.setEnabled(folder)
-        for w in (self.soundfont, self.soundfont_button, self.sets, self.rendered, self.all_button,
+        for w in (self.soundfont, self.soundfont_button, self.sets, self.programs, self.rendered, self.all_button,
                   self.none_button, self.low_pitch, self.high_pitch, self.philharmonia, self.philharmonia_button):
             w.setEnabled(not folder)
         self.source_changed.emit()
@@ -318,6 +320,30 @@ class DataPanel(QtWidgets.QWidget):
                                                                                for r in range(rows)) + 4)
 
     # ------------------------------------------------------------------ what the SoundFont renders
+    def programs_choice(self) -> str:
+        """``TrainConfig.programs``: a key of :data:`PROGRAMS`."""
+        return self.programs.currentData()
+
+    def set_programs(self, programs: str) -> None:
+        """Show a config's ``programs`` (the render list then lists them, all checked); one change signal."""
+        with QtCore.QSignalBlocker(self.programs):
+            self.programs.setCurrentIndex(max(self.programs.findData(programs), 0))
+        self._programs_chosen()
+
+    def _programs_chosen(self) -> None:
+        self._list_programs()
+        self.soundfont_choice_changed.emit()
+
+    def _list_programs(self) -> None:
+        """The render list: every instrument of the chosen programs, checked."""
+        with QtCore.QSignalBlocker(self.rendered):
+            self.rendered.clear()
+            for instrument in program_table(self.programs_choice()):
+                item = QtWidgets.QListWidgetItem(instrument.name)
+                item.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(QtCore.Qt.CheckState.Checked)
+                self.rendered.addItem(item)
+
     def soundfont_choice(self) -> tuple[list[str] | None, list[int] | None]:
         """``TrainConfig.instruments`` and ``pitch_range`` as the widgets say (None: all of them)."""
         items = [self.rendered.item(r) for r in range(self.rendered.count())]
@@ -389,9 +415,14 @@ def missing_sets(soundfont: str = "") -> dict[str, str]:
 
 
 def soundfont_rows(instruments=INSTRUMENTS) -> list[tuple[str, int, str, str]]:
-    """SoundFont instruments as the checklist shows them: the ranges and dynamics the builder renders."""
-    dyn = " ".join(DYNAMICS)
-    return [(i.name, len(i.pitches) * len(DYNAMICS), pitch_range([i.low, i.high]), dyn) for i in instruments]
+    """SoundFont instruments as the checklist shows them: the notes, range and dynamics the builder renders (a
+    program on the wide grid: every few semitones, fewer dynamics)."""
+    rows = []
+    for i in instruments:
+        dynamics = i.dynamics or tuple(DYNAMICS)
+        grid = f", every {i.step}" if i.step > 1 else ""
+        rows.append((i.name, len(i.pitches) * len(dynamics), pitch_range([i.low, i.high]) + grid, " ".join(dynamics)))
+    return rows
 
 
 def folder_rows(notes) -> list[tuple[str, int, str, str]]:

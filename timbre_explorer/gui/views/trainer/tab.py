@@ -254,6 +254,7 @@ class TrainerView(QtWidgets.QWidget):
         d["soundfont"] = str(Path(soundfont).expanduser()) if soundfont else None
         d["preset"] = self.data_panel.preset.currentData()
         d["hold_out"] = self.hold_out
+        d["programs"] = self.data_panel.programs_choice()
         d["instruments"], d["pitch_range"] = self.data_panel.soundfont_choice()
         sources, cross_test, cross_valid = self.data_panel.sets_choice()
         if sources or d["source"] == "soundfont":  # the folder source renders none: an empty table is no error
@@ -271,6 +272,7 @@ class TrainerView(QtWidgets.QWidget):
             self.data_panel.soundfont.setText(self.base.get("soundfont") or "")
             self.data_panel.set_sets(self.base["sources"], self.base.get("cross_test"), self.base.get("cross_valid"))
             self.data_panel.set_preset(self.base.get("preset") or TrainConfig().preset)
+            self.data_panel.set_programs(self.base.get("programs") or "orchestral")
             self.data_panel.set_soundfont_choice(self.base.get("instruments"), self.base.get("pitch_range"))
             self.data_panel.set_source(self.base.get("source", "soundfont"))
         finally:
@@ -283,7 +285,7 @@ class TrainerView(QtWidgets.QWidget):
     def reset_settings(self) -> None:
         """The core's defaults for the model and training; the data choices stay."""
         keep = ("source", "folder", "soundfont", "sources", "cross_test", "cross_valid", "preset", "hold_out",
-                "instruments", "pitch_range", "split_seed", "ratings", "mds_dims")
+                "programs", "instruments", "pitch_range", "split_seed", "ratings", "mds_dims")
         d = {**self.defaults, **{k: self.base[k] for k in keep if k in self.base}}
         instruments, pitches = self.data_panel.soundfont_choice()
         sources, cross_test, cross_valid = self.data_panel.sets_choice()
@@ -292,7 +294,7 @@ class TrainerView(QtWidgets.QWidget):
         d.update(source=self.data_panel.source, folder=self.data_panel.folder.text().strip() or None,
                  soundfont=self.data_panel.soundfont.text().strip() or None,
                  preset=self.data_panel.preset.currentData(), hold_out=self.hold_out, instruments=instruments,
-                 pitch_range=pitches)
+                 pitch_range=pitches, programs=self.data_panel.programs_choice())
         self.set_config(d)
 
     def _source_instruments(self) -> list[str] | None:
@@ -361,12 +363,12 @@ class TrainerView(QtWidgets.QWidget):
         try:
             if d.source == "soundfont":
                 held = set(self.hold_out) if self.hold_out is not None else {i.name for i in INSTRUMENTS if i.novel}
-                d.set_instruments(soundfont_rows(self._rendered()), held, "Each rendered instrument's range, 5 "
-                                  "dynamics (pp p mf f ff). Unchecked instruments are held out: the evaluation "
-                                  "places them.")
+                d.set_instruments(soundfont_rows(self._rendered()), held, "Each rendered instrument's notes, "
+                                  "range and dynamics. Unchecked instruments are held out: the evaluation places "
+                                  "them.")
                 self.files.model.set_rows([])
                 self.files.summary.setText("The SoundFont source renders the instruments checked on the left, "
-                                           "over their ranges, at 5 dynamics.")
+                                           "over the ranges and dynamics listed there.")
             elif self.scan is not None and self.scan[0] == d.folder.text().strip():
                 held = set(self.hold_out or ())
                 d.set_instruments(folder_rows(self.scan[1].notes), held, "Unchecked instruments are held out: the "
@@ -381,7 +383,8 @@ class TrainerView(QtWidgets.QWidget):
         """The SoundFont instruments the data panel renders, each within the chosen pitches (none: a bad range)."""
         instruments, pitches = self.data_panel.soundfont_choice()
         try:
-            return soundfont_instruments(TrainConfig(instruments=instruments, pitch_range=pitches))
+            return soundfont_instruments(TrainConfig(programs=self.data_panel.programs_choice(),
+                                                     instruments=instruments, pitch_range=pitches))
         except ParameterError:  # a low pitch above the high one: config() says so when it is used
             return ()
 
