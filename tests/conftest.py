@@ -96,6 +96,20 @@ def reference_nsgt():
 
 
 @pytest.fixture(scope="session")
+def soundfont():
+    """The system's FluidR3_GM; skipped where it is missing, except in CI, where ./run.sh installs it."""
+    from timbre_explorer.core.data.sources import find_soundfont
+    from timbre_explorer.core.errors import ParameterError
+
+    try:
+        return str(find_soundfont())
+    except ParameterError:
+        if os.environ.get("CI"):
+            raise  # ./run.sh installs it: in CI a missing SoundFont must fail, not skip
+        pytest.skip("no General MIDI SoundFont (apt-get install fluid-soundfont-gm)")
+
+
+@pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory):
     """Path of a tiny model file trained by our pipeline on synthetic notes (see ``tiny.py``)."""
     from tiny import train_tiny_model

@@ -36,7 +36,7 @@ def test_info_reports_model_transform_and_audio(capsys, monkeypatch):
     lines = capsys.readouterr().out.splitlines()
     model = default_model_path()
     assert f"model: {model} ({'present' if model.exists() else 'not built yet'})" in lines
-    assert any(line.startswith("transform: nsgt-erb-44k: ") and "202 bands" in line for line in lines)
+    assert any(line.startswith("transform: nsgt-erb: ") and "168 bands" in line for line in lines)
     assert "audio devices: Speakers (ALSA, 2 ch) (default), HDMI (ALSA, 8 ch)" in lines
     assert lines[-1] == "Audio: Speakers at 48000 Hz"
 

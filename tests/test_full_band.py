@@ -1,4 +1,4 @@
-"""Full band: the default transform at 44.1 kHz reaches 16 kHz, sounds made with it keep what lies above 8 kHz,
+"""Full band: the 44.1 kHz transform reaches 16 kHz, sounds made with it keep what lies above 8 kHz,
 and an older model at 22.05 kHz still opens and plays at its own rate."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import torch
 from signals import harmonic_tone
 
 from timbre_explorer.cli import main
-from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, PRESETS, transform_for
+from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
 from timbre_explorer.core.signal.phase import sustain
 
-FULL = PRESETS[DEFAULT_PRESET]
+FULL = PRESETS["nsgt-erb-44k"]
 
 
 def _band_share(audio: np.ndarray, sr: int, low: float, high: float) -> float:
@@ -22,7 +22,7 @@ def _band_share(audio: np.ndarray, sr: int, low: float, high: float) -> float:
     return float(power[(f >= low) & (f < high)].sum() / power.sum())
 
 
-def test_the_default_transform_is_44_1_khz_and_reaches_16_khz_at_the_papers_density():
+def test_the_full_band_transform_is_44_1_khz_and_reaches_16_khz_at_the_papers_density():
     old = PRESETS["nsgt-erb"]
     assert FULL.sample_rate == 44100 and FULL.scale.fmax >= 16000
     nsgt, paper = transform_for(FULL, 44100), transform_for(old, 22050)
@@ -69,14 +69,14 @@ def _write_bright_and_dark(root):
     return root
 
 
-def test_a_model_trained_at_the_default_plays_44_1_khz_with_its_high_band(tmp_path):
+def test_a_model_trained_full_band_plays_44_1_khz_with_its_high_band(tmp_path):
     from tiny import tiny_config
 
     from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.training.config import dataset_for
     from timbre_explorer.core.training.loop import Trainer, export_models, train
 
-    cfg = tiny_config(_write_bright_and_dark(tmp_path / "samples"), preset=DEFAULT_PRESET, hold_out=[],
+    cfg = tiny_config(_write_bright_and_dark(tmp_path / "samples"), preset=FULL.name, hold_out=[],
                       epochs_stage1=10, epochs_stage2=2, hidden=64, lr=3e-3, beta=0.2, frames_per_note=16)
     t = Trainer(cfg, dataset_for(cfg, cache_root=tmp_path / "cache", workers=1), tmp_path / "run")
     for _ in train(t):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -66,18 +65,6 @@ def test_general_midi_programs_render_the_wide_grid_and_the_eighteen_as_before()
     with pytest.raises(ParameterError, match="Sitar are not SoundFont instruments of programs 'orchestral'"):
         TrainConfig(instruments=("Sitar",))
     assert TrainConfig.from_dict(TrainConfig(programs="general-midi").to_dict()).programs == "general-midi"
-
-
-@pytest.fixture(scope="module")
-def soundfont():
-    from timbre_explorer.core.data.sources import find_soundfont
-
-    try:
-        return str(find_soundfont())
-    except ParameterError:
-        if os.environ.get("CI"):
-            raise  # ./run.sh installs it: in CI a missing SoundFont must fail, not skip
-        pytest.skip("no General MIDI SoundFont (apt-get install fluid-soundfont-gm)")
 
 
 def test_a_general_midi_dataset_holds_the_other_programs_with_their_families(soundfont, tmp_path):

@@ -39,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--programs", choices=("orchestral", "general-midi"), default=None,
                        help="the General MIDI programs the SoundFonts render: the 18 orchestral instruments (the "
                             "default) or every pitched program (those beyond the 18 every few semitones, at p, mf, ff)")
-    build.add_argument("--preset", default=None, help="NSGT preset: nsgt-erb-44k (default: 44.1 kHz, to 16 kHz), "
-                       "nsgt-cqt-44k, nsgt-mel-44k, or the paper's 22.05 kHz nsgt-erb, nsgt-cqt, nsgt-mel")
+    build.add_argument("--preset", default=None, help="NSGT preset: the paper's nsgt-erb (default), nsgt-cqt, "
+                       "nsgt-mel at 22.05 kHz to 8 kHz, or full band at 44.1 kHz to 16 kHz: nsgt-erb-44k, nsgt-cqt-44k, "
+                       "nsgt-mel-44k")
     build.add_argument("--hold-out", nargs="*", metavar="INSTRUMENT",
                        help="instruments kept out of training for the novel-instrument test "
                             "(default: the SoundFont's six novel instruments; none for a folder)")

@@ -32,9 +32,9 @@ AUGMENTATIONS = {"eq": "spectral tilt and EQ", "lowpass": "low-pass roll-off", "
 #: Where a run trains.
 DEVICES = {"auto": "auto (a CUDA GPU when there is one)", "cpu": "CPU", "cuda": "CUDA GPU"}
 #: The transform presets of ``core.signal.nsgt.PRESETS`` (a test keeps the two equal: nsgt imports torch).
-PRESETS = {"nsgt-erb-44k": "NSGT-ERB, 44.1 kHz, to 16 kHz (full band)", "nsgt-cqt-44k": "NSGT-CQT, 44.1 kHz, to 16 kHz",
-           "nsgt-mel-44k": "NSGT-Mel, 44.1 kHz, to 16 kHz", "nsgt-erb": "NSGT-ERB, 22.05 kHz, to 8 kHz (the paper's best)",
-           "nsgt-cqt": "NSGT-CQT, 22.05 kHz, to 8 kHz (constant-Q)", "nsgt-mel": "NSGT-Mel, 22.05 kHz, to 8 kHz"}
+PRESETS = {"nsgt-erb": "NSGT-ERB, 22.05 kHz, to 8 kHz (the paper's best)", "nsgt-cqt": "NSGT-CQT, 22.05 kHz, to 8 kHz "
+           "(constant-Q)", "nsgt-mel": "NSGT-Mel, 22.05 kHz, to 8 kHz", "nsgt-erb-44k": "NSGT-ERB, 44.1 kHz, to 16 kHz "
+           "(full band)", "nsgt-cqt-44k": "NSGT-CQT, 44.1 kHz, to 16 kHz", "nsgt-mel-44k": "NSGT-Mel, 44.1 kHz, to 16 kHz"}
 SOURCES = ("soundfont", "folder")
 #: The training stages, in the order they run (see :mod:`timbre_explorer.core.training.loop`).
 STAGES = ("stage1", "regularized", "baseline", "unconditioned")
