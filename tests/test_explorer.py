@@ -725,9 +725,11 @@ def test_svg_names_the_axes_shown_and_csv_headers_too(qtbot, window, tmp_path):
     assert "PC3" in e.map.getAxis("bottom").labelText
     header = (e.export_csv(tmp_path / "latent.csv")).read_text().splitlines()[0].split(",")
     assert header[5:7] == ["PC3", "PC2"]
+    assert e.map_panel.projection_box.title() == "Projection (PCA of the latent space)"
     e.map_panel.basis.setCurrentIndex(1)  # the axes that set instruments apart
     header = (e.export_csv(tmp_path / "latent.csv")).read_text().splitlines()[0].split(",")
     assert header[5].startswith("LD") and header[6].startswith("LD")
+    assert "LDA" in e.map_panel.projection_box.title()  # the group says which axes these are
 
 
 def test_a_failed_map_export_leaves_the_old_file_and_says_why(qtbot, window, tmp_path, monkeypatch):

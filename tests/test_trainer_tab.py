@@ -168,6 +168,8 @@ def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatc
         assert (out / name).is_file(), name
     report = json.loads((out / "report.json").read_text())
     assert result.report == report
+    qtbot.waitUntil(lambda: r.train_button.isEnabled())
+    assert not r.resume_button.isEnabled()  # a finished run has nothing to resume
     assert v.views.currentWidget() is v.report_view
     assert v.report_view.figures.item(0, 1).text() == f"{report['spearman_rho']:.3f}"
     assert v.report_view.figures.item(4, 2).text() == f"{report['baseline']['test_mse']:.4f}"

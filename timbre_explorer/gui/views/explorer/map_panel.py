@@ -23,6 +23,11 @@ HIDDEN_TIPS = {"data": "A click's hidden components follow the notes near it on 
 FAMILY_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1  # a legend family row's family name
 
 
+#: The projection group's title for each choice of axes.
+PROJECTION_TITLES = {"pca": "Projection (PCA of the latent space)",
+                     "discriminant": "Projection (instruments apart: LDA, then PCA, of the latent space)"}
+
+
 class MapPanel(QtWidgets.QWidget):
     """Projection (components, 2D/3D, depth), instrument legend and filters, overlays."""
 
@@ -43,8 +48,8 @@ class MapPanel(QtWidgets.QWidget):
         self.basis.addItem("PCA (the paper)", "pca")
         self.basis.addItem("Instruments apart (LDA, then PCA)", "discriminant")
         self.basis.setToolTip("Both are rotations of the latent space, so any point on the map is a latent point. "
-                              "PCA shows the most variance (mostly pitch and loudness); LDA axes separate the "
-                              "instruments first.")
+                              "PCA shows the directions of most variance, as the paper's maps do; LDA axes separate "
+                              "the instruments first, then PCA completes them.")
         self.basis.currentIndexChanged.connect(self.projection_changed)
         form.addRow("Axes", self.basis)
         self.colour_by = QtWidgets.QComboBox()
@@ -75,7 +80,8 @@ class MapPanel(QtWidgets.QWidget):
         form.addRow("Depth", row(self.depth, self.depth_label))
         self.variance = QtWidgets.QLabel()
         form.addRow(self.variance)
-        layout.addWidget(group_box("Projection (PCA of the latent space)", form))
+        self.projection_box = group_box(PROJECTION_TITLES["pca"], form)  # titled after the axes chosen (set_axes)
+        layout.addWidget(self.projection_box)
 
         legend_layout = QtWidgets.QVBoxLayout()
         self.legend = QtWidgets.QTreeWidget()
@@ -144,6 +150,7 @@ class MapPanel(QtWidgets.QWidget):
     def set_axes(self, explained, prefix: str) -> None:
         """Fill the axis choosers with the components of the current projection, keeping the choice."""
         self.axis_prefix = prefix
+        self.projection_box.setTitle(PROJECTION_TITLES["discriminant" if prefix == "LD" else "pca"])
         for i, combo in enumerate(self.axes):
             keep = combo.currentIndex() if combo.count() == len(explained) else i
             combo.blockSignals(True)

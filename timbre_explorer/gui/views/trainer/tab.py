@@ -721,7 +721,7 @@ class TrainerView(QtWidgets.QWidget):
         has_model = (out / MODEL_NAME).is_file()
         r = self.run_panel
         r.train_button.setEnabled(idle)
-        r.resume_button.setEnabled(idle and bool(checkpoint_files(out)))
+        r.resume_button.setEnabled(idle and bool(checkpoint_files(out)) and not has_model)  # a finished run: nothing to resume
         r.pause_button.setEnabled(self.state in TRAINING)
         r.cancel_button.setEnabled(running)
         r.evaluate_button.setEnabled(idle and has_model)
