@@ -132,6 +132,17 @@ def test_click_anywhere_decodes_that_point_and_plays_it(qtbot, window):
     assert "centroid" in e.spectrum.values.text() and "Hz" in e.spectrum.values.text()
 
 
+def test_a_click_on_each_name_says_that_instrument_and_how_near_its_centre(qtbot, window):
+    """The status names what plays: the instrument whose centre is nearest the clicked point, with the distance
+    (a name sits at its centroid, where the map is pinned: distance 0), not the nearest single note on the map."""
+    e, s = window.explorer, window.space
+    for name, centre in s.centroids.items():
+        before = len(window.audio.played)
+        e.play_at(*e.map_state.to_view(centre)[:2])
+        _wait_sound(qtbot, window, before)
+        assert e.last_sound.title.startswith(f"Near {name} (0.00 from its centre)")
+
+
 def test_click_on_a_note_plays_that_note(qtbot, window):
     e, s = window.explorer, window.space
     i = int(np.argmax(s.notes.instrument == s.instruments.index("Trumpet")))
@@ -139,7 +150,7 @@ def test_click_on_a_note_plays_that_note(qtbot, window):
     before = len(window.audio.played)
     _click(qtbot, window, x, y)
     _wait_sound(qtbot, window, before)
-    assert window.explorer.last_sound.title.startswith("Note nearest: Trumpet")
+    assert window.explorer.last_sound.title.startswith("Near Trumpet (")
     assert np.allclose(s.projection.forward(e.selected)[:2], (x, y), atol=0.02)
 
 

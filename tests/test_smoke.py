@@ -54,5 +54,5 @@ def test_the_smoke_script_sees_what_goes_wrong():
         assert len(problems(line)) == 1, (line, meaning)
     fine = ("INFO timbre_explorer.gui.main_window: ready: model: 3460 notes of 18 instruments\n"
             "WARNING timbre_explorer.audio.engine: No audio output device found; sounds can still be exported\n"
-            "SMOKE OK 129 ms (Note nearest: Piccolo G7 f)")
+            "SMOKE OK 129 ms (Near Piccolo (0.12 from its centre), played at C4 mf)")
     assert problems(fine) == []

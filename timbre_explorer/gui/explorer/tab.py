@@ -403,9 +403,11 @@ class ExplorerView(QtWidgets.QWidget):
         """Decode the point under ``(x, y)`` and play it as a held note."""
         if self.space is None:
             return
-        index = self.map.pick(x, y)
-        title = f"Note nearest: {self._note_title(index)}" if index >= 0 else f"Point ({x:+.2f}, {y:+.2f})"
-        self.play_z(self.map_state.latent_at(x, y), title)
+        z = self.map_state.latent_at(x, y)
+        name, distance = self.space.nearest_instruments(z, 1, trained_only=False)[0]
+        # named by the instrument whose centre is nearest in the latent space, which is what plays: the nearest
+        # single note on the map may be another instrument's (hovering names notes)
+        self.play_z(z, f"Near {name} ({distance:.2f} from its centre)")
 
     def play_z(self, z, title: str, *, pitch: float | None = None, level_db: float | None = None) -> None:
         """Play latent point ``z``: at the Play tab's pitch and dynamic, or at ``pitch`` and the loudness
