@@ -868,9 +868,33 @@ def test_export_dialogs_open_in_the_last_export_folder(qtbot, window, tmp_path, 
     monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", dialog)
     _menu_action(window, "Export map").trigger()
     documents = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
-    assert asked[0] == str(Path(documents or Path.home()) / "map.png")
+    first = documents if documents and Path(documents).is_dir() else str(Path.home())  # where there is one
+    assert asked[0] == str(Path(first) / "map.png")
     _menu_action(window, "Export latent").trigger()
     assert asked[1] == str(tmp_path / "exports" / "latent.csv")
+
+
+def test_an_export_dialog_never_opens_in_a_folder_that_is_not_there(qtbot, window, tmp_path, monkeypatch):
+    """No ~/Documents (a fresh account), and a last export folder removed since: the dialog opens at home."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))  # no user-dirs.dirs naming another documents
+    asked = []
+
+    def dialog(parent, title, start, filters):
+        asked.append(start)
+        return "", ""
+
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", dialog)
+    assert not (home / "Documents").exists()
+    _menu_action(window, "Export map").trigger()
+    assert asked == [str(home / "map.png")]
+    from timbre_explorer.gui import settings
+
+    settings.write("export/folder", str(tmp_path / "gone"))
+    _menu_action(window, "Export map").trigger()
+    assert asked[1] == str(home / "map.png")
 
 
 def test_colour_by_source_on_a_model_of_two_sample_sets(qtbot, two_source_model):

@@ -86,11 +86,13 @@ def guard_wheel(root: QtWidgets.QWidget) -> None:
 
 def export_file_name(parent: QtWidgets.QWidget, title: str, name: str, filters: str) -> str:
     """A save dialog that opens in the folder of the last export (at first the user's documents, never the
-    folder the app was started from) and remembers the folder chosen; "" if cancelled."""
+    folder the app was started from) and remembers the folder chosen; "" if cancelled. A folder that is not there
+    (no ~/Documents, a last folder since removed) gives way to the next: documents, then home."""
     from timbre_explorer.gui import settings
 
     documents = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
-    folder = settings.read("export/folder") or documents or str(Path.home())
+    candidates = (settings.read("export/folder"), documents, str(Path.home()))
+    folder = next((f for f in candidates if f and Path(f).is_dir()), str(Path.home()))
     path, _ = QtWidgets.QFileDialog.getSaveFileName(parent, title, str(Path(folder) / name), filters)
     if path:
         settings.write("export/folder", str(Path(path).parent))
