@@ -410,6 +410,17 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
     if window.space.conditioned:
         body = np.asarray(audio)[int(0.3 * SR):int(0.9 * SR)]
         assert 20 * np.log10(np.sqrt(np.mean(body ** 2))) == pytest.approx(sound.loudness_db, abs=2.0)
+    # and the file itself, as it is, to compare: its samples at the engine's rate, said as the original
+    p = e.sounds_panel
+    p.list.setCurrentRow(0)
+    assert p.original.isEnabled()
+    before = len(window.audio.played)
+    qtbot.mouseClick(p.original, QtCore.Qt.MouseButton.LeftButton)
+    original, _ = _wait_sound(qtbot, window, before)
+    assert e.last_sound.title == "bright.wav (the original file)" and window.audio.rates[-1] == window.audio.sample_rate
+    expected = synthetic_note(64, 0.85, 0.4)
+    assert len(original) == round(len(expected) * window.audio.sample_rate / SR)
+    assert np.sqrt(np.mean(original ** 2)) == pytest.approx(np.sqrt(np.mean(expected ** 2)), rel=0.02)
 
 
 def test_exports_wav_png_svg_csv(qtbot, window, tmp_path):

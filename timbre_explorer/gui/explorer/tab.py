@@ -57,6 +57,7 @@ class UserSound:
     nearest: list = field(default_factory=list)
     pitch: float | None = None  # estimated (MIDI), None when unpitched
     loudness_db: float | None = None  # measured RMS level of its sounding part, dBFS
+    path: str = ""  # the file, to audition it as it is
 
 
 class ExplorerView(QtWidgets.QWidget):
@@ -138,6 +139,7 @@ class ExplorerView(QtWidgets.QWidget):
         self.move_panel.curve_requested.connect(self.render_curve)
         self.sounds_panel.add_requested.connect(self._add_sounds_dialog)
         self.sounds_panel.sound_activated.connect(self._play_user_sound)
+        self.sounds_panel.original_requested.connect(self.play_original)
         self.sounds_panel.clear_requested.connect(self.clear_sounds)
 
         self._field_timer = QtCore.QTimer(self, singleShot=True, interval=250)
@@ -722,7 +724,7 @@ class ExplorerView(QtWidgets.QWidget):
 
         for r in result.encoded:
             sound = UserSound(Path(r.path).name, np.asarray(r.z), np.asarray(r.trajectory), r.nearest, r.pitch,
-                              r.loudness_db)
+                              r.loudness_db, str(r.path))
             self.user_sounds.append(sound)
             near = ", ".join(f"{n['instrument']} ({n['distance']:.2f})" for n in r.nearest)
             pitch = "unpitched" if r.pitch is None else pitch_name(round(r.pitch))
@@ -755,6 +757,19 @@ class ExplorerView(QtWidgets.QWidget):
             s = self.user_sounds[row]
             # at its own pitch and measured level (a conditioned model; the Play tab's pitch when unpitched)
             self.play_z(s.z, f"{s.name} (as the model hears it)", pitch=s.pitch, level_db=s.loudness_db)
+
+    def play_original(self, row: int) -> None:
+        """The user's file as it is (read in a worker: a long file takes a while), beside what the model hears."""
+        if not 0 <= row < len(self.user_sounds):
+            return
+        from timbre_explorer.core.signal.audio_io import load_audio
+
+        s, rate = self.user_sounds[row], self.audio.sample_rate
+
+        def job(j) -> Sound:
+            return Sound(load_audio(s.path, rate), rate, f"{s.name} (the original file)")
+
+        self.tasks.submit(job, "original", on_done=self._play, on_failed=self._failed)
 
     def clear_sounds(self) -> None:
         self.user_sounds = []

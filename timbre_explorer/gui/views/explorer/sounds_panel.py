@@ -11,6 +11,7 @@ class SoundsPanel(QtWidgets.QWidget):
     add_requested = QtCore.Signal()
     sound_activated = QtCore.Signal(int)
     clear_requested = QtCore.Signal()
+    original_requested = QtCore.Signal(int)  # the row whose file to play as it is
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -28,7 +29,14 @@ class SoundsPanel(QtWidgets.QWidget):
         add.clicked.connect(self.add_requested)
         clear = QtWidgets.QPushButton("Clear")
         clear.clicked.connect(self.clear_requested)
+        self.original = QtWidgets.QPushButton("Play the original")
+        self.original.setToolTip("The chosen file as it is, to compare with how the model hears it (a click on "
+                                 "the sound in the list)")
+        self.original.setEnabled(False)
+        self.original.clicked.connect(lambda: self.original_requested.emit(self.list.currentRow()))
+        self.list.currentRowChanged.connect(lambda r: self.original.setEnabled(r >= 0))
         row.addWidget(add)
+        row.addWidget(self.original)
         row.addWidget(clear)
         layout.addLayout(row)
         self.progress = QtWidgets.QProgressBar()
