@@ -398,6 +398,9 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
     item = e.sounds_panel.list.item(0).text()
     assert e.sounds_panel.list.count() == 1 and item.startswith("bright.wav (E4, ") and f"): near {nearest}" in item
     assert len(e.map.user_scatter.data) == 1
+    assert [t.toPlainText() for t in e.map.user_labels] == ["bright.wav"]  # its star is named on the map...
+    svg = e.export_map(tmp_path / "map.svg").read_text()  # ... and in the SVG, as a star of its own
+    assert svg.count('class="user-sound"') == 1 and ">bright.wav</text>" in svg
     assert window.last_error[0] == "Some files were not loaded" and "broken.wav" in window.last_error[1]
     # clicking the dropped sound plays it as the model hears it: at its measured loudness (and its own pitch: the
     # tiny model follows pitch only roughly; tests/test_train.py checks the pitch condition on a trained one)

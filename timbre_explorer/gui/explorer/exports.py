@@ -136,6 +136,15 @@ def _write_svg(view: MapView, title: str, tmp: Path) -> None:
     if path_x is not None and len(path_x) > 1:
         points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(*px(path_x, path_y)))
         out.append(f'<polyline points="{points}" fill="none" stroke="#ffe066" stroke-width="3"/>')
+    stars = view.user_scatter.getData()
+    for (sx, sy), label in zip(zip(*stars), view.user_labels):  # the dropped sounds: a star and the file's name
+        if not (x0 <= sx <= x1 and y0 <= sy <= y1):
+            continue
+        (cx,), (cy,) = px([sx], [sy])
+        corners = " ".join(f"{cx + rad * np.sin(a):.1f},{cy - rad * np.cos(a):.1f}"
+                           for k, a in enumerate(np.arange(10) * np.pi / 5) for rad in ((7.0, 3.0)[k % 2],))
+        out.append(f'<polygon class="user-sound" points="{corners}" fill="#ffffff"/>')
+        out.append(f'<text x="{cx + 10:.1f}" y="{cy + 4:.1f}" fill="#ffffff">{escape(label.toPlainText())}</text>')
     for label in view.labels:
         if label.isVisible():
             (lx,), (ly,) = px([label.pos().x()], [label.pos().y()])

@@ -789,7 +789,8 @@ class ExplorerView(QtWidgets.QWidget):
             self._view3d.set_marker(None if self.selected is None else state.to_xyz(self.selected))
         if self.user_sounds:
             self.map.set_user_sounds(state.to_view(np.stack([u.z for u in self.user_sounds])),
-                                     [state.to_view(u.trajectory) for u in self.user_sounds if len(u.trajectory)])
+                                     [state.to_view(u.trajectory) for u in self.user_sounds if len(u.trajectory)],
+                                     [u.name for u in self.user_sounds])
         else:
             self.map.set_user_sounds(np.zeros((0, 2)), [])
         n = 0 if pts is None else len(pts)

@@ -205,6 +205,7 @@ class MapView(pg.PlotWidget):
         self.user_scatter = _Scatter(pxMode=True, size=14, symbol="star", pen=pg.mkPen("w", width=1))
         self.user_scatter.setZValue(15)
         self.addItem(self.user_scatter)
+        self.user_labels: list[pg.TextItem] = []  # each dropped sound's name beside its star
         self.user_lines = pg.PlotCurveItem(pen=pg.mkPen("#ffffff", width=1, style=QtCore.Qt.PenStyle.DotLine),
                                            connect="finite")
         self.addItem(self.user_lines)
@@ -443,10 +444,19 @@ class MapView(pg.PlotWidget):
     def set_marker(self, xy) -> None:
         self.marker.setData([] if xy is None else [{"pos": (float(xy[0]), float(xy[1]))}])
 
-    def set_user_sounds(self, points: np.ndarray, trajectories: list[np.ndarray]) -> None:
-        """Dropped sounds: a star each and their frame trajectories as dotted lines."""
+    def set_user_sounds(self, points: np.ndarray, trajectories: list[np.ndarray], names: list[str] = ()) -> None:
+        """Dropped sounds: a star each, named beside it, and their frame trajectories as dotted lines."""
         points = np.asarray(points).reshape(-1, 2)
         self.user_scatter.setData(pos=points, brush=pg.mkBrush("#ffffff"))
+        for item in self.user_labels:
+            self.removeItem(item)
+        self.user_labels = []
+        for (x, y), name in zip(points, names):
+            item = pg.TextItem(name, color="#ffffff", anchor=(-0.15, 0.5))  # right of the star
+            item.setPos(float(x), float(y))
+            item.setZValue(15)
+            self.addItem(item)
+            self.user_labels.append(item)
         if trajectories:
             xs = np.concatenate([np.append(t[:, 0], np.nan) for t in trajectories])
             ys = np.concatenate([np.append(t[:, 1], np.nan) for t in trajectories])
