@@ -583,11 +583,18 @@ def test_path_plays_as_one_morph_and_exports_wav_with_its_sidecar(qtbot, window,
     e.path_panel.end.setCurrentText("Trumpet")
     e.path_panel.set_button.click()
     e.path_panel.seconds.setValue(1.0)
+    p = e.path_panel
+    assert p.spectrogram_hint.isVisible() and p.spectrogram.getAxis("left").labelText == "frequency (Hz)"
     before = len(window.audio.played)
     e.path_panel.play_button.click()
     audio, _ = _wait_sound(qtbot, window, before)
     assert len(audio) == s.sample_rate and e.last_sound.path_spec.mode == "slerp"
-    assert e.path_panel.spectrogram_image.image.shape[0] == s.model.config.n_bins  # bands x path steps
+    assert p.spectrogram_image.image.shape[0] == s.model.config.n_bins  # bands x path steps
+    # time along the bottom, in seconds; frequency up the side, ticked in hertz at the bands that hold them
+    assert not p.spectrogram_hint.isVisible() and p.spectrogram.viewRange()[0] == [0.0, 1.0]
+    ticks = dict((label, band) for band, label in p.spectrogram.getAxis("left")._tickLevels[0])
+    assert {"100", "1k", "5k"} <= set(ticks)
+    assert s.nsgt.frequencies[int(ticks["1k"])] == pytest.approx(1000, rel=0.03)
     e.export_path(tmp_path / "morph.wav")
     qtbot.waitUntil(lambda: (tmp_path / "morph.json").exists(), timeout=20_000)
     data, sr = sf.read(tmp_path / "morph.wav")

@@ -580,9 +580,7 @@ class ExplorerView(QtWidgets.QWidget):
         spec = r.sound.path_spec
         self._play(r.sound)
         img = 20 * np.log10(np.maximum(r.magnitudes.T, 1e-9))  # [bins, steps], row = band
-        self.path_panel.spectrogram_image.setImage(img, levels=(img.max() - 80, img.max()))
-        self.path_panel.spectrogram_image.setRect(QtCore.QRectF(0, 0, spec.seconds, img.shape[0]))
-        self.path_panel.spectrogram.autoRange()
+        self.path_panel.show_spectrogram(img, spec.seconds, np.asarray(self.space.nsgt.frequencies))
         if spec.kind in FRAME_EDITS:
             self.path.set_frames(np.asarray(spec.points), spec.kind, FRAME_EDITS[spec.kind])
 

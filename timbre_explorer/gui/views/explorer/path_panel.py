@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.gui.views.explorer.note_chooser import NoteChooser
@@ -78,15 +79,33 @@ class PathPanel(QtWidgets.QWidget):
         import pyqtgraph as pg
 
         self.spectrogram = pg.PlotWidget(background="#15171c")
-        self.spectrogram.setMinimumHeight(140)
-        self.spectrogram.setLabel("bottom", "time", units="s")
-        self.spectrogram.setLabel("left", "band")
+        self.spectrogram.setMinimumHeight(160)
+        self.spectrogram.setLabel("bottom", "time (s)")
+        self.spectrogram.setLabel("left", "frequency (Hz)")
+        for side in ("bottom", "left"):  # plain seconds and hertz, never pyqtgraph's "(x0.001)" scaling
+            self.spectrogram.getAxis(side).enableAutoSIPrefix(False)
         self.spectrogram.setMouseEnabled(x=False, y=False)
+        self.spectrogram.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        self.spectrogram.getAxis("left").setTicks([[]])  # no frequencies until a path gives its bands
         self.spectrogram_image = pg.ImageItem()
         self.spectrogram_image.setColorMap(pg.colormap.get("inferno"))
         self.spectrogram.addItem(self.spectrogram_image)
+        self.spectrogram_hint = pg.TextItem("No path played yet", color="#aaaaaa", anchor=(0.5, 0.5))
+        self.spectrogram_hint.setPos(0.5, 0.5)
+        self.spectrogram.addItem(self.spectrogram_hint)
         layout.addWidget(group_box("Path spectrogram", _single(self.spectrogram)))
         layout.addStretch(1)
+
+    def show_spectrogram(self, level_db: np.ndarray, seconds: float, frequencies: np.ndarray) -> None:
+        """A path's decoded frames ``[bands, steps]`` in dB over ``seconds``, the bands at ``frequencies`` (Hz):
+        time along the bottom, frequency up the side (ticks at round frequencies), the loudest 80 dB shown."""
+        self.spectrogram_hint.hide()
+        self.spectrogram_image.setImage(level_db, levels=(level_db.max() - 80, level_db.max()))
+        self.spectrogram_image.setRect(QtCore.QRectF(0, 0, seconds, level_db.shape[0]))
+        ticks = [(float(np.argmin(np.abs(frequencies - f))) + 0.5, f"{f:g}" if f < 1000 else f"{f / 1000:g}k")
+                 for f in (100, 200, 500, 1000, 2000, 5000, 10000, 15000) if frequencies[0] <= f <= frequencies[-1]]
+        self.spectrogram.getAxis("left").setTicks([ticks])
+        self.spectrogram.setRange(xRange=(0, seconds), yRange=(0, level_db.shape[0]), padding=0)
 
     def set_modes(self, modes: tuple[str, ...]) -> None:
         """The core's interpolations, the paper's slerp first and chosen."""
