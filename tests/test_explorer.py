@@ -130,6 +130,10 @@ def test_click_anywhere_decodes_that_point_and_plays_it(qtbot, window):
     y = e.spectrum.curve.getData()[1]
     assert np.allclose(y, np.clip(20 * np.log10(s.decode(e.selected, pitch=pitch).numpy()), -100, None), atol=1e-3)
     assert "centroid" in e.spectrum.values.text() and "Hz" in e.spectrum.values.text()
+    # the level it plays at is said as such, beside the frame's own loudness (the model's scale)
+    body = np.asarray(soft, np.float64)[len(soft) // 4: 3 * len(soft) // 4]  # the last sound, the soft one
+    assert f"plays at {20 * np.log10(np.sqrt(np.mean(body ** 2))):.1f} dBFS" in e.spectrum.values.text()
+    assert "frame loudness" in e.spectrum.values.text()
 
 
 def test_a_click_on_each_name_says_that_instrument_and_how_near_its_centre(qtbot, window):

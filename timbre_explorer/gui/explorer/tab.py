@@ -49,6 +49,14 @@ class SynthSettings:
     release: float = SCHEMA["audio/release"].default
 
 
+def held_level_dbfs(audio: np.ndarray) -> float:
+    """The RMS level (dBFS) of the middle half of a sound: a held note's sustain, past its attack, before its
+    release."""
+    a = np.asarray(audio, np.float64)
+    body = a[len(a) // 4: 3 * len(a) // 4] if len(a) >= 4 else a
+    return float(20 * np.log10(np.sqrt(np.mean(body ** 2)) + 1e-12)) if body.size else -240.0
+
+
 @dataclass
 class UserSound:
     name: str
@@ -493,7 +501,7 @@ class ExplorerView(QtWidgets.QWidget):
 
     def _note_played(self, r: NoteSound) -> None:
         self._play(r.sound, loop=r.loop)
-        self.spectrum.show_frame(r.frame, r.descriptors, r.sound.title)
+        self.spectrum.show_frame(r.frame, r.descriptors, r.sound.title, played_dbfs=held_level_dbfs(r.sound.audio))
         if r.keys_title and self.space is not None:  # the keys play the last clicked point
             self.play.set_point(self.space, r.sound.z, r.keys_title, played=r.played)
         if not r.loop:
@@ -612,7 +620,8 @@ class ExplorerView(QtWidgets.QWidget):
         self.map.set_trace(self.map_state.to_view(r.path) if len(r.path) else None)
         self._redraw_state()
         desc = _floats(self.space.describe(m.frame))
-        self.spectrum.show_frame(m.frame, desc, m.sound.title, reference=m.before)
+        self.spectrum.show_frame(m.frame, desc, m.sound.title, reference=m.before,
+                                 played_dbfs=held_level_dbfs(m.sound.audio))
         self.move_panel.show_values(desc)
         moved = float(np.linalg.norm(r.z - r.path[0])) if len(r.path) else 0.0
         held = r.holds_message()  # a move that could not keep the other descriptors says so, in orange

@@ -56,13 +56,18 @@ class SpectrumView(QtWidgets.QWidget):
         self.frequencies = np.asarray(hz, np.float64)
         self.plot.setXRange(np.log10(self.frequencies[0]), np.log10(self.frequencies[-1]), padding=0.02)
 
-    def show_frame(self, magnitude: np.ndarray, descriptors: dict, title: str, *, reference=None) -> None:
-        """Plot ``magnitude [bins]`` (linear) in dB; ``reference`` (another frame) dashed, e.g. before a move."""
+    def show_frame(self, magnitude: np.ndarray, descriptors: dict, title: str, *, reference=None,
+                   played_dbfs: float | None = None) -> None:
+        """Plot ``magnitude [bins]`` (linear) in dB; ``reference`` (another frame) dashed, e.g. before a move.
+        The descriptors are the decoded frame's (its loudness in the model's own scale); ``played_dbfs``, the level
+        the sound plays at, is said beside them so the two are never taken for one another."""
         self.curve.setData(self.frequencies, self._db(magnitude))
         self.reference.setData(self.frequencies, self._db(reference)) if reference is not None \
             else self.reference.setData([], [])
         self.title.setText(title)
-        self.values.setText("   ".join(f"{k} {format_descriptor(k, float(v))}" for k, v in descriptors.items()))
+        text = "   ".join(f"{'frame loudness' if k == 'loudness' else k} {format_descriptor(k, float(v))}"
+                          for k, v in descriptors.items())
+        self.values.setText(text + ("" if played_dbfs is None else f"   plays at {played_dbfs:.1f} dBFS"))
 
     def clear(self) -> None:
         self.curve.setData([], [])
