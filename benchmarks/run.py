@@ -946,8 +946,9 @@ FIGURES = {
 
 def smoke_faults(groups, results: dict) -> list[str]:
     """What a --smoke run of ``groups`` lacks: named figures neither produced nor skipped, and figures not finite."""
-    missing = [f"{f}: missing" for g in groups for f in FIGURES[g] if f not in results and f not in SKIPPED]
-    return missing + [f"{k} = {v}: not finite" for k, v in results.items() if not math.isfinite(v)]
+    unnamed = [f"group {g}: names no figure in FIGURES" for g in groups if not FIGURES.get(g)]
+    missing = [f"{f}: missing" for g in groups for f in FIGURES.get(g, ()) if f not in results and f not in SKIPPED]
+    return unnamed + missing + [f"{k} = {v}: not finite" for k, v in results.items() if not math.isfinite(v)]
 
 
 def main() -> int:
@@ -975,7 +976,7 @@ def main() -> int:
     if SMOKE:
         results = {k: float(v) for k, v in results.items()}
         faults = smoke_faults(groups, results)
-        named = [f for g in groups for f in FIGURES[g]]
+        named = [f for g in groups for f in FIGURES.get(g, ())]
         print(f"smoke run: {len(groups)} groups in {time.perf_counter() - started:.0f} s, {len(results)} figures, "
               f"{sum(f in results for f in named)} of {len(named)} named figures produced")
         for reason in dict.fromkeys(SKIPPED.values()):
