@@ -2,7 +2,8 @@
 # Set up Timbre Explorer (first run only) and launch it, or run its tests.
 #
 #   ./run.sh [ARGS...]        launch the app on the bundled model (ARGS go to timbre-explorer)
-#   ./run.sh test [ARGS...]   run the checks and the whole test suite (ARGS go to the suite's pytest)
+#   ./run.sh test [ARGS...]   run the checks, the whole test suite and the smoke benchmark (with ARGS: only the
+#                             checks and the suite's pytest on ARGS)
 #
 # Set-up, on Debian/Ubuntu with Python 3.11+: installs the system libraries Qt, PortAudio and the
 # virtual display need (with apt-get, as root or through passwordless sudo; otherwise it lists
@@ -154,6 +155,8 @@ if [[ $mode == test ]]; then
   else  # the whole suite, each test once: the Qt-free ones without Qt, then the ones that need it
     step "core and command line tests without Qt (pytest in $core_venv)" no_qt_tests
     step "GUI tests (pytest)" "$VENV/bin/python" -m pytest "${qt_tests[@]}" "$gui_start_test"
+    # every benchmark group at its smallest sizes: each named figure produced and finite (no timing is checked)
+    step "benchmarks, smallest sizes (benchmarks/run.py --smoke)" "$VENV/bin/python" benchmarks/run.py --smoke
   fi
   exit 0
 fi

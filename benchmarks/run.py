@@ -4,12 +4,17 @@ Prints a table; ``--json`` also writes one JSON object of name -> number, each
 name ending in its unit (``_ms``, ``_db``, ``_x``, ``_per_s``). Times are
 medians of several runs after a warm-up; ratios compare against a baseline
 measured in the same run. Run it on an otherwise idle machine.
+
+``--smoke`` runs every group at its smallest sizes (one repeat, small grids, the tests' tiny synthetic data where a
+group would build a big dataset or train long) and checks only that every figure in :data:`FIGURES` is produced
+and finite, or skipped with its reason: its numbers are not measurements. ``./run.sh test`` runs it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -30,9 +35,23 @@ from timbre_explorer.core.signal.phase import DEFAULT_ITERATIONS, griffin_lim, s
 from timbre_explorer.core.runtime import tune_allocator  # noqa: E402
 
 SR = 22050
+SMOKE = False  # set by --smoke
+SKIPPED: dict[str, str] = {}  # figure -> why this run cannot produce it
+
+
+def size(full, smoke):
+    """``full`` in a measuring run, ``smoke`` in a --smoke run: one place for every group's sizes."""
+    return smoke if SMOKE else full
+
+
+def skip(rows: list, figures: tuple[str, ...], what: str, reason: str) -> None:
+    """Say once that ``figures`` are not produced here, and why (a --smoke run lists them, not as missing)."""
+    SKIPPED.update(dict.fromkeys(figures, reason))
+    rows.append((what, f"skipped: {reason}"))
 
 
 def median_ms(fn, *, repeats: int = 15, warmup: int = 2) -> float:
+    repeats, warmup = size(repeats, 1), size(warmup, 0)
     for _ in range(warmup):
         fn()
     times = []
@@ -90,7 +109,7 @@ def bench_phase(results: dict, rows: list) -> None:
     note = sum((0.5 / k) * torch.sin(2 * torch.pi * 220.7 * k * t + k) for k in range(1, 16))
     frame = nsgt.magnitude(note).mean(-1)
     held = frame.unsqueeze(-1).expand(-1, nsgt.n_frames)
-    for n_iter in (8, 16, 32, 100):
+    for n_iter in size((8, 16, 32, 100), (8,)):
         ms = median_ms(lambda: griffin_lim(held, nsgt, n_iter=n_iter), repeats=7 if n_iter < 100 else 3)
         sc = float(griffin_lim(held, nsgt, n_iter=n_iter).spectral_convergence_db)
         results[f"phase_1s_{n_iter}it_ms"] = ms
@@ -104,10 +123,11 @@ def bench_phase(results: dict, rows: list) -> None:
     from timbre_explorer.paths import default_model_path
 
     space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
-    centroids = [z for _, z in sorted(space.centroids.items())[:8]]
+    centroids = [z for _, z in sorted(space.centroids.items())[:size(8, 1)]]
     decoded = [space.decode(z) for z in centroids]
-    for init in ("partials", "pghi"):
-        for n_iter in (0, 4, DEFAULT_ITERATIONS):
+    default, default_iter = sustain.__kwdefaults__["init"], sustain.__kwdefaults__["n_iter"]
+    for init in size(("partials", "pghi"), (default,)):
+        for n_iter in size((0, 4, DEFAULT_ITERATIONS), (default_iter,)):
             key = f"phase_1s_{init}_{n_iter}it"
             results[f"{key}_ms"] = statistics.median(
                 median_ms(lambda: sustain(f, preset, seconds=1.0, n_iter=n_iter, init=init), repeats=5, warmup=1)
@@ -122,13 +142,12 @@ def bench_phase(results: dict, rows: list) -> None:
         for f in decoded)
     rows.append(("the same from a 1 s period (before)", str(len(decoded)), "",
                  f"{results['phase_1s_period_1s_sc_db']:.1f} dB", ""))
-    for pitch in (48, 67, 72):  # the issue's figure is at middle C; other keys, for the record
+    for pitch in size((48, 67, 72), (48,)):  # the issue's figure is at middle C; other keys, for the record
         results[f"phase_1s_sc_db_midi{pitch}"] = statistics.median(
             float(sustain(space.decode(z, pitch=pitch), preset, seconds=1.0).spectral_convergence_db)
             for z in centroids)
         rows.append((f"sustain() at MIDI {pitch}", str(len(centroids)), "",
                      f"{results[f'phase_1s_sc_db_midi{pitch}']:.1f} dB", ""))
-    default, default_iter = sustain.__kwdefaults__["init"], sustain.__kwdefaults__["n_iter"]
     results["phase_1s_ms"] = results[f"phase_1s_{default}_{default_iter}it_ms"]
     results["phase_1s_sc_db"] = results[f"phase_1s_{default}_{default_iter}it_sc_db"]
     t0 = time.perf_counter()
@@ -137,8 +156,8 @@ def bench_phase(results: dict, rows: list) -> None:
     # long paths: one 30 s path through five instruments of the bundled model, in pieces and (as before) whole;
     # each in a fresh process, so its peak memory is its own
     for how, chunk in (("", "4.0"), ("_whole", "1e9")):
-        runs = [json.loads(subprocess.run([sys.executable, "-c", _PATH_CHILD, chunk], check=True, capture_output=True,
-                                          text=True).stdout) for _ in range(3 if not how else 1)]
+        runs = [json.loads(subprocess.run([sys.executable, "-c", _PATH_CHILD, chunk, str(size(30.0, 2.0))], check=True,
+                                          capture_output=True, text=True).stdout) for _ in range(size(3, 1) if not how else 1)]
         results[f"path_30s{how}_s"] = statistics.median(r["seconds"] for r in runs)
         results[f"path_30s{how}_peak_gb"] = max(r["peak_gb"] for r in runs)
         rows.append((f"30 s path{' (one piece)' if how else ''}", "1", f"{1e3 * results[f'path_30s{how}_s']:.0f}",
@@ -158,10 +177,11 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 phase.CHUNK_SECONDS = float(sys.argv[1])
 space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
 c = space.centroids
-zs = along([c[n] for n in ("Flute", "Trumpet", "Cello", "Clarinet", "Piano")], path_steps(30.0))
+seconds = float(sys.argv[2])
+zs = along([c[n] for n in ("Flute", "Trumpet", "Cello", "Clarinet", "Piano")], path_steps(seconds))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
-render_path(space, zs, seconds=30.0)
+render_path(space, zs, seconds=seconds)
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": seconds, "peak_gb": peak / 2**20, "before_gb": before / 2**20}))
@@ -169,22 +189,26 @@ print(json.dumps({"seconds": seconds, "peak_gb": peak / 2**20, "before_gb": befo
 
 
 def bench_dataset(results: dict, rows: list) -> None:
-    """The default dataset (FluidR3_GM, NSGT-ERB) built from scratch on 2 workers, 3 times."""
+    """The default dataset (FluidR3_GM, NSGT-ERB) built from scratch on 2 workers, 3 times (--smoke: the tests'
+    synthetic sample folder, once)."""
+
+    from tiny import write_sample_folder
 
     from timbre_explorer.core.data.dataset import build_dataset
-    from timbre_explorer.core.data.sources import SoundFontSource, find_soundfont
+    from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont
 
-    source = SoundFontSource(str(find_soundfont()))
     times = []
     with tempfile.TemporaryDirectory() as cache:
-        for _ in range(3):
+        source = FolderSource(str(write_sample_folder(Path(cache)))) if SMOKE else SoundFontSource(str(find_soundfont()))
+        for _ in range(size(3, 1)):
             t0 = time.perf_counter()
-            ds = build_dataset(source, cache_root=cache, workers=2, rebuild=True)
+            ds = build_dataset(source, cache_root=cache, workers=size(2, 1), rebuild=True)
             times.append(time.perf_counter() - t0)
+        n_notes = len(source.notes())
     results["dataset_build_s"] = statistics.median(times)
     results["dataset_notes"] = len(ds)
     results["dataset_frames"] = int(ds.log_magnitude.shape[0])
-    results["dataset_notes_per_s"] = len(source.notes()) / results["dataset_build_s"]
+    results["dataset_notes_per_s"] = n_notes / results["dataset_build_s"]
     rows.append(("default SoundFont dataset, 2 workers", f"{len(ds)} notes",
                  f"{results['dataset_build_s']:.1f} s", f"{results['dataset_notes_per_s']:.0f} notes/s"))
 
@@ -192,6 +216,7 @@ def bench_dataset(results: dict, rows: list) -> None:
 def bench_model(results: dict, rows: list) -> None:
     """Decode and encode throughput of the bundled model's architecture (frames per second)."""
     from timbre_explorer.core.model.modelfile import load_model
+    from timbre_explorer.core.model.vae import N_CONDITIONS
     from timbre_explorer.paths import default_model_path
 
     model = load_model(default_model_path()).build_model()
@@ -201,9 +226,11 @@ def bench_model(results: dict, rows: list) -> None:
         for batch in (1, 4096):
             z = torch.randn(batch, m.config.latent, device=device)
             x = torch.randn(batch, m.config.n_bins, device=device)
+            # a conditioned model decodes at a pitch and level: the conditions' centre (zeros), as any would cost
+            c = torch.zeros(batch, N_CONDITIONS, device=device) if m.config.conditioned else None
             with torch.no_grad():
-                dec = median_ms(lambda: m.decode(z), repeats=30 if batch == 1 else 9)
-                enc = median_ms(lambda: m.encode(x), repeats=30 if batch == 1 else 9)
+                dec = median_ms(lambda: m.decode(z, c), repeats=30 if batch == 1 else 9)
+                enc = median_ms(lambda: m.encode(x, c), repeats=30 if batch == 1 else 9)
             suffix = "" if device == "cpu" else "_cuda"
             results[f"decode_frames_per_s_b{batch}{suffix}"] = batch / dec * 1e3
             results[f"encode_frames_per_s_b{batch}{suffix}"] = batch / enc * 1e3
@@ -215,19 +242,25 @@ def bench_model(results: dict, rows: list) -> None:
 
 
 def bench_train(results: dict, rows: list) -> None:
-    """Seconds per epoch of the default training config (stage 1 and regularized), medians of 3."""
+    """Seconds per epoch of the default training config (stage 1 and regularized), medians of 3 (--smoke: the
+    tests' tiny config on their synthetic sample folder)."""
+    from tiny import tiny_config, write_sample_folder
+
     from timbre_explorer.core.training.config import TrainConfig
     from timbre_explorer.core.training.config import dataset_for
     from timbre_explorer.core.training.loop import Trainer, train
 
-    for stage, cfg in (("stage1", TrainConfig(epochs_stage1=3, epochs_stage2=0, baseline=False)),
-                       ("regularized", TrainConfig(epochs_stage1=0, epochs_stage2=3, baseline=False))):
-
-        with tempfile.TemporaryDirectory() as out:
-            t = Trainer(cfg, dataset_for(cfg), out)
+    n = size(3, 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        samples = write_sample_folder(Path(tmp, "samples")) if SMOKE else None
+        for stage, epochs in (("stage1", dict(epochs_stage1=n, epochs_stage2=0)),
+                              ("regularized", dict(epochs_stage1=0, epochs_stage2=n))):
+            cfg = tiny_config(samples, baseline=False, **epochs) if SMOKE else TrainConfig(baseline=False, **epochs)
+            ds = dataset_for(cfg, cache_root=Path(tmp, "cache"), workers=1) if SMOKE else dataset_for(cfg)
+            t = Trainer(cfg, ds, Path(tmp, stage))
             secs = [p.metrics["seconds"] for p in train(t) if p.stage == stage]
-        results[f"train_epoch_{stage}_s"] = statistics.median(secs)
-        rows.append((f"training epoch, {stage}", f"{statistics.median(secs):.2f} s"))
+            results[f"train_epoch_{stage}_s"] = statistics.median(secs)
+            rows.append((f"training epoch, {stage}", f"{statistics.median(secs):.2f} s"))
 
 
 def bench_train_default(results: dict, rows: list) -> None:
@@ -298,7 +331,7 @@ def bench_explorer(results: dict, rows: list) -> None:
     stop = ctx.Event()
     trainer = ctx.Process(target=_train_beside, args=(stop,))  # as the Trainer tab's worker process trains
     trainer.start()
-    time.sleep(3.0)
+    time.sleep(size(3.0, 0.5))
     results["click_to_sound_while_training_ms"] = median_ms(click, repeats=50, warmup=3)
     stop.set()
     trainer.join()
@@ -317,7 +350,7 @@ def bench_explorer(results: dict, rows: list) -> None:
     rows.append(("descriptor map 100 x 100", f"all five {results['descriptor_field_100_ms']:.0f} ms",
                  f"centroid only {results['descriptor_field_100_centroid_ms']:.0f} ms"))
 
-    starts = space.notes.z[rng.choice(len(space.notes), 40, replace=False)]
+    starts = space.notes.z[rng.choice(len(space.notes), size(40, 2), replace=False)]
     base = space.describe(space.decode(starts))["centroid"]
     for method in ("gradient", "greedy"):
         todo = iter(range(len(starts)))
@@ -345,7 +378,7 @@ def bench_labels(results: dict, rows: list) -> None:
 
     space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
     state = MapState(space)
-    names = [n for n in space.perceptual_instruments if n in space.centroids]
+    names = [n for n in space.perceptual_instruments if n in space.centroids][:size(None, 3)]
     for mode, key in ((ON_DATA, "label_click_right_of_12"), (PLANE, "label_click_right_of_12_plane")):
         state.mode = mode
         z = np.stack([state.latent_at(*state.to_view(space.centroids[n])) for n in names])
@@ -412,7 +445,7 @@ def bench_brightness(results: dict, rows: list) -> None:
     kept_out = {training.get("cross_test"), training.get("cross_valid")}
     sets = [n for n in training.get("sources", ["FluidR3_GM"]) if n in KNOWN_SOUNDFONTS and n not in kept_out]
     sr, top = space.sample_rate, min(16000.0, space.sample_rate / 2)
-    names = [n for n in space.perceptual_instruments if n in space.centroids and n in BY_NAME]
+    names = [n for n in space.perceptual_instruments if n in space.centroids and n in BY_NAME][:size(None, 2)]
     errors, band_errors = {}, {}
     for name in names:
         spec = NoteSpec(name, "bench", 60, "mf", 80, BY_NAME[name].program)
@@ -447,7 +480,8 @@ def bench_grid(results: dict, rows: list) -> None:
     state = MapState(space)
     coords = state.to_view(space.notes.z)
     lo, hi = np.percentile(coords, 1, axis=0), np.percentile(coords, 99, axis=0)
-    grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], 20), np.linspace(lo[1], hi[1], 20)), -1).reshape(-1, 2)
+    side = size(20, 3)
+    grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], side), np.linspace(lo[1], hi[1], side)), -1).reshape(-1, 2)
     z = state.surface().latent(grid)
     shares, levels = [], []
     for point in z:
@@ -485,7 +519,7 @@ def bench_map(results: dict, rows: list) -> None:
     base = space.projection.forward(space.notes.z)[:, :2]
     brushes = [pg.mkBrush(pg.intColor(i, len(space.instruments))) for i in range(len(space.instruments))]
     rng = np.random.default_rng(0)
-    for n in (10_000, 100_000, 300_000):
+    for n in size((10_000, 100_000, 300_000), (300_000,)):
         pick = rng.integers(0, len(base), n)
         xy = base[pick] + rng.normal(scale=0.02 * base.std(0), size=(n, 2))
         view = MapView()
@@ -543,8 +577,9 @@ def bench_launch(results: dict, rows: list) -> None:
                 raise RuntimeError(f"the app did not get ready (exit code {proc.returncode})")
             return ready
 
-    launch()
-    results["launch_to_map_s"] = statistics.median(launch() for _ in range(5))
+    if not SMOKE:
+        launch()
+    results["launch_to_map_s"] = statistics.median(launch() for _ in range(size(5, 1)))
     rows.append(("launch to the bundled model's map drawn", f"{results['launch_to_map_s']:.2f} s"))
 
 
@@ -568,10 +603,10 @@ def bench_trainer(results: dict, rows: list) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        cfg = tiny_config(write_sample_folder(tmp / "samples"), hidden=256, epochs_stage1=10, epochs_stage2=10,
-                          frames_per_note=32)
+        cfg = tiny_config(write_sample_folder(tmp / "samples"), hidden=256, epochs_stage1=size(10, 1),
+                          epochs_stage2=size(10, 1), frames_per_note=size(32, 4))
         cache = tmp / "cache"
-        dataset_for(cfg, cache_root=cache, workers=2)
+        dataset_for(cfg, cache_root=cache, workers=size(2, 1))  # --smoke: one process starts sooner than two
 
         def cli(out: Path) -> float:
             t0 = time.perf_counter()
@@ -618,11 +653,12 @@ def bench_trainer(results: dict, rows: list) -> None:
                 raise outcome[0]
             return seconds
 
-        cli(tmp / "warm-cli")
-        tab(tmp / "warm-tab")
-        gaps.clear()
+        if not SMOKE:
+            cli(tmp / "warm-cli")
+            tab(tmp / "warm-tab")
+            gaps.clear()
         times = {"cli": [], "tab": []}
-        for k in range(3):
+        for k in range(size(3, 1)):
             times["cli"].append(cli(tmp / f"cli{k}"))
             times["tab"].append(tab(tmp / f"tab{k}"))
         view.shutdown()
@@ -645,6 +681,10 @@ def bench_cross_source(results: dict, rows: list) -> None:
     from timbre_explorer.core.training.crosssource import evaluate_cross_source, kept_out_source
     from timbre_explorer.paths import default_model_path
 
+    if SMOKE:
+        skip(rows, FIGURES["cross_source"], "the bundled model on the sample sets it never heard",
+             "--smoke: it renders the bundled model's training sets and every known sample set (minutes)")
+        return
     source = kept_out_source(default_model_path()) or "MuseScore_General"
     started = time.perf_counter()
     r = evaluate_cross_source(default_model_path(), source, workers=2)
@@ -695,9 +735,9 @@ def _philharmonia(results: dict, rows: list) -> None:
 
     folder = os.environ.get(PHILHARMONIA_ENV)
     if not folder:
-        rows.append(("bundled model on the Philharmonia samples (philharmonia_nearest_share, philharmonia_rho)",
-                     f"skipped: {PHILHARMONIA_ENV} does not name their folder (they are not shipped; see the "
-                     "README's Philharmonia section)"))
+        skip(rows, ("philharmonia_nearest_share", "philharmonia_rho"), "bundled model on the Philharmonia samples",
+             f"{PHILHARMONIA_ENV} does not name their folder (they are not shipped; see the README's Philharmonia "
+             "section)")
         return
     started = time.perf_counter()
     r = evaluate_cross_source(default_model_path(), f"philharmonia={folder}", workers=2)
@@ -850,8 +890,8 @@ def bench_peer(results: dict, rows: list) -> None:
 
     folder = os.environ.get(SUITE_ENV)
     if not folder:
-        rows.append(("peer suite", f"skipped: {SUITE_ENV} does not name a folder (the timbremetrics repository's "
-                                   "timbremetrics/ folder, with sounds/ and true_dissim/)"))
+        skip(rows, FIGURES["peer"], "peer suite", f"{SUITE_ENV} does not name a folder (the timbremetrics "
+                                                   "repository's timbremetrics/ folder, with sounds/ and true_dissim/)")
         return
     started = time.perf_counter()
     r = score_space(TimbreSpace.open(default_model_path(), device=torch.device("cpu")), folder)
@@ -879,19 +919,71 @@ GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "m
           "peer": bench_peer}
 DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "brightness", "grid", "map",
                   "launch", "trainer", "cross_source", "play", "peer")
+#: The figures the issues and the README name, by group: a --smoke run fails if one is missing (and not skipped
+#: with its reason) or not finite. Every other figure a group writes must be finite too.
+FIGURES = {
+    "nsgt": ("nsgt_speedup_x",),
+    "phase": ("phase_1s_ms", "phase_1s_sc_db", "phase_1s_period_1s_sc_db", "path_30s_s", "path_30s_peak_gb"),
+    "dataset": ("dataset_build_s", "dataset_notes_per_s"),
+    "model": ("decode_frames_per_s_b4096", "encode_frames_per_s_b4096", "model_load_ms"),
+    "train": ("train_epoch_stage1_s", "train_epoch_regularized_s"),
+    "train_default": ("train_default_s", "train_default_shipped_s"),
+    "explorer": ("click_to_sound_ms", "click_to_sound_while_training_ms", "descriptor_field_100_ms",
+                 "reach_gradient_max_error_pct"),
+    "labels": ("label_click_right_of_12", "label_click_audio_right_of_12", "on_data_grid_100_ms"),
+    "brightness": ("centroid_brightness_error", "high_band_error_db"),
+    "grid": ("grid_pitched_share", "level_spread_db"),
+    "map": ("map_frame_300k_ms", "map_frame_all_notes_300k_ms"),
+    "launch": ("launch_to_map_s",),
+    "trainer": ("train_tab_over_cli_x", "train_gui_gap_ms"),
+    "cross_source": ("cross_source_rho", "cross_source_nearest_share", "cross_source_logspec_rho",
+                     "cross_source_mfcc_rho", "cross_source_freepats_rho", "cross_source_classifier_share",
+                     "cross_source_freepats_classifier_share"),
+    "play": ("key_to_sound_ms", "block_period_ms"),
+    "peer": ("peer_suite_score", "peer_suite_logspec_score", "peer_suite_mfcc_score"),
+}
+
+
+def smoke_faults(groups, results: dict) -> list[str]:
+    """What a --smoke run of ``groups`` lacks: named figures neither produced nor skipped, and figures not finite."""
+    unnamed = [f"group {g}: names no figure in FIGURES" for g in groups if not FIGURES.get(g)]
+    missing = [f"{f}: missing" for g in groups for f in FIGURES.get(g, ()) if f not in results and f not in SKIPPED]
+    return unnamed + missing + [f"{k} = {v}: not finite" for k, v in results.items() if not math.isfinite(v)]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--only", nargs="+", choices=GROUPS, help="measure only these groups")
+    parser.add_argument("--smoke", action="store_true", help="every group at its smallest sizes: check only that "
+                        "each named figure is produced and finite (its numbers are not measurements)")
     args = parser.parse_args()
+    if args.smoke and args.json:
+        parser.error("--smoke figures are not measurements: do not write them with --json")
+    global SMOKE
+    SMOKE = args.smoke
     tune_allocator()
     torch.set_num_threads(min(2, torch.get_num_threads()))  # the machines the targets are set for have 2 cores
     results: dict[str, float] = {}
     rows = {name: [] for name in GROUPS}
-    for name in args.only or DEFAULT_GROUPS:
+    started = time.perf_counter()
+    groups = args.only or DEFAULT_GROUPS
+    for name in groups:
+        t0 = time.perf_counter()
         GROUPS[name](results, rows[name])
+        if SMOKE:
+            print(f"{name}: {time.perf_counter() - t0:.1f} s", flush=True)
+    if SMOKE:
+        results = {k: float(v) for k, v in results.items()}
+        faults = smoke_faults(groups, results)
+        named = [f for g in groups for f in FIGURES.get(g, ())]
+        print(f"smoke run: {len(groups)} groups in {time.perf_counter() - started:.0f} s, {len(results)} figures, "
+              f"{sum(f in results for f in named)} of {len(named)} named figures produced")
+        for reason in dict.fromkeys(SKIPPED.values()):
+            print(f"  skipped ({reason}): {', '.join(f for f, r in SKIPPED.items() if r == reason)}")
+        for fault in faults:
+            print(f"  FAULT {fault}")
+        return 1 if faults else 0
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"CUDA: {torch.cuda.get_device_name() if torch.cuda.is_available() else 'none'}")

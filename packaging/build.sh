@@ -24,6 +24,9 @@ fi
 started=$(date +%s)
 nice -n 10 "$python" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
   packaging/timbre-explorer.spec
+# torch's libraries carry their symbol tables: stripped, about 95 MB less (measured; the app runs the same). Only
+# torch's: PyInstaller's strip of every library breaks numpy's OpenBLAS ("ELF load command ... not page-aligned").
+if command -v strip >/dev/null; then strip --strip-unneeded "$app"/_internal/torch/lib/*.so*; fi
 if command -v desktop-file-validate >/dev/null; then desktop-file-validate packaging/timbre-explorer.desktop; fi
 install -Dm644 packaging/timbre-explorer.desktop "$app/share/applications/timbre-explorer.desktop"
 for png in resources/icons/timbre-explorer-*.png; do
