@@ -250,6 +250,28 @@ def test_a_dataset_reads_a_file_whose_name_is_not_utf8(tmp_path, capsys):
     assert "Flute/" + os.fsdecode(b"D4_f\xe9.wav") in set(ds.notes["file"])
 
 
+def test_a_timidity_that_writes_no_audio_is_one_sentence_naming_the_patch_set(tmp_path, monkeypatch, capsys):
+    """Issue 27, fault 12: a TiMidity++ that writes a file that is not audio gave a LibsndfileError traceback."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "timidity"
+    fake.write_text(textwrap.dedent(f"""\
+        #!{sys.executable}
+        import sys
+        args = sys.argv[1:]
+        open(args[args.index("-o") + 1], "wb").write(b"this is not audio at all" * 40)
+        """))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    config = tmp_path / "patches.cfg"
+    config.write_text("bank 0\n")
+    cache = tmp_path / "cache"
+    assert main(["dataset", "build", "--soundfont", str(config), "--workers", "1", "--cache", str(cache)]) == 1
+    err = capsys.readouterr().err
+    one_line_error(err, f"{config}: TiMidity++ wrote a file that is not audio")
+    assert not [p for p in cache.iterdir() if not p.name.startswith(".")]
+
+
 # ------------------------------------------------------------------------------------------------ write errors
 @pytest.fixture
 def not_a_folder(tmp_path):
