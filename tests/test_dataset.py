@@ -205,17 +205,28 @@ def test_cancel_leaves_nothing_behind(sample_folder, tmp_path):
     assert seen[0] == 0 and list(cache.iterdir()) == []
 
 
-@pytest.mark.parametrize("damage", ["truncated", "missing", "nan", "garbage"])
+@pytest.mark.parametrize("damage", ["truncated", "missing", "nan", "garbage", "out of range", "other preset",
+                                    "other key", "other bands"])
 def test_a_damaged_cache_is_rebuilt_once_said(damage, sample_folder, tmp_path, caplog):
+    """Issue 27, faults 5 and 6: a cache holding values no transform gives (float16 30000 everywhere), or whose
+    manifest disagrees with its folder (another preset or key) or its frames (another band count), is rebuilt."""
     src = FolderSource(str(sample_folder))
     first = build_dataset(src, cache_root=tmp_path / "cache", workers=1)
     frames = np.array(first.log_magnitude)
     path = first.path / "log_magnitude.npy"
     del first
+    manifest = json.loads((path.parent / "manifest.json").read_text())
     if damage == "truncated":
         os.truncate(path, path.stat().st_size // 2)
     elif damage == "missing":
         (path.parent / "loudness.npy").unlink()
+    elif damage == "out of range":
+        np.save(path, np.full_like(frames, 30000))
+    elif damage in ("other preset", "other key"):
+        manifest["preset" if damage == "other preset" else "key"] = "nsgt-cqt" if damage == "other preset" else "0" * 16
+        (path.parent / "manifest.json").write_text(json.dumps(manifest))
+    elif damage == "other bands":
+        np.save(path, np.concatenate([frames, frames[:, :1]], axis=1))
     else:
         stored = np.load(path, mmap_mode="r+")
         stored[len(stored) // 2, 3] = np.nan if damage == "nan" else -3e4
@@ -335,6 +346,44 @@ def test_a_patch_set_renders_through_timidity(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(TimbreExplorerError, match=r"mine\.cfg: TiMidity\+\+ is not installed.*install timidity"):
         src.render(specs[:1], 22050)
+
+
+def _need_timidity():
+    import shutil
+
+    if shutil.which("timidity") is None:
+        if os.environ.get("CI"):
+            raise AssertionError("./run.sh installs timidity: in CI it must be there")
+        pytest.skip("no TiMidity++ (apt-get install timidity)")
+
+
+def test_a_patch_set_renders_only_from_its_own_configuration(tmp_path):
+    """Issue 27, fault 14: TiMidity++ reads the system's configuration before the patch set's, so a program the
+    patch set lacks sounded from the system's sample set (FluidR3_GM here) under the patch set's name."""
+    _need_timidity()
+    _gravis_patch(tmp_path / "sine.pat")
+    config = tmp_path / "mine.cfg"
+    config.write_text(f"dir {tmp_path}\nbank 0\n 73 sine.pat\n")  # a flute, and no piano
+    src = SoundFontSource(str(config), instruments=(replace(BY_NAME["Flute"], low=69, high=69),
+                                                    replace(BY_NAME["Piano"], low=69, high=69)),
+                          dynamics=(("ff", 127),))
+    flute, piano = src.render(src.notes(), 22050)
+    assert 20 * np.log10(np.sqrt(np.mean(flute ** 2))) > -40
+    assert 20 * np.log10(np.sqrt(np.mean(piano ** 2))) < -80  # TiMidity++'s dither, not FluidR3_GM's piano
+
+
+@pytest.mark.parametrize("config", ["", "dir /nonexistent/patches\nbank 0\n 73 flute.pat\n 71 clarinet.pat\n"])
+def test_a_patch_set_of_silence_or_noise_builds_no_dataset(config, tmp_path):
+    """Issue 27, fault 14: an empty configuration (the system's notes under its name) or one whose patch files are
+    all missing (TiMidity++'s dither at -93 dBFS, with a click) built a dataset; now one sentence refuses it."""
+    _need_timidity()
+    (tmp_path / "hollow.cfg").write_text(config)
+    src = SoundFontSource(str(tmp_path / "hollow.cfg"), instruments=(replace(BY_NAME["Flute"], low=60, high=63),
+                                                                    replace(BY_NAME["Clarinet"], low=60, high=63)))
+    with pytest.raises(ParameterError, match=r"hollow\.cfg: none of the 40 notes could be used \(.*silence or noise "
+                                             r"only \(RMS -9\d dBFS\)"):
+        build_dataset(src, cache_root=tmp_path / "cache", workers=1)
+    assert not list((tmp_path / "cache").iterdir())
 
 
 # ------------------------------------------------------------------------------------------------ CLI

@@ -125,8 +125,10 @@ def test_commands_on_a_full_disk_name_the_file_and_keep_the_old_one(case, tiny_m
     sound = tiny_model.parent.parent / "samples" / "Flute" / "C4_ff.wav"
     argv, named, limit = {
         "encode --json": (["encode", str(tiny_model), str(sound), "--json", str(out)], out, 500),
-        "evaluate --json": (["evaluate", str(tiny_model), "--cache", str(cache), "--json", str(out)], out, 500),
-        "evaluate --out": (["evaluate", str(tiny_model), "--cache", str(cache), "--out", str(out)],
+        "evaluate --json": (["evaluate", str(tiny_model), "--cache", str(cache), "--folder", str(sound.parent.parent),
+                             "--json", str(out)], out, 500),
+        "evaluate --out": (["evaluate", str(tiny_model), "--cache", str(cache), "--folder", str(sound.parent.parent),
+                            "--out", str(out)],
                            out / "latent_map.png", 10_000),  # the reports fit, the first plot does not
         "perception --out": (["perception", "--out", str(out)], out / "dissimilarity.csv", 500),
     }[case]
@@ -250,6 +252,28 @@ def test_a_dataset_reads_a_file_whose_name_is_not_utf8(tmp_path, capsys):
     assert "Flute/" + os.fsdecode(b"D4_f\xe9.wav") in set(ds.notes["file"])
 
 
+def test_a_timidity_that_writes_no_audio_is_one_sentence_naming_the_patch_set(tmp_path, monkeypatch, capsys):
+    """Issue 27, fault 12: a TiMidity++ that writes a file that is not audio gave a LibsndfileError traceback."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "timidity"
+    fake.write_text(textwrap.dedent(f"""\
+        #!{sys.executable}
+        import sys
+        args = sys.argv[1:]
+        open(args[args.index("-o") + 1], "wb").write(b"this is not audio at all" * 40)
+        """))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    config = tmp_path / "patches.cfg"
+    config.write_text("bank 0\n")
+    cache = tmp_path / "cache"
+    assert main(["dataset", "build", "--soundfont", str(config), "--workers", "1", "--cache", str(cache)]) == 1
+    err = capsys.readouterr().err
+    one_line_error(err, f"{config}: TiMidity++ wrote a file that is not audio")
+    assert not [p for p in cache.iterdir() if not p.name.startswith(".")]
+
+
 # ------------------------------------------------------------------------------------------------ write errors
 @pytest.fixture
 def not_a_folder(tmp_path):
@@ -278,7 +302,8 @@ def test_write_and_read_errors_are_one_sentence_naming_the_file(case, tiny_model
     binary.write_bytes(b"\xff\xfe\x00\x81" * 64)
     argv, named = {
         "encode --json": (["encode", str(tiny_model), str(sound), "--json", str(folder)], folder),
-        "evaluate --json": (["evaluate", str(tiny_model), "--cache", str(cache), "--json", str(folder)], folder),
+        "evaluate --json": (["evaluate", str(tiny_model), "--cache", str(cache), "--folder", str(samples), "--json",
+                             str(folder)], folder),
         "perception --out": (["perception", "--out", str(not_a_folder / "report")], not_a_folder),
         "dataset --cache": (["dataset", "build", "--source", "folder", str(samples), "--cache",
                              str(not_a_folder / "cache"), "--workers", "1"], not_a_folder),
@@ -313,14 +338,20 @@ def test_evaluate_without_the_cards_training_settings_asks_for_the_samples(tiny_
     assert "| Spearman ρ" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("where, reason", [("/usr", "holds more than 340 files, far more than the model's 120 notes"),
+@pytest.mark.parametrize("where, reason", [("many", "holds more than 340 files, far more than the model's 120 notes"),
                                            ("kazoo", "holds none of the model's instruments (Clarinet, Flute, "),
                                            ("moved", "is not a folder here")])
 def test_evaluate_uses_the_cards_sample_folder_only_when_it_holds_the_samples(tiny_model, tmp_path, capsys, where,
                                                                              reason):
     """A card names its sample folder, and evaluate rebuilds that dataset: a card from elsewhere must not make it
-    read /usr, or a folder of other sounds. Refused before anything is built; --folder points at the samples."""
-    folder = Path(where) if where.startswith("/") else tmp_path / where
+    read a whole tree, or a folder of other sounds. Refused before anything is built; --folder points at the samples.
+    (A folder outside the card's own is refused before: test_evaluate_uses_paths_a_card_names_only_inside_its_folder.)
+    """
+    folder = tmp_path / where
+    if where == "many":
+        for i in range(341):
+            (folder / str(i % 7)).mkdir(parents=True, exist_ok=True)
+            (folder / str(i % 7) / f"{i}.txt").write_text("")
     if where == "kazoo":
         (folder / "Kazoo").mkdir(parents=True)
         save_wav(folder / "Kazoo" / "C4_ff.wav", synthetic_note(60, 0.5, 0.5), SR)
@@ -333,7 +364,54 @@ def test_evaluate_uses_the_cards_sample_folder_only_when_it_holds_the_samples(ti
     samples = tiny_model.parent.parent / "samples"
     shared_cache = tiny_model.parent.parent / "cache"
     assert main(["evaluate", str(card), "--cache", str(shared_cache), "--folder", str(samples)]) == 0
-    assert main(["evaluate", str(tiny_model), "--cache", str(shared_cache)]) == 0  # the card's own folder
+    assert main(["evaluate", str(tiny_model), "--cache", str(shared_cache)]) == 1  # its samples are outside its folder
+
+
+@pytest.mark.parametrize("setting, value, option", [
+    ("folder", "/etc", "--folder DIR"),
+    ("folder", "link", "--folder DIR"),  # inside, but a link to /etc
+    ("soundfont", "elsewhere/patches.cfg", "--soundfont FILE"),
+    ("sources", "elsewhere/patches.cfg", "--sources NAME_OR_FILE ..."),
+    ("sources", "philharmonia=/etc", "--sources NAME_OR_FILE ..."),
+    ("ratings", "/etc/passwd", "--ratings FILE")])
+def test_evaluate_uses_paths_a_card_names_only_inside_its_folder(setting, value, option, tiny_model, tmp_path,
+                                                                  capsys):
+    """Issue 27, fault 19: a card's folder, soundfont, sources and ratings may name any path, and evaluate opened
+    them (walked /etc, passed a .cfg to TiMidity++). Refused in one sentence before anything is read."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "link").symlink_to("/etc")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "patches.cfg").write_text("bank 0\n")
+    named = str(tmp_path / value) if value.startswith("elsewhere") else value
+    edit = {"folder": {"folder": named}, "soundfont": {"source": "soundfont", "soundfont": named},
+            "sources": {"source": "soundfont", "sources": ["FluidR3_GM", named]}, "ratings": {"ratings": named}}
+    card = _edited_card(tiny_model, run, lambda d: d["training"].update(edit[setting]))
+    cache = tmp_path / "cache"
+    samples = ["--folder", str(tiny_model.parent.parent / "samples")] if setting == "ratings" else []
+    assert main(["evaluate", str(card), "--cache", str(cache), *samples]) == 1
+    one_line_error(capsys.readouterr().err, f"{card}: the model card's {setting} names {named}, outside the model's "
+                                            f"folder {run}; give it on the command line ({option})")
+    assert not cache.exists()
+
+
+def test_evaluate_uses_a_card_path_inside_its_folder_or_given_on_the_command_line(tiny_model, tmp_path, capsys):
+    """The other side of fault 19: a sample folder named relative to the card's own folder is read from there, and
+    one outside it is read when the user names it."""
+    import shutil
+
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copytree(tiny_model.parent.parent / "samples", run / "samples")
+    card = _edited_card(tiny_model, run, lambda d: d["training"].update(folder="samples"))
+    cache = tiny_model.parent.parent / "cache"
+    assert main(["evaluate", str(card), "--cache", str(cache)]) == 0
+    assert "| Spearman ρ" in capsys.readouterr().out
+    (tmp_path / "other").mkdir()
+    outside = _edited_card(tiny_model, tmp_path / "other",
+                           lambda d: d["training"].update(folder=str(run / "samples")))
+    assert main(["evaluate", str(outside), "--cache", str(cache)]) == 1
+    assert main(["evaluate", str(outside), "--cache", str(cache), "--folder", str(run / "samples")]) == 0
 
 
 @pytest.mark.parametrize("scale", [1e300, 1e-300])

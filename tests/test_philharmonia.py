@@ -161,7 +161,7 @@ def test_evaluate_cross_source_philharmonia_prints_a_table_per_held_out_set(tiny
 
     brighter = write_philharmonia(tmp_path / "brighter", brighter=0.1)
     assert main(["evaluate", str(tiny_model), "--cache", str(tmp_path / "cache"),
-                 "--cross-source", f"philharmonia={philharmonia}", "--cross-source", f"philharmonia={brighter}"]) == 0
+                 "--folder", str(tiny_model.parent.parent / "samples"), "--cross-source", f"philharmonia={philharmonia}", "--cross-source", f"philharmonia={brighter}"]) == 0
     out = capsys.readouterr().out
     tables = out.split("## Across sources: ")[1:]
     assert len(tables) == 2
@@ -227,6 +227,7 @@ def test_a_run_that_keeps_philharmonia_out_reports_it_and_evaluate_reads_the_kep
     assert cross["source"] == "Philharmonia" and cross["latent"]["notes"] == 48
     capsys.readouterr()
     assert main(["evaluate", str(run / "model.timbre.safetensors"), "--cache", str(tmp_path / "c"),
+                 "--sources", "FluidR3_GM", f"philharmonia={philharmonia}",  # the card's folder: outside the run's
                  "--cross-source", f"philharmonia={philharmonia}"]) == 0
     out = capsys.readouterr().out
     assert "## Across sources: Philharmonia (48 notes of 3 rated instruments" in out

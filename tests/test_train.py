@@ -154,7 +154,7 @@ def test_cli_train_then_evaluate(folder, cache, tmp_path, capsys):
     assert "| Spearman ρ" in capsys.readouterr().out
     assert main(["evaluate", str(tmp_path / "run" / "model.timbre.safetensors"), "--baseline",
                  str(tmp_path / "run" / "baseline.timbre.safetensors"), "--json", str(tmp_path / "e.json"),
-                 "--cache", str(cache)]) == 0
+                 "--cache", str(cache), "--folder", str(folder)]) == 0  # the samples lie outside the run folder
     report = json.loads((tmp_path / "e.json").read_text())
     saved = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["spearman_rho"] == pytest.approx(saved["spearman_rho"], abs=1e-6)
@@ -175,7 +175,7 @@ def test_rebuild_builds_the_cached_dataset_again_and_without_it_train_and_evalua
 
     def evaluate(*extra: str) -> None:
         assert main(["evaluate", str(tmp_path / "first" / "model.timbre.safetensors"), "--cache", str(cache),
-                     *extra]) == 0
+                     "--folder", str(folder), *extra]) == 0
 
     train_into("first")
     (dataset,) = cache.iterdir()

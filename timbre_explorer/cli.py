@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument("--folder", metavar="DIR", help="the model's sample folder (default: the one its card "
                                                          "names, if it holds the model's samples)")
     samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
+    evaluate.add_argument("--sources", nargs="+", metavar="NAME", help="the model's sample sets by name or file, "
+                          "and philharmonia=FOLDER (default: its card's; a path there is used only inside the "
+                          "model's folder)")
+    evaluate.add_argument("--ratings", metavar="FILE", help="the dissimilarity matrix or pooled-ratings CSV the "
+                          "model was trained with (default: its card's, used only inside the model's folder)")
     encode = sub.add_parser("encode", help="place audio files in a timbre space (latent position, nearest "
                                            "instruments, descriptors, pitch, loudness)")
     encode.add_argument("model", help="a .timbre.safetensors model file")
@@ -334,7 +339,8 @@ def _evaluate(args) -> int:
 
     models = {"regularized": args.model, "unregularized": args.baseline}
     report, maps = evaluate_models({k: v for k, v in models.items() if v is not None}, cache_root=args.cache,
-                                   rebuild=args.rebuild, folder=args.folder, soundfont=args.soundfont)
+                                   rebuild=args.rebuild, folder=args.folder, soundfont=args.soundfont,
+                                   sources=args.sources, ratings=args.ratings)
     if args.json:
         write_report(args.json, report)
     if args.out:
@@ -347,7 +353,8 @@ def _evaluate(args) -> int:
     kept_out = crosssource.kept_out_source(args.model)
     for source in args.cross_source or ([kept_out] if kept_out else []):  # sample sets it never trained on
         cross = crosssource.evaluate_cross_source(args.model, source, dynamics=args.cross_dynamics,
-                                                  cache_root=args.cache)
+                                                  cache_root=args.cache, folder=args.folder, soundfont=args.soundfont,
+                                                  sources=args.sources, ratings=args.ratings)
         print(cross_source_markdown(cross))
     return 0
 

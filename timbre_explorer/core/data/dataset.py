@@ -74,6 +74,9 @@ ATTACK_S = 0.1
 ONSET_DB = 30.0
 LOG_FLOOR = 1e-7
 SILENT_PEAK = 1e-4  # -80 dBFS
+#: -80 dBFS: a note quieter on the whole is a renderer's dither or a click, not an instrument. TiMidity++ with a
+#: missing patch writes 16-bit dither at -93 dBFS RMS with a -76 dBFS click; its quietest FreePats pp note is -47.
+SILENT_RMS = 1e-4
 CLIP_LEVEL, CLIP_FRACTION = 0.999, 1e-3
 SPLIT_FRACTIONS = {"train": 0.8, "valid": 0.1, "test": 0.1}
 CROSS_TEST, CROSS_VALID = "cross_test", "cross_valid"  # the splits of notes of a source held out of training
@@ -102,7 +105,7 @@ class NoteFeatures:
 
 
 def check_audio(audio: np.ndarray, *, max_clipped: float = CLIP_FRACTION) -> str | None:
-    """Why a rendered or read note cannot be used (NaN, silent, clipped), or None.
+    """Why a rendered or read note cannot be used (NaN, silent or noise only, clipped), or None.
 
     A note is clipped when more than ``max_clipped`` of its samples are at full scale; the dataset's notes
     train the model, so their threshold is strict (a user's sound is placed with more, with a warning).
@@ -112,6 +115,9 @@ def check_audio(audio: np.ndarray, *, max_clipped: float = CLIP_FRACTION) -> str
     peak = float(np.abs(audio).max())
     if peak < SILENT_PEAK:
         return f"silent (peak {20 * math.log10(max(peak, 1e-12)):.0f} dBFS)"
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    if rms < SILENT_RMS:
+        return f"silence or noise only (RMS {20 * math.log10(max(rms, 1e-12)):.0f} dBFS)"
     clipped = clipped_share(audio)
     if clipped > max_clipped:
         return f"clipped ({100 * clipped:.1f} % of samples at full scale)"
@@ -165,6 +171,23 @@ def analyse(audio: np.ndarray, *, preset: str, sustain_s: float) -> NoteFeatures
     return NoteFeatures(log_mag, loud, rep, start, end)
 
 
+def log_magnitude_range(preset: str, seconds: float) -> tuple[int, tuple[float, float]]:
+    """The band count of ``preset``, and the stored log-magnitudes a build can write for notes of ``seconds``:
+    from the floor ``log(LOG_FLOOR)`` to the log of the largest coefficient a signal within full scale can give.
+
+    A coefficient sums the note's spectrum times its band's window over at most ``n // 2 + 1`` bins (an inverse
+    FFT without scaling), and no bin of the spectrum of ``n`` samples within ±1 exceeds ``n``; so no coefficient
+    exceeds ``n * (n // 2 + 1) * max(window)``, and pooling (an RMS) keeps the largest. For 1.5 s notes of
+    NSGT-ERB at 22.05 kHz that is log 15.6, where a full-scale sine reaches 3.2: a cache holding more was
+    not written by a build.
+    """
+    p = get_preset(preset)
+    n = round(seconds * p.sample_rate)
+    nsgt = transform_for(p, n)
+    slack = 0.02  # float16 keeps 3 digits of a log up to 16: 0.008 at most
+    return nsgt.n_bins, (math.log(LOG_FLOOR) - slack, math.log(n * (n // 2 + 1) * nsgt.window_peak) + slack)
+
+
 def _analyse_chunk(source, specs: list[NoteSpec], preset: str) -> list[NoteFeatures | str]:
     """Worker: render or read, check and analyse a chunk of notes; a string is why a note was skipped."""
     sample_rate = int(get_preset(preset).sample_rate)
@@ -209,18 +232,30 @@ class NoteDataset:
                 raise DamagedDataset(f"{self.path}: the cached dataset is damaged ({name} holds {have} rows, "
                                      f"the manifest says {want})")
 
-    def verify(self) -> None:
-        """Check every stored value as a build writes it (finite, not below the log floor): a cache that was
+    def verify(self, key: str | None = None, preset: str | None = None) -> None:
+        """Check the cache against its manifest (``key`` and ``preset`` when given, the band count of its preset)
+        and every stored value as a build writes it (finite, within :func:`log_magnitude_range`): a cache that was
         overwritten or damaged on disk raises :class:`DamagedDataset` instead of training on garbage.
 
         Streamed in chunks, so it never needs the whole dataset in memory.
         """
-        floor = np.float16(math.log(LOG_FLOOR)) - np.float16(0.01)
+        for name, want in (("key", key), ("preset", preset)):
+            if want is not None and self.manifest.get(name) != want:
+                raise DamagedDataset(f"{self.path}: the cached dataset is damaged (its manifest names {name} "
+                                     f"{self.manifest.get(name)!r}, not {want!r})")
+        try:
+            bands, (low, high) = log_magnitude_range(self.preset, float(self.manifest["seconds"]))
+        except (ParameterError, KeyError, TypeError, ValueError) as exc:
+            raise DamagedDataset(f"{self.path}: the cached dataset is damaged (its manifest's preset or note "
+                                 f"length is unusable: {_reason(exc)})") from None
+        if self.log_magnitude.ndim != 2 or self.log_magnitude.shape[1] != bands:
+            raise DamagedDataset(f"{self.path}: the cached dataset is damaged (its frames have "
+                                 f"{self.log_magnitude.shape[1:]} bands, its preset {self.preset} has {bands})")
         if not np.all(np.isfinite(self.loudness)):
             raise DamagedDataset(f"{self.path}: the cached dataset is damaged (non-finite loudness values)")
         for start in range(0, self.log_magnitude.shape[0], VERIFY_CHUNK_ROWS):
             chunk = np.asarray(self.log_magnitude[start:start + VERIFY_CHUNK_ROWS])
-            if not np.all(np.isfinite(chunk)) or chunk.size and chunk.min() < floor:
+            if not np.all(np.isfinite(chunk)) or chunk.size and (chunk.min() < low or chunk.max() > high):
                 raise DamagedDataset(f"{self.path}: the cached dataset is damaged (values no build writes "
                                      f"from frame {start} on)")
         rows = self.notes["first_frame"] + self.notes["n_frames"]
@@ -413,7 +448,7 @@ def build_dataset(source: Source | tuple[Source, ...], *, preset: str = DEFAULT_
     if (target / "manifest.json").is_file() and not rebuild:
         try:
             ds = NoteDataset(target)
-            ds.verify()
+            ds.verify(key, preset)
             return ds
         except DamagedDataset as exc:
             log.warning("%s; building it again", exc)

@@ -197,6 +197,14 @@ def _need_timidity(what: str, packages: str = "timidity") -> None:
                              f"sudo apt-get install {packages} (./run.sh installs it when it can)")
 
 
+#: What TiMidity++ reads before a patch set's own configuration. TiMidity++ always reads the system's
+#: /etc/timidity/timidity.cfg first (``-c`` only adds a file; measured with strace, 2.14), so a program the patch set
+#: lacks would sound from the system's sample set (FluidR3_GM on Debian) under the patch set's name. Undefining every
+#: tone of bank 0 and drum set 0 leaves only what the patch set defines (an empty one renders silence).
+_ONLY_OWN_PATCHES = "".join(f"{bank}\n" + "".join(f"#extension undef {p}\n" for p in range(128))
+                            for bank in ("bank 0", "drumset 0"))
+
+
 def _render_patches(config: str, specs: list[NoteSpec], sample_rate: int, hold_s: float,
                     release_s: float) -> list[np.ndarray]:
     """Notes of a TiMidity++ patch set: one MIDI file holding every note in its own slot, one TiMidity++ run (a
@@ -225,7 +233,9 @@ def _render_patches(config: str, specs: list[NoteSpec], sample_rate: int, hold_s
         mido.MidiFile(ticks_per_beat=ticks, tracks=[track]).save(midi)
         limit = 60 + 2 * len(specs) * step / sample_rate  # seconds: twice the music, and a minute to start
         try:
-            run = subprocess.run(["timidity", "-c", str(config), "-Ow", "--output-mono", "--output-16bit",
+            only = Path(tmp, "only.cfg")  # TiMidity++ reads the system's configuration before ours: undo its tones
+            only.write_text(_ONLY_OWN_PATCHES, encoding="utf-8")
+            run = subprocess.run(["timidity", "-c", str(only), "-c", str(config), "-Ow", "--output-mono", "--output-16bit",
                                   "-s", str(sample_rate), "-EFreverb=d", "-EFchorus=d", "-o", str(wav), str(midi)],
                                  capture_output=True, text=True, timeout=limit)
         except subprocess.TimeoutExpired:
@@ -236,7 +246,11 @@ def _render_patches(config: str, specs: list[NoteSpec], sample_rate: int, hold_s
             errors = [line.removeprefix(f"{config}: ") for line in said if "error" in line.lower()]
             reason = (errors or said[-1:] or [f"exit status {run.returncode}"])[0]  # its first error, else its last
             raise TimbreExplorerError(f"{config}: TiMidity++ could not render it ({reason})")
-        audio, rate = soundfile.read(wav, dtype="float32", always_2d=True)
+        try:
+            audio, rate = soundfile.read(wav, dtype="float32", always_2d=True)
+        except (soundfile.LibsndfileError, RuntimeError, ValueError) as exc:  # the file TiMidity++ wrote is no WAV
+            raise TimbreExplorerError(f"{config}: TiMidity++ wrote a file that is not audio "
+                                      f"({str(exc).rsplit(': ', 1)[-1]})") from None
     if rate != sample_rate:
         raise TimbreExplorerError(f"{config}: TiMidity++ rendered at {rate} Hz, not the {sample_rate} Hz asked for")
     audio = np.concatenate([audio.mean(1), np.zeros(round(len(specs) * step) + n, np.float32)])

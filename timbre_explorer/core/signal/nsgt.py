@@ -352,6 +352,11 @@ class NSGT:
         per_signal = self.n_bins * self.n_frames * 8  # complex64
         return batch.split(max(1, CHUNK_BYTES // per_signal))
 
+    @property
+    def window_peak(self) -> float:
+        """The largest analysis window value of the core bands: what bounds a coefficient (a dataset's damage check)."""
+        return float(self._core.tensors(torch.device("cpu"), torch.float32)[2].abs().max())
+
     def magnitude(self, x: torch.Tensor) -> torch.Tensor:
         """``|core coefficients|``: the ``[..., K, T]`` magnitude matrix used as features."""
         return self.forward(x, edges=False).core.abs()

@@ -182,31 +182,36 @@ def held_notes(cfg: TrainConfig, trained: NoteDataset, source: str, *, dynamics:
 
 
 def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamics: tuple[str, ...] | None = None,
-                          cache_root=None, workers: int | None = None) -> dict:
+                          cache_root=None, workers: int | None = None, folder: str | None = None,
+                          soundfont: str | None = None, sources: tuple[str, ...] | None = None,
+                          ratings: str | None = None) -> dict:
     """A model file on a sample set it never trained on (:func:`held_notes`). Returns :func:`cross_source`'s
     figures, with the model's in-source test ρ and the source's name. The paper's unconditioned twin of a run
-    (``unconditioned.timbre.safetensors`` beside the model) is scored too, as "unconditioned"."""
+    (``unconditioned.timbre.safetensors`` beside the model) is scored too, as "unconditioned". The card's sample
+    sets and ratings are used as ``evaluate`` uses them (:func:`~timbre_explorer.core.training.tasks.training_config`),
+    or ``folder``, ``soundfont``, ``sources`` and ``ratings`` when given."""
     from timbre_explorer.core.data.instruments import DYNAMICS
     from timbre_explorer.core.data.perception import load_dissimilarities
     from timbre_explorer.core.model.modelfile import load_model
-    from timbre_explorer.core.training.config import TrainConfig, dataset_for
+    from timbre_explorer.core.training.config import dataset_for
     from timbre_explorer.core.training.runfolder import UNCONDITIONED_NAME
+    from timbre_explorer.core.training.tasks import training_config
 
     _check_dynamics(dynamics)  # before any dataset is built
     mf = load_model(model_path)
-    cfg = TrainConfig.from_dict(mf.meta["training"])
+    cfg = training_config(model_path, mf, folder=folder, soundfont=soundfont, sources=sources, ratings=ratings)
     trained = dataset_for(cfg, cache_root=cache_root, workers=workers)
     if cfg.cross_test:
         leave_source_out(trained, cfg.cross_test, cfg.cross_valid)
     held = held_notes(cfg, trained, source, dynamics=dynamics, cache_root=cache_root, workers=workers)
-    ratings = load_dissimilarities(cfg.ratings)
+    rated = load_dissimilarities(cfg.ratings)
     twin = Path(model_path).with_name(UNCONDITIONED_NAME)
     others = {}
     if twin.is_file() and twin != Path(model_path):
         other = load_model(twin)
         others["unconditioned"] = (other.build_model(), other.normalization)
     figures = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")), held,
-                           ratings, others=others)
+                           rated, others=others)
     return {"source": str(held.ds.notes["source"][held.notes[0]]),
             "dynamics": [d for d in DYNAMICS if not dynamics or d in dynamics],
             "in_source_rho": (mf.meta.get("metrics") or {}).get("spearman_rho"), **figures}

@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -313,13 +313,15 @@ class BatchReporter:
 
 def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None, workers=None, progress=None,
                     cancel: threading.Event | None = None, on_model=None, rebuild: bool = False,
-                    folder: str | os.PathLike | None = None,
-                    soundfont: str | os.PathLike | None = None) -> tuple[dict, dict]:
+                    folder: str | os.PathLike | None = None, soundfont: str | os.PathLike | None = None,
+                    sources: tuple[str, ...] | None = None, ratings: str | os.PathLike | None = None,
+                    own_run: bool = False) -> tuple[dict, dict]:
     """Evaluate model files on the datasets they were trained on: ``evaluate``'s report and the maps to plot.
 
     ``models`` maps "regularized" and/or "unregularized" to a model file; the first one's figures make the
     report, a second one's go under ``report["baseline"]``. ``on_model(label)`` is called before each. The
-    samples are the card's unless ``folder`` or ``soundfont`` names them (:func:`training_config`).
+    samples and ratings are the card's unless ``folder``, ``soundfont``, ``sources`` or ``ratings`` names them
+    (:func:`training_config`); ``own_run``: the models of a run this user trained, whose card paths are theirs.
     """
     from timbre_explorer.core.training.evaluate import evaluate
     from timbre_explorer.core.model.modelfile import load_model
@@ -331,7 +333,8 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None,
         if cancel is not None and cancel.is_set():
             raise Cancelled("evaluation cancelled; the previous report is unchanged")
         mf = load_model(path)
-        cfg = training_config(path, mf, folder=folder, soundfont=soundfont)
+        cfg = training_config(path, mf, folder=folder, soundfont=soundfont, sources=sources, ratings=ratings,
+                              own_run=own_run)
         ds = dataset_for(cfg, cache_root=cache_root, workers=workers, progress=progress, cancel=cancel,
                          rebuild=rebuild)
         if cfg.cross_test:  # the sample sets the training kept out are not in-source test notes
@@ -353,15 +356,18 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None,
 
 
 def training_config(path: str | os.PathLike, mf: ModelFile, *, folder: str | os.PathLike | None = None,
-                    soundfont: str | os.PathLike | None = None) -> TrainConfig:
+                    soundfont: str | os.PathLike | None = None, sources: tuple[str, ...] | None = None,
+                    ratings: str | os.PathLike | None = None, own_run: bool = False) -> TrainConfig:
     """The settings a model was trained with, pointed at its samples: ``folder`` or ``soundfont`` when given
-    (the samples moved, or the card does not say), else the card's own.
+    (the samples moved, or the card does not say), else the card's own; ``sources`` and ``ratings`` likewise.
 
-    A sample folder is used only when it holds the model's samples (:func:`check_sample_folder`): a card from
-    elsewhere can name any folder, ``/usr`` say, and a dataset build reads every file under it.
+    A card from elsewhere can name any path: a folder (``/etc``, walked by a build), a SoundFont or a TiMidity++
+    configuration (``.cfg``, read by TiMidity++), ratings. So the paths a card names are used only inside the
+    model's own folder (:func:`card_paths_inside`), unless ``own_run`` (a run this user trained); and a sample
+    folder only when it holds the model's samples (:func:`check_sample_folder`).
     """
     training = mf.meta.get("training")
-    if training is None and folder is None and soundfont is None:
+    if training is None and folder is None and soundfont is None and not sources:
         raise ParameterError(f"{path}: the model card does not say what it was trained on; give --folder or "
                              "--soundfont")
     try:
@@ -372,9 +378,59 @@ def training_config(path: str | os.PathLike, mf: ModelFile, *, folder: str | os.
         cfg = dataclasses.replace(cfg, source="folder", folder=str(folder))
     elif soundfont is not None:
         cfg = dataclasses.replace(cfg, source="soundfont", soundfont=str(soundfont))
+    if sources:
+        cfg = dataclasses.replace(cfg, source="soundfont", sources=tuple(sources))
+    if ratings is not None:
+        cfg = dataclasses.replace(cfg, ratings=str(ratings))
+    if not own_run:
+        cfg = card_paths_inside(path, cfg, given={"folder": folder, "soundfont": soundfont, "sources": sources,
+                                                  "ratings": ratings})
     if cfg.source == "folder":
         check_sample_folder(path, mf, cfg.folder)  # type: ignore[arg-type]  # post_init: set
     return cfg
+
+
+#: How the user names each path a card may name, on evaluate's command line.
+CARD_PATH_OPTIONS = {"folder": "--folder DIR", "soundfont": "--soundfont FILE", "ratings": "--ratings FILE",
+                     "sources": "--sources NAME_OR_FILE ..."}
+
+
+def card_paths_inside(path: str | os.PathLike, cfg: TrainConfig, *, given: Mapping[str, object]) -> TrainConfig:
+    """``cfg`` with the paths its card names (folder, soundfont, sources' files and folders, ratings) inside the
+    model file's folder, a relative one taken from there; a path the user gave (``given``) is theirs and kept.
+
+    A card can come from anyone: a path outside its run folder (``/etc``, a ``.cfg`` that TiMidity++ would read,
+    followed through links) is refused in one sentence naming the setting and the option that passes it.
+    """
+    from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS, PHILHARMONIA_ENTRY, philharmonia_folder
+
+    run = Path(path).resolve().parent
+
+    def inside(setting: str, value: str, named: str | None = None) -> str:
+        where = Path(value).expanduser()
+        if not (where if where.is_absolute() else run / where).resolve().is_relative_to(run):
+            raise ParameterError(f"{path}: the model card's {setting} names {named or value}, outside the model's folder "
+                                 f"{run}; give it on the command line ({CARD_PATH_OPTIONS[setting]}) if you "
+                                 "trust it")
+        return value if where.is_absolute() else str(run / where)
+
+    changes: dict[str, Any] = {}
+    if cfg.source == "folder" and cfg.folder and given.get("folder") is None:
+        changes["folder"] = inside("folder", cfg.folder)
+    if cfg.source == "soundfont":
+        if cfg.soundfont and cfg.soundfont not in KNOWN_SOUNDFONTS and given.get("soundfont") is None:
+            changes["soundfont"] = inside("soundfont", cfg.soundfont)
+        entries = []
+        for entry in cfg.sources if given.get("sources") is None else ():
+            if (where := philharmonia_folder(entry)) is not None:
+                entry = PHILHARMONIA_ENTRY + inside("sources", where, entry)
+            elif entry not in KNOWN_SOUNDFONTS:
+                entry = inside("sources", entry)
+            entries.append(entry)
+        changes["sources"] = tuple(entries) if given.get("sources") is None else cfg.sources
+    if cfg.ratings is not None and given.get("ratings") is None:
+        changes["ratings"] = inside("ratings", cfg.ratings)
+    return dataclasses.replace(cfg, **changes)
 
 
 def check_sample_folder(path: str | os.PathLike, mf: ModelFile, folder: str | os.PathLike) -> None:
@@ -420,7 +476,7 @@ def evaluate_task(task: Task, *, out: Path, cache_root, workers) -> RunResult:
     if "regularized" not in models:
         raise ParameterError(f"{out}: no model to evaluate yet ({MODEL_NAME}); train first")
     task.emit(Status("Preparing the dataset…"))
-    report, maps = evaluate_models(models, cache_root=cache_root, workers=workers or None,
+    report, maps = evaluate_models(models, cache_root=cache_root, workers=workers or None, own_run=True,
                                    progress=lambda done, total: task.emit(DatasetProgress(done, total)),
                                    cancel=task.cancel,
                                    on_model=lambda label: task.emit(Status(f"Evaluating the {label} model…")))
