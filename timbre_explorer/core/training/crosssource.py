@@ -188,14 +188,14 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
     """A model file on a sample set it never trained on (:func:`held_notes`). Returns :func:`cross_source`'s
     figures, with the model's in-source test ρ and the source's name. The paper's unconditioned twin of a run
     (``unconditioned.timbre.safetensors`` beside the model) is scored too, as "unconditioned". The card's sample
-    sets and ratings are used as ``evaluate`` uses them (:func:`~timbre_explorer.core.training.tasks.training_config`),
+    sets and ratings are used as ``evaluate`` uses them (:func:`~timbre_explorer.core.training.modelcard.training_config`),
     or ``folder``, ``soundfont``, ``sources`` and ``ratings`` when given."""
     from timbre_explorer.core.data.instruments import DYNAMICS
     from timbre_explorer.core.data.perception import load_dissimilarities
     from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.training.config import dataset_for
     from timbre_explorer.core.training.runfolder import UNCONDITIONED_NAME
-    from timbre_explorer.core.training.tasks import training_config
+    from timbre_explorer.core.training.modelcard import training_config
 
     _check_dynamics(dynamics)  # before any dataset is built
     mf = load_model(model_path)
