@@ -95,8 +95,8 @@ def test_cross_source_scores_model_and_baselines_on_the_same_notes(tmp_path):
 
 def test_config_sources_and_named_sample_sets(tmp_path, monkeypatch):
     # the default trains on three sample sets and keeps the fourth out as the cross-source test
-    assert TrainConfig().sources == ("FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank")
-    assert TrainConfig().cross_test == "sf_GMbank" and TrainConfig(sources=["FluidR3_GM"]).cross_test is None
+    assert TrainConfig().sources == ("FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank", "freepats")
+    assert TrainConfig().cross_test == "freepats" and TrainConfig(sources=["FluidR3_GM"]).cross_test is None
     assert TrainConfig(source="folder", folder="x").cross_test is None
     with pytest.raises(ParameterError, match="leaves none to train on"):
         TrainConfig(sources=["FluidR3_GM", "sf_GMbank"], cross_test="sf_GMbank", cross_valid="FluidR3_GM")
@@ -133,8 +133,9 @@ def test_a_run_that_keeps_a_sample_set_out_reports_across_sources_and_evaluate_a
         import fluidsynth  # noqa: F401
     except Exception as exc:
         pytest.skip(f"no SoundFonts here: {exc}")
-    cfg = TrainConfig(sources=["FluidR3_GM", "sf_GMbank"], instruments=["Flute", "Oboe", "Trumpet", "Cello"],
-                      pitch_range=(60, 62), hidden=32, latent=4, epochs_stage1=2, epochs_stage2=2, batch_size=32,
+    cfg = TrainConfig(sources=["FluidR3_GM", "sf_GMbank"], cross_test="sf_GMbank", programs="orchestral",
+                      instruments=["Flute", "Oboe", "Trumpet", "Cello"], pitch_range=(60, 62), frames_per_note=4,
+                      hidden=32, latent=4, epochs_stage1=2, epochs_stage2=2, batch_size=32,
                       warmup_epochs=1, alpha=20.0, mds_dims=3, device="cpu")
     assert cfg.cross_test == "sf_GMbank"
     (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))

@@ -47,8 +47,8 @@ def test_the_program_table_is_whole_and_keeps_the_orchestral_eighteen():
 
 
 def test_general_midi_programs_render_the_wide_grid_and_the_eighteen_as_before():
-    assert program_table("orchestral") == INSTRUMENTS and TrainConfig().programs == "orchestral"
-    assert soundfont_instruments(TrainConfig()) == INSTRUMENTS
+    assert program_table("orchestral") == INSTRUMENTS and TrainConfig().programs == "general-midi"
+    assert soundfont_instruments(TrainConfig(programs="orchestral")) == INSTRUMENTS
     wide = soundfont_instruments(TrainConfig(programs="general-midi"))
     assert [i.name for i in wide] == [i.name for i in GENERAL_MIDI]
     for i in wide:
@@ -63,7 +63,7 @@ def test_general_midi_programs_render_the_wide_grid_and_the_eighteen_as_before()
     with pytest.raises(ParameterError, match="programs must be one of"):
         TrainConfig(programs="everything")
     with pytest.raises(ParameterError, match="Sitar are not SoundFont instruments of programs 'orchestral'"):
-        TrainConfig(instruments=("Sitar",))
+        TrainConfig(programs="orchestral", instruments=("Sitar",))
     assert TrainConfig.from_dict(TrainConfig(programs="general-midi").to_dict()).programs == "general-midi"
 
 

@@ -264,6 +264,38 @@ def gaussian_nll(x: torch.Tensor, x_mu: torch.Tensor, x_logvar: torch.Tensor) ->
     return 0.5 * (x_logvar + (x - x_mu) ** 2 * torch.exp(-x_logvar) + _LOG_2PI).sum(-1)
 
 
+def shared_logvar(x_logvar: torch.Tensor) -> torch.Tensor:
+    """One variance for every bin of a frame (the mean of the decoder's log-variances), for the ``shared``
+    likelihood: a decoder that may raise the variance of the bands it rebuilds badly learns to leave them out,
+    and the quiet high bands of a note are what it left out (the README's "Sounds like the instrument")."""
+    return x_logvar.mean(-1, keepdim=True).expand_as(x_logvar)
+
+
+def band_matrix(frequencies: np.ndarray | torch.Tensor, per_octave: int = 2) -> torch.Tensor:
+    """``[bands, bins]``: 1 where a bin's centre frequency lies in a band of ``1 / per_octave`` octave (counted
+    from the lowest bin), for :func:`band_energy_error`; bands that hold no bin are left out."""
+    f = torch.as_tensor(np.asarray(frequencies, np.float64))
+    if f.dim() != 1 or not len(f) or not (f > 0).all() or per_octave < 1:
+        raise ParameterError("band_matrix needs positive bin frequencies and at least one band per octave")
+    band = torch.floor(torch.log2(f / f.min()) * per_octave + 1e-9).long()
+    onehot = torch.nn.functional.one_hot(band, int(band.max()) + 1).T.float()
+    return onehot[onehot.sum(-1) > 0]
+
+
+def band_energy_error(x: torch.Tensor, x_mu: torch.Tensor, norm: Normalization, bands: torch.Tensor
+                      ) -> torch.Tensor:
+    """Squared error of the decoded frames' energy in each band (natural log of the summed squared magnitudes;
+    0.23 is 1 dB), summed over bands: ``[batch]``. The per-bin likelihood weighs a band by how many bins it
+    holds and in log units, where a loud partial and the noise beside it count alike; this term weighs the
+    energy a listener hears in each half-octave, so the decoder keeps the level of the high bands."""
+    def energy(v: torch.Tensor) -> torch.Tensor:
+        power = 2.0 * (v * norm.scale + norm.mean)
+        top = power.max(-1, keepdim=True).values.detach()
+        return top + torch.log(torch.exp(power - top) @ bands.T + 1e-12)
+
+    return (energy(x_mu) - energy(x)).square().sum(-1)
+
+
 def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, exp(logvar)) || N(0, I)) in closed form, summed over latent dims: ``[batch]``."""
     return 0.5 * (torch.exp(logvar) + mu**2 - 1.0 - logvar).sum(-1)

@@ -36,6 +36,8 @@ PRESETS = {"nsgt-erb": "NSGT-ERB, 22.05 kHz, to 8 kHz (the paper's best)", "nsgt
            "(constant-Q)", "nsgt-mel": "NSGT-Mel, 22.05 kHz, to 8 kHz", "nsgt-erb-44k": "NSGT-ERB, 44.1 kHz, to 16 kHz "
            "(full band)", "nsgt-cqt-44k": "NSGT-CQT, 44.1 kHz, to 16 kHz", "nsgt-mel-44k": "NSGT-Mel, 44.1 kHz, to 16 kHz"}
 SOURCES = ("soundfont", "folder")
+#: How the decoder's Gaussian spreads its variance over a frame's bins (``vae.shared_logvar``).
+LIKELIHOODS = {"bin": "a variance per bin (the paper's code)", "shared": "one variance for every bin of a frame"}
 #: The training stages, in the order they run (see :mod:`timbre_explorer.core.training.loop`).
 STAGES = ("stage1", "regularized", "baseline", "unconditioned")
 STAGE_NAMES = {"stage1": "stage 1", "regularized": "regularized", "baseline": "unregularized",
@@ -63,17 +65,17 @@ class TrainConfig:
     folder: str | None = None
     soundfont: str | None = None  # a SoundFont file in place of the system's FluidR3_GM
     # the sample sets rendered (short names or SoundFont files; philharmonia=FOLDER reads the Philharmonia samples,
-    # named Philharmonia); the default trains on three and keeps sf_GMbank out of training as the cross-source test
-    # (see the README's "Training across sources")
-    sources: tuple[str, ...] = ("FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank")
+    # named Philharmonia); the default trains on four and keeps FreePats, which shares no recording with them, out of
+    # training as the cross-source test (see the README's "Training across sources")
+    sources: tuple[str, ...] = ("FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank", "freepats")
     preset: str = next(iter(PRESETS))
     hold_out: tuple[str, ...] | None = None  # None: the source's default
-    programs: str = "orchestral"  # a key of PROGRAMS: which General MIDI programs the SoundFonts render
+    programs: str = "general-midi"  # a key of PROGRAMS: which General MIDI programs the SoundFonts render
     instruments: tuple[str, ...] | None = None  # the SoundFont instruments rendered; None: all of the programs
     pitch_range: tuple[int, int] | None = None  # the SoundFont's MIDI pitches rendered (inclusive); None: all
     split_seed: int = 0
     # a source in sources kept out of training: the cross-source test notes (one not in sources is ignored)
-    cross_test: str | None = "sf_GMbank"
+    cross_test: str | None = "freepats"
     cross_valid: str | None = None  # another one: cross-source validation notes (for choosing settings)
     ratings: str | None = None  # a dissimilarity matrix or pooled-ratings CSV; None: the five studies
     mds_dims: int = 6
@@ -85,13 +87,16 @@ class TrainConfig:
     # optimisation (paper: Adam 1e-4, beta 2 over 100 epochs, alpha 0.1, 10,000 + 10,000 epochs)
     epochs_stage1: int = 40
     epochs_stage2: int = 60
-    frames_per_note: int = 4
+    frames_per_note: int = 2  # 2: every pitched program of four sets trains in the time 4 took for the 18
     batch_size: int = 256
     lr: float = 1e-3
     beta: float = 0.5  # chosen with the conditioned model (README: "Conditioning"); the paper: 2
     warmup_epochs: int = 20
+    likelihood: str = "bin"  # a key of LIKELIHOODS
+    band_weight: float = 0.0  # weight of the half-octave band-energy error (vae.band_energy_error); 0: none
     augment: tuple[str, ...] = ()  # names of core.training.augment.AUGMENTATIONS applied to training frames
     partner_share: float = 0.5  # share of frames a conditioned model rebuilds from another note of the instrument
+    partner_semitones: int = 3  # how far (semitones) that other note may be
     regularizer: str = "kl"
     alpha: float = 400.0  # chosen on cross-source validation notes; see the README (paper: 0.1)
     timbre_scale: float = 10.0  # MDS positions are multiplied by this before the Student-t kernel
@@ -110,15 +115,17 @@ class TrainConfig:
             raise ParameterError(f"device must be one of {tuple(DEVICES)}, got {self.device!r}")
         if self.conditioning not in CONDITIONINGS:
             raise ParameterError(f"conditioning must be one of {tuple(CONDITIONINGS)}, got {self.conditioning!r}")
+        if self.likelihood not in LIKELIHOODS:
+            raise ParameterError(f"likelihood must be one of {tuple(LIKELIHOODS)}, got {self.likelihood!r}")
         if self.regularizer not in REGULARIZERS:
             raise ParameterError(f"regularizer must be one of {tuple(REGULARIZERS)}, got {self.regularizer!r}")
-        for name, least in (("epochs_stage1", 0), ("epochs_stage2", 0), ("warmup_epochs", 0),
+        for name, least in (("epochs_stage1", 0), ("epochs_stage2", 0), ("warmup_epochs", 0), ("partner_semitones", 0),
                             ("frames_per_note", 1), ("batch_size", 1)):
             if getattr(self, name) < least:
                 raise ParameterError(f"{name} must be at least {least}, got {getattr(self, name)}")
         if not (isinstance(self.partner_share, (int, float)) and 0.0 <= self.partner_share <= 1.0):
             raise ParameterError(f"partner_share must be a share from 0 to 1, got {self.partner_share!r}")
-        for name in ("lr", "beta", "alpha", "timbre_scale"):
+        for name in ("lr", "beta", "alpha", "timbre_scale", "band_weight"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ParameterError(f"{name} must be a non-negative number, got {v!r}")

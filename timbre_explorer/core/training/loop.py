@@ -24,7 +24,7 @@ last finished epoch. Every random draw of an epoch is seeded from
 ``(seed, stage, epoch)``, so a resumed run equals an uninterrupted one.
 
 Partner frames (``partner_share``): a conditioned model rebuilds that share of its frames from the code of a
-frame of *another* note of the same instrument, up to ``PARTNER_SEMITONES`` away and from any training source,
+frame of *another* note of the same instrument, up to ``partner_semitones`` away and from any training source,
 decoded at the frame's own pitch and level; the input, never the target, is augmented (``augment``). What the code
 must then carry is what the instrument's notes share across pitch, level, source and recording: its timbre; pitch
 and level come from the conditions.
@@ -51,18 +51,15 @@ import torch
 
 from timbre_explorer.core.data.dataset import NoteDataset
 from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
-from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, beta_at, frame_inputs,
-                                            gaussian_nll, kl_standard_normal, perceptual_kl, perceptual_l2,
-                                            split_level)
+from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, band_energy_error, band_matrix,
+                                            beta_at, frame_inputs, gaussian_nll, kl_standard_normal, perceptual_kl,
+                                            perceptual_l2, shared_logvar, split_level)
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.augment import augment
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
 from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig
 from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, UNCONDITIONED_NAME, checkpoint_path
-
-
-PARTNER_SEMITONES = 3
 
 
 @dataclass
@@ -157,6 +154,7 @@ class Trainer:
         self.valid = ds.where("valid")
         preset = get_preset(ds.preset)
         self.frequencies = transform_for(preset, round(ds.manifest["seconds"] * preset.sample_rate)).frequencies
+        self.bands = band_matrix(self.frequencies).to(self.device)
         self.generator = torch.Generator().manual_seed(cfg.seed)  # reseeded every epoch (see train)
         if self.target is not None:
             self.positions = torch.tensor(self.target.positions * cfg.timbre_scale, dtype=torch.float32,
@@ -165,14 +163,14 @@ class Trainer:
         self.models: dict[str, tuple[TimbreVAE, list]] = {}  # stage name: (model, history), filled by train()
 
     def _partners(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per training note (by position), the training notes of its instrument within PARTNER_SEMITONES that
+        """Per training note (by position), the training notes of its instrument within ``partner_semitones`` that
         have frames, itself included: CSR offsets and positions."""
         inst = self.ds.notes["instrument"][self.train_notes]
         pitch = self.ds.notes["pitch"][self.train_notes]
         lists: list[np.ndarray] = [np.zeros(0, np.int64)] * len(self.train_notes)
         for name in set(inst):
             group = np.flatnonzero((inst == name) & (self.counts > 0))
-            near = np.abs(pitch[group][:, None] - pitch[group][None, :]) <= PARTNER_SEMITONES
+            near = np.abs(pitch[group][:, None] - pitch[group][None, :]) <= self.cfg.partner_semitones
             for i, row in zip(group, near):
                 lists[i] = group[row]
         lists = [p if len(p) else np.array([i]) for i, p in enumerate(lists)]
@@ -328,7 +326,12 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
                 b = t.frames(rows, stage.variant)
                 out = net(b.x_in, b.c_in, c_out=b.c)  # through DDP's forward, so gradients are all-reduced
                 x_mu, x_logvar, mu, logvar = out.x_mu, out.x_logvar, out.mu, out.logvar
+                if cfg.likelihood == "shared":
+                    x_logvar = shared_logvar(x_logvar)
                 nll = gaussian_nll(b.x, x_mu, x_logvar).mean()
+                if cfg.band_weight > 0:
+                    norm = t.variants[stage.variant][1]
+                    nll = nll + cfg.band_weight * band_energy_error(b.x, x_mu, norm, t.bands).mean()
                 kl = kl_standard_normal(mu, logvar).mean()
                 reg = t.regularizer(mu, b.labels) if stage_alpha > 0 else mu.sum() * 0
                 loss = nll + beta * kl + stage_alpha * reg

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.core.model.vae_config import CONDITIONINGS
-from timbre_explorer.core.training.config import AUGMENTATIONS, DEVICES, REGULARIZERS
+from timbre_explorer.core.training.config import AUGMENTATIONS, DEVICES, LIKELIHOODS, REGULARIZERS
 from timbre_explorer.gui.views.widgets import choice_box, float_field, form_layout, group_box, int_field, row
 
 
@@ -30,6 +30,10 @@ SETTINGS = {
          "above stage 1's, lower α"),
         ("beta", "β (KL weight)", float, 0.0, 1000.0, 3, "Weight of the KL divergence to the prior"),
         ("warmup_epochs", "β warm-up", int, 0, 1000000, None, "Epochs over which β rises linearly from 0"),
+        ("likelihood", "Likelihood", "choice", LIKELIHOODS, None, None,
+         "How the decoder's variance spreads over a frame's bins: one per bin lets it neglect the quiet high bands"),
+        ("band_weight", "Band-energy weight", float, 0.0, 100000.0, 2,
+         "Weight of the error in each half-octave's energy, so what plays keeps the instrument's brightness (0: off)"),
     ),
     "Generalization": (
         ("augment", "Augment", "several", AUGMENTATIONS, None, None,
@@ -37,6 +41,9 @@ SETTINGS = {
         ("partner_share", "Partner share", float, 0.0, 1.0, 2,
          "Share of frames a conditioned model rebuilds from another note of the same instrument (0: each from "
          "itself)"),
+        ("partner_semitones", "Partner range", int, 0, 127, None,
+         "How many semitones away that other note may be: wider asks the code for what the instrument keeps over "
+         "its whole range"),
     ),
     "Schedule": (
         ("epochs_stage1", "Stage 1 epochs (α = 0)", int, 0, 1000000, None,
@@ -131,6 +138,7 @@ class SettingsPanel(QtWidgets.QWidget):
         conditioned = self.fields["conditioning"].currentData() != "none"
         self.fields["compare_unconditioned"].setEnabled(conditioned)
         self.fields["partner_share"].setEnabled(conditioned)
+        self.fields["partner_semitones"].setEnabled(conditioned)
 
     def values(self) -> dict:
         out = {}
