@@ -127,13 +127,35 @@ def test_click_anywhere_decodes_that_point_and_plays_it(qtbot, window):
     quiet = np.asarray(soft)[int(0.4 * s.sample_rate):int(1.0 * s.sample_rate)]
     assert 20 * np.log10(np.sqrt(np.mean(quiet ** 2))) == pytest.approx(DYNAMIC_DB[s.dynamics[0]], abs=1.5)
     # the spectrum view shows the decoded frame (at the Play tab's pitch) and its descriptors
-    y = e.spectrum.curve.getData()[1]
-    assert np.allclose(y, np.clip(20 * np.log10(s.decode(e.selected, pitch=pitch).numpy()), -100, None), atol=1e-3)
+    y = e.spectrum.curve.getData()[1]  # decoded at the dynamic that sounds, not at mf
+    frame = s.decode(e.selected, pitch=pitch, dynamic=s.dynamics[0]).numpy()
+    assert np.allclose(y, np.clip(20 * np.log10(frame), -100, None), atol=1e-3)
     assert "centroid" in e.spectrum.values.text() and "Hz" in e.spectrum.values.text()
     # the level it plays at is said as such, beside the frame's own loudness (the model's scale)
     body = np.asarray(soft, np.float64)[len(soft) // 4: 3 * len(soft) // 4]  # the last sound, the soft one
     assert f"plays at {20 * np.log10(np.sqrt(np.mean(body ** 2))):.1f} dBFS" in e.spectrum.values.text()
     assert "frame loudness" in e.spectrum.values.text()
+
+
+def test_render_point_plays_what_a_click_plays(qtbot, window, tmp_path, capsys):
+    """``render --point`` with the clicked latent values, the Play tab's pitch and dynamic and the click's length
+    writes the samples the click handed to the engine (one core function decides both)."""
+    import soundfile as sf
+
+    from timbre_explorer.cli import main
+
+    e, s = window.explorer, window.space
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.2, 0.3)
+    clicked, _ = _wait_sound(qtbot, window, before)
+    pitch, dynamic = e.play.pitch_and_dynamic(s)
+    wav = tmp_path / "point.wav"
+    values = ",".join(repr(float(v)) for v in e.selected)
+    assert main(["render", "--model", str(s.path), f"--point={values}", "--pitch", str(pitch), "--dynamic", dynamic,
+                 "--seconds", str(e.settings.seconds), "--out", str(wav)]) == 0
+    rendered, rate = sf.read(str(wav), dtype="float32")
+    assert rate == s.sample_rate and rendered.shape == clicked.shape
+    assert np.allclose(rendered, clicked, atol=1e-4)  # 24-bit WAV
 
 
 def test_a_click_on_each_name_says_that_instrument_and_how_near_its_centre(qtbot, window):

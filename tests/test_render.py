@@ -39,10 +39,11 @@ def _render(capsys, *args) -> tuple[int, str, str]:
 
 def test_render_a_point(tiny_model, tmp_path, capsys):
     wav = tmp_path / "flute.wav"
-    code, out, _ = _render(capsys, "--model", tiny_model, "--point", "flute", "--seconds", 0.5, "--out", wav)
+    # as a click plays it: a conditioned model's note lasts at least its attack and release (under a second)
+    code, out, _ = _render(capsys, "--model", tiny_model, "--point", "flute", "--seconds", 1.2, "--out", wav)
     assert code == 0 and f"wrote {wav}" in out and out.count("\n") == 1
     info = sf.info(str(wav))
-    assert (info.samplerate, info.frames, info.subtype, info.channels) == (SR, SR // 2, "PCM_24", 1)
+    assert (info.samplerate, info.frames, info.subtype, info.channels) == (SR, round(1.2 * SR), "PCM_24", 1)
     assert not wav.with_suffix(".json").exists()  # a point is not a path
     coords = tmp_path / "coords.wav"
     assert _render(capsys, "--model", tiny_model, "--point=-0.5,0.2,1.5,1.0", "--out", coords)[0] == 0
@@ -108,6 +109,7 @@ def test_render_from_audio_files_and_morph_them(tiny_model, tiny_space, tmp_path
     (["--point", "Flute", "--from", "Flute", "--to", "Oboe"], "exactly one of"),
     (["--point", "Flute", "--morph"], "--morph needs --from and --to"),
     (["--point", "Flute", "--seconds", "0"], "--seconds"),
+    (["--point", "Flute", "--dynamic", "loud"], "dynamic must be one of"),
     (["--from", "Flute", "--to", "Oboe:64:ff"], "needs --morph"),
     (["--from", "missing.wav", "--to", "Oboe"], "no such file"),
 ])

@@ -25,7 +25,10 @@ from timbre_explorer.gui.views.explorer.play_panel import CC_OFF, PlayPanel
 from timbre_explorer.gui.workers import Failed, LatestWorker
 
 if TYPE_CHECKING:
-    from timbre_explorer.core.synthesis.playable import PlayableNote
+    import numpy as np
+
+    from timbre_explorer.core.synthesis.gestures import PointNote
+    from timbre_explorer.core.synthesis.space import TimbreSpace
 
 log = logging.getLogger(__name__)
 
@@ -162,30 +165,30 @@ class PlayControl(QtCore.QObject):
         self.player.handle(event)
 
     # ------------------------------------------------------------------ the current timbre
-    def pitch_and_dynamic(self, space) -> tuple[int, str]:
+    def pitch_and_dynamic(self, space: TimbreSpace) -> tuple[int, str]:
         """The pitch a clicked point plays at, and the dynamic of the velocity (its share of the space's
         dynamics)."""
-        dynamics = list(space.dynamics)
-        dynamic = dynamics[min(len(dynamics) - 1, self.panel.velocity.value() * len(dynamics) // 128)] \
-            if dynamics else ""
-        return self.panel.pitch.value(), dynamic
+        from timbre_explorer.core.synthesis.gestures import dynamic_of_velocity
 
-    def set_point(self, space, z, title: str, *, played: tuple[PlayableNote, str] | None = None) -> None:
+        return self.panel.pitch.value(), dynamic_of_velocity(space, self.panel.velocity.value())
+
+    def set_point(self, space: TimbreSpace, z: np.ndarray, title: str, *, made: PointNote | None = None) -> None:
         """Render the playable notes of latent point ``z`` (in a worker; the newest point wins) for the keys.
-        ``played``: a note of ``z`` already made (a click's) and its dynamic, used where it fits, not made again."""
+        ``made``: the note a click of ``z`` played; its playable note is used where it fits, not made again."""
         from timbre_explorer.core.synthesis.playable import playable_note
 
         centre, dynamic = self.pitch_and_dynamic(space)
         velocity = self.panel.velocity.value()  # the dynamic's: a key struck at it plays the notes as made
         pitches = [min(max(centre + k, 0), 127) for k in REFERENCE_OFFSETS]
-        made = {played[0].pitch: played[0]} if played is not None and played[1] == dynamic else {}
+        reused = {} if made is None or made.playable is None or made.dynamic != dynamic \
+            else {made.playable.pitch: made.playable}
 
         def job(j) -> PlayableNotes:
             notes = []
             for pitch in pitches:
                 if j.cancelled():
                     break
-                notes.append(made.get(float(pitch)) or playable_note(space, z, pitch=pitch, dynamic=dynamic))
+                notes.append(reused.get(float(pitch)) or playable_note(space, z, pitch=pitch, dynamic=dynamic))
             return PlayableNotes(notes, title, velocity)
 
         self.panel.now.setText(f"Preparing the keys: {title}…")

@@ -423,7 +423,8 @@ class ExplorerView(QtWidgets.QWidget):
         """Play latent point ``z``: at the Play tab's pitch and dynamic, or at ``pitch`` and the loudness
         ``level_db`` (dBFS RMS: a user's sound as it was measured) when given."""
         from timbre_explorer.core.data.instruments import pitch_name
-        from timbre_explorer.core.synthesis.synth import Envelope, at_level, note
+        from timbre_explorer.core.synthesis.gestures import point_note
+        from timbre_explorer.core.synthesis.synth import Envelope
 
         space, st = self.space, self.settings
         z = np.asarray(z, np.float64)
@@ -432,23 +433,15 @@ class ExplorerView(QtWidgets.QWidget):
 
         panel_pitch, dynamic = self.play.pitch_and_dynamic(space)
         pitch = panel_pitch if pitch is None else pitch
+        shown = title
+        if space.conditioned:  # a played note: the Play tab's pitch and dynamic (or the sound's level)
+            shown += f", played at {pitch_name(round(pitch))}" + ("" if level_db is not None else f" {dynamic}")
 
         def job(j) -> NoteSound:
-            frame = space.decode(z, pitch=pitch)
-            if space.conditioned:  # a played note: the Play tab's pitch and dynamic, an attack, a release
-                from timbre_explorer.core.synthesis.playable import playable_note
-
-                note_ = playable_note(space, z, pitch=pitch, dynamic=dynamic)
-                audio = note_.held(st.seconds)
-                shown = f"{title}, played at {pitch_name(round(pitch))}" + ("" if level_db is not None else f" {dynamic}")
-                played = (note_, dynamic) if level_db is None and pitch == panel_pitch else None
-                if level_db is not None:
-                    audio = at_level(audio, space.sample_rate, level_db, skip_s=note_.loop_start / note_.sample_rate)
-            else:
-                audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
-                shown, played = title, None
-            return NoteSound(Sound(audio, space.sample_rate, shown, z=z), frame.numpy(), _floats(space.describe(frame)),
-                             played=played, keys_title=title)
+            n = point_note(space, z, pitch=pitch, dynamic=dynamic, seconds=st.seconds,
+                           envelope=Envelope(st.attack, st.release), level_db=level_db)
+            return NoteSound(Sound(n.samples, n.sample_rate, shown, z=z), n.frame, n.descriptors, note=n,
+                             keys_title=title)
 
         # the keys follow once the click sounds: their notes then take no time from the click's, and reuse it
         self.synth.submit(job, "note", on_done=self._note_played, on_failed=self._failed)
@@ -503,7 +496,7 @@ class ExplorerView(QtWidgets.QWidget):
         self._play(r.sound, loop=r.loop)
         self.spectrum.show_frame(r.frame, r.descriptors, r.sound.title, played_dbfs=held_level_dbfs(r.sound.audio))
         if r.keys_title and self.space is not None:  # the keys play the last clicked point
-            self.play.set_point(self.space, r.sound.z, r.keys_title, played=r.played)
+            self.play.set_point(self.space, r.sound.z, r.keys_title, made=r.note)
         if not r.loop:
             self.move_panel.show_values(r.descriptors)
             self.move_panel.status.setText("Move a slider: the point moves to reach it, keeping its timbre.")
@@ -558,9 +551,8 @@ class ExplorerView(QtWidgets.QWidget):
                           on_failed=self._failed)
 
     def morph_notes(self) -> None:
-        from timbre_explorer.core.synthesis.morph import morph, morph_conditions, note_audio, note_trajectory, spec_pitch
-        from timbre_explorer.core.synthesis.pathfile import PathSpec, spec_conditions
-        from timbre_explorer.core.synthesis.synth import render_path
+        from timbre_explorer.core.synthesis.gestures import morph_spec
+        from timbre_explorer.core.synthesis.pathfile import render_spec
 
         space = self.space
         a, b = self.path_panel.morph_from.spec(), self.path_panel.morph_to.spec()
@@ -568,16 +560,13 @@ class ExplorerView(QtWidgets.QWidget):
 
         def job(j) -> PathSound | None:
             j.progress(0.1, "rendering the notes")
-            na, nb = (note_trajectory(space, note_audio(space, s), spec_pitch(s)) for s in (a, b))
+            spec = morph_spec(space, a, b, mode=mode, seconds=seconds)
             if j.cancelled():
                 return None
-            frames = morph(na.z, nb.z, mode=mode)
-            spec = PathSpec(points=frames.tolist(), mode=mode, seconds=seconds, kind="morph", model=space.name,
-                            extra=morph_conditions(na, nb, len(frames)) if space.conditioned else {})
             j.progress(0.5, "rendering the morph")
-            audio = render_path(space, frames, seconds=seconds, cancel=j.cancelled, **spec_conditions(spec))
+            audio = render_spec(space, spec, cancel=j.cancelled)
             return PathSound(Sound(audio, space.sample_rate, f"Morph {a} → {b}", path_spec=spec),
-                             space.decode(frames).numpy())
+                             space.decode(np.asarray(spec.points)).numpy())
 
         self.synth.submit(job, "morph", on_done=self._path_played, on_progress=self._say_progress,
                           on_failed=self._failed)
@@ -637,9 +626,8 @@ class ExplorerView(QtWidgets.QWidget):
         if self.selected is None:
             self.message.emit("Select a point first (click the map).")
             return
-        from timbre_explorer.core.synthesis.pathfile import PathSpec
-        from timbre_explorer.core.synthesis.reach import curve, follow
-        from timbre_explorer.core.synthesis.synth import path_steps, render_path
+        from timbre_explorer.core.synthesis.gestures import curve_spec
+        from timbre_explorer.core.synthesis.pathfile import render_spec
 
         space, z0, p = self.space, self.selected.copy(), self.move_panel
         name, shape = p.curve_descriptor.currentData(), p.curve_shape.currentText()
@@ -647,13 +635,11 @@ class ExplorerView(QtWidgets.QWidget):
             p.method.currentData()
 
         def job(j) -> PathSound:
-            targets = curve(shape, min(path_steps(seconds), 96), start, end)
-            frames = follow(space, z0, name, targets, method=method)
-            audio = render_path(space, frames, seconds=seconds, cancel=j.cancelled)
-            spec = PathSpec(points=np.asarray(frames).tolist(), mode="linear", seconds=seconds, kind="descriptor",
-                            model=space.name)
+            spec = curve_spec(space, z0, name, shape, start, end, seconds=seconds, method=method)
+            audio = render_spec(space, spec, cancel=j.cancelled)
             title = f"{name} {shape} {start:.4g} → {end:.4g}"
-            return PathSound(Sound(audio, space.sample_rate, title, path_spec=spec), space.decode(frames).numpy())
+            return PathSound(Sound(audio, space.sample_rate, title, path_spec=spec),
+                             space.decode(np.asarray(spec.points)).numpy())
 
         self.synth.submit(job, "curve", on_done=self._path_played, on_progress=self._say_progress,
                           on_failed=self._failed)
