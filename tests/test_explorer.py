@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.core.signal.phase import HELD_PERIOD
+from timbre_explorer.gui.explorer.map_control import note_title
 
 pytestmark = pytest.mark.gui
 
@@ -164,7 +165,7 @@ def test_a_click_on_each_name_says_that_instrument_and_how_near_its_centre(qtbot
     e, s = window.explorer, window.space
     for name, centre in s.centroids.items():
         before = len(window.audio.played)
-        e.play_at(*e.map_state.to_view(centre)[:2])
+        e.click_control.play_at(*e.map_state.to_view(centre)[:2])
         _wait_sound(qtbot, window, before)
         assert e.last_sound.title.startswith(f"Near {name} (0.00 from its centre)")
 
@@ -345,7 +346,7 @@ def test_hover_tooltip_names_the_note(qtbot, window):
     assert under == i or np.allclose(e.map_state.to_view(s.notes.z[under]), (x, y))
     tip = view.toolTip()
     assert s.instruments[s.notes.instrument[under]] in tip and "split" in tip
-    assert tip == e._note_title(under, detail=True)
+    assert tip == note_title(e.space, under, detail=True)
 
 
 def test_axes_choice_changes_the_projection(qtbot, window):
@@ -417,10 +418,10 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
     pos = QtCore.QPointF(e.map.width() / 2, e.map.height() / 2)
     drop = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.NoButton,
                             QtCore.Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(e.sounds_added, timeout=ENCODE_WAIT_MS) as sig:
+    with qtbot.waitSignal(e.sound_control.added, timeout=ENCODE_WAIT_MS) as sig:
         e.map.dropEvent(drop)
     assert sig.args == [1]
-    nearest = e.user_sounds[0].nearest[0]["instrument"]
+    nearest = e.sound_control.sounds[0].nearest[0]["instrument"]
     item = e.sounds_panel.list.item(0).text()
     assert e.sounds_panel.list.count() == 1 and item.startswith("bright.wav (E4, ") and f"): near {nearest}" in item
     assert len(e.map.user_scatter.data) == 1
@@ -433,8 +434,8 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
     before = len(window.audio.played)
     e.sounds_panel.sound_activated.emit(0)
     audio, _ = _wait_sound(qtbot, window, before)
-    assert np.allclose(e.selected, e.user_sounds[0].z)
-    sound = e.user_sounds[0]
+    assert np.allclose(e.selected, e.sound_control.sounds[0].z)
+    sound = e.sound_control.sounds[0]
     assert sound.pitch == pytest.approx(64.0, abs=0.1) and sound.loudness_db is not None
     if window.space.conditioned:
         body = np.asarray(audio)[int(0.3 * SR):int(0.9 * SR)]
@@ -500,7 +501,7 @@ def test_no_audio_device_is_said_once_and_export_still_works(qtbot, tiny_model, 
     qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
     assert not w.audio.available and "WAV" in w.audio.status
     assert w.audio_label.text() == w.audio.status and not w.audio_label.isHidden()  # still in view after loading
-    w.explorer.play_at(0.0, 0.0)
+    w.explorer.click_control.play_at(0.0, 0.0)
     qtbot.waitUntil(lambda: w.explorer.last_sound is not None, timeout=20_000)
     assert w.explorer.export_sound(tmp_path / "x.wav").exists()
     w.close()
@@ -621,7 +622,7 @@ def test_path_plays_as_one_morph_and_exports_wav_with_its_sidecar(qtbot, window,
     ticks = dict((label, band) for band, label in p.spectrogram.getAxis("left")._tickLevels[0])
     assert {"100", "1k", "5k"} <= set(ticks)
     assert s.nsgt.frequencies[int(ticks["1k"])] == pytest.approx(1000, rel=0.03)
-    e.export_path(tmp_path / "morph.wav")
+    e.path_control.export_path(tmp_path / "morph.wav")
     qtbot.waitUntil(lambda: (tmp_path / "morph.json").exists(), timeout=20_000)
     data, sr = sf.read(tmp_path / "morph.wav")
     assert sr == s.sample_rate and len(data) == s.sample_rate
@@ -657,8 +658,8 @@ def test_a_long_path_renders_in_pieces_and_says_how_far_it_is(qtbot, window):
 def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     e, s = window.explorer, window.space
     e.field_panel.resolution.setValue(24)
-    with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
-        e.field_panel.show.setChecked(True)
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000) as sig:
+        e.field_panel.field_shown.setChecked(True)
     f = sig.args[0]
     values = f.values["centroid"]
     assert values.shape == (24, 24) and e.map.field_image.isVisible()
@@ -666,13 +667,13 @@ def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     z = e.map_state.latent_at(f.x[5], f.y[17])  # where a click there plays: on the data
     assert values[17, 5] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
     # on the axes that set instruments apart, the field is of that plane
-    with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000) as sig:
         e.map_panel.basis.setCurrentIndex(1)
     f = sig.args[0]
     z = e.map_state.latent_at(f.x[3], f.y[20])
     assert np.allclose(s.discriminant_projection.forward(z)[:2], [f.x[3], f.y[20]])
     assert f.values["centroid"][20, 3] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
-    e.field_panel.show.setChecked(False)
+    e.field_panel.field_shown.setChecked(False)
     assert not e.map.field_image.isVisible()
 
 
@@ -680,7 +681,7 @@ def test_descriptor_slider_moves_the_point_to_the_target(qtbot, window):
     e, s = window.explorer, window.space
     z0 = s.centroids["Clarinet"]
     before = len(window.audio.played)
-    e.play_z(z0, "clarinet")
+    e.click_control.play_z(z0, "clarinet")
     _wait_sound(qtbot, window, before)
     start = float(s.describe(s.decode(z0))["centroid"])
     lo, hi = e.move_panel.ranges["centroid"]
@@ -698,7 +699,7 @@ def test_descriptor_slider_moves_the_point_to_the_target(qtbot, window):
 def test_descriptor_curve_renders_a_path_that_follows_it(qtbot, window):
     e, s = window.explorer, window.space
     before = len(window.audio.played)
-    e.play_z(s.centroids["Oboe"], "oboe")
+    e.click_control.play_z(s.centroids["Oboe"], "oboe")
     _wait_sound(qtbot, window, before)
     p = e.move_panel
     p.curve_descriptor.setCurrentText("centroid")
@@ -753,10 +754,10 @@ def test_an_export_asked_while_sounds_are_encoding_waits_its_turn(qtbot, window,
     e.path_panel.seconds.setValue(1.0)
     said = []
     e.message.connect(said.append)
-    with qtbot.waitSignal(e.sounds_added, timeout=ENCODE_WAIT_MS) as sig:
-        e.add_sounds([str(tmp_path / "bright.wav")])
-        e.export_path(tmp_path / "path.wav")
-    assert sig.args == [1] and len(e.user_sounds) == 1
+    with qtbot.waitSignal(e.sound_control.added, timeout=ENCODE_WAIT_MS) as sig:
+        e.sound_control.add_sounds([str(tmp_path / "bright.wav")])
+        e.path_control.export_path(tmp_path / "path.wav")
+    assert sig.args == [1] and len(e.sound_control.sounds) == 1
     qtbot.waitUntil(lambda: "Wrote" in " ".join(said), timeout=30_000)
     assert (tmp_path / "path.wav").exists() and (tmp_path / "path.json").exists()
     assert e.sounds_panel.progress.isHidden()
@@ -841,20 +842,20 @@ def test_contour_lines_do_not_pile_up_and_home_refreshes_the_field(qtbot, window
     e = window.explorer
     e.field_panel.resolution.setValue(20)
     e.field_panel.contours.setValue(4)
-    with qtbot.waitSignal(e.field_ready, timeout=30_000):
-        e.field_panel.show.setChecked(True)
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
+        e.field_panel.field_shown.setChecked(True)
     for steps in (1, 1, -1):  # zooms by the wheel: each asks for the field of the new range
-        with qtbot.waitSignal(e.field_ready, timeout=30_000):
+        with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
             _wheel(e.map.viewport(), steps)
     assert _contours(e.map) == 4
-    with qtbot.waitSignal(e.field_ready, timeout=30_000):
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
         e.field_panel.contours.setValue(0)
     assert _contours(e.map) == 0
     # Home after a zoom: the field is computed again, for the fitted range
-    with qtbot.waitSignal(e.field_ready, timeout=30_000):
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
         _wheel(e.map.viewport(), 2)
     zoomed = e.map.plotItem.vb.viewRange()
-    with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000) as sig:
         _menu_action(window, "Fit the map").trigger()
     (x0, x1), _ = e.map.plotItem.vb.viewRange()
     assert (x1 - x0) > (zoomed[0][1] - zoomed[0][0]) * 1.5
@@ -965,7 +966,7 @@ def test_colour_by_source_on_a_model_of_two_sample_sets(qtbot, two_source_model)
     index, _ = drawn(e.map)
     assert np.array_equal(index, np.arange(240))  # every note drawn, whatever the colours
     b = int(np.flatnonzero(s.notes.source == 1)[0])
-    assert "from: setB" in e._note_title(b, detail=True)
+    assert "from: setB" in note_title(e.space, b, detail=True)
     p.colour_by.setCurrentText("instrument")
     assert p.colour_key.isHidden()
     w.close()
@@ -981,8 +982,8 @@ def test_a_slightly_clipped_drop_is_placed_and_said_in_the_status_line(qtbot, wi
     save_wav(tmp_path / "hot.wav", np.clip(x * CLIP_LEVEL / np.quantile(np.abs(x), 0.995), -1, 1), SR)
     e = window.explorer
     errors = window.last_error
-    with qtbot.waitSignal(e.sounds_added, timeout=ENCODE_WAIT_MS) as sig:
-        e.add_sounds([str(tmp_path / "hot.wav")])
+    with qtbot.waitSignal(e.sound_control.added, timeout=ENCODE_WAIT_MS) as sig:
+        e.sound_control.add_sounds([str(tmp_path / "hot.wav")])
     assert sig.args == [1] and window.last_error == errors  # no dialog
     status = window.statusBar().currentMessage()
     assert "1 sound(s) placed on the map." in status and "hot.wav: 0.5 % of its samples are at full scale" in status

@@ -191,22 +191,22 @@ class PlayControl(QtCore.QObject):
                 notes.append(reused.get(float(pitch)) or playable_note(space, z, pitch=pitch, dynamic=dynamic))
             return PlayableNotes(notes, title, velocity)
 
-        self.panel.now.setText(f"Preparing the keys: {title}…")
+        self.panel.show_now(f"Preparing the keys: {title}…")
         self.notes.submit(job, "notes", on_done=self._notes_ready, on_failed=self._notes_failed)
 
     def _notes_ready(self, result: PlayableNotes) -> None:
         self.player.set_notes(result.notes, velocity=result.velocity)
-        self.panel.now.setText(f"The keys play: {result.title}")
+        self.panel.show_now(f"The keys play: {result.title}")
 
     def _notes_failed(self, failed: Failed) -> None:
-        self.panel.now.setText(f"The keys cannot play this point: {failed.message}")
+        self.panel.show_now(f"The keys cannot play this point: {failed.message}")
 
     def clear(self) -> None:
         """Another space: nothing to play until a point of it is clicked."""
         self.notes.cancel()
         self.player.all_notes_off()
         self.player.set_notes([])
-        self.panel.now.setText("Click the map: the keys then play that sound.")
+        self.panel.show_now("Click the map: the keys then play that sound.")
 
     def set_engine(self, engine) -> None:
         self.player.all_notes_off()
@@ -234,27 +234,27 @@ class PlayControl(QtCore.QObject):
         self.panel.set_midi_inputs(found.names, wanted)
         if found.problem:
             self._close_port()
-            self.panel.midi_status.setText(found.problem)
+            self.panel.show_midi_status(found.problem)
         elif wanted and wanted not in found.names:
             self._close_port()
-            self.panel.midi_status.setText(f"The MIDI input {wanted!r} chosen last time is not connected.")
+            self.panel.show_midi_status(f"The MIDI input {wanted!r} chosen last time is not connected.")
         elif wanted:
             self.choose_midi(wanted, remember=False)
         else:
-            self.panel.midi_status.setText("Choose a MIDI input to play from a controller.")
+            self.panel.show_midi_status("Choose a MIDI input to play from a controller.")
 
     def choose_midi(self, name: str, *, remember: bool = True) -> None:
         self._close_port()
         if remember:
             settings.write("play/midi_input", name)
         if not name:
-            self.panel.midi_status.setText("Choose a MIDI input to play from a controller.")
+            self.panel.show_midi_status("Choose a MIDI input to play from a controller.")
             return
         self.bridge.input = self.player.connect_input()  # before the port opens: its first message is numbered
         self.port, why = midi.open_input(name, self.bridge.receive)
         if self.port is None:
             self.player.disconnect_input(self.bridge.input)
-        self.panel.midi_status.setText(why or f"Playing from the MIDI input {name}.")
+        self.panel.show_midi_status(why or f"Playing from the MIDI input {name}.")
 
     def _close_port(self) -> None:
         port, self.port = self.port, None

@@ -102,3 +102,10 @@ class PlayPanel(QtWidgets.QWidget):
             self.midi.addItem(name, name)
         self.midi.setCurrentIndex(max(0, self.midi.findData(current)))
         self.midi.setEnabled(bool(names))
+
+    def show_now(self, text: str) -> None:
+        """What the keys play now (or why they cannot)."""
+        self.now.setText(text)
+
+    def show_midi_status(self, text: str) -> None:
+        self.midi_status.setText(text)
