@@ -184,12 +184,12 @@ def test_click_on_a_note_plays_that_note(qtbot, window):
 def test_depth_slider_moves_the_plane_through_the_third_component(qtbot, window):
     e, s = window.explorer, window.space
     modes = e.map_panel.depth_mode
-    assert modes.currentData() == "data" and not e.map_panel.depth.isEnabled()  # it moves the plane only
+    assert modes.currentData() == "data" and not e.map_panel.depth_slider.isEnabled()  # it moves the plane only
     assert [modes.itemText(i) for i in range(modes.count())] == ["on the data (the notes nearby)",
                                                                  "plane (depth slider)", "nearest note"]
     modes.setCurrentIndex(modes.findData("plane"))
-    assert e.map_state.mode == "plane" and e.map_panel.depth.isEnabled()
-    e.map_panel.depth.setValue(80)
+    assert e.map_state.mode == "plane" and e.map_panel.depth_slider.isEnabled()
+    e.map_panel.depth_slider.setValue(80)
     before = len(window.audio.played)
     _click(qtbot, window, 0.0, 0.0)
     _wait_sound(qtbot, window, before)

@@ -10,6 +10,7 @@ import numpy as np
 from PySide6 import QtCore
 
 from timbre_explorer.gui.explorer.map_control import note_title
+from timbre_explorer.gui.explorer.play import CursorMove
 from timbre_explorer.gui.explorer.results import NoteSound, Sound
 
 if TYPE_CHECKING:
@@ -93,15 +94,15 @@ class ClickControl(QtCore.QObject):
         # the keys follow once the click sounds: their notes then take no time from the click's, and reuse it
         self.tab.synth.submit(job, "note", on_done=self._note_played, on_failed=self.tab.failed)
 
-    def _cursor_moved(self, fx: float | None, fy: float | None) -> None:
+    def _cursor_moved(self, move: CursorMove) -> None:
         """An assigned MIDI controller moved the cursor across the visible map: the keys play the point there."""
         space, state, selected = self.tab.space, self.tab.map_state, self.tab.selected
         if space is None or state is None:
             return
         (x0, x1), (y0, y1) = self.map.plotItem.vb.viewRange()
         x, y = state.to_view(selected) if selected is not None else ((x0 + x1) / 2, (y0 + y1) / 2)
-        x = x0 + fx * (x1 - x0) if fx is not None else x
-        y = y0 + fy * (y1 - y0) if fy is not None else y
+        x = x0 + move.x * (x1 - x0) if move.x is not None else x
+        y = y0 + move.y * (y1 - y0) if move.y is not None else y
         self.tab.selected = state.latent_at(x, y)
         self.tab.redraw_state()
         self.tab.play.set_point(space, self.tab.selected, f"Point ({x:+.2f}, {y:+.2f})")

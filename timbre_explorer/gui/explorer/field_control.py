@@ -51,7 +51,7 @@ class FieldControl(QtCore.QObject):
         from timbre_explorer.core.synthesis.fields import field_levels
 
         (x0, x1), (y0, y1) = tab.map.plotItem.vb.viewRange()
-        name, res = self.panel.name(), self.panel.resolution.value()
+        name, res = self.panel.name(), self.panel.grid_size()
 
         def job(j) -> Field | None:
             last, surface = None, make_surface()
@@ -77,7 +77,7 @@ class FieldControl(QtCore.QObject):
             return
         unit = DESCRIPTORS[name]
         self.tab.map.set_field(f.values[name], f.x, f.y, label=f"{name} ({unit})" if unit else name,
-                               contours=self.panel.contours.value())
+                               contours=self.panel.contour_count())
 
     def _done(self, f: Field | None) -> None:
         if f is None:

@@ -36,7 +36,7 @@ class MapControl(QtCore.QObject):
         self.panel.filter_changed.connect(self._filters_edited)
         self.panel.overlays_changed.connect(self.draw_overlays)
         self.panel.set_modes(MODES)
-        self.panel.depth_mode.currentIndexChanged.connect(self._mode_changed)
+        self.panel.hidden_mode_changed.connect(self._mode_changed)
         self.map.hovered.connect(self._hover)
 
     def set_space(self, space: TimbreSpace) -> None:
@@ -54,8 +54,8 @@ class MapControl(QtCore.QObject):
         if state is None or space is None:
             return
         state.dims = p.dims()[:3]
-        state.depth = p.depth.value()
-        state.mode = p.depth_mode.currentData()
+        state.depth = p.depth_step()
+        state.mode = p.hidden_mode()
         instruments, pitch, dynamics = p.chosen_filters(list(space.dynamics))
         state.filters = Filters(instruments=instruments, pitch=pitch, dynamics=dynamics)
 
@@ -69,7 +69,7 @@ class MapControl(QtCore.QObject):
         if self.tab.space is None or state is None:
             return
         shown_before = (state.projection, state.view_dims)
-        discriminant = p.basis.currentData() == "discriminant"
+        discriminant = p.discriminant()
         space = self.tab.space
         if state.set_projection(space.discriminant_projection if discriminant else space.projection):
             p.set_axes(state.projection.explained, "LD" if discriminant else "PC")
@@ -86,7 +86,7 @@ class MapControl(QtCore.QObject):
         self._filter_changed()
         self.draw_overlays()
         self.tab.redraw_state()
-        self._show_3d(p.three_d.isChecked(), names)
+        self._show_3d(p.three_d_on(), names)
         self.shown_changed.emit()
 
     def _colours(self) -> tuple[np.ndarray, list]:
@@ -169,12 +169,13 @@ class MapControl(QtCore.QObject):
         s, state = self.tab.space, self.tab.map_state
         if s is None or state is None:
             return
-        self.map.show_labels(self.panel.show_labels.isChecked())
-        if self.panel.show_mds.isChecked():
+        labels, mds, pairs = self.panel.overlays()
+        self.map.show_labels(labels)
+        if mds:
             self.map.set_mds(*s.perceptual_overlay(state.view_dims, state.projection))
         else:
             self.map.set_mds(None)
-        if self.panel.show_pairs.isChecked():
+        if pairs:
             segments = []
             for a, b, r in s.pair_agreement():
                 t = float(np.clip(r, -1, 1))

@@ -46,9 +46,7 @@ class PathControl(QtCore.QObject):
         trained = [n for n in space.instruments if n in space.centroids]
         self.panel.set_ends([SELECTED] + trained)
         self.panel.set_modes(INTERPOLATIONS)
-        for chooser in (self.panel.morph_from, self.panel.morph_to):
-            chooser.set_choices(space.instruments, space.dynamics)
-        self.panel.morph_to.instrument.setCurrentIndex(min(1, len(space.instruments) - 1))
+        self.panel.set_morph_choices(list(space.instruments), list(space.dynamics))
 
     def show_info(self) -> None:
         pts = self.path.points()
@@ -62,8 +60,8 @@ class PathControl(QtCore.QObject):
         return None if self.tab.space is None else self.tab.space.centroids.get(text)
 
     def set_path_ends(self) -> None:
-        a = self._end_point(self.panel.start.currentText())
-        b = self._end_point(self.panel.end.currentText())
+        start, end = self.panel.ends()
+        a, b = self._end_point(start), self._end_point(end)
         if a is None or b is None:
             self.tab.message.emit("Click the map first: the path starts or ends at the selected point.")
             return
@@ -115,7 +113,7 @@ class PathControl(QtCore.QObject):
 
         space = self.tab.space
         assert space is not None
-        a, b = self.panel.morph_from.spec(), self.panel.morph_to.spec()
+        a, b = self.panel.morphed_notes()
         mode, seconds = self.panel.interpolation(), self.panel.duration()
 
         def job(j) -> PathSound | None:

@@ -54,6 +54,13 @@ class FieldPanel(QtWidgets.QWidget):
     def name(self) -> str:
         return self.descriptor.currentData()
 
+    def grid_size(self) -> int:
+        """The finest grid's points along each side."""
+        return self.resolution.value()
+
+    def contour_count(self) -> int:
+        return self.contours.value()
+
     def is_shown(self) -> bool:
         """Whether the user asked for the field."""
         return self.field_shown.isChecked()

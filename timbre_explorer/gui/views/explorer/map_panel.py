@@ -35,6 +35,7 @@ class MapPanel(QtWidgets.QWidget):
     """Projection (components, 2D/3D, depth), instrument legend and filters, overlays."""
 
     projection_changed = QtCore.Signal()
+    hidden_mode_changed = QtCore.Signal()  # where a click's hidden components come from
     filter_changed = QtCore.Signal()
     overlays_changed = QtCore.Signal()
 
@@ -79,14 +80,15 @@ class MapPanel(QtWidgets.QWidget):
         form.addRow(self.three_d)
         self.depth_mode = QtWidgets.QComboBox()  # filled by set_modes
         self.depth_mode.currentIndexChanged.connect(self._mode_chosen)
+        self.depth_mode.currentIndexChanged.connect(self.hidden_mode_changed)
         form.addRow("Hidden components", self.depth_mode)
-        self.depth = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.depth.setRange(-100, 100)
-        self.depth.setToolTip("Where the plane cuts the Z component (plane mode): clicks and descriptor fields "
+        self.depth_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.depth_slider.setRange(-100, 100)
+        self.depth_slider.setToolTip("Where the plane cuts the Z component (plane mode): clicks and descriptor fields "
                               "use it")
-        self.depth.valueChanged.connect(self.projection_changed)
+        self.depth_slider.valueChanged.connect(self.projection_changed)
         self.depth_label = QtWidgets.QLabel("0")
-        form.addRow("Depth", row(self.depth, self.depth_label))
+        form.addRow("Depth", row(self.depth_slider, self.depth_label))
         self.variance = QtWidgets.QLabel()
         form.addRow(self.variance)
         self.projection_box = group_box(PROJECTION_TITLES["pca"], form)  # titled after the axes chosen (set_axes)
@@ -153,7 +155,7 @@ class MapPanel(QtWidgets.QWidget):
     def _mode_chosen(self) -> None:
         """The depth slider moves the plane: it does nothing in the other modes."""
         plane = self.depth_mode.currentData() == "plane"
-        self.depth.setEnabled(plane)
+        self.depth_slider.setEnabled(plane)
         self.depth_label.setEnabled(plane)
         self.depth_mode.setToolTip(HIDDEN_TIPS.get(self.depth_mode.currentData(), ""))
 
@@ -314,6 +316,25 @@ class MapPanel(QtWidgets.QWidget):
         a, b, z = dims
         self.variance.setText(f"The map shows {100 * (explained[a] + explained[b]):.1f}% of the latent variance "
                               f"(3D: {100 * (explained[a] + explained[b] + explained[z]):.1f}%).")
+
+    def depth_step(self) -> int:
+        """Where the depth slider stands, -100 to 100 (the plane mode's Z)."""
+        return self.depth_slider.value()
+
+    def hidden_mode(self) -> str:
+        """Where a click's hidden components come from (one of the map state's modes)."""
+        return self.depth_mode.currentData()
+
+    def discriminant(self) -> bool:
+        """Whether the axes set the instruments apart (LDA), not the paper's PCA."""
+        return self.basis.currentData() == "discriminant"
+
+    def three_d_on(self) -> bool:
+        return self.three_d.isChecked()
+
+    def overlays(self) -> tuple[bool, bool, bool]:
+        """Which overlays are asked for: the instruments' names, the perceptual positions, the pair lines."""
+        return self.show_labels.isChecked(), self.show_mds.isChecked(), self.show_pairs.isChecked()
 
     def axis_names(self) -> list[str]:
         return [self.axes[k].currentText() for k in range(3)]

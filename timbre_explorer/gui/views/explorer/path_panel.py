@@ -114,6 +114,20 @@ class PathPanel(QtWidgets.QWidget):
         self.spectrogram.getAxis("left").setTicks([ticks])
         self.spectrogram.setRange(xRange=(0, seconds), yRange=(0, level_db.shape[0]), padding=0)
 
+    def ends(self) -> tuple[str, str]:
+        """The path's two ends as chosen: instrument names, or the selected point."""
+        return self.start.currentText(), self.end.currentText()
+
+    def morphed_notes(self) -> tuple[str, str]:
+        """The two notes to morph between, as specs the core reads (``Flute:72:mf`` or a file)."""
+        return self.morph_from.spec(), self.morph_to.spec()
+
+    def set_morph_choices(self, instruments: list[str], dynamics: list[str]) -> None:
+        """The instruments and dynamics a morph's notes are chosen from; the second note another instrument."""
+        for chooser in (self.morph_from, self.morph_to):
+            chooser.set_choices(instruments, dynamics)
+        self.morph_to.instrument.setCurrentIndex(min(1, len(instruments) - 1))
+
     def interpolation(self) -> str:
         return self.mode.currentData()
 

@@ -103,6 +103,30 @@ class PlayPanel(QtWidgets.QWidget):
         self.midi.setCurrentIndex(max(0, self.midi.findData(current)))
         self.midi.setEnabled(bool(names))
 
+    def velocity_chosen(self) -> int:
+        """The key velocity (1-127): its share of the space's dynamics is the dynamic a click plays."""
+        return self.velocity.value()
+
+    def pitch_chosen(self) -> int:
+        """The MIDI pitch a clicked point plays at."""
+        return self.pitch.value()
+
+    def controllers(self) -> tuple[int, int]:
+        """The MIDI controller numbers that move the map cursor across and up (``CC_OFF``: none)."""
+        return self.cc_x.value(), self.cc_y.value()
+
+    def midi_input(self) -> str:
+        """The MIDI input chosen ("" for none)."""
+        return self.midi.currentData() or ""
+
+    def restore(self, *, velocity: int, pitch: int, keyboard: bool, cc_x: int, cc_y: int) -> None:
+        """The last session's choices."""
+        self.velocity.setValue(velocity)
+        self.pitch.setValue(pitch)
+        self.keyboard.setChecked(keyboard)
+        self.cc_x.setValue(cc_x)
+        self.cc_y.setValue(cc_y)
+
     def show_now(self, text: str) -> None:
         """What the keys play now (or why they cannot)."""
         self.now.setText(text)
