@@ -44,16 +44,10 @@ class RecordingAudio(AudioEngine):
 
 
 @pytest.fixture
-def window(qtbot, tiny_model):
-    from timbre_explorer.gui.main_window import MainWindow
-
-    w = MainWindow(model_path=tiny_model, audio=RecordingAudio())
-    qtbot.addWidget(w)
+def window(open_window, tiny_model):
+    w = open_window(tiny_model, RecordingAudio())
     assert w.audio_label.isHidden()  # a working output needs no line
-    w.show()
-    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
-    yield w
-    w.close()
+    return w
 
 
 def _wait_sound(qtbot, w, before: int):
@@ -198,17 +192,18 @@ def test_depth_slider_moves_the_plane_through_the_third_component(qtbot, window)
 
 
 def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
-    view = window.explorer.map
+    e, view = window.explorer, window.explorer.map
     vb = view.plotItem.vb
-    pts = [view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, 0.1))) for x in np.linspace(-0.3, 0.3, 6)]
+    xs = np.linspace(-0.3, 0.3, 6)
+    pts = [view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, 0.1))) for x in xs]
     before = len(window.audio.played)
     range_before = vb.viewRange()
     qtbot.mousePress(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pts[0])
-    for p in pts[1:]:
+    for x, p in zip(xs[1:], pts[1:]):
         qtbot.mouseMove(view.viewport(), p)
-        qtbot.wait(60)
+        # the scrub took the point under the cursor (a loop of it is on its way)
+        qtbot.waitUntil(lambda x=x: e.selected is not None and abs(e.map_state.to_view(e.selected)[0] - x) < 0.03)
     qtbot.waitUntil(lambda: len(window.audio.played) > before, timeout=20_000)
-    qtbot.wait(200)
     qtbot.mouseRelease(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pts[-1])
     loops = [a for a, loop in window.audio.played[before:] if loop]
     assert loops and all(len(a) == round(HELD_PERIOD * window.space.sample_rate) for a in loops)  # whole periods
@@ -219,8 +214,7 @@ def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
     middle = QtCore.Qt.MouseButton.MiddleButton
     qtbot.mousePress(view.viewport(), middle, pos=pts[0])
     for p in pts[1:]:
-        qtbot.mouseMove(view.viewport(), p)
-        qtbot.wait(20)
+        qtbot.mouseMove(view.viewport(), p)  # the view pans as the move is delivered
     qtbot.mouseRelease(view.viewport(), middle, pos=pts[-1])
     (x0, x1), (y0, y1) = vb.viewRange()
     assert x0 < range_before[0][0] - 0.3 and np.allclose([x1 - x0, y0, y1],
@@ -379,9 +373,9 @@ def test_path_between_instruments_drawn_and_undone(qtbot, window):
     _click(qtbot, window, 0.3, 0.3)  # the map takes the keys
     qtbot.keyClick(e.map, QtCore.Qt.Key.Key_D)
     assert p.draw_button.isChecked()
-    for x, y in ((-0.2, 0.1), (0.0, 0.3), (0.2, 0.0)):
-        qtbot.wait(QtWidgets.QApplication.doubleClickInterval() + 50)  # separate clicks, not a double-click
+    for k, (x, y) in enumerate(((-0.2, 0.1), (0.0, 0.3), (0.2, 0.0))):
         _click(qtbot, window, x, y)
+        qtbot.waitUntil(lambda k=k: len(e.path.vertices) == k + 1)  # separate clicks, each a point
     assert len(e.path.vertices) == 3 and e.path.kind == "polyline"
     assert np.allclose(e.map_state.to_view(e.path.vertices[-1]), (0.2, 0.0), atol=0.02)
     assert np.allclose(e.map_state.to_view(e.path.vertices[0]), (-0.2, 0.1), atol=0.02)
@@ -489,22 +483,16 @@ def test_bad_model_keeps_the_current_one(qtbot, window, tmp_path):
     assert "bad.timbre.safetensors" in window.last_error[1] and "stays open" in window.last_error[1]
 
 
-def test_no_audio_device_is_said_once_and_export_still_works(qtbot, tiny_model, tmp_path, monkeypatch):
+def test_no_audio_device_is_said_once_and_export_still_works(qtbot, open_window, tiny_model, tmp_path, monkeypatch):
     import sys
 
-    from timbre_explorer.gui.main_window import MainWindow
-
     monkeypatch.setitem(sys.modules, "sounddevice", None)
-    w = MainWindow(model_path=tiny_model)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+    w = open_window(tiny_model)
     assert not w.audio.available and "WAV" in w.audio.status
     assert w.audio_label.text() == w.audio.status and not w.audio_label.isHidden()  # still in view after loading
     w.explorer.click_control.play_at(0.0, 0.0)
     qtbot.waitUntil(lambda: w.explorer.last_sound is not None, timeout=20_000)
     assert w.explorer.export_sound(tmp_path / "x.wav").exists()
-    w.close()
 
 
 def test_settings_and_recent_models_persist(qtbot, tiny_model):
@@ -825,7 +813,7 @@ def test_a_sound_export_to_an_unwritable_place_is_a_message_not_a_crash(qtbot, w
         target = tmp_path / "a file" / "sound.wav"  # no folder can be made there, whoever runs the test
         monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
         _menu_action(window, "Export sound").trigger()
-        qtbot.wait(50)  # the crash dialog would open from a queued signal
+        QtCore.QCoreApplication.processEvents()  # the crash dialog would open from a queued signal
         assert reporter.count == 0 and reporter.dialog is None
         assert window.last_error[0] == "Could not write the file" and str(target) in window.last_error[1]
     finally:
@@ -945,13 +933,8 @@ def test_an_export_dialog_never_opens_in_a_folder_that_is_not_there(qtbot, windo
     assert asked[1] == str(home / "map.png")
 
 
-def test_colour_by_source_on_a_model_of_two_sample_sets(qtbot, two_source_model):
-    from timbre_explorer.gui.main_window import MainWindow
-
-    w = MainWindow(model_path=two_source_model, audio=RecordingAudio())
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+def test_colour_by_source_on_a_model_of_two_sample_sets(qtbot, open_window, two_source_model):
+    w = open_window(two_source_model, RecordingAudio())
     e, s = w.explorer, w.space
     p = e.map_panel
     p.colour_by.setCurrentText("source")
@@ -969,7 +952,6 @@ def test_colour_by_source_on_a_model_of_two_sample_sets(qtbot, two_source_model)
     assert "from: setB" in note_title(e.space, b, detail=True)
     p.colour_by.setCurrentText("instrument")
     assert p.colour_key.isHidden()
-    w.close()
 
 
 def test_a_slightly_clipped_drop_is_placed_and_said_in_the_status_line(qtbot, window, tmp_path):
@@ -992,17 +974,12 @@ def test_a_slightly_clipped_drop_is_placed_and_said_in_the_status_line(qtbot, wi
     assert item.toolTip().endswith("placed anyway, the distortion may move it")
 
 
-def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qtbot, tiny_model, tmp_path):
+def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qtbot, open_window, tiny_model, tmp_path):
     from tiny import many_instruments_model
 
     from timbre_explorer.core.data.instruments import FAMILIES, family_of
-    from timbre_explorer.gui.main_window import MainWindow
 
-    w = MainWindow(model_path=many_instruments_model(tiny_model, tmp_path / "many.timbre.safetensors"),
-                   audio=RecordingAudio())
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+    w = open_window(many_instruments_model(tiny_model, tmp_path / "many.timbre.safetensors"), RecordingAudio())
     from timbre_explorer.gui.views.map_view import colour
 
     e, s, p = w.explorer, w.space, w.explorer.map_panel
@@ -1039,4 +1016,3 @@ def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qt
     for i in range(5):
         p.set_instrument_checked(i, True)
     assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.instruments[:5])
-    w.close()

@@ -26,21 +26,14 @@ Key = QtCore.Qt.Key
 
 
 @pytest.fixture
-def window(qtbot, tiny_model):
-    from timbre_explorer.gui.main_window import MainWindow
-
-    engine = AudioEngine(SR, open_stream=False, blocksize=BLOCK)
-    engine.available, engine.device_name, engine.status = True, "Test", "Audio: test (callback driven by the test)"
-    w = MainWindow(model_path=tiny_model, audio=engine)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+def window(open_window, tiny_model, engine):
+    engine.device_name, engine.status = "Test", "Audio: test (callback driven by the test)"
+    w = open_window(tiny_model, engine)
     w.explorer.play.player.set_notes([playable_tone(130.81), playable_tone(261.63), playable_tone(523.25)])
     w.explorer.tabs.setCurrentIndex(w.explorer.tabs.count() - 1)  # the Play tab: the keys play while it is open
     assert w.explorer.tabs.tabText(w.explorer.tabs.currentIndex()) == "Play"
     w.explorer.map.setFocus()
-    yield w
-    w.close()
+    return w
 
 
 
