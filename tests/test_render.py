@@ -50,6 +50,24 @@ def test_render_a_point(tiny_model, tmp_path, capsys):
     assert sf.info(str(coords)).frames == SR  # one second by default
 
 
+def test_render_point_plays_the_core_note_of_a_point(tiny_model, tiny_space, tmp_path, capsys):
+    """``render --point`` writes what :func:`point_note` (what a click calls) makes of the point, pitch and
+    dynamic; the spectrum it gives is decoded at them, as the note sounds."""
+    from timbre_explorer.core.synthesis.gestures import point_note
+
+    z = tiny_space.centroids["Oboe"]
+    note = point_note(tiny_space, z, pitch=64, dynamic="pp", seconds=1.5)
+    wav = tmp_path / "oboe.wav"
+    assert _render(capsys, "--model", tiny_model, "--point", "Oboe", "--pitch", 64, "--dynamic", "pp",
+                   "--seconds", 1.5, "--out", wav)[0] == 0
+    audio, sr = sf.read(str(wav), dtype="float32")
+    assert sr == note.sample_rate == SR and np.allclose(audio, note.samples, atol=1e-4)  # 24-bit
+    assert np.allclose(note.frame, tiny_space.decode(z, pitch=64, dynamic="pp").numpy())
+    assert note.playable is not None and (note.playable.pitch, note.dynamic) == (64.0, "pp")
+    loud = point_note(tiny_space, z, pitch=64, dynamic="ff", seconds=1.5)
+    assert np.sqrt(np.mean(loud.samples ** 2)) > 2 * np.sqrt(np.mean(note.samples ** 2))  # ff: 21 dB above pp
+
+
 def test_render_from_to_gets_brighter_and_writes_a_path_file(tiny_model, tiny_space, tmp_path, capsys):
     wav = tmp_path / "ft.wav"
     code, out, _ = _render(capsys, "--model", tiny_model, "--from", "Flute", "--to", "Trumpet", "--seconds", 1,

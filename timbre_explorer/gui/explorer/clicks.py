@@ -99,7 +99,7 @@ class ClickControl(QtCore.QObject):
         space, state, selected = self.tab.space, self.tab.map_state, self.tab.selected
         if space is None or state is None:
             return
-        (x0, x1), (y0, y1) = self.map.plotItem.vb.viewRange()
+        (x0, x1), (y0, y1) = self.map.visible_range()
         x, y = state.to_view(selected) if selected is not None else ((x0 + x1) / 2, (y0 + y1) / 2)
         x = x0 + move.x * (x1 - x0) if move.x is not None else x
         y = y0 + move.y * (y1 - y0) if move.y is not None else y

@@ -29,7 +29,7 @@ class FieldControl(QtCore.QObject):
         self._timer = QtCore.QTimer(self, singleShot=True, interval=FOLLOW_VIEW_MS)
         self._timer.timeout.connect(self.update)
         self.panel.changed.connect(self.update)
-        tab.map.plotItem.vb.sigRangeChangedManually.connect(lambda *_: self.follow_view())
+        tab.map.panned.connect(self.follow_view)
 
     def follow_view(self) -> None:
         """The map's range changed: the field of the new range, once the view settles."""
@@ -50,7 +50,7 @@ class FieldControl(QtCore.QObject):
             return
         from timbre_explorer.core.synthesis.fields import field_levels
 
-        (x0, x1), (y0, y1) = tab.map.plotItem.vb.viewRange()
+        (x0, x1), (y0, y1) = tab.map.visible_range()
         name, res = self.panel.name(), self.panel.grid_size()
 
         def job(j) -> Field | None:

@@ -170,11 +170,11 @@ class PlayControl(QtCore.QObject):
         self.port = None
         self._restore()
         panel.octave_step.connect(self.shift_octave)
-        panel.keyboard.toggled.connect(self._keyboard_toggled)
+        panel.keyboard_toggled.connect(self._keyboard_toggled)
         panel.midi_chosen.connect(self.choose_midi)
         panel.midi_refresh.connect(lambda: self.refresh_midi(self.port_name))
         panel.controls_changed.connect(self._controls_changed)
-        panel.velocity.valueChanged.connect(lambda v: settings.write("play/velocity", v))
+        panel.velocity_changed.connect(lambda v: settings.write("play/velocity", v))
         panel.pitch_changed.connect(lambda p: settings.write("play/pitch", p))
 
     @QtCore.Slot(object)

@@ -311,9 +311,9 @@ class MapPanel(QtWidgets.QWidget):
     def show_depth(self, value: float) -> None:
         self.depth_label.setText(f"{value:+.2f}")
 
-    def show_variance(self, explained, dims: tuple[int, int, int]) -> None:
-        """The share of the latent variance the map's axes show (2D, and with Z)."""
-        a, b, z = dims
+    def show_variance(self, explained, dims: tuple[int, ...]) -> None:
+        """The share of the latent variance the map's axes show (2D, and with Z): ``dims`` are X, Y, Z."""
+        a, b, z = dims[:3]
         self.variance.setText(f"The map shows {100 * (explained[a] + explained[b]):.1f}% of the latent variance "
                               f"(3D: {100 * (explained[a] + explained[b] + explained[z]):.1f}%).")
 
