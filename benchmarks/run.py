@@ -302,8 +302,8 @@ def bench_explorer(results: dict, rows: list) -> None:
     from timbre_explorer.core.signal.phase import sustain
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.core.synthesis.fields import field
+    from timbre_explorer.core.synthesis.gestures import point_note
     from timbre_explorer.core.synthesis.reach import reach
-    from timbre_explorer.core.synthesis.synth import note
     from timbre_explorer.paths import default_model_path
 
     space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
@@ -316,9 +316,9 @@ def bench_explorer(results: dict, rows: list) -> None:
     engine.available = True
     block = np.zeros((engine.blocksize, 2), np.float32)
 
-    def click():
+    def click():  # what a click plays (core/synthesis/gestures.py), at the Play tab's default pitch and mf
         z = proj.place(next(clicks), (0, 1), rest=rest)
-        engine.play(note(space, space.decode(z), seconds=1.0))
+        engine.play(point_note(space, z, pitch=60, dynamic="mf", seconds=1.0).samples)
         engine.callback(block, engine.blocksize, None, None)
         assert np.abs(block).max() > 0  # the first block already sounds
 

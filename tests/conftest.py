@@ -82,6 +82,45 @@ def rng():
     return np.random.default_rng(440)
 
 
+@pytest.fixture
+def engine():
+    """An audio engine without a stream (22.05 kHz, blocks of 256) whose callback the test drives, as PortAudio
+    would (``signals.pull``, ``signals.pull_blocks``)."""
+    from timbre_explorer.audio.engine import AudioEngine
+
+    e = AudioEngine(22050, open_stream=False, blocksize=256)
+    e.available = True
+    return e
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A dataset cache folder shared by a module's tests (a dataset built once serves them all)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """Opens the app's main window: ``open_window(model, audio)`` shows it and waits until its space is drawn
+    (``wait=False``: not for a model that cannot open); every window it opened is closed after the test."""
+    from timbre_explorer.gui.main_window import MainWindow
+
+    opened = []
+
+    def open_(model, audio=None, *, wait: bool = True):
+        w = MainWindow(model_path=model, audio=audio)
+        qtbot.addWidget(w)
+        w.show()
+        if wait:
+            qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+        opened.append(w)
+        return w
+
+    yield open_
+    for w in opened:
+        w.close()
+
+
 @pytest.fixture(scope="session")
 def reference_nsgt():
     """The reference ``nsgt``, patched for modern numpy (see ``nsgt_reference.py``)."""

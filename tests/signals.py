@@ -61,3 +61,15 @@ def pull(engine, seconds: float, *, sr: int = 22050, block: int = 256):
         engine.callback(out, block, None, None)
         chunks.append(out[:, 0].copy())
     return np.concatenate(chunks)
+
+
+def pull_blocks(engine, blocks: int, frames: int = 256, channels: int = 2):
+    """``blocks`` blocks of an audio engine's output, every channel, through its callback."""
+    import numpy as np
+
+    out = np.empty((frames, channels), np.float32)
+    chunks = []
+    for _ in range(blocks):
+        engine.callback(out, frames, None, None)
+        chunks.append(out.copy())
+    return np.concatenate(chunks)

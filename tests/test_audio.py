@@ -11,36 +11,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from timbre_explorer.audio.engine import AudioEngine
+from signals import pull_blocks
+
 from timbre_explorer.core.signal.audio_io import load_audio, save_wav
 from timbre_explorer.core.errors import AudioFileError
 
 SR = 22050
 
 
-@pytest.fixture
-def engine():
-    """An engine without a stream whose callback the test drives, as PortAudio would."""
-    e = AudioEngine(SR, open_stream=False, blocksize=256, crossfade=0.01)
-    e.available = True
-    return e
-
-
-def pull(engine, blocks, frames=256, channels=2):
-    out = np.empty((frames, channels), np.float32)
-    chunks = []
-    for _ in range(blocks):
-        engine.callback(out, frames, None, None)
-        chunks.append(out.copy())
-    return np.concatenate(chunks)
-
-
 def test_silent_until_asked_then_plays_the_samples(engine):
-    assert not pull(engine, 2).any()
+    assert not pull_blocks(engine, 2).any()
     assert engine.position is None
     sound = np.sin(np.linspace(0, 200, 5000)).astype(np.float32)
     assert engine.play(sound)
-    got = pull(engine, 30)
+    got = pull_blocks(engine, 30)
     n = engine._xfade_len
     np.testing.assert_allclose(got[n:5000, 0], sound[n:], atol=1e-6)  # after the fade-in, exactly the sound
     np.testing.assert_array_equal(got[:, 0], got[:, 1])  # mono on every channel
@@ -52,9 +36,9 @@ def test_silent_until_asked_then_plays_the_samples(engine):
 
 def test_replacing_a_sound_crossfades(engine):
     engine.play(np.ones(100_000, np.float32))
-    pull(engine, 4)
+    pull_blocks(engine, 4)
     engine.play(-np.ones(100_000, np.float32))
-    got = pull(engine, 4)[:, 0]
+    got = pull_blocks(engine, 4)[:, 0]
     n = engine._xfade_len
     assert got[0] == pytest.approx(1.0, abs=1e-3) and got[n + 5] == pytest.approx(-1.0)
     assert np.all(np.diff(got[: n + 1]) <= 1e-6)  # a monotonic ramp from +1 to -1, no jump
@@ -63,18 +47,18 @@ def test_replacing_a_sound_crossfades(engine):
 
 def test_loop_wraps_and_position_reports(engine):
     engine.play(np.arange(300, dtype=np.float32) / 300, loop=True)
-    got = pull(engine, 10)[:, 0]
+    got = pull_blocks(engine, 10)[:, 0]
     assert np.isclose(got[300 + 5], 5 / 300) and np.isclose(got[600 + 7], 7 / 300)
     assert engine.position == pytest.approx((2560 % 300) / SR)
     engine.stop()
-    tail = pull(engine, 4)[:, 0]
+    tail = pull_blocks(engine, 4)[:, 0]
     assert abs(tail[-1]) < 1e-6 and engine.position is None
 
 
 def test_volume_scales_output(engine):
     engine.volume = 0.25
     engine.play(np.ones(10_000, np.float32))
-    assert pull(engine, 10)[-1, 0] == pytest.approx(0.25)
+    assert pull_blocks(engine, 10)[-1, 0] == pytest.approx(0.25)
 
 
 def test_no_device_degrades_gracefully(monkeypatch, caplog):

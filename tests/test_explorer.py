@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.core.signal.phase import HELD_PERIOD
+from timbre_explorer.gui.explorer.map_control import note_title
 
 pytestmark = pytest.mark.gui
 
@@ -43,16 +44,10 @@ class RecordingAudio(AudioEngine):
 
 
 @pytest.fixture
-def window(qtbot, tiny_model):
-    from timbre_explorer.gui.main_window import MainWindow
-
-    w = MainWindow(model_path=tiny_model, audio=RecordingAudio())
-    qtbot.addWidget(w)
+def window(open_window, tiny_model):
+    w = open_window(tiny_model, RecordingAudio())
     assert w.audio_label.isHidden()  # a working output needs no line
-    w.show()
-    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
-    yield w
-    w.close()
+    return w
 
 
 def _wait_sound(qtbot, w, before: int):
@@ -127,13 +122,35 @@ def test_click_anywhere_decodes_that_point_and_plays_it(qtbot, window):
     quiet = np.asarray(soft)[int(0.4 * s.sample_rate):int(1.0 * s.sample_rate)]
     assert 20 * np.log10(np.sqrt(np.mean(quiet ** 2))) == pytest.approx(DYNAMIC_DB[s.dynamics[0]], abs=1.5)
     # the spectrum view shows the decoded frame (at the Play tab's pitch) and its descriptors
-    y = e.spectrum.curve.getData()[1]
-    assert np.allclose(y, np.clip(20 * np.log10(s.decode(e.selected, pitch=pitch).numpy()), -100, None), atol=1e-3)
+    y = e.spectrum.curve.getData()[1]  # decoded at the dynamic that sounds, not at mf
+    frame = s.decode(e.selected, pitch=pitch, dynamic=s.dynamics[0]).numpy()
+    assert np.allclose(y, np.clip(20 * np.log10(frame), -100, None), atol=1e-3)
     assert "centroid" in e.spectrum.values.text() and "Hz" in e.spectrum.values.text()
     # the level it plays at is said as such, beside the frame's own loudness (the model's scale)
     body = np.asarray(soft, np.float64)[len(soft) // 4: 3 * len(soft) // 4]  # the last sound, the soft one
     assert f"plays at {20 * np.log10(np.sqrt(np.mean(body ** 2))):.1f} dBFS" in e.spectrum.values.text()
     assert "frame loudness" in e.spectrum.values.text()
+
+
+def test_render_point_plays_what_a_click_plays(qtbot, window, tmp_path, capsys):
+    """``render --point`` with the clicked latent values, the Play tab's pitch and dynamic and the click's length
+    writes the samples the click handed to the engine (one core function decides both)."""
+    import soundfile as sf
+
+    from timbre_explorer.cli import main
+
+    e, s = window.explorer, window.space
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.2, 0.3)
+    clicked, _ = _wait_sound(qtbot, window, before)
+    pitch, dynamic = e.play.pitch_and_dynamic(s)
+    wav = tmp_path / "point.wav"
+    values = ",".join(repr(float(v)) for v in e.selected)
+    assert main(["render", "--model", str(s.path), f"--point={values}", "--pitch", str(pitch), "--dynamic", dynamic,
+                 "--seconds", str(e.settings.seconds), "--out", str(wav)]) == 0
+    rendered, rate = sf.read(str(wav), dtype="float32")
+    assert rate == s.sample_rate and rendered.shape == clicked.shape
+    assert np.allclose(rendered, clicked, atol=1e-4)  # 24-bit WAV
 
 
 def test_a_click_on_each_name_says_that_instrument_and_how_near_its_centre(qtbot, window):
@@ -142,7 +159,7 @@ def test_a_click_on_each_name_says_that_instrument_and_how_near_its_centre(qtbot
     e, s = window.explorer, window.space
     for name, centre in s.centroids.items():
         before = len(window.audio.played)
-        e.play_at(*e.map_state.to_view(centre)[:2])
+        e.click_control.play_at(*e.map_state.to_view(centre)[:2])
         _wait_sound(qtbot, window, before)
         assert e.last_sound.title.startswith(f"Near {name} (0.00 from its centre)")
 
@@ -161,12 +178,12 @@ def test_click_on_a_note_plays_that_note(qtbot, window):
 def test_depth_slider_moves_the_plane_through_the_third_component(qtbot, window):
     e, s = window.explorer, window.space
     modes = e.map_panel.depth_mode
-    assert modes.currentData() == "data" and not e.map_panel.depth.isEnabled()  # it moves the plane only
+    assert modes.currentData() == "data" and not e.map_panel.depth_slider.isEnabled()  # it moves the plane only
     assert [modes.itemText(i) for i in range(modes.count())] == ["on the data (the notes nearby)",
                                                                  "plane (depth slider)", "nearest note"]
     modes.setCurrentIndex(modes.findData("plane"))
-    assert e.map_state.mode == "plane" and e.map_panel.depth.isEnabled()
-    e.map_panel.depth.setValue(80)
+    assert e.map_state.mode == "plane" and e.map_panel.depth_slider.isEnabled()
+    e.map_panel.depth_slider.setValue(80)
     before = len(window.audio.played)
     _click(qtbot, window, 0.0, 0.0)
     _wait_sound(qtbot, window, before)
@@ -175,17 +192,18 @@ def test_depth_slider_moves_the_plane_through_the_third_component(qtbot, window)
 
 
 def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
-    view = window.explorer.map
+    e, view = window.explorer, window.explorer.map
     vb = view.plotItem.vb
-    pts = [view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, 0.1))) for x in np.linspace(-0.3, 0.3, 6)]
+    xs = np.linspace(-0.3, 0.3, 6)
+    pts = [view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, 0.1))) for x in xs]
     before = len(window.audio.played)
     range_before = vb.viewRange()
     qtbot.mousePress(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pts[0])
-    for p in pts[1:]:
+    for x, p in zip(xs[1:], pts[1:]):
         qtbot.mouseMove(view.viewport(), p)
-        qtbot.wait(60)
+        # the scrub took the point under the cursor (a loop of it is on its way)
+        qtbot.waitUntil(lambda x=x: e.selected is not None and abs(e.map_state.to_view(e.selected)[0] - x) < 0.03)
     qtbot.waitUntil(lambda: len(window.audio.played) > before, timeout=20_000)
-    qtbot.wait(200)
     qtbot.mouseRelease(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pts[-1])
     loops = [a for a, loop in window.audio.played[before:] if loop]
     assert loops and all(len(a) == round(HELD_PERIOD * window.space.sample_rate) for a in loops)  # whole periods
@@ -196,8 +214,7 @@ def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
     middle = QtCore.Qt.MouseButton.MiddleButton
     qtbot.mousePress(view.viewport(), middle, pos=pts[0])
     for p in pts[1:]:
-        qtbot.mouseMove(view.viewport(), p)
-        qtbot.wait(20)
+        qtbot.mouseMove(view.viewport(), p)  # the view pans as the move is delivered
     qtbot.mouseRelease(view.viewport(), middle, pos=pts[-1])
     (x0, x1), (y0, y1) = vb.viewRange()
     assert x0 < range_before[0][0] - 0.3 and np.allclose([x1 - x0, y0, y1],
@@ -323,7 +340,7 @@ def test_hover_tooltip_names_the_note(qtbot, window):
     assert under == i or np.allclose(e.map_state.to_view(s.notes.z[under]), (x, y))
     tip = view.toolTip()
     assert s.instruments[s.notes.instrument[under]] in tip and "split" in tip
-    assert tip == e._note_title(under, detail=True)
+    assert tip == note_title(e.space, under, detail=True)
 
 
 def test_axes_choice_changes_the_projection(qtbot, window):
@@ -356,9 +373,9 @@ def test_path_between_instruments_drawn_and_undone(qtbot, window):
     _click(qtbot, window, 0.3, 0.3)  # the map takes the keys
     qtbot.keyClick(e.map, QtCore.Qt.Key.Key_D)
     assert p.draw_button.isChecked()
-    for x, y in ((-0.2, 0.1), (0.0, 0.3), (0.2, 0.0)):
-        qtbot.wait(QtWidgets.QApplication.doubleClickInterval() + 50)  # separate clicks, not a double-click
+    for k, (x, y) in enumerate(((-0.2, 0.1), (0.0, 0.3), (0.2, 0.0))):
         _click(qtbot, window, x, y)
+        qtbot.waitUntil(lambda k=k: len(e.path.vertices) == k + 1)  # separate clicks, each a point
     assert len(e.path.vertices) == 3 and e.path.kind == "polyline"
     assert np.allclose(e.map_state.to_view(e.path.vertices[-1]), (0.2, 0.0), atol=0.02)
     assert np.allclose(e.map_state.to_view(e.path.vertices[0]), (-0.2, 0.1), atol=0.02)
@@ -395,10 +412,10 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
     pos = QtCore.QPointF(e.map.width() / 2, e.map.height() / 2)
     drop = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.NoButton,
                             QtCore.Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(e.sounds_added, timeout=ENCODE_WAIT_MS) as sig:
+    with qtbot.waitSignal(e.sound_control.added, timeout=ENCODE_WAIT_MS) as sig:
         e.map.dropEvent(drop)
     assert sig.args == [1]
-    nearest = e.user_sounds[0].nearest[0]["instrument"]
+    nearest = e.sound_control.sounds[0].nearest[0]["instrument"]
     item = e.sounds_panel.list.item(0).text()
     assert e.sounds_panel.list.count() == 1 and item.startswith("bright.wav (E4, ") and f"): near {nearest}" in item
     assert len(e.map.user_scatter.data) == 1
@@ -411,8 +428,8 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
     before = len(window.audio.played)
     e.sounds_panel.sound_activated.emit(0)
     audio, _ = _wait_sound(qtbot, window, before)
-    assert np.allclose(e.selected, e.user_sounds[0].z)
-    sound = e.user_sounds[0]
+    assert np.allclose(e.selected, e.sound_control.sounds[0].z)
+    sound = e.sound_control.sounds[0]
     assert sound.pitch == pytest.approx(64.0, abs=0.1) and sound.loudness_db is not None
     if window.space.conditioned:
         body = np.asarray(audio)[int(0.3 * SR):int(0.9 * SR)]
@@ -466,22 +483,16 @@ def test_bad_model_keeps_the_current_one(qtbot, window, tmp_path):
     assert "bad.timbre.safetensors" in window.last_error[1] and "stays open" in window.last_error[1]
 
 
-def test_no_audio_device_is_said_once_and_export_still_works(qtbot, tiny_model, tmp_path, monkeypatch):
+def test_no_audio_device_is_said_once_and_export_still_works(qtbot, open_window, tiny_model, tmp_path, monkeypatch):
     import sys
 
-    from timbre_explorer.gui.main_window import MainWindow
-
     monkeypatch.setitem(sys.modules, "sounddevice", None)
-    w = MainWindow(model_path=tiny_model)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+    w = open_window(tiny_model)
     assert not w.audio.available and "WAV" in w.audio.status
     assert w.audio_label.text() == w.audio.status and not w.audio_label.isHidden()  # still in view after loading
-    w.explorer.play_at(0.0, 0.0)
+    w.explorer.click_control.play_at(0.0, 0.0)
     qtbot.waitUntil(lambda: w.explorer.last_sound is not None, timeout=20_000)
     assert w.explorer.export_sound(tmp_path / "x.wav").exists()
-    w.close()
 
 
 def test_settings_and_recent_models_persist(qtbot, tiny_model):
@@ -599,7 +610,7 @@ def test_path_plays_as_one_morph_and_exports_wav_with_its_sidecar(qtbot, window,
     ticks = dict((label, band) for band, label in p.spectrogram.getAxis("left")._tickLevels[0])
     assert {"100", "1k", "5k"} <= set(ticks)
     assert s.nsgt.frequencies[int(ticks["1k"])] == pytest.approx(1000, rel=0.03)
-    e.export_path(tmp_path / "morph.wav")
+    e.path_control.export_path(tmp_path / "morph.wav")
     qtbot.waitUntil(lambda: (tmp_path / "morph.json").exists(), timeout=20_000)
     data, sr = sf.read(tmp_path / "morph.wav")
     assert sr == s.sample_rate and len(data) == s.sample_rate
@@ -635,8 +646,8 @@ def test_a_long_path_renders_in_pieces_and_says_how_far_it_is(qtbot, window):
 def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     e, s = window.explorer, window.space
     e.field_panel.resolution.setValue(24)
-    with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
-        e.field_panel.show.setChecked(True)
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000) as sig:
+        e.field_panel.field_shown.setChecked(True)
     f = sig.args[0]
     values = f.values["centroid"]
     assert values.shape == (24, 24) and e.map.field_image.isVisible()
@@ -644,13 +655,13 @@ def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     z = e.map_state.latent_at(f.x[5], f.y[17])  # where a click there plays: on the data
     assert values[17, 5] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
     # on the axes that set instruments apart, the field is of that plane
-    with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000) as sig:
         e.map_panel.basis.setCurrentIndex(1)
     f = sig.args[0]
     z = e.map_state.latent_at(f.x[3], f.y[20])
     assert np.allclose(s.discriminant_projection.forward(z)[:2], [f.x[3], f.y[20]])
     assert f.values["centroid"][20, 3] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
-    e.field_panel.show.setChecked(False)
+    e.field_panel.field_shown.setChecked(False)
     assert not e.map.field_image.isVisible()
 
 
@@ -658,7 +669,7 @@ def test_descriptor_slider_moves_the_point_to_the_target(qtbot, window):
     e, s = window.explorer, window.space
     z0 = s.centroids["Clarinet"]
     before = len(window.audio.played)
-    e.play_z(z0, "clarinet")
+    e.click_control.play_z(z0, "clarinet")
     _wait_sound(qtbot, window, before)
     start = float(s.describe(s.decode(z0))["centroid"])
     lo, hi = e.move_panel.ranges["centroid"]
@@ -676,7 +687,7 @@ def test_descriptor_slider_moves_the_point_to_the_target(qtbot, window):
 def test_descriptor_curve_renders_a_path_that_follows_it(qtbot, window):
     e, s = window.explorer, window.space
     before = len(window.audio.played)
-    e.play_z(s.centroids["Oboe"], "oboe")
+    e.click_control.play_z(s.centroids["Oboe"], "oboe")
     _wait_sound(qtbot, window, before)
     p = e.move_panel
     p.curve_descriptor.setCurrentText("centroid")
@@ -731,10 +742,10 @@ def test_an_export_asked_while_sounds_are_encoding_waits_its_turn(qtbot, window,
     e.path_panel.seconds.setValue(1.0)
     said = []
     e.message.connect(said.append)
-    with qtbot.waitSignal(e.sounds_added, timeout=ENCODE_WAIT_MS) as sig:
-        e.add_sounds([str(tmp_path / "bright.wav")])
-        e.export_path(tmp_path / "path.wav")
-    assert sig.args == [1] and len(e.user_sounds) == 1
+    with qtbot.waitSignal(e.sound_control.added, timeout=ENCODE_WAIT_MS) as sig:
+        e.sound_control.add_sounds([str(tmp_path / "bright.wav")])
+        e.path_control.export_path(tmp_path / "path.wav")
+    assert sig.args == [1] and len(e.sound_control.sounds) == 1
     qtbot.waitUntil(lambda: "Wrote" in " ".join(said), timeout=30_000)
     assert (tmp_path / "path.wav").exists() and (tmp_path / "path.json").exists()
     assert e.sounds_panel.progress.isHidden()
@@ -802,7 +813,7 @@ def test_a_sound_export_to_an_unwritable_place_is_a_message_not_a_crash(qtbot, w
         target = tmp_path / "a file" / "sound.wav"  # no folder can be made there, whoever runs the test
         monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
         _menu_action(window, "Export sound").trigger()
-        qtbot.wait(50)  # the crash dialog would open from a queued signal
+        QtCore.QCoreApplication.processEvents()  # the crash dialog would open from a queued signal
         assert reporter.count == 0 and reporter.dialog is None
         assert window.last_error[0] == "Could not write the file" and str(target) in window.last_error[1]
     finally:
@@ -819,20 +830,20 @@ def test_contour_lines_do_not_pile_up_and_home_refreshes_the_field(qtbot, window
     e = window.explorer
     e.field_panel.resolution.setValue(20)
     e.field_panel.contours.setValue(4)
-    with qtbot.waitSignal(e.field_ready, timeout=30_000):
-        e.field_panel.show.setChecked(True)
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
+        e.field_panel.field_shown.setChecked(True)
     for steps in (1, 1, -1):  # zooms by the wheel: each asks for the field of the new range
-        with qtbot.waitSignal(e.field_ready, timeout=30_000):
+        with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
             _wheel(e.map.viewport(), steps)
     assert _contours(e.map) == 4
-    with qtbot.waitSignal(e.field_ready, timeout=30_000):
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
         e.field_panel.contours.setValue(0)
     assert _contours(e.map) == 0
     # Home after a zoom: the field is computed again, for the fitted range
-    with qtbot.waitSignal(e.field_ready, timeout=30_000):
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
         _wheel(e.map.viewport(), 2)
     zoomed = e.map.plotItem.vb.viewRange()
-    with qtbot.waitSignal(e.field_ready, timeout=30_000) as sig:
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000) as sig:
         _menu_action(window, "Fit the map").trigger()
     (x0, x1), _ = e.map.plotItem.vb.viewRange()
     assert (x1 - x0) > (zoomed[0][1] - zoomed[0][0]) * 1.5
@@ -922,13 +933,8 @@ def test_an_export_dialog_never_opens_in_a_folder_that_is_not_there(qtbot, windo
     assert asked[1] == str(home / "map.png")
 
 
-def test_colour_by_source_on_a_model_of_two_sample_sets(qtbot, two_source_model):
-    from timbre_explorer.gui.main_window import MainWindow
-
-    w = MainWindow(model_path=two_source_model, audio=RecordingAudio())
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+def test_colour_by_source_on_a_model_of_two_sample_sets(qtbot, open_window, two_source_model):
+    w = open_window(two_source_model, RecordingAudio())
     e, s = w.explorer, w.space
     p = e.map_panel
     p.colour_by.setCurrentText("source")
@@ -943,10 +949,9 @@ def test_colour_by_source_on_a_model_of_two_sample_sets(qtbot, two_source_model)
     index, _ = drawn(e.map)
     assert np.array_equal(index, np.arange(240))  # every note drawn, whatever the colours
     b = int(np.flatnonzero(s.notes.source == 1)[0])
-    assert "from: setB" in e._note_title(b, detail=True)
+    assert "from: setB" in note_title(e.space, b, detail=True)
     p.colour_by.setCurrentText("instrument")
     assert p.colour_key.isHidden()
-    w.close()
 
 
 def test_a_slightly_clipped_drop_is_placed_and_said_in_the_status_line(qtbot, window, tmp_path):
@@ -959,8 +964,8 @@ def test_a_slightly_clipped_drop_is_placed_and_said_in_the_status_line(qtbot, wi
     save_wav(tmp_path / "hot.wav", np.clip(x * CLIP_LEVEL / np.quantile(np.abs(x), 0.995), -1, 1), SR)
     e = window.explorer
     errors = window.last_error
-    with qtbot.waitSignal(e.sounds_added, timeout=ENCODE_WAIT_MS) as sig:
-        e.add_sounds([str(tmp_path / "hot.wav")])
+    with qtbot.waitSignal(e.sound_control.added, timeout=ENCODE_WAIT_MS) as sig:
+        e.sound_control.add_sounds([str(tmp_path / "hot.wav")])
     assert sig.args == [1] and window.last_error == errors  # no dialog
     status = window.statusBar().currentMessage()
     assert "1 sound(s) placed on the map." in status and "hot.wav: 0.5 % of its samples are at full scale" in status
@@ -969,17 +974,12 @@ def test_a_slightly_clipped_drop_is_placed_and_said_in_the_status_line(qtbot, wi
     assert item.toolTip().endswith("placed anyway, the distortion may move it")
 
 
-def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qtbot, tiny_model, tmp_path):
+def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qtbot, open_window, tiny_model, tmp_path):
     from tiny import many_instruments_model
 
     from timbre_explorer.core.data.instruments import FAMILIES, family_of
-    from timbre_explorer.gui.main_window import MainWindow
 
-    w = MainWindow(model_path=many_instruments_model(tiny_model, tmp_path / "many.timbre.safetensors"),
-                   audio=RecordingAudio())
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+    w = open_window(many_instruments_model(tiny_model, tmp_path / "many.timbre.safetensors"), RecordingAudio())
     from timbre_explorer.gui.views.map_view import colour
 
     e, s, p = w.explorer, w.space, w.explorer.map_panel
@@ -1016,4 +1016,3 @@ def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qt
     for i in range(5):
         p.set_instrument_checked(i, True)
     assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.instruments[:5])
-    w.close()

@@ -80,6 +80,8 @@ def test_a_latest_worker_drops_the_answer_of_a_superseded_job_even_on_its_way(qt
     import threading
     import time
 
+    from PySide6 import QtCore
+
     from timbre_explorer.gui.app import make_app
     from timbre_explorer.gui.workers import LatestWorker
 
@@ -96,7 +98,7 @@ def test_a_latest_worker_drops_the_answer_of_a_superseded_job_even_on_its_way(qt
     worker.submit(lambda job: release.wait(5) and "second", on_done=got.append)  # before the GUI took "first"
     release.set()
     qtbot.waitUntil(lambda: bool(got), timeout=5000)
-    qtbot.wait(50)
+    QtCore.QCoreApplication.processEvents()  # anything else still queued for the GUI thread is delivered
     worker.shutdown()
     assert got == ["second"]
 

@@ -24,14 +24,6 @@ SR = 22050
 BLOCK = 256
 
 
-@pytest.fixture
-def engine():
-    """An engine without a stream whose callback the test drives, as PortAudio would."""
-    e = AudioEngine(SR, open_stream=False, blocksize=BLOCK)
-    e.available = True
-    return e
-
-
 
 def semitones(f: float, ref: float) -> float:
     return 12 * np.log2(f / ref)

@@ -26,21 +26,14 @@ Key = QtCore.Qt.Key
 
 
 @pytest.fixture
-def window(qtbot, tiny_model):
-    from timbre_explorer.gui.main_window import MainWindow
-
-    engine = AudioEngine(SR, open_stream=False, blocksize=BLOCK)
-    engine.available, engine.device_name, engine.status = True, "Test", "Audio: test (callback driven by the test)"
-    w = MainWindow(model_path=tiny_model, audio=engine)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+def window(open_window, tiny_model, engine):
+    engine.device_name, engine.status = "Test", "Audio: test (callback driven by the test)"
+    w = open_window(tiny_model, engine)
     w.explorer.play.player.set_notes([playable_tone(130.81), playable_tone(261.63), playable_tone(523.25)])
     w.explorer.tabs.setCurrentIndex(w.explorer.tabs.count() - 1)  # the Play tab: the keys play while it is open
     assert w.explorer.tabs.tabText(w.explorer.tabs.currentIndex()) == "Play"
     w.explorer.map.setFocus()
-    yield w
-    w.close()
+    return w
 
 
 
@@ -131,7 +124,7 @@ def test_a_click_on_the_map_makes_its_sound_playable(qtbot, window):
     w, e = window, window.explorer
     e.play.player.set_notes([])
     coords = e.map_state.to_view(w.space.notes.z[np.argmax(w.space.notes.pitch == 64)])
-    e.play_at(*coords)
+    e.click_control.play_at(*coords)
     qtbot.waitUntil(lambda: len(e.play.player.notes) == len(REFERENCE_OFFSETS), timeout=30_000)
     assert e.play_panel.now.text().startswith("The keys play: Near ")
     y = held_note(qtbot, w, Key.Key_Z)
@@ -145,7 +138,7 @@ def test_a_key_at_the_velocity_a_click_was_made_for_plays_the_note_as_made(qtbot
     e.play_panel.velocity.setValue(30)
     e.play_panel.pitch.setValue(60)
     e.play.player.set_notes([])
-    e.play_at(*e.map_state.to_view(w.space.notes.z[0]))
+    e.click_control.play_at(*e.map_state.to_view(w.space.notes.z[0]))
     qtbot.waitUntil(lambda: len(e.play.player.notes) == len(REFERENCE_OFFSETS), timeout=30_000)
     note = e.play.player.note_for(60)
     assert round(note.pitch) == 60

@@ -39,14 +39,33 @@ def _render(capsys, *args) -> tuple[int, str, str]:
 
 def test_render_a_point(tiny_model, tmp_path, capsys):
     wav = tmp_path / "flute.wav"
-    code, out, _ = _render(capsys, "--model", tiny_model, "--point", "flute", "--seconds", 0.5, "--out", wav)
+    # as a click plays it: a conditioned model's note lasts at least its attack and release (under a second)
+    code, out, _ = _render(capsys, "--model", tiny_model, "--point", "flute", "--seconds", 1.2, "--out", wav)
     assert code == 0 and f"wrote {wav}" in out and out.count("\n") == 1
     info = sf.info(str(wav))
-    assert (info.samplerate, info.frames, info.subtype, info.channels) == (SR, SR // 2, "PCM_24", 1)
+    assert (info.samplerate, info.frames, info.subtype, info.channels) == (SR, round(1.2 * SR), "PCM_24", 1)
     assert not wav.with_suffix(".json").exists()  # a point is not a path
     coords = tmp_path / "coords.wav"
     assert _render(capsys, "--model", tiny_model, "--point=-0.5,0.2,1.5,1.0", "--out", coords)[0] == 0
     assert sf.info(str(coords)).frames == SR  # one second by default
+
+
+def test_render_point_plays_the_core_note_of_a_point(tiny_model, tiny_space, tmp_path, capsys):
+    """``render --point`` writes what :func:`point_note` (what a click calls) makes of the point, pitch and
+    dynamic; the spectrum it gives is decoded at them, as the note sounds."""
+    from timbre_explorer.core.synthesis.gestures import point_note
+
+    z = tiny_space.centroids["Oboe"]
+    note = point_note(tiny_space, z, pitch=64, dynamic="pp", seconds=1.5)
+    wav = tmp_path / "oboe.wav"
+    assert _render(capsys, "--model", tiny_model, "--point", "Oboe", "--pitch", 64, "--dynamic", "pp",
+                   "--seconds", 1.5, "--out", wav)[0] == 0
+    audio, sr = sf.read(str(wav), dtype="float32")
+    assert sr == note.sample_rate == SR and np.allclose(audio, note.samples, atol=1e-4)  # 24-bit
+    assert np.allclose(note.frame, tiny_space.decode(z, pitch=64, dynamic="pp").numpy())
+    assert note.playable is not None and (note.playable.pitch, note.dynamic) == (64.0, "pp")
+    loud = point_note(tiny_space, z, pitch=64, dynamic="ff", seconds=1.5)
+    assert np.sqrt(np.mean(loud.samples ** 2)) > 2 * np.sqrt(np.mean(note.samples ** 2))  # ff: 21 dB above pp
 
 
 def test_render_from_to_gets_brighter_and_writes_a_path_file(tiny_model, tiny_space, tmp_path, capsys):
@@ -108,6 +127,7 @@ def test_render_from_audio_files_and_morph_them(tiny_model, tiny_space, tmp_path
     (["--point", "Flute", "--from", "Flute", "--to", "Oboe"], "exactly one of"),
     (["--point", "Flute", "--morph"], "--morph needs --from and --to"),
     (["--point", "Flute", "--seconds", "0"], "--seconds"),
+    (["--point", "Flute", "--dynamic", "loud"], "dynamic must be one of"),
     (["--from", "Flute", "--to", "Oboe:64:ff"], "needs --morph"),
     (["--from", "missing.wav", "--to", "Oboe"], "no such file"),
 ])

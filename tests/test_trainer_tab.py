@@ -646,7 +646,7 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     e.path_panel.end.setCurrentText("Trumpet")
     e.path_panel.set_button.click()
     e.path_panel.play_button.click()
-    e.field_panel.show.setChecked(True)
+    e.field_panel.field_shown.setChecked(True)
     qtbot.waitUntil(lambda: e.synth._running is not None, timeout=5000)  # the path is rendering
     process = v.runner._worker
     assert process.is_alive() and v.state is RunState.TRAINING

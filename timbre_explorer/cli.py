@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--path", metavar="FILE.json", help="a path file written by the Explorer or by render")
     render.add_argument("--seconds", type=float, help="duration (default: 1 for a point, 2 for a path, the notes' "
                                                       "own length for a morph, the file's for --path)")
+    render.add_argument("--pitch", type=float, help="the MIDI pitch a point plays at, as a click on the map "
+                                                    "(default 60; a model conditioned on pitch)")
+    render.add_argument("--dynamic", help="the dynamic a point plays at, one of the model's (default mf)")
     render.add_argument("--out", metavar="OUT.wav", help="the WAV file to write (24-bit)")
     render.add_argument("--mode", choices=("linear", "slerp"),
                         help="interpolation (default: linear, or the path file's)")
@@ -408,8 +411,9 @@ def _render(args) -> int:
     from timbre_explorer.core.errors import ParameterError
     from timbre_explorer.core.synthesis.pathfile import (MAX_SECONDS, PathSpec, read_path, render_spec,
                                                           write_sound_with_path)
+    from timbre_explorer.core.synthesis.gestures import (DEFAULT_PLAY_PITCH, default_dynamic, morph_spec,
+                                                          parse_point, point_note)
     from timbre_explorer.core.synthesis.space import TimbreSpace
-    from timbre_explorer.core.synthesis.synth import note
     from timbre_explorer.paths import default_model_path
 
     given = [flag for flag, v in (("--point", args.point), ("--from/--to", args.start or args.end),
@@ -430,28 +434,18 @@ def _render(args) -> int:
     space = TimbreSpace.open(args.model or default_model_path())
     spec = None
     if args.point:
-        audio = note(space, space.decode(_render_point(space, args.point)), seconds=args.seconds or 1.0)
+        pitch = DEFAULT_PLAY_PITCH if args.pitch is None else args.pitch
+        audio = point_note(space, parse_point(space, args.point), pitch=pitch,
+                           dynamic=args.dynamic or default_dynamic(space), seconds=args.seconds or 1.0).samples
     elif args.path:
         spec = read_path(args.path, latent=space.latent_size)
         spec.seconds = args.seconds or spec.seconds
         spec.mode = args.mode or spec.mode
         spec.model = space.name
     elif args.morph:
-        from timbre_explorer.core.synthesis.morph import frame_rate, morph
-
-        from timbre_explorer.core.synthesis.synth import path_steps
-
-        from timbre_explorer.core.synthesis.morph import morph_conditions
-
-        na, nb = _render_trajectory(space, args.start), _render_trajectory(space, args.end)
-        held = max(len(na.z), len(nb.z)) == 1  # two instruments or points: no note sets the length
-        seconds = args.seconds or (2.0 if held else max(len(na.z), len(nb.z)) / frame_rate(space))
-        frames = morph(na.z, nb.z, steps=path_steps(seconds) if held else None, mode=args.mode or "linear")
-        spec = PathSpec(frames.tolist(), args.mode or "linear", seconds, "morph", space.name,
-                        extra={"from": args.start, "to": args.end,
-                               **(morph_conditions(na, nb, len(frames)) if space.conditioned else {})})
+        spec = morph_spec(space, args.start, args.end, mode=args.mode or "linear", seconds=args.seconds)
     else:
-        points = [_render_point(space, args.start).tolist(), _render_point(space, args.end).tolist()]
+        points = [parse_point(space, args.start).tolist(), parse_point(space, args.end).tolist()]
         spec = PathSpec(points, args.mode or "linear", args.seconds or 2.0, "points", space.name,
                         extra={"from": args.start, "to": args.end})
     if spec is not None:
@@ -466,81 +460,6 @@ def _render(args) -> int:
         wrote += f" and its path file {write_sound_with_path(out, audio, space.sample_rate, spec)}"
     print(wrote)
     return 0
-
-
-def _render_point(space, text: str):
-    """A latent point from an instrument name, an audio file (placed as ``encode`` places it) or latent values."""
-    from pathlib import Path
-
-    import numpy as np
-
-    from timbre_explorer.core.synthesis.analysis import encode_files
-    from timbre_explorer.core.errors import AudioFileError, ParameterError
-
-    z = None if Path(text).is_file() else _instrument_or_values(space, text)
-    if z is not None:
-        return z
-    if _looks_like_file(text):
-        results, problems = encode_files(space, [text])
-        if problems:
-            raise AudioFileError(f"{problems[0][0]}: {problems[0][1]}")
-        return np.asarray(results[0].z, np.float64)
-    hint = " (a SoundFont note like Flute:72:mf needs --morph)" if ":" in text else ""
-    raise ParameterError(f"{text!r} is not an instrument of this model ({', '.join(space.centroids)}), an audio "
-                         f"file, or {space.latent_size} comma-separated latent values{hint}")
-
-
-def _render_trajectory(space, text: str):
-    """A note's latent trajectory for --morph: an audio file or a SoundFont note; an instrument or values hold still."""
-    from pathlib import Path
-
-    import numpy as np
-
-    from timbre_explorer.core.model.vae import DEFAULT_PITCH
-    from timbre_explorer.core.synthesis.morph import NoteTrajectory, note_audio, note_trajectory, spec_pitch
-
-    z = None if Path(text).is_file() else _instrument_or_values(space, text)
-    if z is not None:  # held still, at middle C and mf
-        return NoteTrajectory(np.asarray(z)[None], np.array([space.level_of()]), DEFAULT_PITCH)
-    return note_trajectory(space, note_audio(space, text), spec_pitch(text))
-
-
-def _instrument_or_values(space, text: str):
-    import numpy as np
-
-    from timbre_explorer.core.errors import ParameterError
-    from timbre_explorer.core.data.instruments import canonical_name
-
-    by_name = {name.lower(): z for name, z in space.centroids.items()}
-    for key in (text.strip().lower(), canonical_name(text).lower()):
-        if key in by_name:
-            return np.asarray(by_name[key], np.float64)
-    if "," in text or _is_number(text):
-        try:
-            values = np.array([float(v) for v in text.split(",")])
-        except ValueError:
-            raise ParameterError(f"{text!r}: latent values must be numbers separated by commas") from None
-        if values.shape != (space.latent_size,) or not np.all(np.isfinite(values)):
-            raise ParameterError(f"{text!r}: this model's latent points have {space.latent_size} finite values, "
-                                 f"got {values.size}")
-        return values
-    return None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _looks_like_file(text: str) -> bool:
-    from pathlib import Path
-
-    from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES
-
-    return Path(text).is_file() or Path(text).suffix.lower() in AUDIO_SUFFIXES
 
 
 def _info() -> int:

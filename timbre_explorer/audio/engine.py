@@ -317,10 +317,6 @@ class AudioEngine:
             return None
         return self._pos / self.stream_rate
 
-    @property
-    def is_playing(self) -> bool:
-        return self.position is not None
-
     def close(self) -> None:
         """Stop and close the stream (idempotent)."""
         stream, self._stream = self._stream, None

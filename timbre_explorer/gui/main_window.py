@@ -11,7 +11,8 @@ from timbre_explorer import __version__
 from timbre_explorer.audio.engine import AudioEngine, output_devices, saved_device
 from timbre_explorer.core.errors import TimbreExplorerError
 from timbre_explorer.gui import crash, settings
-from timbre_explorer.gui.explorer.tab import ExplorerView, model_title
+from timbre_explorer.gui.explorer.map_control import model_title
+from timbre_explorer.gui.explorer.tab import ExplorerTab
 from timbre_explorer.gui.views.trainer.tab import TrainerView
 from timbre_explorer.gui.views.widgets import export_file_name, guard_wheel
 from timbre_explorer.gui.workers import Failed, LatestWorker
@@ -42,7 +43,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.last_error: tuple[str, str] | None = None
         self._error_box: QtWidgets.QMessageBox | None = None
 
-        self.explorer = ExplorerView(self.audio)
+        self.explorer = ExplorerTab(self.audio)
         self.explorer.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.explorer.error.connect(self.show_error)
         self.tabs = QtWidgets.QTabWidget()
@@ -86,13 +87,13 @@ class MainWindow(QtWidgets.QMainWindow):
         view = m.addMenu("&View")
         self._action(view, "&Fit the map", self.explorer.fit_map, "Home")
         self._action(view, "Toggle &3D view", lambda: self.explorer.map_panel.three_d.toggle(), "3")
-        self._action(view, "Toggle descriptor &field", lambda: self.explorer.field_panel.show.toggle(), "F")
+        self._action(view, "Toggle descriptor &field", lambda: self.explorer.field_panel.field_shown.toggle(), "F")
         play = m.addMenu("&Play")
         # Space and Return act on the map only: elsewhere they belong to the focused button, box or field
         on_map = QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut
         self.explorer.map.addAction(self._action(play, "Play &again", self.replay, "Space", on_map))
         self._action(play, "&Stop", self.stop, "Esc")
-        self._action(play, "Play the &path", self.explorer.play_path, "P")
+        self._action(play, "Play the &path", self.explorer.path_control.play_path, "P")
         self._action(play, "&Draw a path", lambda: self.explorer.path_panel.draw_button.toggle(), "D")
         self.explorer.map.addAction(self._action(play, "Finish drawing",
                                                  lambda: self.explorer.path_panel.draw_button.setChecked(False),

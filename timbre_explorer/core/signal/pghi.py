@@ -64,11 +64,6 @@ def _log(mag: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(mag, np.finfo(np.float64).tiny))
 
 
-def _frequency_gradient(values: np.ndarray, nsgt: NSGT) -> np.ndarray:
-    """d/dw of ``[K, T]`` across the (unevenly spaced) bands, in 1/Hz."""
-    return np.gradient(values, nsgt.centre_frequencies, axis=0)
-
-
 def _time_derivative(mag: np.ndarray, nsgt: NSGT) -> np.ndarray:
     """phi_t (rad/s) of ``[K, T]``: the partial's distance from each band's centre, toward its louder neighbour.
 

@@ -152,6 +152,19 @@ def _write_svg(view: MapView, title: str, tmp: Path) -> None:
                        f'fill="{label.color.name()}">{escape(label.toPlainText())}</text>')
     out.append("</g></svg>")
     out.append(f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#888888"/>')
+    out.extend(_svg_axes(view, px, w, h))
+    out.append(f"<text x=\"{left}\" y=\"{top - 10}\" fill=\"#eeeeee\">{escape(title)}</text>")
+    out.append("</svg>\n")
+    tmp.write_text("\n".join(out), encoding="utf-8")
+
+
+def _svg_axes(view: MapView, px, w: int, h: int) -> list[str]:
+    """The SVG's tick labels and axis names (``px``: map coordinates to the SVG's pixels)."""
+    from xml.sax.saxutils import escape
+
+    (x0, x1), (y0, y1) = view.plotItem.vb.viewRange()
+    left, _, top, _ = SVG_MARGINS
+    out: list[str] = []
     for side, lo, hi, size in (("bottom", x0, x1, w), ("left", y0, y1, h)):
         axis = view.getAxis(side)
         levels = axis.tickValues(lo, hi, size)
@@ -170,6 +183,4 @@ def _write_svg(view: MapView, title: str, tmp: Path) -> None:
                f'fill="#eeeeee">{escape(view.getAxis("bottom").labelText)}</text>')
     out.append(f'<text class="axis-label" transform="translate(16 {top + h / 2:.1f}) rotate(-90)" '
                f'text-anchor="middle" fill="#eeeeee">{escape(view.getAxis("left").labelText)}</text>')
-    out.append(f"<text x=\"{left}\" y=\"{top - 10}\" fill=\"#eeeeee\">{escape(title)}</text>")
-    out.append("</svg>\n")
-    tmp.write_text("\n".join(out), encoding="utf-8")
+    return out

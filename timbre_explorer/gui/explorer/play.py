@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -25,7 +26,14 @@ from timbre_explorer.gui.views.explorer.play_panel import CC_OFF, PlayPanel
 from timbre_explorer.gui.workers import Failed, LatestWorker
 
 if TYPE_CHECKING:
-    from timbre_explorer.core.synthesis.playable import PlayableNote
+    from collections.abc import Callable
+
+    import numpy as np
+
+    from timbre_explorer.audio.engine import AudioEngine
+
+    from timbre_explorer.core.synthesis.gestures import PointNote
+    from timbre_explorer.core.synthesis.space import TimbreSpace
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +62,11 @@ class KeyboardInput(QtCore.QObject):
     open: elsewhere those shortcuts keep working.
     """
 
-    played = QtCore.Signal(object)  # NoteOn or NoteOff
+    note_on = QtCore.Signal(NoteOn)
+    note_off = QtCore.Signal(NoteOff)
     octave_step = QtCore.Signal(int)
 
-    def __init__(self, panel: QtWidgets.QWidget, velocity, parent=None):
+    def __init__(self, panel: QtWidgets.QWidget, velocity: Callable[[], int], parent: QtCore.QObject | None = None):
         super().__init__(parent)
         self.panel = panel
         self.velocity = velocity  # () -> 1..127
@@ -86,15 +95,15 @@ class KeyboardInput(QtCore.QObject):
                 self.octave_step.emit(OCTAVE_KEYS[key])
             elif key not in self._down:
                 self._down[key] = self.low + KEY_SEMITONES[key]
-                self.played.emit(NoteOn(self._down[key], int(self.velocity())))
+                self.note_on.emit(NoteOn(self._down[key], int(self.velocity())))
         elif key in self._down:
-            self.played.emit(NoteOff(self._down.pop(key)))
+            self.note_off.emit(NoteOff(self._down.pop(key)))
         return True
 
     def release_all(self) -> None:
         """Note-offs for every key held (the window lost the keyboard: their releases will not come)."""
         for pitch in self._down.values():
-            self.played.emit(NoteOff(pitch))
+            self.note_off.emit(NoteOff(pitch))
         self._down.clear()
 
     def _plays(self, watched: QtCore.QObject, event: QtGui.QKeyEvent) -> bool:
@@ -116,7 +125,9 @@ class MidiBridge(QtCore.QObject):
     """mido messages in on any thread (rtmidi's), typed events out on the GUI thread, each with the number of
     the input it came from (``input``, set before the port opens; None: not through a port the app opened)."""
 
-    received = QtCore.Signal(object)  # a player event; queued across threads by Qt
+    #: an ``audio.player.Event``, or a :class:`~timbre_explorer.audio.player.FromInput` wrapping one (a union of
+    #: dataclasses, which one signal type cannot name); queued across threads by Qt
+    received = QtCore.Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -130,18 +141,28 @@ class MidiBridge(QtCore.QObject):
             self.received.emit(event if number is None else FromInput(number, event))
 
 
+@dataclass(frozen=True)
+class CursorMove:
+    """An assigned MIDI controller moved the map cursor to a fraction (0 to 1) of the visible map's width or
+    height; None: that axis stays."""
+
+    x: float | None
+    y: float | None
+
+
 class PlayControl(QtCore.QObject):
-    """The Play tab's controller (see the module docstring). ``cursor_moved(fx, fy)``: an assigned controller
-    moved the map cursor to a fraction of the visible map's width or height (None: that axis stays)."""
+    """The Play tab's controller (see the module docstring). ``cursor_moved``: an assigned controller moved the
+    map cursor."""
 
-    cursor_moved = QtCore.Signal(object, object)
+    cursor_moved = QtCore.Signal(CursorMove)
 
-    def __init__(self, panel: PlayPanel, engine, parent=None):
+    def __init__(self, panel: PlayPanel, engine: AudioEngine, parent: QtCore.QObject | None = None):
         super().__init__(parent)
         self.panel = panel
         self.player = Player(engine, on_control=self._control)
-        self.keyboard = KeyboardInput(panel, panel.velocity.value, self)
-        self.keyboard.played.connect(self.handle)
+        self.keyboard = KeyboardInput(panel, panel.velocity_chosen, self)
+        self.keyboard.note_on.connect(self.handle)
+        self.keyboard.note_off.connect(self.handle)
         self.keyboard.octave_step.connect(self.shift_octave)
         self.bridge = MidiBridge(self)
         self.bridge.received.connect(self.handle)  # a slot of this GUI-thread object: queued from rtmidi's thread
@@ -149,11 +170,11 @@ class PlayControl(QtCore.QObject):
         self.port = None
         self._restore()
         panel.octave_step.connect(self.shift_octave)
-        panel.keyboard.toggled.connect(self._keyboard_toggled)
+        panel.keyboard_toggled.connect(self._keyboard_toggled)
         panel.midi_chosen.connect(self.choose_midi)
         panel.midi_refresh.connect(lambda: self.refresh_midi(self.port_name))
         panel.controls_changed.connect(self._controls_changed)
-        panel.velocity.valueChanged.connect(lambda v: settings.write("play/velocity", v))
+        panel.velocity_changed.connect(lambda v: settings.write("play/velocity", v))
         panel.pitch_changed.connect(lambda p: settings.write("play/pitch", p))
 
     @QtCore.Slot(object)
@@ -162,50 +183,50 @@ class PlayControl(QtCore.QObject):
         self.player.handle(event)
 
     # ------------------------------------------------------------------ the current timbre
-    def pitch_and_dynamic(self, space) -> tuple[int, str]:
+    def pitch_and_dynamic(self, space: TimbreSpace) -> tuple[int, str]:
         """The pitch a clicked point plays at, and the dynamic of the velocity (its share of the space's
         dynamics)."""
-        dynamics = list(space.dynamics)
-        dynamic = dynamics[min(len(dynamics) - 1, self.panel.velocity.value() * len(dynamics) // 128)] \
-            if dynamics else ""
-        return self.panel.pitch.value(), dynamic
+        from timbre_explorer.core.synthesis.gestures import dynamic_of_velocity
 
-    def set_point(self, space, z, title: str, *, played: tuple[PlayableNote, str] | None = None) -> None:
+        return self.panel.pitch_chosen(), dynamic_of_velocity(space, self.panel.velocity_chosen())
+
+    def set_point(self, space: TimbreSpace, z: np.ndarray, title: str, *, made: PointNote | None = None) -> None:
         """Render the playable notes of latent point ``z`` (in a worker; the newest point wins) for the keys.
-        ``played``: a note of ``z`` already made (a click's) and its dynamic, used where it fits, not made again."""
+        ``made``: the note a click of ``z`` played; its playable note is used where it fits, not made again."""
         from timbre_explorer.core.synthesis.playable import playable_note
 
         centre, dynamic = self.pitch_and_dynamic(space)
-        velocity = self.panel.velocity.value()  # the dynamic's: a key struck at it plays the notes as made
+        velocity = self.panel.velocity_chosen()  # the dynamic's: a key struck at it plays the notes as made
         pitches = [min(max(centre + k, 0), 127) for k in REFERENCE_OFFSETS]
-        made = {played[0].pitch: played[0]} if played is not None and played[1] == dynamic else {}
+        reused = {} if made is None or made.playable is None or made.dynamic != dynamic \
+            else {made.playable.pitch: made.playable}
 
         def job(j) -> PlayableNotes:
             notes = []
             for pitch in pitches:
                 if j.cancelled():
                     break
-                notes.append(made.get(float(pitch)) or playable_note(space, z, pitch=pitch, dynamic=dynamic))
+                notes.append(reused.get(float(pitch)) or playable_note(space, z, pitch=pitch, dynamic=dynamic))
             return PlayableNotes(notes, title, velocity)
 
-        self.panel.now.setText(f"Preparing the keys: {title}…")
+        self.panel.show_now(f"Preparing the keys: {title}…")
         self.notes.submit(job, "notes", on_done=self._notes_ready, on_failed=self._notes_failed)
 
     def _notes_ready(self, result: PlayableNotes) -> None:
         self.player.set_notes(result.notes, velocity=result.velocity)
-        self.panel.now.setText(f"The keys play: {result.title}")
+        self.panel.show_now(f"The keys play: {result.title}")
 
     def _notes_failed(self, failed: Failed) -> None:
-        self.panel.now.setText(f"The keys cannot play this point: {failed.message}")
+        self.panel.show_now(f"The keys cannot play this point: {failed.message}")
 
     def clear(self) -> None:
         """Another space: nothing to play until a point of it is clicked."""
         self.notes.cancel()
         self.player.all_notes_off()
         self.player.set_notes([])
-        self.panel.now.setText("Click the map: the keys then play that sound.")
+        self.panel.show_now("Click the map: the keys then play that sound.")
 
-    def set_engine(self, engine) -> None:
+    def set_engine(self, engine: AudioEngine) -> None:
         self.player.all_notes_off()
         self.player.engine = engine
 
@@ -223,7 +244,7 @@ class PlayControl(QtCore.QObject):
     # ------------------------------------------------------------------ MIDI
     @property
     def port_name(self) -> str:
-        return self.panel.midi.currentData() or ""
+        return self.panel.midi_input()
 
     def refresh_midi(self, wanted: str) -> None:
         """List the inputs again and open ``wanted`` if it is there; the panel says once why there is no MIDI."""
@@ -231,27 +252,27 @@ class PlayControl(QtCore.QObject):
         self.panel.set_midi_inputs(found.names, wanted)
         if found.problem:
             self._close_port()
-            self.panel.midi_status.setText(found.problem)
+            self.panel.show_midi_status(found.problem)
         elif wanted and wanted not in found.names:
             self._close_port()
-            self.panel.midi_status.setText(f"The MIDI input {wanted!r} chosen last time is not connected.")
+            self.panel.show_midi_status(f"The MIDI input {wanted!r} chosen last time is not connected.")
         elif wanted:
             self.choose_midi(wanted, remember=False)
         else:
-            self.panel.midi_status.setText("Choose a MIDI input to play from a controller.")
+            self.panel.show_midi_status("Choose a MIDI input to play from a controller.")
 
     def choose_midi(self, name: str, *, remember: bool = True) -> None:
         self._close_port()
         if remember:
             settings.write("play/midi_input", name)
         if not name:
-            self.panel.midi_status.setText("Choose a MIDI input to play from a controller.")
+            self.panel.show_midi_status("Choose a MIDI input to play from a controller.")
             return
         self.bridge.input = self.player.connect_input()  # before the port opens: its first message is numbered
         self.port, why = midi.open_input(name, self.bridge.receive)
         if self.port is None:
             self.player.disconnect_input(self.bridge.input)
-        self.panel.midi_status.setText(why or f"Playing from the MIDI input {name}.")
+        self.panel.show_midi_status(why or f"Playing from the MIDI input {name}.")
 
     def _close_port(self) -> None:
         port, self.port = self.port, None
@@ -265,16 +286,17 @@ class PlayControl(QtCore.QObject):
                 log.warning("closing the MIDI input failed: %s", exc)
 
     def _controls_changed(self) -> None:
-        x, y = self.panel.cc_x.value(), self.panel.cc_y.value()
+        x, y = self.panel.controllers()
         self.player.controls = frozenset(c for c in (x, y) if c != CC_OFF)
         settings.write("play/cc_x", x)
         settings.write("play/cc_y", y)
 
     def _control(self, event: ControlChange) -> None:
         fraction = event.value / 127
-        x = fraction if event.number == self.panel.cc_x.value() else None
-        y = fraction if event.number == self.panel.cc_y.value() else None
-        self.cursor_moved.emit(x, y)
+        cc_x, cc_y = self.panel.controllers()
+        x = fraction if event.number == cc_x else None
+        y = fraction if event.number == cc_y else None
+        self.cursor_moved.emit(CursorMove(x, y))
 
     # ------------------------------------------------------------------ settings and shutdown
     def _restore(self) -> None:
@@ -282,12 +304,10 @@ class PlayControl(QtCore.QObject):
         p = self.panel
         self.keyboard.low = settings.read("play/low")
         p.show_octave(self.keyboard.low, "-", "=")
-        p.velocity.setValue(settings.read("play/velocity"))
-        p.pitch.setValue(settings.read("play/pitch"))
-        p.keyboard.setChecked(settings.read("play/keyboard"))
-        self.keyboard.enabled = p.keyboard.isChecked()
-        p.cc_x.setValue(settings.read("play/cc_x"))
-        p.cc_y.setValue(settings.read("play/cc_y"))
+        keyboard = settings.read("play/keyboard")
+        p.restore(velocity=settings.read("play/velocity"), pitch=settings.read("play/pitch"), keyboard=keyboard,
+                  cc_x=settings.read("play/cc_x"), cc_y=settings.read("play/cc_y"))
+        self.keyboard.enabled = keyboard
         self._controls_changed()
         self.refresh_midi(settings.read("play/midi_input"))
 

@@ -15,6 +15,7 @@ import numpy as np
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.analysis import Encoded
     from timbre_explorer.core.synthesis.pathfile import PathSpec
+    from timbre_explorer.core.synthesis.gestures import PointNote
     from timbre_explorer.core.synthesis.playable import PlayableNote
     from timbre_explorer.core.synthesis.reach import Reached
 
@@ -38,8 +39,8 @@ class NoteSound:
     frame: np.ndarray  # [bins] magnitudes
     descriptors: dict[str, float]
     loop: bool = False
-    #: The note the click played, at the Play tab's pitch and this dynamic: the keys' centre note, not made twice.
-    played: tuple[PlayableNote, str] | None = None
+    #: The note a click played (None while scrubbing): its playable note is the keys' centre note, not made twice.
+    note: PointNote | None = None
     keys_title: str = ""  # what the keys play, once they play this point
 
 
@@ -73,7 +74,7 @@ class EncodedSounds:
 class PlayableNotes:
     """The notes the keys play for a point (one per reference pitch), and what the point is."""
 
-    notes: list
+    notes: list[PlayableNote]
     title: str
     velocity: int = 127  # the key velocity the notes' level was made for (the Play tab's, at the click)
 

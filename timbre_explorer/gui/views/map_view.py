@@ -165,6 +165,8 @@ class MapView(pg.PlotWidget):
     path_finished = QtCore.Signal()
     hovered = QtCore.Signal(int)  # index of the note under the cursor, -1 for none
     files_dropped = QtCore.Signal(list)
+    panned = QtCore.Signal()  # the user panned or zoomed: the range shown changed
+
 
     def __init__(self, parent=None):
         self.tool = "play"  # or "draw"
@@ -178,6 +180,7 @@ class MapView(pg.PlotWidget):
             # no third tick level: its faint grid lines, every few pixels, took 20 of a pan frame's 27 ms
             self.getAxis(side).setStyle(maxTickLevel=1)
         self.plotItem.setMenuEnabled(True)
+        self.plotItem.vb.sigRangeChangedManually.connect(lambda *_: self.panned.emit())
         self._xy = np.zeros((0, 2))
         self._classes = np.zeros(0, int)
         self._visible = np.zeros(0, bool)
@@ -324,6 +327,11 @@ class MapView(pg.PlotWidget):
             if len(rows):
                 out.append((layer.opts["brush"].color().name(), np.column_stack([rows["x"], rows["y"]])))
         return out
+
+    def visible_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The map coordinates shown: ``(x0, x1), (y0, y1)``."""
+        (x0, x1), (y0, y1) = self.plotItem.vb.viewRange()
+        return (float(x0), float(x1)), (float(y0), float(y1))
 
     def fit(self) -> None:
         """Zoom to the visible notes."""

@@ -69,10 +69,13 @@ class SpectrumView(QtWidgets.QWidget):
                           for k, v in descriptors.items())
         self.values.setText(text + ("" if played_dbfs is None else f"   plays at {played_dbfs:.1f} dBFS"))
 
-    def clear(self) -> None:
+    def clear(self, hint: str = "") -> None:
+        """No frame shown; ``hint`` says what would show one."""
         self.curve.setData([], [])
         self.reference.setData([], [])
         self.values.setText("")
+        if hint:
+            self.title.setText(hint)
 
     @staticmethod
     def _db(magnitude) -> np.ndarray:

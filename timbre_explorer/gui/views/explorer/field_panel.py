@@ -18,9 +18,10 @@ class FieldPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         w = QtWidgets.QWidget()
         form = form_layout(w)
-        self.show = QtWidgets.QCheckBox("Show the descriptor field (F)")
-        self.show.toggled.connect(self.changed)
-        form.addRow(self.show)
+        # not ``show``: that would hide QWidget.show
+        self.field_shown = QtWidgets.QCheckBox("Show the descriptor field (F)")
+        self.field_shown.toggled.connect(self.changed)
+        form.addRow(self.field_shown)
         self.descriptor = QtWidgets.QComboBox()
         for name, unit in DESCRIPTORS.items():
             self.descriptor.addItem(f"{name} ({unit})" if unit else name, name)
@@ -52,3 +53,18 @@ class FieldPanel(QtWidgets.QWidget):
 
     def name(self) -> str:
         return self.descriptor.currentData()
+
+    def grid_size(self) -> int:
+        """The finest grid's points along each side."""
+        return self.resolution.value()
+
+    def contour_count(self) -> int:
+        return self.contours.value()
+
+    def is_shown(self) -> bool:
+        """Whether the user asked for the field."""
+        return self.field_shown.isChecked()
+
+    def show_progress(self, fraction: float) -> None:
+        """How much of the field is decoded (0 to 1): coarse grids first."""
+        self.progress.setValue(int(100 * fraction))

@@ -7,12 +7,15 @@ when only some are shown), the family's instruments under it; with many instrume
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from timbre_explorer.gui.explorer.map_state import MANY_INSTRUMENTS, default_colouring, family_groups
 from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.widgets import form_layout, group_box, row, wrapped_label
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.space import TimbreSpace
 
 HIDDEN_LABELS = {"data": "on the data (the notes nearby)", "plane": "plane (depth slider)",
                  "nearest": "nearest note"}
@@ -32,6 +35,7 @@ class MapPanel(QtWidgets.QWidget):
     """Projection (components, 2D/3D, depth), instrument legend and filters, overlays."""
 
     projection_changed = QtCore.Signal()
+    hidden_mode_changed = QtCore.Signal()  # where a click's hidden components come from
     filter_changed = QtCore.Signal()
     overlays_changed = QtCore.Signal()
 
@@ -39,6 +43,12 @@ class MapPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.axis_prefix = "PC"  # "LD" on the discriminant axes (set_axes)
         layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self._projection_group())
+        layout.addWidget(self._legend_group())
+        layout.addWidget(self._overlays_group())
+        layout.addStretch(1)
+
+    def _projection_group(self) -> QtWidgets.QGroupBox:
         proj = QtWidgets.QWidget()
         form = form_layout(proj)
         self.model = wrapped_label("No model open.")  # which model the map shows: name, date, file
@@ -70,19 +80,21 @@ class MapPanel(QtWidgets.QWidget):
         form.addRow(self.three_d)
         self.depth_mode = QtWidgets.QComboBox()  # filled by set_modes
         self.depth_mode.currentIndexChanged.connect(self._mode_chosen)
+        self.depth_mode.currentIndexChanged.connect(self.hidden_mode_changed)
         form.addRow("Hidden components", self.depth_mode)
-        self.depth = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.depth.setRange(-100, 100)
-        self.depth.setToolTip("Where the plane cuts the Z component (plane mode): clicks and descriptor fields "
+        self.depth_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.depth_slider.setRange(-100, 100)
+        self.depth_slider.setToolTip("Where the plane cuts the Z component (plane mode): clicks and descriptor fields "
                               "use it")
-        self.depth.valueChanged.connect(self.projection_changed)
+        self.depth_slider.valueChanged.connect(self.projection_changed)
         self.depth_label = QtWidgets.QLabel("0")
-        form.addRow("Depth", row(self.depth, self.depth_label))
+        form.addRow("Depth", row(self.depth_slider, self.depth_label))
         self.variance = QtWidgets.QLabel()
         form.addRow(self.variance)
         self.projection_box = group_box(PROJECTION_TITLES["pca"], form)  # titled after the axes chosen (set_axes)
-        layout.addWidget(self.projection_box)
+        return self.projection_box
 
+    def _legend_group(self) -> QtWidgets.QGroupBox:
         legend_layout = QtWidgets.QVBoxLayout()
         self.legend = QtWidgets.QTreeWidget()
         self.legend.setHeaderHidden(True)
@@ -109,8 +121,9 @@ class MapPanel(QtWidgets.QWidget):
         self.dynamics: dict[str, QtWidgets.QCheckBox] = {}
         fform.addRow("Dynamics", self.dynamics_row)
         legend_layout.addWidget(filt)
-        layout.addWidget(group_box("Instruments", legend_layout))
+        return group_box("Instruments", legend_layout)
 
+    def _overlays_group(self) -> QtWidgets.QGroupBox:
         over = QtWidgets.QVBoxLayout()
         self.show_labels = QtWidgets.QCheckBox("Instrument names at their centroids")
         self.show_labels.setChecked(True)
@@ -127,8 +140,7 @@ class MapPanel(QtWidgets.QWidget):
             b.toggled.connect(self.overlays_changed)
             over.addWidget(b)
         over.addWidget(self.pairs_caption)
-        layout.addWidget(group_box("Overlays", over))
-        layout.addStretch(1)
+        return group_box("Overlays", over)
 
     def set_modes(self, modes: tuple[str, ...]) -> None:
         """Where the hidden components come from (the map state's modes), the first chosen."""
@@ -143,7 +155,7 @@ class MapPanel(QtWidgets.QWidget):
     def _mode_chosen(self) -> None:
         """The depth slider moves the plane: it does nothing in the other modes."""
         plane = self.depth_mode.currentData() == "plane"
-        self.depth.setEnabled(plane)
+        self.depth_slider.setEnabled(plane)
         self.depth_label.setEnabled(plane)
         self.depth_mode.setToolTip(HIDDEN_TIPS.get(self.depth_mode.currentData(), ""))
 
@@ -166,7 +178,10 @@ class MapPanel(QtWidgets.QWidget):
                                           for name, c in entries))
         self.colour_key.setVisible(bool(entries))
 
-    def set_space(self, space) -> None:
+    def set_space(self, space: TimbreSpace, families: list[tuple[str, list[int]]], colouring: str, *,
+                  expanded: bool) -> None:
+        """A new space's axes, legend (``families``: each family and its instruments' indices, in the order shown;
+        ``expanded``: every member in sight) and filters, coloured by ``colouring``."""
         for combo in self.axes:
             combo.blockSignals(True)
             combo.clear()
@@ -181,25 +196,25 @@ class MapPanel(QtWidgets.QWidget):
         counts = {name: int((space.notes.instrument == i).sum()) for i, name in enumerate(space.instruments)}
         self._members = [QtWidgets.QTreeWidgetItem() for _ in space.instruments]
         checkable = QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsUserCheckable
-        for group in family_groups(space.families):
-            family = QtWidgets.QTreeWidgetItem([f"{group.family} ({len(group.members)})"])
-            family.setData(0, FAMILY_ROLE, group.family)
+        for name_of_family, members in families:
+            family = QtWidgets.QTreeWidgetItem([f"{name_of_family} ({len(members)})"])
+            family.setData(0, FAMILY_ROLE, name_of_family)
             family.setFlags(checkable)
             family.setCheckState(0, QtCore.Qt.CheckState.Checked)
             self.legend.addTopLevelItem(family)
-            for i in group.members:
+            for i in members:
                 name, item = space.instruments[i], self._members[i]
                 item.setText(0, f"{name} ({counts[name]}{', novel' if name in novel else ''})")
                 item.setData(0, QtCore.Qt.ItemDataRole.UserRole, i)
                 item.setFlags(checkable)
                 item.setCheckState(0, QtCore.Qt.CheckState.Checked)
                 family.addChild(item)
-        if len(space.instruments) <= MANY_INSTRUMENTS:  # else the families alone fit: open one to see its members
+        if expanded:  # else the families alone fit: open one to see its members
             self.legend.expandAll()
         self.colour_legend(None)
         self.legend.blockSignals(False)
         with QtCore.QSignalBlocker(self.colour_by):
-            self.colour_by.setCurrentText(default_colouring(len(space.instruments)))
+            self.colour_by.setCurrentText(colouring)
         for box in self.dynamics.values():
             self.dynamics_row.removeWidget(box)
             box.deleteLater()
@@ -284,6 +299,52 @@ class MapPanel(QtWidgets.QWidget):
 
     def checked_instruments(self) -> set[int]:
         return {i for i, item in enumerate(self._members) if item.checkState(0) == QtCore.Qt.CheckState.Checked}
+
+    def chosen_filters(self, dynamics: list[str]) -> tuple[set[int], tuple[int, int], set[str]]:
+        """The notes the user wants shown: instruments checked, the pitch range, and which of ``dynamics``."""
+        return (self.checked_instruments(), (self.pitch_low.value(), self.pitch_high.value()),
+                {d for d in dynamics if d not in self.dynamics or self.dynamics[d].isChecked()})
+
+    def show_model(self, title: str, path: object) -> None:
+        self.model.setText(f"Model: {title}\n{path}")
+
+    def show_depth(self, value: float) -> None:
+        self.depth_label.setText(f"{value:+.2f}")
+
+    def show_variance(self, explained, dims: tuple[int, ...]) -> None:
+        """The share of the latent variance the map's axes show (2D, and with Z): ``dims`` are X, Y, Z."""
+        a, b, z = dims[:3]
+        self.variance.setText(f"The map shows {100 * (explained[a] + explained[b]):.1f}% of the latent variance "
+                              f"(3D: {100 * (explained[a] + explained[b] + explained[z]):.1f}%).")
+
+    def depth_step(self) -> int:
+        """Where the depth slider stands, -100 to 100 (the plane mode's Z)."""
+        return self.depth_slider.value()
+
+    def hidden_mode(self) -> str:
+        """Where a click's hidden components come from (one of the map state's modes)."""
+        return self.depth_mode.currentData()
+
+    def discriminant(self) -> bool:
+        """Whether the axes set the instruments apart (LDA), not the paper's PCA."""
+        return self.basis.currentData() == "discriminant"
+
+    def three_d_on(self) -> bool:
+        return self.three_d.isChecked()
+
+    def overlays(self) -> tuple[bool, bool, bool]:
+        """Which overlays are asked for: the instruments' names, the perceptual positions, the pair lines."""
+        return self.show_labels.isChecked(), self.show_mds.isChecked(), self.show_pairs.isChecked()
+
+    def axis_names(self) -> list[str]:
+        return [self.axes[k].currentText() for k in range(3)]
+
+    def colouring(self) -> str:
+        return self.colour_by.currentText()
+
+    def refuse_3d(self) -> None:
+        """No 3D view here (no OpenGL): the box goes back off."""
+        self.three_d.setChecked(False)
 
     def dims(self) -> tuple[int, ...]:
         return tuple(c.currentData() if c.currentData() is not None else i for i, c in enumerate(self.axes))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.core.signal.units import DESCRIPTORS
@@ -9,6 +11,21 @@ from timbre_explorer.gui.views.spectrum_view import format_descriptor
 from timbre_explorer.gui.views.widgets import form_layout, group_box, row
 
 METHOD_LABELS = {"gradient": "gradient through the decoder", "greedy": "greedy neighbourhood search (paper)"}
+
+
+WARNING_COLOUR = "#d98c1f"
+
+
+@dataclass(frozen=True)
+class CurveRequest:
+    """The descriptor curve the user asked for: ``descriptor`` following ``shape`` from ``start`` to ``end``."""
+
+    descriptor: str
+    shape: str
+    start: float
+    end: float
+    seconds: float
+    method: str
 
 
 class MovePanel(QtWidgets.QWidget):
@@ -108,6 +125,26 @@ class MovePanel(QtWidgets.QWidget):
         self._silent = False
         self._values = dict(values)
         self._suggest_curve()  # from this point's values
+
+    def method_chosen(self) -> str:
+        """The search method (one of the core's ``reach.METHODS``)."""
+        return self.method.currentData()
+
+    def curve_request(self) -> CurveRequest:
+        return CurveRequest(self.curve_descriptor.currentData(), self.curve_shape.currentText(),
+                            self.curve_start.value(), self.curve_end.value(), self.curve_seconds.value(),
+                            self.method_chosen())
+
+    def show_status(self, text: str, *, warning: bool = False) -> None:
+        """One line under the sliders; ``warning`` (orange): what a move could not keep."""
+        self.status.setStyleSheet(f"color: {WARNING_COLOUR}" if warning else "")
+        self.status.setText(text)
+
+    def show_reach_result(self, error: float, moved: float, held: str | None) -> None:
+        """What a move reached: within ``error`` (a share) of its target, ``moved`` this far in the latent space;
+        ``held``: what it could not keep (None: the other descriptors held)."""
+        self.show_status(f"Reached within {100 * error:.1f}%, moving {moved:.2f} in the latent space. "
+                         + (held or "The other descriptors held."), warning=bool(held))
 
     def _moved(self, name: str, position: int) -> None:
         if not self._silent:

@@ -24,6 +24,12 @@ class PathPanel(QtWidgets.QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self._path_group())
+        layout.addWidget(self._morph_group())
+        layout.addWidget(self._spectrogram_group())
+        layout.addStretch(1)
+
+    def _path_group(self) -> QtWidgets.QGroupBox:
         ends = QtWidgets.QWidget()
         form = form_layout(ends)
         self.start, self.end = QtWidgets.QComboBox(), QtWidgets.QComboBox()
@@ -61,8 +67,9 @@ class PathPanel(QtWidgets.QWidget):
         self.info = QtWidgets.QLabel("No path yet.")
         self.info.setWordWrap(True)
         form.addRow(self.info)
-        layout.addWidget(group_box("Path", form))
+        return group_box("Path", form)
 
+    def _morph_group(self) -> QtWidgets.QGroupBox:
         morph = QtWidgets.QWidget()
         mform = form_layout(morph)
         self.morph_from = NoteChooser()
@@ -74,8 +81,9 @@ class PathPanel(QtWidgets.QWidget):
                                      "the morph keeps a real attack and decay")
         self.morph_button.clicked.connect(self.morph_requested)
         mform.addRow(self.morph_button)
-        layout.addWidget(group_box("Note morph", mform))
+        return group_box("Note morph", mform)
 
+    def _spectrogram_group(self) -> QtWidgets.QGroupBox:
         import pyqtgraph as pg
 
         self.spectrogram = pg.PlotWidget(background="#15171c")
@@ -93,8 +101,7 @@ class PathPanel(QtWidgets.QWidget):
         self.spectrogram_hint = pg.TextItem("No path played yet", color="#aaaaaa", anchor=(0.5, 0.5))
         self.spectrogram_hint.setPos(0.5, 0.5)
         self.spectrogram.addItem(self.spectrogram_hint)
-        layout.addWidget(group_box("Path spectrogram", _single(self.spectrogram)))
-        layout.addStretch(1)
+        return group_box("Path spectrogram", _single(self.spectrogram))
 
     def show_spectrogram(self, level_db: np.ndarray, seconds: float, frequencies: np.ndarray) -> None:
         """A path's decoded frames ``[bands, steps]`` in dB over ``seconds``, the bands at ``frequencies`` (Hz):
@@ -106,6 +113,33 @@ class PathPanel(QtWidgets.QWidget):
                  for f in (100, 200, 500, 1000, 2000, 5000, 10000, 15000) if frequencies[0] <= f <= frequencies[-1]]
         self.spectrogram.getAxis("left").setTicks([ticks])
         self.spectrogram.setRange(xRange=(0, seconds), yRange=(0, level_db.shape[0]), padding=0)
+
+    def ends(self) -> tuple[str, str]:
+        """The path's two ends as chosen: instrument names, or the selected point."""
+        return self.start.currentText(), self.end.currentText()
+
+    def morphed_notes(self) -> tuple[str, str]:
+        """The two notes to morph between, as specs the core reads (``Flute:72:mf`` or a file)."""
+        return self.morph_from.spec(), self.morph_to.spec()
+
+    def set_morph_choices(self, instruments: list[str], dynamics: list[str]) -> None:
+        """The instruments and dynamics a morph's notes are chosen from; the second note another instrument."""
+        for chooser in (self.morph_from, self.morph_to):
+            chooser.set_choices(instruments, dynamics)
+        self.morph_to.instrument.setCurrentIndex(min(1, len(instruments) - 1))
+
+    def interpolation(self) -> str:
+        return self.mode.currentData()
+
+    def duration(self) -> float:
+        return float(self.seconds.value())
+
+    def show_path_info(self, text: str) -> None:
+        self.info.setText(text)
+
+    def finish_drawing(self) -> None:
+        """The path is drawn: the Draw button goes up (its toggle tells the controller)."""
+        self.draw_button.setChecked(False)
 
     def set_modes(self, modes: tuple[str, ...]) -> None:
         """The core's interpolations, the paper's slerp first and chosen."""

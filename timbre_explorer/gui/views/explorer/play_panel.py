@@ -19,11 +19,17 @@ class PlayPanel(QtWidgets.QWidget):
     midi_refresh = QtCore.Signal()
     controls_changed = QtCore.Signal()
     pitch_changed = QtCore.Signal(int)
+    velocity_changed = QtCore.Signal(int)
+    keyboard_toggled = QtCore.Signal(bool)  # the computer keyboard plays, or not
 
     def __init__(self, parent=None):
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self._keys_group())
+        layout.addWidget(self._midi_group())
+        layout.addStretch(1)
 
+    def _keys_group(self) -> QtWidgets.QGroupBox:
         w = QtWidgets.QWidget()
         form = form_layout(w)
         self.now = wrapped_label("Click the map: the keys then play that sound.")
@@ -33,6 +39,7 @@ class PlayPanel(QtWidgets.QWidget):
         self.keyboard.setToolTip("Unless a text or number field has the focus. Here the piano keys take the place "
                                  "of the single-key shortcuts D (draw a path) and 3 (3D view); on the other tabs "
                                  "those work as before.")
+        self.keyboard.toggled.connect(self.keyboard_toggled)
         form.addRow(self.keyboard)
         self.octave_down, self.octave_up = QtWidgets.QPushButton("Octave −"), QtWidgets.QPushButton("Octave +")
         self.octave_down.clicked.connect(lambda: self.octave_step.emit(-1))
@@ -45,6 +52,7 @@ class PlayPanel(QtWidgets.QWidget):
         velocity_label = QtWidgets.QLabel("100")
         velocity_label.setMinimumWidth(30)
         self.velocity.valueChanged.connect(lambda v: velocity_label.setText(str(v)))
+        self.velocity.valueChanged.connect(self.velocity_changed)
         self.velocity.setToolTip("The dynamic a clicked point's notes are made at and the level the computer keys "
                                  "play; MIDI keys struck softer play softer")
         form.addRow("Velocity", row(self.velocity, velocity_label))
@@ -59,8 +67,9 @@ class PlayPanel(QtWidgets.QWidget):
         form.addRow("Pitch", row(self.pitch, pitch_label))
         self.keys_help = wrapped_label()
         form.addRow(self.keys_help)
-        layout.addWidget(group_box("Keys", form))
+        return group_box("Keys", form)
 
+    def _midi_group(self) -> QtWidgets.QGroupBox:
         m = QtWidgets.QWidget()
         mform = form_layout(m)
         self.midi = QtWidgets.QComboBox()
@@ -78,8 +87,7 @@ class PlayPanel(QtWidgets.QWidget):
         mform.addRow(wrapped_label("A controller assigned here moves the map cursor across the visible map, "
                                    "and the keys play the sound under it. The sustain pedal (CC 64) holds "
                                    "notes; the pitch wheel bends them by up to 2 semitones."))
-        layout.addWidget(group_box("MIDI", mform))
-        layout.addStretch(1)
+        return group_box("MIDI", mform)
 
     def _controller(self) -> QtWidgets.QSpinBox:
         spin = QtWidgets.QSpinBox()
@@ -102,3 +110,34 @@ class PlayPanel(QtWidgets.QWidget):
             self.midi.addItem(name, name)
         self.midi.setCurrentIndex(max(0, self.midi.findData(current)))
         self.midi.setEnabled(bool(names))
+
+    def velocity_chosen(self) -> int:
+        """The key velocity (1-127): its share of the space's dynamics is the dynamic a click plays."""
+        return self.velocity.value()
+
+    def pitch_chosen(self) -> int:
+        """The MIDI pitch a clicked point plays at."""
+        return self.pitch.value()
+
+    def controllers(self) -> tuple[int, int]:
+        """The MIDI controller numbers that move the map cursor across and up (``CC_OFF``: none)."""
+        return self.cc_x.value(), self.cc_y.value()
+
+    def midi_input(self) -> str:
+        """The MIDI input chosen ("" for none)."""
+        return self.midi.currentData() or ""
+
+    def restore(self, *, velocity: int, pitch: int, keyboard: bool, cc_x: int, cc_y: int) -> None:
+        """The last session's choices."""
+        self.velocity.setValue(velocity)
+        self.pitch.setValue(pitch)
+        self.keyboard.setChecked(keyboard)
+        self.cc_x.setValue(cc_x)
+        self.cc_y.setValue(cc_y)
+
+    def show_now(self, text: str) -> None:
+        """What the keys play now (or why they cannot)."""
+        self.now.setText(text)
+
+    def show_midi_status(self, text: str) -> None:
+        self.midi_status.setText(text)

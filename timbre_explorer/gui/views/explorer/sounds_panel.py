@@ -42,3 +42,16 @@ class SoundsPanel(QtWidgets.QWidget):
         self.progress = QtWidgets.QProgressBar()
         self.progress.hide()
         layout.addWidget(self.progress)
+
+    def show_busy(self, busy: bool) -> None:
+        """A running bar while files are being placed."""
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(busy)
+
+    def add_sound(self, text: str, tooltip: str) -> None:
+        item = QtWidgets.QListWidgetItem(text)
+        item.setToolTip(tooltip)
+        self.list.addItem(item)
+
+    def clear_sounds(self) -> None:
+        self.list.clear()

@@ -1,0 +1,102 @@
+"""The Sliders tab's controller: a descriptor slider moves the selected point until its sound reaches the value
+(:func:`~timbre_explorer.core.synthesis.reach.reach`), and a descriptor curve renders a path whose sound
+follows a shape over time (:func:`~timbre_explorer.core.synthesis.gestures.curve_spec`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6 import QtCore
+
+from timbre_explorer.gui.explorer.clicks import held_level_dbfs
+from timbre_explorer.gui.explorer.results import Moved, PathSound, Sound
+from timbre_explorer.gui.workers import Failed
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.gui.explorer.tab import ExplorerTab
+
+SELECT_FIRST = "Select a point first (click the map)."
+
+
+class SliderControl(QtCore.QObject):
+    """Descriptor sliders and curves (see the module docstring)."""
+
+    def __init__(self, tab: ExplorerTab):
+        super().__init__(tab)
+        self.tab, self.panel = tab, tab.move_panel
+        self.panel.target_changed.connect(self.move_to)
+        self.panel.curve_requested.connect(self.render_curve)
+
+    def set_space(self, space: TimbreSpace) -> None:
+        """The core's methods and shapes, and each slider's span: the map's decoded notes' 1st to 99th percentile."""
+        from timbre_explorer.core.synthesis.reach import CURVES, METHODS
+
+        self.panel.set_choices(METHODS, CURVES)
+        d = space.decoded_descriptors
+        self.panel.set_ranges({k: (float(np.percentile(v, 1)), float(np.percentile(v, 99))) for k, v in d.items()})
+
+    def show_point(self, descriptors: dict[str, float]) -> None:
+        """A point was played: the sliders stand at its values."""
+        self.panel.show_values(descriptors)
+        self.panel.show_status("Move a slider: the point moves to reach it, keeping its timbre.")
+
+    def move_to(self, name: str, target: float) -> None:
+        if self.tab.selected is None or self.tab.space is None:
+            self.tab.message.emit(SELECT_FIRST)
+            return
+        from timbre_explorer.core.synthesis.reach import reach
+        from timbre_explorer.core.synthesis.synth import Envelope, note
+
+        space, z0, method, st = self.tab.space, self.tab.selected.copy(), self.panel.method_chosen(), self.tab.settings
+        self.panel.show_status(f"Moving towards {name} = {target:.4g}…")
+
+        def job(j) -> Moved:
+            r = reach(space, z0, {name: target}, method=method)
+            frame = space.decode(r.z)
+            audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
+            sound = Sound(audio, space.sample_rate, f"{name} → {target:.4g} ({method})", z=r.z)
+            return Moved(r, sound, frame.numpy(), space.decode(z0).numpy())
+
+        self.tab.synth.submit(job, "move", on_done=self._moved, on_failed=self._move_failed)
+
+    def _moved(self, m: Moved) -> None:
+        tab, r = self.tab, m.reached
+        space, state = tab.space, tab.map_state
+        if space is None or state is None:
+            return
+        tab.selected = r.z
+        tab.play_sound(m.sound)
+        tab.play.set_point(space, r.z, m.sound.title)  # the keys play where the slider moved to
+        tab.map.set_trace(state.to_view(r.path) if len(r.path) else None)
+        tab.redraw_state()
+        desc = {k: float(v) for k, v in space.describe(m.frame).items()}
+        tab.spectrum.show_frame(m.frame, desc, m.sound.title, reference=m.before,
+                                played_dbfs=held_level_dbfs(m.sound.audio))
+        self.panel.show_values(desc)
+        moved = float(np.linalg.norm(r.z - r.path[0])) if len(r.path) else 0.0
+        self.panel.show_reach_result(r.error, moved, r.holds_message())  # what it could not keep, in orange
+
+    def _move_failed(self, failed: Failed) -> None:
+        self.panel.show_status(failed.message)
+        self.tab.failed(failed)
+
+    def render_curve(self) -> None:
+        if self.tab.selected is None or self.tab.space is None:
+            self.tab.message.emit(SELECT_FIRST)
+            return
+        from timbre_explorer.core.synthesis.gestures import curve_spec
+        from timbre_explorer.core.synthesis.pathfile import render_spec
+
+        space, z0, c = self.tab.space, self.tab.selected.copy(), self.panel.curve_request()
+
+        def job(j) -> PathSound:
+            spec = curve_spec(space, z0, c.descriptor, c.shape, c.start, c.end, seconds=c.seconds, method=c.method)
+            audio = render_spec(space, spec, cancel=j.cancelled)
+            title = f"{c.descriptor} {c.shape} {c.start:.4g} → {c.end:.4g}"
+            return PathSound(Sound(audio, space.sample_rate, title, path_spec=spec),
+                             space.decode(np.asarray(spec.points)).numpy())
+
+        self.tab.synth.submit(job, "curve", on_done=self.tab.path_control.path_played,
+                              on_progress=self.tab.say_progress, on_failed=self.tab.failed)
