@@ -274,6 +274,61 @@ def distributed_setup() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
+def stages(cfg: TrainConfig) -> list[_Stage]:
+    """The stages of a config's schedule, in order, each with its epochs, α and where its β warm-up starts."""
+    start = {"stage1": 0, "regularized": cfg.epochs_stage1, "baseline": cfg.epochs_stage1, "unconditioned": 0}
+    regularized = cfg.alpha if cfg.regularized else 0.0
+    alpha = {"stage1": 0.0, "regularized": regularized, "baseline": 0.0, "unconditioned": regularized}
+    return [_Stage(name, epochs, alpha[name], start[name], variant="unconditioned" if name == "unconditioned"
+                   else "model", alpha_from=cfg.epochs_stage1 if name == "unconditioned" else 0)
+            for name, epochs in cfg.stages().items()]
+
+
+def step(t: Trainer, net: torch.nn.Module, opt: torch.optim.Optimizer, b: Batch, *, beta: float, alpha: float,
+         where: str) -> dict[str, float]:
+    """One batch: the loss, one optimizer step, and the batch's metrics (loss, nll, kl, reg).
+
+    ``net`` is the model, or its DDP wrapper (its forward all-reduces the gradients); ``where`` names the stage
+    and epoch for the message when the loss is not finite.
+    """
+    out = net(b.x_in, b.c_in, c_out=b.c)
+    x_mu, x_logvar, mu, logvar = out.x_mu, out.x_logvar, out.mu, out.logvar
+    nll = gaussian_nll(b.x, x_mu, x_logvar).mean()
+    kl = kl_standard_normal(mu, logvar).mean()
+    reg = t.regularizer(mu, b.labels) if alpha > 0 else mu.sum() * 0
+    loss = nll + beta * kl + alpha * reg
+    if not torch.isfinite(loss):
+        raise TimbreExplorerError(f"the loss became {loss.item()} in {where}: "
+                                  "lower the learning rate (lr); nothing was saved from this epoch")
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return {"loss": loss.item(), "nll": nll.item(), "kl": kl.item(), "reg": reg.item()}
+
+
+def _start_stage(t: Trainer, stage: _Stage, stage1_state, *, resume: bool
+                 ) -> tuple[TimbreVAE, torch.nn.Module, torch.optim.Optimizer, int]:
+    """A stage's model and optimizer: from stage 1's end (stage 2's), then from the stage's checkpoint (resume);
+    wrapped for DDP under torchrun. Returns (model, net, optimizer, first epoch)."""
+    model = TimbreVAE(t.variants[stage.variant][0]).to(t.device)
+    opt = torch.optim.Adam(model.parameters(), lr=t.cfg.lr)
+    first = 0
+    ckpt = checkpoint_path(t.out, stage.name)
+    if stage.name in ("regularized", "baseline") and stage1_state is not None:
+        model.load_state_dict(stage1_state[0])
+        opt.load_state_dict(stage1_state[1])
+    if resume and ckpt.is_file():
+        saved = read_checkpoint(ckpt)
+        saved.restore(model, opt)
+        first, stage.history = saved.epoch, saved.history
+    net: torch.nn.Module = model
+    if t.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model)
+    return model, net, opt, first
+
+
 def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = None,
           on_batch: Callable[[BatchProgress], None] | None = None) -> Generator[TrainProgress, None, None]:
     """Run the schedule; each stage's model and history end up in ``t.models[stage]``.
@@ -281,34 +336,13 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
     ``on_batch`` is called after every batch with the progress within the epoch (the yields come per epoch).
     """
     cfg = t.cfg
-    start = {"stage1": 0, "regularized": cfg.epochs_stage1, "baseline": cfg.epochs_stage1, "unconditioned": 0}
-    regularized = cfg.alpha if cfg.regularized else 0.0
-    alpha = {"stage1": 0.0, "regularized": regularized, "baseline": 0.0, "unconditioned": regularized}
-    stages = [_Stage(name, epochs, alpha[name], start[name], variant="unconditioned" if name == "unconditioned"
-                     else "model", alpha_from=cfg.epochs_stage1 if name == "unconditioned" else 0)
-              for name, epochs in cfg.stages().items()]
     total = cfg.total_epochs() or 1
     done = 0
     torch.manual_seed(cfg.seed)
     stage1_state = None
     t.models = {}
-    for stage_id, stage in enumerate(stages):
-        model = TimbreVAE(t.variants[stage.variant][0]).to(t.device)
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        first = 0
-        ckpt = checkpoint_path(t.out, stage.name)
-        if stage.name in ("regularized", "baseline") and stage1_state is not None:
-            model.load_state_dict(stage1_state[0])
-            opt.load_state_dict(stage1_state[1])
-        if resume and ckpt.is_file():
-            saved = read_checkpoint(ckpt)
-            saved.restore(model, opt)
-            first, stage.history = saved.epoch, saved.history
-        net: torch.nn.Module = model
-        if t.world > 1:
-            from torch.nn.parallel import DistributedDataParallel
-
-            net = DistributedDataParallel(model)
+    for stage_id, stage in enumerate(stages(cfg)):
+        model, net, opt, first = _start_stage(t, stage, stage1_state, resume=resume)
         done += first
         for epoch in range(first, stage.epochs):
             started = time.perf_counter()
@@ -325,20 +359,9 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"training cancelled in {stage.name}, epoch {epoch + 1}; "
                                     "resume continues from the last finished epoch")
-                b = t.frames(rows, stage.variant)
-                out = net(b.x_in, b.c_in, c_out=b.c)  # through DDP's forward, so gradients are all-reduced
-                x_mu, x_logvar, mu, logvar = out.x_mu, out.x_logvar, out.mu, out.logvar
-                nll = gaussian_nll(b.x, x_mu, x_logvar).mean()
-                kl = kl_standard_normal(mu, logvar).mean()
-                reg = t.regularizer(mu, b.labels) if stage_alpha > 0 else mu.sum() * 0
-                loss = nll + beta * kl + stage_alpha * reg
-                if not torch.isfinite(loss):
-                    raise TimbreExplorerError(f"the loss became {loss.item()} in {stage.name}, epoch {epoch + 1}: "
-                                              "lower the learning rate (lr); nothing was saved from this epoch")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sums += [loss.item(), nll.item(), kl.item(), reg.item()]
+                m = step(t, net, opt, t.frames(rows, stage.variant), beta=beta, alpha=stage_alpha,
+                         where=f"{stage.name}, epoch {epoch + 1}")
+                sums += [m["loss"], m["nll"], m["kl"], m["reg"]]
                 if on_batch is not None:
                     on_batch(BatchProgress(stage.name, epoch + 1, stage.epochs, batch, len(batches),
                                            (done + batch / len(batches)) / total))
@@ -347,8 +370,8 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
                            seconds=time.perf_counter() - started)
             stage.history.append(metrics)
             if t.rank == 0:
-                save_checkpoint(ckpt, model, opt, stage=stage.name, epoch=epoch + 1, history=stage.history,
-                                config=cfg.to_dict())
+                save_checkpoint(checkpoint_path(t.out, stage.name), model, opt, stage=stage.name, epoch=epoch + 1,
+                                history=stage.history, config=cfg.to_dict())
             done += 1
             yield TrainProgress(stage.name, epoch + 1, stage.epochs, metrics, done / total)
         if stage.name == "stage1":
