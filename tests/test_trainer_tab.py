@@ -20,7 +20,7 @@ from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.training.checkpoint import read_checkpoint
 from timbre_explorer.core.training.config import TrainConfig
-from timbre_explorer.core.training.config import dataset_for
+from timbre_explorer.core.data.recipe import dataset_for
 from timbre_explorer.core.training.loop import Trainer, training_device
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME
 from timbre_explorer.gui.views.trainer.tab import RunState, TrainerView
@@ -229,7 +229,7 @@ def test_cancel_mid_run_and_closing_keep_a_resumable_checkpoint(qtbot, view, sam
     first = read_checkpoint(ckpt).epoch
     assert 2 <= first < 400
     cfg = TrainConfig.from_file(out / "config.json")
-    t = Trainer(cfg, dataset_for(cfg, cache_root=view.cache_root, workers=1), out)
+    t = Trainer(cfg, dataset_for(cfg.dataset_recipe(), cache_root=view.cache_root, workers=1), out)
     model = TimbreVAE(t.vae_config)
     saved = read_checkpoint(ckpt)
     saved.restore(model, torch.optim.Adam(model.parameters()))
@@ -374,7 +374,7 @@ def test_after_resume_the_eta_is_this_sessions_pace(qtbot, monkeypatch):
     v = TrainerView()
     qtbot.addWidget(v)
     monkeypatch.setattr(v._rate, "_clock", lambda: clock[0])
-    v._begin("train")
+    v._begin(RunState.TRAINING)
     earlier = dict(loss=1.0, nll=1.0, kl=1.0, reg=0.0, alpha=0.0, seconds=300.0)
     v._message(History({"stage1": [earlier] * 5}))
     for epoch in (6, 7, 8):
@@ -476,7 +476,8 @@ def test_the_tab_has_one_handler_for_each_message_of_the_worker(qtbot):
     qtbot.addWidget(v)
     defined = {c for _, c in inspect.getmembers(messages, inspect.isclass)
                if dataclasses.is_dataclass(c) and c.__module__ == messages.__name__}
-    not_for_the_tab = {messages.RunRequest, messages.RunResult, messages.TaskEnded,  # a request, a payload, a base
+    not_for_the_tab = {messages.BuildRequest, messages.TrainRequest, messages.EvaluateRequest,  # the requests,
+                       messages.RunResult, messages.TaskEnded,  # a payload, a base
                        messages.LogRecord, messages.WorkerExited}  # the RunWorker's own
     assert set(v._handlers) == defined - not_for_the_tab
     v.shutdown()
@@ -545,7 +546,7 @@ def test_a_soundfont_dataset_limited_to_some_instruments_and_pitches(qtbot, view
     click(qtbot, d.build_button)
     qtbot.waitUntil(lambda: view.state is RunState.IDLE and "Dataset:" in view.run_panel.message.text(),
                     timeout=120_000)
-    ds = dataset_for(cfg, cache_root=cache)  # reused: the tab built it
+    ds = dataset_for(cfg.dataset_recipe(), cache_root=cache)  # reused: the tab built it
     assert sorted({(str(i), int(p)) for i, p in zip(ds.notes["instrument"], ds.notes["pitch"])}) == [
         ("Flute", 72), ("Flute", 73), ("Flute", 74), ("Piccolo", 74)]
     assert "reused" not in view.run_panel.message.text()

@@ -1,25 +1,53 @@
 """What the Trainer's worker and the app say to each other: one picklable dataclass per kind of message.
 
-The worker (:func:`timbre_explorer.core.training.tasks.serve`) takes :class:`RunRequest` objects and sends
-the others through a multiprocessing queue; a front end dispatches on their type. Torch-free: the GUI
-imports it at start-up.
+The worker (:func:`timbre_explorer.core.training.tasks.serve`) takes requests (:class:`BuildRequest`,
+:class:`TrainRequest`, :class:`EvaluateRequest`) and sends the others through a multiprocessing queue; a front end
+dispatches on their type. Torch-free: the GUI imports it at start-up.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from timbre_explorer.core.training.config import TrainConfig
+
 
 @dataclass(frozen=True)
-class RunRequest:
-    """Run the task ``task`` (a key of ``tasks.TASKS``: build, train, evaluate) with these keyword arguments."""
+class BuildRequest:
+    """Build the dataset a config trains on (or find it in the cache)."""
 
-    task: str
-    settings: dict = field(default_factory=dict)
+    config: TrainConfig
+    cache_root: str | Path | None = None  # None: the CLI's cache
+    workers: int | None = None  # processes analysing notes; None or 0: every core
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """Train a config into a run folder (``resume``: carry on from its checkpoints), then export and evaluate."""
+
+    config: TrainConfig
+    out: Path
+    resume: bool = False
+    cache_root: str | Path | None = None
+    workers: int | None = None
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    """Evaluate a run folder's models again (``evaluate``), writing its report."""
+
+    out: Path
+    cache_root: str | Path | None = None
+    workers: int | None = None
+
+
+Request = BuildRequest | TrainRequest | EvaluateRequest
 
 
 @dataclass(frozen=True)
@@ -72,7 +100,7 @@ class DatasetReady:
 class ResumedConfig:
     """A resume runs with the run's own settings (its epochs and device as asked): these."""
 
-    config: object  # a TrainConfig
+    config: TrainConfig
 
 
 @dataclass(frozen=True)
@@ -112,9 +140,9 @@ class RunResult:
 
 @dataclass(frozen=True)
 class TaskEnded:
-    """The task ``task`` has ended; the worker takes the next request."""
+    """The task of ``request`` has ended; the worker takes the next request."""
 
-    task: str
+    request: Request
 
 
 @dataclass(frozen=True)

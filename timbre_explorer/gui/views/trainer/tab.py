@@ -4,10 +4,8 @@ A thin view over the same core the command line drives (``timbre-explorer
 dataset build`` / ``train`` / ``evaluate``): the settings are a
 :class:`~timbre_explorer.core.training.config.TrainConfig` (saved and loaded as the same
 JSON file ``train --config`` takes, checked by its ``problems``), the dataset comes from
-:func:`~timbre_explorer.core.training.config.dataset_for`, training is the core's
-:func:`~timbre_explorer.core.training.loop.train` generator and the models and report
-come from :func:`~timbre_explorer.core.training.loop.export_models`. There is no
-second training loop.
+:func:`~timbre_explorer.core.data.recipe.dataset_for`, and training is the command line's own
+:func:`~timbre_explorer.core.training.run.run_training`. There is no second training run.
 
 Work runs in :class:`~timbre_explorer.gui.workers.RunWorker`'s process (the tasks and the worker loop are
 Qt-free, in :mod:`timbre_explorer.core.training.tasks`), one task at a time (dataset build,
@@ -37,9 +35,10 @@ from PySide6 import QtCore, QtWidgets
 from timbre_explorer.core.data.instruments import INSTRUMENTS
 from timbre_explorer.core.errors import ParameterError, TimbreExplorerError
 from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig, soundfont_instruments
-from timbre_explorer.core.training.messages import (BatchProgress, DatasetProgress, DatasetReady, Finished, History,
-                                                    LatentMap, Paused, ResumedConfig, RunResult, Status,
-                                                    TaskCancelled, TaskFailed, TrainProgress)
+from timbre_explorer.core.training.messages import (BatchProgress, BuildRequest, DatasetProgress, DatasetReady,
+                                                    EvaluateRequest, Finished, History, LatentMap, Paused, Request,
+                                                    ResumedConfig, RunResult, Status, TaskCancelled, TaskFailed,
+                                                    TrainProgress, TrainRequest)
 from timbre_explorer.core.training.runfolder import MODEL_NAME, checkpoint_files, free_folder
 from timbre_explorer.core.training.tasks import Probe, probe
 from timbre_explorer.gui import settings
@@ -71,15 +70,15 @@ def format_seconds(s: float) -> str:
 
 
 class RunState(enum.Enum):
-    """Where the tab is. Building, training and evaluating are named after their task: ``RunState(task)``."""
+    """Where the tab is."""
 
     STARTING = "starting"  # not shown yet: nothing of the core has loaded
     PROBING = "probing"  # asking the machine what it offers
     IDLE = "idle"
-    BUILDING = "build"
-    TRAINING = "train"
+    BUILDING = "building"
+    TRAINING = "training"
     PAUSED = "paused"  # between two epochs of a training
-    EVALUATING = "evaluate"
+    EVALUATING = "evaluating"
 
 
 RUNNING = frozenset({RunState.BUILDING, RunState.TRAINING, RunState.PAUSED, RunState.EVALUATING})
@@ -453,8 +452,7 @@ class TrainerView(QtWidgets.QWidget):
         cfg = self.checked_config()
         if cfg is None:
             return
-        self._begin("build")
-        self.runner.start("build", cfg=cfg, cache_root=self.cache_root, workers=self.data_panel.processes.value())
+        self._run(BuildRequest(cfg, self.cache_root, self.data_panel.processes.value()))
 
     # ================================================================== training
     def out_dir(self) -> Path:
@@ -486,11 +484,9 @@ class TrainerView(QtWidgets.QWidget):
                 out = free
         self.curves.clear_curves(cfg.epochs_stage1)
         self.latent_map.clear_map("The latent map appears after the first epochs.")
-        self._begin("train")
+        self._run(TrainRequest(cfg, out, resume, self.cache_root, self.data_panel.processes.value()))
         self._say(f"{'Resuming' if resume else 'Training'} into {out}{note}.")
         self.views.setCurrentIndex(1)
-        self.runner.start("train", cfg=cfg, out=out, cache_root=self.cache_root,
-                          workers=self.data_panel.processes.value(), resume=resume)
 
     def pause(self, on: bool) -> None:
         if self.state not in TRAINING:
@@ -513,8 +509,7 @@ class TrainerView(QtWidgets.QWidget):
         if not (out / MODEL_NAME).is_file():
             self._say(f"{out}: no model to evaluate yet; train first.", error=True)
             return
-        self._begin("evaluate")
-        self.runner.start("evaluate", out=out, cache_root=self.cache_root, workers=self.data_panel.processes.value())
+        self._run(EvaluateRequest(out, self.cache_root, self.data_panel.processes.value()))
 
     def model_path(self) -> Path:
         return self.out_dir() / MODEL_NAME
@@ -551,8 +546,14 @@ class TrainerView(QtWidgets.QWidget):
                 self._say(f"Could not save the model: {exc}", error=True)
 
     # ================================================================== progress from the worker
-    def _begin(self, task: str) -> None:
-        self.state = RunState(task)
+    def _run(self, request: Request) -> None:
+        """Start the request's task in the worker, in the state it runs in."""
+        self._begin({BuildRequest: RunState.BUILDING, TrainRequest: RunState.TRAINING,
+                     EvaluateRequest: RunState.EVALUATING}[type(request)])
+        self.runner.start(request)
+
+    def _begin(self, state: RunState) -> None:
+        self.state = state
         self._last_epoch = self._last_batch = None
         self._rate.reset()
         self._started = time.monotonic()
@@ -681,7 +682,7 @@ class TrainerView(QtWidgets.QWidget):
                                           "(Resume carries on later).")
 
     def _finished(self, m: Finished) -> None:
-        if m.task == "build":
+        if isinstance(m.request, BuildRequest):
             self._end("Dataset ready.")
             return
         self.result = result = m.result
@@ -690,7 +691,7 @@ class TrainerView(QtWidgets.QWidget):
         self.views.setCurrentWidget(self.report_view)
         self.run_panel.progress.setValue(1000)
         self.run_panel.progress.setFormat("done")
-        what = "Trained" if m.task == "train" else "Evaluated"
+        what = "Trained" if isinstance(m.request, TrainRequest) else "Evaluated"
         rho = result.report.get("spearman_rho")
         self._end(f"{what} in {format_seconds(result.seconds)}.")
         self._say(f"{what}: {result.out}" + (f" · Spearman ρ {rho:.3f}" if rho is not None else "")
@@ -699,7 +700,7 @@ class TrainerView(QtWidgets.QWidget):
 
     def _failed(self, m: TaskFailed) -> None:
         keep = ""
-        if m.task == "train":
+        if isinstance(m.request, TrainRequest):
             files = checkpoint_files(self.out_dir())
             if files:
                 keep = " The last good checkpoint is kept: Resume carries on from it."
