@@ -639,7 +639,8 @@ def bench_trainer(results: dict, rows: list) -> None:
     from timbre_explorer.core.data.recipe import dataset_for
     from timbre_explorer.core.training.loop import Trainer, export_models, train
     from timbre_explorer.gui.app import make_app
-    from timbre_explorer.gui.views.trainer.tab import RunState, TrainerView
+    from timbre_explorer.gui.trainer.status import RunState
+    from timbre_explorer.gui.trainer.tab import TrainerTab
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -661,17 +662,17 @@ def bench_trainer(results: dict, rows: list) -> None:
         app = make_app()
         QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)  # leave the user's settings alone
         QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, str(tmp))
-        view = TrainerView(cache_root=cache)
+        view = TrainerTab(cache_root=cache)
         view.resize(1400, 900)
         view.show()
         while view.state is not RunState.IDLE:
             app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
             time.sleep(0.01)
-        view.set_config(cfg)
+        view.form.set_config(cfg)
         loop = QtCore.QEventLoop()
         outcome: list = []
-        view.run_finished.connect(lambda r: (outcome.append(r), loop.quit()))
-        view.run_stopped.connect(lambda kind, text: (outcome.append(RuntimeError(text)), loop.quit()))
+        view.run.run_finished.connect(lambda r: (outcome.append(r), loop.quit()))
+        view.run.run_stopped.connect(lambda kind, text: (outcome.append(RuntimeError(text)), loop.quit()))
 
         ticks: list[float] = []
         timer = QtCore.QTimer(interval=10)
@@ -679,7 +680,7 @@ def bench_trainer(results: dict, rows: list) -> None:
         gaps: list[float] = []
 
         def tab(out: Path) -> float:
-            view.set_out(out)
+            view.run.set_out(out)
             outcome.clear()
             ticks.clear()
             t0 = time.perf_counter()
