@@ -32,11 +32,6 @@ def folder(tmp_path_factory):
     return write_sample_folder(tmp_path_factory.mktemp("samples"))
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
-
-
 tiny = tiny_config
 
 

@@ -1,9 +1,9 @@
 """The Trainer tab driven through its real widgets, offscreen, on a tiny synthetic sample folder.
 
-A whole run goes through the main window: preview the folder, build the dataset, train, pause,
-cancel, resume, evaluate, open the model in the Explorer, save it. The checks are on what the
-core wrote (checkpoints, models, report files) and what the tab shows (curves, live map, report).
-The work runs in the tab's worker process, as in the app, except where a test patches the core.
+Preview the folder, build the dataset, train, pause, cancel, resume, refuse what cannot run; the panels and views
+alone. The checks are on what the core wrote (checkpoints, models, report files) and what the tab shows (curves,
+live map, report). A whole run through the main window is ``test_trainer_run.py``. The work runs in the tab's worker
+process, as in the app, except where a test patches the core.
 """
 
 from __future__ import annotations
@@ -13,36 +13,21 @@ import json
 import pytest
 import torch
 from PySide6 import QtCore, QtWidgets
-from tiny import SR, folder_locked_by_another_process, synthetic_note, write_sample_folder
+from tiny import SR, folder_locked_by_another_process, synthetic_note
+from trainer_ui import TINY, choose_folder, click, click_radio, configure
 
 from timbre_explorer.audio.engine import AudioEngine
-from timbre_explorer.core.signal.audio_io import save_wav
+from timbre_explorer.core.data.recipe import dataset_for
 from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.training.checkpoint import read_checkpoint
 from timbre_explorer.core.training.config import TrainConfig
-from timbre_explorer.core.data.recipe import dataset_for
 from timbre_explorer.core.training.loop import Trainer, training_device
-from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME
+from timbre_explorer.core.training.runfolder import MODEL_NAME
 from timbre_explorer.gui.trainer.status import RunState
 from timbre_explorer.gui.trainer.tab import TrainerTab
 
 pytestmark = pytest.mark.gui
-LEFT = QtCore.Qt.MouseButton.LeftButton
-
-
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory):
-    """The tiny synthetic folder, plus a file that is not audio, one with no instrument, one unreadable."""
-    root = write_sample_folder(tmp_path_factory.mktemp("samples"))
-    (root / "notes.txt").write_text("not a sound")
-    save_wav(root / "loose.wav", synthetic_note(60, 0.5, 0.3), SR)
-    (root / "Flute" / "broken.wav").write_bytes(b"RIFF, but nothing else")
-    return root
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
 
 
 @pytest.fixture
@@ -56,161 +41,65 @@ def view(qtbot, cache, request):
     v.shutdown()
 
 
-def type_value(qtbot, spin, value) -> None:
-    """Type into a spin box as a user does (select all, type, Tab away)."""
-    spin.setFocus()
-    spin.selectAll()
-    qtbot.keyClicks(spin, str(value))
-    qtbot.keyClick(spin, QtCore.Qt.Key.Key_Tab)
-    assert spin.value() == pytest.approx(value)
-
-
-TINY = dict(hidden=32, layers=2, latent=4, epochs_stage1=3, epochs_stage2=3, frames_per_note=4, batch_size=32,
-            warmup_epochs=2, alpha=5.0, baseline=True)  # beside the paper's unconditioned model (the default)
-
-
-def click_radio(qtbot, radio) -> None:
-    """A click on the radio button's circle (its centre may lie past its label, where clicks do nothing)."""
-    qtbot.mouseClick(radio, LEFT, pos=QtCore.QPoint(6, radio.height() // 2))
-
-
-def choose_folder(qtbot, v: TrainerTab, folder, hold_out=("Piccolo",)) -> None:
-    d = v.data_panel
-    click_radio(qtbot, d.folder_radio)
-    assert d.source == "folder"
-    d.folder.clear()
-    qtbot.keyClicks(d.folder, str(folder))
-    qtbot.mouseClick(d.preview_button, LEFT)
-    qtbot.waitUntil(lambda: v.form.scan is not None and v.form.scan[0] == str(folder), timeout=20_000)
-    for name in hold_out:
-        d.check_item(name).setCheckState(QtCore.Qt.CheckState.Unchecked)  # what a click on its box does
-    d.processes.setValue(1)
-
-
-def configure(qtbot, v: TrainerTab, **settings) -> None:
-    for key, value in {**TINY, **settings}.items():
-        w = v.settings_panel.fields[key]
-        if isinstance(w, QtWidgets.QComboBox):
-            w.setCurrentIndex(w.findData(value))
-        elif isinstance(w, QtWidgets.QCheckBox):
-            w.setChecked(value)
-        else:
-            type_value(qtbot, w, value)
-
-
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), button.text()
-    qtbot.mouseClick(button, LEFT)
-
-
-def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatch):
-    """Preview, build, train, pause, cancel, resume, evaluate, open in the Explorer, save: in the main window."""
-    from timbre_explorer.core.model.modelfile import load_model
-    from timbre_explorer.core.synthesis.space import TimbreSpace
+def test_nothing_of_the_core_loads_until_the_trainer_is_first_shown(qtbot):
     from timbre_explorer.gui.main_window import MainWindow
 
     w = MainWindow(audio=AudioEngine(open_stream=False))
     qtbot.addWidget(w)
     w.show()
     assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Explorer", "Trainer"]
-    v = w.trainer
-    v.run.cache_root = cache
-    assert v.state is RunState.STARTING  # nothing of the core loads until the tab is first shown
-    w.tabs.setCurrentWidget(v)
-    qtbot.waitUntil(lambda: v.state is RunState.IDLE and w.space is not None, timeout=60_000)
-    choose_folder(qtbot, v, samples)
-    configure(qtbot, v)
-    r = v.run_panel
+    assert w.trainer.state is RunState.STARTING and not w.trainer.isEnabled()
+    w.tabs.setCurrentWidget(w.trainer)
+    qtbot.waitUntil(lambda: w.trainer.state is RunState.IDLE and w.trainer.isEnabled(), timeout=60_000)
+    w.close()
 
-    # the preview: every file and its label, problems listed, the held-out instrument marked
-    rows = {row[0]: row for row in v.views.files.model.rows}
+
+def test_the_preview_lists_every_file_and_its_label(qtbot, view, samples):
+    """Every file and its label, the files that cannot be used listed, the held-out instrument marked."""
+    choose_folder(qtbot, view, samples)
+    rows = {row[0]: row for row in view.views.files.model.rows}
     assert len(rows) == 121 + 2
     assert rows["Trumpet/E4_ff.wav"][1:4] == ("Trumpet", "E4", "ff")
     assert rows["Piccolo/C4_pp.wav"][4] == "held out (novel)"
     assert rows["notes.txt"][4].startswith("skipped: not an audio file")
     assert "cannot tell the instrument" in rows["loose.wav"][4]
-    assert v.data_panel.instrument_names() == ["Clarinet", "Flute", "Oboe", "Piccolo", "Trumpet"]
-    assert v.form.config().hold_out == ("Piccolo",)
+    assert view.data_panel.instrument_names() == ["Clarinet", "Flute", "Oboe", "Piccolo", "Trumpet"]
+    assert view.form.config().hold_out == ("Piccolo",)
 
-    # the dataset: built in the worker, the unreadable file found and listed
-    click(qtbot, v.data_panel.build_button)
-    qtbot.waitUntil(lambda: v.state is RunState.IDLE, timeout=60_000)
-    # the unlabelled and non-audio files the preview listed count as skipped too (once each in Files)
-    assert "Dataset: 120 notes of 5 instruments" in r.message.text() and "3 files could not be used" in r.message.text()
-    assert {row[0]: row for row in v.views.files.model.rows}["Flute/broken.wav"][4].startswith("skipped:")
-    assert len(v.views.files.model.rows) == 121 + 2
 
-    # train, pausing after the first epoch; cancel while paused
+def test_building_the_dataset_lists_the_files_it_could_not_use(qtbot, view, samples):
+    """Built in the worker: the unreadable file is found and listed; the unlabelled and non-audio files the preview
+    listed count as skipped too (once each in Files)."""
+    choose_folder(qtbot, view, samples)
+    click(qtbot, view.data_panel.build_button)
+    qtbot.waitUntil(lambda: view.state is RunState.IDLE and "Dataset:" in view.run_panel.message.text(),
+                    timeout=60_000)
+    message = view.run_panel.message.text()
+    assert "Dataset: 120 notes of 5 instruments" in message and "3 files could not be used" in message
+    rows = {row[0]: row for row in view.views.files.model.rows}
+    assert rows["Flute/broken.wav"][4].startswith("skipped:") and len(rows) == 121 + 2
+
+
+def test_pause_waits_for_the_epoch_and_cancel_keeps_its_checkpoint(qtbot, view, samples, tmp_path):
+    """Pause pressed before the first epoch ends: the run pauses after it (its checkpoint written), the settings
+    stay fixed; Cancel while paused stops the run with that checkpoint, and no model."""
+    choose_folder(qtbot, view, samples)
+    configure(qtbot, view)
     out = tmp_path / "run"
-    v.run.set_out(out)
+    view.run.set_out(out)
+    r = view.run_panel
     click(qtbot, r.train_button)
-    click(qtbot, r.pause_button)  # before the first epoch ends: the run pauses after it
+    click(qtbot, r.pause_button)
     qtbot.waitUntil(lambda: r.status.text().startswith("Paused after stage 1 epoch 1"), timeout=60_000)
-    assert v.state is RunState.PAUSED
+    assert view.state is RunState.PAUSED
     assert read_checkpoint(out / "checkpoints" / "stage1.safetensors").epoch == 1
-    assert v.views.curves.points("stage1") == 1 and r.pause_button.text() == "Continue"
-    assert not r.train_button.isEnabled() and not v.settings_panel.isEnabled()
-    with qtbot.waitSignal(v.run.run_stopped, timeout=30_000) as stopped:
+    assert view.views.curves.points("stage1") == 1 and r.pause_button.text() == "Continue"
+    assert not r.train_button.isEnabled() and not view.settings_panel.isEnabled()
+    with qtbot.waitSignal(view.run.run_stopped, timeout=30_000) as stopped:
         click(qtbot, r.cancel_button)
     assert stopped.args[0] == "cancelled" and "Resume carries on" in r.message.text()
     assert read_checkpoint(out / "checkpoints" / "stage1.safetensors").epoch == 1
-    assert not (out / MODEL_NAME).exists()
-
-    # resume to the end: the curves hold every epoch, the live map was drawn, the report is shown
-    with qtbot.waitSignal(v.run.run_finished, timeout=120_000) as done:
-        click(qtbot, r.resume_button)
-    result = done.args[0]
-    assert [v.views.curves.points(p) for p in ("stage1", "regularized", "baseline", "unconditioned")] == [3, 3, 3, 6]
-    assert v.views.curves.curves[("nll", "unconditioned")].xData[0] == 1  # its own stage 1, from the run's start
-    assert v.views.latent_map.shown is not None and v.views.latent_map.shown.xy.shape == (120, 2)
-    assert set(v.views.latent_map.shown.labels) == {"Clarinet", "Flute", "Oboe", "Piccolo", "Trumpet"}
-    for name in (MODEL_NAME, BASELINE_NAME, "report.json", "report.md", "latent_map.png", "distances.png",
-                 "config.json"):
-        assert (out / name).is_file(), name
-    report = json.loads((out / "report.json").read_text())
-    assert result.report == report
-    qtbot.waitUntil(lambda: r.train_button.isEnabled())
-    assert not r.resume_button.isEnabled()  # a finished run has nothing to resume
-    assert v.views.currentWidget() is v.views.report_view
-    assert v.views.report_view.figures.item(0, 1).text() == f"{report['spearman_rho']:.3f}"
-    assert v.views.report_view.figures.item(4, 2).text() == f"{report['baseline']['test_mse']:.4f}"
-    assert v.views.report_view.figures.item(4, 3).text() == f"{report['unconditioned']['test_mse']:.4f}"
-    assert v.views.report_view.novel.item(0, 0).text() == "Piccolo"
-    assert len(v.views.report_view.scatter["regularized"].data) == 6  # 4 rated instruments: 6 pairs
-    # the run's config.json is the CLI's: it trains the same model
-    assert TrainConfig.from_file(out / "config.json") == v.form.config()
-    from timbre_explorer.cli import main
-
-    assert main(["train", "--config", str(out / "config.json"), "--out", str(tmp_path / "cli"), "--cache",
-                 str(cache), "--workers", "1"]) == 0
-    cli = json.loads((tmp_path / "cli" / "report.json").read_text())
-    assert cli["test_mse"] == pytest.approx(report["test_mse"], rel=1e-5)
-    assert cli["spearman_rho"] == pytest.approx(report["spearman_rho"], abs=1e-5)
-
-    # evaluate on demand: the same figures, written again
-    (out / "report.md").unlink()
-    with qtbot.waitSignal(v.run.run_finished, timeout=60_000):
-        click(qtbot, r.evaluate_button)
-    assert (out / "report.md").is_file()
-    again = json.loads((out / "report.json").read_text())
-    assert again["test_mse"] == pytest.approx(report["test_mse"], rel=1e-6)
-    assert again["train_seconds"] == report["train_seconds"]
-
-    # save as: the model file with its card
-    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (str(tmp_path / "mine"), ""))
-    click(qtbot, r.save_button)
-    saved = load_model(tmp_path / "mine.timbre.safetensors")
-    assert saved.meta["training"]["hidden"] == 32 and saved.meta["phase"] == "regularized"
-
-    # open in the Explorer: the main window loads it and shows the Explorer
-    with qtbot.waitSignal(v.model_ready, timeout=5000) as ready:
-        click(qtbot, r.open_button)
-    assert ready.args[0] == str(out / MODEL_NAME)
-    qtbot.waitUntil(lambda: w.space is not None and w.space.path == out / MODEL_NAME, timeout=30_000)
-    assert w.tabs.currentWidget() is w.explorer
-    assert TimbreSpace.open(ready.args[0]).latent_size == 4 and len(w.space.notes) == 120
-    w.close()
+    assert not (out / MODEL_NAME).exists() and r.resume_button.isEnabled()
 
 
 def test_cancel_mid_run_and_closing_keep_a_resumable_checkpoint(qtbot, view, samples, tmp_path):
@@ -320,14 +209,19 @@ def test_training_runs_in_the_worker_process_and_reports_while_it_runs(qtbot, vi
     assert "tick" in seen[epochs[0]:seen.index("run_finished")]  # the GUI's loop runs while the work goes on
 
 
+def laid_out() -> None:
+    """Deliver the layout requests Qt has posted (no waiting: the layouts are done when this returns)."""
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+
+
 def test_the_status_never_moves_the_buttons(qtbot, view):
     r = view.run_panel
     buttons = (r.train_button, r.pause_button, r.resume_button, r.cancel_button, r.evaluate_button)
-    qtbot.wait(50)
+    laid_out()
     before = [b.mapTo(view, QtCore.QPoint(0, 0)) for b in buttons]
     long = "Stage 1, epoch 3 of 60 · reconstruction 1234.5 · KL 12.34 · perceptual off · validation 0.123 " * 4
     r.status.setText(long)
-    qtbot.wait(50)
+    laid_out()
     assert [b.mapTo(view, QtCore.QPoint(0, 0)) for b in buttons] == before
     assert r.status.text() == long and r.status.toolTip() == long  # all of it, where the line has no room
 
