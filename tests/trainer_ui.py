@@ -1,11 +1,12 @@
-"""Driving the Trainer tab as a user does (typing, clicking), shared by its test modules."""
+"""Driving the Trainer tab as a user does (typing, clicking), shared by its test modules.
+
+Qt is imported inside the functions: pytest reads this module for doctests in the no-Qt job too (``run.sh``).
+"""
 
 from __future__ import annotations
 
 import pytest
-from PySide6 import QtCore, QtWidgets
 
-LEFT = QtCore.Qt.MouseButton.LeftButton
 #: A tiny run: seconds on 2 cores, beside the paper's unconditioned model (the default) and the unregularized twin.
 TINY = dict(hidden=32, layers=2, latent=4, epochs_stage1=3, epochs_stage2=3, frames_per_note=4, batch_size=32,
             warmup_epochs=2, alpha=5.0, baseline=True)
@@ -13,6 +14,8 @@ TINY = dict(hidden=32, layers=2, latent=4, epochs_stage1=3, epochs_stage2=3, fra
 
 def type_value(qtbot, spin, value) -> None:
     """Type into a spin box as a user does (select all, type, Tab away)."""
+    from PySide6 import QtCore
+
     spin.setFocus()
     spin.selectAll()
     qtbot.keyClicks(spin, str(value))
@@ -22,17 +25,21 @@ def type_value(qtbot, spin, value) -> None:
 
 def click_radio(qtbot, radio) -> None:
     """A click on the radio button's circle (its centre may lie past its label, where clicks do nothing)."""
-    qtbot.mouseClick(radio, LEFT, pos=QtCore.QPoint(6, radio.height() // 2))
+    from PySide6 import QtCore
+
+    qtbot.mouseClick(radio, QtCore.Qt.MouseButton.LeftButton, pos=QtCore.QPoint(6, radio.height() // 2))
 
 
 def choose_folder(qtbot, v, folder, hold_out=("Piccolo",)) -> None:
     """The folder source, typed in, previewed; ``hold_out`` unchecked; the dataset built by one process."""
+    from PySide6 import QtCore
+
     d = v.data_panel
     click_radio(qtbot, d.folder_radio)
     assert d.source == "folder"
     d.folder.clear()
     qtbot.keyClicks(d.folder, str(folder))
-    qtbot.mouseClick(d.preview_button, LEFT)
+    qtbot.mouseClick(d.preview_button, QtCore.Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: v.form.scan is not None and v.form.scan[0] == str(folder), timeout=20_000)
     for name in hold_out:
         d.check_item(name).setCheckState(QtCore.Qt.CheckState.Unchecked)  # what a click on its box does
@@ -41,6 +48,8 @@ def choose_folder(qtbot, v, folder, hold_out=("Piccolo",)) -> None:
 
 def configure(qtbot, v, **settings) -> None:
     """The tiny run's settings (and ``settings``), typed or chosen in the settings panel."""
+    from PySide6 import QtWidgets
+
     for key, value in {**TINY, **settings}.items():
         w = v.settings_panel.fields[key]
         if isinstance(w, QtWidgets.QComboBox):
@@ -52,5 +61,7 @@ def configure(qtbot, v, **settings) -> None:
 
 
 def click(qtbot, button) -> None:
+    from PySide6 import QtCore
+
     assert button.isEnabled(), button.text()
-    qtbot.mouseClick(button, LEFT)
+    qtbot.mouseClick(button, QtCore.Qt.MouseButton.LeftButton)
