@@ -45,6 +45,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import torch
@@ -58,12 +59,19 @@ from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.augment import augment
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
 from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig
-from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
+from timbre_explorer.core.training.messages import BatchMetrics, BatchProgress, EpochMetrics, TrainProgress
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, UNCONDITIONED_NAME, checkpoint_path
 from timbre_explorer.core.training.target import perceptual_target
 
 
 PARTNER_SEMITONES = 3
+
+
+class ValidationMetrics(TypedDict, total=False):
+    """The validation notes' figures per bin (none where the dataset has no validation notes)."""
+
+    valid_nll: float
+    valid_mse: float
 
 
 @dataclass
@@ -85,7 +93,7 @@ class _Stage:
     start: int  # global epoch of the stage's first epoch (for the beta warm-up)
     variant: str = "model"  # "model" or "unconditioned": which shape and normalization
     alpha_from: int = 0  # the stage's first epoch with alpha (the unconditioned twin runs its own stage 1 first)
-    history: list = field(default_factory=list)
+    history: list[EpochMetrics] = field(default_factory=list)
 
 
 class Trainer:
@@ -211,16 +219,16 @@ class Trainer:
         return perceptual_l2(mu, labels, self.dissimilarity)
 
     @torch.no_grad()
-    def validate(self, model: TimbreVAE, variant: str = "model") -> dict:
+    def validate(self, model: TimbreVAE, variant: str = "model") -> ValidationMetrics:
         if not len(self.valid):
-            return {}
+            return ValidationMetrics()
         model.eval()
         x, c = self.inputs(self.ds.notes["first_frame"][self.valid] + self.ds.notes["rep_frame"][self.valid], variant)
         mu, _ = model.encode(x, c)
         x_mu, x_logvar = model.decode(mu, c)
         model.train()
-        return {"valid_nll": float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
-                "valid_mse": float((x - x_mu).square().mean())}
+        return ValidationMetrics(valid_nll=float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
+                                 valid_mse=float((x - x_mu).square().mean()))
 
 
 def training_device(choice: str = "auto") -> torch.device:
@@ -255,7 +263,7 @@ def stages(cfg: TrainConfig) -> list[_Stage]:
 
 
 def step(t: Trainer, net: torch.nn.Module, opt: torch.optim.Optimizer, b: Batch, *, beta: float, alpha: float,
-         where: str) -> dict[str, float]:
+         where: str) -> BatchMetrics:
     """One batch: the loss, one optimizer step, and the batch's metrics (loss, nll, kl, reg).
 
     ``net`` is the model, or its DDP wrapper (its forward all-reduces the gradients); ``where`` names the stage
@@ -273,7 +281,7 @@ def step(t: Trainer, net: torch.nn.Module, opt: torch.optim.Optimizer, b: Batch,
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
-    return {"loss": loss.item(), "nll": nll.item(), "kl": kl.item(), "reg": reg.item()}
+    return BatchMetrics(loss=loss.item(), nll=nll.item(), kl=kl.item(), reg=reg.item())
 
 
 def _start_stage(t: Trainer, stage: _Stage, stage1_state, *, resume: bool
@@ -335,9 +343,9 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
                 if on_batch is not None:
                     on_batch(BatchProgress(stage.name, epoch + 1, stage.epochs, batch, len(batches),
                                            (done + batch / len(batches)) / total))
-            metrics = dict(zip(("loss", "nll", "kl", "reg"), (sums / max(1, len(batches))).tolist()))
-            metrics.update(t.validate(model, stage.variant), beta=beta, alpha=stage_alpha,
-                           seconds=time.perf_counter() - started)
+            loss, nll, kl, reg = (sums / max(1, len(batches))).tolist()
+            metrics: EpochMetrics = {"loss": loss, "nll": nll, "kl": kl, "reg": reg, **t.validate(model, stage.variant),
+                                     "beta": beta, "alpha": stage_alpha, "seconds": time.perf_counter() - started}
             stage.history.append(metrics)
             if t.rank == 0:
                 save_checkpoint(checkpoint_path(t.out, stage.name), model, opt, stage=stage.name, epoch=epoch + 1,

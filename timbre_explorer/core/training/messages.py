@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from timbre_explorer.core.data.dataset import DatasetSummary, SkippedFile
     from timbre_explorer.core.training.config import TrainConfig
 
 
@@ -50,6 +51,26 @@ class EvaluateRequest:
 Request = BuildRequest | TrainRequest | EvaluateRequest
 
 
+class BatchMetrics(TypedDict):
+    """One batch's loss and its terms (``loop.step``)."""
+
+    loss: float
+    nll: float  # the reconstruction's negative log-likelihood
+    kl: float  # to the prior
+    reg: float  # the perceptual term (0 where α is)
+
+
+class EpochMetrics(BatchMetrics):
+    """One epoch: the batches' means, the validation figures (per bin; where the dataset has validation notes),
+    the epoch's β and α and its seconds. A stage's history (checkpoints, model cards) is a list of these."""
+
+    valid_nll: NotRequired[float]
+    valid_mse: NotRequired[float]
+    beta: float
+    alpha: float
+    seconds: float
+
+
 @dataclass(frozen=True)
 class TrainProgress:
     """One finished epoch (the training loop yields it; the CLI prints it, the worker forwards it)."""
@@ -57,7 +78,7 @@ class TrainProgress:
     stage: str
     epoch: int  # within the stage, from 1
     epochs: int
-    metrics: dict  # loss, nll, kl, reg (train means); valid_nll, valid_mse (per bin); beta, alpha, seconds
+    metrics: EpochMetrics
     done_fraction: float  # of the whole run
 
 
@@ -90,8 +111,8 @@ class DatasetProgress:
 @dataclass(frozen=True)
 class DatasetReady:
     path: str
-    summary: dict
-    skipped: list[dict]
+    summary: DatasetSummary
+    skipped: list[SkippedFile]
     reused: bool
     seconds: float
 
@@ -107,7 +128,7 @@ class ResumedConfig:
 class History:
     """The epochs a resumed run has already done, by stage."""
 
-    by_stage: dict[str, list[dict]]
+    by_stage: dict[str, list[EpochMetrics]]
 
 
 @dataclass(frozen=True)
