@@ -247,7 +247,7 @@ def bench_train(results: dict, rows: list) -> None:
     from tiny import tiny_config, write_sample_folder
 
     from timbre_explorer.core.training.config import TrainConfig
-    from timbre_explorer.core.training.config import dataset_for
+    from timbre_explorer.core.data.recipe import dataset_for
     from timbre_explorer.core.training.loop import Trainer, train
 
     n = size(3, 1)
@@ -256,7 +256,8 @@ def bench_train(results: dict, rows: list) -> None:
         for stage, epochs in (("stage1", dict(epochs_stage1=n, epochs_stage2=0)),
                               ("regularized", dict(epochs_stage1=0, epochs_stage2=n))):
             cfg = tiny_config(samples, baseline=False, **epochs) if SMOKE else TrainConfig(baseline=False, **epochs)
-            ds = dataset_for(cfg, cache_root=Path(tmp, "cache"), workers=1) if SMOKE else dataset_for(cfg)
+            recipe = cfg.dataset_recipe()
+            ds = dataset_for(recipe, cache_root=Path(tmp, "cache"), workers=1) if SMOKE else dataset_for(recipe)
             t = Trainer(cfg, ds, Path(tmp, stage))
             secs = [p.metrics["seconds"] for p in train(t) if p.stage == stage]
             results[f"train_epoch_{stage}_s"] = statistics.median(secs)
@@ -635,21 +636,22 @@ def bench_trainer(results: dict, rows: list) -> None:
     from PySide6 import QtCore
     from tiny import tiny_config, write_sample_folder
 
-    from timbre_explorer.core.training.config import dataset_for
+    from timbre_explorer.core.data.recipe import dataset_for
     from timbre_explorer.core.training.loop import Trainer, export_models, train
     from timbre_explorer.gui.app import make_app
-    from timbre_explorer.gui.views.trainer.tab import RunState, TrainerView
+    from timbre_explorer.gui.trainer.status import RunState
+    from timbre_explorer.gui.trainer.tab import TrainerTab
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         cfg = tiny_config(write_sample_folder(tmp / "samples"), hidden=256, epochs_stage1=size(10, 1),
                           epochs_stage2=size(10, 1), frames_per_note=size(32, 4))
         cache = tmp / "cache"
-        dataset_for(cfg, cache_root=cache, workers=size(2, 1))  # --smoke: one process starts sooner than two
+        dataset_for(cfg.dataset_recipe(), cache_root=cache, workers=size(2, 1))  # --smoke: one process starts sooner
 
         def cli(out: Path) -> float:
             t0 = time.perf_counter()
-            ds = dataset_for(cfg, cache_root=cache)
+            ds = dataset_for(cfg.dataset_recipe(), cache_root=cache)
             started = time.perf_counter()
             t = Trainer(cfg, ds, out)
             for _ in train(t):
@@ -660,17 +662,17 @@ def bench_trainer(results: dict, rows: list) -> None:
         app = make_app()
         QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)  # leave the user's settings alone
         QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, str(tmp))
-        view = TrainerView(cache_root=cache)
+        view = TrainerTab(cache_root=cache)
         view.resize(1400, 900)
         view.show()
         while view.state is not RunState.IDLE:
             app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
             time.sleep(0.01)
-        view.set_config(cfg)
+        view.form.set_config(cfg)
         loop = QtCore.QEventLoop()
         outcome: list = []
-        view.run_finished.connect(lambda r: (outcome.append(r), loop.quit()))
-        view.run_stopped.connect(lambda kind, text: (outcome.append(RuntimeError(text)), loop.quit()))
+        view.run.run_finished.connect(lambda r: (outcome.append(r), loop.quit()))
+        view.run.run_stopped.connect(lambda kind, text: (outcome.append(RuntimeError(text)), loop.quit()))
 
         ticks: list[float] = []
         timer = QtCore.QTimer(interval=10)
@@ -678,7 +680,7 @@ def bench_trainer(results: dict, rows: list) -> None:
         gaps: list[float] = []
 
         def tab(out: Path) -> float:
-            view.set_out(out)
+            view.run.set_out(out)
             outcome.clear()
             ticks.clear()
             t0 = time.perf_counter()
@@ -803,11 +805,12 @@ def _cross_source_bounds(model_path) -> dict:
     of the same instrument, pitch and dynamic."""
     from timbre_explorer.core.data.dataset import CROSS_TEST, leave_source_out
     from timbre_explorer.core.model.modelfile import load_model
-    from timbre_explorer.core.training.config import RATED, TrainConfig, dataset_for
+    from timbre_explorer.core.data.recipe import dataset_for
+    from timbre_explorer.core.training.config import RATED, TrainConfig
     from timbre_explorer.core.training.crosssource import NoteSet, held_notes
 
     cfg = TrainConfig.from_dict(load_model(model_path).meta["training"])
-    ds = dataset_for(cfg, workers=2)
+    ds = dataset_for(cfg.dataset_recipe(), workers=2)
     leave_source_out(ds, cfg.cross_test, cfg.cross_valid)
     held = ds.where(CROSS_TEST)
     train = NoteSet(ds, ds.where("train"))
@@ -854,10 +857,11 @@ def _shared_samples() -> dict:
     same recordings in both: their notes' spectral shapes (as in ``source_shape_difference_db_*``) differ by under
     SHARED_SAMPLES_DB, median over the instrument's notes (different recordings differ by 6 dB or more)."""
     from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS
-    from timbre_explorer.core.training.config import RATED, TrainConfig, dataset_for
+    from timbre_explorer.core.data.recipe import dataset_for
+    from timbre_explorer.core.training.config import RATED, TrainConfig
 
-    ds = dataset_for(TrainConfig(sources=tuple(KNOWN_SOUNDFONTS), cross_test=None, instruments=tuple(RATED)),
-                     workers=2)
+    cfg = TrainConfig(sources=tuple(KNOWN_SOUNDFONTS), cross_test=None, instruments=tuple(RATED))
+    ds = dataset_for(cfg.dataset_recipe(), workers=2)
     notes, shape = ds.notes, {}
     for i in range(len(ds)):
         f = np.asarray(ds.log_magnitude[ds.sounding_rows(i)], np.float64).mean(0)

@@ -126,21 +126,22 @@ def main() -> int:
     e.map_panel.three_d.setChecked(False)
     # 8. the Trainer tab: a short run on the General MIDI SoundFont (the default source), mid-run, then evaluated
     from timbre_explorer.core.training.config import TrainConfig
-    from timbre_explorer.gui.views.trainer.tab import RunState
+    from timbre_explorer.gui.trainer.status import RunState
 
     t = w.trainer
     w.tabs.setCurrentWidget(t)
     wait(lambda: t.state is RunState.IDLE)
     work = Path(tempfile.mkdtemp())
-    t.set_config(TrainConfig(hidden=256, epochs_stage1=20, epochs_stage2=40, alpha=100))  # a short run: see README
-    t.set_out(work / "runs" / "my-first-space")
-    t.start_training()
+    t.form.set_config(TrainConfig(hidden=256, epochs_stage1=20, epochs_stage2=40, alpha=100))  # a short run: see README
+    t.run.set_out(work / "runs" / "my-first-space")
+    t.run.start_training()
     t.views.setCurrentIndex(1)
-    wait(lambda: t._last_epoch is not None and t._last_epoch.stage == "regularized" and t._last_epoch.epoch >= 30,
+    epoch = lambda: t.run.status.last_epoch  # noqa: E731
+    wait(lambda: epoch() is not None and epoch().stage == "regularized" and epoch().epoch >= 30,
          timeout=900)
     settle(1.5)  # the curves redraw at most once a second
     shot("trainer")
-    wait(lambda: t.state is RunState.IDLE and t.result is not None, timeout=900)
+    wait(lambda: t.state is RunState.IDLE and t.run.result is not None, timeout=900)
     t.views.setCurrentIndex(2)
     shot("trainer_report")
     w.close()

@@ -164,6 +164,21 @@ def two_source_model(tmp_path_factory):
     return train_two_source_model(tmp_path_factory.mktemp("two-sources"))
 
 
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    """The tiny synthetic sample folder (``tiny.py``), plus a file that is not audio, one with no instrument, one
+    unreadable: what a user's folder holds (the Trainer's tests)."""
+    from tiny import SR, synthetic_note, write_sample_folder
+
+    from timbre_explorer.core.signal.audio_io import save_wav
+
+    root = write_sample_folder(tmp_path_factory.mktemp("samples"))
+    (root / "notes.txt").write_text("not a sound")
+    save_wav(root / "loose.wav", synthetic_note(60, 0.5, 0.3), SR)
+    (root / "Flute" / "broken.wav").write_bytes(b"RIFF, but nothing else")
+    return root
+
+
 @pytest.fixture(scope="session")
 def tiny_space(tiny_model):
     from timbre_explorer.core.synthesis.space import TimbreSpace

@@ -113,7 +113,7 @@ def test_the_training_process_logs_into_the_apps_file(qtbot, tmp_path, monkeypat
     """A task that fails unexpectedly in the Trainer's worker process: its traceback lands in the app's log."""
     import os
 
-    from timbre_explorer.core.training.messages import TaskFailed
+    from timbre_explorer.core.training.messages import TaskFailed, TrainRequest
     from timbre_explorer.gui.workers import RunWorker
 
     monkeypatch.setenv("TIMBRE_EXPLORER_LOG_DIR", str(tmp_path))
@@ -122,14 +122,14 @@ def test_the_training_process_logs_into_the_apps_file(qtbot, tmp_path, monkeypat
     try:
         with qtbot.waitSignal(runner.message, timeout=60_000,
                               check_params_cb=lambda m: isinstance(m, TaskFailed)) as failed:
-            runner.start("train", unexpected_setting=1)  # a TypeError inside the task, in the child process
-        assert failed.args[0].task == "train" and failed.args[0].message.startswith("TypeError")
+            runner.start(TrainRequest(config=None, out=tmp_path / "run"))  # an error the task does not expect
+        assert isinstance(failed.args[0].request, TrainRequest) and failed.args[0].message.startswith("AttributeError")
     finally:
         runner.shutdown()
     log = _log(tmp_path)
-    line = next(x for x in log.splitlines() if "ERROR timbre_explorer.core.training.tasks: train failed" in x)
+    line = next(x for x in log.splitlines() if "ERROR timbre_explorer.core.training.tasks: TrainRequest failed" in x)
     assert int(line.split()[2]) != os.getpid()  # written by the app, from the worker's record
-    assert "Traceback (most recent call last)" in log and "unexpected_setting" in log
+    assert "Traceback (most recent call last)" in log and "dataset_recipe" in log
 
 
 # ------------------------------------------------------------------------------------------------ no display

@@ -73,12 +73,12 @@ def test_a_model_trained_full_band_plays_44_1_khz_with_its_high_band(tmp_path):
     from tiny import tiny_config
 
     from timbre_explorer.core.model.modelfile import load_model
-    from timbre_explorer.core.training.config import dataset_for
+    from timbre_explorer.core.data.recipe import dataset_for
     from timbre_explorer.core.training.loop import Trainer, export_models, train
 
     cfg = tiny_config(_write_bright_and_dark(tmp_path / "samples"), preset=FULL.name, hold_out=[],
                       epochs_stage1=10, epochs_stage2=2, hidden=64, lr=3e-3, beta=0.2, frames_per_note=16)
-    t = Trainer(cfg, dataset_for(cfg, cache_root=tmp_path / "cache", workers=1), tmp_path / "run")
+    t = Trainer(cfg, dataset_for(cfg.dataset_recipe(), cache_root=tmp_path / "cache", workers=1), tmp_path / "run")
     for _ in train(t):
         pass
     model = export_models(t)["regularized"]

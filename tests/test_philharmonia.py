@@ -16,7 +16,8 @@ from tiny import BRIGHTNESS, SR, synthetic_note, write_sample_folder
 from timbre_explorer.core.data.dataset import build_dataset
 from timbre_explorer.core.data.sources import NoteSpec, PhilharmoniaSource, label_philharmonia
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.training.config import TrainConfig, dataset_for
+from timbre_explorer.core.data.recipe import dataset_for
+from timbre_explorer.core.training.config import TrainConfig
 
 MP3 = "MP3" in soundfile.available_formats()
 SUFFIX = ".mp3" if MP3 else ".wav"
@@ -139,7 +140,7 @@ def test_a_config_reads_philharmonia_from_a_folder_and_refuses_a_missing_one(phi
     assert cfg.cross_test == "Philharmonia" and cfg.problems() == []
     assert TrainConfig(sources=["FluidR3_GM", entry], cross_test=entry).cross_test == "Philharmonia"
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
-    ds = dataset_for(TrainConfig(sources=[entry]), cache_root=tmp_path, workers=1)
+    ds = dataset_for(TrainConfig(sources=[entry]).dataset_recipe(), cache_root=tmp_path, workers=1)
     assert ds.sources == ["Philharmonia"] and len(ds) == 48
     for bad in (["philharmonia="], [entry, f"philharmonia={tmp_path}"]):
         with pytest.raises(ParameterError, match="name one Philharmonia folder as philharmonia=FOLDER"):
@@ -215,7 +216,7 @@ def test_a_run_that_keeps_philharmonia_out_reports_it_and_evaluate_reads_the_kep
                       instruments=["Flute", "Oboe", "Clarinet", "Trumpet"], pitch_range=(60, 62), hidden=32, latent=4,
                       epochs_stage1=2, epochs_stage2=2, batch_size=32, warmup_epochs=1, alpha=20.0, mds_dims=3,
                       compare_unconditioned=False, device="cpu")
-    ds = dataset_for(cfg, cache_root=tmp_path / "c", workers=1)
+    ds = dataset_for(cfg.dataset_recipe(), cache_root=tmp_path / "c", workers=1)
     leave_source_out(ds, cfg.cross_test)
     assert set(ds.notes["source"][ds.where("train")]) == {"FluidR3_GM"}
     assert np.all(ds.notes["split"][ds.notes["source"] == "Philharmonia"] == CROSS_TEST)

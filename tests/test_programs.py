@@ -9,8 +9,9 @@ import pytest
 from timbre_explorer.core.data.instruments import (BY_NAME, FAMILIES, GENERAL_MIDI, INSTRUMENTS, PITCHED_PERCUSSIVE,
                                                    UNPITCHED, canonical_name, family_of)
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.training.config import (RATED, WIDE_DYNAMICS, WIDE_STEP, TrainConfig, dataset_for,
-                                                  program_table, soundfont_instruments)
+from timbre_explorer.core.data.recipe import dataset_for
+from timbre_explorer.core.training.config import (RATED, WIDE_DYNAMICS, WIDE_STEP, TrainConfig, program_table,
+                                                  soundfont_instruments)
 
 #: The 18 orchestral instruments as they were before the table grew: name, family, program, range, novel.
 ORCHESTRAL = [("Clarinet", "woodwind", 71, 50, 91, False), ("Saxophone", "woodwind", 65, 49, 81, False),
@@ -71,7 +72,7 @@ def test_a_general_midi_dataset_holds_the_other_programs_with_their_families(sou
     chosen = ("Clarinet", "Viola", "NylonGuitar", "Vibraphone", "Pad2Warm", "Sitar")
     cfg = TrainConfig(sources=("FluidR3_GM",), soundfont=soundfont, programs="general-midi", instruments=chosen,
                       pitch_range=(60, 63))
-    ds = dataset_for(cfg, cache_root=tmp_path, workers=1)
+    ds = dataset_for(cfg.dataset_recipe(), cache_root=tmp_path, workers=1)
     notes = ds.notes
     assert ds.manifest["skipped"] == [] and set(notes["instrument"]) == set(chosen)
     families = {name: fam for name, fam in zip(notes["instrument"], notes["family"])}

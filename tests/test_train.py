@@ -20,7 +20,7 @@ from timbre_explorer.core.training.evaluate import REPORT_KEYS
 from timbre_explorer.core.model.modelfile import load_model
 from timbre_explorer.core.model.vae import frame_inputs, split_level
 from timbre_explorer.core.training.config import TrainConfig
-from timbre_explorer.core.training.config import dataset_for
+from timbre_explorer.core.data.recipe import dataset_for
 from timbre_explorer.core.training.loop import Trainer, export_models, train
 from tiny import (SR, folder_locked_by_another_process, synthetic_note, tiny_config, train_tiny_model,
                   write_sample_folder)
@@ -52,7 +52,7 @@ def test_config_is_validated():
 
 def test_training_runs_every_stage_and_exports_evaluated_models(folder, cache, tmp_path):
     cfg = tiny(folder, baseline=True, compare_unconditioned=True)
-    ds = dataset_for(cfg, cache_root=cache, workers=1)
+    ds = dataset_for(cfg.dataset_recipe(), cache_root=cache, workers=1)
     t = Trainer(cfg, ds, tmp_path)
     assert set(t.target.instruments) == {"Clarinet", "Oboe", "Flute", "Trumpet"}  # the rated ones it has
     events = list(train(t))
@@ -94,7 +94,7 @@ def test_training_runs_every_stage_and_exports_evaluated_models(folder, cache, t
 
 def test_resume_after_cancel_equals_an_uninterrupted_run(folder, cache, tmp_path):
     cfg = tiny(folder, baseline=False)
-    ds = dataset_for(cfg, cache_root=cache, workers=1)
+    ds = dataset_for(cfg.dataset_recipe(), cache_root=cache, workers=1)
     whole = Trainer(cfg, ds, tmp_path / "whole")
     for _ in train(whole):
         pass
@@ -134,7 +134,7 @@ def test_a_folder_without_rated_instruments_says_what_to_do(tmp_path, cache):
         for pitch in range(60, 66):
             save_wav(tmp_path / "s" / name / f"{pitch}.wav", synthetic_note(pitch, 0.5, 0.3), SR)
     cfg = tiny(tmp_path / "s", hold_out=[])
-    ds = dataset_for(cfg, cache_root=cache, workers=1)
+    ds = dataset_for(cfg.dataset_recipe(), cache_root=cache, workers=1)
     with pytest.raises(ParameterError, match="only 0 of the dataset's instruments were rated"):
         Trainer(cfg, ds, tmp_path / "out")
     t = Trainer(tiny(tmp_path / "s", hold_out=[], regularizer="none"), ds, tmp_path / "out")
@@ -187,7 +187,7 @@ def test_rebuild_builds_the_cached_dataset_again_and_without_it_train_and_evalua
 
 def test_encode_places_new_sounds_and_reports_bad_files(folder, cache, tmp_path, capsys):
     cfg = tiny(folder, epochs_stage1=3, epochs_stage2=3)
-    t = Trainer(cfg, dataset_for(cfg, cache_root=cache, workers=1), tmp_path / "run")
+    t = Trainer(cfg, dataset_for(cfg.dataset_recipe(), cache_root=cache, workers=1), tmp_path / "run")
     for _ in train(t):
         pass
     model = export_models(t)["regularized"]
@@ -225,7 +225,7 @@ def test_a_diverging_loss_stops_with_a_clear_message(folder, cache, tmp_path):
     from timbre_explorer.core.errors import TimbreExplorerError
 
     cfg = tiny(folder, lr=1e30)
-    t = Trainer(cfg, dataset_for(cfg, cache_root=cache, workers=1), tmp_path)
+    t = Trainer(cfg, dataset_for(cfg.dataset_recipe(), cache_root=cache, workers=1), tmp_path)
     with pytest.raises(TimbreExplorerError, match="the loss became .* lower the learning rate"):
         for _ in train(t):
             pass
@@ -368,10 +368,10 @@ def test_a_run_folder_is_locked_while_a_process_trains_in_it(folder, cache, tmp_
 def test_progress_arrives_within_the_first_epoch(folder, cache, tmp_path):
     """Every batch reports (the first epoch of a large dataset takes a minute); the worker passes on a few."""
     from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
-    from timbre_explorer.core.training.tasks import BatchReporter
+    from timbre_explorer.core.training.run import BatchReporter
 
     cfg = tiny(folder, epochs_stage1=1, epochs_stage2=1, baseline=False)
-    t = Trainer(cfg, dataset_for(cfg, cache_root=cache, workers=1), tmp_path)
+    t = Trainer(cfg, dataset_for(cfg.dataset_recipe(), cache_root=cache, workers=1), tmp_path)
     seen: list = []
     for p in train(t, on_batch=seen.append):
         seen.append(p)
@@ -401,7 +401,7 @@ def test_a_soundfont_dataset_renders_only_the_chosen_instruments_and_pitches(tmp
         pytest.skip(f"no SoundFont source here: {exc}")
     cfg = TrainConfig(sources=["FluidR3_GM"], instruments=["Flute", "Oboe", "Piccolo"], pitch_range=(72, 74))
     assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
-    ds = dataset_for(cfg, cache_root=tmp_path, workers=1)
+    ds = dataset_for(cfg.dataset_recipe(), cache_root=tmp_path, workers=1)
     built = sorted({(str(i), int(p)) for i, p in zip(ds.notes["instrument"], ds.notes["pitch"])})
     assert built == [("Flute", 72), ("Flute", 73), ("Flute", 74), ("Oboe", 72), ("Oboe", 73), ("Oboe", 74),
                      ("Piccolo", 74)]  # the piccolo's range starts at D5

@@ -1,9 +1,9 @@
 """The Trainer tab driven through its real widgets, offscreen, on a tiny synthetic sample folder.
 
-A whole run goes through the main window: preview the folder, build the dataset, train, pause,
-cancel, resume, evaluate, open the model in the Explorer, save it. The checks are on what the
-core wrote (checkpoints, models, report files) and what the tab shows (curves, live map, report).
-The work runs in the tab's worker process, as in the app, except where a test patches the core.
+Preview the folder, build the dataset, train, pause, cancel, resume, refuse what cannot run; the panels and views
+alone. The checks are on what the core wrote (checkpoints, models, report files) and what the tab shows (curves,
+live map, report). A whole run through the main window is ``test_trainer_run.py``. The work runs in the tab's worker
+process, as in the app, except where a test patches the core.
 """
 
 from __future__ import annotations
@@ -13,40 +13,26 @@ import json
 import pytest
 import torch
 from PySide6 import QtCore, QtWidgets
-from tiny import SR, folder_locked_by_another_process, synthetic_note, write_sample_folder
+from tiny import SR, folder_locked_by_another_process, synthetic_note
+from trainer_ui import TINY, choose_folder, click, click_radio, configure
 
 from timbre_explorer.audio.engine import AudioEngine
-from timbre_explorer.core.signal.audio_io import save_wav
+from timbre_explorer.core.data.recipe import dataset_for
 from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.training.checkpoint import read_checkpoint
 from timbre_explorer.core.training.config import TrainConfig
-from timbre_explorer.core.training.config import dataset_for
 from timbre_explorer.core.training.loop import Trainer, training_device
-from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME
-from timbre_explorer.gui.views.trainer.tab import RunState, TrainerView
+from timbre_explorer.core.training.runfolder import MODEL_NAME
+from timbre_explorer.gui.trainer.status import RunState
+from timbre_explorer.gui.trainer.tab import TrainerTab
 
 pytestmark = pytest.mark.gui
-LEFT = QtCore.Qt.MouseButton.LeftButton
-
-
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory):
-    """The tiny synthetic folder, plus a file that is not audio, one with no instrument, one unreadable."""
-    root = write_sample_folder(tmp_path_factory.mktemp("samples"))
-    (root / "notes.txt").write_text("not a sound")
-    save_wav(root / "loose.wav", synthetic_note(60, 0.5, 0.3), SR)
-    (root / "Flute" / "broken.wav").write_bytes(b"RIFF, but nothing else")
-    return root
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
 
 
 @pytest.fixture
 def view(qtbot, cache, request):
-    v = TrainerView(cache_root=cache, in_process=getattr(request, "param", False))
+    v = TrainerTab(cache_root=cache, in_process=getattr(request, "param", False))
     qtbot.addWidget(v)
     v.resize(1400, 900)
     v.show()
@@ -55,161 +41,65 @@ def view(qtbot, cache, request):
     v.shutdown()
 
 
-def type_value(qtbot, spin, value) -> None:
-    """Type into a spin box as a user does (select all, type, Tab away)."""
-    spin.setFocus()
-    spin.selectAll()
-    qtbot.keyClicks(spin, str(value))
-    qtbot.keyClick(spin, QtCore.Qt.Key.Key_Tab)
-    assert spin.value() == pytest.approx(value)
-
-
-TINY = dict(hidden=32, layers=2, latent=4, epochs_stage1=3, epochs_stage2=3, frames_per_note=4, batch_size=32,
-            warmup_epochs=2, alpha=5.0, baseline=True)  # beside the paper's unconditioned model (the default)
-
-
-def click_radio(qtbot, radio) -> None:
-    """A click on the radio button's circle (its centre may lie past its label, where clicks do nothing)."""
-    qtbot.mouseClick(radio, LEFT, pos=QtCore.QPoint(6, radio.height() // 2))
-
-
-def choose_folder(qtbot, v: TrainerView, folder, hold_out=("Piccolo",)) -> None:
-    d = v.data_panel
-    click_radio(qtbot, d.folder_radio)
-    assert d.source == "folder"
-    d.folder.clear()
-    qtbot.keyClicks(d.folder, str(folder))
-    qtbot.mouseClick(d.preview_button, LEFT)
-    qtbot.waitUntil(lambda: v.scan is not None and v.scan[0] == str(folder), timeout=20_000)
-    for name in hold_out:
-        d.check_item(name).setCheckState(QtCore.Qt.CheckState.Unchecked)  # what a click on its box does
-    d.processes.setValue(1)
-
-
-def configure(qtbot, v: TrainerView, **settings) -> None:
-    for key, value in {**TINY, **settings}.items():
-        w = v.settings_panel.fields[key]
-        if isinstance(w, QtWidgets.QComboBox):
-            w.setCurrentIndex(w.findData(value))
-        elif isinstance(w, QtWidgets.QCheckBox):
-            w.setChecked(value)
-        else:
-            type_value(qtbot, w, value)
-
-
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), button.text()
-    qtbot.mouseClick(button, LEFT)
-
-
-def test_a_whole_run_through_the_tab(qtbot, samples, cache, tmp_path, monkeypatch):
-    """Preview, build, train, pause, cancel, resume, evaluate, open in the Explorer, save: in the main window."""
-    from timbre_explorer.core.model.modelfile import load_model
-    from timbre_explorer.core.synthesis.space import TimbreSpace
+def test_nothing_of_the_core_loads_until_the_trainer_is_first_shown(qtbot):
     from timbre_explorer.gui.main_window import MainWindow
 
     w = MainWindow(audio=AudioEngine(open_stream=False))
     qtbot.addWidget(w)
     w.show()
     assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Explorer", "Trainer"]
-    v = w.trainer
-    v.cache_root = cache
-    assert v.state is RunState.STARTING  # nothing of the core loads until the tab is first shown
-    w.tabs.setCurrentWidget(v)
-    qtbot.waitUntil(lambda: v.state is RunState.IDLE and w.space is not None, timeout=60_000)
-    choose_folder(qtbot, v, samples)
-    configure(qtbot, v)
-    r = v.run_panel
+    assert w.trainer.state is RunState.STARTING and not w.trainer.isEnabled()
+    w.tabs.setCurrentWidget(w.trainer)
+    qtbot.waitUntil(lambda: w.trainer.state is RunState.IDLE and w.trainer.isEnabled(), timeout=60_000)
+    w.close()
 
-    # the preview: every file and its label, problems listed, the held-out instrument marked
-    rows = {row[0]: row for row in v.files.model.rows}
+
+def test_the_preview_lists_every_file_and_its_label(qtbot, view, samples):
+    """Every file and its label, the files that cannot be used listed, the held-out instrument marked."""
+    choose_folder(qtbot, view, samples)
+    rows = {row[0]: row for row in view.views.files.model.rows}
     assert len(rows) == 121 + 2
     assert rows["Trumpet/E4_ff.wav"][1:4] == ("Trumpet", "E4", "ff")
     assert rows["Piccolo/C4_pp.wav"][4] == "held out (novel)"
     assert rows["notes.txt"][4].startswith("skipped: not an audio file")
     assert "cannot tell the instrument" in rows["loose.wav"][4]
-    assert v.data_panel.instrument_names() == ["Clarinet", "Flute", "Oboe", "Piccolo", "Trumpet"]
-    assert v.config().hold_out == ("Piccolo",)
+    assert view.data_panel.instrument_names() == ["Clarinet", "Flute", "Oboe", "Piccolo", "Trumpet"]
+    assert view.form.config().hold_out == ("Piccolo",)
 
-    # the dataset: built in the worker, the unreadable file found and listed
-    click(qtbot, v.data_panel.build_button)
-    qtbot.waitUntil(lambda: v.state is RunState.IDLE, timeout=60_000)
-    # the unlabelled and non-audio files the preview listed count as skipped too (once each in Files)
-    assert "Dataset: 120 notes of 5 instruments" in r.message.text() and "3 files could not be used" in r.message.text()
-    assert {row[0]: row for row in v.files.model.rows}["Flute/broken.wav"][4].startswith("skipped:")
-    assert len(v.files.model.rows) == 121 + 2
 
-    # train, pausing after the first epoch; cancel while paused
+def test_building_the_dataset_lists_the_files_it_could_not_use(qtbot, view, samples):
+    """Built in the worker: the unreadable file is found and listed; the unlabelled and non-audio files the preview
+    listed count as skipped too (once each in Files)."""
+    choose_folder(qtbot, view, samples)
+    click(qtbot, view.data_panel.build_button)
+    qtbot.waitUntil(lambda: view.state is RunState.IDLE and "Dataset:" in view.run_panel.message.text(),
+                    timeout=60_000)
+    message = view.run_panel.message.text()
+    assert "Dataset: 120 notes of 5 instruments" in message and "3 files could not be used" in message
+    rows = {row[0]: row for row in view.views.files.model.rows}
+    assert rows["Flute/broken.wav"][4].startswith("skipped:") and len(rows) == 121 + 2
+
+
+def test_pause_waits_for_the_epoch_and_cancel_keeps_its_checkpoint(qtbot, view, samples, tmp_path):
+    """Pause pressed before the first epoch ends: the run pauses after it (its checkpoint written), the settings
+    stay fixed; Cancel while paused stops the run with that checkpoint, and no model."""
+    choose_folder(qtbot, view, samples)
+    configure(qtbot, view)
     out = tmp_path / "run"
-    v.set_out(out)
+    view.run.set_out(out)
+    r = view.run_panel
     click(qtbot, r.train_button)
-    click(qtbot, r.pause_button)  # before the first epoch ends: the run pauses after it
+    click(qtbot, r.pause_button)
     qtbot.waitUntil(lambda: r.status.text().startswith("Paused after stage 1 epoch 1"), timeout=60_000)
-    assert v.state is RunState.PAUSED
+    assert view.state is RunState.PAUSED
     assert read_checkpoint(out / "checkpoints" / "stage1.safetensors").epoch == 1
-    assert v.curves.points("stage1") == 1 and r.pause_button.text() == "Continue"
-    assert not r.train_button.isEnabled() and not v.settings_panel.isEnabled()
-    with qtbot.waitSignal(v.run_stopped, timeout=30_000) as stopped:
+    assert view.views.curves.points("stage1") == 1 and r.pause_button.text() == "Continue"
+    assert not r.train_button.isEnabled() and not view.settings_panel.isEnabled()
+    with qtbot.waitSignal(view.run.run_stopped, timeout=30_000) as stopped:
         click(qtbot, r.cancel_button)
     assert stopped.args[0] == "cancelled" and "Resume carries on" in r.message.text()
     assert read_checkpoint(out / "checkpoints" / "stage1.safetensors").epoch == 1
-    assert not (out / MODEL_NAME).exists()
-
-    # resume to the end: the curves hold every epoch, the live map was drawn, the report is shown
-    with qtbot.waitSignal(v.run_finished, timeout=120_000) as done:
-        click(qtbot, r.resume_button)
-    result = done.args[0]
-    assert [v.curves.points(p) for p in ("stage1", "regularized", "baseline", "unconditioned")] == [3, 3, 3, 6]
-    assert v.curves.curves[("nll", "unconditioned")].xData[0] == 1  # its own stage 1, from the run's start
-    assert v.latent_map.shown is not None and v.latent_map.shown.xy.shape == (120, 2)
-    assert set(v.latent_map.shown.labels) == {"Clarinet", "Flute", "Oboe", "Piccolo", "Trumpet"}
-    for name in (MODEL_NAME, BASELINE_NAME, "report.json", "report.md", "latent_map.png", "distances.png",
-                 "config.json"):
-        assert (out / name).is_file(), name
-    report = json.loads((out / "report.json").read_text())
-    assert result.report == report
-    qtbot.waitUntil(lambda: r.train_button.isEnabled())
-    assert not r.resume_button.isEnabled()  # a finished run has nothing to resume
-    assert v.views.currentWidget() is v.report_view
-    assert v.report_view.figures.item(0, 1).text() == f"{report['spearman_rho']:.3f}"
-    assert v.report_view.figures.item(4, 2).text() == f"{report['baseline']['test_mse']:.4f}"
-    assert v.report_view.figures.item(4, 3).text() == f"{report['unconditioned']['test_mse']:.4f}"
-    assert v.report_view.novel.item(0, 0).text() == "Piccolo"
-    assert len(v.report_view.scatter["regularized"].data) == 6  # 4 rated instruments: 6 pairs
-    # the run's config.json is the CLI's: it trains the same model
-    assert TrainConfig.from_file(out / "config.json") == v.config()
-    from timbre_explorer.cli import main
-
-    assert main(["train", "--config", str(out / "config.json"), "--out", str(tmp_path / "cli"), "--cache",
-                 str(cache), "--workers", "1"]) == 0
-    cli = json.loads((tmp_path / "cli" / "report.json").read_text())
-    assert cli["test_mse"] == pytest.approx(report["test_mse"], rel=1e-5)
-    assert cli["spearman_rho"] == pytest.approx(report["spearman_rho"], abs=1e-5)
-
-    # evaluate on demand: the same figures, written again
-    (out / "report.md").unlink()
-    with qtbot.waitSignal(v.run_finished, timeout=60_000):
-        click(qtbot, r.evaluate_button)
-    assert (out / "report.md").is_file()
-    again = json.loads((out / "report.json").read_text())
-    assert again["test_mse"] == pytest.approx(report["test_mse"], rel=1e-6)
-    assert again["train_seconds"] == report["train_seconds"]
-
-    # save as: the model file with its card
-    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (str(tmp_path / "mine"), ""))
-    click(qtbot, r.save_button)
-    saved = load_model(tmp_path / "mine.timbre.safetensors")
-    assert saved.meta["training"]["hidden"] == 32 and saved.meta["phase"] == "regularized"
-
-    # open in the Explorer: the main window loads it and shows the Explorer
-    with qtbot.waitSignal(v.model_ready, timeout=5000) as ready:
-        click(qtbot, r.open_button)
-    assert ready.args[0] == str(out / MODEL_NAME)
-    qtbot.waitUntil(lambda: w.space is not None and w.space.path == out / MODEL_NAME, timeout=30_000)
-    assert w.tabs.currentWidget() is w.explorer
-    assert TimbreSpace.open(ready.args[0]).latent_size == 4 and len(w.space.notes) == 120
-    w.close()
+    assert not (out / MODEL_NAME).exists() and r.resume_button.isEnabled()
 
 
 def test_cancel_mid_run_and_closing_keep_a_resumable_checkpoint(qtbot, view, samples, tmp_path):
@@ -218,18 +108,18 @@ def test_cancel_mid_run_and_closing_keep_a_resumable_checkpoint(qtbot, view, sam
     choose_folder(qtbot, view, samples)
     configure(qtbot, view, epochs_stage1=400, epochs_stage2=0)
     out = tmp_path / "run"
-    view.set_out(out)
+    view.run.set_out(out)
     r = view.run_panel
     click(qtbot, r.train_button)
-    qtbot.waitUntil(lambda: view.curves.points("stage1") >= 2 and "ETA" in r.status.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: view.views.curves.points("stage1") >= 2 and "ETA" in r.status.text(), timeout=60_000)
     assert "epoch" in r.progress.format()
-    with qtbot.waitSignal(view.run_stopped, timeout=30_000):
+    with qtbot.waitSignal(view.run.run_stopped, timeout=30_000):
         click(qtbot, r.cancel_button)  # mid-epoch: the core stops between batches
     ckpt = out / "checkpoints" / "stage1.safetensors"
     first = read_checkpoint(ckpt).epoch
     assert 2 <= first < 400
     cfg = TrainConfig.from_file(out / "config.json")
-    t = Trainer(cfg, dataset_for(cfg, cache_root=view.cache_root, workers=1), out)
+    t = Trainer(cfg, dataset_for(cfg.dataset_recipe(), cache_root=view.run.cache_root, workers=1), out)
     model = TimbreVAE(t.vae_config)
     saved = read_checkpoint(ckpt)
     saved.restore(model, torch.optim.Adam(model.parameters()))
@@ -237,9 +127,9 @@ def test_cancel_mid_run_and_closing_keep_a_resumable_checkpoint(qtbot, view, sam
 
     # resume; the worker process dies mid-run (a crash): the tab says so, the checkpoint stays resumable
     click(qtbot, r.resume_button)
-    qtbot.waitUntil(lambda: view.curves.points("stage1") >= first + 2, timeout=60_000)
-    with qtbot.waitSignal(view.run_stopped, timeout=30_000) as stopped:
-        view.runner.kill()
+    qtbot.waitUntil(lambda: view.views.curves.points("stage1") >= first + 2, timeout=60_000)
+    with qtbot.waitSignal(view.run.run_stopped, timeout=30_000) as stopped:
+        view.run.runner.kill()
     assert stopped.args[0] == "failed" and "stopped unexpectedly" in r.message.text()
     assert "Resume carries on" in r.message.text()
     second = read_checkpoint(ckpt).epoch
@@ -247,9 +137,9 @@ def test_cancel_mid_run_and_closing_keep_a_resumable_checkpoint(qtbot, view, sam
 
     # resume again (a fresh worker), then close the tab mid-run (what the main window's closeEvent does)
     click(qtbot, r.resume_button)
-    qtbot.waitUntil(lambda: view.curves.points("stage1") >= second + 2, timeout=60_000)
+    qtbot.waitUntil(lambda: view.views.curves.points("stage1") >= second + 2, timeout=60_000)
     view.shutdown()
-    assert not view.runner.alive
+    assert not view.run.runner.alive
     third = read_checkpoint(ckpt).epoch
     assert second < third < 400 and len(read_checkpoint(ckpt).history) == third
 
@@ -275,8 +165,8 @@ def test_a_diverging_loss_stops_with_a_message_and_keeps_the_last_good_checkpoin
     choose_folder(qtbot, view, samples)
     configure(qtbot, view)
     out = tmp_path / "run"
-    view.set_out(out)
-    with qtbot.waitSignal(view.run_stopped, timeout=60_000) as stopped:
+    view.run.set_out(out)
+    with qtbot.waitSignal(view.run.run_stopped, timeout=60_000) as stopped:
         click(qtbot, view.run_panel.train_button)
     assert stopped.args[0] == "failed"
     text = view.run_panel.message.text()
@@ -295,38 +185,43 @@ def test_training_runs_in_the_worker_process_and_reports_while_it_runs(qtbot, vi
 
     choose_folder(qtbot, view, samples)
     configure(qtbot, view, epochs_stage1=2, epochs_stage2=2)
-    view.set_out(tmp_path / "run")
+    view.run.set_out(tmp_path / "run")
     seen: list[str] = []  # in the GUI thread's order: the worker's messages and the ticks of a GUI timer
     worker_alive: list[bool] = []
 
     def on_message(m) -> None:
         seen.append(type(m).__name__)
         if isinstance(m, messages.TrainProgress):
-            worker_alive.append(view.runner.alive)
+            worker_alive.append(view.run.runner.alive)
 
-    view.runner.message.connect(on_message)
-    view.run_finished.connect(lambda result: seen.append("run_finished"))
+    view.run.runner.message.connect(on_message)
+    view.run.run_finished.connect(lambda result: seen.append("run_finished"))
     timer = QtCore.QTimer(interval=10)
     timer.timeout.connect(lambda: seen.append("tick"))
     timer.start()
-    with qtbot.waitSignal(view.run_finished, timeout=120_000):
+    with qtbot.waitSignal(view.run.run_finished, timeout=120_000):
         click(qtbot, view.run_panel.train_button)
     timer.stop()
-    assert view.runner.process and view.runner._worker.pid not in (None, os.getpid()) and all(worker_alive)
+    assert view.run.runner.process and view.run.runner._worker.pid not in (None, os.getpid()) and all(worker_alive)
     epochs = [i for i, kind in enumerate(seen) if kind == "TrainProgress"]
-    assert len(epochs) == view.config().total_epochs() == 10 and "run_finished" in seen[epochs[-1]:]
+    assert len(epochs) == view.form.config().total_epochs() == 10 and "run_finished" in seen[epochs[-1]:]
     assert "BatchProgress" in seen[:epochs[0]]  # the first epoch's progress arrives before it ends
     assert "tick" in seen[epochs[0]:seen.index("run_finished")]  # the GUI's loop runs while the work goes on
+
+
+def laid_out() -> None:
+    """Deliver the layout requests Qt has posted (no waiting: the layouts are done when this returns)."""
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
 
 
 def test_the_status_never_moves_the_buttons(qtbot, view):
     r = view.run_panel
     buttons = (r.train_button, r.pause_button, r.resume_button, r.cancel_button, r.evaluate_button)
-    qtbot.wait(50)
+    laid_out()
     before = [b.mapTo(view, QtCore.QPoint(0, 0)) for b in buttons]
     long = "Stage 1, epoch 3 of 60 · reconstruction 1234.5 · KL 12.34 · perceptual off · validation 0.123 " * 4
     r.status.setText(long)
-    qtbot.wait(50)
+    laid_out()
     assert [b.mapTo(view, QtCore.QPoint(0, 0)) for b in buttons] == before
     assert r.status.text() == long and r.status.toolTip() == long  # all of it, where the line has no room
 
@@ -365,24 +260,23 @@ def test_the_report_view_shows_the_rows_report_md_writes(qtbot):
                      ("Tuba", "Flute (1.31), Oboe (0.97)", "no", "–")]
 
 
-def test_after_resume_the_eta_is_this_sessions_pace(qtbot, monkeypatch):
+def test_after_resume_the_eta_is_this_sessions_pace(tmp_path):
     """Resumed half-way through 10 epochs: the earlier session's epochs (5 min each) do not count; this session's
-    take 10 s each of the clock (2 s of it the epoch's own computation), so 2 epochs left take 20 s."""
-    from timbre_explorer.core.training.messages import History, TrainProgress
+    take 10 s each of the clock (2 s of it the epoch's own computation), so 2 epochs left take 20 s. The run's
+    status is Qt-free: no widget here."""
+    from timbre_explorer.core.training.messages import TrainProgress, TrainRequest
+    from timbre_explorer.gui.trainer.status import RunStatus
 
     clock = [1000.0]
-    v = TrainerView()
-    qtbot.addWidget(v)
-    monkeypatch.setattr(v._rate, "_clock", lambda: clock[0])
-    v._begin("train")
-    earlier = dict(loss=1.0, nll=1.0, kl=1.0, reg=0.0, alpha=0.0, seconds=300.0)
-    v._message(History({"stage1": [earlier] * 5}))
+    status = RunStatus(clock=lambda: clock[0])
+    status.begin(TrainRequest(TrainConfig(), tmp_path, resume=True))
+    metrics = dict(loss=1.0, nll=1.0, kl=1.0, reg=0.0, alpha=0.0, seconds=2.0)
     for epoch in (6, 7, 8):
         clock[0] += 10.0
-        v._message(TrainProgress("stage1", epoch, 10, {**earlier, "seconds": 2.0}, epoch / 10))
-    v._redraw(now=True)
-    assert v.run_panel.status.text().endswith("· ETA 20 s")
-    v.shutdown()
+        status.epoch(TrainProgress("stage1", epoch, 10, metrics, epoch / 10))
+    status.show_training()
+    assert status.status.endswith("· ETA 20 s")
+    assert status.progress == (0.8, "stage 1 · epoch 8 / 10")
 
 
 def test_a_run_folder_in_use_by_another_process_is_said_in_the_tab(qtbot, view, samples, tmp_path):
@@ -390,8 +284,8 @@ def test_a_run_folder_in_use_by_another_process_is_said_in_the_tab(qtbot, view, 
     with folder_locked_by_another_process(run) as holder:
         choose_folder(qtbot, view, samples)
         configure(qtbot, view)
-        view.set_out(run)
-        with qtbot.waitSignal(view.run_stopped, timeout=60_000) as stopped:
+        view.run.set_out(run)
+        with qtbot.waitSignal(view.run.run_stopped, timeout=60_000) as stopped:
             click(qtbot, view.run_panel.train_button)
     assert stopped.args[0] == "failed"
     assert f"{run} is in use by process {holder}, which trains in it" in view.run_panel.message.text()
@@ -405,7 +299,7 @@ def test_settings_save_and_load_as_the_cli_config(qtbot, view, samples, tmp_path
     monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
     click(qtbot, view.settings_panel.save_button)
     cfg = TrainConfig.from_file(path)  # what `timbre-explorer train --config` reads
-    assert cfg == view.config()
+    assert cfg == view.form.config()
     assert (cfg.source, cfg.folder, cfg.hold_out) == ("folder", str(samples), ("Piccolo",))
     assert (cfg.latent, cfg.hidden, cfg.beta, cfg.regularizer, cfg.seed, cfg.device) == (6, 48, 0.5, "l2", 7, "cpu")
 
@@ -415,12 +309,12 @@ def test_settings_save_and_load_as_the_cli_config(qtbot, view, samples, tmp_path
     path.write_text(json.dumps(d))
     click(qtbot, view.settings_panel.defaults_button)  # the model and training settings; the data stays
     assert view.settings_panel.fields["hidden"].value() == TrainConfig().hidden
-    assert (view.config().folder, view.config().hold_out) == (str(samples), ("Piccolo",))
+    assert (view.form.config().folder, view.form.config().hold_out) == (str(samples), ("Piccolo",))
     monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
     click(qtbot, view.settings_panel.load_button)
     assert view.settings_panel.fields["hidden"].value() == 96
     assert view.settings_panel.fields["regularizer"].currentData() == "l2"
-    assert view.config().mds_dims == 3 and view.config().timbre_scale == 4.0
+    assert view.form.config().mds_dims == 3 and view.form.config().timbre_scale == 4.0
     qtbot.waitUntil(lambda: view.data_panel.instrument_names() != [], timeout=20_000)
     assert view.data_panel.held_out() == ["Piccolo"]
 
@@ -434,28 +328,28 @@ def test_settings_save_and_load_as_the_cli_config(qtbot, view, samples, tmp_path
 
 def test_invalid_settings_are_refused_before_anything_runs(qtbot, view, samples, tmp_path):
     r = view.run_panel
-    view.set_out(tmp_path / "run")
+    view.run.set_out(tmp_path / "run")
     d = view.data_panel
     click_radio(qtbot, d.folder_radio)
     qtbot.keyClicks(d.folder, str(tmp_path / "nowhere"))
     click(qtbot, r.train_button)
-    assert "no such folder" in r.message.text() and view.runner.tasks_started == 0
+    assert "no such folder" in r.message.text() and view.run.runner.tasks_started == 0
 
     choose_folder(qtbot, view, samples)
     for settings, text in ((dict(epochs_stage1=0, epochs_stage2=0), "Nothing to train"), (dict(alpha=0.0), "α is 0")):
         configure(qtbot, view, **settings)
         click(qtbot, r.train_button)
-        assert text in r.message.text() and view.state is RunState.IDLE and view.runner.tasks_started == 0
+        assert text in r.message.text() and view.state is RunState.IDLE and view.run.runner.tasks_started == 0
         configure(qtbot, view)
     if not torch.cuda.is_available():
         view.settings_panel.fields["device"].setCurrentIndex(view.settings_panel.fields["device"].findData("cuda"))
         click(qtbot, r.train_button)
-        assert "no CUDA GPU" in r.message.text() and view.runner.tasks_started == 0
+        assert "no CUDA GPU" in r.message.text() and view.run.runner.tasks_started == 0
         view.settings_panel.fields["device"].setCurrentIndex(0)
     for name in d.instrument_names():
         d.check_item(name).setCheckState(QtCore.Qt.CheckState.Unchecked)
     click(qtbot, r.train_button)
-    assert "Every instrument is held out" in r.message.text() and view.runner.tasks_started == 0
+    assert "Every instrument is held out" in r.message.text() and view.run.runner.tasks_started == 0
 
     # a folder of instruments nobody rated: the perceptual regularizer cannot work, the plain VAE can
     for name in ("Kazoo", "Theremin"):
@@ -463,7 +357,7 @@ def test_invalid_settings_are_refused_before_anything_runs(qtbot, view, samples,
         save_wav(tmp_path / "odd" / name / "C4_ff.wav", synthetic_note(60, 0.5, 0.3), SR)
     choose_folder(qtbot, view, tmp_path / "odd", hold_out=())
     click(qtbot, r.train_button)
-    assert "Only 0 of these instruments were rated" in r.message.text() and view.runner.tasks_started == 0
+    assert "Only 0 of these instruments were rated" in r.message.text() and view.run.runner.tasks_started == 0
 
 
 def test_the_tab_has_one_handler_for_each_message_of_the_worker(qtbot):
@@ -472,13 +366,14 @@ def test_the_tab_has_one_handler_for_each_message_of_the_worker(qtbot):
 
     from timbre_explorer.core.training import messages
 
-    v = TrainerView()
+    v = TrainerTab()
     qtbot.addWidget(v)
     defined = {c for _, c in inspect.getmembers(messages, inspect.isclass)
                if dataclasses.is_dataclass(c) and c.__module__ == messages.__name__}
-    not_for_the_tab = {messages.RunRequest, messages.RunResult, messages.TaskEnded,  # a request, a payload, a base
+    not_for_the_tab = {messages.BuildRequest, messages.TrainRequest, messages.EvaluateRequest,  # the requests,
+                       messages.RunResult, messages.TaskEnded,  # a payload, a base
                        messages.LogRecord, messages.WorkerExited}  # the RunWorker's own
-    assert set(v._handlers) == defined - not_for_the_tab
+    assert set(v.run.handlers) == defined - not_for_the_tab
     v.shutdown()
 
 
@@ -490,7 +385,7 @@ def test_soundfont_source_lists_its_instruments_or_says_it_is_missing(qtbot, cac
         raise ParameterError(sources.INSTALL_HINT)
 
     monkeypatch.setattr(sources, "find_soundfont", missing)
-    v = TrainerView(cache_root=cache)
+    v = TrainerTab(cache_root=cache)
     qtbot.addWidget(v)
     v.show()
     qtbot.waitUntil(lambda: v.state is RunState.IDLE, timeout=60_000)
@@ -503,9 +398,9 @@ def test_soundfont_source_lists_its_instruments_or_says_it_is_missing(qtbot, cac
     assert d.instruments.item(0, 2).text() == "D3–G6" and d.instruments.item(0, 3).text() == "pp p mf f ff"
     assert set(d.held_out()) == {i.name for i in INSTRUMENTS if i.novel}
     d.check_item("Flute").setCheckState(QtCore.Qt.CheckState.Unchecked)
-    assert "Flute" in v.config().hold_out
+    assert "Flute" in v.form.config().hold_out
     click(qtbot, v.run_panel.train_button)
-    assert "SoundFont source is unavailable" in v.run_panel.message.text() and v.runner.tasks_started == 0
+    assert "SoundFont source is unavailable" in v.run_panel.message.text() and v.run.runner.tasks_started == 0
     v.shutdown()
 
 
@@ -532,20 +427,20 @@ def test_a_soundfont_dataset_limited_to_some_instruments_and_pitches(qtbot, view
     assert d.instruments.item(1, 2).text() == "D5"  # the piccolo's range starts at D5
     regularizer = view.settings_panel.fields["regularizer"]
     regularizer.setCurrentIndex(regularizer.findData("none"))  # one rated instrument: the regularizer needs 3
-    cfg = view.config()
+    cfg = view.form.config()
     assert (cfg.instruments, cfg.pitch_range, cfg.hold_out) == (("Flute", "Piccolo"), (72, 74), None)
 
-    view.save_config(tmp_path / "cfg.json")
+    view.form.save_config(tmp_path / "cfg.json")
     click(qtbot, d.all_button)
-    assert view.config().instruments is None and len(d.instrument_names()) > 2
-    view.load_config(tmp_path / "cfg.json")
-    assert view.config() == cfg
+    assert view.form.config().instruments is None and len(d.instrument_names()) > 2
+    view.form.load_config(tmp_path / "cfg.json")
+    assert view.form.config() == cfg
 
     d.processes.setValue(1)
     click(qtbot, d.build_button)
     qtbot.waitUntil(lambda: view.state is RunState.IDLE and "Dataset:" in view.run_panel.message.text(),
                     timeout=120_000)
-    ds = dataset_for(cfg, cache_root=cache)  # reused: the tab built it
+    ds = dataset_for(cfg.dataset_recipe(), cache_root=cache)  # reused: the tab built it
     assert sorted({(str(i), int(p)) for i, p in zip(ds.notes["instrument"], ds.notes["pitch"])}) == [
         ("Flute", 72), ("Flute", 73), ("Flute", 74), ("Piccolo", 74)]
     assert "reused" not in view.run_panel.message.text()
@@ -568,13 +463,13 @@ def test_the_data_panel_renders_every_general_midi_program_when_asked(qtbot, vie
     assert d.instruments.item(sitar, 3).text() == " ".join(WIDE_DYNAMICS)
     assert d.instruments.item(d.instrument_names().index("Flute"), 3).text() == "pp p mf f ff"
     assert set(d.held_out()) == {i.name for i in INSTRUMENTS if i.novel}
-    cfg = view.config()
+    cfg = view.form.config()
     assert cfg.programs == "general-midi" and cfg.instruments is None
-    view.save_config(tmp_path / "cfg.json")
+    view.form.save_config(tmp_path / "cfg.json")
     d.programs.setCurrentIndex(d.programs.findData("orchestral"))
-    assert view.config().programs == "orchestral" and d.rendered.count() == 18
-    view.load_config(tmp_path / "cfg.json")
-    assert view.config() == cfg and d.rendered.count() == len(GENERAL_MIDI)
+    assert view.form.config().programs == "orchestral" and d.rendered.count() == 18
+    view.form.load_config(tmp_path / "cfg.json")
+    assert view.form.config() == cfg and d.rendered.count() == len(GENERAL_MIDI)
 
 
 def test_the_live_map_of_many_instruments_colours_and_lists_their_families(qtbot):
@@ -631,15 +526,15 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     qtbot.addWidget(w)
     w.show()
     v, e = w.trainer, w.explorer
-    v.cache_root = cache
+    v.run.cache_root = cache
     w.tabs.setCurrentWidget(v)
     qtbot.waitUntil(lambda: v.state is RunState.IDLE and w.space is not None, timeout=60_000)
     choose_folder(qtbot, v, samples)
     configure(qtbot, v, epochs_stage1=400, epochs_stage2=0)
     out = tmp_path / "run"
-    v.set_out(out)
+    v.run.set_out(out)
     click(qtbot, v.run_panel.train_button)
-    qtbot.waitUntil(lambda: v.curves.points("stage1") >= 1, timeout=60_000)
+    qtbot.waitUntil(lambda: v.views.curves.points("stage1") >= 1, timeout=60_000)
 
     w.tabs.setCurrentWidget(e)
     e.path_panel.start.setCurrentText("Flute")
@@ -648,7 +543,7 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     e.path_panel.play_button.click()
     e.field_panel.field_shown.setChecked(True)
     qtbot.waitUntil(lambda: e.synth._running is not None, timeout=5000)  # the path is rendering
-    process = v.runner._worker
+    process = v.run.runner._worker
     assert process.is_alive() and v.state is RunState.TRAINING
     workers = w.findChildren(Worker)
     assert len(workers) == 6  # the model loader, the Explorer's three, the Play tab's notes, the Trainer's scanner
@@ -665,7 +560,7 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
 
 def test_new_runs_go_to_the_user_data_folder_named_once(monkeypatch, tmp_path):
     """Qt's app data folder is <organisation>/<application>: 'Timbre Explorer/Timbre Explorer/runs'."""
-    from timbre_explorer.gui.views.trainer.tab import default_run_folder
+    from timbre_explorer.gui.trainer.run_controller import default_run_folder
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     run = default_run_folder()
@@ -701,10 +596,10 @@ def test_the_sample_sets_table_sets_the_roles_of_the_config(qtbot, view, tmp_pat
     d.set_missing({})  # as if every set were installed, whatever this machine has
     click_radio(qtbot, d.soundfont_radio)
     cfg = TrainConfig(**{**TINY, "regularizer": "none"}, cross_test="MuseScore_General", cross_valid="sf_GMbank")
-    view.set_config(cfg)
+    view.form.set_config(cfg)
     assert [_role(d, n) for n in KNOWN_SETS] == ["train", "test", "valid", "train", "off"]
-    assert view.config() == cfg
-    view.save_config(tmp_path / "cfg.json")
+    assert view.form.config() == cfg
+    view.form.save_config(tmp_path / "cfg.json")
     assert TrainConfig.from_file(tmp_path / "cfg.json") == cfg
 
     # a second test set takes the role from the first; then nothing trains, and the tab says so before it runs
@@ -712,24 +607,24 @@ def test_the_sample_sets_table_sets_the_roles_of_the_config(qtbot, view, tmp_pat
     _choose_role(d, "TimGM6mb", "off")
     assert [_role(d, n) for n in KNOWN_SETS] == ["test", "off", "valid", "off", "off"]
     click(qtbot, r.train_button)
-    assert "leaves none to train on" in r.message.text() and view.runner.tasks_started == 0
+    assert "leaves none to train on" in r.message.text() and view.run.runner.tasks_started == 0
     _choose_role(d, "MuseScore_General", "train")
     _choose_role(d, "sf_GMbank", "off")
-    c = view.config()
+    c = view.form.config()
     assert (c.sources, c.cross_test, c.cross_valid) == (("FluidR3_GM", "MuseScore_General"), "FluidR3_GM", None)
     for name in KNOWN_SETS:
         _choose_role(d, name, "off")
     click(qtbot, r.train_button)
-    assert "no sample set trains" in r.message.text() and view.runner.tasks_started == 0
-    view.load_config(tmp_path / "cfg.json")
-    assert view.config() == cfg
+    assert "no sample set trains" in r.message.text() and view.run.runner.tasks_started == 0
+    view.form.load_config(tmp_path / "cfg.json")
+    assert view.form.config() == cfg
 
     # a set that is not installed: greyed out with what installs it, and not used
     hint = "sf_GMbank: not installed (/nowhere/sf_GMbank.sf2); on Debian/Ubuntu: sudo apt-get install csound-soundfont"
     d.set_missing({"sf_GMbank": hint})
     assert _role(d, "sf_GMbank") == "off" and not d.sets.cellWidget(2, 1).isEnabled()
     assert d.sets_note.isVisibleTo(d) and "sudo apt-get install csound-soundfont." in d.sets_note.text()
-    assert (view.config().sources, view.config().cross_valid) == (("FluidR3_GM", "MuseScore_General", "TimGM6mb"), None)
+    assert (view.form.config().sources, view.form.config().cross_valid) == (("FluidR3_GM", "MuseScore_General", "TimGM6mb"), None)
 
     # the SoundFont file chosen in place of FluidR3_GM names its row; a file that is not there is said
     d.soundfont.setText(str(tmp_path / "mine.sf2"))
@@ -745,27 +640,27 @@ def test_a_philharmonia_folder_is_a_sample_set_with_a_role(qtbot, view, tmp_path
     d, r = view.data_panel, view.run_panel
     d.set_missing({})
     click_radio(qtbot, d.soundfont_radio)
-    view.set_config(TrainConfig(**{**TINY, "regularizer": "none"}, sources=["FluidR3_GM", "TimGM6mb"]))
+    view.form.set_config(TrainConfig(**{**TINY, "regularizer": "none"}, sources=["FluidR3_GM", "TimGM6mb"]))
     folder = tmp_path / "philharmonia"
     folder.mkdir()
     entry = f"philharmonia={folder}"
     d.philharmonia.setText(str(folder))
     d.philharmonia.editingFinished.emit()
-    assert _role(d, entry) == "off" and view.config().sources == ("FluidR3_GM", "TimGM6mb")
+    assert _role(d, entry) == "off" and view.form.config().sources == ("FluidR3_GM", "TimGM6mb")
     assert d.sets.item(d.sets.rowCount() - 1, 0).text() == f"Philharmonia ({folder})"
     _choose_role(d, entry, "test")
-    cfg = view.config()
+    cfg = view.form.config()
     assert (cfg.sources, cfg.cross_test) == (("FluidR3_GM", "TimGM6mb", entry), "Philharmonia")
-    view.save_config(tmp_path / "cfg.json")
+    view.form.save_config(tmp_path / "cfg.json")
     d.philharmonia.setText("")
     d.philharmonia.editingFinished.emit()
     assert all(d.sets.item(i, 0).data(QtCore.Qt.ItemDataRole.UserRole) != entry for i in range(d.sets.rowCount()))
-    assert (view.config().sources, view.config().cross_test) == (("FluidR3_GM", "TimGM6mb"), None)
-    view.load_config(tmp_path / "cfg.json")
-    assert _role(d, entry) == "test" and d.philharmonia.text() == str(folder) and view.config() == cfg
+    assert (view.form.config().sources, view.form.config().cross_test) == (("FluidR3_GM", "TimGM6mb"), None)
+    view.form.load_config(tmp_path / "cfg.json")
+    assert _role(d, entry) == "test" and d.philharmonia.text() == str(folder) and view.form.config() == cfg
     folder.rmdir()
     click(qtbot, r.train_button)
-    assert f"{folder}: no such folder" in r.message.text() and view.runner.tasks_started == 0
+    assert f"{folder}: no such folder" in r.message.text() and view.run.runner.tasks_started == 0
 
 
 def test_the_report_view_shows_the_unconditioned_model_and_the_figures_across_sources(qtbot):

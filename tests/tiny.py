@@ -61,12 +61,12 @@ def tiny_config(folder: Path, **kw):
 
 def train_tiny_model(root: Path, **kw) -> Path:
     """Build the dataset, train (a few epochs, no baseline) and export: the model file's path."""
-    from timbre_explorer.core.training.config import dataset_for
+    from timbre_explorer.core.data.recipe import dataset_for
     from timbre_explorer.core.training.loop import Trainer, export_models, train
 
     settings = dict(baseline=False, epochs_stage1=8, epochs_stage2=4, hidden=64, lr=3e-3, beta=0.2, frames_per_note=16)
     cfg = tiny_config(write_sample_folder(root / "samples"), **{**settings, **kw})
-    ds = dataset_for(cfg, cache_root=root / "cache", workers=1)
+    ds = dataset_for(cfg.dataset_recipe(), cache_root=root / "cache", workers=1)
     t = Trainer(cfg, ds, root / "run")
     for _ in train(t):
         pass

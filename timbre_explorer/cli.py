@@ -269,76 +269,80 @@ def _dataset_build(args) -> int:
 
 
 def _train(args) -> int:
-    import contextlib
+    """``train``: :func:`~timbre_explorer.core.training.run.run_training`, its messages printed (rank 0 only)."""
     from pathlib import Path
 
     from timbre_explorer.core.errors import ParameterError
     from timbre_explorer.core.training.config import TrainConfig
     from timbre_explorer.core.training.loop import distributed_setup
-    from timbre_explorer.core.training.runfolder import config_to_run, locked_run_folder
+    from timbre_explorer.core.training.run import run_training
 
     cfg = TrainConfig.from_file(args.config) if args.config else TrainConfig()
     wrong = cfg.problems()
     if wrong:
         raise ParameterError("cannot train: " + " ".join(wrong))
-    out = Path(args.out)
-    rank, world = distributed_setup()
-    with locked_run_folder(out) if rank == 0 else contextlib.nullcontext(out):  # one lock for the ranks
-        run_cfg = config_to_run(cfg, out, resume=args.resume)
-        if run_cfg != cfg and rank == 0:
-            print(f"resuming with the settings {out} was started with (its epochs and device as given)")
-        return _train_in(args, run_cfg, out, rank, world)
-
-
-def _train_in(args, cfg, out, rank: int, world: int) -> int:
-    """Train ``cfg`` into ``out`` (whose lock rank 0 holds), export and evaluate: the ``train`` command."""
-    import time
-
-    from tqdm import tqdm
-
-    from timbre_explorer.core.training.config import dataset_for
-    from timbre_explorer.core.training.loop import Trainer, dump_rank_weights, export_models, train
-
+    rank, _ = distributed_setup()
+    printer = _TrainPrinter(Path(args.out), quiet=rank != 0)
+    try:
+        result = run_training(cfg, Path(args.out), resume=args.resume, emit=printer, cache_root=args.cache,
+                              workers=args.workers, rebuild=args.rebuild)
+    finally:
+        printer.close()
     if rank == 0:
-        with tqdm(total=0, unit="note", desc="dataset", dynamic_ncols=True, leave=False, delay=0.5) as bar:
-            def progress(done, total):
-                bar.total = total
-                bar.update(done - bar.n)
-
-            ds = dataset_for(cfg, cache_root=args.cache, workers=args.workers, progress=progress,
-                             rebuild=args.rebuild)
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.barrier()
-        if rank != 0:
-            ds = dataset_for(cfg, cache_root=args.cache, workers=args.workers)
-    print(f"dataset: {len(ds)} notes ({ds.path})")
-    started = time.perf_counter()
-    trainer = Trainer(cfg, ds, out)
-    with tqdm(total=1.0, desc="training", dynamic_ncols=True, disable=rank != 0,
-              bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}") as bar:
-        for p in train(trainer, resume=args.resume):
-            bar.update(p.done_fraction - bar.n)
-            m = p.metrics
-            bar.set_postfix_str(f"{p.stage} {p.epoch}/{p.epochs} nll {m['nll']:.1f} kl {m['kl']:.1f} "
-                                f"reg {m['reg']:.3f} valid mse {m.get('valid_mse', float('nan')):.4f}")
-    seconds = time.perf_counter() - started
-    if cfg.dump_rank_weights:
-        dump_rank_weights(trainer)
-    paths = export_models(trainer, seconds=seconds)
-    if rank == 0:
-        print(f"trained in {seconds:.0f} s; wrote {', '.join(str(p) for p in paths.values())} and "
-              f"{out}/report.md")
-        print((out / "report.md").read_text(encoding="utf-8"))
+        print(f"trained in {result.seconds:.0f} s; wrote {', '.join(result.paths.values())} and "
+              f"{result.out}/report.md")
+        print((result.out / "report.md").read_text(encoding="utf-8"))
     return 0
+
+
+class _TrainPrinter:
+    """The messages of a training run on the terminal: the dataset's and the training's progress bars."""
+
+    def __init__(self, out, *, quiet: bool):
+        self.out, self.quiet = out, quiet
+        self.dataset_bar = self.train_bar = None
+
+    def __call__(self, message) -> None:
+        from tqdm import tqdm
+
+        from timbre_explorer.core.training.messages import (BatchProgress, DatasetProgress, DatasetReady,
+                                                            ResumedConfig, TrainProgress)
+
+        if self.quiet:
+            return
+        if isinstance(message, ResumedConfig):
+            print(f"resuming with the settings {self.out} was started with (its epochs and device as given)")
+        elif isinstance(message, DatasetProgress):
+            if self.dataset_bar is None:
+                self.dataset_bar = tqdm(total=0, unit="note", desc="dataset", dynamic_ncols=True, leave=False,
+                                        delay=0.5)
+            self.dataset_bar.total = message.total
+            self.dataset_bar.update(message.done - self.dataset_bar.n)
+        elif isinstance(message, DatasetReady):
+            self.close()
+            print(f"dataset: {message.summary['notes']} notes ({message.path})")
+        elif isinstance(message, BatchProgress | TrainProgress):
+            if self.train_bar is None:
+                self.train_bar = tqdm(total=1.0, desc="training", dynamic_ncols=True,
+                                      bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}")
+            self.train_bar.update(message.done_fraction - self.train_bar.n)
+            if isinstance(message, TrainProgress):
+                m = message.metrics
+                self.train_bar.set_postfix_str(f"{message.stage} {message.epoch}/{message.epochs} nll {m['nll']:.1f} "
+                                               f"kl {m['kl']:.1f} reg {m['reg']:.3f} valid mse "
+                                               f"{m.get('valid_mse', float('nan')):.4f}")
+
+    def close(self) -> None:
+        for bar in (self.dataset_bar, self.train_bar):
+            if bar is not None:
+                bar.close()
+        self.dataset_bar = self.train_bar = None
 
 
 def _evaluate(args) -> int:
     if args.peer_suite:
         return _peer_suite(args)
-    from timbre_explorer.core.training.evaluate import markdown, write_report, write_reports
-    from timbre_explorer.core.training.tasks import evaluate_models
+    from timbre_explorer.core.training.evaluate import evaluate_models, markdown, write_report, write_reports
 
     models = {"regularized": args.model, "unregularized": args.baseline}
     report, maps = evaluate_models({k: v for k, v in models.items() if v is not None}, cache_root=args.cache,

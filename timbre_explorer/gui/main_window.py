@@ -13,7 +13,7 @@ from timbre_explorer.core.errors import TimbreExplorerError
 from timbre_explorer.gui import crash, settings
 from timbre_explorer.gui.explorer.map_control import model_title
 from timbre_explorer.gui.explorer.tab import ExplorerTab
-from timbre_explorer.gui.views.trainer.tab import TrainerView
+from timbre_explorer.gui.trainer.tab import TrainerTab
 from timbre_explorer.gui.views.widgets import export_file_name, guard_wheel
 from timbre_explorer.gui.workers import Failed, LatestWorker
 from timbre_explorer.logs import log_file
@@ -48,7 +48,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.explorer.error.connect(self.show_error)
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.explorer, "Explorer")
-        self.trainer = TrainerView()
+        self.trainer = TrainerTab()
         self.tabs.addTab(self.trainer, "Trainer")
         self.trainer.model_ready.connect(lambda p: (self.open_model(p), self.tabs.setCurrentWidget(self.explorer)))
         self.setCentralWidget(self.tabs)

@@ -42,7 +42,7 @@ from itertools import count
 from PySide6 import QtCore
 
 from timbre_explorer.core.training.messages import TaskFailed
-from timbre_explorer.core.training.messages import LogRecord, RunRequest, TaskEnded, WorkerExited
+from timbre_explorer.core.training.messages import LogRecord, Request, TaskEnded, WorkerExited
 from timbre_explorer.core.training.tasks import serve
 from timbre_explorer.gui import crash
 
@@ -242,14 +242,14 @@ class RunWorker(QtCore.QObject):
     def __init__(self, parent=None, *, process: bool = True):
         super().__init__(parent)
         self.process = process
-        self.task: str | None = None  # the task running, or None
+        self.request: Request | None = None  # the request whose task runs, or None
         self.tasks_started = 0
         self._worker = self._reader = None
         self._requests = self._events = self._cancel = self._go = None
 
     @property
     def busy(self) -> bool:
-        return self.task is not None
+        return self.request is not None
 
     @property
     def alive(self) -> bool:
@@ -275,13 +275,14 @@ class RunWorker(QtCore.QObject):
                                         daemon=True)
         self._reader.start()
 
-    def start(self, task: str, **settings) -> None:
+    def start(self, request: Request) -> None:
+        """Run the request's task in the worker (started if it is not)."""
         self.ensure_started()
         self._cancel.clear()
         self._go.set()
-        self.task = task
+        self.request = request
         self.tasks_started += 1
-        self._requests.put(RunRequest(task, settings))
+        self._requests.put(request)
 
     def _read(self, worker, events) -> None:
         while True:
@@ -290,10 +291,11 @@ class RunWorker(QtCore.QObject):
             except queue.Empty:
                 if worker.is_alive():
                     continue
-                if self.task is not None:  # it died under a task: a crash, or killed
+                if self.request is not None:  # it died under a task: a crash, or killed
                     code = getattr(worker, "exitcode", None)
-                    task, self.task = self.task, None
-                    self.message.emit(TaskFailed(task, f"The training process stopped unexpectedly (exit code {code})"))
+                    request, self.request = self.request, None
+                    self.message.emit(TaskFailed(request, "The training process stopped unexpectedly "
+                                                          f"(exit code {code})"))
                 return
             except (EOFError, OSError):
                 return
@@ -306,7 +308,7 @@ class RunWorker(QtCore.QObject):
             if isinstance(message, WorkerExited):
                 return
             if isinstance(message, TaskEnded):
-                self.task = None
+                self.request = None
             self.message.emit(message)
 
     def pause(self, on: bool) -> None:
@@ -341,4 +343,4 @@ class RunWorker(QtCore.QObject):
             self._requests.close()
             self._requests.join_thread()
         self._reader.join(2.0)
-        self.task = None
+        self.request = None

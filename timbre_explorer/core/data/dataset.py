@@ -55,6 +55,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
@@ -208,6 +209,29 @@ def _init_worker() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- the dataset
+class NoteCount(TypedDict):
+    notes: int
+    frames: int
+
+
+class DatasetSummary(TypedDict):
+    """A dataset's counts (:meth:`NoteDataset.summary`): notes and frames, per instrument and per split."""
+
+    notes: int
+    frames: int
+    per_instrument: dict[str, NoteCount]
+    per_split: dict[str, int]  # notes per split (train, valid, test, novel, cross-source ones)
+
+
+class SkippedFile(TypedDict):
+    """A file or note a build could not use, and why (the manifest's ``skipped``)."""
+
+    file: str
+    source: str  # the sample set's short name
+    instrument: str  # empty where the file names none
+    reason: str
+
+
 class NoteDataset:
     """A built dataset: the metadata table in memory, the frames memory-mapped."""
 
@@ -312,7 +336,7 @@ class NoteDataset:
             return np.zeros(0, int), np.zeros(0, int)
         return np.concatenate(rows), np.concatenate(owners)
 
-    def summary(self) -> dict:
+    def summary(self) -> DatasetSummary:
         """Counts for reports: notes and frames, per instrument and per split."""
         per_inst = Counter(self.notes["instrument"])
         frames: Counter[str] = Counter()
@@ -488,7 +512,7 @@ def _check_sources(sources: tuple[Source, ...]) -> None:
         raise ParameterError(f"the sources' notes differ in length ({', '.join(f'{x:g} s' for x in lengths)})")
 
 
-def _survey(source: Source) -> tuple[list[NoteSpec], list[dict]]:
+def _survey(source: Source) -> tuple[list[NoteSpec], list[SkippedFile]]:
     """The notes of a source, and the files of a folder that cannot be notes (listed as skipped)."""
     if isinstance(source, SoundFontSource):
         return source.notes(), []
@@ -571,7 +595,7 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
 
     kept = {i: r for i, r in enumerate(results) if isinstance(r, tuple)}
     good = list(kept)
-    skipped = [{"file": specs[i].file, "source": sources[owner[i]].name, "instrument": specs[i].instrument,
+    skipped: list[SkippedFile] = [{"file": specs[i].file, "source": sources[owner[i]].name, "instrument": specs[i].instrument,
                 "reason": r} for i, r in enumerate(results) if isinstance(r, str)]
     if not good:
         reasons = Counter(s["reason"] for s in skipped).most_common(3)

@@ -10,9 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from timbre_explorer.core.errors import TimbreExplorerError
 from timbre_explorer.core.files import write_bytes
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.training.messages import EpochMetrics
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class Checkpoint:
     path: Path
     stage: str
     epoch: int  # finished epochs of the stage
-    history: list[dict]
+    history: list[EpochMetrics]
     config: dict
 
     def model_state(self) -> dict:
@@ -70,7 +74,7 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
                                   "again") from None
 
 
-def save_checkpoint(path: str | Path, model, opt, *, stage: str, epoch: int, history: list[dict],
+def save_checkpoint(path: str | Path, model, opt, *, stage: str, epoch: int, history: list[EpochMetrics],
                     config: dict) -> None:
     """Weights, Adam state and the card, atomically."""
     import torch

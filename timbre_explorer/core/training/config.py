@@ -21,7 +21,7 @@ from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae_config import CONDITIONINGS, VAEConfig
 
 if TYPE_CHECKING:
-    from timbre_explorer.core.data.dataset import NoteDataset
+    from timbre_explorer.core.data.recipe import DatasetRecipe
 
 #: The perceptual regularizers, with what each does.
 REGULARIZERS = {"kl": "KL to the timbre space (the paper's)", "l2": "L2 to the dissimilarities",
@@ -259,6 +259,15 @@ class TrainConfig:
             raise ParameterError(f"{path}: a training config is a JSON object of settings")
         return cls.from_dict(d)
 
+    def dataset_recipe(self) -> DatasetRecipe:
+        """The dataset this config trains on, in the plain values the data layer builds it from."""
+        from timbre_explorer.core.data.recipe import DatasetRecipe
+
+        return DatasetRecipe(folder=self.folder if self.source == "folder" else None,
+                             sample_sets=soundfont_sources(self), instruments=soundfont_instruments(self),
+                             philharmonia_instruments=self.instruments, preset=self.preset, hold_out=self.hold_out,
+                             seed=self.split_seed)
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the JSON file ``train --config`` takes, atomically."""
         from timbre_explorer.core.files import write_json
@@ -293,19 +302,3 @@ def soundfont_instruments(cfg: TrainConfig) -> tuple[Instrument, ...]:
     return tuple(dataclasses.replace(i, low=max(i.low, low), high=min(i.high, high)) for i in chosen
                  if max(i.low, low) <= min(i.high, high))
 
-
-def dataset_for(cfg: TrainConfig, *, cache_root=None, workers=None, progress=None, cancel=None,
-                rebuild: bool = False) -> NoteDataset:
-    """The dataset a config trains on: built, or reused from the cache."""
-    from timbre_explorer.core.data.dataset import build_dataset
-    from timbre_explorer.core.data.sources import FolderSource, PhilharmoniaSource, SoundFontSource, named_soundfont
-
-    if cfg.source == "folder":
-        source: FolderSource | tuple[SoundFontSource | PhilharmoniaSource, ...] = FolderSource(cfg.folder)  # type: ignore[arg-type]
-    else:
-        source = tuple(PhilharmoniaSource(folder, instruments=cfg.instruments)
-                       if (folder := philharmonia_folder(name)) is not None else
-                       SoundFontSource(str(named_soundfont(name)), instruments=soundfont_instruments(cfg))
-                       for name in soundfont_sources(cfg))
-    return build_dataset(source, preset=cfg.preset, hold_out=cfg.hold_out, seed=cfg.split_seed,
-                         cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)

@@ -22,11 +22,16 @@ Figures (all on notes the model never trained on unless said otherwise):
     For every held-out instrument, its centroid's nearest training-instrument
     centroids (all notes of the training instruments), with distances, and
     whether the nearest one is of the same family.
+
+:func:`evaluate_models` evaluates model files on the datasets their cards say they were trained on: the
+``evaluate`` command and the Trainer's Evaluate.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +39,7 @@ import torch
 
 from timbre_explorer.core.data.dataset import NoteDataset
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
-from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.files import write_figure, write_json, write_text
 from timbre_explorer.core.data.instruments import DYNAMICS, family_of
 from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, frame_inputs, gaussian_nll, log_magnitudes,
@@ -180,6 +185,51 @@ def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target, *, 
                        "family_holds": family_of(name) == family_of(dist[0][1])}
     report["novel_instruments"] = novel
     return report
+
+
+def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None, workers=None,
+                    progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,
+                    on_model: Callable[[str], None] | None = None, rebuild: bool = False,
+                    folder: str | os.PathLike | None = None, soundfont: str | os.PathLike | None = None,
+                    sources: tuple[str, ...] | None = None, ratings: str | os.PathLike | None = None,
+                    own_run: bool = False) -> tuple[dict, dict]:
+    """Evaluate model files on the datasets they were trained on: ``evaluate``'s report and the maps to plot.
+
+    ``models`` maps "regularized" and/or "unregularized" to a model file; the first one's figures make the
+    report, a second one's go under ``report["baseline"]``. ``on_model(label)`` is called before each. The
+    samples and ratings are the card's unless ``folder``, ``soundfont``, ``sources`` or ``ratings`` names them
+    (:func:`~timbre_explorer.core.training.modelcard.training_config`); ``own_run``: the models of a run this user
+    trained, whose card paths are theirs.
+    """
+    from timbre_explorer.core.data.dataset import leave_source_out
+    from timbre_explorer.core.data.recipe import dataset_for
+    from timbre_explorer.core.model.modelfile import load_model
+    from timbre_explorer.core.training.modelcard import training_config
+    from timbre_explorer.core.training.target import perceptual_target
+
+    report, maps = None, {}
+    for label, path in models.items():
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("evaluation cancelled; the previous report is unchanged")
+        mf = load_model(path)
+        cfg = training_config(path, mf, folder=folder, soundfont=soundfont, sources=sources, ratings=ratings,
+                              own_run=own_run)
+        ds = dataset_for(cfg.dataset_recipe(), cache_root=cache_root, workers=workers, progress=progress,
+                         cancel=cancel, rebuild=rebuild)
+        if cfg.cross_test:  # the sample sets the training kept out are not in-source test notes
+            leave_source_out(ds, cfg.cross_test, cfg.cross_valid)
+        if on_model is not None:
+            on_model(label)
+        target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None
+        r = evaluate(mf.build_model(), mf.normalization, ds, target, timbre_scale=cfg.timbre_scale)
+        maps[label] = (mf.tensors["map.z"].numpy(), ds.notes["instrument"])
+        if report is None:
+            report = r
+        else:
+            report["baseline"] = r
+    if report is None:
+        raise ParameterError("no model to evaluate")
+    return report, maps
 
 
 def write_reports(out_dir: str | os.PathLike, report: dict, *, maps: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:

@@ -45,6 +45,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import torch
@@ -58,39 +59,16 @@ from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.augment import augment
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
 from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig
-from timbre_explorer.core.training.messages import BatchProgress, TrainProgress
+from timbre_explorer.core.training.messages import BatchMetrics, BatchProgress, EpochMetrics, TrainProgress
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, UNCONDITIONED_NAME, checkpoint_path
+from timbre_explorer.core.training.target import perceptual_target
 
 
-@dataclass
-class Perceptual:
-    """The regularization target, restricted to the instruments the dataset has."""
+class ValidationMetrics(TypedDict, total=False):
+    """The validation notes' figures per bin (none where the dataset has no validation notes)."""
 
-    instruments: tuple[str, ...]
-    positions: np.ndarray  # [n, dims] MDS positions
-    matrix: np.ndarray  # [n, n] max-normalized dissimilarities
-    mds_stress: float
-    mds_spearman_rho: float
-
-
-def perceptual_target(cfg: TrainConfig, labels: list[str]) -> Perceptual:
-    """The MDS space of the ratings. A user's matrix must name only dataset instruments; the built-in
-    one is cut to the instruments the dataset has (a sample folder rarely has all twelve)."""
-    from timbre_explorer.core.data.perception import Dissimilarities, load_dissimilarities, timbre_space
-
-    if cfg.ratings is None:
-        full = load_dissimilarities()
-        keep = [i for i, name in enumerate(full.instruments) if name in set(labels)]
-        if len(keep) < 3:
-            raise ParameterError(f"only {len(keep)} of the dataset's instruments were rated in the timbre studies "
-                                 f"({', '.join(full.instruments)}); the perceptual regularizer needs 3. Name folders "
-                                 "after them, bring your own ratings (ratings), or set regularizer to 'none'")
-        sub = full.matrix[np.ix_(keep, keep)]
-        d = Dissimilarities(tuple(full.instruments[i] for i in keep), sub / sub.max(), full.source)
-    else:
-        d = load_dissimilarities(cfg.ratings, labels=labels)
-    space = timbre_space(d, dims=min(cfg.mds_dims, len(d.instruments) - 1))
-    return Perceptual(d.instruments, space.positions, d.matrix, space.stress, space.spearman_rho)
+    valid_nll: float
+    valid_mse: float
 
 
 @dataclass
@@ -112,7 +90,7 @@ class _Stage:
     start: int  # global epoch of the stage's first epoch (for the beta warm-up)
     variant: str = "model"  # "model" or "unconditioned": which shape and normalization
     alpha_from: int = 0  # the stage's first epoch with alpha (the unconditioned twin runs its own stage 1 first)
-    history: list = field(default_factory=list)
+    history: list[EpochMetrics] = field(default_factory=list)
 
 
 class Trainer:
@@ -239,16 +217,16 @@ class Trainer:
         return perceptual_l2(mu, labels, self.dissimilarity)
 
     @torch.no_grad()
-    def validate(self, model: TimbreVAE, variant: str = "model") -> dict:
+    def validate(self, model: TimbreVAE, variant: str = "model") -> ValidationMetrics:
         if not len(self.valid):
-            return {}
+            return ValidationMetrics()
         model.eval()
         x, c = self.inputs(self.ds.notes["first_frame"][self.valid] + self.ds.notes["rep_frame"][self.valid], variant)
         mu, _ = model.encode(x, c)
         x_mu, x_logvar = model.decode(mu, c)
         model.train()
-        return {"valid_nll": float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
-                "valid_mse": float((x - x_mu).square().mean())}
+        return ValidationMetrics(valid_nll=float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
+                                 valid_mse=float((x - x_mu).square().mean()))
 
 
 def training_device(choice: str = "auto") -> torch.device:
@@ -272,6 +250,65 @@ def distributed_setup() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
+def stages(cfg: TrainConfig) -> list[_Stage]:
+    """The stages of a config's schedule, in order, each with its epochs, α and where its β warm-up starts."""
+    start = {"stage1": 0, "regularized": cfg.epochs_stage1, "baseline": cfg.epochs_stage1, "unconditioned": 0}
+    regularized = cfg.alpha if cfg.regularized else 0.0
+    alpha = {"stage1": 0.0, "regularized": regularized, "baseline": 0.0, "unconditioned": regularized}
+    return [_Stage(name, epochs, alpha[name], start[name], variant="unconditioned" if name == "unconditioned"
+                   else "model", alpha_from=cfg.epochs_stage1 if name == "unconditioned" else 0)
+            for name, epochs in cfg.stages().items()]
+
+
+def step(t: Trainer, net: torch.nn.Module, opt: torch.optim.Optimizer, b: Batch, *, beta: float, alpha: float,
+         where: str, variant: str = "model") -> BatchMetrics:
+    """One batch: the loss, one optimizer step, and the batch's metrics (loss, nll, kl, reg).
+
+    ``net`` is the model of ``variant``, or its DDP wrapper (its forward all-reduces the gradients); ``where``
+    names the stage and epoch for the message when the loss is not finite.
+    """
+    out = net(b.x_in, b.c_in, c_out=b.c)
+    x_mu, x_logvar, mu, logvar = out.x_mu, out.x_logvar, out.mu, out.logvar
+    if t.cfg.likelihood == "shared":
+        x_logvar = shared_logvar(x_logvar)
+    nll = gaussian_nll(b.x, x_mu, x_logvar).mean()
+    if t.cfg.band_weight > 0:
+        nll = nll + t.cfg.band_weight * band_energy_error(b.x, x_mu, t.variants[variant][1], t.bands).mean()
+    kl = kl_standard_normal(mu, logvar).mean()
+    reg = t.regularizer(mu, b.labels) if alpha > 0 else mu.sum() * 0
+    loss = nll + beta * kl + alpha * reg
+    if not torch.isfinite(loss):
+        raise TimbreExplorerError(f"the loss became {loss.item()} in {where}: "
+                                  "lower the learning rate (lr); nothing was saved from this epoch")
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return BatchMetrics(loss=loss.item(), nll=nll.item(), kl=kl.item(), reg=reg.item())
+
+
+def _start_stage(t: Trainer, stage: _Stage, stage1_state, *, resume: bool
+                 ) -> tuple[TimbreVAE, torch.nn.Module, torch.optim.Optimizer, int]:
+    """A stage's model and optimizer: from stage 1's end (stage 2's), then from the stage's checkpoint (resume);
+    wrapped for DDP under torchrun. Returns (model, net, optimizer, first epoch)."""
+    model = TimbreVAE(t.variants[stage.variant][0]).to(t.device)
+    opt = torch.optim.Adam(model.parameters(), lr=t.cfg.lr)
+    first = 0
+    ckpt = checkpoint_path(t.out, stage.name)
+    if stage.name in ("regularized", "baseline") and stage1_state is not None:
+        model.load_state_dict(stage1_state[0])
+        opt.load_state_dict(stage1_state[1])
+    if resume and ckpt.is_file():
+        saved = read_checkpoint(ckpt)
+        saved.restore(model, opt)
+        first, stage.history = saved.epoch, saved.history
+    net: torch.nn.Module = model
+    if t.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model)
+    return model, net, opt, first
+
+
 def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = None,
           on_batch: Callable[[BatchProgress], None] | None = None) -> Generator[TrainProgress, None, None]:
     """Run the schedule; each stage's model and history end up in ``t.models[stage]``.
@@ -279,34 +316,13 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
     ``on_batch`` is called after every batch with the progress within the epoch (the yields come per epoch).
     """
     cfg = t.cfg
-    start = {"stage1": 0, "regularized": cfg.epochs_stage1, "baseline": cfg.epochs_stage1, "unconditioned": 0}
-    regularized = cfg.alpha if cfg.regularized else 0.0
-    alpha = {"stage1": 0.0, "regularized": regularized, "baseline": 0.0, "unconditioned": regularized}
-    stages = [_Stage(name, epochs, alpha[name], start[name], variant="unconditioned" if name == "unconditioned"
-                     else "model", alpha_from=cfg.epochs_stage1 if name == "unconditioned" else 0)
-              for name, epochs in cfg.stages().items()]
     total = cfg.total_epochs() or 1
     done = 0
     torch.manual_seed(cfg.seed)
     stage1_state = None
     t.models = {}
-    for stage_id, stage in enumerate(stages):
-        model = TimbreVAE(t.variants[stage.variant][0]).to(t.device)
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        first = 0
-        ckpt = checkpoint_path(t.out, stage.name)
-        if stage.name in ("regularized", "baseline") and stage1_state is not None:
-            model.load_state_dict(stage1_state[0])
-            opt.load_state_dict(stage1_state[1])
-        if resume and ckpt.is_file():
-            saved = read_checkpoint(ckpt)
-            saved.restore(model, opt)
-            first, stage.history = saved.epoch, saved.history
-        net: torch.nn.Module = model
-        if t.world > 1:
-            from torch.nn.parallel import DistributedDataParallel
-
-            net = DistributedDataParallel(model)
+    for stage_id, stage in enumerate(stages(cfg)):
+        model, net, opt, first = _start_stage(t, stage, stage1_state, resume=resume)
         done += first
         for epoch in range(first, stage.epochs):
             started = time.perf_counter()
@@ -323,35 +339,19 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = 
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"training cancelled in {stage.name}, epoch {epoch + 1}; "
                                     "resume continues from the last finished epoch")
-                b = t.frames(rows, stage.variant)
-                out = net(b.x_in, b.c_in, c_out=b.c)  # through DDP's forward, so gradients are all-reduced
-                x_mu, x_logvar, mu, logvar = out.x_mu, out.x_logvar, out.mu, out.logvar
-                if cfg.likelihood == "shared":
-                    x_logvar = shared_logvar(x_logvar)
-                nll = gaussian_nll(b.x, x_mu, x_logvar).mean()
-                if cfg.band_weight > 0:
-                    norm = t.variants[stage.variant][1]
-                    nll = nll + cfg.band_weight * band_energy_error(b.x, x_mu, norm, t.bands).mean()
-                kl = kl_standard_normal(mu, logvar).mean()
-                reg = t.regularizer(mu, b.labels) if stage_alpha > 0 else mu.sum() * 0
-                loss = nll + beta * kl + stage_alpha * reg
-                if not torch.isfinite(loss):
-                    raise TimbreExplorerError(f"the loss became {loss.item()} in {stage.name}, epoch {epoch + 1}: "
-                                              "lower the learning rate (lr); nothing was saved from this epoch")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sums += [loss.item(), nll.item(), kl.item(), reg.item()]
+                m = step(t, net, opt, t.frames(rows, stage.variant), beta=beta, alpha=stage_alpha,
+                         where=f"{stage.name}, epoch {epoch + 1}", variant=stage.variant)
+                sums += [m["loss"], m["nll"], m["kl"], m["reg"]]
                 if on_batch is not None:
                     on_batch(BatchProgress(stage.name, epoch + 1, stage.epochs, batch, len(batches),
                                            (done + batch / len(batches)) / total))
-            metrics = dict(zip(("loss", "nll", "kl", "reg"), (sums / max(1, len(batches))).tolist()))
-            metrics.update(t.validate(model, stage.variant), beta=beta, alpha=stage_alpha,
-                           seconds=time.perf_counter() - started)
+            loss, nll, kl, reg = (sums / max(1, len(batches))).tolist()
+            metrics: EpochMetrics = {"loss": loss, "nll": nll, "kl": kl, "reg": reg, **t.validate(model, stage.variant),
+                                     "beta": beta, "alpha": stage_alpha, "seconds": time.perf_counter() - started}
             stage.history.append(metrics)
             if t.rank == 0:
-                save_checkpoint(ckpt, model, opt, stage=stage.name, epoch=epoch + 1, history=stage.history,
-                                config=cfg.to_dict())
+                save_checkpoint(checkpoint_path(t.out, stage.name), model, opt, stage=stage.name, epoch=epoch + 1,
+                                history=stage.history, config=cfg.to_dict())
             done += 1
             yield TrainProgress(stage.name, epoch + 1, stage.epochs, metrics, done / total)
         if stage.name == "stage1":

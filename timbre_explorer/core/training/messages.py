@@ -1,25 +1,74 @@
 """What the Trainer's worker and the app say to each other: one picklable dataclass per kind of message.
 
-The worker (:func:`timbre_explorer.core.training.tasks.serve`) takes :class:`RunRequest` objects and sends
-the others through a multiprocessing queue; a front end dispatches on their type. Torch-free: the GUI
-imports it at start-up.
+The worker (:func:`timbre_explorer.core.training.tasks.serve`) takes requests (:class:`BuildRequest`,
+:class:`TrainRequest`, :class:`EvaluateRequest`) and sends the others through a multiprocessing queue; a front end
+dispatches on their type. Torch-free: the GUI imports it at start-up.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from timbre_explorer.core.data.dataset import DatasetSummary, SkippedFile
+    from timbre_explorer.core.training.config import TrainConfig
+
 
 @dataclass(frozen=True)
-class RunRequest:
-    """Run the task ``task`` (a key of ``tasks.TASKS``: build, train, evaluate) with these keyword arguments."""
+class BuildRequest:
+    """Build the dataset a config trains on (or find it in the cache)."""
 
-    task: str
-    settings: dict = field(default_factory=dict)
+    config: TrainConfig
+    cache_root: str | Path | None = None  # None: the CLI's cache
+    workers: int | None = None  # processes analysing notes; None or 0: every core
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """Train a config into a run folder (``resume``: carry on from its checkpoints), then export and evaluate."""
+
+    config: TrainConfig
+    out: Path
+    resume: bool = False
+    cache_root: str | Path | None = None
+    workers: int | None = None
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    """Evaluate a run folder's models again (``evaluate``), writing its report."""
+
+    out: Path
+    cache_root: str | Path | None = None
+    workers: int | None = None
+
+
+Request = BuildRequest | TrainRequest | EvaluateRequest
+
+
+class BatchMetrics(TypedDict):
+    """One batch's loss and its terms (``loop.step``)."""
+
+    loss: float
+    nll: float  # the reconstruction's negative log-likelihood
+    kl: float  # to the prior
+    reg: float  # the perceptual term (0 where α is)
+
+
+class EpochMetrics(BatchMetrics):
+    """One epoch: the batches' means, the validation figures (per bin; where the dataset has validation notes),
+    the epoch's β and α and its seconds. A stage's history (checkpoints, model cards) is a list of these."""
+
+    valid_nll: NotRequired[float]
+    valid_mse: NotRequired[float]
+    beta: float
+    alpha: float
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -29,7 +78,7 @@ class TrainProgress:
     stage: str
     epoch: int  # within the stage, from 1
     epochs: int
-    metrics: dict  # loss, nll, kl, reg (train means); valid_nll, valid_mse (per bin); beta, alpha, seconds
+    metrics: EpochMetrics
     done_fraction: float  # of the whole run
 
 
@@ -62,8 +111,8 @@ class DatasetProgress:
 @dataclass(frozen=True)
 class DatasetReady:
     path: str
-    summary: dict
-    skipped: list[dict]
+    summary: DatasetSummary
+    skipped: list[SkippedFile]
     reused: bool
     seconds: float
 
@@ -72,14 +121,14 @@ class DatasetReady:
 class ResumedConfig:
     """A resume runs with the run's own settings (its epochs and device as asked): these."""
 
-    config: object  # a TrainConfig
+    config: TrainConfig
 
 
 @dataclass(frozen=True)
 class History:
     """The epochs a resumed run has already done, by stage."""
 
-    by_stage: dict[str, list[dict]]
+    by_stage: dict[str, list[EpochMetrics]]
 
 
 @dataclass(frozen=True)
@@ -112,9 +161,9 @@ class RunResult:
 
 @dataclass(frozen=True)
 class TaskEnded:
-    """The task ``task`` has ended; the worker takes the next request."""
+    """The task of ``request`` has ended; the worker takes the next request."""
 
-    task: str
+    request: Request
 
 
 @dataclass(frozen=True)

@@ -3,29 +3,17 @@ evaluation across sources), which instruments train, which transform."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from timbre_explorer.core.data.instruments import DYNAMICS, INSTRUMENTS, parse_pitch, pitch_name
-from timbre_explorer.core.data.sources import (KNOWN_SOUNDFONTS, PHILHARMONIA, PHILHARMONIA_ENTRY, named_soundfont,
-                                               philharmonia_folder)
-from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.data.instruments import parse_pitch, pitch_name
+from timbre_explorer.core.data.sources import philharmonia_folder
 from timbre_explorer.core.training.config import PRESETS, PROGRAMS, WIDE_DYNAMICS, WIDE_STEP, program_table
 from timbre_explorer.gui.views.map_view import colour
+from timbre_explorer.gui.views.trainer.instrument_rows import Row
+from timbre_explorer.gui.views.trainer.sample_sets import KNOWN_SETS, SampleSetsTable, missing_sets
 from timbre_explorer.gui.views.widgets import choice_box, form_layout, row, wrapped_label
 
-KNOWN_SETS = tuple(KNOWN_SOUNDFONTS)  # the General MIDI sample sets the table offers
-#: What a sample set does in a run: trains, is the cross-source test or validation (kept out), or is not rendered.
-ROLES = {"train": "train", "test": "cross-source test", "valid": "cross-source validation", "off": "not used"}
-
-
-def pitch_range(pitches) -> str:
-    known = [p for p in pitches if p >= 0]
-    if not known:
-        return "?"
-    lo, hi = min(known), max(known)
-    return pitch_name(lo) if lo == hi else f"{pitch_name(lo)}–{pitch_name(hi)}"
+STRETCH, FIT = QtWidgets.QHeaderView.ResizeMode.Stretch, QtWidgets.QHeaderView.ResizeMode.ResizeToContents
 
 
 class PitchBox(QtWidgets.QSpinBox):
@@ -58,10 +46,21 @@ class DataPanel(QtWidgets.QWidget):
     browse_soundfont_requested = QtCore.Signal()
     build_requested = QtCore.Signal()
     soundfont_choice_changed = QtCore.Signal()
+    instruments_toggled = QtCore.Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._preset_text: dict[str, str] = {}
         form = form_layout(self)
+        self._add_soundfont_rows(form)
+        self._add_render_rows(form)
+        self._add_folder_rows(form)
+        self._add_instrument_rows(form)
+        self._add_transform_rows(form)
+        self._source_toggled()
+
+    def _add_soundfont_rows(self, form: QtWidgets.QFormLayout) -> None:
+        """The SoundFont source: its radio button and status, the file, the sample sets and the Philharmonia's."""
         self.soundfont_radio = QtWidgets.QRadioButton("General MIDI SoundFont (built in)")
         self.folder_radio = QtWidgets.QRadioButton("My own samples (a folder)")
         self.soundfont_radio.setChecked(True)
@@ -80,33 +79,24 @@ class DataPanel(QtWidgets.QWidget):
         self.soundfont_button = QtWidgets.QPushButton("…")
         self.soundfont_button.clicked.connect(self.browse_soundfont_requested)
         form.addRow("SoundFont file", row(self.soundfont, self.soundfont_button))
-        self.sets = QtWidgets.QTableWidget(0, 2)
-        self.sets.setHorizontalHeaderLabels(["sample set", "role"])
-        self.sets.verticalHeader().hide()
-        self.sets.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.sets.horizontalHeader().setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        self.sets.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.sets.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
-        self.sets.setToolTip("Sample sets that train the model, and the ones kept out of training: the evaluation "
-                             "asks whether the space holds on their notes (at most one test and one validation set)")
-        self.sets_note = wrapped_label()
-        self.sets_note.setStyleSheet("color: #ff8a3d")
-        self.sets_note.hide()
-        self._missing: dict[str, str] = {}  # a sample set's name: why it cannot be rendered
-        self._set_order: list[str] = []
+        self.sets = SampleSetsTable()
+        self.sets_note = self.sets.note
+        self.philharmonia = QtWidgets.QLineEdit()
         self.set_sets(KNOWN_SETS, None, None)
-        self.soundfont.textChanged.connect(lambda _: self._name_sets())
+        self.soundfont.textChanged.connect(lambda _: self.check_sample_sets())
         form.addRow("Sample sets", self.sets)
         form.addRow(self.sets_note)
-        self.philharmonia = QtWidgets.QLineEdit()
         self.philharmonia.setPlaceholderText("not used")
         self.philharmonia.setToolTip("The folder of the Philharmonia Orchestra's samples as downloaded (CC BY-SA "
                                      "3.0, not shipped; see the README): a row of its own above, with a role like "
                                      "the other sets")
-        self.philharmonia.editingFinished.connect(self._philharmonia_changed)
+        self.philharmonia.editingFinished.connect(lambda: self.sets.move_philharmonia(self.philharmonia.text().strip()))
         self.philharmonia_button = QtWidgets.QPushButton("…")
         self.philharmonia_button.clicked.connect(self._browse_philharmonia)
         form.addRow("Philharmonia folder", row(self.philharmonia, self.philharmonia_button))
+
+    def _add_render_rows(self, form: QtWidgets.QFormLayout) -> None:
+        """What the SoundFonts render: the programs, which of their instruments, over which pitches."""
         self.programs = choice_box(PROGRAMS)
         self.programs.setToolTip(f"Which General MIDI programs the sample sets render: every pitched one adds about "
                                  f"100 programs (plucked, struck, sung, synthetic, ethnic), each every {WIDE_STEP} "
@@ -129,6 +119,9 @@ class DataPanel(QtWidgets.QWidget):
             box.setToolTip("The lowest and highest notes rendered (each instrument within its own range)")
             box.valueChanged.connect(lambda _: self.soundfont_choice_changed.emit())
         form.addRow("Pitches", row(self.low_pitch, QtWidgets.QLabel("to"), self.high_pitch, stretch=None))
+
+    def _add_folder_rows(self, form: QtWidgets.QFormLayout) -> None:
+        """The folder source: its radio button and the folder, browsed or typed, and previewed."""
         form.addRow(self.folder_radio)
         self.folder = QtWidgets.QLineEdit()
         self.folder.setPlaceholderText("a folder of WAV/AIFF/FLAC notes")
@@ -142,23 +135,26 @@ class DataPanel(QtWidgets.QWidget):
         self.preview_button.clicked.connect(self.preview_requested)
         form.addRow("Folder", row(self.folder, self.folder_button, self.preview_button))
 
+    def _add_instrument_rows(self, form: QtWidgets.QFormLayout) -> None:
+        """The checklist of the source's instruments: checked ones train, the others are held out."""
         self.instruments = QtWidgets.QTableWidget(0, 4)
         self.instruments.setHorizontalHeaderLabels(["train on", "notes", "range", "dynamics"])
         self.instruments.verticalHeader().hide()
-        self.instruments.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        for c in (1, 2, 3):
-            self.instruments.horizontalHeader().setSectionResizeMode(
-                c, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        for column, mode in enumerate((STRETCH, FIT, FIT, FIT)):
+            self.instruments.horizontalHeader().setSectionResizeMode(column, mode)
         self.instruments.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.instruments.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
         self.instruments.setMinimumHeight(170)
         self.instruments.setToolTip("Checked instruments train the model. Unchecked ones are still analysed but "
                                     "held out: the evaluation places them as novel instruments")
+        self.instruments.itemChanged.connect(lambda _: self.instruments_toggled.emit())
         form.addRow(self.instruments)
         self.instruments_note = wrapped_label()
         self.instruments_note.setStyleSheet("color: #8a8f98")
         form.addRow(self.instruments_note)
 
+    def _add_transform_rows(self, form: QtWidgets.QFormLayout) -> None:
+        """The transform, and the processes of a dataset build."""
         self.preset = choice_box(PRESETS)
         self.preset.setToolTip("The time-frequency transform the model learns (every preset is the paper's "
                                "setting; its parameters are fixed)")
@@ -177,8 +173,6 @@ class DataPanel(QtWidgets.QWidget):
                                      "reused; training builds it too when needed)")
         self.build_button.clicked.connect(self.build_requested)
         form.addRow("Build with", row(self.processes, self.build_button, stretch=None))
-        self._preset_text: dict[str, str] = {}
-        self._source_toggled()
 
     # ------------------------------------------------------------------ state
     @property
@@ -217,107 +211,56 @@ class DataPanel(QtWidgets.QWidget):
         i = self.preset.findData(name)
         self.preset.setCurrentIndex(max(i, 0))
 
+    # ------------------------------------------------------------------ the paths and choices, as text
+    def folder_path(self) -> str:
+        return self.folder.text().strip()
+
+    def set_folder_path(self, path: str) -> None:
+        self.folder.setText(path)
+
+    def soundfont_path(self) -> str:
+        return self.soundfont.text().strip()
+
+    def set_soundfont_path(self, path: str) -> None:
+        self.soundfont.setText(path)
+
+    def preset_choice(self) -> str:
+        return self.preset.currentData()
+
+    def processes_choice(self) -> int:
+        """Processes for a dataset build; 0: every core."""
+        return self.processes.value()
+
     # ------------------------------------------------------------------ the sample sets and their roles
     def set_sets(self, sources, cross_test: str | None, cross_valid: str | None) -> None:
-        """Show a config's ``sources``, ``cross_test`` and ``cross_valid``: a row per known set (and per other
-        SoundFont file the config names, and the Philharmonia folder); a set that cannot be rendered is not used."""
-        sources = list(sources)
-        field = getattr(self, "philharmonia", None)  # made after the table
+        """Show a config's ``sources``, ``cross_test`` and ``cross_valid`` in the sample-set table (a Philharmonia
+        folder among the sources fills its field)."""
         entry = next((n for n in sources if philharmonia_folder(n) is not None), None)
-        if field is not None and entry is not None:
-            field.setText(philharmonia_folder(entry))
-        elif field is not None and field.text().strip():  # chosen but not used: its row all the same
-            entry = f"{PHILHARMONIA_ENTRY}{field.text().strip()}"
-        self._set_order = sources + [n for n in KNOWN_SETS if n not in sources]
-        names = list(KNOWN_SETS) + [n for n in sources if n not in KNOWN_SETS]
-        if entry is not None and entry not in names:
-            names.append(entry)
-        t = self.sets
-        t.setRowCount(len(names))
-        for r, name in enumerate(names):
-            item = QtWidgets.QTableWidgetItem(name)
-            item.setData(QtCore.Qt.ItemDataRole.UserRole, name)
-            t.setItem(r, 0, item)
-            box = t.cellWidget(r, 1)
-            if box is None:
-                box = choice_box(ROLES)
-                box.currentIndexChanged.connect(lambda _, b=box: self._role_changed(b))
-                t.setCellWidget(r, 1, box)
-            held = PHILHARMONIA if philharmonia_folder(name) is not None else name  # cross_test names it so
-            role = "test" if cross_test in (name, held) else "valid" if cross_valid in (name, held) else \
-                "train" if name in sources else "off"
-            with QtCore.QSignalBlocker(box):
-                box.setCurrentIndex(box.findData("off" if name in self._missing else role))
-        self._name_sets()
+        if entry is not None:
+            self.philharmonia.setText(philharmonia_folder(entry))
+        self.sets.show_sets(sources, cross_test, cross_valid, self.philharmonia.text().strip())
 
     def sets_choice(self) -> tuple[tuple[str, ...], str | None, str | None]:
         """``TrainConfig.sources``, ``cross_test`` and ``cross_valid`` as the table says."""
-        roles = {self.sets.item(r, 0).data(QtCore.Qt.ItemDataRole.UserRole): self.sets.cellWidget(r, 1).currentData()
-                 for r in range(self.sets.rowCount())}
-        order = self._set_order + [n for n in roles if n not in self._set_order]
-        sources = tuple(n for n in order if roles.get(n, "off") != "off")
-        test = next((n for n in sources if roles[n] == "test"), None)
-        valid = next((n for n in sources if roles[n] == "valid"), None)
-        return sources, test, valid
+        return self.sets.choice()
 
     def set_missing(self, missing: dict[str, str]) -> None:
         """The sample sets that cannot be rendered here, each with why (the package that installs it): greyed out,
         not used."""
-        self._missing = dict(missing)
+        self.sets.missing = dict(missing)
         self.set_sets(*self.sets_choice())
+
+    def check_sample_sets(self) -> None:
+        """Grey out the sample sets that cannot be rendered here (the chosen SoundFont file in FluidR3_GM's place)."""
+        self.sets.soundfont = self.soundfont_path()
+        self.set_missing(missing_sets(self.soundfont_path()))
 
     def _browse_philharmonia(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "The Philharmonia samples' folder",
                                                             self.philharmonia.text().strip())
         if folder:
             self.philharmonia.setText(folder)
-            self._philharmonia_changed()
-
-    def _philharmonia_changed(self) -> None:
-        """The Philharmonia row follows the folder field: a new folder keeps the row's role (a first one is not
-        used until given a role), an empty field removes the row."""
-        sources, test, valid = self.sets_choice()
-        rows = [self.sets.item(r, 0).data(QtCore.Qt.ItemDataRole.UserRole) for r in range(self.sets.rowCount())]
-        old = next((n for n in rows if philharmonia_folder(n) is not None), None)
-        folder = self.philharmonia.text().strip()
-        new = f"{PHILHARMONIA_ENTRY}{folder}" if folder else None
-        if old == new:
-            return
-        sources = tuple(new if n == old else n for n in sources if new is not None or n != old)
-        moved = {old: new} if old is not None else {}  # the row's role goes with it
-        self.set_sets(sources, moved.get(test, test), moved.get(valid, valid))
-
-    def _role_changed(self, box: QtWidgets.QComboBox) -> None:
-        """At most one test and one validation set: choosing one takes the role from the set that had it."""
-        role = box.currentData()
-        for r in range(self.sets.rowCount()):
-            other = self.sets.cellWidget(r, 1)
-            if other is not box and role in ("test", "valid") and other.currentData() == role:
-                with QtCore.QSignalBlocker(other):
-                    other.setCurrentIndex(other.findData("off"))
-
-    def _name_sets(self) -> None:
-        """Each row's name (FluidR3_GM's is the chosen SoundFont file when there is one), greyed out with its
-        reason when the set cannot be rendered."""
-        chosen = self.soundfont.text().strip()
-        for r in range(self.sets.rowCount()):
-            item, box = self.sets.item(r, 0), self.sets.cellWidget(r, 1)
-            name = item.data(QtCore.Qt.ItemDataRole.UserRole)
-            folder = philharmonia_folder(name)
-            shown = f"{Path(chosen).name} (in place of FluidR3_GM)" if name == "FluidR3_GM" and chosen else \
-                f"{PHILHARMONIA} ({folder})" if folder is not None else Path(name).name
-            missing = self._missing.get(name)
-            item.setText(shown + (" · not installed" if missing else ""))
-            item.setToolTip(missing or "")
-            flags = QtCore.Qt.ItemFlag.ItemIsEnabled if not missing else QtCore.Qt.ItemFlag.NoItemFlags
-            item.setFlags(flags)
-            box.setEnabled(not missing)
-            box.setToolTip(missing or "")
-        self.sets_note.setText(" ".join(f"{m.rstrip('.')}." for m in self._missing.values()))
-        self.sets_note.setVisible(bool(self._missing))
-        rows = self.sets.rowCount()
-        self.sets.setFixedHeight(self.sets.horizontalHeader().height() + sum(self.sets.rowHeight(r)
-                                                                               for r in range(rows)) + 4)
+            self.sets.move_philharmonia(folder)
 
     # ------------------------------------------------------------------ what the SoundFont renders
     def programs_choice(self) -> str:
@@ -368,7 +311,7 @@ class DataPanel(QtWidgets.QWidget):
         self.set_soundfont_choice(None if on else [], [self.low_pitch.value(), self.high_pitch.value()])
 
     # ------------------------------------------------------------------ the instrument checklist
-    def set_instruments(self, rows: list[tuple[str, int, str, str]], held_out: set[str], note: str = "") -> None:
+    def set_instruments(self, rows: list[Row], held_out: set[str], note: str = "") -> None:
         """``rows``: (name, notes, range, dynamics). Held-out instruments are unchecked."""
         t = self.instruments
         t.setRowCount(len(rows))
@@ -394,45 +337,3 @@ class DataPanel(QtWidgets.QWidget):
             if self.instruments.item(r, 0).text() == name:
                 return self.instruments.item(r, 0)
         return None
-
-
-def missing_sets(soundfont: str = "") -> dict[str, str]:
-    """The known sample sets that cannot be rendered here, each with one sentence saying why (what installs it);
-    ``soundfont``, the file chosen in place of FluidR3_GM."""
-    out = {}
-    for name in KNOWN_SETS:
-        if name == "FluidR3_GM" and soundfont:
-            if not Path(soundfont).expanduser().is_file():
-                out[name] = f"{soundfont}: no such SoundFont file"
-            continue
-        try:
-            named_soundfont(name)
-        except ParameterError as exc:
-            out[name] = str(exc) if name != "FluidR3_GM" else (
-                "FluidR3_GM: not installed; on Debian/Ubuntu: sudo apt-get install fluid-soundfont-gm, or choose a "
-                "SoundFont file above")
-    return out
-
-
-def soundfont_rows(instruments=INSTRUMENTS) -> list[tuple[str, int, str, str]]:
-    """SoundFont instruments as the checklist shows them: the notes, range and dynamics the builder renders (a
-    program on the wide grid: every few semitones, fewer dynamics)."""
-    rows = []
-    for i in instruments:
-        dynamics = i.dynamics or tuple(DYNAMICS)
-        grid = f", every {i.step}" if i.step > 1 else ""
-        rows.append((i.name, len(i.pitches) * len(dynamics), pitch_range([i.low, i.high]) + grid, " ".join(dynamics)))
-    return rows
-
-
-def folder_rows(notes) -> list[tuple[str, int, str, str]]:
-    """A scanned folder's instruments (NoteSpecs), in order of first appearance."""
-    by: dict[str, list] = {}
-    for n in notes:
-        by.setdefault(n.instrument, []).append(n)
-    order = list(DYNAMICS)
-    rows = []
-    for name, ns in by.items():
-        dyns = sorted({n.dynamic for n in ns if n.dynamic}, key=lambda d: order.index(d) if d in order else 99)
-        rows.append((name, len(ns), pitch_range([n.pitch for n in ns]), " ".join(dyns) or "?"))
-    return rows

@@ -61,6 +61,14 @@ class FilesView(QtWidgets.QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
 
+    def show_note(self, text: str) -> None:
+        """No files, and why (another source, a folder that could not be read)."""
+        self.model.set_rows([])
+        self.summary.setText(text)
+
+    def show_summary(self, text: str) -> None:
+        self.summary.setText(text)
+
     def show_scan(self, notes, problems, held_out=()) -> None:
         held = set(held_out)
         rows = [(n.file, n.instrument, pitch_name(n.pitch) if n.pitch >= 0 else "?", n.dynamic or "?",

@@ -34,6 +34,23 @@ def fit_rows(table: QtWidgets.QTableWidget) -> None:
                          + 2 * table.frameWidth())
 
 
+FIT, STRETCH = QtWidgets.QHeaderView.ResizeMode.ResizeToContents, QtWidgets.QHeaderView.ResizeMode.Stretch
+
+
+def wrapping_table(rows: int, columns: int, *, elide: bool = False) -> QtWidgets.QTableWidget:
+    """A read-only table whose cells wrap (no row headers): its first column stretches, the others fit their
+    contents; ``elide``: a cell too narrow for its text is cut with "…" (otherwise it wraps whole)."""
+    table = QtWidgets.QTableWidget(rows, columns)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setSectionResizeMode(FIT)
+    table.horizontalHeader().setSectionResizeMode(0, STRETCH)
+    table.setWordWrap(True)
+    if not elide:
+        table.setTextElideMode(QtCore.Qt.TextElideMode.ElideNone)
+    return table
+
+
 class ReportView(QtWidgets.QWidget):
     """The evaluation: Table-1 figures beside the twins the run trained, latent vs perceptual distances, novel
     instruments, and the figures on the sample sets kept out of training."""
@@ -44,52 +61,8 @@ class ReportView(QtWidgets.QWidget):
         self.summary = wrapped_label("The evaluation appears here when training ends (or press Evaluate).")
         self.summary.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextBrowserInteraction)
         self.summary.setOpenExternalLinks(True)
-        # the labels are a column, not the row headers: a column wraps them; headers would widen the table
-        self.figures = QtWidgets.QTableWidget(len(FIGURES), 2)
-        self.figures.verticalHeader().hide()
-        self.figures.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.figures.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        self.figures.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.figures.setWordWrap(True)
-        self.figures.setTextElideMode(QtCore.Qt.TextElideMode.ElideNone)
-        self.figures.horizontalHeader().sectionResized.connect(lambda *_: fit_rows(self.figures))
-        self._figure_columns([])
-        self.cross = QtWidgets.QTableWidget(0, len(CROSS_COLUMNS))
-        self.cross.setHorizontalHeaderLabels(list(CROSS_COLUMNS))
-        self.cross.verticalHeader().hide()
-        self.cross.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.cross.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.cross.setWordWrap(True)
-        self.cross.setTextElideMode(QtCore.Qt.TextElideMode.ElideNone)
-        self.cross.horizontalHeader().sectionResized.connect(lambda *_: self._fit_cross())
-        for column in range(1, len(CROSS_COLUMNS)):
-            self.cross.horizontalHeader().setSectionResizeMode(column,
-                                                               QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        self.cross.setToolTip("How the space holds on sample sets it never trained on: the model's placement of "
-                              "their notes against the listeners' ratings, beside two placements without a model")
-        self.cross_label = QtWidgets.QLabel("Across sources (sample sets kept out of training)")
-        self.novel = QtWidgets.QTableWidget(0, 4)
-        self.novel.setHorizontalHeaderLabels(["novel instrument", "nearest trained (distance)",
-                                              "family holds", "unregularized nearest"])
-        self.novel.verticalHeader().hide()
-        self.novel.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        fit, stretch = QtWidgets.QHeaderView.ResizeMode.ResizeToContents, QtWidgets.QHeaderView.ResizeMode.Stretch
-        for column, mode in enumerate((fit, stretch, fit, stretch)):  # the two lists share the width, wrapped
-            self.novel.horizontalHeader().setSectionResizeMode(column, mode)
-        self.novel.verticalHeader().setSectionResizeMode(fit)
-        self.novel.setWordWrap(True)
-        self.scatter_plot = pg.PlotWidget(background=PLOT_BACKGROUND)
-        self.scatter_plot.setLabel("bottom", "perceptual dissimilarity")
-        self.scatter_plot.setLabel("left", "latent centroid distance")
-        self.scatter_plot.setMenuEnabled(False)
-        self.legend = self.scatter_plot.addLegend(offset=(10, 10))
-        self.scatter = {
-            "regularized": pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush("#4e9bff")),
-            "unregularized": pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(160, 160, 160, 200)),
-            "unconditioned": pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(80, 200, 120, 200)),
-        }
-        for item in self.scatter.values():
-            self.scatter_plot.addItem(item)
+        self._make_tables()
+        self._make_scatter()
         left = QtWidgets.QVBoxLayout()
         left.addWidget(self.summary)
         left.addWidget(self.figures)
@@ -103,6 +76,40 @@ class ReportView(QtWidgets.QWidget):
         layout = QtWidgets.QHBoxLayout(self)
         layout.addLayout(left, 2)
         layout.addLayout(right, 1)
+
+    def _make_tables(self) -> None:
+        """The figures beside the twins, the figures across sources, and where the novel instruments land."""
+        # the labels are a column, not the row headers: a column wraps them; headers would widen the table
+        self.figures = wrapping_table(len(FIGURES), 2)
+        self.figures.horizontalHeader().sectionResized.connect(lambda *_: fit_rows(self.figures))
+        self._figure_columns([])
+        self.cross = wrapping_table(0, len(CROSS_COLUMNS))
+        self.cross.setHorizontalHeaderLabels(list(CROSS_COLUMNS))
+        self.cross.horizontalHeader().sectionResized.connect(lambda *_: self._fit_cross())
+        self.cross.setToolTip("How the space holds on sample sets it never trained on: the model's placement of "
+                              "their notes against the listeners' ratings, beside two placements without a model")
+        self.cross_label = QtWidgets.QLabel("Across sources (sample sets kept out of training)")
+        self.novel = wrapping_table(0, 4, elide=True)
+        for column, mode in enumerate((FIT, STRETCH, FIT, STRETCH)):  # the two lists share the width, wrapped
+            self.novel.horizontalHeader().setSectionResizeMode(column, mode)
+        self.novel.setHorizontalHeaderLabels(["novel instrument", "nearest trained (distance)",
+                                              "family holds", "unregularized nearest"])
+        self.novel.verticalHeader().setSectionResizeMode(FIT)
+
+    def _make_scatter(self) -> None:
+        """Latent centroid distances against the perceptual dissimilarities, a colour per model."""
+        self.scatter_plot = pg.PlotWidget(background=PLOT_BACKGROUND)
+        self.scatter_plot.setLabel("bottom", "perceptual dissimilarity")
+        self.scatter_plot.setLabel("left", "latent centroid distance")
+        self.scatter_plot.setMenuEnabled(False)
+        self.legend = self.scatter_plot.addLegend(offset=(10, 10))
+        self.scatter = {
+            "regularized": pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush("#4e9bff")),
+            "unregularized": pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(160, 160, 160, 200)),
+            "unconditioned": pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(80, 200, 120, 200)),
+        }
+        for item in self.scatter.values():
+            self.scatter_plot.addItem(item)
 
     def clear_report(self) -> None:
         self.report = None

@@ -14,6 +14,12 @@ class RunPanel(QtWidgets.QWidget):
     choose_out_requested = QtCore.Signal()
     new_out_requested = QtCore.Signal()
     out_changed = QtCore.Signal()
+    train_requested = QtCore.Signal(bool)  # resume
+    pause_toggled = QtCore.Signal(bool)
+    cancel_requested = QtCore.Signal()
+    evaluate_requested = QtCore.Signal()
+    open_requested = QtCore.Signal()
+    save_requested = QtCore.Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -60,6 +66,49 @@ class RunPanel(QtWidgets.QWidget):
         self.save_button = QtWidgets.QPushButton("Save model as…")
         self.save_button.setToolTip("Copy the model file (its card inside: settings, data, history, evaluation)")
         layout.addLayout(row(self.evaluate_button, self.open_button, self.save_button, stretch=None))
+        self.train_button.clicked.connect(lambda: self.train_requested.emit(False))
+        self.resume_button.clicked.connect(lambda: self.train_requested.emit(True))
+        self.pause_button.toggled.connect(self._pause_toggled)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.evaluate_button.clicked.connect(self.evaluate_requested)
+        self.open_button.clicked.connect(self.open_requested)
+        self.save_button.clicked.connect(self.save_requested)
+
+    def out_folder(self) -> str:
+        return self.out.text().strip()
+
+    def set_out_folder(self, path: str) -> None:
+        self.out.setText(path)
+
+    def show_progress(self, fraction: float, text: str) -> None:
+        self.progress.setValue(round(1000 * fraction))
+        self.progress.setFormat(text)
+
+    def show_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _pause_toggled(self, on: bool) -> None:
+        self.pause_button.setText("Continue" if on else "Pause")
+        self.pause_toggled.emit(on)
+
+    def release_pause(self) -> None:
+        """The Pause button up again, saying nothing (a run ends or starts)."""
+        with QtCore.QSignalBlocker(self.pause_button):
+            self.pause_button.setChecked(False)
+        self.pause_button.setText("Pause")
+
+    def enable(self, *, idle: bool, training: bool, running: bool, resumable: bool, has_model: bool) -> None:
+        """The buttons a state allows: Train when idle, Resume when the folder has checkpoints and no model yet,
+        Pause while training, Cancel while anything runs, the model's buttons when there is one; the run folder is
+        fixed while a task runs."""
+        self.train_button.setEnabled(idle)
+        self.resume_button.setEnabled(idle and resumable and not has_model)  # a finished run: nothing to resume
+        self.pause_button.setEnabled(training)
+        self.cancel_button.setEnabled(running)
+        for button in (self.evaluate_button, self.open_button, self.save_button):
+            button.setEnabled(idle and has_model)
+        for w in (self.out, self.out_button, self.new_button):
+            w.setEnabled(not running)
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setStyleSheet("color: #ff5a5f" if error else "")

@@ -1,0 +1,44 @@
+"""What a dataset is made of, in plain values, and the dataset itself: built, or reused from the cache.
+
+A training config says which dataset it trains on (``TrainConfig.dataset_recipe``); the recipe carries only the
+values the build needs, so the data layer never imports training's config.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+from timbre_explorer.core.data.dataset import NoteDataset, Progress, build_dataset
+from timbre_explorer.core.data.instruments import Instrument
+from timbre_explorer.core.data.sources import (FolderSource, PhilharmoniaSource, SoundFontSource, named_soundfont,
+                                               philharmonia_folder)
+
+
+@dataclass(frozen=True)
+class DatasetRecipe:
+    """The notes of a dataset and how they are analysed and split."""
+
+    folder: str | None  # a sample folder; None: the sample sets below
+    sample_sets: tuple[str, ...]  # SoundFont short names or files, and philharmonia=FOLDER
+    instruments: tuple[Instrument, ...]  # what each SoundFont renders (each within its pitch range)
+    philharmonia_instruments: tuple[str, ...] | None  # the Philharmonia instruments read; None: all
+    preset: str
+    hold_out: tuple[str, ...] | None  # None: the source's default
+    seed: int  # of the split
+
+
+def dataset_for(recipe: DatasetRecipe, *, cache_root: str | os.PathLike | None = None, workers: int | None = None,
+                progress: Progress | None = None, cancel: threading.Event | None = None,
+                rebuild: bool = False) -> NoteDataset:
+    """The dataset of a recipe: built, or reused from the cache."""
+    if recipe.folder is not None:
+        source: FolderSource | tuple[SoundFontSource | PhilharmoniaSource, ...] = FolderSource(recipe.folder)
+    else:
+        source = tuple(PhilharmoniaSource(folder, instruments=recipe.philharmonia_instruments)
+                       if (folder := philharmonia_folder(name)) is not None else
+                       SoundFontSource(str(named_soundfont(name)), instruments=recipe.instruments)
+                       for name in recipe.sample_sets)
+    return build_dataset(source, preset=recipe.preset, hold_out=recipe.hold_out, seed=recipe.seed,
+                         cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)
