@@ -113,9 +113,10 @@ def test_morph_of_two_notes_goes_from_dark_to_bright(tiny_space):
     seconds = len(m) / frame_rate(s)
     audio = render_path(s, m, seconds=seconds)
     assert len(audio) == round(seconds * SR)
-    # brighter at the end than in the held part at the start
-    third = len(audio) // 3
+    # brighter at the end than at the start, past the attack (its onset frames are bright in any tiny model)
+    held = audio[int(0.1 * SR):]
+    third = len(held) // 3
     nsgt = transform_for(s.preset, third)
     cents = [float(descriptors(nsgt.magnitude(torch.from_numpy(x.astype(np.float64))).mean(-1), nsgt)["centroid"])
-             for x in (audio[:third], audio[-third:])]
+             for x in (held[:third], held[-third:])]
     assert cents[1] > 1.15 * cents[0]
