@@ -379,7 +379,7 @@ def test_the_tab_has_one_handler_for_each_message_of_the_worker(qtbot):
 
 def test_soundfont_source_lists_its_instruments_or_says_it_is_missing(qtbot, cache, monkeypatch):
     import timbre_explorer.core.data.sources as sources
-    from timbre_explorer.core.data.instruments import INSTRUMENTS
+    from timbre_explorer.core.data.instruments import GENERAL_MIDI, INSTRUMENTS
 
     def missing(path=None):
         raise ParameterError(sources.INSTALL_HINT)
@@ -394,6 +394,8 @@ def test_soundfont_source_lists_its_instruments_or_says_it_is_missing(qtbot, cac
     assert d.source == "folder" and d.folder_radio.isEnabled()
     # the checklist: every instrument with its range; the novel ones held out by default
     click_radio(qtbot, d.soundfont_radio)
+    assert d.programs_choice() == "general-midi" and len(d.instrument_names()) == len(GENERAL_MIDI)
+    d.programs.setCurrentIndex(d.programs.findData("orchestral"))
     assert d.instrument_names() == [i.name for i in INSTRUMENTS]
     assert d.instruments.item(0, 2).text() == "D3–G6" and d.instruments.item(0, 3).text() == "pp p mf f ff"
     assert set(d.held_out()) == {i.name for i in INSTRUMENTS if i.novel}
@@ -413,6 +415,7 @@ def test_a_soundfont_dataset_limited_to_some_instruments_and_pitches(qtbot, view
         pytest.skip("FluidR3_GM is not installed (/usr/share/sounds/sf2/FluidR3_GM.sf2)")
     d = view.data_panel
     click_radio(qtbot, d.soundfont_radio)
+    d.programs.setCurrentIndex(d.programs.findData("orchestral"))  # the 18, in the order of the instrument table
     click(qtbot, d.none_button)
     for r in range(d.rendered.count()):
         if d.rendered.item(r).text() in ("Flute", "Piccolo"):
@@ -454,7 +457,9 @@ def test_the_data_panel_renders_every_general_midi_program_when_asked(qtbot, vie
 
     d = view.data_panel
     click_radio(qtbot, d.soundfont_radio)
-    assert d.programs_choice() == "orchestral" and d.rendered.count() == 18
+    assert d.programs_choice() == "general-midi"  # the default
+    d.programs.setCurrentIndex(d.programs.findData("orchestral"))
+    assert d.rendered.count() == 18
     d.programs.setCurrentIndex(d.programs.findData("general-midi"))
     assert [d.rendered.item(r).text() for r in range(d.rendered.count())] == [i.name for i in GENERAL_MIDI]
     assert d.instrument_names() == [i.name for i in GENERAL_MIDI]
@@ -595,7 +600,8 @@ def test_the_sample_sets_table_sets_the_roles_of_the_config(qtbot, view, tmp_pat
     assert KNOWN_SETS == ("FluidR3_GM", "MuseScore_General", "sf_GMbank", "TimGM6mb", "freepats")
     d.set_missing({})  # as if every set were installed, whatever this machine has
     click_radio(qtbot, d.soundfont_radio)
-    cfg = TrainConfig(**{**TINY, "regularizer": "none"}, cross_test="MuseScore_General", cross_valid="sf_GMbank")
+    cfg = TrainConfig(**{**TINY, "regularizer": "none"}, sources=("FluidR3_GM", "MuseScore_General", "TimGM6mb",
+                      "sf_GMbank"), cross_test="MuseScore_General", cross_valid="sf_GMbank")
     view.form.set_config(cfg)
     assert [_role(d, n) for n in KNOWN_SETS] == ["train", "test", "valid", "train", "off"]
     assert view.form.config() == cfg
