@@ -194,13 +194,14 @@ def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
 
     The blocks of :func:`render_stream`, joined; the spectral convergence is that of all pieces together.
     """
-    blocks, residual2, target2 = [], 0.0, 0.0
+    blocks, residual2, target2 = [], [], []
     for block, r2, t2 in _blocks(frames, preset, seconds=seconds, n_iter=n_iter, fade_s=fade_s, seed=seed, init=init,
                                  cancel=cancel, progress=progress):
         blocks.append(block)
-        residual2, target2 = residual2 + r2, target2 + t2
+        residual2.append(r2)
+        target2.append(t2)
     audio = torch.cat(blocks, -1)
-    sc = (residual2 / torch.as_tensor(target2).clamp_min(torch.finfo(audio.dtype).tiny)).sqrt()
+    sc = (torch.stack(residual2).sum(0) / torch.stack(target2).sum(0).clamp_min(torch.finfo(audio.dtype).tiny)).sqrt()
     lead = frames.shape[:-2]
     return Reconstruction(audio.reshape(*lead, -1), (20 * torch.log10(sc)).reshape(lead), preset.sample_rate)
 
