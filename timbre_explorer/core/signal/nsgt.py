@@ -429,7 +429,7 @@ class NSGT:
         starting phase) and scales the bins up to its own.
         """
         if self.length > DOMINANT_LENGTH:
-            short = NSGT(self.scale, sample_rate=self.sample_rate, length=DOMINANT_LENGTH)
+            short = _scoring_transform(self.scale, self.sample_rate)
             best = short.dominant_bins(magnitude).double() * (self.length / DOMINANT_LENGTH)
             return best.round().long().clamp_(0, self.length // 2)
         g = self._core
@@ -514,6 +514,13 @@ class NSGT:
 
 DOMINANT_LENGTH = 1 << 15  # samples: the transform that finds a long signal's partials (1.5 s at 22,050 Hz)
 DOMINANT_BLOCK = 128  # frames scored at once: about 45 MB of scores on DOMINANT_LENGTH
+
+
+@lru_cache(maxsize=4)
+def _scoring_transform(scale: FrequencyScale, sample_rate: float) -> NSGT:
+    """The :data:`DOMINANT_LENGTH` transform a long one scores its partials on, built once (each piece of a long
+    path asks for it)."""
+    return NSGT(scale, sample_rate=sample_rate, length=DOMINANT_LENGTH)
 
 
 @lru_cache(maxsize=32)
