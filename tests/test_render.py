@@ -291,3 +291,60 @@ def test_a_sound_whose_path_file_cannot_be_written_is_not_written_either(tiny_mo
     assert code == 1 and err.strip() == (f"timbre-explorer render: {tmp_path / 'out.json'}: cannot write (Is a "
                                          "directory); neither out.wav nor out.json was written")
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "out.wav"]
+
+
+def _long_spec(space, seconds: float) -> PathSpec:
+    return PathSpec([space.centroids[n].tolist() for n in ("Flute", "Trumpet", "Oboe")], "slerp", seconds,
+                    "polyline", space.name)
+
+
+def test_a_long_render_streams_to_its_file_as_the_one_in_memory(tiny_space, tmp_path, monkeypatch):
+    """render_to_file writes piece by piece (here 0.5 s pieces of a 2.3 s path) what render_spec returns whole,
+    with its path file; progress climbs to 1.0, once per piece."""
+    import timbre_explorer.core.signal.phase as phase
+    from timbre_explorer.core.synthesis.pathfile import render_to_file
+
+    monkeypatch.setattr(phase, "CHUNK_SECONDS", 0.5)
+    monkeypatch.setattr(phase, "OVERLAP_SECONDS", 0.1)
+    spec = _long_spec(tiny_space, 2.3)
+    done: list[float] = []
+    wav = tmp_path / "long.wav"
+    sidecar = render_to_file(tiny_space, spec, wav, progress=done.append)
+    assert sidecar == wav.with_suffix(".json") and np.allclose(read_path(sidecar).points, spec.points, atol=1e-6)
+    assert len(done) == 5 and done == sorted(done) and done[-1] == 1.0
+    audio, sr = sf.read(str(wav), dtype="float32")
+    assert sr == SR and sf.info(str(wav)).subtype == "PCM_24" and len(audio) == round(2.3 * SR)
+    whole = render_spec(tiny_space, spec)
+    assert np.abs(audio - whole).max() <= 2 / 2 ** 23  # 24-bit quantization apart
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.json", "long.wav"]
+
+
+def test_a_cancelled_render_stops_early_and_leaves_no_file(tiny_space, tmp_path, monkeypatch):
+    """Cancel (a threading.Event, as a worker's Cancel button sets it) after the first of five pieces: the render
+    stops there, and neither file nor any temporary is left; a file already there stays as it was."""
+    import threading
+
+    import timbre_explorer.core.signal.phase as phase
+    from timbre_explorer.core.errors import Cancelled
+    from timbre_explorer.core.synthesis.pathfile import render_to_file
+
+    monkeypatch.setattr(phase, "CHUNK_SECONDS", 0.5)
+    monkeypatch.setattr(phase, "OVERLAP_SECONDS", 0.1)
+    stop = threading.Event()
+    done: list[float] = []
+
+    def progress(fraction: float) -> None:
+        done.append(fraction)
+        stop.set()
+
+    with pytest.raises(Cancelled):
+        render_to_file(tiny_space, _long_spec(tiny_space, 2.3), tmp_path / "new.wav", cancel=stop, progress=progress)
+    assert len(done) == 1 and done[0] < 0.5
+    assert list(tmp_path.iterdir()) == []
+    old = tmp_path / "old.wav"
+    save_wav(old, synthetic_note(60, 0.4, 0.5, seconds=0.1), SR)
+    before = old.read_bytes()
+    stop.set()
+    with pytest.raises(Cancelled):
+        render_to_file(tiny_space, _long_spec(tiny_space, 2.3), old, cancel=stop)
+    assert old.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["old.wav"]

@@ -413,8 +413,7 @@ def _render(args) -> int:
 
     from timbre_explorer.core.signal.audio_io import save_wav
     from timbre_explorer.core.errors import ParameterError
-    from timbre_explorer.core.synthesis.pathfile import (MAX_SECONDS, PathSpec, read_path, render_spec,
-                                                          write_sound_with_path)
+    from timbre_explorer.core.synthesis.pathfile import MAX_SECONDS, PathSpec, read_path, render_to_file
     from timbre_explorer.core.synthesis.gestures import (DEFAULT_PLAY_PITCH, default_dynamic, morph_spec,
                                                           parse_point, point_note)
     from timbre_explorer.core.synthesis.space import TimbreSpace
@@ -452,17 +451,18 @@ def _render(args) -> int:
         points = [parse_point(space, args.start).tolist(), parse_point(space, args.end).tolist()]
         spec = PathSpec(points, args.mode or "linear", args.seconds or 2.0, "points", space.name,
                         extra={"from": args.start, "to": args.end})
-    if spec is not None:
-        from tqdm import tqdm
-
-        with tqdm(total=100, desc="rendering", unit="%", leave=False, delay=1.0, bar_format="{l_bar}{bar}| {elapsed}") as bar:
-            audio = render_spec(space, spec, progress=lambda done: bar.update(round(100 * done) - bar.n))
-    wrote = f"wrote {out} ({len(audio) / space.sample_rate:.2f} s at {space.sample_rate} Hz, 24-bit)"
     if spec is None:
         save_wav(out, audio, space.sample_rate)
-    else:  # both or neither, and from this render even when another writes the same files at once
-        wrote += f" and its path file {write_sound_with_path(out, audio, space.sample_rate, spec)}"
-    print(wrote)
+        print(f"wrote {out} ({len(audio) / space.sample_rate:.2f} s at {space.sample_rate} Hz, 24-bit)")
+        return 0
+    from tqdm import tqdm
+
+    # streamed to the file in pieces (a 10-minute path in the memory of one); the WAV and its path file are
+    # written as one unit: both or neither, and from this render even when another writes the same files at once
+    with tqdm(total=100, desc="rendering", unit="%", leave=False, delay=1.0, bar_format="{l_bar}{bar}| {elapsed}") as bar:
+        sidecar = render_to_file(space, spec, out, progress=lambda done: bar.update(round(100 * done) - bar.n))
+    print(f"wrote {out} ({round(spec.seconds * space.sample_rate) / space.sample_rate:.2f} s at {space.sample_rate} Hz, "
+          f"24-bit) and its path file {sidecar}")
     return 0
 
 

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 #: The temporaries of :func:`atomic_path` (``.NAME.pid<PID>-XXXXXXXX.part.EXT``) and of dataset builds
@@ -109,21 +110,30 @@ def locked_folder(folder: str | os.PathLike):
 
 
 def write_together(contents: dict[Path, bytes]) -> None:
-    """Write several files as one unit (a sound and its path file): both or neither, and from the same writer.
+    """Write several files as one unit (a sound and its path file): both or neither, and from the same writer
+    (:func:`writing_together`)."""
+    with writing_together(contents) as temps:
+        for path, data in contents.items():
+            try:
+                temps[Path(path)].write_bytes(data)
+            except OSError as exc:
+                raise _about(Path(path), exc) from None
 
-    Each is written to a temporary beside it first; then, holding their folders' locks
-    (:func:`locked_folder`), every target is checked and all are renamed. Two writers of the same files
-    therefore never leave one's file beside the other's, and a failed write leaves every old file as it was.
+
+@contextlib.contextmanager
+def writing_together(paths: Iterable[str | os.PathLike]) -> Iterator[dict[Path, Path]]:
+    """Yield a temporary beside each of ``paths`` (``{path: temporary}``) to write as the caller likes (a long
+    render streams its WAV); when the block ends, they replace their targets as one unit.
+
+    Holding their folders' locks (:func:`locked_folder`), every target is checked and all are renamed. Two
+    writers of the same files therefore never leave one's file beside the other's, and a failed or cancelled
+    write (the block raises) leaves every old file as it was and no temporary behind.
     """
     temps: dict[Path, Path] = {}
     try:
-        for path, data in contents.items():
-            path = Path(path)
+        for path in map(Path, paths):
             temps[path] = _temporary(path)
-            try:
-                temps[path].write_bytes(data)
-            except OSError as exc:
-                raise _about(path, exc) from None
+        yield dict(temps)
         with contextlib.ExitStack() as locks:
             for folder in sorted({p.parent.resolve() for p in temps}):  # one order: no deadlock between writers
                 locks.enter_context(locked_folder(folder))

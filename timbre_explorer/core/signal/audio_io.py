@@ -6,8 +6,10 @@ import contextlib
 import io
 import logging
 import os
+import struct
 import sys
 import threading
+from collections.abc import Iterable
 from math import gcd
 
 import numpy as np
@@ -154,3 +156,31 @@ def wav_bytes(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str 
     except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise AudioFileError(f"{path}: cannot write ({exc})") from None
     return encoded.getvalue()
+
+
+def write_wav_blocks(f, blocks: Iterable[np.ndarray], sample_rate: int, samples: int) -> None:
+    """Write a mono 24-bit WAV of ``samples`` samples to the open binary file ``f`` as ``blocks`` come: the bytes
+    :func:`wav_bytes` gives for them joined, in the memory of one block (a 10-minute render).
+
+    The header comes first, so the length must be known; the blocks must hold that many finite samples within
+    full scale (a ValueError otherwise: the caller's fault, not the user's). Encoding is libsndfile's (its
+    headerless ``RAW`` format); writing is Python's, so a full disk is an :class:`OSError` that says so.
+    """
+    import soundfile as sf
+
+    data = 3 * samples
+    f.write(struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + data + data % 2, b"WAVE", b"fmt ", 16, 1, 1,
+                        int(sample_rate), 3 * int(sample_rate), 3, 24, b"data", data))
+    written = 0
+    for block in blocks:
+        a = np.asarray(block, np.float32).reshape(-1)
+        if not np.all(np.isfinite(a)) or (a.size and float(np.abs(a).max()) > 1.0):
+            raise ValueError("WAV blocks must be finite and within full scale")
+        encoded = io.BytesIO()
+        sf.write(encoded, a, int(sample_rate), subtype="PCM_24", format="RAW")
+        f.write(encoded.getvalue())
+        written += a.size
+    if written != samples:
+        raise ValueError(f"a WAV of {samples} samples was given {written}")
+    if data % 2:
+        f.write(b"\0")  # RIFF chunks are padded to an even length

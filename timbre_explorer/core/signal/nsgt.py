@@ -429,21 +429,24 @@ class NSGT:
         starting phase) and scales the bins up to its own.
         """
         if self.length > DOMINANT_LENGTH:
-            short = NSGT(self.scale, sample_rate=self.sample_rate, length=DOMINANT_LENGTH)
+            short = _scoring_transform(self.scale, self.sample_rate)
             best = short.dominant_bins(magnitude).double() * (self.length / DOMINANT_LENGTH)
             return best.round().long().clamp_(0, self.length // 2)
         g = self._core
         slot, bins, window, _ = g.tensors(magnitude.device, magnitude.dtype)
         band = slot // g.m
         lead, t = magnitude.shape[:-2], magnitude.shape[-1]
-        m = magnitude.reshape(-1, self.n_bins, t).transpose(1, 2).reshape(-1, self.n_bins)  # [B*T, K]
-        fit = m.new_zeros(m.shape[0], self.length // 2 + 1).index_add_(1, bins, m[:, band] * window)
-        norm = m.new_zeros(self.length // 2 + 1).index_add_(0, bins, window * window)
-        score = fit.square() / norm.clamp_min(torch.finfo(m.dtype).tiny)
-        table = m.new_full((m.shape[0], self.n_bins * g.m), -1.0).index_copy_(1, slot, score[:, bins])
-        best_slot = table.view(-1, self.n_bins, g.m).argmax(-1)  # [B*T, K]
-        bin_of_slot = torch.zeros(self.n_bins * g.m, dtype=torch.long, device=m.device).index_copy_(0, slot, bins)
-        best = bin_of_slot.view(self.n_bins, g.m).gather(1, best_slot.T).T
+        frames = magnitude.reshape(-1, self.n_bins, t).transpose(1, 2).reshape(-1, self.n_bins)  # [B*T, K]
+        norm = frames.new_zeros(self.length // 2 + 1).index_add_(0, bins, window * window)
+        bin_of_slot = torch.zeros(self.n_bins * g.m, dtype=torch.long, device=frames.device).index_copy_(0, slot, bins)
+        found = []
+        for m in frames.split(DOMINANT_BLOCK):  # the score table of all frames at once took gigabytes
+            fit = m.new_zeros(m.shape[0], self.length // 2 + 1).index_add_(1, bins, m[:, band] * window)
+            score = fit.square_() / norm.clamp_min(torch.finfo(m.dtype).tiny)
+            table = m.new_full((m.shape[0], self.n_bins * g.m), -1.0).index_copy_(1, slot, score[:, bins])
+            best_slot = table.view(-1, self.n_bins, g.m).argmax(-1)  # [block, K]
+            found.append(bin_of_slot.view(self.n_bins, g.m).gather(1, best_slot.T).T)
+        best = torch.cat(found) if found else frames.new_zeros(0, self.n_bins, dtype=torch.long)
         return best.reshape(-1, t, self.n_bins).transpose(1, 2).reshape(*lead, self.n_bins, t)
 
     def partial_bins(self, frame: torch.Tensor) -> torch.Tensor:
@@ -510,6 +513,14 @@ class NSGT:
 
 
 DOMINANT_LENGTH = 1 << 15  # samples: the transform that finds a long signal's partials (1.5 s at 22,050 Hz)
+DOMINANT_BLOCK = 128  # frames scored at once: about 45 MB of scores on DOMINANT_LENGTH
+
+
+@lru_cache(maxsize=4)
+def _scoring_transform(scale: FrequencyScale, sample_rate: float) -> NSGT:
+    """The :data:`DOMINANT_LENGTH` transform a long one scores its partials on, built once (each piece of a long
+    path asks for it)."""
+    return NSGT(scale, sample_rate=sample_rate, length=DOMINANT_LENGTH)
 
 
 @lru_cache(maxsize=32)

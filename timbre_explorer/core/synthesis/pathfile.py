@@ -32,10 +32,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from timbre_explorer.core.errors import AudioFileError, ParameterError
-from timbre_explorer.core.files import json_bytes, write_bytes, write_together
+from timbre_explorer.core.files import json_bytes, write_bytes, write_together, writing_together
 from timbre_explorer.core.signal.audio_io import wav_bytes
+from timbre_explorer.core.signal.phase import Cancel
 from timbre_explorer.core.synthesis.manifold import walk_on
-from timbre_explorer.core.synthesis.synth import along, path_steps, render_path
+from timbre_explorer.core.synthesis.synth import along, path_steps, render_path, write_path_wav
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.manifold import OnData, Plane
@@ -45,7 +46,7 @@ FORMAT = "timbre-explorer-path"
 VERSION = 1
 KINDS = ("points", "polyline", "morph", "descriptor", "on_data")
 FRAME_KINDS = ("morph", "descriptor", "on_data")  # points are the frames themselves
-MAX_SECONDS = 600.0  # long paths render in pieces: memory stays flat, about 0.1 s per second of sound
+MAX_SECONDS = 600.0  # long paths render in pieces, to a file in the memory of one (render_to_file)
 MAX_STEPS = 100_000
 MAX_BYTES = 32 << 20  # a 10-minute walked path of a 16-D model, one frame per line-broken point: about 12 MB
 MAX_DEPTH = 16  # a path file nests 3 deep; Python's JSON parser recurses into each level
@@ -98,6 +99,34 @@ def write_sound_with_path(wav: str | os.PathLike, audio, sample_rate: int, spec:
     contents = {wav: wav_bytes(wav, audio, sample_rate), sidecar: path_bytes(sidecar, spec)}
     try:
         write_together(contents)
+    except OSError as exc:
+        raise AudioFileError(f"{exc.filename or wav}: cannot write ({exc.strerror or exc}); neither {wav.name} nor "
+                             f"{sidecar.name} was written") from None
+    return sidecar
+
+
+def render_to_file(space: TimbreSpace, spec: PathSpec, wav: str | os.PathLike, *, cancel: Cancel = None,
+                   progress: Callable[[float], None] | None = None) -> Path:
+    """Render ``spec`` straight to ``wav`` with its path file, as :func:`write_sound_with_path` writes them (both
+    or neither, atomically), in the memory of one piece for any length (:func:`~timbre_explorer.core.synthesis.
+    synth.write_path_wav`); the path file's path.
+
+    For a worker with a progress bar and a Cancel button: ``progress(fraction)`` is called as each piece of a
+    few seconds is done, up to 1.0 (the file is written just after); ``cancel`` (a ``threading.Event``, or a
+    callable that returns True to stop) is polled between iterations, and a cancelled render raises
+    :class:`~timbre_explorer.core.errors.Cancelled` leaving neither file, nor any temporary, behind.
+    """
+    wav = Path(wav)
+    sidecar = wav.with_suffix(".json")
+    text = path_bytes(sidecar, spec)  # a bad spec writes nothing
+    frames = spec_frames(space, spec)
+    try:
+        with writing_together([wav, sidecar]) as temps:
+            write_path_wav(temps[wav], space, frames, seconds=spec.seconds, cancel=cancel, progress=progress,
+                           **spec_conditions(spec))
+            temps[sidecar].write_bytes(text)
+    except AudioFileError as exc:
+        raise AudioFileError(f"{wav}: {exc}") from None
     except OSError as exc:
         raise AudioFileError(f"{exc.filename or wav}: cannot write ({exc.strerror or exc}); neither {wav.name} nor "
                              f"{sidecar.name} was written") from None
@@ -221,7 +250,7 @@ def walked_on(space: TimbreSpace, spec: PathSpec, surface: Plane | OnData | None
                     extra={**spec.extra, "corners": spec.kind})
 
 
-def render_spec(space: TimbreSpace, spec: PathSpec, *, cancel: Callable[[], bool] | None = None,
+def render_spec(space: TimbreSpace, spec: PathSpec, *, cancel: Cancel = None,
                 progress: Callable[[float], None] | None = None) -> np.ndarray:
     """The sound of a path spec (float32 at the space's rate, ``spec.seconds`` long); ``cancel`` and
     ``progress`` as for :func:`~timbre_explorer.core.synthesis.synth.render_path`."""
@@ -235,5 +264,5 @@ def spec_conditions(spec: PathSpec) -> dict:
     return {k: np.asarray(spec.extra[k], np.float32) for k in ("pitch", "levels") if k in spec.extra}
 
 
-__all__ = ["PathSpec", "write_path", "write_sound_with_path", "read_path", "render_spec", "spec_frames", "walked_on", "KINDS", "FORMAT",
+__all__ = ["PathSpec", "write_path", "write_sound_with_path", "render_to_file", "read_path", "render_spec", "spec_frames", "walked_on", "KINDS", "FORMAT",
            "VERSION"]

@@ -15,15 +15,20 @@ ff) are kept, and a peak guard scales down the rare sound that would clip.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.signal.phase import DEFAULT_ITERATIONS, HELD_ITERATIONS, HELD_PERIOD, render_frames, sustain
+from timbre_explorer.core.errors import AudioFileError, ParameterError
+from timbre_explorer.core.signal.audio_io import write_wav_blocks
+from timbre_explorer.core.signal.phase import (DEFAULT_ITERATIONS, HELD_ITERATIONS, HELD_PERIOD, Cancel, render_frames,
+                                               render_stream, sustain)
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import TimbreSpace
@@ -44,15 +49,25 @@ class Envelope:
     release: float = 0.15
 
     def apply(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
-        n = audio.shape[-1]
+        return audio * self.over(0, audio.shape[-1], audio.shape[-1], sample_rate)
+
+    def over(self, start: int, stop: int, n: int, sample_rate: int) -> np.ndarray:
+        """Samples ``start:stop`` of the envelope of an ``n``-sample sound (a long one is written in blocks)."""
         a = min(int(round(self.attack * sample_rate)), n // 2)
         r = min(int(round(self.release * sample_rate)), n - a)
-        env = np.ones(n, np.float32)
+        i = np.arange(start, stop)
+        env = np.ones(stop - start, np.float32)
         if a:
-            env[:a] = 0.5 - 0.5 * np.cos(np.pi * np.arange(a) / a)
+            head = i < a
+            env[head] = 0.5 - 0.5 * np.cos(np.pi * i[head] / a)
         if r:
-            env[n - r:] = 0.5 + 0.5 * np.cos(np.pi * np.arange(r) / r)
-        return audio * env
+            tail = i >= n - r
+            env[tail] = 0.5 + 0.5 * np.cos(np.pi * (i[tail] - (n - r)) / r)
+        return env
+
+
+PATH_ENVELOPE = Envelope(attack=0.02, release=0.05)
+DECODE_BATCH = 4096  # latent points decoded at once: a 10-minute path has 28,800
 
 
 def playback_gain(space: TimbreSpace) -> float:
@@ -87,11 +102,18 @@ def _level(space: TimbreSpace, audio: torch.Tensor) -> np.ndarray:
     """A rendered sound at its playback level: a conditioned model's at mf (even levels over the whole map), an
     unconditioned one's through the map's one :func:`playback_gain` (its levels are what its frames encode)."""
     a = audio.detach().cpu().numpy().astype(np.float32)
+    rms = float(np.sqrt(np.mean(np.square(a, dtype=np.float64)))) if a.size else 0.0
+    return a * np.float32(level_gain(space, rms, float(np.max(np.abs(a))) if a.size else 0.0))
+
+
+def level_gain(space: TimbreSpace, rms: float, peak: float) -> float:
+    """The gain that brings a rendered sound of this RMS and peak to its playback level (:func:`_level`): known
+    once the whole sound is, so a long one streamed to a file is scaled in a second pass."""
     if space.conditioned:
-        return at_dynamic(a, space.sample_rate)
-    a = a * playback_gain(space)
-    peak = float(np.max(np.abs(a))) if a.size else 0.0
-    return a * (PEAK_LIMIT / peak) if peak > PEAK_LIMIT else a
+        gain = 10 ** (DYNAMIC_DB["mf"] / 20) / rms if rms > 0 else 1.0
+    else:
+        gain = playback_gain(space)
+    return gain * PEAK_LIMIT / (peak * gain) if peak * gain > PEAK_LIMIT else gain
 
 
 def note(space: TimbreSpace, frame: torch.Tensor, *, seconds: float = 1.0, envelope: Envelope = Envelope(),
@@ -170,16 +192,74 @@ def path_steps(seconds: float) -> int:
     return max(8, int(round(48 * seconds)))
 
 
-def render_path(space: TimbreSpace, zs, *, seconds: float, envelope: Envelope = Envelope(attack=0.02, release=0.05),
-                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0, pitch=None, levels=None,
-                cancel: Callable[[], bool] | None = None,
+def render_path(space: TimbreSpace, zs, *, seconds: float, envelope: Envelope = PATH_ENVELOPE,
+                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0, pitch=None, levels=None, cancel: Cancel = None,
                 progress: Callable[[float], None] | None = None) -> np.ndarray:
     """One morphing sound through the latent points ``zs [N, latent]``, spread evenly over ``seconds``.
 
     A conditioned model plays them at ``pitch`` (MIDI, one or one per point; default middle C) and ``levels``
     (one per point: a note morph's level curve; default mf). ``cancel`` and ``progress``: as for
-    :func:`~timbre_explorer.core.signal.phase.render_frames`."""
-    frames = space.decode(np.asarray(zs, np.float32), pitch=pitch, level=levels).T.contiguous()  # [bins, N]
-    rec = render_frames(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel,
-                        progress=progress)
+    :func:`~timbre_explorer.core.signal.phase.render_stream`. The whole sound is in memory (a 10-minute one
+    about 50 MB); :func:`write_path_wav` writes one in the memory of a few seconds."""
+    rec = render_frames(decoded(space, zs, pitch=pitch, levels=levels), space.preset, seconds=seconds, n_iter=n_iter,
+                        seed=seed, cancel=cancel, progress=progress)
     return envelope.apply(_level(space, rec.audio), space.sample_rate)
+
+
+def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs, *, seconds: float,
+                   envelope: Envelope = PATH_ENVELOPE, n_iter: int = DEFAULT_ITERATIONS, seed: int = 0, pitch=None,
+                   levels=None, cancel: Cancel = None, progress: Callable[[float], None] | None = None) -> None:
+    """Write :func:`render_path`'s sound to ``wav`` (24-bit), piece by piece: memory stays that of one piece
+    (:data:`~timbre_explorer.core.signal.phase.CHUNK_SECONDS`) for any length.
+
+    The level needs the whole sound's RMS and peak (:func:`level_gain`), so the pieces go first to an unnamed
+    scratch file beside ``wav`` (4 bytes a sample, gone when closed, even if the process is killed) and are
+    scaled from there. ``wav`` is written in place: give a temporary (``files.writing_together``). ``cancel``
+    (a callable or a ``threading.Event``) stops the render between iterations with
+    :class:`~timbre_explorer.core.errors.Cancelled`; ``progress(fraction)`` follows the pieces to 1.0.
+    """
+    sr = space.sample_rate
+    n = int(round(seconds * sr))
+    frames = decoded(space, zs, pitch=pitch, levels=levels)
+    with tempfile.TemporaryFile(dir=Path(wav).parent) as scratch:
+        sum2, peak = 0.0, 0.0
+        for block in render_stream(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel,
+                                   progress=progress):
+            b = block.numpy().astype(np.float32)
+            sum2 += float(np.dot(b.astype(np.float64), b))
+            peak = max(peak, float(np.abs(b).max()))
+            scratch.write(b.tobytes())
+        if not np.isfinite(sum2):
+            raise AudioFileError("refusing to write non-finite audio (the model decoded NaN or infinite magnitudes)")
+        gain = np.float32(level_gain(space, float(np.sqrt(sum2 / n)), peak))
+        scratch.seek(0)
+
+        def scaled():
+            for start in range(0, n, BLOCK_SAMPLES):
+                stop = min(n, start + BLOCK_SAMPLES)
+                b = np.frombuffer(scratch.read(4 * (stop - start)), np.float32)
+                yield b * gain * envelope.over(start, stop, n, sr)
+
+        with open(wav, "wb") as f:
+            write_wav_blocks(f, scaled(), sr, n)
+
+
+BLOCK_SAMPLES = 1 << 18  # samples scaled and encoded at once (1 MB)
+
+
+def decoded(space: TimbreSpace, zs, *, pitch=None, levels=None) -> torch.Tensor:
+    """The magnitude frames ``[bins, N]`` of latent points ``zs [N, latent]``, decoded :data:`DECODE_BATCH` at a
+    time (the decoder's activations for all 28,800 points of a 10-minute path at once took gigabytes);
+    ``pitch`` and ``levels``: one, or one per point."""
+    z = np.asarray(zs, np.float32)
+    n = len(z)
+
+    def part(v, at: slice):
+        if v is None:
+            return None
+        a = np.asarray(v, np.float32).reshape(-1)
+        return a[at] if a.size == n else a
+
+    out = [space.decode(z[at], pitch=part(pitch, at), level=part(levels, at))
+           for at in (slice(i, i + DECODE_BATCH) for i in range(0, max(n, 1), DECODE_BATCH))]
+    return torch.cat(out).T.contiguous()
