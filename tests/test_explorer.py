@@ -728,6 +728,28 @@ def test_note_morph_keeps_the_attack_of_real_notes(qtbot, window, tmp_path):
     assert e.path.frames is None and e.path.kind == "points"
 
 
+def test_a_long_path_exports_with_a_progress_bar_and_a_working_cancel(qtbot, window, tmp_path):
+    """A ten-minute path: the bar moves while it renders, piece by piece; Cancel stops it and writes neither file;
+    the bar and Cancel go away and the Export button comes back."""
+    e = window.explorer
+    p = e.path_panel
+    p.start.setCurrentText("Flute")
+    p.end.setCurrentText("Trumpet")
+    p.set_button.click()
+    p.seconds.setValue(600.0)
+    assert p.duration() == 600.0
+    out = tmp_path / "exports"
+    out.mkdir()
+    e.path_control.export_path(out / "long.wav")
+    assert p.export_progress.isVisibleTo(p) and not p.export_button.isEnabled()
+    qtbot.waitUntil(lambda: p.export_progress.value() > 0, timeout=120_000)  # at least one piece done
+    p.cancel_export_button.click()
+    assert not p.export_progress.isVisibleTo(p) and p.export_button.isEnabled()
+    # the pieces so far sat in a temporary beside the WAV: Cancel removes it, and neither file is written
+    qtbot.waitUntil(lambda: not any(out.iterdir()), timeout=120_000)
+    assert "cancelled" in window.statusBar().currentMessage()
+
+
 def test_an_export_asked_while_sounds_are_encoding_waits_its_turn(qtbot, window, tmp_path):
     """Encoding and exporting share one first-in-first-out worker: both answer and the busy bar goes away."""
     from tiny import SR, synthetic_note

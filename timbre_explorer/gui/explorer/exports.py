@@ -39,16 +39,18 @@ def write_sound(sound: Sound, path: str | os.PathLike) -> Path:
 
 
 def path_job(space: TimbreSpace, spec: PathSpec, path: str | os.PathLike, surface: OnData | None = None):
-    """A worker job that renders ``spec`` and writes it as WAV with its sidecar; it answers :class:`Exported`.
+    """A worker job that renders ``spec`` straight to a WAV with its sidecar, a piece at a time, so a path of any
+    length takes the memory of one piece; it reports its progress, stops at Cancel (writing neither file) and
+    answers :class:`Exported`.
 
     ``surface``: the map's mapping the path is walked on (``MapState.path_surface``), as when it plays."""
-    from timbre_explorer.core.synthesis.pathfile import render_spec, walked_on, write_sound_with_path
+    from timbre_explorer.core.synthesis.pathfile import render_to_file, walked_on
 
     wav = Path(path)
 
     def job(j) -> Exported:
         walked = walked_on(space, spec, surface)
-        return Exported(wav, write_sound_with_path(wav, render_spec(space, walked), space.sample_rate, walked))
+        return Exported(wav, render_to_file(space, walked, wav, cancel=j.cancelled, progress=j.progress))
 
     return job
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.pathfile import PathSpec
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.gui.explorer.tab import ExplorerTab
+    from timbre_explorer.gui.workers import Failed, Job
 
 SELECTED = "Selected point"
 #: The paths a job computes as latent frames, and the name of the undo step that puts them on the map.
@@ -30,12 +31,14 @@ class PathControl(QtCore.QObject):
     def __init__(self, tab: ExplorerTab):
         super().__init__(tab)
         self.tab, self.panel, self.path = tab, tab.path_panel, tab.path
+        self.exporting: Job | None = None  # the export running in the worker, for Cancel
         p = self.panel
         p.set_requested.connect(self.set_path_ends)
         p.draw_toggled.connect(self._draw_toggled)
         p.clear_requested.connect(self.path.clear)
         p.play_requested.connect(self.play_path)
         p.export_requested.connect(self._export_path_dialog)
+        p.export_cancel_requested.connect(self.cancel_export)
         p.morph_requested.connect(self.morph_notes)
         tab.map.vertex_added.connect(self.add_vertex)
         tab.map.path_finished.connect(p.finish_drawing)
@@ -150,11 +153,28 @@ class PathControl(QtCore.QObject):
             return
         space, state = self.tab.space, self.tab.map_state
         assert space is not None and state is not None
-        self.tab.tasks.submit(exports.path_job(space, spec, path, state.path_surface()), "export",
-                              on_done=self._exported, on_failed=self.tab.failed)
+        self.panel.show_export_progress(0.0)
+        self.exporting = self.tab.tasks.submit(
+            exports.path_job(space, spec, path, state.path_surface()), "export", on_done=self._exported,
+            on_progress=lambda p: self.panel.show_export_progress(p.fraction), on_failed=self._export_failed)
+
+    def cancel_export(self) -> None:
+        """Stop the running export: the worker stops between pieces and writes neither file."""
+        if self.exporting is not None:
+            self.exporting.stop.set()
+            self.exporting = None
+        self.panel.show_export_progress(None)
+        self.tab.message.emit("Export cancelled; nothing was written.")
 
     def _exported(self, result: Exported) -> None:
+        self.exporting = None
+        self.panel.show_export_progress(None)
         self.tab.message.emit(f"Wrote {result.wav} and {result.sidecar.name}")
+
+    def _export_failed(self, failed: Failed) -> None:
+        self.exporting = None
+        self.panel.show_export_progress(None)
+        self.tab.failed(failed)
 
     def _export_path_dialog(self) -> None:
         path = export_file_name(self.tab, "Export the path", "path.wav", "WAV (*.wav)")

@@ -19,6 +19,7 @@ class PathPanel(QtWidgets.QWidget):
     clear_requested = QtCore.Signal()
     play_requested = QtCore.Signal()
     export_requested = QtCore.Signal()
+    export_cancel_requested = QtCore.Signal()
     morph_requested = QtCore.Signal()
 
     def __init__(self, parent=None):
@@ -51,7 +52,7 @@ class PathPanel(QtWidgets.QWidget):
         self.mode = QtWidgets.QComboBox()  # filled with core.synthesis.synth.INTERPOLATIONS when a space loads
         form.addRow("Interpolation", self.mode)
         self.seconds = QtWidgets.QDoubleSpinBox()
-        self.seconds.setRange(0.2, 120.0)  # long paths render in pieces: about 0.1 s per second of sound
+        self.seconds.setRange(0.2, 600.0)  # long paths render in pieces, and export streamed to the file
         self.seconds.setValue(3.0)
         self.seconds.setSuffix(" s")
         form.addRow("Duration", self.seconds)
@@ -64,6 +65,17 @@ class PathPanel(QtWidgets.QWidget):
         row2.addWidget(self.play_button)
         row2.addWidget(self.export_button)
         form.addRow(row2)
+        self.export_progress = QtWidgets.QProgressBar()
+        self.export_progress.setRange(0, 1000)
+        self.export_progress.setFormat("Exporting… %p %")
+        self.cancel_export_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_export_button.setToolTip("Stop the export; nothing is written")
+        self.cancel_export_button.clicked.connect(self.export_cancel_requested)
+        row3 = QtWidgets.QHBoxLayout()
+        row3.addWidget(self.export_progress, 1)
+        row3.addWidget(self.cancel_export_button)
+        form.addRow(row3)
+        self.show_export_progress(None)
         self.info = QtWidgets.QLabel("No path yet.")
         self.info.setWordWrap(True)
         form.addRow(self.info)
@@ -133,6 +145,15 @@ class PathPanel(QtWidgets.QWidget):
 
     def duration(self) -> float:
         return float(self.seconds.value())
+
+    def show_export_progress(self, fraction: float | None) -> None:
+        """The export's bar and its Cancel button at ``fraction`` done; None hides them (no export running)."""
+        running = fraction is not None
+        self.export_progress.setVisible(running)
+        self.cancel_export_button.setVisible(running)
+        self.export_button.setEnabled(not running)
+        if running:
+            self.export_progress.setValue(round(1000 * min(max(fraction, 0.0), 1.0)))
 
     def show_path_info(self, text: str) -> None:
         self.info.setText(text)
