@@ -205,3 +205,19 @@ def test_the_instrument_command(tiny_model, tmp_path, capsys):
     assert cli.main(["instrument", str(tiny_model), "--point", "Tuba", "--out", str(out)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("timbre-explorer instrument: 'Tuba' is not an instrument of this model") and "\n" not in err
+
+
+def test_an_unconditioned_model_is_one_sample_over_every_key(tmp_path_factory, tmp_path):
+    """The paper's model plays what its point encodes, at one pitch: one sample, placed at that pitch."""
+    from tiny import train_tiny_model
+
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+
+    space = TimbreSpace.open(train_tiny_model(tmp_path_factory.mktemp("unconditioned"), conditioning="none"),
+                             device=torch.device("cpu"))
+    assert not space.conditioned
+    w = write_instrument(space, space.centroids["Flute"], tmp_path / "Flute.sfz")
+    (r,) = regions(w.sfz)
+    assert (r["lokey"], r["hikey"], r["lovel"], r["hivel"]) == ("60", "71", "1", "127")
+    assert 0 <= int(r["pitch_keycenter"]) <= 127 and abs(int(r.get("tune", 0))) <= 50
+    assert [p.name for p in w.samples.iterdir()] == [Path(r["sample"]).name]
