@@ -1038,3 +1038,33 @@ def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qt
     for i in range(5):
         p.set_instrument_checked(i, True)
     assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.instruments[:5])
+
+
+def test_the_clicked_point_exports_as_an_sfz_instrument_and_cancel_writes_nothing(qtbot, window, tmp_path,
+                                                                                 monkeypatch):
+    """File → Export instrument runs in the task worker behind a progress dialog; its Cancel stops the job."""
+    e = window.explorer
+    said = []
+    e.message.connect(said.append)
+    _menu_action(window, "Export instrument").trigger()
+    assert "Click the map first" in window.statusBar().currentMessage()
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.1, 0.1)
+    _wait_sound(qtbot, window, before)
+    target = tmp_path / "out" / "Mine"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    _menu_action(window, "Export instrument").trigger()
+    qtbot.waitUntil(lambda: any(t.startswith("Wrote") for t in said), timeout=60_000)
+    sfz = tmp_path / "out" / "Mine.sfz"
+    assert said[-1] == f"Wrote {sfz} and its 10 samples in Mine_samples"  # 5 pitches of the tiny model x pp, ff
+    assert sfz.read_text().count("<region>") == 10 and len(list((tmp_path / "out" / "Mine_samples").iterdir())) == 10
+    assert f"latent point: {','.join(f'{v:.6g}' for v in e.selected)}" in sfz.read_text()
+
+    dialog = e.export_instrument(tmp_path / "later" / "Other.sfz")
+    assert dialog.isVisible()
+    qtbot.mouseClick(dialog.findChild(QtWidgets.QPushButton), QtCore.Qt.MouseButton.LeftButton)  # its Cancel
+    assert not dialog.isVisible() and said[-1] == "Export of Other.sfz cancelled: nothing was written."
+    finished = []
+    e.tasks.submit(lambda j: None, "after", on_done=finished.append)  # the queue's next job: the export has ended
+    qtbot.waitUntil(lambda: finished == [None], timeout=60_000)
+    assert not (tmp_path / "later").exists() and not any("Wrote" in t and "Other" in t for t in said)

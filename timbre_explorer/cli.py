@@ -114,6 +114,24 @@ def build_parser() -> argparse.ArgumentParser:
                         help="interpolation (default: linear, or the path file's)")
     render.add_argument("--morph", action="store_true", help="morph the whole notes --from and --to, frame by "
                                                              "frame, instead of one point each")
+    instrument = sub.add_parser("instrument", help="write a point of a timbre space as an SFZ instrument (for any "
+                                                   "SFZ player)",
+                                description="Write a point as an SFZ multi-sample instrument: OUT/NAME.sfz and "
+                                            "its WAVs in OUT/NAME_samples, a note every --step semitones over the "
+                                            "range, one velocity layer per dynamic, each with a sustain loop.")
+    instrument.add_argument("model", help="a .timbre.safetensors model file")
+    instrument.add_argument("--point", metavar="P", required=True,
+                            help="an instrument name (its centroid), an audio file, or comma-separated latent "
+                                 "values (--point=-0.5,1.2,...)")
+    instrument.add_argument("--out", metavar="DIR", required=True, help="the folder to write into")
+    instrument.add_argument("--name", help="the instrument's name (default: the point's: the instrument, the "
+                                           "file's name, or 'point')")
+    instrument.add_argument("--low", type=int, help="the lowest MIDI pitch sampled (default: the model's lowest)")
+    instrument.add_argument("--high", type=int, help="the highest MIDI pitch sampled (default: the model's "
+                                                     "highest)")
+    instrument.add_argument("--step", type=int, default=3, help="semitones between samples (default 3)")
+    instrument.add_argument("--dynamics", help="the velocity layers, comma-separated (default p,mf,ff, or the "
+                                               "model's own)")
     return parser
 
 
@@ -175,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
             return _encode(args)
         if args.command == "render":
             return _render(args)
+        if args.command == "instrument":
+            return _instrument(args)
     except TimbreExplorerError as exc:
         print(f"timbre-explorer {args.command}: {exc}", file=sys.stderr)
         return 1
@@ -463,6 +483,34 @@ def _render(args) -> int:
         sidecar = render_to_file(space, spec, out, progress=lambda done: bar.update(round(100 * done) - bar.n))
     print(f"wrote {out} ({round(spec.seconds * space.sample_rate) / space.sample_rate:.2f} s at {space.sample_rate} Hz, "
           f"24-bit) and its path file {sidecar}")
+    return 0
+
+
+def _instrument(args) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from timbre_explorer.core.data.instruments import pitch_name
+    from timbre_explorer.core.synthesis.gestures import parse_point
+    from timbre_explorer.core.synthesis.instrument import file_name, point_name, write_instrument
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+
+    space = TimbreSpace.open(args.model)
+    z = parse_point(space, args.point)
+    sfz = Path(args.out) / f"{file_name(args.name or point_name(args.point))}.sfz"
+    dynamics = [d.strip() for d in args.dynamics.split(",") if d.strip()] if args.dynamics else None
+    with tqdm(desc="rendering samples", unit="note", leave=False, delay=1.0) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        w = write_instrument(space, z, sfz, low=args.low, high=args.high, step=args.step, dynamics=dynamics,
+                             progress=progress)
+    layers = ", ".join(d for d in w.dynamics if d)
+    print(f"wrote {w.sfz} and {w.count} samples in {w.samples}: {len(w.pitches)} pitches "
+          f"({pitch_name(w.pitches[0])} to {pitch_name(w.pitches[-1])})"
+          + (f" x {len(w.dynamics)} dynamics ({layers})" if layers else "") + f", {space.sample_rate} Hz, 24-bit")
     return 0
 
 

@@ -75,10 +75,7 @@ def atomic_path(path: str | os.PathLike):
 
 def _temporary(path: Path) -> Path:
     """A new empty temporary file beside ``path`` (its folder made if need be)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:  # a file where a folder of the path should be: mkdir says only "File exists"
-        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), os.fspath(path)) from None
+    _make_folder(path.parent, path)
     remove_stale_temporaries(path.parent)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.pid{os.getpid()}-", suffix=f".part{path.suffix}",
@@ -87,6 +84,56 @@ def _temporary(path: Path) -> Path:
         raise _about(path, exc) from None
     os.close(fd)
     return Path(tmp)
+
+
+def _make_folder(folder: Path, target: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file where a folder of the path should be: mkdir says only "File exists"
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), os.fspath(target)) from None
+
+
+@contextlib.contextmanager
+def staged_folder(folder: str | os.PathLike):
+    """Yield a new empty temporary folder inside ``folder``; when the block ends, everything it put there
+    replaces the files and folders of the same names in ``folder``, together.
+
+    For what is several files at once (an SFZ instrument and its samples' folder): a block that raises, or a
+    move that fails, leaves every old file and folder as it was, and the temporary is removed either way.
+    """
+    folder = Path(folder)
+    _make_folder(folder, folder)
+    remove_stale_temporaries(folder)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=f".staged.pid{os.getpid()}-", suffix=".part", dir=folder))
+    except OSError as exc:
+        raise _about(folder, exc) from None
+    try:
+        yield stage
+        _move_in(stage, folder)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _move_in(stage: Path, folder: Path) -> None:
+    """Move every entry of ``stage`` into ``folder`` (the old ones set aside in ``stage``), all or none."""
+    names = sorted(p.name for p in stage.iterdir())
+    aside = Path(tempfile.mkdtemp(dir=stage))
+    moved: list[str] = []
+    with locked_folder(folder):
+        try:
+            for name in names:
+                target = folder / name
+                if target.exists() or target.is_symlink():
+                    os.rename(target, aside / name)
+                os.rename(stage / name, target)
+                moved.append(name)
+        except OSError:
+            for name in reversed(moved):
+                os.rename(folder / name, stage / name)
+            for old in aside.iterdir():
+                os.rename(old, folder / old.name)
+            raise
 
 
 def _replace(tmp: Path, path: Path) -> None:

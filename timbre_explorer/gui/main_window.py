@@ -75,6 +75,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(file, "Export sound as &WAV…", self._export_sound_dialog, "Ctrl+E")
         self._action(file, "Export map &image (PNG/SVG)…", self._export_map_dialog, "Ctrl+Shift+E")
         self._action(file, "Export latent &coordinates (CSV)…", self._export_csv_dialog)
+        self._action(file, "Export &instrument (SFZ)…", self._export_instrument_dialog)
         file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q")  # not StandardKey.Quit: some platforms bind it to nothing
         edit = m.addMenu("&Edit")
@@ -232,6 +233,16 @@ class MainWindow(QtWidgets.QMainWindow):
         path = export_file_name(self, "Export coordinates", "latent.csv", "CSV (*.csv)")
         if path:
             self._try(lambda: self.explorer.export_csv(path), f"Wrote {path}")
+
+    def _export_instrument_dialog(self) -> None:
+        if self.explorer.selected is None:
+            self.statusBar().showMessage("Click the map first: the instrument plays the clicked point.", 5000)
+            return
+        path = export_file_name(self, "Export the clicked point as an SFZ instrument", "instrument.sfz",
+                                "SFZ instrument (*.sfz)")
+        if path:
+            sfz = Path(path) if path.lower().endswith(".sfz") else Path(f"{path}.sfz")
+            self._try(lambda: self.explorer.export_instrument(sfz), f"Writing {sfz.name} and its samples…")
 
     def _try(self, fn, done: str) -> None:
         try:

@@ -1,7 +1,9 @@
-"""The files the Explorer writes: the last sound (WAV), a rendered path (WAV + JSON sidecar), the map (PNG, SVG).
+"""The files the Explorer writes: the last sound (WAV), a rendered path (WAV + JSON sidecar), the clicked point as
+an SFZ instrument, the map (PNG, SVG).
 
 The map's CSV is the core's (:func:`~timbre_explorer.core.synthesis.export.write_map_csv`); every file is
-written atomically, and a path is rendered and written in a worker job (:func:`path_job`).
+written atomically, and a path or an instrument is rendered and written in a worker job (:func:`path_job`,
+:func:`instrument_job`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,20 @@ def path_job(space: TimbreSpace, spec: PathSpec, path: str | os.PathLike, surfac
     def job(j) -> Exported:
         walked = walked_on(space, spec, surface)
         return Exported(wav, render_to_file(space, walked, wav, cancel=j.cancelled, progress=j.progress))
+
+    return job
+
+
+def instrument_job(space: TimbreSpace, z: np.ndarray, path: str | os.PathLike):
+    """A worker job that writes latent point ``z`` as the SFZ instrument ``path`` with its samples; it answers the
+    core's :class:`~timbre_explorer.core.synthesis.instrument.WrittenInstrument`. The job's ``stop`` (set by the
+    progress dialog's Cancel) stops it before the next note; nothing is written then."""
+    from timbre_explorer.core.synthesis.instrument import write_instrument
+
+    def job(j):
+        return write_instrument(space, z, path, cancel=j.stop,
+                                progress=lambda done, total: j.progress(done / total, f"Rendering the samples: "
+                                                                                      f"{done} of {total}"))
 
     return job
 

@@ -40,6 +40,7 @@ from timbre_explorer.gui.workers import Failed, LatestWorker, Progress, QueueWor
 
 if TYPE_CHECKING:
     from timbre_explorer.audio.engine import AudioEngine
+    from timbre_explorer.core.synthesis.instrument import WrittenInstrument
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
 
@@ -181,6 +182,46 @@ class ExplorerTab(QtWidgets.QWidget):
         if self.last_sound is None:
             raise ValueError("nothing has been played yet")
         return exports.write_sound(self.last_sound, path)
+
+    def export_instrument(self, path: str | Path) -> QtWidgets.QProgressDialog:
+        """The clicked point as an SFZ instrument and its samples, rendered and written in the task worker behind
+        a progress dialog whose Cancel stops it (nothing is written then); the dialog."""
+        space, z = self.space, self.selected
+        if space is None or z is None:
+            raise ValueError("click the map first: the instrument plays the clicked point")
+        dialog = QtWidgets.QProgressDialog(f"Writing {Path(path).name}…", "Cancel", 0, 100, self)
+        dialog.setWindowTitle("Export instrument")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+
+        def ended() -> None:
+            dialog.hide()  # not close(): a closed progress dialog says it was cancelled
+            dialog.deleteLater()
+
+        def written(w: WrittenInstrument) -> None:
+            ended()
+            self.message.emit(f"Wrote {w.sfz} and its {w.count} samples in {w.samples.name}")
+
+        def failed(f: Failed) -> None:
+            ended()
+            self.error.emit("Could not export the instrument", f.message)
+
+        def progress(p: Progress) -> None:
+            dialog.setValue(round(100 * p.fraction))
+            dialog.setLabelText(p.text)
+
+        job = self.tasks.submit(exports.instrument_job(space, z, path), "instrument", on_done=written,
+                                on_progress=progress, on_failed=failed)
+
+        def cancelled() -> None:
+            job.stop.set()
+            dialog.deleteLater()
+            self.message.emit(f"Export of {Path(path).name} cancelled: nothing was written.")
+
+        dialog.canceled.connect(cancelled)
+        dialog.show()
+        return dialog
 
     def export_map(self, path: str | Path) -> Path:
         """The 2-D map as PNG or SVG (by suffix), written atomically."""
