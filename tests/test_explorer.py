@@ -202,7 +202,8 @@ def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
     for x, p in zip(xs[1:], pts[1:]):
         qtbot.mouseMove(view.viewport(), p)
         # the scrub took the point under the cursor (a loop of it is on its way)
-        qtbot.waitUntil(lambda x=x: e.selected is not None and abs(e.map_state.to_view(e.selected)[0] - x) < 0.03)
+        qtbot.waitUntil(lambda x=x: e.selected is not None and abs(e.map_state.to_view(e.selected)[0] - x) < 0.03,
+                        timeout=20_000)
     qtbot.waitUntil(lambda: len(window.audio.played) > before, timeout=20_000)
     qtbot.mouseRelease(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pts[-1])
     loops = [a for a, loop in window.audio.played[before:] if loop]
