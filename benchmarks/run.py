@@ -808,6 +808,9 @@ def bench_cross_source(results: dict, rows: list) -> None:
 
 
 PHILHARMONIA_ENV = "TIMBRE_EXPLORER_PHILHARMONIA"
+#: The report of the bundled model's recipe run with the Philharmonia samples kept out (as validation notes), beside
+#: the model that then trained on them.
+PHILHARMONIA_FOLD = "philharmonia_fold.json"
 
 
 def _philharmonia(results: dict, rows: list) -> None:
@@ -815,9 +818,24 @@ def _philharmonia(results: dict, rows: list) -> None:
     ``philharmonia_mfcc_rho``): the bundled model on all notes of the Philharmonia samples' rated instruments, where
     :data:`PHILHARMONIA_ENV` names their folder; they may not be redistributed, so without it the group says so
     and goes on."""
+    from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.training.crosssource import evaluate_cross_source
-    from timbre_explorer.paths import default_model_path
+    from timbre_explorer.paths import default_model_path, models_dir
 
+    fold = models_dir() / "default" / PHILHARMONIA_FOLD
+    if "Philharmonia" in (load_model(default_model_path()).meta.get("sources") or []) and fold.is_file():
+        # the bundled model trained on them: its recipe's run with them kept out (cross_valid) gives the figures
+        r = json.loads(fold.read_text(encoding="utf-8"))["cross_valid"]
+        results["philharmonia_nearest_share"] = r["latent"]["nearest_share"]
+        results["philharmonia_rho"] = r["latent"]["spearman_rho"]
+        results["philharmonia_logspec_rho"] = r["logspec"]["spearman_rho"]
+        results["philharmonia_mfcc_rho"] = r["mfcc"]["spearman_rho"]
+        rows.append((f"the Philharmonia samples, kept out of a run of the bundled model's recipe ({fold.name}; "
+                     f"{r['latent']['notes']} notes)", f"rho {results['philharmonia_rho']:.3f}",
+                     f"nearest {100 * results['philharmonia_nearest_share']:.0f} %",
+                     f"log-spectrum rho {results['philharmonia_logspec_rho']:.3f}",
+                     f"MFCC rho {results['philharmonia_mfcc_rho']:.3f}"))
+        return
     folder = os.environ.get(PHILHARMONIA_ENV)
     if not folder:
         skip(rows, ("philharmonia_nearest_share", "philharmonia_rho"), "bundled model on the Philharmonia samples",
