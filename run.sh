@@ -102,9 +102,6 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
     say "installing Timbre Explorer"
     "${pip[@]}" install -q -e .
   fi
-  # librosa's pYIN (the pitch of a user's sound) compiles numba code on first use, about 20 s: done here, once
-  "$VENV/bin/python" -c 'from timbre_explorer.core.signal.pitch import compile_pitch_tracker as c; c()' \
-    || warn "could not compile the pitch tracker now: the first sound you place will take about 20 s longer"
   echo "$want" >"$stamp"
 fi
 

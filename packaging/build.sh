@@ -24,9 +24,9 @@ fi
 started=$(date +%s)
 nice -n 10 "$python" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
   packaging/timbre-explorer.spec
-# torch's libraries carry their symbol tables: stripped, about 95 MB less (measured; the app runs the same). Only
-# torch's: PyInstaller's strip of every library breaks numpy's OpenBLAS ("ELF load command ... not page-aligned").
-if command -v strip >/dev/null; then strip --strip-unneeded "$app"/_internal/torch/lib/*.so*; fi
+# Libraries that carry their symbol tables (torch's, pyenv's libpython): stripped, about 140 MB less. Not with
+# PyInstaller's strip, which strips every library and breaks numpy's OpenBLAS: strip.py says why.
+if command -v strip >/dev/null; then "$python" packaging/strip.py "$app/_internal"; fi
 if command -v desktop-file-validate >/dev/null; then desktop-file-validate packaging/timbre-explorer.desktop; fi
 install -Dm644 packaging/timbre-explorer.desktop "$app/share/applications/timbre-explorer.desktop"
 for png in resources/icons/timbre-explorer-*.png; do
@@ -35,6 +35,8 @@ for png in resources/icons/timbre-explorer-*.png; do
 done
 install -Dm644 packaging/icon.svg "$app/share/icons/hicolor/scalable/apps/timbre-explorer.svg"
 say "built $app: $(du -sh "$app" | cut -f1) in $(( $(date +%s) - started )) s"
+size=$(du -sm "$app" | cut -f1)
+if (( size > 700 )); then say "warning: $app is $size MiB, over the 700 it should stay under (packaging/README.md)"; fi
 
 say "smoke test of the built app"
 if command -v xvfb-run >/dev/null; then

@@ -28,6 +28,7 @@ from pathlib import Path
 PROBLEMS = [
     (r"Traceback \(most recent call last\)", "a Python traceback"),
     (r"^(WARNING|ERROR|CRITICAL) qt: ", "a Qt warning (logged by the app)"),
+    (r"^(WARNING|ERROR|CRITICAL) py\.warnings: ", "a Python warning (logged by the app)"),
     (r"\bQWarning\b|\bQt warning\b", "a Qt warning"),
     (r"^QObject::|^QThread: Destroyed", "a Qt warning (printed before the app's handler)"),
     (r"Could not load the Qt platform plugin|no Qt platform plugin could be initialized", "a missing platform plugin"),

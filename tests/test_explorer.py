@@ -18,8 +18,8 @@ from timbre_explorer.gui.explorer.map_control import note_title
 
 pytestmark = pytest.mark.gui
 
-# Encoding a dropped sound estimates its pitch with librosa's pYIN, whose numba code compiles on its first use
-# (./run.sh compiles it at install; where it did not, a busy CI machine took over 30 s): a wait, not a timing assertion
+# Encoding a dropped sound estimates its pitch and loads torch's models; a busy CI machine once took over
+# 30 s: a wait, not a timing assertion
 ENCODE_WAIT_MS = 180_000
 
 

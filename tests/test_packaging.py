@@ -53,3 +53,44 @@ def test_the_spec_collects_its_package_data_at_their_place_in_the_package():
     datas = next(k.value for n in ast.walk(ast.parse(SPEC.read_text())) if isinstance(n, ast.Call)
                  and getattr(n.func, "id", None) == "Analysis" for k in n.keywords if k.arg == "datas")
     assert "for name in PACKAGE_DATA" in ast.unparse(datas) and "Path(name).parent" in ast.unparse(datas)
+
+
+class _Collected(Exception):
+    """Raised by the stand-in for PyInstaller's Analysis, carrying what the spec asked it to collect."""
+
+    def __init__(self, datas):
+        self.datas = datas
+
+
+def spec_datas() -> list[tuple[Path, str]]:
+    """The spec's data files as (source, folder in the bundle), from running the spec up to its Analysis."""
+    def analysis(*_, datas, **__):
+        raise _Collected(datas)
+
+    try:
+        exec(compile(SPEC.read_text(), str(SPEC), "exec"), {"SPECPATH": str(SPEC.parent), "Analysis": analysis})
+    except _Collected as collected:
+        return [(Path(src), dest) for src, dest in collected.datas]
+    raise AssertionError(f"{SPEC} never calls Analysis")
+
+
+def bundled(datas: list[tuple[Path, str]]) -> set[str]:
+    """Each file the bundle will hold through ``datas``, as a path from the bundle's root (folders taken whole)."""
+    out = set()
+    for src, dest in datas:
+        files = [p for p in src.rglob("*") if p.is_file()] if src.is_dir() else [src]
+        for f in files:
+            out.add((Path(dest) / (f.relative_to(src) if src.is_dir() else f.name)).as_posix())
+    return out
+
+
+def test_every_file_the_app_reads_at_run_time_is_collected_by_the_spec_at_its_place():
+    """What the frozen app opens through paths.py (the default model, resources/: icons, ratings), and the package's
+    own data files, each where the frozen app looks for it (paths.ROOT is the bundle's folder there)."""
+    from timbre_explorer import paths
+
+    inside = bundled(spec_datas())
+    read = {(paths.models_dir() / paths.DEFAULT_MODEL_NAME).relative_to(paths.ROOT).as_posix()}
+    read |= {p.relative_to(paths.ROOT).as_posix() for p in paths.resources_dir().rglob("*") if p.is_file()}
+    read |= package_files()
+    assert read - inside == set(), "read at run time, not collected by the spec"

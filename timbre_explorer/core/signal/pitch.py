@@ -1,19 +1,31 @@
 """The pitch and the level of a sound a user brings: what it is told about its sound, and what a
 pitch-conditioned model needs to place it.
 
-``estimate_pitch`` runs librosa's pYIN over the sound's sounding frames (within :data:`SOUNDING_DB` of its
-loudest) and takes the median of the voiced ones. A frame counts as voiced when pYIN's Viterbi path says so
-*and* its voiced probability reaches :data:`VOICED_PROBABILITY`: on white noise pYIN's path marks most frames
-voiced, near the lowest pitch it searches, with probabilities around 0.01, while the held part of every
-SoundFont note we tried scores 0.5 to 1 (the lowest notes of cello, bassoon, contrabass and tuba 0.2 to
-0.5). A sound is pitched when at least :data:`VOICED_SHARE` of its sounding frames are voiced.
+``estimate_pitch`` takes the median pitch of the sound's voiced sounding frames (within :data:`SOUNDING_DB` of
+its loudest). Each frame's pitch and voiced probability come from :func:`yin_track`, our own code from two
+papers: YIN (de Cheveigné and Kawahara, "YIN, a fundamental frequency estimator for speech and music", JASA
+111(4), 2002: the difference function, its cumulative mean normalisation, the absolute threshold, parabolic
+interpolation) with the probabilistic thresholds of pYIN's first stage (Mauch and Dixon, "pYIN: a fundamental
+frequency estimator using probabilistic threshold distributions", ICASSP 2014: the threshold drawn from a
+beta distribution of mean 0.1, each trough's probability the chance that it is the one YIN picks). pYIN's
+second stage, an HMM over pitch and voicing decoded by Viterbi, is left out: the median over the note's frames
+smooths instead. Tried on top (0.1-semitone bins, jumps of up to 25 bins a frame, voicing switching at 0.01),
+it changed nothing on MuseScore_General's notes below and lost one of FluidR3_GM's, at six times the time.
+librosa's ``pyin`` is the oracle the tests compare against (tests/test_pitch_and_mel_against_librosa.py); none
+of its code is used.
+
+A frame counts as voiced when its voiced probability (the chance that some trough is under the threshold)
+reaches :data:`VOICED_PROBABILITY`; a sound is pitched when at least :data:`VOICED_SHARE` of its sounding
+frames are voiced. On white noise every frame's voiced probability is 0.01: its troughs stay above 0.5, where
+the beta distribution leaves almost no mass.
 
 On MuseScore_General's notes (18 instruments at their lowest, middle and highest pitch, mf) the estimate is
-within 0.1 semitone of the played pitch for 51 of 54 (the piccolo's highest reads 0.2 sharp, the piano's A0
-and C8 unpitched); kick, snare, hi-hat and crash cymbal are unpitched, a tom is pitched
-(``benchmarks/user_sounds.py``). It takes about 0.5 s for a 1.5 s sound on one CPU core. A sound shorter than
-about 50 ms reads unpitched: pYIN's frames are 93 ms long, and on frames mostly silence its voiced probability
-stays low (on 512-sample frames the f0 of a 20 ms tone comes out right, but at probabilities of 0.01 to 0.4).
+within 0.1 semitone of the played pitch for 52 of 54 (the English horn's E4 reads 66.11, its sample sharp and
+wavering; the piano's C8, voiced in two frames only, unpitched); librosa's pYIN, which the app used before,
+had 51 (on FluidR3_GM's notes 50 and 49). Kick, snare, hi-hat and crash cymbal are unpitched, a tom is pitched
+(``benchmarks/user_sounds.py``). A 30 s sound takes about 0.2 s on one CPU core (librosa's pYIN with numba
+17 s). A tone of 80 ms or more reads right; a shorter one may read unpitched (a
+50 ms one does: the frames are 93 ms long, and on frames mostly silence the normalised difference stays high).
 """
 
 from __future__ import annotations
@@ -26,27 +38,28 @@ from timbre_explorer.core.errors import ParameterError
 PITCH_RANGE = (21.0, 108.0)
 #: Frames more than this below the loudest are not part of the sound (the dataset's onset threshold too).
 SOUNDING_DB = 30.0
-#: pYIN's voiced probability a frame needs to count as voiced (see the module docstring).
+#: The voiced probability a frame needs to count as voiced (see the module docstring).
 VOICED_PROBABILITY = 0.2
 #: The share of sounding frames that must be voiced for the sound to have a pitch.
 VOICED_SHARE = 0.5
-FRAME_LENGTH, HOP_LENGTH = 2048, 1024  # at 22.05 kHz: 93 ms frames (2 periods of A0 fit), a 46 ms hop (as
-# accurate as 23 ms on the notes above, at half the time)
+FRAME_LENGTH, HOP_LENGTH = 2048, 1024  # at 22.05 kHz: 93 ms frames (2 periods of A0 fit), a 46 ms hop
 POWER_FLOOR = 1e-20
+BLOCK_FRAMES = 256  # frames analysed at once: about 12 s, some 50 MB
+#: pYIN's threshold distribution, beta(2, 18) (mean 0.1, YIN's threshold), and the weight of a frame's lowest
+#: trough when no trough is under the threshold drawn (Mauch and Dixon's p_a).
+BETA_PARAMETERS, NO_TROUGH_WEIGHT = (2.0, 18.0), 0.01
 
 
 def estimate_pitch(audio, sample_rate: int) -> float | None:
     """The sound's pitch as a MIDI number (a float: 57.0 is A3, 220 Hz), or None when it is unpitched.
 
-    The median over its voiced sounding frames of pYIN's f0 (0.1 semitone resolution); None when fewer than
+    The median over its voiced sounding frames of :func:`yin_track`'s f0; None when fewer than
     :data:`VOICED_SHARE` of the sounding frames are voiced, or the sound is silent.
 
     >>> t = np.arange(22050) / 22050
     >>> estimate_pitch(np.sin(2 * np.pi * 220 * t), 22050)
     57.0
     """
-    import librosa
-
     a = np.asarray(audio, np.float64).reshape(-1)
     if not np.all(np.isfinite(a)):
         raise ParameterError("the sound holds NaN or infinite samples")
@@ -55,28 +68,81 @@ def estimate_pitch(audio, sample_rate: int) -> float | None:
     scale = FRAME_LENGTH * sample_rate / 22050
     frame = 1 << max(int(np.round(np.log2(scale))), 8)  # the same duration at any rate, a power of two
     hop = frame // (FRAME_LENGTH // HOP_LENGTH)
-    if a.size < frame:  # pYIN needs one whole frame; a shorter sound is padded with silence
+    if a.size < frame:  # one whole frame at least; a shorter sound is padded with silence
         a = np.pad(a, (0, frame - a.size))
-    f0, voiced, probability = librosa.pyin(a, fmin=float(librosa.midi_to_hz(PITCH_RANGE[0])),
-                                           fmax=float(librosa.midi_to_hz(PITCH_RANGE[1])), sr=sample_rate,
-                                           frame_length=frame, hop_length=hop)
-    rms = librosa.feature.rms(y=a, frame_length=frame, hop_length=hop)[0]
-    level = 10 * np.log10(np.maximum(rms ** 2, POWER_FLOOR))
-    n = min(len(level), len(f0))
-    sounding = level[:n] >= level[:n].max() - SOUNDING_DB
-    voiced = voiced[:n] & (probability[:n] >= VOICED_PROBABILITY) & np.isfinite(f0[:n])
-    if not sounding.any() or voiced[sounding].mean() < VOICED_SHARE:
+    frames = centred_frames(a, frame, hop)
+    blocks = range(0, frames.shape[1], BLOCK_FRAMES)  # a long sound a block at a time, in bounded memory
+    f0, voiced = (np.concatenate(x) for x in zip(*(yin_track(frames[:, i:i + BLOCK_FRAMES], sample_rate)[:2]
+                                                  for i in blocks)))
+    power = np.concatenate([np.mean(frames[:, i:i + BLOCK_FRAMES] ** 2, axis=0) for i in blocks])
+    level = 10 * np.log10(np.maximum(power, POWER_FLOOR))
+    sounding = level >= level.max() - SOUNDING_DB
+    if voiced[sounding].mean() < VOICED_SHARE:
         return None
-    return round(float(np.median(librosa.hz_to_midi(f0[:n][voiced & sounding]))), 2)
+    return round(float(np.median(12 * np.log2(f0[voiced & sounding] / 440.0) + 69)), 2)
 
 
-def compile_pitch_tracker() -> None:
-    """Run pYIN once on a short tone, so that librosa's numba code is compiled and cached (``./run.sh`` does it
-    at install): compiled on a user's first dropped sound instead, it kept them waiting about 20 s."""
-    import numpy as np
+def _hz(midi: float) -> float:
+    return 440.0 * 2 ** ((midi - 69) / 12)
 
-    sr = 22050
-    estimate_pitch((0.3 * np.sin(2 * np.pi * 220.0 * np.arange(sr // 4) / sr)).astype(np.float32), sr)
+
+def centred_frames(a: np.ndarray, frame: int, hop: int) -> np.ndarray:
+    """Frames ``[frame, n]`` of ``a`` (a view), the i-th centred on sample ``i * hop`` (silence beyond either end)."""
+    padded = np.concatenate([np.zeros(frame // 2), a, np.zeros(frame // 2)])
+    return np.lib.stride_tricks.sliding_window_view(padded, frame)[::hop].T
+
+
+def yin_track(frames: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each frame's f0 (Hz; NaN where unvoiced), whether it is voiced, and its voiced probability, for frames
+    ``[length, n]`` and periods within :data:`PITCH_RANGE`.
+
+    YIN's steps 2 to 5 on every frame at once, with pYIN's thresholds: a threshold s drawn from
+    :data:`BETA_PARAMETERS` picks the first trough (local minimum) of the normalised difference under s, so a
+    trough is picked with the probability that s lies between its value and the lowest value of the troughs
+    before it. When no trough is under s, the lowest trough takes :data:`NO_TROUGH_WEIGHT` of that chance. The
+    frame's f0 is its likeliest trough's, and its voiced probability the sum over troughs.
+    """
+    from scipy.special import betainc
+
+    length, n = frames.shape
+    shortest = max(int(np.floor(sample_rate / _hz(PITCH_RANGE[1]))), 2)
+    longest = min(int(np.ceil(sample_rate / _hz(PITCH_RANGE[0]))), length // 2)
+    window = length - longest - 1  # YIN's integration window W: the frame holds x[j + tau] for every lag tau
+    # step 2, the difference d(tau) = sum over j < W of (x_j - x_{j+tau})^2, from an FFT cross-correlation
+    size = 1 << int(np.ceil(np.log2(length + window)))
+    spectrum = np.fft.rfft(frames.T, size)
+    head = np.fft.rfft(frames[:window].T, size)
+    lags = np.arange(longest + 2)
+    correlation = np.fft.irfft(spectrum * np.conj(head), size)[:, lags]  # sum_j x_j x_{j+tau}
+    energy = np.concatenate([np.zeros((n, 1)), np.cumsum(frames.T ** 2, axis=1)], axis=1)
+    shifted = energy[:, lags + window] - energy[:, lags]  # sum_j x_{j+tau}^2
+    d = np.maximum(shifted[:, :1] + shifted - 2 * correlation, 0.0)
+    # step 3, the cumulative mean normalised difference d'(tau) = d(tau) / mean(d(1..tau)); d'(0) = 1
+    running = np.cumsum(d[:, 1:], axis=1) / np.arange(1, longest + 2)
+    normalised = np.ones_like(d)
+    np.divide(d[:, 1:], running, out=normalised[:, 1:], where=running > 0)
+    # step 4, the troughs in the pitch range and the chance that the threshold picks each
+    inner = normalised[:, shortest:longest + 1]
+    trough = (inner < normalised[:, shortest - 1:longest]) & (inner <= normalised[:, shortest + 1:longest + 2])
+    values = np.where(trough, inner, np.inf)
+    before = np.minimum.accumulate(np.concatenate([np.full((n, 1), np.inf), values[:, :-1]], axis=1), axis=1)
+
+    def cdf(x: np.ndarray) -> np.ndarray:  # the chance that the threshold is at most x
+        return betainc(*BETA_PARAMETERS, np.clip(x, 0.0, 1.0))
+
+    probability = np.where(trough, np.maximum(cdf(before) - cdf(values), 0.0), 0.0)
+    rows, lowest = np.arange(n), np.argmin(values, axis=1)
+    probability[rows, lowest] += np.where(trough[rows, lowest], NO_TROUGH_WEIGHT * cdf(values[rows, lowest]), 0.0)
+    voiced_probability = probability.sum(axis=1)
+    best = np.argmax(probability, axis=1) + shortest
+    # step 5, the period at the vertex of the parabola through d around the trough (on d, not d': less biased)
+    left, centre, right = (d[rows, best + k] for k in (-1, 0, 1))
+    curvature = left - 2 * centre + right
+    offset = np.divide(left - right, 2 * curvature, out=np.zeros(n), where=curvature > 0)
+    period = best + np.clip(offset, -1.0, 1.0)
+    voiced = voiced_probability >= VOICED_PROBABILITY
+    f0 = np.where(voiced, sample_rate / period, np.nan)
+    return f0, voiced, voiced_probability
 
 
 def level_db(frame_levels) -> float:
@@ -108,4 +174,4 @@ def harmonic_share(audio, sample_rate: int, f0: float) -> float:
     return float(power[on].sum() / total) if total > 0 else 0.0
 
 
-__all__ = ["harmonic_share", "estimate_pitch", "compile_pitch_tracker", "level_db", "PITCH_RANGE", "VOICED_PROBABILITY", "VOICED_SHARE", "SOUNDING_DB"]
+__all__ = ["harmonic_share", "estimate_pitch", "yin_track", "centred_frames", "level_db", "PITCH_RANGE", "VOICED_PROBABILITY", "VOICED_SHARE", "SOUNDING_DB"]

@@ -262,22 +262,20 @@ class MfccCache:
 
     def _filters(self) -> np.ndarray:
         if self._mel is None:
-            import librosa
+            from timbre_explorer.core.signal.mel import mel_filters
 
-            self._mel = librosa.filters.mel(sr=MFCC_RATE, n_fft=MFCC_FFT, n_mels=MFCC_MELS, htk=True, norm=None)
+            self._mel = mel_filters(MFCC_RATE, MFCC_FFT, n_mels=MFCC_MELS, htk=True, area_normalized=False)
         return self._mel
 
 
 def mfcc(audio: np.ndarray, mel_filters: np.ndarray) -> np.ndarray:
     """MFCCs ``[MFCC_COEFFS, frames]``: power STFT (periodic Hann, centred with reflection), mel filters, dB
     floored :data:`MFCC_TOP_DB` below the peak, orthonormal DCT-II."""
-    import librosa
-    from scipy.fft import dct
+    from timbre_explorer.core.signal.mel import mfcc as mel_cepstrum
+    from timbre_explorer.core.signal.mel import power_to_db, stft_power
 
-    spec = np.abs(librosa.stft(np.asarray(audio, np.float32), n_fft=MFCC_FFT, hop_length=MFCC_HOP,
-                               window="hann", center=True, pad_mode="reflect")) ** 2
-    db = librosa.power_to_db(mel_filters @ spec, ref=1.0, amin=1e-10, top_db=MFCC_TOP_DB)
-    return dct(db, type=2, axis=0, norm="ortho")[:MFCC_COEFFS]
+    db = power_to_db(mel_filters @ stft_power(audio, MFCC_FFT, MFCC_HOP), amin=1e-10, top_db=MFCC_TOP_DB)
+    return mel_cepstrum(db, MFCC_COEFFS)
 
 
 NAMES = {"z": "the model's z", "logspec": "log-spectrum", "mfcc": "MFCC", "mfcc_mean": "MFCC, time-averaged"}

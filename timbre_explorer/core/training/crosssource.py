@@ -11,7 +11,7 @@ placements are scored on the same notes:
 ``logspec``
     the stored log-magnitude NSGT frames (a baseline);
 ``mfcc``
-    MFCCs (librosa) of the stored frames: their power, interpolated onto an FFT grid and mel-filtered (a baseline).
+    MFCCs (core/signal/mel.py) of the stored frames: their power, interpolated onto an FFT grid and mel-filtered (a baseline).
 
 Each gets ``spearman_rho`` and ``pearson_r`` between its instrument-centroid distances and the pooled ratings'
 dissimilarities (:func:`~timbre_explorer.core.training.evaluate.centroid_fit`, as in-source), and
@@ -83,18 +83,19 @@ def pooled(notes: list[np.ndarray], features: Callable[[np.ndarray], np.ndarray]
 
 def mfcc_features(ds: NoteDataset) -> Callable[[np.ndarray], np.ndarray]:
     """Log NSGT frames ``[n, K]`` → MFCCs ``[n, N_MFCC]`` at the dataset's transform."""
-    import librosa
+    from timbre_explorer.core.signal.mel import fft_frequencies, mel_filters, power_to_db
+    from timbre_explorer.core.signal.mel import mfcc as mel_cepstrum
 
     preset = get_preset(ds.preset)
     sr = float(preset.sample_rate)
     freqs = transform_for(preset, round(ds.manifest["seconds"] * sr)).frequencies
-    grid = librosa.fft_frequencies(sr=sr, n_fft=MFCC_FFT)
+    grid = fft_frequencies(sr, MFCC_FFT)
     to_grid = np.stack([np.interp(grid, freqs, e, left=0, right=0) for e in np.eye(len(freqs))], 1)  # [F, K]
-    to_mel = librosa.filters.mel(sr=sr, n_fft=MFCC_FFT) @ to_grid  # [mels, K]
+    to_mel = mel_filters(sr, MFCC_FFT) @ to_grid  # [mels, K]
 
     def mfcc(log_frames: np.ndarray) -> np.ndarray:
         mel = to_mel @ np.exp(2.0 * log_frames.astype(np.float64)).T
-        return librosa.feature.mfcc(S=librosa.power_to_db(mel, ref=1.0), n_mfcc=N_MFCC).T
+        return mel_cepstrum(power_to_db(mel), N_MFCC).T
 
     return mfcc
 
