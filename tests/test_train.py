@@ -252,7 +252,7 @@ def test_config_names_the_core_presets_and_its_schedule():
     for plain in (dict(baseline=False), dict(regularizer="none"), dict(alpha=0.0)):
         assert TrainConfig(**{"epochs_stage1": 3, "epochs_stage2": 5, "compare_unconditioned": False,
                               "baseline": True, **plain}).total_epochs() == 8, plain
-    assert TrainConfig(conditioning="none").stages() == {"stage1": 40, "regularized": 60}  # the paper's model alone
+    assert TrainConfig(conditioning="none").stages() == {"stage1": 30, "regularized": 40}  # the paper's model alone
 
 
 def test_config_problems_say_why_a_run_cannot_start(tmp_path):
