@@ -770,9 +770,14 @@ def bench_cross_source(results: dict, rows: list) -> None:
         skip(rows, FIGURES["cross_source"], "the bundled model on the sample sets it never heard",
              "--smoke: it renders the bundled model's training sets and every known sample set (minutes)")
         return
+    sources = _trusted_sources()
+    if sources is None:
+        skip(rows, FIGURES["cross_source"], "the bundled model on the sample sets it never heard",
+             f"it trained on the Philharmonia samples, which are not shipped: name their folder in {PHILHARMONIA_ENV}")
+        return
     source = kept_out_source(default_model_path()) or "MuseScore_General"
     started = time.perf_counter()
-    r = evaluate_cross_source(default_model_path(), source, workers=2)
+    r = evaluate_cross_source(default_model_path(), source, workers=2, sources=sources)
     seconds = time.perf_counter() - started
     results["cross_source_rho"] = r["latent"]["spearman_rho"]
     results["cross_source_nearest_share"] = r["latent"]["nearest_share"]
@@ -784,7 +789,7 @@ def bench_cross_source(results: dict, rows: list) -> None:
                  f"MFCC rho {results['cross_source_mfcc_rho']:.3f}"))
     # FreePats: the one known sample set that shares no recording with any other (shared_sample_instruments_*),
     # never rendered for the bundled model's training
-    r = evaluate_cross_source(default_model_path(), "freepats", workers=2)
+    r = evaluate_cross_source(default_model_path(), "freepats", workers=2, sources=sources)
     for key, placement in (("rho", "latent"), ("logspec_rho", "logspec"), ("mfcc_rho", "mfcc")):
         results[f"cross_source_freepats_{key}"] = r[placement]["spearman_rho"]
     results["cross_source_freepats_nearest_share"] = r["latent"]["nearest_share"]
@@ -808,6 +813,23 @@ def bench_cross_source(results: dict, rows: list) -> None:
 
 
 PHILHARMONIA_ENV = "TIMBRE_EXPLORER_PHILHARMONIA"
+
+
+def _trusted_sources() -> tuple[str, ...] | None:
+    """The bundled model's sample sets as its card names them, its Philharmonia entry pointed at
+    :data:`PHILHARMONIA_ENV`'s folder (a card's paths outside its folder are not used unless given); None when it
+    trained on them and no folder is named; an empty tuple for the card's own."""
+    from timbre_explorer.core.data.sources import philharmonia_folder
+    from timbre_explorer.core.model.modelfile import load_model
+    from timbre_explorer.paths import default_model_path
+
+    named = tuple((load_model(default_model_path()).meta.get("training") or {}).get("sources") or ())
+    if not any(philharmonia_folder(s) is not None for s in named):
+        return ()
+    folder = os.environ.get(PHILHARMONIA_ENV)
+    if not folder:
+        return None
+    return tuple(f"philharmonia={folder}" if philharmonia_folder(s) is not None else s for s in named)
 #: The report of the bundled model's recipe run with the Philharmonia samples kept out (as validation notes), beside
 #: the model that then trained on them.
 PHILHARMONIA_FOLD = "philharmonia_fold.json"

@@ -98,7 +98,9 @@ class Projection:
         q, _ = np.linalg.qr(lda.scalings_[:, :k])
         mean = z.mean(0)
         rest = (z - mean) - (z - mean) @ q @ q.T
-        _, _, vt = np.linalg.svd(rest, full_matrices=True)
+        # the rest's principal axes from its [latent x latent] scatter: a full basis for any number of notes, where an
+        # SVD of the notes themselves with full matrices builds an [N x N] factor (16 GB for 45,000 notes)
+        _, _, vt = np.linalg.svd(rest.T @ rest)
         others = vt - (vt @ q) @ q.T  # numerically clean of the LDA directions
         basis = [q.T]
         for v in others:
