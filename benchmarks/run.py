@@ -1079,7 +1079,7 @@ def smoke_faults(groups, results: dict) -> list[str]:
     return unnamed + missing + [f"{k} = {v}: not finite" for k, v in results.items() if not math.isfinite(v)]
 
 
-def main() -> int:
+def main() -> int:  # noqa: C901
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--only", nargs="+", choices=GROUPS, help="measure only these groups")

@@ -156,7 +156,7 @@ def missing_for_the_window() -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: C901
     args = build_parser().parse_args(argv)
     from timbre_explorer.core.runtime import tune_allocator
     from timbre_explorer.logs import setup_logging
@@ -227,7 +227,7 @@ def _perception(args) -> int:
     return 0
 
 
-def _dataset_build(args) -> int:
+def _dataset_build(args) -> int:  # noqa: C901
     from tqdm import tqdm
 
     from timbre_explorer.core.data.dataset import build_dataset, default_hold_out
@@ -428,7 +428,7 @@ def _encode(args) -> int:
     return 0 if results or not problems else 1
 
 
-def _render(args) -> int:
+def _render(args) -> int:  # noqa: C901
     from pathlib import Path
 
     from timbre_explorer.core.signal.audio_io import save_wav

@@ -420,7 +420,7 @@ class AudioEngine:
                         self._release(v, _release_samples(v.note.release_s, self.stream_rate))
             self._read += 1
 
-    def _start(self, c: NoteOnCommand) -> None:
+    def _start(self, c: NoteOnCommand) -> None:  # noqa: C901
         """Put ``c``'s note on a free slot, stealing the oldest voice (a releasing one first) when 16 sound.
 
         Plain loops over the 32 slots: no list is built on the audio thread.

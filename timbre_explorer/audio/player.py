@@ -141,7 +141,7 @@ class Player:
             self.handle(Sustain(False))
         self.engine.pitch_bend(0.0)  # a wheel left deflected would bend the keys that still play
 
-    def handle(self, event: Event | FromInput) -> None:
+    def handle(self, event: Event | FromInput) -> None:  # noqa: C901
         """The one entry point for keyboard and MIDI events."""
         source = None
         if isinstance(event, FromInput):

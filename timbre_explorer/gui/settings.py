@@ -76,7 +76,7 @@ class Setting:
     high: float | None = None
     check: Callable[[object], object] | None = None  # a further check of a text value (raises ValueError)
 
-    def parse(self, raw: object) -> object:
+    def parse(self, raw: object) -> object:  # noqa: C901
         """``raw`` as QSettings read it, as this setting's type; ValueError when it is not one."""
         if self.kind is bytes:
             if not isinstance(raw, QtCore.QByteArray):

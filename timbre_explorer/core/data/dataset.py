@@ -538,7 +538,7 @@ def _describe(source: Source) -> str:
     return source.path if isinstance(source, SoundFontSource) else source.root
 
 
-def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[list[NoteSpec]], preset, hold_out, seed,
+def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[list[NoteSpec]], preset, hold_out, seed,  # noqa: C901
                 workers, progress, cancel) -> dict:
     p = get_preset(preset)
     source = sources[0]  # the sources share one note length (_check_sources)

@@ -73,7 +73,7 @@ class ModelFile:
 
 
 # ---------------------------------------------------------------------------- saving
-def save_model(path: str | os.PathLike, *, model: TimbreVAE, normalization: Normalization, meta: dict,
+def save_model(path: str | os.PathLike, *, model: TimbreVAE, normalization: Normalization, meta: dict,  # noqa: C901
                tensors: dict[str, torch.Tensor] | None = None) -> None:
     """Write ``model`` and everything needed to use it to ``path``, atomically.
 
@@ -198,7 +198,7 @@ def _check_schema(path: Path, meta: dict, *, required: bool) -> None:
         raise ModelFileError(f"{path}: invalid model card ({where}: {error.message})")
 
 
-def check_card(path: str | os.PathLike, mf: ModelFile) -> None:
+def check_card(path: str | os.PathLike, mf: ModelFile) -> None:  # noqa: C901
     """What a schema cannot say: the map's tensors agree with the latent size, the note count and the card's
     lists, their codes are in range, and the preset is one this version knows."""
     from timbre_explorer.core.signal.descriptors import DESCRIPTORS

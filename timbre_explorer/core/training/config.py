@@ -106,7 +106,7 @@ class TrainConfig:
     device: str = "auto"  # 'auto' (CUDA when torch sees a GPU, else the CPU), 'cpu' or 'cuda'
     dump_rank_weights: bool = False  # each rank writes its final weights (the DDP test reads them)
 
-    def __post_init__(self):
+    def __post_init__(self):  # noqa: C901
         if self.source not in SOURCES:
             raise ParameterError(f"source must be 'soundfont' or 'folder', got {self.source!r}")
         if self.source == "folder" and not self.folder:
@@ -190,7 +190,7 @@ class TrainConfig:
     def total_epochs(self) -> int:
         return sum(self.stages().values())
 
-    def problems(self, *, instruments: Iterable[str] | None = None, cuda: bool | None = None,
+    def problems(self, *, instruments: Iterable[str] | None = None, cuda: bool | None = None,  # noqa: C901
                  soundfont_unavailable: str | None = None) -> list[str]:
         """Why this config cannot train here, beyond what constructing it checks (an empty list: it can).
 
