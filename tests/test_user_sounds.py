@@ -157,7 +157,7 @@ def test_a_model_file_without_sources_reads_as_one_source(tmp_path):
     from timbre_explorer.paths import default_model_path
 
     bundled = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
-    assert bundled.sources == ["FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank"]
+    assert bundled.sources == ["FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank", "freepats", "Philharmonia"]
     old = tmp_path / "old.timbre.safetensors"
     shutil.copy(default_model_path(), old)
 
