@@ -35,7 +35,7 @@ def test_the_3d_box_shows_the_three_components_filters_follow_and_a_click_plays_
     e, s = window.explorer, window.space
     e.map_panel.three_d.setChecked(True)
     view = e.map_stack.currentWidget()
-    assert view is e._view3d and view is not e.map
+    assert view is e.map_control.view3d and view is not e.map
     qtbot.waitUntil(lambda: view.view.width() > 300)
     dims = list(e.map_panel.dims())
     assert len(dims) == 3
