@@ -91,6 +91,8 @@ class MainWindow(QtWidgets.QMainWindow):
         redo.setShortcut(QtGui.QKeySequence.StandardKey.Redo)
         edit.addAction(undo)
         edit.addAction(redo)
+        edit.addSeparator()
+        self._action(edit, "Add &bookmark", lambda: self.explorer.bookmarks.add(), "Ctrl+B")
         view = m.addMenu("&View")
         self._action(view, "&Fit the map", self.explorer.fit_map, "Home")
         self._action(view, "Toggle &3D view", lambda: self.explorer.map_panel.three_d.toggle(), "3")
