@@ -16,6 +16,7 @@ from timbre_explorer.core.synthesis.session import (FORMAT, Bookmark, ModelRef, 
                                                     write_session)
 
 pytest.importorskip("pytestqt")
+from timbre_explorer.gui.sessions import ask_unsaved  # noqa: E402 (before the tests' stand-in replaces it)
 
 
 def _sentence(text: str, name: str) -> None:
@@ -148,6 +149,22 @@ def test_unsaved_work_is_asked_about_before_it_is_thrown_away(qtbot, open_window
     assert not w.isVisible() and not autosave_path().exists()  # discarded: the next start is a fresh one
 
 
+def test_the_question_is_a_save_discard_cancel_box(qtbot):
+    """The real question (the other tests answer it without a box): each button gives its answer."""
+    from PySide6 import QtCore, QtWidgets
+
+    parent = QtWidgets.QWidget()
+    qtbot.addWidget(parent)
+    for button, answer in (("Discard", "discard"), ("Save", "save"), ("Cancel", "cancel")):
+        def click(button=button):
+            box = QtWidgets.QApplication.activeModalWidget()
+            assert "quitting" in box.text().lower()
+            box.button(getattr(QtWidgets.QMessageBox.StandardButton, button)).click()
+
+        QtCore.QTimer.singleShot(0, click)  # runs once the box's own loop is waiting
+        assert ask_unsaved(parent, "quitting") == answer
+
+
 def _fake_sound(w):
     from timbre_explorer.gui.explorer.sounds import UserSound
 
@@ -168,11 +185,37 @@ def test_load_path_reads_a_path_file_back_onto_the_map(qtbot, open_window, tiny_
     assert w.explorer.path_panel.duration() == 7.0 and w.explorer.path_panel.interpolation() == "linear"
     assert w.explorer.undo_stack.undoText() == "Load path"
 
+    frames = [z[k].tolist() for k in range(6)]  # a walked path's frames (an exported path's usual kind)
+    write_path(tmp_path / "walked.json", PathSpec(frames, mode="slerp", seconds=2.0, kind="on_data"))
+    w.explorer.path_control.load_path(tmp_path / "walked.json")
+    qtbot.waitUntil(lambda: w.explorer.path.kind == "on_data", timeout=10_000)
+    assert w.sessions.write(tmp_path / "walked.session.json")  # and a session keeps it
+    assert read_session(tmp_path / "walked.session.json").path.kind == "on_data"
+
     (tmp_path / "bad.json").write_text(json.dumps({"format": "timbre-explorer-path", "version": 1, "seconds": 1,
                                                    "points": [[0.0], [1.0]]}))
     with qtbot.waitSignal(w.explorer.error, timeout=10_000) as said:
         w.explorer.path_control.load_path(tmp_path / "bad.json")
     _sentence(said.args[1], "bad.json")
+
+
+def test_a_bookmark_keeps_the_selected_point_and_plays_it_again(qtbot, open_window, tiny_model):
+    from test_explorer import RecordingAudio
+
+    w = open_window(tiny_model, RecordingAudio())
+    tab = w.explorer
+    tab.bookmarks.add()  # nothing selected: said, nothing kept
+    assert tab.bookmarks.bookmarks == []
+    z = tab.space.notes.z[7].astype(np.float64)
+    tab.selected = z
+    tab.bookmarks.add()
+    name = tab.bookmarks.bookmarks[0].name
+    assert name.endswith(" 1") and tab.bookmarks_panel.list.item(0).text() == name
+    tab.selected = None
+    before = len(w.audio.played)
+    tab.bookmarks.recall(0)
+    qtbot.waitUntil(lambda: len(w.audio.played) > before, timeout=20_000)
+    assert np.allclose(tab.selected, z)
 
 
 def test_a_hostile_session_file_is_refused_in_one_sentence(qtbot, open_window, tiny_model, tmp_path):

@@ -77,7 +77,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(file, "&Open model…", self._open_dialog, QtGui.QKeySequence.StandardKey.Open)
         self.recent_menu = file.addMenu("Recent models")
         file.addSeparator()
-        self.sessions.build_menu(file)
+        self.sessions.build_menu(file, self._action)
         file.addSeparator()
         self._action(file, "Export sound as &WAV…", self._export_sound_dialog, "Ctrl+E")
         self._action(file, "Export map &image (PNG/SVG)…", self._export_map_dialog, "Ctrl+Shift+E")

@@ -43,6 +43,7 @@ class OpenedModel:
     session: Session | None = None
     session_file: Path | None = None
     lost: list[str] = field(default_factory=list)  # what of the session could not come back, one phrase each
+    notes: list[str] = field(default_factory=list)  # what was found elsewhere (a moved model), one phrase each
 
 
 def open_space(path: str | Path) -> OpenedModel:
@@ -63,7 +64,8 @@ def open_space(path: str | Path) -> OpenedModel:
 
 def find_model(session: Session, file: Path) -> tuple[Path | None, str]:
     """Where the session's model is now: its path, else the same name beside the session file, each with the
-    session's SHA-256; else its path with another content (and a phrase saying so), else None and why."""
+    session's SHA-256 (a phrase says where it was found); else its path with another content, or None (a phrase
+    says why: these start with "!")."""
     from timbre_explorer.core.synthesis.session import file_sha256
 
     stored = Path(session.model.path)
@@ -74,8 +76,8 @@ def find_model(session: Session, file: Path) -> tuple[Path | None, str]:
         except OSError:
             continue
     if stored.is_file():
-        return stored, f"the model {stored} has changed since the session was saved"
-    return None, f"the model {stored} is missing"
+        return stored, f"!the model {stored} has changed since the session was saved"
+    return None, f"!the model {stored} is missing"
 
 
 def autosave_path() -> Path:
@@ -111,13 +113,13 @@ class SessionControl(QtCore.QObject):
         self.explorer.may_discard = lambda what: self.may_discard(f"clearing {what}")
 
     # ------------------------------------------------------------------ the menu
-    def build_menu(self, file: QtWidgets.QMenu) -> None:
-        w = self.window
-        w._action(file, "Open &session…", self.open_dialog, "Ctrl+Shift+O")
+    def build_menu(self, file: QtWidgets.QMenu, action: Callable) -> None:
+        """The File menu's session entries; ``action(menu, text, slot, shortcut)`` makes each (the window's)."""
+        action(file, "Open &session…", self.open_dialog, "Ctrl+Shift+O")
         self.recent_menu = file.addMenu("Recent sessions")
-        w._action(file, "Save s&ession", self.save, "Ctrl+S")
-        w._action(file, "Save session &as…", self.save_as, "Ctrl+Shift+S")
-        w._action(file, "&Load path…", self.explorer.path_control._load_path_dialog)
+        action(file, "Save s&ession", self.save, "Ctrl+S")
+        action(file, "Save session &as…", self.save_as, "Ctrl+Shift+S")
+        action(file, "&Load path…", self.explorer.path_control.load_path_dialog)
         self._fill_recent(settings.read("recent_sessions"))
 
     def _fill_recent(self, recent: list[str]) -> None:
@@ -140,7 +142,7 @@ class SessionControl(QtCore.QObject):
         space = self.window.space
         if space is None or space.path is None or not self.model_sha256:
             return None
-        return self.explorer.session(ModelRef(str(space.path), self.model_sha256, space.name))
+        return self.explorer.session(ModelRef(str(Path(space.path).absolute()), self.model_sha256, space.name))
 
     def unsaved(self) -> bool:
         """Whether bookmarks, the path or sounds differ from the session last saved or opened (none: any)."""
@@ -262,16 +264,17 @@ class SessionControl(QtCore.QObject):
             else:
                 model, lost = find_model(session, path)
             if model is None and current is None:
-                raise ParameterError(f"{path}: {lost}, and no model is open to show the rest on")
+                raise ParameterError(f"{path}: {lost.lstrip('!')}, and no model is open to show the rest on")
             if model is None or (current is not None and current[0].path == model and lost == ""):
                 assert current is not None
                 opened = OpenedModel(current[0], current[1])
             else:
                 opened = open_space(model)
             opened.session, opened.session_file = session, None if start_model is not None else path
-            opened.lost = [lost] if lost else []
             if model is None:
-                opened.lost[-1] += f" (the rest is shown on {current[0].path})"  # type: ignore[index]
+                lost += f" (the rest is shown on {current[0].path})"  # type: ignore[index]
+            if lost:
+                (opened.lost if lost.startswith("!") else opened.notes).append(lost.lstrip("!"))
             return opened
 
         w.model_label.setText(f"Opening {path.name}…")
@@ -287,8 +290,11 @@ class SessionControl(QtCore.QObject):
         """The model is shown: restore the session that came with it, and say in one sentence what did not."""
         self.model_sha256 = opened.sha256
         lost = list(opened.lost)
+        said = lost + opened.notes
         if opened.session is not None:
-            lost += self.explorer.restore_session(opened.session)
+            restored = self.explorer.restore_session(opened.session)
+            lost += restored
+            said += restored
             self.file = opened.session_file
             now = self.current()  # unsaved from here on: what came back (a sound file gone is said, not asked)
             self.saved_work = now.work() if now is not None and self.file is not None else None
@@ -298,10 +304,10 @@ class SessionControl(QtCore.QObject):
             self.file, self.saved_work = None, None
         self._autosaved = None
         self.timer.start()
-        if lost:
+        if said:
             where = str(opened.session_file or autosave_path())
-            text = f"{where}: {'; '.join(lost)}; the rest is open."
-            if opened.session_file is not None:
+            text = f"{where}: {'; '.join(said)}; the rest is open." if lost else f"{where}: {'; '.join(said)}."
+            if opened.session_file is not None and lost:
                 self.window.show_error("Part of the session could not open", text)
             else:
                 self.window.statusBar().showMessage(text, 20000)

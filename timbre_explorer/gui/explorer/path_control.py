@@ -38,7 +38,7 @@ class PathControl(QtCore.QObject):
         p.clear_requested.connect(self.path.clear)
         p.play_requested.connect(self.play_path)
         p.export_requested.connect(self._export_path_dialog)
-        p.load_requested.connect(self._load_path_dialog)
+        p.load_requested.connect(self.load_path_dialog)
         p.morph_requested.connect(self.morph_notes)
         tab.map.vertex_added.connect(self.add_vertex)
         tab.map.path_finished.connect(p.finish_drawing)
@@ -105,7 +105,7 @@ class PathControl(QtCore.QObject):
         self.tab.tasks.submit(job, "load path", on_done=loaded,
                               on_failed=lambda f: self.tab.error.emit("Could not load the path", f.message))
 
-    def _load_path_dialog(self) -> None:
+    def load_path_dialog(self) -> None:
         from PySide6 import QtWidgets
 
         file, _ = QtWidgets.QFileDialog.getOpenFileName(self.tab, "Load a path", "", "Path files (*.json)")

@@ -62,7 +62,7 @@ class SoundControl(QtCore.QObject):
     def state(self) -> list[SessionSound]:
         from timbre_explorer.core.synthesis.session import SessionSound
 
-        return [SessionSound(path=u.path, z=np.asarray(u.z, np.float64).tolist(), name=u.name,
+        return [SessionSound(path=str(Path(u.path).absolute()), z=np.asarray(u.z, np.float64).tolist(), name=u.name,
                              trajectory=np.asarray(u.trajectory, np.float64).tolist(),
                              pitch=u.pitch, loudness_db=u.loudness_db,
                              nearest=[{"instrument": str(n["instrument"]), "distance": float(n["distance"])}
