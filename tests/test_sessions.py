@@ -197,3 +197,15 @@ def test_a_hostile_session_file_is_refused_in_one_sentence(qtbot, open_window, t
     title, text = w.last_error
     _sentence(text, str(bad))
     assert w.space is not None and w.explorer.bookmarks.bookmarks == []  # the open model stays as it was
+
+
+def test_an_unreadable_autosave_is_said_and_the_model_opens_as_at_a_first_start(qtbot, open_window, tiny_model):
+    from timbre_explorer.gui.sessions import autosave_path
+
+    autosave_path().parent.mkdir(parents=True, exist_ok=True)
+    autosave_path().write_text("{ half a file")
+    w = open_window(tiny_model)
+    assert w.explorer.bookmarks.bookmarks == [] and w.explorer.path.points() is None
+    text = w.statusBar().currentMessage()
+    _sentence(text, str(autosave_path()))
+    assert "not restored" in text and "not a JSON file" in text

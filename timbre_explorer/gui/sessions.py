@@ -251,7 +251,7 @@ class SessionControl(QtCore.QObject):
                 if start_model is None:
                     raise
                 opened = open_space(start_model)
-                opened.lost.append(f"the autosave was not restored ({exc})")
+                opened.lost.append(f"not restored ({str(exc).removeprefix(f'{path}: ')})")
                 return opened
             if start_model is not None:
                 try:
@@ -278,7 +278,8 @@ class SessionControl(QtCore.QObject):
             return opened
 
         w.model_label.setText(f"Opening {path.name}…")
-        w.loader.submit(job, "session", on_done=w._loaded, on_failed=self._open_failed)
+        w.loader.submit(job, "session", on_done=w._loaded,
+                        on_failed=w._load_failed if start_model is not None else self._open_failed)
 
     def _open_failed(self, failed) -> None:
         w = self.window
