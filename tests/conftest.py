@@ -68,6 +68,17 @@ def _fresh_settings(tmp_path, monkeypatch):
     yield folder
 
 
+@pytest.fixture(autouse=True)
+def _unsaved_work_discarded(monkeypatch):
+    """The question before unsaved work is thrown away waits for a click: in tests it answers Discard (a test of
+    the question sets its window's ``sessions.ask``)."""
+    if importlib.util.find_spec("PySide6") is None:
+        return
+    from timbre_explorer.gui import sessions
+
+    monkeypatch.setattr(sessions, "ask_unsaved", lambda parent, what: sessions.DISCARD)
+
+
 @pytest.fixture(scope="session")
 def qapp():
     """pytest-qt's application is the app's own (``make_app``): the same settings, and cycles collected on the

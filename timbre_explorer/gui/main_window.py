@@ -13,6 +13,7 @@ from timbre_explorer.core.errors import TimbreExplorerError
 from timbre_explorer.gui import crash, settings
 from timbre_explorer.gui.explorer.map_control import model_title
 from timbre_explorer.gui.explorer.tab import ExplorerTab
+from timbre_explorer.gui.sessions import CANCEL, DISCARD, SAVE, OpenedModel, SessionControl, autosave_path, open_space
 from timbre_explorer.gui.trainer.tab import TrainerTab
 from timbre_explorer.gui.views.widgets import export_file_name, guard_wheel
 from timbre_explorer.gui.workers import Failed, LatestWorker
@@ -53,6 +54,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.trainer.model_ready.connect(lambda p: (self.open_model(p), self.tabs.setCurrentWidget(self.explorer)))
         self.setCentralWidget(self.tabs)
         self.loader = LatestWorker("model", self)
+        self.sessions = SessionControl(self)
         self.model_label = QtWidgets.QLabel()
         self.audio_label = QtWidgets.QLabel()
         self.statusBar().addWidget(self.audio_label)
@@ -63,7 +65,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._show_audio_state()
         if self.settings_note:  # said once: the file is clean from now on
             self.statusBar().showMessage(self.settings_note, 20000)
-        self.open_model(self.model_path)
+        if autosave_path().is_file():  # the last session, restored where it was made on this model
+            self.sessions.open(autosave_path(), start_model=self.model_path)
+        else:
+            self.open_model(self.model_path)
 
     # ------------------------------------------------------------------ menus
     def _build_menus(self) -> None:
@@ -71,6 +76,8 @@ class MainWindow(QtWidgets.QMainWindow):
         file = m.addMenu("&File")
         self._action(file, "&Open model…", self._open_dialog, QtGui.QKeySequence.StandardKey.Open)
         self.recent_menu = file.addMenu("Recent models")
+        file.addSeparator()
+        self.sessions.build_menu(file, self._action)
         file.addSeparator()
         self._action(file, "Export sound as &WAV…", self._export_sound_dialog, "Ctrl+E")
         self._action(file, "Export map &image (PNG/SVG)…", self._export_map_dialog, "Ctrl+Shift+E")
@@ -85,6 +92,8 @@ class MainWindow(QtWidgets.QMainWindow):
         redo.setShortcut(QtGui.QKeySequence.StandardKey.Redo)
         edit.addAction(undo)
         edit.addAction(redo)
+        edit.addSeparator()
+        self._action(edit, "Add &bookmark", lambda: self.explorer.bookmarks.add(), "Ctrl+B")
         view = m.addMenu("&View")
         self._action(view, "&Fit the map", self.explorer.fit_map, "Home")
         self._action(view, "Toggle &3D view", lambda: self.explorer.map_panel.three_d.toggle(), "3")
@@ -116,24 +125,18 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ models
     def open_model(self, path: str | Path) -> None:
-        """Load ``path`` in the background; the current space stays until the new one is ready."""
-        from timbre_explorer.core.synthesis.space import TimbreSpace
-        from timbre_explorer.core.synthesis.synth import note
-
+        """Load ``path`` in the background; the current space stays until the new one is ready. Asked first
+        when the bookmarks, path or sounds are not saved in a session."""
         path = Path(path)
+        if not self.sessions.may_discard("opening another model"):
+            return
         self.model_label.setText(f"Loading {path.name}…")
+        self.loader.submit(lambda j: open_space(path), "model", on_done=self._loaded, on_failed=self._load_failed)
 
-        def job(j):
-            space = TimbreSpace.open(path)
-            space.decoded_descriptors  # noqa: B018 (computed here, not on the GUI thread)
-            note(space, space.decode(space.notes.z[0]), seconds=0.2)  # warm up, so the first click is fast
-            return space
-
-        self.loader.submit(job, "model", on_done=self._loaded, on_failed=self._load_failed)
-
-    def _loaded(self, space) -> None:
+    def _loaded(self, opened: OpenedModel) -> None:
         """Replace the open space with one the worker opened and validated in full (the Explorer first: the
-        window's own state changes only once it is shown)."""
+        window's own state changes only once it is shown), and restore the session that came with it."""
+        space = opened.space
         self.explorer.set_space(space)
         self.space = space
         self.model_path = space.path
@@ -141,6 +144,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._remember(space.path)
         self.setWindowTitle(f"{model_title(space)} ({space.path}) - Timbre Explorer {__version__}")
         log.info("ready: %s", space.summary())
+        self.sessions.restore(opened)
         self.model_loaded.emit(space)
 
     def _load_failed(self, failed: Failed) -> None:
@@ -305,6 +309,17 @@ class MainWindow(QtWidgets.QMainWindow):
         settings.write("audio/volume", self.audio.volume)
 
     def closeEvent(self, event) -> None:
+        """Asked first when work is not saved (Cancel keeps the window); the autosave is written, or removed
+        when the work is discarded."""
+        answer = self.sessions.ask(self, "quitting") if self.sessions.unsaved() else SAVE
+        if answer == CANCEL or (answer == SAVE and self.sessions.unsaved() and not self.sessions.save()):
+            event.ignore()
+            return
+        self.sessions.timer.stop()
+        if answer == DISCARD:
+            self.sessions.discard_autosave()
+        else:
+            self.sessions.autosave(now=True)
         self.save_settings()
         self.loader.shutdown()
         self.trainer.shutdown()

@@ -118,6 +118,7 @@ SCHEMA: dict[str, Setting] = {
     "window/geometry": Setting(bytes, None),
     "window/splitter": Setting(bytes, None),
     "recent_models": Setting(list, []),
+    "recent_sessions": Setting(list, []),
     "audio/device": Setting(str, ""),
     "audio/seconds": Setting(float, 1.5, 0.2, 10.0),  # a clicked point's note
     "audio/attack": Setting(float, 0.02, 0.0, 2.0),

@@ -11,6 +11,7 @@ from timbre_explorer.gui.workers import Progress
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.fields import Field
+    from timbre_explorer.core.synthesis.session import FieldView
     from timbre_explorer.gui.explorer.tab import ExplorerTab
 
 FOLLOW_VIEW_MS = 250  # after a pan or zoom settles, the field of the new range
@@ -30,6 +31,17 @@ class FieldControl(QtCore.QObject):
         self._timer.timeout.connect(self.update)
         self.panel.changed.connect(self.update)
         tab.map.panned.connect(self.follow_view)
+
+    def state(self) -> FieldView:
+        from timbre_explorer.core.synthesis.session import FieldView
+
+        p = self.panel
+        return FieldView(shown=p.is_shown(), descriptor=p.name(), grid=p.grid_size(), contours=p.contour_count())
+
+    def restore(self, view: FieldView) -> None:
+        """The field a session showed, decoded over the map's range now."""
+        self.panel.set_choices(shown=view.shown, descriptor=view.descriptor, grid=view.grid, contours=view.contours)
+        self.update()
 
     def follow_view(self) -> None:
         """The map's range changed: the field of the new range, once the view settles."""

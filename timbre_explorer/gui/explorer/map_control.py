@@ -14,6 +14,7 @@ from timbre_explorer.gui.explorer.map_state import (MANY_INSTRUMENTS, MODES, PLA
 from timbre_explorer.gui.views.map_view import colour
 
 if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.session import MapView
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.gui.explorer.sounds import UserSound
     from timbre_explorer.gui.explorer.tab import ExplorerTab
@@ -46,6 +47,36 @@ class MapControl(QtCore.QObject):
         self.panel.show_model(model_title(space), space.path)
         self.map._fitted = False
         self.projection_changed()
+
+    # ------------------------------------------------------------------ a session's part
+    def state(self) -> MapView:
+        """The map as the user set it: axes, colours, filters (by name), overlays and the visible range."""
+        from timbre_explorer.core.synthesis.session import MapView
+
+        p, space = self.panel, self.tab.space
+        assert space is not None
+        instruments, pitch, dynamics = p.chosen_filters(list(space.dynamics))
+        names, mds, pairs = p.overlays()
+        x, y = self.map.visible_range()
+        return MapView(axes="discriminant" if p.discriminant() else "pca", dims=[int(d) for d in p.dims()[:3]],
+                       colouring=p.colouring(), three_d=p.three_d_on(), hidden=p.hidden_mode(), depth=p.depth_step(),
+                       instruments=None if len(instruments) == len(space.instruments)
+                       else [space.instruments[i] for i in sorted(instruments)],
+                       pitch=list(pitch), dynamics=None if len(dynamics) == len(space.dynamics) else sorted(dynamics),
+                       names=names, mds=mds, pairs=pairs, x_range=list(x), y_range=list(y))
+
+    def restore(self, view: MapView) -> None:
+        """Show the map as ``view`` says (instruments and dynamics this model lacks are left out); drawn once."""
+        space = self.tab.space
+        assert space is not None
+        known = {name: i for i, name in enumerate(space.instruments)}
+        self.panel.set_choices(axes=view.axes, dims=view.dims, colouring=view.colouring, three_d=view.three_d,
+                               hidden=view.hidden, depth=view.depth, names=view.names, mds=view.mds, pairs=view.pairs)
+        self.panel.set_filters(None if view.instruments is None else {known[n] for n in view.instruments if n in known},
+                               (view.pitch[0], view.pitch[1]), None if view.dynamics is None else set(view.dynamics))
+        self.projection_changed()
+        if view.x_range is not None and view.y_range is not None:
+            self.map.show_range((view.x_range[0], view.x_range[1]), (view.y_range[0], view.y_range[1]))
 
     # ------------------------------------------------------------------ projection and filters
     def _read_panel(self) -> None:

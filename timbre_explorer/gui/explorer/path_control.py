@@ -11,11 +11,13 @@ import numpy as np
 from PySide6 import QtCore
 
 from timbre_explorer.gui.explorer import exports
+from timbre_explorer.gui.explorer.paths import PathState
 from timbre_explorer.gui.explorer.results import Exported, PathSound, Sound
 from timbre_explorer.gui.views.widgets import export_file_name
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.pathfile import PathSpec
+    from timbre_explorer.core.synthesis.session import SessionPath
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.gui.explorer.tab import ExplorerTab
     from timbre_explorer.gui.workers import Failed, Job
@@ -39,6 +41,7 @@ class PathControl(QtCore.QObject):
         p.play_requested.connect(self.play_path)
         p.export_requested.connect(self._export_path_dialog)
         p.export_cancel_requested.connect(self.cancel_export)
+        p.load_requested.connect(self.load_path_dialog)
         p.morph_requested.connect(self.morph_notes)
         tab.map.vertex_added.connect(self.add_vertex)
         tab.map.path_finished.connect(p.finish_drawing)
@@ -55,6 +58,62 @@ class PathControl(QtCore.QObject):
         pts = self.path.points()
         n = 0 if pts is None else len(pts)
         self.panel.show_path_info("No path yet." if n == 0 else f"{self.path.kind}: {n} point(s)")
+
+    # ------------------------------------------------------------------ a session's part, a path file
+    def state(self) -> SessionPath | None:
+        """The path, how it plays, and the Play tab's pitch and dynamic it plays at; None without one."""
+        from timbre_explorer.core.synthesis.session import SessionPath
+
+        pts, space = self.path.points(), self.tab.space
+        if pts is None or space is None:
+            return None
+        pitch, dynamic = self.tab.play.pitch_and_dynamic(space)
+        return SessionPath(kind=self.path.kind, points=np.asarray(pts, np.float64).tolist(),
+                           mode=self.panel.interpolation(), seconds=self.panel.duration(), pitch=int(pitch),
+                           dynamic=dynamic)
+
+    def restore(self, saved: SessionPath | None) -> None:
+        """A session's path, with no undo history before it."""
+        self.path.reset()
+        if saved is not None:
+            self.panel.set_playing(saved.mode, saved.seconds)
+            points = [np.asarray(p, np.float64) for p in saved.points]
+            frames = saved.kind not in ("points", "polyline")
+            self.path.apply(PathState([] if frames else points, np.stack(points) if frames else None, saved.kind))
+        else:
+            self.path.apply(PathState())
+
+    def load_path(self, file: str | os.PathLike) -> None:
+        """Read a path file (checked, in a worker) onto the map: one undo step; its mode and duration on the tab."""
+        from timbre_explorer.core.synthesis.pathfile import FRAME_KINDS, read_path
+
+        space = self.tab.space
+        if space is None:
+            return
+        latent = space.latent_size
+
+        def job(j) -> PathSpec:
+            return read_path(file, latent=latent)
+
+        def loaded(spec: PathSpec) -> None:
+            if self.tab.space is not space:
+                return
+            self.panel.set_playing(spec.mode, min(max(spec.seconds, 0.2), 120.0))
+            if spec.kind in FRAME_KINDS:
+                self.path.set_frames(np.asarray(spec.points), spec.kind, "Load path")
+            else:
+                self.path.edit([np.asarray(p) for p in spec.points], "Load path")
+            self.tab.message.emit(f"Loaded the path {os.fspath(file)} ({len(spec.points)} points).")
+
+        self.tab.tasks.submit(job, "load path", on_done=loaded,
+                              on_failed=lambda f: self.tab.error.emit("Could not load the path", f.message))
+
+    def load_path_dialog(self) -> None:
+        from PySide6 import QtWidgets
+
+        file, _ = QtWidgets.QFileDialog.getOpenFileName(self.tab, "Load a path", "", "Path files (*.json)")
+        if file:
+            self.load_path(file)
 
     # ------------------------------------------------------------------ building the path
     def _end_point(self, text: str) -> np.ndarray | None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from timbre_explorer.audio.engine import AudioEngine
 
     from timbre_explorer.core.synthesis.gestures import PointNote
+    from timbre_explorer.core.synthesis.session import PlaySettings
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
 log = logging.getLogger(__name__)
@@ -297,6 +298,23 @@ class PlayControl(QtCore.QObject):
         x = fraction if event.number == cc_x else None
         y = fraction if event.number == cc_y else None
         self.cursor_moved.emit(CursorMove(x, y))
+
+    # ------------------------------------------------------------------ a session's part
+    def state(self) -> PlaySettings:
+        from timbre_explorer.core.synthesis.session import PlaySettings
+
+        p = self.panel
+        cc_x, cc_y = p.controllers()
+        return PlaySettings(pitch=p.pitch_chosen(), velocity=p.velocity_chosen(), low=self.keyboard.low,
+                            keyboard=self.keyboard.enabled, cc_x=cc_x, cc_y=cc_y)
+
+    def restore(self, saved: PlaySettings) -> None:
+        """A session's Play settings (kept as the app's settings too, as a change on the tab is)."""
+        self.keyboard.low = saved.low
+        settings.write("play/low", saved.low)
+        self.panel.show_octave(saved.low, "-", "=")
+        self.panel.restore(velocity=saved.velocity, pitch=saved.pitch, keyboard=saved.keyboard, cc_x=saved.cc_x,
+                           cc_y=saved.cc_y)
 
     # ------------------------------------------------------------------ settings and shutdown
     def _restore(self) -> None:

@@ -14,6 +14,7 @@ from timbre_explorer.gui.explorer.results import Moved, PathSound, Sound
 from timbre_explorer.gui.workers import Failed
 
 if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.session import Sliders
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.gui.explorer.tab import ExplorerTab
 
@@ -36,6 +37,19 @@ class SliderControl(QtCore.QObject):
         self.panel.set_choices(METHODS, CURVES)
         d = space.decoded_descriptors
         self.panel.set_ranges({k: (float(np.percentile(v, 1)), float(np.percentile(v, 99))) for k, v in d.items()})
+
+    def state(self) -> Sliders:
+        from timbre_explorer.core.synthesis.session import Sliders
+
+        c = self.panel.curve_request()
+        return Sliders(method=c.method, curve_descriptor=c.descriptor, curve_shape=c.shape, curve_start=c.start,
+                       curve_end=c.end, curve_seconds=c.seconds)
+
+    def restore(self, saved: Sliders) -> None:
+        from timbre_explorer.gui.views.explorer.move_panel import CurveRequest
+
+        self.panel.set_curve(saved.method, CurveRequest(saved.curve_descriptor, saved.curve_shape, saved.curve_start,
+                                                          saved.curve_end, saved.curve_seconds, saved.method))
 
     def show_point(self, descriptors: dict[str, float]) -> None:
         """A point was played: the sliders stand at its values."""

@@ -14,6 +14,7 @@ from timbre_explorer.gui.explorer.results import EncodedSounds, Sound
 from timbre_explorer.gui.workers import Failed
 
 if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.session import SessionSound
     from timbre_explorer.gui.explorer.tab import ExplorerTab
 
 AUDIO_FILTER = "Audio (*.wav *.aif *.aiff *.flac *.mp3 *.ogg)"
@@ -53,8 +54,45 @@ class SoundControl(QtCore.QObject):
         self.panel.clear_sounds()
 
     def clear_sounds(self) -> None:
+        if not self.sounds or not self.tab.may_discard("the sounds on the map"):
+            return
         self.reset()
         self.tab.redraw_state()
+
+    def state(self) -> list[SessionSound]:
+        from timbre_explorer.core.synthesis.session import SessionSound
+
+        return [SessionSound(path=str(Path(u.path).absolute()), z=np.asarray(u.z, np.float64).tolist(), name=u.name,
+                             trajectory=np.asarray(u.trajectory, np.float64).tolist(),
+                             pitch=u.pitch, loudness_db=u.loudness_db,
+                             nearest=[{"instrument": str(n["instrument"]), "distance": float(n["distance"])}
+                                      for n in u.nearest]) for u in self.sounds]
+
+    def restore(self, saved: list[SessionSound]) -> list[str]:
+        """A session's sounds where they landed (not encoded again); the files no longer there are left out and
+        returned."""
+        self.reset()
+        missing = []
+        for s in saved:
+            if not Path(s.path).is_file():
+                missing.append(s.path)
+                continue
+            sound = UserSound(s.name or Path(s.path).name, np.asarray(s.z), np.asarray(s.trajectory).reshape(
+                -1, len(s.z)), list(s.nearest), s.pitch, s.loudness_db, s.path)
+            self.sounds.append(sound)
+            self._list(sound, "")
+        return missing
+
+    def _list(self, sound: UserSound, warning: str) -> None:
+        """The sound's line on the Sounds tab: its pitch, level and what it is near."""
+        from timbre_explorer.core.data.instruments import pitch_name
+
+        near = ", ".join(f"{n['instrument']} ({n['distance']:.2f})" for n in sound.nearest)
+        pitch = "unpitched" if sound.pitch is None else pitch_name(round(sound.pitch))
+        level = "" if sound.loudness_db is None else f", {sound.loudness_db:.0f} dBFS"
+        clipped = ", clipped" if warning else ""
+        text = f"{sound.name} ({pitch}{level}{clipped}): near {near}"
+        self.panel.add_sound(text, text + (f"\n{warning}" if warning else ""))
 
     def add_sounds(self, paths: list[str]) -> None:
         space = self.tab.space
@@ -70,18 +108,12 @@ class SoundControl(QtCore.QObject):
         self.tab.tasks.submit(job, "encode", on_done=self._encoded, on_failed=self._encode_failed)
 
     def _encoded(self, result: EncodedSounds) -> None:
-        from timbre_explorer.core.data.instruments import pitch_name
-
         self.panel.show_busy(False)
         for r in result.encoded:
             sound = UserSound(Path(r.path).name, np.asarray(r.z), np.asarray(r.trajectory), r.nearest, r.pitch,
                               r.loudness_db, str(r.path))
             self.sounds.append(sound)
-            near = ", ".join(f"{n['instrument']} ({n['distance']:.2f})" for n in r.nearest)
-            pitch = "unpitched" if r.pitch is None else pitch_name(round(r.pitch))
-            clipped = ", clipped" if r.warning else ""
-            text = f"{sound.name} ({pitch}, {r.loudness_db:.0f} dBFS{clipped}): near {near}"
-            self.panel.add_sound(text, text + (f"\n{r.warning}" if r.warning else ""))
+            self._list(sound, r.warning or "")
         self.tab.redraw_state()
         loaded, problems = len(result.encoded), result.problems
         if problems:

@@ -9,6 +9,7 @@ selected point, the path, the workers, and what was played last; it holds nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.gui.explorer import exports
+from timbre_explorer.gui.explorer.bookmarks import BookmarkControl
 from timbre_explorer.gui.explorer.clicks import ClickControl
 from timbre_explorer.gui.explorer.field_control import FieldControl
 from timbre_explorer.gui.explorer.map_control import MapControl
@@ -28,6 +30,7 @@ from timbre_explorer.gui.explorer.results import Sound
 from timbre_explorer.gui.explorer.sliders import SliderControl
 from timbre_explorer.gui.explorer.sounds import SoundControl
 from timbre_explorer.gui.settings import SCHEMA
+from timbre_explorer.gui.views.explorer.bookmarks_panel import BookmarksPanel
 from timbre_explorer.gui.views.explorer.field_panel import FieldPanel
 from timbre_explorer.gui.views.explorer.map_panel import MapPanel
 from timbre_explorer.gui.views.explorer.move_panel import MovePanel
@@ -41,6 +44,7 @@ from timbre_explorer.gui.workers import Failed, LatestWorker, Progress, QueueWor
 if TYPE_CHECKING:
     from timbre_explorer.audio.engine import AudioEngine
     from timbre_explorer.core.synthesis.instrument import WrittenInstrument
+    from timbre_explorer.core.synthesis.session import ModelRef, Session
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
 
@@ -74,6 +78,9 @@ class ExplorerTab(QtWidgets.QWidget):
         self.path = MapPath(self.undo_stack, self.redraw_state)
         self.selected: np.ndarray | None = None
         self.last_sound: Sound | None = None
+        #: asked before an edit throws work away (the Sounds' Clear), with what it would lose; True: go on. The
+        #: main window sets it to its Save / Discard / Cancel question.
+        self.may_discard: Callable[[str], bool] = lambda what: True
 
         self.synth = LatestWorker("synth", self)
         self.fields = LatestWorker("field", self)
@@ -86,6 +93,7 @@ class ExplorerTab(QtWidgets.QWidget):
         self.field_control = FieldControl(self)
         self.slider_control = SliderControl(self)
         self.sound_control = SoundControl(self)
+        self.bookmarks = BookmarkControl(self)
         self.map_control.shown_changed.connect(self.field_control.update)
         self.setEnabled(False)
 
@@ -97,8 +105,14 @@ class ExplorerTab(QtWidgets.QWidget):
         self.map_stack.addWidget(self.map)
         self.map_panel, self.path_panel, self.field_panel = MapPanel(), PathPanel(), FieldPanel()
         self.move_panel, self.sounds_panel, self.play_panel = MovePanel(), SoundsPanel(), PlayPanel()
+        self.bookmarks_panel = BookmarksPanel()
+        map_page = QtWidgets.QWidget()  # the Map tab: the map's controls, then the bookmarks
+        page = QtWidgets.QVBoxLayout(map_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addWidget(self.map_panel)
+        page.addWidget(self.bookmarks_panel)
         self.tabs = QtWidgets.QTabWidget()
-        for panel, name in ((self.map_panel, "Map"), (self.path_panel, "Path"), (self.field_panel, "Field"),
+        for panel, name in ((map_page, "Map"), (self.path_panel, "Path"), (self.field_panel, "Field"),
                             (self.move_panel, "Sliders"), (self.sounds_panel, "Sounds"), (self.play_panel, "Play")):
             scroll = QtWidgets.QScrollArea()
             scroll.setWidget(panel)
@@ -143,6 +157,7 @@ class ExplorerTab(QtWidgets.QWidget):
         self.selected = None
         self.path.reset()
         self.sound_control.reset()
+        self.bookmarks.restore([])
         self.path_control.set_space(space)
         self.slider_control.set_space(space)
         self.click_control.set_space(space)
@@ -154,6 +169,37 @@ class ExplorerTab(QtWidgets.QWidget):
         """Zoom the map to the visible notes; the field follows the new range, as after a pan or zoom."""
         self.map.fit()
         self.field_control.follow_view()
+
+    # ================================================================== sessions
+    def session(self, model: ModelRef) -> Session:
+        """What the user built on ``model`` (the open space's file), each feature giving its part."""
+        from timbre_explorer.core.synthesis.session import Session
+
+        return Session(model=model, view=self.map_control.state(), field=self.field_control.state(),
+                       selected=None if self.selected is None else np.asarray(self.selected, np.float64).tolist(),
+                       bookmarks=self.bookmarks.state(), path=self.path_control.state(),
+                       sounds=self.sound_control.state(), sliders=self.slider_control.state(),
+                       play=self.play.state())
+
+    def restore_session(self, session: Session) -> list[str]:
+        """Show ``session`` on the open space, each feature restoring its part; what could not come back: the
+        sound files no longer there, and the parts whose points do not fit this model (one phrase each)."""
+        assert self.space is not None
+        misfits = session.problems(self.space.latent_size)
+        self.play.restore(session.play)
+        self.slider_control.restore(session.sliders)
+        self.map_control.restore(session.view)
+        self.field_control.restore(session.field)
+        self.selected = np.asarray(session.selected) if session.selected and "the selected point" not in misfits \
+            else None
+        self.bookmarks.restore(session.bookmarks if "bookmarks" not in misfits else [])
+        self.path_control.restore(session.path if "the path" not in misfits else None)
+        missing = self.sound_control.restore(session.sounds if "sounds" not in misfits else [])
+        self.redraw_state()
+        lost = [f"the sound file {p} is missing" for p in missing]
+        if misfits:
+            lost.append(f"{', '.join(misfits)} do not fit this model's {self.space.latent_size} dimensions")
+        return lost
 
     # ================================================================== what the features share
     def redraw_state(self) -> None:

@@ -333,6 +333,11 @@ class MapView(pg.PlotWidget):
         (x0, x1), (y0, y1) = self.plotItem.vb.viewRange()
         return (float(x0), float(x1)), (float(y0), float(y1))
 
+    def show_range(self, x: tuple[float, float], y: tuple[float, float]) -> None:
+        """Show map coordinates ``x`` by ``y`` (a session's zoom), no longer fitted to the notes on its own."""
+        self.setRange(xRange=tuple(x), yRange=tuple(y), padding=0)
+        self._fitted = True
+
     def fit(self) -> None:
         """Zoom to the visible notes."""
         pts = self._xy[self._visible_index] if len(self._visible_index) else self._xy

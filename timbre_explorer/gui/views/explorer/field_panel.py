@@ -51,6 +51,16 @@ class FieldPanel(QtWidgets.QWidget):
         layout.addWidget(group_box("Descriptor field", form))
         layout.addStretch(1)
 
+    def set_choices(self, *, shown: bool, descriptor: str, grid: int, contours: int) -> None:
+        """Put the controls where a session had them, without a signal (the controller then decodes once)."""
+        boxes = (self.field_shown, self.descriptor, self.resolution, self.contours)
+        blockers = [QtCore.QSignalBlocker(b) for b in boxes]
+        self.field_shown.setChecked(shown)
+        self.descriptor.setCurrentIndex(max(0, self.descriptor.findData(descriptor)))
+        self.resolution.setValue(grid)
+        self.contours.setValue(contours)
+        del blockers
+
     def name(self) -> str:
         return self.descriptor.currentData()
 

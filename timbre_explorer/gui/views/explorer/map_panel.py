@@ -305,6 +305,48 @@ class MapPanel(QtWidgets.QWidget):
         return (self.checked_instruments(), (self.pitch_low.value(), self.pitch_high.value()),
                 {d for d in dynamics if d not in self.dynamics or self.dynamics[d].isChecked()})
 
+    def set_choices(self, *, axes: str, dims: list[int], colouring: str, three_d: bool, hidden: str, depth: int,
+                    names: bool, mds: bool, pairs: bool) -> None:
+        """Put the projection's and overlays' controls where a session had them, without a signal (the controller
+        then reads them once)."""
+        boxes = [self.basis, self.colour_by, *self.axes, self.three_d, self.depth_mode, self.depth_slider,
+                 self.show_labels, self.show_mds, self.show_pairs]
+        blockers = [QtCore.QSignalBlocker(b) for b in boxes]
+        self.basis.setCurrentIndex(max(0, self.basis.findData(axes)))
+        self.colour_by.setCurrentText(colouring)
+        for combo, k in zip(self.axes, dims):
+            if 0 <= k < combo.count():
+                combo.setCurrentIndex(k)
+        self.three_d.setChecked(three_d)
+        self.depth_mode.setCurrentIndex(max(0, self.depth_mode.findData(hidden)))
+        self._mode_chosen()
+        self.depth_slider.setValue(depth)
+        self.show_labels.setChecked(names)
+        self.show_mds.setChecked(mds and self.show_mds.isEnabled())
+        self.show_pairs.setChecked(pairs and self.show_pairs.isEnabled())
+        self.pairs_caption.setVisible(self.show_pairs.isChecked())
+        del blockers
+
+    def set_filters(self, instruments: set[int] | None, pitch: tuple[int, int], dynamics: set[str] | None) -> None:
+        """Check the instruments (indices; None: all) and dynamics (None: all) shown, and the pitch range, without
+        a signal."""
+        with QtCore.QSignalBlocker(self.legend):
+            for i, item in enumerate(self._members):
+                on = instruments is None or i in instruments
+                item.setCheckState(0, QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
+            for k in range(self.legend.topLevelItemCount()):
+                family = self.legend.topLevelItem(k)
+                states = {family.child(j).checkState(0) for j in range(family.childCount())}
+                if states:
+                    family.setCheckState(0, states.pop() if len(states) == 1 else
+                                         QtCore.Qt.CheckState.PartiallyChecked)
+        for spin, value in ((self.pitch_low, pitch[0]), (self.pitch_high, pitch[1])):
+            with QtCore.QSignalBlocker(spin):
+                spin.setValue(value)
+        for name, box in self.dynamics.items():
+            with QtCore.QSignalBlocker(box):
+                box.setChecked(dynamics is None or name in dynamics)
+
     def show_model(self, title: str, path: object) -> None:
         self.model.setText(f"Model: {title}\n{path}")
 

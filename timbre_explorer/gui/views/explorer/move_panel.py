@@ -130,6 +130,18 @@ class MovePanel(QtWidgets.QWidget):
         """The search method (one of the core's ``reach.METHODS``)."""
         return self.method.currentData()
 
+    def set_curve(self, method: str, curve: CurveRequest) -> None:
+        """The method and the curve's settings a session had (a name this version lacks keeps the current)."""
+        if self.method.findData(method) >= 0:
+            self.method.setCurrentIndex(self.method.findData(method))
+        if self.curve_descriptor.findData(curve.descriptor) >= 0:
+            self.curve_descriptor.setCurrentIndex(self.curve_descriptor.findData(curve.descriptor))
+        if self.curve_shape.findText(curve.shape) >= 0:
+            self.curve_shape.setCurrentText(curve.shape)
+        self.curve_start.setValue(curve.start)  # after the descriptor, which suggests its own
+        self.curve_end.setValue(curve.end)
+        self.curve_seconds.setValue(curve.seconds)
+
     def curve_request(self) -> CurveRequest:
         return CurveRequest(self.curve_descriptor.currentData(), self.curve_shape.currentText(),
                             self.curve_start.value(), self.curve_end.value(), self.curve_seconds.value(),

@@ -20,6 +20,7 @@ class PathPanel(QtWidgets.QWidget):
     play_requested = QtCore.Signal()
     export_requested = QtCore.Signal()
     export_cancel_requested = QtCore.Signal()
+    load_requested = QtCore.Signal()
     morph_requested = QtCore.Signal()
 
     def __init__(self, parent=None):
@@ -61,9 +62,13 @@ class PathPanel(QtWidgets.QWidget):
         self.play_button.clicked.connect(self.play_requested)
         self.export_button = QtWidgets.QPushButton("Export WAV + JSON…")
         self.export_button.clicked.connect(self.export_requested)
+        self.load_button = QtWidgets.QPushButton("Load path…")
+        self.load_button.setToolTip("Read a path file (an exported sound's JSON) back onto the map")
+        self.load_button.clicked.connect(self.load_requested)
         row2 = QtWidgets.QHBoxLayout()
         row2.addWidget(self.play_button)
         row2.addWidget(self.export_button)
+        row2.addWidget(self.load_button)
         form.addRow(row2)
         self.export_progress = QtWidgets.QProgressBar()
         self.export_progress.setRange(0, 1000)
@@ -139,6 +144,11 @@ class PathPanel(QtWidgets.QWidget):
         for chooser in (self.morph_from, self.morph_to):
             chooser.set_choices(instruments, dynamics)
         self.morph_to.instrument.setCurrentIndex(min(1, len(instruments) - 1))
+
+    def set_playing(self, mode: str, seconds: float) -> None:
+        """The interpolation and duration a session or a path file gives."""
+        self.mode.setCurrentIndex(max(0, self.mode.findData(mode)))
+        self.seconds.setValue(seconds)
 
     def interpolation(self) -> str:
         return self.mode.currentData()

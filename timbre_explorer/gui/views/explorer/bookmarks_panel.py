@@ -1,0 +1,49 @@
+"""The Map tab's bookmarks: named points to come back to (widgets only)."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from timbre_explorer.gui.views.widgets import group_box
+
+
+class BookmarksPanel(QtWidgets.QWidget):
+    """A list of named points: add the selected point under a name, recall (play) one, remove one."""
+
+    add_requested = QtCore.Signal(str)  # the name typed ("" for one made up)
+    recall_requested = QtCore.Signal(int)
+    remove_requested = QtCore.Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        box = QtWidgets.QVBoxLayout()
+        self.name = QtWidgets.QLineEdit()
+        self.name.setPlaceholderText("Name (optional)")
+        self.name.returnPressed.connect(self._add)
+        self.add_button = QtWidgets.QPushButton("Add bookmark")
+        self.add_button.setToolTip("Keep the selected point (the last one clicked) under this name (Ctrl+B)")
+        self.add_button.clicked.connect(self._add)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.name, 1)
+        top.addWidget(self.add_button)
+        box.addLayout(top)
+        self.list = QtWidgets.QListWidget()
+        self.list.setMaximumHeight(140)
+        self.list.setToolTip("A click plays the bookmark and selects it")
+        self.list.itemClicked.connect(lambda item: self.recall_requested.emit(self.list.row(item)))
+        self.list.itemActivated.connect(lambda item: self.recall_requested.emit(self.list.row(item)))
+        box.addWidget(self.list)
+        remove = QtWidgets.QPushButton("Remove")
+        remove.clicked.connect(lambda: self.list.currentRow() >= 0 and self.remove_requested.emit(self.list.currentRow()))
+        box.addWidget(remove, 0, QtCore.Qt.AlignmentFlag.AlignRight)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(group_box("Bookmarks", box))
+
+    def _add(self) -> None:
+        self.add_requested.emit(self.name.text().strip())
+        self.name.clear()
+
+    def show_bookmarks(self, names: list[str]) -> None:
+        self.list.clear()
+        self.list.addItems(names)
