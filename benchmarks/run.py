@@ -30,9 +30,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from timbre_explorer.core.runtime import tune_allocator  # noqa: E402
 from timbre_explorer.core.signal.nsgt import NSGT, PRESETS, transform_for  # noqa: E402
 from timbre_explorer.core.signal.phase import DEFAULT_ITERATIONS, griffin_lim, sustain  # noqa: E402
-from timbre_explorer.core.runtime import tune_allocator  # noqa: E402
 
 SR = 22050
 SMOKE = False  # set by --smoke
@@ -290,8 +290,8 @@ def bench_train(results: dict, rows: list) -> None:
     tests' tiny config on their synthetic sample folder)."""
     from tiny import tiny_config, write_sample_folder
 
-    from timbre_explorer.core.training.config import TrainConfig
     from timbre_explorer.core.data.recipe import dataset_for
+    from timbre_explorer.core.training.config import TrainConfig
     from timbre_explorer.core.training.loop import Trainer, train
 
     n = size(3, 1)
@@ -345,10 +345,10 @@ def bench_explorer(results: dict, rows: list) -> None:
     a descriptor map, reaching a descriptor target."""
     from timbre_explorer.audio.engine import AudioEngine
     from timbre_explorer.core.signal.phase import sustain
-    from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.core.synthesis.fields import field
     from timbre_explorer.core.synthesis.gestures import point_note
     from timbre_explorer.core.synthesis.reach import reach
+    from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.paths import default_model_path
 
     space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
@@ -888,8 +888,8 @@ def _cross_source_bounds(model_path) -> dict:
     (pooled log-spectrum less its mean, in dB) between the kept-out source's note and a training source's note
     of the same instrument, pitch and dynamic."""
     from timbre_explorer.core.data.dataset import CROSS_TEST, leave_source_out
-    from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.data.recipe import dataset_for
+    from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.training.config import RATED, TrainConfig
     from timbre_explorer.core.training.crosssource import NoteSet, held_notes
 
@@ -940,8 +940,8 @@ def _shared_samples() -> dict:
     """``shared_sample_instruments_<a>_<b>``: for every two known sample sets, how many rated instruments play the
     same recordings in both: their notes' spectral shapes (as in ``source_shape_difference_db_*``) differ by under
     SHARED_SAMPLES_DB, median over the instrument's notes (different recordings differ by 6 dB or more)."""
-    from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS
     from timbre_explorer.core.data.recipe import dataset_for
+    from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS
     from timbre_explorer.core.training.config import RATED, TrainConfig
 
     cfg = TrainConfig(sources=tuple(KNOWN_SOUNDFONTS), cross_test=None, instruments=tuple(RATED))

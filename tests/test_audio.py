@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from signals import pull_blocks
 
-from timbre_explorer.core.signal.audio_io import load_audio, save_wav
 from timbre_explorer.core.errors import AudioFileError
+from timbre_explorer.core.signal.audio_io import load_audio, save_wav
 
 SR = 22050
 

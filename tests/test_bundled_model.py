@@ -7,9 +7,9 @@ import json
 import numpy as np
 import torch
 
-from timbre_explorer.core.training.evaluate import REPORT_KEYS
 from timbre_explorer.core.data.instruments import GENERAL_MIDI, INSTRUMENTS
 from timbre_explorer.core.model.modelfile import load_model
+from timbre_explorer.core.training.evaluate import REPORT_KEYS
 from timbre_explorer.paths import default_model_path, models_dir
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from tiny import train_tiny_model, write_sample_folder
+
 from timbre_explorer.core.data.dataset import CROSS_TEST, CROSS_VALID, build_dataset, leave_source_out
 from timbre_explorer.core.data.perception import Dissimilarities
 from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, named_soundfont

@@ -12,13 +12,12 @@ import pytest
 import soundfile as sf
 
 from timbre_explorer.cli import main
-from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.data.dataset import NoteDataset, build_dataset, split_notes
-from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
 from timbre_explorer.core.data.instruments import BY_NAME, canonical_name, parse_pitch
+from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont, label_file, scan_folder
+from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
+from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
-from timbre_explorer.core.data.sources import (FolderSource, SoundFontSource, find_soundfont, label_file,
-                                          scan_folder)
 
 SR = 22050
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from signals import harmonic_tone, tone
 
-from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
 
 SR = 22050

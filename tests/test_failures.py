@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from tiny import SR, rewrite_model, synthetic_note, write_sample_folder
 
 from timbre_explorer.cli import main
 from timbre_explorer.core.errors import AudioFileError
 from timbre_explorer.core.files import atomic_path, write_json
 from timbre_explorer.core.signal.audio_io import load_audio, save_wav
-from tiny import SR, rewrite_model, synthetic_note, write_sample_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 

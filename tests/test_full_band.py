@@ -72,8 +72,8 @@ def _write_bright_and_dark(root):
 def test_a_model_trained_full_band_plays_44_1_khz_with_its_high_band(tmp_path):
     from tiny import tiny_config
 
-    from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.data.recipe import dataset_for
+    from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.training.loop import Trainer, export_models, train
 
     cfg = tiny_config(_write_bright_and_dark(tmp_path / "samples"), preset=FULL.name, hold_out=[],

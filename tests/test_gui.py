@@ -124,8 +124,8 @@ def test_a_queue_worker_answers_every_job_in_turn_failures_included(qtbot):
     assert got == [0, 1, 2, Failed("bad", "no such file"), 3]
 def test_a_damaged_model_leaves_the_open_one_open(qtbot, tiny_model, tmp_path):
     """Validation completes in the worker before anything is replaced: one message, the open space stays."""
-    from safetensors.torch import load_file, save_file
     from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
 
     from timbre_explorer.audio.engine import AudioEngine
     from timbre_explorer.gui.app import make_app

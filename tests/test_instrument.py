@@ -19,8 +19,7 @@ import torch
 from timbre_explorer import cli
 from timbre_explorer.core.errors import AudioFileError, Cancelled, ParameterError
 from timbre_explorer.core.signal.pitch import estimate_pitch
-from timbre_explorer.core.synthesis.instrument import (key_zones, sample_pitches, velocity_layers,
-                                                       write_instrument)
+from timbre_explorer.core.synthesis.instrument import key_zones, sample_pitches, velocity_layers, write_instrument
 from timbre_explorer.core.synthesis.synth import DYNAMIC_DB
 
 HELD_S = 3.0  # a key held this long passes its loop several times (the samples are 1 s long)

@@ -10,10 +10,24 @@ import torch
 from scipy.stats import spearmanr
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.model.vae import (DEFAULT_PITCH, Normalization, TimbreVAE, VAEConfig, band_energy_error,
-                                            band_matrix, beta_at, conditions, frame_inputs, gaussian_nll,
-                                            kl_standard_normal, log_magnitudes, perceptual_kl, perceptual_l2,
-                                            shared_logvar, split_level)
+from timbre_explorer.core.model.vae import (
+    DEFAULT_PITCH,
+    Normalization,
+    TimbreVAE,
+    VAEConfig,
+    band_energy_error,
+    band_matrix,
+    beta_at,
+    conditions,
+    frame_inputs,
+    gaussian_nll,
+    kl_standard_normal,
+    log_magnitudes,
+    perceptual_kl,
+    perceptual_l2,
+    shared_logvar,
+    split_level,
+)
 
 TOY = VAEConfig(n_bins=20, hidden=32, layers=2, latent=4)
 

@@ -10,12 +10,12 @@ import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+from tiny import rewrite_model
 
 import timbre_explorer
 from timbre_explorer.core.errors import ModelFileError, ParameterError
-from timbre_explorer.core.model.vae import Normalization, TimbreVAE, VAEConfig
 from timbre_explorer.core.model.modelfile import FORMAT, FORMAT_VERSION, ModelFile, load_model, save_model
-from tiny import rewrite_model
+from timbre_explorer.core.model.vae import Normalization, TimbreVAE, VAEConfig
 
 TOY = VAEConfig(n_bins=20, hidden=32, layers=2, latent=4)
 NORM = Normalization(floor=1e-6, mean=-3.5, scale=2.25)

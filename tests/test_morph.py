@@ -7,11 +7,11 @@ import pytest
 import torch
 from tiny import BRIGHTNESS, SR, synthetic_note
 
+from timbre_explorer.core.errors import AudioFileError, ParameterError
 from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.signal.descriptors import descriptors
-from timbre_explorer.core.errors import AudioFileError, ParameterError
-from timbre_explorer.core.synthesis.morph import frame_rate, morph, note_audio, parse_spec, resample, trajectory
 from timbre_explorer.core.signal.nsgt import transform_for
+from timbre_explorer.core.synthesis.morph import frame_rate, morph, note_audio, parse_spec, resample, trajectory
 from timbre_explorer.core.synthesis.synth import blend, interpolate, render_path
 
 

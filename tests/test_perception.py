@@ -8,9 +8,15 @@ import numpy as np
 import pytest
 
 from timbre_explorer.cli import main
+from timbre_explorer.core.data.perception import (
+    builtin_ratings_path,
+    dissimilarities_from_ratings,
+    load_dissimilarities,
+    read_matrix,
+    read_positions,
+    timbre_space,
+)
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.data.perception import (builtin_ratings_path, dissimilarities_from_ratings, load_dissimilarities,
-                                             read_matrix, read_positions, timbre_space)
 from timbre_explorer.paths import resources_dir
 
 DATA = resources_dir() / "perceptual"

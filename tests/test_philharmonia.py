@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-
 from tiny import BRIGHTNESS, SR, synthetic_note, write_sample_folder
+
 from timbre_explorer.core.data.dataset import build_dataset
+from timbre_explorer.core.data.recipe import dataset_for
 from timbre_explorer.core.data.sources import NoteSpec, PhilharmoniaSource, label_philharmonia
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.data.recipe import dataset_for
 from timbre_explorer.core.training.config import TrainConfig
 
 MP3 = "MP3" in soundfile.available_formats()
@@ -177,9 +177,9 @@ def test_nearest_share_candidates_are_the_orchestral_instruments_trained_on(tiny
     """A training instrument outside the orchestral ones, whose notes are the held-out flutes' own audio, is no
     candidate: with it, every held-out flute would be nearest to it."""
     from timbre_explorer.core.data.perception import load_dissimilarities
+    from timbre_explorer.core.data.sources import FolderSource
     from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.training.crosssource import NoteSet, cross_source
-    from timbre_explorer.core.data.sources import FolderSource
 
     held_folder = write_sample_folder(tmp_path / "held")
     train_folder = write_sample_folder(tmp_path / "train", brighter=0.02)

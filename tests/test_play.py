@@ -16,8 +16,18 @@ from signals import fundamental, playable_tone, pull, rms_db
 
 from timbre_explorer.audio import midi
 from timbre_explorer.audio.engine import LIMIT_KNEE, MAX_VOICES, VOICE_GAIN, AudioEngine
-from timbre_explorer.audio.player import (ControlChange, FromInput, NoteOff, NoteOn, PitchBend, Player, Sustain,
-                                          events_from_midi, velocity_gain, BOOST_LIMIT_DB)
+from timbre_explorer.audio.player import (
+    BOOST_LIMIT_DB,
+    ControlChange,
+    FromInput,
+    NoteOff,
+    NoteOn,
+    PitchBend,
+    Player,
+    Sustain,
+    events_from_midi,
+    velocity_gain,
+)
 from timbre_explorer.core.synthesis.playable import midi_to_hz
 
 SR = 22050

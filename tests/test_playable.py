@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from signals import steady_tone as harmonic
 
 from timbre_explorer.core.errors import ParameterError

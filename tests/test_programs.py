@@ -6,12 +6,26 @@ import re
 
 import pytest
 
-from timbre_explorer.core.data.instruments import (BY_NAME, FAMILIES, GENERAL_MIDI, INSTRUMENTS, PITCHED_PERCUSSIVE,
-                                                   UNPITCHED, canonical_name, family_of)
-from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.data.instruments import (
+    BY_NAME,
+    FAMILIES,
+    GENERAL_MIDI,
+    INSTRUMENTS,
+    PITCHED_PERCUSSIVE,
+    UNPITCHED,
+    canonical_name,
+    family_of,
+)
 from timbre_explorer.core.data.recipe import dataset_for
-from timbre_explorer.core.training.config import (RATED, WIDE_DYNAMICS, WIDE_STEP, TrainConfig, program_table,
-                                                  soundfont_instruments)
+from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.training.config import (
+    RATED,
+    WIDE_DYNAMICS,
+    WIDE_STEP,
+    TrainConfig,
+    program_table,
+    soundfont_instruments,
+)
 
 #: The 18 orchestral instruments as they were before the table grew: name, family, program, range, novel.
 ORCHESTRAL = [("Clarinet", "woodwind", 71, 50, 91, False), ("Saxophone", "woodwind", 65, 49, 81, False),

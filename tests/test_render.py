@@ -15,9 +15,9 @@ import torch
 from tiny import BRIGHTNESS, SR, synthetic_note
 
 from timbre_explorer.cli import main
+from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.signal.descriptors import descriptors
-from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.signal.nsgt import transform_for
 from timbre_explorer.core.synthesis.pathfile import FORMAT, PathSpec, read_path, render_spec, spec_frames, write_path
 

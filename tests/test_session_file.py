@@ -8,8 +8,15 @@ import json
 import pytest
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.synthesis.session import (Bookmark, ModelRef, Session, SessionPath, SessionSound,
-                                                    read_session, write_session)
+from timbre_explorer.core.synthesis.session import (
+    Bookmark,
+    ModelRef,
+    Session,
+    SessionPath,
+    SessionSound,
+    read_session,
+    write_session,
+)
 
 
 def _sentence(text: str, name: str) -> None:

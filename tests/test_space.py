@@ -8,8 +8,17 @@ import pytest
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.signal.phase import HELD_PERIOD
 from timbre_explorer.core.synthesis.space import Projection
-from timbre_explorer.core.synthesis.synth import (DYNAMIC_DB, PEAK_LIMIT, PLAYBACK_LEVEL_DB, Envelope, along, interpolate, loop, note,
-                                        render_path)
+from timbre_explorer.core.synthesis.synth import (
+    DYNAMIC_DB,
+    PEAK_LIMIT,
+    PLAYBACK_LEVEL_DB,
+    Envelope,
+    along,
+    interpolate,
+    loop,
+    note,
+    render_path,
+)
 
 
 def test_space_reads_the_map_from_the_file(tiny_space):

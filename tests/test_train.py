@@ -12,19 +12,24 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from tiny import (
+    SR,
+    folder_locked_by_another_process,
+    synthetic_note,
+    tiny_config,
+    train_tiny_model,
+    write_sample_folder,
+)
 
 from timbre_explorer.cli import main
-from timbre_explorer.core.signal.audio_io import save_wav
+from timbre_explorer.core.data.recipe import dataset_for
 from timbre_explorer.core.errors import Cancelled, ParameterError
-from timbre_explorer.core.training.evaluate import REPORT_KEYS
 from timbre_explorer.core.model.modelfile import load_model
 from timbre_explorer.core.model.vae import frame_inputs, split_level
+from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.training.config import TrainConfig
-from timbre_explorer.core.data.recipe import dataset_for
+from timbre_explorer.core.training.evaluate import REPORT_KEYS
 from timbre_explorer.core.training.loop import Trainer, export_models, train
-from tiny import (SR, folder_locked_by_another_process, synthetic_note, tiny_config, train_tiny_model,
-                  write_sample_folder)
-
 
 
 @pytest.fixture(scope="module")

@@ -153,6 +153,7 @@ def test_a_model_file_without_sources_reads_as_one_source(tmp_path):
     import shutil
 
     from tiny import rewrite_model
+
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.paths import default_model_path
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.data.instruments import family_of, pitch_name
+from timbre_explorer.core.signal.audio_io import save_wav
 
 SR = 22050
 # A map of tight clusters (latent centres, one per instrument): apart on the first two latent axes, different on

@@ -231,11 +231,15 @@ def _dataset_build(args) -> int:  # noqa: C901
     from tqdm import tqdm
 
     from timbre_explorer.core.data.dataset import build_dataset, default_hold_out
+    from timbre_explorer.core.data.sources import (
+        FolderSource,
+        PhilharmoniaSource,
+        SoundFontSource,
+        named_soundfont,
+        philharmonia_folder,
+    )
     from timbre_explorer.core.errors import ParameterError
     from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET
-    from timbre_explorer.core.data.sources import (FolderSource, PhilharmoniaSource, SoundFontSource, named_soundfont,
-                                                   philharmonia_folder)
-
     from timbre_explorer.core.training.config import program_table
 
     if args.source == "folder":
@@ -325,8 +329,13 @@ class _TrainPrinter:
     def __call__(self, message) -> None:
         from tqdm import tqdm
 
-        from timbre_explorer.core.training.messages import (BatchProgress, DatasetProgress, DatasetReady,
-                                                            ResumedConfig, TrainProgress)
+        from timbre_explorer.core.training.messages import (
+            BatchProgress,
+            DatasetProgress,
+            DatasetReady,
+            ResumedConfig,
+            TrainProgress,
+        )
 
         if self.quiet:
             return
@@ -374,7 +383,6 @@ def _evaluate(args) -> int:
         write_reports(args.out, report, maps=maps)
     print(markdown(report))
     from timbre_explorer.core.training import crosssource
-
     from timbre_explorer.core.training.report import cross_source_markdown
 
     kept_out = crosssource.kept_out_source(args.model)
@@ -408,10 +416,9 @@ def _peer_suite(args) -> int:
 
 
 def _encode(args) -> int:
+    from timbre_explorer.core.data.instruments import pitch_name
     from timbre_explorer.core.synthesis.analysis import encode_files, write_encoded
     from timbre_explorer.core.synthesis.space import TimbreSpace
-
-    from timbre_explorer.core.data.instruments import pitch_name
 
     results, problems = encode_files(TimbreSpace.open(args.model), args.paths)
     for r in results:
@@ -431,11 +438,16 @@ def _encode(args) -> int:
 def _render(args) -> int:  # noqa: C901
     from pathlib import Path
 
-    from timbre_explorer.core.signal.audio_io import save_wav
     from timbre_explorer.core.errors import ParameterError
+    from timbre_explorer.core.signal.audio_io import save_wav
+    from timbre_explorer.core.synthesis.gestures import (
+        DEFAULT_PLAY_PITCH,
+        default_dynamic,
+        morph_spec,
+        parse_point,
+        point_note,
+    )
     from timbre_explorer.core.synthesis.pathfile import MAX_SECONDS, PathSpec, read_path, render_to_file
-    from timbre_explorer.core.synthesis.gestures import (DEFAULT_PLAY_PITCH, default_dynamic, morph_spec,
-                                                          parse_point, point_note)
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.paths import default_model_path
 

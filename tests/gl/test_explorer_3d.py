@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6 import QtCore
-
 from test_explorer import RecordingAudio
 
 pytestmark = [pytest.mark.gl, pytest.mark.gui, pytest.mark.filterwarnings("error::RuntimeWarning")]

@@ -41,8 +41,7 @@ from itertools import count
 
 from PySide6 import QtCore
 
-from timbre_explorer.core.training.messages import TaskFailed
-from timbre_explorer.core.training.messages import LogRecord, Request, TaskEnded, WorkerExited
+from timbre_explorer.core.training.messages import LogRecord, Request, TaskEnded, TaskFailed, WorkerExited
 from timbre_explorer.core.training.tasks import serve
 from timbre_explorer.gui import crash
 

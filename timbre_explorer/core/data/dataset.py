@@ -60,10 +60,10 @@ from typing import TypedDict
 import numpy as np
 
 from timbre_explorer import __version__
+from timbre_explorer.core.data.sources import FolderSource, NoteSpec, PhilharmoniaSource, SoundFontSource
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.files import remove_stale_temporaries
 from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, get_preset, transform_for
-from timbre_explorer.core.data.sources import FolderSource, NoteSpec, PhilharmoniaSource, SoundFontSource
 
 Source = SoundFontSource | FolderSource | PhilharmoniaSource
 

@@ -12,8 +12,13 @@ from dataclasses import dataclass
 
 from timbre_explorer.core.data.dataset import NoteDataset, Progress, build_dataset
 from timbre_explorer.core.data.instruments import Instrument
-from timbre_explorer.core.data.sources import (FolderSource, PhilharmoniaSource, SoundFontSource, named_soundfont,
-                                               philharmonia_folder)
+from timbre_explorer.core.data.sources import (
+    FolderSource,
+    PhilharmoniaSource,
+    SoundFontSource,
+    named_soundfont,
+    philharmonia_folder,
+)
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
-from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
+from timbre_explorer.core.data.instruments import (
+    BY_NAME,
+    DYNAMICS,
+    INSTRUMENTS,
+    Instrument,
+    canonical_name,
+    family_of,
+    parse_pitch,
+    velocity_dynamic,
+)
 from timbre_explorer.core.errors import AudioFileError, ParameterError, TimbreExplorerError
-from timbre_explorer.core.data.instruments import (BY_NAME, DYNAMICS, INSTRUMENTS, Instrument, canonical_name, family_of,
-                                              parse_pitch, velocity_dynamic)
+from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
 
 #: Where Debian/Ubuntu (``fluid-soundfont-gm``), Fedora and Homebrew put FluidR3_GM.
 SOUNDFONT_PLACES = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2",

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
 from timbre_explorer.core.errors import AudioFileError, ParameterError
+from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
 from timbre_explorer.core.signal.pitch import estimate_pitch, level_db
-from timbre_explorer.core.synthesis.morph import analyse_note, sounding
 from timbre_explorer.core.signal.units import DESCRIPTORS
+from timbre_explorer.core.synthesis.morph import analyse_note, sounding
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import TimbreSpace

@@ -11,9 +11,9 @@ coarse map shows at once. Steering a point or a path by its descriptors is
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch

@@ -19,12 +19,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
-from timbre_explorer.core.data.dataset import (CLIP_FRACTION, NoteFeatures, analyse, check_audio, clipped_share,
-                                               pool_for, sounding)
-from timbre_explorer.core.errors import AudioFileError, ParameterError
+from timbre_explorer.core.data.dataset import (
+    CLIP_FRACTION,
+    NoteFeatures,
+    analyse,
+    check_audio,
+    clipped_share,
+    pool_for,
+    sounding,
+)
 from timbre_explorer.core.data.instruments import BY_NAME, DYNAMICS, canonical_name, parse_pitch
 from timbre_explorer.core.data.sources import NoteSpec, SoundFontSource, find_soundfont, from_onset
+from timbre_explorer.core.errors import AudioFileError, ParameterError
+from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
 from timbre_explorer.core.synthesis.synth import blend
 
 if TYPE_CHECKING:

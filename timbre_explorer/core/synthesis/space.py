@@ -26,11 +26,11 @@ import torch
 
 from timbre_explorer.core.data.dataset import sounding
 from timbre_explorer.core.data.sources import DEFAULT_SOURCE, short_name
-from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.modelfile import MAP_TENSORS, ModelFile, check_card, load_model
-from timbre_explorer.core.model.vae import DEFAULT_PITCH, LEVEL_CENTRE, conditions, frame_inputs, log_magnitudes
 from timbre_explorer.core.model.placement import note_positions
+from timbre_explorer.core.model.vae import DEFAULT_PITCH, LEVEL_CENTRE, conditions, frame_inputs, log_magnitudes
+from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.signal.nsgt import TransformPreset, get_preset, transform_for
 
 

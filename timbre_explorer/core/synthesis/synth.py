@@ -27,8 +27,15 @@ import torch
 
 from timbre_explorer.core.errors import AudioFileError, ParameterError
 from timbre_explorer.core.signal.audio_io import write_wav_blocks
-from timbre_explorer.core.signal.phase import (DEFAULT_ITERATIONS, HELD_ITERATIONS, HELD_PERIOD, Cancel, render_frames,
-                                               render_stream, sustain)
+from timbre_explorer.core.signal.phase import (
+    DEFAULT_ITERATIONS,
+    HELD_ITERATIONS,
+    HELD_PERIOD,
+    Cancel,
+    render_frames,
+    render_stream,
+    sustain,
+)
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import TimbreSpace

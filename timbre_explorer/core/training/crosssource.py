@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -160,8 +160,12 @@ def held_notes(cfg: TrainConfig, trained: NoteDataset, source: str, *, dynamics:
     sources left out; any other is rendered or read (and cached) on its own."""
     from timbre_explorer.core.data.dataset import build_dataset
     from timbre_explorer.core.data.instruments import DYNAMICS
-    from timbre_explorer.core.data.sources import (PhilharmoniaSource, SoundFontSource, named_soundfont,
-                                                   philharmonia_folder)
+    from timbre_explorer.core.data.sources import (
+        PhilharmoniaSource,
+        SoundFontSource,
+        named_soundfont,
+        philharmonia_folder,
+    )
     from timbre_explorer.core.training.config import RATED, soundfont_instruments
 
     _check_dynamics(dynamics)
@@ -193,10 +197,10 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
     or ``folder``, ``soundfont``, ``sources`` and ``ratings`` when given."""
     from timbre_explorer.core.data.instruments import DYNAMICS
     from timbre_explorer.core.data.perception import load_dissimilarities
-    from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.data.recipe import dataset_for
-    from timbre_explorer.core.training.runfolder import UNCONDITIONED_NAME
+    from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.training.modelcard import training_config
+    from timbre_explorer.core.training.runfolder import UNCONDITIONED_NAME
 
     _check_dynamics(dynamics)  # before any dataset is built
     mf = load_model(model_path)

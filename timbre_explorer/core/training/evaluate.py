@@ -38,12 +38,19 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.data.dataset import NoteDataset
-from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
+from timbre_explorer.core.data.instruments import DYNAMICS, family_of
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.files import write_figure, write_json, write_text
-from timbre_explorer.core.data.instruments import DYNAMICS, family_of
-from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, frame_inputs, gaussian_nll, log_magnitudes,
-                                            perceptual_kl, split_level)
+from timbre_explorer.core.model.vae import (
+    Normalization,
+    TimbreVAE,
+    frame_inputs,
+    gaussian_nll,
+    log_magnitudes,
+    perceptual_kl,
+    split_level,
+)
+from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.report import FIGURES, cross_source_markdown, novel_rows
 

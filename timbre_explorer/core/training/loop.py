@@ -52,9 +52,21 @@ import torch
 
 from timbre_explorer.core.data.dataset import NoteDataset
 from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
-from timbre_explorer.core.model.vae import (Normalization, TimbreVAE, VAEConfig, band_energy_error, band_matrix,
-                                            beta_at, frame_inputs, gaussian_nll, kl_standard_normal, perceptual_kl,
-                                            perceptual_l2, shared_logvar, split_level)
+from timbre_explorer.core.model.vae import (
+    Normalization,
+    TimbreVAE,
+    VAEConfig,
+    band_energy_error,
+    band_matrix,
+    beta_at,
+    frame_inputs,
+    gaussian_nll,
+    kl_standard_normal,
+    perceptual_kl,
+    perceptual_l2,
+    shared_logvar,
+    split_level,
+)
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.augment import augment
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
@@ -366,8 +378,8 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
     Returns the paths by stage. The card's ``trained`` is when the run finished (ISO 8601, UTC): the Explorer
     names the model by it. The report and the model card keep their older key "phase". Only rank 0 writes.
     """
-    from timbre_explorer.core.training.evaluate import dynamic_levels, evaluate, note_map, write_reports
     from timbre_explorer.core.model.modelfile import save_model
+    from timbre_explorer.core.training.evaluate import dynamic_levels, evaluate, note_map, write_reports
 
     reports, maps, files = {}, {}, {}
     for stage, name in (("regularized", MODEL_NAME), ("baseline", BASELINE_NAME),

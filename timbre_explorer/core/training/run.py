@@ -25,8 +25,16 @@ import numpy as np
 
 from timbre_explorer.core.training.checkpoint import read_checkpoint
 from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig
-from timbre_explorer.core.training.messages import (BatchProgress, DatasetProgress, DatasetReady, History, LatentMap,
-                                                    ResumedConfig, RunResult, Status)
+from timbre_explorer.core.training.messages import (
+    BatchProgress,
+    DatasetProgress,
+    DatasetReady,
+    History,
+    LatentMap,
+    ResumedConfig,
+    RunResult,
+    Status,
+)
 from timbre_explorer.core.training.runfolder import checkpoint_files, checkpoint_path, config_to_run, locked_run_folder
 
 if TYPE_CHECKING:

@@ -25,9 +25,21 @@ from pathlib import Path
 from typing import Any
 
 from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
-from timbre_explorer.core.training.messages import (BuildRequest, DatasetProgress, DatasetReady, EvaluateRequest,
-                                                    Finished, LogRecord, Paused, RunResult, Status,
-                                                    TaskCancelled, TaskFailed, TrainRequest, WorkerExited)
+from timbre_explorer.core.training.messages import (
+    BuildRequest,
+    DatasetProgress,
+    DatasetReady,
+    EvaluateRequest,
+    Finished,
+    LogRecord,
+    Paused,
+    RunResult,
+    Status,
+    TaskCancelled,
+    TaskFailed,
+    TrainRequest,
+    WorkerExited,
+)
 from timbre_explorer.core.training.run import prepare_dataset, run_training
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME
 
@@ -81,8 +93,8 @@ def probe(job=None) -> Probe:
     """What this machine offers (a worker thread: it imports torch)."""
     import torch
 
-    from timbre_explorer.core.signal.nsgt import PRESETS
     from timbre_explorer.core.data.sources import find_soundfont
+    from timbre_explorer.core.signal.nsgt import PRESETS
 
     presets = {name: f"{p.scale.describe()}, at {p.sample_rate:,} Hz" for name, p in PRESETS.items()}
     try:

@@ -9,8 +9,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore, QtGui
 
-from timbre_explorer.gui.explorer.map_state import (MANY_INSTRUMENTS, MODES, PLANE, Filters, default_colouring,
-                                                    family_groups)
+from timbre_explorer.gui.explorer.map_state import (
+    MANY_INSTRUMENTS,
+    MODES,
+    PLANE,
+    Filters,
+    default_colouring,
+    family_groups,
+)
 from timbre_explorer.gui.views.map_view import colour
 
 if TYPE_CHECKING:

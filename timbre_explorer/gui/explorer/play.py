@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     import numpy as np
 
     from timbre_explorer.audio.engine import AudioEngine
-
     from timbre_explorer.core.synthesis.gestures import PointNote
     from timbre_explorer.core.synthesis.session import PlaySettings
     from timbre_explorer.core.synthesis.space import TimbreSpace

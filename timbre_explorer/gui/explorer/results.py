@@ -14,8 +14,8 @@ import numpy as np
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.analysis import Encoded
-    from timbre_explorer.core.synthesis.pathfile import PathSpec
     from timbre_explorer.core.synthesis.gestures import PointNote
+    from timbre_explorer.core.synthesis.pathfile import PathSpec
     from timbre_explorer.core.synthesis.playable import PlayableNote
     from timbre_explorer.core.synthesis.reach import Reached
 

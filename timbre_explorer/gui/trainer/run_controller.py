@@ -17,10 +17,25 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
-from timbre_explorer.core.training.messages import (BatchProgress, BuildRequest, DatasetProgress, DatasetReady,
-                                                    EvaluateRequest, Finished, History, LatentMap, Paused, Request,
-                                                    ResumedConfig, RunResult, Status, TaskCancelled, TaskFailed,
-                                                    TrainProgress, TrainRequest)
+from timbre_explorer.core.training.messages import (
+    BatchProgress,
+    BuildRequest,
+    DatasetProgress,
+    DatasetReady,
+    EvaluateRequest,
+    Finished,
+    History,
+    LatentMap,
+    Paused,
+    Request,
+    ResumedConfig,
+    RunResult,
+    Status,
+    TaskCancelled,
+    TaskFailed,
+    TrainProgress,
+    TrainRequest,
+)
 from timbre_explorer.core.training.runfolder import MODEL_NAME, checkpoint_files, free_folder
 from timbre_explorer.gui.trainer.form import TrainerForm
 from timbre_explorer.gui.trainer.status import RunState, RunStatus, dataset_text, format_seconds, sentence

@@ -11,8 +11,16 @@ import time
 from collections.abc import Callable
 
 from timbre_explorer.core.training.config import STAGE_NAMES
-from timbre_explorer.core.training.messages import (BatchProgress, BuildRequest, DatasetProgress, DatasetReady,
-                                                    EvaluateRequest, Request, TrainProgress, TrainRequest)
+from timbre_explorer.core.training.messages import (
+    BatchProgress,
+    BuildRequest,
+    DatasetProgress,
+    DatasetReady,
+    EvaluateRequest,
+    Request,
+    TrainProgress,
+    TrainRequest,
+)
 from timbre_explorer.gui.trainer.session_rate import SessionRate
 
 

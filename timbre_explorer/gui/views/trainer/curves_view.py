@@ -9,7 +9,6 @@ from PySide6 import QtCore
 from timbre_explorer.core.training.config import STAGE_NAMES
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND
 
-
 STAGE_COLOURS = {"stage1": "#4e9bff", "regularized": "#ff8a3d", "baseline": "#a0a0a0", "unconditioned": "#50c878"}
 #: Stages counted from the run's first epoch: stage 1, and the unconditioned twin (its own stage 1, then stage 2).
 FROM_ZERO = frozenset({"stage1", "unconditioned"})

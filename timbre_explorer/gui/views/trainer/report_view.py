@@ -10,7 +10,6 @@ from timbre_explorer.core.data.instruments import DYNAMICS
 from timbre_explorer.core.training.report import CROSS_COLUMNS, FIGURES, cross_source_rows, novel_rows
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND, wrapped_label
 
-
 #: The models a report may hold beside its own: its key and the column's title.
 TWINS = (("baseline", "unregularized"), ("unconditioned", "unconditioned"))
 COLUMN_TIPS = {"model": "The model this run trained", "unregularized": "Stage 2 again with α = 0, from the same stage 1",

@@ -7,8 +7,13 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from timbre_explorer.core.data.sources import (KNOWN_SOUNDFONTS, PHILHARMONIA, PHILHARMONIA_ENTRY, named_soundfont,
-                                               philharmonia_folder)
+from timbre_explorer.core.data.sources import (
+    KNOWN_SOUNDFONTS,
+    PHILHARMONIA,
+    PHILHARMONIA_ENTRY,
+    named_soundfont,
+    philharmonia_folder,
+)
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.gui.views.widgets import choice_box, wrapped_label
 

@@ -8,7 +8,6 @@ from timbre_explorer.core.model.vae_config import CONDITIONINGS
 from timbre_explorer.core.training.config import AUGMENTATIONS, DEVICES, LIKELIHOODS, REGULARIZERS
 from timbre_explorer.gui.views.widgets import choice_box, float_field, form_layout, group_box, int_field, row
 
-
 #: (key, label, kind, low, high, decimals or None, tooltip) in the groups the panel shows.
 SETTINGS = {
     "Model": (
