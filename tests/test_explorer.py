@@ -199,7 +199,10 @@ def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
     before = len(window.audio.played)
     range_before = vb.viewRange()
     qtbot.mousePress(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pts[0])
+    scene = view.scene()
     for x, p in zip(xs[1:], pts[1:]):
+        # a hand moves no faster than pyqtgraph's mouse rate limit (moves sooner than that are dropped)
+        qtbot.waitUntil(scene._moveEventIsAllowed)
         qtbot.mouseMove(view.viewport(), p)
         # the scrub took the point under the cursor (a loop of it is on its way)
         qtbot.waitUntil(lambda x=x: e.selected is not None and abs(e.map_state.to_view(e.selected)[0] - x) < 0.03,
