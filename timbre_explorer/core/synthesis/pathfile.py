@@ -140,36 +140,43 @@ def read_path(path: str | os.PathLike, *, latent: int | None = None) -> PathSpec
     device would hang or fill memory), at most :data:`MAX_BYTES`, nested at most :data:`MAX_DEPTH` deep
     (Python's parser recurses), and it must match ``path.schema.json``.
     """
-    text = _read_text(path)
-    if _depth(text) > MAX_DEPTH:
-        raise ParameterError(f"{path}: not a path file (nested more than {MAX_DEPTH} deep)")
+    data = read_user_json(path, "path file", max_bytes=MAX_BYTES, max_depth=MAX_DEPTH)
+    return _validate(data, str(path), latent=latent)
+
+
+def read_user_json(path: str | os.PathLike, kind: str, *, max_bytes: int, max_depth: int) -> object:
+    """The JSON a user's file holds (a path file, a session), read as one from anyone must be: a regular file only
+    (a FIFO or a device would hang or fill memory), at most ``max_bytes``, nested at most ``max_depth`` deep
+    (Python's parser recurses), finite numbers only; anything else is one sentence naming the file and ``kind``."""
+    text = _read_text(path, kind, max_bytes)
+    if _depth(text) > max_depth:
+        raise ParameterError(f"{path}: not a {kind} (nested more than {max_depth} deep)")
     try:
-        data = json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise ParameterError(f"{path}: not a JSON file ({exc.msg}, line {exc.lineno})") from None
     except ValueError:
         raise ParameterError(f"{path}: holds a value that is not a finite number (NaN or Infinity)") from None
-    return _validate(data, str(path), latent=latent)
 
 
-def _read_text(path: str | os.PathLike) -> str:
-    """The text of a regular file of at most :data:`MAX_BYTES`; anything else is one sentence naming it."""
+def _read_text(path: str | os.PathLike, kind: str, max_bytes: int) -> str:
+    """The text of a regular file of at most ``max_bytes``; anything else is one sentence naming it."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))  # a FIFO opens, unread
     except FileNotFoundError:
-        raise ParameterError(f"{path}: no such path file") from None
+        raise ParameterError(f"{path}: no such {kind}") from None
     except OSError as exc:
         raise ParameterError(f"{path}: cannot read it ({exc.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO, a device (a folder's fd will not fdopen)
+        os.close(fd)
+        raise ParameterError(f"{path}: not a {kind} (not a regular file)")
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ParameterError(f"{path}: not a path file (not a regular file)")
         try:
-            data = f.read(MAX_BYTES + 1)
+            data = f.read(max_bytes + 1)
         except OSError as exc:
             raise ParameterError(f"{path}: cannot read it ({exc.strerror})") from None
-    if len(data) > MAX_BYTES:
-        raise ParameterError(f"{path}: too large for a path file (over {MAX_BYTES >> 20} MB)")
+    if len(data) > max_bytes:
+        raise ParameterError(f"{path}: too large for a {kind} (over {max_bytes >> 20} MB)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -17,11 +17,10 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
-import stat
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.files import json_bytes, write_bytes
@@ -32,7 +31,6 @@ SUFFIX = ".session.json"
 MAX_BYTES = 64 << 20  # a path of 100000 frames of a 16-D model, line-broken: about 30 MB
 MAX_DEPTH = 16  # a session nests 5 deep; Python's JSON parser recurses into each level
 SCHEMA = Path(__file__).with_name("session.schema.json")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 @dataclass
@@ -189,17 +187,11 @@ def session_bytes(path: str | os.PathLike, session: Session) -> bytes:
 
 def read_session(path: str | os.PathLike) -> Session:
     """Read and check a session file (see the module docstring)."""
-    text = _read_text(path)
-    if _depth(text) > MAX_DEPTH:
-        raise ParameterError(f"{path}: not a session file (nested more than {MAX_DEPTH} deep)")
-    try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise ParameterError(f"{path}: not a JSON file ({exc.msg}, line {exc.lineno})") from None
-    except ValueError:
-        raise ParameterError(f"{path}: holds a value that is not a finite number (NaN or Infinity)") from None
+    from timbre_explorer.core.synthesis.pathfile import read_user_json
+
+    data = read_user_json(path, "session file", max_bytes=MAX_BYTES, max_depth=MAX_DEPTH)
     _validate(data, str(path))
-    return _session(data)
+    return _session(cast(dict, data))  # the schema has made it an object
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -221,46 +213,6 @@ def _session(data: dict) -> Session:
                    path=None if data.get("path") is None else SessionPath(**data["path"]),
                    sounds=[SessionSound(**s) for s in data.get("sounds", [])],
                    sliders=of(Sliders, data.get("sliders")), play=of(PlaySettings, data.get("play")))
-
-
-def _read_text(path: str | os.PathLike) -> str:
-    """The text of a regular file of at most :data:`MAX_BYTES`; anything else is one sentence naming it."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))  # a FIFO opens, unread
-    except FileNotFoundError:
-        raise ParameterError(f"{path}: no such session file") from None
-    except OSError as exc:
-        raise ParameterError(f"{path}: cannot read it ({exc.strerror})") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO, a device
-        os.close(fd)
-        raise ParameterError(f"{path}: not a session file (not a regular file)")
-    with os.fdopen(fd, "rb") as f:
-        try:
-            data = f.read(MAX_BYTES + 1)
-        except OSError as exc:
-            raise ParameterError(f"{path}: cannot read it ({exc.strerror})") from None
-    if len(data) > MAX_BYTES:
-        raise ParameterError(f"{path}: too large for a session file (over {MAX_BYTES >> 20} MB)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ParameterError(f"{path}: not a JSON file (not UTF-8 text)") from None
-
-
-def _depth(text: str) -> int:
-    """How deep the JSON text's arrays and objects nest (brackets inside strings do not count), as pathfile's."""
-    import numpy as np
-
-    bare = _STRING.sub("", text).encode("ascii", errors="ignore")
-    b = np.frombuffer(bare, np.uint8)
-    if b.size == 0:
-        return 0
-    step = np.isin(b, (ord("["), ord("{"))).astype(np.int32) - np.isin(b, (ord("]"), ord("}"))).astype(np.int32)
-    return int(np.cumsum(step).max())
-
-
-def _no_constant(name: str):
-    raise ValueError(name)
 
 
 @cache
