@@ -139,11 +139,32 @@ def test_bad_documents_are_refused(saved, edit, phrase):
     (lambda t: t.pop("vae.dec_mu.bias"), "missing vae.dec_mu.bias"),
     (lambda t: t.update({"vae.extra.weight": torch.zeros(2)}), "unexpected vae.extra.weight"),
     (lambda t: t.update({"vae.enc_mu.bias": torch.zeros(4, dtype=torch.float64)}), "F64"),
-    (lambda t: t.update({"map.z": torch.zeros(2, dtype=torch.float16)}), "unsupported type F16"),
+    (lambda t: t.update({"map.z": torch.zeros(2, dtype=torch.float64)}), "unsupported type F64"),
+    (lambda t: t.update({"map.envelope": torch.tensor([math.inf], dtype=torch.float16)}), "NaN or infinite"),
 ])
 def test_bad_tensors_are_refused(saved, edit, phrase):
     rewrite_model(saved[0], tensors=edit)
     _refused(saved[0], phrase)
+
+
+def test_the_map_is_stored_in_16_bits_where_it_fits_and_read_back_wide(tmp_path):
+    """Codes and level curves take half the bytes in the file (the bundled model's map is most of it); what is read
+    back has the dtypes the app computes with, codes exact and curves within float16's precision."""
+    envelope = torch.linspace(-90.0, 0.0, 96).reshape(2, 48)
+    extras = {"map.instrument": torch.tensor([0, 112]), "map.pitch": torch.tensor([-1, 127]),
+              "map.big": torch.tensor([0, 1 << 40]), "map.envelope": envelope, "map.z": torch.randn(2, 2),
+              "map.descriptors": torch.tensor([[1e5, 1.0]])}  # beyond float16: kept float32
+    path = tmp_path / "compact.timbre.safetensors"
+    save_model(path, model=TimbreVAE(TOY), normalization=NORM, meta=META, tensors=extras)
+    with safe_open(str(path), "pt") as f:
+        stored = {k: f.get_slice(k).get_dtype() for k in f.keys() if not k.startswith("vae.")}
+    assert stored == {"map.instrument": "I16", "map.pitch": "I16", "map.big": "I64", "map.envelope": "F16",
+                      "map.z": "F32", "map.descriptors": "F32"}
+    mf = load_model(path)
+    for k, t in extras.items():
+        assert mf.tensors[k].dtype == t.dtype
+        assert torch.allclose(mf.tensors[k].double(), t.double(), rtol=1e-3, atol=0), k
+    assert torch.equal(mf.tensors["map.big"], extras["map.big"])
 
 
 def test_a_failed_save_leaves_the_existing_file_untouched(saved):

@@ -31,7 +31,7 @@ from timbre_explorer.core.files import write_bytes
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE, VAEConfig
 
 FORMAT = "timbre-explorer-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: extras may be stored as float16 and int16 (read back as float32 and int64)
 MAX_FILE_BYTES = 512 << 20
 MAX_HEADER_BYTES = 16 << 20
 SUFFIX = ".timbre.safetensors"
@@ -52,7 +52,11 @@ ENVELOPE_POINTS = 48
 #: JSON keys that come from :func:`save_model`'s own arguments, not from ``meta``.
 _RESERVED = ("format", "format_version", "config", "normalization")
 _DTYPES = {torch.float32: "F32", torch.int64: "I64"}
-_DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
+#: How extras may be stored, and what they are read back as: the map is most of a file that ships in the app.
+_STORED_EXTRAS = {"F32": torch.float32, "I64": torch.int64, "F16": torch.float32, "I16": torch.int64}
+#: Extras stored in half precision, when every value fits: a level curve in dB and descriptors (Hz, dB) need no
+#: more than its 3 significant digits. Latent points stay float32 (a click finds the nearest).
+HALF_PRECISION = frozenset({"map.envelope", "map.descriptors"})
 
 
 @dataclass
@@ -117,7 +121,7 @@ def save_model(path: str | os.PathLike, *, model: TimbreVAE, normalization: Norm
                                  f"{getattr(t, 'dtype', type(t).__name__)}")
         if t.is_floating_point() and not torch.isfinite(t).all():
             raise ParameterError(f"extra tensor '{name}' holds NaN or infinite values")
-        out[name] = t.detach().cpu().contiguous()
+        out[name] = _compact(name, t.detach().cpu().contiguous())
     header = len(json.dumps(text)) + 200 * len(out)  # a generous bound on the safetensors header
     size = sum(t.numel() * t.element_size() for t in out.values()) + header
     if size > MAX_FILE_BYTES or header > MAX_HEADER_BYTES:  # load_model would refuse it
@@ -174,7 +178,7 @@ def load_model(path: str | os.PathLike, *, expected: dict | None = None, card: b
             raise ModelFileError(f"{path}: tensor '{name}' holds values up to {float(t.abs().max()):.3g}, beyond "
                                  f"{limit:g}: the model is damaged")
     state = {k[len(WEIGHT_PREFIX):]: v for k, v in loaded.items() if k.startswith(WEIGHT_PREFIX)}
-    extras = {k: v for k, v in loaded.items() if not k.startswith(WEIGHT_PREFIX)}
+    extras = {k: v.to(_STORED_EXTRAS[entries[k]["dtype"]]) for k, v in loaded.items() if not k.startswith(WEIGHT_PREFIX)}
     mf = ModelFile(config, normalization, state, extras, meta)
     if card:
         check_card(path, mf)
@@ -345,6 +349,19 @@ def _check_layout(path: Path, config: VAEConfig, entries: dict) -> None:
             raise ModelFileError(f"{mismatch} ({name} is {dtype} {shape}, the settings need "
                                  f"{_DTYPES[t.dtype]} {list(t.shape)})")
     for name, entry in entries.items():
-        if not name.startswith(WEIGHT_PREFIX) and entry["dtype"] not in _DTYPE_NAMES:
+        if not name.startswith(WEIGHT_PREFIX) and entry["dtype"] not in _STORED_EXTRAS:
             raise ModelFileError(f"{path}: tensor '{name}' has unsupported type {entry['dtype']} "
-                                 "(float32 or int64 expected)")
+                                 "(float32, float16, int64 or int16 expected)")
+
+
+def _compact(name: str, t: torch.Tensor) -> torch.Tensor:
+    """An extra as it is stored: integer codes in 16 bits and :data:`HALF_PRECISION` floats in 16, where every
+    value fits; anything else as it is."""
+    if not t.numel():
+        return t
+    if not t.is_floating_point():
+        small = int(t.min()) >= torch.iinfo(torch.int16).min and int(t.max()) <= torch.iinfo(torch.int16).max
+        return t.to(torch.int16) if small else t
+    if name in HALF_PRECISION and float(t.abs().max()) <= torch.finfo(torch.float16).max:
+        return t.to(torch.float16)
+    return t
