@@ -803,8 +803,8 @@ def bench_cross_source(results: dict, rows: list) -> None:
     _philharmonia(results, rows)
     results.update(_shared_samples())
     results.update(_cross_source_bounds(default_model_path(), sources))
-    rows.append(("a classifier fitted to tell the instruments apart (log-spectrum, MFCC, pitch; trained on the "
-                 "training notes)", f"right on {100 * results['cross_source_classifier_share']:.0f} % of the "
+    rows.append(("a classifier fitted to tell the rated instruments apart (log-spectrum, MFCC, pitch; trained on "
+                 "their training notes)", f"right on {100 * results['cross_source_classifier_share']:.0f} % of the "
                  f"kept-out notes, {100 * results['cross_source_freepats_classifier_share']:.0f} % of FreePats'",
                  "spectral shape against each training source, same note",
                  ", ".join(f"{k.removeprefix('source_shape_difference_db_')} {v:.1f} dB" for k, v in results.items()
