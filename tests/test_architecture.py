@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import pkgutil
+import re
 import shutil
 import subprocess
 import sys
@@ -99,3 +101,55 @@ def test_the_architecture_page_names_every_module():
     page = (root / "docs" / "architecture.md").read_text(encoding="utf-8")
     stems = {p.stem for p in (root / "timbre_explorer").rglob("*.py")} - {"__init__", "__main__"}
     assert stems and sorted(s for s in stems if s not in page) == []
+
+
+def _defined_names(source: str) -> set[str]:
+    """Every class, function, method and assigned name a module defines, at any depth."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                for t in ast.walk(target):
+                    if isinstance(t, ast.Name):
+                        names.add(t.id)
+                    elif isinstance(t, ast.Attribute):
+                        names.add(t.attr)
+    return names
+
+
+def _names_nothing(token: str, package: Path, defined: dict[Path, set[str]]) -> bool:
+    """Whether a backticked ``token`` of the architecture page names code the package does not hold."""
+    file, _, member = token.partition(": ")
+    if file.endswith(".py") and "/" in file:
+        found = [p for p in defined if p.as_posix().endswith("/" + file)]
+        return not found or bool(member) and member not in defined[found[0]]
+    if re.search(r"\.(toml|json|md|safetensors)$", token):  # files a run writes, or the repository's
+        return False
+    if token.endswith(".py"):  # `cli.py`, `tab.py`
+        return not any(package.rglob(token))
+    name = re.sub(r"\(.*\)$", "", token)  # `state()`, `MapState.latent_at(x, y)`
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", name):
+        return False  # commands, code
+    head, _, tail = name.partition(".")
+    if not tail:
+        everywhere = set().union(*defined.values()) | {p.stem for p in defined} | {"TYPE_CHECKING"}
+        return ("_" in name or name[0].isupper()) and name not in everywhere
+    if any((d / tail).is_dir() or (d / f"{tail}.py").is_file() for d in package.rglob(head)):
+        return False  # `gui.views`, `synthesis.space`
+    owners = [p for p in defined if p.stem == head] or [p for p, d in defined.items() if head in d]
+    return not any(tail in defined[p] for p in owners)
+
+
+def test_every_name_the_architecture_page_gives_exists():
+    """The page names files (``signal/phase.py: render_stream``), module members (``loop.step``), classes and
+    functions in backticks: each must still be where it says, or the page misleads the newcomer it is for."""
+    root = Path(__file__).resolve().parents[1]
+    package = root / "timbre_explorer"
+    defined = {p: _defined_names(p.read_text(encoding="utf-8")) for p in package.rglob("*.py")}
+    page = (root / "docs" / "architecture.md").read_text(encoding="utf-8")
+    prose = re.sub(r"```.*?```", "", page, flags=re.S)  # the tree's fenced block: its names are checked above
+    tokens = {re.sub(r"\s+", " ", t) for t in re.findall(r"`([^`]+)`", prose)}
+    wrong = sorted(t for t in tokens if _names_nothing(t, package, defined))
+    assert wrong == [], f"docs/architecture.md names what the package does not hold: {wrong}"
