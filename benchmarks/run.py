@@ -863,7 +863,7 @@ def _philharmonia(results: dict, rows: list) -> None:
     folder = os.environ.get(PHILHARMONIA_ENV)
     if not folder:
         skip(rows, ("philharmonia_nearest_share", "philharmonia_rho"), "bundled model on the Philharmonia samples",
-             f"{PHILHARMONIA_ENV} does not name their folder (they are not shipped; see the README's Philharmonia "
+             f"{PHILHARMONIA_ENV} does not name their folder (they are not shipped; see docs/research.md's Philharmonia "
              "section)")
         return
     started = time.perf_counter()

@@ -267,7 +267,7 @@ def gaussian_nll(x: torch.Tensor, x_mu: torch.Tensor, x_logvar: torch.Tensor) ->
 def shared_logvar(x_logvar: torch.Tensor) -> torch.Tensor:
     """One variance for every bin of a frame (the mean of the decoder's log-variances), for the ``shared``
     likelihood: a decoder that may raise the variance of the bands it rebuilds badly learns to leave them out,
-    and the quiet high bands of a note are what it left out (the README's "Sounds like the instrument")."""
+    and the quiet high bands of a note are what it left out (docs/research.md, "Sounds like the instrument")."""
     return x_logvar.mean(-1, keepdim=True).expand_as(x_logvar)
 
 

@@ -73,7 +73,7 @@ class TransformPreset:
 #: The paper's settings (Esling et al. 2018, section 4.1), at 22,050 Hz up to 8 kHz; then full band (44.1 kHz, bands
 #: from 64 Hz to 16 kHz, the paper's band density carried above 8 kHz: 202 ERB bands where the paper has 168 up to
 #: 8 kHz, 24 per octave, 213 mel bands). The default stays the paper's until the model learns the band above 8 kHz:
-#: trained as today at 44.1 kHz, it decodes that band about 25 dB too loud (README, *Full band*).
+#: trained as today at 44.1 kHz, it decodes that band about 25 dB too loud (docs/research.md, *Full band*).
 PRESETS: dict[str, TransformPreset] = {
     "nsgt-erb": TransformPreset("nsgt-erb", FrequencyScale("erb", 64.0, 8000.0, 168)),
     "nsgt-cqt": TransformPreset("nsgt-cqt", FrequencyScale("oct", 64.0, 8000.0, 24)),

@@ -17,7 +17,7 @@ frequencies, with its own random draw per frame, and returns the frames and thei
 
 A level change needs no augmentation: a conditioned model sees level-free frames. Reverberation would need the
 time axis of a note, which a frame-level model does not see: left out. Which augmentations a run uses is chosen on
-cross-source validation notes (see the README's Training section).
+cross-source validation notes (see docs/research.md, Training).
 """
 
 from __future__ import annotations

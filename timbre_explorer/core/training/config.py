@@ -47,7 +47,7 @@ RATED = frozenset(i.name for i in INSTRUMENTS if not i.novel)
 #: Which General MIDI programs a SoundFont dataset renders: the 18 orchestral instruments, or every pitched program.
 PROGRAMS = {"orchestral": "the 18 orchestral instruments", "general-midi": "every pitched General MIDI program"}
 #: The grid of the programs beyond the 18 in a "general-midi" dataset: every WIDE_STEP semitones at WIDE_DYNAMICS,
-#: so ~100 programs of three sample sets still train on 2 CPU cores (the README's "Every General MIDI program").
+#: so ~100 programs of three sample sets still train on 2 CPU cores (docs/research.md, "Every General MIDI program").
 WIDE_STEP = 3
 WIDE_DYNAMICS = ("p", "mf", "ff")
 
@@ -57,7 +57,7 @@ class TrainConfig:
     """Everything a training run depends on; a JSON file of these keys is ``train --config``.
 
     Defaults are ours, chosen to train in minutes on 2 CPU cores; the paper's
-    settings differ where noted (see the README's "Training" section).
+    settings differ where noted (see docs/research.md, "Training").
     """
 
     # data
@@ -66,7 +66,7 @@ class TrainConfig:
     soundfont: str | None = None  # a SoundFont file in place of the system's FluidR3_GM
     # the sample sets rendered (short names or SoundFont files; philharmonia=FOLDER reads the Philharmonia samples,
     # named Philharmonia); the default trains on four and keeps FreePats, which shares no recording with them, out of
-    # training as the cross-source test (see the README's "Training across sources")
+    # training as the cross-source test (see docs/research.md, "Training across sources")
     sources: tuple[str, ...] = ("FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank", "freepats")
     preset: str = next(iter(PRESETS))
     hold_out: tuple[str, ...] | None = None  # None: the source's default
@@ -90,7 +90,7 @@ class TrainConfig:
     frames_per_note: int = 2  # 2: every pitched program of four sets trains in the time 4 took for the 18
     batch_size: int = 256
     lr: float = 1e-3
-    beta: float = 0.5  # chosen with the conditioned model (README: "Conditioning"); the paper: 2
+    beta: float = 0.5  # chosen with the conditioned model (docs/research.md: "Conditioning"); the paper: 2
     warmup_epochs: int = 20
     likelihood: str = "bin"  # a key of LIKELIHOODS
     band_weight: float = 0.0  # weight of the half-octave band-energy error (vae.band_energy_error); 0: none
@@ -98,7 +98,7 @@ class TrainConfig:
     partner_share: float = 0.5  # share of frames a conditioned model rebuilds from another note of the instrument
     partner_semitones: int = 3  # how far (semitones) that other note may be
     regularizer: str = "kl"
-    alpha: float = 400.0  # chosen on cross-source validation notes; see the README (paper: 0.1)
+    alpha: float = 400.0  # chosen on cross-source validation notes; see docs/research.md (paper: 0.1)
     timbre_scale: float = 10.0  # MDS positions are multiplied by this before the Student-t kernel
     baseline: bool = False  # also train the unregularized twin from the same stage 1
     compare_unconditioned: bool = True  # a conditioned run also trains the paper's unconditioned model beside it

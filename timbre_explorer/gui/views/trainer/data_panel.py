@@ -88,7 +88,7 @@ class DataPanel(QtWidgets.QWidget):
         form.addRow(self.sets_note)
         self.philharmonia.setPlaceholderText("not used")
         self.philharmonia.setToolTip("The folder of the Philharmonia Orchestra's samples as downloaded (CC BY-SA "
-                                     "3.0, not shipped; see the README): a row of its own above, with a role like "
+                                     "3.0, not shipped; see docs/research.md): a row of its own above, with a role like "
                                      "the other sets")
         self.philharmonia.editingFinished.connect(lambda: self.sets.move_philharmonia(self.philharmonia.text().strip()))
         self.philharmonia_button = QtWidgets.QPushButton("…")
