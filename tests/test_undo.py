@@ -170,6 +170,8 @@ def test_a_filter_change_comes_back_and_a_run_of_steps_is_one(qtbot, window):
     tab.edits.end_gesture()  # the box was left still (GESTURE_MS): the next step is one of its own
     low.stepUp()
     assert tab.undo_stack.count() == count + 1
+    low.stepDown()  # and back, in the same gesture: no step at all
+    assert tab.undo_stack.count() == count and low.value() == start + 3
 
 
 def test_view_changes_come_back_colours_axes_and_a_zoom(qtbot, window):

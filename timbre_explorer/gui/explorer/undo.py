@@ -57,6 +57,7 @@ class Edit(QtGui.QUndoCommand):
         if self.edits.gesture is not self or not isinstance(other, Edit):
             return False
         self.after = other.after
+        self.setText(other.text())  # named for where it got to ("Pitch range 63 to 71")
         self.edits.merged = True
         if self.before == self.after:  # back where it started: no step at all
             self.setObsolete(True)
