@@ -25,9 +25,11 @@ SELECT_FIRST = "Select a point first (click the map)."
 
 @dataclass(eq=False)
 class SliderPoint:
-    """What a slider move changes, for its undo step: the selected point, the sliders' values there, its name."""
+    """What a slider move changes, for its undo step: the selected point, its decoded frame and the sliders' values
+    there, and its name."""
 
     z: np.ndarray | None
+    frame: np.ndarray | None = None
     values: dict[str, float] = field(default_factory=dict)
     title: str = ""
 
@@ -91,7 +93,7 @@ class SliderControl(QtCore.QObject):
         space, state = tab.space, tab.map_state
         if space is None or state is None:
             return
-        before = SliderPoint(z0, {k: float(v) for k, v in space.describe(m.before).items()},
+        before = SliderPoint(z0, m.before, {k: float(v) for k, v in space.describe(m.before).items()},
                              f"the point before the {name} move")
         tab.selected = r.z
         tab.play_sound(m.sound)
@@ -104,7 +106,7 @@ class SliderControl(QtCore.QObject):
         self.panel.show_values(desc)
         moved = float(np.linalg.norm(r.z - r.path[0])) if len(r.path) else 0.0
         self.panel.show_reach_result(r.error, moved, r.holds_message())  # what it could not keep, in orange
-        tab.edits.push("point", before, SliderPoint(r.z, desc, m.sound.title), f"Move the {name} slider")
+        tab.edits.push("point", before, SliderPoint(r.z, m.frame, desc, m.sound.title), f"Move the {name} slider")
 
     def point(self) -> SliderPoint:
         """The selected point (the part of the tab a slider moves), without its values: they are a move's."""
@@ -115,7 +117,8 @@ class SliderControl(QtCore.QObject):
         tab = self.tab
         tab.selected = point.z
         tab.map.set_trace(None)
-        if point.values:
+        if point.frame is not None:
+            tab.spectrum.show_frame(point.frame, point.values, point.title)
             self.panel.show_values(point.values)
         if point.z is not None and tab.space is not None:
             tab.play.set_point(tab.space, point.z, point.title)  # the keys' notes, made in their worker
