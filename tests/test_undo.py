@@ -187,6 +187,13 @@ def test_view_changes_come_back_colours_axes_and_a_zoom(qtbot, window):
     p.axes[0].setCurrentIndex(2)
     undo_and_redo(window, "X axis LD3", lambda: tab.map_state.view_dims[0] == 0,
                   lambda: tab.map_state.view_dims[0] == 2)
+    p.depth_mode.setCurrentIndex(p.depth_mode.findData("plane"))
+    undo_and_redo(window, "Hidden components plane (depth slider)", lambda: tab.map_state.mode != "plane",
+                  lambda: tab.map_state.mode == "plane")
+    for step in (10, 20, 30):  # a drag of the depth slider: one step
+        p.depth_slider.setValue(step)
+    undo_and_redo(window, "Move the plane's depth", lambda: tab.map_state.depth == 0 == p.depth_step(),
+                  lambda: tab.map_state.depth == 30 == p.depth_step())
     p.show_labels.setChecked(False)
     undo_and_redo(window, "Hide instrument names", lambda: p.overlays()[0],
                   lambda: not p.overlays()[0])

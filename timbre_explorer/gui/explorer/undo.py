@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtGui
 
+from timbre_explorer.gui.views.explorer.map_panel import HIDDEN_LABELS
+
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.session import FieldView, MapView
 
@@ -161,8 +163,8 @@ _VIEW_CHANGES: tuple[tuple[str, Callable[[MapView], str], str | None], ...] = (
     ("axes", lambda v: "Axes: instruments apart (LDA)" if v.axes == "discriminant" else "Axes: PCA", None),
     ("colouring", lambda v: f"Colour by {v.colouring}", None),
     ("three_d", _shown("the 3D view", "three_d"), None),
-    ("hidden", lambda v: f"Hidden components: {v.hidden}", None),
-    ("depth", lambda v: "Move the depth", "depth"),
+    ("hidden", lambda v: f"Hidden components {HIDDEN_LABELS.get(v.hidden, v.hidden)}", None),
+    ("depth", lambda v: "Move the plane's depth", "depth"),
     ("instruments", lambda v: "Filter the instruments", None),
     ("pitch", lambda v: f"Pitch range {v.pitch[0]} to {v.pitch[1]}", "pitch"),
     ("dynamics", lambda v: "Filter the dynamics", None),

@@ -37,6 +37,7 @@ class BookmarksPanel(QtWidgets.QWidget):
         self.list.itemChanged.connect(lambda item: self.rename_requested.emit(self.list.row(item), item.text()))
         box.addWidget(self.list)
         rename = QtWidgets.QPushButton("Rename")
+        rename.setToolTip("Type a new name over the selected bookmark (F2)")
         rename.clicked.connect(lambda: self.list.currentItem() and self.list.editItem(self.list.currentItem()))
         remove = QtWidgets.QPushButton("Remove")
         remove.clicked.connect(lambda: self.list.currentRow() >= 0 and self.remove_requested.emit(self.list.currentRow()))
