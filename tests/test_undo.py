@@ -42,33 +42,39 @@ def _select(w, k: int = 3) -> np.ndarray:
     return z
 
 
-def test_bookmarks_added_renamed_and_removed_come_back(window):
-    tab = window.explorer
-    names = lambda: [b.name for b in tab.bookmarks.bookmarks]  # noqa: E731
-    listed = lambda: [tab.bookmarks_panel.list.item(k).text() for k in range(tab.bookmarks_panel.list.count())]  # noqa: E731
+def test_bookmarks_added_renamed_and_removed_come_back(qtbot, window):
+    tab, panel = window.explorer, window.explorer.bookmarks_panel
+
+    def kept(*names: str) -> bool:
+        """The bookmarks are ``names``, as the list shows them."""
+        listed = [panel.list.item(k).text() for k in range(panel.list.count())]
+        return [b.name for b in tab.bookmarks.bookmarks] == list(names) == listed
+
+    button = {b.text(): b for b in panel.findChildren(QtWidgets.QPushButton)}
     z = _select(window)
-    tab.bookmarks_panel.name.setText("bright flute")
-    tab.bookmarks_panel.add_button.click()
-    undo_and_redo(window, "Add bookmark 'bright flute'", lambda: names() == [] == listed(),
-                  lambda: names() == ["bright flute"] == listed())
+    panel.name.setText("bright flute")
+    panel.add_button.click()
+    undo_and_redo(window, "Add bookmark 'bright flute'", kept, lambda: kept("bright flute"))
     assert np.allclose(tab.bookmarks.bookmarks[0].z, z)
 
-    tab.bookmarks_panel.list.item(0).setText("dark flute")  # what the list's editor (F2, Rename) commits
-    undo_and_redo(window, "Rename bookmark 'bright flute' to 'dark flute'",
-                  lambda: names() == ["bright flute"] == listed(),
-                  lambda: names() == ["dark flute"] == listed())
+    panel.list.setCurrentRow(0)
+    button["Rename"].click()  # the name becomes a box to type over
+    editor = panel.list.viewport().findChild(QtWidgets.QLineEdit)
+    editor.setText("dark flute")
+    qtbot.keyClick(editor, QtCore.Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: tab.undo_stack.undoText().startswith("Rename"))  # the editor commits queued
+    undo_and_redo(window, "Rename bookmark 'bright flute' to 'dark flute'", lambda: kept("bright flute"),
+                  lambda: kept("dark flute"))
 
-    tab.bookmarks_panel.list.setCurrentRow(0)
-    remove = next(b for b in tab.bookmarks_panel.findChildren(QtWidgets.QPushButton) if b.text() == "Remove")
-    remove.click()
-    undo_and_redo(window, "Remove bookmark 'dark flute'", lambda: names() == ["dark flute"] == listed(),
-                  lambda: names() == [] == listed())
+    panel.list.setCurrentRow(0)
+    button["Remove"].click()
+    undo_and_redo(window, "Remove bookmark 'dark flute'", lambda: kept("dark flute"), kept)
     for _ in range(3):
         tab.undo_stack.undo()
-    assert names() == []
+    assert kept()
     for _ in range(2):
         tab.undo_stack.redo()
-    assert names() == ["dark flute"] and np.allclose(tab.bookmarks.bookmarks[0].z, z)
+    assert kept("dark flute") and np.allclose(tab.bookmarks.bookmarks[0].z, z)
 
 
 def test_a_path_set_drawn_and_cleared_comes_back(window):
