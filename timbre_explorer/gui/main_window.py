@@ -85,11 +85,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(file, "Export &instrument (SFZ)…", self._export_instrument_dialog)
         file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q")  # not StandardKey.Quit: some platforms bind it to nothing
-        edit = m.addMenu("&Edit")
+        edit = m.addMenu("&Edit")  # Undo and Redo say what they undo ("Undo Colour by family"): the stack names it
         undo = self.explorer.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
+        undo.setShortcuts(QtGui.QKeySequence.StandardKey.Undo)
         redo = self.explorer.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcut(QtGui.QKeySequence.StandardKey.Redo)
+        redo.setShortcuts(QtGui.QKeySequence.StandardKey.Redo)  # Ctrl+Shift+Z, and the platform's own (Ctrl+Y)
         edit.addAction(undo)
         edit.addAction(redo)
         edit.addSeparator()

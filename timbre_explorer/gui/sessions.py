@@ -6,6 +6,8 @@ The session itself is plain data (``core/synthesis/session.py``); each Explorer 
 session file, each checked by its SHA-256) and the model opened in the window's loader, off the GUI thread; the
 window then restores it (:meth:`SessionControl.restore`). "Unsaved work" is the bookmarks, the path and the
 sounds as they differ from the session last saved or opened: the view and settings come back with the autosave.
+That comparison of content is the one record of unsaved work, not the undo stack's clean state: undoing back to the
+saved work leaves none, and a view change (an undo step too) is none.
 """
 
 from __future__ import annotations

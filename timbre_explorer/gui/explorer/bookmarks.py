@@ -1,4 +1,5 @@
-"""Bookmarks: named latent points the user keeps (in the session), recalled with a click that plays them."""
+"""Bookmarks: named latent points the user keeps (in the session), recalled with a click that plays them; adding,
+renaming and removing one is an undo step each."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class BookmarkControl(QtCore.QObject):
         self.panel.add_requested.connect(self.add)
         self.panel.recall_requested.connect(self.recall)
         self.panel.remove_requested.connect(self.remove)
+        self.panel.rename_requested.connect(self.rename)
 
     def add(self, name: str = "") -> None:
         """Keep the selected point under ``name`` (by default the instrument it is near, numbered)."""
@@ -36,6 +38,7 @@ class BookmarkControl(QtCore.QObject):
             name = next(f"{near} {k}" for k in range(1, len(taken) + 2) if f"{near} {k}" not in taken)
         self.bookmarks.append(Bookmark(name, np.asarray(z, np.float64).tolist()))
         self.panel.show_bookmarks([b.name for b in self.bookmarks])
+        self.tab.edits.changed("bookmarks", f"Add bookmark '{name}'")
         self.tab.message.emit(f"Bookmarked {name}.")
 
     def recall(self, row: int) -> None:
@@ -46,8 +49,19 @@ class BookmarkControl(QtCore.QObject):
 
     def remove(self, row: int) -> None:
         if 0 <= row < len(self.bookmarks):
-            del self.bookmarks[row]
+            name = self.bookmarks.pop(row).name
             self.panel.show_bookmarks([b.name for b in self.bookmarks])
+            self.tab.edits.changed("bookmarks", f"Remove bookmark '{name}'")
+
+    def rename(self, row: int, name: str) -> None:
+        """Call bookmark ``row`` ``name`` (an empty name keeps the old one)."""
+        if not 0 <= row < len(self.bookmarks):
+            return
+        old, name = self.bookmarks[row].name, name.strip()
+        if name and name != old:
+            self.bookmarks[row] = Bookmark(name, self.bookmarks[row].z)
+            self.tab.edits.changed("bookmarks", f"Rename bookmark '{old}' to '{name}'")
+        self.panel.show_name(row, self.bookmarks[row].name)
 
     def state(self) -> list[Bookmark]:
         return [Bookmark(b.name, list(b.z)) for b in self.bookmarks]

@@ -30,6 +30,7 @@ class FieldControl(QtCore.QObject):
         self._timer = QtCore.QTimer(self, singleShot=True, interval=FOLLOW_VIEW_MS)
         self._timer.timeout.connect(self.update)
         self.panel.changed.connect(self.update)
+        self.panel.changed.connect(lambda: tab.edits.changed("field"))
         tab.map.panned.connect(self.follow_view)
 
     def state(self) -> FieldView:

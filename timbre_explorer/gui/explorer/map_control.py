@@ -45,6 +45,9 @@ class MapControl(QtCore.QObject):
         self.panel.set_modes(MODES)
         self.panel.hidden_mode_changed.connect(self._mode_changed)
         self.map.hovered.connect(self._hover)
+        for edited in (self.panel.projection_changed, self.panel.filter_changed, self.panel.overlays_changed,
+                       self.panel.hidden_mode_changed, self.map.panned):  # after the slots above: the map is drawn
+            edited.connect(lambda *_: tab.edits.changed("view"))
 
     def set_space(self, space: TimbreSpace) -> None:
         groups = [(g.family, list(g.members)) for g in family_groups(space.families)]
@@ -72,15 +75,24 @@ class MapControl(QtCore.QObject):
                        names=names, mds=mds, pairs=pairs, x_range=list(x), y_range=list(y))
 
     def restore(self, view: MapView) -> None:
-        """Show the map as ``view`` says (instruments and dynamics this model lacks are left out); drawn once."""
+        """Show the map as ``view`` says (instruments and dynamics this model lacks are left out); drawn once, and
+        drawn again only as far as it changed (filters, overlays or the range alone: an undo is quick)."""
         space = self.tab.space
         assert space is not None
         known = {name: i for i, name in enumerate(space.instruments)}
+        now = self.state()
         self.panel.set_choices(axes=view.axes, dims=view.dims, colouring=view.colouring, three_d=view.three_d,
                                hidden=view.hidden, depth=view.depth, names=view.names, mds=view.mds, pairs=view.pairs)
         self.panel.set_filters(None if view.instruments is None else {known[n] for n in view.instruments if n in known},
                                (view.pitch[0], view.pitch[1]), None if view.dynamics is None else set(view.dynamics))
-        self.projection_changed()
+        drawn = ("axes", "dims", "colouring", "three_d", "hidden", "depth")
+        if any(getattr(now, k) != getattr(view, k) for k in drawn):
+            self.projection_changed()
+        else:
+            if (now.instruments, now.pitch, now.dynamics) != (view.instruments, view.pitch, view.dynamics):
+                self._filters_edited()
+            if (now.names, now.mds, now.pairs) != (view.names, view.mds, view.pairs):
+                self.draw_overlays()
         if view.x_range is not None and view.y_range is not None:
             self.map.show_range((view.x_range[0], view.x_range[1]), (view.y_range[0], view.y_range[1]))
 

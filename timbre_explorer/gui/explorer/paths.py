@@ -60,10 +60,9 @@ class MapPath:
         return self.state.kind
 
     def reset(self) -> None:
-        """A new space: no path, no history."""
+        """A new space or session: no path (the tab clears the history: ``Edits.reset``)."""
         self.state = PathState()
         self._drawing_new = False
-        self.undo_stack.clear()
 
     def edit(self, vertices: list, text: str) -> None:
         """Replace the path by ``vertices``, undoably."""

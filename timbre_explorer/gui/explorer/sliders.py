@@ -1,9 +1,11 @@
 """The Sliders tab's controller: a descriptor slider moves the selected point until its sound reaches the value
 (:func:`~timbre_explorer.core.synthesis.reach.reach`), and a descriptor curve renders a path whose sound
-follows a shape over time (:func:`~timbre_explorer.core.synthesis.gestures.curve_spec`)."""
+follows a shape over time (:func:`~timbre_explorer.core.synthesis.gestures.curve_spec`). A move is an undo step:
+the point, the sliders and the keys go back, silently."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +21,17 @@ if TYPE_CHECKING:
     from timbre_explorer.gui.explorer.tab import ExplorerTab
 
 SELECT_FIRST = "Select a point first (click the map)."
+
+
+@dataclass(eq=False)
+class SliderPoint:
+    """What a slider move changes, for its undo step: the selected point, its decoded frame and the sliders' values
+    there, and its name."""
+
+    z: np.ndarray | None
+    frame: np.ndarray | None = None
+    values: dict[str, float] = field(default_factory=dict)
+    title: str = ""
 
 
 class SliderControl(QtCore.QObject):
@@ -73,13 +86,15 @@ class SliderControl(QtCore.QObject):
             sound = Sound(audio, space.sample_rate, f"{name} → {target:.4g} ({method})", z=r.z)
             return Moved(r, sound, frame.numpy(), space.decode(z0).numpy())
 
-        self.tab.synth.submit(job, "move", on_done=self._moved, on_failed=self._move_failed)
+        self.tab.synth.submit(job, "move", on_done=lambda m: self._moved(m, name, z0), on_failed=self._move_failed)
 
-    def _moved(self, m: Moved) -> None:
+    def _moved(self, m: Moved, name: str, z0: np.ndarray) -> None:
         tab, r = self.tab, m.reached
         space, state = tab.space, tab.map_state
         if space is None or state is None:
             return
+        before = SliderPoint(z0, m.before, {k: float(v) for k, v in space.describe(m.before).items()},
+                             f"the point before the {name} move")
         tab.selected = r.z
         tab.play_sound(m.sound)
         tab.play.set_point(space, r.z, m.sound.title)  # the keys play where the slider moved to
@@ -91,6 +106,22 @@ class SliderControl(QtCore.QObject):
         self.panel.show_values(desc)
         moved = float(np.linalg.norm(r.z - r.path[0])) if len(r.path) else 0.0
         self.panel.show_reach_result(r.error, moved, r.holds_message())  # what it could not keep, in orange
+        tab.edits.push("point", before, SliderPoint(r.z, m.frame, desc, m.sound.title), f"Move the {name} slider")
+
+    def point(self) -> SliderPoint:
+        """The selected point (the part of the tab a slider moves), without its values: they are a move's."""
+        return SliderPoint(self.tab.selected)
+
+    def show_moved_point(self, point: SliderPoint) -> None:
+        """Undo or redo of a move: the point, its sliders and the keys, as the move left them; nothing plays."""
+        tab = self.tab
+        tab.selected = point.z
+        tab.map.set_trace(None)
+        if point.frame is not None:
+            tab.spectrum.show_frame(point.frame, point.values, point.title)
+            self.panel.show_values(point.values)
+        if point.z is not None and tab.space is not None:
+            tab.play.set_point(tab.space, point.z, point.title)  # the keys' notes, made in their worker
 
     def _move_failed(self, failed: Failed) -> None:
         self.panel.show_status(failed.message)

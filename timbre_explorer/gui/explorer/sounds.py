@@ -58,6 +58,7 @@ class SoundControl(QtCore.QObject):
             return
         self.reset()
         self.tab.redraw_state()
+        self.tab.edits.changed("sounds", "Clear the sounds")
 
     def state(self) -> list[SessionSound]:
         from timbre_explorer.core.synthesis.session import SessionSound
@@ -116,6 +117,8 @@ class SoundControl(QtCore.QObject):
             self._list(sound, r.warning or "")
         self.tab.redraw_state()
         loaded, problems = len(result.encoded), result.problems
+        names = [Path(r.path).name for r in result.encoded]
+        self.tab.edits.changed("sounds", f"Add sound '{names[0]}'" if loaded == 1 else f"Add {loaded} sounds")
         if problems:
             listing = "\n".join(f"{Path(p).name}: {why}" for p, why in problems)
             self.tab.error.emit("Some files were not loaded",

@@ -4,7 +4,8 @@ Each feature's controller owns its side panel and its worker jobs: the map and i
 (``map_control.py``), clicks and drags to hear (``clicks.py``), paths and morphs (``path_control.py``), the
 descriptor field (``field_control.py``), the descriptor sliders and curves (``sliders.py``), the user's sounds
 (``sounds.py``) and the keys (``play.py``). The tab keeps what they share: the space, the map's state, the
-selected point, the path, the workers, and what was played last; it holds nothing the core already holds.
+selected point, the path, the workers, what was played last, and the undo history of the edits (``undo.py``); it
+holds nothing the core already holds.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from timbre_explorer.gui.explorer.play import PlayControl
 from timbre_explorer.gui.explorer.results import Sound
 from timbre_explorer.gui.explorer.sliders import SliderControl
 from timbre_explorer.gui.explorer.sounds import SoundControl
+from timbre_explorer.gui.explorer.undo import Edits, field_change, view_change
 from timbre_explorer.gui.settings import SCHEMA
 from timbre_explorer.gui.views.explorer.bookmarks_panel import BookmarksPanel
 from timbre_explorer.gui.views.explorer.field_panel import FieldPanel
@@ -75,6 +77,7 @@ class ExplorerTab(QtWidgets.QWidget):
         self.map_state: MapState | None = None
         self.settings = SynthSettings()
         self.undo_stack = QtGui.QUndoStack(self)
+        self.edits = Edits(self.undo_stack, self.redraw_state)
         self.path = MapPath(self.undo_stack, self.redraw_state)
         self.selected: np.ndarray | None = None
         self.last_sound: Sound | None = None
@@ -95,6 +98,11 @@ class ExplorerTab(QtWidgets.QWidget):
         self.sound_control = SoundControl(self)
         self.bookmarks = BookmarkControl(self)
         self.map_control.shown_changed.connect(self.field_control.update)
+        self.edits.add("view", self.map_control.state, self.map_control.restore, view_change)
+        self.edits.add("field", self.field_control.state, self.field_control.restore, field_change)
+        self.edits.add("bookmarks", self.bookmarks.state, self.bookmarks.restore)
+        self.edits.add("sounds", self.sound_control.state, self.sound_control.restore)
+        self.edits.add("point", self.slider_control.point, self.slider_control.show_moved_point)
         self.setEnabled(False)
 
     def _build_views(self) -> None:
@@ -148,27 +156,30 @@ class ExplorerTab(QtWidgets.QWidget):
 
     # ================================================================== the space
     def set_space(self, space: TimbreSpace) -> None:
-        """Show a loaded space (replacing the current one): each feature starts afresh on it."""
+        """Show a loaded space (replacing the current one): each feature starts afresh on it, with no history."""
         self.synth.cancel()
         self.fields.cancel()
         self.play.clear()
         self.space = space
         self.map_state = MapState(space)
         self.selected = None
-        self.path.reset()
-        self.sound_control.reset()
-        self.bookmarks.restore([])
-        self.path_control.set_space(space)
-        self.slider_control.set_space(space)
-        self.click_control.set_space(space)
-        self.map_control.set_space(space)  # last: it draws the map, and the field follows
+        with self.edits.paused():
+            self.path.reset()
+            self.sound_control.reset()
+            self.bookmarks.restore([])
+            self.path_control.set_space(space)
+            self.slider_control.set_space(space)
+            self.click_control.set_space(space)
+            self.map_control.set_space(space)  # last: it draws the map, and the field follows
+        self.edits.reset()
         self.setEnabled(True)
         self.tasks.submit(lambda j: _warm(space), "warm", on_failed=self.failed)
 
     def fit_map(self) -> None:
-        """Zoom the map to the visible notes; the field follows the new range, as after a pan or zoom."""
+        """Zoom the map to the visible notes (one undo step); the field follows the new range, as after a pan."""
         self.map.fit()
         self.field_control.follow_view()
+        self.edits.changed("view", "Fit the map")
 
     # ================================================================== sessions
     def session(self, model: ModelRef) -> Session:
@@ -182,20 +193,23 @@ class ExplorerTab(QtWidgets.QWidget):
                        play=self.play.state())
 
     def restore_session(self, session: Session) -> list[str]:
-        """Show ``session`` on the open space, each feature restoring its part; what could not come back: the
-        sound files no longer there, and the parts whose points do not fit this model (one phrase each)."""
+        """Show ``session`` on the open space, each feature restoring its part, with no history; what could not
+        come back: the sound files no longer there, and the parts whose points do not fit this model (one phrase
+        each)."""
         assert self.space is not None
         misfits = session.problems(self.space.latent_size)
-        self.play.restore(session.play)
-        self.slider_control.restore(session.sliders)
-        self.map_control.restore(session.view)
-        self.field_control.restore(session.field)
-        self.selected = np.asarray(session.selected) if session.selected and "the selected point" not in misfits \
-            else None
-        self.bookmarks.restore(session.bookmarks if "bookmarks" not in misfits else [])
-        self.path_control.restore(session.path if "the path" not in misfits else None)
-        missing = self.sound_control.restore(session.sounds if "sounds" not in misfits else [])
-        self.redraw_state()
+        with self.edits.paused():
+            self.play.restore(session.play)
+            self.slider_control.restore(session.sliders)
+            self.map_control.restore(session.view)
+            self.field_control.restore(session.field)
+            self.selected = np.asarray(session.selected) if session.selected and "the selected point" not in \
+                misfits else None
+            self.bookmarks.restore(session.bookmarks if "bookmarks" not in misfits else [])
+            self.path_control.restore(session.path if "the path" not in misfits else None)
+            missing = self.sound_control.restore(session.sounds if "sounds" not in misfits else [])
+            self.redraw_state()
+        self.edits.reset()
         lost = [f"the sound file {p} is missing" for p in missing]
         if misfits:
             lost.append(f"{', '.join(misfits)} do not fit this model's {self.space.latent_size} dimensions")

@@ -8,11 +8,12 @@ from timbre_explorer.gui.views.widgets import group_box
 
 
 class BookmarksPanel(QtWidgets.QWidget):
-    """A list of named points: add the selected point under a name, recall (play) one, remove one."""
+    """A list of named points: add the selected point under a name, recall (play) one, rename (F2) or remove one."""
 
     add_requested = QtCore.Signal(str)  # the name typed ("" for one made up)
     recall_requested = QtCore.Signal(int)
     remove_requested = QtCore.Signal(int)
+    rename_requested = QtCore.Signal(int, str)  # row, the name typed over it
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -32,10 +33,19 @@ class BookmarksPanel(QtWidgets.QWidget):
         self.list.setToolTip("A click plays the bookmark and selects it")
         self.list.itemClicked.connect(lambda item: self.recall_requested.emit(self.list.row(item)))
         self.list.itemActivated.connect(lambda item: self.recall_requested.emit(self.list.row(item)))
+        self.list.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.list.itemChanged.connect(lambda item: self.rename_requested.emit(self.list.row(item), item.text()))
         box.addWidget(self.list)
+        rename = QtWidgets.QPushButton("Rename")
+        rename.setToolTip("Type a new name over the selected bookmark (F2)")
+        rename.clicked.connect(lambda: self.list.currentItem() and self.list.editItem(self.list.currentItem()))
         remove = QtWidgets.QPushButton("Remove")
         remove.clicked.connect(lambda: self.list.currentRow() >= 0 and self.remove_requested.emit(self.list.currentRow()))
-        box.addWidget(remove, 0, QtCore.Qt.AlignmentFlag.AlignRight)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(rename)
+        buttons.addWidget(remove)
+        box.addLayout(buttons)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(group_box("Bookmarks", box))
@@ -45,5 +55,16 @@ class BookmarksPanel(QtWidgets.QWidget):
         self.name.clear()
 
     def show_bookmarks(self, names: list[str]) -> None:
-        self.list.clear()
-        self.list.addItems(names)
+        with QtCore.QSignalBlocker(self.list):
+            self.list.clear()
+            for name in names:
+                item = QtWidgets.QListWidgetItem(name)
+                item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsEditable)
+                self.list.addItem(item)
+
+    def show_name(self, row: int, name: str) -> None:
+        """Bookmark ``row``'s name as kept (a name typed over it and refused goes back)."""
+        item = self.list.item(row)
+        if item is not None and item.text() != name:
+            with QtCore.QSignalBlocker(self.list):
+                item.setText(name)
