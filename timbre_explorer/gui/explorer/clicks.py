@@ -61,9 +61,9 @@ class ClickControl(QtCore.QObject):
         if space is None or state is None:
             return
         z = state.latent_at(x, y)
-        self.play_z(z, self._near(z))
+        self.play_z(z, self.near(z))
 
-    def _near(self, z: np.ndarray) -> str:
+    def near(self, z: np.ndarray) -> str:
         """A point named by the instrument whose centre is nearest in the latent space, which is what plays: the
         nearest single note on the map may be another instrument's (hovering names notes)."""
         assert self.tab.space is not None
@@ -81,7 +81,7 @@ class ClickControl(QtCore.QObject):
         pitch, dynamic = self.tab.play.pitch_and_dynamic(space)
         key = (name, float(pitch), dynamic)
         if key in self._name_points:
-            self.play_z(self._name_points[key], self._near(self._name_points[key]))
+            self.play_z(self._name_points[key], self.near(self._name_points[key]))
             return
         self.tab.message.emit(f"Finding the point heard as {name}…")
         self.tab.synth.submit(lambda j: NamePoint(key, name_point(space, name, pitch=pitch, dynamic=dynamic)),
@@ -90,7 +90,7 @@ class ClickControl(QtCore.QObject):
     def _name_found(self, found: NamePoint) -> None:
         if self.tab.space is not None and found.key[0] in self.tab.space.centroids:
             self._name_points[found.key] = found.z
-            self.play_z(found.z, self._near(found.z))
+            self.play_z(found.z, self.near(found.z))
 
     def play_note(self, index: int) -> None:
         """Map note ``index`` (a click in the 3D view)."""
