@@ -199,6 +199,9 @@ def start(port: int, on_message: Callable[[OscMessage], None], *, host: str = HO
     """
     try:
         return OscServer(port, on_message, host=host), ""
+    except ImportError as exc:
+        log.warning("OSC: %s", exc)
+        return None, "OSC is off: python-osc is not installed."
     except OSError as exc:
         log.warning("OSC: cannot listen on %s:%s: %s", host, port, exc)
         if exc.errno == errno.EADDRINUSE:
