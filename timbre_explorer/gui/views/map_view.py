@@ -1,7 +1,8 @@
 """The 2-D latent map: every note as a point, clickable anywhere, with paths, overlays and descriptor fields.
 
 Mouse, as a sound tool wants it: a left click plays the point under the
-cursor (anywhere, not only on notes) and a left drag plays continuously
+cursor (anywhere, not only on notes; on an instrument's name or the ring
+at its centroid, that instrument) and a left drag plays continuously
 while moving (scrubbing). The view pans with the middle button or
 Shift/Ctrl + left drag, and zooms with the wheel. With the draw tool on,
 left clicks add vertices to a free path instead.
@@ -249,8 +250,8 @@ class MapView(pg.PlotWidget):
         self.plotItem.vb.sigRangeChanged.connect(lambda *_: self._place_labels())
         self.plotItem.vb.sigRangeChanged.connect(lambda *_: self._moved())
         self.plotItem.vb.sigResized.connect(lambda *_: self._place_labels())
-        for item in (self.leaders, self.centroid_marks, self.user_scatter, self.user_lines, self.mds_scatter, self.path_curve,
-                     self.path_points, self.trace_curve, self.marker, self.field_image):
+        for item in (self.leaders, self.centroid_marks, self.user_scatter, self.user_lines, self.mds_scatter,
+                     self.path_curve, self.path_points, self.trace_curve, self.marker, self.field_image):
             _transparent(item)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
 
