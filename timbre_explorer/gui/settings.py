@@ -131,6 +131,8 @@ SCHEMA: dict[str, Setting] = {
     "play/cc_x": Setting(int, -1, -1, 127),  # -1: off
     "play/cc_y": Setting(int, -1, -1, 127),
     "play/midi_input": Setting(str, ""),
+    "osc/enabled": Setting(bool, False),  # other software drives the app over OSC (gui/explorer/osc_control.py)
+    "osc/port": Setting(int, 9000, 1024, 65535),  # on 127.0.0.1
     "trainer/config": Setting(str, "", check=_trainer_config),
     "trainer/out": Setting(str, ""),
     "export/folder": Setting(str, ""),

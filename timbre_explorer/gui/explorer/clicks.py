@@ -1,6 +1,7 @@
 """Clicks and drags to hear: a click plays the point under it as the core decides
-(:func:`~timbre_explorer.core.synthesis.gestures.point_note`), a drag scrubs with short loops, and a MIDI
-controller assigned on the Play tab moves the point the keys play."""
+(:func:`~timbre_explorer.core.synthesis.gestures.point_note`), a click on an instrument's name (or its centroid's
+mark) plays that instrument (:func:`~timbre_explorer.core.synthesis.landmarks.name_point`), a drag scrubs with
+short loops, and a MIDI controller assigned on the Play tab moves the point the keys play."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from PySide6 import QtCore
 
 from timbre_explorer.gui.explorer.map_control import note_title
 from timbre_explorer.gui.explorer.play import CursorMove
-from timbre_explorer.gui.explorer.results import NoteSound, Sound
+from timbre_explorer.gui.explorer.results import NamePoint, NoteSound, Sound
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import TimbreSpace
@@ -39,7 +40,9 @@ class ClickControl(QtCore.QObject):
         self._scrub_last: tuple[float, float] | None = None
         self._scrub_timer = QtCore.QTimer(self, interval=SCRUB_INTERVAL_MS)
         self._scrub_timer.timeout.connect(self._scrub_tick)
+        self._name_points: dict[tuple[str, float, str], np.ndarray] = {}  # NamePoint.key -> its point
         self.map.clicked.connect(self.play_at)
+        self.map.name_clicked.connect(self.play_name)
         self.map.scrub_started.connect(self._scrub_start)
         self.map.scrubbed.connect(self._scrub_move)
         self.map.scrub_finished.connect(self._scrub_end)
@@ -48,6 +51,7 @@ class ClickControl(QtCore.QObject):
     def set_space(self, space: TimbreSpace) -> None:
         from timbre_explorer.core.signal.descriptors import band_weights
 
+        self._name_points = {}
         self.tab.spectrum.set_frequencies(band_weights(space.nsgt).frequency)
         self.tab.spectrum.clear("Click the map to hear a point; drag to play continuously.")
 
@@ -57,10 +61,36 @@ class ClickControl(QtCore.QObject):
         if space is None or state is None:
             return
         z = state.latent_at(x, y)
-        name, distance = space.nearest_instruments(z, 1, trained_only=False)[0]
-        # named by the instrument whose centre is nearest in the latent space, which is what plays: the nearest
-        # single note on the map may be another instrument's (hovering names notes)
-        self.play_z(z, f"Near {name} ({distance:.2f} from its centre)")
+        self.play_z(z, self.near(z))
+
+    def near(self, z: np.ndarray) -> str:
+        """A point named by the instrument whose centre is nearest in the latent space, which is what plays: the
+        nearest single note on the map may be another instrument's (hovering names notes)."""
+        assert self.tab.space is not None
+        name, distance = self.tab.space.nearest_instruments(z, 1, trained_only=False)[0]
+        return f"Near {name} ({distance:.2f} from its centre)"
+
+    def play_name(self, name: str) -> None:
+        """A click on instrument ``name``'s name or centroid mark: play the point heard as that instrument at the
+        Play tab's pitch and dynamic; the worker finds it the first time (up to two seconds on a CPU)."""
+        from timbre_explorer.core.synthesis.landmarks import name_point
+
+        space = self.tab.space
+        if space is None or name not in space.centroids:
+            return
+        pitch, dynamic = self.tab.play.pitch_and_dynamic(space)
+        key = (name, float(pitch), dynamic)
+        if key in self._name_points:
+            self.play_z(self._name_points[key], self.near(self._name_points[key]))
+            return
+        self.tab.message.emit(f"Finding the point heard as {name}…")
+        self.tab.synth.submit(lambda j: NamePoint(key, name_point(space, name, pitch=pitch, dynamic=dynamic)),
+                              "name", on_done=self._name_found, on_failed=self.tab.failed)
+
+    def _name_found(self, found: NamePoint) -> None:
+        if self.tab.space is not None and found.key[0] in self.tab.space.centroids:
+            self._name_points[found.key] = found.z
+            self.play_z(found.z, self.near(found.z))
 
     def play_note(self, index: int) -> None:
         """Map note ``index`` (a click in the 3D view)."""

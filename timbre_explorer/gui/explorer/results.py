@@ -31,6 +31,14 @@ class Sound:
     z: np.ndarray | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class NamePoint:
+    """The point a click on an instrument's name plays at a pitch and dynamic (``key``: name, pitch, dynamic)."""
+
+    key: tuple[str, float, str]
+    z: np.ndarray
+
+
 @dataclass(frozen=True)
 class NoteSound:
     """A held note (or, ``loop``, a scrubbing loop) of one point: its sound, decoded frame and descriptors."""

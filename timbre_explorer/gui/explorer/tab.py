@@ -3,9 +3,9 @@
 Each feature's controller owns its side panel and its worker jobs: the map and its projection
 (``map_control.py``), clicks and drags to hear (``clicks.py``), paths and morphs (``path_control.py``), the
 descriptor field (``field_control.py``), the descriptor sliders and curves (``sliders.py``), the user's sounds
-(``sounds.py``) and the keys (``play.py``). The tab keeps what they share: the space, the map's state, the
-selected point, the path, the workers, what was played last, and the undo history of the edits (``undo.py``); it
-holds nothing the core already holds.
+(``sounds.py``), the keys (``play.py``) and OSC from other software (``osc_control.py``). The tab keeps what
+they share: the space, the map's state, the selected point, the path, the workers, what was played last, and the
+undo history of the edits (``undo.py``); it holds nothing the core already holds.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from timbre_explorer.gui.explorer.clicks import ClickControl
 from timbre_explorer.gui.explorer.field_control import FieldControl
 from timbre_explorer.gui.explorer.map_control import MapControl
 from timbre_explorer.gui.explorer.map_state import MapState
+from timbre_explorer.gui.explorer.osc_control import OscControl
 from timbre_explorer.gui.explorer.path_control import PathControl
 from timbre_explorer.gui.explorer.paths import MapPath
 from timbre_explorer.gui.explorer.play import PlayControl
@@ -97,6 +98,7 @@ class ExplorerTab(QtWidgets.QWidget):
         self.slider_control = SliderControl(self)
         self.sound_control = SoundControl(self)
         self.bookmarks = BookmarkControl(self)
+        self.osc = OscControl(self)  # other software drives the tab over OSC (off unless the Play tab says)
         self.map_control.shown_changed.connect(self.field_control.update)
         self.edits.add("view", self.map_control.state, self.map_control.restore, view_change)
         self.edits.add("field", self.field_control.state, self.field_control.restore, field_change)
@@ -302,6 +304,7 @@ class ExplorerTab(QtWidgets.QWidget):
 
     # ================================================================== shutdown
     def shutdown(self) -> None:
+        self.osc.stop()
         self.play.shutdown()
         for w in (self.synth, self.fields, self.tasks):
             w.shutdown()

@@ -1,7 +1,8 @@
 """The 2-D latent map: every note as a point, clickable anywhere, with paths, overlays and descriptor fields.
 
 Mouse, as a sound tool wants it: a left click plays the point under the
-cursor (anywhere, not only on notes) and a left drag plays continuously
+cursor (anywhere, not only on notes; on an instrument's name or the ring
+at its centroid, that instrument) and a left drag plays continuously
 while moving (scrubbing). The view pans with the middle button or
 Shift/Ctrl + left drag, and zooms with the wheel. With the draw tool on,
 left clicks add vertices to a free path instead.
@@ -128,6 +129,8 @@ class _MapViewBox(pg.ViewBox):
                     self._view.path_finished.emit()
                 else:
                     self._view.vertex_added.emit(p.x(), p.y())
+            elif name := self._view.name_at(ev.scenePos()):
+                self._view.name_clicked.emit(name)
             else:
                 self._view.clicked.emit(p.x(), p.y())
         else:
@@ -158,6 +161,7 @@ class MapView(pg.PlotWidget):
     """The map widget: a thin view; the Explorer decides what the clicks mean."""
 
     clicked = QtCore.Signal(float, float)
+    name_clicked = QtCore.Signal(str)  # a click on an instrument's name or its centroid's mark
     scrub_started = QtCore.Signal(float, float)
     scrubbed = QtCore.Signal(float, float)
     scrub_finished = QtCore.Signal(float, float)
@@ -232,6 +236,11 @@ class MapView(pg.PlotWidget):
         self.marker.setZValue(30)
         self.addItem(self.marker)
         self.labels: list[pg.TextItem] = []  # the instrument names, placed by place_labels
+        self.label_names: list[str] = []  # the name of each of them
+        self.centroid_marks = _Scatter(pxMode=True, size=7, symbol="o", brush=None,
+                                       pen=pg.mkPen(235, 235, 235, 200, width=1.5))  # where each name belongs
+        self.centroid_marks.setZValue(24)
+        self.addItem(self.centroid_marks)
         self._label_xy = np.zeros((0, 2))
         self._label_notes = np.zeros(0, int)
         self._labels_on = True
@@ -241,8 +250,8 @@ class MapView(pg.PlotWidget):
         self.plotItem.vb.sigRangeChanged.connect(lambda *_: self._place_labels())
         self.plotItem.vb.sigRangeChanged.connect(lambda *_: self._moved())
         self.plotItem.vb.sigResized.connect(lambda *_: self._place_labels())
-        for item in (self.leaders, self.user_scatter, self.user_lines, self.mds_scatter, self.path_curve,
-                     self.path_points, self.trace_curve, self.marker, self.field_image):
+        for item in (self.leaders, self.centroid_marks, self.user_scatter, self.user_lines, self.mds_scatter,
+                     self.path_curve, self.path_points, self.trace_curve, self.marker, self.field_image):
             _transparent(item)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
 
@@ -377,8 +386,11 @@ class MapView(pg.PlotWidget):
             self.removeItem(item)
         self.labels = []
         on = np.asarray(notes) > 0
+        self.label_names = [str(names[k]) for k in np.flatnonzero(on)]
         self._label_xy = np.asarray(xy, np.float64).reshape(-1, 2)[on]
         self._label_notes = np.asarray(notes)[on]
+        self.centroid_marks.setData(pos=self._label_xy)
+        self.centroid_marks.setVisible(self._labels_on)
         for k in np.flatnonzero(on):
             item = pg.TextItem(str(names[k]), color=QtGui.QColor(colours[k]), anchor=(0.5, 0.5), border=None,
                                fill=pg.mkBrush(0, 0, 0, 140))
@@ -394,6 +406,7 @@ class MapView(pg.PlotWidget):
         for item in self.labels:
             item.setVisible(on)
         self.leaders.setVisible(on)
+        self.centroid_marks.setVisible(on)
         self._place_labels()
 
     def _place_labels(self) -> None:
@@ -415,6 +428,18 @@ class MapView(pg.PlotWidget):
         ends_xy = np.array([_xy(vb.mapSceneToView(QtCore.QPointF(x, y))) for x, y in ends[far]]).reshape(-1, 2)
         lines = np.stack([self._label_xy[far], ends_xy], 1).reshape(-1, 2)  # centroid, box, centroid, box...
         self.leaders.setData(lines[:, 0], lines[:, 1])
+
+    def name_at(self, scene_pos: QtCore.QPointF) -> str:
+        """The instrument whose name or centroid mark is under ``scene_pos`` (a mark within :data:`PICK_PIXELS`),
+        or "" (names hidden, or none there): a click there plays that instrument (the Explorer's choice)."""
+        if not self._labels_on or not self.labels:
+            return ""
+        for name, item in zip(reversed(self.label_names), reversed(self.labels)):  # the one drawn on top first
+            if item.isVisible() and item.sceneBoundingRect().contains(scene_pos):
+                return name
+        marks = np.array([_xy(self.plotItem.vb.mapViewToScene(QtCore.QPointF(x, y))) for x, y in self._label_xy])
+        gap = np.hypot(*(marks - _xy(scene_pos)).T)
+        return self.label_names[int(gap.argmin())] if gap.min() <= PICK_PIXELS else ""
 
     def set_mds(self, names: list[str] | None, xy: np.ndarray | None = None) -> None:
         """The perceptual (MDS) positions of the rated instruments, aligned to the map; None hides them."""

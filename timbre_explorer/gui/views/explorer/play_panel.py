@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.core.data.instruments import pitch_name
+from timbre_explorer.gui import settings
 from timbre_explorer.gui.views.widgets import form_layout, group_box, row, wrapped_label
 
 NO_MIDI = "None"
@@ -27,6 +28,7 @@ class PlayPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self._keys_group())
         layout.addWidget(self._midi_group())
+        layout.addWidget(self._osc_group())
         layout.addStretch(1)
 
     def _keys_group(self) -> QtWidgets.QGroupBox:
@@ -141,3 +143,40 @@ class PlayPanel(QtWidgets.QWidget):
 
     def show_midi_status(self, text: str) -> None:
         self.midi_status.setText(text)
+
+    # ------------------------------------------------------------------ OSC (gui/explorer/osc_control.py)
+    osc_changed = QtCore.Signal()  # on/off or the port
+
+    def _osc_group(self) -> QtWidgets.QGroupBox:
+        w = QtWidgets.QWidget()
+        form = form_layout(w)
+        self.osc_on = QtWidgets.QCheckBox("Listen for OSC messages from other software")
+        self.osc_on.setToolTip("Other programs on this computer set the point, play notes, choose the pitch and "
+                               "dynamic and recall bookmarks: the README's OSC section lists the addresses")
+        self.osc_on.toggled.connect(self.osc_changed)
+        self.osc_port = QtWidgets.QSpinBox()
+        self.osc_port.setRange(*(int(v) for v in settings.SCHEMA["osc/port"].range))
+        self.osc_port.setValue(int(settings.SCHEMA["osc/port"].default))
+        self.osc_port.setToolTip("The UDP port on 127.0.0.1 (this computer only)")
+        self.osc_port.editingFinished.connect(self.osc_changed)
+        form.addRow(self.osc_on)
+        form.addRow("UDP port", self.osc_port)
+        self.osc_status = wrapped_label("OSC is off.")
+        form.addRow(self.osc_status)
+        return group_box("OSC", form)
+
+    def osc_chosen(self) -> tuple[bool, int]:
+        """Whether OSC is on, and its port."""
+        return self.osc_on.isChecked(), self.osc_port.value()
+
+    def restore_osc(self, on: bool, port: int) -> None:
+        for widget in (self.osc_on, self.osc_port):
+            widget.blockSignals(True)
+        self.osc_on.setChecked(on)
+        self.osc_port.setValue(port)
+        for widget in (self.osc_on, self.osc_port):
+            widget.blockSignals(False)
+
+    def show_osc_status(self, text: str) -> None:
+        """Where OSC listens, or why it does not."""
+        self.osc_status.setText(text)
