@@ -55,7 +55,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -64,6 +64,9 @@ from timbre_explorer.core.data.sources import FolderSource, NoteSpec, Philharmon
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.files import remove_stale_temporaries
 from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, get_preset, transform_for
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event as ProcessEvent
 
 Source = SoundFontSource | FolderSource | PhilharmoniaSource
 
@@ -447,7 +450,7 @@ def build_dataset(source: Source | tuple[Source, ...], *, preset: str = DEFAULT_
                   hold_out: tuple[str, ...] | None = None, seed: int = 0,
                   cache_root: str | os.PathLike | None = None, workers: int | None = None,
                   rebuild: bool = False, progress: Progress | None = None,
-                  cancel: threading.Event | None = None) -> NoteDataset:
+                  cancel: threading.Event | ProcessEvent | None = None) -> NoteDataset:
     """Build (or reuse from the cache) the dataset of ``source``, or of several sources at once (their notes
     must share one length); see the module docstring.
 
@@ -540,9 +543,9 @@ def _describe(source: Source) -> str:
     return source.path if isinstance(source, SoundFontSource) else source.root
 
 
-def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[list[NoteSpec]], preset: str,  # noqa: C901
-                hold_out: tuple[str, ...], seed: int, workers: int | None, progress: Progress | None,
-                cancel: threading.Event | None) -> dict:
+def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[list[NoteSpec]],  # noqa: C901
+                preset: str, hold_out: tuple[str, ...], seed: int, workers: int | None, progress: Progress | None,
+                cancel: threading.Event | ProcessEvent | None) -> dict:
     p = get_preset(preset)
     source = sources[0]  # the sources share one note length (_check_sources)
     specs = [spec for specs_of in specs_by_source for spec in specs_of]

@@ -143,7 +143,8 @@ def read_matrix(path: str | os.PathLike) -> Dissimilarities:
     return Dissimilarities(tuple(names), m / m.max(), str(path))
 
 
-def load_dissimilarities(path: str | os.PathLike | None = None, *, labels: Collection[str] | None = None) -> Dissimilarities:
+def load_dissimilarities(path: str | os.PathLike | None = None, *,
+                         labels: Collection[str] | None = None) -> Dissimilarities:
     """The regularization target: the built-in studies, or a user's matrix or pooled-ratings file.
 
     With ``labels`` (the dataset's instrument names), every instrument of the

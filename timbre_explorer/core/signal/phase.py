@@ -230,7 +230,8 @@ def render_stream(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
 
 
 def _blocks(frames: torch.Tensor, preset: TransformPreset, *, seconds: float, n_iter: int, fade_s: float, seed: int,
-            init: str, cancel: Cancel, progress: Callable[[float], None] | None) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+            init: str, cancel: Cancel, progress: Callable[[float], None] | None
+            ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """:func:`render_stream`'s blocks ``[B, samples]``, each with the squared norms of its piece's magnitude
     residual and target ``[B]``."""
     n = _samples(seconds, preset.sample_rate)

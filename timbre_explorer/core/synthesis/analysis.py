@@ -51,7 +51,8 @@ def audio_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return out
 
 
-def encode_files(space: TimbreSpace, paths: Iterable[str | os.PathLike], *, neighbours: int = 3) -> tuple[list[Encoded], list[tuple[str, str]]]:
+def encode_files(space: TimbreSpace, paths: Iterable[str | os.PathLike], *, neighbours: int = 3
+                 ) -> tuple[list[Encoded], list[tuple[str, str]]]:
     """Encode every audio file in a :class:`~timbre_explorer.core.synthesis.space.TimbreSpace`.
 
     Returns the results and ``(path, reason)`` for each file that could not be.

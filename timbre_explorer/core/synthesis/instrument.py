@@ -117,8 +117,8 @@ def file_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name.strip()).strip("_") or "instrument"
 
 
-def write_instrument(space: TimbreSpace, z: ArrayLike, path: str | Path, *, low: int | None = None, high: int | None = None,
-                     step: int = STEP, dynamics: list[str] | None = None,
+def write_instrument(space: TimbreSpace, z: ArrayLike, path: str | Path, *, low: int | None = None,
+                     high: int | None = None, step: int = STEP, dynamics: list[str] | None = None,
                      progress: Callable[[int, int], None] | None = None,
                      cancel: threading.Event | None = None) -> WrittenInstrument:
     """Write latent point ``z`` as the SFZ instrument ``path`` (``NAME.sfz``) and its samples, ``NAME_samples``

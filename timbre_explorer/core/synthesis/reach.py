@@ -216,7 +216,8 @@ def reach(space: TimbreSpace, z0: ArrayLike, targets: dict[str, float], *, metho
 
 
 def _search(objective: _Objective, method: str, *, steps: int | None, tolerance: float, learning_rate: float = 0.05,
-            candidates: int = 32, radius: float | None = None, seed: int = 0, start: np.ndarray | None = None) -> np.ndarray:
+            candidates: int = 32, radius: float | None = None, seed: int = 0,
+            start: np.ndarray | None = None) -> np.ndarray:
     """The points a search visits from ``start`` (default the objective's ``z0``, from which distance counts)."""
     first = objective.z0 if start is None else np.asarray(start, np.float64)
     if method == "gradient":

@@ -245,7 +245,8 @@ class TimbreSpace:
                       if not (trained_only and name in novel))
         return [(name, d) for d, name in dist[:k]]
 
-    def perceptual_overlay(self, dims: Sequence[int], projection: Projection | None = None) -> tuple[list[str], np.ndarray]:
+    def perceptual_overlay(self, dims: Sequence[int], projection: Projection | None = None
+                           ) -> tuple[list[str], np.ndarray]:
         """The rated instruments' perceptual (MDS) positions, drawn in the plane of PCA components ``dims``.
 
         The MDS space and the latent space share no axes, so the positions
@@ -333,7 +334,8 @@ class TimbreSpace:
         part = frames[sounding(np.asarray(loudness))]
         return note_positions(self.model, self.normalization, [part], pitches=[pitch])[0]
 
-    def decode_differentiable(self, z: torch.Tensor, *, pitch: ArrayLike | torch.Tensor | None = None, dynamic: str | None = None) -> torch.Tensor:
+    def decode_differentiable(self, z: torch.Tensor, *, pitch: ArrayLike | torch.Tensor | None = None,
+                              dynamic: str | None = None) -> torch.Tensor:
         """:meth:`decode` with gradients (``z [n, latent]`` on :attr:`device`), for moving towards descriptor
         targets."""
         c = self._conditions(len(z), pitch, dynamic, None)
