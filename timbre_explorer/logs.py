@@ -67,12 +67,13 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     console.setLevel(logging.WARNING)
     console.setFormatter(logging.Formatter(CONSOLE_FORMAT))
     _handlers.append(console)
-    path, problem = log_dir() / LOG_NAME, None
+    path = log_dir() / LOG_NAME
+    problem: OSError | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         file = _File(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     except OSError as exc:
-        path, problem = None, exc
+        problem = exc
     else:
         file.setFormatter(logging.Formatter(FILE_FORMAT))
         _handlers.append(file)
@@ -82,10 +83,10 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
-    _file = path
+    _file = path if problem is None else None
     if problem is not None:
         log.warning("cannot write the log file (%s): logging to stderr only", problem)
-    return path
+    return _file
 
 
 def log_file() -> Path | None:

@@ -11,6 +11,10 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: The temporaries of :func:`atomic_path` (``.NAME.pid<PID>-XXXXXXXX.part.EXT``) and of dataset builds
 #: (``.NAME.partial-<PID>``): the PID says whose they are, so those of dead processes can be removed.
@@ -53,7 +57,7 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike):
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename.
 
     The temporary file keeps the target's suffix (libraries pick formats from
@@ -94,7 +98,7 @@ def _make_folder(folder: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def staged_folder(folder: str | os.PathLike):
+def staged_folder(folder: str | os.PathLike) -> Iterator[Path]:
     """Yield a new empty temporary folder inside ``folder``; when the block ends, everything it put there
     replaces the files and folders of the same names in ``folder``, together.
 
@@ -143,7 +147,7 @@ def _replace(tmp: Path, path: Path) -> None:
 
 
 @contextlib.contextmanager
-def locked_folder(folder: str | os.PathLike):
+def locked_folder(folder: str | os.PathLike) -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` (``flock`` on the folder itself: nothing is left in it) while the
     block runs; other holders wait. Released when the block ends, or the process does."""
     import fcntl
@@ -212,7 +216,7 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     write_bytes(path, text.encode("utf-8", errors="backslashreplace"))
 
 
-def write_figure(path: str | os.PathLike, figure, **savefig) -> None:
+def write_figure(path: str | os.PathLike, figure: Figure, **savefig: Any) -> None:
     """Save a matplotlib ``figure`` atomically, then close it (written or not): ``savefig`` writes in place,
     so a full disk would leave a truncated plot where the old one was. The format is the suffix's."""
     import matplotlib.pyplot as plt
@@ -224,12 +228,12 @@ def write_figure(path: str | os.PathLike, figure, **savefig) -> None:
         plt.close(figure)
 
 
-def write_json(path: str | os.PathLike, data) -> None:
+def write_json(path: str | os.PathLike, data: object) -> None:
     """Write ``data`` as indented UTF-8 JSON (:func:`json_bytes`), atomically."""
     write_bytes(path, json_bytes(data))
 
 
-def json_bytes(data) -> bytes:
+def json_bytes(data: object) -> bytes:
     """``data`` as indented UTF-8 JSON; NaN and infinities are refused (ValueError).
 
     A file name that is not UTF-8 (decoded by Python with lone surrogates) is

@@ -55,7 +55,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -64,6 +64,9 @@ from timbre_explorer.core.data.sources import FolderSource, NoteSpec, Philharmon
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.files import remove_stale_temporaries
 from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, get_preset, transform_for
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event as ProcessEvent
 
 Source = SoundFontSource | FolderSource | PhilharmoniaSource
 
@@ -189,13 +192,15 @@ def log_magnitude_range(preset: str, seconds: float) -> tuple[int, tuple[float, 
     return nsgt.n_bins, (math.log(LOG_FLOOR) - slack, math.log(n * (n // 2 + 1) * nsgt.window_peak) + slack)
 
 
-def _analyse_chunk(source, specs: list[NoteSpec], preset: str) -> list[NoteFeatures | str]:
+def _analyse_chunk(source: Source, specs: list[NoteSpec], preset: str) -> list[NoteFeatures | str]:
     """Worker: render or read, check and analyse a chunk of notes; a string is why a note was skipped."""
     sample_rate = int(get_preset(preset).sample_rate)
     out: list[NoteFeatures | str] = []
     for audio in source.render(specs, sample_rate):
-        problem = audio if isinstance(audio, str) else check_audio(audio)
-        out.append(problem if problem else analyse(audio, preset=preset, sustain_s=source.sustain_s))
+        if isinstance(audio, str):
+            out.append(audio)
+        else:
+            out.append(check_audio(audio) or analyse(audio, preset=preset, sustain_s=source.sustain_s))
     return out
 
 
@@ -387,7 +392,7 @@ def split_notes(instruments: list[str], *, held_out: Collection[str] = frozenset
     if len(pool) < 3:
         return out.tolist()
 
-    def cut(idx, size, seed):
+    def cut(idx: np.ndarray, size: float, seed: int) -> list[np.ndarray]:
         try:
             return train_test_split(idx, test_size=size, random_state=seed, stratify=labels[idx])
         except ValueError:  # an instrument with a single note, or more instruments than test notes
@@ -423,7 +428,7 @@ def leave_source_out(ds: NoteDataset, test_source: str, valid_source: str | None
 
 
 # ---------------------------------------------------------------------------------------------- building
-def dataset_key(sources: tuple[Source, ...], specs: list[list[NoteSpec]], *, preset: str, hold_out,
+def dataset_key(sources: tuple[Source, ...], specs: list[list[NoteSpec]], *, preset: str, hold_out: tuple[str, ...],
                 seed: int) -> tuple[str, dict]:
     """The cache key: every source's identity (so a changed or added source rebuilds), and every setting."""
     identities = [source.identity(s) for source, s in zip(sources, specs)]
@@ -445,7 +450,7 @@ def build_dataset(source: Source | tuple[Source, ...], *, preset: str = DEFAULT_
                   hold_out: tuple[str, ...] | None = None, seed: int = 0,
                   cache_root: str | os.PathLike | None = None, workers: int | None = None,
                   rebuild: bool = False, progress: Progress | None = None,
-                  cancel: threading.Event | None = None) -> NoteDataset:
+                  cancel: threading.Event | ProcessEvent | None = None) -> NoteDataset:
     """Build (or reuse from the cache) the dataset of ``source``, or of several sources at once (their notes
     must share one length); see the module docstring.
 
@@ -538,8 +543,9 @@ def _describe(source: Source) -> str:
     return source.path if isinstance(source, SoundFontSource) else source.root
 
 
-def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[list[NoteSpec]], preset, hold_out, seed,  # noqa: C901
-                workers, progress, cancel) -> dict:
+def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[list[NoteSpec]],  # noqa: C901
+                preset: str, hold_out: tuple[str, ...], seed: int, workers: int | None, progress: Progress | None,
+                cancel: threading.Event | ProcessEvent | None) -> dict:
     p = get_preset(preset)
     source = sources[0]  # the sources share one note length (_check_sources)
     specs = [spec for specs_of in specs_by_source for spec in specs_of]
@@ -556,15 +562,16 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
     workers = workers or os.cpu_count() or 1
     done = 0
 
-    def store(start: int, chunk_result) -> None:
+    def store(start: int, chunk_result: list[NoteFeatures | str]) -> None:
         nonlocal done
         for j, r in enumerate(chunk_result):
             i = start + j
             if isinstance(r, NoteFeatures):
                 frames[i * per_note:(i + 1) * per_note] = r.log_magnitude
                 loud[i * per_note:(i + 1) * per_note] = r.loudness
-                r = (r.rep_frame, r.sustain_start, r.sustain_end)  # only the indices stay in memory
-            results[i] = r
+                results[i] = (r.rep_frame, r.sustain_start, r.sustain_end)  # only the indices stay in memory
+            else:
+                results[i] = r
         done += len(chunk_result)
         if progress:
             progress(done, len(specs))

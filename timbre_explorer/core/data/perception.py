@@ -19,8 +19,10 @@ from __future__ import annotations
 import csv
 import inspect
 import os
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -45,7 +47,7 @@ class Dissimilarities:
     matrix: np.ndarray  # [n, n], zero diagonal
     source: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _validate_matrix(self.matrix, self.instruments, self.source)
         if not np.isclose(self.matrix.max(), 1.0):
             raise ParameterError(f"{self.source}: the matrix must be normalized to a maximum of 1")
@@ -141,7 +143,8 @@ def read_matrix(path: str | os.PathLike) -> Dissimilarities:
     return Dissimilarities(tuple(names), m / m.max(), str(path))
 
 
-def load_dissimilarities(path: str | os.PathLike | None = None, *, labels=None) -> Dissimilarities:
+def load_dissimilarities(path: str | os.PathLike | None = None, *,
+                         labels: Collection[str] | None = None) -> Dissimilarities:
     """The regularization target: the built-in studies, or a user's matrix or pooled-ratings file.
 
     With ``labels`` (the dataset's instrument names), every instrument of the
@@ -198,14 +201,15 @@ def write_positions(path: str | os.PathLike, space: PerceptualSpace) -> None:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _open_csv(path):
+def _open_csv(path: str | os.PathLike) -> IO[str]:
     try:
         return open(path, newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise ParameterError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def _write_csv(path, header, named_rows) -> None:
+def _write_csv(path: str | os.PathLike, header: Sequence[str],
+               named_rows: Iterable[tuple[str, Iterable[float]]]) -> None:
     """A table of names and numbers, written atomically."""
     from timbre_explorer.core.files import atomic_path
 
@@ -220,7 +224,7 @@ def _distances(positions: np.ndarray) -> np.ndarray:
     return np.sqrt(((positions[:, None, :] - positions[None, :, :]) ** 2).sum(-1))
 
 
-def _ordered_instruments(pairs) -> list[str]:
+def _ordered_instruments(pairs: Iterable[tuple[str, str]]) -> list[str]:
     """Instruments in order of first appearance in the file (the shared data's canonical order)."""
     seen: dict[str, None] = {}
     for a, b in pairs:
@@ -229,7 +233,7 @@ def _ordered_instruments(pairs) -> list[str]:
     return list(seen)
 
 
-def _validate_matrix(m: np.ndarray, names, source: str) -> None:
+def _validate_matrix(m: np.ndarray, names: tuple[str, ...], source: str) -> None:
     n = len(names)
     if m.shape != (n, n) or n < 2:
         raise ParameterError(f"{source}: expected a {n}x{n} matrix, got {m.shape}")

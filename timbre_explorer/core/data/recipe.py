@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from timbre_explorer.core.data.dataset import NoteDataset, Progress, build_dataset
 from timbre_explorer.core.data.instruments import Instrument
@@ -19,6 +20,9 @@ from timbre_explorer.core.data.sources import (
     named_soundfont,
     philharmonia_folder,
 )
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event as ProcessEvent
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class DatasetRecipe:
 
 
 def dataset_for(recipe: DatasetRecipe, *, cache_root: str | os.PathLike | None = None, workers: int | None = None,
-                progress: Progress | None = None, cancel: threading.Event | None = None,
+                progress: Progress | None = None, cancel: threading.Event | ProcessEvent | None = None,
                 rebuild: bool = False) -> NoteDataset:
     """The dataset of a recipe: built, or reused from the cache."""
     if recipe.folder is not None:

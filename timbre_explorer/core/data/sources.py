@@ -18,6 +18,7 @@ import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from timbre_explorer.core.data.instruments import (
 )
 from timbre_explorer.core.errors import AudioFileError, ParameterError, TimbreExplorerError
 from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
+
+if TYPE_CHECKING:
+    import fluidsynth
 
 #: Where Debian/Ubuntu (``fluid-soundfont-gm``), Fedora and Homebrew put FluidR3_GM.
 SOUNDFONT_PLACES = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2",
@@ -72,7 +76,7 @@ class NoteSpec:
     technique: str = ""
     family: str = field(default="")
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.family:
             object.__setattr__(self, "family", family_of(self.instrument))
 
@@ -180,7 +184,7 @@ class SoundFontSource:
 _SYNTHS: dict = {}
 
 
-def _synth(path: str, sample_rate: int, gain: float):
+def _synth(path: str, sample_rate: int, gain: float) -> tuple[fluidsynth.Synth, int]:
     """One FluidSynth per process and SoundFont (loading FluidR3_GM takes about 0.2 s)."""
     key = (path, sample_rate, gain)
     if key not in _SYNTHS:

@@ -23,6 +23,7 @@ import stat
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NoReturn
 
 import torch
 
@@ -302,7 +303,7 @@ def _parse_header(path: Path, data: bytes) -> dict:
     return header
 
 
-def _no_constant(name: str):
+def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 

@@ -70,7 +70,7 @@ class Normalization:
     mean: float
     scale: float
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("floor", "mean", "scale"):
             value = getattr(self, name)
             try:

@@ -22,7 +22,7 @@ class VAEConfig:
     latent: int = 16
     conditioning: str = "none"  # a key of CONDITIONINGS; files without it are the paper's unconditioned model
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.conditioning not in CONDITIONINGS:
             raise ParameterError(f"model setting 'conditioning' must be one of {tuple(CONDITIONINGS)}, "
                                  f"got {self.conditioning!r}")

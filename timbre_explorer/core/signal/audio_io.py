@@ -9,13 +9,18 @@ import os
 import struct
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from math import gcd
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from timbre_explorer.core.errors import AudioFileError
 from timbre_explorer.core.files import write_bytes
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+    from numpy.typing import ArrayLike
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +32,7 @@ _stderr_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def _decoder_quiet(path):
+def _decoder_quiet(path: str | os.PathLike) -> Iterator[None]:
     """Silence what a decoder library prints on the process's stderr (mpg123's "Note: Illegal Audio-MPEG-Header").
 
     Only around MP3 decoding: the redirect is process-wide, so it is kept as short and rare as it can be.
@@ -91,7 +96,7 @@ class _WithinFile:
     kept inside and remembered (:attr:`outside`), so the file is refused in one sentence.
     """
 
-    def __init__(self, f):
+    def __init__(self, f: io.BufferedReader) -> None:
         self._f = f
         self.size = os.fstat(f.fileno()).st_size
         self.outside: int | None = None
@@ -109,11 +114,11 @@ class _WithinFile:
     def read(self, n: int = -1) -> bytes:
         return self._f.read(n)
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         return self._f.readinto(buffer)
 
 
-def _check_header(path, sample_rate: int, frames: int) -> None:
+def _check_header(path: str | os.PathLike, sample_rate: int, frames: int) -> None:
     if not MIN_FILE_RATE <= sample_rate <= MAX_FILE_RATE:
         raise AudioFileError(f"{path}: the file says its sample rate is {sample_rate} Hz, outside "
                              f"{MIN_FILE_RATE}-{MAX_FILE_RATE} Hz: a damaged header")
@@ -122,7 +127,7 @@ def _check_header(path, sample_rate: int, frames: int) -> None:
                              f"{MAX_SECONDS / 60:.0f})")
 
 
-def save_wav(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str = "PCM_24") -> None:
+def save_wav(path: str | os.PathLike, audio: ArrayLike, sample_rate: int, *, subtype: str = "PCM_24") -> None:
     """Write mono or ``[samples, channels]`` audio to a WAV file (:func:`wav_bytes`), atomically.
 
     The file is encoded in memory and written by Python, so a failed write says why ("No space left on
@@ -135,7 +140,7 @@ def save_wav(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str =
         raise AudioFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
-def wav_bytes(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str = "PCM_24") -> bytes:
+def wav_bytes(path: str | os.PathLike, audio: ArrayLike, sample_rate: int, *, subtype: str = "PCM_24") -> bytes:
     """The WAV file ``path`` would hold for ``audio``.
 
     Audio peaking above full scale is scaled down to fit (and logged) rather
@@ -158,7 +163,7 @@ def wav_bytes(path: str | os.PathLike, audio, sample_rate: int, *, subtype: str 
     return encoded.getvalue()
 
 
-def write_wav_blocks(f, blocks: Iterable[np.ndarray], sample_rate: int, samples: int) -> None:
+def write_wav_blocks(f: IO[bytes], blocks: Iterable[np.ndarray], sample_rate: int, samples: int) -> None:
     """Write a mono 24-bit WAV of ``samples`` samples to the open binary file ``f`` as ``blocks`` come: the bytes
     :func:`wav_bytes` gives for them joined, in the memory of one block (a 10-minute render).
 

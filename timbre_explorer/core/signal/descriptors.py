@@ -37,6 +37,7 @@ numpy arrays in give numpy arrays out (for reports).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -78,7 +79,7 @@ def band_weights(nsgt: NSGT) -> BandWeights:
     return BandWeights(nsgt.frequencies.copy(), width, power)
 
 
-def descriptors(magnitude, nsgt: NSGT, names=tuple(DESCRIPTORS)) -> dict:
+def descriptors(magnitude: np.ndarray | torch.Tensor, nsgt: NSGT, names: Collection[str] = tuple(DESCRIPTORS)) -> dict:
     """Descriptors of magnitude frames ``[..., K]`` of ``nsgt``; each value has shape ``[...]``.
 
     Parameters
@@ -106,7 +107,7 @@ def descriptors(magnitude, nsgt: NSGT, names=tuple(DESCRIPTORS)) -> dict:
     if unknown:
         raise ParameterError(f"unknown descriptors {sorted(unknown)}; known: {', '.join(DESCRIPTORS)}")
     as_numpy = isinstance(magnitude, np.ndarray)
-    m = torch.from_numpy(magnitude) if as_numpy else magnitude
+    m = torch.from_numpy(magnitude) if isinstance(magnitude, np.ndarray) else magnitude
     if m.shape[-1] != nsgt.n_bins:
         raise ParameterError(f"expected {nsgt.n_bins} bands on the last axis, got {m.shape[-1]}")
     if not m.is_floating_point():

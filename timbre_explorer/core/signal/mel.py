@@ -10,7 +10,12 @@ the same conventions; tests/test_pitch_and_mel_against_librosa.py checks them ag
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 #: Slaney's mel scale: 3 mels per 200 Hz up to 1 kHz (15 mels), then 27 mels per factor 6.4 in frequency.
 _SLANEY_HZ_PER_MEL, _SLANEY_BREAK_HZ, _SLANEY_MELS_PER_LOG = 200.0 / 3.0, 1000.0, 27.0 / np.log(6.4)
@@ -18,7 +23,7 @@ _SLANEY_HZ_PER_MEL, _SLANEY_BREAK_HZ, _SLANEY_MELS_PER_LOG = 200.0 / 3.0, 1000.0
 _HTK_SCALE, _HTK_CORNER_HZ = 2595.0, 700.0
 
 
-def hz_to_mel(hz, htk: bool = False) -> np.ndarray:
+def hz_to_mel(hz: ArrayLike, htk: bool = False) -> np.ndarray:
     """Frequencies (Hz) on the mel scale: HTK's formula, or Slaney's (the default)."""
     f = np.asarray(hz, np.float64)
     if htk:
@@ -28,7 +33,7 @@ def hz_to_mel(hz, htk: bool = False) -> np.ndarray:
     return np.where(f < _SLANEY_BREAK_HZ, f / _SLANEY_HZ_PER_MEL, above)
 
 
-def mel_to_hz(mels, htk: bool = False) -> np.ndarray:
+def mel_to_hz(mels: ArrayLike, htk: bool = False) -> np.ndarray:
     """The inverse of :func:`hz_to_mel`."""
     m = np.asarray(mels, np.float64)
     if htk:
@@ -60,7 +65,7 @@ def mel_filters(sample_rate: float, n_fft: int, n_mels: int = 128, htk: bool = F
     return out.astype(np.float32)
 
 
-def power_to_db(power, amin: float = 1e-10, top_db: float = 80.0) -> np.ndarray:
+def power_to_db(power: ArrayLike, amin: float = 1e-10, top_db: float = 80.0) -> np.ndarray:
     """Power (relative to 1) in dB, floored at ``amin`` and at ``top_db`` below the loudest value."""
     db = 10.0 * np.log10(np.maximum(np.asarray(power), amin))
     return np.maximum(db, db.max() - top_db)
@@ -73,7 +78,7 @@ def mfcc(db: np.ndarray, n_mfcc: int) -> np.ndarray:
     return dct(db, type=2, norm="ortho", axis=0)[:n_mfcc]
 
 
-def stft_power(audio, n_fft: int, hop: int) -> np.ndarray:
+def stft_power(audio: ArrayLike, n_fft: int, hop: int) -> np.ndarray:
     """The power STFT ``[n_fft // 2 + 1, frames]``: periodic Hann frames every ``hop`` samples, the i-th centred
     on sample ``i * hop`` (the signal mirrored by half a frame at each end, its end samples not repeated)."""
     x = np.pad(np.asarray(audio, np.float32).reshape(-1), n_fft // 2, mode="reflect")

@@ -230,7 +230,8 @@ def render_stream(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
 
 
 def _blocks(frames: torch.Tensor, preset: TransformPreset, *, seconds: float, n_iter: int, fade_s: float, seed: int,
-            init: str, cancel: Cancel, progress) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+            init: str, cancel: Cancel, progress: Callable[[float], None] | None
+            ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """:func:`render_stream`'s blocks ``[B, samples]``, each with the squared norms of its piece's magnitude
     residual and target ``[B]``."""
     n = _samples(seconds, preset.sample_rate)
@@ -297,7 +298,8 @@ def _fast_length(n: int) -> int:
 
 
 def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: TransformPreset, *, n_iter: int,
-                  init: str, seed: int, cancel, previous) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                  init: str, seed: int, cancel: Cancel,
+                  previous: tuple[int, torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Samples ``start:end`` of the sound of ``flat [B, K, N]`` spread over ``n`` samples, and the squared norms
     of its magnitude residual and target. ``previous``: ``(global start, samples [B, S])`` that this piece's
     start overlaps; each band's starting phase is turned to match theirs in the middle of the overlap."""

@@ -30,9 +30,14 @@ had 51 (on FluidR3_GM's notes 50 and 49). Kick, snare, hi-hat and crash cymbal a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from timbre_explorer.core.errors import ParameterError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 #: The pitches searched (MIDI): the piano's range, the widest of the instruments the app knows.
 PITCH_RANGE = (21.0, 108.0)
@@ -50,7 +55,7 @@ BLOCK_FRAMES = 256  # frames analysed at once: about 12 s, some 50 MB
 BETA_PARAMETERS, NO_TROUGH_WEIGHT = (2.0, 18.0), 0.01
 
 
-def estimate_pitch(audio, sample_rate: int) -> float | None:
+def estimate_pitch(audio: ArrayLike, sample_rate: int) -> float | None:
     """The sound's pitch as a MIDI number (a float: 57.0 is A3, 220 Hz), or None when it is unpitched.
 
     The median over its voiced sounding frames of :func:`yin_track`'s f0; None when fewer than
@@ -145,7 +150,7 @@ def yin_track(frames: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndar
     return f0, voiced, voiced_probability
 
 
-def level_db(frame_levels) -> float:
+def level_db(frame_levels: ArrayLike) -> float:
     """The RMS level (dB) of a run of frames from their own levels (dB): the power mean, so a sound at
     -20 dBFS in every frame is at -20 dBFS, and a loud half dominates a quiet one as it does in its RMS.
 
@@ -158,7 +163,7 @@ def level_db(frame_levels) -> float:
     return float(10 * np.log10(np.mean(10 ** (levels / 10))))
 
 
-def harmonic_share(audio, sample_rate: int, f0: float) -> float:
+def harmonic_share(audio: ArrayLike, sample_rate: int, f0: float) -> float:
     """The share of a sound's energy on the harmonics of ``f0`` (Hz): within ``f0 / 8`` of a multiple of it, over
     a Hann-windowed spectrum of the whole sound. A harmonic tone on ``f0`` gives about 1, white noise about 1/4.
 

@@ -26,30 +26,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from timbre_explorer.core.errors import ParameterError
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+
 SCALE_KINDS = ("oct", "log", "lin", "mel", "erb")
 
 
-def hz_to_mel(f):
+def hz_to_mel(f: ArrayLike) -> np.ndarray | float:
     """Mel of a frequency in Hz (O'Shaughnessy's formula, as ``nsgt``)."""
     return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=float) / 700.0)
 
 
-def mel_to_hz(m):
+def mel_to_hz(m: ArrayLike) -> np.ndarray | float:
     """Inverse of :func:`hz_to_mel`."""
     return 700.0 * (np.power(10.0, np.asarray(m, dtype=float) / 2595.0) - 1.0)
 
 
-def hz_to_erb_rate(f):
+def hz_to_erb_rate(f: ArrayLike) -> np.ndarray | float:
     """ERB-rate (ERB number) of a frequency, Glasberg & Moore (1990)."""
     return 21.4 * np.log10(1.0 + 0.00437 * np.asarray(f, dtype=float))
 
 
-def erb_rate_to_hz(e):
+def erb_rate_to_hz(e: ArrayLike) -> np.ndarray | float:
     """Inverse of :func:`hz_to_erb_rate`."""
     return (np.power(10.0, np.asarray(e, dtype=float) / 21.4) - 1.0) / 0.00437
 
@@ -82,7 +87,7 @@ class FrequencyScale:
     fmax: float
     bins: int
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in SCALE_KINDS:
             raise ParameterError(f"unknown frequency scale {self.kind!r}; choose one of {', '.join(SCALE_KINDS)}")
         if not (0 < self.fmin < self.fmax):

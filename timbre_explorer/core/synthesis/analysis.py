@@ -9,6 +9,7 @@ across sources places the notes of a sample set the model never heard; its pitch
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,7 +40,7 @@ class Encoded:
     warning: str | None = None  # placed, but the user should know (slightly clipped): said after the file's name
 
 
-def audio_files(paths) -> list[Path]:
+def audio_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """The audio files among ``paths``, folders searched recursively, in a stable order."""
     out = []
     for p in map(Path, paths):
@@ -50,7 +51,8 @@ def audio_files(paths) -> list[Path]:
     return out
 
 
-def encode_files(space: TimbreSpace, paths, *, neighbours: int = 3) -> tuple[list[Encoded], list[tuple[str, str]]]:
+def encode_files(space: TimbreSpace, paths: Iterable[str | os.PathLike], *, neighbours: int = 3
+                 ) -> tuple[list[Encoded], list[tuple[str, str]]]:
     """Encode every audio file in a :class:`~timbre_explorer.core.synthesis.space.TimbreSpace`.
 
     Returns the results and ``(path, reason)`` for each file that could not be.

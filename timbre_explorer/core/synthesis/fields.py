@@ -11,7 +11,7 @@ coarse map shows at once. Steering a point or a path by its descriptors is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,8 @@ from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.synthesis.manifold import OnData, Plane
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from timbre_explorer.core.synthesis.space import Projection, TimbreSpace
 
 FIELD_BATCH = 4096  # grid points decoded at once: bounded memory, and a cancel check between batches
@@ -42,8 +44,9 @@ class Field:
     dims: tuple[int, int] = (0, 1)
 
 
-def field(space: TimbreSpace, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 100,
-          names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None,
+def field(space: TimbreSpace, *, dims: Sequence[int] = (0, 1), rest: ArrayLike | None = None,
+          x_range: Iterable[float], y_range: Iterable[float], resolution: int = 100,
+          names: str | Iterable[str] = tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None,
           projection: Projection | None = None, surface: Plane | OnData | None = None) -> Field:
     """Descriptors of the decoded frames on a ``resolution`` x ``resolution`` grid of the map.
 
@@ -72,8 +75,9 @@ def field(space: TimbreSpace, *, dims=(0, 1), rest=None, x_range, y_range, resol
     return Field(xs, ys, values, int(resolution), (surface.dims[0], surface.dims[1]))
 
 
-def field_levels(space: TimbreSpace, *, dims=(0, 1), rest=None, x_range, y_range, resolution: int = 100,
-                 names=tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None,
+def field_levels(space: TimbreSpace, *, dims: Sequence[int] = (0, 1), rest: ArrayLike | None = None,
+                 x_range: Iterable[float], y_range: Iterable[float], resolution: int = 100,
+                 names: str | Iterable[str] = tuple(DESCRIPTORS), cancel: Callable[[], bool] | None = None,
                  projection: Projection | None = None, surface: Plane | OnData | None = None) -> Iterator[Field]:
     """:func:`field` at a quarter, half and then full ``resolution``: a coarse map shows at once.
 
@@ -89,14 +93,14 @@ def field_levels(space: TimbreSpace, *, dims=(0, 1), rest=None, x_range, y_range
                     cancel=cancel, projection=projection, surface=surface)
 
 
-def _resolution(resolution) -> int:
+def _resolution(resolution: int) -> int:
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
             or not 2 <= resolution <= MAX_RESOLUTION:
         raise ParameterError(f"field resolution must be a whole number from 2 to {MAX_RESOLUTION}, got {resolution!r}")
     return int(resolution)
 
 
-def _axis(bounds, resolution, what) -> np.ndarray:
+def _axis(bounds: Iterable[float], resolution: int, what: str) -> np.ndarray:
     try:
         lo, hi = (float(b) for b in bounds)
     except (TypeError, ValueError):
@@ -106,7 +110,7 @@ def _axis(bounds, resolution, what) -> np.ndarray:
     return np.linspace(lo, hi, _resolution(resolution))
 
 
-def check_names(names) -> tuple[str, ...]:
+def check_names(names: str | Iterable[str]) -> tuple[str, ...]:
     names = (names,) if isinstance(names, str) else tuple(names)
     unknown = [n for n in names if n not in DESCRIPTORS]
     if unknown or not names:
@@ -115,7 +119,8 @@ def check_names(names) -> tuple[str, ...]:
     return names
 
 
-def _check_plane(space: TimbreSpace, dims, rest, names):
+def _check_plane(space: TimbreSpace, dims: Iterable[int], rest: ArrayLike | None,
+                 names: str | Iterable[str]) -> tuple[tuple[int, ...], np.ndarray, tuple[str, ...]]:
     latent = space.latent_size
     try:
         dims = tuple(int(d) for d in dims)
@@ -137,7 +142,8 @@ def _decode_mean(space: TimbreSpace, z: torch.Tensor) -> torch.Tensor:
     return torch.exp(log_magnitudes(space.normalization, space.model.decode_mean(z, c), c))
 
 
-def describe_points(space: TimbreSpace, z, names, cancel=None) -> dict[str, np.ndarray]:
+def describe_points(space: TimbreSpace, z: ArrayLike, names: Collection[str],
+                    cancel: Callable[[], bool] | None = None) -> dict[str, np.ndarray]:
     """Descriptors (float32) of the decoded frames of latent points ``z [n, latent]``, in batches."""
     zt = torch.as_tensor(np.asarray(z, np.float32))
     out: dict[str, list] = {k: [] for k in names}

@@ -29,6 +29,8 @@ import numpy as np
 from timbre_explorer.core.errors import AudioFileError, Cancelled, ParameterError
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from timbre_explorer.core.synthesis.playable import PlayableNote
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
@@ -115,8 +117,8 @@ def file_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name.strip()).strip("_") or "instrument"
 
 
-def write_instrument(space: TimbreSpace, z, path: str | Path, *, low: int | None = None, high: int | None = None,
-                     step: int = STEP, dynamics: list[str] | None = None,
+def write_instrument(space: TimbreSpace, z: ArrayLike, path: str | Path, *, low: int | None = None,
+                     high: int | None = None, step: int = STEP, dynamics: list[str] | None = None,
                      progress: Callable[[int, int], None] | None = None,
                      cancel: threading.Event | None = None) -> WrittenInstrument:
     """Write latent point ``z`` as the SFZ instrument ``path`` (``NAME.sfz``) and its samples, ``NAME_samples``
@@ -189,7 +191,7 @@ def _write_samples(folder: Path, notes: dict[tuple[int, str], PlayableNote], nam
         file.write_bytes(wav_bytes(file, note.samples, note.sample_rate, subtype=SAMPLE_SUBTYPE))
 
 
-def sfz_text(space: TimbreSpace, z, notes: dict[tuple[int, str], PlayableNote], zones: list[tuple[int, int]],
+def sfz_text(space: TimbreSpace, z: ArrayLike, notes: dict[tuple[int, str], PlayableNote], zones: list[tuple[int, int]],
              name: str, layers: list[str]) -> str:
     """The ``.sfz`` file: one group per dynamic (its velocities), one region per sample (its keys, the pitch it
     sounds at, its loop; SFZ's ``loop_end`` is the loop's last sample)."""

@@ -23,6 +23,7 @@ frames) on the same mapping.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +31,8 @@ import numpy as np
 from timbre_explorer.core.errors import ParameterError
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from timbre_explorer.core.synthesis.space import Projection
 
 NEIGHBOURS = 16  # notes a point's hidden components come from (on the paper's unconditioned model 16 and 24 both
@@ -39,12 +42,12 @@ NEIGHBOURS = 16  # notes a point's hidden components come from (on the paper's u
 class Plane:
     """The paper's plane: components ``dims`` from the map, the others those of ``rest`` (PCA coordinates)."""
 
-    def __init__(self, projection: Projection, dims, rest):
+    def __init__(self, projection: Projection, dims: Iterable[int], rest: ArrayLike) -> None:
         self.projection = projection
         self.dims = tuple(int(d) for d in dims)
         self.rest = np.asarray(rest, np.float64)
 
-    def latent(self, values) -> np.ndarray:
+    def latent(self, values: ArrayLike) -> np.ndarray:
         """Latent points ``[..., latent]`` at map positions ``values [..., len(dims)]``.
 
         By broadcasting, not a matrix product: numpy's OpenBLAS threads spin on
@@ -87,7 +90,8 @@ class OnData:
     mapping; the nearest-note mode plays real notes, and jumps.
     """
 
-    def __init__(self, projection: Projection, z, dims, *, neighbours: int = NEIGHBOURS, anchors=None):
+    def __init__(self, projection: Projection, z: ArrayLike, dims: Iterable[int], *, neighbours: int = NEIGHBOURS,
+                 anchors: ArrayLike | None = None) -> None:
         from scipy.spatial import cKDTree  # here: scipy.spatial takes a while to import, the app starts without it
 
         self.projection = projection
@@ -127,7 +131,7 @@ class OnData:
         hidden[:, list(self.dims)] = 0.0
         self.anchor_residual = self.projection.inverse(hidden) - self._hidden_at(self.anchor_at)
 
-    def latent(self, values) -> np.ndarray:
+    def latent(self, values: ArrayLike) -> np.ndarray:
         """Latent points ``[..., latent]`` at map positions ``values [..., len(dims)]``.
 
         The regression is linear in the notes' hidden components, so it runs as one sparse product of the
@@ -166,7 +170,7 @@ class OnData:
                                 shape=(len(points), len(self.hidden))) @ self.hidden
 
 
-def walk_on(surface: Plane | OnData, z) -> np.ndarray:
+def walk_on(surface: Plane | OnData, z: ArrayLike) -> np.ndarray:
     """Latent points ``z [..., latent]`` moved onto ``surface``: their shown components kept, the others its own.
 
     A path's frames walked through the latent space leave the data between its

@@ -35,6 +35,8 @@ from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
 from timbre_explorer.core.synthesis.synth import blend
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
 _SPEC = re.compile(r"^\s*([^:]+?)\s*:\s*([^:]+?)\s*:\s*([^:]+?)\s*$")
@@ -214,7 +216,7 @@ def resample(traj: np.ndarray, steps: int) -> np.ndarray:
     return (1 - w) * t[i] + w * t[i + 1]
 
 
-def morph(traj_a, traj_b, *, steps: int | None = None, mode: str = "linear") -> np.ndarray:
+def morph(traj_a: ArrayLike, traj_b: ArrayLike, *, steps: int | None = None, mode: str = "linear") -> np.ndarray:
     """Latent frames ``[steps, latent]`` from note ``a`` to note ``b`` (see the module docstring).
 
     ``steps`` defaults to the longer trajectory's length (at least 2); both
@@ -229,7 +231,7 @@ def morph(traj_a, traj_b, *, steps: int | None = None, mode: str = "linear") -> 
     return blend(resample(a, n), resample(b, n), np.linspace(0.0, 1.0, n), mode=mode)
 
 
-def _trajectory(traj) -> np.ndarray:
+def _trajectory(traj: ArrayLike) -> np.ndarray:
     t = np.asarray(traj, np.float64)
     if t.ndim == 1:
         t = t[None]

@@ -25,7 +25,7 @@ start are measured in the map's own spread (:func:`latent_spread`), so one
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import torch
@@ -35,6 +35,8 @@ from timbre_explorer.core.signal.descriptors import descriptors
 from timbre_explorer.core.synthesis.fields import check_names, describe_points
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
 METHODS = ("greedy", "gradient")
@@ -59,10 +61,11 @@ TARGET_WEIGHT_WHILE_HOLDING = 10.0
 #: model: the centroid then reached 9 % of its asked change).
 DEFAULT_HOLD = ("loudness", "flatness")
 _FLATNESS_FLOOR = 1e-12
+_Values = TypeVar("_Values", float, np.ndarray, torch.Tensor)  # a descriptor's value(s), in and out alike
 
 
 # ---------------------------------------------------------------------------------------------- units
-def _natural(name: str, value):
+def _natural(name: str, value: _Values) -> _Values:
     """A descriptor in the unit its differences are measured in (log10 for flatness)."""
     if name != "flatness":
         return value
@@ -150,7 +153,7 @@ class _Objective:
         return (np.abs(values[..., :n] - self.target[:n]) / self.denominator).max(-1)
 
 
-def reach(space: TimbreSpace, z0, targets: dict[str, float], *, method: str = DEFAULT_METHOD,
+def reach(space: TimbreSpace, z0: ArrayLike, targets: dict[str, float], *, method: str = DEFAULT_METHOD,
           distance_weight: float = DEFAULT_DISTANCE_WEIGHT, steps: int | None = None,
           tolerance: float = DEFAULT_TOLERANCE, learning_rate: float = 0.05, candidates: int = 32,
           radius: float | None = None, seed: int = 0, hold: tuple[str, ...] | None = None) -> Reached:
@@ -190,7 +193,7 @@ def reach(space: TimbreSpace, z0, targets: dict[str, float], *, method: str = DE
                    candidates=candidates, radius=radius, seed=seed)
     scales = descriptor_scales(space)
 
-    def judge(z):
+    def judge(z: np.ndarray) -> tuple[dict[str, np.ndarray], float, dict[str, float]]:
         final = space.describe(space.decode(np.stack([z0, z])))
         achieved = np.array([_natural(k, float(final[k][1])) for k in names])
         drift = {k: abs(_natural(k, float(final[k][1])) - _natural(k, float(final[k][0]))) / scales[k] for k in held}
@@ -212,8 +215,9 @@ def reach(space: TimbreSpace, z0, targets: dict[str, float], *, method: str = DE
                    {k: (float(final[k][0]), float(final[k][1])) for k in held}, broken)
 
 
-def _search(objective: _Objective, method: str, *, steps, tolerance, learning_rate=0.05, candidates=32,
-            radius=None, seed=0, start: np.ndarray | None = None) -> np.ndarray:
+def _search(objective: _Objective, method: str, *, steps: int | None, tolerance: float, learning_rate: float = 0.05,
+            candidates: int = 32, radius: float | None = None, seed: int = 0,
+            start: np.ndarray | None = None) -> np.ndarray:
     """The points a search visits from ``start`` (default the objective's ``z0``, from which distance counts)."""
     first = objective.z0 if start is None else np.asarray(start, np.float64)
     if method == "gradient":
@@ -223,20 +227,20 @@ def _search(objective: _Objective, method: str, *, steps, tolerance, learning_ra
                    candidates=candidates, radius=radius, seed=seed)
 
 
-def _steps(steps) -> int:
+def _steps(steps: int) -> int:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ParameterError(f"steps must be a positive whole number, got {steps!r}")
     return int(steps)
 
 
-def _check_start(space: TimbreSpace, z0) -> np.ndarray:
+def _check_start(space: TimbreSpace, z0: ArrayLike) -> np.ndarray:
     z0 = np.asarray(z0, np.float64)
     if z0.shape != (space.latent_size,) or not np.all(np.isfinite(z0)):
         raise ParameterError(f"the start point must be {space.latent_size} finite latent values, got shape {z0.shape}")
     return z0
 
 
-def _check_targets(targets) -> tuple[str, ...]:
+def _check_targets(targets: dict[str, float]) -> tuple[str, ...]:
     if not isinstance(targets, dict) or not targets:
         raise ParameterError("give at least one descriptor target, e.g. {'centroid': 1500.0}")
     names = check_names(tuple(targets))
@@ -350,7 +354,7 @@ def curve(shape: str, steps: int, start: float, end: float) -> np.ndarray:
     return float(start) + f * (float(end) - float(start))
 
 
-def follow(space: TimbreSpace, z0, descriptor: str, targets, *, method: str = DEFAULT_METHOD,
+def follow(space: TimbreSpace, z0: ArrayLike, descriptor: str, targets: ArrayLike, *, method: str = DEFAULT_METHOD,
            distance_weight: float = DEFAULT_DISTANCE_WEIGHT, tolerance: float = DEFAULT_TOLERANCE,
            steps: int | None = None, seed: int = 0) -> np.ndarray:
     """Latent points ``[n, latent]`` whose decoded ``descriptor`` follows ``targets [n]``.

@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.files import json_bytes, write_bytes
@@ -203,8 +203,11 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+_Section = TypeVar("_Section")
+
+
 def _session(data: dict) -> Session:
-    def of(cls, d: dict | None):
+    def of(cls: type[_Section], d: dict | None) -> _Section:
         return cls(**d) if d is not None else cls()
 
     return Session(model=ModelRef(**data["model"]), view=of(MapView, data.get("view")),
@@ -220,7 +223,7 @@ def _schema() -> dict:
     return json.loads(SCHEMA.read_text(encoding="utf-8"))
 
 
-def _validate(data, where: str) -> None:
+def _validate(data: object, where: str) -> None:
     """Check ``data`` against ``session.schema.json``: the first problem, as its section's description says it."""
     import jsonschema
 

@@ -17,9 +17,11 @@ benchmarks hold. It wraps a validated :class:`~timbre_explorer.core.model.modelf
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -31,7 +33,10 @@ from timbre_explorer.core.model.modelfile import MAP_TENSORS, ModelFile, check_c
 from timbre_explorer.core.model.placement import note_positions
 from timbre_explorer.core.model.vae import DEFAULT_PITCH, LEVEL_CENTRE, conditions, frame_inputs, log_magnitudes
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
-from timbre_explorer.core.signal.nsgt import TransformPreset, get_preset, transform_for
+from timbre_explorer.core.signal.nsgt import NSGT, TransformPreset, get_preset, transform_for
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 def default_device() -> torch.device:
@@ -113,15 +118,15 @@ class Projection:
         var = ((z - mean) @ components.T).var(0)
         return cls(mean, components, var / var.sum())
 
-    def forward(self, z) -> np.ndarray:
+    def forward(self, z: ArrayLike) -> np.ndarray:
         """Latent points ``[..., latent]`` to all their PCA coordinates ``[..., latent]``."""
         return (np.asarray(z, np.float64) - self.mean) @ self.components.T
 
-    def inverse(self, coords) -> np.ndarray:
+    def inverse(self, coords: ArrayLike) -> np.ndarray:
         """All PCA coordinates ``[..., latent]`` back to latent points (exact: the components are orthonormal)."""
         return np.asarray(coords, np.float64) @ self.components + self.mean
 
-    def place(self, values, dims, *, rest) -> np.ndarray:
+    def place(self, values: ArrayLike, dims: Sequence[int], *, rest: ArrayLike) -> np.ndarray:
         """Latent points whose components ``dims`` are ``values [..., len(dims)]`` and the others those of ``rest``.
 
         ``rest`` is a full PCA coordinate vector ``[latent]`` (or one per point):
@@ -183,12 +188,14 @@ class TimbreSpace:
             raise ParameterError(f"unknown dynamic {dynamic!r}: this model knows {', '.join(self.levels) or 'none'}")
         return float(self.levels[dynamic])
 
-    def conditions_for(self, n: int, *, pitch=None, dynamic: str | None = None, level=None) -> torch.Tensor | None:
+    def conditions_for(self, n: int, *, pitch: ArrayLike | torch.Tensor | None = None, dynamic: str | None = None,
+                       level: ArrayLike | torch.Tensor | None = None) -> torch.Tensor | None:
         """The decoder's condition inputs ``[n, 2]`` for ``n`` points (None for an unconditioned model), at
         ``pitch`` (default middle C) and ``dynamic``'s level (default mf) or ``level``."""
         return self._conditions(n, pitch, dynamic, level)
 
-    def _conditions(self, n: int, pitch, dynamic: str | None, level) -> torch.Tensor | None:
+    def _conditions(self, n: int, pitch: ArrayLike | torch.Tensor | None, dynamic: str | None,
+                    level: ArrayLike | torch.Tensor | None) -> torch.Tensor | None:
         if not self.conditioned:
             return None
         p = torch.as_tensor(DEFAULT_PITCH if pitch is None else pitch, dtype=torch.float32).expand(n)
@@ -230,7 +237,7 @@ class TimbreSpace:
         z, inst = self.notes.z, self.notes.instrument
         return {name: z[inst == i].mean(0) for i, name in enumerate(self.instruments) if (inst == i).any()}
 
-    def nearest_instruments(self, z, k: int = 3, *, trained_only: bool = True) -> list[tuple[str, float]]:
+    def nearest_instruments(self, z: ArrayLike, k: int = 3, *, trained_only: bool = True) -> list[tuple[str, float]]:
         """The ``k`` instruments whose centroids are closest to ``z``, with latent distances."""
         novel = set(self.instruments[i] for i in np.unique(self.notes.instrument[self.is_novel()]))
         z = np.asarray(z, np.float64)
@@ -238,7 +245,8 @@ class TimbreSpace:
                       if not (trained_only and name in novel))
         return [(name, d) for d, name in dist[:k]]
 
-    def perceptual_overlay(self, dims, projection: Projection | None = None) -> tuple[list[str], np.ndarray]:
+    def perceptual_overlay(self, dims: Sequence[int], projection: Projection | None = None
+                           ) -> tuple[list[str], np.ndarray]:
         """The rated instruments' perceptual (MDS) positions, drawn in the plane of PCA components ``dims``.
 
         The MDS space and the latent space share no axes, so the positions
@@ -278,7 +286,8 @@ class TimbreSpace:
 
     # ------------------------------------------------------------------ decoding
     @torch.no_grad()
-    def decode(self, z, *, pitch=None, dynamic: str | None = None, level=None) -> torch.Tensor:
+    def decode(self, z: ArrayLike | torch.Tensor, *, pitch: ArrayLike | torch.Tensor | None = None,
+               dynamic: str | None = None, level: ArrayLike | torch.Tensor | None = None) -> torch.Tensor:
         """Latent points ``[..., latent]`` to magnitude frames ``[..., bins]`` (float32, on the CPU).
 
         The likelihood's mean, as the paper decodes; on the GPU when the space is on one. A conditioned model
@@ -297,7 +306,7 @@ class TimbreSpace:
         return torch.exp(log_magnitudes(self.normalization, x, c)).float().cpu().reshape(*lead, -1)
 
     @torch.no_grad()
-    def encode_log(self, log_frames, pitch=None) -> np.ndarray:
+    def encode_log(self, log_frames: ArrayLike, pitch: ArrayLike | None = None) -> np.ndarray:
         """Natural-log magnitude frames ``[n, bins]`` (of MIDI ``pitch``, one or per frame; None: unknown, the
         default) to their posterior means ``[n, latent]`` (float32)."""
         lf = torch.as_tensor(np.asarray(log_frames, np.float32))
@@ -306,7 +315,8 @@ class TimbreSpace:
         mu, _ = self.model.encode(x.to(self.device), None if c is None else c.to(self.device))
         return mu.float().cpu().numpy()
 
-    def encode_note(self, log_frames, *, pitch: float | None = None, loudness=None) -> np.ndarray:
+    def encode_note(self, log_frames: ArrayLike, *, pitch: float | None = None,
+                    loudness: ArrayLike | None = None) -> np.ndarray:
         """A whole note's position ``[latent]`` (float32): the mean of the posterior means of its sounding
         frames (:func:`~timbre_explorer.core.data.dataset.sounding`), as the evaluation across sources places
         notes (:func:`~timbre_explorer.core.model.placement.note_positions`).
@@ -324,7 +334,8 @@ class TimbreSpace:
         part = frames[sounding(np.asarray(loudness))]
         return note_positions(self.model, self.normalization, [part], pitches=[pitch])[0]
 
-    def decode_differentiable(self, z: torch.Tensor, *, pitch=None, dynamic: str | None = None) -> torch.Tensor:
+    def decode_differentiable(self, z: torch.Tensor, *, pitch: ArrayLike | torch.Tensor | None = None,
+                              dynamic: str | None = None) -> torch.Tensor:
         """:meth:`decode` with gradients (``z [n, latent]`` on :attr:`device`), for moving towards descriptor
         targets."""
         c = self._conditions(len(z), pitch, dynamic, None)
@@ -332,11 +343,11 @@ class TimbreSpace:
         return torch.exp(log_magnitudes(self.normalization, x, c))
 
     @cached_property
-    def nsgt(self):
+    def nsgt(self) -> NSGT:
         """The transform of a note of the dataset: descriptors of decoded frames are measured with it."""
         return transform_for(self.preset, round(self.note_seconds * self.sample_rate))
 
-    def describe(self, magnitude) -> dict[str, np.ndarray]:
+    def describe(self, magnitude: ArrayLike | torch.Tensor) -> dict[str, np.ndarray]:
         """Descriptors (:data:`DESCRIPTORS`, physical units) of magnitude frames ``[..., bins]``."""
         m = magnitude.detach().cpu().double() if isinstance(magnitude, torch.Tensor) else torch.as_tensor(magnitude, dtype=torch.float64)
         return {k: v.numpy() for k, v in descriptors(m, self.nsgt).items()}

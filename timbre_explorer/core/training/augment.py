@@ -23,6 +23,7 @@ cross-source validation notes (see docs/research.md, Training).
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 import numpy as np
 import torch
@@ -33,8 +34,8 @@ from timbre_explorer.core.training.config import AUGMENTATIONS
 _DB = math.log(10.0) / 20.0  # natural log per dB of magnitude
 
 
-def augment(log_mag: torch.Tensor, pitch: torch.Tensor, frequencies: np.ndarray, names, generator: torch.Generator
-            ) -> tuple[torch.Tensor, torch.Tensor]:
+def augment(log_mag: torch.Tensor, pitch: torch.Tensor, frequencies: np.ndarray, names: Collection[str],
+            generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """``log_mag [n, K]`` and ``pitch [n]`` with the augmentations ``names`` applied (a fresh draw per frame)."""
     unknown = sorted(set(names) - set(AUGMENTATIONS))
     if unknown:

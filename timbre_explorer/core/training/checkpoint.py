@@ -16,6 +16,8 @@ from timbre_explorer.core.errors import TimbreExplorerError
 from timbre_explorer.core.files import write_bytes
 
 if TYPE_CHECKING:
+    import torch
+
     from timbre_explorer.core.training.messages import EpochMetrics
 
 
@@ -33,7 +35,7 @@ class Checkpoint:
         """The model's weights (a state dict)."""
         return {k.removeprefix("model."): v for k, v in self._tensors("model.").items()}
 
-    def restore(self, model, opt) -> None:
+    def restore(self, model: torch.nn.Module, opt: torch.optim.Optimizer) -> None:
         """Load the weights into ``model`` and the Adam state into ``opt``, to resume the stage."""
         try:
             model.load_state_dict(self.model_state())
@@ -74,8 +76,8 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
                                   "again") from None
 
 
-def save_checkpoint(path: str | Path, model, opt, *, stage: str, epoch: int, history: list[EpochMetrics],
-                    config: dict) -> None:
+def save_checkpoint(path: str | Path, model: torch.nn.Module, opt: torch.optim.Optimizer, *, stage: str, epoch: int,
+                    history: list[EpochMetrics], config: dict) -> None:
     """Weights, Adam state and the card, atomically."""
     import torch
     from safetensors.torch import save

@@ -106,7 +106,7 @@ class TrainConfig:
     device: str = "auto"  # 'auto' (CUDA when torch sees a GPU, else the CPU), 'cpu' or 'cuda'
     dump_rank_weights: bool = False  # each rank writes its final weights (the DDP test reads them)
 
-    def __post_init__(self):  # noqa: C901
+    def __post_init__(self) -> None:  # noqa: C901
         if self.source not in SOURCES:
             raise ParameterError(f"source must be 'soundfont' or 'folder', got {self.source!r}")
         if self.source == "folder" and not self.folder:

@@ -153,7 +153,7 @@ def _positions(model: TimbreVAE, norm: Normalization, notes: NoteSet, frames: li
 
 
 def held_notes(cfg: TrainConfig, trained: NoteDataset, source: str, *, dynamics: tuple[str, ...] | None = None,
-               cache_root=None, workers: int | None = None) -> NoteSet:
+               cache_root: str | os.PathLike | None = None, workers: int | None = None) -> NoteSet:
     """The notes of a sample set a run never trained on (``source``: a short name, a SoundFont file or
     ``philharmonia=FOLDER``): its rated instruments (over their ranges), at ``dynamics`` (default all). A source the
     run rendered but kept out (``cross_test``, ``cross_valid``) is read from ``trained``, the run's dataset with its
@@ -187,9 +187,9 @@ def held_notes(cfg: TrainConfig, trained: NoteDataset, source: str, *, dynamics:
 
 
 def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamics: tuple[str, ...] | None = None,
-                          cache_root=None, workers: int | None = None, folder: str | None = None,
-                          soundfont: str | None = None, sources: tuple[str, ...] | None = None,
-                          ratings: str | None = None) -> dict:
+                          cache_root: str | os.PathLike | None = None, workers: int | None = None,
+                          folder: str | None = None, soundfont: str | None = None,
+                          sources: tuple[str, ...] | None = None, ratings: str | None = None) -> dict:
     """A model file on a sample set it never trained on (:func:`held_notes`). Returns :func:`cross_source`'s
     figures, with the model's in-source test ρ and the source's name. The paper's unconditioned twin of a run
     (``unconditioned.timbre.safetensors`` beside the model) is scored too, as "unconditioned". The card's sample

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -54,12 +55,19 @@ from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.signal.nsgt import get_preset, transform_for
 from timbre_explorer.core.training.report import FIGURES, cross_source_markdown, novel_rows
 
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event as ProcessEvent
+
+    from numpy.typing import ArrayLike
+
+    from timbre_explorer.core.training.target import Perceptual
+
 SPLITS = ("train", "valid", "test", "novel", "cross_test", "cross_valid")
 REPORT_KEYS = (*(f.key for f in FIGURES), "novel_instruments")
 
 
 @torch.no_grad()
-def encode_frames(model: TimbreVAE, norm: Normalization, log_frames: np.ndarray, pitch=None, *,
+def encode_frames(model: TimbreVAE, norm: Normalization, log_frames: np.ndarray, pitch: ArrayLike | None = None, *,
                   batch: int = 4096) -> np.ndarray:
     """Posterior means ``[n, latent]`` of natural-log magnitude frames ``[n, K]`` (of MIDI ``pitch``: one number,
     one per frame, or None for the default; only a pitch-conditioned encoder reads it)."""
@@ -134,11 +142,11 @@ def note_map(model: TimbreVAE, norm: Normalization, ds: NoteDataset) -> tuple[di
     return tensors, meta
 
 
-def _centroids(z: np.ndarray, labels: np.ndarray, names) -> dict[str, np.ndarray]:
+def _centroids(z: np.ndarray, labels: np.ndarray, names: Iterable[str]) -> dict[str, np.ndarray]:
     return {n: z[labels == n].mean(0) for n in names if np.any(labels == n)}
 
 
-def centroid_fit(centroids: dict[str, np.ndarray], instruments, matrix: np.ndarray) -> dict:
+def centroid_fit(centroids: dict[str, np.ndarray], instruments: Sequence[str], matrix: np.ndarray) -> dict:
     """Spearman ρ and Pearson r between the distances of instrument centroids and the rated dissimilarities
     (``matrix``, rows in the order of ``instruments``), over the instruments that have both, with the distances."""
     from scipy.stats import pearsonr, spearmanr
@@ -153,7 +161,8 @@ def centroid_fit(centroids: dict[str, np.ndarray], instruments, matrix: np.ndarr
             "instruments": names, "distances": {"latent": dz.tolist(), "perceptual": dp.tolist()}}
 
 
-def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target, *, timbre_scale: float) -> dict:
+def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target: Perceptual | None, *,
+             timbre_scale: float) -> dict:
     """The figures of the module docstring, as a JSON-ready dict."""
     test = ds.where("test")
     log_frames = torch.from_numpy(ds.representative(test))
@@ -194,8 +203,10 @@ def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target, *, 
     return report
 
 
-def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root=None, workers=None,
-                    progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,
+def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root: str | os.PathLike | None = None,
+                    workers: int | None = None,
+                    progress: Callable[[int, int], None] | None = None,
+                    cancel: threading.Event | ProcessEvent | None = None,
                     on_model: Callable[[str], None] | None = None, rebuild: bool = False,
                     folder: str | os.PathLike | None = None, soundfont: str | os.PathLike | None = None,
                     sources: tuple[str, ...] | None = None, ratings: str | os.PathLike | None = None,
@@ -259,7 +270,7 @@ def write_report(path: str | os.PathLike, report: dict) -> None:
     write_json(path, report)
 
 
-def _non_finite(value, key: str = "") -> tuple[str, float] | None:
+def _non_finite(value: object, key: str = "") -> tuple[str, float] | None:
     """The first figure in ``value`` (nested dicts and lists) that is NaN or infinite: its key path and value."""
     if isinstance(value, float) and not np.isfinite(value):
         return key or "report", value

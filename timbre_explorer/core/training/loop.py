@@ -45,7 +45,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import torch
@@ -74,6 +74,9 @@ from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig
 from timbre_explorer.core.training.messages import BatchMetrics, BatchProgress, EpochMetrics, TrainProgress
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME, UNCONDITIONED_NAME, checkpoint_path
 from timbre_explorer.core.training.target import perceptual_target
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event as ProcessEvent
 
 
 class ValidationMetrics(TypedDict, total=False):
@@ -298,8 +301,8 @@ def step(t: Trainer, net: torch.nn.Module, opt: torch.optim.Optimizer, b: Batch,
     return BatchMetrics(loss=loss.item(), nll=nll.item(), kl=kl.item(), reg=reg.item())
 
 
-def _start_stage(t: Trainer, stage: _Stage, stage1_state, *, resume: bool
-                 ) -> tuple[TimbreVAE, torch.nn.Module, torch.optim.Optimizer, int]:
+def _start_stage(t: Trainer, stage: _Stage, stage1_state: tuple[dict[str, torch.Tensor], dict[str, Any]] | None, *,
+                 resume: bool) -> tuple[TimbreVAE, torch.nn.Module, torch.optim.Optimizer, int]:
     """A stage's model and optimizer: from stage 1's end (stage 2's), then from the stage's checkpoint (resume);
     wrapped for DDP under torchrun. Returns (model, net, optimizer, first epoch)."""
     model = TimbreVAE(t.variants[stage.variant][0]).to(t.device)
@@ -321,7 +324,7 @@ def _start_stage(t: Trainer, stage: _Stage, stage1_state, *, resume: bool
     return model, net, opt, first
 
 
-def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | None = None,
+def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | ProcessEvent | None = None,
           on_batch: Callable[[BatchProgress], None] | None = None) -> Generator[TrainProgress, None, None]:
     """Run the schedule; each stage's model and history end up in ``t.models[stage]``.
 

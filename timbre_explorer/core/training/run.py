@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,10 +35,13 @@ from timbre_explorer.core.training.messages import (
     ResumedConfig,
     RunResult,
     Status,
+    TrainProgress,
 )
 from timbre_explorer.core.training.runfolder import checkpoint_files, checkpoint_path, config_to_run, locked_run_folder
 
 if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event as ProcessEvent
+
     from timbre_explorer.core.data.dataset import NoteDataset
     from timbre_explorer.core.training.loop import Trainer
 
@@ -47,8 +51,9 @@ BATCH_EVERY_S = 0.25  # seconds between the progress messages of batches
 Emit = Callable[[object], None]  # takes a dataclass of core.training.messages
 
 
-def prepare_dataset(cfg: TrainConfig, *, emit: Emit, cache_root=None, workers: int | None = None,
-                    cancel: threading.Event | None = None, rebuild: bool = False) -> tuple[NoteDataset, DatasetReady]:
+def prepare_dataset(cfg: TrainConfig, *, emit: Emit, cache_root: str | os.PathLike | None = None,
+                    workers: int | None = None, cancel: threading.Event | ProcessEvent | None = None,
+                    rebuild: bool = False) -> tuple[NoteDataset, DatasetReady]:
     """The dataset a config trains on, built or reused, with its progress and what it holds sent to ``emit``."""
     from timbre_explorer.core.data.recipe import dataset_for
 
@@ -68,8 +73,10 @@ def prepare_dataset(cfg: TrainConfig, *, emit: Emit, cache_root=None, workers: i
     return ds, info
 
 
-def run_training(config: TrainConfig, out: Path, *, resume: bool, emit: Emit, cache_root=None,
-                 workers: int | None = None, rebuild: bool = False, cancel: threading.Event | None = None,
+def run_training(config: TrainConfig, out: Path, *, resume: bool, emit: Emit,
+                 cache_root: str | os.PathLike | None = None,
+                 workers: int | None = None, rebuild: bool = False,
+                 cancel: threading.Event | ProcessEvent | None = None,
                  between_epochs: Callable[[str], float] | None = None, map_every: int | None = None) -> RunResult:
     """Train ``config`` into ``out`` and export its models and report (see the module docstring).
 
@@ -106,7 +113,7 @@ def run_training(config: TrainConfig, out: Path, *, resume: bool, emit: Emit, ca
         return RunResult(out, {k: str(v) for k, v in paths.items()}, report, seconds)
 
 
-def _dataset_on_every_rank(cfg: TrainConfig, rank: int, world: int, *, emit: Emit, **build) -> NoteDataset:
+def _dataset_on_every_rank(cfg: TrainConfig, rank: int, world: int, *, emit: Emit, **build: Any) -> NoteDataset:
     """Rank 0 builds (or reuses) the dataset and reports it; under torchrun the other ranks then read it."""
     if rank == 0:
         ds, _ = prepare_dataset(cfg, emit=emit, **build)
@@ -121,7 +128,8 @@ def _dataset_on_every_rank(cfg: TrainConfig, rank: int, world: int, *, emit: Emi
     return ds
 
 
-def _train_epochs(trainer: Trainer, steps, emit: Emit, between_epochs: Callable[[str], float] | None,
+def _train_epochs(trainer: Trainer, steps: Generator[TrainProgress, None, None], emit: Emit,
+                  between_epochs: Callable[[str], float] | None,
                   map_every: int | None) -> float:
     """Run the training generator to its end, sending every epoch (and the live map); the seconds paused."""
     probe = LatentProbe(trainer) if map_every else None

@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
 from timbre_explorer.core.training.messages import (
@@ -42,6 +42,16 @@ from timbre_explorer.core.training.messages import (
 )
 from timbre_explorer.core.training.run import prepare_dataset, run_training
 from timbre_explorer.core.training.runfolder import BASELINE_NAME, MODEL_NAME
+
+if TYPE_CHECKING:
+    import queue
+    from multiprocessing.process import BaseProcess
+    from multiprocessing.queues import Queue as ProcessQueue
+    from multiprocessing.synchronize import Event as ProcessEvent
+
+    # the worker runs in a child process (multiprocessing's queues and events) or, in tests, in a thread
+    _Queue: TypeAlias = queue.Queue[Any] | ProcessQueue[Any]
+    _Event: TypeAlias = threading.Event | ProcessEvent
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +99,8 @@ def warm_up() -> None:
     opt.step()
 
 
-def probe(job=None) -> Probe:
-    """What this machine offers (a worker thread: it imports torch)."""
+def probe(job: object = None) -> Probe:
+    """What this machine offers (a worker thread: it imports torch; ``job``, the worker's, is not used)."""
     import torch
 
     from timbre_explorer.core.data.sources import find_soundfont
@@ -115,10 +125,10 @@ def probe(job=None) -> Probe:
 class Task:
     """What a task gets where it runs: the cancel and pause events, and a way to report (messages)."""
 
-    def __init__(self, events, cancel, go):
+    def __init__(self, events: _Queue, cancel: _Event, go: _Event) -> None:
         self.events, self.cancel, self.go = events, cancel, go
 
-    def emit(self, message) -> None:
+    def emit(self, message: object) -> None:
         """Send a message (a dataclass of ``core.training.messages``) to the front end."""
         self.events.put(message)
 
@@ -136,7 +146,7 @@ class Task:
         return waited
 
 
-def serve(requests, events, cancel, go) -> None:
+def serve(requests: _Queue, events: _Queue, cancel: _Event, go: _Event) -> None:
     """The worker's loop: run each requested task, one at a time, and report through ``events``.
 
     Runs in a child process (or, for tests, a thread): requests are those of
@@ -177,11 +187,11 @@ def serve(requests, events, cancel, go) -> None:
     events.put(WorkerExited())
 
 
-def _log_to_app(events) -> None:
+def _log_to_app(events: _Queue) -> None:
     """In the worker process: its log records (tracebacks included) travel to the app as :class:`LogRecord`
     messages, and the app writes them to its one log file (two processes rotating one file lose lines)."""
     class Wrapped:
-        def put_nowait(self, record):
+        def put_nowait(self, record: logging.LogRecord) -> None:
             events.put(LogRecord(record))
 
     root = logging.getLogger()
@@ -190,7 +200,7 @@ def _log_to_app(events) -> None:
     logging.captureWarnings(True)
 
 
-def _end_with(parent, cancel, go, grace: float = 15.0) -> None:
+def _end_with(parent: BaseProcess, cancel: _Event, go: _Event, grace: float = 15.0) -> None:
     """In the worker process: when the app dies (killed, crashed), stop the run as Cancel does (the last
     checkpoint stays whole), and exit in any case after ``grace`` seconds."""
     from multiprocessing.connection import wait
