@@ -19,6 +19,8 @@ import numpy as np
 from timbre_explorer.core.errors import ParameterError
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
 #: The candidates: the centroid plus each sampled note's offset from it times these (inside, at, beyond the note).
@@ -27,7 +29,7 @@ NOTES_TRIED = 256  # notes of the instrument sampled (all of them when it has fe
 HEARD_TRIES = 24  # of those that come back as the instrument, the nearest this many are played and listened to
 
 
-def comes_back_as(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> list[str]:
+def comes_back_as(space: TimbreSpace, z: ArrayLike, *, pitch: float, dynamic: str) -> list[str]:
     """The instrument whose centroid is nearest each latent point ``z [n, latent]`` once its note is decoded at
     MIDI ``pitch`` and ``dynamic`` and encoded back: what the model hears in what it plays there."""
     frames = space.decode(np.asarray(z, np.float64), pitch=pitch, dynamic=dynamic if dynamic in space.levels else None)
@@ -59,7 +61,7 @@ def name_point(space: TimbreSpace, name: str, *, pitch: float, dynamic: str) -> 
     return candidates[good[0]] if len(good) else centre
 
 
-def heard_as(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> str:
+def heard_as(space: TimbreSpace, z: ArrayLike, *, pitch: float, dynamic: str) -> str:
     """The instrument whose centroid is nearest the note latent point ``z`` plays at ``pitch`` and ``dynamic``
     (held a second), placed as a user's sound is placed (:func:`~timbre_explorer.core.synthesis.analysis.
     encode_files`: the whole note, its pitch estimated)."""
