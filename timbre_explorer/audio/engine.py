@@ -118,10 +118,10 @@ class _Slot:
 
     __slots__ = ("state", "voice_id", "note", "pitch", "gain", "pos", "age", "release_len", "release_done")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.state = FREE
         self.voice_id = -1
-        self.note: PlayableNote | None = None
+        self.note: PlayableNote | None = None  # None only until the slot's first note: HELD or RELEASED have one
         self.pitch = self.gain = self.pos = 0.0
         self.age = 0
         self.release_len = self.release_done = 0.0
@@ -410,13 +410,13 @@ class AudioEngine:
                 self._start(c)
             elif isinstance(c, NoteOffCommand):
                 for v in self._slots:
-                    if v.voice_id == c.voice_id and v.state == HELD:
+                    if v.voice_id == c.voice_id and v.state == HELD and v.note is not None:
                         self._release(v, _release_samples(v.note.release_s, self.stream_rate))
             elif isinstance(c, BendCommand):
                 self._bend = c.semitones
             elif isinstance(c, AllNotesOffCommand):
                 for v in self._slots:
-                    if v.state == HELD:
+                    if v.state == HELD and v.note is not None:
                         self._release(v, _release_samples(v.note.release_s, self.stream_rate))
             self._read += 1
 
@@ -425,7 +425,11 @@ class AudioEngine:
 
         Plain loops over the 32 slots: no list is built on the audio thread.
         """
-        sounding, oldest_held, oldest_released, free, furthest = 0, None, None, None, None
+        sounding = 0
+        oldest_held: _Slot | None = None
+        oldest_released: _Slot | None = None
+        free: _Slot | None = None
+        furthest: _Slot | None = None
         for v in self._slots:
             if v.state == HELD:
                 sounding += 1
@@ -439,13 +443,15 @@ class AudioEngine:
                 free = free or v
             elif furthest is None or v.release_done / v.release_len > furthest.release_done / furthest.release_len:
                 furthest = v  # the stolen voice furthest into its fade
-        if sounding >= MAX_VOICES:
-            stolen = oldest_released or oldest_held
+        stolen = oldest_released or oldest_held
+        if sounding >= MAX_VOICES and stolen is not None:  # (16 sound: there is one)
             self._release(stolen, _release_samples(STEAL_FADE_S, self.stream_rate))
             stolen.state = STOLEN
             if free is None:
                 furthest = stolen if furthest is None else furthest
         slot = free or furthest  # no free slot: more steals in one block than slots, so cut the oldest fade
+        if slot is None:  # never: with 32 slots and at most 16 sounding, one is free or fading
+            return
         if slot.note is not None and slot.note is not c.note:
             self._retired[self._retired_written % RING_SIZE] = slot.note  # freed on the GUI thread, not here
             self._retired_written += 1
@@ -463,6 +469,8 @@ class AudioEngine:
     def _render(self, v: _Slot, mix: np.ndarray, n: int) -> None:
         """Add ``n`` samples of voice ``v`` into ``mix``: out= operations on preallocated buffers only."""
         note = v.note
+        if note is None:  # never: a voice that sounds has a note
+            return
         start, end = note.loop_start, note.loop_end
         length = end - start
         step = 2.0 ** ((v.pitch - note.pitch + self._bend) / 12.0) * note.sample_rate / self.stream_rate
