@@ -202,7 +202,8 @@ def test_training_runs_in_the_worker_process_and_reports_while_it_runs(qtbot, vi
     with qtbot.waitSignal(view.run.run_finished, timeout=120_000):
         click(qtbot, view.run_panel.train_button)
     timer.stop()
-    assert view.run.runner.process and view.run.runner._worker.pid not in (None, os.getpid()) and all(worker_alive)
+    runner = view.run.runner
+    assert runner.process and runner._started.worker.pid not in (None, os.getpid()) and all(worker_alive)
     epochs = [i for i, kind in enumerate(seen) if kind == "TrainProgress"]
     assert len(epochs) == view.form.config().total_epochs() == 10 and "run_finished" in seen[epochs[-1]:]
     assert "BatchProgress" in seen[:epochs[0]]  # the first epoch's progress arrives before it ends
@@ -548,7 +549,7 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     e.path_panel.play_button.click()
     e.field_panel.field_shown.setChecked(True)
     qtbot.waitUntil(lambda: e.synth._running is not None, timeout=5000)  # the path is rendering
-    process = v.run.runner._worker
+    process = v.run.runner._started.worker
     assert process.is_alive() and v.state is RunState.TRAINING
     workers = w.findChildren(Worker)
     assert len(workers) == 6  # the model loader, the Explorer's three, the Play tab's notes, the Trainer's scanner

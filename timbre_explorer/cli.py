@@ -6,8 +6,14 @@ import argparse
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from timbre_explorer import __version__
+
+if TYPE_CHECKING:  # imported where used, so the app starts without them
+    from pathlib import Path
+
+    from tqdm import tqdm
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -322,9 +328,10 @@ def _train(args) -> int:
 class _TrainPrinter:
     """The messages of a training run on the terminal: the dataset's and the training's progress bars."""
 
-    def __init__(self, out, *, quiet: bool):
+    def __init__(self, out: Path, *, quiet: bool) -> None:
         self.out, self.quiet = out, quiet
-        self.dataset_bar = self.train_bar = None
+        self.dataset_bar: tqdm | None = None
+        self.train_bar: tqdm | None = None
 
     def __call__(self, message) -> None:
         from tqdm import tqdm

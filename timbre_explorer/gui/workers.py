@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.queues
 import queue
 import sys
 import threading
@@ -38,12 +39,17 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
+from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
 
 from timbre_explorer.core.training.messages import LogRecord, Request, TaskEnded, TaskFailed, WorkerExited
 from timbre_explorer.core.training.tasks import serve
 from timbre_explorer.gui import crash
+
+if TYPE_CHECKING:
+    import multiprocessing.synchronize
 
 log = logging.getLogger(__name__)
 _ids = count(1)
@@ -155,7 +161,7 @@ class Worker(QtCore.QObject):
                 while job is None and not self._stop.is_set():
                     self._cond.wait()
                     job = self._take()
-                if self._stop.is_set():
+                if job is None or self._stop.is_set():  # (no job: only when stopping)
                     return
                 self._running = job
             try:
@@ -225,6 +231,18 @@ class QueueWorker(Worker):
             job.stop.set()
         self._queue.clear()
 
+@dataclass(frozen=True)
+class _Started:
+    """A started trainer worker and what it talks through, all made anew with each worker (a killed process may
+    leave its queues broken)."""
+
+    worker: BaseProcess | threading.Thread
+    reader: threading.Thread  # the worker's messages -> RunWorker.message
+    requests: queue.Queue | multiprocessing.queues.Queue  # a Request, or None to end the worker
+    cancel: threading.Event | multiprocessing.synchronize.Event
+    go: threading.Event | multiprocessing.synchronize.Event  # cleared: paused
+
+
 class RunWorker(QtCore.QObject):
     """Runs the Trainer's long tasks (dataset build, training, evaluation) one at a time, away from the GUI.
 
@@ -238,13 +256,12 @@ class RunWorker(QtCore.QObject):
 
     message = QtCore.Signal(object)  # a core.training.messages dataclass; the worker's log records are not sent
 
-    def __init__(self, parent=None, *, process: bool = True):
+    def __init__(self, parent: QtCore.QObject | None = None, *, process: bool = True) -> None:
         super().__init__(parent)
         self.process = process
         self.request: Request | None = None  # the request whose task runs, or None
         self.tasks_started = 0
-        self._worker = self._reader = None
-        self._requests = self._events = self._cancel = self._go = None
+        self._started: _Started | None = None  # the last worker started (it may have ended since)
 
     @property
     def busy(self) -> bool:
@@ -252,38 +269,43 @@ class RunWorker(QtCore.QObject):
 
     @property
     def alive(self) -> bool:
-        return self._worker is not None and self._worker.is_alive()
+        return self._started is not None and self._started.worker.is_alive()
 
-    def ensure_started(self) -> None:
+    def ensure_started(self) -> _Started:
         """Start the worker (it warms up at once) unless it runs."""
-        if self.alive:
-            return
+        if self._started is not None and self._started.worker.is_alive():
+            return self._started
+        requests: queue.Queue | multiprocessing.queues.Queue
+        events: queue.Queue | multiprocessing.queues.Queue
+        cancel: threading.Event | multiprocessing.synchronize.Event
+        go: threading.Event | multiprocessing.synchronize.Event
+        worker: BaseProcess | threading.Thread
         if self.process:
             ctx = multiprocessing.get_context("spawn")
-            self._requests, self._events, self._cancel, self._go = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
-            self._worker = ctx.Process(target=serve, args=(self._requests, self._events, self._cancel, self._go),
-                                       name="timbre-explorer-trainer")
+            requests, events, cancel, go = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
+            worker = ctx.Process(target=serve, args=(requests, events, cancel, go), name="timbre-explorer-trainer")
         else:
-            self._requests, self._events = queue.Queue(), queue.Queue()
-            self._cancel, self._go = threading.Event(), threading.Event()
-            self._worker = threading.Thread(target=serve, args=(self._requests, self._events, self._cancel, self._go),
-                                            name="trainer", daemon=True)
-        self._go.set()
-        self._worker.start()
-        self._reader = threading.Thread(target=self._read, args=(self._worker, self._events), name="trainer-messages",
-                                        daemon=True)
-        self._reader.start()
+            requests, events = queue.Queue(), queue.Queue()
+            cancel, go = threading.Event(), threading.Event()
+            worker = threading.Thread(target=serve, args=(requests, events, cancel, go), name="trainer", daemon=True)
+        go.set()
+        worker.start()
+        reader = threading.Thread(target=self._read, args=(worker, events), name="trainer-messages", daemon=True)
+        reader.start()
+        self._started = _Started(worker, reader, requests, cancel, go)
+        return self._started
 
     def start(self, request: Request) -> None:
         """Run the request's task in the worker (started if it is not)."""
-        self.ensure_started()
-        self._cancel.clear()
-        self._go.set()
+        started = self.ensure_started()
+        started.cancel.clear()
+        started.go.set()
         self.request = request
         self.tasks_started += 1
-        self._requests.put(request)
+        started.requests.put(request)
 
-    def _read(self, worker, events) -> None:
+    def _read(self, worker: BaseProcess | threading.Thread, events: queue.Queue | multiprocessing.queues.Queue
+              ) -> None:
         while True:
             try:
                 message = events.get(timeout=0.25)
@@ -311,35 +333,38 @@ class RunWorker(QtCore.QObject):
             self.message.emit(message)
 
     def pause(self, on: bool) -> None:
-        if self._go is not None:
-            (self._go.clear if on else self._go.set)()
+        if self._started is not None:
+            go = self._started.go
+            (go.clear if on else go.set)()
 
     def cancel(self) -> None:
-        if self._cancel is not None:
-            self._cancel.set()
-            self._go.set()
+        if self._started is not None:
+            self._started.cancel.set()
+            self._started.go.set()
 
     def kill(self) -> None:
         """End the worker process at once (what a crash does; for tests)."""
-        if self.process and self.alive:
-            self._worker.kill()
+        if self._started is not None and isinstance(self._started.worker, BaseProcess) and self.alive:
+            self._started.worker.kill()
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """Cancel the task, end the worker and wait for it (the core stops between batches; checkpoints stay)."""
-        if self._worker is None:
+        started = self._started
+        if started is None:
             return
         self.cancel()
-        if self.alive:
-            self._requests.put(None)
+        worker = started.worker
+        if worker.is_alive():
+            started.requests.put(None)
             busy = self.busy  # a task finishes its batch and returns; an idle worker may still be warming up
-            self._worker.join(timeout if busy or not self.process else 1.0)
-            if self.process and self._worker.is_alive():
+            worker.join(timeout if busy or not self.process else 1.0)
+            if isinstance(worker, BaseProcess) and worker.is_alive():
                 if busy:
                     log.warning("the trainer process did not stop in %.0f s: terminating it", timeout)
-                self._worker.terminate()  # nothing of a run is lost: checkpoints are written whole or not at all
-                self._worker.join(5.0)
-        if self.process:  # its feeder thread ends with it
-            self._requests.close()
-            self._requests.join_thread()
-        self._reader.join(2.0)
+                worker.terminate()  # nothing of a run is lost: checkpoints are written whole or not at all
+                worker.join(5.0)
+        if isinstance(started.requests, multiprocessing.queues.Queue):  # its feeder thread ends with it
+            started.requests.close()
+            started.requests.join_thread()
+        started.reader.join(2.0)
         self.request = None
