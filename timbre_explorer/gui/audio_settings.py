@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Protocol, cast
+
 from PySide6 import QtCore, QtWidgets
 
-from timbre_explorer.audio.engine import output_devices
+from timbre_explorer.audio.engine import AudioEngine, output_devices
 from timbre_explorer.gui.settings import SCHEMA
+
+
+class _Window(Protocol):
+    """The dialog's parent, the main window: its engine is replaced when the user switches devices."""
+
+    audio: AudioEngine
 
 
 class AudioSettingsDialog(QtWidgets.QDialog):
@@ -13,10 +21,10 @@ class AudioSettingsDialog(QtWidgets.QDialog):
 
     device_chosen = QtCore.Signal(object)  # PortAudio device index
 
-    def __init__(self, parent, engine, synth_settings):
+    def __init__(self, parent: QtWidgets.QWidget, engine: AudioEngine, synth_settings) -> None:
         super().__init__(parent)
         self.setWindowTitle("Audio settings")
-        self.engine, self.st = engine, synth_settings
+        self.st = synth_settings
         form = QtWidgets.QFormLayout(self)
         self.device = QtWidgets.QComboBox()
         devices = output_devices()
@@ -57,7 +65,7 @@ class AudioSettingsDialog(QtWidgets.QDialog):
         return spin
 
     def _volume(self, value: int) -> None:
-        self.parent().audio.volume = value / 100
+        cast(_Window, self.parent()).audio.volume = value / 100  # the engine now, not the one the dialog opened with
 
     def _envelope(self) -> None:
         self.st.seconds = self.seconds.value()

@@ -16,6 +16,7 @@ matrices (the ones it draws with), so what is picked is what is drawn.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import radians, tan
 
 import numpy as np
@@ -138,7 +139,7 @@ class Map3DView(QtWidgets.QWidget):
         self._visible = np.zeros(0, bool)
         self._shown_index = np.zeros(0, int)  # indices of the visible points, and their positions
         self._shown_xyz = np.zeros((0, 3), np.float32)
-        self._axis_names = ("PC1", "PC2", "PC3")
+        self._axis_names: tuple[str, ...] = ("PC1", "PC2", "PC3")
         self._frame = np.zeros((0, 3))  # the axes' ends, where their names are: the grid may run off the edge
 
         # Axes before the grid: they lie on its edges, and the first drawn wins the depth test.
@@ -219,7 +220,7 @@ class Map3DView(QtWidgets.QWidget):
                 item.setData(pos=np.asarray(xyz, np.float32).reshape(1, 3))
             self._show(item, xyz is not None)
 
-    def set_axis_labels(self, names: tuple[str, str, str]) -> None:
+    def set_axis_labels(self, names: Sequence[str]) -> None:
         """Names of the three shown components, e.g. ``("PC1 (15%)", "PC2 (13%)", "PC3 (12%)")``."""
         self._axis_names = tuple(names)
         for item, name in zip(self.axis_texts, names):

@@ -1,5 +1,5 @@
-"""Small form helpers the views share: forms, titled groups, rows of widgets, wrapped labels, choices, numbers,
-and the guard that keeps the mouse wheel from changing choices by accident."""
+"""Small form helpers the views share: forms, titled groups, rows of widgets, wrapped labels, table cells, choices,
+numbers, and the guard that keeps the mouse wheel from changing choices by accident."""
 
 from __future__ import annotations
 
@@ -36,6 +36,13 @@ def wrapped_label(text: str = "") -> QtWidgets.QLabel:
     label = QtWidgets.QLabel(text)
     label.setWordWrap(True)
     return label
+
+
+def cell(table: QtWidgets.QTableWidget, r: int, c: int) -> QtWidgets.QTableWidgetItem:
+    """The item at row ``r``, column ``c`` of a table that puts one in every cell it shows (Qt's may be None)."""
+    item = table.item(r, c)
+    assert item is not None, f"no item at row {r}, column {c}"
+    return item
 
 
 def choice_box(choices: dict[str, str]) -> QtWidgets.QComboBox:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
@@ -9,11 +11,15 @@ from PySide6 import QtCore
 from timbre_explorer.core.training.config import STAGE_NAMES
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND
 
+if TYPE_CHECKING:
+    from timbre_explorer.core.training.messages import EpochMetrics
+
 STAGE_COLOURS = {"stage1": "#4e9bff", "regularized": "#ff8a3d", "baseline": "#a0a0a0", "unconditioned": "#50c878"}
 #: Stages counted from the run's first epoch: stage 1, and the unconditioned twin (its own stage 1, then stage 2).
 FROM_ZERO = frozenset({"stage1", "unconditioned"})
 
-CURVES = (("nll", "Reconstruction (NLL per frame)"), ("kl", "KL to the prior"),
+#: (the key of an epoch's metrics, the plot's title)
+CURVES: tuple[tuple[Literal["nll", "kl", "reg", "valid_nll"], str], ...] = (("nll", "Reconstruction (NLL per frame)"), ("kl", "KL to the prior"),
           ("reg", "Perceptual term"), ("valid_nll", "Validation loss (NLL per bin)"))
 
 
@@ -49,7 +55,7 @@ class CurvesView(pg.GraphicsLayoutWidget):
     def _x(self, stage: str, epoch: int) -> int:
         return epoch if stage in FROM_ZERO else self.stage1_epochs + epoch
 
-    def add(self, stage: str, epoch: int, metrics: dict, *, draw: bool = True) -> None:
+    def add(self, stage: str, epoch: int, metrics: EpochMetrics, *, draw: bool = True) -> None:
         """Append an epoch; ``draw=False`` leaves the drawing to a later :meth:`redraw` (fast epochs)."""
         xs, ys = self.data.setdefault(stage, ([], {k: [] for k, _ in CURVES}))
         xs.append(self._x(stage, epoch))
@@ -66,7 +72,7 @@ class CurvesView(pg.GraphicsLayoutWidget):
             for key in keys or [k for k, _ in CURVES]:
                 self.curves[(key, stage)].setData(x, np.asarray(ys[key], float), connect="finite")
 
-    def set_history(self, stage: str, history: list[dict]) -> None:
+    def set_history(self, stage: str, history: list[EpochMetrics]) -> None:
         for epoch, m in enumerate(history, start=1):
             self.add(stage, epoch, m, draw=False)
         self.redraw()

@@ -11,7 +11,7 @@ from timbre_explorer.core.training.config import PRESETS, PROGRAMS, WIDE_DYNAMIC
 from timbre_explorer.gui.views.map_view import colour
 from timbre_explorer.gui.views.trainer.instrument_rows import Row
 from timbre_explorer.gui.views.trainer.sample_sets import KNOWN_SETS, SampleSetsTable, missing_sets
-from timbre_explorer.gui.views.widgets import choice_box, form_layout, row, wrapped_label
+from timbre_explorer.gui.views.widgets import cell, choice_box, form_layout, row, wrapped_label
 
 STRETCH, FIT = QtWidgets.QHeaderView.ResizeMode.Stretch, QtWidgets.QHeaderView.ResizeMode.ResizeToContents
 
@@ -185,6 +185,7 @@ class DataPanel(QtWidgets.QWidget):
 
     def _source_toggled(self) -> None:
         folder = self.folder_radio.isChecked()
+        w: QtWidgets.QWidget
         for w in (self.folder, self.folder_button, self.preview_button):
             w.setEnabled(folder)
         for w in (self.soundfont, self.soundfont_button, self.sets, self.programs, self.rendered, self.all_button,
@@ -287,12 +288,12 @@ class DataPanel(QtWidgets.QWidget):
                 item.setCheckState(QtCore.Qt.CheckState.Checked)
                 self.rendered.addItem(item)
 
-    def soundfont_choice(self) -> tuple[list[str] | None, list[int] | None]:
+    def soundfont_choice(self) -> tuple[tuple[str, ...] | None, tuple[int, int] | None]:
         """``TrainConfig.instruments`` and ``pitch_range`` as the widgets say (None: all of them)."""
         items = [self.rendered.item(r) for r in range(self.rendered.count())]
-        names = [i.text() for i in items if i.checkState() == QtCore.Qt.CheckState.Checked]
-        pitches = [self.low_pitch.value(), self.high_pitch.value()]
-        return (None if len(names) == len(items) else names), (None if pitches == [0, 127] else pitches)
+        names = tuple(i.text() for i in items if i.checkState() == QtCore.Qt.CheckState.Checked)
+        pitches = (self.low_pitch.value(), self.high_pitch.value())
+        return (None if len(names) == len(items) else names), (None if pitches == (0, 127) else pitches)
 
     def set_soundfont_choice(self, instruments, pitch_range) -> None:
         """Show a config's ``instruments`` and ``pitch_range`` (None: all); one change signal at the end."""
@@ -325,15 +326,14 @@ class DataPanel(QtWidgets.QWidget):
                 t.setItem(r, c, QtWidgets.QTableWidgetItem(text))
         self.instruments_note.setText(note)
 
+    def _check_items(self) -> list[QtWidgets.QTableWidgetItem]:
+        return [cell(self.instruments, r, 0) for r in range(self.instruments.rowCount())]
+
     def instrument_names(self) -> list[str]:
-        return [self.instruments.item(r, 0).text() for r in range(self.instruments.rowCount())]
+        return [item.text() for item in self._check_items()]
 
     def held_out(self) -> list[str]:
-        return [self.instruments.item(r, 0).text() for r in range(self.instruments.rowCount())
-                if self.instruments.item(r, 0).checkState() != QtCore.Qt.CheckState.Checked]
+        return [item.text() for item in self._check_items() if item.checkState() != QtCore.Qt.CheckState.Checked]
 
     def check_item(self, name: str) -> QtWidgets.QTableWidgetItem | None:
-        for r in range(self.instruments.rowCount()):
-            if self.instruments.item(r, 0).text() == name:
-                return self.instruments.item(r, 0)
-        return None
+        return next((item for item in self._check_items() if item.text() == name), None)

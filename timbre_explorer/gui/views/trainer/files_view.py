@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.core.data.instruments import pitch_name
 from timbre_explorer.gui.views.widgets import wrapped_label
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.data.dataset import SkippedFile
 
 
 class RowsModel(QtCore.QAbstractTableModel):
@@ -17,7 +23,7 @@ class RowsModel(QtCore.QAbstractTableModel):
         self.rows: list[tuple] = []
         self.problems: set[int] = set()
 
-    def set_rows(self, rows: list[tuple], problems: set[int] = frozenset()) -> None:
+    def set_rows(self, rows: list[tuple], problems: Iterable[int] = ()) -> None:
         self.beginResetModel()
         self.rows, self.problems = rows, set(problems)
         self.endResetModel()
@@ -79,7 +85,7 @@ class FilesView(QtWidgets.QWidget):
         cannot = f"; {len(problems)} file{'s' if len(problems) > 1 else ''} cannot be used (listed last, in orange)"
         self.summary.setText(f"{len(notes)} notes of {instruments} instruments" + (cannot if problems else "") + ".")
 
-    def add_skipped(self, skipped: list[dict]) -> None:
+    def add_skipped(self, skipped: list[SkippedFile]) -> None:
         """Files the build could not use (unreadable, silent, clipped): marked in the table."""
         if not skipped:
             return

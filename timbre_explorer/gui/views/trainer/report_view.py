@@ -3,12 +3,14 @@ instruments, and the figures across sources (sample sets kept out of training)."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.core.data.instruments import DYNAMICS
 from timbre_explorer.core.training.report import CROSS_COLUMNS, FIGURES, cross_source_rows, novel_rows
-from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND, wrapped_label
+from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND, cell, wrapped_label
 
 #: The models a report may hold beside its own: its key and the column's title.
 TWINS = (("baseline", "unregularized"), ("unconditioned", "unconditioned"))
@@ -187,13 +189,14 @@ class ReportView(QtWidgets.QWidget):
         self.cross.setVisible(bool(rows))
         self.cross_label.setVisible(bool(rows))
 
-    def _figure_columns(self, columns: list[dict], twins: list[str] = ()) -> None:
+    def _figure_columns(self, columns: list[dict], twins: Sequence[str] = ()) -> None:
         """The Table-1 rows: the figure's label, then its value in each report of ``columns`` (none: dashes)."""
         t = self.figures
         t.setColumnCount(1 + max(len(columns), 1))
         t.setHorizontalHeaderLabels(["figure", "model", *twins])
         for c in range(1, t.columnCount()):
-            header = t.horizontalHeaderItem(c)
+            header = t.horizontalHeaderItem(c)  # the labels above name every column
+            assert header is not None
             header.setToolTip(COLUMN_TIPS.get(header.text(), ""))
         for r, figure in enumerate(FIGURES):
             t.setItem(r, 0, QtWidgets.QTableWidgetItem(figure.label))
@@ -209,5 +212,5 @@ class ReportView(QtWidgets.QWidget):
     def cross_rows(self) -> list[tuple[str, ...]]:
         """The across-sources table as texts, a heading row as one cell (what tests and screenshots read)."""
         t = self.cross
-        return [tuple(t.item(r, c).text() for c in range(1 if t.columnSpan(r, 0) > 1 else t.columnCount()))
+        return [tuple(cell(t, r, c).text() for c in range(1 if t.columnSpan(r, 0) > 1 else t.columnCount()))
                 for r in range(t.rowCount())]

@@ -61,7 +61,7 @@ class SampleSetsTable(QtWidgets.QTableWidget):
             item.setData(NAME, name)
             self.setItem(r, 0, item)
             box = self.cellWidget(r, 1)
-            if box is None:
+            if not isinstance(box, QtWidgets.QComboBox):  # (a new row: no box yet)
                 box = choice_box(ROLES)
                 box.currentIndexChanged.connect(lambda _, b=box: self._role_changed(b))
                 self.setCellWidget(r, 1, box)
@@ -72,12 +72,19 @@ class SampleSetsTable(QtWidgets.QTableWidget):
                 box.setCurrentIndex(box.findData("off" if name in self.missing else role))
         self._name_sets()
 
+    def _row(self, r: int) -> tuple[QtWidgets.QTableWidgetItem, QtWidgets.QComboBox]:
+        """Row ``r``'s name item and role box (:meth:`show_sets` puts both in every row)."""
+        item, box = self.item(r, 0), self.cellWidget(r, 1)
+        assert item is not None and isinstance(box, QtWidgets.QComboBox)
+        return item, box
+
     def names(self) -> list[str]:
-        return [self.item(r, 0).data(NAME) for r in range(self.rowCount())]
+        return [self._row(r)[0].data(NAME) for r in range(self.rowCount())]
 
     def choice(self) -> tuple[tuple[str, ...], str | None, str | None]:
         """``TrainConfig.sources``, ``cross_test`` and ``cross_valid`` as the table says."""
-        roles = {self.item(r, 0).data(NAME): self.cellWidget(r, 1).currentData() for r in range(self.rowCount())}
+        rows = [self._row(r) for r in range(self.rowCount())]
+        roles = {item.data(NAME): box.currentData() for item, box in rows}
         order = self._order + [n for n in roles if n not in self._order]
         sources = tuple(n for n in order if roles.get(n, "off") != "off")
         test = next((n for n in sources if roles[n] == "test"), None)
@@ -92,9 +99,13 @@ class SampleSetsTable(QtWidgets.QTableWidget):
         new = f"{PHILHARMONIA_ENTRY}{folder}" if folder else None
         if old == new:
             return
-        sources = tuple(new if n == old else n for n in sources if new is not None or n != old)
-        moved = {old: new} if old is not None else {}  # the row's role goes with it
-        self.show_sets(sources, moved.get(test, test), moved.get(valid, valid), folder)
+        renamed = (new if n == old else n for n in sources)
+        sources = tuple(n for n in renamed if n is not None)
+
+        def moved(n: str | None) -> str | None:  # the row's role goes with it
+            return new if old is not None and n == old else n
+
+        self.show_sets(sources, moved(test), moved(valid), folder)
 
     def set_soundfont(self, path: str) -> None:
         """The SoundFont file chosen in place of FluidR3_GM (empty: none) names its row."""
@@ -105,7 +116,7 @@ class SampleSetsTable(QtWidgets.QTableWidget):
         """At most one test and one validation set: choosing one takes the role from the set that had it."""
         role = box.currentData()
         for r in range(self.rowCount()):
-            other = self.cellWidget(r, 1)
+            other = self._row(r)[1]
             if other is not box and role in ("test", "valid") and other.currentData() == role:
                 with QtCore.QSignalBlocker(other):
                     other.setCurrentIndex(other.findData("off"))
@@ -115,7 +126,7 @@ class SampleSetsTable(QtWidgets.QTableWidget):
         reason when the set cannot be rendered."""
         chosen = self.soundfont
         for r in range(self.rowCount()):
-            item, box = self.item(r, 0), self.cellWidget(r, 1)
+            item, box = self._row(r)
             name = item.data(NAME)
             folder = philharmonia_folder(name)
             shown = f"{Path(chosen).name} (in place of FluidR3_GM)" if name == "FluidR3_GM" and chosen else \
