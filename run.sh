@@ -147,7 +147,7 @@ if [[ $mode == test ]]; then
   }
   step "import layers (lint-imports)" "$VENV/bin/lint-imports"
   step "lint (ruff check)" "$VENV/bin/ruff" check
-  step "types of the core (mypy)" "$VENV/bin/mypy"
+  step "types (mypy)" "$VENV/bin/mypy"
   if (( $# )); then  # a selection of the suite: all of it is in reach, in .venv
     step "the selected tests (pytest)" "$VENV/bin/python" -m pytest "$@"
   else  # the whole suite, each test once: the Qt-free ones without Qt, then the ones that need it
