@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -19,6 +20,10 @@ from timbre_explorer.gui.views.widgets import export_file_name, guard_wheel
 from timbre_explorer.gui.workers import Failed, LatestWorker
 from timbre_explorer.logs import log_file
 from timbre_explorer.paths import default_model_path
+
+if TYPE_CHECKING:
+    from timbre_explorer.gui.guide import UserGuide
+    from timbre_explorer.gui.tour import Tour
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.space = None
         self.last_error: tuple[str, str] | None = None
         self._error_box: QtWidgets.QMessageBox | None = None
+        self.tour: Tour | None = None  # Help → Tour; made when first shown
+        self.guide: UserGuide | None = None  # Help → User guide
 
         self.explorer = ExplorerTab(self.audio)
         self.explorer.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -111,6 +118,8 @@ class MainWindow(QtWidgets.QMainWindow):
         audio = m.addMenu("&Audio")
         self._action(audio, "Audio &settings…", self._audio_dialog, "Ctrl+,")
         help_ = m.addMenu("&Help")
+        self._action(help_, "&Tour", self.start_tour)
+        self._action(help_, "&User guide", self.show_guide, QtGui.QKeySequence.StandardKey.HelpContents)
         self._action(help_, "&About", self._about)
 
     def _action(self, menu, text, slot, shortcut=None,
@@ -274,6 +283,23 @@ class MainWindow(QtWidgets.QMainWindow):
         box.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
         box.open()
         self._error_box = box
+
+    def start_tour(self) -> None:
+        """The tour's steps from the first (``gui/tour.py``); ``app.run`` starts it at the first start."""
+        from timbre_explorer.gui.tour import Tour
+
+        if self.tour is None:
+            self.tour = Tour(self)
+        self.tour.start()
+
+    def show_guide(self) -> None:
+        """The README's tour in a window of its own (``gui/guide.py``), made once and raised after."""
+        from timbre_explorer.gui.guide import UserGuide
+
+        if self.guide is None:
+            self.guide = UserGuide(self)
+        self.guide.show()
+        self.guide.raise_()
 
     def _about(self) -> None:
         QtWidgets.QMessageBox.about(
