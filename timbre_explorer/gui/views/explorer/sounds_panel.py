@@ -27,8 +27,10 @@ class SoundsPanel(QtWidgets.QWidget):
         row = QtWidgets.QHBoxLayout()
         add = QtWidgets.QPushButton("Add files…")
         add.clicked.connect(self.add_requested)
+        add.setToolTip("Place audio files on the map (as dropping them on it does)")
         clear = QtWidgets.QPushButton("Clear")
         clear.clicked.connect(self.clear_requested)
+        clear.setToolTip("Take every sound off the map and out of this list")
         self.original = QtWidgets.QPushButton("Play the original")
         self.original.setToolTip("The chosen file as it is, to compare with how the model hears it (a click on "
                                  "the sound in the list)")
