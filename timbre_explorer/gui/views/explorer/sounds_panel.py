@@ -21,6 +21,9 @@ class SoundsPanel(QtWidgets.QWidget):
         info.setWordWrap(True)
         layout.addWidget(info)
         self.list = QtWidgets.QListWidget()
+        self.list.setWordWrap(True)  # a sound's line (its file, pitch, level, nearest instruments) wraps, never cut off
+        self.list.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setAlternatingRowColors(True)  # where one wrapped line ends and the next begins
         self.list.itemActivated.connect(lambda item: self.sound_activated.emit(self.list.row(item)))
         self.list.itemClicked.connect(lambda item: self.sound_activated.emit(self.list.row(item)))
         layout.addWidget(self.list, 1)
