@@ -61,7 +61,7 @@ class Tour(QtWidgets.QFrame):
 
     def __init__(self, window: MainWindow, steps: tuple[Step, ...] = STEPS):
         super().__init__(window)
-        self.window_ = window
+        self.main_window = window
         self.steps = steps
         self.index = 0
         self.setObjectName("tour")
@@ -99,7 +99,7 @@ class Tour(QtWidgets.QFrame):
 
     @property
     def target(self) -> QtWidgets.QWidget:
-        return self.steps[self.index].target(self.window_)
+        return self.steps[self.index].target(self.main_window)
 
     def start(self) -> None:
         self.show_step(0)
@@ -107,7 +107,7 @@ class Tour(QtWidgets.QFrame):
     def show_step(self, index: int) -> None:
         self.index = max(0, min(index, len(self.steps) - 1))
         step = self.steps[self.index]
-        w = self.window_
+        w = self.main_window
         w.tabs.setCurrentWidget(w.explorer)
         if step.side_tab is not None:
             tabs = w.explorer.tabs
@@ -125,7 +125,7 @@ class Tour(QtWidgets.QFrame):
     def place(self) -> None:
         """The outline on the target; the callout beside it, inside the window (inside a large target, at its
         top right)."""
-        w, target = self.window_, self.target
+        w, target = self.main_window, self.target
         rect = QtCore.QRect(target.mapTo(w, QtCore.QPoint(0, 0)), target.size())
         self.outline.setGeometry(rect.adjusted(-3, -3, 3, 3))
         self.adjustSize()
@@ -154,13 +154,7 @@ class Tour(QtWidgets.QFrame):
         self.hide()
         self.finished.emit()
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        if event.key() == QtCore.Qt.Key.Key_Escape:
-            self.end()
-        else:
-            super().keyPressEvent(event)
-
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if watched is self.window_ and event.type() == QtCore.QEvent.Type.Resize and self.isVisible():
+        if watched is self.main_window and event.type() == QtCore.QEvent.Type.Resize and self.isVisible():
             QtCore.QTimer.singleShot(0, self.place)  # once the window's layout has followed
         return False
