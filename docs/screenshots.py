@@ -1,4 +1,5 @@
-"""Take the README's screenshots of the app on the bundled model: ``xvfb-run -a .venv/bin/python docs/screenshots.py``.
+"""Take the README's screenshots of the app on the bundled model: ``xvfb-run -a .venv/bin/python docs/screenshots.py``
+(``--explorer``: the Explorer's only, without the Trainer's training run, which takes minutes).
 
 Drives the real window as a user would (clicks, paths, the field, a slider
 move, dropped sounds, the 3D view, a training run in the Trainer tab) and saves
@@ -53,6 +54,13 @@ def main() -> int:
         settle()
         path = OUT / f"{name}.png"
         w.grab().save(str(path))
+        print("wrote", path.relative_to(ROOT))
+
+    def shot_screen(name):
+        """The whole display: a dialog over the window is in it (``w.grab`` draws the window alone)."""
+        settle()
+        path = OUT / f"{name}.png"
+        app.primaryScreen().grabWindow(0, 0, 0, 1500, 920).save(str(path))
         print("wrote", path.relative_to(ROOT))
 
     def sound():
@@ -114,16 +122,37 @@ def main() -> int:
     e.sound_control.add_sounds([str(folder)])
     wait(done)
     shot("sounds")
-    # 6b. the Play tab: the keys play the last clicked point (the clarinet note moved brighter)
+    # 6b. the Play tab: the keys play the last clicked point (the clarinet note moved brighter); OSC listening
     e.tabs.setCurrentIndex(5)
     wait(lambda: e.play_panel.now.text().startswith("The keys play"), timeout=120)
+    e.play_panel.osc_on.setChecked(True)
+    wait(lambda: "127.0.0.1" in e.play_panel.osc_status.text())
     shot("play")
+    e.play_panel.osc_on.setChecked(False)
+    # 6c. a session: two bookmarks on the Map tab, saved
+    e.tabs.setCurrentIndex(0)
+    e.bookmarks.add("brighter clarinet")
+    i = int(np.flatnonzero(s.notes.instrument == s.instruments.index("Flute"))[50])
+    done = sound()
+    e.click_control.play_z(s.notes.z[i], "Flute note")
+    wait(done)
+    e.bookmarks.add("breathy flute")
+    w.sessions.write(Path(tempfile.mkdtemp()) / "afternoon.session.json")
+    shot("session")
+    # 6d. the clicked point exported as an SFZ instrument, mid-way
+    dialog = e.export_instrument(Path(tempfile.mkdtemp()) / "breathy-flute.sfz")
+    wait(lambda: dialog.value() >= 20, timeout=300)
+    shot_screen("instrument")
+    dialog.cancel()
     # 7. the 3D view
     e.tabs.setCurrentIndex(0)
     e.map_panel.three_d.setChecked(True)
     settle(1.5)
     shot("map3d")
     e.map_panel.three_d.setChecked(False)
+    if "--explorer" in sys.argv:
+        w.close()
+        return 0
     # 8. the Trainer tab: a short run on the General MIDI SoundFont (the default source), mid-run, then evaluated
     from timbre_explorer.core.training.config import TrainConfig
     from timbre_explorer.gui.trainer.status import RunState

@@ -1001,6 +1001,26 @@ def test_a_slightly_clipped_drop_is_placed_and_said_in_the_status_line(qtbot, wi
     assert item.toolTip().endswith("placed anyway, the distortion may move it")
 
 
+def test_the_sounds_list_wraps_each_line_at_the_panels_width(qtbot):
+    """A sound's line (file, pitch, level, nearest instruments) is longer than the panel is wide: it wraps onto
+    more lines, all of it in sight, with no sideways scrolling (it was cut off at the panel's edge)."""
+    from timbre_explorer.gui.views.explorer.sounds_panel import SoundsPanel
+
+    panel = SoundsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(360, 500)
+    panel.show()
+    long = ("a_rather_long_file_name_of_my_own_tone.wav (F#3, -16 dBFS): near Cello (0.44), AcousticBass (0.66), "
+            "MutedTrumpet (0.81)")
+    panel.add_sound(long, "")
+    panel.add_sound("short.wav (C4, -20 dBFS): near Flute (0.20)", "")
+    qtbot.waitUntil(lambda: panel.list.visualItemRect(panel.list.item(0)).height() > 0)
+    view = panel.list.viewport().rect()
+    first, second = (panel.list.visualItemRect(panel.list.item(i)) for i in (0, 1))
+    assert first.right() <= view.right() and panel.list.horizontalScrollBar().maximum() == 0
+    assert first.height() >= 2 * second.height()  # wrapped onto several lines, not cut
+
+
 def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qtbot, open_window, tiny_model, tmp_path):
     from tiny import many_instruments_model
 

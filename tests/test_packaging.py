@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import re
 import tomllib
 from pathlib import Path
 
@@ -85,12 +86,18 @@ def bundled(datas: list[tuple[Path, str]]) -> set[str]:
 
 
 def test_every_file_the_app_reads_at_run_time_is_collected_by_the_spec_at_its_place():
-    """What the frozen app opens through paths.py (the default model, resources/: icons, ratings), and the package's
-    own data files, each where the frozen app looks for it (paths.ROOT is the bundle's folder there)."""
+    """What the frozen app opens through paths.py (the default model, resources/: icons, ratings, the README and the
+    screenshots its tour shows: Help → User guide), and the package's own data files, each where the frozen app looks
+    for it (paths.ROOT is the bundle's folder there)."""
     from timbre_explorer import paths
 
     inside = bundled(spec_datas())
     read = {(paths.models_dir() / paths.DEFAULT_MODEL_NAME).relative_to(paths.ROOT).as_posix()}
     read |= {p.relative_to(paths.ROOT).as_posix() for p in paths.resources_dir().rglob("*") if p.is_file()}
     read |= package_files()
+    guide = paths.readme_path()
+    read |= {guide.relative_to(paths.ROOT).as_posix()}
+    read |= {(guide.parent / name).relative_to(paths.ROOT).as_posix()
+             for name in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", guide.read_text())}
+    assert any(name.startswith("docs/") for name in read)
     assert read - inside == set(), "read at run time, not collected by the spec"

@@ -227,6 +227,20 @@ def test_the_status_never_moves_the_buttons(qtbot, view):
     assert r.status.text() == long and r.status.toolTip() == long  # all of it, where the line has no room
 
 
+def test_the_left_column_shows_its_panels_whole(qtbot, view):
+    """The data and settings panels scroll up and down only: their column is as wide as their widest row, so no
+    button or field is cut off at its right edge (a fixed width clipped the "…" buttons and Preview)."""
+    laid_out()
+    scroll = view.data_panel.parent()
+    while not isinstance(scroll, QtWidgets.QScrollArea):
+        scroll = scroll.parent()
+    content = scroll.widget()
+    assert scroll.viewport().width() >= content.minimumSizeHint().width()
+    for button in (view.data_panel.preview_button, view.data_panel.soundfont_button):
+        right = button.mapTo(scroll.viewport(), QtCore.QPoint(button.width(), 0)).x()
+        assert right <= scroll.viewport().width(), button.text()
+
+
 def _markdown_table(text: str, rule: str) -> list[tuple[str, ...]]:
     """The rows of the table of ``report.md`` under the separator line ``rule``, as cell texts."""
     lines = text.splitlines() + [""]

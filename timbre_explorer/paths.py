@@ -26,6 +26,11 @@ def resources_dir() -> Path:
     return ROOT / "resources"
 
 
+def readme_path() -> Path:
+    """The README, whose tour (with its screenshots in ``docs/`` beside it) is Help → User guide."""
+    return ROOT / "README.md"
+
+
 def default_model_path() -> Path:
     """The model the app opens at start; ``TIMBRE_EXPLORER_MODEL`` overrides it."""
     return Path(_setting("TIMBRE_EXPLORER_MODEL") or models_dir() / DEFAULT_MODEL_NAME)

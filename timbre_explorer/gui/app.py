@@ -54,7 +54,17 @@ def run(model: str | None = None) -> int:
     if os.environ.get("TIMBRE_EXPLORER_SMOKE") == "1":
         smoke_check(window)
     window.show()
+    first_start_tour(window)
     return app.exec()
+
+
+def first_start_tour(window) -> None:
+    """The tour, once: at the app's first start (here, not in the window: tests and screenshots make windows)."""
+    from timbre_explorer.gui import settings
+
+    if not settings.read("help/tour_done"):
+        settings.write("help/tour_done", True)
+        QtCore.QTimer.singleShot(0, window.start_tour)  # once the window is laid out
 
 
 def smoke_check(window) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -19,6 +20,10 @@ from timbre_explorer.gui.views.widgets import export_file_name, guard_wheel
 from timbre_explorer.gui.workers import Failed, LatestWorker
 from timbre_explorer.logs import log_file
 from timbre_explorer.paths import default_model_path
+
+if TYPE_CHECKING:
+    from timbre_explorer.gui.guide import UserGuide
+    from timbre_explorer.gui.tour import Tour
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.space = None
         self.last_error: tuple[str, str] | None = None
         self._error_box: QtWidgets.QMessageBox | None = None
+        self.tour: Tour | None = None  # Help → Tour; made when first shown
+        self.guide: UserGuide | None = None  # Help → User guide
 
         self.explorer = ExplorerTab(self.audio)
         self.explorer.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -74,48 +81,68 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_menus(self) -> None:
         m = self.menuBar()
         file = m.addMenu("&File")
-        self._action(file, "&Open model…", self._open_dialog, QtGui.QKeySequence.StandardKey.Open)
+        self._action(file, "&Open model…", self._open_dialog, QtGui.QKeySequence.StandardKey.Open,
+                     tip="Explore another timbre space (a .timbre.safetensors model file)")
         self.recent_menu = file.addMenu("Recent models")
         file.addSeparator()
         self.sessions.build_menu(file, self._action)
         file.addSeparator()
-        self._action(file, "Export sound as &WAV…", self._export_sound_dialog, "Ctrl+E")
-        self._action(file, "Export map &image (PNG/SVG)…", self._export_map_dialog, "Ctrl+Shift+E")
-        self._action(file, "Export latent &coordinates (CSV)…", self._export_csv_dialog)
-        self._action(file, "Export &instrument (SFZ)…", self._export_instrument_dialog)
+        self._action(file, "Export sound as &WAV…", self._export_sound_dialog, "Ctrl+E",
+                     tip="Write the sound played last as a WAV file (a path's with its JSON)")
+        self._action(file, "Export map &image (PNG/SVG)…", self._export_map_dialog, "Ctrl+Shift+E",
+                     tip="Write the map as shown as a PNG picture or an SVG drawing")
+        self._action(file, "Export latent &coordinates (CSV)…", self._export_csv_dialog,
+                     tip="Write every note shown (and your sounds) with its latent coordinates as a CSV table")
+        self._action(file, "Export &instrument (SFZ)…", self._export_instrument_dialog,
+                     tip="Write the clicked point as a multi-sampled SFZ instrument that any SFZ player opens")
         file.addSeparator()
-        self._action(file, "&Quit", self.close, "Ctrl+Q")  # not StandardKey.Quit: some platforms bind it to nothing
+        self._action(file, "&Quit", self.close, "Ctrl+Q", tip="Close the app (the work is autosaved)")  # not StandardKey.Quit: some platforms bind it to nothing
         edit = m.addMenu("&Edit")  # Undo and Redo say what they undo ("Undo Colour by family"): the stack names it
         undo = self.explorer.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcuts(QtGui.QKeySequence.StandardKey.Undo)
         redo = self.explorer.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcuts(QtGui.QKeySequence.StandardKey.Redo)  # Ctrl+Shift+Z, and the platform's own (Ctrl+Y)
+        undo.setStatusTip("Undo the last edit (the entry names it)")
+        redo.setStatusTip("Do again the edit undone last")
         edit.addAction(undo)
         edit.addAction(redo)
         edit.addSeparator()
-        self._action(edit, "Add &bookmark", lambda: self.explorer.bookmarks.add(), "Ctrl+B")
+        self._action(edit, "Add &bookmark", lambda: self.explorer.bookmarks.add(), "Ctrl+B",
+                     tip="Keep the selected point under a name (Map tab: Bookmarks)")
         view = m.addMenu("&View")
-        self._action(view, "&Fit the map", self.explorer.fit_map, "Home")
-        self._action(view, "Toggle &3D view", lambda: self.explorer.map_panel.three_d.toggle(), "3")
-        self._action(view, "Toggle descriptor &field", lambda: self.explorer.field_panel.field_shown.toggle(), "F")
+        self._action(view, "&Fit the map", self.explorer.fit_map, "Home", tip="Zoom the map to show every note")
+        self._action(view, "Toggle &3D view", lambda: self.explorer.map_panel.three_d.toggle(), "3",
+                     tip="Show three components in a view you can rotate, or the flat map again")
+        self._action(view, "Toggle descriptor &field", lambda: self.explorer.field_panel.field_shown.toggle(), "F",
+                     tip="Colour the map by a descriptor (Field tab), or take the colours off")
         play = m.addMenu("&Play")
         # Space and Return act on the map only: elsewhere they belong to the focused button, box or field
         on_map = QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut
-        self.explorer.map.addAction(self._action(play, "Play &again", self.replay, "Space", on_map))
-        self._action(play, "&Stop", self.stop, "Esc")
-        self._action(play, "Play the &path", self.explorer.path_control.play_path, "P")
-        self._action(play, "&Draw a path", lambda: self.explorer.path_panel.draw_button.toggle(), "D")
+        self.explorer.map.addAction(self._action(play, "Play &again", self.replay, "Space", on_map,
+                                                 tip="Play the last sound again (Space on the map)"))
+        self._action(play, "&Stop", self.stop, "Esc", tip="Fade out every sound and let go of every key")
+        self._action(play, "Play the &path", self.explorer.path_control.play_path, "P",
+                     tip="Render the path as one morphing sound and play it")
+        self._action(play, "&Draw a path", lambda: self.explorer.path_panel.draw_button.toggle(), "D",
+                     tip="Draw a new path: click points on the map, double-click or Enter to end")
         self.explorer.map.addAction(self._action(play, "Finish drawing",
                                                  lambda: self.explorer.path_panel.draw_button.setChecked(False),
-                                                 "Return", on_map))
+                                                 "Return", on_map, tip="End the path being drawn (Enter on the map)"))
         audio = m.addMenu("&Audio")
-        self._action(audio, "Audio &settings…", self._audio_dialog, "Ctrl+,")
+        self._action(audio, "Audio &settings…", self._audio_dialog, "Ctrl+,",
+                     tip="The output device, volume, note duration, attack and release")
         help_ = m.addMenu("&Help")
-        self._action(help_, "&About", self._about)
+        self._action(help_, "&Tour", self.start_tour, tip="A few steps through the map, Play, Path and Sliders")
+        self._action(help_, "&User guide", self.show_guide, QtGui.QKeySequence.StandardKey.HelpContents,
+                     tip="The tour of the Explorer and the Trainer, with pictures")
+        self._action(help_, "&About", self._about, tip="The version, the paper it follows and the log file")
 
     def _action(self, menu, text, slot, shortcut=None,
-                context: QtCore.Qt.ShortcutContext = QtCore.Qt.ShortcutContext.WindowShortcut) -> QtGui.QAction:
+                context: QtCore.Qt.ShortcutContext = QtCore.Qt.ShortcutContext.WindowShortcut, *,
+                tip: str = "") -> QtGui.QAction:
+        """A menu entry; ``tip`` says what it does in the status bar while the entry is under the mouse."""
         action = QtGui.QAction(text, self)
+        action.setStatusTip(tip)
         if shortcut is not None:
             action.setShortcut(QtGui.QKeySequence(shortcut))
             action.setShortcutContext(context)
@@ -169,6 +196,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_menu.clear()
         for p in recent:
             action = self.recent_menu.addAction(p)
+            action.setStatusTip(f"Open the model {p}")
             action.triggered.connect(lambda *_, p=p: self.open_model(p))
         self.recent_menu.setEnabled(bool(recent))
 
@@ -274,6 +302,23 @@ class MainWindow(QtWidgets.QMainWindow):
         box.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
         box.open()
         self._error_box = box
+
+    def start_tour(self) -> None:
+        """The tour's steps from the first (``gui/tour.py``); ``app.run`` starts it at the first start."""
+        from timbre_explorer.gui.tour import Tour
+
+        if self.tour is None:
+            self.tour = Tour(self)
+        self.tour.start()
+
+    def show_guide(self) -> None:
+        """The README's tour in a window of its own (``gui/guide.py``), made once, brought forward after."""
+        from timbre_explorer.gui.guide import UserGuide
+
+        if self.guide is None:
+            self.guide = UserGuide(self)
+        self.guide.show()
+        self.guide.activateWindow()  # brought forward when it is already open
 
     def _about(self) -> None:
         QtWidgets.QMessageBox.about(

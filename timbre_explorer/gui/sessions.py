@@ -116,18 +116,22 @@ class SessionControl(QtCore.QObject):
 
     # ------------------------------------------------------------------ the menu
     def build_menu(self, file: QtWidgets.QMenu, action: Callable) -> None:
-        """The File menu's session entries; ``action(menu, text, slot, shortcut)`` makes each (the window's)."""
-        action(file, "Open &session…", self.open_dialog, "Ctrl+Shift+O")
+        """The File menu's session entries; ``action(menu, text, slot, shortcut, tip=...)`` makes each (the window's)."""
+        action(file, "Open &session…", self.open_dialog, "Ctrl+Shift+O",
+               tip="Open a saved session: its model, view, bookmarks, path, sounds and settings")
         self.recent_menu = file.addMenu("Recent sessions")
-        action(file, "Save s&ession", self.save, "Ctrl+S")
-        action(file, "Save session &as…", self.save_as, "Ctrl+Shift+S")
-        action(file, "&Load path…", self.explorer.path_control.load_path_dialog)
+        action(file, "Save s&ession", self.save, "Ctrl+S", tip="Keep this work (view, bookmarks, path, sounds) in its "
+                                                               "session file")
+        action(file, "Save session &as…", self.save_as, "Ctrl+Shift+S", tip="Keep this work in a new session file")
+        action(file, "&Load path…", self.explorer.path_control.load_path_dialog,
+               tip="Read a path file (an exported sound's JSON) back onto the map")
         self._fill_recent(settings.read("recent_sessions"))
 
     def _fill_recent(self, recent: list[str]) -> None:
         self.recent_menu.clear()
         for p in recent:
             action = self.recent_menu.addAction(p)
+            action.setStatusTip(f"Open the session {p}")
             action.triggered.connect(lambda *_, p=p: self.open(p))
         self.recent_menu.setEnabled(bool(recent))
 

@@ -136,6 +136,7 @@ SCHEMA: dict[str, Setting] = {
     "trainer/config": Setting(str, "", check=_trainer_config),
     "trainer/out": Setting(str, ""),
     "export/folder": Setting(str, ""),
+    "help/tour_done": Setting(bool, False),  # the first-run tour was shown (app.run); Help → Tour shows it again
 }
 
 

@@ -78,13 +78,14 @@ class TrainerTab(QtWidgets.QWidget):
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(scroll, 1)
         ll.addWidget(run_box)
-        left.setMinimumWidth(440)
+        # as wide as the widest row of the panels (they do not scroll sideways): a fixed 440 clipped their right edge
+        left.setMinimumWidth(max(440, controls.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()))
         split = QtWidgets.QSplitter()
         split.addWidget(left)
         split.addWidget(self.views)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        split.setSizes([460, 900])
+        split.setSizes([left.minimumWidth(), 900])
         self.splitter = split
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -64,7 +64,8 @@ class MapPanel(QtWidgets.QWidget):
         form.addRow("Axes", self.basis)
         self.colour_by = QtWidgets.QComboBox()
         self.colour_by.addItems(["instrument", "family", "source", "pitch", "dynamic"])
-        self.colour_by.setToolTip("source: the sample set each note came from (a SoundFont, a sample folder)")
+        self.colour_by.setToolTip("What the notes' colours show: their instrument, its family, the sample set each "
+                                  "note came from (a SoundFont, a sample folder), their pitch or their dynamic")
         self.colour_by.currentIndexChanged.connect(self.projection_changed)
         form.addRow("Colour by", self.colour_by)
         self.colour_key = wrapped_label()  # what the colours mean, for every choice but instrument (listed below)
@@ -73,6 +74,7 @@ class MapPanel(QtWidgets.QWidget):
         self.axes = [QtWidgets.QComboBox() for _ in range(3)]
         for label, combo in zip(("X", "Y", "Z (3D, depth)"), self.axes):
             combo.currentIndexChanged.connect(self.projection_changed)
+            combo.setToolTip(f"The component shown along {label.split(' ')[0]} (with its share of the latent variance)")
             form.addRow(label, combo)
         self.three_d = QtWidgets.QCheckBox("3D view")
         self.three_d.setToolTip("Rotate with the left mouse button; click a note to hear it (3)")
@@ -107,6 +109,7 @@ class MapPanel(QtWidgets.QWidget):
         for text, state in (("All", True), ("None", False)):
             b = QtWidgets.QPushButton(text)
             b.clicked.connect(lambda _=False, s=state: self.check_all(s))
+            b.setToolTip(f"{'Show' if state else 'Hide'} every instrument on the map")
             buttons.addWidget(b)
         legend_layout.addLayout(buttons)
         filt = QtWidgets.QWidget()
@@ -116,6 +119,7 @@ class MapPanel(QtWidgets.QWidget):
             spin.setRange(0, 127)
             spin.setValue(value)
             spin.valueChanged.connect(self.filter_changed)
+            spin.setToolTip("Show only the notes from this MIDI pitch to that one")
         fform.addRow("Pitch (MIDI)", row(self.pitch_low, QtWidgets.QLabel("to"), self.pitch_high, stretch=None))
         self.dynamics_row = QtWidgets.QHBoxLayout()
         self.dynamics: dict[str, QtWidgets.QCheckBox] = {}
@@ -130,6 +134,8 @@ class MapPanel(QtWidgets.QWidget):
         self.show_labels.setToolTip("While more than 20 instruments are shown, only the rated instruments are named "
                                     "(hide families in the legend to name the others)")
         self.show_mds = QtWidgets.QCheckBox("Perceptual positions (MDS of the ratings)")
+        self.show_mds.setToolTip("Where listeners put the rated instruments (the MDS of their dissimilarity ratings), "
+                                 "aligned to the map")
         self.show_pairs = QtWidgets.QCheckBox("Pair lines: latent vs perceptual distance")
         pairs_meaning = "Red: the model puts the pair further apart than listeners do; blue: closer."
         self.show_pairs.setToolTip(pairs_meaning)
@@ -223,6 +229,7 @@ class MapPanel(QtWidgets.QWidget):
             box = QtWidgets.QCheckBox(d)
             box.setChecked(True)
             box.toggled.connect(self.filter_changed)
+            box.setToolTip(f"Show the notes played {d}")
             self.dynamics_row.addWidget(box)
             self.dynamics[d] = box
         known = space.notes.pitch[space.notes.pitch >= 0]

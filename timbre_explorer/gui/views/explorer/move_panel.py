@@ -43,6 +43,8 @@ class MovePanel(QtWidgets.QWidget):
         w = QtWidgets.QWidget()
         form = form_layout(w)
         self.method = QtWidgets.QComboBox()  # filled with core.synthesis.reach.METHODS when a space loads
+        self.method.setToolTip("How a slider finds the nearby point that reaches its value: the paper's search "
+                               "among neighbours, or gradient descent through the decoder")
         form.addRow("Method", self.method)
         self.sliders: dict[str, QtWidgets.QSlider] = {}
         self.value_labels: dict[str, QtWidgets.QLabel] = {}
@@ -53,6 +55,7 @@ class MovePanel(QtWidgets.QWidget):
             slider.setRange(0, self.STEPS)
             slider.setEnabled(False)
             slider.setTracking(False)  # act on release (and on keyboard steps), not on every pixel
+            slider.setToolTip(f"Let go to move the selected point to a nearby one with this {name}, the others held")
             slider.valueChanged.connect(lambda v, n=name: self._moved(n, v))
             slider.sliderMoved.connect(lambda v, n=name: self.value_labels[n].setText(
                 format_descriptor(n, self.value_of(n, v))))
@@ -70,21 +73,27 @@ class MovePanel(QtWidgets.QWidget):
         self.curve_descriptor = QtWidgets.QComboBox()
         for name in DESCRIPTORS:
             self.curve_descriptor.addItem(name, name)
+        self.curve_descriptor.setToolTip("The descriptor the curve's sound follows over time")
         cform.addRow("Descriptor", self.curve_descriptor)
         self.curve_shape = QtWidgets.QComboBox()  # filled with core.synthesis.reach.CURVES when a space loads
+        self.curve_shape.setToolTip("How the descriptor goes from its start value to its end value")
         cform.addRow("Shape", self.curve_shape)
         self.curve_start, self.curve_end = QtWidgets.QDoubleSpinBox(), QtWidgets.QDoubleSpinBox()
         for spin in (self.curve_start, self.curve_end):
             spin.setRange(-1e6, 1e6)
             spin.setDecimals(3)
+            spin.setToolTip("The descriptor's value at the start and at the end of the curve")
         cform.addRow("From", row(self.curve_start, QtWidgets.QLabel("to"), self.curve_end, stretch=None))
         self.curve_seconds = QtWidgets.QDoubleSpinBox()
         self.curve_seconds.setRange(0.3, 20)
         self.curve_seconds.setValue(2.0)
         self.curve_seconds.setSuffix(" s")
+        self.curve_seconds.setToolTip("How long the curve's sound lasts")
         cform.addRow("Duration", self.curve_seconds)
         self.curve_button = QtWidgets.QPushButton("Render the curve from the selected point")
         self.curve_button.clicked.connect(self.curve_requested)
+        self.curve_button.setToolTip("Render and play a sound that starts at the selected point and whose descriptor "
+                                     "follows the curve; it is drawn on the map as a path")
         cform.addRow(self.curve_button)
         self.curve_descriptor.currentIndexChanged.connect(self._suggest_curve)
         layout.addWidget(group_box("Descriptor curve over time", cform))

@@ -13,15 +13,18 @@ class NoteChooser(QtWidgets.QWidget):
         row = QtWidgets.QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.instrument = QtWidgets.QComboBox()
+        self.instrument.setToolTip("The instrument whose real note (from the SoundFont) the morph starts or ends on")
         self.pitch = QtWidgets.QSpinBox()
         self.pitch.setRange(21, 108)
         self.pitch.setValue(60)
-        self.pitch.setToolTip("MIDI pitch")
+        self.pitch.setToolTip("The MIDI pitch of that note")
         self.dynamic = QtWidgets.QComboBox()
+        self.dynamic.setToolTip("The dynamic of that note")
         self.file: str | None = None
         browse = QtWidgets.QToolButton()
         browse.setText("File…")
         browse.clicked.connect(self._browse)
+        browse.setToolTip("Morph an audio file of your own instead of a SoundFont note")
         for w in (self.instrument, self.pitch, self.dynamic, browse):
             row.addWidget(w)
 

@@ -35,6 +35,8 @@ class PathPanel(QtWidgets.QWidget):
         ends = QtWidgets.QWidget()
         form = form_layout(ends)
         self.start, self.end = QtWidgets.QComboBox(), QtWidgets.QComboBox()
+        self.start.setToolTip("Where the path starts: an instrument's centre, or the point clicked last")
+        self.end.setToolTip("Where the path ends: an instrument's centre, or the point clicked last")
         form.addRow("From", self.start)
         form.addRow("To", self.end)
         self.set_button = QtWidgets.QPushButton("Set path")
@@ -46,22 +48,28 @@ class PathPanel(QtWidgets.QWidget):
         self.draw_button.toggled.connect(self.draw_toggled)
         self.clear_button = QtWidgets.QPushButton("Clear")
         self.clear_button.clicked.connect(self.clear_requested)
+        self.clear_button.setToolTip("Take the path off the map (Undo brings it back)")
         row = QtWidgets.QHBoxLayout()
         for b in (self.set_button, self.draw_button, self.clear_button):
             row.addWidget(b)
         form.addRow(row)
         self.mode = QtWidgets.QComboBox()  # filled with core.synthesis.synth.INTERPOLATIONS when a space loads
+        self.mode.setToolTip("How the path goes between its points in the latent space: along the sphere (slerp, "
+                             "as the paper) or in a straight line")
         form.addRow("Interpolation", self.mode)
         self.seconds = QtWidgets.QDoubleSpinBox()
         self.seconds.setRange(0.2, 600.0)  # long paths render in pieces, and export streamed to the file
         self.seconds.setValue(3.0)
         self.seconds.setSuffix(" s")
+        self.seconds.setToolTip("How long the path's sound lasts, from its start to its end")
         form.addRow("Duration", self.seconds)
         self.play_button = QtWidgets.QPushButton("Play path")
         self.play_button.setToolTip("Render the path as one morphing sound (P)")
         self.play_button.clicked.connect(self.play_requested)
         self.export_button = QtWidgets.QPushButton("Export WAV + JSON…")
         self.export_button.clicked.connect(self.export_requested)
+        self.export_button.setToolTip("Write the path's sound as a WAV file and the path itself as JSON beside it "
+                                      "(timbre-explorer render --path plays it again)")
         self.load_button = QtWidgets.QPushButton("Load path…")
         self.load_button.setToolTip("Read a path file (an exported sound's JSON) back onto the map")
         self.load_button.clicked.connect(self.load_requested)

@@ -21,14 +21,19 @@ class SoundsPanel(QtWidgets.QWidget):
         info.setWordWrap(True)
         layout.addWidget(info)
         self.list = QtWidgets.QListWidget()
+        self.list.setWordWrap(True)  # a sound's line (its file, pitch, level, nearest instruments) wraps, never cut off
+        self.list.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setAlternatingRowColors(True)  # where one wrapped line ends and the next begins
         self.list.itemActivated.connect(lambda item: self.sound_activated.emit(self.list.row(item)))
         self.list.itemClicked.connect(lambda item: self.sound_activated.emit(self.list.row(item)))
         layout.addWidget(self.list, 1)
         row = QtWidgets.QHBoxLayout()
         add = QtWidgets.QPushButton("Add files…")
         add.clicked.connect(self.add_requested)
+        add.setToolTip("Place audio files on the map (as dropping them on it does)")
         clear = QtWidgets.QPushButton("Clear")
         clear.clicked.connect(self.clear_requested)
+        clear.setToolTip("Take every sound off the map and out of this list")
         self.original = QtWidgets.QPushButton("Play the original")
         self.original.setToolTip("The chosen file as it is, to compare with how the model hears it (a click on "
                                  "the sound in the list)")

@@ -64,6 +64,8 @@ class DataPanel(QtWidgets.QWidget):
         self.soundfont_radio = QtWidgets.QRadioButton("General MIDI SoundFont (built in)")
         self.folder_radio = QtWidgets.QRadioButton("My own samples (a folder)")
         self.soundfont_radio.setChecked(True)
+        self.soundfont_radio.setToolTip("Render the training notes from General MIDI SoundFonts (the sample sets below)")
+        self.folder_radio.setToolTip("Train on your own recordings: a folder of notes, labelled by subfolder or name")
         group = QtWidgets.QButtonGroup(self)
         group.addButton(self.soundfont_radio)
         group.addButton(self.folder_radio)
@@ -78,6 +80,7 @@ class DataPanel(QtWidgets.QWidget):
                                   "(leave empty for the system's FluidR3_GM)")
         self.soundfont_button = QtWidgets.QPushButton("…")
         self.soundfont_button.clicked.connect(self.browse_soundfont_requested)
+        self.soundfont_button.setToolTip("Choose a SoundFont file to use in place of FluidR3_GM")
         form.addRow("SoundFont file", row(self.soundfont, self.soundfont_button))
         self.sets = SampleSetsTable()
         self.sets_note = self.sets.note
@@ -93,6 +96,7 @@ class DataPanel(QtWidgets.QWidget):
         self.philharmonia.editingFinished.connect(lambda: self.sets.move_philharmonia(self.philharmonia.text().strip()))
         self.philharmonia_button = QtWidgets.QPushButton("…")
         self.philharmonia_button.clicked.connect(self._browse_philharmonia)
+        self.philharmonia_button.setToolTip("Choose the folder of your copy of the Philharmonia Orchestra's samples")
         form.addRow("Philharmonia folder", row(self.philharmonia, self.philharmonia_button))
 
     def _add_render_rows(self, form: QtWidgets.QFormLayout) -> None:
@@ -112,6 +116,8 @@ class DataPanel(QtWidgets.QWidget):
         self.all_button, self.none_button = QtWidgets.QPushButton("All"), QtWidgets.QPushButton("None")
         self.all_button.clicked.connect(lambda: self._render_all(True))
         self.none_button.clicked.connect(lambda: self._render_all(False))
+        self.all_button.setToolTip("Render every instrument of the list")
+        self.none_button.setToolTip("Render none of the instruments (then check the ones you want)")
         form.addRow("Render", self.rendered)
         form.addRow("", row(self.all_button, self.none_button, stretch=None))
         self.low_pitch, self.high_pitch = PitchBox(0), PitchBox(127)
@@ -130,6 +136,7 @@ class DataPanel(QtWidgets.QWidget):
         self.folder.editingFinished.connect(self.preview_requested)
         self.folder_button = QtWidgets.QPushButton("Browse…")
         self.folder_button.clicked.connect(self.browse_folder_requested)
+        self.folder_button.setToolTip("Choose the folder of your samples")
         self.preview_button = QtWidgets.QPushButton("Preview")
         self.preview_button.setToolTip("List every file and what it will be labelled as, before anything runs")
         self.preview_button.clicked.connect(self.preview_requested)

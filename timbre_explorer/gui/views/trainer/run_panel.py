@@ -31,6 +31,7 @@ class RunPanel(QtWidgets.QWidget):
         self.out.editingFinished.connect(self.out_changed)
         self.out_button = QtWidgets.QPushButton("…")
         self.out_button.clicked.connect(self.choose_out_requested)
+        self.out_button.setToolTip("Choose the run folder")
         self.new_button = QtWidgets.QPushButton("New")
         self.new_button.setToolTip("A fresh, dated folder for a new run")
         self.new_button.clicked.connect(self.new_out_requested)

@@ -136,7 +136,8 @@ class SampleSetsTable(QtWidgets.QTableWidget):
             item.setToolTip(missing or "")
             item.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled if not missing else QtCore.Qt.ItemFlag.NoItemFlags)
             box.setEnabled(not missing)
-            box.setToolTip(missing or "")
+            box.setToolTip(missing or "What this sample set is for: training, the cross-source test or validation, "
+                           "or not used")
         self.note.setText(" ".join(f"{m.rstrip('.')}." for m in self.missing.values()))
         self.note.setVisible(bool(self.missing))
         self.setFixedHeight(self.horizontalHeader().height() + sum(self.rowHeight(r) for r in range(self.rowCount()))

@@ -27,6 +27,11 @@ class ChoiceChecks(QtWidgets.QWidget):
             self.boxes[name] = box
             grid.addWidget(box, i // 2, i % 2)
 
+    def setToolTip(self, tip: str) -> None:  # noqa: N802 (Qt's name): each box says it too
+        super().setToolTip(tip)
+        for box in self.boxes.values():
+            box.setToolTip(tip)
+
     def chosen(self) -> tuple[str, ...]:
         return tuple(name for name, box in self.boxes.items() if box.isChecked())
 
@@ -130,6 +135,7 @@ class SettingsPanel(QtWidgets.QWidget):
         self.save_button.clicked.connect(self.save_requested)
         self.defaults_button = QtWidgets.QPushButton("Defaults")
         self.defaults_button.clicked.connect(self.defaults_requested)
+        self.defaults_button.setToolTip("Put every setting above back to its default")
         layout.addLayout(row(self.load_button, self.save_button, self.defaults_button, stretch=None))
 
     def _regularizer_changed(self) -> None:
