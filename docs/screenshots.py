@@ -138,7 +138,9 @@ def main() -> int:
     wait(done)
     e.bookmarks.add("breathy flute")
     w.sessions.write(Path(tempfile.mkdtemp()) / "afternoon.session.json")
+    e.tabs.widget(0).ensureWidgetVisible(e.bookmarks_panel)  # the Map tab scrolled down to its bookmarks
     shot("session")
+    e.tabs.widget(0).verticalScrollBar().setValue(0)
     # 6d. the clicked point exported as an SFZ instrument, mid-way
     dialog = e.export_instrument(Path(tempfile.mkdtemp()) / "breathy-flute.sfz")
     wait(lambda: dialog.value() >= 20, timeout=300)

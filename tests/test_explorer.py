@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.core.signal.phase import HELD_PERIOD
@@ -1045,8 +1045,10 @@ def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qt
         assert len({s.families[i] for i in s.notes.instrument[members]}) <= 1
     rated = set(s.perceptual_instruments)
     assert len(rated) == 4 and sorted(t.toPlainText() for t in e.map.labels) == sorted(rated)
-    for label in e.map.labels:
-        assert label.color.name() == colour(families.index(family_of(label.toPlainText()))).name()
+    for label in e.map.labels:  # the family's hue, lightened where dark so that it reads on the map
+        family = QtGui.QColor(colour(families.index(family_of(label.toPlainText()))))
+        assert label.color.hslHue() == family.hslHue()
+        assert label.color.lightness() == max(family.lightness(), 165)
     # a family's box hides all its members at once, and shows them again
     woodwind = [i for i, f in enumerate(s.families) if f == "woodwind"]
     p.set_family_checked("woodwind", False)

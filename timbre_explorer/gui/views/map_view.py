@@ -92,6 +92,17 @@ def level_of_detail(members: list[np.ndarray], budget: int, *, floor: float = LO
     return [np.sort(rng.choice(m, min(len(m), max(least, round(share * len(m)))), replace=False)) for m in members]
 
 
+#: The least HSL lightness (0-255) of a name's text: a dark family colour (brass's green) stays its hue, read on the
+#: dark box it sits in.
+LABEL_LIGHTNESS = 165
+
+
+def readable(colour: QtGui.QColor) -> QtGui.QColor:
+    """``colour`` lightened to :data:`LABEL_LIGHTNESS` if darker, its hue and saturation kept."""
+    h, s, l, a = colour.getHsl()
+    return QtGui.QColor.fromHsl(h, s, max(l, LABEL_LIGHTNESS), a) if l < LABEL_LIGHTNESS else QtGui.QColor(colour)
+
+
 def _transparent(item: QtWidgets.QGraphicsItem) -> QtWidgets.QGraphicsItem:
     """Let clicks and drags through to the view box: a click on a note or a path point plays there, too."""
     item.setAcceptedMouseButtons(QtCore.Qt.MouseButton.NoButton)
@@ -392,8 +403,8 @@ class MapView(pg.PlotWidget):
         self.centroid_marks.setData(pos=self._label_xy)
         self.centroid_marks.setVisible(self._labels_on)
         for k in np.flatnonzero(on):
-            item = pg.TextItem(str(names[k]), color=QtGui.QColor(colours[k]), anchor=(0.5, 0.5), border=None,
-                               fill=pg.mkBrush(0, 0, 0, 140))
+            item = pg.TextItem(str(names[k]), color=readable(QtGui.QColor(colours[k])), anchor=(0.5, 0.5),
+                               border=None, fill=pg.mkBrush(0, 0, 0, 170))
             item.setZValue(25)
             item.setVisible(self._labels_on)
             _transparent(item)
