@@ -1095,3 +1095,24 @@ def test_the_clicked_point_exports_as_an_sfz_instrument_and_cancel_writes_nothin
     e.tasks.submit(lambda j: None, "after", on_done=finished.append)  # the queue's next job: the export has ended
     qtbot.waitUntil(lambda: finished == [None], timeout=60_000)
     assert not (tmp_path / "later").exists() and not any("Wrote" in t and "Other" in t for t in said)
+
+
+def test_every_bookmark_exports_as_an_sfz_instrument_of_its_name(qtbot, window, tmp_path, monkeypatch):
+    """File → Export bookmarks as instruments: one .sfz of each bookmark's name in the folder chosen."""
+    e = window.explorer
+    said = []
+    e.message.connect(said.append)
+    _menu_action(window, "Export bookmarks as instruments").trigger()
+    assert "No bookmarks yet" in window.statusBar().currentMessage()
+    for name, x in (("soft reed", -0.2), ("bright", 0.2)):
+        before = len(window.audio.played)
+        _click(qtbot, window, x, 0.1)
+        _wait_sound(qtbot, window, before)
+        e.bookmarks.add(name)
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path))
+    _menu_action(window, "Export bookmarks as instruments").trigger()
+    qtbot.waitUntil(lambda: any(t.startswith("Wrote") for t in said), timeout=120_000)
+    assert said[-1] == f"Wrote 2 instruments in {tmp_path}: soft_reed.sfz, bright.sfz"
+    for mark in e.bookmarks.bookmarks:
+        text = (tmp_path / f"{mark.name.replace(' ', '_')}.sfz").read_text()
+        assert text.count("<region>") == 10 and f"latent point: {','.join(f'{v:.6g}' for v in mark.z)}" in text

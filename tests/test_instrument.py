@@ -19,7 +19,13 @@ import torch
 from timbre_explorer import cli
 from timbre_explorer.core.errors import AudioFileError, Cancelled, ParameterError
 from timbre_explorer.core.signal.pitch import estimate_pitch
-from timbre_explorer.core.synthesis.instrument import key_zones, sample_pitches, velocity_layers, write_instrument
+from timbre_explorer.core.synthesis.instrument import (
+    key_zones,
+    sample_pitches,
+    velocity_layers,
+    write_instrument,
+    write_instruments,
+)
 from timbre_explorer.core.synthesis.synth import DYNAMIC_DB
 
 HELD_S = 3.0  # a key held this long passes its loop several times (the samples are 1 s long)
@@ -189,6 +195,30 @@ def test_a_cancelled_or_failed_export_leaves_nothing(tiny_space, tmp_path):
     with pytest.raises(AudioFileError, match=r"blocked/Flute.sfz: cannot write the instrument \(Not a directory\)"):
         write_instrument(space, z, out / "blocked" / "Flute.sfz", low=60, high=60, dynamics=["ff"])
     assert sorted(p.name for p in out.iterdir()) == ["blocked"]
+
+
+def test_every_bookmark_is_an_instrument_written_together(tiny_space, tmp_path):
+    """A session's bookmarks exported at once: one .sfz and samples folder per name, each as its point alone
+    writes it; a cancel leaves none of them."""
+    space = tiny_space
+    points = {"bright flute": space.centroids["Flute"], "Oboe/dark": space.centroids["Oboe"]}
+    written = write_instruments(space, points, tmp_path)
+    assert [w.sfz.name for w in written] == ["bright_flute.sfz", "Oboe_dark.sfz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Oboe_dark.sfz", "Oboe_dark_samples", "bright_flute.sfz",
+                                                           "bright_flute_samples"]
+    alone = write_instrument(space, points["Oboe/dark"], tmp_path / "alone" / "Oboe_dark.sfz")
+    assert alone.sfz.read_text() == written[1].sfz.read_text()
+    for a, b in zip(sorted(alone.samples.iterdir()), sorted(written[1].samples.iterdir())):
+        assert a.name == b.name and np.array_equal(sf.read(a)[0], sf.read(b)[0])
+    cancel = threading.Event()
+    out = tmp_path / "cancelled"
+    out.mkdir()
+    with pytest.raises(Cancelled, match="nothing was written"):
+        write_instruments(space, points, out, cancel=cancel, progress=lambda done, total: done > total // 2
+                          and cancel.set())
+    assert list(out.iterdir()) == []
+    with pytest.raises(ParameterError, match="'a b', 'a_b' would write the same file"):
+        write_instruments(space, {"a b": points["bright flute"], "a_b": points["bright flute"]}, out)
 
 
 def test_the_instrument_command(tiny_model, tmp_path, capsys):

@@ -16,7 +16,7 @@ from timbre_explorer.gui.explorer.map_control import model_title
 from timbre_explorer.gui.explorer.tab import ExplorerTab
 from timbre_explorer.gui.sessions import CANCEL, DISCARD, SAVE, OpenedModel, SessionControl, autosave_path, open_space
 from timbre_explorer.gui.trainer.tab import TrainerTab
-from timbre_explorer.gui.views.widgets import export_file_name, guard_wheel
+from timbre_explorer.gui.views.widgets import export_file_name, export_folder, guard_wheel
 from timbre_explorer.gui.workers import Failed, LatestWorker
 from timbre_explorer.logs import log_file
 from timbre_explorer.paths import default_model_path
@@ -95,6 +95,8 @@ class MainWindow(QtWidgets.QMainWindow):
                      tip="Write every note shown (and your sounds) with its latent coordinates as a CSV table")
         self._action(file, "Export &instrument (SFZ)…", self._export_instrument_dialog,
                      tip="Write the clicked point as a multi-sampled SFZ instrument that any SFZ player opens")
+        self._action(file, "Export &bookmarks as instruments (SFZ)…", self._export_bookmarks_dialog,
+                     tip="Write every bookmark as an SFZ instrument of its name, all into one folder")
         file.addSeparator()
         self._action(file, "&Quit", self.close, "Ctrl+Q", tip="Close the app (the work is autosaved)")  # not StandardKey.Quit: some platforms bind it to nothing
         edit = m.addMenu("&Edit")  # Undo and Redo say what they undo ("Undo Colour by family"): the stack names it
@@ -275,6 +277,16 @@ class MainWindow(QtWidgets.QMainWindow):
         if path:
             sfz = Path(path) if path.lower().endswith(".sfz") else Path(f"{path}.sfz")
             self._try(lambda: self.explorer.export_instrument(sfz), f"Writing {sfz.name} and its samples…")
+
+    def _export_bookmarks_dialog(self) -> None:
+        if not self.explorer.bookmarks.bookmarks:
+            self.statusBar().showMessage("No bookmarks yet: Ctrl+B keeps the selected point.", 5000)
+            return
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export every bookmark as an SFZ instrument into",
+                                                            export_folder())
+        if folder:
+            settings.write("export/folder", folder)
+            self._try(lambda: self.explorer.export_bookmarks(folder), "Writing the bookmarks' instruments…")
 
     def _try(self, fn, done: str) -> None:
         try:

@@ -128,41 +128,80 @@ def write_instrument(space: TimbreSpace, z: ArrayLike, path: str | Path, *, low:
     ``dynamics``: the layers (default :func:`instrument_dynamics`). ``progress(done, total)`` follows the
     notes rendered; ``cancel`` stops before the next one (:class:`~timbre_explorer.core.errors.Cancelled`).
     """
-    from timbre_explorer.core.files import staged_folder
-    from timbre_explorer.core.synthesis.gestures import default_dynamic
-    from timbre_explorer.core.synthesis.playable import playable_note
-
     path = Path(path)
     if path.suffix.lower() != ".sfz":
         raise ParameterError(f"{path}: an instrument is written as a .sfz file")
     if path.is_dir():
         raise ParameterError(f"{path}: is a folder; an instrument is written as a .sfz file")
-    name = file_name(path.stem)
-    samples = path.parent / f"{name}_samples"
-    _check_samples_folder(samples, name)
-    default_low, default_high = model_range(space)
-    low, high = default_low if low is None else int(low), default_high if high is None else int(high)
-    pitches = sample_pitches(low, high, step)
-    layers = instrument_dynamics(space, dynamics) if space.conditioned else [""]
-    if not space.conditioned:
-        pitches = [pitches[len(pitches) // 2]]  # it plays the pitch its point encodes: one sample, moved to every key
-    notes: dict[tuple[int, str], PlayableNote] = {}
-    for dynamic in layers:
-        for pitch in pitches:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled(f"{path}: export cancelled; nothing was written")
-            notes[pitch, dynamic] = playable_note(space, z, pitch=pitch, dynamic=dynamic or default_dynamic(space))
-            if progress is not None:
-                progress(len(notes), len(pitches) * len(layers))
-    zones = [(low, high)] if not space.conditioned else key_zones(pitches)
-    text = sfz_text(space, z, notes, zones, name, layers)
+    plan = _Plan(space, path, low, high, step, dynamics)
+    return _write(space, {path: (z, plan)}, progress, cancel)[0]
+
+
+def write_instruments(space: TimbreSpace, points: dict[str, ArrayLike], folder: str | Path, *,
+                      progress: Callable[[int, int], None] | None = None,
+                      cancel: threading.Event | None = None) -> list[WrittenInstrument]:
+    """Each named point (a session's bookmarks) as ``folder/NAME.sfz`` with its samples, as
+    :func:`write_instrument` writes one; all written together, or none (a failure, or ``cancel``)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ParameterError(f"{folder}: no such folder")
+    paths = {name: folder / f"{file_name(name)}.sfz" for name in points}
+    clash = [n for n in points if list(paths.values()).count(paths[n]) > 1]
+    if clash:
+        raise ParameterError(f"{folder}: {', '.join(map(repr, clash))} would write the same file; rename one")
+    jobs = {paths[n]: (z, _Plan(space, paths[n], None, None, STEP, None)) for n, z in points.items()}
+    return _write(space, jobs, progress, cancel)
+
+
+class _Plan:
+    """What an instrument's samples are: its file names, pitches, layers and key zones."""
+
+    def __init__(self, space: TimbreSpace, path: Path, low: int | None, high: int | None, step: int,
+                 dynamics: list[str] | None):
+        self.name = file_name(path.stem)
+        self.samples = path.parent / f"{self.name}_samples"
+        _check_samples_folder(self.samples, self.name)
+        default_low, default_high = model_range(space)
+        self.low, self.high = default_low if low is None else int(low), default_high if high is None else int(high)
+        self.pitches = sample_pitches(self.low, self.high, step)
+        self.layers = instrument_dynamics(space, dynamics) if space.conditioned else [""]
+        if not space.conditioned:  # it plays the pitch its point encodes: one sample, moved to every key
+            self.pitches = [self.pitches[len(self.pitches) // 2]]
+        self.zones = [(self.low, self.high)] if not space.conditioned else key_zones(self.pitches)
+
+
+def _write(space: TimbreSpace, jobs: dict[Path, tuple[ArrayLike, _Plan]],
+           progress: Callable[[int, int], None] | None, cancel: threading.Event | None) -> list[WrittenInstrument]:
+    """Render every instrument's notes, then write them all in one staged folder (both or neither)."""
+    from timbre_explorer.core.files import staged_folder
+    from timbre_explorer.core.synthesis.gestures import default_dynamic
+    from timbre_explorer.core.synthesis.playable import playable_note
+
+    total = sum(len(p.pitches) * len(p.layers) for _, p in jobs.values())
+    done = 0
+    rendered = []
+    for path, (z, plan) in jobs.items():
+        notes: dict[tuple[int, str], PlayableNote] = {}
+        for dynamic in plan.layers:
+            for pitch in plan.pitches:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled(f"{path}: export cancelled; nothing was written")
+                notes[pitch, dynamic] = playable_note(space, z, pitch=pitch,
+                                                      dynamic=dynamic or default_dynamic(space))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        rendered.append((path, plan, notes, sfz_text(space, z, notes, plan.zones, plan.name, plan.layers)))
+    folder = next(iter(jobs)).parent
     try:
-        with staged_folder(path.parent) as stage:
-            _write_samples(stage / samples.name, notes, name)
-            (stage / path.name).write_text(text, encoding="utf-8")
+        with staged_folder(folder) as stage:
+            for path, plan, notes, text in rendered:
+                _write_samples(stage / plan.samples.name, notes, plan.name)
+                (stage / path.name).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise AudioFileError(f"{path}: cannot write the instrument ({exc.strerror or exc})") from None
-    return WrittenInstrument(path, samples, tuple(pitches), tuple(layers))
+        raise AudioFileError(f"{next(iter(jobs))}: cannot write the instrument ({exc.strerror or exc})") from None
+    return [WrittenInstrument(path, plan.samples, tuple(plan.pitches), tuple(plan.layers))
+            for path, plan, _, _ in rendered]
 
 
 def _check_samples_folder(samples: Path, name: str) -> None:

@@ -71,6 +71,19 @@ def instrument_job(space: TimbreSpace, z: np.ndarray, path: str | os.PathLike):
     return job
 
 
+def instruments_job(space: TimbreSpace, points: dict[str, np.ndarray], folder: str | os.PathLike):
+    """A worker job that writes each named point as an SFZ instrument in ``folder``, all together
+    (:func:`~timbre_explorer.core.synthesis.instrument.write_instruments`); Cancel as :func:`instrument_job`."""
+    from timbre_explorer.core.synthesis.instrument import write_instruments
+
+    def job(j):
+        return write_instruments(space, points, folder, cancel=j.stop,
+                                 progress=lambda done, total: j.progress(done / total, f"Rendering the samples: "
+                                                                                       f"{done} of {total}"))
+
+    return job
+
+
 class MapExportError(TimbreExplorerError):
     """The map image could not be written; the file that was there is left as it was."""
 

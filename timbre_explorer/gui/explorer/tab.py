@@ -251,7 +251,27 @@ class ExplorerTab(QtWidgets.QWidget):
         space, z = self.space, self.selected
         if space is None or z is None:
             raise ValueError("click the map first: the instrument plays the clicked point")
-        dialog = QtWidgets.QProgressDialog(f"Writing {Path(path).name}…", "Cancel", 0, 100, self)
+
+        def written(w: WrittenInstrument) -> None:
+            self.message.emit(f"Wrote {w.sfz} and its {w.count} samples in {w.samples.name}")
+
+        return self._export_instruments(exports.instrument_job(space, z, path), Path(path).name, written)
+
+    def export_bookmarks(self, folder: str | Path) -> QtWidgets.QProgressDialog:
+        """Every bookmark as an SFZ instrument in ``folder`` (``NAME.sfz`` and its samples each), written together
+        behind a progress dialog as :meth:`export_instrument`; the dialog."""
+        space, marks = self.space, self.bookmarks.bookmarks
+        if space is None or not marks:
+            raise ValueError("there are no bookmarks: Ctrl+B keeps the selected point")
+
+        def written(ws: list[WrittenInstrument]) -> None:
+            self.message.emit(f"Wrote {len(ws)} instruments in {folder}: {', '.join(w.sfz.name for w in ws)}")
+
+        job = exports.instruments_job(space, {m.name: m.z for m in marks}, folder)
+        return self._export_instruments(job, f"{len(marks)} instruments", written)
+
+    def _export_instruments(self, job_fn: Callable, what: str, written: Callable) -> QtWidgets.QProgressDialog:
+        dialog = QtWidgets.QProgressDialog(f"Writing {what}…", "Cancel", 0, 100, self)
         dialog.setWindowTitle("Export instrument")
         dialog.setMinimumDuration(0)
         dialog.setAutoClose(False)
@@ -261,9 +281,9 @@ class ExplorerTab(QtWidgets.QWidget):
             dialog.hide()  # not close(): a closed progress dialog says it was cancelled
             dialog.deleteLater()
 
-        def written(w: WrittenInstrument) -> None:
+        def done(result: object) -> None:
             ended()
-            self.message.emit(f"Wrote {w.sfz} and its {w.count} samples in {w.samples.name}")
+            written(result)
 
         def failed(f: Failed) -> None:
             ended()
@@ -273,13 +293,12 @@ class ExplorerTab(QtWidgets.QWidget):
             dialog.setValue(round(100 * p.fraction))
             dialog.setLabelText(p.text)
 
-        job = self.tasks.submit(exports.instrument_job(space, z, path), "instrument", on_done=written,
-                                on_progress=progress, on_failed=failed)
+        job = self.tasks.submit(job_fn, "instrument", on_done=done, on_progress=progress, on_failed=failed)
 
         def cancelled() -> None:
             job.stop.set()
             dialog.deleteLater()
-            self.message.emit(f"Export of {Path(path).name} cancelled: nothing was written.")
+            self.message.emit(f"Export of {what} cancelled: nothing was written.")
 
         dialog.canceled.connect(cancelled)
         dialog.show()

@@ -99,8 +99,10 @@ LABEL_LIGHTNESS = 165
 
 def readable(colour: QtGui.QColor) -> QtGui.QColor:
     """``colour`` lightened to :data:`LABEL_LIGHTNESS` if darker, its hue and saturation kept."""
-    h, s, l, a = colour.getHsl()
-    return QtGui.QColor.fromHsl(h, s, max(l, LABEL_LIGHTNESS), a) if l < LABEL_LIGHTNESS else QtGui.QColor(colour)
+    hue, saturation, lightness, alpha = colour.getHsl()
+    if lightness >= LABEL_LIGHTNESS:
+        return QtGui.QColor(colour)
+    return QtGui.QColor.fromHsl(hue, saturation, LABEL_LIGHTNESS, alpha)
 
 
 def _transparent(item: QtWidgets.QGraphicsItem) -> QtWidgets.QGraphicsItem:

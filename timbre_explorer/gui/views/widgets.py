@@ -97,10 +97,16 @@ def export_file_name(parent: QtWidgets.QWidget, title: str, name: str, filters: 
     (no ~/Documents, a last folder since removed) gives way to the next: documents, then home."""
     from timbre_explorer.gui import settings
 
-    documents = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
-    candidates = (settings.read("export/folder"), documents, str(Path.home()))
-    folder = next((f for f in candidates if f and Path(f).is_dir()), str(Path.home()))
-    path, _ = QtWidgets.QFileDialog.getSaveFileName(parent, title, str(Path(folder) / name), filters)
+    path, _ = QtWidgets.QFileDialog.getSaveFileName(parent, title, str(Path(export_folder()) / name), filters)
     if path:
         settings.write("export/folder", str(Path(path).parent))
     return path
+
+
+def export_folder() -> str:
+    """Where an export dialog opens (see :func:`export_file_name`)."""
+    from timbre_explorer.gui import settings
+
+    documents = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
+    candidates = (settings.read("export/folder"), documents, str(Path.home()))
+    return next((f for f in candidates if f and Path(f).is_dir()), str(Path.home()))
