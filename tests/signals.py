@@ -73,3 +73,12 @@ def pull_blocks(engine, blocks: int, frames: int = 256, channels: int = 2):
         engine.callback(out, frames, None, None)
         chunks.append(out.copy())
     return np.concatenate(chunks)
+
+
+def spectral_centroid_hz(x, sr: int = 22050) -> float:
+    """The power-weighted mean frequency (Hz) of ``x`` (Hann window): how bright a held sound is."""
+    import numpy as np
+
+    x = np.asarray(x, np.float64)
+    power = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    return float((power * np.fft.rfftfreq(len(x), 1 / sr)).sum() / power.sum())

@@ -8,7 +8,8 @@ let go. The sound engine transposes it to any key by reading it faster or
 slower, so one note per few semitones is enough (a sampler's "multisample").
 
 :func:`make_loop` turns any steady sound into one; :func:`playable_note`
-renders one from a latent point of a timbre space.
+renders one from a latent point of a timbre space; :func:`key_pitches` says
+at which pitches, and in which order, a point's notes are made for the keys.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ PLAYABLE_RELEASE_S = 0.25
 ATTACK_S = 0.04  # without the map's envelopes, a note's level rises over this from 30 dB below its dynamic's
 LIFE_NEIGHBOURS = 8  # map notes whose level curves a played note follows
 SETTLE_S = 0.15  # from its peak, a played note settles to its held level over this
+KEY_STEP = 2  # semitones between the notes made for the keys: a key plays one at most 1 semitone from its own
 
 
 def midi_to_hz(pitch: float) -> float:
@@ -200,8 +202,8 @@ def note_life(space: TimbreSpace, z: np.ndarray, steps: int) -> tuple[np.ndarray
 
 def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> PlayableNote:
     """A playable note of the latent point ``z`` for the key ``pitch`` (MIDI) at ``dynamic`` (one of
-    ``space.dynamics``), its sustain at the dynamic's loudness (:data:`~timbre_explorer.core.synthesis.synth.
-    DYNAMIC_DB`), so every point of the map plays at one level.
+    ``space.dynamics``), its sustain at the dynamic's level (:func:`~timbre_explorer.core.synthesis.gestures.
+    dynamic_level_db`), so every point of the map plays at one level, as a click there does.
 
     A conditioned model decodes the point at the pitch and along a level curve (:func:`note_life`): the real
     notes nearest the point lend their attack and settling, then the level holds for the loop (the decoder
@@ -232,4 +234,37 @@ def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> Playa
                      release_s=PLAYABLE_RELEASE_S)
 
 
-__all__ = ["PlayableNote", "make_loop", "note_life", "playable_note", "midi_to_hz", "hz_to_midi"]
+def playable_range(space: TimbreSpace) -> tuple[int, int]:
+    """The keys a point's notes are made for (MIDI, both ends included): the pitch range the model was trained on,
+    its map notes' lowest to highest (the bundled model's 21 to 108, a piano's).
+
+    Not the computer keyboard's reach: its two rows and octave keys span C0 to B8, and MIDI all 128 keys, but the
+    decoder only learned the pitches it saw; a key outside the range plays the nearest end's note, transposed.
+    Nor only the two rows shown: an octave key or a MIDI keyboard reaches the rest at once.
+    """
+    pitches = np.asarray(space.notes.pitch, np.float64)
+    if pitches.size == 0:
+        return 60, 60
+    return int(max(0, math.floor(pitches.min()))), int(min(127, math.ceil(pitches.max())))
+
+
+def key_pitches(play_pitch: int, lowest: int, highest: int, *, rows: tuple[int, int] | None = None) -> list[int]:
+    """The pitches at which a point's notes are made for the keys, in the order they are made.
+
+    Every :data:`KEY_STEP` semitones from ``play_pitch`` (which a click renders, so its note is the first, and
+    ready when the click sounds), far enough either way that every key from ``lowest`` to ``highest`` is at most
+    1 semitone from one: a key transposed by a semitone keeps its brightness, where one transposed by 3 or more
+    shifts every partial with it (resampling) and its neighbour, made at its own pitch, does not. Then the keys
+    of the computer keyboard's ``rows`` (lowest, highest), then the rest, each nearest the Play pitch first.
+    """
+    half = KEY_STEP // 2
+    lo, hi = min(lowest, play_pitch) - half, max(highest, play_pitch) + half
+    below = range(play_pitch, max(lo, 0) - 1, -KEY_STEP)
+    above = range(play_pitch + KEY_STEP, min(hi, 127) + 1, KEY_STEP)
+    shown = rows or (play_pitch, play_pitch)
+    return sorted([*below, *above], key=lambda p: (not shown[0] - half <= p <= shown[1] + half, abs(p - play_pitch),
+                                                   p))
+
+
+__all__ = ["PlayableNote", "make_loop", "note_life", "playable_note", "playable_range", "key_pitches", "KEY_STEP",
+           "midi_to_hz", "hz_to_midi"]

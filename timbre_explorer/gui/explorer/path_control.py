@@ -140,10 +140,13 @@ class PathControl(QtCore.QObject):
             self.tab.message.emit("Drawing: click to add points, double-click or Enter to finish.")
 
     def spec(self) -> PathSpec | None:
-        """The path with the Path tab's interpolation and duration, or None without one."""
-        assert self.tab.space is not None
-        return self.path.spec(mode=self.panel.interpolation(), seconds=self.panel.duration(),
-                              model=self.tab.space.name)
+        """The path with the Path tab's interpolation and duration, at the Play tab's pitch and dynamic (as a click
+        plays), or None without one."""
+        space = self.tab.space
+        assert space is not None
+        pitch, dynamic = self.tab.play.pitch_and_dynamic(space)
+        return self.path.spec(mode=self.panel.interpolation(), seconds=self.panel.duration(), model=space.name,
+                              pitch=pitch, dynamic=dynamic)
 
     # ------------------------------------------------------------------ playing it
     def play_path(self) -> None:
