@@ -446,6 +446,68 @@ def bench_labels(results: dict, rows: list) -> None:
                  f"on-data mapping of a 100 x 100 grid {results['on_data_grid_100_ms']:.1f} ms"))
 
 
+def bench_keys(results: dict, rows: list) -> None:
+    """The keys after a click (issue 26, item 4), core-level on the bundled model. ``key_ready_ms``: from a click's
+    request until the note nearest the Play pitch is ready (the click's own note, ``point_note``: the keys reuse
+    its playable note), median over instruments' points. ``key_centroid_jump``: the notes made every 2 semitones
+    over the model's pitch range (``key_pitches``), every key played through the engine as the Player picks its
+    note, the largest spectral-centroid ratio - 1 between neighbouring keys; beside it the same keys from the five
+    notes made before (C3 F#3 C4 F#4 C5, transposed up to 36 semitones)."""
+    from signals import pull
+
+    from timbre_explorer.audio.engine import AudioEngine
+    from timbre_explorer.audio.player import NoteOff, NoteOn, Player
+    from timbre_explorer.core.synthesis.gestures import point_note
+    from timbre_explorer.core.synthesis.playable import key_pitches, playable_note, playable_range
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.paths import default_model_path
+
+    space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+    names = ["Flute", "Trumpet", "Violin", "Clarinet", "Piano", "Oboe", "Cello"][:size(7, 2)]
+    point_note(space, space.centroids["Flute"], pitch=60, dynamic="f", seconds=1.5)  # warm-up
+    times = []
+    for name in names:
+        t0 = time.perf_counter()
+        point_note(space, space.centroids[name], pitch=60, dynamic="f", seconds=1.5).playable  # noqa: B018
+        times.append(time.perf_counter() - t0)
+    results["key_ready_ms"] = 1e3 * statistics.median(times)
+
+    low, high = size(playable_range(space), (56, 64))
+    engine = AudioEngine(SR, open_stream=False)
+    engine.available = True
+
+    def largest_jump(notes) -> float:
+        player = Player(engine)
+        player.set_notes(notes, velocity=100)
+        centroids = []
+        for key in range(low, high + 1):
+            player.handle(NoteOn(key, 100))
+            centroids.append(_spectral_centroid_hz(pull(engine, 1.0), SR))  # its held part, 0.1 s to 1 s
+            player.handle(NoteOff(key))
+            pull(engine, 0.3)
+        ratios = np.array(centroids[1:]) / np.array(centroids[:-1])
+        return float(np.max(np.maximum(ratios, 1 / ratios)) - 1)
+
+    jumps, before, made_s = [], [], []
+    for name in names[:size(2, 1)]:
+        t0 = time.perf_counter()
+        notes = {p: playable_note(space, space.centroids[name], pitch=p, dynamic="f")
+                 for p in key_pitches(60, low, high)}
+        made_s.append(time.perf_counter() - t0)
+        jumps.append(largest_jump(list(notes.values())))
+        five = [notes[p] if p in notes else playable_note(space, space.centroids[name], pitch=p, dynamic="f")
+                for p in (48, 54, 60, 66, 72)]
+        before.append(largest_jump(five))
+    results["key_centroid_jump"] = max(jumps)
+    results["key_centroid_jump_five_notes"] = max(before)
+    results["key_notes_all_s"] = statistics.median(made_s)
+    rows.append((f"keys after a click ({len(names)} instruments' points, at C4 f)",
+                 f"the Play pitch's note ready {results['key_ready_ms']:.0f} ms",
+                 f"all {len(key_pitches(60, low, high))} notes ({low}-{high}) in {results['key_notes_all_s']:.1f} s",
+                 f"largest neighbouring-key centroid jump {100 * results['key_centroid_jump']:.1f} % "
+                 f"(five notes: {100 * results['key_centroid_jump_five_notes']:.1f} %)"))
+
+
 def _placed(space, audio: np.ndarray) -> np.ndarray:
     """Where ``audio`` lands on the map, placed as ``encode`` places a user's sound."""
     from timbre_explorer.core.signal.pitch import estimate_pitch
@@ -1041,11 +1103,11 @@ def bench_peer(results: dict, rows: list) -> None:
 
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
-          "labels": bench_labels, "brightness": bench_brightness, "grid": bench_grid, "map": bench_map,
+          "labels": bench_labels, "keys": bench_keys, "brightness": bench_brightness, "grid": bench_grid, "map": bench_map,
           "launch": bench_launch, "trainer": bench_trainer, "cross_source": bench_cross_source, "play": bench_play,
           "peer": bench_peer}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "brightness", "grid", "map",
-                  "launch", "trainer", "cross_source", "play", "peer")
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "keys", "brightness", "grid",
+                  "map", "launch", "trainer", "cross_source", "play", "peer")
 #: The figures the issues and the README name, by group: a --smoke run fails if one is missing (and not skipped
 #: with its reason) or not finite. Every other figure a group writes must be finite too.
 FIGURES = {
@@ -1059,6 +1121,7 @@ FIGURES = {
     "explorer": ("click_to_sound_ms", "click_to_sound_while_training_ms", "descriptor_field_100_ms",
                  "reach_gradient_max_error_pct"),
     "labels": ("label_click_right_of_12", "label_click_audio_right_of_12", "on_data_grid_100_ms"),
+    "keys": ("key_ready_ms", "key_centroid_jump"),
     "brightness": ("centroid_brightness_error", "high_band_error_db"),
     "grid": ("grid_pitched_share", "level_spread_db"),
     "map": ("map_frame_300k_ms", "map_frame_all_notes_300k_ms"),
