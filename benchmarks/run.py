@@ -452,13 +452,14 @@ def bench_keys(results: dict, rows: list) -> None:
     its playable note), median over instruments' points. ``key_centroid_jump``: the notes made every 2 semitones
     over the model's pitch range (``key_pitches``), every key played through the engine as the Player picks its
     note, the largest spectral-centroid ratio - 1 between neighbouring keys; beside it the same keys from the five
-    notes made before (C3 F#3 C4 F#4 C5, transposed up to 36 semitones)."""
-    from signals import pull
+    notes made before (C3 F#3 C4 F#4 C5, transposed up to 36 semitones) and the 2-semitone notes as the model
+    decodes them, without ``key_tilts``. The centroid: of the magnitude spectrum, 0.1 s to 1 s of the held key."""
+    from signals import pull, spectral_centroid_hz
 
     from timbre_explorer.audio.engine import AudioEngine
     from timbre_explorer.audio.player import NoteOff, NoteOn, Player
     from timbre_explorer.core.synthesis.gestures import point_note
-    from timbre_explorer.core.synthesis.playable import key_pitches, playable_note, playable_range
+    from timbre_explorer.core.synthesis.playable import key_pitches, key_tilts, playable_note, playable_range
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.paths import default_model_path
 
@@ -482,30 +483,34 @@ def bench_keys(results: dict, rows: list) -> None:
         centroids = []
         for key in range(low, high + 1):
             player.handle(NoteOn(key, 100))
-            centroids.append(_spectral_centroid_hz(pull(engine, 1.0), SR))  # its held part, 0.1 s to 1 s
+            centroids.append(spectral_centroid_hz(pull(engine, 1.0)[int(0.1 * SR):], SR))  # its held part
             player.handle(NoteOff(key))
             pull(engine, 0.3)
         ratios = np.array(centroids[1:]) / np.array(centroids[:-1])
         return float(np.max(np.maximum(ratios, 1 / ratios)) - 1)
 
-    jumps, before, made_s = [], [], []
+    jumps, before, untilted, made_s = [], [], [], []
     for name in names[:size(2, 1)]:
+        z, pitches = space.centroids[name], key_pitches(60, low, high)
         t0 = time.perf_counter()
-        notes = {p: playable_note(space, space.centroids[name], pitch=p, dynamic="f")
-                 for p in key_pitches(60, low, high)}
+        tilts = key_tilts(space, z, pitches, play_pitch=60, dynamic="f")
+        notes = {p: playable_note(space, z, pitch=p, dynamic="f", tilt=tilts[p]) for p in pitches}
         made_s.append(time.perf_counter() - t0)
         jumps.append(largest_jump(list(notes.values())))
-        five = [notes[p] if p in notes else playable_note(space, space.centroids[name], pitch=p, dynamic="f")
-                for p in (48, 54, 60, 66, 72)]
-        before.append(largest_jump(five))
+        plain = {p: playable_note(space, z, pitch=p, dynamic="f") if tilts[p] else notes[p] for p in pitches}
+        untilted.append(largest_jump(list(plain.values())))
+        before.append(largest_jump([plain[p] if p in plain else playable_note(space, z, pitch=p, dynamic="f")
+                                    for p in (48, 54, 60, 66, 72)]))
     results["key_centroid_jump"] = max(jumps)
     results["key_centroid_jump_five_notes"] = max(before)
+    results["key_centroid_jump_untilted"] = max(untilted)
     results["key_notes_all_s"] = statistics.median(made_s)
     rows.append((f"keys after a click ({len(names)} instruments' points, at C4 f)",
                  f"the Play pitch's note ready {results['key_ready_ms']:.0f} ms",
                  f"all {len(key_pitches(60, low, high))} notes ({low}-{high}) in {results['key_notes_all_s']:.1f} s",
                  f"largest neighbouring-key centroid jump {100 * results['key_centroid_jump']:.1f} % "
-                 f"(five notes: {100 * results['key_centroid_jump_five_notes']:.1f} %)"))
+                 f"(five notes: {100 * results['key_centroid_jump_five_notes']:.1f} %, the model's own every 2 "
+                 f"semitones: {100 * results['key_centroid_jump_untilted']:.1f} %)"))
 
 
 def _placed(space, audio: np.ndarray) -> np.ndarray:

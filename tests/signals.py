@@ -76,9 +76,10 @@ def pull_blocks(engine, blocks: int, frames: int = 256, channels: int = 2):
 
 
 def spectral_centroid_hz(x, sr: int = 22050) -> float:
-    """The power-weighted mean frequency (Hz) of ``x`` (Hann window): how bright a held sound is."""
+    """The spectral centroid (Hz) of ``x``: the mean frequency of its magnitude spectrum (Hann window), as the
+    app's descriptors and librosa weigh it; how bright a held sound is."""
     import numpy as np
 
     x = np.asarray(x, np.float64)
-    power = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
-    return float((power * np.fft.rfftfreq(len(x), 1 / sr)).sum() / power.sum())
+    magnitude = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    return float((magnitude * np.fft.rfftfreq(len(x), 1 / sr)).sum() / magnitude.sum())

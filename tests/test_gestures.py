@@ -12,7 +12,7 @@ from signals import pull, rms_db, spectral_centroid_hz
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.synthesis.gestures import dynamic_level_db, point_note
 from timbre_explorer.core.synthesis.pathfile import PathSpec, read_path, render_spec, write_path
-from timbre_explorer.core.synthesis.playable import key_pitches, playable_note, playable_range
+from timbre_explorer.core.synthesis.playable import key_pitches, key_tilts, playable_note, playable_range
 from timbre_explorer.core.synthesis.synth import DYNAMIC_DB, loop
 
 SR = 22050
@@ -85,14 +85,17 @@ def test_every_key_is_within_a_semitone_of_a_note_the_play_pitch_first():
 
 def test_neighbouring_keys_keep_their_brightness(tiny_space, engine):
     """Each key of the model's range played through the sound engine, as the Player picks its note (the
-    nearest): the spectral centroid of adjacent keys within 15 %. (Transposed by up to 3 semitones before, a key's
-    partials moved with it while its neighbour's, made at its own pitch, did not.)"""
+    nearest, made as the Play tab makes it: every 2 semitones, its brightness following its neighbours'): the
+    spectral centroid of adjacent keys within 15 %."""
     from timbre_explorer.audio.player import NoteOff, NoteOn, Player
 
     s = tiny_space
     low, high = playable_range(s)
     z = s.notes.z[5]
-    notes = [playable_note(s, z, pitch=p, dynamic="mf") for p in key_pitches(60, low, high)]
+    pitches = key_pitches(60, low, high)
+    tilts = key_tilts(s, z, pitches, play_pitch=60, dynamic="mf")
+    assert tilts[60] == 0.0  # the click's own note, as it played
+    notes = [playable_note(s, z, pitch=p, dynamic="mf", tilt=tilts[p]) for p in pitches]
     player = Player(engine)
     player.set_notes(notes, velocity=100)
     centroids = []

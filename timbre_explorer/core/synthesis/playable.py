@@ -34,6 +34,9 @@ ATTACK_S = 0.04  # without the map's envelopes, a note's level rises over this f
 LIFE_NEIGHBOURS = 8  # map notes whose level curves a played note follows
 SETTLE_S = 0.15  # from its peak, a played note settles to its held level over this
 KEY_STEP = 2  # semitones between the notes made for the keys: a key plays one at most 1 semitone from its own
+KEY_SMOOTHING = 6.0  # semitones (a Gaussian's sigma) over which the keys' brightness follows the model's
+KEY_STEP_BRIGHTNESS = 1.05  # at most this centroid ratio between neighbouring notes, beyond a semitone's shift
+TILTS = np.linspace(-4.0, 4.0, 81)  # the spectral tilts (exponents of frequency) a key note is given, interpolated
 
 
 def midi_to_hz(pitch: float) -> float:
@@ -200,7 +203,7 @@ def note_life(space: TimbreSpace, z: np.ndarray, steps: int) -> tuple[np.ndarray
     return np.maximum(shape, floor), float(t[peak] + SETTLE_S)
 
 
-def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> PlayableNote:
+def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str, tilt: float = 0.0) -> PlayableNote:
     """A playable note of the latent point ``z`` for the key ``pitch`` (MIDI) at ``dynamic`` (one of
     ``space.dynamics``), its sustain at the dynamic's level (:func:`~timbre_explorer.core.synthesis.gestures.
     dynamic_level_db`), so every point of the map plays at one level, as a click there does.
@@ -209,8 +212,11 @@ def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> Playa
     notes nearest the point lend their attack and settling, then the level holds for the loop (the decoder
     voices the softer, darker onset a quieter frame has).
     An unconditioned one renders its decoded frame held, measures the pitch it has (or takes ``pitch`` for an
-    unpitched sound) and leaves the transposition to the sound engine.
+    unpitched sound) and leaves the transposition to the sound engine. ``tilt`` (a conditioned model's): its
+    magnitudes times ``(f / 1 kHz) ** tilt``, a key's brightness set to follow its neighbours' (:func:`key_tilts`).
     """
+    import torch
+
     from timbre_explorer.core.signal.phase import render_frames
     from timbre_explorer.core.signal.pitch import estimate_pitch
     from timbre_explorer.core.synthesis.synth import Envelope, at_dynamic, note, path_steps
@@ -223,7 +229,10 @@ def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> Playa
         steps = path_steps(PLAYABLE_SECONDS)
         shape, attack_s = note_life(space, z[0], steps)
         levels = space.level_of(dynamic if dynamic in space.levels else None) + shape
-        frames = space.decode(np.repeat(z, steps, 0), pitch=float(pitch), level=levels).T.contiguous()
+        frames = space.decode(np.repeat(z, steps, 0), pitch=float(pitch), level=levels)
+        if tilt:
+            frames = frames * torch.from_numpy(_tilt_weights(space, np.array([tilt]))[0])
+        frames = frames.T.contiguous()
         audio = render_frames(frames, space.preset, seconds=PLAYABLE_SECONDS).audio.numpy()
         audio = at_dynamic(audio, sr, dynamic, skip_s=attack_s)
         return make_loop(audio, sr, float(pitch), attack_s=attack_s, release_s=PLAYABLE_RELEASE_S)
@@ -266,5 +275,53 @@ def key_pitches(play_pitch: int, lowest: int, highest: int, *, rows: tuple[int, 
                                                    p))
 
 
-__all__ = ["PlayableNote", "make_loop", "note_life", "playable_note", "playable_range", "key_pitches", "KEY_STEP",
-           "midi_to_hz", "hz_to_midi"]
+def key_tilts(space: TimbreSpace, z, pitches, *, play_pitch: int, dynamic: str) -> dict[int, float]:
+    """The spectral tilt each key note of ``z`` is made with (:func:`playable_note`), so brightness runs smoothly
+    along the keys: 0 at ``play_pitch`` (the click's own note, as it played).
+
+    A conditioned decoder's brightness for one point can leap between pitches 2 semitones apart (the bundled
+    model's Flute and Trumpet centres, as decoded: neighbouring keys up to 86 % apart in spectral centroid,
+    ``benchmarks/run.py --only keys``), a jump no key spacing hides. Each note's decoded
+    centroid is aimed instead at the model's own trend, its log-centroids over pitch smoothed with a Gaussian of
+    :data:`KEY_SMOOTHING` semitones, walked out from the Play pitch with each step to the next note kept within
+    :data:`KEY_STEP_BRIGHTNESS` of a semitone's transposition (the key between two notes plays the nearer one
+    shifted by a semitone, the next key the other one as made: their ratio); the tilt that reaches it is interpolated
+    between :data:`TILTS` (a centroid rises with the tilt).
+    """
+    import torch
+
+    if not space.conditioned:
+        return dict.fromkeys(pitches, 0.0)
+    ordered = sorted(set(pitches) | {play_pitch})
+    p = np.array(ordered, np.float64)
+    z = np.repeat(np.asarray(z, np.float32).reshape(1, -1), len(p), 0)
+    frames = space.decode(z, pitch=p, dynamic=dynamic if dynamic in space.levels else None)  # [n, bins]
+    tilted = frames[:, None, :] * torch.as_tensor(_tilt_weights(space, TILTS), dtype=frames.dtype)[None]
+    centroids = np.log(np.maximum(space.describe(tilted)["centroid"], 1e-6))  # [n, tilts]
+    own = centroids[:, int(np.argmin(np.abs(TILTS)))]
+    weights = np.exp(-0.5 * ((p[:, None] - p[None]) / KEY_SMOOTHING) ** 2)
+    trend = weights @ own / weights.sum(1)
+    target = np.empty_like(own)
+    at = ordered.index(play_pitch)
+    target[at] = own[at]
+    bound = math.log(KEY_STEP_BRIGHTNESS)
+    for order in (range(at + 1, len(p)), range(at - 1, -1, -1)):
+        for i in order:
+            j = i - 1 if i > at else i + 1  # the note before it, walking out from the Play pitch
+            follows = trend[i] - trend[j]
+            # the key between them plays note j shifted a semitone towards i, and the next key note i itself
+            shift = math.log(2.0) * math.copysign(1.0, p[i] - p[j]) / 12.0
+            target[i] = target[j] + min(max(follows, shift - bound), shift + bound)
+    tilts = {int(q): float(np.interp(t, c, TILTS)) for q, t, c in zip(ordered, target, centroids)}
+    tilts[play_pitch] = 0.0
+    return {q: tilts[q] for q in pitches}
+
+
+def _tilt_weights(space: TimbreSpace, tilts: np.ndarray) -> np.ndarray:
+    """``[len(tilts), bins]``: each band's gain ``(f / 1 kHz) ** tilt``."""
+    f = np.asarray(space.nsgt.frequencies, np.float64)
+    return np.exp(np.outer(tilts, np.log(np.maximum(f, 1.0) / 1000.0))).astype(np.float32)
+
+
+__all__ = ["PlayableNote", "make_loop", "note_life", "playable_note", "playable_range", "key_pitches", "key_tilts",
+           "KEY_STEP", "midi_to_hz", "hz_to_midi"]

@@ -201,7 +201,7 @@ class PlayControl(QtCore.QObject):
         """Make the playable notes of latent point ``z`` for the keys, in a worker, the Play pitch's first and each
         playable as soon as it is made (see the module docstring); a newer point cancels the rest.
         ``made``: the note a click of ``z`` played; its playable note is used where it fits, not made again."""
-        from timbre_explorer.core.synthesis.playable import key_pitches, playable_note, playable_range
+        from timbre_explorer.core.synthesis.playable import key_pitches, key_tilts, playable_note, playable_range
 
         centre, dynamic = self.pitch_and_dynamic(space)
         velocity = self.panel.velocity_chosen()  # the dynamic's: a key struck at it plays the notes as made
@@ -212,31 +212,35 @@ class PlayControl(QtCore.QObject):
         reused = {} if made is None or made.playable is None or made.dynamic != dynamic \
             else {made.playable.pitch: made.playable}
 
-        def job(j) -> int:
-            notes = []
+        def job(j) -> PlayableNotes:
+            notes, tilts = [], {centre: 0.0}  # the click's own note as it played; the others' brightness follows
             for pitch in pitches:
                 if j.cancelled():
                     break
-                notes.append(reused.get(float(pitch)) or playable_note(space, z, pitch=pitch, dynamic=dynamic))
-                j.emit(PlayableNotes(list(notes), title, velocity))  # playable now; the rest fill in behind
-            return len(notes)
+                if pitch not in tilts:
+                    tilts = key_tilts(space, z, pitches, play_pitch=centre, dynamic=dynamic)
+                notes.append(reused.get(float(pitch))
+                             or playable_note(space, z, pitch=pitch, dynamic=dynamic, tilt=tilts[pitch]))
+                if len(notes) < len(pitches):
+                    j.emit(PlayableNotes(list(notes), title, velocity))  # playable now; the rest fill in behind
+            return PlayableNotes(notes, title, velocity)
 
         self.filling = (0, len(pitches))
         self.panel.show_now(f"Preparing the keys: {title}…")
-        self.notes.submit(job, "notes", on_partial=self._notes_made, on_done=self._notes_done,
+        self.notes.submit(job, "notes", on_partial=self._notes_made, on_done=self._notes_ready,
                           on_failed=self._notes_failed)
 
     def _notes_made(self, result: PlayableNotes) -> None:
+        """Some of a point's notes: the keys play them (each the nearest made) while the rest are made."""
         self.player.set_notes(result.notes, velocity=result.velocity)
         total = self.filling[1] if self.filling else len(result.notes)
         self.filling = (len(result.notes), total)
-        more = f" (making its notes: {len(result.notes)} of {total})" if len(result.notes) < total else ""
-        self.panel.show_now(f"The keys play: {result.title}{more}")
+        self.panel.show_now(f"The keys play: {result.title} (making its notes: {len(result.notes)} of {total})")
 
-    def _notes_done(self, made: int) -> None:
+    def _notes_ready(self, result: PlayableNotes) -> None:
         self.filling = None
-        if made and self.player.notes:
-            self.panel.show_now(self.panel.now.text().split(" (making its notes")[0])
+        self.player.set_notes(result.notes, velocity=result.velocity)
+        self.panel.show_now(f"The keys play: {result.title}")
 
     def _notes_failed(self, failed: Failed) -> None:
         self.filling = None
