@@ -29,7 +29,7 @@ Gain staging: every sound plays times :data:`VOICE_GAIN` (-6 dB), the one a
 :meth:`AudioEngine.play` hands over and every voice alike, so a point clicked
 and the same point played from a key sound equally loud; a voice also times its
 velocity gain (1 at the velocity its notes were made for). The app's sounds
-are levelled per dynamic (``gestures.dynamic_level_db``: mf at -24, ff at -15 dBFS RMS;
+are levelled per dynamic (``synth.dynamic_level_db``: mf at -24, ff at -15 dBFS RMS;
 an unconditioned model's loudest at -18, ``synth.PLAYBACK_LEVEL_DB``), so one
 ff sound at full velocity sounds at -21 dBFS RMS; ``tests/test_play.py``
 measures that eight loud voices of -18 dBFS notes peak below full scale, untouched. A soft clip keeps

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from timbre_explorer.core.errors import AudioFileError, ParameterError
-from timbre_explorer.core.synthesis.synth import Envelope
+from timbre_explorer.core.synthesis.synth import Envelope, dynamic_level_db
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.morph import NoteTrajectory
@@ -50,17 +50,6 @@ class PointNote:
     pitch: float
     dynamic: str
     playable: PlayableNote | None = None  # None for an unconditioned model
-
-
-def dynamic_level_db(dynamic: str) -> float:
-    """The level (dBFS RMS of its held part) at which every gesture plays ``dynamic``: a click, a key's notes, a
-    slider move, a path, a drag, ``render``. The one rule, so one point sounds as loud however it is played (the
-    sound engine then adds the same headroom to all of them). "" (a space without dynamics) plays at mf."""
-    from timbre_explorer.core.synthesis.synth import DYNAMIC_DB
-
-    if dynamic not in DYNAMIC_DB and dynamic != "":
-        raise ParameterError(f"dynamic must be one of {', '.join(DYNAMIC_DB)}, got {dynamic!r}")
-    return DYNAMIC_DB[dynamic or "mf"]
 
 
 def default_dynamic(space: TimbreSpace) -> str:

@@ -83,11 +83,19 @@ def playback_gain(space: TimbreSpace) -> float:
     return float(10 ** ((PLAYBACK_LEVEL_DB - loud_db) / 20))
 
 
+def dynamic_level_db(dynamic: str) -> float:
+    """The level (dBFS RMS of its held part) at which every gesture plays ``dynamic``: a click, a key's notes, a
+    slider move, a path, a drag, ``render``. The one rule, so one point sounds as loud however it is played (the
+    sound engine then adds the same headroom to all of them). "" (a space without dynamics) plays at mf. The
+    gestures (``gestures.py``) take it from here, where every sound is levelled."""
+    if dynamic not in DYNAMIC_DB and dynamic != "":
+        raise ParameterError(f"dynamic must be one of {', '.join(DYNAMIC_DB)}, got {dynamic!r}")
+    return DYNAMIC_DB[dynamic or "mf"]
+
+
 def at_dynamic(audio: np.ndarray, sample_rate: int, dynamic: str = "mf", *, skip_s: float = 0.0) -> np.ndarray:
     """``audio`` with its RMS (after ``skip_s``: past the attack) at ``dynamic``'s level
-    (:func:`~timbre_explorer.core.synthesis.gestures.dynamic_level_db`), its peak kept under :data:`PEAK_LIMIT`."""
-    from timbre_explorer.core.synthesis.gestures import dynamic_level_db
-
+    (:func:`dynamic_level_db`), its peak kept under :data:`PEAK_LIMIT`."""
     return at_level(audio, sample_rate, dynamic_level_db(dynamic), skip_s=skip_s)
 
 
@@ -117,8 +125,6 @@ def _level(space: TimbreSpace, audio: torch.Tensor, dynamic: str = "mf") -> np.n
 def level_gain(space: TimbreSpace, rms: float, peak: float, dynamic: str = "mf") -> float:
     """The gain that brings a rendered sound of this RMS and peak to its playback level (:func:`_level`): known
     once the whole sound is, so a long one streamed to a file is scaled in a second pass."""
-    from timbre_explorer.core.synthesis.gestures import dynamic_level_db
-
     if space.conditioned:
         gain = 10 ** (dynamic_level_db(dynamic) / 20) / rms if rms > 0 else 1.0
     else:

@@ -1,7 +1,7 @@
 """Clicks and drags to hear: a click plays the point under it as the core decides
 (:func:`~timbre_explorer.core.synthesis.gestures.point_note`), a drag scrubs with short loops, and a MIDI
 controller assigned on the Play tab moves the point the keys play. Both play at the Play tab's pitch and dynamic,
-at that dynamic's one level (``gestures.dynamic_level_db``)."""
+at that dynamic's one level (``synth.dynamic_level_db``)."""
 
 from __future__ import annotations
 
