@@ -453,13 +453,13 @@ def bench_keys(results: dict, rows: list) -> None:
     over the model's pitch range (``key_pitches``), every key played through the engine as the Player picks its
     note, the largest spectral-centroid ratio - 1 between neighbouring keys; beside it the same keys from the five
     notes made before (C3 F#3 C4 F#4 C5, transposed up to 36 semitones) and the 2-semitone notes as the model
-    decodes them, without ``key_tilts``. The centroid: of the magnitude spectrum, 0.1 s to 1 s of the held key."""
+    decodes them, untilted (``key_notes`` tilts them). The centroid: of the magnitude spectrum, 0.3 s to 1 s of the held key."""
     from signals import pull, spectral_centroid_hz
 
     from timbre_explorer.audio.engine import AudioEngine
     from timbre_explorer.audio.player import NoteOff, NoteOn, Player
     from timbre_explorer.core.synthesis.gestures import point_note
-    from timbre_explorer.core.synthesis.playable import key_pitches, key_tilts, playable_note, playable_range
+    from timbre_explorer.core.synthesis.playable import key_notes, key_pitches, playable_note, playable_range
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.paths import default_model_path
 
@@ -483,7 +483,7 @@ def bench_keys(results: dict, rows: list) -> None:
         centroids = []
         for key in range(low, high + 1):
             player.handle(NoteOn(key, 100))
-            centroids.append(spectral_centroid_hz(pull(engine, 1.0)[int(0.1 * SR):], SR))  # its held part
+            centroids.append(spectral_centroid_hz(pull(engine, 1.0)[int(0.3 * SR):], SR))  # held, past its attack
             player.handle(NoteOff(key))
             pull(engine, 0.3)
         ratios = np.array(centroids[1:]) / np.array(centroids[:-1])
@@ -493,11 +493,10 @@ def bench_keys(results: dict, rows: list) -> None:
     for name in names[:size(2, 1)]:
         z, pitches = space.centroids[name], key_pitches(60, low, high)
         t0 = time.perf_counter()
-        tilts = key_tilts(space, z, pitches, play_pitch=60, dynamic="f")
-        notes = {p: playable_note(space, z, pitch=p, dynamic="f", tilt=tilts[p]) for p in pitches}
+        notes = dict(zip(pitches, key_notes(space, z, pitches, play_pitch=60, dynamic="f")))
         made_s.append(time.perf_counter() - t0)
         jumps.append(largest_jump(list(notes.values())))
-        plain = {p: playable_note(space, z, pitch=p, dynamic="f") if tilts[p] else notes[p] for p in pitches}
+        plain = {p: playable_note(space, z, pitch=p, dynamic="f") if p != 60 else notes[p] for p in pitches}
         untilted.append(largest_jump(list(plain.values())))
         before.append(largest_jump([plain[p] if p in plain else playable_note(space, z, pitch=p, dynamic="f")
                                     for p in (48, 54, 60, 66, 72)]))

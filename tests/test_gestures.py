@@ -12,7 +12,7 @@ from signals import pull, rms_db, spectral_centroid_hz
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.synthesis.gestures import dynamic_level_db, point_note
 from timbre_explorer.core.synthesis.pathfile import PathSpec, read_path, render_spec, write_path
-from timbre_explorer.core.synthesis.playable import key_pitches, key_tilts, playable_note, playable_range
+from timbre_explorer.core.synthesis.playable import key_notes, key_pitches, playable_note, playable_range
 from timbre_explorer.core.synthesis.synth import DYNAMIC_DB, loop
 
 SR = 22050
@@ -92,10 +92,9 @@ def test_neighbouring_keys_keep_their_brightness(tiny_space, engine):
     s = tiny_space
     low, high = playable_range(s)
     z = s.notes.z[5]
-    pitches = key_pitches(60, low, high)
-    tilts = key_tilts(s, z, pitches, play_pitch=60, dynamic="mf")
-    assert tilts[60] == 0.0  # the click's own note, as it played
-    notes = [playable_note(s, z, pitch=p, dynamic="mf", tilt=tilts[p]) for p in pitches]
+    first = playable_note(s, z, pitch=60, dynamic="mf")  # the click's own
+    notes = list(key_notes(s, z, key_pitches(60, low, high), play_pitch=60, dynamic="mf", first=first))
+    assert notes[0] is first
     player = Player(engine)
     player.set_notes(notes, velocity=100)
     centroids = []

@@ -201,7 +201,7 @@ class PlayControl(QtCore.QObject):
         """Make the playable notes of latent point ``z`` for the keys, in a worker, the Play pitch's first and each
         playable as soon as it is made (see the module docstring); a newer point cancels the rest.
         ``made``: the note a click of ``z`` played; its playable note is used where it fits, not made again."""
-        from timbre_explorer.core.synthesis.playable import key_pitches, key_tilts, playable_note, playable_range
+        from timbre_explorer.core.synthesis.playable import key_notes, key_pitches, playable_range
 
         centre, dynamic = self.pitch_and_dynamic(space)
         velocity = self.panel.velocity_chosen()  # the dynamic's: a key struck at it plays the notes as made
@@ -209,18 +209,15 @@ class PlayControl(QtCore.QObject):
         # an unconditioned model's note is its one decoded frame at the pitch it has: one serves every key
         pitches = key_pitches(centre, *playable_range(space), rows=(low, low + 23)) if space.conditioned \
             else [centre]
-        reused = {} if made is None or made.playable is None or made.dynamic != dynamic \
-            else {made.playable.pitch: made.playable}
+        first = made.playable if made is not None and made.dynamic == dynamic and made.playable is not None \
+            and made.playable.pitch == centre else None
 
         def job(j) -> PlayableNotes:
-            notes, tilts = [], {centre: 0.0}  # the click's own note as it played; the others' brightness follows
-            for pitch in pitches:
+            notes = []
+            for note in key_notes(space, z, pitches, play_pitch=centre, dynamic=dynamic, first=first):
+                notes.append(note)
                 if j.cancelled():
                     break
-                if pitch not in tilts:
-                    tilts = key_tilts(space, z, pitches, play_pitch=centre, dynamic=dynamic)
-                notes.append(reused.get(float(pitch))
-                             or playable_note(space, z, pitch=pitch, dynamic=dynamic, tilt=tilts[pitch]))
                 if len(notes) < len(pitches):
                     j.emit(PlayableNotes(list(notes), title, velocity))  # playable now; the rest fill in behind
             return PlayableNotes(notes, title, velocity)
