@@ -458,6 +458,72 @@ def _centroid_clicks(state, mode: str, names: list[str]) -> list[np.ndarray]:
     return [state.latent_at(*state.to_view(state.space.centroids[n])) for n in names]
 
 
+def bench_keys(results: dict, rows: list) -> None:
+    """The keys after a click (issue 26, item 4), core-level on the bundled model. ``key_ready_ms``: from a click's
+    request until the note nearest the Play pitch is ready (the click's own note, ``point_note``: the keys reuse
+    its playable note), median over instruments' points. ``key_centroid_jump``: the notes made every 2 semitones
+    over the model's pitch range (``key_pitches``), every key played through the engine as the Player picks its
+    note, the largest spectral-centroid ratio - 1 between neighbouring keys; beside it the same keys from the five
+    notes made before (C3 F#3 C4 F#4 C5, transposed up to 36 semitones) and the 2-semitone notes as the model
+    decodes them, untilted (``key_notes`` tilts them). The centroid: of the magnitude spectrum, 0.3 s to 1 s of the held key."""
+    from signals import pull, spectral_centroid_hz
+
+    from timbre_explorer.audio.engine import AudioEngine
+    from timbre_explorer.audio.player import NoteOff, NoteOn, Player
+    from timbre_explorer.core.synthesis.gestures import point_note
+    from timbre_explorer.core.synthesis.playable import key_notes, key_pitches, playable_note, playable_range
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.paths import default_model_path
+
+    space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+    names = ["Flute", "Trumpet", "Violin", "Clarinet", "Piano", "Oboe", "Cello"][:size(7, 2)]
+    point_note(space, space.centroids["Flute"], pitch=60, dynamic="f", seconds=1.5)  # warm-up
+    times = []
+    for name in names:
+        t0 = time.perf_counter()
+        point_note(space, space.centroids[name], pitch=60, dynamic="f", seconds=1.5).playable  # noqa: B018
+        times.append(time.perf_counter() - t0)
+    results["key_ready_ms"] = 1e3 * statistics.median(times)
+
+    low, high = size(playable_range(space), (56, 64))
+    engine = AudioEngine(SR, open_stream=False)
+    engine.available = True
+
+    def largest_jump(notes) -> float:
+        player = Player(engine)
+        player.set_notes(notes, velocity=100)
+        centroids = []
+        for key in range(low, high + 1):
+            player.handle(NoteOn(key, 100))
+            centroids.append(spectral_centroid_hz(pull(engine, 1.0)[int(0.3 * SR):], SR))  # held, past its attack
+            player.handle(NoteOff(key))
+            pull(engine, 0.3)
+        ratios = np.array(centroids[1:]) / np.array(centroids[:-1])
+        return float(np.max(np.maximum(ratios, 1 / ratios)) - 1)
+
+    jumps, before, untilted, made_s = [], [], [], []
+    for name in names[:size(2, 1)]:
+        z, pitches = space.centroids[name], key_pitches(60, low, high)
+        t0 = time.perf_counter()
+        notes = dict(zip(pitches, key_notes(space, z, pitches, play_pitch=60, dynamic="f")))
+        made_s.append(time.perf_counter() - t0)
+        jumps.append(largest_jump(list(notes.values())))
+        plain = {p: playable_note(space, z, pitch=p, dynamic="f") if p != 60 else notes[p] for p in pitches}
+        untilted.append(largest_jump(list(plain.values())))
+        before.append(largest_jump([plain[p] if p in plain else playable_note(space, z, pitch=p, dynamic="f")
+                                    for p in (48, 54, 60, 66, 72)]))
+    results["key_centroid_jump"] = max(jumps)
+    results["key_centroid_jump_five_notes"] = max(before)
+    results["key_centroid_jump_untilted"] = max(untilted)
+    results["key_notes_all_s"] = statistics.median(made_s)
+    rows.append((f"keys after a click ({len(names)} instruments' points, at C4 f)",
+                 f"the Play pitch's note ready {results['key_ready_ms']:.0f} ms",
+                 f"all {len(key_pitches(60, low, high))} notes ({low}-{high}) in {results['key_notes_all_s']:.1f} s",
+                 f"largest neighbouring-key centroid jump {100 * results['key_centroid_jump']:.1f} % "
+                 f"(five notes: {100 * results['key_centroid_jump_five_notes']:.1f} %, the model's own every 2 "
+                 f"semitones: {100 * results['key_centroid_jump_untilted']:.1f} %)"))
+
+
 def _placed(space, audio: np.ndarray) -> np.ndarray:
     """Where ``audio`` lands on the map, placed as ``encode`` places a user's sound."""
     from timbre_explorer.core.signal.pitch import estimate_pitch
@@ -1059,11 +1125,11 @@ def bench_peer(results: dict, rows: list) -> None:
 
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
-          "labels": bench_labels, "brightness": bench_brightness, "grid": bench_grid, "map": bench_map,
+          "labels": bench_labels, "keys": bench_keys, "brightness": bench_brightness, "grid": bench_grid, "map": bench_map,
           "launch": bench_launch, "trainer": bench_trainer, "cross_source": bench_cross_source, "play": bench_play,
           "peer": bench_peer}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "brightness", "grid", "map",
-                  "launch", "trainer", "cross_source", "play", "peer")
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "keys", "brightness", "grid",
+                  "map", "launch", "trainer", "cross_source", "play", "peer")
 #: The figures the issues and the README name, by group: a --smoke run fails if one is missing (and not skipped
 #: with its reason) or not finite. Every other figure a group writes must be finite too.
 FIGURES = {
@@ -1077,6 +1143,7 @@ FIGURES = {
     "explorer": ("click_to_sound_ms", "click_to_sound_while_training_ms", "descriptor_field_100_ms",
                  "reach_gradient_max_error_pct"),
     "labels": ("label_click_right_of_12", "label_click_audio_right_of_12", "on_data_grid_100_ms"),
+    "keys": ("key_ready_ms", "key_centroid_jump"),
     "brightness": ("centroid_brightness_error", "high_band_error_db"),
     "grid": ("grid_pitched_share", "level_spread_db"),
     "map": ("map_frame_300k_ms", "map_frame_all_notes_300k_ms"),

@@ -73,3 +73,13 @@ def pull_blocks(engine, blocks: int, frames: int = 256, channels: int = 2):
         engine.callback(out, frames, None, None)
         chunks.append(out.copy())
     return np.concatenate(chunks)
+
+
+def spectral_centroid_hz(x, sr: int = 22050) -> float:
+    """The spectral centroid (Hz) of ``x``: the mean frequency of its magnitude spectrum (Hann window), as the
+    app's descriptors and librosa weigh it; how bright a held sound is."""
+    import numpy as np
+
+    x = np.asarray(x, np.float64)
+    magnitude = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    return float((magnitude * np.fft.rfftfreq(len(x), 1 / sr)).sum() / magnitude.sum())

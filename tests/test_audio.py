@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from signals import pull_blocks
 
+from timbre_explorer.audio.engine import VOICE_GAIN
 from timbre_explorer.core.errors import AudioFileError
 from timbre_explorer.core.signal.audio_io import load_audio, save_wav
 
@@ -23,7 +24,7 @@ def test_silent_until_asked_then_plays_the_samples(engine):
     assert engine.position is None
     sound = np.sin(np.linspace(0, 200, 5000)).astype(np.float32)
     assert engine.play(sound)
-    got = pull_blocks(engine, 30)
+    got = pull_blocks(engine, 30) / VOICE_GAIN  # every sound plays at the voices' gain
     n = engine._xfade_len
     np.testing.assert_allclose(got[n:5000, 0], sound[n:], atol=1e-6)  # after the fade-in, exactly the sound
     np.testing.assert_array_equal(got[:, 0], got[:, 1])  # mono on every channel
@@ -37,7 +38,7 @@ def test_replacing_a_sound_crossfades(engine):
     engine.play(np.ones(100_000, np.float32))
     pull_blocks(engine, 4)
     engine.play(-np.ones(100_000, np.float32))
-    got = pull_blocks(engine, 4)[:, 0]
+    got = pull_blocks(engine, 4)[:, 0] / VOICE_GAIN
     n = engine._xfade_len
     assert got[0] == pytest.approx(1.0, abs=1e-3) and got[n + 5] == pytest.approx(-1.0)
     assert np.all(np.diff(got[: n + 1]) <= 1e-6)  # a monotonic ramp from +1 to -1, no jump
@@ -46,7 +47,7 @@ def test_replacing_a_sound_crossfades(engine):
 
 def test_loop_wraps_and_position_reports(engine):
     engine.play(np.arange(300, dtype=np.float32) / 300, loop=True)
-    got = pull_blocks(engine, 10)[:, 0]
+    got = pull_blocks(engine, 10)[:, 0] / VOICE_GAIN
     assert np.isclose(got[300 + 5], 5 / 300) and np.isclose(got[600 + 7], 7 / 300)
     assert engine.position == pytest.approx((2560 % 300) / SR)
     engine.stop()
@@ -57,7 +58,7 @@ def test_loop_wraps_and_position_reports(engine):
 def test_volume_scales_output(engine):
     engine.volume = 0.25
     engine.play(np.ones(10_000, np.float32))
-    assert pull_blocks(engine, 10)[-1, 0] == pytest.approx(0.25)
+    assert pull_blocks(engine, 10)[-1, 0] == pytest.approx(0.25 * VOICE_GAIN)
 
 
 def test_no_device_degrades_gracefully(monkeypatch, caplog):

@@ -272,7 +272,7 @@ def test_a_settings_value_that_would_be_unpickled_is_dropped_before_qt_reads_it(
     monkeypatch.setitem(sys.modules, "sounddevice", None)
     markers = [tmp_path / f"ran-{k}" for k in range(3)]
     path = _settings_file(tmp_path, {"audio/seconds": 2.5, "audio/evil": _Payload(markers[0]),
-                                     "play/low": 48, "play/velocity": _Payload(markers[1]),
+                                     "play/pitch": 48, "play/velocity": _Payload(markers[1]),
                                      "recent_models": [str(tmp_path / "a.timbre.safetensors")]},
                           # the same written in escapes and quotes, where a plain text search would miss it
                           text='[window]\nsplitter="\\x40Var\\151ant(' + "\\0" * 3 + ')"\n')
@@ -284,7 +284,8 @@ def test_a_settings_value_that_would_be_unpickled_is_dropped_before_qt_reads_it(
     assert note == (f"Settings {path}: dropped 3 values that could run code (audio/evil, play/velocity, "
                      "window/splitter).")
     assert window.statusBar().currentMessage() == note
-    assert window.explorer.settings.seconds == 2.5 and window.explorer.play.keyboard.low == 48  # the rest kept
+    assert window.explorer.settings.seconds == 2.5 and window.explorer.play.keyboard.low == 48  # the rest kept (the
+    # keyboard starts at the C of the Pitch's octave)
     assert window.explorer.play_panel.velocity.value() == 100  # the dropped one: its default
     assert window.recent_menu.actions()[0].text() == str(tmp_path / "a.timbre.safetensors")
     assert "Variant" not in path.read_text()
@@ -351,7 +352,7 @@ def test_hostile_settings_values_fall_back_to_their_defaults_and_are_said_once(q
                                     f"to their defaults ({', '.join(keys)}).")
     st, play, panel = window.explorer.settings, window.explorer.play, window.explorer.play_panel
     assert (st.seconds, st.attack, engine.volume) == (1.5, 0.05, 1.0)
-    assert (play.keyboard.low, panel.velocity.value(), panel.pitch.value(), panel.cc_x.text()) == (60, 100, 72, "off")
+    assert (play.keyboard.low, panel.velocity.value(), panel.pitch.value(), panel.cc_x.text()) == (72, 100, 72, "off")
     assert panel.keyboard.isChecked()
     window.close()
     again = MainWindow(model_path=tmp_path / "none.timbre.safetensors", audio=AudioEngine(22050, open_stream=False))

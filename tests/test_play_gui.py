@@ -17,7 +17,6 @@ from signals import fundamental, playable_tone, pull, rms_db
 
 from timbre_explorer.audio.engine import VOICE_GAIN, AudioEngine
 from timbre_explorer.core.synthesis.playable import midi_to_hz
-from timbre_explorer.gui.explorer.play import REFERENCE_OFFSETS
 
 pytestmark = pytest.mark.gui
 SR = 22050
@@ -73,6 +72,20 @@ def test_two_keys_play_their_pitches_and_the_octave_keys_shift_them(qtbot, windo
     assert semitones_off(held_note(qtbot, w, Key.Key_Z), 72) == pytest.approx(0, abs=0.03)
 
 
+def test_the_pitch_box_and_the_octave_keys_are_one_control(qtbot, window):
+    """An octave key moves the Pitch by 12; the Pitch moves the keyboard to the C of its octave."""
+    w, panel = window, window.explorer.play_panel
+    assert (panel.pitch.value(), w.explorer.play.keyboard.low) == (60, 60)
+    press(qtbot, w, Key.Key_Equal)
+    release(qtbot, w, Key.Key_Equal)
+    assert panel.pitch.value() == 72 and "C5" in panel.octave.text()
+    panel.pitch.setValue(67)  # G4: the lower row from C4
+    assert w.explorer.play.keyboard.low == 60 and "C4" in panel.octave.text()
+    assert semitones_off(held_note(qtbot, w, Key.Key_B), 67) == pytest.approx(0, abs=0.03)  # B: the row's G
+    panel.octave_down.click()
+    assert panel.pitch.value() == 55 and w.explorer.play.keyboard.low == 48
+
+
 def test_a_higher_velocity_plays_louder(qtbot, window):
     w, panel = window, window.explorer.play_panel
     panel.velocity.setValue(40)
@@ -125,8 +138,10 @@ def test_a_click_on_the_map_makes_its_sound_playable(qtbot, window):
     e.play.player.set_notes([])
     coords = e.map_state.to_view(w.space.notes.z[np.argmax(w.space.notes.pitch == 64)])
     e.click_control.play_at(*coords)
-    qtbot.waitUntil(lambda: len(e.play.player.notes) == len(REFERENCE_OFFSETS), timeout=30_000)
+    qtbot.waitUntil(lambda: bool(e.play.player.notes) and e.play.filling is None, timeout=30_000)
     assert e.play_panel.now.text().startswith("The keys play: Near ")
+    made = sorted(round(n.pitch) for n in e.play.player.notes)  # every 2 semitones over the tiny model's 60-71
+    assert made == list(range(60, 73, 2))
     y = held_note(qtbot, w, Key.Key_Z)
     assert rms_db(y) > -60  # the model's note sounds under the key
 
@@ -139,7 +154,7 @@ def test_a_key_at_the_velocity_a_click_was_made_for_plays_the_note_as_made(qtbot
     e.play_panel.pitch.setValue(60)
     e.play.player.set_notes([])
     e.click_control.play_at(*e.map_state.to_view(w.space.notes.z[0]))
-    qtbot.waitUntil(lambda: len(e.play.player.notes) == len(REFERENCE_OFFSETS), timeout=30_000)
+    qtbot.waitUntil(lambda: bool(e.play.player.notes) and e.play.filling is None, timeout=30_000)
     note = e.play.player.note_for(60)
     assert round(note.pitch) == 60
     made = rms_db(note.samples[note.loop_start:note.loop_end]) + 20 * np.log10(VOICE_GAIN)
@@ -227,7 +242,8 @@ def test_assigned_controllers_move_the_map_cursor_and_the_keys_follow(qtbot, win
     qtbot.waitUntil(lambda: e.play_panel.now.text().startswith("The keys play: Point"), timeout=30_000)
     x, y = e.map_state.to_view(e.selected)
     assert x == pytest.approx(x1, abs=1e-6 * (x1 - x0)) and y == pytest.approx(y0, abs=1e-6 * (y1 - y0))
-    assert len(e.play.player.notes) == len(REFERENCE_OFFSETS)
+    qtbot.waitUntil(lambda: e.play.filling is None, timeout=30_000)
+    assert len(e.play.player.notes) == 7  # every 2 semitones from the Play pitch, C4, over the tiny model's C4-B4
 
 
 def test_the_play_settings_and_midi_choice_are_remembered(qtbot, tiny_model):

@@ -147,11 +147,13 @@ def test_load_path_reads_a_path_file_back_onto_the_map(qtbot, open_window, tiny_
     w = open_window(tiny_model)
     z = w.explorer.space.notes.z
     write_path(tmp_path / "p.json", PathSpec([z[0].tolist(), z[4].tolist(), z[8].tolist()], mode="linear",
-                                             seconds=7.0, kind="polyline"))
+                                             seconds=7.0, kind="polyline", pitch=67.0, dynamic="ff"))
     w.explorer.path_control.load_path(tmp_path / "p.json")
     qtbot.waitUntil(lambda: w.explorer.path.points() is not None, timeout=10_000)
     assert np.allclose(w.explorer.path.points(), z[[0, 4, 8]], atol=1e-5)
     assert w.explorer.path_panel.duration() == 7.0 and w.explorer.path_panel.interpolation() == "linear"
+    assert w.explorer.play_panel.pitch.value() == 67  # it plays at its own pitch
+    assert w.explorer.path_control.spec().pitch == 67.0
     assert w.explorer.undo_stack.undoText() == "Load path"
 
     frames = [z[k].tolist() for k in range(6)]  # a walked path's frames (an exported path's usual kind)

@@ -112,9 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--path", metavar="FILE.json", help="a path file written by the Explorer or by render")
     render.add_argument("--seconds", type=float, help="duration (default: 1 for a point, 2 for a path, the notes' "
                                                       "own length for a morph, the file's for --path)")
-    render.add_argument("--pitch", type=float, help="the MIDI pitch a point plays at, as a click on the map "
-                                                    "(default 60; a model conditioned on pitch)")
-    render.add_argument("--dynamic", help="the dynamic a point plays at, one of the model's (default mf)")
+    render.add_argument("--pitch", type=float, help="the MIDI pitch a point or path plays at, as a click on the map "
+                                                    "(default 60, or the path file's; a model conditioned on pitch)")
+    render.add_argument("--dynamic", help="the dynamic a point or path plays at, one of the model's (default mf, "
+                                          "or the path file's)")
     render.add_argument("--out", metavar="OUT.wav", help="the WAV file to write (24-bit)")
     render.add_argument("--mode", choices=("linear", "slerp"),
                         help="interpolation (default: linear, or the path file's)")
@@ -490,6 +491,10 @@ def _render(args) -> int:  # noqa: C901
         points = [parse_point(space, args.start).tolist(), parse_point(space, args.end).tolist()]
         spec = PathSpec(points, args.mode or "linear", args.seconds or 2.0, "points", space.name,
                         extra={"from": args.start, "to": args.end})
+    if spec is not None and args.pitch is not None:
+        spec.pitch = args.pitch
+    if spec is not None and args.dynamic:
+        spec.dynamic = args.dynamic
     if spec is None:
         save_wav(out, audio, space.sample_rate)
         print(f"wrote {out} ({len(audio) / space.sample_rate:.2f} s at {space.sample_rate} Hz, 24-bit)")

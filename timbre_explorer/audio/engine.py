@@ -25,16 +25,18 @@ after note-off and frees itself. The callback never drops the last reference
 to a note either (freeing memory can lock too): a note it lets go of goes
 back on a second ring, which the GUI thread empties.
 
-Gain staging: a voice plays its note
-times its velocity gain (1 at the velocity its notes were made for) times :data:`VOICE_GAIN` (-6 dB). The app's notes
-are levelled per dynamic (``synth.DYNAMIC_DB``: mf at -24, ff at -15 dBFS RMS;
+Gain staging: every sound plays times :data:`VOICE_GAIN` (-6 dB), the one a
+:meth:`AudioEngine.play` hands over and every voice alike, so a point clicked
+and the same point played from a key sound equally loud; a voice also times its
+velocity gain (1 at the velocity its notes were made for). The app's sounds
+are levelled per dynamic (``synth.dynamic_level_db``: mf at -24, ff at -15 dBFS RMS;
 an unconditioned model's loudest at -18, ``synth.PLAYBACK_LEVEL_DB``), so one
-ff voice at full velocity sounds at -21 dBFS RMS; ``tests/test_play.py``
+ff sound at full velocity sounds at -21 dBFS RMS; ``tests/test_play.py``
 measures that eight loud voices of -18 dBFS notes peak below full scale, untouched. A soft clip keeps
 what more voices add below full scale: samples of the voices' sum up to :data:`LIMIT_KNEE` pass unchanged,
 louder ones bend smoothly towards :data:`LIMIT_CEILING` (sixteen loud voices summed to 1.05 before; the same
 slope at the knee, so nothing clicks where it starts). A sound handed to :meth:`AudioEngine.play` is a
-finished render at its own level and is not touched. The volume then scales the whole mix.
+finished render at its own level: only the voice gain scales it. The volume then scales the whole mix.
 
 With no PortAudio library, no output device or a device that refuses to
 open, the engine is *unavailable*: it says why once (``status``, and one log
@@ -57,7 +59,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CROSSFADE = 0.01  # seconds
 MAX_VOICES = 16  # notes sounding at once (held or releasing); one more steals the oldest
-VOICE_GAIN = 0.5  # -6 dB per voice: eight loud voices still peak below full scale (module docstring)
+VOICE_GAIN = 0.5  # -6 dB per sound, voice or not: eight loud voices still peak below full scale (module docstring)
 STEAL_FADE_S = 0.005  # a stolen voice fades this fast: no click, and its slot frees within a block
 MIN_RELEASE_S = 0.005  # a release of 0 s still fades, so letting go never clicks
 RELEASE_POINTS = 4096  # resolution of the release curve (4096 steps: no audible zipper even over seconds)
@@ -360,6 +362,7 @@ class AudioEngine:
             if slot.state != FREE:
                 self._render(slot, voices, frames)
         self._limit(voices)
+        np.multiply(mix, VOICE_GAIN, out=mix)  # the one sound at the voices' gain: a click as loud as its key
         np.add(mix, voices, out=mix)
         np.multiply(mix, self._volume, out=mix)
         outdata[:] = mix[:, None]

@@ -8,6 +8,10 @@ an unconditioned one holds its decoded frame under an envelope. The spectrum
 it returns is the one that sounds (decoded at that pitch and dynamic), so what
 the Explorer shows is what it plays.
 
+One point sounds the same however it is played: a click, a key, a slider
+move, a path, a drag or a MIDI note all play at the Play tab's pitch and
+dynamic, and every one at the level :func:`dynamic_level_db` gives that dynamic.
+
 The points and notes a user names (``Flute``, latent values, an audio file, a
 note like ``Flute:72:mf``) are read here too (:func:`parse_point`,
 :func:`parse_trajectory`), and the paths made of them: a note morph
@@ -23,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from timbre_explorer.core.errors import AudioFileError, ParameterError
-from timbre_explorer.core.synthesis.synth import Envelope
+from timbre_explorer.core.synthesis.synth import Envelope, dynamic_level_db
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.morph import NoteTrajectory
@@ -175,9 +179,10 @@ def morph_spec(space: TimbreSpace, start: str, end: str, *, mode: str = "linear"
 
 
 def curve_spec(space: TimbreSpace, z0, descriptor: str, shape: str, start: float, end: float, *,
-               seconds: float, method: str) -> PathSpec:
+               seconds: float, method: str, pitch: float = DEFAULT_PLAY_PITCH, dynamic: str = "mf") -> PathSpec:
     """A descriptor curve from ``z0`` as a path spec: frames whose ``descriptor`` follows ``shape`` from ``start``
-    to ``end`` (:func:`~timbre_explorer.core.synthesis.reach.curve`), each reached from the one before."""
+    to ``end`` (:func:`~timbre_explorer.core.synthesis.reach.curve`), each reached from the one before; it plays at
+    ``pitch`` and ``dynamic`` (the Play tab's)."""
     from timbre_explorer.core.synthesis.pathfile import PathSpec
     from timbre_explorer.core.synthesis.reach import curve, follow
     from timbre_explorer.core.synthesis.synth import path_steps
@@ -185,8 +190,8 @@ def curve_spec(space: TimbreSpace, z0, descriptor: str, shape: str, start: float
     targets = curve(shape, min(path_steps(seconds), 96), start, end)
     frames = follow(space, z0, descriptor, targets, method=method)
     return PathSpec(points=np.asarray(frames).tolist(), mode="linear", seconds=seconds, kind="descriptor",
-                    model=space.name)
+                    model=space.name, pitch=float(pitch), dynamic=dynamic)
 
 
-__all__ = ["PointNote", "point_note", "default_dynamic", "dynamic_of_velocity", "parse_point", "parse_trajectory",
+__all__ = ["PointNote", "point_note", "dynamic_level_db", "default_dynamic", "dynamic_of_velocity", "parse_point", "parse_trajectory",
            "morph_spec", "curve_spec", "DEFAULT_PLAY_PITCH"]

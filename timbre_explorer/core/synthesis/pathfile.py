@@ -6,7 +6,7 @@ from the shell::
 
     {"format": "timbre-explorer-path", "version": 1, "kind": "polyline",
      "model": "model", "mode": "slerp", "seconds": 2.0, "steps": null,
-     "points": [[0.1, ...], [0.4, ...]]}
+     "pitch": 60, "dynamic": "mf", "points": [[0.1, ...], [0.4, ...]]}
 
 ``kind`` says what the points are. For ``points`` and ``polyline`` they are
 the corners of a path, walked at even latent speed (``steps`` points, by
@@ -15,6 +15,11 @@ for ``morph``, ``descriptor`` and ``on_data`` they are already the frames of
 the sound, played as they are (``on_data``: a path of corners walked on the
 map's mapping, every frame's hidden components from the notes near it,
 :func:`walked_on`).
+
+``pitch`` (MIDI) and ``dynamic`` are what a conditioned model plays it at: the
+Play tab's, as a click plays (a note morph keeps its notes' own pitch and level
+curve in ``extra``). Files written before they were kept play as the app played
+them then: middle C, mf.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ MAX_STEPS = 100_000
 MAX_BYTES = 32 << 20  # a 10-minute walked path of a 16-D model, one frame per line-broken point: about 12 MB
 MAX_DEPTH = 16  # a path file nests 3 deep; Python's JSON parser recurses into each level
 SCHEMA = Path(__file__).with_name("path.schema.json")
+DEFAULT_PITCH, DEFAULT_DYNAMIC = 60.0, "mf"  # what a path plays at when its file does not say: the app's, before
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
@@ -65,10 +71,13 @@ class PathSpec:
     model: str = ""
     steps: int | None = None
     extra: dict = field(default_factory=dict)  # anything else worth keeping (sources of a morph, a curve)
+    pitch: float = DEFAULT_PITCH  # MIDI: what a conditioned model plays it at
+    dynamic: str = DEFAULT_DYNAMIC
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "kind": self.kind, "model": self.model, "mode": self.mode,
                 "seconds": float(self.seconds), "steps": None if self.steps is None else int(self.steps),
+                "pitch": float(self.pitch), "dynamic": self.dynamic,
                 **({"extra": self.extra} if self.extra else {}),
                 "points": [[round(float(v), 6) for v in p] for p in self.points]}
 
@@ -231,7 +240,8 @@ def _validate(data, where: str, *, latent: int | None) -> PathSpec:
                                  f"{'its ' + str(frames) + ' frames' if frames > 1 else 'one'}: give one value"
                                  f"{' or one per frame' if frames > 1 else ''}")
     return PathSpec([[float(v) for v in p] for p in points], data.get("mode", "linear"), float(data["seconds"]),
-                    kind, data.get("model", ""), data.get("steps"), extra)
+                    kind, data.get("model", ""), data.get("steps"), extra, float(data.get("pitch", DEFAULT_PITCH)),
+                    data.get("dynamic", DEFAULT_DYNAMIC))
 
 
 def spec_frames(space: TimbreSpace, spec: PathSpec) -> np.ndarray:
@@ -254,7 +264,7 @@ def walked_on(space: TimbreSpace, spec: PathSpec, surface: Plane | OnData | None
         return spec
     frames = walk_on(surface, spec_frames(space, spec))
     return PathSpec(points=frames.tolist(), mode=spec.mode, seconds=spec.seconds, kind="on_data", model=spec.model,
-                    extra={**spec.extra, "corners": spec.kind})
+                    extra={**spec.extra, "corners": spec.kind}, pitch=spec.pitch, dynamic=spec.dynamic)
 
 
 def render_spec(space: TimbreSpace, spec: PathSpec, *, cancel: Cancel = None,
@@ -266,9 +276,10 @@ def render_spec(space: TimbreSpace, spec: PathSpec, *, cancel: Cancel = None,
 
 
 def spec_conditions(spec: PathSpec) -> dict:
-    """The pitch and levels a spec keeps for a conditioned model (a note morph's, per frame), as render_path's
-    keywords; empty when it keeps none."""
-    return {k: np.asarray(spec.extra[k], np.float32) for k in ("pitch", "levels") if k in spec.extra}
+    """What a conditioned model plays a spec at, as render_path's keywords: a note morph's own pitch and levels
+    (per frame) where it keeps them, else its ``pitch`` and ``dynamic``."""
+    kept = {k: np.asarray(spec.extra[k], np.float32) for k in ("pitch", "levels") if k in spec.extra}
+    return {"pitch": np.float32(spec.pitch), "dynamic": spec.dynamic, **kept}
 
 
 __all__ = ["PathSpec", "write_path", "write_sound_with_path", "render_to_file", "read_path", "render_spec", "spec_frames", "walked_on", "KINDS", "FORMAT",

@@ -8,12 +8,15 @@ let go. The sound engine transposes it to any key by reading it faster or
 slower, so one note per few semitones is enough (a sampler's "multisample").
 
 :func:`make_loop` turns any steady sound into one; :func:`playable_note`
-renders one from a latent point of a timbre space.
+renders one from a latent point of a timbre space; :func:`key_pitches` says
+at which pitches, and in which order, a point's notes are made for the keys,
+and :func:`key_notes` makes them, their brightness following from key to key.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +35,10 @@ PLAYABLE_RELEASE_S = 0.25
 ATTACK_S = 0.04  # without the map's envelopes, a note's level rises over this from 30 dB below its dynamic's
 LIFE_NEIGHBOURS = 8  # map notes whose level curves a played note follows
 SETTLE_S = 0.15  # from its peak, a played note settles to its held level over this
+KEY_STEP = 2  # semitones between the notes made for the keys: a key plays one at most 1 semitone from its own
+KEY_SMOOTHING = 6.0  # semitones (a Gaussian's sigma) over which the keys' brightness follows the model's
+KEY_STEP_BRIGHTNESS = 1.05  # at most this centroid ratio between neighbouring notes, beyond a semitone's shift
+MAX_TILT = 4.0  # a key note's brightness is set by a gain (f / 1 kHz) ** tilt, the tilt at most this either way
 
 
 def midi_to_hz(pitch: float) -> float:
@@ -198,16 +205,19 @@ def note_life(space: TimbreSpace, z: np.ndarray, steps: int) -> tuple[np.ndarray
     return np.maximum(shape, floor), float(t[peak] + SETTLE_S)
 
 
-def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> PlayableNote:
+def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str,
+                  centroid_hz: float | None = None) -> PlayableNote:
     """A playable note of the latent point ``z`` for the key ``pitch`` (MIDI) at ``dynamic`` (one of
-    ``space.dynamics``), its sustain at the dynamic's loudness (:data:`~timbre_explorer.core.synthesis.synth.
-    DYNAMIC_DB`), so every point of the map plays at one level.
+    ``space.dynamics``), its sustain at the dynamic's level (:func:`~timbre_explorer.core.synthesis.gestures.
+    dynamic_level_db`), so every point of the map plays at one level, as a click there does.
 
     A conditioned model decodes the point at the pitch and along a level curve (:func:`note_life`): the real
     notes nearest the point lend their attack and settling, then the level holds for the loop (the decoder
     voices the softer, darker onset a quieter frame has).
     An unconditioned one renders its decoded frame held, measures the pitch it has (or takes ``pitch`` for an
-    unpitched sound) and leaves the transposition to the sound engine.
+    unpitched sound) and leaves the transposition to the sound engine. ``centroid_hz`` (a conditioned model's):
+    the spectral centroid a key holding it has (:func:`held_centroid_hz`), reached by a tilt (:func:`tilted`): a
+    key's brightness set to follow its neighbours' (:func:`key_notes`).
     """
     from timbre_explorer.core.signal.phase import render_frames
     from timbre_explorer.core.signal.pitch import estimate_pitch
@@ -223,8 +233,13 @@ def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> Playa
         levels = space.level_of(dynamic if dynamic in space.levels else None) + shape
         frames = space.decode(np.repeat(z, steps, 0), pitch=float(pitch), level=levels).T.contiguous()
         audio = render_frames(frames, space.preset, seconds=PLAYABLE_SECONDS).audio.numpy()
-        audio = at_dynamic(audio, sr, dynamic, skip_s=attack_s)
-        return make_loop(audio, sr, float(pitch), attack_s=attack_s, release_s=PLAYABLE_RELEASE_S)
+
+        def made(tilt: float) -> PlayableNote:
+            a = tilted(audio, sr, tilt) if tilt else audio
+            return make_loop(at_dynamic(a, sr, dynamic, skip_s=attack_s), sr, float(pitch), attack_s=attack_s,
+                             release_s=PLAYABLE_RELEASE_S)
+
+        return made(0.0) if centroid_hz is None else _aimed(made, centroid_hz)
     audio = note(space, space.decode(z[0]), seconds=PLAYABLE_SECONDS,
                  envelope=Envelope(attack=PLAYABLE_ATTACK_S, release=0.0))
     measured = estimate_pitch(audio[int(PLAYABLE_ATTACK_S * sr):], sr)
@@ -232,4 +247,123 @@ def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str) -> Playa
                      release_s=PLAYABLE_RELEASE_S)
 
 
-__all__ = ["PlayableNote", "make_loop", "note_life", "playable_note", "midi_to_hz", "hz_to_midi"]
+def playable_range(space: TimbreSpace) -> tuple[int, int]:
+    """The keys a point's notes are made for (MIDI, both ends included): the pitch range the model was trained on,
+    its map notes' lowest to highest (the bundled model's 21 to 108, a piano's).
+
+    Not the computer keyboard's reach: its two rows and octave keys span C0 to B8, and MIDI all 128 keys, but the
+    decoder only learned the pitches it saw; a key outside the range plays the nearest end's note, transposed.
+    Nor only the two rows shown: an octave key or a MIDI keyboard reaches the rest at once.
+    """
+    pitches = np.asarray(space.notes.pitch, np.float64)
+    if pitches.size == 0:
+        return 60, 60
+    return int(max(0, math.floor(pitches.min()))), int(min(127, math.ceil(pitches.max())))
+
+
+def key_pitches(play_pitch: int, lowest: int, highest: int, *, rows: tuple[int, int] | None = None) -> list[int]:
+    """The pitches at which a point's notes are made for the keys, in the order they are made.
+
+    Every :data:`KEY_STEP` semitones from ``play_pitch`` (which a click renders, so its note is the first, and
+    ready when the click sounds), far enough either way that every key from ``lowest`` to ``highest`` is at most
+    1 semitone from one: a key transposed by a semitone keeps its brightness, where one transposed by 3 or more
+    shifts every partial with it (resampling) and its neighbour, made at its own pitch, does not. Then the keys
+    of the computer keyboard's ``rows`` (lowest, highest), then the rest, each nearest the Play pitch first.
+    """
+    half = KEY_STEP // 2
+    lo, hi = min(lowest, play_pitch) - half, max(highest, play_pitch) + half
+    below = range(play_pitch, max(lo, 0) - 1, -KEY_STEP)
+    above = range(play_pitch + KEY_STEP, min(hi, 127) + 1, KEY_STEP)
+    shown = rows or (play_pitch, play_pitch)
+    return sorted([*below, *above], key=lambda p: (not shown[0] - half <= p <= shown[1] + half, abs(p - play_pitch),
+                                                   p))
+
+
+def key_notes(space: TimbreSpace, z, pitches, *, play_pitch: int, dynamic: str,
+              first: PlayableNote | None = None) -> Iterator[PlayableNote]:
+    """The playable notes of ``z`` for the keys, one per pitch of ``pitches`` (:func:`key_pitches`: the Play
+    pitch's first, each next to one made before it), made one at a time so each plays as soon as it is made.
+
+    The Play pitch's note is ``first`` when given (the click's own, as it played), else made as a click makes it.
+    A conditioned decoder's brightness for one point can leap between pitches 2 semitones apart (the bundled
+    model's Flute and Trumpet centres, as decoded: neighbouring keys up to 86 % apart in spectral centroid,
+    ``benchmarks/run.py --only keys``), a jump no key spacing hides. So every other note is tilted
+    (:func:`tilted`) to follow the one made next to it by the model's own trend (its decoded centroids over pitch,
+    smoothed with a Gaussian of :data:`KEY_SMOOTHING` semitones), kept within :data:`KEY_STEP_BRIGHTNESS` of a
+    semitone's transposition: the key between two notes plays the nearer one shifted by a semitone and the next
+    key the other as made. The centroid aimed at is the held note's (:func:`held_centroid_hz`), reached by a tilt
+    searched for on the note itself: the decoded frame's centroid was up to 11 % off what a key plays.
+    """
+    trend = _brightness_trend(space, z, pitches, dynamic) if space.conditioned else {}
+    made: dict[int, float] = {}  # pitch -> log centroid of the note made there
+    bound = math.log(KEY_STEP_BRIGHTNESS)
+    for p in pitches:
+        inner = [q for q in (p - KEY_STEP, p + KEY_STEP) if q in made]
+        if p == play_pitch and first is not None:
+            note = first
+        elif p == play_pitch or not inner or not trend:
+            note = playable_note(space, z, pitch=p, dynamic=dynamic)
+        else:
+            j = min(inner, key=lambda q: abs(q - play_pitch))
+            shift = math.copysign(math.log(2.0) / 12.0, p - j)
+            step = min(max(trend[p] - trend[j], shift - bound), shift + bound)
+            note = playable_note(space, z, pitch=p, dynamic=dynamic, centroid_hz=math.exp(made[j] + step))
+        made[p] = math.log(held_centroid_hz(note))
+        yield note
+
+
+def _brightness_trend(space: TimbreSpace, z, pitches, dynamic: str) -> dict[int, float]:
+    """Log spectral centroid of ``z`` decoded at each pitch (held level), smoothed over :data:`KEY_SMOOTHING`."""
+    p = np.array(sorted(set(pitches)), np.float64)
+    frames = space.decode(np.repeat(np.asarray(z, np.float32).reshape(1, -1), len(p), 0), pitch=p,
+                          dynamic=dynamic if dynamic in space.levels else None)
+    own = np.log(np.maximum(space.describe(frames)["centroid"], 1e-6))
+    weights = np.exp(-0.5 * ((p[:, None] - p[None]) / KEY_SMOOTHING) ** 2)
+    return {int(q): float(t) for q, t in zip(p, weights @ own / weights.sum(1))}
+
+
+def centroid_hz(audio: np.ndarray, sample_rate: int) -> float:
+    """The spectral centroid (Hz) of ``audio``: the mean frequency of its magnitude spectrum (Hann window), as the
+    app's descriptors weigh it."""
+    a = np.asarray(audio, np.float64)
+    magnitude = np.abs(np.fft.rfft(a * np.hanning(len(a))))
+    return float((magnitude * np.fft.rfftfreq(len(a), 1 / sample_rate)).sum() / max(magnitude.sum(), 1e-30))
+
+
+def tilted(audio: np.ndarray, sample_rate: int, tilt: float) -> np.ndarray:
+    """``audio`` through the gain ``(f / 1 kHz) ** tilt`` (zero phase, zero-padded so the note's end does not wrap
+    onto its start): an equaliser's tilt, brighter or darker, every partial where it was."""
+    a = np.asarray(audio, np.float64)
+    n = 2 * len(a)
+    gain = np.exp(tilt * np.log(np.maximum(np.fft.rfftfreq(n, 1 / sample_rate), 20.0) / 1000.0))
+    return np.fft.irfft(np.fft.rfft(a, n) * gain, n)[:len(a)].astype(np.float32)
+
+
+def held_centroid_hz(note: PlayableNote) -> float:
+    """The spectral centroid of a key holding ``note`` at its own pitch, past its attack (0.3 s to 1 s)."""
+    held = note.held(1.0 + note.release_s)
+    return centroid_hz(held[int(0.3 * note.sample_rate):note.sample_rate], note.sample_rate)
+
+
+def _aimed(made: Callable[[float], PlayableNote], centroid: float) -> PlayableNote:
+    """The note ``made(tilt)`` whose held centroid is nearest ``centroid`` Hz: the tilt found by the secant method
+    on the log centroid (nearly straight in the tilt), a few tries, at most :data:`MAX_TILT` either way."""
+    goal = math.log(centroid)
+    tries = [(0.0, made(0.0))]
+    errors = [math.log(held_centroid_hz(tries[0][1])) - goal]
+    tilt = -errors[0] / 0.5  # about half an octave of centroid per unit of tilt, to start
+    for _ in range(4 if abs(errors[0]) >= 0.01 else 0):
+        tilt = min(max(tilt, -MAX_TILT), MAX_TILT)
+        note = made(tilt)
+        tries.append((tilt, note))
+        errors.append(math.log(held_centroid_hz(note)) - goal)
+        if abs(errors[-1]) < 0.01 or tilt == tries[-2][0]:
+            break
+        (t0, _), (t1, _) = tries[-2], tries[-1]
+        slope = (errors[-1] - errors[-2]) / (t1 - t0) if t1 != t0 else 0.5
+        tilt = t1 - errors[-1] / (slope if slope > 1e-3 else 0.5)
+    return tries[int(np.argmin(np.abs(errors)))][1]
+
+
+__all__ = ["PlayableNote", "make_loop", "note_life", "playable_note", "playable_range", "key_pitches", "key_notes",
+           "centroid_hz", "held_centroid_hz", "tilted", "KEY_STEP", "midi_to_hz", "hz_to_midi"]

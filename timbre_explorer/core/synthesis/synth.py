@@ -83,12 +83,20 @@ def playback_gain(space: TimbreSpace) -> float:
     return float(10 ** ((PLAYBACK_LEVEL_DB - loud_db) / 20))
 
 
-def at_dynamic(audio: np.ndarray, sample_rate: int, dynamic: str = "mf", *, skip_s: float = 0.0) -> np.ndarray:
-    """``audio`` with its RMS (after ``skip_s``: past the attack) at ``dynamic``'s :data:`DYNAMIC_DB`, its peak
-    kept under :data:`PEAK_LIMIT`."""
-    if dynamic not in DYNAMIC_DB:
+def dynamic_level_db(dynamic: str) -> float:
+    """The level (dBFS RMS of its held part) at which every gesture plays ``dynamic``: a click, a key's notes, a
+    slider move, a path, a drag, ``render``. The one rule, so one point sounds as loud however it is played (the
+    sound engine then adds the same headroom to all of them). "" (a space without dynamics) plays at mf. The
+    gestures (``gestures.py``) take it from here, where every sound is levelled."""
+    if dynamic not in DYNAMIC_DB and dynamic != "":
         raise ParameterError(f"dynamic must be one of {', '.join(DYNAMIC_DB)}, got {dynamic!r}")
-    return at_level(audio, sample_rate, DYNAMIC_DB[dynamic], skip_s=skip_s)
+    return DYNAMIC_DB[dynamic or "mf"]
+
+
+def at_dynamic(audio: np.ndarray, sample_rate: int, dynamic: str = "mf", *, skip_s: float = 0.0) -> np.ndarray:
+    """``audio`` with its RMS (after ``skip_s``: past the attack) at ``dynamic``'s level
+    (:func:`dynamic_level_db`), its peak kept under :data:`PEAK_LIMIT`."""
+    return at_level(audio, sample_rate, dynamic_level_db(dynamic), skip_s=skip_s)
 
 
 def at_level(audio: np.ndarray, sample_rate: int, level_db: float, *, skip_s: float = 0.0) -> np.ndarray:
@@ -105,40 +113,43 @@ def at_level(audio: np.ndarray, sample_rate: int, level_db: float, *, skip_s: fl
     return a * np.float32(PEAK_LIMIT / peak) if peak > PEAK_LIMIT else a
 
 
-def _level(space: TimbreSpace, audio: torch.Tensor) -> np.ndarray:
-    """A rendered sound at its playback level: a conditioned model's at mf (even levels over the whole map), an
-    unconditioned one's through the map's one :func:`playback_gain` (its levels are what its frames encode)."""
+def _level(space: TimbreSpace, audio: torch.Tensor, dynamic: str = "mf") -> np.ndarray:
+    """A rendered sound at its playback level: a conditioned model's at ``dynamic``'s (even levels over the whole
+    map), an unconditioned one's through the map's one :func:`playback_gain` (its levels are what its frames
+    encode)."""
     a = audio.detach().cpu().numpy().astype(np.float32)
     rms = float(np.sqrt(np.mean(np.square(a, dtype=np.float64)))) if a.size else 0.0
-    return a * np.float32(level_gain(space, rms, float(np.max(np.abs(a))) if a.size else 0.0))
+    return a * np.float32(level_gain(space, rms, float(np.max(np.abs(a))) if a.size else 0.0, dynamic))
 
 
-def level_gain(space: TimbreSpace, rms: float, peak: float) -> float:
+def level_gain(space: TimbreSpace, rms: float, peak: float, dynamic: str = "mf") -> float:
     """The gain that brings a rendered sound of this RMS and peak to its playback level (:func:`_level`): known
     once the whole sound is, so a long one streamed to a file is scaled in a second pass."""
     if space.conditioned:
-        gain = 10 ** (DYNAMIC_DB["mf"] / 20) / rms if rms > 0 else 1.0
+        gain = 10 ** (dynamic_level_db(dynamic) / 20) / rms if rms > 0 else 1.0
     else:
         gain = playback_gain(space)
     return gain * PEAK_LIMIT / (peak * gain) if peak * gain > PEAK_LIMIT else gain
 
 
 def note(space: TimbreSpace, frame: torch.Tensor, *, seconds: float = 1.0, envelope: Envelope = Envelope(),
-         n_iter: int = HELD_ITERATIONS, seed: int = 0) -> np.ndarray:
-    """A held note of a decoded frame (``space.decode(z)``: the paper's one-frame representation), with an envelope.
+         n_iter: int = HELD_ITERATIONS, seed: int = 0, dynamic: str = "mf") -> np.ndarray:
+    """A held note of a decoded frame (``space.decode(z)``: the paper's one-frame representation), with an envelope,
+    at ``dynamic``'s level (a conditioned model's: decode the frame at that dynamic too).
 
     It takes the frame, not the latent point, because every caller that plays
     a point also shows its spectrum: one decode serves both.
     """
     rec = sustain(frame, space.preset, seconds=seconds, fade_s=0.0, n_iter=n_iter, seed=seed)
-    return envelope.apply(_level(space, rec.audio), space.sample_rate)
+    return envelope.apply(_level(space, rec.audio, dynamic), space.sample_rate)
 
 
-def loop(space: TimbreSpace, frame: torch.Tensor, *, n_iter: int = HELD_ITERATIONS, seed: int = 0) -> np.ndarray:
-    """One period (:data:`HELD_PERIOD`) of a seamless loop of a decoded frame: what plays, repeated, while the
-    user drags on the map."""
+def loop(space: TimbreSpace, frame: torch.Tensor, *, n_iter: int = HELD_ITERATIONS, seed: int = 0,
+         dynamic: str = "mf") -> np.ndarray:
+    """One period (:data:`HELD_PERIOD`) of a seamless loop of a decoded frame at ``dynamic``'s level: what plays,
+    repeated, while the user drags on the map."""
     rec = sustain(frame, space.preset, seconds=HELD_PERIOD, loop=True, n_iter=n_iter, seed=seed)
-    return _level(space, rec.audio)
+    return _level(space, rec.audio, dynamic)
 
 
 def interpolate(a, b, steps: int, *, mode: str = "linear") -> np.ndarray:
@@ -200,22 +211,24 @@ def path_steps(seconds: float) -> int:
 
 
 def render_path(space: TimbreSpace, zs, *, seconds: float, envelope: Envelope = PATH_ENVELOPE,
-                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0, pitch=None, levels=None, cancel: Cancel = None,
-                progress: Callable[[float], None] | None = None) -> np.ndarray:
+                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0, pitch=None, levels=None, dynamic: str = "mf",
+                cancel: Cancel = None, progress: Callable[[float], None] | None = None) -> np.ndarray:
     """One morphing sound through the latent points ``zs [N, latent]``, spread evenly over ``seconds``.
 
     A conditioned model plays them at ``pitch`` (MIDI, one or one per point; default middle C) and ``levels``
-    (one per point: a note morph's level curve; default mf). ``cancel`` and ``progress``: as for
-    :func:`~timbre_explorer.core.signal.phase.render_stream`. The whole sound is in memory (a 10-minute one
-    about 50 MB); :func:`write_path_wav` writes one in the memory of a few seconds."""
-    rec = render_frames(decoded(space, zs, pitch=pitch, levels=levels), space.preset, seconds=seconds, n_iter=n_iter,
-                        seed=seed, cancel=cancel, progress=progress)
-    return envelope.apply(_level(space, rec.audio), space.sample_rate)
+    (one per point: a note morph's level curve), or at ``dynamic``'s level all along (:func:`even_level`: one
+    loudness from end to end, as a click on any of its points plays); the whole sound at ``dynamic``'s level.
+    ``cancel`` and ``progress``: as for :func:`~timbre_explorer.core.signal.phase.render_stream`. The whole sound
+    is in memory (a 10-minute one about 50 MB); :func:`write_path_wav` writes one in the memory of a few seconds."""
+    rec = render_frames(decoded(space, zs, pitch=pitch, levels=levels, dynamic=dynamic), space.preset,
+                        seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel, progress=progress)
+    return envelope.apply(_level(space, rec.audio, dynamic), space.sample_rate)
 
 
 def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs, *, seconds: float,
                    envelope: Envelope = PATH_ENVELOPE, n_iter: int = DEFAULT_ITERATIONS, seed: int = 0, pitch=None,
-                   levels=None, cancel: Cancel = None, progress: Callable[[float], None] | None = None) -> None:
+                   levels=None, dynamic: str = "mf", cancel: Cancel = None,
+                   progress: Callable[[float], None] | None = None) -> None:
     """Write :func:`render_path`'s sound to ``wav`` (24-bit), piece by piece: memory stays that of one piece
     (:data:`~timbre_explorer.core.signal.phase.CHUNK_SECONDS`) for any length.
 
@@ -227,7 +240,7 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs, *, seconds: f
     """
     sr = space.sample_rate
     n = int(round(seconds * sr))
-    frames = decoded(space, zs, pitch=pitch, levels=levels)
+    frames = decoded(space, zs, pitch=pitch, levels=levels, dynamic=dynamic)
     with tempfile.TemporaryFile(dir=Path(wav).parent) as scratch:
         sum2, peak = 0.0, 0.0
         for block in render_stream(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel,
@@ -238,7 +251,7 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs, *, seconds: f
             scratch.write(b.tobytes())
         if not np.isfinite(sum2):
             raise AudioFileError("refusing to write non-finite audio (the model decoded NaN or infinite magnitudes)")
-        gain = np.float32(level_gain(space, float(np.sqrt(sum2 / n)), peak))
+        gain = np.float32(level_gain(space, float(np.sqrt(sum2 / n)), peak, dynamic))
         scratch.seek(0)
 
         def scaled():
@@ -254,10 +267,11 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs, *, seconds: f
 BLOCK_SAMPLES = 1 << 18  # samples scaled and encoded at once (1 MB)
 
 
-def decoded(space: TimbreSpace, zs, *, pitch=None, levels=None) -> torch.Tensor:
+def decoded(space: TimbreSpace, zs, *, pitch=None, levels=None, dynamic: str = "mf") -> torch.Tensor:
     """The magnitude frames ``[bins, N]`` of latent points ``zs [N, latent]``, decoded :data:`DECODE_BATCH` at a
     time (the decoder's activations for all 28,800 points of a 10-minute path at once took gigabytes);
-    ``pitch`` and ``levels``: one, or one per point."""
+    ``pitch`` and ``levels``: one, or one per point. Without ``levels``, a conditioned model's frames are decoded
+    at ``dynamic`` and evened out (:func:`even_level`)."""
     z = np.asarray(zs, np.float32)
     n = len(z)
 
@@ -267,6 +281,16 @@ def decoded(space: TimbreSpace, zs, *, pitch=None, levels=None) -> torch.Tensor:
         a = np.asarray(v, np.float32).reshape(-1)
         return a[at] if a.size == n else a
 
-    out = [space.decode(z[at], pitch=part(pitch, at), level=part(levels, at))
+    at_dynamic = dynamic if levels is None and dynamic in space.levels else None
+    out = [space.decode(z[at], pitch=part(pitch, at), dynamic=at_dynamic, level=part(levels, at))
            for at in (slice(i, i + DECODE_BATCH) for i in range(0, max(n, 1), DECODE_BATCH))]
-    return torch.cat(out).T.contiguous()
+    frames = torch.cat(out).T.contiguous()
+    return even_level(frames) if space.conditioned and levels is None else frames
+
+
+def even_level(frames: torch.Tensor) -> torch.Tensor:
+    """Magnitude frames ``[bins, N]`` scaled to one energy (their geometric mean's): a path at one dynamic plays at
+    one loudness all along. The decoder holds a frame's mean log magnitude at the dynamic, but a peaky spectrum
+    (a trumpet's) has more energy than a smooth one (a flute's) at the same mean: Flute to Trumpet rose 4 dB."""
+    energy = torch.sqrt(torch.sum(frames.double() ** 2, 0)).clamp_min(1e-30)
+    return (frames * (torch.exp(torch.log(energy).mean()) / energy).to(frames.dtype)).contiguous()

@@ -1,7 +1,8 @@
 """Clicks and drags to hear: a click plays the point under it as the core decides
 (:func:`~timbre_explorer.core.synthesis.gestures.point_note`), a click on an instrument's name (or its centroid's
 mark) plays that instrument (:func:`~timbre_explorer.core.synthesis.landmarks.name_point`), a drag scrubs with
-short loops, and a MIDI controller assigned on the Play tab moves the point the keys play."""
+short loops, and a MIDI controller assigned on the Play tab moves the point the keys play. All play at the Play
+tab's pitch and dynamic, at that dynamic's one level (``synth.dynamic_level_db``)."""
 
 from __future__ import annotations
 
@@ -164,10 +165,11 @@ class ClickControl(QtCore.QObject):
         z = state.latent_at(*self._scrub_pos)
         self.tab.selected = z
         self.map.set_marker(state.to_view(z))
+        pitch, dynamic = self.tab.play.pitch_and_dynamic(space)  # as a click plays it
 
         def job(j) -> NoteSound:
-            frame = space.decode(z)
-            sound = Sound(loop(space, frame), space.sample_rate, "Scrubbing", z=z)
+            frame = space.decode(z, pitch=pitch, dynamic=dynamic if dynamic in space.levels else None)
+            sound = Sound(loop(space, frame, dynamic=dynamic), space.sample_rate, "Scrubbing", z=z)
             return NoteSound(sound, frame.numpy(), {k: float(v) for k, v in space.describe(frame).items()}, loop=True)
 
         self.tab.synth.submit(job, "loop", on_done=self._note_played, on_failed=self.tab.failed)

@@ -84,7 +84,8 @@ class PathControl(QtCore.QObject):
             self.path.apply(PathState())
 
     def load_path(self, file: str | os.PathLike) -> None:
-        """Read a path file (checked, in a worker) onto the map: one undo step; its mode and duration on the tab."""
+        """Read a path file (checked, in a worker) onto the map: one undo step; its mode and duration on the tab,
+        its pitch on the Play tab."""
         from timbre_explorer.core.synthesis.pathfile import FRAME_KINDS, read_path
 
         space = self.tab.space
@@ -99,6 +100,7 @@ class PathControl(QtCore.QObject):
             if self.tab.space is not space:
                 return
             self.panel.set_playing(spec.mode, min(max(spec.seconds, 0.2), 120.0))
+            self.tab.play.panel.show_pitch(round(spec.pitch))  # it plays at its own pitch, as the Play tab's
             if spec.kind in FRAME_KINDS:
                 self.path.set_frames(np.asarray(spec.points), spec.kind, "Load path")
             else:
@@ -140,10 +142,13 @@ class PathControl(QtCore.QObject):
             self.tab.message.emit("Drawing: click to add points, double-click or Enter to finish.")
 
     def spec(self) -> PathSpec | None:
-        """The path with the Path tab's interpolation and duration, or None without one."""
-        assert self.tab.space is not None
-        return self.path.spec(mode=self.panel.interpolation(), seconds=self.panel.duration(),
-                              model=self.tab.space.name)
+        """The path with the Path tab's interpolation and duration, at the Play tab's pitch and dynamic (as a click
+        plays), or None without one."""
+        space = self.tab.space
+        assert space is not None
+        pitch, dynamic = self.tab.play.pitch_and_dynamic(space)
+        return self.path.spec(mode=self.panel.interpolation(), seconds=self.panel.duration(), model=space.name,
+                              pitch=pitch, dynamic=dynamic)
 
     # ------------------------------------------------------------------ playing it
     def play_path(self) -> None:

@@ -101,12 +101,13 @@ class MapPath:
             return self.frames
         return np.stack(self.vertices) if self.vertices else None
 
-    def spec(self, *, mode: str, seconds: float, model: str):
-        """The path as a :class:`~timbre_explorer.core.synthesis.pathfile.PathSpec`, or None under two points."""
+    def spec(self, *, mode: str, seconds: float, model: str, pitch: float, dynamic: str):
+        """The path as a :class:`~timbre_explorer.core.synthesis.pathfile.PathSpec` played at ``pitch`` and
+        ``dynamic``, or None under two points."""
         from timbre_explorer.core.synthesis.pathfile import PathSpec
 
         pts = self.points()
         if pts is None or len(pts) < 2:
             return None
         return PathSpec(points=np.asarray(pts).tolist(), mode=mode, seconds=float(seconds), kind=self.kind,
-                        model=model)
+                        model=model, pitch=float(pitch), dynamic=dynamic)

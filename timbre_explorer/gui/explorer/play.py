@@ -8,6 +8,13 @@
 * :class:`PlayControl` owns the :class:`~timbre_explorer.audio.player.Player`,
   renders the playable notes of the last clicked point in a worker, opens the
   chosen MIDI input and keeps the Play tab's settings (QSettings).
+
+A clicked point's notes are made every 2 semitones over the model's pitch range
+(``playable.key_pitches``): the Play pitch's first (the click's own note), then
+the rest one by one behind it, each playable as soon as it is made; a new click
+cancels the rest. The Pitch box and the octave keys are one control: the
+keyboard's lower row starts at the C of the Pitch's octave, and an octave key
+moves the Pitch by 12.
 """
 
 from __future__ import annotations
@@ -47,7 +54,6 @@ KEY_SEMITONES = {
 }
 OCTAVE_KEYS = {Key.Key_Minus: -1, Key.Key_Equal: +1}  # shown in the panel as "-" and "="
 LOWEST, HIGHEST = (int(x) for x in settings.SCHEMA["play/low"].range)  # the lower row's C: C0 to C7
-REFERENCE_OFFSETS = (-12, -6, 0, 6, 12)  # semitones (a key moves a note 3 at most) around the panel's pitch at which a clicked point is rendered
 TEXT_FIELDS = (QtWidgets.QLineEdit, QtWidgets.QAbstractSpinBox, QtWidgets.QTextEdit, QtWidgets.QPlainTextEdit)
 PLAIN = QtCore.Qt.KeyboardModifier.NoModifier | QtCore.Qt.KeyboardModifier.KeypadModifier
 
@@ -167,6 +173,7 @@ class PlayControl(QtCore.QObject):
         self.bridge = MidiBridge(self)
         self.bridge.received.connect(self.handle)  # a slot of this GUI-thread object: queued from rtmidi's thread
         self.notes = LatestWorker("notes", self)
+        self.filling: tuple[int, int] | None = None  # while a point's notes are made: (made, of how many)
         self.port = None
         self._restore()
         panel.octave_step.connect(self.shift_octave)
@@ -175,7 +182,7 @@ class PlayControl(QtCore.QObject):
         panel.midi_refresh.connect(lambda: self.refresh_midi(self.port_name))
         panel.controls_changed.connect(self._controls_changed)
         panel.velocity_changed.connect(lambda v: settings.write("play/velocity", v))
-        panel.pitch_changed.connect(lambda p: settings.write("play/pitch", p))
+        panel.pitch_changed.connect(self._pitch_changed)
 
     @QtCore.Slot(object)
     def handle(self, event) -> None:
@@ -191,37 +198,55 @@ class PlayControl(QtCore.QObject):
         return self.panel.pitch_chosen(), dynamic_of_velocity(space, self.panel.velocity_chosen())
 
     def set_point(self, space: TimbreSpace, z: np.ndarray, title: str, *, made: PointNote | None = None) -> None:
-        """Render the playable notes of latent point ``z`` (in a worker; the newest point wins) for the keys.
+        """Make the playable notes of latent point ``z`` for the keys, in a worker, the Play pitch's first and each
+        playable as soon as it is made (see the module docstring); a newer point cancels the rest.
         ``made``: the note a click of ``z`` played; its playable note is used where it fits, not made again."""
-        from timbre_explorer.core.synthesis.playable import playable_note
+        from timbre_explorer.core.synthesis.playable import key_notes, key_pitches, playable_range
 
         centre, dynamic = self.pitch_and_dynamic(space)
         velocity = self.panel.velocity_chosen()  # the dynamic's: a key struck at it plays the notes as made
-        pitches = [min(max(centre + k, 0), 127) for k in REFERENCE_OFFSETS]
-        reused = {} if made is None or made.playable is None or made.dynamic != dynamic \
-            else {made.playable.pitch: made.playable}
+        low = self.keyboard.low
+        # an unconditioned model's note is its one decoded frame at the pitch it has: one serves every key
+        pitches = key_pitches(centre, *playable_range(space), rows=(low, low + 23)) if space.conditioned \
+            else [centre]
+        first = made.playable if made is not None and made.dynamic == dynamic and made.playable is not None \
+            and made.playable.pitch == centre else None
 
         def job(j) -> PlayableNotes:
             notes = []
-            for pitch in pitches:
+            for note in key_notes(space, z, pitches, play_pitch=centre, dynamic=dynamic, first=first):
+                notes.append(note)
                 if j.cancelled():
                     break
-                notes.append(reused.get(float(pitch)) or playable_note(space, z, pitch=pitch, dynamic=dynamic))
+                if len(notes) < len(pitches):
+                    j.emit(PlayableNotes(list(notes), title, velocity))  # playable now; the rest fill in behind
             return PlayableNotes(notes, title, velocity)
 
+        self.filling = (0, len(pitches))
         self.panel.show_now(f"Preparing the keys: {title}…")
-        self.notes.submit(job, "notes", on_done=self._notes_ready, on_failed=self._notes_failed)
+        self.notes.submit(job, "notes", on_partial=self._notes_made, on_done=self._notes_ready,
+                          on_failed=self._notes_failed)
+
+    def _notes_made(self, result: PlayableNotes) -> None:
+        """Some of a point's notes: the keys play them (each the nearest made) while the rest are made."""
+        self.player.set_notes(result.notes, velocity=result.velocity)
+        total = self.filling[1] if self.filling else len(result.notes)
+        self.filling = (len(result.notes), total)
+        self.panel.show_now(f"The keys play: {result.title} (making its notes: {len(result.notes)} of {total})")
 
     def _notes_ready(self, result: PlayableNotes) -> None:
+        self.filling = None
         self.player.set_notes(result.notes, velocity=result.velocity)
         self.panel.show_now(f"The keys play: {result.title}")
 
     def _notes_failed(self, failed: Failed) -> None:
+        self.filling = None
         self.panel.show_now(f"The keys cannot play this point: {failed.message}")
 
     def clear(self) -> None:
         """Another space: nothing to play until a point of it is clicked."""
         self.notes.cancel()
+        self.filling = None
         self.player.all_notes_off()
         self.player.set_notes([])
         self.panel.show_now("Click the map: the keys then play that sound.")
@@ -232,7 +257,16 @@ class PlayControl(QtCore.QObject):
 
     # ------------------------------------------------------------------ keys
     def shift_octave(self, step: int) -> None:
-        self.keyboard.low = min(max(self.keyboard.low + 12 * step, LOWEST), HIGHEST)
+        """An octave key or button: the Pitch moves by an octave, and the keyboard with it (one control)."""
+        self.panel.show_pitch(self.panel.pitch_chosen() + 12 * step)
+
+    def _pitch_changed(self, pitch: int) -> None:
+        """The Pitch box moved: the keyboard's lower row starts at the C of its octave."""
+        settings.write("play/pitch", pitch)
+        self._set_low(pitch - pitch % 12)
+
+    def _set_low(self, low: int) -> None:
+        self.keyboard.low = min(max(low, LOWEST), HIGHEST)
         settings.write("play/low", self.keyboard.low)
         self.panel.show_octave(self.keyboard.low, "-", "=")
 
@@ -308,22 +342,20 @@ class PlayControl(QtCore.QObject):
                             keyboard=self.keyboard.enabled, cc_x=cc_x, cc_y=cc_y)
 
     def restore(self, saved: PlaySettings) -> None:
-        """A session's Play settings (kept as the app's settings too, as a change on the tab is)."""
-        self.keyboard.low = saved.low
-        settings.write("play/low", saved.low)
-        self.panel.show_octave(saved.low, "-", "=")
+        """A session's Play settings (kept as the app's settings too, as a change on the tab is); the keyboard
+        starts at the C of the Pitch's octave."""
         self.panel.restore(velocity=saved.velocity, pitch=saved.pitch, keyboard=saved.keyboard, cc_x=saved.cc_x,
                            cc_y=saved.cc_y)
+        self._set_low(self.panel.pitch_chosen() - self.panel.pitch_chosen() % 12)
 
     # ------------------------------------------------------------------ settings and shutdown
     def _restore(self) -> None:
         """The last session's Play settings, each through the schema (``gui/settings.py``)."""
         p = self.panel
-        self.keyboard.low = settings.read("play/low")
-        p.show_octave(self.keyboard.low, "-", "=")
         keyboard = settings.read("play/keyboard")
         p.restore(velocity=settings.read("play/velocity"), pitch=settings.read("play/pitch"), keyboard=keyboard,
                   cc_x=settings.read("play/cc_x"), cc_y=settings.read("play/cc_y"))
+        self._set_low(p.pitch_chosen() - p.pitch_chosen() % 12)
         self.keyboard.enabled = keyboard
         self._controls_changed()
         self.refresh_midi(settings.read("play/midi_input"))

@@ -80,7 +80,7 @@ class EncodedSounds:
 
 @dataclass(frozen=True)
 class PlayableNotes:
-    """The notes the keys play for a point (one per reference pitch), and what the point is."""
+    """The notes the keys play for a point (those made so far, one every 2 semitones), and what the point is."""
 
     notes: list[PlayableNote]
     title: str

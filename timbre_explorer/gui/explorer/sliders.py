@@ -73,18 +73,21 @@ class SliderControl(QtCore.QObject):
         if self.tab.selected is None or self.tab.space is None:
             self.tab.message.emit(SELECT_FIRST)
             return
+        from timbre_explorer.core.synthesis.gestures import point_note
         from timbre_explorer.core.synthesis.reach import reach
-        from timbre_explorer.core.synthesis.synth import Envelope, note
+        from timbre_explorer.core.synthesis.synth import Envelope
 
         space, z0, method, st = self.tab.space, self.tab.selected.copy(), self.panel.method_chosen(), self.tab.settings
+        pitch, dynamic = self.tab.play.pitch_and_dynamic(space)
         self.panel.show_status(f"Moving towards {name} = {target:.4g}…")
 
         def job(j) -> Moved:
             r = reach(space, z0, {name: target}, method=method)
-            frame = space.decode(r.z)
-            audio = note(space, frame, seconds=st.seconds, envelope=Envelope(st.attack, st.release))
-            sound = Sound(audio, space.sample_rate, f"{name} → {target:.4g} ({method})", z=r.z)
-            return Moved(r, sound, frame.numpy(), space.decode(z0).numpy())
+            n = point_note(space, r.z, pitch=pitch, dynamic=dynamic, seconds=st.seconds,
+                           envelope=Envelope(st.attack, st.release))  # what a click there plays
+            sound = Sound(n.samples, space.sample_rate, f"{name} → {target:.4g} ({method})", z=r.z)
+            before = space.decode(z0, pitch=pitch, dynamic=dynamic if dynamic in space.levels else None)
+            return Moved(r, sound, n.frame, before.numpy())
 
         self.tab.synth.submit(job, "move", on_done=lambda m: self._moved(m, name, z0), on_failed=self._move_failed)
 
@@ -135,9 +138,11 @@ class SliderControl(QtCore.QObject):
         from timbre_explorer.core.synthesis.pathfile import render_spec
 
         space, z0, c = self.tab.space, self.tab.selected.copy(), self.panel.curve_request()
+        pitch, dynamic = self.tab.play.pitch_and_dynamic(space)
 
         def job(j) -> PathSound:
-            spec = curve_spec(space, z0, c.descriptor, c.shape, c.start, c.end, seconds=c.seconds, method=c.method)
+            spec = curve_spec(space, z0, c.descriptor, c.shape, c.start, c.end, seconds=c.seconds, method=c.method,
+                              pitch=pitch, dynamic=dynamic)
             audio = render_spec(space, spec, cancel=j.cancelled)
             title = f"{c.descriptor} {c.shape} {c.start:.4g} → {c.end:.4g}"
             return PathSound(Sound(audio, space.sample_rate, title, path_spec=spec),

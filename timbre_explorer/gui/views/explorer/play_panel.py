@@ -63,8 +63,9 @@ class PlayPanel(QtWidgets.QWidget):
         self.pitch = QtWidgets.QSpinBox()
         self.pitch.setRange(24, 96)
         self.pitch.setValue(60)
-        self.pitch.setToolTip("The notes of a clicked point are rendered at this pitch and an octave either side; "
-                              "each key plays the nearest, transposed.")
+        self.pitch.setToolTip("A click, a slider move, a path and a drag play at this pitch. The keyboard's lower "
+                              "row starts at the C of its octave (- and = move both by an octave); the keys play a "
+                              "clicked point's notes, made every 2 semitones, this pitch's first.")
         pitch_label = QtWidgets.QLabel(pitch_name(60))
         pitch_label.setMinimumWidth(30)
         self.pitch.valueChanged.connect(lambda p: (pitch_label.setText(pitch_name(p)), self.pitch_changed.emit(p)))
@@ -121,6 +122,10 @@ class PlayPanel(QtWidgets.QWidget):
     def velocity_chosen(self) -> int:
         """The key velocity (1-127): its share of the space's dynamics is the dynamic a click plays."""
         return self.velocity.value()
+
+    def show_pitch(self, pitch: int) -> None:
+        """Set the Pitch (kept in the box's range): as if the user had typed it."""
+        self.pitch.setValue(pitch)
 
     def pitch_chosen(self) -> int:
         """The MIDI pitch a clicked point plays at."""
