@@ -128,8 +128,12 @@ class ExplorerTab(QtWidgets.QWidget):
             scroll.setWidget(panel)
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+            scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             self.tabs.addTab(scroll, name)
-        self.tabs.setMinimumWidth(360)
+        # as wide as the widest panel needs, beside its vertical scroll bar: no panel scrolls sideways or is cut
+        bar = self.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent)
+        widest = max(self.tabs.widget(i).widget().minimumSizeHint().width() for i in range(self.tabs.count()))
+        self.tabs.setMinimumWidth(max(360, widest + bar + 8))
         left = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         left.addWidget(self.map_stack)
         left.addWidget(self.spectrum)
