@@ -125,7 +125,7 @@ if [[ $mode == test ]]; then
   # The tests that need Qt, left out of the no-Qt job: a new one fails there (cannot import PySide6) until listed.
   qt_tests=(timbre_explorer/gui tests/gl tests/test_gui.py tests/test_explorer.py tests/test_trainer_tab.py
     tests/test_trainer_run.py tests/test_play_gui.py tests/test_crash.py tests/test_smoke.py tests/test_gl_views.py
-    tests/test_sessions.py tests/test_osc_gui.py tests/test_names.py)
+    tests/test_sessions.py tests/test_osc_gui.py tests/test_names.py tests/test_undo.py tests/test_help.py)
   gui_start_test=tests/test_architecture.py::test_gui_modules_do_not_import_torch_at_module_level
   no_qt_tests() {
     if "$core_venv/bin/python" -c 'import PySide6' 2>/dev/null; then

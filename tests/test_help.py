@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
+from PySide6 import QtCore, QtWidgets
 
-pytest.importorskip("PySide6")
-from PySide6 import QtCore, QtWidgets  # noqa: E402
-
-from timbre_explorer.audio.engine import AudioEngine  # noqa: E402
-from timbre_explorer.paths import default_model_path  # noqa: E402
+from timbre_explorer.audio.engine import AudioEngine
+from timbre_explorer.paths import default_model_path
 
 INTERACTIVE = (QtWidgets.QAbstractButton, QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox, QtWidgets.QAbstractSlider,
                QtWidgets.QLineEdit)
