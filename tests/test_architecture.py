@@ -156,3 +156,14 @@ def test_every_name_the_architecture_page_gives_exists():
     tokens = {re.sub(r"\s+", " ", t) for t in re.findall(r"`([^`]+)`", prose)}
     wrong = sorted(t for t in tokens if _names_nothing(t, package, defined))
     assert wrong == [], f"docs/architecture.md names what the package does not hold: {wrong}"
+
+
+def test_every_test_file_that_needs_qt_is_run_by_the_qt_job():
+    """``./run.sh test`` runs the files it lists in ``qt_tests`` with Qt and every other file without: a file that
+    needs Qt (it imports PySide6, or takes pytest-qt's ``qtbot``) and is not listed fails to import in the first job
+    and never runs in the second."""
+    script = (ROOT / "run.sh").read_text(encoding="utf-8")
+    listed = set(re.search(r"qt_tests=\(([^)]*)\)", script).group(1).split())
+    needs_qt = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").glob("test_*.py")
+                if re.search(r"^from PySide6|^import PySide6|^def \w+\([^)]*\bqtbot\b", p.read_text(encoding="utf-8"), re.M)}
+    assert sorted(needs_qt - listed) == []
