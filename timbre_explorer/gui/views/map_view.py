@@ -18,6 +18,8 @@ and every shown note again once the view settles.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
@@ -306,7 +308,7 @@ class MapView(pg.PlotWidget):
     def set_marker(self, xy) -> None:
         self.marker.setData([] if xy is None else [{"pos": (float(xy[0]), float(xy[1]))}])
 
-    def set_user_sounds(self, points: np.ndarray, trajectories: list[np.ndarray], names: list[str] = ()) -> None:
+    def set_user_sounds(self, points: np.ndarray, trajectories: list[np.ndarray], names: Sequence[str] = ()) -> None:
         """Dropped sounds: a star each, named beside it, and their frame trajectories as dotted lines."""
         points = np.asarray(points).reshape(-1, 2)
         self.user_scatter.setData(pos=points, brush=pg.mkBrush("#ffffff"))
