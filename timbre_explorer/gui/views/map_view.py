@@ -329,8 +329,8 @@ class MapView(pg.PlotWidget):
             self.user_lines.setData([], [])
 
     # ------------------------------------------------------------------ descriptor field
-    def set_field(self, values: np.ndarray, x: np.ndarray, y: np.ndarray, *, label: str, levels=None,
-                  contours: int = 6) -> None:
+    def set_field(self, values: np.ndarray, x: np.ndarray, y: np.ndarray, *, label: str,
+                  levels: tuple[float, float] | None = None, contours: int = 6) -> None:
         """Show a descriptor ``values [ny, nx]`` sampled at grid centres ``x``, ``y`` as a heatmap with contours."""
         self.field.set(values, x, y, label=label, levels=levels, contours=contours)
 
