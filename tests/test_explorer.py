@@ -289,7 +289,7 @@ def _overlapping(centres: np.ndarray, sizes: np.ndarray) -> list[tuple[int, int]
 
 
 def test_labels_are_placed_without_overlap():
-    from timbre_explorer.gui.views.map_view import LABEL_GAP, place_labels
+    from timbre_explorer.gui.views.map_layout import LABEL_GAP, place_labels
 
     rng = np.random.default_rng(3)
     anchors = rng.normal(400, 15, (30, 2))  # 30 names crowded in some 30 pixels
@@ -322,16 +322,16 @@ def test_instrument_names_on_the_map_do_not_overlap(qtbot, window):
     centroids = [vb.mapViewToScene(QtCore.QPointF(x, y)) for x, y in xy]
     assert max(abs(a.x() - b.x()) + abs(a.y() - b.y()) for a in centroids for b in centroids) < 10  # all in one spot
     assert boxes() == []
-    assert len(e.map.leaders.getData()[0]) >= 2  # at least one name moved far: a line from it to its centroid
+    assert len(e.map.name_labels.leaders.getData()[0]) >= 2  # a name moved far: a line from it to its centroid
     e.map_panel.set_instrument_checked(0, False)
     assert sorted(item.toPlainText() for item in e.map.labels) == sorted(set(s.centroids) - {s.instruments[0]})
     assert boxes() == []
     e.map_panel.show_labels.setChecked(False)  # names off: their lines too
-    assert not e.map.leaders.isVisible() and not any(item.isVisible() for item in e.map.labels)
+    assert not e.map.name_labels.leaders.isVisible() and not any(item.isVisible() for item in e.map.labels)
     e.map_panel.show_labels.setChecked(True)
-    assert e.map.leaders.isVisible() and boxes() == []
+    assert e.map.name_labels.leaders.isVisible() and boxes() == []
     e.map_panel.check_all(False)  # no name left, and no line to one
-    assert e.map.labels == [] and len(e.map.leaders.getData()[0]) == 0
+    assert e.map.labels == [] and len(e.map.name_labels.leaders.getData()[0]) == 0
 
 
 def test_hover_tooltip_names_the_note(qtbot, window):
@@ -655,7 +655,7 @@ def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
         e.field_panel.field_shown.setChecked(True)
     f = sig.args[0]
     values = f.values["centroid"]
-    assert values.shape == (24, 24) and e.map.field_image.isVisible()
+    assert values.shape == (24, 24) and e.map.field.image.isVisible()
     # one grid cell, decoded here: the same value the field shows
     z = e.map_state.latent_at(f.x[5], f.y[17])  # where a click there plays: on the data
     assert values[17, 5] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
@@ -667,7 +667,7 @@ def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     assert np.allclose(s.discriminant_projection.forward(z)[:2], [f.x[3], f.y[20]])
     assert f.values["centroid"][20, 3] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
     e.field_panel.field_shown.setChecked(False)
-    assert not e.map.field_image.isVisible()
+    assert not e.map.field.image.isVisible()
 
 
 def test_descriptor_slider_moves_the_point_to_the_target(qtbot, window):
@@ -850,7 +850,7 @@ def test_a_sound_export_to_an_unwritable_place_is_a_message_not_a_crash(qtbot, w
 def _contours(view) -> int:
     import pyqtgraph as pg
 
-    return sum(isinstance(item, pg.IsocurveItem) for item in view.field_image.childItems())
+    return sum(isinstance(item, pg.IsocurveItem) for item in view.field.image.childItems())
 
 
 def test_contour_lines_do_not_pile_up_and_home_refreshes_the_field(qtbot, window):
@@ -889,7 +889,7 @@ def _lab(hexes: list[str]) -> np.ndarray:
 
 
 def test_every_pair_of_palette_colours_is_clearly_distinct():
-    from timbre_explorer.gui.views.map_view import PALETTE
+    from timbre_explorer.gui.views.palette import PALETTE
 
     lab = _lab(PALETTE)
     distance = np.linalg.norm(lab[:, None] - lab[None], axis=2)
@@ -1027,7 +1027,7 @@ def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qt
     from timbre_explorer.core.data.instruments import FAMILIES, family_of
 
     w = open_window(many_instruments_model(tiny_model, tmp_path / "many.timbre.safetensors"), RecordingAudio())
-    from timbre_explorer.gui.views.map_view import colour
+    from timbre_explorer.gui.views.palette import colour
 
     e, s, p = w.explorer, w.space, w.explorer.map_panel
     assert len(s.instruments) == 24 and p.colour_by.currentText() == "family"

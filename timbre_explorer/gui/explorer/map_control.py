@@ -17,7 +17,7 @@ from timbre_explorer.gui.explorer.map_state import (
     default_colouring,
     family_groups,
 )
-from timbre_explorer.gui.views.map_view import colour
+from timbre_explorer.gui.views.palette import colour
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.session import MapView

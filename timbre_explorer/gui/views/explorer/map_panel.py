@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from timbre_explorer.gui.views.map_view import colour
+from timbre_explorer.gui.views.palette import colour
 from timbre_explorer.gui.views.widgets import form_layout, group_box, row, wrapped_label
 
 if TYPE_CHECKING:

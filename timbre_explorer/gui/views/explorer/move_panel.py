@@ -40,6 +40,13 @@ class MovePanel(QtWidgets.QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self._sliders_group())
+        layout.addWidget(self._curve_group())
+        layout.addStretch(1)
+        self._silent = False
+
+    def _sliders_group(self) -> QtWidgets.QGroupBox:
+        """The search method and a slider per descriptor, its value beside it; the status line under them."""
         w = QtWidgets.QWidget()
         form = form_layout(w)
         self.method = QtWidgets.QComboBox()  # filled with core.synthesis.reach.METHODS when a space loads
@@ -66,8 +73,10 @@ class MovePanel(QtWidgets.QWidget):
         self.status = QtWidgets.QLabel("Click the map to select a point.")
         self.status.setWordWrap(True)
         form.addRow(self.status)
-        layout.addWidget(group_box("Descriptor sliders", form))
+        return group_box("Descriptor sliders", form)
 
+    def _curve_group(self) -> QtWidgets.QGroupBox:
+        """The descriptor curve's settings (descriptor, shape, values, duration) and its Render button."""
         c = QtWidgets.QWidget()
         cform = form_layout(c)
         self.curve_descriptor = QtWidgets.QComboBox()
@@ -96,9 +105,7 @@ class MovePanel(QtWidgets.QWidget):
                                      "follows the curve; it is drawn on the map as a path")
         cform.addRow(self.curve_button)
         self.curve_descriptor.currentIndexChanged.connect(self._suggest_curve)
-        layout.addWidget(group_box("Descriptor curve over time", cform))
-        layout.addStretch(1)
-        self._silent = False
+        return group_box("Descriptor curve over time", cform)
 
     def set_choices(self, methods: tuple[str, ...], curves: tuple[str, ...]) -> None:
         """The core's search methods and curve shapes (the core is imported only once a space loads)."""

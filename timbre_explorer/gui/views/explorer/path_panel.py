@@ -34,6 +34,16 @@ class PathPanel(QtWidgets.QWidget):
     def _path_group(self) -> QtWidgets.QGroupBox:
         ends = QtWidgets.QWidget()
         form = form_layout(ends)
+        self._add_ends(form)
+        self._add_playing(form)
+        self._add_export_progress(form)
+        self.info = QtWidgets.QLabel("No path yet.")
+        self.info.setWordWrap(True)
+        form.addRow(self.info)
+        return group_box("Path", form)
+
+    def _add_ends(self, form: QtWidgets.QFormLayout) -> None:
+        """The path's two ends, and the buttons that set, draw or clear it."""
         self.start, self.end = QtWidgets.QComboBox(), QtWidgets.QComboBox()
         self.start.setToolTip("Where the path starts: an instrument's centre, or the point clicked last")
         self.end.setToolTip("Where the path ends: an instrument's centre, or the point clicked last")
@@ -53,6 +63,9 @@ class PathPanel(QtWidgets.QWidget):
         for b in (self.set_button, self.draw_button, self.clear_button):
             row.addWidget(b)
         form.addRow(row)
+
+    def _add_playing(self, form: QtWidgets.QFormLayout) -> None:
+        """How the path sounds (interpolation, duration), and the buttons that play, export or load it."""
         self.mode = QtWidgets.QComboBox()  # filled with core.synthesis.synth.INTERPOLATIONS when a space loads
         self.mode.setToolTip("How the path goes between its points in the latent space: along the sphere (slerp, "
                              "as the paper) or in a straight line")
@@ -73,26 +86,25 @@ class PathPanel(QtWidgets.QWidget):
         self.load_button = QtWidgets.QPushButton("Load path…")
         self.load_button.setToolTip("Read a path file (an exported sound's JSON) back onto the map")
         self.load_button.clicked.connect(self.load_requested)
-        row2 = QtWidgets.QHBoxLayout()
-        row2.addWidget(self.play_button)
-        row2.addWidget(self.export_button)
-        row2.addWidget(self.load_button)
-        form.addRow(row2)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.play_button)
+        row.addWidget(self.export_button)
+        row.addWidget(self.load_button)
+        form.addRow(row)
+
+    def _add_export_progress(self, form: QtWidgets.QFormLayout) -> None:
+        """The running export's bar and its Cancel button, hidden until an export starts."""
         self.export_progress = QtWidgets.QProgressBar()
         self.export_progress.setRange(0, 1000)
         self.export_progress.setFormat("Exporting… %p %")
         self.cancel_export_button = QtWidgets.QPushButton("Cancel")
         self.cancel_export_button.setToolTip("Stop the export; nothing is written")
         self.cancel_export_button.clicked.connect(self.export_cancel_requested)
-        row3 = QtWidgets.QHBoxLayout()
-        row3.addWidget(self.export_progress, 1)
-        row3.addWidget(self.cancel_export_button)
-        form.addRow(row3)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.export_progress, 1)
+        row.addWidget(self.cancel_export_button)
+        form.addRow(row)
         self.show_export_progress(None)
-        self.info = QtWidgets.QLabel("No path yet.")
-        self.info.setWordWrap(True)
-        form.addRow(self.info)
-        return group_box("Path", form)
 
     def _morph_group(self) -> QtWidgets.QGroupBox:
         morph = QtWidgets.QWidget()

@@ -8,7 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from timbre_explorer.core.data.instruments import parse_pitch, pitch_name
 from timbre_explorer.core.data.sources import philharmonia_folder
 from timbre_explorer.core.training.config import PRESETS, PROGRAMS, WIDE_DYNAMICS, WIDE_STEP, program_table
-from timbre_explorer.gui.views.map_view import colour
+from timbre_explorer.gui.views.palette import colour
 from timbre_explorer.gui.views.trainer.instrument_rows import Row
 from timbre_explorer.gui.views.trainer.sample_sets import KNOWN_SETS, SampleSetsTable, missing_sets
 from timbre_explorer.gui.views.widgets import cell, choice_box, form_layout, row, wrapped_label

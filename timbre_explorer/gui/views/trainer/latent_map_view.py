@@ -7,7 +7,7 @@ import pyqtgraph as pg
 
 from timbre_explorer.core.data.instruments import family_of
 from timbre_explorer.gui.explorer.map_state import MANY_INSTRUMENTS, family_groups
-from timbre_explorer.gui.views.map_view import colour
+from timbre_explorer.gui.views.palette import colour
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND
 
 
