@@ -55,9 +55,9 @@ if TYPE_CHECKING:
 class SynthSettings:
     """Audio settings that shape every rendered note (the Audio menu edits them)."""
 
-    seconds: float = SCHEMA["audio/seconds"].default
-    attack: float = SCHEMA["audio/attack"].default
-    release: float = SCHEMA["audio/release"].default
+    seconds: float = SCHEMA["audio/seconds"].number
+    attack: float = SCHEMA["audio/attack"].number
+    release: float = SCHEMA["audio/release"].number
 
 
 class ExplorerTab(QtWidgets.QWidget):
