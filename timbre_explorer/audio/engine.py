@@ -80,14 +80,20 @@ class Voice:
 
 class PlayableNote(Protocol):
     """What a voice plays: :class:`timbre_explorer.core.synthesis.playable.PlayableNote` (described here rather
-    than imported, so the sound engine stays independent of the core)."""
+    than imported, so the sound engine stays independent of the core). Read-only, as that frozen dataclass's are."""
 
-    samples: np.ndarray  # float32 mono
-    sample_rate: int
-    pitch: float  # MIDI
-    loop_start: int
-    loop_end: int
-    release_s: float
+    @property
+    def samples(self) -> np.ndarray: ...  # float32 mono
+    @property
+    def sample_rate(self) -> int: ...
+    @property
+    def pitch(self) -> float: ...  # MIDI
+    @property
+    def loop_start(self) -> int: ...
+    @property
+    def loop_end(self) -> int: ...
+    @property
+    def release_s(self) -> float: ...
 
 
 @dataclass(frozen=True, eq=False)

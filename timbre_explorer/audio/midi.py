@@ -14,11 +14,18 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
 BACKEND = "mido.backends.rtmidi"
 SEQUENCER = "/dev/snd/seq"
+
+
+class InputPort(Protocol):
+    """An open MIDI input (mido's): messages go to its callback until it is closed."""
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ def list_inputs() -> MidiInputs:
     return MidiInputs(names)
 
 
-def open_input(name: str, callback: Callable) -> tuple[object | None, str]:
+def open_input(name: str, callback: Callable) -> tuple[InputPort | None, str]:
     """Open the input ``name``, calling ``callback(mido.Message)`` on rtmidi's thread for every message.
 
     Returns ``(port, "")`` (close it with ``port.close()``), or ``(None, why)``.
@@ -80,4 +87,4 @@ def open_input(name: str, callback: Callable) -> tuple[object | None, str]:
     return port, ""
 
 
-__all__ = ["MidiInputs", "list_inputs", "open_input"]
+__all__ = ["InputPort", "MidiInputs", "list_inputs", "open_input"]

@@ -22,6 +22,7 @@ from timbre_explorer.logs import log_file
 from timbre_explorer.paths import default_model_path
 
 if TYPE_CHECKING:
+    from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.gui.guide import UserGuide
     from timbre_explorer.gui.tour import Tour
 
@@ -45,20 +46,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self._audio_note = ""  # said once with the audio state: the saved device is gone
         self.audio = audio if audio is not None else self._saved_audio_engine()
         self.model_path = Path(model_path) if model_path else default_model_path()
-        self.space = None
+        self.space: TimbreSpace | None = None
         self.last_error: tuple[str, str] | None = None
         self._error_box: QtWidgets.QMessageBox | None = None
         self.tour: Tour | None = None  # Help → Tour; made when first shown
         self.guide: UserGuide | None = None  # Help → User guide
 
-        self.explorer = ExplorerTab(self.audio)
+        self.explorer: ExplorerTab = ExplorerTab(self.audio)  # annotated: the tour's steps read it (import cycle)
         self.explorer.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.explorer.error.connect(self.show_error)
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.explorer, "Explorer")
         self.trainer = TrainerTab()
         self.tabs.addTab(self.trainer, "Trainer")
-        self.trainer.model_ready.connect(lambda p: (self.open_model(p), self.tabs.setCurrentWidget(self.explorer)))
+        self.trainer.model_ready.connect(self._open_trained)
         self.setCentralWidget(self.tabs)
         self.loader = LatestWorker("model", self)
         self.sessions = SessionControl(self)
@@ -162,10 +163,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_label.setText(f"Loading {path.name}…")
         self.loader.submit(lambda j: open_space(path), "model", on_done=self._loaded, on_failed=self._load_failed)
 
+    def _open_trained(self, path: str) -> None:
+        """The Trainer's "Open in Explorer": the model, shown in the Explorer."""
+        self.open_model(path)
+        self.tabs.setCurrentWidget(self.explorer)
+
     def _loaded(self, opened: OpenedModel) -> None:
         """Replace the open space with one the worker opened and validated in full (the Explorer first: the
         window's own state changes only once it is shown), and restore the session that came with it."""
         space = opened.space
+        assert space.path is not None  # opened from its file
         self.explorer.set_space(space)
         self.space = space
         self.model_path = space.path

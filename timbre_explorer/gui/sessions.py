@@ -259,6 +259,7 @@ class SessionControl(QtCore.QObject):
                 opened = open_space(start_model)
                 opened.lost.append(f"not restored ({str(exc).removeprefix(f'{path}: ')})")
                 return opened
+            model: Path | None
             if start_model is not None:
                 try:
                     same = file_sha256(start_model) == session.model.sha256
@@ -278,7 +279,7 @@ class SessionControl(QtCore.QObject):
                 opened = open_space(model)
             opened.session, opened.session_file = session, None if start_model is not None else path
             if model is None:
-                lost += f" (the rest is shown on {current[0].path})"  # type: ignore[index]
+                lost += f" (the rest is shown on {opened.space.path})"  # the open one's (current)
             if lost:
                 (opened.lost if lost.startswith("!") else opened.notes).append(lost.lstrip("!"))
             return opened

@@ -110,6 +110,13 @@ class Setting:
     def range(self) -> tuple[float, float]:
         return float(self.low or 0.0), float(self.high or 0.0)
 
+    @property
+    def number(self) -> float:
+        """A number setting's default, as its widget starts."""
+        if not isinstance(self.default, int | float):
+            raise TypeError(f"{self.default!r} is not a number")
+        return self.default
+
 
 #: Every key the app keeps. A widget's range and its saved value's range are the same (the Play and
 #: Audio panels take theirs from here).

@@ -30,6 +30,8 @@ from timbre_explorer.core.errors import AudioFileError, ParameterError
 from timbre_explorer.core.synthesis.synth import Envelope, dynamic_level_db
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from timbre_explorer.core.synthesis.morph import NoteTrajectory
     from timbre_explorer.core.synthesis.pathfile import PathSpec
     from timbre_explorer.core.synthesis.playable import PlayableNote
@@ -67,7 +69,7 @@ def dynamic_of_velocity(space: TimbreSpace, velocity: int) -> str:
     return dynamics[min(len(dynamics) - 1, int(velocity) * len(dynamics) // 128)] if dynamics else ""
 
 
-def point_note(space: TimbreSpace, z, *, pitch: float, dynamic: str, seconds: float,
+def point_note(space: TimbreSpace, z: ArrayLike, *, pitch: float, dynamic: str, seconds: float,
                envelope: Envelope | None = None, level_db: float | None = None) -> PointNote:
     """The note latent point ``z`` plays, ``seconds`` long (see the module docstring).
 
@@ -178,7 +180,7 @@ def morph_spec(space: TimbreSpace, start: str, end: str, *, mode: str = "linear"
                            **(morph_conditions(na, nb, len(frames)) if space.conditioned else {})})
 
 
-def curve_spec(space: TimbreSpace, z0, descriptor: str, shape: str, start: float, end: float, *,
+def curve_spec(space: TimbreSpace, z0: ArrayLike, descriptor: str, shape: str, start: float, end: float, *,
                seconds: float, method: str, pitch: float = DEFAULT_PLAY_PITCH, dynamic: str = "mf") -> PathSpec:
     """A descriptor curve from ``z0`` as a path spec: frames whose ``descriptor`` follows ``shape`` from ``start``
     to ``end`` (:func:`~timbre_explorer.core.synthesis.reach.curve`), each reached from the one before; it plays at

@@ -17,9 +17,10 @@ together (:func:`~timbre_explorer.core.files.staged_folder`): a failed or cancel
 
 from __future__ import annotations
 
+import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,7 +118,7 @@ def file_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name.strip()).strip("_") or "instrument"
 
 
-def write_instrument(space: TimbreSpace, z: ArrayLike, path: str | Path, *, low: int | None = None,
+def write_instrument(space: TimbreSpace, z: ArrayLike, path: str | os.PathLike, *, low: int | None = None,
                      high: int | None = None, step: int = STEP, dynamics: list[str] | None = None,
                      progress: Callable[[int, int], None] | None = None,
                      cancel: threading.Event | None = None) -> WrittenInstrument:
@@ -137,7 +138,7 @@ def write_instrument(space: TimbreSpace, z: ArrayLike, path: str | Path, *, low:
     return _write(space, {path: (z, plan)}, progress, cancel)[0]
 
 
-def write_instruments(space: TimbreSpace, points: dict[str, ArrayLike], folder: str | Path, *,
+def write_instruments(space: TimbreSpace, points: Mapping[str, ArrayLike], folder: str | os.PathLike, *,
                       progress: Callable[[int, int], None] | None = None,
                       cancel: threading.Event | None = None) -> list[WrittenInstrument]:
     """Each named point (a session's bookmarks) as ``folder/NAME.sfz`` with its samples, as

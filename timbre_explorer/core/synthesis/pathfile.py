@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
@@ -44,6 +44,8 @@ from timbre_explorer.core.synthesis.manifold import walk_on
 from timbre_explorer.core.synthesis.synth import along, path_steps, render_path, write_path_wav
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from timbre_explorer.core.synthesis.manifold import OnData, Plane
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
@@ -100,7 +102,7 @@ def path_bytes(path: str | os.PathLike, spec: PathSpec) -> bytes:
     return text
 
 
-def write_sound_with_path(wav: str | os.PathLike, audio, sample_rate: int, spec: PathSpec) -> Path:
+def write_sound_with_path(wav: str | os.PathLike, audio: ArrayLike, sample_rate: int, spec: PathSpec) -> Path:
     """A sound and its path file (the same name, ``.json``) written as one unit (:func:`write_together`): both
     or neither, and both from this call even when another writes the same files at once; the path file's path."""
     wav = Path(wav)
@@ -202,7 +204,7 @@ def _depth(text: str) -> int:
     return int(np.cumsum(step).max())
 
 
-def _no_constant(name: str):
+def _no_constant(name: str) -> NoReturn:
     raise ValueError(name)
 
 
@@ -211,7 +213,7 @@ def _schema() -> dict:
     return json.loads(SCHEMA.read_text(encoding="utf-8"))
 
 
-def _validate(data, where: str, *, latent: int | None) -> PathSpec:
+def _validate(data: object, where: str, *, latent: int | None) -> PathSpec:
     """Check ``data`` against ``path.schema.json`` (the first problem, as its property's description says it),
     then what a schema cannot say: every point has the model's latent size, and per-frame conditions one
     value per frame."""

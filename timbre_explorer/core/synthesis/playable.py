@@ -16,7 +16,7 @@ and :func:`key_notes` makes them, their brightness following from key to key.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,8 @@ import numpy as np
 from timbre_explorer.core.errors import ParameterError
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
 MIN_LOOP_S = 0.2  # shorter loops make a steady tone sound like a buzz at the loop rate
@@ -107,7 +109,7 @@ class PlayableNote:
         return out
 
 
-def make_loop(audio, sample_rate: int, pitch: float, *, attack_s: float, release_s: float) -> PlayableNote:
+def make_loop(audio: ArrayLike, sample_rate: int, pitch: float, *, attack_s: float, release_s: float) -> PlayableNote:
     """A :class:`PlayableNote` of ``audio`` (mono, steady after ``attack_s``) whose fundamental is ``pitch``.
 
     The loop starts after the attack and lasts a whole number of periods of the
@@ -205,7 +207,7 @@ def note_life(space: TimbreSpace, z: np.ndarray, steps: int) -> tuple[np.ndarray
     return np.maximum(shape, floor), float(t[peak] + SETTLE_S)
 
 
-def playable_note(space: TimbreSpace, z, *, pitch: float, dynamic: str,
+def playable_note(space: TimbreSpace, z: ArrayLike, *, pitch: float, dynamic: str,
                   centroid_hz: float | None = None) -> PlayableNote:
     """A playable note of the latent point ``z`` for the key ``pitch`` (MIDI) at ``dynamic`` (one of
     ``space.dynamics``), its sustain at the dynamic's level (:func:`~timbre_explorer.core.synthesis.gestures.
@@ -279,7 +281,7 @@ def key_pitches(play_pitch: int, lowest: int, highest: int, *, rows: tuple[int, 
                                                    p))
 
 
-def key_notes(space: TimbreSpace, z, pitches, *, play_pitch: int, dynamic: str,
+def key_notes(space: TimbreSpace, z: ArrayLike, pitches: Sequence[int], *, play_pitch: int, dynamic: str,
               first: PlayableNote | None = None) -> Iterator[PlayableNote]:
     """The playable notes of ``z`` for the keys, one per pitch of ``pitches`` (:func:`key_pitches`: the Play
     pitch's first, each next to one made before it), made one at a time so each plays as soon as it is made.
@@ -312,7 +314,7 @@ def key_notes(space: TimbreSpace, z, pitches, *, play_pitch: int, dynamic: str,
         yield note
 
 
-def _brightness_trend(space: TimbreSpace, z, pitches, dynamic: str) -> dict[int, float]:
+def _brightness_trend(space: TimbreSpace, z: ArrayLike, pitches: Sequence[int], dynamic: str) -> dict[int, float]:
     """Log spectral centroid of ``z`` decoded at each pitch (held level), smoothed over :data:`KEY_SMOOTHING`."""
     p = np.array(sorted(set(pitches)), np.float64)
     frames = space.decode(np.repeat(np.asarray(z, np.float32).reshape(1, -1), len(p), 0), pitch=p,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +38,8 @@ from timbre_explorer.core.signal.phase import (
 )
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
 PLAYBACK_LEVEL_DB = -18.0  # RMS of the map's loudest notes (95th percentile) after playback gain
@@ -152,7 +154,7 @@ def loop(space: TimbreSpace, frame: torch.Tensor, *, n_iter: int = HELD_ITERATIO
     return _level(space, rec.audio, dynamic)
 
 
-def interpolate(a, b, steps: int, *, mode: str = "linear") -> np.ndarray:
+def interpolate(a: ArrayLike, b: ArrayLike, steps: int, *, mode: str = "linear") -> np.ndarray:
     """``steps`` latent points from ``a`` to ``b`` (both ends included), linearly or spherically (slerp).
 
     Slerp is the paper's choice: it follows the great circle between the two
@@ -190,7 +192,7 @@ def blend(a: np.ndarray, b: np.ndarray, t: np.ndarray, *, mode: str = "linear") 
     return np.where((na < 1e-9) | (nb < 1e-9), line, direction * ((1 - t) * na + t * nb))
 
 
-def along(points, steps: int, *, mode: str = "linear") -> np.ndarray:
+def along(points: ArrayLike, steps: int, *, mode: str = "linear") -> np.ndarray:
     """``steps`` latent points spread evenly (by latent distance) along a polyline through ``points [M, latent]``."""
     p = np.asarray(points, np.float64)
     if p.ndim != 2 or len(p) < 2:
@@ -210,8 +212,9 @@ def path_steps(seconds: float) -> int:
     return max(8, int(round(48 * seconds)))
 
 
-def render_path(space: TimbreSpace, zs, *, seconds: float, envelope: Envelope = PATH_ENVELOPE,
-                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0, pitch=None, levels=None, dynamic: str = "mf",
+def render_path(space: TimbreSpace, zs: ArrayLike, *, seconds: float, envelope: Envelope = PATH_ENVELOPE,
+                n_iter: int = DEFAULT_ITERATIONS, seed: int = 0, pitch: ArrayLike | None = None,
+                levels: ArrayLike | None = None, dynamic: str = "mf",
                 cancel: Cancel = None, progress: Callable[[float], None] | None = None) -> np.ndarray:
     """One morphing sound through the latent points ``zs [N, latent]``, spread evenly over ``seconds``.
 
@@ -225,9 +228,9 @@ def render_path(space: TimbreSpace, zs, *, seconds: float, envelope: Envelope = 
     return envelope.apply(_level(space, rec.audio, dynamic), space.sample_rate)
 
 
-def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs, *, seconds: float,
-                   envelope: Envelope = PATH_ENVELOPE, n_iter: int = DEFAULT_ITERATIONS, seed: int = 0, pitch=None,
-                   levels=None, dynamic: str = "mf", cancel: Cancel = None,
+def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *, seconds: float,
+                   envelope: Envelope = PATH_ENVELOPE, n_iter: int = DEFAULT_ITERATIONS, seed: int = 0,
+                   pitch: ArrayLike | None = None, levels: ArrayLike | None = None, dynamic: str = "mf", cancel: Cancel = None,
                    progress: Callable[[float], None] | None = None) -> None:
     """Write :func:`render_path`'s sound to ``wav`` (24-bit), piece by piece: memory stays that of one piece
     (:data:`~timbre_explorer.core.signal.phase.CHUNK_SECONDS`) for any length.
@@ -254,7 +257,7 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs, *, seconds: f
         gain = np.float32(level_gain(space, float(np.sqrt(sum2 / n)), peak, dynamic))
         scratch.seek(0)
 
-        def scaled():
+        def scaled() -> Iterator[np.ndarray]:
             for start in range(0, n, BLOCK_SAMPLES):
                 stop = min(n, start + BLOCK_SAMPLES)
                 b = np.frombuffer(scratch.read(4 * (stop - start)), np.float32)
@@ -267,7 +270,8 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs, *, seconds: f
 BLOCK_SAMPLES = 1 << 18  # samples scaled and encoded at once (1 MB)
 
 
-def decoded(space: TimbreSpace, zs, *, pitch=None, levels=None, dynamic: str = "mf") -> torch.Tensor:
+def decoded(space: TimbreSpace, zs: ArrayLike, *, pitch: ArrayLike | None = None, levels: ArrayLike | None = None,
+            dynamic: str = "mf") -> torch.Tensor:
     """The magnitude frames ``[bins, N]`` of latent points ``zs [N, latent]``, decoded :data:`DECODE_BATCH` at a
     time (the decoder's activations for all 28,800 points of a 10-minute path at once took gigabytes);
     ``pitch`` and ``levels``: one, or one per point. Without ``levels``, a conditioned model's frames are decoded
@@ -275,7 +279,7 @@ def decoded(space: TimbreSpace, zs, *, pitch=None, levels=None, dynamic: str = "
     z = np.asarray(zs, np.float32)
     n = len(z)
 
-    def part(v, at: slice):
+    def part(v: ArrayLike | None, at: slice) -> np.ndarray | None:
         if v is None:
             return None
         a = np.asarray(v, np.float32).reshape(-1)

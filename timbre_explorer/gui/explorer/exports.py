@@ -21,6 +21,10 @@ from timbre_explorer.gui.views.map_view import POINT_SIZE
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from numpy.typing import ArrayLike
+
     from timbre_explorer.core.synthesis.manifold import OnData
     from timbre_explorer.core.synthesis.pathfile import PathSpec
     from timbre_explorer.core.synthesis.space import TimbreSpace
@@ -71,7 +75,7 @@ def instrument_job(space: TimbreSpace, z: np.ndarray, path: str | os.PathLike):
     return job
 
 
-def instruments_job(space: TimbreSpace, points: dict[str, np.ndarray], folder: str | os.PathLike):
+def instruments_job(space: TimbreSpace, points: Mapping[str, ArrayLike], folder: str | os.PathLike):
     """A worker job that writes each named point as an SFZ instrument in ``folder``, all together
     (:func:`~timbre_explorer.core.synthesis.instrument.write_instruments`); Cancel as :func:`instrument_job`."""
     from timbre_explorer.core.synthesis.instrument import write_instruments

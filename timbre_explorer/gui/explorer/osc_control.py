@@ -57,7 +57,8 @@ class OscControl(QtCore.QObject):
             self.panel.show_osc_status("OSC is off.")
             return
         self.server, why = osc.start(port, self.received.emit)
-        self.panel.show_osc_status(why or f"Listening for OSC on {self.server.address} (UDP).")
+        self.panel.show_osc_status(f"Listening for OSC on {self.server.address} (UDP)." if self.server is not None
+                                   else why)
 
     def stop(self) -> None:
         server, self.server = self.server, None

@@ -46,13 +46,13 @@ log = logging.getLogger(__name__)
 
 Key = QtCore.Qt.Key
 #: Semitones above the lower row's C: two rows laid out as a piano (black keys on the row above each row).
-KEY_SEMITONES = {
+KEY_SEMITONES: dict[int, int] = {
     Key.Key_Z: 0, Key.Key_S: 1, Key.Key_X: 2, Key.Key_D: 3, Key.Key_C: 4, Key.Key_V: 5, Key.Key_G: 6,
     Key.Key_B: 7, Key.Key_H: 8, Key.Key_N: 9, Key.Key_J: 10, Key.Key_M: 11,
     Key.Key_Q: 12, Key.Key_2: 13, Key.Key_W: 14, Key.Key_3: 15, Key.Key_E: 16, Key.Key_R: 17, Key.Key_5: 18,
     Key.Key_T: 19, Key.Key_6: 20, Key.Key_Y: 21, Key.Key_7: 22, Key.Key_U: 23,
 }
-OCTAVE_KEYS = {Key.Key_Minus: -1, Key.Key_Equal: +1}  # shown in the panel as "-" and "="
+OCTAVE_KEYS: dict[int, int] = {Key.Key_Minus: -1, Key.Key_Equal: +1}  # shown in the panel as "-" and "="
 LOWEST, HIGHEST = (int(x) for x in settings.SCHEMA["play/low"].range)  # the lower row's C: C0 to C7
 TEXT_FIELDS = (QtWidgets.QLineEdit, QtWidgets.QAbstractSpinBox, QtWidgets.QTextEdit, QtWidgets.QPlainTextEdit)
 PLAIN = QtCore.Qt.KeyboardModifier.NoModifier | QtCore.Qt.KeyboardModifier.KeypadModifier
@@ -80,13 +80,14 @@ class KeyboardInput(QtCore.QObject):
         self.low = 60  # MIDI pitch of the lower row's C
         self._down: dict[int, int] = {}  # key -> the pitch it plays
         app = QtWidgets.QApplication.instance()
+        assert isinstance(app, QtWidgets.QApplication)  # app.make_app's, made before any window
         app.installEventFilter(self)
         app.applicationStateChanged.connect(self._state_changed)
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         kind = event.type()
         if kind not in (QtCore.QEvent.Type.KeyPress, QtCore.QEvent.Type.KeyRelease,
-                        QtCore.QEvent.Type.ShortcutOverride):
+                        QtCore.QEvent.Type.ShortcutOverride) or not isinstance(event, QtGui.QKeyEvent):
             return False
         key = event.key()
         if (key not in KEY_SEMITONES and key not in OCTAVE_KEYS) or not self._plays(watched, event):
@@ -174,7 +175,7 @@ class PlayControl(QtCore.QObject):
         self.bridge.received.connect(self.handle)  # a slot of this GUI-thread object: queued from rtmidi's thread
         self.notes = LatestWorker("notes", self)
         self.filling: tuple[int, int] | None = None  # while a point's notes are made: (made, of how many)
-        self.port = None
+        self.port: midi.InputPort | None = None
         self._restore()
         panel.octave_step.connect(self.shift_octave)
         panel.keyboard_toggled.connect(self._keyboard_toggled)
@@ -361,6 +362,8 @@ class PlayControl(QtCore.QObject):
         self.refresh_midi(settings.read("play/midi_input"))
 
     def shutdown(self) -> None:
-        QtWidgets.QApplication.instance().removeEventFilter(self.keyboard)
+        app = QtWidgets.QApplication.instance()
+        if app is not None:  # gone only at the process's end
+            app.removeEventFilter(self.keyboard)
         self._close_port()
         self.notes.shutdown()

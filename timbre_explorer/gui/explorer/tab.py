@@ -55,9 +55,9 @@ if TYPE_CHECKING:
 class SynthSettings:
     """Audio settings that shape every rendered note (the Audio menu edits them)."""
 
-    seconds: float = SCHEMA["audio/seconds"].default
-    attack: float = SCHEMA["audio/attack"].default
-    release: float = SCHEMA["audio/release"].default
+    seconds: float = SCHEMA["audio/seconds"].number
+    attack: float = SCHEMA["audio/attack"].number
+    release: float = SCHEMA["audio/release"].number
 
 
 class ExplorerTab(QtWidgets.QWidget):
@@ -132,7 +132,8 @@ class ExplorerTab(QtWidgets.QWidget):
             self.tabs.addTab(scroll, name)
         # as wide as the widest panel needs, beside its vertical scroll bar: no panel scrolls sideways or is cut
         bar = self.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent)
-        widest = max(self.tabs.widget(i).widget().minimumSizeHint().width() for i in range(self.tabs.count()))
+        widest = max(p.minimumSizeHint().width() for p in (map_page, self.path_panel, self.field_panel,
+                                                             self.move_panel, self.sounds_panel, self.play_panel))
         self.tabs.setMinimumWidth(max(360, widest + bar + 8))
         left = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         left.addWidget(self.map_stack)

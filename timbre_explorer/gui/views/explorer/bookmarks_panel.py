@@ -39,10 +39,10 @@ class BookmarksPanel(QtWidgets.QWidget):
         box.addWidget(self.list)
         rename = QtWidgets.QPushButton("Rename")
         rename.setToolTip("Type a new name over the selected bookmark (F2)")
-        rename.clicked.connect(lambda: self.list.currentItem() and self.list.editItem(self.list.currentItem()))
+        rename.clicked.connect(self._rename)
         remove = QtWidgets.QPushButton("Remove")
         remove.setToolTip("Remove the bookmark chosen in the list")
-        remove.clicked.connect(lambda: self.list.currentRow() >= 0 and self.remove_requested.emit(self.list.currentRow()))
+        remove.clicked.connect(self._remove)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(rename)
@@ -55,6 +55,15 @@ class BookmarksPanel(QtWidgets.QWidget):
     def _add(self) -> None:
         self.add_requested.emit(self.name.text().strip())
         self.name.clear()
+
+    def _rename(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.list.editItem(item)
+
+    def _remove(self) -> None:
+        if self.list.currentRow() >= 0:
+            self.remove_requested.emit(self.list.currentRow())
 
     def show_bookmarks(self, names: list[str]) -> None:
         with QtCore.QSignalBlocker(self.list):

@@ -31,6 +31,11 @@ PROJECTION_TITLES = {"pca": "Projection (PCA of the latent space)",
                      "discriminant": "Projection (instruments apart: LDA, then PCA, of the latent space)"}
 
 
+def rows(item: QtWidgets.QTreeWidgetItem) -> list[QtWidgets.QTreeWidgetItem]:
+    """``item``'s child rows: a legend family's members, or (the legend's root) its families."""
+    return [c for j in range(item.childCount()) if (c := item.child(j)) is not None]
+
+
 class MapPanel(QtWidgets.QWidget):
     """Projection (components, 2D/3D, depth), instrument legend and filters, overlays."""
 
@@ -252,46 +257,40 @@ class MapPanel(QtWidgets.QWidget):
             return QtGui.QIcon(pix)
 
         with QtCore.QSignalBlocker(self.legend):
-            for k in range(self.legend.topLevelItemCount()):
-                family = self.legend.topLevelItem(k)
+            for family in rows(self.legend.invisibleRootItem()):
                 c = family_colours.get(family.data(0, FAMILY_ROLE)) if family_colours else None
                 family.setIcon(0, icon(c))
-                for j in range(family.childCount()):
-                    item = family.child(j)
+                for item in rows(family):
                     item.setIcon(0, icon(c or colour(item.data(0, QtCore.Qt.ItemDataRole.UserRole))))
 
     def family_rows(self) -> list[tuple[str, list[str]]]:
         """The legend as it reads: each family's row text and its members' (what a test or a screenshot checks)."""
-        out = []
-        for k in range(self.legend.topLevelItemCount()):
-            family = self.legend.topLevelItem(k)
-            out.append((family.text(0), [family.child(j).text(0) for j in range(family.childCount())]))
-        return out
+        return [(family.text(0), [item.text(0) for item in rows(family)])
+                for family in rows(self.legend.invisibleRootItem())]
 
     def _legend_changed(self, item: QtWidgets.QTreeWidgetItem) -> None:
         """A family's box sets its members; a member's sets its family's (checked, part, unchecked); one signal."""
         with QtCore.QSignalBlocker(self.legend):
-            if item.parent() is None:
+            family = item.parent()
+            if family is None:
                 state = item.checkState(0)
                 if state == QtCore.Qt.CheckState.PartiallyChecked:  # a click cycles on: all of them
                     state = QtCore.Qt.CheckState.Checked
                     item.setCheckState(0, state)
-                for j in range(item.childCount()):
-                    item.child(j).setCheckState(0, state)
+                for member in rows(item):
+                    member.setCheckState(0, state)
             else:
-                family = item.parent()
-                states = {family.child(j).checkState(0) for j in range(family.childCount())}
+                states = {member.checkState(0) for member in rows(family)}
                 family.setCheckState(0, states.pop() if len(states) == 1 else QtCore.Qt.CheckState.PartiallyChecked)
         self.filter_changed.emit()
 
     def check_all(self, on: bool) -> None:
         state = QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked
         with QtCore.QSignalBlocker(self.legend):
-            for k in range(self.legend.topLevelItemCount()):
-                family = self.legend.topLevelItem(k)
+            for family in rows(self.legend.invisibleRootItem()):
                 family.setCheckState(0, state)
-                for j in range(family.childCount()):
-                    family.child(j).setCheckState(0, state)
+                for item in rows(family):
+                    item.setCheckState(0, state)
         self.filter_changed.emit()
 
     def set_instrument_checked(self, index: int, on: bool) -> None:
@@ -299,8 +298,7 @@ class MapPanel(QtWidgets.QWidget):
 
     def set_family_checked(self, family: str, on: bool) -> None:
         """What a click on a family's box does: show or hide all its instruments."""
-        for k in range(self.legend.topLevelItemCount()):
-            item = self.legend.topLevelItem(k)
+        for item in rows(self.legend.invisibleRootItem()):
             if item.data(0, FAMILY_ROLE) == family:
                 item.setCheckState(0, QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
 
@@ -341,9 +339,8 @@ class MapPanel(QtWidgets.QWidget):
             for i, item in enumerate(self._members):
                 on = instruments is None or i in instruments
                 item.setCheckState(0, QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
-            for k in range(self.legend.topLevelItemCount()):
-                family = self.legend.topLevelItem(k)
-                states = {family.child(j).checkState(0) for j in range(family.childCount())}
+            for family in rows(self.legend.invisibleRootItem()):
+                states = {item.checkState(0) for item in rows(family)}
                 if states:
                     family.setCheckState(0, states.pop() if len(states) == 1 else
                                          QtCore.Qt.CheckState.PartiallyChecked)
@@ -395,5 +392,7 @@ class MapPanel(QtWidgets.QWidget):
         """No 3D view here (no OpenGL): the box goes back off."""
         self.three_d.setChecked(False)
 
-    def dims(self) -> tuple[int, ...]:
-        return tuple(c.currentData() if c.currentData() is not None else i for i, c in enumerate(self.axes))
+    def dims(self) -> tuple[int, int, int]:
+        """The latent dimensions on X, Y and Z."""
+        x, y, z = (c.currentData() if c.currentData() is not None else i for i, c in enumerate(self.axes))
+        return x, y, z

@@ -182,7 +182,7 @@ class PathPanel(QtWidgets.QWidget):
         self.export_progress.setVisible(running)
         self.cancel_export_button.setVisible(running)
         self.export_button.setEnabled(not running)
-        if running:
+        if fraction is not None:
             self.export_progress.setValue(round(1000 * min(max(fraction, 0.0), 1.0)))
 
     def show_path_info(self, text: str) -> None:

@@ -68,7 +68,8 @@ class PlayPanel(QtWidgets.QWidget):
                               "clicked point's notes, made every 2 semitones, this pitch's first.")
         pitch_label = QtWidgets.QLabel(pitch_name(60))
         pitch_label.setMinimumWidth(30)
-        self.pitch.valueChanged.connect(lambda p: (pitch_label.setText(pitch_name(p)), self.pitch_changed.emit(p)))
+        self.pitch.valueChanged.connect(lambda p: pitch_label.setText(pitch_name(p)))
+        self.pitch.valueChanged.connect(self.pitch_changed)  # after the label
         form.addRow("Pitch", row(self.pitch, pitch_label))
         self.keys_help = wrapped_label()
         form.addRow(self.keys_help)
@@ -166,7 +167,7 @@ class PlayPanel(QtWidgets.QWidget):
         self.osc_on.toggled.connect(self.osc_changed)
         self.osc_port = QtWidgets.QSpinBox()
         self.osc_port.setRange(*(int(v) for v in settings.SCHEMA["osc/port"].range))
-        self.osc_port.setValue(int(settings.SCHEMA["osc/port"].default))
+        self.osc_port.setValue(int(settings.SCHEMA["osc/port"].number))
         self.osc_port.setToolTip("The UDP port on 127.0.0.1 (this computer only)")
         self.osc_port.editingFinished.connect(self.osc_changed)
         form.addRow(self.osc_on)
