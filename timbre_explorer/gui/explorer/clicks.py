@@ -23,9 +23,12 @@ SCRUB_INTERVAL_MS = 30
 
 
 def held_level_dbfs(audio: np.ndarray) -> float:
-    """The RMS level (dBFS) of the middle half of a sound: a held note's sustain, past its attack, before its
-    release."""
-    a = np.asarray(audio, np.float64)
+    """The RMS level (dBFS) of the middle half of a sound as the engine plays it at full volume (times its voices'
+    gain, :data:`~timbre_explorer.audio.engine.VOICE_GAIN`; an exported WAV keeps the sound's own level): a held
+    note's sustain, past its attack, before its release."""
+    from timbre_explorer.audio.engine import VOICE_GAIN
+
+    a = np.asarray(audio, np.float64) * VOICE_GAIN
     body = a[len(a) // 4: 3 * len(a) // 4] if len(a) >= 4 else a
     return float(20 * np.log10(np.sqrt(np.mean(body ** 2)) + 1e-12)) if body.size else -240.0
 
