@@ -46,4 +46,10 @@ elif [[ -n ${DISPLAY:-} ]]; then
 else
   say "no xvfb-run and no display: cannot smoke-test the build (apt-get install xvfb)"; exit 1
 fi
+# a figure as a report draws one: matplotlib finds its fonts in the bundle (the spec keeps only those it needs)
+figures=$(mktemp -d)
+"$app/timbre-explorer" perception --out "$figures" >/dev/null
+if [[ ! -s $figures/mds.png ]]; then say "the built app wrote no figure (perception --out)"; exit 1; fi
+rm -rf "$figures"
+say "figure check: the built app drew mds.png"
 say "done: run $app/timbre-explorer (packaging/README.md says how to install it)"
