@@ -78,8 +78,11 @@ def sample_folder(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ labels
-def test_pitch_names_and_instrument_aliases():
+def test_pitch_names_read_as_midi_pitches():
     assert [parse_pitch(p) for p in ("A4", "C4", "C#4", "Db4", "B-1", "x4")] == [69, 60, 61, 61, 11, None]
+
+
+def test_instrument_aliases_read_as_their_names():
     assert canonical_name("Vc") == "Cello" and canonical_name("english horn") == "EnglishHorn"
     assert canonical_name("Hurdy Gurdy") == "Hurdy Gurdy"
 

@@ -163,7 +163,7 @@ def test_config_validation():
             VAEConfig.from_dict(bad)
 
 
-def test_normalization_round_trip_and_validation(rng):
+def test_normalization_round_trips_frames_above_its_floor(rng):
     mag = rng.gamma(0.5, size=(50, 20)) * np.exp(rng.normal(0, 3, size=(50, 1)))
     mag[0, :3] = 0.0  # silent bins: bounded by the floor
     norm = Normalization.fit(mag)
@@ -178,6 +178,9 @@ def test_normalization_round_trip_and_validation(rng):
     from_tensor = Normalization.fit(t)
     assert from_tensor.mean == pytest.approx(norm.mean, abs=1e-5) and from_tensor.scale == pytest.approx(norm.scale)
     assert Normalization.from_dict(norm.to_dict()) == norm
+
+
+def test_a_normalization_out_of_range_or_of_the_wrong_type_is_refused():
     for bad in [{"floor": 1e-6, "mean": 0.0, "scale": 0.0}, {"floor": 0.0, "mean": 0.0, "scale": 1.0},
                 {"floor": 1e-6, "mean": math.nan, "scale": 1.0}, {"floor": 1e-6, "mean": 0.0},
                 {"floor": 1e-6, "mean": "0", "scale": 1.0}]:
