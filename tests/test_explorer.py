@@ -900,7 +900,7 @@ def test_every_pair_of_palette_colours_is_clearly_distinct():
     assert (lab[:, 0] > 50).all()  # light enough on the dark background
 
 
-def test_colour_keys_pair_caption_and_refit(qtbot, window):
+def test_each_colouring_shows_its_key_and_the_pair_lines_their_caption(qtbot, window):
     e = window.explorer
     p = e.map_panel
     assert p.colour_key.isHidden()  # by instrument: the Instruments list is the key
@@ -912,7 +912,12 @@ def test_colour_keys_pair_caption_and_refit(qtbot, window):
     assert all(f in p.colour_key.text() for f in set(window.space.families))
     p.show_pairs.setChecked(True)
     assert p.pairs_caption.isVisible() and "Red" in p.pairs_caption.text() and "blue" in p.pairs_caption.text()
-    # other axes: the map fits them (a zoomed-in range would show another part of the plane)
+
+
+def test_other_axes_fit_the_map_to_them(qtbot, window):
+    """A zoomed-in range kept across other axes would show another part of the plane."""
+    e = window.explorer
+    p = e.map_panel
     _wheel(e.map.viewport(), 3)
     zoomed = e.map.plotItem.vb.viewRange()
     p.basis.setCurrentIndex(1)
