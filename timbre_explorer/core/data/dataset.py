@@ -486,9 +486,10 @@ def dataset_key(sources: tuple[Source, ...], specs: list[list[NoteSpec]], *, pre
                 seed: int) -> tuple[str, KeyParts]:
     """The cache key: every source's identity (so a changed or added source rebuilds), and every setting."""
     identities = [source.identity(s) for source, s in zip(sources, specs)]
-    parts: KeyParts = {"source": identities[0] if len(identities) == 1 else identities, "preset": get_preset(preset).to_dict(), "hold_out": sorted(hold_out),
-             "seed": seed, "splits": SPLIT_FRACTIONS, "features_version": FEATURES_VERSION,
-             "app_version": __version__}
+    parts: KeyParts = {"source": identities[0] if len(identities) == 1 else identities,
+                       "preset": get_preset(preset).to_dict(), "hold_out": sorted(hold_out),
+                       "seed": seed, "splits": SPLIT_FRACTIONS, "features_version": FEATURES_VERSION,
+                       "app_version": __version__}
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16], parts
 

@@ -137,7 +137,8 @@ def placement_figures(train: np.ndarray, train_labels: np.ndarray, held: np.ndar
 
 
 def cross_source(model: TimbreVAE, norm: Normalization, train: NoteSet, held: NoteSet,
-                 ratings: Dissimilarities, *, others: dict[str, tuple[TimbreVAE, Normalization]] | None = None) -> dict[str, PlacementScores]:
+                 ratings: Dissimilarities, *,
+                 others: dict[str, tuple[TimbreVAE, Normalization]] | None = None) -> dict[str, PlacementScores]:
     """The figures of the module docstring for each placement: ``{placement: {spearman_rho, ...}}``.
 
     ``train`` are the notes the model trained on (their instruments' centroids are the nearest candidates);

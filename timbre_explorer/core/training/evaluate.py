@@ -322,7 +322,8 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root: str 
     return report, maps
 
 
-def write_reports(out_dir: str | os.PathLike, report: EvaluationReport, *, maps: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+def write_reports(out_dir: str | os.PathLike, report: EvaluationReport, *,
+                  maps: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
     """``report.json``, ``report.md`` and the plots (latent PCA maps, latent vs perceptual distances)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
