@@ -55,7 +55,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -67,6 +67,8 @@ from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, get_preset, transfo
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Event as ProcessEvent
+
+    from timbre_explorer.core.data.sources import SourceIdentity
 
 Source = SoundFontSource | FolderSource | PhilharmoniaSource
 
@@ -237,6 +239,56 @@ class SkippedFile(TypedDict):
     reason: str
 
 
+class SourceEntry(TypedDict):
+    """One sample set of a dataset (the manifest's ``sources``)."""
+
+    name: str  # its short name, the notes' ``source``
+    kind: str
+    path: str
+
+
+class BuildFigures(TypedDict):
+    """What a build found: the manifest less its key and timing."""
+
+    format: str  # "timbre-explorer-dataset"
+    source: str  # the sample sets' paths, comma-separated
+    sources: list[SourceEntry]
+    kind: str  # the source's kind, or "sources"
+    notes_total: int  # the notes asked for, usable or not
+    preset: str
+    sample_rate: int
+    seconds: float  # every note's length
+    frame_rate: float
+    frames_per_note: int
+    notes: int
+    frames: int
+    skipped: list[SkippedFile]
+    hold_out: list[str]
+    seed: int
+    workers: int
+
+
+class KeyParts(TypedDict):
+    """What the cache key hashes (:func:`dataset_key`)."""
+
+    source: SourceIdentity | list[SourceIdentity]  # one source's identity, or each one's
+    preset: dict[str, Any]  # TransformPreset.to_dict()
+    hold_out: list[str]
+    seed: int
+    splits: dict[str, float]
+    features_version: int
+    app_version: str
+
+
+class DatasetManifest(BuildFigures):
+    """``manifest.json`` as :func:`build_dataset` writes it."""
+
+    key: str
+    key_parts: KeyParts
+    build_seconds: float
+    notes_per_second: float
+
+
 class NoteDataset:
     """A built dataset: the metadata table in memory, the frames memory-mapped."""
 
@@ -247,7 +299,9 @@ class NoteDataset:
         if not manifest.is_file():
             raise ParameterError(f"{self.path}: not a built dataset (no manifest.json)")
         try:
-            self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
+            # a DatasetManifest as written, but read back unchecked but for the figures checked here and in
+            # verify(): a dict, not the TypedDict
+            self.manifest: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
             self.notes = _read_table(self.path / "notes.csv")
             self.log_magnitude = np.load(self.path / "log_magnitude.npy", mmap_mode="r")
             self.loudness = np.load(self.path / "loudness.npy", mmap_mode="r")
@@ -429,12 +483,13 @@ def leave_source_out(ds: NoteDataset, test_source: str, valid_source: str | None
 
 # ---------------------------------------------------------------------------------------------- building
 def dataset_key(sources: tuple[Source, ...], specs: list[list[NoteSpec]], *, preset: str, hold_out: tuple[str, ...],
-                seed: int) -> tuple[str, dict]:
+                seed: int) -> tuple[str, KeyParts]:
     """The cache key: every source's identity (so a changed or added source rebuilds), and every setting."""
     identities = [source.identity(s) for source, s in zip(sources, specs)]
-    parts = {"source": identities[0] if len(identities) == 1 else identities, "preset": get_preset(preset).to_dict(), "hold_out": sorted(hold_out),
-             "seed": seed, "splits": SPLIT_FRACTIONS, "features_version": FEATURES_VERSION,
-             "app_version": __version__}
+    parts: KeyParts = {"source": identities[0] if len(identities) == 1 else identities,
+                       "preset": get_preset(preset).to_dict(), "hold_out": sorted(hold_out),
+                       "seed": seed, "splits": SPLIT_FRACTIONS, "features_version": FEATURES_VERSION,
+                       "app_version": __version__}
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16], parts
 
@@ -488,11 +543,12 @@ def build_dataset(source: Source | tuple[Source, ...], *, preset: str = DEFAULT_
         remove_stale_temporaries(root)
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
-        manifest = _build_into(partial, sources, [specs_of for specs_of, _ in surveys], preset, hold_out, seed,
-                               workers, progress, cancel)
-        manifest["skipped"] = [u for _, unusable in surveys for u in unusable] + manifest["skipped"]
-        manifest.update(key=key, key_parts=parts, build_seconds=round(time.perf_counter() - started, 2))
-        manifest["notes_per_second"] = round(manifest["notes_total"] / manifest["build_seconds"], 1)
+        built = _build_into(partial, sources, [specs_of for specs_of, _ in surveys], preset, hold_out, seed,
+                            workers, progress, cancel)
+        built["skipped"] = [u for _, unusable in surveys for u in unusable] + built["skipped"]
+        build_seconds = round(time.perf_counter() - started, 2)
+        manifest: DatasetManifest = {**built, "key": key, "key_parts": parts, "build_seconds": build_seconds,
+                                     "notes_per_second": round(built["notes_total"] / build_seconds, 1)}
         (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
@@ -545,7 +601,7 @@ def _describe(source: Source) -> str:
 
 def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[list[NoteSpec]],  # noqa: C901
                 preset: str, hold_out: tuple[str, ...], seed: int, workers: int | None, progress: Progress | None,
-                cancel: threading.Event | ProcessEvent | None) -> dict:
+                cancel: threading.Event | ProcessEvent | None) -> BuildFigures:
     p = get_preset(preset)
     source = sources[0]  # the sources share one note length (_check_sources)
     specs = [spec for specs_of in specs_by_source for spec in specs_of]

@@ -22,7 +22,7 @@ import os
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NotRequired, TypedDict
 
 import numpy as np
 
@@ -69,6 +69,27 @@ class PerceptualSpace:
 
     def distances(self) -> np.ndarray:
         return _distances(self.positions)
+
+
+class MdsFit(TypedDict):
+    """How well an MDS space fits the dissimilarities (:class:`PerceptualSpace`'s figures)."""
+
+    stress: float
+    spearman_rho: float
+    pearson_r: float
+
+
+class PerceptionReport(TypedDict):
+    """``perception.json`` (:func:`write_report`)."""
+
+    source: str
+    instruments: list[str]
+    mds_dims: int
+    mds_stress: float
+    mds_spearman_rho: float
+    mds_pearson_r: float
+    ceiling_by_dims: dict[str, MdsFit]  # per dimension count, 2 to 8
+    mds3_vs_paper_max_distance_diff: NotRequired[float]  # the built-in ratings only
 
 
 def builtin_ratings_path() -> Path:
@@ -254,7 +275,7 @@ def _validate_matrix(m: np.ndarray, names: tuple[str, ...], source: str) -> None
         raise ParameterError(f"{source}: two different instruments have dissimilarity 0")
 
 
-def write_report(out_dir: str | os.PathLike, d: Dissimilarities, *, dims: int = DEFAULT_MDS_DIMS) -> dict:
+def write_report(out_dir: str | os.PathLike, d: Dissimilarities, *, dims: int = DEFAULT_MDS_DIMS) -> PerceptionReport:
     """Write the matrix, the MDS space and its figures to ``out_dir``; return the figures.
 
     Files: ``dissimilarity.csv``, ``mds.csv``, ``perception.json`` (stress, the
@@ -270,10 +291,11 @@ def write_report(out_dir: str | os.PathLike, d: Dissimilarities, *, dims: int = 
     write_matrix(out / "dissimilarity.csv", d)
     write_positions(out / "mds.csv", space)
     spaces = {k: space if k == dims else timbre_space(d, dims=k) for k in range(2, min(9, len(d.instruments)))}
-    figures = {"source": d.source, "instruments": list(d.instruments), "mds_dims": dims,
-               "mds_stress": space.stress, "mds_spearman_rho": space.spearman_rho, "mds_pearson_r": space.pearson_r,
-               "ceiling_by_dims": {str(k): {"stress": s.stress, "spearman_rho": s.spearman_rho,
-                                            "pearson_r": s.pearson_r} for k, s in spaces.items()}}
+    figures: PerceptionReport = {
+        "source": d.source, "instruments": list(d.instruments), "mds_dims": dims,
+        "mds_stress": space.stress, "mds_spearman_rho": space.spearman_rho, "mds_pearson_r": space.pearson_r,
+        "ceiling_by_dims": {str(k): {"stress": s.stress, "spearman_rho": s.spearman_rho, "pearson_r": s.pearson_r}
+                            for k, s in spaces.items()}}
     reference = resources_dir() / "perceptual" / "mds3_reference.csv"
     if Path(d.source) == builtin_ratings_path() and reference.exists() and 3 in spaces:
         names, pos = read_positions(reference)

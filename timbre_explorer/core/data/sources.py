@@ -18,7 +18,7 @@ import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 import numpy as np
 
@@ -116,6 +116,35 @@ def named_soundfont(name: str) -> Path:
     return find_soundfont(name)
 
 
+class SoundFontIdentity(TypedDict):
+    """What a SoundFont source's cache key depends on (:meth:`SoundFontSource.identity`): every setting, the
+    file's name and size, and the hash of its first megabyte."""
+
+    path: str  # the file's name only: a moved file keeps its cache
+    instruments: tuple[dict[str, Any], ...]  # each Instrument's fields
+    dynamics: tuple[tuple[str, int], ...]
+    hold_s: float
+    release_s: float
+    gain: float
+    kind: str
+    size: int
+    head_sha256: str
+
+
+class FolderIdentity(TypedDict):
+    """What a folder's (or the Philharmonia samples') cache key depends on: the labels, every file's path, size
+    and modification time (hashed together), and the analysed length."""
+
+    kind: str
+    root: str
+    seconds: float
+    files_sha256: str
+
+
+#: What a source's cache key depends on (its ``identity``; the manifest's ``key_parts["source"]``).
+SourceIdentity: TypeAlias = SoundFontIdentity | FolderIdentity
+
+
 # ---------------------------------------------------------------------------------------------- SoundFont
 @dataclass(frozen=True)
 class SoundFontSource:
@@ -154,13 +183,14 @@ class SoundFontSource:
                 for inst in self.instruments for pitch in inst.pitches for dyn, vel in self.dynamics
                 if not inst.dynamics or dyn in inst.dynamics]
 
-    def identity(self, notes: list[NoteSpec]) -> dict:
-        """What the cache key depends on: the file's name, size and first megabyte, and every setting."""
+    def identity(self, notes: list[NoteSpec]) -> SoundFontIdentity:
+        """What the cache key depends on: the file's name, size and first megabyte, and every setting (by
+        ``asdict``, so a setting added later keys the cache too: hence the cast)."""
         with open(self.path, "rb") as f:
             head = hashlib.sha256(f.read(1 << 20)).hexdigest()
         d = asdict(self)
         d["path"] = Path(self.path).name
-        return {**d, "size": os.path.getsize(self.path), "head_sha256": head}
+        return cast("SoundFontIdentity", {**d, "size": os.path.getsize(self.path), "head_sha256": head})
 
     def render(self, specs: list[NoteSpec], sample_rate: int) -> list[np.ndarray | str]:
         if Path(self.path).suffix.lower() == PATCH_SET_SUFFIX:
@@ -375,7 +405,7 @@ class FolderSource:
     def scan(self) -> FolderScan:
         return scan_folder(self.root)
 
-    def identity(self, notes: list[NoteSpec]) -> dict:
+    def identity(self, notes: list[NoteSpec]) -> FolderIdentity:
         """The cache key depends on every file's path, size and modification time, and the labels."""
         return {"kind": self.kind, "root": str(Path(self.root).resolve()), "seconds": self.seconds,
                 "files_sha256": _files_sha256(self.root, notes)}
@@ -520,7 +550,7 @@ class PhilharmoniaSource:
     def notes(self) -> list[NoteSpec]:
         return self.scan().notes
 
-    def identity(self, notes: list[NoteSpec]) -> dict:
+    def identity(self, notes: list[NoteSpec]) -> FolderIdentity:
         """As a folder's: every file's path, size and modification time, and the labels."""
         return {"kind": self.kind, "root": str(Path(self.root).resolve()), "seconds": self.seconds,
                 "files_sha256": _files_sha256(self.root, notes)}

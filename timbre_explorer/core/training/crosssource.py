@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
 
 import numpy as np
 
@@ -50,6 +50,29 @@ if TYPE_CHECKING:
 
 N_MFCC = 20
 MFCC_FFT = 2048
+
+
+class PlacementScores(TypedDict):
+    """One placement's figures (the module docstring), from :func:`placement_figures`."""
+
+    spearman_rho: float
+    pearson_r: float
+    nearest_share: float
+    notes: int
+    instruments: list[str]  # the rated instruments among the held-out notes
+
+
+class CrossSourceReport(TypedDict):
+    """One across-sources entry (:func:`evaluate_cross_source`; a run's ``report["cross_source"]`` and
+    ``report["cross_valid"]``): the held-out source, then a placement's figures under its name."""
+
+    source: str
+    dynamics: list[str]  # pp to ff
+    in_source_rho: float | None  # the model's in-source test ρ, where known
+    latent: PlacementScores
+    logspec: PlacementScores
+    mfcc: PlacementScores
+    unconditioned: NotRequired[PlacementScores]  # the paper's twin, when trained beside the model
 
 
 @dataclass(frozen=True)
@@ -101,7 +124,7 @@ def mfcc_features(ds: NoteDataset) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def placement_figures(train: np.ndarray, train_labels: np.ndarray, held: np.ndarray, held_labels: np.ndarray,
-                      ratings: Dissimilarities) -> dict:
+                      ratings: Dissimilarities) -> PlacementScores:
     """ρ, r (held-out centroids against the ratings) and the nearest-centroid share of one placement."""
     cent = {n: held[held_labels == n].mean(0) for n in ratings.instruments if np.any(held_labels == n)}
     fit = centroid_fit(cent, ratings.instruments, ratings.matrix)
@@ -114,7 +137,8 @@ def placement_figures(train: np.ndarray, train_labels: np.ndarray, held: np.ndar
 
 
 def cross_source(model: TimbreVAE, norm: Normalization, train: NoteSet, held: NoteSet,
-                 ratings: Dissimilarities, *, others: dict[str, tuple[TimbreVAE, Normalization]] | None = None) -> dict:
+                 ratings: Dissimilarities, *,
+                 others: dict[str, tuple[TimbreVAE, Normalization]] | None = None) -> dict[str, PlacementScores]:
     """The figures of the module docstring for each placement: ``{placement: {spearman_rho, ...}}``.
 
     ``train`` are the notes the model trained on (their instruments' centroids are the nearest candidates);
@@ -189,7 +213,7 @@ def held_notes(cfg: TrainConfig, trained: NoteDataset, source: str, *, dynamics:
 def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamics: tuple[str, ...] | None = None,
                           cache_root: str | os.PathLike | None = None, workers: int | None = None,
                           folder: str | None = None, soundfont: str | None = None,
-                          sources: tuple[str, ...] | None = None, ratings: str | None = None) -> dict:
+                          sources: tuple[str, ...] | None = None, ratings: str | None = None) -> CrossSourceReport:
     """A model file on a sample set it never trained on (:func:`held_notes`). Returns :func:`cross_source`'s
     figures, with the model's in-source test ρ and the source's name. The paper's unconditioned twin of a run
     (``unconditioned.timbre.safetensors`` beside the model) is scored too, as "unconditioned". The card's sample
@@ -217,9 +241,17 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
         others["unconditioned"] = (other.build_model(), other.normalization)
     figures = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")), held,
                            rated, others=others)
-    return {"source": str(held.ds.notes["source"][held.notes[0]]),
-            "dynamics": [d for d in DYNAMICS if not dynamics or d in dynamics],
-            "in_source_rho": (mf.meta.get("metrics") or {}).get("spearman_rho"), **figures}
+    return cross_source_report(str(held.ds.notes["source"][held.notes[0]]),
+                               [d for d in DYNAMICS if not dynamics or d in dynamics],
+                               (mf.meta.get("metrics") or {}).get("spearman_rho"), figures)
+
+
+def cross_source_report(source: str, dynamics: list[str], in_source_rho: float | None,
+                        figures: dict[str, PlacementScores]) -> CrossSourceReport:
+    """One across-sources entry: the source, its dynamics, the model's in-source ρ, then :func:`cross_source`'s
+    placements (a cast: the twins' placements are named at run time, by ``others``)."""
+    return cast("CrossSourceReport", {"source": source, "dynamics": dynamics, "in_source_rho": in_source_rho,
+                                      **figures})
 
 
 def _check_dynamics(dynamics: tuple[str, ...] | None) -> None:

@@ -33,7 +33,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
 
 import numpy as np
 import torch
@@ -60,7 +60,78 @@ if TYPE_CHECKING:
 
     from numpy.typing import ArrayLike
 
+    from timbre_explorer.core.training.crosssource import CrossSourceReport
     from timbre_explorer.core.training.target import Perceptual
+
+
+class Distances(TypedDict):
+    """The instrument pairs' distances, in the same pair order: latent centroids and rated dissimilarities."""
+
+    latent: list[float]
+    perceptual: list[float]
+
+
+class CentroidFit(TypedDict):
+    """What :func:`centroid_fit` returns."""
+
+    spearman_rho: float
+    pearson_r: float
+    instruments: list[str]  # those with a centroid and a rating, in the ratings' order
+    distances: Distances
+
+
+class NearestInstrument(TypedDict):
+    instrument: str
+    distance: float
+
+
+class NovelInstrument(TypedDict):
+    """A held-out instrument's nearest training instruments (the report's ``novel_instruments``)."""
+
+    nearest: list[NearestInstrument]  # the three nearest, nearest first
+    family: str
+    nearest_family: str
+    family_holds: bool
+
+
+class MdsFigures(TypedDict):
+    """The run's MDS target (the report's ``mds``)."""
+
+    dims: int
+    stress: float
+    spearman_rho: float
+
+
+class CrossSourceEntries(TypedDict, total=False):
+    """The figures across the sources a run kept out (``cross_test``, ``cross_valid``), where it kept one out."""
+
+    cross_source: CrossSourceReport
+    cross_valid: CrossSourceReport
+
+
+class EvaluationReport(CrossSourceEntries):
+    """``report.json``: what :func:`evaluate` computes (the module docstring's figures), and what a run or
+    :func:`evaluate_models` adds (twins, figures across sources, timings, the MDS target)."""
+
+    test_notes: int
+    test_nll: float
+    test_mse: float
+    test_log_mse: float
+    # with a perceptual target only
+    spearman_rho: NotRequired[float]
+    pearson_r: NotRequired[float]
+    kl_timbre: NotRequired[float]
+    mds_ceiling_rho: NotRequired[float]
+    perceptual_instruments: NotRequired[list[str]]
+    distances: NotRequired[Distances]
+    novel_instruments: NotRequired[dict[str, NovelInstrument]]  # always computed; added after the figures above
+    # added by a run (export_models) or evaluate_models
+    baseline: NotRequired[EvaluationReport]  # the unregularized twin
+    unconditioned: NotRequired[EvaluationReport]  # the paper's unconditioned twin
+    train_seconds: NotRequired[float]
+    train_seconds_by_phase: NotRequired[dict[str, float]]
+    mds: NotRequired[MdsFigures]
+
 
 SPLITS = ("train", "valid", "test", "novel", "cross_test", "cross_valid")
 REPORT_KEYS = (*(f.key for f in FIGURES), "novel_instruments")
@@ -146,7 +217,7 @@ def _centroids(z: np.ndarray, labels: np.ndarray, names: Iterable[str]) -> dict[
     return {n: z[labels == n].mean(0) for n in names if np.any(labels == n)}
 
 
-def centroid_fit(centroids: dict[str, np.ndarray], instruments: Sequence[str], matrix: np.ndarray) -> dict:
+def centroid_fit(centroids: dict[str, np.ndarray], instruments: Sequence[str], matrix: np.ndarray) -> CentroidFit:
     """Spearman ρ and Pearson r between the distances of instrument centroids and the rated dissimilarities
     (``matrix``, rows in the order of ``instruments``), over the instruments that have both, with the distances."""
     from scipy.stats import pearsonr, spearmanr
@@ -162,7 +233,7 @@ def centroid_fit(centroids: dict[str, np.ndarray], instruments: Sequence[str], m
 
 
 def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target: Perceptual | None, *,
-             timbre_scale: float) -> dict:
+             timbre_scale: float) -> EvaluationReport:
     """The figures of the module docstring, as a JSON-ready dict."""
     test = ds.where("test")
     log_frames = torch.from_numpy(ds.representative(test))
@@ -172,7 +243,7 @@ def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target: Per
         mu, _ = model.encode(x, c)
         x_mu, x_logvar = model.decode(mu, c)
     floored = log_frames.clamp_min(float(np.log(norm.floor)))
-    report: dict = {"test_notes": int(len(test)),
+    report: EvaluationReport = {"test_notes": int(len(test)),
                     "test_nll": float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
                     "test_mse": float((x - x_mu).square().mean()),
                     "test_log_mse": float((floored - log_magnitudes(norm, x_mu, c)).square().mean())}
@@ -184,16 +255,16 @@ def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target: Per
         names = fit["instruments"]
         index = {n: target.instruments.index(n) for n in names}
         lab = torch.tensor([index.get(n, -1) for n in labels[test]])
-        report.update(
-            spearman_rho=fit["spearman_rho"], pearson_r=fit["pearson_r"],
-            kl_timbre=float(perceptual_kl(torch.from_numpy(z_all[test]).double(), lab,
-                                          torch.from_numpy(target.positions * timbre_scale).double())),
-            mds_ceiling_rho=float(target.mds_spearman_rho), perceptual_instruments=names,
-            distances=fit["distances"])
+        report.update({
+            "spearman_rho": fit["spearman_rho"], "pearson_r": fit["pearson_r"],
+            "kl_timbre": float(perceptual_kl(torch.from_numpy(z_all[test]).double(), lab,
+                                             torch.from_numpy(target.positions * timbre_scale).double())),
+            "mds_ceiling_rho": float(target.mds_spearman_rho), "perceptual_instruments": names,
+            "distances": fit["distances"]})
     train_names = [n for n in ds.instruments if np.any((labels == n) & (ds.notes["split"] != "novel"))]
     novel_names = [n for n in ds.instruments if np.all(ds.notes["split"][labels == n] == "novel")]
     known = _centroids(z_all, labels, train_names)
-    novel = {}
+    novel: dict[str, NovelInstrument] = {}
     for name, centre in _centroids(z_all, labels, novel_names).items():
         dist = sorted((float(np.linalg.norm(centre - k)), n) for n, k in known.items())
         novel[name] = {"nearest": [{"instrument": n, "distance": round(d, 4)} for d, n in dist[:3]],
@@ -210,7 +281,7 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root: str 
                     on_model: Callable[[str], None] | None = None, rebuild: bool = False,
                     folder: str | os.PathLike | None = None, soundfont: str | os.PathLike | None = None,
                     sources: tuple[str, ...] | None = None, ratings: str | os.PathLike | None = None,
-                    own_run: bool = False) -> tuple[dict, dict]:
+                    own_run: bool = False) -> tuple[EvaluationReport, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Evaluate model files on the datasets they were trained on: ``evaluate``'s report and the maps to plot.
 
     ``models`` maps "regularized" and/or "unregularized" to a model file; the first one's figures make the
@@ -225,7 +296,8 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root: str 
     from timbre_explorer.core.training.modelcard import training_config
     from timbre_explorer.core.training.target import perceptual_target
 
-    report, maps = None, {}
+    report: EvaluationReport | None = None
+    maps: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for label, path in models.items():
         if cancel is not None and cancel.is_set():
             raise Cancelled("evaluation cancelled; the previous report is unchanged")
@@ -250,7 +322,8 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root: str 
     return report, maps
 
 
-def write_reports(out_dir: str | os.PathLike, report: dict, *, maps: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+def write_reports(out_dir: str | os.PathLike, report: EvaluationReport, *,
+                  maps: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
     """``report.json``, ``report.md`` and the plots (latent PCA maps, latent vs perceptual distances)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -260,7 +333,7 @@ def write_reports(out_dir: str | os.PathLike, report: dict, *, maps: dict[str, t
     _plot_distances(out / "distances.png", report)
 
 
-def write_report(path: str | os.PathLike, report: dict) -> None:
+def write_report(path: str | os.PathLike, report: EvaluationReport) -> None:
     """Write ``report`` as JSON, or refuse (:class:`ParameterError`, before anything is written) when a figure is
     not a finite number: a model whose card passed its checks can still compute one (a damaged dataset)."""
     bad = _non_finite(report)
@@ -282,13 +355,14 @@ def _non_finite(value: object, key: str = "") -> tuple[str, float] | None:
     return None
 
 
-def markdown(report: dict) -> str:
+def markdown(report: EvaluationReport) -> str:
     """``report.md``: the figures of :data:`~timbre_explorer.core.training.report.FIGURES` beside the run's twins
     (the paper's unconditioned model, the unregularized one, when trained), the novel instruments, and the
     figures across sources (:func:`~timbre_explorer.core.training.report.cross_source_markdown`)."""
 
-    twins = [(key, label) for key, label in (("unconditioned", "unconditioned (the paper's)"),
-                                             ("baseline", "unregularized")) if key in report]
+    named: tuple[tuple[Literal["unconditioned", "baseline"], str], ...] = (
+        ("unconditioned", "unconditioned (the paper's)"), ("baseline", "unregularized"))
+    twins = [(key, label) for key, label in named if key in report]
     lines = ["# Evaluation", "", f"Test notes: {report.get('test_notes')}; MDS ceiling ρ = "
              f"{report.get('mds_ceiling_rho', float('nan')):.3f}.", "",
              "| " + " | ".join(["figure", "this model", *(label for _, label in twins)]) + " |",
@@ -299,7 +373,9 @@ def markdown(report: dict) -> str:
               "| instrument | nearest training instruments (distance) | family holds | unregularized nearest |",
               "|---|---|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in novel_rows(report)]
-    for key, role in (("cross_source", "the test"), ("cross_valid", "validation")):
+    roles: tuple[tuple[Literal["cross_source", "cross_valid"], str], ...] = (
+        ("cross_source", "the test"), ("cross_valid", "validation"))
+    for key, role in roles:
         if key in report:
             lines += ["", cross_source_markdown(report[key], role).rstrip("\n")]
     return "\n".join(lines) + "\n"
@@ -328,7 +404,7 @@ def _plot_maps(path: Path, maps: dict[str, tuple[np.ndarray, np.ndarray]]) -> No
     write_figure(path, fig, dpi=90)
 
 
-def _plot_distances(path: Path, report: dict) -> None:
+def _plot_distances(path: Path, report: EvaluationReport) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -45,7 +45,7 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import numpy as np
 import torch
@@ -77,6 +77,8 @@ from timbre_explorer.core.training.target import perceptual_target
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Event as ProcessEvent
+
+    from timbre_explorer.core.training.evaluate import CrossSourceEntries, EvaluationReport
 
 
 class ValidationMetrics(TypedDict, total=False):
@@ -384,7 +386,8 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
     from timbre_explorer.core.model.modelfile import save_model
     from timbre_explorer.core.training.evaluate import dynamic_levels, evaluate, note_map, write_reports
 
-    reports, maps, files = {}, {}, {}
+    reports: dict[str, EvaluationReport] = {}
+    maps, files = {}, {}
     for stage, name in (("regularized", MODEL_NAME), ("baseline", BASELINE_NAME),
                         ("unconditioned", UNCONDITIONED_NAME)):
         if stage not in t.models:
@@ -396,10 +399,11 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
         tensors, map_meta = note_map(model, norm, t.ds)
         maps[stage] = (tensors["map.z"].numpy(), np.asarray(t.ds.notes["instrument"]))
         files[stage] = (t.out / name, model, norm, history, tensors, map_meta)
-    report = dict(reports["regularized"])
-    for stage in ("baseline", "unconditioned"):
-        if stage in reports:
-            report[stage] = reports[stage]
+    report = reports["regularized"].copy()
+    twins: tuple[Literal["baseline", "unconditioned"], ...] = ("baseline", "unconditioned")
+    for twin in twins:
+        if twin in reports:
+            report[twin] = reports[twin]
     report.update(cross_source_reports(t, report.get("spearman_rho")))
     if seconds is not None:
         report["train_seconds"] = round(seconds, 1)
@@ -429,30 +433,30 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
     return paths
 
 
-def cross_source_reports(t: Trainer, in_source_rho: float | None) -> dict:
+def cross_source_reports(t: Trainer, in_source_rho: float | None) -> CrossSourceEntries:
     """The figures across sources (:mod:`~timbre_explorer.core.training.crosssource`) on the notes of the sources
     kept out of training: ``cross_source`` (the test source) and ``cross_valid`` (the validation source)."""
     from timbre_explorer.core.data.dataset import CROSS_TEST, CROSS_VALID
     from timbre_explorer.core.data.instruments import DYNAMICS
     from timbre_explorer.core.data.perception import load_dissimilarities
-    from timbre_explorer.core.training.crosssource import NoteSet, cross_source
+    from timbre_explorer.core.training.crosssource import NoteSet, cross_source, cross_source_report
 
-    out: dict = {}
+    out: CrossSourceEntries = {}
     if t.target is None or "regularized" not in t.models:
         return out
     ratings = load_dissimilarities(t.cfg.ratings)
     train = NoteSet(t.ds, t.train_notes)
     others = {"unconditioned": (t.models["unconditioned"][0].cpu(), t.variants["unconditioned"][1])} \
         if "unconditioned" in t.models else {}
-    for key, split, source in (("cross_source", CROSS_TEST, t.cfg.cross_test),
-                               ("cross_valid", CROSS_VALID, t.cfg.cross_valid)):
+    kept_out: tuple[tuple[Literal["cross_source", "cross_valid"], str, str | None], ...] = (
+        ("cross_source", CROSS_TEST, t.cfg.cross_test), ("cross_valid", CROSS_VALID, t.cfg.cross_valid))
+    for key, split, source in kept_out:
         if source and len(t.ds.where(split)):
             figures = cross_source(t.models["regularized"][0].cpu(), t.norm, train, NoteSet(t.ds, t.ds.where(split)),
                                    ratings, others=others)
             kept = set(t.ds.notes["dynamic"][t.ds.where(split)])
             dynamics = [d for d in DYNAMICS if d in kept] + sorted(kept - set(DYNAMICS))  # pp to ff, then others
-            out[key] = {"source": source, "dynamics": dynamics,
-                        "in_source_rho": in_source_rho, **figures}
+            out[key] = cross_source_report(source, dynamics, in_source_rho, figures)
     return out
 
 

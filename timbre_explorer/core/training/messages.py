@@ -17,6 +17,7 @@ import numpy as np
 if TYPE_CHECKING:
     from timbre_explorer.core.data.dataset import DatasetSummary, SkippedFile
     from timbre_explorer.core.training.config import TrainConfig
+    from timbre_explorer.core.training.evaluate import EvaluationReport
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ class RunResult:
 
     out: Path
     paths: dict[str, str]
-    report: dict
+    report: EvaluationReport
     seconds: float
 
 

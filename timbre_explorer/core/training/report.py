@@ -1,12 +1,19 @@
 """The evaluation's tables, defined once for ``report.md`` and the Trainer's report view (torch-free: the GUI
 imports it before torch loads).
 
-A report is the dict ``evaluate.evaluate`` returns, its unregularized twin under ``"baseline"``.
+A report is an :class:`~timbre_explorer.core.training.evaluate.EvaluationReport`, its unregularized twin under
+``"baseline"``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the types only: evaluate and crosssource import torch
+    from timbre_explorer.core.training.crosssource import CrossSourceReport
+    from timbre_explorer.core.training.evaluate import EvaluationReport
 
 MISSING = "–"
 
@@ -19,7 +26,7 @@ class Figure:
     label: str
     fmt: str
 
-    def cell(self, report: dict) -> str:
+    def cell(self, report: Mapping[str, object]) -> str:
         """The figure in ``report`` (or its baseline) as the tables write it; a dash where it was not computed.
 
         >>> FIGURES[0].cell({"spearman_rho": 0.92812}), FIGURES[0].cell({})
@@ -40,13 +47,14 @@ FIGURES = (
 
 #: The placements of an across-sources entry (``report["cross_source"]``, ``report["cross_valid"]``; see
 #: :mod:`~timbre_explorer.core.training.crosssource`), in the order the tables list them.
-PLACEMENTS = ("latent", "unconditioned", "logspec", "mfcc")  # "unconditioned": the paper's twin, when trained
+PLACEMENTS: tuple[Literal["latent", "unconditioned", "logspec", "mfcc"], ...] = (
+    "latent", "unconditioned", "logspec", "mfcc")  # "unconditioned": the paper's twin, when trained
 LABELS = {"latent": "model latent", "unconditioned": "unconditioned model latent (the paper's)",
           "logspec": "log-spectrum (baseline)", "mfcc": "MFCC (baseline)"}
 CROSS_COLUMNS = ("placement", "in-source test ρ", "cross-source ρ", "Pearson r", "nearest instrument right")
 
 
-def cross_source_rows(entry: dict) -> list[tuple[str, str, str, str, str]]:
+def cross_source_rows(entry: CrossSourceReport) -> list[tuple[str, str, str, str, str]]:
     """A row per placement of one across-sources entry (:data:`CROSS_COLUMNS`); the in-source ρ beside the model's.
 
     >>> cross_source_rows({"in_source_rho": 0.9, "latent": {"spearman_rho": 0.4, "pearson_r": 0.5,
@@ -62,7 +70,7 @@ def cross_source_rows(entry: dict) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
-def novel_rows(report: dict) -> list[tuple[str, str, str, str]]:
+def novel_rows(report: EvaluationReport) -> list[tuple[str, str, str, str]]:
     """A row per held-out instrument: its name, its nearest training instruments (distance), whether the nearest
     is of its family, and the unregularized model's nearest."""
     base = report.get("baseline", {}).get("novel_instruments", {})
@@ -75,7 +83,7 @@ def novel_rows(report: dict) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def cross_source_markdown(entry: dict, role: str = "") -> str:
+def cross_source_markdown(entry: CrossSourceReport, role: str = "") -> str:
     """One across-sources entry as a markdown table (in ``report.md`` and ``evaluate --cross-source``); ``role``,
     when given, says what the run kept the source out for (``the test``, ``validation``)."""
     kept = f", kept out as {role}" if role else ""

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from multiprocessing.synchronize import Event as ProcessEvent
 
     from timbre_explorer.core.data.dataset import NoteDataset
+    from timbre_explorer.core.training.evaluate import EvaluationReport
     from timbre_explorer.core.training.loop import Trainer
 
 MAP_NOTES = 300  # notes on the live latent map
@@ -109,7 +110,9 @@ def run_training(config: TrainConfig, out: Path, *, resume: bool, emit: Emit,
         if run_config.dump_rank_weights:
             dump_rank_weights(trainer)
         paths = export_models(trainer, seconds=seconds)
-        report = json.loads((out / "report.json").read_text(encoding="utf-8")) if rank == 0 else {}
+        # report.json as export_models just wrote it; the other ranks write none and hold an empty one
+        report: EvaluationReport = (json.loads((out / "report.json").read_text(encoding="utf-8")) if rank == 0
+                                    else cast("EvaluationReport", {}))
         return RunResult(out, {k: str(v) for k, v in paths.items()}, report, seconds)
 
 

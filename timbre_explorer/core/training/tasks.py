@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
 from timbre_explorer.core.training.messages import (
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
     from multiprocessing.queues import Queue as ProcessQueue
     from multiprocessing.synchronize import Event as ProcessEvent
+
+    from timbre_explorer.core.training.evaluate import EvaluationReport
 
     # the worker runs in a child process (multiprocessing's queues and events) or, in tests, in a thread
     _Queue: TypeAlias = queue.Queue[Any] | ProcessQueue[Any]
@@ -245,7 +247,9 @@ def evaluate_task(task: Task, request: EvaluateRequest) -> RunResult:
     old = out / "report.json"
     if old.is_file():  # keep what only training knows
         previous = json.loads(old.read_text(encoding="utf-8"))
-        report.update({k: previous[k] for k in ("train_seconds", "train_seconds_by_phase", "mds") if k in previous})
+        # the run's own report.json, taken as written (a foreign or damaged one fails here or when shown)
+        report.update(cast("EvaluationReport", {k: previous[k] for k in ("train_seconds", "train_seconds_by_phase",
+                                                                           "mds") if k in previous}))
     write_reports(out, report, maps=maps)
     paths = {p: str(out / n) for p, n in (("regularized", MODEL_NAME), ("baseline", BASELINE_NAME))
              if (out / n).is_file()}

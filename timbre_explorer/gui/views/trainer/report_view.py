@@ -3,7 +3,8 @@ instruments, and the figures across sources (sample sets kept out of training)."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
@@ -12,15 +13,21 @@ from timbre_explorer.core.data.instruments import DYNAMICS
 from timbre_explorer.core.training.report import CROSS_COLUMNS, FIGURES, cross_source_rows, novel_rows
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND, cell, wrapped_label
 
+if TYPE_CHECKING:
+    from timbre_explorer.core.training.crosssource import CrossSourceReport
+    from timbre_explorer.core.training.evaluate import EvaluationReport
+
 #: The models a report may hold beside its own: its key and the column's title.
-TWINS = (("baseline", "unregularized"), ("unconditioned", "unconditioned"))
+TWINS: tuple[tuple[Literal["baseline", "unconditioned"], str], ...] = (
+    ("baseline", "unregularized"), ("unconditioned", "unconditioned"))
 COLUMN_TIPS = {"model": "The model this run trained", "unregularized": "Stage 2 again with α = 0, from the same stage 1",
                "unconditioned": "The paper's model: no pitch or level given to the network, the same schedule"}
 #: The across-sources entries of a report, and what their notes are for.
-CROSS = (("cross_source", "test"), ("cross_valid", "validation"))
+CROSS: tuple[tuple[Literal["cross_source", "cross_valid"], str], ...] = (
+    ("cross_source", "test"), ("cross_valid", "validation"))
 
 
-def cross_title(entry: dict, purpose: str) -> str:
+def cross_title(entry: CrossSourceReport, purpose: str) -> str:
     """The heading of one across-sources entry: the sample set, its role, how many notes of which instruments."""
     latent = entry.get("latent", {})
     dynamics = sorted(entry.get("dynamics", ()), key=lambda d: list(DYNAMICS).index(d) if d in DYNAMICS else 99)
@@ -58,7 +65,7 @@ class ReportView(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.report: dict | None = None
+        self.report: EvaluationReport | None = None
         self.summary = wrapped_label("The evaluation appears here when training ends (or press Evaluate).")
         self.summary.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextBrowserInteraction)
         self.summary.setOpenExternalLinks(True)
@@ -124,7 +131,7 @@ class ReportView(QtWidgets.QWidget):
         self.legend.clear()
         self.summary.setText("The evaluation appears here when training ends (or press Evaluate).")
 
-    def show_report(self, report: dict, folder: str | None = None) -> None:
+    def show_report(self, report: EvaluationReport, folder: str | None = None) -> None:
         self.report = report
         base = report.get("baseline", {})
         twins = [(key, title) for key, title in TWINS if key in report]
@@ -162,7 +169,7 @@ class ReportView(QtWidgets.QWidget):
             parts.append(f'report.md and plots in <a href="{url}">{folder}</a>')
         self.summary.setText(". ".join(parts) + ".")
 
-    def _show_cross(self, report: dict) -> None:
+    def _show_cross(self, report: EvaluationReport) -> None:
         """A heading row per kept-out sample set (test, then validation), then a row per placement."""
         t = self.cross
         t.clearSpans()
@@ -189,7 +196,7 @@ class ReportView(QtWidgets.QWidget):
         self.cross.setVisible(bool(rows))
         self.cross_label.setVisible(bool(rows))
 
-    def _figure_columns(self, columns: list[dict], twins: Sequence[str] = ()) -> None:
+    def _figure_columns(self, columns: Sequence[Mapping[str, object]], twins: Sequence[str] = ()) -> None:
         """The Table-1 rows: the figure's label, then its value in each report of ``columns`` (none: dashes)."""
         t = self.figures
         t.setColumnCount(1 + max(len(columns), 1))
