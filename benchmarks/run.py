@@ -928,31 +928,23 @@ def _philharmonia(results: dict, rows: list) -> None:
     if "Philharmonia" in (load_model(default_model_path()).meta.get("sources") or []) and fold.is_file():
         # the bundled model trained on them: its recipe's run with them kept out (cross_valid) gives the figures
         r = json.loads(fold.read_text(encoding="utf-8"))["cross_valid"]
-        results["philharmonia_nearest_share"] = r["latent"]["nearest_share"]
-        results["philharmonia_rho"] = r["latent"]["spearman_rho"]
-        results["philharmonia_logspec_rho"] = r["logspec"]["spearman_rho"]
-        results["philharmonia_mfcc_rho"] = r["mfcc"]["spearman_rho"]
-        rows.append((f"the Philharmonia samples, kept out of a run of the bundled model's recipe ({fold.name}; "
-                     f"{r['latent']['notes']} notes)", f"rho {results['philharmonia_rho']:.3f}",
-                     f"nearest {100 * results['philharmonia_nearest_share']:.0f} %",
-                     f"log-spectrum rho {results['philharmonia_logspec_rho']:.3f}",
-                     f"MFCC rho {results['philharmonia_mfcc_rho']:.3f}"))
-        return
-    folder = os.environ.get(PHILHARMONIA_ENV)
-    if not folder:
-        skip(rows, ("philharmonia_nearest_share", "philharmonia_rho"), "bundled model on the Philharmonia samples",
-             f"{PHILHARMONIA_ENV} does not name their folder (they are not shipped; see docs/research.md's Philharmonia "
-             "section)")
-        return
-    started = time.perf_counter()
-    r = evaluate_cross_source(default_model_path(), f"philharmonia={folder}", workers=2)
-    seconds = time.perf_counter() - started
+        what = f"the Philharmonia samples, kept out of a run of the bundled model's recipe ({fold.name}"
+    else:
+        folder = os.environ.get(PHILHARMONIA_ENV)
+        if not folder:
+            skip(rows, ("philharmonia_nearest_share", "philharmonia_rho"), "bundled model on the Philharmonia samples",
+                 f"{PHILHARMONIA_ENV} does not name their folder (they are not shipped; see docs/research.md's "
+                 "Philharmonia section)")
+            return
+        started = time.perf_counter()
+        r = evaluate_cross_source(default_model_path(), f"philharmonia={folder}", workers=2)
+        what = (f"bundled model on the Philharmonia samples, real recordings it never heard "
+                f"({time.perf_counter() - started:.0f} s")
     results["philharmonia_nearest_share"] = r["latent"]["nearest_share"]
     results["philharmonia_rho"] = r["latent"]["spearman_rho"]
     results["philharmonia_logspec_rho"] = r["logspec"]["spearman_rho"]
     results["philharmonia_mfcc_rho"] = r["mfcc"]["spearman_rho"]
-    rows.append((f"bundled model on the Philharmonia samples, real recordings it never heard "
-                 f"({r['latent']['notes']} notes; {seconds:.0f} s)", f"rho {results['philharmonia_rho']:.3f}",
+    rows.append((f"{what}; {r['latent']['notes']} notes)", f"rho {results['philharmonia_rho']:.3f}",
                  f"nearest {100 * results['philharmonia_nearest_share']:.0f} %",
                  f"log-spectrum rho {results['philharmonia_logspec_rho']:.3f}",
                  f"MFCC rho {results['philharmonia_mfcc_rho']:.3f}"))
