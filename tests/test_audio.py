@@ -45,11 +45,24 @@ def test_replacing_a_sound_crossfades(engine):
     assert np.max(np.abs(np.diff(got))) < 4.0 / n
 
 
-def test_loop_wraps_and_position_reports(engine):
+def _looping_ramp(engine):
+    """A 300-sample ramp playing in a loop, 10 blocks (2560 samples) of it pulled; what came out, at unit gain."""
     engine.play(np.arange(300, dtype=np.float32) / 300, loop=True)
-    got = pull_blocks(engine, 10)[:, 0] / VOICE_GAIN
+    return pull_blocks(engine, 10)[:, 0] / VOICE_GAIN
+
+
+def test_a_looped_sound_wraps_to_its_start(engine):
+    got = _looping_ramp(engine)
     assert np.isclose(got[300 + 5], 5 / 300) and np.isclose(got[600 + 7], 7 / 300)
+
+
+def test_the_position_of_a_loop_is_the_place_in_its_sound(engine):
+    _looping_ramp(engine)
     assert engine.position == pytest.approx((2560 % 300) / SR)
+
+
+def test_stop_silences_a_loop_and_clears_the_position(engine):
+    _looping_ramp(engine)
     engine.stop()
     tail = pull_blocks(engine, 4)[:, 0]
     assert abs(tail[-1]) < 1e-6 and engine.position is None
