@@ -45,10 +45,11 @@ def _dialogs() -> list[QtWidgets.QMessageBox]:
             if isinstance(w, QtWidgets.QMessageBox) and w.isVisible()]
 
 
-def test_errors_in_slots_and_workers_open_one_dialog_and_the_rest_are_counted(qtbot, reporter, tmp_path):
-    def broken_slot():
-        raise RuntimeError("a bug in a slot")
+def broken_slot():
+    raise RuntimeError("a bug in a slot")
 
+
+def test_errors_in_slots_workers_and_threads_share_one_dialog_that_counts_them(qtbot, reporter, tmp_path):
     QtCore.QTimer.singleShot(0, broken_slot)  # from the event loop, as a click or a timer calls it
     QtCore.QTimer.singleShot(0, broken_slot)
     qtbot.waitUntil(lambda: reporter.count == 2, timeout=5000)
@@ -78,7 +79,11 @@ def test_errors_in_slots_and_workers_open_one_dialog_and_the_rest_are_counted(qt
     assert "unexpected error in the divide job" in log and "ZeroDivisionError" in log
     assert "unexpected error in thread helper" in log and "IndexError" in log
 
-    # once closed, the next error opens it again, counting from one
+
+def test_a_closed_error_dialog_opens_again_at_the_next_error_counting_from_one(qtbot, reporter):
+    QtCore.QTimer.singleShot(0, broken_slot)
+    QtCore.QTimer.singleShot(0, broken_slot)
+    qtbot.waitUntil(lambda: reporter.count == 2, timeout=5000)
     reporter.dialog.close()
     QtCore.QTimer.singleShot(0, broken_slot)
     qtbot.waitUntil(lambda: reporter.showing, timeout=5000)
