@@ -107,20 +107,39 @@ def test_click_anywhere_decodes_that_point_and_plays_it(qtbot, window):
     assert not loop and len(audio) == round(e.settings.seconds * s.sample_rate)
     assert window.audio.rates[-1] == s.sample_rate == 22050  # an older model's sound, at its own rate
     assert np.abs(audio).max() > 1e-3
-    # a conditioned model plays it as a key at the Play tab's pitch and dynamic: its held part at the dynamic's
-    # loudness, and louder at ff than at pp
+
+
+def _soft_click(qtbot, window):
+    """A click at (0.37, -0.21) at the Play tab's softest velocity: the sound it played."""
+    window.explorer.play_panel.velocity.setValue(1)  # the softest dynamic
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.37, -0.21)
+    soft, _ = _wait_sound(qtbot, window, before)
+    return soft
+
+
+def test_a_click_plays_at_the_play_tabs_pitch_and_its_dynamics_loudness(qtbot, window):
+    """A conditioned model plays a click as a key at the Play tab's pitch and dynamic: its held part at the
+    dynamic's loudness, and louder at ff than at pp."""
     from timbre_explorer.core.synthesis.synth import DYNAMIC_DB
 
+    e, s = window.explorer, window.space
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.37, -0.21)
+    audio, _ = _wait_sound(qtbot, window, before)
     assert s.conditioned and e.play_panel.pitch.value() == 60
     held = np.asarray(audio)[int(0.4 * s.sample_rate):int(1.0 * s.sample_rate)]
     pitch, dynamic = e.play.pitch_and_dynamic(s)
     assert 20 * np.log10(np.sqrt(np.mean(held ** 2))) == pytest.approx(DYNAMIC_DB[dynamic], abs=1.5)
-    e.play_panel.velocity.setValue(1)  # the softest dynamic
-    before = len(window.audio.played)
-    _click(qtbot, window, 0.37, -0.21)
-    soft, _ = _wait_sound(qtbot, window, before)
+    soft = _soft_click(qtbot, window)
     quiet = np.asarray(soft)[int(0.4 * s.sample_rate):int(1.0 * s.sample_rate)]
     assert 20 * np.log10(np.sqrt(np.mean(quiet ** 2))) == pytest.approx(DYNAMIC_DB[s.dynamics[0]], abs=1.5)
+
+
+def test_the_spectrum_view_shows_the_clicked_frame_its_descriptors_and_its_level(qtbot, window):
+    e, s = window.explorer, window.space
+    soft = _soft_click(qtbot, window)
+    pitch, _ = e.play.pitch_and_dynamic(s)
     # the spectrum view shows the decoded frame (at the Play tab's pitch) and its descriptors
     y = e.spectrum.curve.getData()[1]  # decoded at the dynamic that sounds, not at mf
     frame = s.decode(e.selected, pitch=pitch, dynamic=s.dynamics[0]).numpy()
@@ -195,11 +214,17 @@ def test_depth_slider_moves_the_plane_through_the_third_component(qtbot, window)
     assert coords[2] == pytest.approx(e.map_state.depth_value()) and abs(coords[2]) > 0.01
 
 
-def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
+def _drag_points(view) -> list[QtCore.QPoint]:
+    """Six points of the map's viewport, from x = -0.3 to 0.3 at y = 0.1 in view coordinates."""
+    vb = view.plotItem.vb
+    return [view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, 0.1))) for x in np.linspace(-0.3, 0.3, 6)]
+
+
+def test_a_left_drag_scrubs_with_loops_stops_on_release_and_does_not_pan(qtbot, window):
     e, view = window.explorer, window.explorer.map
     vb = view.plotItem.vb
     xs = np.linspace(-0.3, 0.3, 6)
-    pts = [view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, 0.1))) for x in xs]
+    pts = _drag_points(view)
     before = len(window.audio.played)
     range_before = vb.viewRange()
     qtbot.mousePress(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=pts[0])
@@ -218,7 +243,13 @@ def test_drag_scrubs_with_loops_and_stops_on_release(qtbot, window):
     assert window.audio.stops >= 1
     # the view did not pan: a left drag plays, it does not move the map
     assert np.allclose(vb.viewRange(), range_before)
-    # with the middle button, the same drag pans: the map moves by the drag
+
+
+def test_a_middle_button_drag_pans_the_map_by_the_drag(qtbot, window):
+    view = window.explorer.map
+    vb = view.plotItem.vb
+    pts = _drag_points(view)
+    range_before = vb.viewRange()
     middle = QtCore.Qt.MouseButton.MiddleButton
     qtbot.mousePress(view.viewport(), middle, pos=pts[0])
     for p in pts[1:]:
@@ -359,15 +390,20 @@ def test_axes_choice_changes_the_projection(qtbot, window):
     assert np.allclose(xy, s.projection.forward(s.notes.z)[index][:, [2, 1]])
 
 
-def test_overlays_perceptual_positions_and_pair_lines(qtbot, window):
+def test_the_perceptual_overlay_labels_the_four_rated_instruments(qtbot, window):
     e = window.explorer
     e.map_panel.show_mds.setChecked(True)
     assert len(e.map.mds_labels) == 4  # the four rated instruments of the tiny set
+    e.map_panel.show_mds.setChecked(False)
+    assert not e.map.mds_labels
+
+
+def test_the_pair_lines_overlay_draws_the_six_rated_pairs(qtbot, window):
+    e = window.explorer
     e.map_panel.show_pairs.setChecked(True)
     assert len(e.map.pair_lines) == 6
-    e.map_panel.show_mds.setChecked(False)
     e.map_panel.show_pairs.setChecked(False)
-    assert not e.map.mds_labels and not e.map.pair_lines
+    assert not e.map.pair_lines
 
 
 def test_path_between_instruments_drawn_and_undone(qtbot, window):
@@ -404,7 +440,8 @@ def test_path_between_instruments_drawn_and_undone(qtbot, window):
     assert e.map.tool == "play"
 
 
-def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, tmp_path):
+def _drop_bright_and_broken(qtbot, window, tmp_path):
+    """Drops bright.wav (a note at E4) and broken.wav (not audio) on the map, and waits for the one placed."""
     from tiny import SR, synthetic_note
 
     from timbre_explorer.core.signal.audio_io import save_wav
@@ -415,13 +452,17 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
     mime = QtCore.QMimeData()
     mime.setUrls([QtCore.QUrl.fromLocalFile(str(tmp_path / "bright.wav")),
                   QtCore.QUrl.fromLocalFile(str(tmp_path / "broken.wav"))])
-    from PySide6 import QtGui
-
     pos = QtCore.QPointF(e.map.width() / 2, e.map.height() / 2)
     drop = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.NoButton,
                             QtCore.Qt.KeyboardModifier.NoModifier)
     with qtbot.waitSignal(e.sound_control.added, timeout=ENCODE_WAIT_MS) as sig:
         e.map.dropEvent(drop)
+    return sig
+
+
+def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, tmp_path):
+    sig = _drop_bright_and_broken(qtbot, window, tmp_path)
+    e = window.explorer
     assert sig.args == [1]
     nearest = e.sound_control.sounds[0].nearest[0]["instrument"]
     item = e.sounds_panel.list.item(0).text()
@@ -431,8 +472,15 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
     svg = e.export_map(tmp_path / "map.svg").read_text()  # ... and in the SVG, as a star of its own
     assert svg.count('class="user-sound"') == 1 and ">bright.wav</text>" in svg
     assert window.last_error[0] == "Some files were not loaded" and "broken.wav" in window.last_error[1]
-    # clicking the dropped sound plays it as the model hears it: at its measured loudness (and its own pitch: the
-    # tiny model follows pitch only roughly; tests/test_train.py checks the pitch condition on a trained one)
+
+
+def test_clicking_a_dropped_sound_plays_it_as_the_model_hears_it(qtbot, window, tmp_path):
+    """At its measured loudness (and its own pitch: the tiny model follows pitch only roughly;
+    tests/test_train.py checks the pitch condition on a trained one)."""
+    from tiny import SR
+
+    _drop_bright_and_broken(qtbot, window, tmp_path)
+    e = window.explorer
     before = len(window.audio.played)
     e.sounds_panel.sound_activated.emit(0)
     audio, _ = _wait_sound(qtbot, window, before)
@@ -442,7 +490,14 @@ def test_dropped_files_land_on_the_map_and_bad_ones_are_reported(qtbot, window, 
     if window.space.conditioned:
         body = np.asarray(audio)[int(0.3 * SR):int(0.9 * SR)]
         assert 20 * np.log10(np.sqrt(np.mean(body ** 2))) == pytest.approx(sound.loudness_db, abs=2.0)
-    # and the file itself, as it is, to compare: its samples at the engine's rate, said as the original
+
+
+def test_the_original_button_plays_a_dropped_file_as_it_is(qtbot, window, tmp_path):
+    """The file itself, to compare: its samples at the engine's rate, said as the original."""
+    from tiny import SR, synthetic_note
+
+    _drop_bright_and_broken(qtbot, window, tmp_path)
+    e = window.explorer
     p = e.sounds_panel
     p.list.setCurrentRow(0)
     assert p.original.isEnabled()
@@ -596,21 +651,24 @@ def test_the_wheel_changes_a_combo_or_spin_box_only_once_focused(qtbot, window):
     assert combo.currentIndex() != index
 
 
-def test_path_plays_as_one_morph_and_exports_wav_with_its_sidecar(qtbot, window, tmp_path):
-    import soundfile as sf
-
-    from timbre_explorer.core.synthesis.pathfile import read_path
-
-    e, s = window.explorer, window.space
+def _play_flute_to_trumpet(qtbot, window):
+    """Sets the path from Flute to Trumpet, 1 s long, and plays it: the sound."""
+    e = window.explorer
     e.path_panel.start.setCurrentText("Flute")
     e.path_panel.end.setCurrentText("Trumpet")
     e.path_panel.set_button.click()
     e.path_panel.seconds.setValue(1.0)
-    p = e.path_panel
-    assert p.spectrogram_hint.isVisible() and p.spectrogram.getAxis("left").labelText == "frequency (Hz)"
     before = len(window.audio.played)
     e.path_panel.play_button.click()
     audio, _ = _wait_sound(qtbot, window, before)
+    return audio
+
+
+def test_a_path_plays_as_one_morph_and_draws_its_spectrogram(qtbot, window):
+    e, s = window.explorer, window.space
+    p = e.path_panel
+    assert p.spectrogram_hint.isVisible() and p.spectrogram.getAxis("left").labelText == "frequency (Hz)"
+    audio = _play_flute_to_trumpet(qtbot, window)
     assert len(audio) == s.sample_rate and e.last_sound.path_spec.mode == "slerp"
     assert p.spectrogram_image.image.shape[0] == s.model.config.n_bins  # bands x path steps
     # time along the bottom, in seconds; frequency up the side, ticked in hertz at the bands that hold them
@@ -618,6 +676,15 @@ def test_path_plays_as_one_morph_and_exports_wav_with_its_sidecar(qtbot, window,
     ticks = dict((label, band) for band, label in p.spectrogram.getAxis("left")._tickLevels[0])
     assert {"100", "1k", "5k"} <= set(ticks)
     assert s.nsgt.frequencies[int(ticks["1k"])] == pytest.approx(1000, rel=0.03)
+
+
+def test_a_played_path_exports_as_a_wav_with_the_path_file_it_walked(qtbot, window, tmp_path):
+    import soundfile as sf
+
+    from timbre_explorer.core.synthesis.pathfile import read_path
+
+    e, s = window.explorer, window.space
+    _play_flute_to_trumpet(qtbot, window)
     e.path_control.export_path(tmp_path / "morph.wav")
     qtbot.waitUntil(lambda: (tmp_path / "morph.json").exists(), timeout=20_000)
     data, sr = sf.read(tmp_path / "morph.wav")
@@ -795,7 +862,7 @@ def _check_svg(path, e, *, n_dots: int) -> None:
     assert labels[0].startswith(e.map_panel.axes[0].currentText().split()[0])
 
 
-def test_svg_names_the_axes_shown_and_csv_headers_too(qtbot, window, tmp_path):
+def test_the_svg_and_csv_name_the_principal_axes_shown(qtbot, window, tmp_path):
     e = window.explorer
     e.map_panel.axes[0].setCurrentIndex(2)
     _check_svg(e.export_map(tmp_path / "map.svg"), e, n_dots=120)
@@ -803,6 +870,10 @@ def test_svg_names_the_axes_shown_and_csv_headers_too(qtbot, window, tmp_path):
     header = (e.export_csv(tmp_path / "latent.csv")).read_text().splitlines()[0].split(",")
     assert header[5:7] == ["PC3", "PC2"]
     assert e.map_panel.projection_box.title() == "Projection (PCA of the latent space)"
+
+
+def test_the_csv_and_the_projection_box_name_the_discriminant_axes(qtbot, window, tmp_path):
+    e = window.explorer
     e.map_panel.basis.setCurrentIndex(1)  # the axes that set instruments apart
     header = (e.export_csv(tmp_path / "latent.csv")).read_text().splitlines()[0].split(",")
     assert header[5].startswith("LD") and header[6].startswith("LD")
@@ -856,12 +927,17 @@ def _contours(view) -> int:
     return sum(isinstance(item, pg.IsocurveItem) for item in view.field.image.childItems())
 
 
-def test_contour_lines_do_not_pile_up_and_home_refreshes_the_field(qtbot, window):
-    e = window.explorer
+def _show_field(qtbot, e) -> None:
+    """The field shown at resolution 20 with 4 contour lines, and computed."""
     e.field_panel.resolution.setValue(20)
     e.field_panel.contours.setValue(4)
     with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
         e.field_panel.field_shown.setChecked(True)
+
+
+def test_contour_lines_do_not_pile_up_over_zooms(qtbot, window):
+    e = window.explorer
+    _show_field(qtbot, e)
     for steps in (1, 1, -1):  # zooms by the wheel: each asks for the field of the new range
         with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
             _wheel(e.map.viewport(), steps)
@@ -869,7 +945,11 @@ def test_contour_lines_do_not_pile_up_and_home_refreshes_the_field(qtbot, window
     with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
         e.field_panel.contours.setValue(0)
     assert _contours(e.map) == 0
-    # Home after a zoom: the field is computed again, for the fitted range
+
+
+def test_fit_the_map_after_a_zoom_computes_the_field_again_for_the_fitted_range(qtbot, window):
+    e = window.explorer
+    _show_field(qtbot, e)
     with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
         _wheel(e.map.viewport(), 2)
     zoomed = e.map.plotItem.vb.viewRange()
@@ -900,7 +980,7 @@ def test_every_pair_of_palette_colours_is_clearly_distinct():
     assert (lab[:, 0] > 50).all()  # light enough on the dark background
 
 
-def test_each_colouring_shows_its_key_and_the_pair_lines_their_caption(qtbot, window):
+def test_each_colouring_shows_its_key(qtbot, window):
     e = window.explorer
     p = e.map_panel
     assert p.colour_key.isHidden()  # by instrument: the Instruments list is the key
@@ -910,6 +990,10 @@ def test_each_colouring_shows_its_key_and_the_pair_lines_their_caption(qtbot, wi
     assert "C4" in p.colour_key.text() or "A4" in p.colour_key.text()
     p.colour_by.setCurrentText("family")
     assert all(f in p.colour_key.text() for f in set(window.space.families))
+
+
+def test_the_pair_lines_show_their_caption(qtbot, window):
+    p = window.explorer.map_panel
     p.show_pairs.setChecked(True)
     assert p.pairs_caption.isVisible() and "Red" in p.pairs_caption.text() and "blue" in p.pairs_caption.text()
 
