@@ -1113,24 +1113,41 @@ def test_the_sounds_list_wraps_each_line_at_the_panels_width(qtbot):
     assert first.height() >= 2 * second.height()  # wrapped onto several lines, not cut
 
 
-def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qtbot, open_window, tiny_model, tmp_path):
+@pytest.fixture
+def many(open_window, tiny_model, tmp_path):
+    """A window on a map of 24 instruments of several families (the tiny model's notes, renamed)."""
     from tiny import many_instruments_model
 
+    w = open_window(many_instruments_model(tiny_model, tmp_path / "many.timbre.safetensors"), RecordingAudio())
+    return w
+
+
+def _families(w) -> list[str]:
+    """The legend's families, top to bottom."""
+    return [text.rsplit(" (", 1)[0] for text, _ in w.explorer.map_panel.family_rows()]
+
+
+def test_a_map_of_many_instruments_lists_them_by_family_folded(many):
     from timbre_explorer.core.data.instruments import FAMILIES, family_of
 
-    w = open_window(many_instruments_model(tiny_model, tmp_path / "many.timbre.safetensors"), RecordingAudio())
-    from timbre_explorer.gui.views.palette import colour
-
-    e, s, p = w.explorer, w.space, w.explorer.map_panel
+    s, p = many.space, many.explorer.map_panel
     assert len(s.instruments) == 24 and p.colour_by.currentText() == "family"
     # the legend: a row per family, in General MIDI's order, every instrument under its own family
     rows = p.family_rows()
-    families = [text.rsplit(" (", 1)[0] for text, _ in rows]
+    families = _families(many)
     assert families == sorted(set(s.families), key=FAMILIES.index) and len(families) > 1
     for family, (_, members) in zip(families, rows):
         assert members and all(family_of(m.rsplit(" (", 1)[0]) == family for m in members)
     assert sum(len(members) for _, members in rows) == 24
     assert not p.legend.topLevelItem(0).isExpanded()  # many: the families start folded
+
+
+def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(many):
+    from timbre_explorer.core.data.instruments import family_of
+    from timbre_explorer.gui.views.palette import colour
+
+    e, s = many.explorer, many.space
+    families = _families(many)
     # one colour per family on the map, and the names in their family's colour: the rated ones alone are named
     for layer in e.map.layers:
         members = layer.data["data"].astype(int)
@@ -1141,7 +1158,10 @@ def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qt
         family = QtGui.QColor(colour(families.index(family_of(label.toPlainText()))))
         assert label.color.hslHue() == family.hslHue()
         assert label.color.lightness() == max(family.lightness(), 165)
-    # a family's box hides all its members at once, and shows them again
+
+
+def test_a_familys_box_hides_all_its_members_at_once_and_shows_them_again(many):
+    e, s, p = many.explorer, many.space, many.explorer.map_panel
     woodwind = [i for i, f in enumerate(s.families) if f == "woodwind"]
     p.set_family_checked("woodwind", False)
     shown = drawn(e.map)[0]
@@ -1150,23 +1170,40 @@ def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(qt
     assert "Flute" not in [t.toPlainText() for t in e.map.labels]
     p.set_family_checked("woodwind", True)
     assert len(drawn(e.map)[0]) == len(s.notes)
-    # one member hidden: its family's box is part-checked; few enough shown, every shown one is named
+
+
+def test_one_hidden_member_part_checks_its_familys_box(many):
+    s, p = many.space, many.explorer.map_panel
+    woodwind = [i for i, f in enumerate(s.families) if f == "woodwind"]
     p.set_instrument_checked(woodwind[0], False)
-    assert p.legend.topLevelItem(families.index("woodwind")).checkState(0) == QtCore.Qt.CheckState.PartiallyChecked
+    assert p.legend.topLevelItem(_families(many).index("woodwind")).checkState(0) == \
+        QtCore.Qt.CheckState.PartiallyChecked
+
+
+def test_few_enough_instruments_shown_are_each_named(many):
+    e, s, p = many.explorer, many.space, many.explorer.map_panel
     p.check_all(False)
     for i in range(5):
         p.set_instrument_checked(i, True)
     assert sorted(t.toPlainText() for t in e.map.labels) == sorted(s.instruments[:5])
 
 
-def test_the_clicked_point_exports_as_an_sfz_instrument_and_cancel_writes_nothing(qtbot, window, tmp_path,
-                                                                                 monkeypatch):
-    """File → Export instrument runs in the task worker behind a progress dialog; its Cancel stops the job."""
-    e = window.explorer
-    said = []
-    e.message.connect(said.append)
+def test_export_instrument_before_a_click_asks_for_one(qtbot, window):
     _menu_action(window, "Export instrument").trigger()
     assert "Click the map first" in window.statusBar().currentMessage()
+
+
+def _said(window) -> list[str]:
+    """The Explorer's messages from now on, as a list that fills as they come."""
+    said: list[str] = []
+    window.explorer.message.connect(said.append)
+    return said
+
+
+def test_the_clicked_point_exports_as_an_sfz_instrument(qtbot, window, tmp_path, monkeypatch):
+    """File → Export instrument runs in the task worker behind a progress dialog."""
+    e = window.explorer
+    said = _said(window)
     before = len(window.audio.played)
     _click(qtbot, window, 0.1, 0.1)
     _wait_sound(qtbot, window, before)
@@ -1179,6 +1216,13 @@ def test_the_clicked_point_exports_as_an_sfz_instrument_and_cancel_writes_nothin
     assert sfz.read_text().count("<region>") == 10 and len(list((tmp_path / "out" / "Mine_samples").iterdir())) == 10
     assert f"latent point: {','.join(f'{v:.6g}' for v in e.selected)}" in sfz.read_text()
 
+
+def test_cancel_of_an_instrument_export_stops_the_job_and_writes_nothing(qtbot, window, tmp_path):
+    e = window.explorer
+    said = _said(window)
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.1, 0.1)
+    _wait_sound(qtbot, window, before)
     dialog = e.export_instrument(tmp_path / "later" / "Other.sfz")
     assert dialog.isVisible()
     qtbot.mouseClick(dialog.findChild(QtWidgets.QPushButton), QtCore.Qt.MouseButton.LeftButton)  # its Cancel
