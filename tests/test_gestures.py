@@ -59,16 +59,31 @@ def test_a_path_plays_at_one_level_from_end_to_end(tiny_space):
     assert rms_db(body) == pytest.approx(dynamic_level_db("mf"), abs=1.0)
 
 
-def test_path_files_keep_pitch_and_dynamic_and_old_ones_play_as_before(tmp_path):
+def _written(tmp_path) -> dict:
+    """A path at G4, ff, written to p.json: the file's JSON."""
+    write_path(tmp_path / "p.json", PathSpec([[0.1, 0.2], [0.3, 0.4]], seconds=1.0, kind="polyline", pitch=67.0,
+                                             dynamic="ff"))
+    return json.loads((tmp_path / "p.json").read_text())
+
+
+def test_path_files_keep_pitch_and_dynamic(tmp_path):
     spec = PathSpec([[0.1, 0.2], [0.3, 0.4]], seconds=1.0, kind="polyline", pitch=67.0, dynamic="ff")
     write_path(tmp_path / "p.json", spec)
     data = json.loads((tmp_path / "p.json").read_text())
     assert (data["pitch"], data["dynamic"]) == (67.0, "ff")
     assert read_path(tmp_path / "p.json") == spec
+
+
+def test_path_files_from_before_pitch_and_dynamic_play_as_before(tmp_path):
+    data = _written(tmp_path)
     old = {k: v for k, v in data.items() if k not in ("pitch", "dynamic")}  # written before they were kept
     (tmp_path / "old.json").write_text(json.dumps(old))
     back = read_path(tmp_path / "old.json")
     assert (back.pitch, back.dynamic) == (60.0, "mf")  # the app played every path at middle C, mf
+
+
+def test_a_path_file_with_a_bad_pitch_or_dynamic_is_refused(tmp_path):
+    data = _written(tmp_path)
     for change, said in (({"pitch": 200}, "pitch must be a MIDI number"), ({"dynamic": "loud"}, "dynamic must be")):
         (tmp_path / "bad.json").write_text(json.dumps({**data, **change}))
         with pytest.raises(ParameterError, match=f"bad.json: invalid path file \\({said}"):

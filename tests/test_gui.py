@@ -29,19 +29,30 @@ def test_window_without_model_or_portaudio(qtbot, tmp_path, monkeypatch):
     window.close()
 
 
-def test_the_window_names_the_version_and_carries_the_apps_icon(qtbot, tmp_path):
-    from PySide6 import QtCore
-
-    from timbre_explorer import __version__
+def _window(qtbot, tmp_path):
+    """The app and a main window with no model and no audio stream."""
     from timbre_explorer.audio.engine import AudioEngine
     from timbre_explorer.gui.app import make_app
     from timbre_explorer.gui.main_window import MainWindow
 
     app = make_app()
-    assert QtCore.QSize(256, 256) in app.windowIcon().availableSizes()  # resources/icons, from packaging/icon.svg
     window = MainWindow(model_path=tmp_path / "none.timbre.safetensors", audio=AudioEngine(open_stream=False))
     qtbot.addWidget(window)
+    return app, window
+
+
+def test_the_window_names_the_version(qtbot, tmp_path):
+    from timbre_explorer import __version__
+
+    _, window = _window(qtbot, tmp_path)
     assert window.windowTitle() == f"Timbre Explorer {__version__}" and __version__ == "0.1.0"
+
+
+def test_the_window_carries_the_apps_icon(qtbot, tmp_path):
+    from PySide6 import QtCore
+
+    app, window = _window(qtbot, tmp_path)
+    assert QtCore.QSize(256, 256) in app.windowIcon().availableSizes()  # resources/icons, from packaging/icon.svg
     assert window.windowIcon().cacheKey() == app.windowIcon().cacheKey()
 
 

@@ -57,7 +57,7 @@ def test_the_axes_tooltip_says_what_the_readme_says_of_the_shipped_model(qtbot):
     assert "rotations of the latent space" in tip and "mostly pitch" not in tip
 
 
-def test_the_tour_steps_through_the_map_play_path_and_sliders_and_can_be_skipped(open_window, tiny_model):
+def test_the_tour_steps_through_the_map_play_path_and_sliders(open_window, tiny_model):
     from timbre_explorer.gui.tour import STEPS
 
     w = open_window(tiny_model, AudioEngine(open_stream=False))
@@ -80,6 +80,15 @@ def test_the_tour_steps_through_the_map_play_path_and_sliders_and_can_be_skipped
     assert dict(seen)["Play"] == "Play" and dict(seen)["Path"] == "Path" and dict(seen)["Sliders"] == "Sliders"
     tour.back.click()
     assert tour.count.text() == f"{len(STEPS) - 1} of {len(STEPS)}"
+
+
+def test_the_tour_can_be_skipped_and_started_again_from_the_help_menu(open_window, tiny_model):
+    from timbre_explorer.gui.tour import STEPS
+
+    w = open_window(tiny_model, AudioEngine(open_stream=False))
+    w.start_tour()
+    tour = w.tour
+    tour.next.click()
     tour.skip.click()
     assert not tour.isVisible() and not tour.outline.isVisible()
     help_menu = next(m for m in w.menuBar().findChildren(QtWidgets.QMenu) if m.title() == "&Help")

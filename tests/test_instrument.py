@@ -83,21 +83,28 @@ def regions(sfz: Path) -> list[dict[str, str]]:
     return out
 
 
-def test_zones_and_layers_cover_every_key_and_velocity_once():
+def test_the_sample_pitches_span_the_range_every_third_key():
     pitches = sample_pitches(21, 108)
     assert pitches[:3] == [21, 24, 27] and pitches[-1] == 108 and len(pitches) == 30
     assert sample_pitches(60, 70) == [60, 63, 66, 69, 70]
+    with pytest.raises(ParameterError, match="two MIDI pitches"):
+        sample_pitches(70, 60)
+
+
+def test_every_key_is_in_one_zone_that_plays_its_nearest_sample():
+    pitches = sample_pitches(21, 108)
     zones = key_zones(pitches)
     for key in range(21, 109):
         (i,) = [i for i, (lo, hi) in enumerate(zones) if lo <= key <= hi]
         assert abs(pitches[i] - key) == min(abs(p - key) for p in pitches) <= 1
+
+
+def test_every_velocity_is_in_one_layer_the_dynamic_the_apps_keys_play_for_it():
     for count in (1, 2, 3, 5):
         layers = velocity_layers(count)
         for v in range(1, 128):  # the layer a velocity plays is the dynamic the app's keys play for it
             (i,) = [i for i, (lo, hi) in enumerate(layers) if lo <= v <= hi]
             assert i == v * count // 128
-    with pytest.raises(ParameterError, match="two MIDI pitches"):
-        sample_pitches(70, 60)
 
 
 def test_an_instrument_plays_in_sfizz_at_its_keys_pitch_and_its_layers_level(bundled_space, pysfizz, tmp_path):
@@ -123,9 +130,14 @@ def test_an_instrument_plays_in_sfizz_at_its_keys_pitch_and_its_layers_level(bun
     print("; ".join(report))
 
 
-def test_loops_lie_inside_their_samples_and_join_seamlessly(tiny_space, pysfizz, tmp_path):
-    space = tiny_space
-    w = write_instrument(space, space.centroids["Oboe"], tmp_path / "Oboe.sfz")
+@pytest.fixture(scope="module")
+def oboe(tiny_space, tmp_path_factory):
+    """The tiny model's Oboe centroid written as an SFZ instrument."""
+    return write_instrument(tiny_space, tiny_space.centroids["Oboe"], tmp_path_factory.mktemp("oboe") / "Oboe.sfz")
+
+
+def test_loops_lie_inside_their_samples_and_join_seamlessly(tiny_space, oboe):
+    space, w = tiny_space, oboe
     pitches = sorted({int(n) for n in space.notes.pitch})
     assert w.pitches == tuple(sample_pitches(pitches[0], pitches[-1]))
     assert w.dynamics == ("pp", "ff")  # the tiny model's two dynamics
@@ -143,7 +155,11 @@ def test_loops_lie_inside_their_samples_and_join_seamlessly(tiny_space, pysfizz,
         assert abs(x[start] - x[end]) <= np.abs(np.diff(loop)).max()
     assert max(joins) < 0.01, joins
     print(f"largest jump at a loop point: {max(joins):.1e} of the loop's RMS")
-    # sfizz reads the same: every key of the range plays the sample nearest it, in the layer of its velocity
+
+
+def test_sfizz_plays_every_key_from_its_nearest_sample_in_its_velocitys_layer(tiny_space, oboe, pysfizz):
+    space, w = tiny_space, oboe
+    pitches = sorted({int(n) for n in space.notes.pitch})
     s = synth(pysfizz, w.sfz, space.sample_rate)._synth
     for key in range(pitches[0], pitches[-1] + 1):
         for velocity in (1, 63, 64, 127):
