@@ -76,13 +76,17 @@ def test_the_shown_components_are_exactly_where_the_user_clicked(tiny_space, dim
     assert np.allclose(plane.latent(points[3]), s.projection.place(points[3], dims, rest=np.arange(s.latent_size)))
 
 
-def test_one_neighbour_is_the_nearest_note_and_bad_input_says_why(tiny_space):
+def test_one_neighbour_is_the_nearest_note_and_one_note_gives_its_components(tiny_space):
     s = tiny_space
     coords = s.projection.forward(s.notes.z)
     nearest = OnData(s.projection, s.notes.z, (0, 1), neighbours=1)
     assert np.allclose(nearest.latent(coords[11, :2]), s.notes.z[11], atol=1e-5)
     assert np.allclose(OnData(s.projection, s.notes.z[:1], (0, 1)).latent([5.0, 5.0]),
                        s.projection.place([5.0, 5.0], (0, 1), rest=coords[0]))  # one note: its components
+
+
+def test_no_notes_or_a_point_of_the_wrong_size_says_why(tiny_space):
+    s = tiny_space
     with pytest.raises(ParameterError, match="every note is filtered out"):
         OnData(s.projection, s.notes.z[:0], (0, 1))
     with pytest.raises(ParameterError, match="need 2 values"):

@@ -104,21 +104,40 @@ def test_filtered_out_notes_give_no_hidden_components(clustered_space):
     assert np.allclose(state.latent_at(x, y), s.projection.place([x, y], (0, 1), rest=state.plane_rest()))
 
 
-def test_the_field_and_a_path_use_the_mapping_of_clicks(tiny_space, tmp_path):
+def _state(space) -> MapState:
+    """The map's state with PC2, PC1 and PC3 as its axes."""
+    state = MapState(space)
+    state.dims = (1, 0, 2)
+    return state
+
+
+def test_the_field_uses_the_mapping_of_clicks(tiny_space):
     from timbre_explorer.core.synthesis.fields import field
-    from timbre_explorer.core.synthesis.pathfile import PathSpec, read_path, spec_frames, walked_on, write_path
 
     s = tiny_space
-    state = MapState(s)
-    state.dims = (1, 0, 2)
+    state = _state(s)
     f = field(s, surface=state.surface(), x_range=(-1, 1), y_range=(-0.5, 0.8), resolution=9, names=("centroid",))
     assert f.dims == (1, 0)
     for row, col in ((0, 0), (4, 7), (8, 3)):
         z = state.latent_at(f.x[col], f.y[row])
         assert f.values["centroid"][row, col] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
-    # a path of three clicks walks on the map: each frame is the point a click at its position plays
+
+
+def _three_clicks(state):
+    """A polyline path through the points three clicks on the map play."""
+    from timbre_explorer.core.synthesis.pathfile import PathSpec
+
     corners = [state.latent_at(x, y) for x, y in ((-0.8, 0.2), (0.1, 0.6), (0.7, -0.3))]
-    spec = PathSpec(points=np.asarray(corners).tolist(), mode="slerp", seconds=1.0, kind="polyline")
+    return corners, PathSpec(points=np.asarray(corners).tolist(), mode="slerp", seconds=1.0, kind="polyline")
+
+
+def test_a_path_of_three_clicks_walks_on_the_map(tiny_space, tmp_path):
+    """Each frame is the point a click at its position plays."""
+    from timbre_explorer.core.synthesis.pathfile import read_path, spec_frames, walked_on, write_path
+
+    s = tiny_space
+    state = _state(s)
+    corners, spec = _three_clicks(state)
     walked = walked_on(s, spec, state.path_surface())
     frames = np.asarray(walked.points)
     assert walked.kind == "on_data" and np.array_equal(spec_frames(s, walked), frames)  # replays as it played
@@ -127,7 +146,14 @@ def test_the_field_and_a_path_use_the_mapping_of_clicks(tiny_space, tmp_path):
     assert np.allclose(spec_frames(s, read_path(tmp_path / "walked.json", latent=s.latent_size)), frames, atol=1e-5)
     assert np.allclose(frames, [state.latent_at(*state.to_view(z)) for z in frames], atol=1e-9)
     assert np.allclose(frames[0], corners[0]) and np.allclose(frames[-1], corners[-1])
-    # in the plane mode a path is the paper's, interpolated through the whole latent space
+
+
+def test_in_the_plane_mode_a_path_is_the_papers_through_the_whole_latent_space(tiny_space):
+    from timbre_explorer.core.synthesis.pathfile import walked_on
+
+    s = tiny_space
+    state = _state(s)
+    _, spec = _three_clicks(state)
     state.mode = PLANE
     assert state.path_surface() is None and walked_on(s, spec, state.path_surface()) is spec
 

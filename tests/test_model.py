@@ -65,10 +65,29 @@ def test_a_conditioned_model_takes_pitch_and_level_where_its_conditioning_says()
         assert vae.encoder[0].in_features == enc_in and vae.decoder[0].in_features == dec_in
         out = vae(x, c if conditioning != "none" else None, sample=False)
         assert out.x_mu.shape == (5, 20)
+
+
+def _conditioned():
+    """A seeded model conditioned in its encoder and decoder, some frames, their conditions and its output."""
+    torch.manual_seed(0)
+    x, c = torch.randn(5, 20), torch.randn(5, 2)
+    vae = TimbreVAE(VAEConfig(n_bins=20, hidden=32, layers=2, latent=4, conditioning="both"))
+    return vae, c, vae(x, c, sample=False)
+
+
+def test_a_conditioned_decoder_without_conditions_says_it_needs_them():
+    vae, _, _ = _conditioned()
     with pytest.raises(ParameterError, match="needs conditions"):
         vae.decode(torch.zeros(5, 4))
-    # the decoder reads the condition: another pitch, another output
+
+
+def test_the_decoder_reads_the_condition():
+    """Another pitch, another output."""
+    vae, c, out = _conditioned()
     assert not torch.allclose(vae.decode(out.z, c)[0], vae.decode(out.z, c + torch.tensor([0.5, 0.0]))[0])
+
+
+def test_an_unknown_conditioning_is_refused():
     with pytest.raises(ParameterError, match="conditioning"):
         VAEConfig(conditioning="pitch")
 

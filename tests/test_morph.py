@@ -53,6 +53,9 @@ def test_note_audio_reads_files_and_refuses_what_it_cannot_use(tiny_space, tmp_p
         note_audio(s, tmp_path / "missing.wav")
     with pytest.raises(ParameterError, match="neither an audio file nor a note"):
         note_audio(s, "not-a-note")
+
+
+def test_a_note_spec_is_read_field_by_field_and_a_bad_field_is_named():
     with pytest.raises(ParameterError, match="pitch"):
         parse_spec("Flute:high:mf")
     with pytest.raises(ParameterError, match="dynamic"):
