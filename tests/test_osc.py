@@ -88,11 +88,15 @@ def test_a_failing_receiver_does_not_stop_the_server(caplog):
         s.close()
 
 
-def test_a_port_in_use_is_one_sentence_and_a_closed_server_frees_it(server):
+def test_a_port_in_use_is_one_sentence(server):
     s, _, _ = server
     other, why = osc.start(s.port, lambda m: None)
     assert other is None
     assert why == f"OSC is off: port {s.port} is in use by another program."
+
+
+def test_a_closed_server_frees_its_port(server):
+    s, _, _ = server
     s.close()
     again, why = osc.start(s.port, lambda m: None)
     assert again is not None, why

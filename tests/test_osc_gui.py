@@ -48,21 +48,32 @@ def _wait_sound(qtbot, w, before: int) -> np.ndarray:
     return w.audio.played[-1][0]
 
 
-def test_a_point_a_note_and_a_bad_message_over_udp(qtbot, window):
-    w = window
+def _point_over_udp(qtbot, w, client):
+    """Sends /timbre/point near the Oboe's centre and waits for its sound: the point (x, y) and what played."""
     e, s = w.explorer, w.space
-    client, _ = _listen(w)
     x, y = (float(v) for v in e.map_state.to_view(s.centroids["Oboe"]) + 0.1)
-
     before = len(w.audio.played)
     client.send_message("/timbre/point", [x, y])
-    by_osc = _wait_sound(qtbot, w, before)
+    return x, y, _wait_sound(qtbot, w, before)
+
+
+def test_a_point_over_udp_plays_what_a_click_there_plays(qtbot, window):
+    w = window
+    e = w.explorer
+    client, _ = _listen(w)
+    x, y, by_osc = _point_over_udp(qtbot, w, client)
     assert np.allclose(e.selected, e.map_state.latent_at(x, y))  # the map's current point
     assert e.last_sound.title.startswith("Near ")
     before = len(w.audio.played)
     e.click_control.play_at(x, y)  # what a click there plays
     assert np.allclose(_wait_sound(qtbot, w, before), by_osc, atol=1e-6)
 
+
+def test_bad_messages_over_udp_are_ignored_and_move_nothing(qtbot, window):
+    w = window
+    e = w.explorer
+    client, _ = _listen(w)
+    x, y, _ = _point_over_udp(qtbot, w, client)
     client.send_message("/timbre/point", ["left", 2])  # ignored: the app and the server go on
     client.send_message("/timbre/nowhere", [])
     qtbot.waitUntil(lambda: len(e.play.player.notes) > 0, timeout=30_000)  # the keys play the point
@@ -70,6 +81,22 @@ def test_a_point_a_note_and_a_bad_message_over_udp(qtbot, window):
     client.send_message("/timbre/note", [62, 110])
     qtbot.waitUntil(lambda: 62 in e.play.player.keys_down, timeout=10_000)
     assert np.allclose(e.selected, e.map_state.latent_at(x, y))  # the bad messages, handled before it, moved nothing
+
+
+def _keys_play_the_point(qtbot, w, client) -> None:
+    """A point sent, and the keys ready to play it."""
+    _point_over_udp(qtbot, w, client)
+    qtbot.waitUntil(lambda: len(w.explorer.play.player.notes) > 0, timeout=30_000)
+    w.audio.stop()
+
+
+def test_a_note_over_udp_sounds_until_its_note_off(qtbot, window):
+    w = window
+    e = w.explorer
+    client, _ = _listen(w)
+    _keys_play_the_point(qtbot, w, client)
+    client.send_message("/timbre/note", [62, 110])
+    qtbot.waitUntil(lambda: 62 in e.play.player.keys_down, timeout=10_000)
     sounding = pull(w.audio, 0.3)
     assert w.audio.voices_sounding == 1 and np.abs(sounding).max() > 1e-3
     client.send_message("/timbre/note_off", 62)
@@ -77,6 +104,12 @@ def test_a_point_a_note_and_a_bad_message_over_udp(qtbot, window):
     pull(w.audio, 1.0)  # its release
     assert w.audio.voices_sounding == 0
 
+
+def test_all_notes_off_over_udp_silences_every_key(qtbot, window):
+    w = window
+    e = w.explorer
+    client, _ = _listen(w)
+    _keys_play_the_point(qtbot, w, client)
     client.send_message("/timbre/note", [60, 90])
     client.send_message("/timbre/note", [64, 90])
     qtbot.waitUntil(lambda: e.play.player.keys_down == {60, 64}, timeout=10_000)
@@ -86,7 +119,7 @@ def test_a_point_a_note_and_a_bad_message_over_udp(qtbot, window):
     assert w.audio.voices_sounding == 0
 
 
-def test_pitch_dynamic_instrument_and_bookmark_over_udp(qtbot, window):
+def test_pitch_dynamic_and_velocity_over_udp_set_the_play_tab(qtbot, window):
     w = window
     e, s = w.explorer, w.space
     panel = e.play_panel
@@ -99,10 +132,24 @@ def test_pitch_dynamic_instrument_and_bookmark_over_udp(qtbot, window):
     client.send_message("/timbre/velocity", 127)
     qtbot.waitUntil(lambda: panel.velocity_chosen() == 127, timeout=10_000)
 
+
+def test_an_instrument_over_udp_plays_as_a_click_on_its_name(qtbot, window):
+    w = window
+    e = w.explorer
+    client, _ = _listen(w)
     before = len(w.audio.played)
     client.send_message("/timbre/instrument", "Trumpet")  # as a click on its name
     _wait_sound(qtbot, w, before)
     assert e.last_sound.title.startswith("Near Trumpet (")
+
+
+def test_a_bookmark_over_udp_plays_its_point(qtbot, window):
+    w = window
+    e = w.explorer
+    client, _ = _listen(w)
+    before = len(w.audio.played)
+    client.send_message("/timbre/instrument", "Trumpet")
+    _wait_sound(qtbot, w, before)
     e.bookmarks.add("bright")
     before = len(w.audio.played)
     client.send_message("/timbre/point", [0.0, 0.0])
@@ -114,6 +161,11 @@ def test_pitch_dynamic_instrument_and_bookmark_over_udp(qtbot, window):
     _wait_sound(qtbot, w, before)
     assert np.allclose(e.selected, e.bookmarks.bookmarks[0].z) and e.last_sound.title.startswith("bright")
 
+
+def test_an_unknown_bookmark_or_instrument_over_udp_is_said(qtbot, window):
+    w = window
+    e = w.explorer
+    client, _ = _listen(w)
     messages = []
     e.message.connect(messages.append)
     client.send_message("/timbre/bookmark", "nothing")
