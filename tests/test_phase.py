@@ -27,13 +27,21 @@ def _harmonic_energy(audio: np.ndarray, f0: float, tolerance_hz: float = 3.0) ->
     return float(spectrum[np.abs(f - k * f0) < tolerance_hz].sum() / spectrum.sum())
 
 
+F0 = 220.7  # off every band centre
+
+
 def test_sustained_note_converges_and_keeps_its_pitch():
-    f0 = 220.7  # off every band centre
+    f0 = F0
     frame = _held_frame(harmonic_tone(f0))
     rec = sustain(frame, ERB, seconds=1.0, loop=True)
     assert float(rec.spectral_convergence_db) <= -15.0
     assert _harmonic_energy(rec.audio.numpy(), f0) > 0.95
-    # a random start converges to a noisier, less harmonic sound: the initial phase matters
+
+
+def test_a_random_initial_phase_converges_to_a_noisier_less_harmonic_sound():
+    """The initial phase matters."""
+    f0 = F0
+    frame = _held_frame(harmonic_tone(f0))
     held = frame.unsqueeze(-1).expand(-1, transform_for(ERB, SR).n_frames)
     rand = griffin_lim(held, transform_for(ERB, SR), n_iter=8, init="random")
     assert _harmonic_energy(rand.audio.numpy(), f0) < 0.8
@@ -62,21 +70,35 @@ def test_more_iterations_do_not_get_worse():
     assert sc[2] < -15
 
 
-def test_deterministic_for_a_seed_and_batched():
+@pytest.fixture(scope="module")
+def three():
+    """Three held harmonic frames (G3, C4, A4) and their half-second sustain, batched."""
     frames = torch.stack([_held_frame(harmonic_tone(f)) for f in (196.0, 261.6, 440.0)])
-    a = sustain(frames, ERB, seconds=0.5)
+    return frames, sustain(frames, ERB, seconds=0.5)
+
+
+def test_sustain_is_deterministic_for_a_seed(three):
+    frames, a = three
     b = sustain(frames, ERB, seconds=0.5)
-    assert a.audio.shape == (3, SR // 2)
     assert torch.equal(a.audio, b.audio)
-    one = sustain(frames[1], ERB, seconds=0.5)
-    assert torch.allclose(one.audio, a.audio[1], atol=1e-5)
     assert not torch.equal(sustain(frames, ERB, seconds=0.5, seed=1).audio, a.audio)
 
 
-def test_fades_and_seamless_loop():
+def test_a_batch_sustains_each_frame_as_it_would_alone(three):
+    frames, a = three
+    assert a.audio.shape == (3, SR // 2)
+    one = sustain(frames[1], ERB, seconds=0.5)
+    assert torch.allclose(one.audio, a.audio[1], atol=1e-5)
+
+
+def test_a_sustained_note_fades_in_and_out():
     frame = _held_frame(harmonic_tone(261.6)).float()
     faded = sustain(frame, ERB, seconds=0.5).audio
     assert abs(float(faded[0])) < 1e-6 and abs(float(faded[-1])) < 1e-3
+
+
+def test_a_looped_note_joins_seamlessly():
+    frame = _held_frame(harmonic_tone(261.6)).float()
     looped = sustain(frame, ERB, seconds=0.5, loop=True).audio.numpy()
     # one period of a circular signal: the jump across the loop point is like any other step
     steps = np.abs(np.diff(np.concatenate([looped, looped[:1]])))

@@ -98,11 +98,16 @@ def test_eight_loud_voices_and_one_more_mix_below_full_scale(engine):
     np.testing.assert_allclose(eight, np.sum(alone, axis=0), atol=1e-5)
 
 
-def test_sixteen_loud_held_voices_are_limited_below_full_scale_and_one_voice_passes_unchanged(engine):
+def _loudest_notes() -> list:
+    """Sixteen of the loudest notes spread over 6 1/4 octaves, then sixteen in unison."""
+    return [playable_tone(110.0 * 2 ** (k * 5 / 48)) for k in range(MAX_VOICES)] + \
+        [playable_tone(110.0) for _ in range(MAX_VOICES)]
+
+
+def test_sixteen_loud_held_voices_are_limited_below_full_scale():
     """Sixteen voices of the loudest notes at full velocity summed to 1.05 (fault 18 of issue 27) and more
-    where they are in phase: the mix is soft-clipped below full scale; a voice at a normal level is untouched."""
-    notes = [playable_tone(110.0 * 2 ** (k * 5 / 48)) for k in range(MAX_VOICES)] + \
-            [playable_tone(110.0) for _ in range(MAX_VOICES)]
+    where they are in phase: the mix is soft-clipped below full scale."""
+    notes = _loudest_notes()
     for group in (notes[:MAX_VOICES], notes[MAX_VOICES:]):  # spread over 6 1/4 octaves, then in unison
         e = AudioEngine(SR, open_stream=False, blocksize=BLOCK)
         e.available = True
@@ -120,17 +125,23 @@ def test_sixteen_loud_held_voices_are_limited_below_full_scale_and_one_voice_pas
         assert np.abs(plain).max() > 1.0  # what the sum would be: over full scale
         assert np.abs(y).max() < 1.0
         assert np.abs(np.diff(y)).max() < 0.5  # bent, not cut: no edge sharper than the notes' own
+
+
+def test_one_voice_at_a_normal_level_passes_the_limiter_unchanged(engine):
     one = playable_tone(220.0)  # a normal level: the app's loudest note, one voice
     engine.note_on(one, one.pitch, 1.0)
     y = pull(engine, 1.0)
     expected = rms_db(one.samples[one.loop_start:one.loop_end]) + 20 * np.log10(VOICE_GAIN)
     assert rms_db(y[SR // 4:]) == pytest.approx(expected, abs=0.1)
     assert np.abs(y).max() < LIMIT_KNEE  # below the knee: sample for sample as mixed
-    # the limiter keeps the callback's discipline: nothing allocated that grows with the block
+
+
+def test_the_limiter_allocates_nothing_that_grows_with_the_block():
+    """The limiter keeps the callback's discipline."""
     e = AudioEngine(SR, open_stream=False, blocksize=4096)
     e.available = True
     out = np.zeros((4096, 2), np.float32)
-    for n in notes[MAX_VOICES:]:
+    for n in _loudest_notes()[MAX_VOICES:]:
         e.note_on(n, n.pitch, 1.0)
     e.callback(out, 4096)
     tracemalloc.start()

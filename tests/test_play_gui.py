@@ -58,11 +58,15 @@ def held_note(qtbot, w, key, seconds: float = 0.8) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------------- keyboard
-def test_two_keys_play_their_pitches_and_the_octave_keys_shift_them(qtbot, window):
+def test_the_two_letter_rows_play_their_pitches(qtbot, window):
     w, panel = window, window.explorer.play_panel
     assert "C4" in panel.octave.text() and "-" in panel.octave.text() and "=" in panel.octave.text()
     assert semitones_off(held_note(qtbot, w, Key.Key_Z), 60) == pytest.approx(0, abs=0.03)  # lower row: C4
     assert semitones_off(held_note(qtbot, w, Key.Key_E), 76) == pytest.approx(0, abs=0.03)  # upper row E: E5
+
+
+def test_the_octave_key_and_buttons_shift_the_rows(qtbot, window):
+    w, panel = window, window.explorer.play_panel
     press(qtbot, w, Key.Key_Minus)
     release(qtbot, w, Key.Key_Minus)
     assert "C3" in panel.octave.text()
@@ -95,7 +99,7 @@ def test_a_higher_velocity_plays_louder(qtbot, window):
     assert loud - soft == pytest.approx(40 * np.log10(120 / 40), abs=0.3)  # the velocity curve, (v/127)²
 
 
-def test_key_release_is_silent_after_release_s_and_auto_repeat_is_ignored(qtbot, window):
+def test_auto_repeat_of_a_held_key_is_ignored(qtbot, window):
     w = window
     press(qtbot, w, Key.Key_V)
     pull(w.audio, 0.3)
@@ -103,6 +107,12 @@ def test_key_release_is_silent_after_release_s_and_auto_repeat_is_ignored(qtbot,
                              True)  # autorep: a key held down repeats
     QtWidgets.QApplication.sendEvent(w.explorer.map, repeat)
     assert w.audio.voices_sounding == 1
+
+
+def test_a_released_key_is_silent_after_its_release_time(qtbot, window):
+    w = window
+    press(qtbot, w, Key.Key_V)
+    pull(w.audio, 0.3)
     release(qtbot, w, Key.Key_V)
     y = pull(w.audio, 0.6)
     release_s = w.explorer.play.player.notes[0].release_s
@@ -111,16 +121,24 @@ def test_key_release_is_silent_after_release_s_and_auto_repeat_is_ignored(qtbot,
     assert w.audio.voices_sounding == 0
 
 
-def test_keys_do_not_play_in_a_number_field_and_win_over_single_key_shortcuts(qtbot, window):
+def test_keys_do_not_play_in_a_number_field(qtbot, window):
     w, e = window, window.explorer
     e.play_panel.pitch.setFocus()
     press(qtbot, w, Key.Key_Z, e.play_panel.pitch)
     release(qtbot, w, Key.Key_Z, e.play_panel.pitch)
     assert not pull(w.audio, 0.1).any()
+
+
+def test_on_the_play_tab_the_keys_win_over_single_key_shortcuts(qtbot, window):
+    w, e = window, window.explorer
     e.map.setFocus()
     press(qtbot, w, Key.Key_D)  # D# here, not "draw a path"
     assert not e.path_panel.draw_button.isChecked() and e.play.player.keys_down == {63}
     release(qtbot, w, Key.Key_D)
+
+
+def test_on_another_tab_or_with_the_keyboard_off_the_letters_are_shortcuts(qtbot, window):
+    w, e = window, window.explorer
     e.tabs.setCurrentIndex(0)  # another tab: D draws a path, the letters play nothing
     press(qtbot, w, Key.Key_D)
     assert e.path_panel.draw_button.isChecked() and e.play.player.keys_down == frozenset()
@@ -172,13 +190,18 @@ def from_rtmidi(w, *messages) -> None:
     t.join()
 
 
-def test_midi_notes_velocity_pedal_and_pitch_bend(qtbot, window):
-    w, player = window, window.explorer.play.player
+def _midi_g4_at_100(qtbot, w) -> np.ndarray:
+    """MIDI note 67 at velocity 100, from rtmidi's thread: a second of what it plays (its attack left out)."""
+    player = w.explorer.play.player
     from_rtmidi(w, mido.Message("note_on", note=67, velocity=100))
     qtbot.waitUntil(lambda: player.keys_down == {67}, timeout=5000)  # the event crossed to the GUI thread
-    y = pull(w.audio, 1.0)[int(0.1 * SR):]
+    return pull(w.audio, 1.0)[int(0.1 * SR):]
+
+
+def test_a_midi_note_plays_its_pitch_bends_and_ends_at_velocity_0(qtbot, window):
+    w, player = window, window.explorer.play.player
+    y = _midi_g4_at_100(qtbot, w)
     assert semitones_off(y, 67) == pytest.approx(0, abs=0.03)
-    loud = rms_db(y)
     from_rtmidi(w, mido.Message("pitchwheel", pitch=4096))  # half way up: +1 semitone
     qtbot.waitUntil(lambda: w.audio._written == w.audio._read + 1, timeout=5000)
     y = pull(w.audio, 1.0)[int(0.1 * SR):]
@@ -187,6 +210,14 @@ def test_midi_notes_velocity_pedal_and_pitch_bend(qtbot, window):
     qtbot.waitUntil(lambda: player.keys_down == frozenset(), timeout=5000)
     pull(w.audio, 0.5)
     assert w.audio.voices_sounding == 0
+
+
+def test_the_pedal_holds_a_released_midi_note_at_its_velocitys_level(qtbot, window):
+    w, player = window, window.explorer.play.player
+    loud = rms_db(_midi_g4_at_100(qtbot, w))
+    from_rtmidi(w, mido.Message("note_off", note=67))
+    qtbot.waitUntil(lambda: player.keys_down == frozenset(), timeout=5000)
+    pull(w.audio, 0.5)
 
     from_rtmidi(w, mido.Message("control_change", control=64, value=127), mido.Message("note_on", note=60, velocity=50),
                 mido.Message("note_off", note=60))
