@@ -93,7 +93,10 @@ def test_bad_notes_and_sounds_say_why():
         PlayableNote(ok, SR, 69.0, 0, 100, -1.0)
     with pytest.raises(ParameterError, match="too short for a 0.2 s loop"):
         make_loop(ok[:3000], SR, 69.0, attack_s=0.02, release_s=0.2)
-    note = PlayableNote(ok, SR, 69.0, 0, 100, 0.2)
+
+
+def test_a_notes_samples_are_read_only_float32():
+    note = PlayableNote(harmonic(440.0), SR, 69.0, 0, 100, 0.2)
     assert note.samples.dtype == np.float32 and not note.samples.flags.writeable  # safe to share with the audio thread
 
 

@@ -31,12 +31,16 @@ def test_space_reads_the_map_from_the_file(tiny_space):
     assert all(name != "Piccolo" for name, _ in s.nearest_instruments(s.centroids["Piccolo"], 4))
 
 
-def test_projection_round_trips_and_places_points_on_a_plane(tiny_space):
+def test_the_projection_round_trips_with_its_components_by_variance(tiny_space):
     p = tiny_space.projection
     z = tiny_space.notes.z
     assert np.allclose(p.inverse(p.forward(z)), z, atol=1e-5)
     assert np.all(np.diff(p.explained) <= 1e-12) and abs(p.explained.sum() - 1) < 1e-9
-    rest = p.forward(z[7])
+
+
+def test_the_projection_places_points_on_a_plane_keeping_the_other_components(tiny_space):
+    p = tiny_space.projection
+    rest = p.forward(tiny_space.notes.z[7])
     placed = p.place([[1.5, -0.5]], (0, 2), rest=rest)
     coords = p.forward(placed)[0]
     assert np.allclose(coords[[0, 2]], [1.5, -0.5]) and np.allclose(coords[[1, 3]], rest[[1, 3]])
@@ -59,19 +63,32 @@ def test_decode_gives_the_spectrum_of_the_instrument(tiny_space):
         s.decode(np.zeros(3))
 
 
-def test_note_has_the_playback_level_and_envelope(tiny_space):
-    s = tiny_space
+def _loud_point(s):
+    """A latent point among the loudest 5 % of the decoded notes."""
     loud = s.decoded_descriptors["loudness"]
-    z = s.notes.z[np.argsort(loud)[int(0.95 * len(loud))]]
-    a = note(s, s.decode(z), seconds=0.5, envelope=Envelope(attack=0.05, release=0.1))
+    return s.notes.z[np.argsort(loud)[int(0.95 * len(loud))]]
+
+
+def test_a_loud_note_has_the_playback_level(tiny_space):
+    s = tiny_space
+    a = note(s, s.decode(_loud_point(s)), seconds=0.5, envelope=Envelope(attack=0.05, release=0.1))
     assert a.dtype == np.float32 and len(a) == round(0.5 * s.sample_rate)
     assert np.max(np.abs(a)) <= PEAK_LIMIT + 1e-6
     mid = a[len(a) // 4: len(a) // 2]
     # a loud note plays at the set level; a conditioned model's every note at its dynamic's (mf by default)
     target = DYNAMIC_DB["mf"] if s.conditioned else PLAYBACK_LEVEL_DB
     assert abs(10 * np.log10(np.mean(mid ** 2)) - target) < 3
+
+
+def test_a_note_ramps_in_and_out_with_its_envelope(tiny_space):
+    s = tiny_space
+    a = note(s, s.decode(_loud_point(s)), seconds=0.5, envelope=Envelope(attack=0.05, release=0.1))
     assert abs(a[0]) < 1e-3 and np.abs(a[-10:]).max() < 1e-2  # ramps at both ends
-    looped = loop(s, s.decode(z))
+
+
+def test_a_loop_is_one_whole_period_with_no_fade(tiny_space):
+    s = tiny_space
+    looped = loop(s, s.decode(_loud_point(s)))
     assert len(looped) == round(HELD_PERIOD * s.sample_rate)  # one whole period of the held signal
     assert np.abs(looped[:50]).max() > 1e-3  # no fade on a loop
 

@@ -40,7 +40,7 @@ def test_field_is_the_descriptors_of_the_decoded_grid(tiny_space):
     assert set(only.values) == {"loudness"} and np.allclose(only.values["loudness"], f.values["loudness"])
 
 
-def test_field_levels_go_coarse_to_fine_and_can_be_cancelled(tiny_space):
+def test_field_levels_go_coarse_to_fine(tiny_space):
     s = tiny_space
     plane = _plane(s)
     levels = list(field_levels(s, resolution=40, names=("centroid",), **plane))
@@ -48,6 +48,11 @@ def test_field_levels_go_coarse_to_fine_and_can_be_cancelled(tiny_space):
     assert [lv.values["centroid"].shape for lv in levels] == [(10, 10), (20, 20), (40, 40)]
     full = field(s, resolution=40, names=("centroid",), **plane)
     assert np.array_equal(levels[-1].values["centroid"], full.values["centroid"])
+
+
+def test_field_levels_can_be_cancelled(tiny_space):
+    s = tiny_space
+    plane = _plane(s)
     seen = []
     with pytest.raises(Cancelled):
         for lv in field_levels(s, resolution=40, names=("centroid",), cancel=lambda: len(seen) >= 1, **plane):

@@ -63,11 +63,14 @@ def finished(qapp, samples, cache, tmp_path_factory):
     w.close()
 
 
-def test_the_curves_hold_every_epoch_and_the_live_map_every_note(finished):
+def test_the_curves_hold_every_epoch(finished):
     v = finished.tab
     assert [v.views.curves.points(p) for p in ("stage1", "regularized", "baseline", "unconditioned")] == [3, 3, 3, 6]
     assert v.views.curves.curves[("nll", "unconditioned")].xData[0] == 1  # its own stage 1, from the run's start
-    shown = v.views.latent_map.shown
+
+
+def test_the_live_map_holds_every_note(finished):
+    shown = finished.tab.views.latent_map.shown
     assert shown is not None and shown.xy.shape == (120, 2)
     assert set(shown.labels) == {"Clarinet", "Flute", "Oboe", "Piccolo", "Trumpet"}
 
