@@ -157,7 +157,7 @@ def test_sounds_added_and_cleared_come_back_without_encoding_again(qtbot, window
     assert len(tab.map.user_labels) == 1  # on the map again, where it was placed
 
 
-def test_a_filter_change_comes_back_and_a_run_of_steps_is_one(qtbot, window):
+def test_a_filter_change_comes_back(qtbot, window):
     tab = window.explorer
     first = tab.space.notes.instrument == 0
     tab.map_panel.set_instrument_checked(0, False)
@@ -165,6 +165,10 @@ def test_a_filter_change_comes_back_and_a_run_of_steps_is_one(qtbot, window):
                   lambda: (tab.map_state.mask()[first].all() and 0 in tab.map_panel.checked_instruments()),
                   lambda: (not tab.map_state.mask()[first].any() and 0 not in tab.map_panel.checked_instruments())
                  )
+
+
+def test_a_run_of_steps_of_one_gesture_is_one_undo_step(qtbot, window):
+    tab = window.explorer
     low = tab.map_panel.pitch_low
     start = low.value()
     for _ in range(3):  # the box's up arrow, three times: one gesture

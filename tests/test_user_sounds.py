@@ -24,18 +24,30 @@ def _tone(f0: float, partials, seconds: float = 1.0, amplitude: float = 0.5) -> 
 
 
 # ------------------------------------------------------------------------------------------------ pitch and level
-def test_pitch_of_tones_of_known_f0_and_none_for_noise():
+def test_pitch_of_tones_of_known_f0():
     assert estimate_pitch(_tone(220.0, [1]), SR) == pytest.approx(57.0, abs=0.1)
     assert estimate_pitch(_tone(220.0, range(2, 9)), SR) == pytest.approx(57.0, abs=0.1)  # no fundamental
     assert estimate_pitch(_tone(440.0 * 2 ** (3 / 12), range(1, 6)), SR) == pytest.approx(72.0, abs=0.1)
     assert estimate_pitch(_tone(55.0, range(1, 8)), SR) == pytest.approx(33.0, abs=0.1)
-    noise = np.random.default_rng(0).standard_normal(SR).astype(np.float32) * 0.3
+
+
+def _noise() -> np.ndarray:
+    return np.random.default_rng(0).standard_normal(SR).astype(np.float32) * 0.3
+
+
+def test_noise_and_silence_have_no_pitch():
+    noise = _noise()
     assert estimate_pitch(noise, SR) is None
     assert estimate_pitch(np.zeros(SR, np.float32), SR) is None
-    # a tone after silence and before noise: the pitch of its sounding frames
-    quiet_noise = noise * 1e-3
+
+
+def test_the_pitch_of_a_tone_between_silence_and_noise_is_its_sounding_frames():
+    quiet_noise = _noise() * 1e-3
     assert estimate_pitch(np.concatenate([quiet_noise, _tone(220.0, [1, 2, 3]), quiet_noise]), SR) == \
         pytest.approx(57.0, abs=0.1)
+
+
+def test_a_sound_with_nan_samples_is_refused():
     with pytest.raises(ParameterError, match="NaN"):
         estimate_pitch(np.full(100, np.nan), SR)
 
