@@ -90,16 +90,27 @@ def test_render_from_to_gets_brighter_and_writes_a_path_file(tiny_model, tiny_sp
     assert np.allclose(same, audio, atol=2e-4)  # 24-bit quantization apart
 
 
-def test_render_from_audio_files_and_morph_them(tiny_model, tiny_space, tmp_path, capsys):
+def _bright_and_dark_files(tmp_path) -> dict:
+    """Flute.wav and Trumpet.wav: synthetic notes at E4 as bright as the tiny set's Flute and Trumpet."""
     files = {}
     for name in ("Flute", "Trumpet"):
         files[name] = tmp_path / f"{name}.wav"
         save_wav(files[name], synthetic_note(64, BRIGHTNESS[name], 0.5, 0.8), SR)
+    return files
+
+
+def test_render_from_audio_files_starts_where_the_first_file_is_placed(tiny_model, tiny_space, tmp_path, capsys):
+    files = _bright_and_dark_files(tmp_path)
     plain = tmp_path / "plain.wav"
     assert _render(capsys, "--model", tiny_model, "--from", files["Flute"], "--to", files["Trumpet"],
                    "--out", plain)[0] == 0
     start = read_path(plain.with_suffix(".json")).points[0]
     assert tiny_space.nearest_instruments(start, 1, trained_only=False)[0][0] in ("Flute", "Piccolo")
+
+
+def test_render_morphs_two_audio_files_frame_by_frame_and_holds_an_instrument_still(tiny_model, tiny_space, tmp_path,
+                                                                                    capsys):
+    files = _bright_and_dark_files(tmp_path)
     wav = tmp_path / "morph.wav"
     code, out, _ = _render(capsys, "--model", tiny_model, "--from", files["Flute"], "--to", files["Trumpet"],
                            "--morph", "--out", wav)
@@ -153,7 +164,17 @@ def test_render_refuses_bad_outputs_models_and_path_files(tiny_model, tmp_path, 
     assert not (tmp_path / "x.wav").exists()
 
 
-def test_path_files_round_trip_and_are_checked(tmp_path, tiny_space):
+def test_a_path_gives_its_steps_frames_of_its_models_latent_size(tiny_space):
+    four = PathSpec([[0.0] * 4, [1.0] * 4, [1.0, 0.0, 0.0, 1.0]], seconds=1.0)  # the tiny model's latent size
+    assert spec_frames(tiny_space, four).shape == (48, 4)  # path_steps(1 s)
+    assert spec_frames(tiny_space, PathSpec(four.points, seconds=1.0, steps=10)).shape == (10, 4)
+    three = PathSpec([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [1.0, 0.0, -1.0]], mode="slerp", seconds=1.5,
+                     kind="polyline", model="tiny", steps=40)
+    with pytest.raises(ParameterError, match="3 values but this model's latent points have 4"):
+        spec_frames(tiny_space, three)
+
+
+def test_path_files_round_trip_and_are_checked(tmp_path):
     spec = PathSpec([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [1.0, 0.0, -1.0]], mode="slerp", seconds=1.5,
                     kind="polyline", model="tiny", steps=40)
     path = tmp_path / "p.json"
@@ -162,11 +183,6 @@ def test_path_files_round_trip_and_are_checked(tmp_path, tiny_space):
     assert data["format"] == FORMAT and data["version"] == 1
     back = read_path(path, latent=3)
     assert back == spec
-    four = PathSpec([[0.0] * 4, [1.0] * 4, [1.0, 0.0, 0.0, 1.0]], seconds=1.0)  # the tiny model's latent size
-    assert spec_frames(tiny_space, four).shape == (48, 4)  # path_steps(1 s)
-    assert spec_frames(tiny_space, PathSpec(four.points, seconds=1.0, steps=10)).shape == (10, 4)
-    with pytest.raises(ParameterError, match="3 values but this model's latent points have 4"):
-        spec_frames(tiny_space, back)
 
     def bad(message, **change):
         path.write_text(json.dumps({**data, **change}))
