@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -55,12 +56,22 @@ def test_config_is_validated():
         TrainConfig(hidden=0)
 
 
-def test_training_runs_every_stage_and_exports_evaluated_models(folder, cache, tmp_path):
+@pytest.fixture(scope="module")
+def run(folder, cache, tmp_path_factory):
+    """A tiny run of every stage, the unregularized baseline and the unconditioned twin included, exported."""
+    out = tmp_path_factory.mktemp("run")
     cfg = tiny(folder, baseline=True, compare_unconditioned=True)
     ds = dataset_for(cfg.dataset_recipe(), cache_root=cache, workers=1)
-    t = Trainer(cfg, ds, tmp_path)
-    assert set(t.target.instruments) == {"Clarinet", "Oboe", "Flute", "Trumpet"}  # the rated ones it has
+    t = Trainer(cfg, ds, out)
+    instruments = set(t.target.instruments)  # before the run
     events = list(train(t))
+    return SimpleNamespace(ds=ds, t=t, instruments=instruments, events=events, paths=export_models(t, seconds=1.0),
+                           out=out)
+
+
+def test_training_runs_every_stage_in_order(run):
+    events = run.events
+    assert run.instruments == {"Clarinet", "Oboe", "Flute", "Trumpet"}  # the rated ones it has
     assert [(e.stage, e.epoch) for e in events] == [
         ("stage1", 1), ("stage1", 2), ("regularized", 1), ("regularized", 2), ("baseline", 1), ("baseline", 2),
         *(("unconditioned", e) for e in range(1, 5))]
@@ -68,33 +79,51 @@ def test_training_runs_every_stage_and_exports_evaluated_models(folder, cache, t
     assert all(np.isfinite(e.metrics["loss"]) for e in events)
     assert events[2].metrics["reg"] > 0 and events[4].metrics["reg"] == 0 and events[2].metrics["alpha"] == 20.0
     assert events[0].metrics["beta"] == 0.0 and events[2].metrics["beta"] == 0.5  # warm-up over 2 epochs
-    # the unconditioned twin: its own stage 1 (α = 0), then regularized, on the paper's unconditioned model
+
+
+def test_the_unconditioned_twin_trains_its_own_stage_1_then_regularized(run):
+    """Its own stage 1 (α = 0), then regularized, on the paper's unconditioned model."""
+    t, events = run.t, run.events
     assert [e.metrics["alpha"] for e in events[6:]] == [0.0, 0.0, 20.0, 20.0]
     assert t.models["regularized"][0].config.conditioning == "both"
     assert t.models["unconditioned"][0].config.conditioning == "none"
-    # regularized and baseline both start from the end of stage 1, then differ
-    reg, base = t.models["regularized"][0], t.models["baseline"][0]
+    assert load_model(run.paths["unconditioned"]).config.conditioning == "none"
+
+
+def test_regularized_and_baseline_both_start_from_stage_1_then_differ(run):
+    reg, base = run.t.models["regularized"][0], run.t.models["baseline"][0]
     assert not torch.equal(reg.enc_mu.weight, base.enc_mu.weight)
-    paths = export_models(t, seconds=1.0)
+
+
+def test_the_exported_model_carries_its_map_and_levels(run):
+    ds, paths = run.ds, run.paths
     mf = load_model(paths["regularized"])
     assert mf.meta["phase"] == "regularized" and mf.meta["preset"] == "nsgt-erb"
     assert mf.tensors["map.z"].shape == (len(ds), 4)
     assert mf.meta["instruments"][int(mf.tensors["map.instrument"][0])] == ds.notes["instrument"][0]
     assert mf.tensors["map.descriptors"].shape == (len(ds), 5)
+    assert set(mf.meta["levels"]) == {"pp", "ff"} and mf.meta["levels"]["pp"] < mf.meta["levels"]["ff"]
+
+
+def test_the_run_reports_every_model_with_its_plots(run):
+    tmp_path = run.out
+    mf = load_model(run.paths["regularized"])
     report = json.loads((tmp_path / "report.json").read_text())
     for twin in ("baseline", "unconditioned"):
         assert set(REPORT_KEYS) <= set(report) and set(REPORT_KEYS) <= set(report[twin])
-    assert load_model(paths["unconditioned"]).config.conditioning == "none"
-    assert set(mf.meta["levels"]) == {"pp", "ff"} and mf.meta["levels"]["pp"] < mf.meta["levels"]["ff"]
     assert set(report["novel_instruments"]) == {"Piccolo"}
     assert (tmp_path / "latent_map.png").stat().st_size > 1000 and (tmp_path / "distances.png").is_file()
-    # the file holds the trained model: it reconstructs the notes exactly as the trainer's copy does
+    assert mf.meta["metrics"]["test_mse"] == pytest.approx(report["test_mse"])
+
+
+def test_the_exported_file_reconstructs_the_notes_as_the_trainers_copy_does(run):
+    t, ds = run.t, run.ds
+    mf = load_model(run.paths["regularized"])
     x, c = frame_inputs(mf.config, mf.normalization, torch.from_numpy(ds.representative(np.arange(len(ds)))),
                         torch.from_numpy(ds.notes["pitch"].astype(np.float32)))
     with torch.no_grad():
         model, trained = mf.build_model(), t.models["regularized"][0].cpu().eval()
         assert torch.allclose(model.decode(model.encode(x, c)[0], c)[0], trained.decode(trained.encode(x, c)[0], c)[0])
-    assert mf.meta["metrics"]["test_mse"] == pytest.approx(report["test_mse"])
 
 
 def test_resume_after_cancel_equals_an_uninterrupted_run(folder, cache, tmp_path):
@@ -246,11 +275,14 @@ def test_settings_run_folders_and_messages_load_without_torch():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-def test_config_names_the_core_presets_and_its_schedule():
+def test_config_names_the_core_presets():
     from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, PRESETS
     from timbre_explorer.core.training.config import PRESETS as CONFIG_PRESETS
 
     assert tuple(CONFIG_PRESETS) == tuple(PRESETS) and TrainConfig().preset == DEFAULT_PRESET
+
+
+def test_config_counts_the_epochs_of_its_schedule():
     cfg = TrainConfig(epochs_stage1=3, epochs_stage2=5, baseline=True)
     assert cfg.stages() == {"stage1": 3, "regularized": 5, "baseline": 5, "unconditioned": 8}
     assert cfg.total_epochs() == 21
@@ -291,11 +323,7 @@ def test_cli_train_refuses_a_config_with_problems(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
-def test_one_checkpoint_reader_for_resume_cards_and_old_checkpoints(tmp_path):
-    """The card reads without torch's tensors; restore resumes; a card written before 'stage' says 'phase'."""
-    from safetensors.torch import save_file
-
-    from timbre_explorer.core.errors import TimbreExplorerError
+def test_a_checkpoints_card_reads_without_its_tensors_and_restore_resumes(tmp_path):
     from timbre_explorer.core.model.vae import TimbreVAE, VAEConfig
     from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
 
@@ -314,9 +342,21 @@ def test_one_checkpoint_reader_for_resume_cards_and_old_checkpoints(tmp_path):
     assert again_opt.state_dict()["state"][0]["step"] == 1
     assert set(card.model_state()) == set(model.state_dict())
 
+
+def test_a_card_written_before_stage_says_phase(tmp_path):
+    from safetensors.torch import save_file
+
+    from timbre_explorer.core.training.checkpoint import read_checkpoint
+
     old = {"info": json.dumps({"phase": "stage1", "epoch": 2, "history": [], "config": {}})}
     save_file({"model.x": torch.zeros(1)}, str(tmp_path / "old.safetensors"), metadata=old)
     assert read_checkpoint(tmp_path / "old.safetensors").stage == "stage1"
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
+    from timbre_explorer.core.errors import TimbreExplorerError
+    from timbre_explorer.core.training.checkpoint import read_checkpoint
+
     (tmp_path / "bad.safetensors").write_bytes(b"nope")
     with pytest.raises(TimbreExplorerError, match="not a readable checkpoint"):
         read_checkpoint(tmp_path / "bad.safetensors")
@@ -411,6 +451,9 @@ def test_a_soundfont_dataset_renders_only_the_chosen_instruments_and_pitches(tmp
     assert built == [("Flute", 72), ("Flute", 73), ("Flute", 74), ("Oboe", 72), ("Oboe", 73), ("Oboe", 74),
                      ("Piccolo", 74)]  # the piccolo's range starts at D5
     assert len(ds) == 7 * 5 and set(ds.notes["instrument"][ds.notes["split"] == "novel"]) == {"Piccolo"}
+
+
+def test_chosen_instruments_and_a_pitch_range_are_checked():
     assert TrainConfig(instruments=["Piccolo"], pitch_range=(40, 50)).problems() == [
         "No chosen instrument plays between E2 and D3: widen the pitch range, or choose other instruments."]
     with pytest.raises(ParameterError, match="not SoundFont instruments"):
@@ -427,24 +470,34 @@ def test_the_report_tables_load_without_torch():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-def test_the_pitch_condition_moves_the_decoded_partials_and_the_level_is_exact(tmp_path):
-    """Known answer: the tiny notes are harmonic tones at MIDI 60-71; the flute's first partial is the strongest.
-    One latent point decoded at pitch 60 peaks at its fundamental (261.6 Hz, within the transform's bin spacing),
-    and its peak climbs with the pitch asked (by at least 6 of the 11 semitones to 71), and it is louder at ff
-    than at pp (what plays is then brought to the dynamic's
-    loudness: synth.at_dynamic)."""
+@pytest.fixture(scope="module")
+def pitched(tmp_path_factory):
+    """A tiny model conditioned in its encoder and decoder, every frame rebuilt from a partner note (pitch must
+    come from the condition: see the training's docstring); its space, and the flute's centroid in it (the
+    softest roll-off: its first partial is the strongest). The tiny notes are harmonic tones at MIDI 60-71."""
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
-    # every frame rebuilt from a partner note: pitch must come from the condition (see the training's docstring)
-    space = TimbreSpace.open(train_tiny_model(tmp_path, conditioning="both", partner_share=1.0, epochs_stage1=60))
+    space = TimbreSpace.open(train_tiny_model(tmp_path_factory.mktemp("pitched"), conditioning="both",
+                                              partner_share=1.0, epochs_stage1=60))
+    return space, space.centroids["Flute"]
+
+
+def test_the_pitch_condition_moves_the_decoded_partials(pitched):
+    """Known answer: one latent point decoded at pitch 60 peaks at its fundamental (261.6 Hz, within the
+    transform's bin spacing), and its peak climbs with the pitch asked (by at least 6 of the 11 semitones to 71)."""
+    space, z = pitched
     assert space.conditioned
-    z = space.centroids["Flute"]  # the softest roll-off: its first partial is the strongest
     freqs = space.nsgt.frequencies
     asked = (60, 62, 64, 67, 71)
     peaks = [12 * np.log2(float(freqs[int(space.decode(z, pitch=p).argmax())]) / 440) + 69 for p in asked]
     # the partials climb with the condition (a tiny model follows it to within a few semitones at the top)
     assert all(b >= a for a, b in zip(peaks, peaks[1:])) and peaks[-1] - peaks[0] >= 6, peaks
     assert abs(peaks[0] - 60) < 1.0, peaks
+
+
+def test_the_dynamic_condition_decodes_ff_louder_than_pp(pitched):
+    """What plays is then brought to the dynamic's loudness: synth.at_dynamic."""
+    space, z = pitched
     # the notes' amplitudes 0.1 and 0.5: ff's level above pp's (a mean log-magnitude: the quiet bins move too)
     assert space.levels["ff"] - space.levels["pp"] > np.log(5) - 0.3
     pp, ff = (float(split_level(torch.log(space.decode(z, dynamic=d)))[1]) for d in ("pp", "ff"))
