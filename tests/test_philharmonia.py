@@ -99,9 +99,15 @@ def philharmonia(tmp_path_factory) -> Path:
     return write_philharmonia(tmp_path_factory.mktemp("philharmonia"))
 
 
-def test_the_source_reads_the_folder_and_counts_what_it_skips(philharmonia, tmp_path):
+@pytest.fixture(scope="module")
+def built(philharmonia, tmp_path_factory):
+    """The dataset of the test's Philharmonia folder, built once for the module."""
     source = PhilharmoniaSource(str(philharmonia))
-    ds = build_dataset(source, cache_root=tmp_path, workers=1)
+    return build_dataset(source, cache_root=tmp_path_factory.mktemp("cache"), workers=1)
+
+
+def test_the_source_reads_the_folder_and_counts_what_it_skips(built):
+    ds = built
     assert ds.sources == ["Philharmonia"] and len(ds) == 3 * 4 * 2 * 2
     assert sorted(set(ds.notes["instrument"])) == ["Clarinet", "Flute", "Oboe"]
     assert sorted(set(ds.notes["pitch"])) == [60, 61, 62, 63] and sorted(set(ds.notes["dynamic"])) == ["f", "pp"]
@@ -111,13 +117,23 @@ def test_the_source_reads_the_folder_and_counts_what_it_skips(philharmonia, tmp_
                               f"audio/oboe/oboe_C4_1_cresc-decresc_normal{SUFFIX}",
                               f"audio/percussion/woodblock/woodblock__1_forte_struck{SUFFIX}", "LICENSE.txt"}
     assert skipped["LICENSE.txt"].startswith("not an audio file")
-    # the notes are the files' own audio: forte louder than pianissimo, by the 14 dB the test wrote
+
+
+def test_the_notes_are_the_files_own_audio(built):
+    """Forte louder than pianissimo, by the 14 dB the test wrote."""
+    ds = built
     loud = {d: float(np.mean(ds.loudness[ds.notes["first_frame"][ds.notes["dynamic"] == d]
                                          + ds.notes["rep_frame"][ds.notes["dynamic"] == d]])) for d in ("f", "pp")}
     assert loud["f"] - loud["pp"] == pytest.approx(20 * np.log10(5), abs=1.5)
+
+
+def test_a_source_of_chosen_instruments_skips_the_others_saying_why(philharmonia):
     chosen = PhilharmoniaSource(str(philharmonia), instruments=("Flute",)).scan()
     assert {n.instrument for n in chosen.notes} == {"Flute"}
     assert sum(reason == "Oboe: not among the instruments chosen" for _, reason in chosen.problems) == 16
+
+
+def test_a_missing_philharmonia_folder_is_refused(tmp_path):
     with pytest.raises(ParameterError, match=r"nope: no such folder \(the Philharmonia samples\)"):
         PhilharmoniaSource(str(tmp_path / "nope")).scan()
 
@@ -132,9 +148,7 @@ def test_dataset_build_takes_philharmonia_among_its_sources(philharmonia, capsys
     assert "48 notes of 3 instruments; 5 files skipped" in out
 
 
-def test_a_config_reads_philharmonia_from_a_folder_and_refuses_a_missing_one(philharmonia, tmp_path, capsys):
-    from timbre_explorer.cli import main
-
+def test_a_config_reads_philharmonia_from_a_folder(philharmonia, tmp_path):
     entry = f"philharmonia={philharmonia}"
     cfg = TrainConfig.from_dict({"sources": ["FluidR3_GM", entry], "cross_test": "Philharmonia"})
     assert cfg.cross_test == "Philharmonia" and cfg.problems() == []
@@ -142,9 +156,18 @@ def test_a_config_reads_philharmonia_from_a_folder_and_refuses_a_missing_one(phi
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
     ds = dataset_for(TrainConfig(sources=[entry]).dataset_recipe(), cache_root=tmp_path, workers=1)
     assert ds.sources == ["Philharmonia"] and len(ds) == 48
+
+
+def test_a_config_names_one_philharmonia_folder(philharmonia, tmp_path):
+    entry = f"philharmonia={philharmonia}"
     for bad in (["philharmonia="], [entry, f"philharmonia={tmp_path}"]):
         with pytest.raises(ParameterError, match="name one Philharmonia folder as philharmonia=FOLDER"):
             TrainConfig(sources=bad)
+
+
+def test_train_with_a_missing_philharmonia_folder_says_so_in_one_sentence(tmp_path, capsys):
+    from timbre_explorer.cli import main
+
     missing = tmp_path / "not here"
     config = tmp_path / "cfg.json"
     config.write_text(json.dumps({"sources": ["FluidR3_GM", f"philharmonia={missing}"], "cross_test": "Philharmonia"}))
