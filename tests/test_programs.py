@@ -39,7 +39,7 @@ ORCHESTRAL = [("Clarinet", "woodwind", 71, 50, 91, False), ("Saxophone", "woodwi
               ("SopranoSax", "woodwind", 64, 56, 88, True), ("MutedTrumpet", "brass", 59, 52, 82, True)]
 
 
-def test_the_program_table_is_whole_and_keeps_the_orchestral_eighteen():
+def test_the_program_table_is_whole():
     names, programs = [i.name for i in GENERAL_MIDI], [i.program for i in GENERAL_MIDI]
     assert len(set(names)) == len(names) and len(set(programs)) == len(programs)
     assert programs == sorted(programs) and set(programs) == set(range(112)) - set(UNPITCHED) | set(PITCHED_PERCUSSIVE)
@@ -49,9 +49,15 @@ def test_the_program_table_is_whole_and_keeps_the_orchestral_eighteen():
         assert 0 <= i.low <= i.high <= 127, i
         assert re.fullmatch(r"[A-Z][A-Za-z0-9]*", i.name), i  # CamelCase, no spaces
         assert (i.step, i.dynamics) == (1, ())  # the grid is a dataset's choice, not the table's
+
+
+def test_the_program_table_keeps_the_orchestral_eighteen():
     assert [(i.name, i.family, i.program, i.low, i.high, i.novel) for i in INSTRUMENTS] == ORCHESTRAL
     assert all(i in GENERAL_MIDI for i in INSTRUMENTS) and RATED == {n for n, *_, novel in ORCHESTRAL if not novel}
     assert not any(i.novel for i in GENERAL_MIDI if i not in INSTRUMENTS)
+
+
+def test_programs_have_general_midis_names_and_families():
     names_at = {i.program: i.name for i in GENERAL_MIDI}
     assert [names_at[p] for p in (1, 11, 19, 24, 35, 48, 62, 80, 89, 104, 105, 106)] == [
         "BrightPiano", "Vibraphone", "ChurchOrgan", "NylonGuitar", "FretlessBass", "StringEnsemble1", "SynthBrass1",
@@ -71,10 +77,16 @@ def test_general_midi_programs_render_the_wide_grid_and_the_eighteen_as_before()
             assert i == BY_NAME[i.name]  # every semitone, every dynamic, as in an orchestral dataset
         else:
             assert (i.step, i.dynamics) == (WIDE_STEP, WIDE_DYNAMICS)
+
+
+def test_general_midi_programs_limited_to_some_instruments_and_pitches():
     cut = soundfont_instruments(TrainConfig(programs="general-midi", instruments=("Sitar", "Flute"),
                                             pitch_range=(60, 66)))
     assert [(i.name, list(i.pitches)) for i in cut] == [("Flute", list(range(60, 67))),
                                                         ("Sitar", list(range(60, 67, WIDE_STEP)))]
+
+
+def test_the_programs_setting_is_kept_or_refused_with_the_reason():
     with pytest.raises(ParameterError, match="programs must be one of"):
         TrainConfig(programs="everything")
     with pytest.raises(ParameterError, match="Sitar are not SoundFont instruments of programs 'orchestral'"):
