@@ -684,11 +684,8 @@ def test_a_philharmonia_folder_is_a_sample_set_with_a_role(qtbot, view, tmp_path
     assert f"{folder}: no such folder" in r.message.text() and view.run.runner.tasks_started == 0
 
 
-def test_the_report_view_shows_the_unconditioned_model_and_the_figures_across_sources(qtbot):
-    """Beside the model: the unconditioned twin's column (the unregularized one only when trained); below, a block
-    per kept-out sample set with the rows ``report.cross_source_markdown`` writes."""
-    from timbre_explorer.core.training.report import cross_source_markdown as markdown
-    from timbre_explorer.gui.views.trainer.report_view import ReportView
+def _report_across_sources() -> dict:
+    """A report with the unconditioned twin's figures and two kept-out sample sets (test and validation)."""
 
     def placement(rho, share):
         return {"spearman_rho": rho, "pearson_r": rho + 0.05, "nearest_share": share, "notes": 40,
@@ -699,12 +696,24 @@ def test_the_report_view_shows_the_unconditioned_model_and_the_figures_across_so
                 "unconditioned": placement(rho - 0.1, 0.5), "logspec": placement(0.2, 0.3),
                 "mfcc": placement(0.25, 0.35)}
 
-    report = {"test_notes": 12, "spearman_rho": 0.91, "pearson_r": 0.9, "test_log_mse": 0.01234,
-              "unconditioned": {"spearman_rho": 0.8, "test_log_mse": 0.02346},
-              "cross_source": entry("sf_GMbank", 0.44), "cross_valid": entry("MuseScore_General", 0.38)}
+    return {"test_notes": 12, "spearman_rho": 0.91, "pearson_r": 0.9, "test_log_mse": 0.01234,
+            "unconditioned": {"spearman_rho": 0.8, "test_log_mse": 0.02346},
+            "cross_source": entry("sf_GMbank", 0.44), "cross_valid": entry("MuseScore_General", 0.38)}
+
+
+def _report_view(qtbot):
+    from timbre_explorer.gui.views.trainer.report_view import ReportView
+
     view = ReportView()
     qtbot.addWidget(view)
     view.show()
+    return view
+
+
+def test_the_report_view_shows_the_unconditioned_model_beside_the_model(qtbot):
+    """And the unregularized one only when trained; a report from before has one column."""
+    report = _report_across_sources()
+    view = _report_view(qtbot)
     view.show_report(report)
     f = view.figures
     assert [f.horizontalHeaderItem(c).text() for c in range(f.columnCount())] == ["figure", "model", "unconditioned"]
@@ -712,7 +721,20 @@ def test_the_report_view_shows_the_unconditioned_model_and_the_figures_across_so
         "test log-magnitude error² per bin (comparable across conditioning)")
     assert (f.item(log_row, 1).text(), f.item(log_row, 2).text()) == ("0.0123", "0.0235")
     assert "unconditioned 0.800" in view.summary.text()
+    view.show_report({**report, "baseline": {"spearman_rho": 0.35}})
+    assert [f.horizontalHeaderItem(c).text() for c in range(f.columnCount())] == [
+        "figure", "model", "unregularized", "unconditioned"]
+    view.show_report({"spearman_rho": 0.5})  # a report from before: one column
+    assert f.columnCount() == 2
 
+
+def test_the_report_view_shows_a_block_per_kept_out_sample_set(qtbot):
+    """The rows ``report.cross_source_markdown`` writes; none for a report from before."""
+    from timbre_explorer.core.training.report import cross_source_markdown as markdown
+
+    report = _report_across_sources()
+    view = _report_view(qtbot)
+    view.show_report(report)
     rows = view.cross_rows()
     assert rows[0] == ("sf_GMbank, cross-source test: 40 notes of 4 rated instruments, pp ff",)
     assert rows[1:5] == _markdown_table(markdown(report["cross_source"]), "|---|---|---|---|---|")
@@ -721,12 +743,8 @@ def test_the_report_view_shows_the_unconditioned_model_and_the_figures_across_so
     assert rows[5] == ("MuseScore_General, cross-source validation: 40 notes of 4 rated instruments, pp ff",)
     assert rows[6:] == _markdown_table(markdown(report["cross_valid"]), "|---|---|---|---|---|")
     assert view.cross.isVisible()
-
-    view.show_report({**report, "baseline": {"spearman_rho": 0.35}})
-    assert [f.horizontalHeaderItem(c).text() for c in range(f.columnCount())] == [
-        "figure", "model", "unregularized", "unconditioned"]
-    view.show_report({"spearman_rho": 0.5})  # a report from before: one column, no table across sources
-    assert f.columnCount() == 2 and not view.cross.isVisible() and view.cross_rows() == []
+    view.show_report({"spearman_rho": 0.5})  # a report from before: no table across sources
+    assert not view.cross.isVisible() and view.cross_rows() == []
 
 
 def test_the_unconditioned_curves_start_at_epoch_0_in_their_own_colour(qtbot):
