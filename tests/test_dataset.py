@@ -43,7 +43,19 @@ def dominant_hz(frame: np.ndarray) -> float:
 @pytest.fixture
 def sample_folder(tmp_path):
     """Both naming conventions, a subfolder-labelled instrument and one file of every bad kind."""
-    root = tmp_path / "samples"
+    return write_samples(tmp_path / "samples")
+
+
+@pytest.fixture(scope="module")
+def folder_dataset(tmp_path_factory):
+    """The dataset of a sample folder (as ``sample_folder`` writes it), built once for the module's tests that only
+    read it."""
+    root = tmp_path_factory.mktemp("folder")
+    return build_dataset(FolderSource(str(write_samples(root / "samples"))), cache_root=root / "cache", workers=1)
+
+
+def write_samples(root):
+    """Writes the files ``sample_folder`` describes under ``root``; returns it."""
     sol = root / "sol"
     sol.mkdir(parents=True)
     for inst, bright in (("Fl", 0.3), ("TpC", 0.9)):
@@ -117,8 +129,8 @@ def test_scan_reports_unlabelled_and_non_audio_files(sample_folder):
 
 
 # ------------------------------------------------------------------------------------------------ folder builds
-def test_folder_dataset_features_and_bad_files(sample_folder, tmp_path):
-    ds = build_dataset(FolderSource(str(sample_folder)), cache_root=tmp_path / "cache", workers=1)
+def test_a_folder_dataset_lists_each_file_it_skips_with_its_reason(folder_dataset):
+    ds = folder_dataset
     skipped = {s["file"]: s["reason"] for s in ds.manifest["skipped"]}
     assert set(skipped) == {"Bad/silent.wav", "Bad/nan.wav", "Bad/clipped.wav", "Bad/short.wav", "Bad/broken.wav",
                             "loose.wav", "notes.txt"}
@@ -128,27 +140,54 @@ def test_folder_dataset_features_and_bad_files(sample_folder, tmp_path):
     assert skipped["Bad/clipped.wav"].startswith("clipped")
     assert skipped["Bad/short.wav"].startswith("too short")
     assert "not a readable audio file" in skipped["Bad/broken.wav"]
+
+
+def test_a_folder_dataset_keeps_the_frames_of_every_good_note_in_float16(folder_dataset):
+    ds = folder_dataset
     assert len(ds) == 27 and set(ds.instruments) == {"Flute", "Trumpet", "Reed", "Cello"}
     assert isinstance(ds.log_magnitude, np.memmap) and ds.log_magnitude.dtype == np.float16
     assert ds.log_magnitude.shape == (27 * ds.manifest["frames_per_note"], 168)
-    # The representative frame is the note's, at its pitch (resampled 16 kHz file included).
+
+
+def test_the_representative_frame_is_at_the_notes_pitch(folder_dataset):
+    """The representative frame is the note's, at its pitch (resampled 16 kHz file included)."""
+    ds = folder_dataset
     rep = ds.representative()
     for i in range(len(ds)):
         pitch = ds.notes["pitch"][i]
         if pitch > 0:
             assert abs(dominant_hz(rep[i]) / midi_hz(pitch) - 1) < 0.04, ds.notes["file"][i]
-    # after the attack, within the sustain, the loudest frame there
+
+
+def _flute_c4(ds, dynamic: str) -> int:
+    """The index of the folder's flute C4 at ``dynamic``."""
+    return int(np.flatnonzero(ds.notes["file"] == f"sol/Fl-ord-C4-{dynamic}.wav")[0])
+
+
+def test_the_representative_frame_is_the_loudest_of_the_sustain_after_the_attack(folder_dataset):
+    ds = folder_dataset
     n = ds.notes
     assert np.all(n["sustain_start"] >= 1) and np.all(n["rep_frame"] >= n["sustain_start"])
     assert np.all(n["rep_frame"] < n["sustain_end"])
     i = int(np.flatnonzero(n["file"] == "sol/Fl-ord-C4-ff.wav")[0])
     loud = ds.loudness[n["first_frame"][i]:n["first_frame"][i] + n["n_frames"][i]]
     assert n["rep_frame"][i] == n["sustain_start"][i] + np.argmax(loud[n["sustain_start"][i]:n["sustain_end"][i]])
-    # ff is louder than pp, by about the 20 dB the files differ
+
+
+def test_ff_is_louder_than_pp_by_the_20_db_the_files_differ(folder_dataset):
+    ds = folder_dataset
+    n = ds.notes
+    i = _flute_c4(ds, "ff")
     j = int(np.flatnonzero(n["file"] == "sol/Fl-ord-C4-pp.wav")[0])
     rep_loud = ds.loudness[n["first_frame"] + n["rep_frame"]]
     assert 17 < rep_loud[i] - rep_loud[j] < 23
-    # silent tail frames are marked by their loudness and left out of the sustain frames
+
+
+def test_silent_tail_frames_are_left_out_of_the_sustain_frames(folder_dataset):
+    """They are marked by their loudness."""
+    ds = folder_dataset
+    i = _flute_c4(ds, "ff")
+    rep_loud = ds.loudness[ds.notes["first_frame"] + ds.notes["rep_frame"]]
     rows, owners = ds.sustain_frames(np.array([i]))
     assert len(rows) > 5 and np.all(owners == i)
     assert np.all(ds.loudness[rows] >= rep_loud[i] - 20)
@@ -242,7 +281,7 @@ def test_a_damaged_cache_is_rebuilt_once_said(damage, sample_folder, tmp_path, c
 
 
 # ------------------------------------------------------------------------------------------------ splits
-def test_splits_are_by_note_stratified_and_seeded():
+def test_splits_hold_the_novel_instruments_out_and_stratify_the_rest():
     labels = ["A"] * 100 + ["B"] * 50 + ["C"] * 20 + ["Novel"] * 30
     split = np.array(split_notes(labels, held_out={"Novel"}, seed=4))
     lab = np.array(labels)
@@ -250,8 +289,16 @@ def test_splits_are_by_note_stratified_and_seeded():
     for name, n in (("A", 100), ("B", 50), ("C", 20)):
         counts = {s: int(np.sum(split[lab == name] == s)) for s in ("train", "valid", "test")}
         assert abs(counts["train"] - 0.8 * n) <= 1 and abs(counts["valid"] - 0.1 * n) <= 1, (name, counts)
+
+
+def test_splits_are_seeded():
+    labels = ["A"] * 100 + ["B"] * 50 + ["C"] * 20 + ["Novel"] * 30
+    split = np.array(split_notes(labels, held_out={"Novel"}, seed=4))
     assert split.tolist() == split_notes(labels, held_out={"Novel"}, seed=4)
     assert split.tolist() != split_notes(labels, held_out={"Novel"}, seed=5)
+
+
+def test_too_few_notes_to_stratify_are_still_split():
     tiny = split_notes(["A", "B", "B", "C"], seed=0)  # too few to stratify: still split, no error
     assert len(tiny) == 4 and "train" in tiny
 
