@@ -20,17 +20,33 @@ def three_sets(tmp_path_factory):
     return tuple(write_sample_folder(root / name) for name in ("setA", "setB", "setC"))
 
 
-def test_each_note_records_its_source_and_the_key_covers_every_source(three_sets, tmp_path):
+@pytest.fixture(scope="module")
+def one_and_two(three_sets, tmp_path_factory):
+    """The dataset of setA alone and that of setA and setB (identical audio), built in one cache."""
     a, b, _ = three_sets
-    one = build_dataset(FolderSource(str(a)), cache_root=tmp_path, workers=1)
-    two = build_dataset((FolderSource(str(a)), FolderSource(str(b))), cache_root=tmp_path, workers=2)
+    cache = tmp_path_factory.mktemp("cache")
+    one = build_dataset(FolderSource(str(a)), cache_root=cache, workers=1)
+    two = build_dataset((FolderSource(str(a)), FolderSource(str(b))), cache_root=cache, workers=2)
+    return one, two
+
+
+def test_each_note_records_its_source_and_has_that_sources_frames(one_and_two):
+    one, two = one_and_two
     assert one.sources == ["setA"] and two.sources == ["setA", "setB"]
     assert np.sum(two.notes["source"] == "setB") == np.sum(two.notes["source"] == "setA") == len(one)
-    assert two.manifest["key"] != one.manifest["key"]
-    assert [s["name"] for s in two.manifest["sources"]] == ["setA", "setB"]
     # the frames of setB's notes are setB's: identical audio, identical frames to setA's
     np.testing.assert_array_equal(two.representative(np.flatnonzero(two.notes["source"] == "setB")),
                                   one.representative())
+
+
+def test_the_cache_key_and_the_manifest_cover_every_source(one_and_two):
+    one, two = one_and_two
+    assert two.manifest["key"] != one.manifest["key"]
+    assert [s["name"] for s in two.manifest["sources"]] == ["setA", "setB"]
+
+
+def test_two_sources_of_one_name_are_refused(three_sets, tmp_path):
+    a, _, _ = three_sets
     with pytest.raises(ParameterError, match="share a name"):
         build_dataset((FolderSource(str(a)), FolderSource(str(a))), cache_root=tmp_path, workers=1)
 
@@ -93,7 +109,7 @@ def test_cross_source_scores_model_and_baselines_on_the_same_notes(tmp_path):
         assert report[name]["nearest_share"] == pytest.approx(same[name]["nearest_share"])
 
 
-def test_config_sources_and_named_sample_sets(tmp_path, monkeypatch):
+def test_the_config_trains_on_some_sample_sets_and_keeps_one_out():
     # the default trains on three sample sets and keeps the fourth out as the cross-source test
     assert TrainConfig().sources == ("FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank", "freepats")
     assert TrainConfig().cross_test == "freepats" and TrainConfig(sources=["FluidR3_GM"]).cross_test is None
@@ -106,6 +122,9 @@ def test_config_sources_and_named_sample_sets(tmp_path, monkeypatch):
     for bad in ([], "FluidR3_GM", ["sf_GMbank", "sf_GMbank"]):
         with pytest.raises(ParameterError, match="sources"):
             TrainConfig(sources=bad)
+
+
+def test_a_named_sample_set_that_is_not_installed_says_how_to_install_it(tmp_path, monkeypatch):
     import timbre_explorer.core.data.sources as sources
 
     monkeypatch.setitem(sources.KNOWN_SOUNDFONTS, "sf_GMbank", str(tmp_path / "none.sf2"))
@@ -116,6 +135,9 @@ def test_config_sources_and_named_sample_sets(tmp_path, monkeypatch):
     monkeypatch.setattr(sources.shutil, "which", lambda name: None)
     with pytest.raises(ParameterError, match="freepats: TiMidity.*apt-get install freepats timidity"):
         named_soundfont("freepats")
+
+
+def test_a_soundfont_source_is_named_after_its_file():
     assert SoundFontSource("/usr/share/sounds/sf3/MuseScore_General_Full.sf3").name == "MuseScore_General"
     assert SoundFontSource("/somewhere/Other Bank.sf2").name == "Other Bank"
 
