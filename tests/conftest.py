@@ -1,4 +1,10 @@
-"""Shared fixtures. GUI tests run offscreen; nothing here needs a sound card, a display or a GPU."""
+"""Shared fixtures. GUI tests run offscreen; nothing here needs a sound card, a display or a GPU.
+
+One behaviour per test, named for what it checks: "_and_" in a test's name only where the two sides are one
+contract (a failed export keeps the old file and says why; a parser reads what it wrote and refuses the rest).
+Setup shared by several tests goes in a fixture or a helper, module-scoped where it is slow (training, building a
+dataset), never copied.
+"""
 
 from __future__ import annotations
 
