@@ -25,11 +25,11 @@ def test_each_note_records_its_source_and_the_key_covers_every_source(three_sets
     one = build_dataset(FolderSource(str(a)), cache_root=tmp_path, workers=1)
     two = build_dataset((FolderSource(str(a)), FolderSource(str(b))), cache_root=tmp_path, workers=2)
     assert one.sources == ["setA"] and two.sources == ["setA", "setB"]
-    assert np.sum(two.notes["source"] == "setB") == np.sum(two.notes["source"] == "setA") == len(one)
+    assert np.sum(two.notes.source_name == "setB") == np.sum(two.notes.source_name == "setA") == len(one)
     assert two.manifest["key"] != one.manifest["key"]
     assert [s["name"] for s in two.manifest["sources"]] == ["setA", "setB"]
     # the frames of setB's notes are setB's: identical audio, identical frames to setA's
-    np.testing.assert_array_equal(two.representative(np.flatnonzero(two.notes["source"] == "setB")),
+    np.testing.assert_array_equal(two.representative(np.flatnonzero(two.notes.source_name == "setB")),
                                   one.representative())
     with pytest.raises(ParameterError, match="share a name"):
         build_dataset((FolderSource(str(a)), FolderSource(str(a))), cache_root=tmp_path, workers=1)
@@ -38,9 +38,9 @@ def test_each_note_records_its_source_and_the_key_covers_every_source(three_sets
 def test_leave_one_source_out_holds_a_source_out_of_training(three_sets, tmp_path):
     ds = build_dataset(tuple(FolderSource(str(p)) for p in three_sets), hold_out=("Piccolo",), cache_root=tmp_path,
                        workers=1)
-    before = ds.notes["split"].copy()
+    before = ds.notes.split_name.copy()
     leave_source_out(ds, "setC", valid_source="setB")
-    src, split = ds.notes["source"], ds.notes["split"]
+    src, split = ds.notes.source_name, ds.notes.split_name
     novel = split == "novel"
     assert set(split[(src == "setC") & ~novel]) == {CROSS_TEST} and set(split[(src == "setB") & ~novel]) == {CROSS_VALID}
     assert set(src[ds.where("train")]) == {"setA"}  # no note of a held-out source trains
@@ -78,7 +78,7 @@ def test_cross_source_scores_model_and_baselines_on_the_same_notes(tmp_path):
                          hold_out=(), cache_root=tmp_path / "cache", workers=1)
     report = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")),
                           NoteSet(held, np.arange(len(held))), load_dissimilarities())
-    rated = int(np.sum(held.notes["instrument"] != "Piccolo"))
+    rated = int(np.sum(held.notes.instrument_name != "Piccolo"))
     for name in ("latent", "logspec", "mfcc"):
         f = report[name]
         assert f["notes"] == rated and sorted(f["instruments"]) == ["Clarinet", "Flute", "Oboe", "Trumpet"]
