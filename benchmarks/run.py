@@ -971,19 +971,19 @@ def _cross_source_bounds(model_path, sources: tuple[str, ...] = ()) -> dict:
     ds = dataset_for(cfg.dataset_recipe(), workers=2)
     leave_source_out(ds, cfg.cross_test, cfg.cross_valid)
     held = ds.where(CROSS_TEST)
-    held = NoteSet(ds, held[np.isin(ds.notes["instrument"][held], list(RATED))])
+    held = NoteSet(ds, held[np.isin(ds.notes.instrument_name[held], list(RATED))])
     train = ds.where("train")
-    fitted = _rated_classifier(NoteSet(ds, train[np.isin(ds.notes["instrument"][train], list(RATED))]))
+    fitted = _rated_classifier(NoteSet(ds, train[np.isin(ds.notes.instrument_name[train], list(RATED))]))
     out = {"cross_source_classifier_share": fitted(held)}
     out["cross_source_freepats_classifier_share"] = (out["cross_source_classifier_share"] if cfg.cross_test == "freepats"
                                                      else fitted(held_notes(cfg, ds, "freepats", workers=2)))
     notes = ds.notes
     shape = {}
     for i in range(len(ds)):
-        if notes["source"][i] in (cfg.cross_test, *cfg.sources):
+        if notes.source_name[i] in (cfg.cross_test, *cfg.sources):
             f = np.asarray(ds.log_magnitude[ds.sounding_rows(i)], np.float64).mean(0)
-            shape[(notes["source"][i], notes["instrument"][i], notes["pitch"][i], notes["dynamic"][i])] = f - f.mean()
-    for source in (s for s in dict.fromkeys(notes["source"]) if s != cfg.cross_test):
+            shape[(notes.source_name[i], notes.instrument_name[i], notes.pitch[i], notes.dynamic_name[i])] = f - f.mean()
+    for source in (s for s in notes.sources if s != cfg.cross_test):
         diffs = [shape[k] - shape[(source, *k[1:])] for k in shape if k[0] == cfg.cross_test and (source, *k[1:]) in shape]
         if diffs:
             out[f"source_shape_difference_db_{source}"] = float(20 / np.log(10) * np.sqrt(np.mean(np.square(diffs))))
@@ -1025,8 +1025,8 @@ def _shared_samples() -> dict:
     notes, shape = ds.notes, {}
     for i in range(len(ds)):
         f = np.asarray(ds.log_magnitude[ds.sounding_rows(i)], np.float64).mean(0)
-        shape[(notes["source"][i], notes["instrument"][i], notes["pitch"][i], notes["dynamic"][i])] = f - f.mean()
-    names, out = list(dict.fromkeys(notes["source"])), {}
+        shape[(notes.source_name[i], notes.instrument_name[i], notes.pitch[i], notes.dynamic_name[i])] = f - f.mean()
+    names, out = list(notes.sources), {}
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             shared = 0

@@ -33,9 +33,9 @@ def one_and_two(three_sets, tmp_path_factory):
 def test_each_note_records_its_source_and_has_that_sources_frames(one_and_two):
     one, two = one_and_two
     assert one.sources == ["setA"] and two.sources == ["setA", "setB"]
-    assert np.sum(two.notes["source"] == "setB") == np.sum(two.notes["source"] == "setA") == len(one)
+    assert np.sum(two.notes.source_name == "setB") == np.sum(two.notes.source_name == "setA") == len(one)
     # the frames of setB's notes are setB's: identical audio, identical frames to setA's
-    np.testing.assert_array_equal(two.representative(np.flatnonzero(two.notes["source"] == "setB")),
+    np.testing.assert_array_equal(two.representative(np.flatnonzero(two.notes.source_name == "setB")),
                                   one.representative())
 
 
@@ -54,9 +54,9 @@ def test_two_sources_of_one_name_are_refused(three_sets, tmp_path):
 def test_leave_one_source_out_holds_a_source_out_of_training(three_sets, tmp_path):
     ds = build_dataset(tuple(FolderSource(str(p)) for p in three_sets), hold_out=("Piccolo",), cache_root=tmp_path,
                        workers=1)
-    before = ds.notes["split"].copy()
+    before = ds.notes.split_name.copy()
     leave_source_out(ds, "setC", valid_source="setB")
-    src, split = ds.notes["source"], ds.notes["split"]
+    src, split = ds.notes.source_name, ds.notes.split_name
     novel = split == "novel"
     assert set(split[(src == "setC") & ~novel]) == {CROSS_TEST} and set(split[(src == "setB") & ~novel]) == {CROSS_VALID}
     assert set(src[ds.where("train")]) == {"setA"}  # no note of a held-out source trains
@@ -94,7 +94,7 @@ def test_cross_source_scores_model_and_baselines_on_the_same_notes(tmp_path):
                          hold_out=(), cache_root=tmp_path / "cache", workers=1)
     report = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")),
                           NoteSet(held, np.arange(len(held))), load_dissimilarities())
-    rated = int(np.sum(held.notes["instrument"] != "Piccolo"))
+    rated = int(np.sum(held.notes.instrument_name != "Piccolo"))
     for name in ("latent", "logspec", "mfcc"):
         f = report[name]
         assert f["notes"] == rated and sorted(f["instruments"]) == ["Clarinet", "Flute", "Oboe", "Trumpet"]

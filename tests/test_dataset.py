@@ -154,32 +154,32 @@ def test_the_representative_frame_is_at_the_notes_pitch(folder_dataset):
     ds = folder_dataset
     rep = ds.representative()
     for i in range(len(ds)):
-        pitch = ds.notes["pitch"][i]
+        pitch = ds.notes.pitch[i]
         if pitch > 0:
-            assert abs(dominant_hz(rep[i]) / midi_hz(pitch) - 1) < 0.04, ds.notes["file"][i]
+            assert abs(dominant_hz(rep[i]) / midi_hz(pitch) - 1) < 0.04, ds.notes.file[i]
 
 
 def _flute_c4(ds, dynamic: str) -> int:
     """The index of the folder's flute C4 at ``dynamic``."""
-    return int(np.flatnonzero(ds.notes["file"] == f"sol/Fl-ord-C4-{dynamic}.wav")[0])
+    return int(np.flatnonzero(ds.notes.file == f"sol/Fl-ord-C4-{dynamic}.wav")[0])
 
 
 def test_the_representative_frame_is_the_loudest_of_the_sustain_after_the_attack(folder_dataset):
     ds = folder_dataset
     n = ds.notes
-    assert np.all(n["sustain_start"] >= 1) and np.all(n["rep_frame"] >= n["sustain_start"])
-    assert np.all(n["rep_frame"] < n["sustain_end"])
-    i = int(np.flatnonzero(n["file"] == "sol/Fl-ord-C4-ff.wav")[0])
-    loud = ds.loudness[n["first_frame"][i]:n["first_frame"][i] + n["n_frames"][i]]
-    assert n["rep_frame"][i] == n["sustain_start"][i] + np.argmax(loud[n["sustain_start"][i]:n["sustain_end"][i]])
+    assert np.all(n.sustain_start >= 1) and np.all(n.rep_frame >= n.sustain_start)
+    assert np.all(n.rep_frame < n.sustain_end)
+    i = int(np.flatnonzero(n.file == "sol/Fl-ord-C4-ff.wav")[0])
+    loud = ds.loudness[n.first_frame[i]:n.first_frame[i] + n.n_frames[i]]
+    assert n.rep_frame[i] == n.sustain_start[i] + np.argmax(loud[n.sustain_start[i]:n.sustain_end[i]])
 
 
 def test_ff_is_louder_than_pp_by_the_20_db_the_files_differ(folder_dataset):
     ds = folder_dataset
     n = ds.notes
     i = _flute_c4(ds, "ff")
-    j = int(np.flatnonzero(n["file"] == "sol/Fl-ord-C4-pp.wav")[0])
-    rep_loud = ds.loudness[n["first_frame"] + n["rep_frame"]]
+    j = int(np.flatnonzero(n.file == "sol/Fl-ord-C4-pp.wav")[0])
+    rep_loud = ds.loudness[n.first_frame + n.rep_frame]
     assert 17 < rep_loud[i] - rep_loud[j] < 23
 
 
@@ -187,7 +187,7 @@ def test_silent_tail_frames_are_left_out_of_the_sustain_frames(folder_dataset):
     """They are marked by their loudness."""
     ds = folder_dataset
     i = _flute_c4(ds, "ff")
-    rep_loud = ds.loudness[ds.notes["first_frame"] + ds.notes["rep_frame"]]
+    rep_loud = ds.loudness[ds.notes.first_frame + ds.notes.rep_frame]
     rows, owners = ds.sustain_frames(np.array([i]))
     assert len(rows) > 5 and np.all(owners == i)
     assert np.all(ds.loudness[rows] >= rep_loud[i] - 20)
@@ -227,8 +227,8 @@ def test_parallel_build_equals_serial_build(sample_folder, tmp_path):
     serial = build_dataset(src, cache_root=tmp_path / "a", workers=1)
     parallel = build_dataset(src, cache_root=tmp_path / "b", workers=2)
     assert np.array_equal(serial.log_magnitude, parallel.log_magnitude)
-    assert np.array_equal(serial.notes["rep_frame"], parallel.notes["rep_frame"])
-    assert list(serial.notes["split"]) == list(parallel.notes["split"])
+    assert np.array_equal(serial.notes.rep_frame, parallel.notes.rep_frame)
+    assert list(serial.notes.split_name) == list(parallel.notes.split_name)
 
 
 def test_cancel_leaves_nothing_behind(sample_folder, tmp_path):
@@ -305,11 +305,11 @@ def test_too_few_notes_to_stratify_are_still_split():
 
 def test_a_note_never_has_frames_in_two_splits(sample_folder, tmp_path):
     ds = build_dataset(FolderSource(str(sample_folder)), cache_root=tmp_path / "c", workers=1)
-    owner = np.repeat(np.arange(len(ds)), ds.notes["n_frames"])
-    assert np.array_equal(np.diff(ds.notes["first_frame"]), ds.notes["n_frames"][:-1])
+    owner = np.repeat(np.arange(len(ds)), ds.notes.n_frames)
+    assert np.array_equal(np.diff(ds.notes.first_frame), ds.notes.n_frames[:-1])
     for s in ("train", "valid", "test"):
         rows, owners = ds.sustain_frames(ds.where(s))
-        assert set(ds.notes["split"][owner[rows]]) <= {s}
+        assert set(ds.notes.split_name[owner[rows]]) <= {s}
         assert np.array_equal(owner[rows], owners)
 
 
@@ -322,16 +322,16 @@ def test_soundfont_notes_have_their_pitch_and_dynamics(soundfont, tmp_path):
     src = replace(src, instruments=(replace(flute, low=67, high=69), replace(cello, low=45, high=45)))
     ds = build_dataset(src, cache_root=tmp_path, workers=1)
     assert len(ds) == 8 and ds.manifest["skipped"] == []
-    assert set(ds.notes["program"]) == {73, 42} and set(ds.notes["family"]) == {"woodwind", "strings"}
+    assert set(ds.notes.program) == {73, 42} and set(ds.notes.family) == {"woodwind", "strings"}
     rep = ds.representative()
     for i in range(len(ds)):  # the strongest band is a harmonic of the note (a flute's 2nd can lead)
-        ratio = dominant_hz(rep[i]) / midi_hz(ds.notes["pitch"][i])
+        ratio = dominant_hz(rep[i]) / midi_hz(ds.notes.pitch[i])
         assert round(ratio) in (1, 2, 3) and abs(ratio / round(ratio) - 1) < 0.04, ratio
-    loud = ds.loudness[ds.notes["first_frame"] + ds.notes["rep_frame"]]
-    dyn = ds.notes["dynamic"]
+    loud = ds.loudness[ds.notes.first_frame + ds.notes.rep_frame]
+    dyn = ds.notes.dynamic_name
     assert loud[dyn == "ff"].mean() > loud[dyn == "pp"].mean() + 10
     # note-off at 1 s: the sustain ends there
-    assert np.all(ds.notes["sustain_end"] == round(1.0 * ds.manifest["frame_rate"]))
+    assert np.all(ds.notes.sustain_end == round(1.0 * ds.manifest["frame_rate"]))
 
 
 def test_missing_soundfont_says_what_to_install(monkeypatch, tmp_path):
@@ -455,7 +455,7 @@ def test_cli_builds_a_folder_dataset(sample_folder, tmp_path, capsys):
     assert "skipped loose.wav: cannot tell the instrument" in captured.err
     (built,) = cache.iterdir()
     ds = NoteDataset(built)
-    assert set(ds.notes["instrument"][ds.where("novel")]) == {"Reed"}
+    assert set(ds.notes.instrument_name[ds.where("novel")]) == {"Reed"}
 
 
 def test_cli_errors_are_one_clear_line(tmp_path, capsys):

@@ -249,7 +249,7 @@ def test_a_dataset_reads_a_file_whose_name_is_not_utf8(tmp_path, capsys):
     assert main(argv) == 0
     assert "120 notes" in capsys.readouterr().out
     ds = build_dataset(FolderSource(str(samples)), cache_root=tmp_path / "cache", workers=1)  # the cache, read back
-    assert "Flute/" + os.fsdecode(b"D4_f\xe9.wav") in set(ds.notes["file"])
+    assert "Flute/" + os.fsdecode(b"D4_f\xe9.wav") in set(ds.notes.file)
 
 
 def test_a_timidity_that_writes_no_audio_is_one_sentence_naming_the_patch_set(tmp_path, monkeypatch, capsys):

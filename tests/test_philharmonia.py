@@ -109,8 +109,8 @@ def built(philharmonia, tmp_path_factory):
 def test_the_source_reads_the_folder_and_counts_what_it_skips(built):
     ds = built
     assert ds.sources == ["Philharmonia"] and len(ds) == 3 * 4 * 2 * 2
-    assert sorted(set(ds.notes["instrument"])) == ["Clarinet", "Flute", "Oboe"]
-    assert sorted(set(ds.notes["pitch"])) == [60, 61, 62, 63] and sorted(set(ds.notes["dynamic"])) == ["f", "pp"]
+    assert sorted(set(ds.notes.instrument_name)) == ["Clarinet", "Flute", "Oboe"]
+    assert sorted(set(ds.notes.pitch)) == [60, 61, 62, 63] and sorted(set(ds.notes.dynamic_name)) == ["f", "pp"]
     skipped = {s["file"]: s["reason"] for s in ds.manifest["skipped"]}
     assert skipped.keys() == {f"audio/flute/flute_C4_phrase_forte_normal{SUFFIX}",
                               f"audio/flute/flute_C4_1_forte_staccato{SUFFIX}",
@@ -122,8 +122,8 @@ def test_the_source_reads_the_folder_and_counts_what_it_skips(built):
 def test_the_notes_are_the_files_own_audio(built):
     """Forte louder than pianissimo, by the 14 dB the test wrote."""
     ds = built
-    loud = {d: float(np.mean(ds.loudness[ds.notes["first_frame"][ds.notes["dynamic"] == d]
-                                         + ds.notes["rep_frame"][ds.notes["dynamic"] == d]])) for d in ("f", "pp")}
+    loud = {d: float(np.mean(ds.loudness[ds.notes.first_frame[ds.notes.dynamic_name == d]
+                                         + ds.notes.rep_frame[ds.notes.dynamic_name == d]])) for d in ("f", "pp")}
     assert loud["f"] - loud["pp"] == pytest.approx(20 * np.log10(5), abs=1.5)
 
 
@@ -213,7 +213,7 @@ def test_nearest_share_candidates_are_the_orchestral_instruments_trained_on(tiny
                             workers=1)
     held = build_dataset(FolderSource(str(held_folder)), preset=preset, hold_out=(), cache_root=tmp_path / "c",
                          workers=1)
-    orchestral = np.flatnonzero(trained.notes["instrument"] != "Theremin")
+    orchestral = np.flatnonzero(trained.notes.instrument_name != "Theremin")
     with_theremin = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, np.arange(len(trained))),
                                  NoteSet(held, np.arange(len(held))), load_dissimilarities())
     without = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, orchestral),
@@ -241,8 +241,8 @@ def test_a_run_that_keeps_philharmonia_out_reports_it_and_evaluate_reads_the_kep
                       compare_unconditioned=False, device="cpu")
     ds = dataset_for(cfg.dataset_recipe(), cache_root=tmp_path / "c", workers=1)
     leave_source_out(ds, cfg.cross_test)
-    assert set(ds.notes["source"][ds.where("train")]) == {"FluidR3_GM"}
-    assert np.all(ds.notes["split"][ds.notes["source"] == "Philharmonia"] == CROSS_TEST)
+    assert set(ds.notes.source_name[ds.where("train")]) == {"FluidR3_GM"}
+    assert np.all(ds.notes.split_name[ds.notes.source_name == "Philharmonia"] == CROSS_TEST)
     (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
     run = tmp_path / "run"
     assert main(["train", "--config", str(tmp_path / "cfg.json"), "--out", str(run), "--cache", str(tmp_path / "c"),

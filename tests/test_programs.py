@@ -100,20 +100,20 @@ def test_a_general_midi_dataset_holds_the_other_programs_with_their_families(sou
                       pitch_range=(60, 63))
     ds = dataset_for(cfg.dataset_recipe(), cache_root=tmp_path, workers=1)
     notes = ds.notes
-    assert ds.manifest["skipped"] == [] and set(notes["instrument"]) == set(chosen)
-    families = {name: fam for name, fam in zip(notes["instrument"], notes["family"])}
+    assert ds.manifest["skipped"] == [] and set(notes.instrument_name) == set(chosen)
+    families = {name: fam for name, fam in zip(notes.instrument_name, notes.family)}
     assert families == {"Clarinet": "woodwind", "Viola": "strings", "NylonGuitar": "guitar", "Vibraphone": "mallets",
                         "Pad2Warm": "synth pad", "Sitar": "ethnic"}
-    programs = {name: int(p) for name, p in zip(notes["instrument"], notes["program"])}
+    programs = {name: int(p) for name, p in zip(notes.instrument_name, notes.program)}
     assert programs == {"Clarinet": 71, "Viola": 41, "NylonGuitar": 24, "Vibraphone": 11, "Pad2Warm": 89, "Sitar": 104}
     for name in chosen:
-        mine = notes["instrument"] == name
+        mine = notes.instrument_name == name
         grid = (set(range(60, 64)), 5) if name in ("Clarinet", "Viola") else (set(range(60, 64, WIDE_STEP)), 3)
-        assert set(notes["pitch"][mine]) == grid[0] and len(set(notes["dynamic"][mine])) == grid[1], name
-    assert set(notes["dynamic"][notes["instrument"] == "Sitar"]) == set(WIDE_DYNAMICS)
+        assert set(notes.pitch[mine]) == grid[0] and len(set(notes.dynamic_name[mine])) == grid[1], name
+    assert set(notes.dynamic_name[notes.instrument_name == "Sitar"]) == set(WIDE_DYNAMICS)
     # the novel instruments stay held out; the other programs train
-    assert set(notes["instrument"][notes["split"] == "novel"]) == {"Viola"}
-    assert "train" in set(notes["split"][notes["instrument"] == "Sitar"])
+    assert set(notes.instrument_name[notes.split_name == "novel"]) == {"Viola"}
+    assert "train" in set(notes.split_name[notes.instrument_name == "Sitar"])
 
 
 def test_cli_dataset_build_renders_every_program_when_asked(soundfont, tmp_path, capsys):

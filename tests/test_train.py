@@ -100,7 +100,7 @@ def test_the_exported_model_carries_its_map_and_levels(run):
     mf = load_model(paths["regularized"])
     assert mf.meta["phase"] == "regularized" and mf.meta["preset"] == "nsgt-erb"
     assert mf.tensors["map.z"].shape == (len(ds), 4)
-    assert mf.meta["instruments"][int(mf.tensors["map.instrument"][0])] == ds.notes["instrument"][0]
+    assert mf.meta["instruments"][int(mf.tensors["map.instrument"][0])] == ds.notes.instrument_name[0]
     assert mf.tensors["map.descriptors"].shape == (len(ds), 5)
     assert set(mf.meta["levels"]) == {"pp", "ff"} and mf.meta["levels"]["pp"] < mf.meta["levels"]["ff"]
 
@@ -120,7 +120,7 @@ def test_the_exported_file_reconstructs_the_notes_as_the_trainers_copy_does(run)
     t, ds = run.t, run.ds
     mf = load_model(run.paths["regularized"])
     x, c = frame_inputs(mf.config, mf.normalization, torch.from_numpy(ds.representative(np.arange(len(ds)))),
-                        torch.from_numpy(ds.notes["pitch"].astype(np.float32)))
+                        torch.from_numpy(ds.notes.pitch.astype(np.float32)))
     with torch.no_grad():
         model, trained = mf.build_model(), t.models["regularized"][0].cpu().eval()
         assert torch.allclose(model.decode(model.encode(x, c)[0], c)[0], trained.decode(trained.encode(x, c)[0], c)[0])
@@ -245,7 +245,7 @@ def test_encode_places_new_sounds_and_reports_bad_files(folder, cache, tmp_path,
 
     (known,), _ = encode_files(TimbreSpace(mf), [folder / "Trumpet" / "E4_ff.wav"])
     ds = t.ds
-    i = int(np.flatnonzero(ds.notes["file"] == "Trumpet/E4_ff.wav")[0])
+    i = int(np.flatnonzero(ds.notes.file == "Trumpet/E4_ff.wav")[0])
     note = NoteSet(ds, np.array([i]))
     placed = note_positions(mf.build_model(), mf.normalization, note.sounding_frames(), pitches=note.pitches)[0]
     assert np.allclose(known.z, placed, atol=1e-4) and known.pitch == pytest.approx(64.0, abs=0.1)
@@ -447,10 +447,10 @@ def test_a_soundfont_dataset_renders_only_the_chosen_instruments_and_pitches(tmp
     cfg = TrainConfig(sources=["FluidR3_GM"], instruments=["Flute", "Oboe", "Piccolo"], pitch_range=(72, 74))
     assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     ds = dataset_for(cfg.dataset_recipe(), cache_root=tmp_path, workers=1)
-    built = sorted({(str(i), int(p)) for i, p in zip(ds.notes["instrument"], ds.notes["pitch"])})
+    built = sorted({(str(i), int(p)) for i, p in zip(ds.notes.instrument_name, ds.notes.pitch)})
     assert built == [("Flute", 72), ("Flute", 73), ("Flute", 74), ("Oboe", 72), ("Oboe", 73), ("Oboe", 74),
                      ("Piccolo", 74)]  # the piccolo's range starts at D5
-    assert len(ds) == 7 * 5 and set(ds.notes["instrument"][ds.notes["split"] == "novel"]) == {"Piccolo"}
+    assert len(ds) == 7 * 5 and set(ds.notes.instrument_name[ds.notes.split_name == "novel"]) == {"Piccolo"}
 
 
 def test_chosen_instruments_and_a_pitch_range_are_checked():

@@ -459,7 +459,7 @@ def test_a_soundfont_dataset_limited_to_some_instruments_and_pitches(qtbot, view
     qtbot.waitUntil(lambda: view.state is RunState.IDLE and "Dataset:" in view.run_panel.message.text(),
                     timeout=120_000)
     ds = dataset_for(cfg.dataset_recipe(), cache_root=cache)  # reused: the tab built it
-    assert sorted({(str(i), int(p)) for i, p in zip(ds.notes["instrument"], ds.notes["pitch"])}) == [
+    assert sorted({(str(i), int(p)) for i, p in zip(ds.notes.instrument_name, ds.notes.pitch)}) == [
         ("Flute", 72), ("Flute", 73), ("Flute", 74), ("Piccolo", 74)]
     assert "reused" not in view.run_panel.message.text()
 

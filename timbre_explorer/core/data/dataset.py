@@ -52,7 +52,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -60,6 +60,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import numpy as np
 
 from timbre_explorer import __version__
+from timbre_explorer.core.data.instruments import DYNAMICS
+from timbre_explorer.core.data.notes import NoteTable, encode
 from timbre_explorer.core.data.sources import FolderSource, NoteSpec, PhilharmoniaSource, SoundFontSource
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.files import remove_stale_temporaries
@@ -86,10 +88,12 @@ SILENT_RMS = 1e-4
 CLIP_LEVEL, CLIP_FRACTION = 0.999, 1e-3
 SPLIT_FRACTIONS = {"train": 0.8, "valid": 0.1, "test": 0.1}
 CROSS_TEST, CROSS_VALID = "cross_test", "cross_valid"  # the splits of notes of a source held out of training
+#: Every split a note can be in, in the order of the codes of ``DatasetNotes.split`` and a model's ``map.split``.
+SPLITS = ("train", "valid", "test", "novel", CROSS_TEST, CROSS_VALID)
 CHUNK_NOTES = 32
+#: The columns of ``notes.csv``, in its order.
 COLUMNS = ("instrument", "family", "program", "pitch", "dynamic", "velocity", "technique", "file", "source",
            "first_frame", "n_frames", "rep_frame", "sustain_start", "sustain_end", "split")
-INT_COLUMNS = {"program", "pitch", "velocity", "first_frame", "n_frames", "rep_frame", "sustain_start", "sustain_end"}
 
 VERIFY_CHUNK_ROWS = 1 << 16  # frames checked at a time when a cache is reused
 
@@ -289,6 +293,50 @@ class DatasetManifest(BuildFigures):
     notes_per_second: float
 
 
+@dataclass(frozen=True, eq=False)
+class DatasetNotes(NoteTable):
+    """A dataset's ``notes.csv``: the shared note columns (names coded in order of first appearance; dynamics
+    after :data:`~timbre_explorer.core.data.instruments.DYNAMICS` and splits after :data:`SPLITS`, so their codes
+    are a model map's), what each note was made from, and where its frames are."""
+
+    family: np.ndarray  # [N] str
+    program: np.ndarray  # [N] General MIDI program
+    velocity: np.ndarray  # [N] MIDI velocity
+    technique: np.ndarray  # [N] str
+    file: np.ndarray  # [N] str: the file, or 'SOUNDFONT#program/pitch/velocity'
+    first_frame: np.ndarray  # [N] the row of the note's first frame in log_magnitude.npy
+    n_frames: np.ndarray  # [N] its rows there; the next three count from first_frame
+    rep_frame: np.ndarray  # [N] its representative frame
+    sustain_start: np.ndarray  # [N]
+    sustain_end: np.ndarray  # [N]
+
+    @classmethod
+    def read(cls, path: Path) -> DatasetNotes:
+        """The table of ``notes.csv``; ValueError or KeyError where it is not one. File names that are not UTF-8
+        come back as Python decodes them (:func:`_write_table`)."""
+        with open(path, newline="", encoding="utf-8", errors="surrogateescape") as f:
+            rows = list(csv.DictReader(f))
+
+        def ints(c: str) -> np.ndarray:
+            return np.array([int(r[c]) for r in rows], np.int64)
+
+        def strs(c: str) -> np.ndarray:
+            return np.array([r[c] for r in rows], dtype=object)
+
+        instrument, instruments = encode(r["instrument"] for r in rows)
+        dynamic, dynamics = encode((r["dynamic"] for r in rows), DYNAMICS)
+        split, splits = encode((r["split"] for r in rows), SPLITS)
+        source, sources = encode(r["source"] for r in rows)
+        if splits != SPLITS:
+            raise ValueError(f"unknown split {splits[len(SPLITS)]!r}")
+        return cls(instrument=instrument, pitch=ints("pitch"), dynamic=dynamic, split=split, source=source,
+                   instruments=instruments, dynamics=dynamics, splits=splits, sources=sources,
+                   family=strs("family"), program=ints("program"), velocity=ints("velocity"),
+                   technique=strs("technique"), file=strs("file"), first_frame=ints("first_frame"),
+                   n_frames=ints("n_frames"), rep_frame=ints("rep_frame"), sustain_start=ints("sustain_start"),
+                   sustain_end=ints("sustain_end"))
+
+
 class NoteDataset:
     """A built dataset: the metadata table in memory, the frames memory-mapped."""
 
@@ -302,7 +350,7 @@ class NoteDataset:
             # a DatasetManifest as written, but read back unchecked but for the figures checked here and in
             # verify(): a dict, not the TypedDict
             self.manifest: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
-            self.notes = _read_table(self.path / "notes.csv")
+            self.notes = DatasetNotes.read(self.path / "notes.csv")
             self.log_magnitude = np.load(self.path / "log_magnitude.npy", mmap_mode="r")
             self.loudness = np.load(self.path / "loudness.npy", mmap_mode="r")
             frames, notes = int(self.manifest["frames"]), int(self.manifest["notes"])
@@ -341,12 +389,12 @@ class NoteDataset:
             if not np.all(np.isfinite(chunk)) or chunk.size and (chunk.min() < low or chunk.max() > high):
                 raise DamagedDataset(f"{self.path}: the cached dataset is damaged (values no build writes "
                                      f"from frame {start} on)")
-        rows = self.notes["first_frame"] + self.notes["n_frames"]
-        if len(rows) and (rows.max() > self.log_magnitude.shape[0] or self.notes["first_frame"].min() < 0):
+        rows = self.notes.first_frame + self.notes.n_frames
+        if len(rows) and (rows.max() > self.log_magnitude.shape[0] or self.notes.first_frame.min() < 0):
             raise DamagedDataset(f"{self.path}: the cached dataset is damaged (notes.csv points past the frames)")
 
     def __len__(self) -> int:
-        return len(self.notes["instrument"])
+        return len(self.notes)
 
     @property
     def preset(self) -> str:
@@ -355,27 +403,27 @@ class NoteDataset:
     @property
     def instruments(self) -> list[str]:
         """Instrument names in order of first appearance."""
-        return list(dict.fromkeys(self.notes["instrument"]))
+        return list(self.notes.instruments)
 
     @property
     def sources(self) -> list[str]:
         """The short names of the dataset's sources, in order of first appearance."""
-        return list(dict.fromkeys(self.notes["source"]))
+        return list(self.notes.sources)
 
     def sounding_rows(self, note: int) -> np.ndarray:
         """The frame rows of one note's sounding part (:func:`sounding`): what places a whole note."""
-        first, n = int(self.notes["first_frame"][note]), int(self.notes["n_frames"][note])
+        first, n = int(self.notes.first_frame[note]), int(self.notes.n_frames[note])
         part = sounding(np.asarray(self.loudness[first:first + n]))
         return np.arange(first + part.start, first + part.stop)
 
     def where(self, split: str) -> np.ndarray:
         """Indices of the notes of one split (train, valid, test, novel; cross_test, cross_valid)."""
-        return np.flatnonzero(self.notes["split"] == split)
+        return np.flatnonzero(self.notes.split_name == split)
 
     def representative(self, notes: np.ndarray | None = None) -> np.ndarray:
         """Representative log-magnitude frames ``[n, K]`` (float32) of the given notes (default all)."""
         idx = np.arange(len(self)) if notes is None else np.asarray(notes)
-        rows = self.notes["first_frame"][idx] + self.notes["rep_frame"][idx]
+        rows = self.notes.first_frame[idx] + self.notes.rep_frame[idx]
         return np.asarray(self.log_magnitude[rows], dtype=np.float32)
 
     def sustain_frames(self, notes: np.ndarray, *, within_db: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
@@ -385,10 +433,10 @@ class NoteDataset:
         """
         rows, owners = [], []
         for i in np.asarray(notes):
-            first = self.notes["first_frame"][i]
-            r = np.arange(first + self.notes["sustain_start"][i], first + self.notes["sustain_end"][i])
+            first = self.notes.first_frame[i]
+            r = np.arange(first + self.notes.sustain_start[i], first + self.notes.sustain_end[i])
             loud = self.loudness[r]
-            keep = r[loud >= self.loudness[first + self.notes["rep_frame"][i]] - within_db]
+            keep = r[loud >= self.loudness[first + self.notes.rep_frame[i]] - within_db]
             rows.append(keep)
             owners.append(np.full(len(keep), i))
         if not rows:
@@ -397,13 +445,13 @@ class NoteDataset:
 
     def summary(self) -> DatasetSummary:
         """Counts for reports: notes and frames, per instrument and per split."""
-        per_inst = Counter(self.notes["instrument"])
+        per_inst = Counter(self.notes.instrument_name)
         frames: Counter[str] = Counter()
-        for inst, n in zip(self.notes["instrument"], self.notes["n_frames"]):
+        for inst, n in zip(self.notes.instrument_name, self.notes.n_frames):
             frames[inst] += int(n)
         return {"notes": len(self), "frames": int(self.log_magnitude.shape[0]),
                 "per_instrument": {k: {"notes": per_inst[k], "frames": frames[k]} for k in self.instruments},
-                "per_split": dict(Counter(self.notes["split"]))}
+                "per_split": dict(Counter(self.notes.split_name))}
 
 
 def _reason(exc: Exception) -> str:
@@ -414,17 +462,9 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def _read_table(path: Path) -> dict[str, np.ndarray]:
-    """The note table; file names that are not UTF-8 come back as Python decodes them (:func:`_write_table`)."""
-    with open(path, newline="", encoding="utf-8", errors="surrogateescape") as f:
-        rows = list(csv.DictReader(f))
-    return {c: np.array([int(r[c]) for r in rows] if c in INT_COLUMNS else [r[c] for r in rows],
-                        dtype=np.int64 if c in INT_COLUMNS else object) for c in COLUMNS}
-
-
 def _write_table(path: Path, table: dict[str, list]) -> None:
     """The note table, as UTF-8; a file name that is not (Latin-1 on a Linux disk, decoded by Python with lone
-    surrogates) is written as its own bytes, which :func:`_read_table` reads back as the same name."""
+    surrogates) is written as its own bytes, which :meth:`DatasetNotes.read` reads back as the same name."""
     with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
         w = csv.writer(f)
         w.writerow(COLUMNS)
@@ -475,10 +515,10 @@ def leave_source_out(ds: NoteDataset, test_source: str, valid_source: str | None
                              "and the test and validation sources must differ")
     if len(ds.sources) < len(named) + 1:
         raise ParameterError(f"holding out {', '.join(named)} leaves no source to train on")
-    split = ds.notes["split"].copy()
+    split = ds.notes.split.copy()
     for name, label in zip(named, (CROSS_TEST, CROSS_VALID)):
-        split[(ds.notes["source"] == name) & (split != "novel")] = label
-    ds.notes["split"] = split
+        split[(ds.notes.source_name == name) & (split != SPLITS.index("novel"))] = SPLITS.index(label)
+    ds.notes = replace(ds.notes, split=split)
 
 
 # ---------------------------------------------------------------------------------------------- building

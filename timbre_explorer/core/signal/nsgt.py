@@ -181,60 +181,93 @@ def fast_fft_size(n: int) -> int:
 
 
 class _BandGroup:
-    """Bands computed together with one buffer length ``m`` (one batched IFFT)."""
+    """Bands computed together with one buffer length ``m`` (one batched IFFT).
+
+    Both directions work on the half spectrum of the real signal only: a window that reaches past DC or Nyquist
+    reads the mirrored bins as conjugates of positive ones, and writes its share back the same way. The full
+    two-sided spectra this replaced cost a third of a batched transform in copies. Each entry is read through the
+    real view (re, im interleaved) with one real weight per part, so a conjugate is a sign; ``index_select`` then
+    a complex ``index_copy_``/``index_add_`` measured 2.3 times as fast as advanced indexing on real views.
+    """
 
     def __init__(self, geo: BandGeometry, bands: np.ndarray, m: int, diag: np.ndarray, self_mirror: bool):
         self.n = len(bands)
         self.m = int(m)
-        self.self_mirror = self_mirror  # DC and Nyquist bands hold both signs themselves
-        # True when no window touches DC, Nyquist or negative frequencies: then analysis
-        # reads the half spectrum directly and synthesis needs no mirror folding.
-        lo = geo.centre_bin[bands] - geo.window_length[bands] // 2
-        hi = geo.centre_bin[bands] + geo.window_length[bands] - geo.window_length[bands] // 2 - 1
-        self.inside = bool(not self_mirror and lo.min() > 0 and 2 * hi.max() < geo.length)
-        # Only the L_k slots of each band's length-m buffer that its window covers are
-        # stored, as flat (slot, FFT bin, window, dual window) entries.
+        length, half = geo.length, geo.length // 2 + 1
         slot, bins, window, dual = [], [], [], []
         for row, k in enumerate(bands):
             lg = int(geo.window_length[k])
             j = _window_offsets(lg)
-            b = (geo.centre_bin[k] + j) % geo.length
+            b = (geo.centre_bin[k] + j) % length
             g = hann(lg)[j % lg]
             slot.append(row * m + j % m)
             bins.append(b)
             window.append(g / m)  # the IFFT's 1/m, applied here instead (a 40% cheaper IFFT)
             dual.append(g / diag[b] * m)  # ... and undone here
-        self._np = tuple(np.concatenate(a) for a in (slot, bins, window, dual))
+        slot_, bins_, window_, dual_ = (np.concatenate(a) for a in (slot, bins, window, dual))
+        self._entries = (slot_, bins_, window_ * m)  # each window value at its slot and FFT bin
+        # analysis: a negative-frequency bin b is the conjugate of positive bin length - b
+        mirrored = bins_ >= half
+        read = np.where(mirrored, length - bins_, bins_)
+        self._analysis = (*_interleaved(read, window_, np.where(mirrored, -1.0, 1.0)), slot_)
+        # synthesis: a band adds its share at its bins inside the half spectrum, and (unless it holds both signs
+        # itself, as the DC and Nyquist bands do) the conjugate of its share at the mirror of each of its bins
+        own = bins_ < half
+        parts = [(slot_[own], bins_[own], dual_[own], np.ones(own.sum()))]
+        if not self_mirror:
+            mirror = (length - bins_) % length
+            to = mirror < half
+            parts.append((slot_[to], mirror[to], dual_[to], -np.ones(to.sum())))
+        src, dst, weight, sign = (np.concatenate(a) for a in zip(*parts))
+        self._synthesis = (*_interleaved(src, weight, sign), dst)
         self._tensors: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, ...]] = {}
         self.centre_bin = geo.centre_bin[bands].copy()
 
     def tensors(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
-        """The entries as tensors, made once per device and dtype and kept with this group (an ``lru_cache`` here
-        would be one cache for all groups of all transforms: thrashed by a few, and keeping dead groups alive)."""
+        """(read, weight, write) of analysis, then of synthesis, as tensors, made once per device and dtype
+        and kept with this group (an ``lru_cache`` here would be one cache for all groups of all transforms:
+        thrashed by a few, and keeping dead groups alive)."""
         key = (device, dtype)
         if key not in self._tensors:
-            slot, bins, window, dual = self._np
-            self._tensors[key] = (torch.as_tensor(slot, device=device), torch.as_tensor(bins, device=device),
-                                  torch.as_tensor(window, device=device, dtype=dtype),
-                                  torch.as_tensor(dual, device=device, dtype=dtype))
+            self._tensors[key] = tuple(
+                torch.as_tensor(a, device=device, dtype=dtype if a.dtype.kind == "f" else None)
+                for a in (*self._analysis, *self._synthesis))
         return self._tensors[key]
 
-    def analyse(self, spectrum: torch.Tensor, buf: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        """Windowed spectrum slices -> band coefficients ``[B, n, m]`` (into ``out`` if given).
+    def entries(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(buffer slot, FFT bin, window value) of every window entry, as tensors (:meth:`NSGT.dominant_bins`)."""
+        slot, bins, window = self._entries
+        return (torch.as_tensor(slot, device=device), torch.as_tensor(bins, device=device),
+                torch.as_tensor(window, device=device, dtype=dtype))
+
+    def analyse(self, half: torch.Tensor, buf: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Windowed half-spectrum slices -> band coefficients ``[B, n, m]`` (into ``out`` if given).
 
         ``buf`` (``[B', n * m]``, ``B' >= B``) must be zero outside the window
         slots; only those slots are written, so it can be reused across chunks.
         """
-        slot, bins, window, _ = self.tensors(spectrum.device, spectrum.real.dtype)
-        buf = buf[:spectrum.shape[0]]
-        buf.index_copy_(1, slot, spectrum[:, bins] * window)
+        read, weight, write = self.tensors(half.device, half.real.dtype)[:3]
+        buf = buf[:half.shape[0]]
+        buf.index_copy_(1, write, _read(half, read, weight))
         return torch.fft.ifft(buf.view(-1, self.n, self.m), dim=-1, norm="forward", out=out)
 
-    def overlap_add(self, coefs: torch.Tensor, out: torch.Tensor) -> None:
-        """Add the dual-windowed spectra of ``coefs [B, n, m]`` into ``out`` at their FFT bins."""
-        slot, bins, _, dual = self.tensors(coefs.device, coefs.real.dtype)
-        spectra = torch.fft.fft(coefs, dim=-1).reshape(coefs.shape[0], -1)
-        out.index_add_(1, bins, spectra[:, slot] * dual)
+    def overlap_add(self, coefs: torch.Tensor, half: torch.Tensor) -> None:
+        """Add the dual-windowed spectra of ``coefs [B, n, m]`` into the half spectrum ``half [B, h]``."""
+        read, weight, write = self.tensors(coefs.device, coefs.real.dtype)[3:]
+        spectra = torch.fft.fft(coefs, dim=-1).view(coefs.shape[0], -1)
+        half.index_add_(1, write, _read(spectra, read, weight))
+
+
+def _interleaved(read: np.ndarray, weight: np.ndarray, imag_sign: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Complex entries (bin read, real weight, sign of the imaginary part: -1 conjugates) as indices into a real
+    view and weights, real and imaginary parts interleaved."""
+    return (np.stack((2 * read, 2 * read + 1), -1).reshape(-1), np.stack((weight, imag_sign * weight), -1).reshape(-1))
+
+
+def _read(x: torch.Tensor, read: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """The weighted entries of complex ``x [B, n]`` that ``read`` and ``weight`` name (see :func:`_interleaved`)."""
+    parts = torch.index_select(torch.view_as_real(x).reshape(x.shape[0], -1), 1, read) * weight
+    return torch.view_as_complex(parts.view(x.shape[0], -1, 2))
 
 
 @dataclass
@@ -314,34 +347,29 @@ class NSGT:
             raise ParameterError("signals must be float32 or float64")
         lead = x.shape[:-1]
         x = x.reshape(-1, self.length)
-        groups = (self._core, *self._edges) if edges else (self._core,)
         cdtype = torch.complex128 if x.dtype == torch.float64 else torch.complex64
-        # Chunks write straight into the outputs; autograd cannot follow ``out=``, so a
-        # differentiable call goes through in one piece.
-        differentiable = torch.is_grad_enabled() and x.requires_grad
-        chunks = (x,) if differentiable else self._chunks(x)
-        bufs = [torch.zeros(chunks[0].shape[0], g.n * g.m, dtype=cdtype, device=x.device) for g in groups]
-        outs = [torch.empty(x.shape[0], g.n, g.m, dtype=cdtype, device=x.device) for g in groups]
-        start = 0
-        for chunk in chunks:
-            half = torch.fft.rfft(chunk, dim=-1)
-            full = None
-            for i, (group, buf) in enumerate(zip(groups, bufs)):
-                if group.inside:
-                    spectrum = half
-                else:
-                    full = spectrum = self._full_spectrum(half) if full is None else full
-                if differentiable:
-                    outs[i] = group.analyse(spectrum, buf)
-                else:
-                    group.analyse(spectrum, buf, out=outs[i][start:start + len(chunk)])
-            start += len(chunk)
-        core = outs[0].reshape(*lead, self.n_bins, self.n_frames)
-        edge = tuple(e.reshape(*lead, g.m) for e, g in zip(outs[1:], self._edges)) if edges else None
+        half = torch.fft.rfft(x, dim=-1)
+        # The core goes in cache-sized chunks written straight into its output; autograd cannot follow ``out=``,
+        # so a differentiable call goes through in one piece. The edge bands are small and go in one piece.
+        if torch.is_grad_enabled() and x.requires_grad:
+            core = self._core.analyse(half, torch.zeros(len(x), self._core.n * self._core.m, dtype=cdtype, device=x.device))
+        else:
+            core = torch.empty(len(x), self.n_bins, self.n_frames, dtype=cdtype, device=x.device)
+            parts = self._chunks(half)
+            buf = torch.zeros(len(parts[0]), self._core.n * self._core.m, dtype=cdtype, device=x.device)
+            start = 0
+            for part in parts:
+                self._core.analyse(part, buf, out=core[start:start + len(part)])
+                start += len(part)
+        edge = None
+        if edges:
+            edge = tuple(g.analyse(half, torch.zeros(len(x), g.m, dtype=cdtype, device=x.device)).reshape(*lead, g.m)
+                         for g in self._edges)
+        core = core.reshape(*lead, self.n_bins, self.n_frames)
         return NSGTCoefficients(core, edge)
 
     def _chunks(self, batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Split a CPU batch so each chunk's core matrix stays cache-sized (:data:`CHUNK_BYTES`).
+        """Split a CPU batch (signals, spectra or core matrices) so each chunk's core matrix stays cache-sized (:data:`CHUNK_BYTES`).
 
         Measured on 2 cores: band FFTs ran about twice as fast per signal in
         4 MB chunks as in 8 MB ones, and whole 40 MB batches slower still.
@@ -361,10 +389,6 @@ class NSGT:
         """``|core coefficients|``: the ``[..., K, T]`` magnitude matrix used as features."""
         return self.forward(x, edges=False).core.abs()
 
-    def _full_spectrum(self, half: torch.Tensor) -> torch.Tensor:
-        n_neg = self.length - half.shape[-1]
-        return torch.cat((half, half[:, 1:n_neg + 1].flip(-1).conj()), dim=-1)
-
     # ------------------------------------------------------------------ synthesis
     def backward(self, c: NSGTCoefficients | torch.Tensor) -> torch.Tensor:
         """Synthesise real signals from coefficients with the canonical dual frame.
@@ -380,37 +404,15 @@ class NSGT:
         lead = core.shape[:-2]
         core = core.reshape(-1, self.n_bins, self.n_frames)
         edges = [None] * len(self._edges) if c.edges is None else [e.reshape(-1, 1, g.m) for e, g in zip(c.edges, self._edges)]
-        chunks = self._chunks(core)
-        step = chunks[0].shape[0]
-        out = [self._synthesise(part, [None if e is None else e[i * step:(i + 1) * step] for e in edges])
-               for i, part in enumerate(chunks)]
-        return (out[0] if len(out) == 1 else torch.cat(out)).reshape(*lead, self.length)
-
-    def _synthesise(self, core: torch.Tensor, edges: list[torch.Tensor | None]) -> torch.Tensor:
-        batch = core.shape[0]
-        h = self.length // 2 + 1
-        # Bands that reach past DC or Nyquist add into a full-length spectrum, whose
-        # negative half is folded back as the mirror bands' (conjugate) share.
-        half = torch.zeros(batch, h, dtype=core.dtype, device=core.device)
-        positive = two_sided = None
-        parts = [(self._core, core)] + [(g, e) for g, e in zip(self._edges, edges) if e is not None]
-        for group, coefs in parts:
-            if group.inside:
+        half = torch.zeros(core.shape[0], self.length // 2 + 1, dtype=core.dtype, device=core.device)
+        start = 0
+        for part in self._chunks(core):  # the core's band FFTs in cache-sized chunks, the edges in one piece
+            self._core.overlap_add(part, half[start:start + len(part)])
+            start += len(part)
+        for group, coefs in zip(self._edges, edges):
+            if coefs is not None:
                 group.overlap_add(coefs, half)
-            elif group.self_mirror:
-                if two_sided is None:
-                    two_sided = torch.zeros(batch, self.length, dtype=core.dtype, device=core.device)
-                group.overlap_add(coefs, two_sided)
-            else:
-                if positive is None:
-                    positive = torch.zeros(batch, self.length, dtype=core.dtype, device=core.device)
-                group.overlap_add(coefs, positive)
-        if positive is not None:
-            mirror_index = (self.length - torch.arange(h, device=core.device)) % self.length
-            half = half + positive[:, :h] + positive[:, mirror_index].conj()
-        if two_sided is not None:
-            half = half + two_sided[:, :h]
-        return torch.fft.irfft(half, n=self.length, dim=-1)
+        return torch.fft.irfft(half, n=self.length, dim=-1).reshape(*lead, self.length)
 
     def dominant_bins(self, magnitude: torch.Tensor) -> torch.Tensor:
         """For each band and frame, the FFT bin of the steady sinusoid that best explains the magnitudes.
@@ -433,7 +435,7 @@ class NSGT:
             best = short.dominant_bins(magnitude).double() * (self.length / DOMINANT_LENGTH)
             return best.round().long().clamp_(0, self.length // 2)
         g = self._core
-        slot, bins, window, _ = g.tensors(magnitude.device, magnitude.dtype)
+        slot, bins, window = g.entries(magnitude.device, magnitude.dtype)
         band = slot // g.m
         lead, t = magnitude.shape[:-2], magnitude.shape[-1]
         frames = magnitude.reshape(-1, self.n_bins, t).transpose(1, 2).reshape(-1, self.n_bins)  # [B*T, K]

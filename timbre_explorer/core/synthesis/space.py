@@ -27,9 +27,10 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.data.dataset import sounding
+from timbre_explorer.core.data.notes import NoteTable
 from timbre_explorer.core.data.sources import DEFAULT_SOURCE, short_name
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.model.modelfile import MAP_TENSORS, ModelFile, check_card, load_model
+from timbre_explorer.core.model.modelfile import ModelFile, check_card, load_model
 from timbre_explorer.core.model.placement import note_positions
 from timbre_explorer.core.model.vae import DEFAULT_PITCH, LEVEL_CENTRE, conditions, frame_inputs, log_magnitudes
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
@@ -44,20 +45,13 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-@dataclass(frozen=True)
-class Notes:
-    """Every note of the map, one row each (numpy, read-only views of the model file's tensors)."""
+@dataclass(frozen=True, eq=False)
+class Notes(NoteTable):
+    """Every note of the map, one row each (numpy, read-only views of the model file's tensors): the note table's
+    columns, coded into the card's name lists (also :class:`TimbreSpace`'s), and where each note lies."""
 
     z: np.ndarray  # [N, latent] float32
-    instrument: np.ndarray  # [N] index into TimbreSpace.instruments
-    pitch: np.ndarray  # [N] MIDI
-    dynamic: np.ndarray  # [N] index into TimbreSpace.dynamics, -1 unknown
-    split: np.ndarray  # [N] index into TimbreSpace.splits
     descriptors: np.ndarray  # [N, len(DESCRIPTORS)]
-    source: np.ndarray  # [N] index into TimbreSpace.sources (the sample set each note came from)
-
-    def __len__(self) -> int:
-        return len(self.z)
 
 
 @dataclass(frozen=True)
@@ -164,7 +158,11 @@ class TimbreSpace:
         self.sources: list[str] = list(mf.meta.get("sources") or [card_source(mf.meta)])
         n = t["map.z"].shape[0]
         source = t["map.source"].numpy() if "map.source" in t else np.zeros(n, np.int64)
-        self.notes = Notes(**{k.removeprefix("map."): t[k].numpy() for k in MAP_TENSORS}, source=source)
+        self.notes = Notes(instrument=t["map.instrument"].numpy(), pitch=t["map.pitch"].numpy(),
+                           dynamic=t["map.dynamic"].numpy(), split=t["map.split"].numpy(), source=source,
+                           instruments=tuple(self.instruments), dynamics=tuple(self.dynamics),
+                           splits=tuple(self.splits), sources=tuple(self.sources),
+                           z=t["map.z"].numpy(), descriptors=t["map.descriptors"].numpy())
         #: Each note's level curve from onset (natural log, 0 at its representative frame), when the file has them.
         self.envelopes: np.ndarray | None = t["map.envelope"].numpy() if "map.envelope" in t else None
         self.projection = Projection.fit(self.notes.z)

@@ -84,12 +84,12 @@ class NoteSet:
 
     @property
     def instruments(self) -> np.ndarray:
-        return self.ds.notes["instrument"][self.notes]
+        return self.ds.notes.instrument_name[self.notes]
 
     @property
     def pitches(self) -> list[float]:
         """Each note's MIDI pitch (what a pitch-conditioned encoder reads)."""
-        return [float(p) for p in self.ds.notes["pitch"][self.notes]]
+        return [float(p) for p in self.ds.notes.pitch[self.notes]]
 
 
     def sounding_frames(self) -> list[np.ndarray]:
@@ -207,7 +207,7 @@ def held_notes(cfg: TrainConfig, trained: NoteDataset, source: str, *, dynamics:
     else:
         ds = build_dataset(held_source, preset=cfg.preset, hold_out=(), cache_root=cache_root, workers=workers)
         notes = np.arange(len(ds))
-    return NoteSet(ds, notes[np.isin(ds.notes["dynamic"][notes], wanted)])
+    return NoteSet(ds, notes[np.isin(ds.notes.dynamic_name[notes], wanted)])
 
 
 def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamics: tuple[str, ...] | None = None,
@@ -241,7 +241,7 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
         others["unconditioned"] = (other.build_model(), other.normalization)
     figures = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")), held,
                            rated, others=others)
-    return cross_source_report(str(held.ds.notes["source"][held.notes[0]]),
+    return cross_source_report(str(held.ds.notes.source_name[held.notes[0]]),
                                [d for d in DYNAMICS if not dynamics or d in dynamics],
                                (mf.meta.get("metrics") or {}).get("spearman_rho"), figures)
 

@@ -133,7 +133,6 @@ class EvaluationReport(CrossSourceEntries):
     mds: NotRequired[MdsFigures]
 
 
-SPLITS = ("train", "valid", "test", "novel", "cross_test", "cross_valid")
 REPORT_KEYS = (*(f.key for f in FIGURES), "novel_instruments")
 
 
@@ -162,7 +161,7 @@ def dynamic_levels(ds: NoteDataset, notes: np.ndarray) -> dict[str, float]:
     """The median level of the representative frames of ``notes`` per dynamic: what a conditioned model
     plays a dynamic at."""
     levels = frame_levels(ds.representative(notes))
-    dyn = ds.notes["dynamic"][notes]
+    dyn = ds.notes.dynamic_name[notes]
     return {d: float(np.median(levels[dyn == d])) for d in DYNAMICS if np.any(dyn == d)}
 
 
@@ -176,7 +175,7 @@ def note_envelopes(ds: NoteDataset) -> np.ndarray:
     from timbre_explorer.core.model.modelfile import ENVELOPE_POINTS
 
     out = np.zeros((len(ds), ENVELOPE_POINTS), np.float32)
-    first, count, rep = ds.notes["first_frame"], ds.notes["n_frames"], ds.notes["rep_frame"]
+    first, count, rep = ds.notes.first_frame, ds.notes.n_frames, ds.notes.rep_frame
     to_log = np.log(10.0) / 20.0
     for i in range(len(ds)):
         loud = np.asarray(ds.loudness[first[i]:first[i] + count[i]], np.float64)
@@ -191,25 +190,26 @@ def note_map(model: TimbreVAE, norm: Normalization, ds: NoteDataset) -> tuple[di
     ``map.source`` is each note's sample set, an index into the card's ``sources`` (the dataset's short names),
     so the Explorer can colour the map by source.
     """
-    instruments, sources = ds.instruments, ds.sources
+    notes = ds.notes  # its codes are the map's: dynamics are coded after DYNAMICS and splits after SPLITS
     rep = ds.representative()
-    z = encode_frames(model, norm, rep, ds.notes["pitch"])
+    z = encode_frames(model, norm, rep, notes.pitch)
     nsgt = transform_for(get_preset(ds.preset), round(ds.manifest["seconds"] * get_preset(ds.preset).sample_rate))
     desc = descriptors(np.exp(rep.astype(np.float64)), nsgt)
     dyn = list(DYNAMICS)
     tensors = {
         "map.envelope": torch.from_numpy(note_envelopes(ds)),
         "map.z": torch.from_numpy(z.astype(np.float32)),
-        "map.instrument": torch.tensor([instruments.index(i) for i in ds.notes["instrument"]], dtype=torch.int64),
-        "map.pitch": torch.from_numpy(ds.notes["pitch"].astype(np.int64)),
-        "map.dynamic": torch.tensor([dyn.index(d) if d in dyn else -1 for d in ds.notes["dynamic"]],
-                                    dtype=torch.int64),
-        "map.split": torch.tensor([SPLITS.index(s) for s in ds.notes["split"]], dtype=torch.int64),
+        "map.instrument": torch.from_numpy(notes.instrument.astype(np.int64)),
+        "map.pitch": torch.from_numpy(notes.pitch.astype(np.int64)),
+        "map.dynamic": torch.from_numpy(np.where(notes.dynamic < len(dyn), notes.dynamic, -1).astype(np.int64)),
+        "map.split": torch.from_numpy(notes.split.astype(np.int64)),
         "map.descriptors": torch.from_numpy(np.stack([desc[k] for k in DESCRIPTORS], 1).astype(np.float32)),
-        "map.source": torch.tensor([sources.index(s) for s in ds.notes["source"]], dtype=torch.int64),
+        "map.source": torch.from_numpy(notes.source.astype(np.int64)),
     }
+    instruments = list(notes.instruments)
     meta = {"instruments": instruments, "families": [family_of(i) for i in instruments], "dynamics": dyn,
-            "splits": list(SPLITS), "sources": sources, "descriptors": {k: DESCRIPTORS[k] for k in DESCRIPTORS}}
+            "splits": list(notes.splits), "sources": list(notes.sources),
+            "descriptors": {k: DESCRIPTORS[k] for k in DESCRIPTORS}}
     return tensors, meta
 
 
@@ -237,7 +237,7 @@ def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target: Per
     """The figures of the module docstring, as a JSON-ready dict."""
     test = ds.where("test")
     log_frames = torch.from_numpy(ds.representative(test))
-    x, c = frame_inputs(model.config, norm, log_frames, torch.from_numpy(ds.notes["pitch"][test].astype(np.float32)))
+    x, c = frame_inputs(model.config, norm, log_frames, torch.from_numpy(ds.notes.pitch[test].astype(np.float32)))
     with torch.no_grad():
         model.eval()
         mu, _ = model.encode(x, c)
@@ -247,8 +247,8 @@ def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target: Per
                     "test_nll": float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
                     "test_mse": float((x - x_mu).square().mean()),
                     "test_log_mse": float((floored - log_magnitudes(norm, x_mu, c)).square().mean())}
-    z_all = encode_frames(model, norm, ds.representative(), ds.notes["pitch"])
-    labels = ds.notes["instrument"]
+    z_all = encode_frames(model, norm, ds.representative(), ds.notes.pitch)
+    labels = ds.notes.instrument_name
     if target is not None:
         fit = centroid_fit(_centroids(z_all[test], labels[test], target.instruments), target.instruments,
                            target.matrix)
@@ -261,8 +261,8 @@ def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target: Per
                                              torch.from_numpy(target.positions * timbre_scale).double())),
             "mds_ceiling_rho": float(target.mds_spearman_rho), "perceptual_instruments": names,
             "distances": fit["distances"]})
-    train_names = [n for n in ds.instruments if np.any((labels == n) & (ds.notes["split"] != "novel"))]
-    novel_names = [n for n in ds.instruments if np.all(ds.notes["split"][labels == n] == "novel")]
+    train_names = [n for n in ds.instruments if np.any((labels == n) & (ds.notes.split_name != "novel"))]
+    novel_names = [n for n in ds.instruments if np.all(ds.notes.split_name[labels == n] == "novel")]
     known = _centroids(z_all, labels, train_names)
     novel: dict[str, NovelInstrument] = {}
     for name, centre in _centroids(z_all, labels, novel_names).items():
@@ -312,7 +312,7 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root: str 
             on_model(label)
         target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None
         r = evaluate(mf.build_model(), mf.normalization, ds, target, timbre_scale=cfg.timbre_scale)
-        maps[label] = (mf.tensors["map.z"].numpy(), ds.notes["instrument"])
+        maps[label] = (mf.tensors["map.z"].numpy(), ds.notes.instrument_name)
         if report is None:
             report = r
         else:

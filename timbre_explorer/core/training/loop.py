@@ -135,7 +135,7 @@ class Trainer:
         self.partner_offsets, self.partner_notes = self._partners()
         self.target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None
         index = {name: i for i, name in enumerate(self.target.instruments)} if self.target else {}
-        self.note_label = np.array([index.get(name, -1) for name in ds.notes["instrument"]], np.int64)
+        self.note_label = np.array([index.get(name, -1) for name in ds.notes.instrument_name], np.int64)
         sample = torch.from_numpy(np.asarray(ds.log_magnitude[np.sort(self.rows[:: max(1, len(self.rows) // 20000)])],
                                              np.float32))
         shape = dict(n_bins=ds.log_magnitude.shape[1], hidden=cfg.hidden, layers=cfg.layers, latent=cfg.latent)
@@ -160,8 +160,8 @@ class Trainer:
     def _partners(self) -> tuple[np.ndarray, np.ndarray]:
         """Per training note (by position), the training notes of its instrument within ``partner_semitones`` that
         have frames, itself included: CSR offsets and positions."""
-        inst = self.ds.notes["instrument"][self.train_notes]
-        pitch = self.ds.notes["pitch"][self.train_notes]
+        inst = self.ds.notes.instrument[self.train_notes]
+        pitch = self.ds.notes.pitch[self.train_notes]
         lists: list[np.ndarray] = [np.zeros(0, np.int64)] * len(self.train_notes)
         for name in set(inst):
             group = np.flatnonzero((inst == name) & (self.counts > 0))
@@ -174,7 +174,7 @@ class Trainer:
     def partner_rows(self, rows: np.ndarray) -> np.ndarray:
         """For each frame row, a frame of a partner note (``partner_share`` of them; the others keep their own)."""
         n = len(rows)
-        owner = np.searchsorted(self.ds.notes["first_frame"], rows, side="right") - 1
+        owner = np.searchsorted(self.ds.notes.first_frame, rows, side="right") - 1
         pos = np.searchsorted(self.train_notes, owner)
         u = torch.rand(3, n, generator=self.generator).numpy()
         first, count = self.partner_offsets[pos], np.diff(self.partner_offsets)[pos]
@@ -192,9 +192,9 @@ class Trainer:
         """A model's inputs ``(x, c)`` for frame rows of the dataset (in the order given); ``augmented``: with the
         config's augmentations (training batches), drawn from :attr:`generator`."""
         config, norm = self.variants[variant]
-        owner = np.searchsorted(self.ds.notes["first_frame"], rows, side="right") - 1
+        owner = np.searchsorted(self.ds.notes.first_frame, rows, side="right") - 1
         log_mag = torch.from_numpy(np.asarray(self.ds.log_magnitude[rows], np.float32))
-        pitch = torch.from_numpy(self.ds.notes["pitch"][owner].astype(np.float32))
+        pitch = torch.from_numpy(self.ds.notes.pitch[owner].astype(np.float32))
         if augmented and self.cfg.augment:
             log_mag, pitch = augment(log_mag, pitch, self.frequencies, self.cfg.augment, self.generator)
         x, c = frame_inputs(config, norm, log_mag, pitch)
@@ -216,7 +216,7 @@ class Trainer:
         """A batch: the encoder's inputs (a partner's frame, augmented), the target frames and their conditions,
         and each frame's perceptual label. The paper's unconditioned twin rebuilds every frame from itself."""
         order = np.sort(rows)  # memory-map reads in file order
-        owner = np.searchsorted(self.ds.notes["first_frame"], order, side="right") - 1
+        owner = np.searchsorted(self.ds.notes.first_frame, order, side="right") - 1
         labels = torch.from_numpy(self.note_label[owner]).to(self.device)
         conditioned = self.variants[variant][0].conditioned
         source = self.partner_rows(order) if conditioned and self.cfg.partner_share > 0 else order
@@ -238,7 +238,7 @@ class Trainer:
         if not len(self.valid):
             return ValidationMetrics()
         model.eval()
-        x, c = self.inputs(self.ds.notes["first_frame"][self.valid] + self.ds.notes["rep_frame"][self.valid], variant)
+        x, c = self.inputs(self.ds.notes.first_frame[self.valid] + self.ds.notes.rep_frame[self.valid], variant)
         mu, _ = model.encode(x, c)
         x_mu, x_logvar = model.decode(mu, c)
         model.train()
@@ -397,7 +397,7 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
         norm = t.variants["unconditioned" if stage == "unconditioned" else "model"][1]
         reports[stage] = evaluate(model, norm, t.ds, t.target, timbre_scale=t.cfg.timbre_scale)
         tensors, map_meta = note_map(model, norm, t.ds)
-        maps[stage] = (tensors["map.z"].numpy(), np.asarray(t.ds.notes["instrument"]))
+        maps[stage] = (tensors["map.z"].numpy(), t.ds.notes.instrument_name)
         files[stage] = (t.out / name, model, norm, history, tensors, map_meta)
     report = reports["regularized"].copy()
     twins: tuple[Literal["baseline", "unconditioned"], ...] = ("baseline", "unconditioned")
@@ -454,7 +454,7 @@ def cross_source_reports(t: Trainer, in_source_rho: float | None) -> CrossSource
         if source and len(t.ds.where(split)):
             figures = cross_source(t.models["regularized"][0].cpu(), t.norm, train, NoteSet(t.ds, t.ds.where(split)),
                                    ratings, others=others)
-            kept = set(t.ds.notes["dynamic"][t.ds.where(split)])
+            kept = set(t.ds.notes.dynamic_name[t.ds.where(split)])
             dynamics = [d for d in DYNAMICS if d in kept] + sorted(kept - set(DYNAMICS))  # pp to ff, then others
             out[key] = cross_source_report(source, dynamics, in_source_rho, figures)
     return out

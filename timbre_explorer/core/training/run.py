@@ -174,9 +174,9 @@ class LatentProbe:
         ds = trainer.ds
         idx = np.sort(np.random.default_rng(seed).choice(len(ds), min(n, len(ds)), replace=False))
         self.log_frames = np.asarray(ds.representative(idx), np.float32)
-        self.pitch = np.asarray(ds.notes["pitch"][idx], np.float32)  # a pitch-conditioned encoder reads it
-        self.labels = [str(s) for s in ds.notes["instrument"][idx]]
-        self.novel = np.asarray(ds.notes["split"][idx] == "novel")
+        self.pitch = np.asarray(ds.notes.pitch[idx], np.float32)  # a pitch-conditioned encoder reads it
+        self.labels = [str(s) for s in ds.notes.instrument_name[idx]]
+        self.novel = np.asarray(ds.notes.split_name[idx] == "novel")
         #: A model per variant the run trains (the unconditioned twin has its own shape and normalization).
         self.models = {name: (TimbreVAE(config).eval(), norm) for name, (config, norm) in trainer.variants.items()}
         self.basis: np.ndarray | None = None
