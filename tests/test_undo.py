@@ -184,7 +184,7 @@ def test_a_run_of_steps_of_one_gesture_is_one_undo_step(qtbot, window):
     assert tab.undo_stack.count() == count and low.value() == start + 3
 
 
-def test_view_changes_come_back_colours_axes_and_a_zoom(qtbot, window):
+def test_view_changes_come_back_colours_axes_overlays(qtbot, window):
     tab = window.explorer
     p = tab.map_panel
     p.colour_by.setCurrentText("family")
@@ -208,6 +208,10 @@ def test_view_changes_come_back_colours_axes_and_a_zoom(qtbot, window):
     undo_and_redo(window, "Hide instrument names", lambda: p.overlays()[0],
                   lambda: not p.overlays()[0])
 
+
+def test_a_wheel_zoom_is_one_step_that_comes_back_to_the_view_as_it_was(qtbot, window):
+    """Even the first zoom of a fresh window, whose map was widened by the window's layout after it opened."""
+    tab = window.explorer
     view = tab.map.viewport()
     before = tab.map.visible_range()
     count = tab.undo_stack.count()

@@ -48,6 +48,7 @@ class MapControl(QtCore.QObject):
         for edited in (self.panel.projection_changed, self.panel.filter_changed, self.panel.overlays_changed,
                        self.panel.hidden_mode_changed, self.map.panned):  # after the slots above: the map is drawn
             edited.connect(lambda *_: tab.edits.changed("view"))
+        self.map.reshaped.connect(lambda: tab.edits.follow("view"))
 
     def set_space(self, space: TimbreSpace) -> None:
         groups = [(g.family, list(g.members)) for g in family_groups(space.families)]

@@ -145,6 +145,13 @@ class Edits(QtCore.QObject):
         finally:
             self._paused = was
 
+    def follow(self, name: str) -> None:
+        """Part ``name`` changed on its own, not by the user (a resized window widens the map's range): seen as it is
+        now, so the next edit's undo comes back here rather than to the state before."""
+        part = self.parts.get(name)
+        if part is not None and part.seen is not None and not self._paused:
+            part.seen = part.state()
+
     def reset(self) -> None:
         """A new space or session: no history, and each part as it is now."""
         self.end_gesture()

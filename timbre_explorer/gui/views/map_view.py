@@ -48,6 +48,7 @@ class MapView(pg.PlotWidget):
     hovered = QtCore.Signal(int)  # index of the note under the cursor, -1 for none
     files_dropped = QtCore.Signal(list)
     panned = QtCore.Signal()  # the user panned or zoomed: the range shown changed
+    reshaped = QtCore.Signal()  # the widget's size changed, and with it (the aspect is locked) the range shown
 
     def __init__(self, parent=None):
         self.tool = "play"  # or "draw"
@@ -74,6 +75,7 @@ class MapView(pg.PlotWidget):
         self.plotItem.vb.sigRangeChanged.connect(lambda *_: self.name_labels.place())
         self.plotItem.vb.sigRangeChanged.connect(lambda *_: self._moved())
         self.plotItem.vb.sigResized.connect(lambda *_: self.name_labels.place())
+        self.plotItem.vb.sigResized.connect(lambda *_: self.reshaped.emit())
         self.scene().sigMouseMoved.connect(self._mouse_moved)
 
     def _style(self) -> None:
