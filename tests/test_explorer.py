@@ -704,6 +704,7 @@ def test_the_map_is_drawn_before_what_it_computes_after_and_what_waits_for_it_co
         _wait_sound(qtbot, w, before)
         sliders = e.move_panel.sliders.values()
         assert not any(sl.isEnabled() for sl in sliders) and "computing" in e.move_panel.status.text()
+        assert not e.move_panel.curve_button.isEnabled()
         assert e.prepared is None
     finally:
         gate.set()
@@ -714,6 +715,7 @@ def test_the_map_is_drawn_before_what_it_computes_after_and_what_waits_for_it_co
     z = e.map_state.latent_at(sig.args[0].x[3], sig.args[0].y[7])
     assert np.allclose(s.discriminant_projection.forward(z)[:2], [sig.args[0].x[3], sig.args[0].y[7]])
     assert all(sl.isEnabled() for sl in sliders) and e.move_panel.status.text().startswith("Move a slider")
+    assert e.move_panel.curve_button.isEnabled()
     lo, hi = e.move_panel.base_ranges["centroid"]
     assert lo == pytest.approx(np.percentile(s.decoded_descriptors["centroid"], 1))
     assert hi == pytest.approx(np.percentile(s.decoded_descriptors["centroid"], 99))

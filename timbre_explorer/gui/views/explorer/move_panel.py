@@ -121,6 +121,7 @@ class MovePanel(QtWidgets.QWidget):
         None yet (a new space): the sliders wait, off; the point shown before they came gets its sliders."""
         self.base_ranges = dict(ranges)
         self.ranges = dict(ranges)
+        self.curve_button.setEnabled(bool(ranges))  # its From and To are suggested within them
         if not ranges:
             self._values = {}
             for name, slider in self.sliders.items():
