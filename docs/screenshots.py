@@ -67,7 +67,7 @@ def main() -> int:
         n = id(e.last_sound)
         return lambda: id(e.last_sound) != n
 
-    wait(lambda: w.space is not None)
+    wait(lambda: w.space is not None and w.explorer.prepared is not None)  # the map, then what it computes after
     s = w.space
     # 1. the map (the paper's PCA axes), a click on an oboe note
     e.tabs.setCurrentIndex(0)

@@ -118,8 +118,10 @@ def cache(tmp_path_factory):
 
 @pytest.fixture
 def open_window(qtbot):
-    """Opens the app's main window: ``open_window(model, audio)`` shows it and waits until its space is drawn
-    (``wait=False``: not for a model that cannot open); every window it opened is closed after the test."""
+    """Opens the app's main window: ``open_window(model, audio)`` shows it and waits until its space is drawn and
+    what the map computes after it is there too (``ExplorerTab.prepared``: the sliders' spans, the "Instruments
+    apart" axes; ``wait=False``: not for a model that cannot open); every window it opened is closed after the
+    test."""
     from timbre_explorer.gui.main_window import MainWindow
 
     opened = []
@@ -129,7 +131,7 @@ def open_window(qtbot):
         qtbot.addWidget(w)
         w.show()
         if wait:
-            qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+            qtbot.waitUntil(lambda: w.space is not None and w.explorer.prepared is not None, timeout=30_000)
         opened.append(w)
         return w
 

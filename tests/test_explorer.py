@@ -6,6 +6,7 @@ the latent point decoded, the samples handed to the engine, the files written, t
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -738,6 +739,53 @@ def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     assert f.values["centroid"][20, 3] == pytest.approx(float(s.describe(s.decode(z))["centroid"]), rel=1e-3)
     e.field_panel.field_shown.setChecked(False)
     assert not e.map.field.image.isVisible()
+
+
+def test_the_map_is_drawn_before_what_it_computes_after_and_what_waits_for_it_comes_with_it(qtbot, open_window,
+                                                                                             tiny_model):
+    """The map is drawn before the notes are decoded and the discriminant axes computed (``tab.prepare``, in the
+    task worker, held here behind a job of the test's); a descriptor field, the "Instruments apart" axes and a
+    click's sliders asked for meanwhile all come, the latter two once that work is done."""
+    w = open_window(tiny_model, RecordingAudio(), wait=False)
+    e, gate = w.explorer, threading.Event()
+    e.tasks.submit(lambda j: gate.wait(60), "held")  # the task worker is busy: what the map defers waits its turn
+    try:
+        qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+        s = w.space
+        index, _ = drawn(e.map)
+        assert np.array_equal(index, np.arange(len(s.notes)))  # every note drawn
+        assert e.prepared is None and "decoded_descriptors" not in vars(s) and "discriminant_projection" not in vars(s)
+        # the descriptor field (the map coloured by a descriptor) does not wait for them
+        e.field_panel.resolution.setValue(12)
+        with qtbot.waitSignal(e.field_control.ready, timeout=30_000):
+            e.field_panel.field_shown.setChecked(True)
+        assert e.map.field.image.isVisible()
+        # the axes that set instruments apart: said to be computing, the map kept as it is
+        said: list[str] = []
+        e.message.connect(said.append)
+        e.map_panel.basis.setCurrentIndex(e.map_panel.basis.findData("discriminant"))
+        assert e.map_state.projection is s.projection and "Computing the “Instruments apart” axes…" in said
+        # a click plays and shows its values; the sliders wait for their spans
+        before = len(w.audio.played)
+        e.click_control.play_z(s.centroids["Clarinet"], "clarinet")
+        _wait_sound(qtbot, w, before)
+        sliders = e.move_panel.sliders.values()
+        assert not any(sl.isEnabled() for sl in sliders) and "computing" in e.move_panel.status.text()
+        assert not e.move_panel.curve_button.isEnabled()
+        assert e.prepared is None
+    finally:
+        gate.set()
+    with qtbot.waitSignal(e.field_control.ready, timeout=30_000) as sig:  # the field of the new axes' plane
+        qtbot.waitUntil(lambda: e.prepared is not None, timeout=30_000)
+    assert e.map_state.projection is e.prepared.discriminant is s.discriminant_projection
+    assert "LD1" in e.map.plotItem.getAxis("bottom").labelText
+    z = e.map_state.latent_at(sig.args[0].x[3], sig.args[0].y[7])
+    assert np.allclose(s.discriminant_projection.forward(z)[:2], [sig.args[0].x[3], sig.args[0].y[7]])
+    assert all(sl.isEnabled() for sl in sliders) and e.move_panel.status.text().startswith("Move a slider")
+    assert e.move_panel.curve_button.isEnabled()
+    lo, hi = e.move_panel.base_ranges["centroid"]
+    assert lo == pytest.approx(np.percentile(s.decoded_descriptors["centroid"], 1))
+    assert hi == pytest.approx(np.percentile(s.decoded_descriptors["centroid"], 99))
 
 
 def test_descriptor_slider_moves_the_point_to_the_target(qtbot, window):

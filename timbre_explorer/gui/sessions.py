@@ -49,14 +49,12 @@ class OpenedModel:
 
 
 def open_space(path: str | Path) -> OpenedModel:
-    """Open a model file as the window shows it (in a worker): validated, decoded once, hashed."""
+    """Open a model file as the window shows it (in a worker): validated and hashed. What the first map does not
+    need (the notes decoded, the discriminant axes) the Explorer computes once it is drawn (``tab.prepare``)."""
     from timbre_explorer.core.synthesis.session import file_sha256
     from timbre_explorer.core.synthesis.space import TimbreSpace
-    from timbre_explorer.core.synthesis.synth import note
 
     space = TimbreSpace.open(path)
-    space.decoded_descriptors  # noqa: B018 (computed here, not on the GUI thread)
-    note(space, space.decode(space.notes.z[0]), seconds=0.2)  # warm up, so the first click is fast
     try:
         sha = file_sha256(path)
     except OSError as exc:

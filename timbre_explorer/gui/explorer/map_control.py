@@ -39,6 +39,10 @@ class MapControl(QtCore.QObject):
         super().__init__(tab)
         self.tab, self.panel, self.map = tab, tab.map_panel, tab.map
         self.view3d: Map3DView | None = None
+        #: the "Instruments apart" axes are asked for and not computed yet (``tab.prepare``): drawn when they come,
+        #: at the visible range a session gave, if any
+        self.waiting = False
+        self._waiting_range: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.panel.projection_changed.connect(self.projection_changed)
         self.panel.filter_changed.connect(self._filters_edited)
         self.panel.overlays_changed.connect(self.draw_overlays)
@@ -57,6 +61,14 @@ class MapControl(QtCore.QObject):
         self.panel.show_model(model_title(space), space.path)
         self.map._fitted = False
         self.projection_changed()
+
+    def discriminant_ready(self) -> None:
+        """The "Instruments apart" axes are computed (``tab.prepare``): drawn now if they were asked for."""
+        if self.waiting:
+            shown = self._waiting_range
+            self.projection_changed()
+            if shown is not None:
+                self.map.show_range(*shown)
 
     # ------------------------------------------------------------------ a session's part
     def state(self) -> MapView:
@@ -95,7 +107,11 @@ class MapControl(QtCore.QObject):
             if (now.names, now.mds, now.pairs) != (view.names, view.mds, view.pairs):
                 self.draw_overlays()
         if view.x_range is not None and view.y_range is not None:
-            self.map.show_range((view.x_range[0], view.x_range[1]), (view.y_range[0], view.y_range[1]))
+            shown = (view.x_range[0], view.x_range[1]), (view.y_range[0], view.y_range[1])
+            if self.waiting:
+                self._waiting_range = shown
+            else:
+                self.map.show_range(*shown)
 
     # ------------------------------------------------------------------ projection and filters
     def _read_panel(self) -> None:
@@ -120,8 +136,16 @@ class MapControl(QtCore.QObject):
             return
         shown_before = (state.projection, state.view_dims)
         discriminant = p.discriminant()
-        space = self.tab.space
-        if state.set_projection(space.discriminant_projection if discriminant else space.projection):
+        space, prepared = self.tab.space, self.tab.prepared
+        projection = space.projection
+        if discriminant:
+            if prepared is None:  # the map stays as it is until they come (discriminant_ready)
+                self.waiting = True
+                self.tab.message.emit("Computing the “Instruments apart” axes…")
+                return
+            projection = prepared.discriminant
+        self.waiting, self._waiting_range = False, None
+        if state.set_projection(projection):
             p.set_axes(state.projection.explained, "LD" if discriminant else "PC")
         self._read_panel()
         p.show_depth(state.depth_value())

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.pathfile import PathSpec
     from timbre_explorer.core.synthesis.playable import PlayableNote
     from timbre_explorer.core.synthesis.reach import Reached
+    from timbre_explorer.core.synthesis.space import Projection, TimbreSpace
 
 
 @dataclass
@@ -29,6 +30,16 @@ class Sound:
     title: str
     path_spec: PathSpec | None = None
     z: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """What the first map of ``space`` does without, computed once it is drawn (``tab.prepare``): each descriptor
+    slider's span (the 1st to 99th percentile of the map's notes as decoded) and the "Instruments apart" axes."""
+
+    space: TimbreSpace
+    ranges: dict[str, tuple[float, float]]
+    discriminant: Projection
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from timbre_explorer.gui.explorer.tab import ExplorerTab
 
 SELECT_FIRST = "Select a point first (click the map)."
+MOVE = "Move a slider: the point moves to reach it, keeping its timbre."
+SPANS_COMING = "The sliders get their spans once the map's notes are decoded (computing…)."
 
 
 @dataclass(eq=False)
@@ -44,12 +46,23 @@ class SliderControl(QtCore.QObject):
         self.panel.curve_requested.connect(self.render_curve)
 
     def set_space(self, space: TimbreSpace) -> None:
-        """The core's methods and shapes, and each slider's span: the map's decoded notes' 1st to 99th percentile."""
+        """The core's methods and shapes; the sliders wait for their spans (:meth:`set_ranges`)."""
         from timbre_explorer.core.synthesis.reach import CURVES, METHODS
 
         self.panel.set_choices(METHODS, CURVES)
-        d = space.decoded_descriptors
-        self.panel.set_ranges({k: (float(np.percentile(v, 1)), float(np.percentile(v, 99))) for k, v in d.items()})
+        self.panel.set_ranges({})
+        self.panel.show_status(SPANS_COMING)
+
+    def set_ranges(self, ranges: dict[str, tuple[float, float]]) -> None:
+        """Each slider's span (the map's decoded notes' 1st to 99th percentile, computed after the map is drawn:
+        ``tab.prepare``); a point selected before them gets its sliders now."""
+        self.panel.set_ranges(ranges)
+        self.panel.show_status("Click the map to select a point." if self.tab.selected is None else MOVE)
+
+    def show_preparing(self, text: str) -> None:
+        """How far the sliders' spans are, until they are here."""
+        if text and not self.panel.base_ranges:
+            self.panel.show_status(text)
 
     def state(self) -> Sliders:
         from timbre_explorer.core.synthesis.session import Sliders
@@ -67,7 +80,7 @@ class SliderControl(QtCore.QObject):
     def show_point(self, descriptors: dict[str, float]) -> None:
         """A point was played: the sliders stand at its values."""
         self.panel.show_values(descriptors)
-        self.panel.show_status("Move a slider: the point moves to reach it, keeping its timbre.")
+        self.panel.show_status(MOVE if self.panel.base_ranges else SPANS_COMING)
 
     def move_to(self, name: str, target: float) -> None:
         if self.tab.selected is None or self.tab.space is None:

@@ -28,7 +28,7 @@ from timbre_explorer.gui.explorer.osc_control import OscControl
 from timbre_explorer.gui.explorer.path_control import PathControl
 from timbre_explorer.gui.explorer.paths import MapPath
 from timbre_explorer.gui.explorer.play import PlayControl
-from timbre_explorer.gui.explorer.results import Sound
+from timbre_explorer.gui.explorer.results import Prepared, Sound
 from timbre_explorer.gui.explorer.sliders import SliderControl
 from timbre_explorer.gui.explorer.sounds import SoundControl
 from timbre_explorer.gui.explorer.undo import Edits, field_change, view_change
@@ -42,7 +42,7 @@ from timbre_explorer.gui.views.explorer.play_panel import PlayPanel
 from timbre_explorer.gui.views.explorer.sounds_panel import SoundsPanel
 from timbre_explorer.gui.views.map_view import MapView
 from timbre_explorer.gui.views.spectrum_view import SpectrumView
-from timbre_explorer.gui.workers import Failed, LatestWorker, Progress, QueueWorker
+from timbre_explorer.gui.workers import Failed, Job, LatestWorker, Progress, QueueWorker
 
 if TYPE_CHECKING:
     from timbre_explorer.audio.engine import AudioEngine
@@ -76,6 +76,9 @@ class ExplorerTab(QtWidgets.QWidget):
         self._audio = audio
         self.space: TimbreSpace | None = None
         self.map_state: MapState | None = None
+        #: what the first map does without (sliders' spans, "Instruments apart" axes): None until ``prepare`` ends
+        self.prepared: Prepared | None = None
+        self._preparing: Job | None = None
         self.settings = SynthSettings()
         self.undo_stack = QtGui.QUndoStack(self)
         self.edits = Edits(self.undo_stack, self.redraw_state)
@@ -167,8 +170,11 @@ class ExplorerTab(QtWidgets.QWidget):
         self.synth.cancel()
         self.fields.cancel()
         self.play.clear()
+        if self._preparing is not None:
+            self._preparing.stop.set()  # the previous space's
         self.space = space
         self.map_state = MapState(space)
+        self.prepared = None
         self.selected = None
         with self.edits.paused():
             self.path.reset()
@@ -180,7 +186,23 @@ class ExplorerTab(QtWidgets.QWidget):
             self.map_control.set_space(space)  # last: it draws the map, and the field follows
         self.edits.reset()
         self.setEnabled(True)
-        self.tasks.submit(lambda j: _warm(space), "warm", on_failed=self.failed)
+        self._preparing = self.tasks.submit(lambda j: prepare(space, j), "prepare", on_done=self._prepared,
+                                            on_progress=self._preparing_progress, on_failed=self.failed)
+
+    def _prepared(self, prepared: Prepared) -> None:
+        """The deferred data arrived: the sliders get their spans, and axes asked for before them are drawn."""
+        if prepared.space is not self.space:
+            return
+        self.prepared, self._preparing = prepared, None
+        self.slider_control.set_ranges(prepared.ranges)
+        self.map_control.discriminant_ready()
+
+    def _preparing_progress(self, p: Progress) -> None:
+        """Said where someone waits for it: on the sliders until they have their spans, in the status bar while
+        the map waits for its axes."""
+        self.slider_control.show_preparing(p.text)
+        if self.map_control.waiting:
+            self.message.emit(p.text)
 
     def fit_map(self) -> None:
         """Zoom the map to the visible notes (one undo step); the field follows the new range, as after a pan."""
@@ -334,10 +356,25 @@ class ExplorerTab(QtWidgets.QWidget):
             w.shutdown()
 
 
-def _warm(space: TimbreSpace):
-    """Off the GUI thread, what a first click or a first choice of axes would otherwise wait for: the discriminant
-    axes (scikit-learn), and the on-data mapping's scipy modules (0.2-0.5 s to import)."""
+def prepare(space: TimbreSpace, job: Job) -> Prepared:
+    """Off the GUI thread, once the map is drawn, what its first frame does without, first what a first click
+    waits for: the NSGT and torch's kernels of a note, the sliders' spans (every note of the map decoded: 0.8-1.6 s
+    for the bundled model's 45,669 notes), the on-data mapping's scipy modules (0.2-0.5 s to import) and the
+    "Instruments apart" axes (scikit-learn's LDA: about 1 s with its import). A newer space stops it."""
+    from timbre_explorer.core.errors import Cancelled
     from timbre_explorer.core.synthesis.manifold import OnData
+    from timbre_explorer.core.synthesis.synth import note
 
+    def step(fraction: float, text: str) -> None:
+        if job.cancelled():
+            raise Cancelled("another model was opened")
+        job.progress(fraction, text)
+
+    note(space, space.decode(space.notes.z[0]), seconds=0.2)
+    step(0.1, "Computing the sliders' spans (every note of the map, decoded)…")
+    ranges = {k: (float(np.percentile(v, 1)), float(np.percentile(v, 99))) for k, v in space.decoded_descriptors.items()}
+    step(0.6, "Computing the “Instruments apart” axes…")
     OnData(space.projection, space.notes.z[:2], (0, 1)).latent([0.0, 0.0])
-    return space.discriminant_projection
+    discriminant = space.discriminant_projection
+    step(1.0, "")
+    return Prepared(space, ranges, discriminant)

@@ -39,11 +39,12 @@ class MovePanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._silent = False
+        self._values: dict[str, float] = {}  # the selected point's
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self._sliders_group())
         layout.addWidget(self._curve_group())
         layout.addStretch(1)
-        self._silent = False
 
     def _sliders_group(self) -> QtWidgets.QGroupBox:
         """The search method and a slider per descriptor, its value beside it; the status line under them."""
@@ -116,9 +117,18 @@ class MovePanel(QtWidgets.QWidget):
             self.curve_shape.addItems(curves)
 
     def set_ranges(self, ranges: dict[str, tuple[float, float]]) -> None:
-        """Each slider's span: the map's decoded notes' (1st to 99th percentile); widened for a point beyond it."""
+        """Each slider's span: the map's decoded notes' (1st to 99th percentile); widened for a point beyond it.
+        None yet (a new space): the sliders wait, off; the point shown before they came gets its sliders."""
         self.base_ranges = dict(ranges)
         self.ranges = dict(ranges)
+        self.curve_button.setEnabled(bool(ranges))  # its From and To are suggested within them
+        if not ranges:
+            self._values = {}
+            for name, slider in self.sliders.items():
+                slider.setEnabled(False)
+                self.value_labels[name].setText("–")
+        elif self._values:
+            self.show_values(self._values)
         self._suggest_curve()
 
     def value_of(self, name: str, position: int) -> float:
@@ -135,7 +145,7 @@ class MovePanel(QtWidgets.QWidget):
             room = self.ROOM * (hi - lo)  # a point beyond the span sits inside it, free to move either way
             lo, hi = min(lo, float(v) - room), max(hi, float(v) + room)
             self.ranges[name] = lo, hi
-            self.sliders[name].setEnabled(True)
+            self.sliders[name].setEnabled(name in self.base_ranges)  # no span yet: the value, not the slider
             self.sliders[name].setValue(int(round(self.STEPS * (float(v) - lo) / max(hi - lo, 1e-12))))
             self.value_labels[name].setText(format_descriptor(name, float(v)))
         self._silent = False
@@ -183,6 +193,6 @@ class MovePanel(QtWidgets.QWidget):
     def _suggest_curve(self) -> None:
         name = self.curve_descriptor.currentData()
         lo, hi = self.ranges.get(name, (0.0, 1.0))
-        current = getattr(self, "_values", {}).get(name, lo + 0.25 * (hi - lo))
+        current = self._values.get(name, lo + 0.25 * (hi - lo))
         self.curve_start.setValue(float(current))
         self.curve_end.setValue(float(min(hi, current + 0.4 * (hi - lo))))
