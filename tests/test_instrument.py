@@ -147,7 +147,7 @@ def test_loops_lie_inside_their_samples_and_join_seamlessly(tiny_space, oboe):
     for r in rs:
         x, sr = sf.read(w.sfz.parent / r["sample"])
         start, end = int(r["loop_start"]), int(r["loop_end"])  # SFZ's loop_end is the loop's last sample
-        assert sr == space.sample_rate and sf.info(w.sfz.parent / r["sample"]).subtype == "PCM_24"
+        assert sr == EXPORT_RATE and sf.info(w.sfz.parent / r["sample"]).subtype == "PCM_24"
         assert 0 < start < end < len(x) and (end - start) / sr >= 0.2
         loop = x[start:end + 1]
         # after loop_end comes loop_start again: the sample before it is the one that led into it the first time

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.errors import AudioFileError, ParameterError
-from timbre_explorer.core.signal.audio_io import write_wav_blocks
+from timbre_explorer.core.signal.audio_io import EXPORT_RATE, export_blocks, export_length, write_wav_blocks
 from timbre_explorer.core.signal.phase import (
     DEFAULT_ITERATIONS,
     HELD_ITERATIONS,
@@ -232,25 +232,28 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *,
                    envelope: Envelope = PATH_ENVELOPE, n_iter: int = DEFAULT_ITERATIONS, seed: int = 0,
                    pitch: ArrayLike | None = None, levels: ArrayLike | None = None, dynamic: str = "mf", cancel: Cancel = None,
                    progress: Callable[[float], None] | None = None) -> None:
-    """Write :func:`render_path`'s sound to ``wav`` (24-bit), piece by piece: memory stays that of one piece
+    """Write :func:`render_path`'s sound to ``wav`` (24-bit at :data:`~timbre_explorer.core.signal.audio_io.
+    EXPORT_RATE`), piece by piece: memory stays that of one piece
     (:data:`~timbre_explorer.core.signal.phase.CHUNK_SECONDS`) for any length.
 
-    The level needs the whole sound's RMS and peak (:func:`level_gain`), so the pieces go first to an unnamed
-    scratch file beside ``wav`` (4 bytes a sample, gone when closed, even if the process is killed) and are
-    scaled from there. ``wav`` is written in place: give a temporary (``files.writing_together``). ``cancel``
-    (a callable or a ``threading.Event``) stops the render between iterations with
-    :class:`~timbre_explorer.core.errors.Cancelled`; ``progress(fraction)`` follows the pieces to 1.0.
+    The level needs the whole sound's RMS and peak (:func:`level_gain`), so the pieces go first, resampled to the
+    export rate (:func:`~timbre_explorer.core.signal.audio_io.export_blocks`), to an unnamed scratch file beside
+    ``wav`` (4 bytes a sample, gone when closed, even if the process is killed) and are scaled from there: the
+    peak guard sees the samples written, a resampler's overshoot included. ``wav`` is written in place: give a
+    temporary (``files.writing_together``). ``cancel`` (a callable or a ``threading.Event``) stops the render
+    between iterations with :class:`~timbre_explorer.core.errors.Cancelled`; ``progress(fraction)`` follows the
+    pieces to 1.0.
     """
-    sr = space.sample_rate
-    n = int(round(seconds * sr))
+    n_model = int(round(seconds * space.sample_rate))
+    sr, n = EXPORT_RATE, export_length(n_model, space.sample_rate)
     frames = decoded(space, zs, pitch=pitch, levels=levels, dynamic=dynamic)
     with tempfile.TemporaryFile(dir=Path(wav).parent) as scratch:
         sum2, peak = 0.0, 0.0
-        for block in render_stream(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel,
-                                   progress=progress):
-            b = block.numpy().astype(np.float32)
+        pieces = (block.numpy() for block in render_stream(frames, space.preset, seconds=seconds, n_iter=n_iter,
+                                                            seed=seed, cancel=cancel, progress=progress))
+        for b in export_blocks(pieces, space.sample_rate, n_model):
             sum2 += float(np.dot(b.astype(np.float64), b))
-            peak = max(peak, float(np.abs(b).max()))
+            peak = max(peak, float(np.abs(b).max())) if b.size else peak
             scratch.write(b.tobytes())
         if not np.isfinite(sum2):
             raise AudioFileError("refusing to write non-finite audio (the model decoded NaN or infinite magnitudes)")
