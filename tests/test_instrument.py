@@ -18,6 +18,7 @@ import torch
 
 from timbre_explorer import cli
 from timbre_explorer.core.errors import AudioFileError, Cancelled, ParameterError
+from timbre_explorer.core.signal.audio_io import EXPORT_RATE
 from timbre_explorer.core.signal.pitch import estimate_pitch
 from timbre_explorer.core.synthesis.instrument import (
     key_zones,
