@@ -51,6 +51,31 @@ def test_render_a_point(tiny_model, tmp_path, capsys):
     assert sf.info(str(coords)).frames == EXPORT_RATE  # one second by default
 
 
+def test_a_22050_hz_models_sound_is_written_at_44100_hz_as_it_sounds(tmp_path, capsys):
+    """The bundled model plays at 22,050 Hz; its render is written at the export rate, at the pitch (YIN) and level
+    (within 0.1 dB) of the note it plays, with nothing above the model's 11,025 Hz but the resampler's images,
+    more than 60 dB down."""
+    from timbre_explorer.core.signal.pitch import estimate_pitch
+    from timbre_explorer.core.synthesis.gestures import DEFAULT_PLAY_PITCH, default_dynamic, parse_point, point_note
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.paths import default_model_path
+
+    space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+    assert space.sample_rate == 22_050
+    wav = tmp_path / "f.wav"
+    assert _render(capsys, "--point", "Flute", "--out", wav) == (0, f"wrote {wav} (1.00 s at 44100 Hz, 24-bit)\n", "")
+    audio, sr = sf.read(str(wav), dtype="float64")
+    note = point_note(space, parse_point(space, "Flute"), pitch=DEFAULT_PLAY_PITCH, dynamic=default_dynamic(space),
+                      seconds=1.0).samples.astype(np.float64)
+    assert sr == 44_100 and len(audio) == 2 * len(note)
+    assert estimate_pitch(audio, sr) == pytest.approx(estimate_pitch(note, space.sample_rate), abs=0.02)
+    level = 10 * np.log10(np.mean(audio ** 2) / np.mean(note ** 2))
+    spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio)))) ** 2
+    above = 10 * np.log10(spectrum[np.fft.rfftfreq(len(audio), 1 / sr) > 11_025].max() / spectrum.max())
+    assert abs(level) < 0.1 and above < -60, (level, above)
+    print(f"level {level:+.4f} dB, highest bin above 11,025 Hz {above:.0f} dB")
+
+
 def test_render_point_plays_the_core_note_of_a_point(tiny_model, tiny_space, tmp_path, capsys):
     """``render --point`` writes what :func:`point_note` (what a click calls) makes of the point, pitch and
     dynamic; the spectrum it gives is decoded at them, as the note sounds."""
@@ -317,21 +342,21 @@ def _long_spec(space, seconds: float) -> PathSpec:
 
 
 def test_a_long_render_streams_to_its_file_as_the_one_in_memory(tiny_space, tmp_path, monkeypatch):
-    """render_to_file writes piece by piece (here 0.5 s pieces of a 2.3 s path) what render_spec returns whole,
-    resampled to the export rate, with its path file; progress climbs to 1.0, once per piece."""
+    """render_to_file writes piece by piece (here 2.5 s pieces of a 10 s path) what render_spec returns whole,
+    resampled to the export rate (the resampler's state kept from piece to piece), with its path file; progress
+    climbs to 1.0, once per piece."""
     import timbre_explorer.core.signal.phase as phase
     from timbre_explorer.core.synthesis.pathfile import render_to_file
 
-    monkeypatch.setattr(phase, "CHUNK_SECONDS", 0.5)
-    monkeypatch.setattr(phase, "OVERLAP_SECONDS", 0.1)
-    spec = _long_spec(tiny_space, 2.3)
+    monkeypatch.setattr(phase, "CHUNK_SECONDS", 2.5)
+    spec = _long_spec(tiny_space, 10.0)
     done: list[float] = []
     wav = tmp_path / "long.wav"
     sidecar = render_to_file(tiny_space, spec, wav, progress=done.append)
     assert sidecar == wav.with_suffix(".json") and np.allclose(read_path(sidecar).points, spec.points, atol=1e-6)
-    assert len(done) == 5 and done == sorted(done) and done[-1] == 1.0
+    assert len(done) == 4 and done == sorted(done) and done[-1] == 1.0
     audio, sr = sf.read(str(wav), dtype="float32")
-    assert sr == EXPORT_RATE and sf.info(str(wav)).subtype == "PCM_24" and len(audio) == round(2.3 * EXPORT_RATE)
+    assert sr == EXPORT_RATE and sf.info(str(wav)).subtype == "PCM_24" and len(audio) == 10 * EXPORT_RATE
     whole = at_export_rate(render_spec(tiny_space, spec), SR)
     assert np.abs(audio - whole).max() <= 2 / 2 ** 23  # 24-bit quantization apart
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.json", "long.wav"]
