@@ -170,8 +170,8 @@ def _seam(x: np.ndarray, start: int, end: int) -> float:
 def test_a_note_at_the_export_rate_loops_as_seamlessly_at_the_same_pitch(rate):
     """A looped tone at a model's rate, not quite periodic (a slight vibrato, a little noise, as a model's), at
     44.1 kHz: its loop the same length in seconds (to half a sample), its seam no rougher than the loop itself,
-    and held, at the pitch it had. Resampled whole instead, with the loop points scaled, the seam is 2 to 4 times
-    rougher than the loop: its last samples are computed from what follows it in the file, not from its start."""
+    and held, at the pitch it had. Resampled whole instead, with the loop points scaled, the seam is 1.3 to 4.3 times
+    as rough as the loop: its last samples are computed from what follows it in the file, not from its start."""
     from timbre_explorer.core.signal.audio_io import at_export_rate
     from timbre_explorer.core.synthesis.playable import hz_to_midi, make_loop
 
