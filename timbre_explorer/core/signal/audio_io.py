@@ -173,9 +173,9 @@ def export_wav(path: str | os.PathLike, audio: ArrayLike, sample_rate: int) -> N
     save_wav(path, at_export_rate(audio, sample_rate), EXPORT_RATE)
 
 
-def export_bytes(path: str | os.PathLike, audio: ArrayLike, sample_rate: int, *, subtype: str = "PCM_24") -> bytes:
+def export_bytes(path: str | os.PathLike, audio: ArrayLike, sample_rate: int) -> bytes:
     """The WAV file :func:`export_wav` would write (for writers that write several files together)."""
-    return wav_bytes(path, at_export_rate(audio, sample_rate), EXPORT_RATE, subtype=subtype)
+    return wav_bytes(path, at_export_rate(audio, sample_rate), EXPORT_RATE)
 
 
 def export_length(samples: int, sample_rate: int) -> int:
@@ -185,7 +185,7 @@ def export_length(samples: int, sample_rate: int) -> int:
 
 def at_export_rate(audio: ArrayLike, sample_rate: int) -> np.ndarray:
     """Mono ``audio`` at ``sample_rate`` resampled to :data:`EXPORT_RATE` (float32), band-limited (soxr, HQ); at
-    that rate already, it is returned as it is, bit for bit. soxr, not scipy's ``resample_poly``: whose images of a
+    that rate already, it is returned as it is, bit for bit. soxr, not scipy's ``resample_poly``, whose images of a
     22,050 Hz model's top octave reach -9 dB above 11 kHz, where soxr's stay under -130 dB (docs/research.md)."""
     a = np.asarray(audio, np.float32).reshape(-1)
     if int(sample_rate) == EXPORT_RATE:
