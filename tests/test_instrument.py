@@ -18,8 +18,10 @@ import torch
 
 from timbre_explorer import cli
 from timbre_explorer.core.errors import AudioFileError, Cancelled, ParameterError
+from timbre_explorer.core.signal.audio_io import EXPORT_RATE
 from timbre_explorer.core.signal.pitch import estimate_pitch
 from timbre_explorer.core.synthesis.instrument import (
+    export_note,
     key_zones,
     sample_pitches,
     velocity_layers,
@@ -147,7 +149,7 @@ def test_loops_lie_inside_their_samples_and_join_seamlessly(tiny_space, oboe):
     for r in rs:
         x, sr = sf.read(w.sfz.parent / r["sample"])
         start, end = int(r["loop_start"]), int(r["loop_end"])  # SFZ's loop_end is the loop's last sample
-        assert sr == space.sample_rate and sf.info(w.sfz.parent / r["sample"]).subtype == "PCM_24"
+        assert sr == EXPORT_RATE and sf.info(w.sfz.parent / r["sample"]).subtype == "PCM_24"
         assert 0 < start < end < len(x) and (end - start) / sr >= 0.2
         loop = x[start:end + 1]
         # after loop_end comes loop_start again: the sample before it is the one that led into it the first time
@@ -155,6 +157,39 @@ def test_loops_lie_inside_their_samples_and_join_seamlessly(tiny_space, oboe):
         assert abs(x[start] - x[end]) <= np.abs(np.diff(loop)).max()
     assert max(joins) < 0.01, joins
     print(f"largest jump at a loop point: {max(joins):.1e} of the loop's RMS")
+
+
+def _seam(x: np.ndarray, start: int, end: int) -> float:
+    """How rough a loop's seam plays: the largest second difference where ``x[end - 1]`` is followed by
+    ``x[start]``, over the 99th percentile of the loop's own."""
+    played = np.concatenate([x[end - 3:end], x[start:start + 3]]).astype(np.float64)
+    return float(np.abs(np.diff(played, 2)).max() / np.percentile(np.abs(np.diff(x[start:end], 2)), 99))
+
+
+@pytest.mark.parametrize("rate", [22_050, 16_000, 48_000])
+def test_a_note_at_the_export_rate_loops_as_seamlessly_at_the_same_pitch(rate):
+    """A looped tone at a model's rate, not quite periodic (a slight vibrato, a little noise, as a model's), at
+    44.1 kHz: its loop the same length in seconds (to half a sample), its seam no rougher than the loop itself,
+    and held, at the pitch it had. Resampled whole instead, with the loop points scaled, the seam is 1.3 to 4.3 times
+    as rough as the loop: its last samples are computed from what follows it in the file, not from its start."""
+    from timbre_explorer.core.signal.audio_io import at_export_rate
+    from timbre_explorer.core.synthesis.playable import hz_to_midi, make_loop
+
+    t = np.arange(rate) / rate
+    x = sum(0.6 ** k * np.sin(2 * np.pi * 440 * (k + 1) * t * (1 + 0.001 * np.sin(2 * np.pi * 5 * t)) + k)
+            for k in range(12) if 440 * (k + 1) < rate / 2)
+    x = 0.3 * x / np.abs(x).max() + 0.003 * np.random.default_rng(0).standard_normal(rate)
+    note = make_loop(x, rate, hz_to_midi(440), attack_s=0.05, release_s=0.25)
+    ratio = EXPORT_RATE / rate
+    out = export_note(note)
+    assert out.sample_rate == EXPORT_RATE and abs(out.loop_start - note.loop_start * ratio) <= 0.5
+    assert abs((out.loop_end - out.loop_start) - (note.loop_end - note.loop_start) * ratio) <= 0.5
+    assert _seam(out.samples, out.loop_start, out.loop_end) < 1.0
+    whole = at_export_rate(note.samples, rate)
+    assert _seam(whole, out.loop_start, out.loop_start + round((note.loop_end - note.loop_start) * ratio)) > 1.0
+    held = estimate_pitch(out.held(2.0), EXPORT_RATE)
+    assert held == pytest.approx(estimate_pitch(note.held(2.0), rate), abs=0.03)  # YIN's steps at the two rates
+    assert export_note(out) is out  # at the export rate already
 
 
 def test_sfizz_plays_every_key_from_its_nearest_sample_in_its_velocitys_layer(tiny_space, oboe, pysfizz):

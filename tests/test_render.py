@@ -16,7 +16,7 @@ from tiny import BRIGHTNESS, SR, synthetic_note
 
 from timbre_explorer.cli import main
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.signal.audio_io import save_wav
+from timbre_explorer.core.signal.audio_io import EXPORT_RATE, at_export_rate, load_audio, save_wav
 from timbre_explorer.core.signal.descriptors import descriptors
 from timbre_explorer.core.signal.nsgt import transform_for
 from timbre_explorer.core.synthesis.pathfile import FORMAT, PathSpec, read_path, render_spec, spec_frames, write_path
@@ -41,13 +41,39 @@ def test_render_a_point(tiny_model, tmp_path, capsys):
     wav = tmp_path / "flute.wav"
     # as a click plays it: a conditioned model's note lasts at least its attack and release (under a second)
     code, out, _ = _render(capsys, "--model", tiny_model, "--point", "flute", "--seconds", 1.2, "--out", wav)
-    assert code == 0 and f"wrote {wav}" in out and out.count("\n") == 1
-    info = sf.info(str(wav))
-    assert (info.samplerate, info.frames, info.subtype, info.channels) == (SR, round(1.2 * SR), "PCM_24", 1)
+    assert code == 0 and out == f"wrote {wav} (1.20 s at 44100 Hz, 24-bit)\n"
+    info = sf.info(str(wav))  # the model's 22,050 Hz, written at the export rate
+    assert (info.samplerate, info.frames, info.subtype, info.channels) == (EXPORT_RATE, round(1.2 * EXPORT_RATE),
+                                                                           "PCM_24", 1)
     assert not wav.with_suffix(".json").exists()  # a point is not a path
     coords = tmp_path / "coords.wav"
     assert _render(capsys, "--model", tiny_model, "--point=-0.5,0.2,1.5,1.0", "--out", coords)[0] == 0
-    assert sf.info(str(coords)).frames == SR  # one second by default
+    assert sf.info(str(coords)).frames == EXPORT_RATE  # one second by default
+
+
+def test_a_22050_hz_models_sound_is_written_at_44100_hz_as_it_sounds(tmp_path, capsys):
+    """The bundled model plays at 22,050 Hz; its render is written at the export rate, at the pitch (YIN) and level
+    (within 0.1 dB) of the note it plays, with nothing above the model's 11,025 Hz but the resampler's images,
+    more than 60 dB down."""
+    from timbre_explorer.core.signal.pitch import estimate_pitch
+    from timbre_explorer.core.synthesis.gestures import DEFAULT_PLAY_PITCH, default_dynamic, parse_point, point_note
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.paths import default_model_path
+
+    space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+    assert space.sample_rate == 22_050
+    wav = tmp_path / "f.wav"
+    assert _render(capsys, "--point", "Flute", "--out", wav) == (0, f"wrote {wav} (1.00 s at 44100 Hz, 24-bit)\n", "")
+    audio, sr = sf.read(str(wav), dtype="float64")
+    note = point_note(space, parse_point(space, "Flute"), pitch=DEFAULT_PLAY_PITCH, dynamic=default_dynamic(space),
+                      seconds=1.0).samples.astype(np.float64)
+    assert sr == 44_100 and len(audio) == 2 * len(note)
+    assert estimate_pitch(audio, sr) == pytest.approx(estimate_pitch(note, space.sample_rate), abs=0.02)
+    level = 10 * np.log10(np.mean(audio ** 2) / np.mean(note ** 2))
+    spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio)))) ** 2
+    above = 10 * np.log10(spectrum[np.fft.rfftfreq(len(audio), 1 / sr) > 11_025].max() / spectrum.max())
+    assert abs(level) < 0.1 and above < -60, (level, above)
+    print(f"level {level:+.4f} dB, highest bin above 11,025 Hz {above:.0f} dB")
 
 
 def test_render_point_plays_the_core_note_of_a_point(tiny_model, tiny_space, tmp_path, capsys):
@@ -61,7 +87,8 @@ def test_render_point_plays_the_core_note_of_a_point(tiny_model, tiny_space, tmp
     assert _render(capsys, "--model", tiny_model, "--point", "Oboe", "--pitch", 64, "--dynamic", "pp",
                    "--seconds", 1.5, "--out", wav)[0] == 0
     audio, sr = sf.read(str(wav), dtype="float32")
-    assert sr == note.sample_rate == SR and np.allclose(audio, note.samples, atol=1e-4)  # 24-bit
+    assert (sr, note.sample_rate) == (EXPORT_RATE, SR)
+    assert np.allclose(audio, at_export_rate(note.samples, SR), atol=1e-4)  # 24-bit
     assert np.allclose(note.frame, tiny_space.decode(z, pitch=64, dynamic="pp").numpy())
     assert note.playable is not None and (note.playable.pitch, note.dynamic) == (64.0, "pp")
     loud = point_note(tiny_space, z, pitch=64, dynamic="ff", seconds=1.5)
@@ -74,8 +101,8 @@ def test_render_from_to_gets_brighter_and_writes_a_path_file(tiny_model, tiny_sp
                            "--mode", "slerp", "--out", wav)
     assert code == 0 and "ft.json" in out
     audio, sr = sf.read(str(wav), dtype="float32")
-    assert sr == SR and len(audio) == SR
-    first, second = _centroids(tiny_space, audio)
+    assert sr == EXPORT_RATE and len(audio) == EXPORT_RATE
+    first, second = _centroids(tiny_space, load_audio(wav, SR))
     assert second > 1.1 * first  # halves of a path whose ends differ by 35 %
     spec = read_path(wav.with_suffix(".json"), latent=tiny_space.latent_size)
     assert (spec.kind, spec.mode, spec.seconds, len(spec.points)) == ("points", "slerp", 1.0, 2)
@@ -84,10 +111,10 @@ def test_render_from_to_gets_brighter_and_writes_a_path_file(tiny_model, tiny_sp
     again = tmp_path / "again.wav"
     code, _, _ = _render(capsys, "--model", tiny_model, "--path", wav.with_suffix(".json"), "--seconds", 2,
                          "--out", again)
-    assert code == 0 and sf.info(str(again)).frames == 2 * SR
+    assert code == 0 and sf.info(str(again)).frames == 2 * EXPORT_RATE
     assert read_path(again.with_suffix(".json")).seconds == 2.0
     same = render_spec(tiny_space, spec)
-    assert np.allclose(same, audio, atol=2e-4)  # 24-bit quantization apart
+    assert np.allclose(at_export_rate(same, SR), audio, atol=2e-4)  # 24-bit quantization apart
 
 
 def _bright_and_dark_files(tmp_path) -> dict:
@@ -118,7 +145,7 @@ def test_render_morphs_two_audio_files_frame_by_frame_and_holds_an_instrument_st
     spec = read_path(wav.with_suffix(".json"), latent=tiny_space.latent_size)
     assert spec.kind == "morph" and len(spec.points) > 20  # every frame of the notes
     assert np.array_equal(spec_frames(tiny_space, spec), np.asarray(spec.points))  # a morph's points are its frames
-    audio, _ = sf.read(str(wav), dtype="float32")
+    audio = load_audio(wav, SR)
     assert len(audio) == pytest.approx(0.8 * SR, rel=0.15)  # the notes' own length
     body = audio[: int(0.7 * SR)]  # leave out the decay
     first, _, last = _centroids(tiny_space, body, 3)
@@ -128,7 +155,7 @@ def test_render_morphs_two_audio_files_frame_by_frame_and_holds_an_instrument_st
                    "--out", wav)[0] == 0
     assert len(read_path(wav.with_suffix(".json")).points) == len(spec.points)
     assert _render(capsys, "--model", tiny_model, "--from", "Flute", "--to", "Trumpet", "--morph", "--out", wav)[0] == 0
-    assert sf.info(str(wav)).frames == 2 * SR and len(read_path(wav.with_suffix(".json")).points) == 96
+    assert sf.info(str(wav)).frames == 2 * EXPORT_RATE and len(read_path(wav.with_suffix(".json")).points) == 96
 
 
 @pytest.mark.parametrize("args, message", [
@@ -293,7 +320,7 @@ def test_a_sound_and_its_path_file_are_renamed_together_under_the_folders_lock(t
         assert not out.exists() and not out.with_suffix(".json").exists()
     _, err = render.communicate(timeout=120)
     assert render.returncode == 0, err
-    assert sf.info(str(out)).frames == SR // 2 and read_path(out.with_suffix(".json")).seconds == 0.5
+    assert sf.info(str(out)).frames == EXPORT_RATE // 2 and read_path(out.with_suffix(".json")).seconds == 0.5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["same.json", "same.wav"]
 
 
@@ -315,22 +342,22 @@ def _long_spec(space, seconds: float) -> PathSpec:
 
 
 def test_a_long_render_streams_to_its_file_as_the_one_in_memory(tiny_space, tmp_path, monkeypatch):
-    """render_to_file writes piece by piece (here 0.5 s pieces of a 2.3 s path) what render_spec returns whole,
-    with its path file; progress climbs to 1.0, once per piece."""
+    """render_to_file writes piece by piece (here 2.5 s pieces of a 10 s path) what render_spec returns whole,
+    resampled to the export rate (the resampler's state kept from piece to piece), with its path file; progress
+    climbs to 1.0, once per piece."""
     import timbre_explorer.core.signal.phase as phase
     from timbre_explorer.core.synthesis.pathfile import render_to_file
 
-    monkeypatch.setattr(phase, "CHUNK_SECONDS", 0.5)
-    monkeypatch.setattr(phase, "OVERLAP_SECONDS", 0.1)
-    spec = _long_spec(tiny_space, 2.3)
+    monkeypatch.setattr(phase, "CHUNK_SECONDS", 2.5)
+    spec = _long_spec(tiny_space, 10.0)
     done: list[float] = []
     wav = tmp_path / "long.wav"
     sidecar = render_to_file(tiny_space, spec, wav, progress=done.append)
     assert sidecar == wav.with_suffix(".json") and np.allclose(read_path(sidecar).points, spec.points, atol=1e-6)
-    assert len(done) == 5 and done == sorted(done) and done[-1] == 1.0
+    assert len(done) == 4 and done == sorted(done) and done[-1] == 1.0
     audio, sr = sf.read(str(wav), dtype="float32")
-    assert sr == SR and sf.info(str(wav)).subtype == "PCM_24" and len(audio) == round(2.3 * SR)
-    whole = render_spec(tiny_space, spec)
+    assert sr == EXPORT_RATE and sf.info(str(wav)).subtype == "PCM_24" and len(audio) == 10 * EXPORT_RATE
+    whole = at_export_rate(render_spec(tiny_space, spec), SR)
     assert np.abs(audio - whole).max() <= 2 / 2 ** 23  # 24-bit quantization apart
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.json", "long.wav"]
 

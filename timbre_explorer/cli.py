@@ -447,7 +447,7 @@ def _render(args) -> int:  # noqa: C901
     from pathlib import Path
 
     from timbre_explorer.core.errors import ParameterError
-    from timbre_explorer.core.signal.audio_io import save_wav
+    from timbre_explorer.core.signal.audio_io import EXPORT_RATE, export_length, export_wav
     from timbre_explorer.core.synthesis.gestures import (
         DEFAULT_PLAY_PITCH,
         default_dynamic,
@@ -496,8 +496,9 @@ def _render(args) -> int:  # noqa: C901
     if spec is not None and args.dynamic:
         spec.dynamic = args.dynamic
     if spec is None:
-        save_wav(out, audio, space.sample_rate)
-        print(f"wrote {out} ({len(audio) / space.sample_rate:.2f} s at {space.sample_rate} Hz, 24-bit)")
+        export_wav(out, audio, space.sample_rate)
+        print(f"wrote {out} ({export_length(len(audio), space.sample_rate) / EXPORT_RATE:.2f} s at {EXPORT_RATE} Hz, "
+              "24-bit)")
         return 0
     from tqdm import tqdm
 
@@ -505,8 +506,8 @@ def _render(args) -> int:  # noqa: C901
     # written as one unit: both or neither, and from this render even when another writes the same files at once
     with tqdm(total=100, desc="rendering", unit="%", leave=False, delay=1.0, bar_format="{l_bar}{bar}| {elapsed}") as bar:
         sidecar = render_to_file(space, spec, out, progress=lambda done: bar.update(round(100 * done) - bar.n))
-    print(f"wrote {out} ({round(spec.seconds * space.sample_rate) / space.sample_rate:.2f} s at {space.sample_rate} Hz, "
-          f"24-bit) and its path file {sidecar}")
+    length = export_length(round(spec.seconds * space.sample_rate), space.sample_rate) / EXPORT_RATE
+    print(f"wrote {out} ({length:.2f} s at {EXPORT_RATE} Hz, 24-bit) and its path file {sidecar}")
     return 0
 
 
@@ -516,6 +517,7 @@ def _instrument(args) -> int:
     from tqdm import tqdm
 
     from timbre_explorer.core.data.instruments import pitch_name
+    from timbre_explorer.core.signal.audio_io import EXPORT_RATE
     from timbre_explorer.core.synthesis.gestures import parse_point
     from timbre_explorer.core.synthesis.instrument import file_name, point_name, write_instrument
     from timbre_explorer.core.synthesis.space import TimbreSpace
@@ -534,7 +536,7 @@ def _instrument(args) -> int:
     layers = ", ".join(d for d in w.dynamics if d)
     print(f"wrote {w.sfz} and {w.count} samples in {w.samples}: {len(w.pitches)} pitches "
           f"({pitch_name(w.pitches[0])} to {pitch_name(w.pitches[-1])})"
-          + (f" x {len(w.dynamics)} dynamics ({layers})" if layers else "") + f", {space.sample_rate} Hz, 24-bit")
+          + (f" x {len(w.dynamics)} dynamics ({layers})" if layers else "") + f", {EXPORT_RATE} Hz, 24-bit")
     return 0
 
 

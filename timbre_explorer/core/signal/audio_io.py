@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 AUDIO_SUFFIXES = (".wav", ".aif", ".aiff", ".flac", ".ogg", ".mp3")
 MIN_FILE_RATE, MAX_FILE_RATE = 1000, 768_000  # a header outside these is damaged, not audio
 MAX_SECONDS = 600.0  # longer files are refused: resampled, they would take gigabytes
+#: The rate of every audio file written for the user (exports, renders, instrument samples), whatever the
+#: model's: the rate a 44.1/48 kHz DAW session takes without a conversion of its own (docs/research.md)
+EXPORT_RATE = 44_100
+EXPORT_QUALITY = "HQ"  # soxr's: images under -130 dB, flat to 0.91 of the lower Nyquist (docs/research.md)
 
 _stderr_lock = threading.Lock()
 
@@ -161,6 +165,56 @@ def wav_bytes(path: str | os.PathLike, audio: ArrayLike, sample_rate: int, *, su
     except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise AudioFileError(f"{path}: cannot write ({exc})") from None
     return encoded.getvalue()
+
+
+def export_wav(path: str | os.PathLike, audio: ArrayLike, sample_rate: int) -> None:
+    """Write mono ``audio`` at ``sample_rate`` (the model's) as the user's 24-bit WAV at :data:`EXPORT_RATE`
+    (:func:`at_export_rate`, then :func:`save_wav`, which scales down a resampler's overshoot past full scale)."""
+    save_wav(path, at_export_rate(audio, sample_rate), EXPORT_RATE)
+
+
+def export_bytes(path: str | os.PathLike, audio: ArrayLike, sample_rate: int) -> bytes:
+    """The WAV file :func:`export_wav` would write (for writers that write several files together)."""
+    return wav_bytes(path, at_export_rate(audio, sample_rate), EXPORT_RATE)
+
+
+def export_length(samples: int, sample_rate: int) -> int:
+    """How many samples ``samples`` at ``sample_rate`` become at :data:`EXPORT_RATE` (what soxr gives)."""
+    return int(samples) if int(sample_rate) == EXPORT_RATE else round(int(samples) * EXPORT_RATE / int(sample_rate))
+
+
+def at_export_rate(audio: ArrayLike, sample_rate: int) -> np.ndarray:
+    """Mono ``audio`` at ``sample_rate`` resampled to :data:`EXPORT_RATE` (float32), band-limited (soxr, HQ); at
+    that rate already, it is returned as it is, bit for bit. soxr, not scipy's ``resample_poly``, whose images of a
+    22,050 Hz model's top octave reach -9 dB above 11 kHz, where soxr's stay under -130 dB (docs/research.md)."""
+    a = np.asarray(audio, np.float32).reshape(-1)
+    if int(sample_rate) == EXPORT_RATE:
+        return a
+    return np.concatenate(list(export_blocks([a], sample_rate, a.size)))
+
+
+def export_blocks(blocks: Iterable[np.ndarray], sample_rate: int, samples: int) -> Iterator[np.ndarray]:
+    """Mono ``blocks`` (``samples`` in all, at ``sample_rate``) resampled to :data:`EXPORT_RATE` as they come, in
+    the memory of one block: the same samples :func:`at_export_rate` gives for them joined, bit for bit (soxr's
+    stream keeps the filter's state across blocks), :func:`export_length` of them."""
+    if int(sample_rate) == EXPORT_RATE:
+        yield from (np.asarray(b, np.float32).reshape(-1) for b in blocks)
+        return
+    import soxr
+
+    stream = soxr.ResampleStream(int(sample_rate), EXPORT_RATE, 1, dtype="float32", quality=EXPORT_QUALITY)
+    given, due, out = 0, export_length(samples, sample_rate), 0
+    for block in blocks:
+        a = np.ascontiguousarray(np.asarray(block, np.float32).reshape(-1))
+        given += a.size
+        r = stream.resample_chunk(a, last=given >= samples)
+        r = r[:max(due - out, 0)]  # soxr rounds as export_length does; never more than it says
+        out += r.size
+        yield r
+    if given != samples:
+        raise ValueError(f"{samples} samples to resample were given {given}")
+    if out < due:
+        yield np.zeros(due - out, np.float32)
 
 
 def write_wav_blocks(f: IO[bytes], blocks: Iterable[np.ndarray], sample_rate: int, samples: int) -> None:

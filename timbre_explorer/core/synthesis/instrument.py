@@ -11,8 +11,8 @@ Each layer's samples sound at their dynamic's level, as the keys play them, so v
 does not scale it again (``amp_veltrack=0``). An unconditioned model plays what its point encodes at one
 pitch: one sample, placed at the pitch it has, over every key.
 
-The ``.sfz`` file and its folder of WAVs (``NAME_samples``, 24-bit at the model's rate) are written
-together (:func:`~timbre_explorer.core.files.staged_folder`): a failed or cancelled export leaves nothing.
+The ``.sfz`` file and its folder of WAVs (``NAME_samples``, 24-bit at the export rate: :func:`export_note`) are
+written together (:func:`~timbre_explorer.core.files.staged_folder`): a failed or cancelled export leaves nothing.
 """
 
 from __future__ import annotations
@@ -187,8 +187,8 @@ def _write(space: TimbreSpace, jobs: dict[Path, tuple[ArrayLike, _Plan]],
             for pitch in plan.pitches:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"{path}: export cancelled; nothing was written")
-                notes[pitch, dynamic] = playable_note(space, z, pitch=pitch,
-                                                      dynamic=dynamic or default_dynamic(space))
+                notes[pitch, dynamic] = export_note(playable_note(space, z, pitch=pitch,
+                                                                  dynamic=dynamic or default_dynamic(space)))
                 done += 1
                 if progress is not None:
                     progress(done, total)
@@ -203,6 +203,48 @@ def _write(space: TimbreSpace, jobs: dict[Path, tuple[ArrayLike, _Plan]],
         raise AudioFileError(f"{next(iter(jobs))}: cannot write the instrument ({exc.strerror or exc})") from None
     return [WrittenInstrument(path, plan.samples, tuple(plan.pitches), tuple(plan.layers))
             for path, plan, _, _ in rendered]
+
+
+def export_note(note: PlayableNote) -> PlayableNote:
+    """``note`` at :data:`~timbre_explorer.core.signal.audio_io.EXPORT_RATE`, its loop as seamless as it was.
+
+    The attack is resampled as any export is (:func:`~timbre_explorer.core.signal.audio_io.at_export_rate`). The
+    loop is resampled as the periodic sound a held key plays (:func:`periodic_resample`), to the whole number of
+    samples nearest its length (its pitch moves by at most half a sample in a loop of 0.2 s or more: 0.1 cent), and
+    shifted by the fraction of a sample its rounded start moved, so it goes on from the attack where it left off.
+    Resampling the whole note instead, its last few samples before ``loop_end`` would be computed from what
+    follows ``loop_end`` in the file, not from the loop's start that a sampler plays next. After the loop, the
+    file holds it once more (what a sampler that plays on past ``loop_end`` finds)."""
+    from timbre_explorer.core.signal.audio_io import EXPORT_RATE, at_export_rate
+    from timbre_explorer.core.synthesis.playable import PlayableNote
+
+    if note.sample_rate == EXPORT_RATE:
+        return note
+    ratio = EXPORT_RATE / note.sample_rate
+    start, length = round(note.loop_start * ratio), max(2, round((note.loop_end - note.loop_start) * ratio))
+    attack = at_export_rate(note.samples, note.sample_rate)[:start]
+    loop = periodic_resample(note.samples[note.loop_start:note.loop_end], length,
+                             shift=start / ratio - note.loop_start)
+    after = round((note.samples.size - note.loop_end) * ratio)
+    samples = np.concatenate([attack, loop, np.resize(loop, after)])
+    return PlayableNote(samples, EXPORT_RATE, note.pitch, start, start + length, note.release_s)
+
+
+def periodic_resample(loop: ArrayLike, length: int, *, shift: float = 0.0) -> np.ndarray:
+    """One period of the periodic sound whose period is ``loop`` (samples), as ``length`` samples (float32),
+    band-limited: its Fourier series, evaluated ``shift`` samples of ``loop`` later. Above the lower of the two
+    rates' Nyquist nothing is kept, and a Nyquist bin (the one harmonic whose phase a shift cannot keep real)
+    is dropped."""
+    x = np.asarray(loop, np.float64).reshape(-1)
+    n = x.size
+    spectrum = np.fft.rfft(x)
+    keep = min(spectrum.size, length // 2 + 1)
+    spectrum = spectrum[:keep] * np.exp(2j * np.pi * np.arange(keep) * shift / n)
+    if n % 2 == 0 and keep == n // 2 + 1:
+        spectrum[-1] = 0.0
+    if length % 2 == 0 and keep == length // 2 + 1:
+        spectrum[-1] = 0.0
+    return (np.fft.irfft(spectrum, length) * (length / n)).astype(np.float32)
 
 
 def _check_samples_folder(samples: Path, name: str) -> None:
@@ -261,4 +303,5 @@ def sfz_text(space: TimbreSpace, z: ArrayLike, notes: dict[tuple[int, str], Play
 
 
 __all__ = ["WrittenInstrument", "write_instrument", "sample_pitches", "key_zones", "velocity_layers", "model_range",
-           "instrument_dynamics", "point_name", "file_name", "sample_name", "sfz_text", "STEP", "DYNAMICS"]
+           "instrument_dynamics", "point_name", "file_name", "sample_name", "sfz_text", "export_note", "periodic_resample",
+           "STEP", "DYNAMICS"]

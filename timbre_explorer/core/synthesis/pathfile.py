@@ -38,7 +38,7 @@ import numpy as np
 
 from timbre_explorer.core.errors import AudioFileError, ParameterError
 from timbre_explorer.core.files import json_bytes, write_bytes, write_together, writing_together
-from timbre_explorer.core.signal.audio_io import wav_bytes
+from timbre_explorer.core.signal.audio_io import export_bytes
 from timbre_explorer.core.signal.phase import Cancel
 from timbre_explorer.core.synthesis.manifold import walk_on
 from timbre_explorer.core.synthesis.synth import along, path_steps, render_path, write_path_wav
@@ -103,11 +103,12 @@ def path_bytes(path: str | os.PathLike, spec: PathSpec) -> bytes:
 
 
 def write_sound_with_path(wav: str | os.PathLike, audio: ArrayLike, sample_rate: int, spec: PathSpec) -> Path:
-    """A sound and its path file (the same name, ``.json``) written as one unit (:func:`write_together`): both
-    or neither, and both from this call even when another writes the same files at once; the path file's path."""
+    """A sound (at ``sample_rate``, written at the export rate) and its path file (the same name, ``.json``)
+    written as one unit (:func:`write_together`): both or neither, and both from this call even when another
+    writes the same files at once; the path file's path."""
     wav = Path(wav)
     sidecar = wav.with_suffix(".json")
-    contents = {wav: wav_bytes(wav, audio, sample_rate), sidecar: path_bytes(sidecar, spec)}
+    contents = {wav: export_bytes(wav, audio, sample_rate), sidecar: path_bytes(sidecar, spec)}
     try:
         write_together(contents)
     except OSError as exc:

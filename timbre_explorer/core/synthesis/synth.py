@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.errors import AudioFileError, ParameterError
-from timbre_explorer.core.signal.audio_io import write_wav_blocks
+from timbre_explorer.core.signal.audio_io import EXPORT_RATE, export_blocks, export_length, write_wav_blocks
 from timbre_explorer.core.signal.phase import (
     DEFAULT_ITERATIONS,
     HELD_ITERATIONS,
@@ -232,13 +232,16 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *,
                    envelope: Envelope = PATH_ENVELOPE, n_iter: int = DEFAULT_ITERATIONS, seed: int = 0,
                    pitch: ArrayLike | None = None, levels: ArrayLike | None = None, dynamic: str = "mf", cancel: Cancel = None,
                    progress: Callable[[float], None] | None = None) -> None:
-    """Write :func:`render_path`'s sound to ``wav`` (24-bit), piece by piece: memory stays that of one piece
-    (:data:`~timbre_explorer.core.signal.phase.CHUNK_SECONDS`) for any length.
+    """Write :func:`render_path`'s sound to ``wav``, 24-bit at the export rate
+    (:func:`~timbre_explorer.core.signal.audio_io.at_export_rate` of it), piece by piece: memory stays that of one
+    piece (:data:`~timbre_explorer.core.signal.phase.CHUNK_SECONDS`) for any length.
 
     The level needs the whole sound's RMS and peak (:func:`level_gain`), so the pieces go first to an unnamed
     scratch file beside ``wav`` (4 bytes a sample, gone when closed, even if the process is killed) and are
-    scaled from there. ``wav`` is written in place: give a temporary (``files.writing_together``). ``cancel``
-    (a callable or a ``threading.Event``) stops the render between iterations with
+    scaled and resampled from there (:func:`~timbre_explorer.core.signal.audio_io.export_blocks`). The peak
+    guard takes the resampled sound's peak where it is higher: a resampler overshoots a little, and what is
+    written stays within full scale. ``wav`` is written in place: give a temporary (``files.writing_together``).
+    ``cancel`` (a callable or a ``threading.Event``) stops the render between iterations with
     :class:`~timbre_explorer.core.errors.Cancelled`; ``progress(fraction)`` follows the pieces to 1.0.
     """
     sr = space.sample_rate
@@ -246,15 +249,21 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *,
     frames = decoded(space, zs, pitch=pitch, levels=levels, dynamic=dynamic)
     with tempfile.TemporaryFile(dir=Path(wav).parent) as scratch:
         sum2, peak = 0.0, 0.0
-        for block in render_stream(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel,
-                                   progress=progress):
-            b = block.numpy().astype(np.float32)
-            sum2 += float(np.dot(b.astype(np.float64), b))
-            peak = max(peak, float(np.abs(b).max()))
-            scratch.write(b.tobytes())
+
+        def kept() -> Iterator[np.ndarray]:
+            nonlocal sum2, peak
+            for block in render_stream(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed,
+                                       cancel=cancel, progress=progress):
+                b = block.numpy().astype(np.float32)
+                sum2 += float(np.dot(b.astype(np.float64), b))
+                peak = max(peak, float(np.abs(b).max()))
+                scratch.write(b.tobytes())
+                yield b
+
+        resampled_peak = max((float(np.abs(b).max()) for b in export_blocks(kept(), sr, n) if b.size), default=0.0)
         if not np.isfinite(sum2):
             raise AudioFileError("refusing to write non-finite audio (the model decoded NaN or infinite magnitudes)")
-        gain = np.float32(level_gain(space, float(np.sqrt(sum2 / n)), peak, dynamic))
+        gain = np.float32(level_gain(space, float(np.sqrt(sum2 / n)), max(peak, resampled_peak), dynamic))
         scratch.seek(0)
 
         def scaled() -> Iterator[np.ndarray]:
@@ -264,7 +273,9 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *,
                 yield b * gain * envelope.over(start, stop, n, sr)
 
         with open(wav, "wb") as f:
-            write_wav_blocks(f, scaled(), sr, n)
+            # the guard leaves 2 % of headroom; the clip is for an envelope that would take more, never seen
+            write_wav_blocks(f, (np.clip(b, -1.0, 1.0) for b in export_blocks(scaled(), sr, n)), EXPORT_RATE,
+                             export_length(n, sr))
 
 
 BLOCK_SAMPLES = 1 << 18  # samples scaled and encoded at once (1 MB)

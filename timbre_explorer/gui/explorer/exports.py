@@ -32,13 +32,13 @@ if TYPE_CHECKING:
 
 
 def write_sound(sound: Sound, path: str | os.PathLike) -> Path:
-    """``sound`` as WAV, with the path's JSON sidecar when it is a path."""
-    from timbre_explorer.core.signal.audio_io import save_wav
+    """``sound`` as WAV (at the export rate), with the path's JSON sidecar when it is a path."""
+    from timbre_explorer.core.signal.audio_io import export_wav
     from timbre_explorer.core.synthesis.pathfile import write_sound_with_path
 
     path = Path(path)
     if sound.path_spec is None:
-        save_wav(path, sound.audio, sound.sample_rate)
+        export_wav(path, sound.audio, sound.sample_rate)
     else:
         write_sound_with_path(path, sound.audio, sound.sample_rate, sound.path_spec)
     return path
