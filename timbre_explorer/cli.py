@@ -93,6 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
                           "model's folder)")
     evaluate.add_argument("--ratings", metavar="FILE", help="the dissimilarity matrix or pooled-ratings CSV the "
                           "model was trained with (default: its card's, used only inside the model's folder)")
+    calibrate = sub.add_parser("calibrate", help="calibrate a model's decoder on its training notes (what "
+                                                 "plays as bright as they are)",
+                               description="Fit the decoder's calibration (a gain per band, pitch and level; "
+                                           "training writes it) on the model's training notes and write the model "
+                                           "with it: a model trained before it existed plays as bright as its notes. "
+                                           "Needs the model's samples, found as evaluate finds them.")
+    calibrate.add_argument("model", help="a .timbre.safetensors model file")
+    calibrate.add_argument("--out", help="write the calibrated model here (default: over MODEL)")
+    calibrate.add_argument("--cache", help="dataset cache folder")
+    samples = calibrate.add_mutually_exclusive_group()
+    samples.add_argument("--folder", metavar="DIR", help="the model's sample folder (default: its card's)")
+    samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
+    calibrate.add_argument("--sources", nargs="+", metavar="NAME", help="the model's sample sets by name or file, "
+                           "and philharmonia=FOLDER (default: its card's)")
     encode = sub.add_parser("encode", help="place audio files in a timbre space (latent position, nearest "
                                            "instruments, descriptors, pitch, loudness)")
     encode.add_argument("model", help="a .timbre.safetensors model file")
@@ -196,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
             return _train(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
         if args.command == "encode":
             return _encode(args)
         if args.command == "render":
@@ -399,6 +415,15 @@ def _evaluate(args) -> int:
                                                   cache_root=args.cache, folder=args.folder, soundfont=args.soundfont,
                                                   sources=args.sources, ratings=args.ratings)
         print(cross_source_markdown(cross))
+    return 0
+
+
+def _calibrate(args) -> int:
+    from timbre_explorer.core.training.calibrate import calibrate_file
+
+    out = calibrate_file(args.model, out=args.out, cache_root=args.cache, folder=args.folder,
+                         soundfont=args.soundfont, sources=tuple(args.sources) if args.sources else None)
+    print(f"wrote {out}")
     return 0
 
 

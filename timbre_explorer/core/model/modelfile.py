@@ -4,7 +4,8 @@ The file is plain safetensors (tensors and a JSON header, never pickle, so
 opening a file from someone else cannot run code):
 
 * ``vae.<parameter>``: the weights of the :class:`TimbreVAE`;
-* any extra float32 / int64 tensors (``map.z``, ``map.instrument``, ...);
+* any extra float32 / int64 tensors (``map.z``, ``map.instrument``, ..., and the decoder's calibration
+  ``decoder.gain``, :mod:`~timbre_explorer.core.model.calibration`, checked here when a file has one);
 * in the header metadata, one key ``"timbre_explorer"`` whose value is a JSON
   document: the format and its version, the app version, the
   :class:`VAEConfig`, the :class:`Normalization`, and whatever else the
@@ -30,6 +31,7 @@ import torch
 
 from timbre_explorer.core.errors import ModelFileError, ParameterError
 from timbre_explorer.core.files import write_bytes
+from timbre_explorer.core.model.calibration import GAIN_TENSOR, check_gain
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE, VAEConfig
 
 FORMAT = "timbre-explorer-model"
@@ -58,7 +60,7 @@ _DTYPES = {torch.float32: "F32", torch.int64: "I64"}
 _STORED_EXTRAS = {"F32": torch.float32, "I64": torch.int64, "F16": torch.float32, "I16": torch.int64}
 #: Extras stored in half precision, when every value fits: a level curve in dB and descriptors (Hz, dB) need no
 #: more than its 3 significant digits. Latent points stay float32 (a click finds the nearest).
-HALF_PRECISION = frozenset({"map.envelope", "map.descriptors"})
+HALF_PRECISION = frozenset({"map.envelope", "map.descriptors", "decoder.gain"})
 
 
 @dataclass
@@ -172,11 +174,25 @@ def load_model(path: str | os.PathLike, *, expected: dict | None = None, card: b
     except Exception as exc:  # the library's own errors are many and unexported: all mean "damaged"
         raise ModelFileError(f"{path}: the model file is damaged ({exc})") from None
     del data
+    _check_values(path, loaded)
+    state = {k[len(WEIGHT_PREFIX):]: v for k, v in loaded.items() if k.startswith(WEIGHT_PREFIX)}
+    extras = {k: v.to(_STORED_EXTRAS[entries[k]["dtype"]]) for k, v in loaded.items() if not k.startswith(WEIGHT_PREFIX)}
+    if GAIN_TENSOR in extras:
+        check_gain(path, extras[GAIN_TENSOR], n_bins=config.n_bins, conditioned=config.conditioned)
+    mf = ModelFile(config, normalization, state, extras, meta)
+    if card:
+        check_card(path, mf)
+    return mf
+
+
+def _check_values(path: Path, loaded: dict[str, torch.Tensor]) -> None:
+    """Every floating tensor finite and within its bound (a damaged or hostile file), one sentence naming it.
+
+    In numpy, on one thread: torch's reductions wait for all its threads, up to 10 times slower on a busy machine
+    (the bundled model's checks: 1.1 s of the app's launch there)."""
     for name, t in loaded.items():
         if not t.is_floating_point():
             continue
-        # in numpy, on one thread: torch's reductions wait for all its threads, up to 10 times slower on a busy
-        # machine (the bundled model's checks: 1.1 s of the app's launch there)
         magnitude = np.abs(t.numpy() if t.dtype != torch.bfloat16 else t.float().numpy())
         if not np.isfinite(magnitude).all():
             raise ModelFileError(f"{path}: tensor '{name}' holds NaN or infinite values: the model is unusable")
@@ -184,12 +200,6 @@ def load_model(path: str | os.PathLike, *, expected: dict | None = None, card: b
         if magnitude.size and float(magnitude.max()) > limit:
             raise ModelFileError(f"{path}: tensor '{name}' holds values up to {float(magnitude.max()):.3g}, beyond "
                                  f"{limit:g}: the model is damaged")
-    state = {k[len(WEIGHT_PREFIX):]: v for k, v in loaded.items() if k.startswith(WEIGHT_PREFIX)}
-    extras = {k: v.to(_STORED_EXTRAS[entries[k]["dtype"]]) for k, v in loaded.items() if not k.startswith(WEIGHT_PREFIX)}
-    mf = ModelFile(config, normalization, state, extras, meta)
-    if card:
-        check_card(path, mf)
-    return mf
 
 
 @cache

@@ -19,7 +19,6 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
-from timbre_explorer.core.model.vae import log_magnitudes
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
 from timbre_explorer.core.synthesis.manifold import OnData, Plane
 
@@ -139,7 +138,7 @@ def _decode_mean(space: TimbreSpace, z: torch.Tensor) -> torch.Tensor:
     """Magnitudes of the likelihood's mean (at middle C and mf for a conditioned model), without the
     log-variance head that :meth:`decode` also runs."""
     c = space.conditions_for(len(z))
-    return torch.exp(log_magnitudes(space.normalization, space.model.decode_mean(z, c), c))
+    return torch.exp(space.log_frames(space.model.decode_mean(z, c), c))
 
 
 def describe_points(space: TimbreSpace, z: ArrayLike, names: Collection[str],

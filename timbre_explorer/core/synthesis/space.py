@@ -30,6 +30,7 @@ from timbre_explorer.core.data.dataset import sounding
 from timbre_explorer.core.data.notes import NoteTable
 from timbre_explorer.core.data.sources import DEFAULT_SOURCE, short_name
 from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.model.calibration import GAIN_TENSOR, gain_at
 from timbre_explorer.core.model.modelfile import ModelFile, check_card, load_model
 from timbre_explorer.core.model.placement import note_positions
 from timbre_explorer.core.model.vae import DEFAULT_PITCH, LEVEL_CENTRE, conditions, frame_inputs, log_magnitudes
@@ -173,6 +174,8 @@ class TimbreSpace:
         self.perceptual_positions = t["perception.positions"].numpy() if "perception.positions" in t else None
         #: A conditioned model's level per dynamic (the median over its training notes): what a dynamic plays at.
         self.levels: dict[str, float] = dict(mf.meta.get("levels") or {})
+        #: The decoder's calibration (:mod:`~timbre_explorer.core.model.calibration`), when the file has one.
+        self.gain: torch.Tensor | None = t[GAIN_TENSOR].to(self.device) if GAIN_TENSOR in t else None
 
     @property
     def conditioned(self) -> bool:
@@ -304,7 +307,13 @@ class TimbreSpace:
         level = None if level is None else torch.as_tensor(level, dtype=torch.float32).reshape(-1)
         c = self._conditions(len(flat), pitch, dynamic, level)
         x, _ = self.model.decode(flat, c)
-        return torch.exp(log_magnitudes(self.normalization, x, c)).float().cpu().reshape(*lead, -1)
+        return torch.exp(self.log_frames(x, c)).float().cpu().reshape(*lead, -1)
+
+    def log_frames(self, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """Decoder means ``x [n, bins]`` to the natural-log magnitudes that play: at the level the conditions ``c``
+        ask for, through the file's calibration when it has one (a file without it plays as before)."""
+        log_mag = log_magnitudes(self.normalization, x, c)
+        return log_mag if self.gain is None or c is None else log_mag + gain_at(self.gain, c)
 
     @torch.no_grad()
     def encode_log(self, log_frames: ArrayLike, pitch: ArrayLike | None = None) -> np.ndarray:
@@ -341,7 +350,7 @@ class TimbreSpace:
         targets."""
         c = self._conditions(len(z), pitch, dynamic, None)
         x, _ = self.model.decode(z, c)
-        return torch.exp(log_magnitudes(self.normalization, x, c))
+        return torch.exp(self.log_frames(x, c))
 
     @cached_property
     def nsgt(self) -> NSGT:

@@ -378,12 +378,14 @@ def train(t: Trainer, *, resume: bool = False, cancel: threading.Event | Process
 
 # ---------------------------------------------------------------------------------------------- around training
 def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path]:
-    """Write the regularized model and its baseline, each with the map of every note and its evaluation.
+    """Write the regularized model and its baseline, each with the map of every note, its evaluation and (a
+    conditioned model) its decoder's calibration on the training notes (:mod:`~timbre_explorer.core.training.calibrate`).
 
     Returns the paths by stage. The card's ``trained`` is when the run finished (ISO 8601, UTC): the Explorer
     names the model by it. The report and the model card keep their older key "phase". Only rank 0 writes.
     """
     from timbre_explorer.core.model.modelfile import save_model
+    from timbre_explorer.core.training.calibrate import calibration
     from timbre_explorer.core.training.evaluate import dynamic_levels, evaluate, note_map, write_reports
 
     reports: dict[str, EvaluationReport] = {}
@@ -397,6 +399,7 @@ def export_models(t: Trainer, *, seconds: float | None = None) -> dict[str, Path
         norm = t.variants["unconditioned" if stage == "unconditioned" else "model"][1]
         reports[stage] = evaluate(model, norm, t.ds, t.target, timbre_scale=t.cfg.timbre_scale)
         tensors, map_meta = note_map(model, norm, t.ds)
+        tensors |= calibration(model, norm, t.ds, t.train_notes, tensors["map.z"].numpy()[t.train_notes])
         maps[stage] = (tensors["map.z"].numpy(), t.ds.notes.instrument_name)
         files[stage] = (t.out / name, model, norm, history, tensors, map_meta)
     report = reports["regularized"].copy()

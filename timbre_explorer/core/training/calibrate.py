@@ -1,0 +1,81 @@
+"""Calibrating a model's decoder on its training notes (:mod:`~timbre_explorer.core.model.calibration`): at
+export, and for a model file written without a calibration (``timbre-explorer calibrate``), which needs the
+model's dataset (rebuilt from its card, or found in the cache) but no training."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.model.calibration import GAIN_TENSOR, fit_gain
+from timbre_explorer.core.model.vae import Normalization, TimbreVAE, conditions, log_magnitudes
+
+if TYPE_CHECKING:
+    from timbre_explorer.core.data.dataset import NoteDataset
+
+BATCH = 4096
+
+
+@torch.no_grad()
+def decoder_gain(model: TimbreVAE, norm: Normalization, ds: NoteDataset, notes: np.ndarray,
+                 z: np.ndarray) -> torch.Tensor:
+    """The calibration (:func:`~timbre_explorer.core.model.calibration.fit_gain`) of a conditioned ``model`` on the
+    representative frames of ``notes`` (every training note: all instruments, all sample sets), each decoded
+    from its code ``z [notes, latent]`` (the map's) at its pitch and its frame's level."""
+    if not model.config.conditioned:
+        raise ParameterError("only a decoder conditioned on pitch and level is calibrated")
+    real = ds.representative(notes)
+    pitch = np.asarray(ds.notes.pitch[notes], np.float32)
+    zt = torch.as_tensor(np.asarray(z, np.float32))
+    decoded = []
+    model = model.cpu().eval()
+    for i in range(0, len(real), BATCH):
+        c = conditions(torch.from_numpy(pitch[i:i + BATCH]), torch.from_numpy(real[i:i + BATCH].mean(1)))
+        x, _ = model.decode(zt[i:i + BATCH], c)
+        decoded.append(log_magnitudes(norm, x, c).numpy())
+    return torch.from_numpy(fit_gain(real, np.concatenate(decoded), pitch))
+
+
+def calibration(model: TimbreVAE, norm: Normalization, ds: NoteDataset, notes: np.ndarray,
+                z: np.ndarray) -> dict[str, torch.Tensor]:
+    """The model-file tensor of :func:`decoder_gain` for a conditioned ``model`` (what the exporter adds), none for
+    an unconditioned one (its decoder takes no pitch or level to calibrate by)."""
+    return {GAIN_TENSOR: decoder_gain(model, norm, ds, notes, z)} if model.config.conditioned else {}
+
+
+def calibrate_file(path: str | os.PathLike, *, out: str | os.PathLike | None = None,
+                   cache_root: str | os.PathLike | None = None, folder: str | os.PathLike | None = None,
+                   soundfont: str | os.PathLike | None = None, sources: tuple[str, ...] | None = None,
+                   cancel: threading.Event | None = None) -> Path:
+    """Write the model file ``path`` with its decoder calibrated on its training notes to ``out`` (default: over
+    ``path``, atomically); everything else in the file is kept. The samples are found as ``evaluate`` finds them
+    (:func:`~timbre_explorer.core.training.modelcard.training_config`): the card's, or ``folder``, ``soundfont``
+    or ``sources``. Returns the path written."""
+    from timbre_explorer.core.data.recipe import dataset_for
+    from timbre_explorer.core.model.modelfile import load_model, save_model
+    from timbre_explorer.core.training.modelcard import training_config
+
+    mf = load_model(path, card=True)
+    if not mf.config.conditioned:
+        raise ParameterError(f"{path}: only a model whose decoder takes pitch and level is calibrated")
+    cfg = training_config(path, mf, folder=folder, soundfont=soundfont, sources=sources)
+    ds = dataset_for(cfg.dataset_recipe(), cache_root=cache_root, cancel=cancel)
+    t = mf.tensors
+    if len(ds) != len(t["map.z"]) or not np.array_equal(ds.notes.pitch, t["map.pitch"].numpy()):
+        raise ParameterError(f"{path}: the samples found hold {len(ds)} notes, not the {len(t['map.z'])} of the "
+                             "model's map: give the ones it was trained on")
+    train = np.flatnonzero(t["map.split"].numpy() == list(mf.meta["splits"]).index("train"))
+    gain = decoder_gain(mf.build_model(), mf.normalization, ds, train, t["map.z"].numpy()[train])
+    target = Path(out) if out is not None else Path(path)
+    save_model(target, model=mf.build_model(), normalization=mf.normalization, meta=mf.meta,
+               tensors={**t, GAIN_TENSOR: gain})
+    return target
+
+
+__all__ = ["decoder_gain", "calibration", "calibrate_file"]
