@@ -743,6 +743,28 @@ def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     assert not e.map.field.image.isVisible()
 
 
+def test_when_what_the_map_computes_after_fails_nothing_waits_for_it(qtbot, open_window, tiny_model):
+    """A failure of ``tab.prepare`` (here a decoder calibration of the wrong shape, put in while the task worker is
+    held) is said once; the sliders say they have no spans and "Instruments apart" goes back to PCA."""
+    import torch
+
+    w = open_window(tiny_model, RecordingAudio(), wait=False)
+    e, gate = w.explorer, threading.Event()
+    e.tasks.submit(lambda j: gate.wait(60), "held")
+    try:
+        qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+        e.map_panel.basis.setCurrentIndex(e.map_panel.basis.findData("discriminant"))
+        assert e.map_control.waiting
+        w.space.gain = torch.zeros(1)  # every decode now fails
+    finally:
+        with qtbot.waitSignal(e.error, timeout=30_000) as said:
+            gate.set()
+    assert said.args[0] == "Could not finish"
+    assert e.prepared is None and not e.map_control.waiting
+    assert not e.map_panel.discriminant() and e.map_state.projection is w.space.projection
+    assert e.move_panel.status.text().startswith("The sliders have no spans")
+
+
 def test_the_map_is_drawn_before_what_it_computes_after_and_what_waits_for_it_comes_with_it(qtbot, open_window,
                                                                                              tiny_model):
     """The map is drawn before the notes are decoded and the discriminant axes computed (``tab.prepare``, in the

@@ -70,6 +70,13 @@ class MapControl(QtCore.QObject):
             if shown is not None:
                 self.map.show_range(*shown)
 
+    def discriminant_failed(self) -> None:
+        """The "Instruments apart" axes could not be computed: the map stays on PCA, and its choice says so."""
+        if self.waiting:
+            self.waiting, self._waiting_range = False, None
+            self.panel.show_pca_basis()
+            self.tab.edits.follow("view")
+
     # ------------------------------------------------------------------ a session's part
     def state(self) -> MapView:
         """The map as the user set it: axes, colours, filters (by name), overlays and the visible range."""

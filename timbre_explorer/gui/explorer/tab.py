@@ -187,7 +187,7 @@ class ExplorerTab(QtWidgets.QWidget):
         self.edits.reset()
         self.setEnabled(True)
         self._preparing = self.tasks.submit(lambda j: prepare(space, j), "prepare", on_done=self._prepared,
-                                            on_progress=self._preparing_progress, on_failed=self.failed)
+                                            on_progress=self._preparing_progress, on_failed=self._prepare_failed)
 
     def _prepared(self, prepared: Prepared) -> None:
         """The deferred data arrived: the sliders get their spans, and axes asked for before them are drawn."""
@@ -196,6 +196,13 @@ class ExplorerTab(QtWidgets.QWidget):
         self.prepared, self._preparing = prepared, None
         self.slider_control.set_ranges(prepared.ranges)
         self.map_control.discriminant_ready()
+
+    def _prepare_failed(self, failed: Failed) -> None:
+        """The deferred data could not be computed: said in the error dialog, and what waited for it stops waiting."""
+        self._preparing = None
+        self.failed(failed)
+        self.slider_control.show_preparing(f"The sliders have no spans: {failed.message}")
+        self.map_control.discriminant_failed()
 
     def _preparing_progress(self, p: Progress) -> None:
         """Said where someone waits for it: on the sliders until they have their spans, in the status bar while

@@ -189,17 +189,19 @@ class MapPanel(QtWidgets.QWidget):
                                           for name, c in entries))
         self.colour_key.setVisible(bool(entries))
 
+    def show_pca_basis(self) -> None:
+        """The axes choice back on PCA, saying nothing (the "Instruments apart" axes could not be computed)."""
+        with QtCore.QSignalBlocker(self.basis):
+            self.basis.setCurrentIndex(0)
+
     def set_space(self, space: TimbreSpace, families: list[tuple[str, list[int]]], colouring: str, *,
                   expanded: bool) -> None:
         """A new space's axes, legend (``families``: each family and its instruments' indices, in the order shown;
         ``expanded``: every member in sight) and filters, coloured by ``colouring``."""
         for combo in self.axes:
-            combo.blockSignals(True)
-            combo.clear()
-            combo.blockSignals(False)
-        self.basis.blockSignals(True)
-        self.basis.setCurrentIndex(0)
-        self.basis.blockSignals(False)
+            with QtCore.QSignalBlocker(combo):
+                combo.clear()
+        self.show_pca_basis()
         self.set_axes(space.projection.explained, "PC")
         self.legend.blockSignals(True)
         self.legend.clear()
