@@ -141,13 +141,16 @@ class MovePanel(QtWidgets.QWidget):
         for name, v in values.items():
             if name not in self.sliders:
                 continue
-            lo, hi = self.base_ranges.get(name, (0.0, 1.0))
+            self.value_labels[name].setText(format_descriptor(name, float(v)))
+            self.sliders[name].setEnabled(name in self.base_ranges)
+            if name not in self.base_ranges:  # no span yet: the value, and the slider at rest in the middle
+                self.sliders[name].setValue(self.STEPS // 2)
+                continue
+            lo, hi = self.base_ranges[name]
             room = self.ROOM * (hi - lo)  # a point beyond the span sits inside it, free to move either way
             lo, hi = min(lo, float(v) - room), max(hi, float(v) + room)
             self.ranges[name] = lo, hi
-            self.sliders[name].setEnabled(name in self.base_ranges)  # no span yet: the value, not the slider
             self.sliders[name].setValue(int(round(self.STEPS * (float(v) - lo) / max(hi - lo, 1e-12))))
-            self.value_labels[name].setText(format_descriptor(name, float(v)))
         self._silent = False
         self._values = dict(values)
         self._suggest_curve()  # from this point's values
