@@ -40,6 +40,10 @@ DEFAULT_FADE = 0.01  # seconds
 PATH_PADDING = 0.05  # seconds of silence around a path, so the circular transform does not wrap it
 CHUNK_SECONDS = 4.0  # longer paths are reconstructed in pieces of this length (memory: about 0.2 GB per second)
 OVERLAP_SECONDS = 0.25  # each piece reaches this far past its joins, where the pieces cross-fade
+#: Given frames per second whose partials start the phase ("partials"): a path's 48 frames a second each took a
+#: score over the whole signal, a fifth of a 44.1 kHz click's time; partials move slower than that, and Griffin-Lim
+#: refines the start (measured in docs/research.md, *Phase reconstruction*).
+PARTIAL_RATE = 12.0
 Cancel = Callable[[], bool] | threading.Event | None  # polled between iterations: stop when it returns True, or is set
 
 
@@ -91,8 +95,10 @@ def initial_phase(magnitude: torch.Tensor, nsgt: NSGT, *, init: str, seed: int,
         phi = torch.rand(b, k, t, generator=gen, dtype=torch.float64).to(magnitude.device)
     else:
         raise ParameterError(f"unknown initial phase {init!r}; choose one of {', '.join(INITIAL_PHASES)}")
-    cdtype = torch.complex128 if magnitude.dtype == torch.float64 else torch.complex64
-    return torch.polar(torch.ones_like(phi), 2 * math.pi * phi).to(cdtype)
+    if magnitude.dtype == torch.float64:
+        return torch.polar(torch.ones_like(phi), 2 * math.pi * phi)
+    angle = (2 * math.pi * torch.frac(phi)).float()  # whole turns dropped in double, so single precision holds
+    return torch.polar(torch.ones_like(angle), angle)
 
 
 def griffin_lim(magnitude: torch.Tensor, nsgt: NSGT, *, n_iter: int = DEFAULT_ITERATIONS, momentum: float = 0.99,
@@ -318,7 +324,12 @@ def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: Tran
     dominant = None
     if init == "partials":  # each frame's partials are its nearest given frame's: scoring every transform frame
         # (7 for each of a path's frames) took half the time. The silent padding keeps the band centres.
-        used, which = torch.unique(torch.where(frac < 0.5, below, above), return_inverse=True)
+        nearest = torch.where(frac < 0.5, below, above)
+        stride = max(1, round(flat.shape[-1] * preset.sample_rate / (n * PARTIAL_RATE)))
+        if stride > 1:  # only every stride-th given frame is scored, and its neighbours borrow its partials
+            nearest = (torch.div(nearest + stride // 2, stride, rounding_mode="floor") * stride).clamp_(
+                max=flat.shape[-1] - 1)
+        used, which = torch.unique(nearest, return_inverse=True)
         dominant = torch.as_tensor(nsgt.centre_bins, device=flat.device)[:, None].repeat(flat.shape[0], 1,
                                                                                          nsgt.n_frames)
         dominant[..., first:last + 1] = nsgt.dominant_bins(flat[..., used])[..., which]
