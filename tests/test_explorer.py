@@ -111,6 +111,36 @@ def test_click_anywhere_decodes_that_point_and_plays_it(qtbot, window):
     assert np.abs(audio).max() > 1e-3
 
 
+def test_a_click_before_the_maps_mapping_is_built_builds_it_off_the_gui_thread(qtbot, window, monkeypatch):
+    """Just after a model opens, the notes' search tree that maps a click (about 1 s on a busy CPU) may not be
+    built yet: the click and a drag then build it in a worker, never on the GUI thread, and play as before."""
+    from timbre_explorer.gui.explorer import map_state as module
+
+    e, built_on = window.explorer, []
+    real = module.OnData
+
+    def recording(*args, **kwargs):
+        built_on.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "OnData", recording)
+    e.map_state._surface = None  # as in the first second: nothing built yet
+    assert e.map_state.ready_surface() is None
+    before = len(window.audio.played)
+    _click(qtbot, window, 0.37, -0.21)
+    _wait_sound(qtbot, window, before)
+    assert built_on and not any(built_on)  # built, and never on the GUI thread
+    x, y = e.map_state.to_view(e.selected)  # where the pixel clicked lies, within 0.02 of (0.37, -0.21)
+    assert np.allclose([x, y], [0.37, -0.21], atol=0.02)
+    assert np.allclose(e.selected, e.map_state.latent_at(x, y))  # the point the mapping gives there
+    e.map_state._surface, built_on[:] = None, []
+    e.click_control._scrub_start(-0.2, 0.1)  # a drag: it sounds once the mapping is there
+    qtbot.waitUntil(lambda: e.selected is not None and abs(e.map_state.to_view(e.selected)[0] + 0.2) < 0.02,
+                    timeout=20_000)
+    e.click_control._scrub_end(-0.2, 0.1)
+    assert built_on and not any(built_on)
+
+
 def _soft_click(qtbot, window):
     """A click at (0.37, -0.21) at the Play tab's softest velocity: the sound it played."""
     window.explorer.play_panel.velocity.setValue(1)  # the softest dynamic

@@ -13,7 +13,7 @@ from PySide6 import QtCore
 
 from timbre_explorer.gui.explorer.map_control import note_title
 from timbre_explorer.gui.explorer.play import CursorMove
-from timbre_explorer.gui.explorer.results import NamePoint, NoteSound, Sound
+from timbre_explorer.gui.explorer.results import MappedPoint, NamePoint, NoteSound, Sound
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.space import TimbreSpace
@@ -42,6 +42,7 @@ class ClickControl(QtCore.QObject):
         self.tab, self.map = tab, tab.map
         self._scrub_pos: tuple[float, float] | None = None
         self._scrub_last: tuple[float, float] | None = None
+        self._mapping_asked = False  # this drag has asked for the map's mapping (see _scrub_tick)
         self._scrub_timer = QtCore.QTimer(self, interval=SCRUB_INTERVAL_MS)
         self._scrub_timer.timeout.connect(self._scrub_tick)
         self._name_points: dict[tuple[str, float, str], np.ndarray] = {}  # NamePoint.key -> its point
@@ -64,8 +65,17 @@ class ClickControl(QtCore.QObject):
         space, state = self.tab.space, self.tab.map_state
         if space is None or state is None:
             return
-        z = state.latent_at(x, y)
+        surface = state.ready_surface()
+        if surface is None:  # the map's mapping is still being built (just after a model opens): finish it there
+            make = state.surface_maker()
+            self.tab.synth.submit(lambda j: MappedPoint(make().latent([x, y])), "note", on_done=self._mapped,
+                                  on_failed=self.tab.failed)
+            return
+        z = surface.latent([x, y])
         self.play_z(z, self.near(z))
+
+    def _mapped(self, point: MappedPoint) -> None:
+        self.play_z(point.z, self.near(point.z))
 
     def near(self, z: np.ndarray) -> str:
         """A point named by the instrument whose centre is nearest in the latent space, which is what plays: the
@@ -145,6 +155,7 @@ class ClickControl(QtCore.QObject):
     def _scrub_start(self, x: float, y: float) -> None:
         self._scrub_pos = (x, y)
         self._scrub_last = None
+        self._mapping_asked = False
         self._scrub_timer.start()
         self._scrub_tick()
 
@@ -162,10 +173,16 @@ class ClickControl(QtCore.QObject):
         space, state = self.tab.space, self.tab.map_state
         if self._scrub_pos is None or self._scrub_pos == self._scrub_last or space is None or state is None:
             return
+        surface = state.ready_surface()
+        if surface is None:  # the mapping is still being built: the drag sounds once it is (the ticks retry)
+            if not self._mapping_asked:
+                make, self._mapping_asked = state.surface_maker(), True
+                self.tab.tasks.submit(lambda j: make(), "mapping", on_failed=self.tab.failed)
+            return
         self._scrub_last = self._scrub_pos
         from timbre_explorer.core.synthesis.synth import loop
 
-        z = state.latent_at(*self._scrub_pos)
+        z = surface.latent(list(self._scrub_pos))
         self.tab.selected = z
         self.map.set_marker(state.to_view(z))
         pitch, dynamic = self.tab.play.pitch_and_dynamic(space)  # as a click plays it

@@ -133,16 +133,26 @@ class MapState:
     def surface_maker(self) -> Callable[[], Plane | OnData]:
         """:meth:`surface` as a function any thread may call, the state read now: a new projection, mode or
         filter set has its search tree built off the GUI thread (300k notes: 0.7 s) and kept for the clicks."""
+        ready, build = self._surface_now()
+        return build if build is not None else lambda: ready  # type: ignore[return-value]
+
+    def ready_surface(self) -> Plane | OnData | None:
+        """:meth:`surface` when it is at hand (the plane, or the notes' search tree already built), else None: a
+        click in the first second after a model opens finds the tree still being built (about 1 s on a busy CPU)."""
+        return self._surface_now()[0]
+
+    def _surface_now(self) -> tuple[Plane | OnData | None, Callable[[], OnData] | None]:
+        """The surface when it is at hand, else None and the function that builds it."""
         plane = Plane(self.projection, self.view_dims, self.plane_rest())
         if self.mode == PLANE:
-            return lambda: plane
+            return plane, None
         mask = self.mask()
         if not mask.any():
-            return lambda: plane
+            return plane, None
         key, shown = (id(self.projection), self.view_dims, self.mode), np.packbits(mask).tobytes()
         kept = self._surface
         if kept is not None and kept[:2] == (key, shown):
-            return lambda: kept[2]
+            return kept[2], None
         projection, dims, notes = self.projection, self.view_dims, self.space.notes.z
         anchors = None if self.mode == NEAREST else self.label_anchors(mask)
 
@@ -152,7 +162,7 @@ class MapState:
                 OnData(projection, z, dims, anchors=anchors)
             self._surface = key, shown, surface  # one rebinding: whichever thread builds it, the map keeps it
             return surface
-        return build
+        return None, build
 
     def labelled(self, mask: np.ndarray) -> list[str]:
         """The instruments named on the map: every one with a note shown (``mask``), or the rated ones alone

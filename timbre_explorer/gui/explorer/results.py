@@ -50,6 +50,13 @@ class NamePoint:
     z: np.ndarray
 
 
+@dataclass(frozen=True, eq=False)
+class MappedPoint:
+    """The latent point under a map position, found off the GUI thread while the map's mapping was still built."""
+
+    z: np.ndarray
+
+
 @dataclass(frozen=True)
 class NoteSound:
     """A held note (or, ``loop``, a scrubbing loop) of one point: its sound, decoded frame and descriptors."""
