@@ -1419,3 +1419,23 @@ def test_one_point_sounds_the_same_from_a_click_a_key_midi_a_slider_a_path_and_a
     assert max(levels.values()) - min(levels.values()) <= 1.0
     pitches = {k: estimate_pitch(v, rate) for k, v in heard.items()}
     assert pitches == pytest.approx(dict.fromkeys(pitches, 64.0), abs=0.3)
+
+
+def test_a_map_layer_of_one_style_gets_the_symbols_pyqtgraph_would_give_it(qapp):
+    """The map's scatters look a layer's one symbol up once (pyqtgraph looks up each point's): the same atlas
+    places, and a scatter with a brush per point still goes pyqtgraph's way."""
+    import pyqtgraph as pg
+
+    from timbre_explorer.gui.views.map_mouse import Scatter
+
+    xy = np.random.default_rng(0).random((500, 2))
+    ours, theirs = (cls(pxMode=True, size=5, pen=None) for cls in (Scatter, pg.ScatterPlotItem))
+    for scatter in (ours, theirs):
+        scatter.setData(pos=xy, data=np.arange(500), brush=pg.mkBrush("#ff0000"), size=5, pen=None)
+    assert np.array_equal(ours.data["sourceRect"], theirs.data["sourceRect"]) and ours.data["sourceRect"]["w"].min() > 0
+    red, green = pg.mkBrush("#ff0000"), pg.mkBrush("#00ff00")
+    brushes = [red if i % 2 else green for i in range(500)]
+    for scatter in (ours, theirs):
+        scatter.setData(pos=xy, brush=brushes, size=5, pen=None)
+    assert np.array_equal(ours.data["sourceRect"], theirs.data["sourceRect"])
+    assert len(set(map(tuple, ours.data["sourceRect"].tolist()))) == 2  # two colours, two symbols

@@ -51,8 +51,9 @@ class Scatter(pg.ScatterPlotItem):
 
 def _default_styled(data: np.ndarray) -> bool:
     """Every point takes the scatter's symbol, size, pen and brush (pyqtgraph's None and -1)."""
+    none = np.array(None, dtype=object)
     return bool(np.equal(data["size"], -1).all()) and all(
-        bool(np.equal(data[column], None).all()) for column in ("symbol", "pen", "brush"))
+        bool(np.equal(data[column], none).all()) for column in ("symbol", "pen", "brush"))
 
 
 class MapViewBox(pg.ViewBox):
