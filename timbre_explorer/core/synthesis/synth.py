@@ -236,9 +236,9 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *,
     (:func:`~timbre_explorer.core.signal.audio_io.at_export_rate` of it), piece by piece: memory stays that of one
     piece (:data:`~timbre_explorer.core.signal.phase.CHUNK_SECONDS`) for any length.
 
-    The level needs the whole sound's RMS and peak (:func:`level_gain`), so the pieces go first to an unnamed
-    scratch file beside ``wav`` (4 bytes a sample, gone when closed, even if the process is killed) and are
-    scaled and resampled from there (:func:`~timbre_explorer.core.signal.audio_io.export_blocks`). The peak
+    The level needs the whole sound's RMS and peak (:func:`level_gain`), so the pieces go first, resampled
+    (:func:`~timbre_explorer.core.signal.audio_io.export_blocks`), under the envelope, to an unnamed scratch file beside ``wav`` (4
+    bytes a sample, gone when closed, even if the process is killed) and are scaled from there. The peak
     guard takes the resampled sound's peak where it is higher: a resampler overshoots a little, and what is
     written stays within full scale. ``wav`` is written in place: give a temporary (``files.writing_together``).
     ``cancel`` (a callable or a ``threading.Event``) stops the render between iterations with
@@ -248,34 +248,36 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *,
     n = int(round(seconds * sr))
     frames = decoded(space, zs, pitch=pitch, levels=levels, dynamic=dynamic)
     with tempfile.TemporaryFile(dir=Path(wav).parent) as scratch:
-        sum2, peak = 0.0, 0.0
+        sum2, peak, resampled_peak = 0.0, 0.0, 0.0
 
-        def kept() -> Iterator[np.ndarray]:
+        def shaped() -> Iterator[np.ndarray]:
+            """The pieces under the envelope, at the model's rate (as in memory); their level taken before it."""
             nonlocal sum2, peak
+            at = 0
             for block in render_stream(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed,
                                        cancel=cancel, progress=progress):
                 b = block.numpy().astype(np.float32)
                 sum2 += float(np.dot(b.astype(np.float64), b))
                 peak = max(peak, float(np.abs(b).max()))
-                scratch.write(b.tobytes())
-                yield b
+                yield b * envelope.over(at, at + b.size, n, sr)
+                at += b.size
 
-        resampled_peak = max((float(np.abs(b).max()) for b in export_blocks(kept(), sr, n) if b.size), default=0.0)
+        for b in export_blocks(shaped(), sr, n):  # resampled once, on the way to the scratch file
+            resampled_peak = max(resampled_peak, float(np.abs(b).max()) if b.size else 0.0)
+            scratch.write(b.tobytes())
         if not np.isfinite(sum2):
             raise AudioFileError("refusing to write non-finite audio (the model decoded NaN or infinite magnitudes)")
         gain = np.float32(level_gain(space, float(np.sqrt(sum2 / n)), max(peak, resampled_peak), dynamic))
         scratch.seek(0)
+        total = export_length(n, sr)
 
         def scaled() -> Iterator[np.ndarray]:
-            for start in range(0, n, BLOCK_SAMPLES):
-                stop = min(n, start + BLOCK_SAMPLES)
-                b = np.frombuffer(scratch.read(4 * (stop - start)), np.float32)
-                yield b * gain * envelope.over(start, stop, n, sr)
+            for start in range(0, total, BLOCK_SAMPLES):
+                b = np.frombuffer(scratch.read(4 * (min(total, start + BLOCK_SAMPLES) - start)), np.float32)
+                yield np.clip(b * gain, -1.0, 1.0)  # the guard leaves 2 % of headroom: the clip is never seen
 
         with open(wav, "wb") as f:
-            # the guard leaves 2 % of headroom; the clip is for an envelope that would take more, never seen
-            write_wav_blocks(f, (np.clip(b, -1.0, 1.0) for b in export_blocks(scaled(), sr, n)), EXPORT_RATE,
-                             export_length(n, sr))
+            write_wav_blocks(f, scaled(), EXPORT_RATE, total)
 
 
 BLOCK_SAMPLES = 1 << 18  # samples scaled and encoded at once (1 MB)
