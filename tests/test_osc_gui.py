@@ -83,38 +83,36 @@ def test_bad_messages_over_udp_are_ignored_and_move_nothing(qtbot, window):
     assert np.allclose(e.selected, e.map_state.latent_at(x, y))  # the bad messages, handled before it, moved nothing
 
 
-def _keys_play_the_point(qtbot, w, client) -> None:
-    """A point sent, and the keys ready to play it."""
+def _keys_play_the_point(qtbot, w):
+    """Listening, a point sent, and the keys ready to play it: the Play tab's controls and the client."""
+    client, _ = _listen(w)
     _point_over_udp(qtbot, w, client)
     qtbot.waitUntil(lambda: len(w.explorer.play.player.notes) > 0, timeout=30_000)
     w.audio.stop()
+    return w.explorer.play, client
 
 
 def test_a_note_over_udp_sounds_until_its_note_off(qtbot, window):
     w = window
-    e = w.explorer
-    client, _ = _listen(w)
-    _keys_play_the_point(qtbot, w, client)
+    play, client = _keys_play_the_point(qtbot, w)
     client.send_message("/timbre/note", [62, 110])
-    qtbot.waitUntil(lambda: 62 in e.play.player.keys_down, timeout=10_000)
+    qtbot.waitUntil(lambda: 62 in play.player.keys_down, timeout=10_000)
     sounding = pull(w.audio, 0.3)
     assert w.audio.voices_sounding == 1 and np.abs(sounding).max() > 1e-3
     client.send_message("/timbre/note_off", 62)
-    qtbot.waitUntil(lambda: not e.play.player.keys_down, timeout=10_000)
+    qtbot.waitUntil(lambda: not play.player.keys_down, timeout=10_000)
     pull(w.audio, 1.0)  # its release
     assert w.audio.voices_sounding == 0
 
 
 def test_all_notes_off_over_udp_silences_every_key(qtbot, window):
     w = window
-    e = w.explorer
-    client, _ = _listen(w)
-    _keys_play_the_point(qtbot, w, client)
+    play, client = _keys_play_the_point(qtbot, w)
     client.send_message("/timbre/note", [60, 90])
     client.send_message("/timbre/note", [64, 90])
-    qtbot.waitUntil(lambda: e.play.player.keys_down == {60, 64}, timeout=10_000)
+    qtbot.waitUntil(lambda: play.player.keys_down == {60, 64}, timeout=10_000)
     client.send_message("/timbre/all_notes_off", [])
-    qtbot.waitUntil(lambda: not e.play.player.keys_down, timeout=10_000)
+    qtbot.waitUntil(lambda: not play.player.keys_down, timeout=10_000)
     pull(w.audio, 1.0)
     assert w.audio.voices_sounding == 0
 
