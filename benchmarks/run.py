@@ -13,6 +13,7 @@ and finite, or skipped with its reason: its numbers are not measurements. ``./ru
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -628,7 +629,7 @@ def bench_map(results: dict, rows: list) -> None:
     its 18 instrument colours): one frame while panning (the view moved, then the whole widget painted, as the
     screen would get it, offscreen at 1200 x 800; the map draws its level-of-detail subset then), the same frame
     with every note drawn (as once the view settles, and as every pan frame was before the subset), showing all
-    notes, and hiding one instrument (the legend)."""
+    notes, colouring them otherwise (another "colour by") and hiding one instrument (the legend)."""
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -654,6 +655,8 @@ def bench_map(results: dict, rows: list) -> None:
         t0 = time.perf_counter()
         view.set_points(xy, space.notes.instrument[pick], brushes)
         set_points_ms = 1e3 * (time.perf_counter() - t0)
+        colourings = itertools.cycle([space.notes.instrument[pick] // 3, space.notes.instrument[pick]])  # and back
+        recolour_ms = median_ms(lambda: view.set_points(xy, next(colourings), brushes), repeats=4)
         mask = space.notes.instrument[pick] != 0
         hide_ms = median_ms(lambda: view.set_visible(mask), repeats=5, warmup=1)
         view.set_visible(np.ones(n, bool))
@@ -672,9 +675,11 @@ def bench_map(results: dict, rows: list) -> None:
         results[key] = median_ms(lambda: frame(False), repeats=15, warmup=3)
         results[f"map_set_points_{n // 1000}k_ms"] = set_points_ms
         results[f"map_hide_instrument_{n // 1000}k_ms"] = hide_ms
+        results[f"map_recolour_{n // 1000}k_ms"] = recolour_ms
         rows.append((f"map with {n:,} notes", f"frame while panning {results[key]:.1f} ms",
                      f"with every note drawn {results[full_key]:.1f} ms",
-                     f"hide an instrument {hide_ms:.1f} ms", f"first draw (set_points) {set_points_ms:.0f} ms"))
+                     f"hide an instrument {hide_ms:.1f} ms", f"first draw (set_points) {set_points_ms:.0f} ms",
+                     f"recolour {recolour_ms:.0f} ms"))
         view.close()
         view.deleteLater()
         app.processEvents()

@@ -17,6 +17,7 @@ from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.core.signal.audio_io import EXPORT_RATE, at_export_rate
 from timbre_explorer.core.signal.phase import HELD_PERIOD
 from timbre_explorer.gui.explorer.map_control import note_title
+from timbre_explorer.gui.explorer.play import CursorMove
 
 pytestmark = pytest.mark.gui
 
@@ -68,12 +69,19 @@ def _click(qtbot, w, x: float, y: float, button=QtCore.Qt.MouseButton.LeftButton
 
 
 def drawn(view) -> tuple[np.ndarray, np.ndarray]:
-    """The notes the map's scatters will paint (their own per-point visibility; the subset's layers while the view
-    moves), and where: indices, xy."""
-    rows = [layer.data[layer.data["visible"]] for layer in view.layers + view.lod_layers if layer.isVisible()]
-    rows = np.concatenate(rows) if rows else np.zeros(0, view.layers[0].data.dtype)
-    order = np.argsort(rows["data"].astype(int))
-    return rows["data"].astype(int)[order], np.column_stack([rows["x"], rows["y"]])[order]
+    """The notes the map's scatters will paint (their own per-point visibility; the subset while the view moves),
+    and where: indices, xy."""
+    shown = [item for item in (view.notes, view.moving_notes) if item.isVisible()]
+    notes = np.concatenate([view.order[item][item.data["visible"]] for item in shown] + [np.zeros(0, int)])
+    rows = np.concatenate([item.data[item.data["visible"]] for item in shown] + [view.notes.data[:0]])
+    order = np.argsort(notes)
+    return notes[order], np.column_stack([rows["x"], rows["y"]])[order]
+
+
+def coloured(view) -> dict[str, np.ndarray]:
+    """The notes the map holds, by the colour it paints them in (``#rrggbb``)."""
+    colours = np.array([brush.color().name() for brush in view.notes.data["brush"]])
+    return {c: view.order[view.notes][colours == c] for c in np.unique(colours)}
 
 
 def test_map_shows_every_note_coloured_by_instrument(window):
@@ -81,9 +89,8 @@ def test_map_shows_every_note_coloured_by_instrument(window):
     assert s.name == s.path.parent.name and window.model_label.text().startswith(f"{s.name}: 120 notes of 5 instruments")
     index, _ = drawn(e.map)
     assert np.array_equal(index, np.arange(120)) and len(s.notes) == 120
-    for layer in e.map.layers:  # one colour per instrument
-        members = layer.data["data"].astype(int)
-        assert len(set(s.notes.instrument[members])) <= 1
+    colours = coloured(e.map)  # one colour per instrument
+    assert len(colours) == 5 and all(len(set(s.notes.instrument[notes])) == 1 for notes in colours.values())
     assert e.map_panel.colour_by.currentText() == "instrument"  # few instruments: each its own colour
     legend = [m for _, members in e.map_panel.family_rows() for m in members]
     assert len(legend) == 5 and [t for t in legend if "novel" in t] == ["Piccolo (24, novel)"]
@@ -139,6 +146,15 @@ def test_a_click_before_the_maps_mapping_is_built_builds_it_off_the_gui_thread(q
                     timeout=20_000)
     e.click_control._scrub_end(-0.2, 0.1)
     assert built_on and not any(built_on)
+    e.map_state._surface, built_on[:] = None, []
+    e.path_control.add_vertex(0.1, 0.2)  # points drawn on the map meanwhile: added in the order drawn
+    e.path_control.add_vertex(-0.3, 0.4)
+    dragged = e.selected
+    e.play.cursor_moved.emit(CursorMove(0.5, None))  # a MIDI controller moves the cursor to the map's middle
+    qtbot.waitUntil(lambda: len(e.path.vertices) == 2 and e.selected is not dragged, timeout=20_000)
+    assert np.allclose([e.map_state.to_view(v) for v in e.path.vertices], [[0.1, 0.2], [-0.3, 0.4]], atol=0.02)
+    assert e.map_state.to_view(e.selected)[0] == pytest.approx(np.mean(e.map.visible_range()[0]), abs=0.02)
+    assert built_on == [False]  # built once, off the GUI thread, for all three
 
 
 def _soft_click(qtbot, window):
@@ -1161,11 +1177,9 @@ def test_colour_by_source_on_a_model_of_two_sample_sets(qtbot, open_window, two_
     p.colour_by.setCurrentText("source")
     assert not p.colour_key.isHidden() and "setA" in p.colour_key.text() and "setB" in p.colour_key.text()
     sources = []
-    for layer in e.map.layers:  # one colour per source
-        members = layer.data["data"].astype(int)
-        if len(members):
-            assert len(set(s.notes.source[members])) == 1
-            sources.append(int(s.notes.source[members[0]]))
+    for notes in coloured(e.map).values():  # one colour per source
+        assert len(set(s.notes.source[notes])) == 1
+        sources.append(int(s.notes.source[notes[0]]))
     assert sorted(sources) == [0, 1]
     index, _ = drawn(e.map)
     assert np.array_equal(index, np.arange(240))  # every note drawn, whatever the colours
@@ -1251,9 +1265,8 @@ def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(ma
     e, s = many.explorer, many.space
     families = _families(many)
     # one colour per family on the map, and the names in their family's colour: the rated ones alone are named
-    for layer in e.map.layers:
-        members = layer.data["data"].astype(int)
-        assert len({s.families[i] for i in s.notes.instrument[members]}) <= 1
+    for notes in coloured(e.map).values():
+        assert len({s.families[i] for i in s.notes.instrument[notes]}) == 1
     rated = set(s.perceptual_instruments)
     assert len(rated) == 4 and sorted(t.toPlainText() for t in e.map.labels) == sorted(rated)
     for label in e.map.labels:  # the family's hue, lightened where dark so that it reads on the map
@@ -1421,15 +1434,15 @@ def test_one_point_sounds_the_same_from_a_click_a_key_midi_a_slider_a_path_and_a
     assert pitches == pytest.approx(dict.fromkeys(pitches, 64.0), abs=0.3)
 
 
-def test_a_map_layer_of_one_style_gets_the_symbols_pyqtgraph_would_give_it(qapp):
-    """The map's scatters look a layer's one symbol up once (pyqtgraph looks up each point's): the same atlas
-    places, and a scatter with a brush per point still goes pyqtgraph's way."""
+def test_the_maps_notes_get_the_symbols_pyqtgraph_would_give_them(qapp):
+    """The map's notes look each colour's symbol up once (pyqtgraph looks up each point's): the same atlas
+    places, with one brush for all and with a brush per point."""
     import pyqtgraph as pg
 
-    from timbre_explorer.gui.views.map_mouse import Scatter
+    from timbre_explorer.gui.views.map_mouse import NoteScatter
 
     xy = np.random.default_rng(0).random((500, 2))
-    ours, theirs = (cls(pxMode=True, size=5, pen=None) for cls in (Scatter, pg.ScatterPlotItem))
+    ours, theirs = (cls(pxMode=True, size=5, pen=None) for cls in (NoteScatter, pg.ScatterPlotItem))
     for scatter in (ours, theirs):
         scatter.setData(pos=xy, data=np.arange(500), brush=pg.mkBrush("#ff0000"), size=5, pen=None)
     assert np.array_equal(ours.data["sourceRect"], theirs.data["sourceRect"]) and ours.data["sourceRect"]["w"].min() > 0
@@ -1439,3 +1452,10 @@ def test_a_map_layer_of_one_style_gets_the_symbols_pyqtgraph_would_give_it(qapp)
         scatter.setData(pos=xy, brush=brushes, size=5, pen=None)
     assert np.array_equal(ours.data["sourceRect"], theirs.data["sourceRect"])
     assert len(set(map(tuple, ours.data["sourceRect"].tolist()))) == 2  # two colours, two symbols
+    placed = NoteScatter(pxMode=True, size=5, pen=None)  # as the map writes its notes: a colour index per point
+    placed.place(xy[:, 0], xy[:, 1], np.arange(500) % 2, [green, red])
+    assert np.array_equal(placed.data["sourceRect"], theirs.data["sourceRect"])
+    assert np.array_equal(placed.data["brush"], np.array(brushes, object))
+    placed.place(xy[::-1, 0], xy[::-1, 1], np.ones(500, int), [green, red])  # in place: moved, all red
+    assert np.array_equal(placed.data["x"], xy[::-1, 0]) and all(b is red for b in placed.data["brush"])
+    assert set(map(tuple, placed.data["sourceRect"].tolist())) == {tuple(theirs.data["sourceRect"][1])}

@@ -85,6 +85,7 @@ def test_a_path_set_drawn_and_cleared_comes_back(window):
     p.set_button.click()
     undo_and_redo(window, "Set path", lambda: tab.path.points() is None,
                   lambda: np.allclose(tab.path.vertices[0], s.centroids["Flute"]))
+    tab.map_state.surface()  # the map's mapping built (a worker builds it just after a model opens)
     tab.path_control.add_vertex(0.1, 0.2)  # a point added on the map
     undo_and_redo(window, "Add path point", lambda: len(tab.path.vertices) == 2,
                   lambda: len(tab.path.vertices) == 3)

@@ -16,6 +16,8 @@ from timbre_explorer.gui.explorer.play import CursorMove
 from timbre_explorer.gui.explorer.results import MappedPoint, NamePoint, NoteSound, Sound
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.gui.explorer.tab import ExplorerTab
 
@@ -43,6 +45,7 @@ class ClickControl(QtCore.QObject):
         self._scrub_pos: tuple[float, float] | None = None
         self._scrub_last: tuple[float, float] | None = None
         self._mapping_asked = False  # this drag has asked for the map's mapping (see _scrub_tick)
+        self._points_waiting = 0  # points asked of with_point while a worker builds the mapping
         self._scrub_timer = QtCore.QTimer(self, interval=SCRUB_INTERVAL_MS)
         self._scrub_timer.timeout.connect(self._scrub_tick)
         self._name_points: dict[tuple[str, float, str], np.ndarray] = {}  # NamePoint.key -> its point
@@ -56,7 +59,7 @@ class ClickControl(QtCore.QObject):
     def set_space(self, space: TimbreSpace) -> None:
         from timbre_explorer.core.signal.descriptors import band_weights
 
-        self._name_points = {}
+        self._name_points, self._points_waiting = {}, 0
         self.tab.spectrum.set_frequencies(band_weights(space.nsgt).frequency)
         self.tab.spectrum.clear("Click the map to hear a point; drag to play continuously.")
 
@@ -65,17 +68,27 @@ class ClickControl(QtCore.QObject):
         space, state = self.tab.space, self.tab.map_state
         if space is None or state is None:
             return
-        surface = state.ready_surface()
-        if surface is None:  # the map's mapping is still being built (just after a model opens): finish it there
-            make = state.surface_maker()
-            self.tab.synth.submit(lambda j: MappedPoint(make().latent([x, y])), "note", on_done=self._mapped,
-                                  on_failed=self.tab.failed)
-            return
-        z = surface.latent([x, y])
-        self.play_z(z, self.near(z))
+        self.with_point(x, y, lambda z: self.play_z(z, self.near(z)))
 
-    def _mapped(self, point: MappedPoint) -> None:
-        self.play_z(point.z, self.near(point.z))
+    def with_point(self, x: float, y: float, then: Callable[[np.ndarray], None]) -> None:
+        """Call ``then`` with the latent point under map position ``(x, y)``: at once when the map's mapping is at
+        hand, else once a worker has built it (the first second after a model opens: about 1 s on a busy CPU, which
+        the GUI thread never waits for). Points asked meanwhile follow in the order asked (a path's vertices)."""
+        state = self.tab.map_state
+        assert state is not None
+        surface = state.ready_surface() if self._points_waiting == 0 else None
+        if surface is not None:
+            then(surface.latent([x, y]))
+            return
+        make, self._points_waiting = state.surface_maker(), self._points_waiting + 1
+
+        def mapped(point: MappedPoint | None) -> None:
+            self._points_waiting = max(0, self._points_waiting - 1)
+            if point is not None and state is self.tab.map_state:  # the map has not changed model meanwhile
+                then(point.z)
+
+        self.tab.tasks.submit(lambda j: MappedPoint(make().latent([x, y])), "mapping", on_done=mapped,
+                              on_failed=lambda f: (mapped(None), self.tab.failed(f)))
 
     def near(self, z: np.ndarray) -> str:
         """A point named by the instrument whose centre is nearest in the latent space, which is what plays: the
@@ -147,9 +160,12 @@ class ClickControl(QtCore.QObject):
         x, y = state.to_view(selected) if selected is not None else ((x0 + x1) / 2, (y0 + y1) / 2)
         x = x0 + move.x * (x1 - x0) if move.x is not None else x
         y = y0 + move.y * (y1 - y0) if move.y is not None else y
-        self.tab.selected = state.latent_at(x, y)
-        self.tab.redraw_state()
-        self.tab.play.set_point(space, self.tab.selected, f"Point ({x:+.2f}, {y:+.2f})")
+
+        def at(z: np.ndarray) -> None:
+            self.tab.selected = z
+            self.tab.redraw_state()
+            self.tab.play.set_point(space, z, f"Point ({x:+.2f}, {y:+.2f})")
+        self.with_point(x, y, at)
 
     # ------------------------------------------------------------------ drag to scrub
     def _scrub_start(self, x: float, y: float) -> None:

@@ -44,13 +44,14 @@ class MapControl(QtCore.QObject):
         self.waiting = False
         self._waiting_range: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.panel.projection_changed.connect(self.projection_changed)
+        self.panel.colouring_changed.connect(self.recolour)
         self.panel.filter_changed.connect(self._filters_edited)
         self.panel.overlays_changed.connect(self.draw_overlays)
         self.panel.set_modes(MODES)
         self.panel.hidden_mode_changed.connect(self._mode_changed)
         self.map.hovered.connect(self._hover)
-        for edited in (self.panel.projection_changed, self.panel.filter_changed, self.panel.overlays_changed,
-                       self.panel.hidden_mode_changed, self.map.panned):  # after the slots above: the map is drawn
+        for edited in (self.panel.projection_changed, self.panel.colouring_changed, self.panel.filter_changed,
+                       self.panel.overlays_changed, self.panel.hidden_mode_changed, self.map.panned):  # after the slots above: the map is drawn
             edited.connect(lambda *_: tab.edits.changed("view"))
         self.map.reshaped.connect(lambda: tab.edits.follow("view"))
 
@@ -169,6 +170,17 @@ class MapControl(QtCore.QObject):
         self.tab.redraw_state()
         self._show_3d(p.three_d_on(), names)
         self.shown_changed.emit()
+
+    def recolour(self) -> None:
+        """Another "colour by": the same notes in other colours, and the names in their colours (the map's mapping
+        and its field stay as they are)."""
+        state = self.tab.map_state
+        if self.tab.space is None or state is None or self.waiting:
+            return
+        classes, brushes = self._colours()
+        self.map.set_points(state.coords[:, list(state.view_dims)], classes, brushes)
+        self._draw_labels(state.mask())
+        self._show_3d(self.panel.three_d_on(), self.panel.axis_names())
 
     def _colours(self) -> tuple[np.ndarray, list]:
         """A colour class per note and the brush of each class, for the "colour by" choice (its key shown)."""

@@ -157,6 +157,9 @@ class MapState:
         anchors = None if self.mode == NEAREST else self.label_anchors(mask)
 
         def build() -> OnData:
+            kept = self._surface  # built meanwhile, by an earlier call (points asked while it was being built)
+            if kept is not None and kept[:2] == (key, shown):
+                return kept[2]
             z = notes[mask]  # here, not on the GUI thread: 300k notes are 38 MB to copy
             surface = OnData(projection, z, dims, neighbours=1) if anchors is None else \
                 OnData(projection, z, dims, anchors=anchors)

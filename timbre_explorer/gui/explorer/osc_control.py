@@ -88,10 +88,7 @@ class OscControl(QtCore.QObject):
             if message.z is None:
                 tab.click_control.play_at(message.x, message.y)
             else:  # the third shown component too: the point under (x, y), moved to z on it
-                coords = state.projection.forward(state.latent_at(message.x, message.y))
-                coords[state.dims[2]] = message.z
-                z = state.projection.inverse(coords)
-                tab.click_control.play_z(z, tab.click_control.near(z))
+                tab.click_control.with_point(message.x, message.y, lambda z: self._play_at_depth(z, message.z))
         elif isinstance(message, osc.SetInstrument):
             if message.name in space.centroids:
                 tab.click_control.play_name(message.name)
@@ -103,6 +100,15 @@ class OscControl(QtCore.QObject):
                 tab.bookmarks.recall(rows[0])
             else:
                 tab.message.emit(f"OSC: there is no bookmark named {message.name!r}.")
+
+    def _play_at_depth(self, z: np.ndarray, depth: float) -> None:
+        """Play latent point ``z`` moved to ``depth`` on the map's third shown component."""
+        state, clicks = self.tab.map_state, self.tab.click_control
+        assert state is not None
+        coords = state.projection.forward(z)
+        coords[state.dims[2]] = depth
+        moved = state.projection.inverse(coords)
+        clicks.play_z(moved, clicks.near(moved))
 
     def _set_dynamic(self, dynamic: str) -> None:
         """The Play tab's velocity moved to the middle of ``dynamic``'s share of the velocities."""

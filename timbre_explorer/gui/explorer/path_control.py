@@ -133,7 +133,7 @@ class PathControl(QtCore.QObject):
 
     def add_vertex(self, x: float, y: float) -> None:
         if self.tab.map_state is not None:
-            self.path.add(self.tab.map_state.latent_at(x, y))
+            self.tab.click_control.with_point(x, y, self.path.add)
 
     def _draw_toggled(self, on: bool) -> None:
         self.tab.map.tool = "draw" if on else "play"

@@ -3,12 +3,13 @@ and the items drawn on it let them through, so a click on a note, a name or a pa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent, MouseDragEvent
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 if TYPE_CHECKING:
     from timbre_explorer.gui.views.map_view import MapView
@@ -32,28 +33,48 @@ class Scatter(pg.ScatterPlotItem):
     def mouseClickEvent(self, ev: MouseClickEvent) -> None:
         ev.ignore()
 
+
+class NoteScatter(Scatter):
+    """The map's notes: one scatter whose points differ only in brush (their colour), never in symbol, size or
+    pen. It looks each colour's symbol up in the atlas once: pyqtgraph looks each point's up in Python (about
+    5 µs a point, 1.5 s for 300k notes)."""
+
     def updateSpots(self, dataSet=None) -> None:  # noqa: N802 (pyqtgraph's name)
-        """Where every point has the scatter's own style (the map's layers: one colour each), look its symbol up
-        once: pyqtgraph looks each point's up in Python, most of the time a 45,000-note map took to recolour."""
         data = self.data if dataSet is None else dataSet
-        todo = data["sourceRect"]["w"] == 0 if len(data) else None
-        if todo is None or not todo.any() or not self.opts["pxMode"] or not self.opts["useCache"] \
-                or self.opts["hoverable"] or not _default_styled(data):
+        if not self.opts["pxMode"] or not self.opts["useCache"] or self.opts["hoverable"]:
             super().updateSpots(dataSet)
             return
-        first = np.flatnonzero(todo)[:1]
-        style = next(zip(*self._style(["symbol", "size", "pen", "brush"], data=data, idx=first)))
-        data["sourceRect"][todo] = self.fragmentAtlas[[style]][0]
+        todo = np.flatnonzero(data["sourceRect"]["w"] == 0)
+        if len(todo):
+            brushes = data["brush"][todo]
+            ids = np.fromiter(map(id, brushes), np.int64, len(todo))  # the palette's few brush objects
+            _, first, which = np.unique(ids, return_index=True, return_inverse=True)
+            by_appearance = np.argsort(first)  # the atlas takes new symbols in the order pyqtgraph would
+            which = np.argsort(by_appearance)[which]
+            styles = list(zip(*self._style(["symbol", "size", "pen", "brush"], data=data,
+                                           idx=todo[first[by_appearance]])))
+            data["sourceRect"][todo] = np.array(self.fragmentAtlas[styles], data.dtype["sourceRect"])[which]
+            self._maybeRebuildAtlas()
+            self.invalidate()
+        self._updateMaxSpotSizes(data=data)
+
+    def place(self, x: np.ndarray, y: np.ndarray, colour: np.ndarray, brushes: Sequence[QtGui.QBrush]) -> None:
+        """Point ``k`` at ``(x[k], y[k])`` in ``brushes[colour[k]]``. The same number of points as before are
+        written in place: pyqtgraph's ``setData`` makes a new array (300,000 notes: 170 ms)."""
+        if len(self.data) != len(x):
+            self.setData(x=x, y=y)
+        data, atlas = self.data, self.fragmentAtlas
+        data["x"], data["y"] = x, y
+        kinds = np.empty(len(brushes), object)
+        kinds[:] = list(brushes)
+        data["brush"] = kinds[colour]
+        styles = [(self.opts["symbol"], self.opts["size"], self.opts["pen"], brush) for brush in brushes]
+        data["sourceRect"] = np.array(atlas[styles], data.dtype["sourceRect"])[colour]
         self._maybeRebuildAtlas()
         self._updateMaxSpotSizes(data=data)
+        self.prepareGeometryChange()
+        self.informViewBoundsChanged()
         self.invalidate()
-
-
-def _default_styled(data: np.ndarray) -> bool:
-    """Every point takes the scatter's symbol, size, pen and brush (pyqtgraph's None and -1)."""
-    none = np.array(None, dtype=object)
-    return bool(np.equal(data["size"], -1).all()) and all(
-        bool(np.equal(data[column], none).all()) for column in ("symbol", "pen", "brush"))
 
 
 class MapViewBox(pg.ViewBox):

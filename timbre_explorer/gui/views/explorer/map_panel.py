@@ -40,6 +40,7 @@ class MapPanel(QtWidgets.QWidget):
     """Projection (components, 2D/3D, depth), instrument legend and filters, overlays."""
 
     projection_changed = QtCore.Signal()
+    colouring_changed = QtCore.Signal()  # the same notes, in other colours
     hidden_mode_changed = QtCore.Signal()  # where a click's hidden components come from
     filter_changed = QtCore.Signal()
     overlays_changed = QtCore.Signal()
@@ -71,7 +72,7 @@ class MapPanel(QtWidgets.QWidget):
         self.colour_by.addItems(["instrument", "family", "source", "pitch", "dynamic"])
         self.colour_by.setToolTip("What the notes' colours show: their instrument, its family, the sample set each "
                                   "note came from (a SoundFont, a sample folder), their pitch or their dynamic")
-        self.colour_by.currentIndexChanged.connect(self.projection_changed)
+        self.colour_by.currentIndexChanged.connect(self.colouring_changed)
         form.addRow("Colour by", self.colour_by)
         self.colour_key = wrapped_label()  # what the colours mean, for every choice but instrument (listed below)
         self.colour_key.setTextFormat(QtCore.Qt.TextFormat.RichText)
