@@ -1145,7 +1145,7 @@ FIGURES = {
     "keys": ("key_ready_ms", "key_centroid_jump"),
     "brightness": ("centroid_brightness_error", "high_band_error_db"),
     "grid": ("grid_pitched_share", "level_spread_db"),
-    "map": ("map_frame_300k_ms", "map_frame_all_notes_300k_ms"),
+    "map": ("map_frame_300k_ms", "map_frame_all_notes_300k_ms", "map_recolour_300k_ms"),
     "launch": ("launch_to_map_s",),
     "trainer": ("train_tab_over_cli_x", "train_gui_gap_ms"),
     "cross_source": ("cross_source_rho", "cross_source_nearest_share", "cross_source_logspec_rho",

@@ -39,6 +39,7 @@ HEADLINE: list[tuple[str, str, str, tuple[Callable[[float, float], bool], float]
     ("grid_pitched_share", "a 20 × 20 grid of the map at MIDI 60 mf: share pitched", "{:.2f}", (operator.ge, 0.95)),
     ("level_spread_db", "its level spread, 5th–95th percentile", "{:.1f} dB", (operator.le, 6)),
     ("map_frame_300k_ms", "map frame while panning, 300,000 notes", "{:.0f} ms", (operator.le, 33)),
+    ("map_recolour_300k_ms", "the same notes in other colours (another \"colour by\")", "{:.0f} ms", None),
     ("launch_to_map_s", "launch to the bundled model's map drawn", "{:.1f} s", (operator.le, 2)),
     ("train_tab_over_cli_x", "a small training run through the Trainer tab / through the CLI's code", "{:.2f}",
      (operator.le, 1.10)),

@@ -1273,6 +1273,14 @@ def test_a_map_of_many_instruments_colours_by_family_and_names_the_rated_ones(ma
         family = QtGui.QColor(colour(families.index(family_of(label.toPlainText()))))
         assert label.color.hslHue() == family.hslHue()
         assert label.color.lightness() == max(family.lightness(), 165)
+    before = list(e.map.labels)
+    e.map_panel.colour_by.setCurrentText("instrument")  # the same names, now each in its instrument's colour
+    assert e.map.labels == before
+    for label in e.map.labels:
+        own = QtGui.QColor(colour(s.instruments.index(label.toPlainText())))
+        assert label.color.hslHue() == own.hslHue() and label.color.lightness() == max(own.lightness(), 165)
+    painted = np.array([QtGui.QColor(colour(i)).name() for i in s.notes.instrument])  # each note its instrument's
+    assert all(np.all(painted[notes] == c) for c, notes in coloured(e.map).items())
 
 
 def test_a_familys_box_hides_all_its_members_at_once_and_shows_them_again(many):

@@ -36,9 +36,9 @@ class NameLabels:
 
     def set(self, names: list[str], xy: np.ndarray, colours: list[QtGui.QColor], notes: np.ndarray) -> None:
         """Names at ``xy [M, 2]`` (their centroids, view coordinates) in ``colours``; ``notes [M]``: how many shown
-        notes each stands for (a name with none is not drawn, the busiest are placed first)."""
-        for item in self.items:
-            self._plot.removeItem(item)
+        notes each stands for (a name with none is not drawn, the busiest are placed first). A name already drawn
+        keeps its item, recoloured (another "colour by" makes none)."""
+        kept = dict(zip(self.names, self.items))
         self.items = []
         on = np.asarray(notes) > 0
         self.names = [str(names[k]) for k in np.flatnonzero(on)]
@@ -46,14 +46,20 @@ class NameLabels:
         self._notes = np.asarray(notes)[on]
         self.marks.setData(pos=self._xy)
         self.marks.setVisible(self._on)
-        for k in np.flatnonzero(on):
-            item = pg.TextItem(str(names[k]), color=readable(QtGui.QColor(colours[k])), anchor=(0.5, 0.5),
-                               border=None, fill=pg.mkBrush(0, 0, 0, 170))
-            item.setZValue(25)
+        for name, k in zip(self.names, np.flatnonzero(on)):
+            colour = readable(QtGui.QColor(colours[k]))
+            item = kept.pop(name, None)
+            if item is None:
+                item = pg.TextItem(name, color=colour, anchor=(0.5, 0.5), border=None, fill=pg.mkBrush(0, 0, 0, 170))
+                item.setZValue(25)
+                transparent(item)
+                self._plot.addItem(item)
+            else:
+                item.setColor(colour)
             item.setVisible(self._on)
-            transparent(item)
-            self._plot.addItem(item)
             self.items.append(item)
+        for item in kept.values():
+            self._plot.removeItem(item)
         self.place()
 
     def show(self, on: bool) -> None:
