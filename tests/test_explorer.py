@@ -157,6 +157,21 @@ def test_a_click_before_the_maps_mapping_is_built_builds_it_off_the_gui_thread(q
     assert built_on == [False]  # built once, off the GUI thread, for all three
 
 
+def test_a_click_just_after_a_model_opens_does_not_wait_for_what_the_map_prepares(qtbot, window):
+    """Just after a model opens, the tasks worker prepares the sliders' spans and the "Instruments apart" axes (2-3 s
+    on a CPU): a click that must first build the map's mapping is not queued behind them."""
+    e, release = window.explorer, threading.Event()
+    e.tasks.submit(lambda j: release.wait(60), "prepare")  # the tasks worker busy for longer than a sound's wait
+    try:
+        e.map_state._surface = None
+        before = len(window.audio.played)
+        _click(qtbot, window, 0.37, -0.21)
+        _wait_sound(qtbot, window, before)
+        assert not release.is_set()
+    finally:
+        release.set()
+
+
 def _soft_click(qtbot, window):
     """A click at (0.37, -0.21) at the Play tab's softest velocity: the sound it played."""
     window.explorer.play_panel.velocity.setValue(1)  # the softest dynamic

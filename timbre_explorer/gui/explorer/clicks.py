@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.gui.explorer.tab import ExplorerTab
+    from timbre_explorer.gui.workers import Failed
 
 SCRUB_INTERVAL_MS = 30
 
@@ -82,13 +83,17 @@ class ClickControl(QtCore.QObject):
             return
         make, self._points_waiting = state.surface_maker(), self._points_waiting + 1
 
-        def mapped(point: MappedPoint | None) -> None:
+        def mapped(point: MappedPoint) -> None:
             self._points_waiting = max(0, self._points_waiting - 1)
-            if point is not None and state is self.tab.map_state:  # the map has not changed model meanwhile
+            if state is self.tab.map_state:  # the map has not changed model meanwhile
                 then(point.z)
 
-        self.tab.tasks.submit(lambda j: MappedPoint(make().latent([x, y])), "mapping", on_done=mapped,
-                              on_failed=lambda f: (mapped(None), self.tab.failed(f)))
+        def failed(failure: Failed) -> None:
+            self._points_waiting = max(0, self._points_waiting - 1)
+            self.tab.failed(failure)
+
+        self.tab.points.submit(lambda j: MappedPoint(make().latent([x, y])), "mapping", on_done=mapped,
+                               on_failed=failed)
 
     def near(self, z: np.ndarray) -> str:
         """A point named by the instrument whose centre is nearest in the latent space, which is what plays: the
@@ -193,7 +198,7 @@ class ClickControl(QtCore.QObject):
         if surface is None:  # the mapping is still being built: the drag sounds once it is (the ticks retry)
             if not self._mapping_asked:
                 make, self._mapping_asked = state.surface_maker(), True
-                self.tab.tasks.submit(lambda j: make(), "mapping", on_failed=self.tab.failed)
+                self.tab.points.submit(lambda j: make(), "mapping", on_failed=self.tab.failed)
             return
         self._scrub_last = self._scrub_pos
         from timbre_explorer.core.synthesis.synth import loop

@@ -88,7 +88,8 @@ class OscControl(QtCore.QObject):
             if message.z is None:
                 tab.click_control.play_at(message.x, message.y)
             else:  # the third shown component too: the point under (x, y), moved to z on it
-                tab.click_control.with_point(message.x, message.y, lambda z: self._play_at_depth(z, message.z))
+                depth = message.z
+                tab.click_control.with_point(message.x, message.y, lambda z: self._play_at_depth(z, depth))
         elif isinstance(message, osc.SetInstrument):
             if message.name in space.centroids:
                 tab.click_control.play_name(message.name)

@@ -63,8 +63,10 @@ class SynthSettings:
 class ExplorerTab(QtWidgets.QWidget):
     """The Explorer tab (see the module docstring). ``audio`` is the app's one AudioEngine.
 
-    Three workers: ``synth`` (notes, loops, paths, moves: the newest wins), ``fields`` (the descriptor field:
-    the newest wins) and ``tasks`` (encoding files, writing a path: each in turn, each answers).
+    Four workers: ``synth`` (notes, loops, paths, moves: the newest wins), ``fields`` (the descriptor field:
+    the newest wins), ``tasks`` (encoding files, writing a path, what a new map prepares: each in turn, each
+    answers) and ``points`` (the points gestures ask for while the map's mapping is being built: each in turn, and
+    never behind ``tasks``' seconds of preparing).
     """
 
     sound_ready = QtCore.Signal(Sound)  # when it is handed to the audio engine
@@ -92,6 +94,7 @@ class ExplorerTab(QtWidgets.QWidget):
         self.synth = LatestWorker("synth", self)
         self.fields = LatestWorker("field", self)
         self.tasks = QueueWorker("task", self)
+        self.points = QueueWorker("points", self)
         self._build_views()
         self.play = PlayControl(self.play_panel, audio, self)
         self.map_control = MapControl(self)
@@ -359,7 +362,7 @@ class ExplorerTab(QtWidgets.QWidget):
     def shutdown(self) -> None:
         self.osc.stop()
         self.play.shutdown()
-        for w in (self.synth, self.fields, self.tasks):
+        for w in (self.synth, self.fields, self.tasks, self.points):
             w.shutdown()
 
 
