@@ -362,9 +362,8 @@ class MapPanel(QtWidgets.QWidget):
 
     def show_variance(self, explained, dims: tuple[int, ...]) -> None:
         """The share of the latent variance the map's axes show (2D, and with Z): ``dims`` are X, Y, Z."""
-        a, b, z = dims[:3]
-        self.variance.setText(f"The map shows {100 * (explained[a] + explained[b]):.1f}% of the latent variance "
-                              f"(3D: {100 * (explained[a] + explained[b] + explained[z]):.1f}%).")
+        two, three = (100 * sum(explained[d] for d in dims[:n]) for n in (2, 3))
+        self.variance.setText(f"The map shows {two:.1f}% of the latent variance (3D: {three:.1f}%).")
 
     def depth_step(self) -> int:
         """Where the depth slider stands, -100 to 100 (the plane mode's Z)."""
