@@ -566,7 +566,7 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     process = v.run.runner._started.worker
     assert process.is_alive() and v.state is RunState.TRAINING
     workers = w.findChildren(Worker)
-    assert len(workers) == 6  # the model loader, the Explorer's three, the Play tab's notes, the Trainer's scanner
+    assert len(workers) == 7  # the model loader, the Explorer's four, the Play tab's notes, the Trainer's scanner
 
     w.activateWindow()
     qtbot.keyClick(w, QtCore.Qt.Key.Key_Q, QtCore.Qt.KeyboardModifier.ControlModifier)  # File > Quit
