@@ -236,12 +236,12 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *,
     (:func:`~timbre_explorer.core.signal.audio_io.at_export_rate` of it), piece by piece: memory stays that of one
     piece (:data:`~timbre_explorer.core.signal.phase.CHUNK_SECONDS`) for any length.
 
-    The level needs the whole sound's RMS and peak (:func:`level_gain`), so the pieces go first, resampled
-    (:func:`~timbre_explorer.core.signal.audio_io.export_blocks`), under the envelope, to an unnamed scratch file beside ``wav`` (4
-    bytes a sample, gone when closed, even if the process is killed) and are scaled from there. The peak
-    guard takes the resampled sound's peak where it is higher: a resampler overshoots a little, and what is
-    written stays within full scale. ``wav`` is written in place: give a temporary (``files.writing_together``).
-    ``cancel`` (a callable or a ``threading.Event``) stops the render between iterations with
+    The level needs the whole sound's RMS and peak (:func:`level_gain`), so the pieces go first, under the
+    envelope and resampled (:func:`~timbre_explorer.core.signal.audio_io.export_blocks`), to an unnamed scratch
+    file beside ``wav`` (4 bytes a sample, gone when closed, even if the process is killed) and are scaled from
+    there. The peak guard takes the resampled sound's peak where it is higher: a resampler overshoots a little,
+    and what is written stays within full scale. ``wav`` is written in place: give a temporary
+    (``files.writing_together``). ``cancel`` (a callable or a ``threading.Event``) stops the render between iterations with
     :class:`~timbre_explorer.core.errors.Cancelled`; ``progress(fraction)`` follows the pieces to 1.0.
     """
     sr = space.sample_rate

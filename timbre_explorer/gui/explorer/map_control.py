@@ -50,8 +50,9 @@ class MapControl(QtCore.QObject):
         self.panel.set_modes(MODES)
         self.panel.hidden_mode_changed.connect(self._mode_changed)
         self.map.hovered.connect(self._hover)
+        # after the slots above, so the map is drawn when an edit is recorded
         for edited in (self.panel.projection_changed, self.panel.colouring_changed, self.panel.filter_changed,
-                       self.panel.overlays_changed, self.panel.hidden_mode_changed, self.map.panned):  # after the slots above: the map is drawn
+                       self.panel.overlays_changed, self.panel.hidden_mode_changed, self.map.panned):
             edited.connect(lambda *_: tab.edits.changed("view"))
         self.map.reshaped.connect(lambda: tab.edits.follow("view"))
 

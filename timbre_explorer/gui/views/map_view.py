@@ -9,8 +9,9 @@ left clicks add vertices to a free path instead.
 
 Drawing follows pyqtgraph's advice for large scatters: one
 ``ScatterPlotItem`` in pixel mode without outlines, one shared brush per
-colour (each colour's symbol looked up once, :class:`NoteScatter`), and picking by a KD-tree on the visible points rather than
-pyqtgraph's per-item hover tests. While the view moves (a pan or a zoom, until
+colour (each colour's symbol looked up once, :class:`NoteScatter`), and
+picking by a KD-tree on the visible points rather than pyqtgraph's per-item
+hover tests. While the view moves (a pan or a zoom, until
 :data:`SETTLE_MS` after the last range change) it draws a fixed random subset
 of the notes (level of detail: a 300k-note frame costs what a 30k one does),
 and every shown note again once the view settles.
@@ -129,7 +130,7 @@ class MapView(pg.PlotWidget):
         """All notes (``xy [N, 2]`` view coordinates, ``classes [N]`` indices into ``brushes``); all visible.
 
         A recolouring comes here too: the notes' scatter is rewritten in place and each colour's symbol looked up
-        once (:class:`NoteScatter`), so the bundled 45,669-note map recolours in 60–100 ms (a scatter per colour,
+        once (:class:`NoteScatter`), so the bundled 45,669-note map recolours in 64–118 ms (a scatter per colour,
         as before: 120–300 ms).
         """
         self._xy = np.asarray(xy, np.float64)
