@@ -92,6 +92,38 @@ def test_an_unknown_conditioning_is_refused():
         VAEConfig(conditioning="pitch")
 
 
+def test_a_pitch_relative_decoder_shifts_its_output_with_the_asked_pitch():
+    """Known answer: bins a third of a semitone apart, and a decoder whose hidden layer ignores the pitch. Asked an
+    octave higher, its mean is the same curve 36 bins further up; a decoder on the bins' own axis does not move."""
+    torch.manual_seed(0)
+    frequencies = 440.0 * 2 ** ((40 + np.arange(120) / 3 - 69) / 12)
+    for axis, shift in (("pitch", 36), ("bins", 0)):
+        vae = TimbreVAE(VAEConfig(n_bins=120, hidden=32, layers=2, latent=4, conditioning="decoder",
+                                  decoder_axis=axis), frequencies)
+        with torch.no_grad():
+            vae.decoder[0].weight[:, 4] = 0.0  # the pitch input: only the axis can move the output
+        z = torch.randn(3, 4)
+        low, high = (vae.decode_mean(z, conditions(torch.full((3,), p), torch.full((3,), -7.0))) for p in (50.0, 62.0))
+        assert torch.allclose(high[:, shift:], low[:, : 120 - shift], atol=1e-5)
+        assert (axis == "bins") == torch.allclose(high, low, atol=1e-5)
+
+
+def test_a_pitch_relative_decoder_carries_its_bins_pitches_in_its_weights():
+    """A model file's weights rebuild it: the bins' pitches are a tensor of the model, not a setting."""
+    config = VAEConfig(n_bins=20, hidden=16, layers=1, latent=2, conditioning="both", decoder_axis="pitch")
+    vae = TimbreVAE(config, 100.0 * 2 ** (np.arange(20) / 4))
+    assert vae.bin_pitch[4].item() == pytest.approx(69 + 12 * np.log2(200 / 440), abs=1e-4)  # 200 Hz
+    again = TimbreVAE(config)
+    again.load_state_dict(vae.state_dict(), strict=True)
+    assert torch.equal(again.bin_pitch, vae.bin_pitch)
+    with pytest.raises(ParameterError, match="20 positive bin frequencies"):
+        TimbreVAE(config, np.ones(19))
+    with pytest.raises(ParameterError, match="conditioned on pitch"):
+        VAEConfig(decoder_axis="pitch")
+    with pytest.raises(ParameterError, match="decoder_axis"):
+        VAEConfig(conditioning="both", decoder_axis="semitones")
+
+
 def test_level_free_frames_and_their_level_give_the_frames_back():
     log_mag = torch.log(torch.rand(6, 20) + 0.01)
     shape, level = split_level(log_mag)

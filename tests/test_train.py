@@ -470,15 +470,17 @@ def test_the_report_tables_load_without_torch():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-@pytest.fixture(scope="module")
-def pitched(tmp_path_factory):
+@pytest.fixture(scope="module", params=["bins", "pitch"])
+def pitched(request, tmp_path_factory):
     """A tiny model conditioned in its encoder and decoder, every frame rebuilt from a partner note (pitch must
-    come from the condition: see the training's docstring); its space, and the flute's centroid in it (the
-    softest roll-off: its first partial is the strongest). The tiny notes are harmonic tones at MIDI 60-71."""
+    come from the condition: see the training's docstring), its decoder on the bins' axis or the pitch's; its space,
+    and the flute's centroid in it (the softest roll-off: its first partial is the strongest). The tiny notes are
+    harmonic tones at MIDI 60-71."""
     from timbre_explorer.core.synthesis.space import TimbreSpace
 
     space = TimbreSpace.open(train_tiny_model(tmp_path_factory.mktemp("pitched"), conditioning="both",
-                                              partner_share=1.0, epochs_stage1=60))
+                                              partner_share=1.0, epochs_stage1=60, decoder_axis=request.param))
+    assert space.model.config.decoder_axis == request.param  # the setting went through training and the file
     assert space.gain is None  # a small run is not calibrated: these are the decoder's own partials
     return space, space.centroids["Flute"]  # the softest roll-off: its first partial is the strongest
 

@@ -45,6 +45,12 @@ LATENT_LOGVAR_RANGE = (-20.0, 10.0)
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
+#: A pitch-relative decoder's axis (``decoder_axis`` "pitch"): semitones from the asked pitch, from RELATIVE_LOW
+#: (below it, where a note holds only noise) to RELATIVE_HIGH (16 kHz above MIDI 21), RELATIVE_STEPS per semitone
+#: (the ERB bands are a third of a semitone apart at 4 kHz).
+RELATIVE_LOW, RELATIVE_HIGH, RELATIVE_STEPS = -36.0, 112.0, 3
+RELATIVE_POINTS = int((RELATIVE_HIGH - RELATIVE_LOW) * RELATIVE_STEPS) + 1
+
 
 # ---------------------------------------------------------------------------- settings
 @dataclass(frozen=True)
@@ -206,7 +212,9 @@ class TimbreVAE(nn.Module):
     of the model file: renaming a submodule breaks every saved model.
     """
 
-    def __init__(self, config: VAEConfig):
+    def __init__(self, config: VAEConfig, frequencies: np.ndarray | None = None):
+        """``frequencies``: the bins' centre frequencies (Hz), which a pitch-relative decoder shifts its axis onto;
+        a model loaded from a file gets them with its weights (the tensor ``bin_pitch``)."""
         super().__init__()
         self.config = config
         n_c = N_CONDITIONS if config.conditioned else 0
@@ -215,8 +223,17 @@ class TimbreVAE(nn.Module):
         self.enc_mu = nn.Linear(config.hidden, config.latent)
         self.enc_logvar = nn.Linear(config.hidden, config.latent)
         self.decoder = _mlp(config.latent + n_c, config.hidden, config.layers)
-        self.dec_mu = nn.Linear(config.hidden, config.n_bins)
+        relative = config.decoder_axis == "pitch"
+        self.dec_mu = nn.Linear(config.hidden, RELATIVE_POINTS if relative else config.n_bins)
         self.dec_logvar = nn.Linear(config.hidden, config.n_bins)
+        if relative:  # each bin's centre as a MIDI pitch
+            bin_pitch = torch.zeros(config.n_bins)
+            if frequencies is not None:
+                f = np.asarray(frequencies, np.float64)
+                if f.shape != (config.n_bins,) or not (f > 0).all():
+                    raise ParameterError(f"a pitch-relative decoder needs {config.n_bins} positive bin frequencies")
+                bin_pitch = torch.as_tensor(69.0 + 12.0 * np.log2(f / 440.0), dtype=torch.float32)
+            self.register_buffer("bin_pitch", bin_pitch)
 
     def _check(self, c: torch.Tensor | None, n: int) -> None:
         if self.config.conditioned and (c is None or c.shape != (n, N_CONDITIONS)):
@@ -236,11 +253,24 @@ class TimbreVAE(nn.Module):
         """``z [batch, latent]`` (and, conditioned, ``c [batch, 2]``) to the likelihood's mean and log-variance
         ``[batch, n_bins]``."""
         h = self._decoder_hidden(z, c)
-        return self.dec_mu(h), self.dec_logvar(h).clamp(*OUTPUT_LOGVAR_RANGE)
+        return self._mean(h, c), self.dec_logvar(h).clamp(*OUTPUT_LOGVAR_RANGE)
 
     def decode_mean(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """The likelihood's mean alone (:meth:`decode` without its log-variance head: a field decodes 10,000)."""
-        return self.dec_mu(self._decoder_hidden(z, c))
+        return self._mean(self._decoder_hidden(z, c), c)
+
+    def _mean(self, h: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        """The mean head; a pitch-relative one read at each bin's distance from the asked pitch (linearly
+        between its points, held at its ends)."""
+        mean = self.dec_mu(h)
+        if self.config.decoder_axis != "pitch":
+            return mean
+        pitch = c[:, 0] * PITCH_SPAN + PITCH_CENTRE  # type: ignore[index]
+        bin_pitch = self.get_buffer("bin_pitch")
+        u = ((bin_pitch[None, :] - pitch[:, None] - RELATIVE_LOW) * RELATIVE_STEPS).clamp(0, RELATIVE_POINTS - 1)
+        i0 = u.floor().long().clamp(max=RELATIVE_POINTS - 2)
+        t = u - i0
+        return mean.gather(1, i0) * (1 - t) + mean.gather(1, i0 + 1) * t
 
     def _decoder_hidden(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         if self.config.conditioned:

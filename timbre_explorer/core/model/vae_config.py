@@ -10,6 +10,10 @@ _CONFIG_LIMITS = {"n_bins": 4096, "hidden": 8192, "layers": 8, "latent": 512}
 #: What a model is conditioned on, besides its latent code: pitch (MIDI) and level (a frame's mean log-magnitude).
 CONDITIONINGS = {"none": "none (the paper's model)", "decoder": "pitch and level into the decoder",
                  "both": "pitch and level into the encoder and the decoder"}
+#: The axis a decoder's mean is made on: the transform's bins, or semitones above the pitch it is asked for,
+#: shifted onto the bins (a note's partials then sit at the same outputs whatever its pitch).
+DECODER_AXES = {"bins": "the transform's bins (the paper's)",
+                "pitch": "semitones above the asked pitch, shifted onto the bins"}
 
 
 @dataclass(frozen=True)
@@ -21,11 +25,18 @@ class VAEConfig:
     layers: int = 3
     latent: int = 16
     conditioning: str = "none"  # a key of CONDITIONINGS; files without it are the paper's unconditioned model
+    decoder_axis: str = "bins"  # a key of DECODER_AXES; "pitch" needs a decoder conditioned on pitch
 
     def __post_init__(self) -> None:
         if self.conditioning not in CONDITIONINGS:
             raise ParameterError(f"model setting 'conditioning' must be one of {tuple(CONDITIONINGS)}, "
                                  f"got {self.conditioning!r}")
+        if self.decoder_axis not in DECODER_AXES:
+            raise ParameterError(f"model setting 'decoder_axis' must be one of {tuple(DECODER_AXES)}, "
+                                 f"got {self.decoder_axis!r}")
+        if self.decoder_axis == "pitch" and not self.conditioned:
+            raise ParameterError("model setting 'decoder_axis' 'pitch' needs a decoder conditioned on pitch "
+                                 "('conditioning' 'decoder' or 'both')")
         for name, top in _CONFIG_LIMITS.items():
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):

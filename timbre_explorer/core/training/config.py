@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from timbre_explorer.core.data.instruments import GENERAL_MIDI, INSTRUMENTS, Instrument, pitch_name
 from timbre_explorer.core.data.sources import PHILHARMONIA, philharmonia_folder
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.model.vae_config import CONDITIONINGS, VAEConfig
+from timbre_explorer.core.model.vae_config import CONDITIONINGS, DECODER_AXES, VAEConfig
 
 if TYPE_CHECKING:
     from timbre_explorer.core.data.recipe import DatasetRecipe
@@ -84,6 +84,7 @@ class TrainConfig:
     layers: int = 3
     latent: int = 16
     conditioning: str = "both"  # a key of CONDITIONINGS ('none': the paper's model)
+    decoder_axis: str = "bins"  # a key of DECODER_AXES ('pitch': the decoder's mean made relative to the pitch)
     # optimisation (paper: Adam 1e-4, beta 2 over 100 epochs, alpha 0.1, 10,000 + 10,000 epochs)
     epochs_stage1: int = 30
     epochs_stage2: int = 40  # 30 + 40: every General MIDI program of four sets in about 18 min of CPU
@@ -115,6 +116,9 @@ class TrainConfig:
             raise ParameterError(f"device must be one of {tuple(DEVICES)}, got {self.device!r}")
         if self.conditioning not in CONDITIONINGS:
             raise ParameterError(f"conditioning must be one of {tuple(CONDITIONINGS)}, got {self.conditioning!r}")
+        if self.decoder_axis not in DECODER_AXES or (self.decoder_axis == "pitch" and self.conditioning == "none"):
+            raise ParameterError(f"decoder_axis must be one of {tuple(DECODER_AXES)} ('pitch' needs a conditioned "
+                                 f"model), got {self.decoder_axis!r}")
         if self.likelihood not in LIKELIHOODS:
             raise ParameterError(f"likelihood must be one of {tuple(LIKELIHOODS)}, got {self.likelihood!r}")
         if self.regularizer not in REGULARIZERS:

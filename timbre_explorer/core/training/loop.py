@@ -139,7 +139,7 @@ class Trainer:
         sample = torch.from_numpy(np.asarray(ds.log_magnitude[np.sort(self.rows[:: max(1, len(self.rows) // 20000)])],
                                              np.float32))
         shape = dict(n_bins=ds.log_magnitude.shape[1], hidden=cfg.hidden, layers=cfg.layers, latent=cfg.latent)
-        self.vae_config = VAEConfig(**shape, conditioning=cfg.conditioning)
+        self.vae_config = VAEConfig(**shape, conditioning=cfg.conditioning, decoder_axis=cfg.decoder_axis)
         self.norm = self._normalization(self.vae_config, sample)
         #: The shape and normalization of each model the run trains ("unconditioned": the paper's twin).
         self.variants = {"model": (self.vae_config, self.norm)}
@@ -307,7 +307,7 @@ def _start_stage(t: Trainer, stage: _Stage, stage1_state: tuple[dict[str, torch.
                  resume: bool) -> tuple[TimbreVAE, torch.nn.Module, torch.optim.Optimizer, int]:
     """A stage's model and optimizer: from stage 1's end (stage 2's), then from the stage's checkpoint (resume);
     wrapped for DDP under torchrun. Returns (model, net, optimizer, first epoch)."""
-    model = TimbreVAE(t.variants[stage.variant][0]).to(t.device)
+    model = TimbreVAE(t.variants[stage.variant][0], t.frequencies).to(t.device)
     opt = torch.optim.Adam(model.parameters(), lr=t.cfg.lr)
     first = 0
     ckpt = checkpoint_path(t.out, stage.name)

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from timbre_explorer.core.model.vae_config import CONDITIONINGS
+from timbre_explorer.core.model.vae_config import CONDITIONINGS, DECODER_AXES
 from timbre_explorer.core.training.config import AUGMENTATIONS, DEVICES, LIKELIHOODS, REGULARIZERS
 from timbre_explorer.gui.views.widgets import choice_box, float_field, form_layout, group_box, int_field, row
 
@@ -50,6 +50,9 @@ SETTINGS: dict[str, tuple[tuple[str, str, Callable[[], QtWidgets.QWidget], str],
         ("conditioning", "Conditioning", partial(choice_box, CONDITIONINGS),
          "Pitch and level given to the network, so the latent space keeps what they do not explain: the timbre "
          "(the paper's model has none)"),
+        ("decoder_axis", "Decoder axis", partial(choice_box, DECODER_AXES),
+         "Where the decoder draws a spectrum: on the transform's bins, or in semitones above the note's pitch, so "
+         "a note's partials sit at the same outputs whatever its pitch (needs conditioning)"),
         ("compare_unconditioned", "Also train the paper's unconditioned model", QtWidgets.QCheckBox,
          "The same schedule without conditioning, reported beside the conditioned model"),
     ),
