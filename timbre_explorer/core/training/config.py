@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from timbre_explorer.core.data.instruments import GENERAL_MIDI, INSTRUMENTS, Instrument, pitch_name
 from timbre_explorer.core.data.sources import PHILHARMONIA, philharmonia_folder
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.model.vae_config import CONDITIONINGS, DECODER_AXES, VAEConfig
+from timbre_explorer.core.model.vae_config import CONDITIONINGS, VAEConfig
 
 if TYPE_CHECKING:
     from timbre_explorer.core.data.recipe import DatasetRecipe
@@ -116,9 +116,6 @@ class TrainConfig:
             raise ParameterError(f"device must be one of {tuple(DEVICES)}, got {self.device!r}")
         if self.conditioning not in CONDITIONINGS:
             raise ParameterError(f"conditioning must be one of {tuple(CONDITIONINGS)}, got {self.conditioning!r}")
-        if self.decoder_axis not in DECODER_AXES or (self.decoder_axis == "pitch" and self.conditioning == "none"):
-            raise ParameterError(f"decoder_axis must be one of {tuple(DECODER_AXES)} ('pitch' needs a conditioned "
-                                 f"model), got {self.decoder_axis!r}")
         if self.likelihood not in LIKELIHOODS:
             raise ParameterError(f"likelihood must be one of {tuple(LIKELIHOODS)}, got {self.likelihood!r}")
         if self.regularizer not in REGULARIZERS:
@@ -172,7 +169,8 @@ class TrainConfig:
                 raise ParameterError(f"pitch_range must be two MIDI pitches, the low one first, within 0-127, got "
                                      f"{self.pitch_range!r}")
             object.__setattr__(self, "pitch_range", pitches)
-        VAEConfig(hidden=self.hidden, layers=self.layers, latent=self.latent)  # validates them
+        VAEConfig(hidden=self.hidden, layers=self.layers, latent=self.latent, conditioning=self.conditioning,
+                  decoder_axis=self.decoder_axis)  # validates them
 
     # ------------------------------------------------------------------ the schedule
     @property

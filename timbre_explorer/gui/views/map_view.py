@@ -140,7 +140,7 @@ class MapView(pg.PlotWidget):
         drawn_first = np.argsort(-counts, kind="stable")
         subset = level_of_detail(members, self.lod_points) if len(self._xy) > self.lod_points else None
         for item, notes in ((self.notes, members), (self.moving_notes, subset)):
-            order = np.concatenate([notes[c] for c in drawn_first] + [np.zeros(0, int)]) if notes is not None \
+            order = np.concatenate([notes[c] for c in drawn_first]) if notes is not None and len(drawn_first) \
                 else np.zeros(0, int)
             self.order[item] = order
             if len(order):
