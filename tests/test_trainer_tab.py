@@ -684,6 +684,38 @@ def test_a_philharmonia_folder_is_a_sample_set_with_a_role(qtbot, view, tmp_path
     assert f"{folder}: no such folder" in r.message.text() and view.run.runner.tasks_started == 0
 
 
+def test_a_folder_of_recordings_is_a_sample_set_with_a_role(qtbot, view, tmp_path, monkeypatch):
+    """*Add a folder of recordings…* adds a row that trains (the config's folder=FOLDER); as the cross-source test
+    its name is the folder's; not used, its row stays to be used again; a config keeps it; a missing folder is said
+    before anything runs."""
+    d, r = view.data_panel, view.run_panel
+    d.set_missing({})
+    click_radio(qtbot, d.soundfont_radio)
+    view.form.set_config(TrainConfig(**{**TINY, "regularizer": "none"}, sources=["FluidR3_GM", "TimGM6mb"]))
+    folder = tmp_path / "studio"
+    folder.mkdir()
+    entry = f"folder={folder}"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    click(qtbot, d.recordings_button)
+    assert _role(d, entry) == "train" and view.form.config().sources == ("FluidR3_GM", "TimGM6mb", entry)
+    row = d.sets.item(d.sets.rowCount() - 1, 0)
+    assert (row.text(), row.toolTip()) == ("studio (recordings)", str(folder))
+    _choose_role(d, entry, "test")
+    cfg = view.form.config()
+    assert (cfg.sources, cfg.cross_test) == (("FluidR3_GM", "TimGM6mb", entry), "studio")
+    view.form.save_config(tmp_path / "cfg.json")
+    _choose_role(d, entry, "off")
+    assert _role(d, entry) == "off" and view.form.config().sources == ("FluidR3_GM", "TimGM6mb")
+    d.set_missing({})  # the table shown again: the row stays
+    assert _role(d, entry) == "off"
+    view.form.load_config(tmp_path / "cfg.json")
+    assert _role(d, entry) == "test" and view.form.config() == cfg
+    folder.rmdir()
+    click(qtbot, r.train_button)
+    assert f"{folder}: no such folder (folder=FOLDER names your recordings)" in r.message.text()
+    assert view.run.runner.tasks_started == 0
+
+
 def _report_across_sources() -> dict:
     """A report with the unconditioned twin's figures and two kept-out sample sets (test and validation)."""
 

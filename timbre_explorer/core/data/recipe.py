@@ -17,8 +17,8 @@ from timbre_explorer.core.data.sources import (
     FolderSource,
     PhilharmoniaSource,
     SoundFontSource,
+    folder_entry_source,
     named_soundfont,
-    philharmonia_folder,
 )
 
 if TYPE_CHECKING:
@@ -30,9 +30,9 @@ class DatasetRecipe:
     """The notes of a dataset and how they are analysed and split."""
 
     folder: str | None  # a sample folder; None: the sample sets below
-    sample_sets: tuple[str, ...]  # SoundFont short names or files, and philharmonia=FOLDER
+    sample_sets: tuple[str, ...]  # SoundFont short names or files, philharmonia=FOLDER and folder=FOLDER
     instruments: tuple[Instrument, ...]  # what each SoundFont renders (each within its pitch range)
-    philharmonia_instruments: tuple[str, ...] | None  # the Philharmonia instruments read; None: all
+    folder_instruments: tuple[str, ...] | None  # the instruments read from the folders among them; None: all
     preset: str
     hold_out: tuple[str, ...] | None  # None: the source's default
     seed: int  # of the split
@@ -43,11 +43,11 @@ def dataset_for(recipe: DatasetRecipe, *, cache_root: str | os.PathLike | None =
                 rebuild: bool = False) -> NoteDataset:
     """The dataset of a recipe: built, or reused from the cache."""
     if recipe.folder is not None:
-        source: FolderSource | tuple[SoundFontSource | PhilharmoniaSource, ...] = FolderSource(recipe.folder)
+        source: FolderSource | tuple[SoundFontSource | PhilharmoniaSource | FolderSource, ...] = \
+            FolderSource(recipe.folder)
     else:
-        source = tuple(PhilharmoniaSource(folder, instruments=recipe.philharmonia_instruments)
-                       if (folder := philharmonia_folder(name)) is not None else
-                       SoundFontSource(str(named_soundfont(name)), instruments=recipe.instruments)
+        source = tuple(folder_entry_source(name, recipe.folder_instruments)
+                       or SoundFontSource(str(named_soundfont(name)), instruments=recipe.instruments)
                        for name in recipe.sample_sets)
     return build_dataset(source, preset=recipe.preset, hold_out=recipe.hold_out, seed=recipe.seed,
                          cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)

@@ -384,10 +384,17 @@ def scan_folder(root: str | os.PathLike) -> FolderScan:
 
 @dataclass(frozen=True)
 class FolderSource:
-    """The user's own samples: each file is one note, analysed over its first ``seconds`` after the onset."""
+    """The user's own samples: each file is one note, analysed over its first ``seconds`` after the onset.
+
+    ``instruments``, when given, keeps only those; ``require_pitch`` skips the notes whose names give no pitch
+    (beside the sample sets, a conditioned model trains and places every note at its pitch). What is skipped is
+    listed with the reason, like every other skipped file.
+    """
 
     root: str
     seconds: float = 1.5
+    instruments: tuple[str, ...] | None = None
+    require_pitch: bool = False
     kind: str = "folder"
 
     @property
@@ -400,10 +407,20 @@ class FolderSource:
         return Path(self.root).resolve().name
 
     def notes(self) -> list[NoteSpec]:
-        return scan_folder(self.root).notes
+        return self.scan().notes
 
     def scan(self) -> FolderScan:
-        return scan_folder(self.root)
+        scan = scan_folder(self.root)
+        notes, problems = [], list(scan.problems)
+        for note in scan.notes:
+            if self.instruments is not None and note.instrument not in self.instruments:
+                problems.append((note.file, f"{note.instrument}: not among the instruments chosen"))
+            elif self.require_pitch and note.pitch < 0:
+                problems.append((note.file, "no pitch in its name (name it like Fl-ord-C4-mf.wav, or put the pitch "
+                                            "as C4 in its name)"))
+            else:
+                notes.append(note)
+        return FolderScan(notes, sorted(problems))
 
     def identity(self, notes: list[NoteSpec]) -> FolderIdentity:
         """The cache key depends on every file's path, size and modification time, and the labels."""
@@ -557,6 +574,40 @@ class PhilharmoniaSource:
 
     def render(self, specs: list[NoteSpec], sample_rate: int) -> list[np.ndarray | str]:
         return read_notes(self.root, specs, self.seconds, sample_rate)
+
+
+# ---------------------------------------------------------------------------------------------- folder entries
+FOLDER_ENTRY = "folder="  # a sample set entry ``folder=FOLDER``: the user's recordings beside the sample sets
+
+
+def recordings_folder(entry: str) -> str | None:
+    """The folder of a sample set entry ``folder=FOLDER``, or None for any other entry."""
+    return entry[len(FOLDER_ENTRY):] if entry.lower().startswith(FOLDER_ENTRY) else None
+
+
+def entry_folder(entry: str) -> str | None:
+    """The folder a sample set entry reads (``philharmonia=FOLDER`` or ``folder=FOLDER``); None for a sample set's
+    name or SoundFont file."""
+    folder = philharmonia_folder(entry)
+    return folder if folder is not None else recordings_folder(entry)
+
+
+def folder_entry_source(entry: str, instruments: tuple[str, ...] | None = None
+                        ) -> PhilharmoniaSource | FolderSource | None:
+    """The source of a sample set entry that names a folder, reading only ``instruments`` when given; None for
+    any other entry. A ``folder=FOLDER`` keeps only the notes whose names give their pitch."""
+    if (folder := philharmonia_folder(entry)) is not None:
+        return PhilharmoniaSource(folder, instruments=instruments)
+    if (folder := recordings_folder(entry)) is not None:
+        return FolderSource(folder, instruments=instruments, require_pitch=True)
+    return None
+
+
+def entry_name(entry: str) -> str:
+    """The source name an entry's notes carry (what ``cross_test`` names): ``Philharmonia``, a recordings folder's
+    own name, or else the entry itself."""
+    source = folder_entry_source(entry)
+    return source.name if source is not None else entry
 
 
 def from_onset(audio: np.ndarray, n: int, sample_rate: int) -> np.ndarray:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from timbre_explorer.core.data.instruments import GENERAL_MIDI, INSTRUMENTS, Instrument, pitch_name
-from timbre_explorer.core.data.sources import PHILHARMONIA, philharmonia_folder
+from timbre_explorer.core.data.sources import entry_folder, entry_name, philharmonia_folder, recordings_folder
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae_config import CONDITIONINGS, VAEConfig
 
@@ -142,7 +142,13 @@ class TrainConfig:
         folders = [philharmonia_folder(s) for s in self.sources if philharmonia_folder(s) is not None]
         if len(folders) > 1 or "" in folders:
             raise ParameterError(f"sources: name one Philharmonia folder as philharmonia=FOLDER, got {self.sources!r}")
-        names = {s: PHILHARMONIA if philharmonia_folder(s) is not None else s for s in self.sources}
+        if "" in map(recordings_folder, self.sources):
+            raise ParameterError("sources: folder=FOLDER needs the folder of your recordings")
+        names = {s: entry_name(s) for s in self.sources}
+        twins = sorted({n for n in names.values() if list(names.values()).count(n) > 1})
+        if twins:
+            raise ParameterError(f"sources: two sample sets would both be named {twins[0]} (a folder's notes carry "
+                                 "its name): rename one of the folders")
         for name in ("cross_test", "cross_valid"):  # one that is not a rendered sample set keeps nothing out
             held = names.get(getattr(self, name), getattr(self, name))  # philharmonia=FOLDER holds out Philharmonia
             object.__setattr__(self, name, held if self.source == "soundfont" and held in names.values() else None)
@@ -203,9 +209,10 @@ class TrainConfig:
         out = []
         if self.epochs_stage1 + self.epochs_stage2 == 0:
             out.append("Nothing to train: give stage 1 or stage 2 some epochs.")
-        if self.source == "soundfont" and soundfont_unavailable and not self.soundfont:
+        renders = self.source == "soundfont" and any(entry_folder(s) is None for s in self.sources)  # a sample set
+        if renders and soundfont_unavailable and not self.soundfont:
             out.append(soundfont_unavailable)
-        if self.source == "soundfont" and not soundfont_instruments(self):
+        if renders and not soundfont_instruments(self):
             low, high = self.pitch_range or (0, 127)
             out.append(f"No chosen instrument plays between {pitch_name(low)} and {pitch_name(high)}: widen the "
                        "pitch range, or choose other instruments.")
@@ -214,9 +221,11 @@ class TrainConfig:
                 out.append("Choose the folder of your samples.")
             elif not Path(self.folder).expanduser().is_dir():
                 out.append(f"{self.folder}: no such folder.")
-        folder = philharmonia_of(self)
-        if self.source == "soundfont" and folder is not None and not Path(folder).is_dir():  # as the source reads it
-            out.append(f"{folder}: no such folder (philharmonia=FOLDER names the Philharmonia samples).")
+        for entry in self.sources if self.source == "soundfont" else ():
+            folder = entry_folder(entry)
+            if folder is not None and not Path(folder).is_dir():  # as the source reads it
+                what = "the Philharmonia samples" if philharmonia_folder(entry) is not None else "your recordings"
+                out.append(f"{folder}: no such folder ({entry.split('=')[0]}=FOLDER names {what}).")
         if self.device == "cuda" and cuda is False:
             out.append("The device is CUDA, but torch sees no CUDA GPU here: choose auto or CPU.")
         if self.regularizer != "none" and self.alpha == 0:
@@ -267,7 +276,7 @@ class TrainConfig:
 
         return DatasetRecipe(folder=self.folder if self.source == "folder" else None,
                              sample_sets=soundfont_sources(self), instruments=soundfont_instruments(self),
-                             philharmonia_instruments=self.instruments, preset=self.preset, hold_out=self.hold_out,
+                             folder_instruments=self.instruments, preset=self.preset, hold_out=self.hold_out,
                              seed=self.split_seed)
 
     def save(self, path: str | os.PathLike) -> None:
@@ -279,13 +288,8 @@ class TrainConfig:
 
 def soundfont_sources(cfg: TrainConfig) -> tuple[str, ...]:
     """The sample sets a config renders, as short names or files: ``soundfont``, when set, stands for FluidR3_GM
-    (``philharmonia=FOLDER`` stays as it is)."""
+    (``philharmonia=FOLDER`` and ``folder=FOLDER`` stay as they are)."""
     return tuple(cfg.soundfont if name == "FluidR3_GM" and cfg.soundfont else name for name in cfg.sources)
-
-
-def philharmonia_of(cfg: TrainConfig) -> str | None:
-    """The Philharmonia folder a config reads (its ``philharmonia=FOLDER`` entry), or None."""
-    return next((f for s in cfg.sources if (f := philharmonia_folder(s)) is not None), None)
 
 
 def program_table(programs: str) -> tuple[Instrument, ...]:

@@ -21,8 +21,9 @@ the same way) nearest. The candidate centroids are those of the orchestral instr
 may know: a model that also trained on guitars or synth pads is scored against the same candidates, so the share
 stays comparable across models.
 
-The held-out source is a sample set's name (``freepats``), a SoundFont file, or ``philharmonia=FOLDER``, the
-Philharmonia Orchestra's samples (all lengths and dynamics of their rated instruments).
+The held-out source is a sample set's name (``freepats``), a SoundFont file, ``philharmonia=FOLDER``, the
+Philharmonia Orchestra's samples (all lengths and dynamics of their rated instruments), or ``folder=FOLDER``, any
+recordings labelled as a sample folder is (the notes of rated instruments whose names give their pitch).
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ MFCC_FFT = 2048
 class PlacementScores(TypedDict):
     """One placement's figures (the module docstring), from :func:`placement_figures`."""
 
-    spearman_rho: float
-    pearson_r: float
+    spearman_rho: float | None  # None: fewer than 3 rated instruments held out
+    pearson_r: float | None
     nearest_share: float
     notes: int
     instruments: list[str]  # the rated instruments among the held-out notes
@@ -125,15 +126,16 @@ def mfcc_features(ds: NoteDataset) -> Callable[[np.ndarray], np.ndarray]:
 
 def placement_figures(train: np.ndarray, train_labels: np.ndarray, held: np.ndarray, held_labels: np.ndarray,
                       ratings: Dissimilarities) -> PlacementScores:
-    """ρ, r (held-out centroids against the ratings) and the nearest-centroid share of one placement."""
+    """ρ, r (held-out centroids against the ratings) and the nearest-centroid share of one placement; ρ and r are
+    None with fewer than 3 rated instruments held out (fewer than 3 distances: a folder of one instrument)."""
     cent = {n: held[held_labels == n].mean(0) for n in ratings.instruments if np.any(held_labels == n)}
-    fit = centroid_fit(cent, ratings.instruments, ratings.matrix)
+    fit = centroid_fit(cent, ratings.instruments, ratings.matrix) if len(cent) >= 3 else None
     names = list(dict.fromkeys(train_labels))
     known = np.stack([train[train_labels == n].mean(0) for n in names])
     nearest = np.linalg.norm(held[:, None] - known[None], axis=-1).argmin(1)
-    return {"spearman_rho": fit["spearman_rho"], "pearson_r": fit["pearson_r"],
+    return {"spearman_rho": fit["spearman_rho"] if fit else None, "pearson_r": fit["pearson_r"] if fit else None,
             "nearest_share": float(np.mean(np.array(names, dtype=object)[nearest] == held_labels)),
-            "notes": int(len(held)), "instruments": fit["instruments"]}
+            "notes": int(len(held)), "instruments": [n for n in ratings.instruments if n in cent]}
 
 
 def cross_source(model: TimbreVAE, norm: Normalization, train: NoteSet, held: NoteSet,
@@ -147,8 +149,8 @@ def cross_source(model: TimbreVAE, norm: Normalization, train: NoteSet, held: No
     """
     rated = np.isin(held.instruments, list(ratings.instruments))
     held = NoteSet(held.ds, held.notes[rated])
-    if len(set(held.instruments)) < 3:
-        raise ParameterError("the held-out source has fewer than 3 rated instruments: nothing to compare")
+    if not len(held.notes):
+        raise ParameterError("the held-out source has no notes of the rated instruments: nothing to place")
     train = NoteSet(train.ds, train.notes[np.isin(train.instruments, list(ORCHESTRAL))])
     if not len(train.notes):
         raise ParameterError("the model trained on none of the orchestral instruments: no centroid to be nearest to")
@@ -178,27 +180,22 @@ def _positions(model: TimbreVAE, norm: Normalization, notes: NoteSet, frames: li
 
 def held_notes(cfg: TrainConfig, trained: NoteDataset, source: str, *, dynamics: tuple[str, ...] | None = None,
                cache_root: str | os.PathLike | None = None, workers: int | None = None) -> NoteSet:
-    """The notes of a sample set a run never trained on (``source``: a short name, a SoundFont file or
-    ``philharmonia=FOLDER``): its rated instruments (over their ranges), at ``dynamics`` (default all). A source the
+    """The notes of a sample set a run never trained on (``source``: a short name, a SoundFont file,
+    ``philharmonia=FOLDER`` or ``folder=FOLDER``): its rated instruments (over their ranges), at ``dynamics``
+    (default all, with a folder's notes of unknown dynamic). A source the
     run rendered but kept out (``cross_test``, ``cross_valid``) is read from ``trained``, the run's dataset with its
     sources left out; any other is rendered or read (and cached) on its own."""
     from timbre_explorer.core.data.dataset import build_dataset
     from timbre_explorer.core.data.instruments import DYNAMICS
-    from timbre_explorer.core.data.sources import (
-        PhilharmoniaSource,
-        SoundFontSource,
-        named_soundfont,
-        philharmonia_folder,
-    )
+    from timbre_explorer.core.data.sources import SoundFontSource, folder_entry_source, named_soundfont
     from timbre_explorer.core.training.config import RATED, soundfont_instruments
 
     _check_dynamics(dynamics)
-    wanted = [d for d in DYNAMICS if not dynamics or d in dynamics]
+    wanted = [d for d in DYNAMICS if not dynamics or d in dynamics] + ([] if dynamics else [""])  # '': unknown
     rated = tuple(i for i in soundfont_instruments(cfg) if i.name in RATED)
-    folder = philharmonia_folder(source)
-    held_source = (PhilharmoniaSource(folder, instruments=tuple(i.name for i in rated)) if folder is not None else
-                   SoundFontSource(str(named_soundfont(source)), instruments=rated,
-                                   dynamics=tuple((d, DYNAMICS[d]) for d in wanted)))
+    held_source = (folder_entry_source(source, tuple(i.name for i in rated))
+                   or SoundFontSource(str(named_soundfont(source)), instruments=rated,
+                                      dynamics=tuple((d, DYNAMICS[d]) for d in wanted if d)))
     kept_out = {cfg.cross_test: CROSS_TEST, cfg.cross_valid: CROSS_VALID}
     if held_source.name in kept_out:  # rendered with the training set, kept out of training
         ds, notes = trained, trained.where(kept_out[held_source.name])
@@ -219,7 +216,6 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
     (``unconditioned.timbre.safetensors`` beside the model) is scored too, as "unconditioned". The card's sample
     sets and ratings are used as ``evaluate`` uses them (:func:`~timbre_explorer.core.training.modelcard.training_config`),
     or ``folder``, ``soundfont``, ``sources`` and ``ratings`` when given."""
-    from timbre_explorer.core.data.instruments import DYNAMICS
     from timbre_explorer.core.data.perception import load_dissimilarities
     from timbre_explorer.core.data.recipe import dataset_for
     from timbre_explorer.core.model.modelfile import load_model
@@ -241,9 +237,16 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
         others["unconditioned"] = (other.build_model(), other.normalization)
     figures = cross_source(mf.build_model(), mf.normalization, NoteSet(trained, trained.where("train")), held,
                            rated, others=others)
-    return cross_source_report(str(held.ds.notes.source_name[held.notes[0]]),
-                               [d for d in DYNAMICS if not dynamics or d in dynamics],
+    return cross_source_report(str(held.ds.notes.source_name[held.notes[0]]), dynamics_of(held),
                                (mf.meta.get("metrics") or {}).get("spearman_rho"), figures)
+
+
+def dynamics_of(notes: NoteSet) -> list[str]:
+    """The dynamics among ``notes``, pp to ff, then any other ("unknown" where a file's name gives none)."""
+    from timbre_explorer.core.data.instruments import DYNAMICS
+
+    kept = {d or "unknown" for d in notes.ds.notes.dynamic_name[notes.notes]}
+    return [d for d in DYNAMICS if d in kept] + sorted(kept - set(DYNAMICS))
 
 
 def cross_source_report(source: str, dynamics: list[str], in_source_rho: float | None,

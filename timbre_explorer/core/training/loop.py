@@ -440,9 +440,8 @@ def cross_source_reports(t: Trainer, in_source_rho: float | None) -> CrossSource
     """The figures across sources (:mod:`~timbre_explorer.core.training.crosssource`) on the notes of the sources
     kept out of training: ``cross_source`` (the test source) and ``cross_valid`` (the validation source)."""
     from timbre_explorer.core.data.dataset import CROSS_TEST, CROSS_VALID
-    from timbre_explorer.core.data.instruments import DYNAMICS
     from timbre_explorer.core.data.perception import load_dissimilarities
-    from timbre_explorer.core.training.crosssource import NoteSet, cross_source, cross_source_report
+    from timbre_explorer.core.training.crosssource import NoteSet, cross_source, cross_source_report, dynamics_of
 
     out: CrossSourceEntries = {}
     if t.target is None or "regularized" not in t.models:
@@ -454,12 +453,11 @@ def cross_source_reports(t: Trainer, in_source_rho: float | None) -> CrossSource
     kept_out: tuple[tuple[Literal["cross_source", "cross_valid"], str, str | None], ...] = (
         ("cross_source", CROSS_TEST, t.cfg.cross_test), ("cross_valid", CROSS_VALID, t.cfg.cross_valid))
     for key, split, source in kept_out:
-        if source and len(t.ds.where(split)):
-            figures = cross_source(t.models["regularized"][0].cpu(), t.norm, train, NoteSet(t.ds, t.ds.where(split)),
-                                   ratings, others=others)
-            kept = set(t.ds.notes.dynamic_name[t.ds.where(split)])
-            dynamics = [d for d in DYNAMICS if d in kept] + sorted(kept - set(DYNAMICS))  # pp to ff, then others
-            out[key] = cross_source_report(source, dynamics, in_source_rho, figures)
+        held = t.ds.where(split)
+        if source and np.isin(t.ds.notes.instrument_name[held], list(ratings.instruments)).any():  # notes to place
+            figures = cross_source(t.models["regularized"][0].cpu(), t.norm, train, NoteSet(t.ds, held), ratings,
+                                   others=others)
+            out[key] = cross_source_report(source, dynamics_of(NoteSet(t.ds, held)), in_source_rho, figures)
     return out
 
 

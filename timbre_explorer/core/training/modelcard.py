@@ -73,7 +73,7 @@ def card_paths_inside(path: str | os.PathLike, cfg: TrainConfig, *, given: Mappi
     A card can come from anyone: a path outside its run folder (``/etc``, a ``.cfg`` that TiMidity++ would read,
     followed through links) is refused in one sentence naming the setting and the option that passes it.
     """
-    from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS, PHILHARMONIA_ENTRY, philharmonia_folder
+    from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS, entry_folder
 
     run = Path(path).resolve().parent
 
@@ -93,8 +93,9 @@ def card_paths_inside(path: str | os.PathLike, cfg: TrainConfig, *, given: Mappi
             changes["soundfont"] = inside("soundfont", cfg.soundfont)
         entries = []
         for entry in cfg.sources if given.get("sources") is None else ():
-            if (where := philharmonia_folder(entry)) is not None:
-                entry = PHILHARMONIA_ENTRY + inside("sources", where, entry)
+            if (where := entry_folder(entry)) is not None:
+                kind = entry[:len(entry) - len(where)]  # philharmonia= or folder=
+                entry = kind + inside("sources", where, entry)
             elif entry not in KNOWN_SOUNDFONTS:
                 entry = inside("sources", entry)
             entries.append(entry)

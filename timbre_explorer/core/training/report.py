@@ -60,13 +60,18 @@ def cross_source_rows(entry: CrossSourceReport) -> list[tuple[str, str, str, str
     >>> cross_source_rows({"in_source_rho": 0.9, "latent": {"spearman_rho": 0.4, "pearson_r": 0.5,
     ...                                                     "nearest_share": 0.625}})
     [('model latent', '0.900', '0.400', '0.500', '62 %')]
+
+    With fewer than 3 rated instruments held out there are no distances to correlate:
+
+    >>> cross_source_rows({"latent": {"spearman_rho": None, "pearson_r": None, "nearest_share": 0.5}})
+    [('model latent', '–', '–', '–', '50 %')]
     """
     rows = []
     for name in (n for n in PLACEMENTS if n in entry):
         f = entry[name]
         inside = f"{entry['in_source_rho']:.3f}" if name == "latent" and entry.get("in_source_rho") else MISSING
-        rows.append((LABELS[name], inside, f"{f['spearman_rho']:.3f}", f"{f['pearson_r']:.3f}",
-                     f"{100 * f['nearest_share']:.0f} %"))
+        rho, r = (MISSING if v is None else f"{v:.3f}" for v in (f["spearman_rho"], f["pearson_r"]))
+        rows.append((LABELS[name], inside, rho, r, f"{100 * f['nearest_share']:.0f} %"))
     return rows
 
 
@@ -87,8 +92,9 @@ def cross_source_markdown(entry: CrossSourceReport, role: str = "") -> str:
     """One across-sources entry as a markdown table (in ``report.md`` and ``evaluate --cross-source``); ``role``,
     when given, says what the run kept the source out for (``the test``, ``validation``)."""
     kept = f", kept out as {role}" if role else ""
+    rated = len(entry["latent"]["instruments"])
     rows = [f"## Across sources: {entry['source']} ({entry['latent']['notes']} notes of "
-            f"{len(entry['latent']['instruments'])} rated instruments, {', '.join(entry['dynamics'])}{kept})", "",
+            f"{rated} rated instrument{'s' if rated != 1 else ''}, {', '.join(entry['dynamics'])}{kept})", "",
             "| " + " | ".join(CROSS_COLUMNS) + " |", "|" + "---|" * len(CROSS_COLUMNS)]
     rows += ["| " + " | ".join(cells) + " |" for cells in cross_source_rows(entry)]
     return "\n".join(rows) + "\n"

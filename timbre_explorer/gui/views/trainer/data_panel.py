@@ -98,6 +98,13 @@ class DataPanel(QtWidgets.QWidget):
         self.philharmonia_button.clicked.connect(self._browse_philharmonia)
         self.philharmonia_button.setToolTip("Choose the folder of your copy of the Philharmonia Orchestra's samples")
         form.addRow("Philharmonia folder", row(self.philharmonia, self.philharmonia_button))
+        self.recordings_button = QtWidgets.QPushButton("Add a folder of recordings…")
+        self.recordings_button.setToolTip("Your own recordings as one more sample set, a row above with a role: a "
+                                          "folder labelled as for My own samples, each note's name giving its "
+                                          "pitch (Fl-ord-C4-mf.wav, or C4 in its name inside a folder named after "
+                                          "its instrument)")
+        self.recordings_button.clicked.connect(self._browse_recordings)
+        form.addRow("Recordings", row(self.recordings_button, stretch=None))
 
     def _add_render_rows(self, form: QtWidgets.QFormLayout) -> None:
         """What the SoundFonts render: the programs, which of their instruments, over which pitches."""
@@ -196,7 +203,8 @@ class DataPanel(QtWidgets.QWidget):
         for w in (self.folder, self.folder_button, self.preview_button):
             w.setEnabled(folder)
         for w in (self.soundfont, self.soundfont_button, self.sets, self.programs, self.rendered, self.all_button,
-                  self.none_button, self.low_pitch, self.high_pitch, self.philharmonia, self.philharmonia_button):
+                  self.none_button, self.low_pitch, self.high_pitch, self.philharmonia, self.philharmonia_button,
+                  self.recordings_button):
             w.setEnabled(not folder)
         self.source_changed.emit()
 
@@ -269,6 +277,11 @@ class DataPanel(QtWidgets.QWidget):
         if folder:
             self.philharmonia.setText(folder)
             self.sets.move_philharmonia(folder)
+
+    def _browse_recordings(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "A folder of your recordings")
+        if folder:
+            self.sets.add_recordings(folder)
 
     # ------------------------------------------------------------------ what the SoundFont renders
     def programs_choice(self) -> str:

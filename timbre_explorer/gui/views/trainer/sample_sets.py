@@ -8,11 +8,14 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.core.data.sources import (
+    FOLDER_ENTRY,
     KNOWN_SOUNDFONTS,
     PHILHARMONIA,
     PHILHARMONIA_ENTRY,
+    entry_name,
     named_soundfont,
     philharmonia_folder,
+    recordings_folder,
 )
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.gui.views.widgets import choice_box, wrapped_label
@@ -41,13 +44,15 @@ class SampleSetsTable(QtWidgets.QTableWidget):
         self.note.hide()
         self.missing: dict[str, str] = {}  # a sample set's name: why it cannot be rendered
         self.soundfont = ""  # the SoundFont file chosen in place of FluidR3_GM
+        self.recordings: list[str] = []  # the folder=FOLDER rows shown, used or not
         self._order: list[str] = []
 
     def show_sets(self, sources, cross_test: str | None, cross_valid: str | None, philharmonia: str = "") -> None:
         """Show a config's ``sources``, ``cross_test`` and ``cross_valid``: a row per known set (and per other
-        SoundFont file the config names, and the Philharmonia folder, chosen in its field but not used); a set that
-        cannot be rendered is not used."""
+        SoundFont file the config names, the Philharmonia folder, chosen in its field but not used, and every folder of
+        recordings added); a set that cannot be rendered is not used."""
         sources = list(sources)
+        self.recordings += [n for n in sources if recordings_folder(n) is not None and n not in self.recordings]
         entry = next((n for n in sources if philharmonia_folder(n) is not None), None)
         if entry is None and philharmonia:
             entry = f"{PHILHARMONIA_ENTRY}{philharmonia}"
@@ -55,6 +60,7 @@ class SampleSetsTable(QtWidgets.QTableWidget):
         names = list(KNOWN_SETS) + [n for n in sources if n not in KNOWN_SETS]
         if entry is not None and entry not in names:
             names.append(entry)
+        names += [n for n in self.recordings if n not in names]
         self.setRowCount(len(names))
         for r, name in enumerate(names):
             item = QtWidgets.QTableWidgetItem(name)
@@ -65,7 +71,7 @@ class SampleSetsTable(QtWidgets.QTableWidget):
                 box = choice_box(ROLES)
                 box.currentIndexChanged.connect(lambda _, b=box: self._role_changed(b))
                 self.setCellWidget(r, 1, box)
-            held = PHILHARMONIA if philharmonia_folder(name) is not None else name  # cross_test names it so
+            held = entry_name(name)  # cross_test names a folder so
             role = "test" if cross_test in (name, held) else "valid" if cross_valid in (name, held) else \
                 "train" if name in sources else "off"
             with QtCore.QSignalBlocker(box):
@@ -107,6 +113,12 @@ class SampleSetsTable(QtWidgets.QTableWidget):
 
         self.show_sets(sources, moved(test), moved(valid), folder)
 
+    def add_recordings(self, folder: str) -> None:
+        """A row for a folder of the user's own recordings (``folder=FOLDER``), training."""
+        entry = f"{FOLDER_ENTRY}{folder}"
+        sources, test, valid = self.choice()
+        self.show_sets(sources + (entry,) if entry not in sources else sources, test, valid)
+
     def set_soundfont(self, path: str) -> None:
         """The SoundFont file chosen in place of FluidR3_GM (empty: none) names its row."""
         self.soundfont = path
@@ -128,12 +140,13 @@ class SampleSetsTable(QtWidgets.QTableWidget):
         for r in range(self.rowCount()):
             item, box = self._row(r)
             name = item.data(NAME)
-            folder = philharmonia_folder(name)
+            folder, recordings = philharmonia_folder(name), recordings_folder(name)
             shown = f"{Path(chosen).name} (in place of FluidR3_GM)" if name == "FluidR3_GM" and chosen else \
-                f"{PHILHARMONIA} ({folder})" if folder is not None else Path(name).name
+                f"{PHILHARMONIA} ({folder})" if folder is not None else \
+                f"{entry_name(name)} (recordings)" if recordings is not None else Path(name).name
             missing = self.missing.get(name)
             item.setText(shown + (" · not installed" if missing else ""))
-            item.setToolTip(missing or "")
+            item.setToolTip(missing or recordings or "")  # a folder of recordings: where it is
             item.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled if not missing else QtCore.Qt.ItemFlag.NoItemFlags)
             box.setEnabled(not missing)
             box.setToolTip(missing or "What this sample set is for: training, the cross-source test or validation, "
