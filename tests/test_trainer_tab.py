@@ -9,6 +9,7 @@ process, as in the app, except where a test patches the core.
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -696,8 +697,17 @@ def test_a_folder_of_recordings_is_a_sample_set_with_a_role(qtbot, view, tmp_pat
     folder.mkdir()
     entry = f"folder={folder}"
     monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    save_wav(folder / "Fl-ord-C4-mf.wav", synthetic_note(60, 0.2, 0.3), SR)
+    (folder / "Oboe").mkdir()
+    save_wav(folder / "Oboe" / "breath.wav", synthetic_note(60, 0.6, 0.3), SR)
     click(qtbot, d.recordings_button)
     assert _role(d, entry) == "train" and view.form.config().sources == ("FluidR3_GM", "TimGM6mb", entry)
+    # the Files view lists what training will read of it
+    qtbot.waitUntil(lambda: len(view.views.files.model.rows) == 2, timeout=10_000)
+    rows = {row[0]: row for row in view.views.files.model.rows}
+    assert rows["Fl-ord-C4-mf.wav"][1:4] == ("Flute", "C4", "mf")
+    assert rows["Oboe/breath.wav"][4].startswith("skipped: no pitch in its name")
+    assert view.views.files.summary.text().startswith(f"{folder}, beside the sample sets: 1 note of 1 instrument; 1 file")
     row = d.sets.item(d.sets.rowCount() - 1, 0)
     assert (row.text(), row.toolTip()) == ("studio (recordings)", str(folder))
     _choose_role(d, entry, "test")
@@ -710,7 +720,7 @@ def test_a_folder_of_recordings_is_a_sample_set_with_a_role(qtbot, view, tmp_pat
     assert _role(d, entry) == "off"
     view.form.load_config(tmp_path / "cfg.json")
     assert _role(d, entry) == "test" and view.form.config() == cfg
-    folder.rmdir()
+    shutil.rmtree(folder)
     click(qtbot, r.train_button)
     assert f"{folder}: no such folder (folder=FOLDER names your recordings)" in r.message.text()
     assert view.run.runner.tasks_started == 0

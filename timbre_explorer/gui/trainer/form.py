@@ -2,12 +2,14 @@
 
 Settings the panels have no widget for keep the value of the last config shown (``base``), so a config loaded
 from a file survives a save. A sample folder is scanned on a worker (Preview) before anything runs: its
-instruments fill the checklist, every file and its label the Files view.
+instruments fill the checklist, every file and its label the Files view; a folder of recordings added beside the
+sample sets is listed there too.
 """
 
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +61,7 @@ class TrainerForm(QtCore.QObject):
         d, s = data_panel, settings_panel
         d.source_changed.connect(self._source_changed)
         d.preview_requested.connect(self.preview)
+        d.recordings_added.connect(self.preview_recordings)
         d.browse_folder_requested.connect(self._browse_folder)
         d.browse_soundfont_requested.connect(self._browse_soundfont)
         d.instruments_toggled.connect(self._instrument_toggled)
@@ -288,6 +291,22 @@ class TrainerForm(QtCore.QObject):
         self.scan = None
         self.files.show_note(failed.message)
         self._say(failed.message, error=True)
+
+    def preview_recordings(self, folder: str) -> None:
+        """List what a folder of recordings beside the sample sets holds, as training will read it (worker)."""
+        from timbre_explorer.core.data.sources import FolderSource
+
+        self.files.show_summary(f"Reading {folder}…")
+        self.files_wanted.emit()
+        source = FolderSource(folder, require_pitch=True)  # what folder=FOLDER reads
+        self.scanner.submit(lambda job: source.scan(), "scan", on_done=partial(self._recordings_scanned, folder),
+                            on_failed=lambda failed: self._say(failed.message, error=True))
+
+    def _recordings_scanned(self, folder: str, scan: FolderScan) -> None:
+        self.files.show_scan(scan.notes, scan.problems)
+        self.files.show_summary(f"{folder}, beside the sample sets: {self.files.summary.text()}")
+        if not scan.notes:
+            self._say(f"{folder}: no notes whose names give their pitch, so none would train.", error=True)
 
     def _browse_folder(self) -> None:
         path = QtWidgets.QFileDialog.getExistingDirectory(self._dialog_parent, "Your samples folder",

@@ -42,6 +42,7 @@ class DataPanel(QtWidgets.QWidget):
 
     source_changed = QtCore.Signal()
     preview_requested = QtCore.Signal()
+    recordings_added = QtCore.Signal(str)  # a folder of recordings, its row just added
     browse_folder_requested = QtCore.Signal()
     browse_soundfont_requested = QtCore.Signal()
     build_requested = QtCore.Signal()
@@ -282,6 +283,7 @@ class DataPanel(QtWidgets.QWidget):
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "A folder of your recordings")
         if folder:
             self.sets.add_recordings(folder)
+            self.recordings_added.emit(folder)
 
     # ------------------------------------------------------------------ what the SoundFont renders
     def programs_choice(self) -> str:

@@ -83,7 +83,8 @@ class FilesView(QtWidgets.QWidget):
         self.model.set_rows(rows, set(range(len(notes), len(rows))))
         instruments = len({n.instrument for n in notes})
         cannot = f"; {len(problems)} file{'s' if len(problems) > 1 else ''} cannot be used (listed last, in orange)"
-        self.summary.setText(f"{len(notes)} notes of {instruments} instruments" + (cannot if problems else "") + ".")
+        self.summary.setText(f"{len(notes)} note{'s' if len(notes) != 1 else ''} of {instruments} "
+                             f"instrument{'s' if instruments != 1 else ''}" + (cannot if problems else "") + ".")
 
     def add_skipped(self, skipped: list[SkippedFile]) -> None:
         """Files the build could not use (unreadable, silent, clipped): marked in the table."""
