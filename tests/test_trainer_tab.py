@@ -665,10 +665,16 @@ def test_a_philharmonia_folder_is_a_sample_set_with_a_role(qtbot, view, tmp_path
     view.form.set_config(TrainConfig(**{**TINY, "regularizer": "none"}, sources=["FluidR3_GM", "TimGM6mb"]))
     folder = tmp_path / "philharmonia"
     folder.mkdir()
+    save_wav(folder / "flute_C5_1_forte_normal.wav", synthetic_note(72, 0.2, 0.3), SR)
+    save_wav(folder / "flute_C5_phrase_forte_normal.wav", synthetic_note(72, 0.2, 0.3), SR)
     entry = f"philharmonia={folder}"
     d.philharmonia.setText(str(folder))
     d.philharmonia.editingFinished.emit()
     assert _role(d, entry) == "off" and view.form.config().sources == ("FluidR3_GM", "TimGM6mb")
+    qtbot.waitUntil(lambda: len(view.views.files.model.rows) == 2, timeout=10_000)  # its files, as training reads them
+    rows = {row[0]: row for row in view.views.files.model.rows}
+    assert rows["flute_C5_1_forte_normal.wav"][1:4] == ("Flute", "C5", "f")
+    assert rows["flute_C5_phrase_forte_normal.wav"][4] == "skipped: a phrase, not a single note"
     assert d.sets.item(d.sets.rowCount() - 1, 0).text() == f"Philharmonia ({folder})"
     _choose_role(d, entry, "test")
     cfg = view.form.config()
@@ -680,7 +686,7 @@ def test_a_philharmonia_folder_is_a_sample_set_with_a_role(qtbot, view, tmp_path
     assert (view.form.config().sources, view.form.config().cross_test) == (("FluidR3_GM", "TimGM6mb"), None)
     view.form.load_config(tmp_path / "cfg.json")
     assert _role(d, entry) == "test" and d.philharmonia.text() == str(folder) and view.form.config() == cfg
-    folder.rmdir()
+    shutil.rmtree(folder)
     click(qtbot, r.train_button)
     assert f"{folder}: no such folder" in r.message.text() and view.run.runner.tasks_started == 0
 

@@ -61,7 +61,7 @@ class TrainerForm(QtCore.QObject):
         d, s = data_panel, settings_panel
         d.source_changed.connect(self._source_changed)
         d.preview_requested.connect(self.preview)
-        d.recordings_added.connect(self.preview_recordings)
+        d.folder_set_chosen.connect(self.preview_folder_set)
         d.browse_folder_requested.connect(self._browse_folder)
         d.browse_soundfont_requested.connect(self._browse_soundfont)
         d.instruments_toggled.connect(self._instrument_toggled)
@@ -292,21 +292,23 @@ class TrainerForm(QtCore.QObject):
         self.files.show_note(failed.message)
         self._say(failed.message, error=True)
 
-    def preview_recordings(self, folder: str) -> None:
-        """List what a folder of recordings beside the sample sets holds, as training will read it (worker)."""
-        from timbre_explorer.core.data.sources import FolderSource
+    def preview_folder_set(self, entry: str) -> None:
+        """List what a folder among the sample sets holds (``philharmonia=FOLDER``, ``folder=FOLDER``), as
+        training will read it (worker)."""
+        from timbre_explorer.core.data.sources import entry_folder, folder_entry_source
 
+        folder, source = entry_folder(entry), folder_entry_source(entry)
+        assert folder is not None and source is not None, entry
         self.files.show_summary(f"Reading {folder}…")
         self.files_wanted.emit()
-        source = FolderSource(folder, require_pitch=True)  # what folder=FOLDER reads
-        self.scanner.submit(lambda job: source.scan(), "scan", on_done=partial(self._recordings_scanned, folder),
+        self.scanner.submit(lambda job: source.scan(), "scan", on_done=partial(self._folder_set_scanned, folder),
                             on_failed=lambda failed: self._say(failed.message, error=True))
 
-    def _recordings_scanned(self, folder: str, scan: FolderScan) -> None:
+    def _folder_set_scanned(self, folder: str, scan: FolderScan) -> None:
         self.files.show_scan(scan.notes, scan.problems)
         self.files.show_summary(f"{folder}, beside the sample sets: {self.files.summary.text()}")
         if not scan.notes:
-            self._say(f"{folder}: no notes whose names give their pitch, so none would train.", error=True)
+            self._say(f"{folder}: none of its files is a note it can read, so none would train.", error=True)
 
     def _browse_folder(self) -> None:
         path = QtWidgets.QFileDialog.getExistingDirectory(self._dialog_parent, "Your samples folder",

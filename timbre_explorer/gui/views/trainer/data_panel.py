@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from timbre_explorer.core.data.instruments import parse_pitch, pitch_name
-from timbre_explorer.core.data.sources import philharmonia_folder
+from timbre_explorer.core.data.sources import FOLDER_ENTRY, PHILHARMONIA_ENTRY, philharmonia_folder
 from timbre_explorer.core.training.config import PRESETS, PROGRAMS, WIDE_DYNAMICS, WIDE_STEP, program_table
 from timbre_explorer.gui.views.palette import colour
 from timbre_explorer.gui.views.trainer.instrument_rows import Row
@@ -42,7 +42,7 @@ class DataPanel(QtWidgets.QWidget):
 
     source_changed = QtCore.Signal()
     preview_requested = QtCore.Signal()
-    recordings_added = QtCore.Signal(str)  # a folder of recordings, its row just added
+    folder_set_chosen = QtCore.Signal(str)  # a sample set entry that names a folder (philharmonia=, folder=)
     browse_folder_requested = QtCore.Signal()
     browse_soundfont_requested = QtCore.Signal()
     build_requested = QtCore.Signal()
@@ -94,7 +94,7 @@ class DataPanel(QtWidgets.QWidget):
         self.philharmonia.setToolTip("The folder of the Philharmonia Orchestra's samples as downloaded (CC BY-SA "
                                      "3.0, not shipped; see docs/research.md): a row of its own above, with a role like "
                                      "the other sets")
-        self.philharmonia.editingFinished.connect(lambda: self.sets.move_philharmonia(self.philharmonia.text().strip()))
+        self.philharmonia.editingFinished.connect(lambda: self._philharmonia_chosen(self.philharmonia.text().strip()))
         self.philharmonia_button = QtWidgets.QPushButton("…")
         self.philharmonia_button.clicked.connect(self._browse_philharmonia)
         self.philharmonia_button.setToolTip("Choose the folder of your copy of the Philharmonia Orchestra's samples")
@@ -277,13 +277,19 @@ class DataPanel(QtWidgets.QWidget):
                                                             self.philharmonia.text().strip())
         if folder:
             self.philharmonia.setText(folder)
-            self.sets.move_philharmonia(folder)
+            self._philharmonia_chosen(folder)
+
+    def _philharmonia_chosen(self, folder: str) -> None:
+        """The Philharmonia row follows its field; a folder's files are listed."""
+        self.sets.move_philharmonia(folder)
+        if folder:
+            self.folder_set_chosen.emit(f"{PHILHARMONIA_ENTRY}{folder}")
 
     def _browse_recordings(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "A folder of your recordings")
         if folder:
             self.sets.add_recordings(folder)
-            self.recordings_added.emit(folder)
+            self.folder_set_chosen.emit(f"{FOLDER_ENTRY}{folder}")
 
     # ------------------------------------------------------------------ what the SoundFont renders
     def programs_choice(self) -> str:
