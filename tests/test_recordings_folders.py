@@ -144,3 +144,31 @@ def test_a_folder_of_one_instrument_is_placed_without_distances_to_correlate(tin
     latent = next(line for line in out.splitlines() if line.startswith("| model latent |"))
     cells = [c.strip() for c in latent.strip("|").split("|")]
     assert cells[2:4] == ["–", "–"] and cells[4].endswith("%")
+
+
+def test_a_folder_named_from_another_middle_c_is_refused_in_one_sentence(tmp_path):
+    """Samplers that call middle C "C3" name every note an octave below the pitch it sounds: trained so, every
+    note would sit at the wrong pitch. Most of a folder's notes that far off is refused, naming the folder, a file
+    and the convention; one note off among the right ones is what pitch trackers do, and builds."""
+    from timbre_explorer.core.data.dataset import build_dataset
+    from timbre_explorer.core.data.instruments import pitch_name
+
+    low = tmp_path / "named low" / "Flute"
+    low.mkdir(parents=True)
+    for pitch in range(60, 72):
+        save_wav(low / f"{pitch_name(pitch - 12)}_ff.wav", synthetic_note(pitch, 0.2, 0.5), SR)
+    with pytest.raises(ParameterError) as refused:
+        build_dataset(FolderSource(str(low.parent)), hold_out=(), cache_root=tmp_path / "c", workers=1)
+    assert str(refused.value) == (
+        f"{low.parent}: 12 of its 12 pitched notes sound an octave above the pitch their names give (Flute/A3_ff.wav "
+        "is named A3 and sounds A4): its names count middle C as C3; name each note by the pitch it sounds, "
+        "with middle C as C4")
+    assert not list((tmp_path / "c").glob("*/manifest.json"))  # nothing half-built is left as a dataset
+
+    mixed = tmp_path / "mostly right" / "Flute"
+    mixed.mkdir(parents=True)
+    for pitch in range(60, 70):
+        save_wav(mixed / f"{pitch_name(pitch)}_ff.wav", synthetic_note(pitch, 0.2, 0.5), SR)
+    save_wav(mixed / "C3_pp.wav", synthetic_note(60, 0.2, 0.1), SR)  # sounds C4
+    ds = build_dataset(FolderSource(str(mixed.parent)), hold_out=(), cache_root=tmp_path / "c", workers=1)
+    assert len(ds) == 11

@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import numpy as np
 
 from timbre_explorer import __version__
-from timbre_explorer.core.data.instruments import DYNAMICS
+from timbre_explorer.core.data.instruments import DYNAMICS, pitch_name
 from timbre_explorer.core.data.notes import NoteTable, encode
 from timbre_explorer.core.data.sources import FolderSource, NoteSpec, PhilharmoniaSource, SoundFontSource
 from timbre_explorer.core.errors import Cancelled, ParameterError
@@ -91,6 +91,7 @@ CROSS_TEST, CROSS_VALID = "cross_test", "cross_valid"  # the splits of notes of 
 #: Every split a note can be in, in the order of the codes of ``DatasetNotes.split`` and a model's ``map.split``.
 SPLITS = ("train", "valid", "test", "novel", CROSS_TEST, CROSS_VALID)
 CHUNK_NOTES = 32
+OCTAVE_CHECK_NOTES = 8  # a folder's pitched notes that check_octave_names needs before it judges the names
 #: The columns of ``notes.csv``, in its order.
 COLUMNS = ("instrument", "family", "program", "pitch", "dynamic", "velocity", "technique", "file", "source",
            "first_frame", "n_frames", "rep_frame", "sustain_start", "sustain_end", "split")
@@ -112,6 +113,7 @@ class NoteFeatures:
     rep_frame: int
     sustain_start: int
     sustain_end: int
+    pitch_heard: float | None = None  # a user's note named with a pitch: the pitch YIN hears (None: unpitched)
 
 
 def check_audio(audio: np.ndarray, *, max_clipped: float = CLIP_FRACTION) -> str | None:
@@ -200,14 +202,40 @@ def log_magnitude_range(preset: str, seconds: float) -> tuple[int, tuple[float, 
 
 def _analyse_chunk(source: Source, specs: list[NoteSpec], preset: str) -> list[NoteFeatures | str]:
     """Worker: render or read, check and analyse a chunk of notes; a string is why a note was skipped."""
+    from timbre_explorer.core.signal.pitch import estimate_pitch
+
     sample_rate = int(get_preset(preset).sample_rate)
     out: list[NoteFeatures | str] = []
-    for audio in source.render(specs, sample_rate):
+    for spec, audio in zip(specs, source.render(specs, sample_rate)):
         if isinstance(audio, str):
             out.append(audio)
-        else:
-            out.append(check_audio(audio) or analyse(audio, preset=preset, sustain_s=source.sustain_s))
+            continue
+        features = check_audio(audio) or analyse(audio, preset=preset, sustain_s=source.sustain_s)
+        if isinstance(features, NoteFeatures) and isinstance(source, FolderSource) and spec.pitch >= 0:
+            features.pitch_heard = estimate_pitch(audio, sample_rate)  # for check_octave_names
+        out.append(features)
     return out
+
+
+def check_octave_names(root: str, specs: list[NoteSpec], heard: list[float | None]) -> None:
+    """Refuse a folder whose names count octaves from another middle C: most of its pitched notes sound a whole
+    number of octaves from their names (samplers that call middle C "C3"), so every note would train at the wrong
+    pitch. One note an octave off proves nothing: YIN reads 4 % of the Philharmonia's correctly named notes an
+    octave off (the trombone's most)."""
+    measured = [(spec, h) for spec, h in zip(specs, heard) if h is not None and spec.pitch >= 0]
+    octaves = [round((h - spec.pitch) / 12) if abs(h - spec.pitch - 12 * round((h - spec.pitch) / 12)) <= 0.5
+               else 0 for spec, h in measured]
+    if len(measured) < OCTAVE_CHECK_NOTES:
+        return
+    shift, count = Counter(octaves).most_common(1)[0]
+    if shift == 0 or count <= len(measured) / 2:
+        return
+    spec, h = next((spec, h) for (spec, h), k in zip(measured, octaves) if k == shift)
+    moved = f"{'an octave' if abs(shift) == 1 else f'{abs(shift)} octaves'} {'above' if shift > 0 else 'below'}"
+    raise ParameterError(
+        f"{root}: {count} of its {len(measured)} pitched notes sound {moved} the pitch their names give "
+        f"({spec.file} is named {pitch_name(spec.pitch)} and sounds {pitch_name(round(h))}): its names count middle "
+        f"C as {pitch_name(60 - 12 * shift)}; name each note by the pitch it sounds, with middle C as C4")
 
 
 def _init_worker() -> None:
@@ -652,6 +680,7 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
     frames = _preallocated_npy(out / "frames.partial.npy", (len(specs) * per_note, nsgt.n_bins))
     loud = np.zeros(len(specs) * per_note, np.float32)
     results: list[tuple[int, int, int] | str | None] = [None] * len(specs)  # a note's indices, or why it failed
+    heard: dict[int, float | None] = {}  # the pitch YIN hears in a user's named note
     starts = np.cumsum([0] + [len(s) for s in specs_by_source])
     chunks = [(int(starts[k]) + i, sources[k], specs_of[i:i + CHUNK_NOTES]) for k, specs_of in enumerate(specs_by_source)
               for i in range(0, len(specs_of), CHUNK_NOTES)]
@@ -666,6 +695,7 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
                 frames[i * per_note:(i + 1) * per_note] = r.log_magnitude
                 loud[i * per_note:(i + 1) * per_note] = r.loudness
                 results[i] = (r.rep_frame, r.sustain_start, r.sustain_end)  # only the indices stay in memory
+                heard[i] = r.pitch_heard
             else:
                 results[i] = r
         done += len(chunk_result)
@@ -696,6 +726,10 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
 
+    for k, folder in enumerate(sources):
+        if isinstance(folder, FolderSource):
+            mine = [i for i in range(len(specs)) if owner[i] == k]
+            check_octave_names(folder.root, [specs[i] for i in mine], [heard.get(i) for i in mine])
     kept = {i: r for i, r in enumerate(results) if isinstance(r, tuple)}
     good = list(kept)
     skipped: list[SkippedFile] = [{"file": specs[i].file, "source": sources[owner[i]].name, "instrument": specs[i].instrument,
