@@ -172,3 +172,11 @@ def test_a_folder_named_from_another_middle_c_is_refused_in_one_sentence(tmp_pat
     save_wav(mixed / "C3_pp.wav", synthetic_note(60, 0.2, 0.1), SR)  # sounds C4
     ds = build_dataset(FolderSource(str(mixed.parent)), hold_out=(), cache_root=tmp_path / "c", workers=1)
     assert len(ds) == 11
+
+
+def test_a_folder_under_home_may_be_named_with_a_tilde(recordings, monkeypatch):
+    """``--sources folder=~/recordings``: the shell leaves a ~ after = as it is, so the app expands it."""
+    monkeypatch.setenv("HOME", str(recordings.parent))
+    cfg = TrainConfig(sources=["FluidR3_GM", "folder=~/studio"], cross_test="studio")
+    assert cfg.problems() == [] and cfg.cross_test == "studio"
+    assert len(folder_entry_source("folder=~/studio").scan().notes) == NOTES

@@ -597,9 +597,9 @@ def folder_entry_source(entry: str, instruments: tuple[str, ...] | None = None
     """The source of a sample set entry that names a folder, reading only ``instruments`` when given; None for
     any other entry. A ``folder=FOLDER`` keeps only the notes whose names give their pitch."""
     if (folder := philharmonia_folder(entry)) is not None:
-        return PhilharmoniaSource(folder, instruments=instruments)
+        return PhilharmoniaSource(os.path.expanduser(folder), instruments=instruments)  # ~ is not a shell's here
     if (folder := recordings_folder(entry)) is not None:
-        return FolderSource(folder, instruments=instruments, require_pitch=True)
+        return FolderSource(os.path.expanduser(folder), instruments=instruments, require_pitch=True)
     return None
 
 

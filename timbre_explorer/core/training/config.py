@@ -223,7 +223,7 @@ class TrainConfig:
                 out.append(f"{self.folder}: no such folder.")
         for entry in self.sources if self.source == "soundfont" else ():
             folder = entry_folder(entry)
-            if folder is not None and not Path(folder).is_dir():  # as the source reads it
+            if folder is not None and not Path(folder).expanduser().is_dir():  # as the source reads it
                 what = "the Philharmonia samples" if philharmonia_folder(entry) is not None else "your recordings"
                 out.append(f"{folder}: no such folder ({entry.split('=')[0]}=FOLDER names {what}).")
         if self.device == "cuda" and cuda is False:
