@@ -180,3 +180,25 @@ def test_a_folder_under_home_may_be_named_with_a_tilde(recordings, monkeypatch):
     cfg = TrainConfig(sources=["FluidR3_GM", "folder=~/studio"], cross_test="studio")
     assert cfg.problems() == [] and cfg.cross_test == "studio"
     assert len(folder_entry_source("folder=~/studio").scan().notes) == NOTES
+
+
+def test_a_run_that_keeps_a_one_instrument_folder_out_reports_where_its_notes_land(tmp_path):
+    """A kept-out folder of one rated instrument: the run finishes, and its report gives the nearest share with ρ
+    left empty (one instrument has no distances to rank)."""
+    from timbre_explorer.cli import main
+
+    solo = tmp_path / "solo"
+    shutil.copytree(write_sample_folder(tmp_path / "other", brighter=0.05) / "Oboe", solo / "Oboe")
+    cfg = TrainConfig(sources=[f"folder={write_sample_folder(tmp_path / 'setA')}", f"folder={solo}"],
+                      cross_test="solo", preset="nsgt-erb", hold_out=["Piccolo"], hidden=32, layers=2, latent=4,
+                      epochs_stage1=2, epochs_stage2=2, frames_per_note=4, batch_size=32, warmup_epochs=1,
+                      alpha=20.0, mds_dims=3, compare_unconditioned=False, device="cpu")
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
+    run = tmp_path / "run"
+    assert main(["train", "--config", str(tmp_path / "cfg.json"), "--out", str(run), "--cache", str(tmp_path / "c"),
+                 "--workers", "1"]) == 0
+    cross = json.loads((run / "report.json").read_text())["cross_source"]
+    assert (cross["source"], cross["latent"]["notes"], cross["latent"]["instruments"]) == ("solo", 24, ["Oboe"])
+    assert cross["latent"]["spearman_rho"] is None and 0 <= cross["latent"]["nearest_share"] <= 1
+    assert "## Across sources: solo (24 notes of 1 rated instrument, pp, ff, kept out as the test)" in \
+        (run / "report.md").read_text()

@@ -31,8 +31,9 @@ def cross_title(entry: CrossSourceReport, purpose: str) -> str:
     """The heading of one across-sources entry: the sample set, its role, how many notes of which instruments."""
     latent = entry.get("latent", {})
     dynamics = sorted(entry.get("dynamics", ()), key=lambda d: list(DYNAMICS).index(d) if d in DYNAMICS else 99)
+    rated = len(latent.get("instruments", ()))
     return (f"{entry.get('source', '?')}, cross-source {purpose}: {latent.get('notes', '?')} notes of "
-            f"{len(latent.get('instruments', ()))} rated instruments, {' '.join(dynamics)}")
+            f"{rated} rated instrument{'s' if rated != 1 else ''}, {' '.join(dynamics)}")
 
 
 def fit_rows(table: QtWidgets.QTableWidget) -> None:
