@@ -567,7 +567,7 @@ def test_quitting_mid_run_joins_every_thread_and_the_training_process(qtbot, sam
     process = v.run.runner._started.worker
     assert process.is_alive() and v.state is RunState.TRAINING
     workers = w.findChildren(Worker)
-    assert len(workers) == 7  # the model loader, the Explorer's four, the Play tab's notes, the Trainer's scanner
+    assert len(workers) == 8  # the model loader, the Explorer's four, the Play tab's notes, the Trainer's two scanners
 
     w.activateWindow()
     qtbot.keyClick(w, QtCore.Qt.Key.Key_Q, QtCore.Qt.KeyboardModifier.ControlModifier)  # File > Quit
@@ -655,14 +655,20 @@ def test_the_sample_sets_table_sets_the_roles_of_the_config(qtbot, view, tmp_pat
     assert missing_sets(str(tmp_path / "mine.sf2"))["FluidR3_GM"] == f"{tmp_path / 'mine.sf2'}: no such SoundFont file"
 
 
+def _two_sample_sets(qtbot, view):
+    """The SoundFont source training FluidR3_GM and TimGM6mb, every set installed: the data and run panels."""
+    d = view.data_panel
+    d.set_missing({})
+    click_radio(qtbot, d.soundfont_radio)
+    view.form.set_config(TrainConfig(**{**TINY, "regularizer": "none"}, sources=["FluidR3_GM", "TimGM6mb"]))
+    return d, view.run_panel
+
+
 def test_a_philharmonia_folder_is_a_sample_set_with_a_role(qtbot, view, tmp_path):
     """The Philharmonia folder field adds its row to the sample-set table, not used until given a role; as the
     cross-source test it is the config's philharmonia=FOLDER and cross_test "Philharmonia", and back; a missing
     folder is said before anything runs; an empty field removes the row."""
-    d, r = view.data_panel, view.run_panel
-    d.set_missing({})
-    click_radio(qtbot, d.soundfont_radio)
-    view.form.set_config(TrainConfig(**{**TINY, "regularizer": "none"}, sources=["FluidR3_GM", "TimGM6mb"]))
+    d, r = _two_sample_sets(qtbot, view)
     folder = tmp_path / "philharmonia"
     folder.mkdir()
     save_wav(folder / "flute_C5_1_forte_normal.wav", synthetic_note(72, 0.2, 0.3), SR)
@@ -695,10 +701,7 @@ def test_a_folder_of_recordings_is_a_sample_set_with_a_role(qtbot, view, tmp_pat
     """*Add a folder of recordings…* adds a row that trains (the config's folder=FOLDER); as the cross-source test
     its name is the folder's; not used, its row stays to be used again; a config keeps it; a missing folder is said
     before anything runs."""
-    d, r = view.data_panel, view.run_panel
-    d.set_missing({})
-    click_radio(qtbot, d.soundfont_radio)
-    view.form.set_config(TrainConfig(**{**TINY, "regularizer": "none"}, sources=["FluidR3_GM", "TimGM6mb"]))
+    d, r = _two_sample_sets(qtbot, view)
     folder = tmp_path / "studio"
     folder.mkdir()
     entry = f"folder={folder}"

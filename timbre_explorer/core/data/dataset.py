@@ -223,10 +223,10 @@ def check_octave_names(root: str, specs: list[NoteSpec], heard: list[float | Non
     pitch. One note an octave off proves nothing: YIN reads 4 % of the Philharmonia's correctly named notes an
     octave off (the trombone's most)."""
     measured = [(spec, h) for spec, h in zip(specs, heard) if h is not None and spec.pitch >= 0]
-    octaves = [round((h - spec.pitch) / 12) if abs(h - spec.pitch - 12 * round((h - spec.pitch) / 12)) <= 0.5
-               else 0 for spec, h in measured]
     if len(measured) < OCTAVE_CHECK_NOTES:
         return
+    octaves = [k if abs(h - spec.pitch - 12 * k) <= 0.5 else 0  # whole octaves off, within half a semitone
+               for spec, h in measured for k in [round((h - spec.pitch) / 12)]]
     shift, count = Counter(octaves).most_common(1)[0]
     if shift == 0 or count <= len(measured) / 2:
         return
@@ -728,7 +728,7 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
 
     for k, folder in enumerate(sources):
         if isinstance(folder, FolderSource):
-            mine = [i for i in range(len(specs)) if owner[i] == k]
+            mine = range(int(starts[k]), int(starts[k + 1]))  # the folder's notes
             check_octave_names(folder.root, [specs[i] for i in mine], [heard.get(i) for i in mine])
     kept = {i: r for i, r in enumerate(results) if isinstance(r, tuple)}
     good = list(kept)

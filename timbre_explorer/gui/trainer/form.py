@@ -58,6 +58,8 @@ class TrainerForm(QtCore.QObject):
         self.scan: tuple[str, FolderScan] | None = None  # the folder of the last preview, and what it holds
         self._filling = False
         self.scanner = LatestWorker("trainer-scan", self)
+        self.set_scanner = LatestWorker("trainer-set-scan", self)  # a folder among the sample sets: its own, so
+        # listing it never drops the sample folder's preview (which fills the instrument checklist)
         d, s = data_panel, settings_panel
         d.source_changed.connect(self._source_changed)
         d.preview_requested.connect(self.preview)
@@ -301,7 +303,7 @@ class TrainerForm(QtCore.QObject):
         assert folder is not None and source is not None, entry
         self.files.show_summary(f"Reading {folder}…")
         self.files_wanted.emit()
-        self.scanner.submit(lambda job: source.scan(), "scan", on_done=partial(self._folder_set_scanned, folder),
+        self.set_scanner.submit(lambda job: source.scan(), "scan", on_done=partial(self._folder_set_scanned, folder),
                             on_failed=lambda failed: self._say(failed.message, error=True))
 
     def _folder_set_scanned(self, folder: str, scan: FolderScan) -> None:

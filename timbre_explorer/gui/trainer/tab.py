@@ -116,6 +116,7 @@ class TrainerTab(QtWidgets.QWidget):
         settings for the next session."""
         self.run.runner.shutdown()
         self.form.scanner.shutdown()
+        self.form.set_scanner.shutdown()
         if self.state not in (RunState.STARTING, RunState.PROBING):  # the settings were shown
             self.form.remember()
             settings.write("trainer/out", str(self.run.out_dir()))
