@@ -22,9 +22,10 @@ NOTES = 5 * 12 * 2  # write_sample_folder: 5 instruments, 12 pitches, 2 dynamics
 
 @pytest.fixture(scope="module")
 def recordings(tmp_path_factory):
-    """A folder of recordings named ``studio``, plus one note whose name gives no pitch."""
+    """A folder of recordings named ``studio``, plus two notes whose names give no pitch: one of E4, one of noise."""
     root = write_sample_folder(tmp_path_factory.mktemp("r") / "studio")
     save_wav(root / "Flute" / "breathy_ff.wav", synthetic_note(64, 0.2, 0.5), SR)
+    save_wav(root / "Flute" / "air_ff.wav", (0.2 * np.random.default_rng(0).standard_normal(SR)).astype(np.float32), SR)
     return root
 
 
@@ -34,18 +35,20 @@ def test_an_entry_names_its_folder_and_its_notes_carry_the_folders_name(recordin
     assert entry_name(entry) == "studio" and entry_name("FluidR3_GM") == "FluidR3_GM"
     assert entry_name(f"philharmonia={tmp_path}") == "Philharmonia"
     ds = dataset_for(TrainConfig(sources=[entry]).dataset_recipe(), cache_root=tmp_path, workers=1)
-    assert ds.sources == ["studio"] and len(ds) == NOTES
+    assert ds.sources == ["studio"] and len(ds) == NOTES + 1
     assert sorted(set(ds.notes.instrument_name)) == ["Clarinet", "Flute", "Oboe", "Piccolo", "Trumpet"]
+    pitch = dict(zip(ds.notes.file, ds.notes.pitch))
+    assert pitch["Flute/breathy_ff.wav"] == 64 and pitch["Flute/E4_ff.wav"] == 64  # heard, and named
     skipped = {s["file"]: s["reason"] for s in ds.manifest["skipped"]}
-    assert skipped == {"Flute/breathy_ff.wav": "no pitch in its name (name it like Fl-ord-C4-mf.wav, or put the "
-                                               "pitch as C4 in its name)"}
+    assert skipped == {"Flute/air_ff.wav": "no pitch in its name, and none heard in it (name it like Fl-ord-C4-mf.wav, "
+                                           "or put the pitch as C4 in its name)"}
 
 
 def test_the_source_keeps_the_instruments_chosen_saying_why_it_skips_the_others(recordings):
     scan = folder_entry_source(f"folder={recordings}", ("Flute", "Oboe")).scan()
     assert {n.instrument for n in scan.notes} == {"Flute", "Oboe"}
     assert sum(reason == "Trumpet: not among the instruments chosen" for _, reason in scan.problems) == 24
-    assert len(FolderSource(str(recordings)).scan().notes) == NOTES + 1  # alone, a folder keeps unpitched notes
+    assert len(FolderSource(str(recordings)).scan().notes) == NOTES + 2  # alone, a folder keeps unpitched notes
 
 
 def test_a_config_trains_on_it_or_keeps_it_out_by_either_name(recordings):
@@ -91,8 +94,8 @@ def test_dataset_build_lists_it_among_its_sources(recordings, capsys):
     assert main(["dataset", "build", "--sources", f"folder={recordings}", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "Flute/C#4_ff.wav\tFlute\twoodwind\tpitch 61\tff" in out
-    assert "Flute/breathy_ff.wav\tSKIPPED: no pitch in its name" in out
-    assert f"{NOTES} notes of 5 instruments; 1 files skipped" in out
+    assert "Flute/breathy_ff.wav\tFlute\twoodwind\tpitch heard\tff" in out
+    assert f"{NOTES + 2} notes of 5 instruments; 0 files skipped" in out
 
 
 def test_a_run_keeps_one_folder_out_and_evaluate_scores_a_model_on_another(tmp_path, capsys):
@@ -179,7 +182,7 @@ def test_a_folder_under_home_may_be_named_with_a_tilde(recordings, monkeypatch):
     monkeypatch.setenv("HOME", str(recordings.parent))
     cfg = TrainConfig(sources=["FluidR3_GM", "folder=~/studio"], cross_test="studio")
     assert cfg.problems() == [] and cfg.cross_test == "studio"
-    assert len(folder_entry_source("folder=~/studio").scan().notes) == NOTES
+    assert len(folder_entry_source("folder=~/studio").scan().notes) == NOTES + 2
 
 
 def test_a_run_that_keeps_a_one_instrument_folder_out_reports_where_its_notes_land(tmp_path):

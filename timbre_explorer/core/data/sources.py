@@ -18,7 +18,7 @@ import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
+from typing import TYPE_CHECKING, Any, NotRequired, TypeAlias, TypedDict, cast
 
 import numpy as np
 
@@ -139,6 +139,7 @@ class FolderIdentity(TypedDict):
     root: str
     seconds: float
     files_sha256: str
+    pitched: NotRequired[bool]  # a folder beside the sample sets: its notes' pitch heard where their names give none
 
 
 #: What a source's cache key depends on (its ``identity``; the manifest's ``key_parts["source"]``).
@@ -386,15 +387,17 @@ def scan_folder(root: str | os.PathLike) -> FolderScan:
 class FolderSource:
     """The user's own samples: each file is one note, analysed over its first ``seconds`` after the onset.
 
-    ``instruments``, when given, keeps only those; ``require_pitch`` skips the notes whose names give no pitch
-    (beside the sample sets, a conditioned model trains and places every note at its pitch). What is skipped is
-    listed with the reason, like every other skipped file.
+    ``instruments``, when given, keeps only those. ``pitched`` (a folder beside the sample sets, where a conditioned
+    model trains and places every note at its pitch) gives every note a pitch: a note whose name gives none is
+    trained at the pitch heard in it when the dataset is built (:func:`~timbre_explorer.core.data.dataset.
+    hear_pitches`), so a folder per instrument of takes named anyhow trains; one with no pitch to hear is skipped
+    then. What is skipped is listed with the reason, like every other skipped file.
     """
 
     root: str
     seconds: float = 1.5
     instruments: tuple[str, ...] | None = None
-    require_pitch: bool = False
+    pitched: bool = False
     kind: str = "folder"
 
     @property
@@ -415,17 +418,18 @@ class FolderSource:
         for note in scan.notes:
             if self.instruments is not None and note.instrument not in self.instruments:
                 problems.append((note.file, f"{note.instrument}: not among the instruments chosen"))
-            elif self.require_pitch and note.pitch < 0:
-                problems.append((note.file, "no pitch in its name (name it like Fl-ord-C4-mf.wav, or put the pitch "
-                                            "as C4 in its name)"))
             else:
                 notes.append(note)
         return FolderScan(notes, sorted(problems))
 
     def identity(self, notes: list[NoteSpec]) -> FolderIdentity:
-        """The cache key depends on every file's path, size and modification time, and the labels."""
-        return {"kind": self.kind, "root": str(Path(self.root).resolve()), "seconds": self.seconds,
-                "files_sha256": _files_sha256(self.root, notes)}
+        """The cache key depends on every file's path, size and modification time, the labels, and whether the
+        pitch is heard where a name gives none."""
+        identity: FolderIdentity = {"kind": self.kind, "root": str(Path(self.root).resolve()),
+                                    "seconds": self.seconds, "files_sha256": _files_sha256(self.root, notes)}
+        if self.pitched:
+            identity["pitched"] = True
+        return identity
 
     def render(self, specs: list[NoteSpec], sample_rate: int) -> list[np.ndarray | str]:
         return read_notes(self.root, specs, self.seconds, sample_rate)
@@ -595,11 +599,11 @@ def entry_folder(entry: str) -> str | None:
 def folder_entry_source(entry: str, instruments: tuple[str, ...] | None = None
                         ) -> PhilharmoniaSource | FolderSource | None:
     """The source of a sample set entry that names a folder, reading only ``instruments`` when given; None for
-    any other entry. A ``folder=FOLDER`` keeps only the notes whose names give their pitch."""
+    any other entry. A ``folder=FOLDER`` gives every note a pitch (``pitched``: from its name, or heard in it)."""
     if (folder := philharmonia_folder(entry)) is not None:
         return PhilharmoniaSource(os.path.expanduser(folder), instruments=instruments)  # ~ is not a shell's here
     if (folder := recordings_folder(entry)) is not None:
-        return FolderSource(os.path.expanduser(folder), instruments=instruments, require_pitch=True)
+        return FolderSource(os.path.expanduser(folder), instruments=instruments, pitched=True)
     return None
 
 

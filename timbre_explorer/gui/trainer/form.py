@@ -307,8 +307,11 @@ class TrainerForm(QtCore.QObject):
                             on_failed=lambda failed: self._say(failed.message, error=True))
 
     def _folder_set_scanned(self, folder: str, scan: FolderScan) -> None:
-        self.files.show_scan(scan.notes, scan.problems)
-        self.files.show_summary(f"{folder}, beside the sample sets: {self.files.summary.text()}")
+        self.files.show_scan(scan.notes, scan.problems, unnamed_pitch="heard")  # hear_pitches, when it is built
+        unnamed = sum(n.pitch < 0 for n in scan.notes)
+        heard = (f" {unnamed} of them, whose names give no pitch, will train at the pitch heard in them (or be skipped "
+                 f"if none is)." if unnamed else "")
+        self.files.show_summary(f"{folder}, beside the sample sets: {self.files.summary.text()}{heard}")
         if not scan.notes:
             self._say(f"{folder}: none of its files is a note it can read, so none would train.", error=True)
 

@@ -75,9 +75,10 @@ class FilesView(QtWidgets.QWidget):
     def show_summary(self, text: str) -> None:
         self.summary.setText(text)
 
-    def show_scan(self, notes, problems, held_out=()) -> None:
+    def show_scan(self, notes, problems, held_out=(), unnamed_pitch="?") -> None:
+        """``unnamed_pitch``: what the pitch column says of a note whose name gives none."""
         held = set(held_out)
-        rows = [(n.file, n.instrument, pitch_name(n.pitch) if n.pitch >= 0 else "?", n.dynamic or "?",
+        rows = [(n.file, n.instrument, pitch_name(n.pitch) if n.pitch >= 0 else unnamed_pitch, n.dynamic or "?",
                  "held out (novel)" if n.instrument in held else "") for n in notes]
         rows += [(path, "", "", "", f"skipped: {reason}") for path, reason in problems]
         self.model.set_rows(rows, set(range(len(notes), len(rows))))
