@@ -99,6 +99,20 @@ def test_instrument_aliases_read_as_their_names():
     assert canonical_name("Hurdy Gurdy") == "Hurdy Gurdy"
 
 
+@pytest.mark.parametrize("folder, name", [
+    ("Clarinet in Bb", "Clarinet"), ("Bb Clarinet", "Clarinet"), ("Horn in F", "FrenchHorn"), ("C Trumpet", "Trumpet"),
+    ("Violins", "Violin"), ("Celli", "Cello"), ("Flute 2", "Flute"), ("Alto Saxophone", "Saxophone"),
+    ("tenor-saxophone", "TenorSax"), ("cor anglais", "EnglishHorn"), ("Flöte", "Flute"), ("Violoncelle", "Cello"),
+    ("Fagotto", "Bassoon"), ("Acoustic Grand Piano", "Piano"), ("Acoustic Guitar (nylon)", "NylonGuitar"),
+    ("Electric Piano 2", "ElectricPiano2"), ("String Ensemble 1", "StringEnsemble1"), ("Pad 2 (warm)", "Pad2Warm"),
+    ("Bass Clarinet", "Bass Clarinet"), ("Basses", "Basses"), ("brass", "brass"), ("G", "G"),
+])
+def test_instrument_names_as_folders_of_recordings_spell_them(folder, name):
+    """A folder per instrument, named as people name them: General MIDI's names, plurals, a transposing
+    instrument's key, a part's number, accents, other languages; what is no instrument of ours stays as it is."""
+    assert canonical_name(folder) == name
+
+
 def test_labels_from_both_conventions_and_subfolders(tmp_path):
     root = tmp_path
     for rel in ("a/Fl-ord-C4-mf.aif", "b/ClBb-flatt-F#3-pp-R.wav", "flute_synthetic_011-072-050.wav",

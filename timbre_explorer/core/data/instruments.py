@@ -43,6 +43,7 @@ woodblock, taiko, melodic tom, synth drum, reverse cymbal). The 18 instruments k
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -188,23 +189,54 @@ ALIASES: dict[str, str] = {
     "cb": "Contrabass", "contrabass": "Contrabass", "doublebass": "Contrabass",
     "btb": "Tuba", "tba": "Tuba", "tuba": "Tuba",
     "ssax": "SopranoSax", "sopranosax": "SopranoSax", "mutedtrumpet": "MutedTrumpet",
+    # the General MIDI 1 names that squash to another name than ours (the others squash to ours)
+    "acousticgrandpiano": "Piano", "grandpiano": "Piano", "brightacousticpiano": "BrightPiano",
+    "acousticguitarnylon": "NylonGuitar", "classicalguitar": "NylonGuitar", "acousticguitarsteel": "SteelGuitar",
+    "electricguitarjazz": "JazzGuitar", "electricguitarclean": "CleanGuitar", "electricguitarmuted": "MutedGuitar",
+    "electricbassfinger": "FingerBass", "electricbasspick": "PickBass", "coranglais": "EnglishHorn",
+    # the orchestra's names in Italian, German and French, as scores and sample libraries write them
+    "flauto": "Flute", "flote": "Flute", "querflote": "Flute", "ottavino": "Piccolo", "oboi": "Oboe",
+    "hautbois": "Oboe", "cornoinglese": "EnglishHorn", "englischhorn": "EnglishHorn", "clarinetto": "Clarinet",
+    "klarinette": "Clarinet", "clarinette": "Clarinet", "fagotto": "Bassoon", "fagott": "Bassoon",
+    "basson": "Bassoon", "saxofono": "Saxophone", "saxophon": "Saxophone", "corno": "FrenchHorn",
+    "waldhorn": "FrenchHorn", "cor": "FrenchHorn", "tromba": "Trumpet", "trompete": "Trumpet",
+    "trompette": "Trumpet", "posaune": "Trombone", "violino": "Violin", "violine": "Violin", "geige": "Violin",
+    "violon": "Violin", "bratsche": "Viola", "violoncelle": "Cello", "contrabbasso": "Contrabass",
+    "kontrabass": "Contrabass", "contrebasse": "Contrabass", "pianoforte": "Piano", "klavier": "Piano",
+    "celli": "Cello",
 }
 
 
 _SQUASHED = {name.lower(): name for name in BY_NAME}  # 'nylonguitar': 'NylonGuitar'
 
 
+_KEY = re.compile(r"^[a-g](b|#|flat|sharp)?$")  # a transposing instrument's key: 'Bb', 'F', 'Eb'
+_LEFT_OUT = {"in", "solo"}  # 'horn in F', 'solo violin'
+
+
 def canonical_name(label: str) -> str:
     """Map a label to a known instrument name when it is one ('french horn', 'Hn' → 'FrenchHorn', 'nylon guitar'
-    → 'NylonGuitar').
+    → 'NylonGuitar'), as the folders of a user's recordings name them: General MIDI's names ('Acoustic Guitar
+    (nylon)'), plurals ('Violins'), a transposing instrument's key ('Clarinet in Bb', 'Bb Trumpet'), saxophones
+    spelt out ('Tenor Saxophone'), accents ('Flöte') and the orchestra's Italian, German and French names.
 
     Unknown labels come back as they are (stripped), so users can bring their own instruments.
 
     >>> canonical_name("french_horn"), canonical_name("ClBb"), canonical_name("Theremin")
     ('FrenchHorn', 'Clarinet', 'Theremin')
+    >>> canonical_name("Clarinet in Bb"), canonical_name("Violins"), canonical_name("Alto Saxophone")
+    ('Clarinet', 'Violin', 'Saxophone')
     """
-    key = re.sub(r"[^a-z0-9]", "", label.lower())
-    return ALIASES.get(key) or _SQUASHED.get(key) or label.strip()
+    plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+#?", plain)
+    kept = [w for w in words if not (_KEY.match(w) or w in _LEFT_OUT)] or words  # the key and the filler left out
+    unnumbered = [w for w in kept if not w.isdigit()] or kept  # 'Flute 2', a part's number
+    for key in ("".join(words), "".join(kept), "".join(unnumbered)):
+        key = key.replace("#", "").replace("saxophone", "sax")
+        for candidate in (key, key.removesuffix("s"), key.removesuffix("es")):  # 'Violins', 'Basses'
+            if found := ALIASES.get(candidate) or _SQUASHED.get(candidate):
+                return found
+    return label.strip()
 
 
 def family_of(name: str) -> str:
