@@ -137,6 +137,9 @@ def test_level_free_frames_and_their_level_give_the_frames_back():
     assert torch.allclose(c, conditions(torch.full((6,), 67.0), level))
     _, c_default = frame_inputs(config, norm, log_mag)
     assert torch.allclose(c_default[:, 0], conditions(torch.tensor([DEFAULT_PITCH]), level[:1])[:, 0])
+    # a note of unknown pitch (-1: a drum in a user's folder) trains and is placed where an unpitched sound is
+    _, c_unknown = frame_inputs(config, norm, log_mag, torch.full((6,), -1.0))
+    assert torch.equal(c_unknown, c_default)
     # an unconditioned model sees the frames as they are, and no conditions
     plain = VAEConfig(n_bins=20, hidden=8, layers=1, latent=2)
     x_plain, none = frame_inputs(plain, Normalization.fit_log(log_mag), log_mag, 67.0)

@@ -44,6 +44,16 @@ def test_an_entry_names_its_folder_and_its_notes_carry_the_folders_name(recordin
                                            "or put the pitch as C4 in its name)"}
 
 
+def test_a_folder_alone_hears_its_pitches_and_keeps_a_drum_of_unknown_pitch(recordings, tmp_path):
+    """Training on one's samples alone (``source: folder``), a note named without a pitch is heard too; one with
+    none to hear stays, of unknown pitch (a drum), where beside the sample sets it is skipped."""
+    ds = dataset_for(TrainConfig(source="folder", folder=str(recordings)).dataset_recipe(), cache_root=tmp_path,
+                     workers=1)
+    pitch = dict(zip(ds.notes.file, ds.notes.pitch))
+    assert len(ds) == NOTES + 2 and ds.manifest["skipped"] == []
+    assert (pitch["Flute/breathy_ff.wav"], pitch["Flute/air_ff.wav"], pitch["Oboe/C4_pp.wav"]) == (64, -1, 60)
+
+
 def test_the_source_keeps_the_instruments_chosen_saying_why_it_skips_the_others(recordings):
     scan = folder_entry_source(f"folder={recordings}", ("Flute", "Oboe")).scan()
     assert {n.instrument for n in scan.notes} == {"Flute", "Oboe"}

@@ -284,16 +284,14 @@ def _dataset_build(args) -> int:  # noqa: C901
     if args.dry_run:
         notes: list = []
         problems: list[tuple[str, str]] = []
-        heard: set[str] = set()  # a pitched folder's notes whose names give no pitch: heard when it is built
         for s in (source,) if isinstance(source, FolderSource) else source:
             if isinstance(s, SoundFontSource):
                 notes += s.notes()
             else:
                 scan = s.scan()
                 notes, problems = notes + scan.notes, problems + scan.problems
-                heard |= {n.file for n in scan.notes if isinstance(s, FolderSource) and s.pitched and n.pitch < 0}
         for n in notes:
-            pitch = n.pitch if n.pitch >= 0 else "heard" if n.file in heard else "?"
+            pitch = n.pitch if n.pitch >= 0 else "heard"  # a folder's note named without one: hear_pitches
             print(f"{n.file}\t{n.instrument}\t{n.family}\tpitch {pitch}\t{n.dynamic or '?'}"
                   f"{chr(9) + n.technique if n.technique else ''}{chr(9) + 'held out' if n.instrument in hold_out else ''}")
         for path, reason in problems:

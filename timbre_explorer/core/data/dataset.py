@@ -206,12 +206,12 @@ def _analyse_chunk(source: Source, specs: list[NoteSpec], preset: str) -> list[N
 
     sample_rate = int(get_preset(preset).sample_rate)
     out: list[NoteFeatures | str] = []
-    for spec, audio in zip(specs, source.render(specs, sample_rate)):
+    for audio in source.render(specs, sample_rate):
         if isinstance(audio, str):
             out.append(audio)
             continue
         features = check_audio(audio) or analyse(audio, preset=preset, sustain_s=source.sustain_s)
-        if isinstance(features, NoteFeatures) and isinstance(source, FolderSource) and (spec.pitch >= 0 or source.pitched):
+        if isinstance(features, NoteFeatures) and isinstance(source, FolderSource):
             features.pitch_heard = estimate_pitch(audio, sample_rate)  # check_octave_names, hear_pitches
         out.append(features)
     return out
@@ -238,20 +238,21 @@ def check_octave_names(root: str, specs: list[NoteSpec], heard: list[float | Non
         f"C as {pitch_name(60 - 12 * shift)}; name each note by the pitch it sounds, with middle C as C4")
 
 
-def hear_pitches(specs: list[NoteSpec], heard: list[float | None]) -> list[NoteSpec | str]:
-    """A pitched folder's notes (:class:`~timbre_explorer.core.data.sources.FolderSource`), each at the pitch its
+def hear_pitches(specs: list[NoteSpec], heard: list[float | None], *, required: bool) -> list[NoteSpec | str]:
+    """A user's folder's notes (:class:`~timbre_explorer.core.data.sources.FolderSource`), each at the pitch its
     name gives or, where it gives none, at the pitch heard in it (YIN's median over its voiced frames, to the
-    nearest semitone); a note with neither is why it is skipped. YIN reads 4 % of the Philharmonia's correctly
-    named notes an octave off (:func:`check_octave_names`): a name, when there is one, stays the pitch trained."""
+    nearest semitone). A note with neither stays of unknown pitch, or, ``required``, is why it is skipped. YIN
+    reads 4 % of the Philharmonia's correctly named notes an octave off (:func:`check_octave_names`): a name, when
+    there is one, stays the pitch trained."""
     out: list[NoteSpec | str] = []
     for spec, h in zip(specs, heard):
-        if spec.pitch >= 0:
-            out.append(spec)
-        elif h is None or not 0 <= round(h) <= 127:
+        if h is not None and spec.pitch < 0 and 0 <= round(h) <= 127:
+            out.append(replace(spec, pitch=int(round(h))))
+        elif spec.pitch < 0 and required:
             out.append("no pitch in its name, and none heard in it (name it like Fl-ord-C4-mf.wav, or put the pitch "
                        "as C4 in its name)")
         else:
-            out.append(replace(spec, pitch=int(round(h))))
+            out.append(spec)
     return out
 
 
@@ -747,12 +748,12 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
         if isinstance(folder, FolderSource):
             mine = [i for i in range(int(starts[k]), int(starts[k + 1])) if isinstance(results[i], tuple)]
             check_octave_names(folder.root, [specs[i] for i in mine], [heard.get(i) for i in mine])
-            if folder.pitched:  # after the check: the names are what it judges
-                for i, labelled in zip(mine, hear_pitches([specs[i] for i in mine], [heard.get(i) for i in mine])):
-                    if isinstance(labelled, str):
-                        results[i] = labelled
-                    else:
-                        specs[i] = labelled
+            labelled = hear_pitches([specs[i] for i in mine], [heard.get(i) for i in mine], required=folder.pitched)
+            for i, spec_or_why in zip(mine, labelled):  # after the check: the names are what it judges
+                if isinstance(spec_or_why, str):
+                    results[i] = spec_or_why
+                else:
+                    specs[i] = spec_or_why
     kept = {i: r for i, r in enumerate(results) if isinstance(r, tuple)}
     good = list(kept)
     skipped: list[SkippedFile] = [{"file": specs[i].file, "source": sources[owner[i]].name, "instrument": specs[i].instrument,

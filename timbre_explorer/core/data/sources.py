@@ -139,7 +139,7 @@ class FolderIdentity(TypedDict):
     root: str
     seconds: float
     files_sha256: str
-    pitched: NotRequired[bool]  # a folder beside the sample sets: its notes' pitch heard where their names give none
+    pitched: NotRequired[bool]  # a user's folder: a note with no pitch, named or heard, is skipped (FolderSource)
 
 
 #: What a source's cache key depends on (its ``identity``; the manifest's ``key_parts["source"]``).
@@ -387,11 +387,11 @@ def scan_folder(root: str | os.PathLike) -> FolderScan:
 class FolderSource:
     """The user's own samples: each file is one note, analysed over its first ``seconds`` after the onset.
 
-    ``instruments``, when given, keeps only those. ``pitched`` (a folder beside the sample sets, where a conditioned
-    model trains and places every note at its pitch) gives every note a pitch: a note whose name gives none is
-    trained at the pitch heard in it when the dataset is built (:func:`~timbre_explorer.core.data.dataset.
-    hear_pitches`), so a folder per instrument of takes named anyhow trains; one with no pitch to hear is skipped
-    then. What is skipped is listed with the reason, like every other skipped file.
+    ``instruments``, when given, keeps only those. A note whose name gives no pitch is trained at the pitch heard in
+    it when the dataset is built (:func:`~timbre_explorer.core.data.dataset.hear_pitches`), so a folder per
+    instrument of takes named anyhow trains at their pitches. One with no pitch to hear (a drum) is kept as of
+    unknown pitch, or, ``pitched`` (a folder beside the sample sets, where a conditioned model trains and places
+    every note at its pitch), skipped then. What is skipped is listed with the reason, like every other skipped file.
     """
 
     root: str
@@ -423,13 +423,10 @@ class FolderSource:
         return FolderScan(notes, sorted(problems))
 
     def identity(self, notes: list[NoteSpec]) -> FolderIdentity:
-        """The cache key depends on every file's path, size and modification time, the labels, and whether the
-        pitch is heard where a name gives none."""
-        identity: FolderIdentity = {"kind": self.kind, "root": str(Path(self.root).resolve()),
-                                    "seconds": self.seconds, "files_sha256": _files_sha256(self.root, notes)}
-        if self.pitched:
-            identity["pitched"] = True
-        return identity
+        """The cache key depends on every file's path, size and modification time, the labels, and whether a note
+        with no pitch is skipped (a key without it was built before pitches were heard)."""
+        return {"kind": self.kind, "root": str(Path(self.root).resolve()), "seconds": self.seconds,
+                "files_sha256": _files_sha256(self.root, notes), "pitched": self.pitched}
 
     def render(self, specs: list[NoteSpec], sample_rate: int) -> list[np.ndarray | str]:
         return read_notes(self.root, specs, self.seconds, sample_rate)

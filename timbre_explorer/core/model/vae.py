@@ -166,8 +166,12 @@ def split_level(log_mag: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def conditions(pitch: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
-    """Pitch (MIDI) and level ``[n]`` to the network's condition inputs ``[n, 2]``."""
-    return torch.stack([(pitch.to(level.dtype) - PITCH_CENTRE) / PITCH_SPAN, (level - LEVEL_CENTRE) / LEVEL_SPAN], -1)
+    """Pitch (MIDI) and level ``[n]`` to the network's condition inputs ``[n, 2]``. An unknown pitch (negative: a
+    note of a user's folder with none named or heard, a drum) is :data:`DEFAULT_PITCH`, as a user's unpitched sound
+    is placed."""
+    pitch = pitch.to(level.dtype)
+    pitch = torch.where(pitch < 0, torch.full_like(pitch, DEFAULT_PITCH), pitch)
+    return torch.stack([(pitch - PITCH_CENTRE) / PITCH_SPAN, (level - LEVEL_CENTRE) / LEVEL_SPAN], -1)
 
 
 def condition_level(c: torch.Tensor) -> torch.Tensor:

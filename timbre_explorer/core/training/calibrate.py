@@ -14,7 +14,7 @@ import torch
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.calibration import GAIN_TENSOR, fit_gain
-from timbre_explorer.core.model.vae import Normalization, TimbreVAE, conditions, log_magnitudes
+from timbre_explorer.core.model.vae import DEFAULT_PITCH, Normalization, TimbreVAE, conditions, log_magnitudes
 
 if TYPE_CHECKING:
     from timbre_explorer.core.data.dataset import NoteDataset
@@ -32,6 +32,7 @@ def decoder_gain(model: TimbreVAE, norm: Normalization, ds: NoteDataset, notes: 
         raise ParameterError("only a decoder conditioned on pitch and level is calibrated")
     real = ds.representative(notes)
     pitch = np.asarray(ds.notes.pitch[notes], np.float32)
+    pitch[pitch < 0] = DEFAULT_PITCH  # an unknown pitch decodes there (vae.conditions), so it is fitted there
     zt = torch.as_tensor(np.asarray(z, np.float32))
     decoded = []
     model = model.cpu().eval()

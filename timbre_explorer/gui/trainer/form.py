@@ -307,7 +307,7 @@ class TrainerForm(QtCore.QObject):
                             on_failed=lambda failed: self._say(failed.message, error=True))
 
     def _folder_set_scanned(self, folder: str, scan: FolderScan) -> None:
-        self.files.show_scan(scan.notes, scan.problems, unnamed_pitch="heard")  # hear_pitches, when it is built
+        self.files.show_scan(scan.notes, scan.problems)
         unnamed = sum(n.pitch < 0 for n in scan.notes)
         heard = (f" {unnamed} of them, whose names give no pitch, will train at the pitch heard in them (or be skipped "
                  f"if none is)." if unnamed else "")

@@ -75,10 +75,11 @@ class FilesView(QtWidgets.QWidget):
     def show_summary(self, text: str) -> None:
         self.summary.setText(text)
 
-    def show_scan(self, notes, problems, held_out=(), unnamed_pitch="?") -> None:
-        """``unnamed_pitch``: what the pitch column says of a note whose name gives none."""
+    def show_scan(self, notes, problems, held_out=()) -> None:
+        """A folder's files as training reads them; a note named without a pitch is given the one heard in it when
+        the dataset is built (``dataset.hear_pitches``)."""
         held = set(held_out)
-        rows = [(n.file, n.instrument, pitch_name(n.pitch) if n.pitch >= 0 else unnamed_pitch, n.dynamic or "?",
+        rows = [(n.file, n.instrument, pitch_name(n.pitch) if n.pitch >= 0 else "heard", n.dynamic or "?",
                  "held out (novel)" if n.instrument in held else "") for n in notes]
         rows += [(path, "", "", "", f"skipped: {reason}") for path, reason in problems]
         self.model.set_rows(rows, set(range(len(notes), len(rows))))
