@@ -131,6 +131,10 @@ def test_labels_from_both_conventions_and_subfolders(tmp_path):
     assert (horn.instrument, horn.pitch, horn.dynamic) == ("FrenchHorn", 59, "ff")
     assert label_file(root / "Hn/whatever.wav", root).pitch == -1
     assert "cannot tell the instrument" in label_file(root / "orphan.wav", root)
+    # a file directly in the folder: the first words of its name, when they name one of our instruments
+    loose = [label_file(root / name, root) for name in ("violin_take1.wav", "Alto Sax A3 ff.wav", "take 12.wav")]
+    assert [(n.instrument, n.pitch, n.dynamic) for n in loose[:2]] == [("Violin", -1, ""), ("Saxophone", 57, "ff")]
+    assert "begin its name with the instrument (violin_take1.wav)" in loose[2]
 
 
 def test_scan_reports_unlabelled_and_non_audio_files(sample_folder):

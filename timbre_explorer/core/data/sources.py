@@ -322,8 +322,10 @@ def label_file(path: Path, root: Path, nsynth: dict | None = None) -> NoteSpec |
     Tried in order: an NSynth name (``flute_acoustic_002-060-100.wav``, with
     its entry in ``examples.json`` when there is one), a Studio-On-Line name
     (``Fl-ord-C4-mf.aif``: instrument, technique, pitch, dynamic), then the
-    first subfolder under ``root`` as the instrument (pitch and dynamic are
-    taken from name tokens like ``C4`` or ``ff`` when present).
+    first subfolder under ``root`` as the instrument or, for a file directly
+    in ``root``, the first words of its name when they name one of ours
+    (``violin_take1.wav``, ``Alto Sax A3 ff.wav``); pitch and dynamic are
+    taken from name tokens like ``C4`` or ``ff`` when present.
     """
     rel = path.relative_to(root).as_posix()
     stem = path.stem
@@ -346,14 +348,16 @@ def label_file(path: Path, root: Path, nsynth: dict | None = None) -> NoteSpec |
             return NoteSpec(canonical_name(parts[0]), rel, midi, _DYNAMIC_WORDS[parts[i + 1]],
                             technique="-".join(parts[1:i]))
     inside = path.relative_to(root).parts
-    if len(inside) > 1:
-        tokens = re.split(r"[-_ .]+", stem)
-        pitches = [p for p in map(parse_pitch, tokens) if p is not None]
-        dynamics = [_DYNAMIC_WORDS[t] for t in tokens if t in _DYNAMIC_WORDS]
-        return NoteSpec(canonical_name(inside[0]), rel, pitches[0] if pitches else -1,
-                        dynamics[0] if dynamics else "")
-    return ("cannot tell the instrument: put the file in a folder named after its instrument, "
-            "or name it like Fl-ord-C4-mf.wav or flute_acoustic_002-060-100.wav")
+    tokens = [t for t in re.split(r"[-_ .]+", stem) if t]
+    pitches = [p for p in map(parse_pitch, tokens) if p is not None]
+    dynamics = [_DYNAMIC_WORDS[t] for t in tokens if t in _DYNAMIC_WORDS]
+    # in a folder: the folder's name; loose: the name's first words when they name an instrument ('violin_take1')
+    named = [canonical_name(inside[0])] if len(inside) > 1 else \
+        [n for n in (canonical_name(" ".join(tokens[:k])) for k in (3, 2, 1)) if n in BY_NAME][:1]
+    if named:
+        return NoteSpec(named[0], rel, pitches[0] if pitches else -1, dynamics[0] if dynamics else "")
+    return ("cannot tell the instrument: put the file in a folder named after its instrument, begin its name with "
+            "the instrument (violin_take1.wav), or name it like Fl-ord-C4-mf.wav or flute_acoustic_002-060-100.wav")
 
 
 def scan_folder(root: str | os.PathLike) -> FolderScan:
