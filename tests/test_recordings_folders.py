@@ -39,6 +39,7 @@ def test_an_entry_names_its_folder_and_its_notes_carry_the_folders_name(recordin
     assert sorted(set(ds.notes.instrument_name)) == ["Clarinet", "Flute", "Oboe", "Piccolo", "Trumpet"]
     pitch = dict(zip(ds.notes.file, ds.notes.pitch))
     assert pitch["Flute/breathy_ff.wav"] == 64 and pitch["Flute/E4_ff.wav"] == 64  # heard, and named
+    assert ds.manifest["heard"] == [{"file": "Flute/breathy_ff.wav", "source": "studio", "pitch": 64}]
     skipped = {s["file"]: s["reason"] for s in ds.manifest["skipped"]}
     assert skipped == {"Flute/air_ff.wav": "no pitch in its name, and none heard in it (name it like Fl-ord-C4-mf.wav, "
                                            "or put the pitch as C4 in its name)"}
@@ -98,8 +99,11 @@ def test_folders_alone_need_no_soundfont(recordings):
         ["No SoundFont here."]
 
 
-def test_dataset_build_lists_it_among_its_sources(recordings, capsys):
+def test_dataset_build_lists_it_among_its_sources(recordings, capsys, tmp_path):
     from timbre_explorer.cli import main
+
+    assert main(["dataset", "build", "--sources", f"folder={recordings}", "--cache", str(tmp_path), "--workers", "1"]) == 0
+    assert "1 note named without a pitch was given the pitch heard in it" in capsys.readouterr().out
 
     assert main(["dataset", "build", "--sources", f"folder={recordings}", "--dry-run"]) == 0
     out = capsys.readouterr().out

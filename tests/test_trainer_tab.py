@@ -24,6 +24,7 @@ from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.training.checkpoint import read_checkpoint
 from timbre_explorer.core.training.config import TrainConfig
 from timbre_explorer.core.training.loop import Trainer, training_device
+from timbre_explorer.core.training.messages import DatasetReady
 from timbre_explorer.core.training.runfolder import MODEL_NAME
 from timbre_explorer.gui.trainer.status import RunState
 from timbre_explorer.gui.trainer.tab import TrainerTab
@@ -719,6 +720,11 @@ def test_a_folder_of_recordings_is_a_sample_set_with_a_role(qtbot, view, tmp_pat
     assert view.views.files.summary.text() == (f"{folder}, beside the sample sets: 2 notes of 2 instruments. 1 of them, "
                                                "whose names give no pitch, will train at the pitch heard in them (or "
                                                "be skipped if none is).")
+    # once a build has heard it, the row gives the pitch
+    summary = {"notes": 2, "frames": 8, "per_instrument": {"Flute": {}, "Oboe": {}}, "per_split": {"train": 2}}
+    view.run._dataset_ready(DatasetReady("ds", summary, [], False, 1.0, [{"file": "Oboe/breath.wav", "source": "studio",
+                                                                          "pitch": 60}]))
+    assert {row[0]: row[2] for row in view.views.files.model.rows}["Oboe/breath.wav"] == "C4 (heard)"
     row = d.sets.item(d.sets.rowCount() - 1, 0)
     assert (row.text(), row.toolTip()) == ("studio (recordings)", str(folder))
     _choose_role(d, entry, "test")

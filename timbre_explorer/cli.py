@@ -312,6 +312,9 @@ def _dataset_build(args) -> int:  # noqa: C901
     print("splits: " + ", ".join(f"{k} {v}" for k, v in summary["per_split"].items()))
     for name, c in summary["per_instrument"].items():
         print(f"  {name:18s} {c['notes']:6d} notes {c['frames']:8d} frames{'  (held out)' if name in hold_out else ''}")
+    if heard := len(m.get("heard", [])):
+        print(f"{heard} note{'s' if heard > 1 else ''} named without a pitch {'were' if heard > 1 else 'was'} given "
+              f"the pitch heard in {'them' if heard > 1 else 'it'}")
     for s in m["skipped"]:
         print(f"skipped {s['file']}: {s['reason']}", file=sys.stderr)
     return 0

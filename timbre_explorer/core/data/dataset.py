@@ -55,7 +55,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
 
@@ -297,6 +297,14 @@ class SourceEntry(TypedDict):
     path: str
 
 
+class HeardPitch(TypedDict):
+    """A note of a user's folder named without a pitch, and the pitch heard in it (the manifest's ``heard``)."""
+
+    file: str
+    source: str  # the folder's name
+    pitch: int  # MIDI
+
+
 class BuildFigures(TypedDict):
     """What a build found: the manifest less its key and timing."""
 
@@ -313,6 +321,7 @@ class BuildFigures(TypedDict):
     notes: int
     frames: int
     skipped: list[SkippedFile]
+    heard: NotRequired[list[HeardPitch]]  # a manifest written before pitches were heard has none
     hold_out: list[str]
     seed: int
     workers: int
@@ -744,6 +753,7 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
 
+    given: list[HeardPitch] = []  # the notes hear_pitches gave a pitch
     for k, folder in enumerate(sources):
         if isinstance(folder, FolderSource):
             mine = [i for i in range(int(starts[k]), int(starts[k + 1])) if isinstance(results[i], tuple)]
@@ -752,7 +762,8 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
             for i, spec_or_why in zip(mine, labelled):  # after the check: the names are what it judges
                 if isinstance(spec_or_why, str):
                     results[i] = spec_or_why
-                else:
+                elif spec_or_why.pitch != specs[i].pitch:
+                    given.append({"file": specs[i].file, "source": folder.name, "pitch": spec_or_why.pitch})
                     specs[i] = spec_or_why
     kept = {i: r for i, r in enumerate(results) if isinstance(r, tuple)}
     good = list(kept)
@@ -783,7 +794,7 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
             "kind": source.kind if len(sources) == 1 else "sources", "notes_total": len(specs),
             "preset": preset, "sample_rate": p.sample_rate, "seconds": source.seconds,
             "frame_rate": per_note / source.seconds, "frames_per_note": per_note,
-            "notes": len(good), "frames": len(good) * per_note, "skipped": skipped,
+            "notes": len(good), "frames": len(good) * per_note, "skipped": skipped, "heard": given,
             "hold_out": list(hold_out), "seed": seed, "workers": workers}
 
 

@@ -8,14 +8,14 @@ dispatches on their type. Torch-free: the GUI imports it at start-up.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from timbre_explorer.core.data.dataset import DatasetSummary, SkippedFile
+    from timbre_explorer.core.data.dataset import DatasetSummary, HeardPitch, SkippedFile
     from timbre_explorer.core.training.config import TrainConfig
     from timbre_explorer.core.training.evaluate import EvaluationReport
 
@@ -116,6 +116,7 @@ class DatasetReady:
     skipped: list[SkippedFile]
     reused: bool
     seconds: float
+    heard: list[HeardPitch] = field(default_factory=list)  # the notes of a user's folder given the pitch heard
 
 
 @dataclass(frozen=True)

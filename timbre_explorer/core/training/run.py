@@ -69,7 +69,7 @@ def prepare_dataset(cfg: TrainConfig, *, emit: Emit, cache_root: str | os.PathLi
     ds = dataset_for(cfg.dataset_recipe(), cache_root=cache_root, workers=workers or None, progress=progress,
                      cancel=cancel, rebuild=rebuild)
     info = DatasetReady(str(ds.path), ds.summary(), list(ds.manifest.get("skipped", [])), not built,
-                        time.perf_counter() - started)
+                        time.perf_counter() - started, list(ds.manifest.get("heard", [])))
     emit(info)
     return ds, info
 

@@ -241,6 +241,7 @@ class RunController(QtCore.QObject):
     def _dataset_ready(self, info: DatasetReady) -> None:
         self.say(dataset_text(info))
         self.views.files.add_skipped(info.skipped)
+        self.views.files.add_heard(info.heard)
         self.status.dataset_ready()
         self._show()
 

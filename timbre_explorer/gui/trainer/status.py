@@ -58,7 +58,8 @@ def dataset_text(info: DatasetReady) -> str:
     splits = ", ".join(f"{k} {s['per_split'][k]}" for k in ("train", "valid", "test", "novel") if k in s["per_split"])
     how = "reused from the cache" if info.reused else f"built in {format_seconds(info.seconds)}"
     skipped = len(info.skipped)
-    return (f"Dataset: {s['notes']} notes of {len(s['per_instrument'])} instruments ({splits}), {how}."
+    instruments = len(s["per_instrument"])
+    return (f"Dataset: {s['notes']} notes of {instruments} instrument{'s' if instruments != 1 else ''} ({splits}), {how}."
             + (f" {skipped} file{'s' if skipped > 1 else ''} could not be used (listed in Files)." if skipped else ""))
 
 

@@ -11,7 +11,7 @@ from timbre_explorer.core.data.instruments import pitch_name
 from timbre_explorer.gui.views.widgets import wrapped_label
 
 if TYPE_CHECKING:
-    from timbre_explorer.core.data.dataset import SkippedFile
+    from timbre_explorer.core.data.dataset import HeardPitch, SkippedFile
 
 
 class RowsModel(QtCore.QAbstractTableModel):
@@ -87,6 +87,14 @@ class FilesView(QtWidgets.QWidget):
         cannot = f"; {len(problems)} file{'s' if len(problems) > 1 else ''} cannot be used (listed last, in orange)"
         self.summary.setText(f"{len(notes)} note{'s' if len(notes) != 1 else ''} of {instruments} "
                              f"instrument{'s' if instruments != 1 else ''}" + (cannot if problems else "") + ".")
+
+    def add_heard(self, heard: list[HeardPitch]) -> None:
+        """The pitches a build heard in the notes named without one, where the table said "heard" (the table is of
+        a folder the build read when one of them is listed: its other such notes had none to hear)."""
+        pitches = {h["file"]: pitch_name(h["pitch"]) + " (heard)" for h in heard}
+        if any(r[0] in pitches and r[2] == "heard" for r in self.model.rows):
+            self.model.set_rows([(*r[:2], pitches.get(r[0], "none heard"), *r[3:]) if r[2] == "heard" else r
+                                 for r in self.model.rows], self.model.problems)
 
     def add_skipped(self, skipped: list[SkippedFile]) -> None:
         """Files the build could not use (unreadable, silent, clipped): marked in the table."""
