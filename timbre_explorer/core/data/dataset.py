@@ -220,8 +220,8 @@ def _analyse_chunk(source: Source, specs: list[NoteSpec], preset: str) -> list[N
 def check_octave_names(root: str, specs: list[NoteSpec], heard: list[float | None]) -> None:
     """Refuse a folder whose names count octaves from another middle C: most of its pitched notes sound a whole
     number of octaves from their names (samplers that call middle C "C3"), so every note would train at the wrong
-    pitch. One note an octave off proves nothing: YIN reads 4 % of the Philharmonia's correctly named notes an
-    octave off (the trombone's most)."""
+    pitch. One note an octave off proves nothing: YIN hears 6 % of the Philharmonia's correctly named notes an
+    octave off (:func:`hear_pitches`)."""
     measured = [(spec, h) for spec, h in zip(specs, heard) if h is not None and spec.pitch >= 0]
     if len(measured) < OCTAVE_CHECK_NOTES:
         return
@@ -707,7 +707,7 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
     frames = _preallocated_npy(out / "frames.partial.npy", (len(specs) * per_note, nsgt.n_bins))
     loud = np.zeros(len(specs) * per_note, np.float32)
     results: list[tuple[int, int, int] | str | None] = [None] * len(specs)  # a note's indices, or why it failed
-    heard: dict[int, float | None] = {}  # the pitch YIN hears in a user's named note
+    heard: dict[int, float | None] = {}  # the pitch YIN hears in a note of a user's folder
     starts = np.cumsum([0] + [len(s) for s in specs_by_source])
     chunks = [(int(starts[k]) + i, sources[k], specs_of[i:i + CHUNK_NOTES]) for k, specs_of in enumerate(specs_by_source)
               for i in range(0, len(specs_of), CHUNK_NOTES)]
@@ -757,8 +757,9 @@ def _build_into(out: Path, sources: tuple[Source, ...], specs_by_source: list[li
     for k, folder in enumerate(sources):
         if isinstance(folder, FolderSource):
             mine = [i for i in range(int(starts[k]), int(starts[k + 1])) if isinstance(results[i], tuple)]
-            check_octave_names(folder.root, [specs[i] for i in mine], [heard.get(i) for i in mine])
-            labelled = hear_pitches([specs[i] for i in mine], [heard.get(i) for i in mine], required=folder.pitched)
+            named, ears = [specs[i] for i in mine], [heard.get(i) for i in mine]
+            check_octave_names(folder.root, named, ears)
+            labelled = hear_pitches(named, ears, required=folder.pitched)
             for i, spec_or_why in zip(mine, labelled):  # after the check: the names are what it judges
                 if isinstance(spec_or_why, str):
                     results[i] = spec_or_why

@@ -351,11 +351,12 @@ def label_file(path: Path, root: Path, nsynth: dict | None = None) -> NoteSpec |
     tokens = [t for t in re.split(r"[-_ .]+", stem) if t]
     pitches = [p for p in map(parse_pitch, tokens) if p is not None]
     dynamics = [_DYNAMIC_WORDS[t] for t in tokens if t in _DYNAMIC_WORDS]
-    # in a folder: the folder's name; loose: the name's first words when they name an instrument ('violin_take1')
-    named = [canonical_name(inside[0])] if len(inside) > 1 else \
-        [n for n in (canonical_name(" ".join(tokens[:k])) for k in (3, 2, 1)) if n in BY_NAME][:1]
-    if named:
-        return NoteSpec(named[0], rel, pitches[0] if pitches else -1, dynamics[0] if dynamics else "")
+    if len(inside) > 1:  # in a subfolder: the subfolder's name
+        instrument: str | None = canonical_name(inside[0])
+    else:  # loose: the name's first words, when they name one of our instruments ('violin_take1')
+        instrument = next((n for n in (canonical_name(" ".join(tokens[:k])) for k in (3, 2, 1)) if n in BY_NAME), None)
+    if instrument is not None:
+        return NoteSpec(instrument, rel, pitches[0] if pitches else -1, dynamics[0] if dynamics else "")
     return ("cannot tell the instrument: put the file in a folder named after its instrument, begin its name with "
             "the instrument (violin_take1.wav), or name it like Fl-ord-C4-mf.wav or flute_acoustic_002-060-100.wav")
 
