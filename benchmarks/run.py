@@ -554,12 +554,15 @@ def _band_db(audio: np.ndarray, sr: int, low: float, high: float) -> float:
 
 def bench_brightness(results: dict, rows: list) -> None:
     """Does a click at a rated instrument's centroid (MIDI 60 mf, the note a click plays) sound as bright as the
-    instrument? Its spectral centroid against the median of the real C4 mf notes of that instrument in the sample
-    sets the model trained on (rendered at the model's rate), the worst rated instrument's relative error
-    (``centroid_brightness_error``, target <= 0.10); and the energy of the octave above 8 kHz, in dB of the
-    whole, against the real notes' (``high_band_error_db``, the worst instrument; target <= 3)."""
+    instrument? Its spectral centroid against the median over the sample sets the model trained on of that
+    instrument's real C4 mf notes (each set's median over its notes; rendered at the model's rate; the Philharmonia
+    samples and WebAudioFont's banks when
+    :func:`_trusted_sources` finds them, else the General MIDI SoundFonts alone, as the row says), the worst rated
+    instrument's relative error (``centroid_brightness_error``, target <= 0.10); and the energy of the octave above
+    8 kHz, in dB of the whole, against the real notes' (``high_band_error_db``, the worst instrument; target <= 3)."""
     from timbre_explorer.core.data.instruments import BY_NAME
-    from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS, NoteSpec, SoundFontSource, named_soundfont
+    from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS, NoteSpec, entry_name, folder_entry_source
+    from timbre_explorer.core.data.webaudiofont import rendered_source
     from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.core.synthesis.playable import playable_note
     from timbre_explorer.core.synthesis.space import TimbreSpace
@@ -569,23 +572,35 @@ def bench_brightness(results: dict, rows: list) -> None:
     space = TimbreSpace.open(path, device=torch.device("cpu"))
     training = load_model(path).meta.get("training") or {}
     kept_out = {training.get("cross_test"), training.get("cross_valid")}
-    sets = [n for n in training.get("sources", ["FluidR3_GM"]) if n in KNOWN_SOUNDFONTS and n not in kept_out]
+    trusted = _trusted_sources()  # None: the folders it trained on are not named here, so the SoundFonts alone
+    sets = [n for n in (trusted or training.get("sources", ["FluidR3_GM"])) if entry_name(n) not in kept_out
+            and (n in KNOWN_SOUNDFONTS or (trusted and n != entry_name(n)))]
     sr, top = space.sample_rate, min(16000.0, space.sample_rate / 2)
     names = [n for n in space.perceptual_instruments if n in space.centroids and n in BY_NAME][:size(None, 2)]
     errors, band_errors = {}, {}
     for name in names:
-        spec = NoteSpec(name, "bench", 60, "mf", 80, BY_NAME[name].program)
-        reals = [SoundFontSource(str(named_soundfont(s))).render([spec], sr)[0] for s in sets]
+        centroids, bands = [], []  # each sample set's median over its notes: one vote a set
+        for entry in sets:
+            folder = folder_entry_source(entry, (name,))
+            if folder is not None:  # the recordings' C4 mf notes of the instrument (takes, lengths), if it has any
+                notes = [n for n in folder.notes() if n.pitch == 60 and n.dynamic == "mf"]
+                reals = [a for a in folder.render(notes, sr) if not isinstance(a, str)]
+            else:
+                spec = NoteSpec(name, "bench", 60, "mf", 80, BY_NAME[name].program)
+                reals = [a for a in rendered_source(entry, (BY_NAME[name],)).render([spec], sr)
+                         if not isinstance(a, str)]  # a bank's program tuned off is no real note
+            if reals:
+                centroids.append(float(np.median([_spectral_centroid_hz(a, sr) for a in reals])))
+                bands.append(float(np.median([_band_db(a, sr, 8000, top) for a in reals])))
         played = playable_note(space, space.centroids[name], pitch=60, dynamic="mf").held(1.2)
-        real = float(np.median([_spectral_centroid_hz(a, sr) for a in reals]))
-        errors[name] = _spectral_centroid_hz(played, sr) / real - 1
-        band_errors[name] = _band_db(played, sr, 8000, top) - float(np.median([_band_db(a, sr, 8000, top) for a in reals]))
+        errors[name] = _spectral_centroid_hz(played, sr) / float(np.median(centroids)) - 1
+        band_errors[name] = _band_db(played, sr, 8000, top) - float(np.median(bands))
     worst = max(errors, key=lambda n: abs(errors[n]))
     results["centroid_brightness_error"] = abs(errors[worst])
     results["centroid_brightness_error_median"] = float(np.median(np.abs(list(errors.values()))))
     worst_band = max(band_errors, key=lambda n: abs(band_errors[n]))
     results["high_band_error_db"] = abs(band_errors[worst_band])
-    rows.append((f"centroid clicks at MIDI 60 mf against the real notes of {', '.join(sets)} at {sr} Hz",
+    rows.append((f"centroid clicks at MIDI 60 mf against the real notes of {', '.join(map(entry_name, sets))} at {sr} Hz",
                  f"spectral centroid worst {100 * errors[worst]:+.0f} % ({worst}), median |error| "
                  f"{100 * results['centroid_brightness_error_median']:.0f} %",
                  f"8-{top / 1000:.0f} kHz energy worst {band_errors[worst_band]:+.1f} dB ({worst_band})",
@@ -858,7 +873,8 @@ def bench_cross_source(results: dict, rows: list) -> None:
     sources = _trusted_sources()
     if sources is None:
         skip(rows, FIGURES["cross_source"], "the bundled model on the sample sets it never heard",
-             f"it trained on the Philharmonia samples, which are not shipped: name their folder in {PHILHARMONIA_ENV}")
+             f"it trained on the Philharmonia samples and WebAudioFont's banks, which are not shipped: name their "
+             f"folders in {PHILHARMONIA_ENV} and {WEBAUDIOFONT_ENV}")
         return
     source = kept_out_source(default_model_path()) or "MuseScore_General"
     started = time.perf_counter()
@@ -900,23 +916,32 @@ def bench_cross_source(results: dict, rows: list) -> None:
 
 
 PHILHARMONIA_ENV = "TIMBRE_EXPLORER_PHILHARMONIA"
+WEBAUDIOFONT_ENV = "TIMBRE_EXPLORER_WEBAUDIOFONT"  # WebAudioFont's sound/ folder (its repository webaudiofontdata)
 
 
 def _trusted_sources() -> tuple[str, ...] | None:
     """The bundled model's sample sets as its card names them, its Philharmonia entry pointed at
-    :data:`PHILHARMONIA_ENV`'s folder (a card's paths outside its folder are not used unless given); None when it
-    trained on them and no folder is named; an empty tuple for the card's own."""
-    from timbre_explorer.core.data.sources import philharmonia_folder
+    :data:`PHILHARMONIA_ENV`'s folder and its WebAudioFont banks at :data:`WEBAUDIOFONT_ENV`'s (a card's paths
+    outside its folder are not used unless given); None when it trained on either and no folder is named; an empty
+    tuple for the card's own."""
+    from timbre_explorer.core.data.sources import philharmonia_folder, webaudiofont_entry
     from timbre_explorer.core.model.modelfile import load_model
     from timbre_explorer.paths import default_model_path
 
     named = tuple((load_model(default_model_path()).meta.get("training") or {}).get("sources") or ())
-    if not any(philharmonia_folder(s) is not None for s in named):
+    if not any(philharmonia_folder(s) is not None or webaudiofont_entry(s) is not None for s in named):
         return ()
-    folder = os.environ.get(PHILHARMONIA_ENV)
-    if not folder:
-        return None
-    return tuple(f"philharmonia={folder}" if philharmonia_folder(s) is not None else s for s in named)
+    out = []
+    for s in named:
+        bank = webaudiofont_entry(s)
+        env = PHILHARMONIA_ENV if philharmonia_folder(s) is not None else WEBAUDIOFONT_ENV if bank else None
+        if env is not None and not (folder := os.environ.get(env)):
+            return None
+        out.append(f"philharmonia={folder}" if env == PHILHARMONIA_ENV else
+                   f"webaudiofont:{bank[0]}={folder}" if bank else s)
+    return tuple(out)
+
+
 #: The report of the bundled model's recipe run with the Philharmonia samples kept out (as validation notes), beside
 #: the model that then trained on them.
 PHILHARMONIA_FOLD = "philharmonia_fold.json"

@@ -374,6 +374,7 @@ def test_evaluate_uses_the_cards_sample_folder_only_when_it_holds_the_samples(ti
     ("sources", "elsewhere/patches.cfg", "--sources NAME_OR_FILE ..."),
     ("sources", "philharmonia=/etc", "--sources NAME_OR_FILE ..."),
     ("sources", "folder=/etc", "--sources NAME_OR_FILE ..."),
+    ("sources", "webaudiofont:Aspirin=/etc", "--sources NAME_OR_FILE ..."),
     ("ratings", "/etc/passwd", "--ratings FILE")])
 def test_evaluate_uses_paths_a_card_names_only_inside_its_folder(setting, value, option, tiny_model, tmp_path,
                                                                   capsys):

@@ -743,6 +743,25 @@ def test_a_folder_of_recordings_is_a_sample_set_with_a_role(qtbot, view, tmp_pat
     assert view.run.runner.tasks_started == 0
 
 
+def test_a_webaudiofont_bank_of_a_config_is_a_sample_set_named_by_its_bank(qtbot, view, tmp_path):
+    """A config naming a WebAudioFont bank (webaudiofont:BANK=FOLDER) shows a row named by the bank, its folder as the
+    tooltip, in its role; the config comes back as it was, and a missing folder is said before anything runs."""
+    d, r = _two_sample_sets(qtbot, view)
+    folder = tmp_path / "sound"
+    folder.mkdir()
+    entry = f"webaudiofont:Aspirin={folder}"
+    cfg = TrainConfig(**{**TINY, "regularizer": "none"}, sources=["FluidR3_GM", "TimGM6mb", entry], cross_valid="Aspirin")
+    view.form.set_config(cfg)
+    row = next(d.sets.item(i, 0) for i in range(d.sets.rowCount())
+               if d.sets.item(i, 0).data(QtCore.Qt.ItemDataRole.UserRole) == entry)
+    assert (row.text(), row.toolTip()) == ("Aspirin (WebAudioFont)", str(folder))
+    assert _role(d, entry) == "valid" and view.form.config() == cfg
+    folder.rmdir()
+    click(qtbot, r.train_button)
+    assert f"{folder}: no such folder (webaudiofont:Aspirin=FOLDER names WebAudioFont's wavetables)" in r.message.text()
+    assert view.run.runner.tasks_started == 0
+
+
 def _report_across_sources() -> dict:
     """A report with the unconditioned twin's figures and two kept-out sample sets (test and validation)."""
 

@@ -41,8 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "several sample sets in one dataset")
     build.add_argument("--sources", nargs="+", default=[], metavar="NAME",
                        help="sample sets by name: FluidR3_GM, MuseScore_General, TimGM6mb, sf_GMbank, freepats (or "
-                            "SoundFont files), philharmonia=FOLDER (the Philharmonia Orchestra's samples) and folder=FOLDER "
-                            "(your own recordings, labelled as --source folder labels them, each with its pitch)")
+                            "SoundFont files), philharmonia=FOLDER (the Philharmonia Orchestra's samples), folder=FOLDER "
+                            "(your own recordings, labelled as --source folder labels them, each with its pitch) and "
+                            "webaudiofont:BANK=FOLDER (a bank of WebAudioFont's wavetables, such as GeneralUserGS)")
     build.add_argument("--programs", choices=("orchestral", "general-midi"), default=None,
                        help="the General MIDI programs the SoundFonts render: the 18 orchestral instruments (the "
                             "default) or every pitched program (those beyond the 18 every few semitones, at p, mf, ff)")
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if the cache holds it")
     evaluate.add_argument("--cross-source", metavar="SOURCE", action="append", help="also evaluate on a sample set "
                           "the model never trained on (a sample set's name, such as freepats, a SoundFont file, or "
-                          "philharmonia=FOLDER or folder=FOLDER), beside two baselines; repeat it for several, a table each (default: "
+                          "philharmonia=FOLDER, folder=FOLDER or webaudiofont:BANK=FOLDER), beside two baselines; repeat it for several, a table each (default: "
                           "the source its training kept out, if any)")
     evaluate.add_argument("--peer-suite", metavar="FOLDER", help="instead, score the model on published "
                           "timbre-dissimilarity studies (Tian et al., ISMIR 2025: the timbremetrics repository's "
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "names, if it holds the model's samples)")
     samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
     evaluate.add_argument("--sources", nargs="+", metavar="NAME", help="the model's sample sets by name or file, "
-                          "philharmonia=FOLDER and folder=FOLDER (default: its card's; a path there is used only inside the "
+                          "philharmonia=, folder= and webaudiofont:BANK= FOLDER (default: its card's; a path there is used only inside the "
                           "model's folder)")
     evaluate.add_argument("--ratings", metavar="FILE", help="the dissimilarity matrix or pooled-ratings CSV the "
                           "model was trained with (default: its card's, used only inside the model's folder)")
@@ -107,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument("--folder", metavar="DIR", help="the model's sample folder (default: its card's)")
     samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
     calibrate.add_argument("--sources", nargs="+", metavar="NAME", help="the model's sample sets by name or file, "
-                           "philharmonia=FOLDER and folder=FOLDER (default: its card's)")
+                           "philharmonia=, folder= and webaudiofont:BANK= FOLDER (default: its card's)")
     encode = sub.add_parser("encode", help="place audio files in a timbre space (latent position, nearest "
                                            "instruments, descriptors, pitch, loudness)")
     encode.add_argument("model", help="a .timbre.safetensors model file")
@@ -260,8 +261,8 @@ def _dataset_build(args) -> int:  # noqa: C901
         PhilharmoniaSource,
         SoundFontSource,
         folder_entry_source,
-        named_soundfont,
     )
+    from timbre_explorer.core.data.webaudiofont import WebAudioFontSource, rendered_source
     from timbre_explorer.core.errors import ParameterError
     from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET
     from timbre_explorer.core.training.config import program_table
@@ -271,21 +272,20 @@ def _dataset_build(args) -> int:  # noqa: C901
             raise ParameterError("--source folder needs the folder: timbre-explorer dataset build --source folder PATH")
         if args.programs:
             raise ParameterError("--programs chooses what the SoundFonts render; a folder's notes are its files")
-        source: FolderSource | tuple[SoundFontSource | PhilharmoniaSource | FolderSource, ...] = \
+        source: FolderSource | tuple[SoundFontSource | WebAudioFontSource | PhilharmoniaSource | FolderSource, ...] = \
             FolderSource(args.path)
     else:
         if args.path:
             raise ParameterError("a path is only for --source folder; use --soundfont FILE.sf2 for another SoundFont")
         names = args.sources + args.soundfont or ["FluidR3_GM"]
         instruments = program_table(args.programs or "orchestral")
-        source = tuple(folder_entry_source(name) or SoundFontSource(str(named_soundfont(name)), instruments=instruments)
-                       for name in names)
+        source = tuple(folder_entry_source(name) or rendered_source(name, instruments) for name in names)
     hold_out = tuple(args.hold_out) if args.hold_out is not None else default_hold_out(source)
     if args.dry_run:
         notes: list = []
         problems: list[tuple[str, str]] = []
         for s in (source,) if isinstance(source, FolderSource) else source:
-            if isinstance(s, SoundFontSource):
+            if isinstance(s, SoundFontSource | WebAudioFontSource):
                 notes += s.notes()
             else:
                 scan = s.scan()

@@ -63,6 +63,7 @@ from timbre_explorer import __version__
 from timbre_explorer.core.data.instruments import DYNAMICS, pitch_name
 from timbre_explorer.core.data.notes import NoteTable, encode
 from timbre_explorer.core.data.sources import FolderSource, NoteSpec, PhilharmoniaSource, SoundFontSource
+from timbre_explorer.core.data.webaudiofont import WebAudioFontSource
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.files import remove_stale_temporaries
 from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, get_preset, transform_for
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
 
     from timbre_explorer.core.data.sources import SourceIdentity
 
-Source = SoundFontSource | FolderSource | PhilharmoniaSource
+Source = SoundFontSource | WebAudioFontSource | FolderSource | PhilharmoniaSource
 
 log = logging.getLogger(__name__)
 
@@ -592,7 +593,7 @@ def dataset_key(sources: tuple[Source, ...], specs: list[list[NoteSpec]], *, pre
 def default_hold_out(source: Source | tuple[Source, ...]) -> tuple[str, ...]:
     """The SoundFonts' novel instruments; nothing for a user's folder."""
     sources = source if isinstance(source, tuple) else (source,)
-    return tuple(dict.fromkeys(i.name for s in sources if isinstance(s, SoundFontSource)
+    return tuple(dict.fromkeys(i.name for s in sources if isinstance(s, SoundFontSource | WebAudioFontSource)
                                for i in s.instruments if i.novel))
 
 
@@ -670,7 +671,7 @@ def _check_sources(sources: tuple[Source, ...]) -> None:
 
 def _survey(source: Source) -> tuple[list[NoteSpec], list[SkippedFile]]:
     """The notes of a source, and the files of a folder that cannot be notes (listed as skipped)."""
-    if isinstance(source, SoundFontSource):
+    if isinstance(source, SoundFontSource | WebAudioFontSource):
         return source.notes(), []
     scan = source.scan()
     return scan.notes, [{"file": path, "source": source.name, "instrument": "", "reason": reason}

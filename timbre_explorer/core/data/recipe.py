@@ -18,8 +18,8 @@ from timbre_explorer.core.data.sources import (
     PhilharmoniaSource,
     SoundFontSource,
     folder_entry_source,
-    named_soundfont,
 )
+from timbre_explorer.core.data.webaudiofont import WebAudioFontSource, rendered_source
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Event as ProcessEvent
@@ -30,7 +30,7 @@ class DatasetRecipe:
     """The notes of a dataset and how they are analysed and split."""
 
     folder: str | None  # a sample folder; None: the sample sets below
-    sample_sets: tuple[str, ...]  # SoundFont short names or files, philharmonia=FOLDER and folder=FOLDER
+    sample_sets: tuple[str, ...]  # SoundFont short names or files, philharmonia=, folder= and webaudiofont:BANK=
     instruments: tuple[Instrument, ...]  # what each SoundFont renders (each within its pitch range)
     folder_instruments: tuple[str, ...] | None  # the instruments read from the folders among them; None: all
     preset: str
@@ -43,11 +43,10 @@ def dataset_for(recipe: DatasetRecipe, *, cache_root: str | os.PathLike | None =
                 rebuild: bool = False) -> NoteDataset:
     """The dataset of a recipe: built, or reused from the cache."""
     if recipe.folder is not None:
-        source: FolderSource | tuple[SoundFontSource | PhilharmoniaSource | FolderSource, ...] = \
+        source: FolderSource | tuple[SoundFontSource | WebAudioFontSource | PhilharmoniaSource | FolderSource, ...] = \
             FolderSource(recipe.folder)
     else:
-        source = tuple(folder_entry_source(name, recipe.folder_instruments)
-                       or SoundFontSource(str(named_soundfont(name)), instruments=recipe.instruments)
+        source = tuple(folder_entry_source(name, recipe.folder_instruments) or rendered_source(name, recipe.instruments)
                        for name in recipe.sample_sets)
     return build_dataset(source, preset=recipe.preset, hold_out=recipe.hold_out, seed=recipe.seed,
                          cache_root=cache_root, workers=workers, rebuild=rebuild, progress=progress, cancel=cancel)

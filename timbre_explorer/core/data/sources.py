@@ -591,9 +591,22 @@ def recordings_folder(entry: str) -> str | None:
     return entry[len(FOLDER_ENTRY):] if entry.lower().startswith(FOLDER_ENTRY) else None
 
 
+WEBAUDIOFONT_ENTRY = "webaudiofont:"  # a sample set entry ``webaudiofont:BANK=FOLDER``: a WebAudioFont bank
+_WEBAUDIOFONT = re.compile(r"^webaudiofont:(?P<bank>[^=/]*)=(?P<folder>.*)$", re.I)
+
+
+def webaudiofont_entry(entry: str) -> tuple[str, str] | None:
+    """The bank and folder of a sample set entry ``webaudiofont:BANK=FOLDER`` (``webaudiofont:Aspirin=~/sound``),
+    or None for any other entry."""
+    m = _WEBAUDIOFONT.match(entry)
+    return (m["bank"], m["folder"]) if m else None
+
+
 def entry_folder(entry: str) -> str | None:
-    """The folder a sample set entry reads (``philharmonia=FOLDER`` or ``folder=FOLDER``); None for a sample set's
-    name or SoundFont file."""
+    """The folder a sample set entry reads (``philharmonia=FOLDER``, ``folder=FOLDER`` or
+    ``webaudiofont:BANK=FOLDER``); None for a sample set's name or SoundFont file."""
+    if (bank := webaudiofont_entry(entry)) is not None:
+        return bank[1]
     folder = philharmonia_folder(entry)
     return folder if folder is not None else recordings_folder(entry)
 
@@ -611,7 +624,9 @@ def folder_entry_source(entry: str, instruments: tuple[str, ...] | None = None
 
 def entry_name(entry: str) -> str:
     """The source name an entry's notes carry (what ``cross_test`` names): ``Philharmonia``, a recordings folder's
-    own name, or else the entry itself."""
+    own name, a WebAudioFont bank's name, or else the entry itself."""
+    if (bank := webaudiofont_entry(entry)) is not None:
+        return bank[0]
     source = folder_entry_source(entry)
     return source.name if source is not None else entry
 

@@ -36,7 +36,7 @@ _stderr_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def _decoder_quiet(path: str | os.PathLike) -> Iterator[None]:
+def decoder_quiet(path: str | os.PathLike) -> Iterator[None]:
     """Silence what a decoder library prints on the process's stderr (mpg123's "Note: Illegal Audio-MPEG-Header").
 
     Only around MP3 decoding: the redirect is process-wide, so it is kept as short and rare as it can be.
@@ -70,7 +70,7 @@ def load_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
         raise AudioFileError(f"{path}: no such file")
     try:
         # opened by Python, not by libsndfile, which cannot open a name that is not UTF-8
-        with open(path, "rb") as f, _decoder_quiet(path), sf.SoundFile(within := _WithinFile(f)) as sound:
+        with open(path, "rb") as f, decoder_quiet(path), sf.SoundFile(within := _WithinFile(f)) as sound:
             if within.outside is not None:
                 raise AudioFileError(f"{path}: the header points outside the file's {within.size} bytes: a damaged "
                                      "header")

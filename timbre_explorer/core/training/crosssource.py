@@ -187,15 +187,15 @@ def held_notes(cfg: TrainConfig, trained: NoteDataset, source: str, *, dynamics:
     sources left out; any other is rendered or read (and cached) on its own."""
     from timbre_explorer.core.data.dataset import build_dataset
     from timbre_explorer.core.data.instruments import DYNAMICS
-    from timbre_explorer.core.data.sources import SoundFontSource, folder_entry_source, named_soundfont
+    from timbre_explorer.core.data.sources import folder_entry_source
+    from timbre_explorer.core.data.webaudiofont import rendered_source
     from timbre_explorer.core.training.config import RATED, soundfont_instruments
 
     _check_dynamics(dynamics)
     wanted = [d for d in DYNAMICS if not dynamics or d in dynamics] + ([] if dynamics else [""])  # '': unknown
     rated = tuple(i for i in soundfont_instruments(cfg) if i.name in RATED)
     held_source = (folder_entry_source(source, tuple(i.name for i in rated))
-                   or SoundFontSource(str(named_soundfont(source)), instruments=rated,
-                                      dynamics=tuple((d, DYNAMICS[d]) for d in wanted if d)))
+                   or rendered_source(source, rated, tuple((d, DYNAMICS[d]) for d in wanted if d)))
     kept_out = {cfg.cross_test: CROSS_TEST, cfg.cross_valid: CROSS_VALID}
     if held_source.name in kept_out:  # rendered with the training set, kept out of training
         ds, notes = trained, trained.where(kept_out[held_source.name])

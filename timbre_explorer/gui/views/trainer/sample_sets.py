@@ -16,6 +16,7 @@ from timbre_explorer.core.data.sources import (
     named_soundfont,
     philharmonia_folder,
     recordings_folder,
+    webaudiofont_entry,
 )
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.gui.views.widgets import choice_box, wrapped_label
@@ -140,13 +141,14 @@ class SampleSetsTable(QtWidgets.QTableWidget):
         for r in range(self.rowCount()):
             item, box = self._row(r)
             name = item.data(NAME)
-            folder, recordings = philharmonia_folder(name), recordings_folder(name)
+            folder, recordings, bank = philharmonia_folder(name), recordings_folder(name), webaudiofont_entry(name)
             shown = f"{Path(chosen).name} (in place of FluidR3_GM)" if name == "FluidR3_GM" and chosen else \
                 f"{PHILHARMONIA} ({folder})" if folder is not None else \
-                f"{entry_name(name)} (recordings)" if recordings is not None else Path(name).name
+                f"{entry_name(name)} (recordings)" if recordings is not None else \
+                f"{bank[0]} (WebAudioFont)" if bank is not None else Path(name).name
             missing = self.missing.get(name)
             item.setText(shown + (" · not installed" if missing else ""))
-            item.setToolTip(missing or recordings or "")  # a folder of recordings: where it is
+            item.setToolTip(missing or recordings or (bank[1] if bank else ""))  # a folder read: where it is
             item.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled if not missing else QtCore.Qt.ItemFlag.NoItemFlags)
             box.setEnabled(not missing)
             box.setToolTip(missing or "What this sample set is for: training, the cross-source test or validation, "
