@@ -743,6 +743,21 @@ def test_a_folder_of_recordings_is_a_sample_set_with_a_role(qtbot, view, tmp_pat
     assert view.run.runner.tasks_started == 0
 
 
+def test_add_webaudiofont_banks_adds_a_training_row_for_each_bank(qtbot, view, tmp_path, monkeypatch):
+    """*Add WebAudioFont banks…* adds the six banks of the chosen folder as rows that train, named by their banks."""
+    d, _ = _two_sample_sets(qtbot, view)
+    folder = tmp_path / "webaudiofontdata"
+    folder.mkdir()
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    click(qtbot, d.banks_button)
+    banks = ("Aspirin", "Chaos", "GeneralUserGS", "JCLive", "SBLive", "SoundBlasterOld")
+    entries = tuple(f"webaudiofont:{b}={folder}" for b in banks)
+    assert view.form.config().sources == ("FluidR3_GM", "TimGM6mb", *entries)
+    assert [d.sets.item(d.sets.rowCount() - 6 + i, 0).text() for i in range(6)] == [f"{b} (WebAudioFont)" for b in banks]
+    _choose_role(d, entries[2], "off")  # not used: its row stays
+    assert entries[2] not in view.form.config().sources and _role(d, entries[2]) == "off"
+
+
 def test_a_webaudiofont_bank_of_a_config_is_a_sample_set_named_by_its_bank(qtbot, view, tmp_path):
     """A config naming a WebAudioFont bank (webaudiofont:BANK=FOLDER) shows a row named by the bank, its folder as the
     tooltip, in its role; the config comes back as it was, and a missing folder is said before anything runs."""

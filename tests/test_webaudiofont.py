@@ -172,6 +172,11 @@ def test_a_config_trains_on_a_bank_and_can_keep_it_out(sound):
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
     assert TrainConfig(sources=["FluidR3_GM", "webaudiofont:Aspirin=/nope"]).problems() == [
         "/nope: no such folder (webaudiofont:Aspirin=FOLDER names WebAudioFont's wavetables)."]
+    empty = sound.parent / "empty"
+    empty.mkdir()
+    assert TrainConfig(sources=["FluidR3_GM", f"webaudiofont:Chaos={empty}"]).problems() == [
+        f"{empty}: no wavetable of Chaos in it (choose WebAudioFont's data repository, webaudiofontdata, or its sound/ "
+        "folder)."]
     assert TrainConfig(sources=["FluidR3_GM", f"webaudiofont:FluidR3={sound}"]).problems() == [
         f"webaudiofont:FluidR3={sound}: FluidR3 is not a WebAudioFont bank (known: Aspirin, Chaos, GeneralUserGS, "
         "JCLive, SBLive, SoundBlasterOld)."]

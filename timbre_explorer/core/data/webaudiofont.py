@@ -244,16 +244,23 @@ def rendered_source(entry: str, instruments: tuple[Instrument, ...],
     """The source of a sample set entry that renders General MIDI programs: a WebAudioFont bank
     (``webaudiofont:BANK=FOLDER``), else a SoundFont or patch set by its short name or file."""
     if (bank := webaudiofont_entry(entry)) is not None:
-        if (unknown := unknown_bank(entry)) is not None:
-            raise ParameterError(unknown)
+        if (problem := bank_problem(entry)) is not None:
+            raise ParameterError(problem)
         return WebAudioFontSource(os.path.expanduser(bank[1]), bank[0], instruments, tuple(d for d, _ in dynamics))
     return SoundFontSource(str(named_soundfont(entry)), instruments=instruments, dynamics=dynamics)
 
 
-def unknown_bank(entry: str) -> str | None:
-    """Why a ``webaudiofont:BANK=FOLDER`` entry names no bank of ours, in one sentence; None when it does (or is
-    another kind of entry)."""
+def bank_problem(entry: str) -> str | None:
+    """Why a ``webaudiofont:BANK=FOLDER`` entry cannot be rendered, in one sentence: a bank that is not one of ours,
+    or a folder that holds none of its wavetables. None when it can (or is another kind of entry, or its folder is
+    not there: the folder check says so)."""
     bank = webaudiofont_entry(entry)
-    if bank is None or bank[0] in BANKS:
+    if bank is None:
         return None
-    return f"{entry}: {bank[0] or 'no bank'} is not a WebAudioFont bank (known: {', '.join(BANKS)})"
+    if bank[0] not in BANKS:
+        return f"{entry}: {bank[0] or 'no bank'} is not a WebAudioFont bank (known: {', '.join(BANKS)})"
+    source = WebAudioFontSource(os.path.expanduser(bank[1]), bank[0])
+    if source.folder.is_dir() and not any(source.folder.glob(f"*_{bank[0]}{BANKS[bank[0]]}.js")):
+        return (f"{source.folder}: no wavetable of {bank[0]} in it (choose WebAudioFont's data repository, "
+                "webaudiofontdata, or its sound/ folder)")
+    return None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from timbre_explorer.core.data.instruments import GENERAL_MIDI, INSTRUMENTS, Instrument, pitch_name
 from timbre_explorer.core.data.sources import entry_folder, entry_name, philharmonia_folder, recordings_folder
-from timbre_explorer.core.data.webaudiofont import unknown_bank
+from timbre_explorer.core.data.webaudiofont import bank_problem
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae_config import CONDITIONINGS, VAEConfig
 
@@ -223,8 +223,8 @@ class TrainConfig:
             elif not Path(self.folder).expanduser().is_dir():
                 out.append(f"{self.folder}: no such folder.")
         for entry in self.sources if self.source == "soundfont" else ():
-            if (unknown := unknown_bank(entry)) is not None:
-                out.append(f"{unknown}.")
+            if (problem := bank_problem(entry)) is not None:
+                out.append(f"{problem}.")
                 continue
             folder = entry_folder(entry)
             if folder is not None and not Path(folder).expanduser().is_dir():  # as the source reads it

@@ -106,6 +106,12 @@ class DataPanel(QtWidgets.QWidget):
                                           "its instrument)")
         self.recordings_button.clicked.connect(self._browse_recordings)
         form.addRow("Recordings", row(self.recordings_button, stretch=None))
+        self.banks_button = QtWidgets.QPushButton("Add WebAudioFont banks…")
+        self.banks_button.setToolTip("Six more General MIDI banks (Aspirin, Chaos, GeneralUserGS, JCLive, SBLive, "
+                                     "SoundBlasterOld) as sample sets, a row above each with a role: choose your copy "
+                                     "of WebAudioFont's data repository (webaudiofontdata) or its sound/ folder")
+        self.banks_button.clicked.connect(self._browse_banks)
+        form.addRow("WebAudioFont", row(self.banks_button, stretch=None))
 
     def _add_render_rows(self, form: QtWidgets.QFormLayout) -> None:
         """What the SoundFonts render: the programs, which of their instruments, over which pitches."""
@@ -205,7 +211,7 @@ class DataPanel(QtWidgets.QWidget):
             w.setEnabled(folder)
         for w in (self.soundfont, self.soundfont_button, self.sets, self.programs, self.rendered, self.all_button,
                   self.none_button, self.low_pitch, self.high_pitch, self.philharmonia, self.philharmonia_button,
-                  self.recordings_button):
+                  self.recordings_button, self.banks_button):
             w.setEnabled(not folder)
         self.source_changed.emit()
 
@@ -284,6 +290,11 @@ class DataPanel(QtWidgets.QWidget):
         self.sets.move_philharmonia(folder)
         if folder:
             self.folder_set_chosen.emit(f"{PHILHARMONIA_ENTRY}{folder}")
+
+    def _browse_banks(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "WebAudioFont's data (webaudiofontdata, or its sound/)")
+        if folder:
+            self.sets.add_banks(folder)
 
     def _browse_recordings(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "A folder of your recordings")

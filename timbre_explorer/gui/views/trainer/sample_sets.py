@@ -12,6 +12,7 @@ from timbre_explorer.core.data.sources import (
     KNOWN_SOUNDFONTS,
     PHILHARMONIA,
     PHILHARMONIA_ENTRY,
+    WEBAUDIOFONT_ENTRY,
     entry_name,
     named_soundfont,
     philharmonia_folder,
@@ -45,7 +46,7 @@ class SampleSetsTable(QtWidgets.QTableWidget):
         self.note.hide()
         self.missing: dict[str, str] = {}  # a sample set's name: why it cannot be rendered
         self.soundfont = ""  # the SoundFont file chosen in place of FluidR3_GM
-        self.recordings: list[str] = []  # the folder=FOLDER rows shown, used or not
+        self.added: list[str] = []  # the rows added by the user (folder=, webaudiofont:BANK=), shown used or not
         self._order: list[str] = []
 
     def show_sets(self, sources, cross_test: str | None, cross_valid: str | None, philharmonia: str = "") -> None:
@@ -53,7 +54,8 @@ class SampleSetsTable(QtWidgets.QTableWidget):
         SoundFont file the config names, the Philharmonia folder, chosen in its field but not used, and every folder of
         recordings added); a set that cannot be rendered is not used."""
         sources = list(sources)
-        self.recordings += [n for n in sources if recordings_folder(n) is not None and n not in self.recordings]
+        self.added += [n for n in sources if (recordings_folder(n) is not None or webaudiofont_entry(n) is not None)
+                       and n not in self.added]
         entry = next((n for n in sources if philharmonia_folder(n) is not None), None)
         if entry is None and philharmonia:
             entry = f"{PHILHARMONIA_ENTRY}{philharmonia}"
@@ -61,7 +63,7 @@ class SampleSetsTable(QtWidgets.QTableWidget):
         names = list(KNOWN_SETS) + [n for n in sources if n not in KNOWN_SETS]
         if entry is not None and entry not in names:
             names.append(entry)
-        names += [n for n in self.recordings if n not in names]
+        names += [n for n in self.added if n not in names]
         self.setRowCount(len(names))
         for r, name in enumerate(names):
             item = QtWidgets.QTableWidgetItem(name)
@@ -119,6 +121,14 @@ class SampleSetsTable(QtWidgets.QTableWidget):
         entry = f"{FOLDER_ENTRY}{folder}"
         sources, test, valid = self.choice()
         self.show_sets(sources + (entry,) if entry not in sources else sources, test, valid)
+
+    def add_banks(self, folder: str) -> None:
+        """A row for each of WebAudioFont's banks in ``folder`` (``webaudiofont:BANK=FOLDER``), training."""
+        from timbre_explorer.core.data.webaudiofont import BANKS
+
+        sources, test, valid = self.choice()
+        self.show_sets(sources + tuple(e for b in BANKS if (e := f"{WEBAUDIOFONT_ENTRY}{b}={folder}") not in sources),
+                       test, valid)
 
     def set_soundfont(self, path: str) -> None:
         """The SoundFont file chosen in place of FluidR3_GM (empty: none) names its row."""
