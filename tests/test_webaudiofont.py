@@ -71,10 +71,12 @@ def clarinet_zones(rate: int = 32000) -> list[str]:
 
 @pytest.fixture(scope="module")
 def sound(tmp_path_factory):
-    """A ``sound/`` folder holding one bank's clarinet (program 71) and a file that is no wavetable."""
+    """A ``sound/`` folder holding one bank's clarinet (program 71, also as its piano, program 0, which every bank
+    has) and a file that is no wavetable."""
     folder = tmp_path_factory.mktemp("webaudiofontdata") / "sound"
     folder.mkdir()
-    write_wavetable(wavetable_file(folder, "Aspirin", 71), *clarinet_zones())
+    for program in (0, 71):
+        write_wavetable(wavetable_file(folder, "Aspirin", program), *clarinet_zones())
     wavetable_file(folder, "Aspirin", 68).write_text("var x = 1;", encoding="utf-8")
     return folder
 
