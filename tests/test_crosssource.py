@@ -145,10 +145,12 @@ def test_a_soundfont_source_is_named_after_its_file():
 def test_a_run_that_keeps_a_sample_set_out_reports_across_sources_and_evaluate_agrees(tmp_path, capsys):
     """Two General MIDI sample sets, four rated instruments, three pitches: sf_GMbank is kept out of training;
     the run's report has the figures across sources for the model, its unconditioned twin and both baselines,
-    and `evaluate` gives the same in-source figures (on the kept-in sample set only) and the same table."""
+    and `evaluate` gives the same in-source figures (on the kept-in sample set only) and the same table, whose
+    in-source column is the figure it measured (a card's comes from the training machine's render of the samples)."""
     import json
 
     from timbre_explorer.cli import main
+    from timbre_explorer.core.model.modelfile import load_model, save_model
 
     try:
         named_soundfont("sf_GMbank"), named_soundfont("FluidR3_GM")
@@ -175,5 +177,19 @@ def test_a_run_that_keeps_a_sample_set_out_reports_across_sources_and_evaluate_a
     assert again["test_notes"] == report["test_notes"] and again["spearman_rho"] == pytest.approx(report["spearman_rho"])
     out = capsys.readouterr().out
     assert "## Across sources: sf_GMbank" in out and "unconditioned model latent" in out
+    # the table's in-source column is what evaluate measured, not the card's figure from the training machine
+    mf = load_model(run / "model.timbre.safetensors")
+    save_model(tmp_path / "moved.timbre.safetensors", model=mf.build_model(), normalization=mf.normalization,
+               meta={**mf.meta, "metrics": {**mf.meta["metrics"], "spearman_rho": 0.123}}, tensors=mf.tensors)
+    assert main(["evaluate", str(tmp_path / "moved.timbre.safetensors"), "--cache", str(tmp_path / "c"),
+                 "--sources", "FluidR3_GM", "sf_GMbank"]) == 0
+    latent_row = next(r for r in capsys.readouterr().out.splitlines() if r.startswith("| model latent"))
+    assert f"| {again['spearman_rho']:.3f} |" in latent_row and "0.123" not in latent_row
+    # samples that are not the model's (a sample set left out) are refused, not scored on shifted splits
+    assert main(["evaluate", str(run / "model.timbre.safetensors"), "--cache", str(tmp_path / "c"),
+                 "--sources", "FluidR3_GM"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "model.timbre.safetensors: the samples found hold" in err and "(FluidR3_GM, sf_GMbank)" in err
+    assert len(err.splitlines()) == 1
     assert "## Across sources: sf_GMbank (60 notes of 4 rated instruments, pp, p, mf, f, ff, kept out as the test)" \
         in (run / "report.md").read_text()

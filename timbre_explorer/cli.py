@@ -419,6 +419,7 @@ def _evaluate(args) -> int:
         cross = crosssource.evaluate_cross_source(args.model, source, dynamics=args.cross_dynamics,
                                                   cache_root=args.cache, folder=args.folder, soundfont=args.soundfont,
                                                   sources=args.sources, ratings=args.ratings)
+        cross["in_source_rho"] = report["spearman_rho"]  # as measured above: this machine's render of the samples
         print(cross_source_markdown(cross))
     return 0
 

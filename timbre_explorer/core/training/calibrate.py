@@ -70,17 +70,15 @@ def calibrate_file(path: str | os.PathLike, *, out: str | os.PathLike | None = N
     or ``sources``. Returns the path written."""
     from timbre_explorer.core.data.recipe import dataset_for
     from timbre_explorer.core.model.modelfile import load_model, save_model
-    from timbre_explorer.core.training.modelcard import training_config
+    from timbre_explorer.core.training.modelcard import check_dataset, training_config
 
     mf = load_model(path, card=True)
     if not mf.config.conditioned:
         raise ParameterError(f"{path}: only a model whose decoder takes pitch and level is calibrated")
     cfg = training_config(path, mf, folder=folder, soundfont=soundfont, sources=sources)
     ds = dataset_for(cfg.dataset_recipe(), cache_root=cache_root, cancel=cancel)
+    check_dataset(path, mf, ds)
     t = mf.tensors
-    if len(ds) != len(t["map.z"]) or not np.array_equal(ds.notes.pitch, t["map.pitch"].numpy()):
-        raise ParameterError(f"{path}: the samples found hold {len(ds)} notes, not the {len(t['map.z'])} of the "
-                             "model's map: give the ones it was trained on")
     train = np.flatnonzero(t["map.split"].numpy() == list(mf.meta["splits"]).index("train"))
     gain = decoder_gain(mf.build_model(), mf.normalization, ds, train, t["map.z"].numpy()[train])
     target = Path(out) if out is not None else Path(path)

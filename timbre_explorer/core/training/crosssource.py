@@ -219,13 +219,14 @@ def evaluate_cross_source(model_path: str | os.PathLike, source: str, *, dynamic
     from timbre_explorer.core.data.perception import load_dissimilarities
     from timbre_explorer.core.data.recipe import dataset_for
     from timbre_explorer.core.model.modelfile import load_model
-    from timbre_explorer.core.training.modelcard import training_config
+    from timbre_explorer.core.training.modelcard import check_dataset, training_config
     from timbre_explorer.core.training.runfolder import UNCONDITIONED_NAME
 
     _check_dynamics(dynamics)  # before any dataset is built
     mf = load_model(model_path)
     cfg = training_config(model_path, mf, folder=folder, soundfont=soundfont, sources=sources, ratings=ratings)
     trained = dataset_for(cfg.dataset_recipe(), cache_root=cache_root, workers=workers)
+    check_dataset(model_path, mf, trained)
     if cfg.cross_test:
         leave_source_out(trained, cfg.cross_test, cfg.cross_valid)
     held = held_notes(cfg, trained, source, dynamics=dynamics, cache_root=cache_root, workers=workers)

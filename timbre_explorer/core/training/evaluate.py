@@ -293,7 +293,7 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root: str 
     from timbre_explorer.core.data.dataset import leave_source_out
     from timbre_explorer.core.data.recipe import dataset_for
     from timbre_explorer.core.model.modelfile import load_model
-    from timbre_explorer.core.training.modelcard import training_config
+    from timbre_explorer.core.training.modelcard import check_dataset, training_config
     from timbre_explorer.core.training.target import perceptual_target
 
     report: EvaluationReport | None = None
@@ -306,6 +306,7 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root: str 
                               own_run=own_run)
         ds = dataset_for(cfg.dataset_recipe(), cache_root=cache_root, workers=workers, progress=progress,
                          cancel=cancel, rebuild=rebuild)
+        check_dataset(path, mf, ds)
         if cfg.cross_test:  # the sample sets the training kept out are not in-source test notes
             leave_source_out(ds, cfg.cross_test, cfg.cross_valid)
         if on_model is not None:

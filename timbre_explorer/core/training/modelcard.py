@@ -18,6 +18,7 @@ from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.training.config import TrainConfig
 
 if TYPE_CHECKING:
+    from timbre_explorer.core.data.dataset import NoteDataset
     from timbre_explorer.core.model.modelfile import ModelFile
 
 
@@ -128,6 +129,20 @@ def check_sample_folder(path: str | os.PathLike, mf: ModelFile, folder: str | os
     if instruments and not instruments & {note.instrument for note in scan_folder(root).notes}:
         raise ParameterError(f"{where} holds none of the model's instruments ({', '.join(sorted(instruments))}); "
                              f"{remedy}")
+
+
+def check_dataset(path: str | os.PathLike, mf: ModelFile, ds: NoteDataset) -> None:
+    """Refuse samples that are not the ones the model trained on: its map holds a row per note of its dataset, in
+    order, and another dataset's splits would count notes it trained on as test notes, every figure flattering it
+    (the bundled model with the Philharmonia samples left out of ``--sources``: in-source ρ 0.899, on its own
+    samples 0.866). One sentence names the model; a file without a map is not checked."""
+    if "map.pitch" not in mf.tensors:
+        return
+    pitch = mf.tensors["map.pitch"].numpy()
+    if len(ds) != len(pitch) or not (ds.notes.pitch == pitch).all():
+        sets = ", ".join((mf.meta.get("training") or {}).get("sources") or ()) or "its card names none"
+        raise ParameterError(f"{path}: the samples found hold {len(ds)} notes, not the {len(pitch)} of the model's "
+                             f"map: give the sample sets it was trained on ({sets})")
 
 
 def _note_count(mf: ModelFile) -> int:
