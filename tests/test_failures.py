@@ -367,6 +367,20 @@ def test_evaluate_uses_the_cards_sample_folder_only_when_it_holds_the_samples(ti
     assert main(["evaluate", str(tiny_model), "--cache", str(shared_cache)]) == 1  # its samples are outside its folder
 
 
+def test_evaluate_refuses_a_folder_that_is_not_the_models_samples(tiny_model, tmp_path, capsys):
+    """A folder of the model's instruments that lacks one of its notes is another dataset: its splits would count
+    notes the model trained on as test notes, so evaluate refuses it, naming the folder the card was trained on."""
+    import shutil
+
+    samples = tiny_model.parent.parent / "samples"
+    fewer = tmp_path / "fewer"
+    shutil.copytree(samples, fewer)
+    next(fewer.glob("*/*.wav")).unlink()
+    assert main(["evaluate", str(tiny_model), "--cache", str(tmp_path / "cache"), "--folder", str(fewer)]) == 1
+    one_line_error(capsys.readouterr().err, f"{tiny_model}: the samples found hold 119 notes, not the 120 of the "
+                                            f"model's map: give the sample sets it was trained on ({samples})")
+
+
 @pytest.mark.parametrize("setting, value, option", [
     ("folder", "/etc", "--folder DIR"),
     ("folder", "link", "--folder DIR"),  # inside, but a link to /etc

@@ -140,7 +140,10 @@ def check_dataset(path: str | os.PathLike, mf: ModelFile, ds: NoteDataset) -> No
         return
     pitch = mf.tensors["map.pitch"].numpy()
     if len(ds) != len(pitch) or not (ds.notes.pitch == pitch).all():
-        sets = ", ".join((mf.meta.get("training") or {}).get("sources") or ()) or "its card names none"
+        t = mf.meta.get("training") or {}
+        named = [t.get("folder")] if t.get("source") == "folder" else [  # as soundfont_sources reads a config
+            t["soundfont"] if name == "FluidR3_GM" and t.get("soundfont") else name for name in t.get("sources") or ()]
+        sets = ", ".join(str(n) for n in named if n) or "its card does not say"
         raise ParameterError(f"{path}: the samples found hold {len(ds)} notes, not the {len(pitch)} of the model's "
                              f"map: give the sample sets it was trained on ({sets})")
 
