@@ -558,7 +558,9 @@ def bench_brightness(results: dict, rows: list) -> None:
     instrument's real C4 mf notes (each set's median over its notes; rendered at the model's rate; the Philharmonia
     samples and WebAudioFont's banks when
     :func:`_trusted_sources` finds them, else the General MIDI SoundFonts alone, as the row says), the worst rated
-    instrument's relative error (``centroid_brightness_error``, target <= 0.10); and the energy of the octave above
+    instrument's relative error (``centroid_brightness_error``, target <= 0.10), beside how far the sets' own notes
+    disagree (``centroid_reference_spread``: the brightest set's centroid over the dullest's, minus one, for the
+    instrument where it is widest); and the energy of the octave above
     8 kHz, in dB of the whole, against the real notes' (``high_band_error_db``, the worst instrument; target <= 3)."""
     from timbre_explorer.core.data.instruments import BY_NAME
     from timbre_explorer.core.data.sources import KNOWN_SOUNDFONTS, NoteSpec, entry_name, folder_entry_source
@@ -577,7 +579,7 @@ def bench_brightness(results: dict, rows: list) -> None:
             and (n in KNOWN_SOUNDFONTS or (trusted and n != entry_name(n)))]
     sr, top = space.sample_rate, min(16000.0, space.sample_rate / 2)
     names = [n for n in space.perceptual_instruments if n in space.centroids and n in BY_NAME][:size(None, 2)]
-    errors, band_errors = {}, {}
+    errors, band_errors, spreads = {}, {}, {}
     for name in names:
         centroids, bands = [], []  # each sample set's median over its notes: one vote a set
         for entry in sets:
@@ -592,19 +594,24 @@ def bench_brightness(results: dict, rows: list) -> None:
             if reals:
                 centroids.append(float(np.median([_spectral_centroid_hz(a, sr) for a in reals])))
                 bands.append(float(np.median([_band_db(a, sr, 8000, top) for a in reals])))
+        spreads[name] = max(centroids) / min(centroids) - 1 if centroids else math.nan  # how far the sets disagree
         played = playable_note(space, space.centroids[name], pitch=60, dynamic="mf").held(1.2)
         errors[name] = _spectral_centroid_hz(played, sr) / float(np.median(centroids)) - 1
         band_errors[name] = _band_db(played, sr, 8000, top) - float(np.median(bands))
     worst = max(errors, key=lambda n: abs(errors[n]))
     results["centroid_brightness_error"] = abs(errors[worst])
     results["centroid_brightness_error_median"] = float(np.median(np.abs(list(errors.values()))))
+    widest = max(spreads, key=spreads.get)
+    results["centroid_reference_spread"] = spreads[widest]
     worst_band = max(band_errors, key=lambda n: abs(band_errors[n]))
     results["high_band_error_db"] = abs(band_errors[worst_band])
     rows.append((f"centroid clicks at MIDI 60 mf against the real notes of {', '.join(map(entry_name, sets))} at {sr} Hz",
                  f"spectral centroid worst {100 * errors[worst]:+.0f} % ({worst}), median |error| "
                  f"{100 * results['centroid_brightness_error_median']:.0f} %",
                  f"8-{top / 1000:.0f} kHz energy worst {band_errors[worst_band]:+.1f} dB ({worst_band})",
-                 "per instrument: " + " ".join(f"{n} {100 * e:+.0f} %" for n, e in errors.items())))
+                 "per instrument: " + " ".join(f"{n} {100 * e:+.0f} %" for n, e in errors.items()),
+                 f"the sets' own C4 mf notes differ by up to {100 * spreads[widest]:.0f} % ({widest}; brightest "
+                 "over dullest set)"))
 
 
 def bench_grid(results: dict, rows: list) -> None:

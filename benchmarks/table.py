@@ -53,6 +53,7 @@ HEADLINE: list[tuple[str, str, str, tuple[Callable[[float, float], bool], float]
     ("centroid_brightness_error", "centroid clicks' spectral centroid against the real notes, worst", "{:.0%}",
      (operator.le, 0.10)),
     ("centroid_brightness_error_median", "the same, median", "{:.0%}", None),
+    ("centroid_reference_spread", "the sets' own C4 mf notes, brightest over dullest, widest", "{:.0%}", None),
 ]
 
 
