@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.training.config import TrainConfig
+from timbre_explorer.core.training.config import TrainConfig, soundfont_sources
 
 if TYPE_CHECKING:
     from timbre_explorer.core.data.dataset import NoteDataset
@@ -140,10 +140,10 @@ def check_dataset(path: str | os.PathLike, mf: ModelFile, ds: NoteDataset) -> No
         return
     pitch = mf.tensors["map.pitch"].numpy()
     if len(ds) != len(pitch) or not (ds.notes.pitch == pitch).all():
-        t = mf.meta.get("training") or {}
-        named = [t.get("folder")] if t.get("source") == "folder" else [  # as soundfont_sources reads a config
-            t["soundfont"] if name == "FluidR3_GM" and t.get("soundfont") else name for name in t.get("sources") or ()]
-        sets = ", ".join(str(n) for n in named if n) or "its card does not say"
+        training = mf.meta.get("training")  # the caller's training_config has read it: it parses
+        card = TrainConfig.from_dict(training) if training is not None else None
+        named = () if card is None else (card.folder,) if card.source == "folder" else soundfont_sources(card)
+        sets = ", ".join(str(n) for n in named) or "its card does not say"
         raise ParameterError(f"{path}: the samples found hold {len(ds)} notes, not the {len(pitch)} of the model's "
                              f"map: give the sample sets it was trained on ({sets})")
 
