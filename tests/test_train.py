@@ -150,8 +150,9 @@ def test_two_gloo_ranks_end_with_identical_weights(folder, cache, tmp_path):
     cfg = tiny(folder, dump_rank_weights=True, epochs_stage1=1, epochs_stage2=1, batch_size=16, baseline=True)
     (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # --standalone: a free port of its own (a fixed one clashed when two suites ran on one machine)
     run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                          "--master_port", "29517", "-m", "timbre_explorer", "train", "--config",
+                          "--standalone", "-m", "timbre_explorer", "train", "--config",
                           str(tmp_path / "cfg.json"), "--out", str(tmp_path / "out"), "--cache", str(cache),
                           "--workers", "1"], capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
