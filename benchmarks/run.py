@@ -32,8 +32,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from timbre_explorer.core.runtime import tune_allocator  # noqa: E402
-from timbre_explorer.core.signal.nsgt import NSGT, PRESETS, transform_for  # noqa: E402
+from timbre_explorer.core.signal.nsgt import NSGT, transform_for  # noqa: E402
 from timbre_explorer.core.signal.phase import DEFAULT_ITERATIONS, griffin_lim, sustain  # noqa: E402
+from timbre_explorer.core.signal.scales import PRESETS  # noqa: E402
 
 SR = 22050
 SMOKE = False  # set by --smoke

@@ -35,6 +35,7 @@ PROBLEMS = [
     (r"Cannot load library", "a Qt plugin that cannot load"),
     (r"qt\.qpa\.plugin", "a platform plugin problem"),
     (r"SMOKE FAILED", "the app's own check failed"),
+    (r"decoder ready in .* \(on MainThread\)", "the model's decoder built on the GUI thread (torch's import: a second)"),
 ]
 
 

@@ -36,21 +36,21 @@ def test_the_default_model_says_its_transform_instruments_conditioning_and_level
 
 def test_the_default_models_map_places_every_note_of_its_dataset(shipped):
     mf = shipped
-    n = mf.tensors["map.z"].shape[0]
+    n = mf.arrays["map.z"].shape[0]
     assert n == mf.meta["dataset"]["notes"] > 40000
-    assert mf.tensors["map.z"].shape[1] == mf.config.latent
+    assert mf.arrays["map.z"].shape[1] == mf.config.latent
 
 
 def test_the_default_models_held_out_instruments_and_sample_set_never_trained(shipped):
     mf = shipped
     novel = mf.meta["splits"].index("novel")
-    held = {mf.meta["instruments"][i] for i in mf.tensors["map.instrument"][mf.tensors["map.split"] == novel].tolist()}
+    held = {mf.meta["instruments"][i] for i in mf.arrays["map.instrument"][mf.arrays["map.split"] == novel].tolist()}
     assert held == {i.name for i in INSTRUMENTS if i.novel}
     # every note knows its sample set; the cross-source test set (FreePats) never trained
     assert mf.meta["sources"] == ["FluidR3_GM", "MuseScore_General", "TimGM6mb", "sf_GMbank", "freepats",
                                   "Philharmonia"]
-    free = mf.tensors["map.source"] == mf.meta["sources"].index("freepats")
-    assert bool(free.any()) and not bool((mf.tensors["map.split"][free] == mf.meta["splits"].index("train")).any())
+    free = mf.arrays["map.source"] == mf.meta["sources"].index("freepats")
+    assert bool(free.any()) and not bool((mf.arrays["map.split"][free] == mf.meta["splits"].index("train")).any())
 
 
 def test_the_default_models_report_holds_the_shipped_figures(shipped, report):
@@ -81,8 +81,8 @@ def test_the_stored_map_decodes_to_finite_spectra(shipped):
 
     mf = shipped
     space = TimbreSpace(mf)
-    assert torch.isfinite(space.decode(mf.tensors["map.z"][:8], pitch=67, dynamic="ff")).all()
-    assert np.isfinite(mf.tensors["map.descriptors"].numpy()).all()
+    assert torch.isfinite(space.decode(mf.arrays["map.z"][:8], pitch=67, dynamic="ff")).all()
+    assert np.isfinite(mf.arrays["map.descriptors"]).all()
 
 
 def test_both_searches_move_the_centroid_where_asked_on_the_bundled_model():

@@ -180,7 +180,7 @@ def test_a_run_that_keeps_a_sample_set_out_reports_across_sources_and_evaluate_a
     # the table's in-source column is what evaluate measured, not the card's figure from the training machine
     mf = load_model(run / "model.timbre.safetensors")
     save_model(tmp_path / "moved.timbre.safetensors", model=mf.build_model(), normalization=mf.normalization,
-               meta={**mf.meta, "metrics": {**mf.meta["metrics"], "spearman_rho": 0.123}}, tensors=mf.tensors)
+               meta={**mf.meta, "metrics": {**mf.meta["metrics"], "spearman_rho": 0.123}}, tensors=mf.arrays)
     assert main(["evaluate", str(tmp_path / "moved.timbre.safetensors"), "--cache", str(tmp_path / "c"),
                  "--sources", "FluidR3_GM", "sf_GMbank"]) == 0
     latent_row = next(r for r in capsys.readouterr().out.splitlines() if r.startswith("| model latent"))

@@ -17,7 +17,8 @@ from timbre_explorer.core.data.instruments import BY_NAME, canonical_name, parse
 from timbre_explorer.core.data.sources import FolderSource, SoundFontSource, find_soundfont, label_file, scan_folder
 from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
 from timbre_explorer.core.signal.audio_io import save_wav
-from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
+from timbre_explorer.core.signal.nsgt import transform_for
+from timbre_explorer.core.signal.scales import PRESETS
 
 SR = 22050
 

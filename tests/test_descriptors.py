@@ -9,7 +9,8 @@ from signals import harmonic_tone, tone
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
-from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
+from timbre_explorer.core.signal.nsgt import transform_for
+from timbre_explorer.core.signal.scales import PRESETS
 
 SR = 22050
 

@@ -6,6 +6,7 @@ the latent point decoded, the samples handed to the engine, the files written, t
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -804,6 +805,23 @@ def test_descriptor_field_values_come_from_the_decoder(qtbot, window):
     assert not e.map.field.image.isVisible()
 
 
+def test_the_map_is_drawn_before_the_decoder_loads_and_the_status_bar_says_when_it_has(qtbot, open_window, tiny_model):
+    """The decoder (torch's import: most of a launch) is built by what the map prepares after it, in the task worker:
+    with that worker held, the map is drawn and nothing on the GUI thread has built it."""
+    w = open_window(tiny_model, RecordingAudio(), wait=False)
+    gate = threading.Event()
+    w.explorer.tasks.submit(lambda j: gate.wait(60), "held")
+    try:
+        qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
+        qtbot.wait(100)  # the drawn map's events
+        assert len(w.explorer.map.notes.data) == len(w.space.notes) and not w.space.decoder_ready
+        assert w.model_label.text().endswith("loading the decoder…")
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: w.model_label.text().endswith("decoding on CPU"), timeout=30_000)
+    assert w.space.decoder_ready
+
+
 def test_when_what_the_map_computes_after_fails_nothing_waits_for_it(qtbot, open_window, tiny_model):
     """A failure of ``tab.prepare`` (here a decoder calibration of the wrong shape, put in while the task worker is
     held) is said once; the sliders say they have no spans and "Instruments apart" goes back to PCA."""
@@ -816,7 +834,8 @@ def test_when_what_the_map_computes_after_fails_nothing_waits_for_it(qtbot, open
         qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
         e.map_panel.basis.setCurrentIndex(e.map_panel.basis.findData("discriminant"))
         assert e.map_control.waiting
-        w.space.gain = torch.zeros(1)  # every decode now fails
+        decoder = w.space.decoder()
+        w.space._decoder = dataclasses.replace(decoder, gain=torch.zeros(1))  # every decode now fails
     finally:
         with qtbot.waitSignal(e.error, timeout=30_000) as said:
             gate.set()
@@ -1402,7 +1421,7 @@ def test_one_point_sounds_the_same_from_a_click_a_key_midi_a_slider_a_path_and_a
     from timbre_explorer.audio.engine import VOICE_GAIN
     from timbre_explorer.audio.player import NoteOff, NoteOn
     from timbre_explorer.core.signal.pitch import estimate_pitch
-    from timbre_explorer.core.synthesis.gestures import dynamic_level_db
+    from timbre_explorer.core.synthesis.synth import dynamic_level_db
     from timbre_explorer.paths import default_model_path
 
     w = open_window(default_model_path(), RecordingAudio())

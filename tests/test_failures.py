@@ -172,10 +172,10 @@ def test_a_model_export_on_a_full_disk_names_the_file_and_keeps_the_old_one(tiny
     run = on_a_full_disk(f"""
         from timbre_explorer.core.model.modelfile import load_model, save_model
         mf = load_model({str(model)!r})
-        mf.tensors["map.big"] = __import__("torch").zeros(100_000)  # the map of a big sample set
+        mf.arrays["map.big"] = __import__("numpy").zeros(100_000, "float32")  # the map of a big sample set
         try:
             save_model({str(model)!r}, model=mf.build_model(), normalization=mf.normalization, meta=mf.meta,
-                       tensors=mf.tensors)
+                       tensors=mf.arrays)
         except OSError as exc:
             print(exc.filename, exc.strerror)
     """, limit=len(before) + 1000)

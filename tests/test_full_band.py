@@ -9,8 +9,9 @@ import torch
 from signals import harmonic_tone
 
 from timbre_explorer.cli import main
-from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
+from timbre_explorer.core.signal.nsgt import transform_for
 from timbre_explorer.core.signal.phase import sustain
+from timbre_explorer.core.signal.scales import PRESETS
 
 FULL = PRESETS["nsgt-erb-44k"]
 

@@ -10,10 +10,10 @@ import pytest
 from signals import pull, rms_db, spectral_centroid_hz
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.synthesis.gestures import dynamic_level_db, point_note
+from timbre_explorer.core.synthesis.gestures import point_note
 from timbre_explorer.core.synthesis.pathfile import PathSpec, read_path, render_spec, write_path
 from timbre_explorer.core.synthesis.playable import key_notes, key_pitches, playable_note, playable_range
-from timbre_explorer.core.synthesis.synth import DYNAMIC_DB, loop
+from timbre_explorer.core.synthesis.synth import DYNAMIC_DB, dynamic_level_db, loop
 
 SR = 22050
 

@@ -57,6 +57,16 @@ def test_shapes_of_encode_decode_forward():
             "decoder.0.weight", "dec_mu.weight", "dec_logvar.bias"} <= names
 
 
+@pytest.mark.parametrize("conditioning,axis", [("none", "bins"), ("decoder", "bins"), ("both", "bins"),
+                                               ("decoder", "pitch"), ("both", "pitch")])
+def test_the_settings_know_every_weight_the_vae_they_build_has(conditioning, axis):
+    """A model file's weights are checked against ``weight_shapes`` without building the network (torch-free)."""
+    config = VAEConfig(n_bins=20, hidden=9, layers=3, latent=4, conditioning=conditioning, decoder_axis=axis)
+    built = TimbreVAE(config).state_dict()
+    assert {k: tuple(v.shape) for k, v in built.items()} == config.weight_shapes()
+    assert {v.dtype for v in built.values()} == {torch.float32}
+
+
 def test_a_conditioned_model_takes_pitch_and_level_where_its_conditioning_says():
     torch.manual_seed(0)
     x, c = torch.randn(5, 20), torch.randn(5, 2)

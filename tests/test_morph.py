@@ -11,8 +11,9 @@ from timbre_explorer.core.errors import AudioFileError, ParameterError
 from timbre_explorer.core.signal.audio_io import save_wav
 from timbre_explorer.core.signal.descriptors import descriptors
 from timbre_explorer.core.signal.nsgt import transform_for
+from timbre_explorer.core.synthesis.interpolation import blend, interpolate
 from timbre_explorer.core.synthesis.morph import frame_rate, morph, note_audio, parse_spec, resample, trajectory
-from timbre_explorer.core.synthesis.synth import blend, interpolate, render_path
+from timbre_explorer.core.synthesis.synth import render_path
 
 
 def _note(name: str, seconds: float = 0.6) -> np.ndarray:

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.signal.nsgt import NSGT, PRESETS, fast_fft_size, transform_for
-from timbre_explorer.core.signal.scales import FrequencyScale
+from timbre_explorer.core.signal.nsgt import NSGT, fast_fft_size, transform_for
+from timbre_explorer.core.signal.scales import PRESETS, FrequencyScale
 
 SR = 22050
 

@@ -8,8 +8,9 @@ import torch
 from signals import harmonic_tone
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
-from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
+from timbre_explorer.core.signal.nsgt import transform_for
 from timbre_explorer.core.signal.phase import HELD_PERIOD, griffin_lim, render_frames, sustain
+from timbre_explorer.core.signal.scales import PRESETS
 
 SR = 22050
 ERB = PRESETS["nsgt-erb"]

@@ -292,8 +292,8 @@ def test_path_files_are_checked_against_their_schema(tmp_path):
         read_path(path)
     path.write_text(json.dumps(good))
     assert read_path(path).extra == {"pitch": [60.0, 64.0]}
+    from timbre_explorer.core.synthesis.interpolation import INTERPOLATIONS
     from timbre_explorer.core.synthesis.pathfile import KINDS, MAX_SECONDS, MAX_STEPS, SCHEMA
-    from timbre_explorer.core.synthesis.synth import INTERPOLATIONS
 
     rules = json.loads(SCHEMA.read_text())["properties"]  # the schema says what the code knows
     assert (tuple(rules["kind"]["enum"]), tuple(rules["mode"]["enum"])) == (KINDS, tuple(INTERPOLATIONS))

@@ -49,10 +49,12 @@ def test_the_smoke_script_sees_what_goes_wrong():
         "qt.qpa.plugin: Could not load the Qt platform plugin \"xcb\" in \"\" even though it was found.": "plugin",
         "Cannot load library /x/libqsvg.so: (libQt6Svg.so.6: cannot open shared object file)": "cannot load",
         "SMOKE FAILED: model.timbre.safetensors: no such model file": "own check failed",
+        "INFO timbre_explorer.core.synthesis.space: decoder ready in 1.31 s (on MainThread)": "GUI thread waited",
     }
     for line, meaning in lines.items():
         assert len(problems(line)) == 1, (line, meaning)
     fine = ("INFO timbre_explorer.gui.main_window: ready: model: 3460 notes of 18 instruments\n"
             "WARNING timbre_explorer.audio.engine: No audio output device found; sounds can still be exported\n"
+            "INFO timbre_explorer.core.synthesis.space: decoder ready in 1.31 s (on worker-task)\n"
             "SMOKE OK 129 ms (Near Piccolo (0.12 from its centre), played at C4 mf)")
     assert problems(fine) == []

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.signal.phase import HELD_PERIOD
+from timbre_explorer.core.synthesis.interpolation import along, interpolate
 from timbre_explorer.core.synthesis.space import Projection
 from timbre_explorer.core.synthesis.synth import (
     DYNAMIC_DB,
     PEAK_LIMIT,
     PLAYBACK_LEVEL_DB,
     Envelope,
-    along,
-    interpolate,
     loop,
     note,
     render_path,
@@ -29,6 +31,25 @@ def test_space_reads_the_map_from_the_file(tiny_space):
     # the held-out piccolo (partials rolling off at 0.25) lands by the flute (0.2)
     assert s.nearest_instruments(s.centroids["Piccolo"], 1)[0][0] == "Flute"
     assert all(name != "Piccolo" for name, _ in s.nearest_instruments(s.centroids["Piccolo"], 4))
+
+
+def test_a_space_opens_and_shows_its_map_without_torch_and_builds_its_decoder_when_asked(tiny_model):
+    """What the app draws first needs no torch (its import is most of a launch); decoding builds the decoder."""
+    script = f"""
+import sys
+from timbre_explorer.core.synthesis.space import TimbreSpace
+s = TimbreSpace.open({str(tiny_model)!r})
+drawn = (s.projection.forward(s.notes.z), s.centroids, s.perceptual_overlay((0, 1)), s.frequencies, s.summary(),
+         s.conditioned, s.latent_size, s.sample_rate)
+print("torch before decoding:", "torch" in sys.modules, s.decoder_ready, s.summary())
+s.decode(s.notes.z[:2])
+print("after:", "torch" in sys.modules, s.decoder_ready, s.summary())
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("torch before decoding: False False ") and lines[0].endswith("loading the decoder…")
+    assert lines[1].startswith("after: True True ") and lines[1].endswith("decoding on CPU")
 
 
 def test_the_projection_round_trips_with_its_components_by_variance(tiny_space):

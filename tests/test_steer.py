@@ -8,8 +8,8 @@ import pytest
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS
 from timbre_explorer.core.synthesis.fields import field, field_levels
+from timbre_explorer.core.synthesis.interpolation import interpolate
 from timbre_explorer.core.synthesis.reach import CURVES, curve, follow, reach
-from timbre_explorer.core.synthesis.synth import interpolate
 
 
 def _describe(space, z) -> dict[str, np.ndarray]:

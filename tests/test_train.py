@@ -99,9 +99,9 @@ def test_the_exported_model_carries_its_map_and_levels(run):
     ds, paths = run.ds, run.paths
     mf = load_model(paths["regularized"])
     assert mf.meta["phase"] == "regularized" and mf.meta["preset"] == "nsgt-erb"
-    assert mf.tensors["map.z"].shape == (len(ds), 4)
-    assert mf.meta["instruments"][int(mf.tensors["map.instrument"][0])] == ds.notes.instrument_name[0]
-    assert mf.tensors["map.descriptors"].shape == (len(ds), 5)
+    assert mf.arrays["map.z"].shape == (len(ds), 4)
+    assert mf.meta["instruments"][int(mf.arrays["map.instrument"][0])] == ds.notes.instrument_name[0]
+    assert mf.arrays["map.descriptors"].shape == (len(ds), 5)
     assert set(mf.meta["levels"]) == {"pp", "ff"} and mf.meta["levels"]["pp"] < mf.meta["levels"]["ff"]
 
 
@@ -250,7 +250,7 @@ def test_encode_places_new_sounds_and_reports_bad_files(folder, cache, tmp_path,
     note = NoteSet(ds, np.array([i]))
     placed = note_positions(mf.build_model(), mf.normalization, note.sounding_frames(), pitches=note.pitches)[0]
     assert np.allclose(known.z, placed, atol=1e-4) and known.pitch == pytest.approx(64.0, abs=0.1)
-    assert known.descriptors["centroid"] == pytest.approx(float(mf.tensors["map.descriptors"][i, 0]), rel=1e-3)
+    assert known.descriptors["centroid"] == pytest.approx(float(mf.arrays["map.descriptors"][i, 0]), rel=1e-3)
     skipped = {os.path.basename(s["path"]): s["reason"] for s in out["skipped"]}
     assert skipped["silent.wav"].startswith("silent") and "not a readable audio file" in skipped["broken.flac"]
     assert "skipped" in capsys.readouterr().err
@@ -277,7 +277,7 @@ def test_settings_run_folders_and_messages_load_without_torch():
 
 
 def test_config_names_the_core_presets():
-    from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, PRESETS
+    from timbre_explorer.core.signal.scales import DEFAULT_PRESET, PRESETS
     from timbre_explorer.core.training.config import PRESETS as CONFIG_PRESETS
 
     assert tuple(CONFIG_PRESETS) == tuple(PRESETS) and TrainConfig().preset == DEFAULT_PRESET

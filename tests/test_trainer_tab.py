@@ -518,7 +518,7 @@ def test_the_live_map_of_many_instruments_colours_and_lists_their_families(qtbot
 
 def test_device_setting_in_the_core():
     """The one core change the tab needed: TrainConfig.device (auto, cpu, cuda), honoured by the Trainer."""
-    from timbre_explorer.core.signal.nsgt import PRESETS
+    from timbre_explorer.core.signal.scales import PRESETS
     from timbre_explorer.core.training.config import PRESETS as CONFIG_PRESETS
 
     assert tuple(CONFIG_PRESETS) == tuple(PRESETS)  # the tab offers every preset the core has

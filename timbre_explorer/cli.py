@@ -264,7 +264,7 @@ def _dataset_build(args) -> int:  # noqa: C901
     )
     from timbre_explorer.core.data.webaudiofont import WebAudioFontSource, rendered_source
     from timbre_explorer.core.errors import ParameterError
-    from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET
+    from timbre_explorer.core.signal.scales import DEFAULT_PRESET
     from timbre_explorer.core.training.config import program_table
 
     if args.source == "folder":
@@ -573,7 +573,7 @@ def _instrument(args) -> int:
 
 def _info() -> int:
     from timbre_explorer.audio.engine import AudioEngine, output_devices
-    from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, PRESETS
+    from timbre_explorer.core.signal.scales import DEFAULT_PRESET, PRESETS
     from timbre_explorer.paths import default_model_path
 
     model = default_model_path()

@@ -55,6 +55,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.explorer: ExplorerTab = ExplorerTab(self.audio)  # annotated: the tour's steps read it (import cycle)
         self.explorer.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.explorer.error.connect(self.show_error)
+        self.explorer.decoder_ready.connect(self._decoder_ready)
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.explorer, "Explorer")
         self.trainer = TrainerTab()
@@ -182,6 +183,11 @@ class MainWindow(QtWidgets.QMainWindow):
         log.info("ready: %s", space.summary())
         self.sessions.restore(opened)
         self.model_loaded.emit(space)
+
+    def _decoder_ready(self, space: TimbreSpace) -> None:
+        """The status bar's summary, now saying where the space decodes."""
+        if space is self.space:
+            self.model_label.setText(space.summary())
 
     def _load_failed(self, failed: Failed) -> None:
         text = failed.message

@@ -66,7 +66,8 @@ from timbre_explorer.core.data.sources import FolderSource, NoteSpec, Philharmon
 from timbre_explorer.core.data.webaudiofont import WebAudioFontSource
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.files import remove_stale_temporaries
-from timbre_explorer.core.signal.nsgt import DEFAULT_PRESET, get_preset, transform_for
+from timbre_explorer.core.signal.nsgt import transform_for
+from timbre_explorer.core.signal.scales import DEFAULT_PRESET, get_preset
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Event as ProcessEvent

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import math
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from timbre_explorer.core.errors import ModelFileError, ParameterError
-from timbre_explorer.core.model.vae import LEVEL_CENTRE, LEVEL_SPAN, PITCH_CENTRE, PITCH_SPAN, condition_level
+from timbre_explorer.core.model.vae_config import LEVEL_CENTRE, LEVEL_SPAN, PITCH_CENTRE, PITCH_SPAN
+
+if TYPE_CHECKING:
+    import torch
 
 GAIN_TENSOR = "decoder.gain"
 PITCHES = 128  # one row per MIDI pitch
@@ -110,6 +113,10 @@ def _filled(gain: np.ndarray) -> np.ndarray:
 def gain_at(gain: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     """The gain ``[n, bands]`` at the conditions ``c [n, 2]`` (pitch and level, as the decoder takes them):
     interpolated linearly between the grid's pitches and levels, held at its ends."""
+    import torch
+
+    from timbre_explorer.core.model.vae import condition_level
+
     pitch = (c[:, 0] * PITCH_SPAN + PITCH_CENTRE).clamp(0, PITCHES - 1)
     levels = torch.as_tensor(level_grid(gain.shape[0]), dtype=c.dtype, device=c.device)
     level = condition_level(c).clamp(float(levels[0]), float(levels[-1]))
@@ -129,17 +136,17 @@ def gain_at(gain: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     return at(l0) * (1 - tl) + at(l1) * tl
 
 
-def check_gain(path: str | os.PathLike, gain: torch.Tensor, *, n_bins: int, conditioned: bool) -> None:
+def check_gain(path: str | os.PathLike, gain: np.ndarray, *, n_bins: int, conditioned: bool) -> None:
     """A :class:`ModelFileError` naming ``path`` unless ``gain`` is a calibration this model can use: a conditioned
     model's, ``[levels, PITCHES, n_bins]`` with 1 to :data:`MAX_LEVELS` levels, within +-:data:`MAX_GAIN`."""
     shape = list(gain.shape)
     if not conditioned:
         raise ModelFileError(f"{path}: tensor '{GAIN_TENSOR}' calibrates a decoder by pitch and level, and this "
                              "model's decoder takes neither: the file is damaged")
-    if gain.dim() != 3 or not 1 <= shape[0] <= MAX_LEVELS or shape[1:] != [PITCHES, n_bins]:
+    if gain.ndim != 3 or not 1 <= shape[0] <= MAX_LEVELS or shape[1:] != [PITCHES, n_bins]:
         raise ModelFileError(f"{path}: tensor '{GAIN_TENSOR}' is {shape}, expected [levels (1 to {MAX_LEVELS}), "
                              f"{PITCHES}, {n_bins}]: the file is damaged")
-    if not gain.is_floating_point() or not torch.isfinite(gain).all() or float(gain.abs().max()) > MAX_GAIN + 1e-2:
+    if gain.dtype.kind != "f" or not np.isfinite(gain).all() or float(np.abs(gain).max()) > MAX_GAIN + 1e-2:
         raise ModelFileError(f"{path}: tensor '{GAIN_TENSOR}' holds gains beyond +-24 dB or not finite: the file is "
                              "damaged")
 

@@ -21,18 +21,23 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
-import torch
 
 from timbre_explorer.core.errors import ModelFileError, ParameterError
 from timbre_explorer.core.files import write_bytes
 from timbre_explorer.core.model.calibration import GAIN_TENSOR, check_gain
-from timbre_explorer.core.model.vae import Normalization, TimbreVAE, VAEConfig
+from timbre_explorer.core.model.vae_config import Normalization, VAEConfig
+
+if TYPE_CHECKING:
+    import torch
+
+    from timbre_explorer.core.model.vae import TimbreVAE
 
 FORMAT = "timbre-explorer-model"
 FORMAT_VERSION = 2  # 2: extras may be stored as float16 and int16 (read back as float32 and int64)
@@ -55,9 +60,9 @@ ENVELOPE_POINTS = 48
 
 #: JSON keys that come from :func:`save_model`'s own arguments, not from ``meta``.
 _RESERVED = ("format", "format_version", "config", "normalization")
-_DTYPES = {torch.float32: "F32", torch.int64: "I64"}
+_DTYPES = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64"}
 #: How extras may be stored, and what they are read back as: the map is most of a file that ships in the app.
-_STORED_EXTRAS = {"F32": torch.float32, "I64": torch.int64, "F16": torch.float32, "I16": torch.int64}
+_STORED_EXTRAS = {"F32": np.float32, "I64": np.int64, "F16": np.float32, "I16": np.int64}
 #: Extras stored in half precision, when every value fits: a level curve in dB and descriptors (Hz, dB) need no
 #: more than its 3 significant digits. Latent points stay float32 (a click finds the nearest).
 HALF_PRECISION = frozenset({"map.envelope", "map.descriptors", "decoder.gain"})
@@ -65,32 +70,40 @@ HALF_PRECISION = frozenset({"map.envelope", "map.descriptors", "decoder.gain"})
 
 @dataclass
 class ModelFile:
-    """A model file's contents, validated: enough to rebuild the VAE and the app's state around it."""
+    """A model file's contents, validated: enough to rebuild the VAE and the app's state around it. Read in numpy,
+    so a model's map is there before torch is imported (:meth:`build_model` imports it)."""
 
     config: VAEConfig
     normalization: Normalization
-    state_dict: dict[str, torch.Tensor]  # the VAE's, without the "vae." prefix
-    tensors: dict[str, torch.Tensor] = field(default_factory=dict)  # the extras, as saved
+    weights: dict[str, np.ndarray]  # the VAE's state dict, without the "vae." prefix
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)  # the extras (float32 and int64, however stored)
     meta: dict = field(default_factory=dict)  # the rest of the JSON document, app_version included
 
     def build_model(self) -> TimbreVAE:
         """The VAE in eval mode, every weight loaded (strictly)."""
+        import torch
+
+        from timbre_explorer.core.model.vae import TimbreVAE
+
         model = TimbreVAE(self.config)
-        model.load_state_dict(self.state_dict, strict=True)
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in self.weights.items()}, strict=True)
         return model.eval()
 
 
 # ---------------------------------------------------------------------------- saving
 def save_model(path: str | os.PathLike, *, model: TimbreVAE, normalization: Normalization, meta: dict,  # noqa: C901
-               tensors: dict[str, torch.Tensor] | None = None) -> None:
+               tensors: Mapping[str, torch.Tensor | np.ndarray] | None = None) -> None:
     """Write ``model`` and everything needed to use it to ``path``, atomically.
 
     Everything is checked before the file is touched, so a failed save leaves
-    an existing file as it was. Weights are stored as float32 on the CPU;
+    an existing file as it was. Weights are stored as float32; ``tensors`` (the extras: float32 or int64 tensors
+    or arrays, a loaded file's :attr:`ModelFile.arrays` among them) as :func:`_compact` makes them;
     ``app_version`` is always the running version; ``meta`` must be JSON
     without NaN and may not use the keys set from the arguments (format,
     format_version, config, normalization).
     """
+    from timbre_explorer.core.model.vae import TimbreVAE
+
     if not isinstance(model, TimbreVAE):
         raise ParameterError(f"save_model needs a TimbreVAE, got {type(model).__name__}")
     if not isinstance(normalization, Normalization):
@@ -110,30 +123,33 @@ def save_model(path: str | os.PathLike, *, model: TimbreVAE, normalization: Norm
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"model metadata cannot be saved as JSON: {exc}") from None
 
-    out: dict[str, torch.Tensor] = {}
+    import torch
+
+    out: dict[str, np.ndarray] = {}
     for name, t in model.state_dict().items():
-        t = t.detach().to("cpu", torch.float32).contiguous()
-        if not torch.isfinite(t).all():
+        a = np.ascontiguousarray(t.detach().to("cpu", torch.float32).numpy())
+        if not np.isfinite(a).all():
             raise ParameterError(f"the model's weights hold NaN or infinite values ({name}): training diverged?")
-        out[WEIGHT_PREFIX + name] = t
+        out[WEIGHT_PREFIX + name] = a
     for name, t in (tensors or {}).items():
         if not isinstance(name, str) or not name or name.startswith(WEIGHT_PREFIX):
             raise ParameterError(f"extra tensor names must be non-empty and not start with '{WEIGHT_PREFIX}', "
                                  f"got {name!r}")
-        if not isinstance(t, torch.Tensor) or t.dtype not in _DTYPES:
+        a = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t
+        if not isinstance(a, np.ndarray) or a.dtype not in _DTYPES:
             raise ParameterError(f"extra tensor '{name}' must be a float32 or int64 tensor, got "
                                  f"{getattr(t, 'dtype', type(t).__name__)}")
-        if t.is_floating_point() and not torch.isfinite(t).all():
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
             raise ParameterError(f"extra tensor '{name}' holds NaN or infinite values")
-        out[name] = _compact(name, t.detach().cpu().contiguous())
+        out[name] = _compact(name, np.ascontiguousarray(a))
     header = len(json.dumps(text)) + 200 * len(out)  # a generous bound on the safetensors header
-    size = sum(t.numel() * t.element_size() for t in out.values()) + header
+    size = sum(a.nbytes for a in out.values()) + header
     if size > MAX_FILE_BYTES or header > MAX_HEADER_BYTES:  # load_model would refuse it
         raise ParameterError(f"the model or its metadata is too large to save ({size >> 20} MB in all, "
                              f"{header >> 20} MB of header; at most {MAX_FILE_BYTES >> 20} and "
                              f"{MAX_HEADER_BYTES >> 20} MB)")
 
-    from safetensors.torch import save
+    from safetensors.numpy import save
 
     write_bytes(path, save(out, metadata={METADATA_KEY: text}))  # a full disk: an OSError naming the file
 
@@ -168,7 +184,7 @@ def load_model(path: str | os.PathLike, *, expected: dict | None = None, card: b
     entries = {k: v for k, v in header.items() if k != "__metadata__"}
     _check_layout(path, config, entries)
     try:
-        from safetensors.torch import load as load_bytes
+        from safetensors.numpy import load as load_bytes
 
         loaded = load_bytes(data)
     except Exception as exc:  # the library's own errors are many and unexported: all mean "damaged"
@@ -176,7 +192,8 @@ def load_model(path: str | os.PathLike, *, expected: dict | None = None, card: b
     del data
     _check_values(path, loaded)
     state = {k[len(WEIGHT_PREFIX):]: v for k, v in loaded.items() if k.startswith(WEIGHT_PREFIX)}
-    extras = {k: v.to(_STORED_EXTRAS[entries[k]["dtype"]]) for k, v in loaded.items() if not k.startswith(WEIGHT_PREFIX)}
+    extras = {k: v.astype(_STORED_EXTRAS[entries[k]["dtype"]], copy=False) for k, v in loaded.items()
+              if not k.startswith(WEIGHT_PREFIX)}
     if GAIN_TENSOR in extras:
         check_gain(path, extras[GAIN_TENSOR], n_bins=config.n_bins, conditioned=config.conditioned)
     mf = ModelFile(config, normalization, state, extras, meta)
@@ -185,15 +202,15 @@ def load_model(path: str | os.PathLike, *, expected: dict | None = None, card: b
     return mf
 
 
-def _check_values(path: Path, loaded: dict[str, torch.Tensor]) -> None:
+def _check_values(path: Path, loaded: dict[str, np.ndarray]) -> None:
     """Every floating tensor finite and within its bound (a damaged or hostile file), one sentence naming it.
 
     In numpy, on one thread: torch's reductions wait for all its threads, up to 10 times slower on a busy machine
     (the bundled model's checks: 1.1 s of the app's launch there)."""
     for name, t in loaded.items():
-        if not t.is_floating_point():
+        if t.dtype.kind != "f":
             continue
-        magnitude = np.abs(t.numpy() if t.dtype != torch.bfloat16 else t.float().numpy())
+        magnitude = np.abs(t)
         if not np.isfinite(magnitude).all():
             raise ModelFileError(f"{path}: tensor '{name}' holds NaN or infinite values: the model is unusable")
         limit = MAX_WEIGHT if name.startswith(WEIGHT_PREFIX) else MAX_VALUE
@@ -222,10 +239,10 @@ def _check_schema(path: Path, meta: dict, *, required: bool) -> None:
 def check_card(path: str | os.PathLike, mf: ModelFile) -> None:  # noqa: C901
     """What a schema cannot say: the map's tensors agree with the latent size, the note count and the card's
     lists, their codes are in range, and the preset is one this version knows."""
-    from timbre_explorer.core.signal.descriptors import DESCRIPTORS
-    from timbre_explorer.core.signal.nsgt import get_preset
+    from timbre_explorer.core.signal.scales import get_preset
+    from timbre_explorer.core.signal.units import DESCRIPTORS
 
-    meta, t = mf.meta, mf.tensors
+    meta, t = mf.meta, mf.arrays
     try:
         get_preset(meta["preset"])
     except ParameterError as exc:
@@ -234,15 +251,15 @@ def check_card(path: str | os.PathLike, mf: ModelFile) -> None:  # noqa: C901
     if missing:
         raise ModelFileError(f"{path}: no map of notes ({', '.join(missing)} missing); files written by "
                              "`timbre-explorer train` have one")
-    sizes = {"notes": t["map.z"].shape[0] if t["map.z"].dim() else -1, "latent": mf.config.latent,
+    sizes = {"notes": t["map.z"].shape[0] if t["map.z"].ndim else -1, "latent": mf.config.latent,
              "descriptors": len(DESCRIPTORS), "envelope": ENVELOPE_POINTS}
     for name, (kind, dims) in {**MAP_TENSORS, **OPTIONAL_MAP_TENSORS}.items():
         if name not in t:
             continue
         want = [sizes[d] for d in dims]
-        if list(t[name].shape) != want or t[name].is_floating_point() != (kind == "f"):
+        if list(t[name].shape) != want or (t[name].dtype.kind == "f") != (kind == "f"):
             raise ModelFileError(f"{path}: the map does not agree with the model ({name} is "
-                                 f"{str(t[name].dtype).removeprefix('torch.')} {list(t[name].shape)}, expected "
+                                 f"{t[name].dtype} {list(t[name].shape)}, expected "
                                  f"{'float' if kind == 'f' else 'integer'} {want}: "
                                  f"{', '.join(f'{d} {sizes[d]}' for d in dims)})")
     if len(meta["families"]) != len(meta["instruments"]):
@@ -254,13 +271,13 @@ def check_card(path: str | os.PathLike, mf: ModelFile) -> None:  # noqa: C901
         v = t.get(name)
         if v is None:
             continue
-        codes = v.cpu().numpy()  # on one thread: see load_model
+        codes = v
         if codes.size and (int(codes.min()) < low or int(codes.max()) >= high):
             raise ModelFileError(f"{path}: the map's {name} holds codes from {int(codes.min())} to "
                                  f"{int(codes.max())}, outside {low} to {high - 1}")
     positions = t.get("perception.positions")
     rated = len(meta.get("perceptual_instruments") or [])
-    if positions is not None and (positions.dim() != 2 or positions.shape[0] != rated):
+    if positions is not None and (positions.ndim != 2 or positions.shape[0] != rated):
         raise ModelFileError(f"{path}: perception.positions is {list(positions.shape)}, expected one row for "
                              f"each of the {rated} perceptual instruments")
 
@@ -349,10 +366,8 @@ def _document(path: Path, header: dict) -> dict:
 
 
 def _check_layout(path: Path, config: VAEConfig, entries: dict) -> None:
-    """Weight names, shapes and dtypes against a VAE built from ``config`` (on the meta device: no memory)."""
-    with torch.device("meta"):
-        reference = TimbreVAE(config)
-    want = {WEIGHT_PREFIX + k: v for k, v in reference.state_dict().items()}
+    """Weight names, shapes and dtypes against the VAE ``config`` builds (:meth:`VAEConfig.weight_shapes`)."""
+    want = {WEIGHT_PREFIX + k: v for k, v in config.weight_shapes().items()}
     have = {k: v for k, v in entries.items() if k.startswith(WEIGHT_PREFIX)}
     mismatch = f"{path}: the model's weights do not match its settings"
     missing, unexpected = sorted(set(want) - set(have)), sorted(set(have) - set(want))
@@ -361,25 +376,25 @@ def _check_layout(path: Path, config: VAEConfig, entries: dict) -> None:
     if unexpected:
         raise ModelFileError(f"{mismatch} (unexpected {', '.join(unexpected[:5])}"
                              f"{'...' if len(unexpected) > 5 else ''})")
-    for name, t in want.items():
+    for name, want_shape in want.items():
         shape, dtype = have[name]["shape"], have[name]["dtype"]
-        if shape != list(t.shape) or dtype != _DTYPES[t.dtype]:
+        if shape != list(want_shape) or dtype != "F32":
             raise ModelFileError(f"{mismatch} ({name} is {dtype} {shape}, the settings need "
-                                 f"{_DTYPES[t.dtype]} {list(t.shape)})")
+                                 f"F32 {list(want_shape)})")
     for name, entry in entries.items():
         if not name.startswith(WEIGHT_PREFIX) and entry["dtype"] not in _STORED_EXTRAS:
             raise ModelFileError(f"{path}: tensor '{name}' has unsupported type {entry['dtype']} "
                                  "(float32, float16, int64 or int16 expected)")
 
 
-def _compact(name: str, t: torch.Tensor) -> torch.Tensor:
+def _compact(name: str, a: np.ndarray) -> np.ndarray:
     """An extra as it is stored: integer codes in 16 bits and :data:`HALF_PRECISION` floats in 16, where every
     value fits; anything else as it is."""
-    if not t.numel():
-        return t
-    if not t.is_floating_point():
-        small = int(t.min()) >= torch.iinfo(torch.int16).min and int(t.max()) <= torch.iinfo(torch.int16).max
-        return t.to(torch.int16) if small else t
-    if name in HALF_PRECISION and float(t.abs().max()) <= torch.finfo(torch.float16).max:
-        return t.to(torch.float16)
-    return t
+    if not a.size:
+        return a
+    if a.dtype.kind != "f":
+        small = int(a.min()) >= np.iinfo(np.int16).min and int(a.max()) <= np.iinfo(np.int16).max
+        return a.astype(np.int16) if small else a
+    if name in HALF_PRECISION and float(np.abs(a).max()) <= float(np.finfo(np.float16).max):
+        return a.astype(np.float16)
+    return a

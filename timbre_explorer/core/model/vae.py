@@ -20,131 +20,30 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import overload
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.model.vae_config import VAEConfig
-
-#: How the conditions enter the network: ``(pitch - PITCH_CENTRE) / PITCH_SPAN`` (MIDI), and the same for the
-#: level (a frame's mean natural-log magnitude), so both lie about within [-1, 1] over the instruments' ranges.
-PITCH_CENTRE, PITCH_SPAN = 60.0, 24.0
-LEVEL_CENTRE, LEVEL_SPAN = -7.5, 2.5
-#: The pitch a conditioned model plays when none is asked for (middle C).
-DEFAULT_PITCH = 60.0
-
-N_CONDITIONS = 2
-
-#: Log-variance ranges. Outside them exp() under- or overflows in float32 and training turns to NaN.
-OUTPUT_LOGVAR_RANGE = (-10.0, 5.0)
-LATENT_LOGVAR_RANGE = (-20.0, 10.0)
+from timbre_explorer.core.model.vae_config import (
+    DEFAULT_PITCH,
+    LATENT_LOGVAR_RANGE,
+    LEVEL_CENTRE,
+    LEVEL_SPAN,
+    N_CONDITIONS,
+    OUTPUT_LOGVAR_RANGE,
+    PITCH_CENTRE,
+    PITCH_SPAN,
+    RELATIVE_LOW,
+    RELATIVE_POINTS,
+    RELATIVE_STEPS,
+    Normalization,
+    VAEConfig,
+)
 
 _LOG_2PI = math.log(2.0 * math.pi)
-
-#: A pitch-relative decoder's axis (``decoder_axis`` "pitch"): semitones from the asked pitch, from RELATIVE_LOW
-#: (below it, where a note holds only noise) to RELATIVE_HIGH (16 kHz above MIDI 21), RELATIVE_STEPS per semitone
-#: (the ERB bands are a third of a semitone apart at 4 kHz).
-RELATIVE_LOW, RELATIVE_HIGH, RELATIVE_STEPS = -36.0, 112.0, 3
-RELATIVE_POINTS = int((RELATIVE_HIGH - RELATIVE_LOW) * RELATIVE_STEPS) + 1
-
-
-# ---------------------------------------------------------------------------- settings
-@dataclass(frozen=True)
-class Normalization:
-    """Corpus-wide scalar normalization of log-magnitudes.
-
-    As in the paper, one global mean and scale for every bin, so the relative
-    intensities between bins (the spectral envelope, i.e. the timbre) are
-    kept; ``floor`` bounds the logarithm of silent bins.
-
-    Example
-    -------
-    >>> norm = Normalization.fit(np.array([1.0, 10.0, 100.0]))
-    >>> round(norm.mean, 4), round(norm.scale, 4)
-    (2.3026, 1.8801)
-    >>> norm.forward(np.array([1.0, 10.0, 100.0])).round(4)
-    array([-1.2247,  0.    ,  1.2247])
-    >>> np.allclose(norm.inverse(norm.forward(np.array([0.5, 2.0]))), [0.5, 2.0])
-    True
-    """
-
-    floor: float
-    mean: float
-    scale: float
-
-    def __post_init__(self) -> None:
-        for name in ("floor", "mean", "scale"):
-            value = getattr(self, name)
-            try:
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            except OverflowError:  # an int too large for a float
-                ok = False
-            if not ok:
-                raise ParameterError(f"normalization '{name}' must be a finite number, got {value!r}")
-            object.__setattr__(self, name, float(value))
-        if self.floor <= 0 or self.scale <= 0:
-            raise ParameterError(f"normalization floor and scale must be positive, got {self.floor} and {self.scale}")
-
-    @classmethod
-    def fit(cls, magnitudes: torch.Tensor | np.ndarray, *, floor: float = 1e-6) -> Normalization:
-        """Mean and standard deviation of ``log(max(magnitudes, floor))`` over every value (in float64)."""
-        if not (isinstance(floor, (int, float)) and math.isfinite(floor) and floor > 0):
-            raise ParameterError(f"normalization floor must be a positive number, got {floor!r}")
-        mag = torch.as_tensor(magnitudes).detach().to("cpu", torch.float64)
-        if mag.numel() == 0:
-            raise ParameterError("cannot fit a normalization to no magnitudes")
-        if not torch.isfinite(mag).all() or (mag < 0).any():
-            raise ParameterError("magnitudes must be finite and non-negative")
-        return cls.fit_log(torch.log(mag.clamp_min(floor)), floor=floor)
-
-    @classmethod
-    def fit_log(cls, log_magnitudes: torch.Tensor, *, floor: float = 1e-6) -> Normalization:
-        """:meth:`fit` from natural-log magnitudes (what the dataset stores)."""
-        logm = torch.as_tensor(log_magnitudes).detach().to("cpu", torch.float64).clamp_min(math.log(floor))
-        if logm.numel() == 0 or not torch.isfinite(logm).all():
-            raise ParameterError("cannot fit a normalization to no or non-finite log-magnitudes")
-        std = logm.std(correction=0).item()
-        if not std > 0:
-            raise ParameterError("cannot fit a normalization: every magnitude is the same (silence?)")
-        return cls(float(floor), logm.mean().item(), std)
-
-    def from_log(self, log_mag: torch.Tensor) -> torch.Tensor:
-        """Natural-log magnitudes to model inputs ``x`` (same as ``forward(exp(log_mag))``)."""
-        return (log_mag.clamp_min(math.log(self.floor)) - self.mean) / self.scale
-
-    def forward(self, mag: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
-        """Magnitudes to model inputs ``x``."""
-        if isinstance(mag, torch.Tensor):
-            return (torch.log(mag.clamp_min(self.floor)) - self.mean) / self.scale
-        return (np.log(np.maximum(mag, self.floor)) - self.mean) / self.scale
-
-    @overload
-    def inverse(self, x: torch.Tensor) -> torch.Tensor: ...
-    @overload
-    def inverse(self, x: np.ndarray) -> np.ndarray: ...
-
-    def inverse(self, x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
-        """Model outputs back to magnitudes (values below ``floor`` come back as ``floor``)."""
-        if isinstance(x, torch.Tensor):
-            return torch.exp(x * self.scale + self.mean)
-        return np.exp(x * self.scale + self.mean)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: object) -> Normalization:
-        if not isinstance(d, dict):
-            raise ParameterError(f"normalization must be a mapping, got {type(d).__name__}")
-        names = {f.name for f in fields(cls)}
-        if set(d) != names:
-            raise ParameterError(f"normalization needs exactly the keys {sorted(names)}, got {sorted(map(str, d))}")
-        return cls(**d)
-
 
 # ---------------------------------------------------------------------------- model
 @dataclass

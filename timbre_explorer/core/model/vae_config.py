@@ -1,10 +1,39 @@
-"""The shape of a timbre VAE, torch-free: training settings validate against it before torch loads."""
+"""The shape of a timbre VAE and its normalization, torch-free: training settings validate against them, and a model
+file is read and checked (:mod:`~timbre_explorer.core.model.modelfile`), before torch loads (the app draws a model's
+map first: torch's import is most of a launch)."""
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, TypeGuard, overload
+
+import numpy as np
 
 from timbre_explorer.core.errors import ParameterError
+
+if TYPE_CHECKING:
+    import torch
+
+#: How the conditions enter the network: ``(pitch - PITCH_CENTRE) / PITCH_SPAN`` (MIDI), and the same for the
+#: level (a frame's mean natural-log magnitude), so both lie about within [-1, 1] over the instruments' ranges.
+PITCH_CENTRE, PITCH_SPAN = 60.0, 24.0
+LEVEL_CENTRE, LEVEL_SPAN = -7.5, 2.5
+#: The pitch a conditioned model plays when none is asked for (middle C).
+DEFAULT_PITCH = 60.0
+
+N_CONDITIONS = 2
+
+#: Log-variance ranges. Outside them exp() under- or overflows in float32 and training turns to NaN.
+OUTPUT_LOGVAR_RANGE = (-10.0, 5.0)
+LATENT_LOGVAR_RANGE = (-20.0, 10.0)
+
+#: A pitch-relative decoder's axis (``decoder_axis`` "pitch"): semitones from the asked pitch, from RELATIVE_LOW
+#: (below it, where a note holds only noise) to RELATIVE_HIGH (16 kHz above MIDI 21), RELATIVE_STEPS per semitone
+#: (the ERB bands are a third of a semitone apart at 4 kHz).
+RELATIVE_LOW, RELATIVE_HIGH, RELATIVE_STEPS = -36.0, 112.0, 3
+RELATIVE_POINTS = int((RELATIVE_HIGH - RELATIVE_LOW) * RELATIVE_STEPS) + 1
 
 _CONFIG_LIMITS = {"n_bins": 4096, "hidden": 8192, "layers": 8, "latent": 512}
 #: What a model is conditioned on, besides its latent code: pitch (MIDI) and level (a frame's mean log-magnitude).
@@ -48,6 +77,30 @@ class VAEConfig:
     def conditioned(self) -> bool:
         return self.conditioning != "none"
 
+    def weight_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every parameter and buffer of the :class:`~timbre_explorer.core.model.vae.TimbreVAE` these settings
+        build, by its name in the model file, with its shape (all float32): what a file's weights are checked
+        against without building the network (a test keeps the two equal)."""
+        n_c = N_CONDITIONS if self.conditioned else 0
+        shapes: dict[str, tuple[int, ...]] = {}
+
+        def linear(name: str, n_in: int, n_out: int) -> None:
+            shapes[f"{name}.weight"], shapes[f"{name}.bias"] = (n_out, n_in), (n_out,)
+
+        for i in range(self.layers):  # the MLPs' Linear layers sit at even indices, each followed by its ReLU
+            linear(f"encoder.{2 * i}", self.hidden if i else self.n_bins + (n_c if self.conditioning == "both" else 0),
+                   self.hidden)
+        linear("enc_mu", self.hidden, self.latent)
+        linear("enc_logvar", self.hidden, self.latent)
+        for i in range(self.layers):
+            linear(f"decoder.{2 * i}", self.hidden if i else self.latent + n_c, self.hidden)
+        relative = self.decoder_axis == "pitch"
+        linear("dec_mu", self.hidden, RELATIVE_POINTS if relative else self.n_bins)
+        linear("dec_logvar", self.hidden, self.n_bins)
+        if relative:
+            shapes["bin_pitch"] = (self.n_bins,)
+        return shapes
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -60,3 +113,106 @@ class VAEConfig:
         if unknown:
             raise ParameterError(f"unknown model settings: {', '.join(map(str, unknown))}")
         return cls(**d)
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Corpus-wide scalar normalization of log-magnitudes.
+
+    As in the paper, one global mean and scale for every bin, so the relative
+    intensities between bins (the spectral envelope, i.e. the timbre) are
+    kept; ``floor`` bounds the logarithm of silent bins.
+
+    Example
+    -------
+    >>> norm = Normalization.fit(np.array([1.0, 10.0, 100.0]))
+    >>> round(norm.mean, 4), round(norm.scale, 4)
+    (2.3026, 1.8801)
+    >>> norm.forward(np.array([1.0, 10.0, 100.0])).round(4)
+    array([-1.2247,  0.    ,  1.2247])
+    >>> np.allclose(norm.inverse(norm.forward(np.array([0.5, 2.0]))), [0.5, 2.0])
+    True
+    """
+
+    floor: float
+    mean: float
+    scale: float
+
+    def __post_init__(self) -> None:
+        for name in ("floor", "mean", "scale"):
+            value = getattr(self, name)
+            try:
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            except OverflowError:  # an int too large for a float
+                ok = False
+            if not ok:
+                raise ParameterError(f"normalization '{name}' must be a finite number, got {value!r}")
+            object.__setattr__(self, name, float(value))
+        if self.floor <= 0 or self.scale <= 0:
+            raise ParameterError(f"normalization floor and scale must be positive, got {self.floor} and {self.scale}")
+
+    @classmethod
+    def fit(cls, magnitudes: torch.Tensor | np.ndarray, *, floor: float = 1e-6) -> Normalization:
+        """Mean and standard deviation of ``log(max(magnitudes, floor))`` over every value (in float64)."""
+        import torch
+
+        if not (isinstance(floor, (int, float)) and math.isfinite(floor) and floor > 0):
+            raise ParameterError(f"normalization floor must be a positive number, got {floor!r}")
+        mag = torch.as_tensor(magnitudes).detach().to("cpu", torch.float64)
+        if mag.numel() == 0:
+            raise ParameterError("cannot fit a normalization to no magnitudes")
+        if not torch.isfinite(mag).all() or (mag < 0).any():
+            raise ParameterError("magnitudes must be finite and non-negative")
+        return cls.fit_log(torch.log(mag.clamp_min(floor)), floor=floor)
+
+    @classmethod
+    def fit_log(cls, log_magnitudes: torch.Tensor, *, floor: float = 1e-6) -> Normalization:
+        """:meth:`fit` from natural-log magnitudes (what the dataset stores)."""
+        import torch
+
+        logm = torch.as_tensor(log_magnitudes).detach().to("cpu", torch.float64).clamp_min(math.log(floor))
+        if logm.numel() == 0 or not torch.isfinite(logm).all():
+            raise ParameterError("cannot fit a normalization to no or non-finite log-magnitudes")
+        std = logm.std(correction=0).item()
+        if not std > 0:
+            raise ParameterError("cannot fit a normalization: every magnitude is the same (silence?)")
+        return cls(float(floor), logm.mean().item(), std)
+
+    def from_log(self, log_mag: torch.Tensor) -> torch.Tensor:
+        """Natural-log magnitudes to model inputs ``x`` (same as ``forward(exp(log_mag))``)."""
+        return (log_mag.clamp_min(math.log(self.floor)) - self.mean) / self.scale
+
+    def forward(self, mag: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+        """Magnitudes to model inputs ``x``."""
+        if _is_tensor(mag):
+            return (mag.clamp_min(self.floor).log() - self.mean) / self.scale
+        return (np.log(np.maximum(mag, self.floor)) - self.mean) / self.scale
+
+    @overload
+    def inverse(self, x: torch.Tensor) -> torch.Tensor: ...
+    @overload
+    def inverse(self, x: np.ndarray) -> np.ndarray: ...
+
+    def inverse(self, x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+        """Model outputs back to magnitudes (values below ``floor`` come back as ``floor``)."""
+        if _is_tensor(x):
+            return (x * self.scale + self.mean).exp()
+        return np.exp(x * self.scale + self.mean)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: object) -> Normalization:
+        if not isinstance(d, dict):
+            raise ParameterError(f"normalization must be a mapping, got {type(d).__name__}")
+        names = {f.name for f in fields(cls)}
+        if set(d) != names:
+            raise ParameterError(f"normalization needs exactly the keys {sorted(names)}, got {sorted(map(str, d))}")
+        return cls(**d)
+
+
+def _is_tensor(x: object) -> TypeGuard[torch.Tensor]:
+    """Whether ``x`` is a torch tensor, without importing torch (nothing can be one before torch is imported)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)

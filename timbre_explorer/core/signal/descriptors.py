@@ -95,7 +95,8 @@ def descriptors(magnitude: np.ndarray | torch.Tensor, nsgt: NSGT, names: Collect
     Examples
     --------
     >>> import math
-    >>> from timbre_explorer.core.signal.nsgt import PRESETS, transform_for
+    >>> from timbre_explorer.core.signal.nsgt import transform_for
+    >>> from timbre_explorer.core.signal.scales import PRESETS
     >>> nsgt = transform_for(PRESETS["nsgt-erb"], 22050)
     >>> t = torch.arange(22050, dtype=torch.float64) / 22050
     >>> tone = nsgt.magnitude(torch.sin(2 * math.pi * 1000 * t)).mean(-1)

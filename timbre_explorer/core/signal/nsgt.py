@@ -42,55 +42,10 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.signal.scales import FrequencyScale
+from timbre_explorer.core.signal.scales import FrequencyScale, TransformPreset
 
 MIN_WINDOW = 4  # nsgt's min_win: no band narrower than 4 FFT bins
 CHUNK_BYTES = 4 << 20  # CPU batches go through in chunks of about this size (see NSGT._chunks)
-
-
-@dataclass(frozen=True)
-class TransformPreset:
-    """A named transform setting: a frequency scale at a sample rate."""
-
-    name: str
-    scale: FrequencyScale
-    sample_rate: int = 22050
-
-    def to_dict(self) -> dict:
-        s = self.scale
-        return {"name": self.name, "kind": s.kind, "fmin": s.fmin, "fmax": s.fmax, "bins": s.bins,
-                "sample_rate": self.sample_rate}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TransformPreset:
-        try:
-            scale = FrequencyScale(str(d["kind"]), float(d["fmin"]), float(d["fmax"]), int(d["bins"]))
-            return cls(str(d["name"]), scale, int(d["sample_rate"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ParameterError(f"invalid transform preset {d!r}: {exc}") from exc
-
-
-#: The paper's settings (Esling et al. 2018, section 4.1), at 22,050 Hz up to 8 kHz; then full band (44.1 kHz, bands
-#: from 64 Hz to 16 kHz, the paper's band density carried above 8 kHz: 202 ERB bands where the paper has 168 up to
-#: 8 kHz, 24 per octave, 213 mel bands). The default stays the paper's until the model learns the band above 8 kHz:
-#: trained as today at 44.1 kHz, it decodes that band about 25 dB too loud (docs/research.md, *Full band*).
-PRESETS: dict[str, TransformPreset] = {
-    "nsgt-erb": TransformPreset("nsgt-erb", FrequencyScale("erb", 64.0, 8000.0, 168)),
-    "nsgt-cqt": TransformPreset("nsgt-cqt", FrequencyScale("oct", 64.0, 8000.0, 24)),
-    "nsgt-mel": TransformPreset("nsgt-mel", FrequencyScale("mel", 64.0, 8000.0, 168)),
-    "nsgt-erb-44k": TransformPreset("nsgt-erb-44k", FrequencyScale("erb", 64.0, 16000.0, 202), 44100),
-    "nsgt-cqt-44k": TransformPreset("nsgt-cqt-44k", FrequencyScale("oct", 64.0, 16000.0, 24), 44100),
-    "nsgt-mel-44k": TransformPreset("nsgt-mel-44k", FrequencyScale("mel", 64.0, 16000.0, 213), 44100),
-}
-DEFAULT_PRESET = "nsgt-erb"
-
-
-def get_preset(name: str) -> TransformPreset:
-    """Look a preset up by name (case-insensitive)."""
-    try:
-        return PRESETS[name.lower()]
-    except KeyError:
-        raise ParameterError(f"unknown transform preset {name!r}; choose one of {', '.join(PRESETS)}") from None
 
 
 def hann(n: int) -> np.ndarray:

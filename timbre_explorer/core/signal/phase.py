@@ -29,8 +29,9 @@ from dataclasses import dataclass
 import torch
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
-from timbre_explorer.core.signal.nsgt import NSGT, TransformPreset, fast_fft_size, transform_for
+from timbre_explorer.core.signal.nsgt import NSGT, fast_fft_size, transform_for
 from timbre_explorer.core.signal.pghi import pghi_turns
+from timbre_explorer.core.signal.scales import TransformPreset
 
 DEFAULT_ITERATIONS = 8
 HELD_ITERATIONS = 0  # a held frame's partials start is already a fixed point of Griffin-Lim (see sustain)

@@ -20,6 +20,7 @@ import torch
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
+from timbre_explorer.core.signal.units import check_names
 from timbre_explorer.core.synthesis.manifold import OnData, Plane
 
 if TYPE_CHECKING:
@@ -107,15 +108,6 @@ def _axis(bounds: Iterable[float], resolution: int, what: str) -> np.ndarray:
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ParameterError(f"{what} must be two finite numbers, low below high, got ({lo}, {hi})")
     return np.linspace(lo, hi, _resolution(resolution))
-
-
-def check_names(names: str | Iterable[str]) -> tuple[str, ...]:
-    names = (names,) if isinstance(names, str) else tuple(names)
-    unknown = [n for n in names if n not in DESCRIPTORS]
-    if unknown or not names:
-        got = ", ".join(map(str, unknown)) or "none"
-        raise ParameterError(f"descriptors must be among {', '.join(DESCRIPTORS)}, got {got}")
-    return names
 
 
 def _check_plane(space: TimbreSpace, dims: Iterable[int], rest: ArrayLike | None,

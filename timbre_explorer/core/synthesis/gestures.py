@@ -10,7 +10,8 @@ the Explorer shows is what it plays.
 
 One point sounds the same however it is played: a click, a key, a slider
 move, a path, a drag or a MIDI note all play at the Play tab's pitch and
-dynamic, and every one at the level :func:`dynamic_level_db` gives that dynamic.
+dynamic, and every one at the level :func:`~timbre_explorer.core.synthesis.synth.dynamic_level_db` gives that
+dynamic.
 
 The points and notes a user names (``Flute``, latent values, an audio file, a
 note like ``Flute:72:mf``) are read here too (:func:`parse_point`,
@@ -27,7 +28,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from timbre_explorer.core.errors import AudioFileError, ParameterError
-from timbre_explorer.core.synthesis.synth import Envelope, dynamic_level_db
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.pathfile import PathSpec
     from timbre_explorer.core.synthesis.playable import PlayableNote
     from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.core.synthesis.synth import Envelope
 
 DEFAULT_PLAY_PITCH = 60  # middle C: the Play tab's and render's pitch unless one is chosen
 
@@ -79,7 +80,7 @@ def point_note(space: TimbreSpace, z: ArrayLike, *, pitch: float, dynamic: str, 
     what its point encodes. A conditioned model's note lasts at least its attack and release (under a second).
     """
     from timbre_explorer.core.synthesis.playable import playable_note
-    from timbre_explorer.core.synthesis.synth import at_level, note
+    from timbre_explorer.core.synthesis.synth import Envelope, at_level, note
 
     z = np.asarray(z, np.float64)
     playable = None
@@ -195,5 +196,5 @@ def curve_spec(space: TimbreSpace, z0: ArrayLike, descriptor: str, shape: str, s
                     model=space.name, pitch=float(pitch), dynamic=dynamic)
 
 
-__all__ = ["PointNote", "point_note", "dynamic_level_db", "default_dynamic", "dynamic_of_velocity", "parse_point", "parse_trajectory",
+__all__ = ["PointNote", "point_note", "default_dynamic", "dynamic_of_velocity", "parse_point", "parse_trajectory",
            "morph_spec", "curve_spec", "DEFAULT_PLAY_PITCH"]

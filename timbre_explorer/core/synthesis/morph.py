@@ -32,7 +32,7 @@ from timbre_explorer.core.data.instruments import BY_NAME, DYNAMICS, canonical_n
 from timbre_explorer.core.data.sources import NoteSpec, SoundFontSource, find_soundfont, from_onset
 from timbre_explorer.core.errors import AudioFileError, ParameterError
 from timbre_explorer.core.signal.audio_io import AUDIO_SUFFIXES, load_audio
-from timbre_explorer.core.synthesis.synth import blend
+from timbre_explorer.core.synthesis.interpolation import blend
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike

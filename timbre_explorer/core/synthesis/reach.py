@@ -28,13 +28,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-import torch
 
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.signal.descriptors import descriptors
-from timbre_explorer.core.synthesis.fields import check_names, describe_points
+from timbre_explorer.core.signal.units import check_names
 
 if TYPE_CHECKING:
+    import torch
     from numpy.typing import ArrayLike
 
     from timbre_explorer.core.synthesis.space import TimbreSpace
@@ -61,7 +60,7 @@ TARGET_WEIGHT_WHILE_HOLDING = 10.0
 #: model: the centroid then reached 9 % of its asked change).
 DEFAULT_HOLD = ("loudness", "flatness")
 _FLATNESS_FLOOR = 1e-12
-_Values = TypeVar("_Values", float, np.ndarray, torch.Tensor)  # a descriptor's value(s), in and out alike
+_Values = TypeVar("_Values", float, np.ndarray, "torch.Tensor")  # a descriptor's value(s), in and out alike
 
 
 # ---------------------------------------------------------------------------------------------- units
@@ -69,8 +68,8 @@ def _natural(name: str, value: _Values) -> _Values:
     """A descriptor in the unit its differences are measured in (log10 for flatness)."""
     if name != "flatness":
         return value
-    if isinstance(value, torch.Tensor):
-        return torch.log10(value.clamp_min(_FLATNESS_FLOOR))
+    if not isinstance(value, (float, np.ndarray)):  # a tensor
+        return value.clamp_min(_FLATNESS_FLOOR).log10()
     return np.log10(np.maximum(value, _FLATNESS_FLOOR))
 
 
@@ -140,6 +139,8 @@ class _Objective:
 
     def values(self, z: np.ndarray) -> np.ndarray:
         """Natural-unit descriptors ``[n, targets]`` of latent points ``[n, latent]``."""
+        from timbre_explorer.core.synthesis.fields import describe_points
+
         d = describe_points(self.space, z, self.names)
         return np.stack([_natural(k, d[k].astype(np.float64)) for k in self.names], 1)
 
@@ -255,6 +256,10 @@ def _check_targets(targets: dict[str, float]) -> tuple[str, ...]:
 
 def _gradient(obj: _Objective, first: np.ndarray, *, steps: int, tolerance: float, learning_rate: float) -> np.ndarray:
     """Adam on the objective; the visited points, the best one last."""
+    import torch
+
+    from timbre_explorer.core.signal.descriptors import descriptors
+
     space = obj.space
     dev = space.device
     target = torch.as_tensor(obj.target, dtype=torch.float64, device=dev)
@@ -376,6 +381,8 @@ def follow(space: TimbreSpace, z0: ArrayLike, descriptor: str, targets: ArrayLik
     z = _check_start(space, z0)
     scales = descriptor_scales(space)
     natural = _natural(name, t)
+    from timbre_explorer.core.synthesis.fields import describe_points
+
     start = _natural(name, float(describe_points(space, z[None], (name,))[name][0]))
     change = np.array([max(np.ptp(natural), abs(natural[0] - start))])
     out = np.empty((t.size, z.size), np.float32)

@@ -187,7 +187,7 @@ def session_bytes(path: str | os.PathLike, session: Session) -> bytes:
 
 def read_session(path: str | os.PathLike) -> Session:
     """Read and check a session file (see the module docstring)."""
-    from timbre_explorer.core.synthesis.pathfile import read_user_json
+    from timbre_explorer.core.synthesis.userjson import read_user_json
 
     data = read_user_json(path, "session file", max_bytes=MAX_BYTES, max_depth=MAX_DEPTH)
     _validate(data, str(path))

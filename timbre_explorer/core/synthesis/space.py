@@ -12,11 +12,19 @@ benchmarks hold. It wraps a validated :class:`~timbre_explorer.core.model.modelf
 * decoding to magnitude frames on the GPU when there is one (the decoder
   is small; the phase reconstruction that follows runs on the CPU), and
   the descriptors of decoded frames in physical units.
+
+The map needs no torch: a space opens in numpy, and its decoder (the VAE, the calibration, the device) is built
+on first use, importing torch then. torch's import is most of the app's launch (1.0-1.5 s of 2-2.5 s on 2
+cores), so the app draws the map first and builds the decoder in a worker after it (``gui/explorer/tab.py``,
+``prepare``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,26 +32,41 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from timbre_explorer.core.data.dataset import sounding
 from timbre_explorer.core.data.notes import NoteTable
 from timbre_explorer.core.data.sources import DEFAULT_SOURCE, short_name
 from timbre_explorer.core.errors import ParameterError
-from timbre_explorer.core.model.calibration import GAIN_TENSOR, gain_at
+from timbre_explorer.core.model.calibration import GAIN_TENSOR
 from timbre_explorer.core.model.modelfile import ModelFile, check_card, load_model
-from timbre_explorer.core.model.placement import note_positions
-from timbre_explorer.core.model.vae import DEFAULT_PITCH, LEVEL_CENTRE, conditions, frame_inputs, log_magnitudes
-from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
-from timbre_explorer.core.signal.nsgt import NSGT, TransformPreset, get_preset, transform_for
+from timbre_explorer.core.model.vae_config import DEFAULT_PITCH, LEVEL_CENTRE
+from timbre_explorer.core.signal.scales import TransformPreset, get_preset
+from timbre_explorer.core.signal.units import DESCRIPTORS
 
 if TYPE_CHECKING:
+    import torch
     from numpy.typing import ArrayLike
+
+    from timbre_explorer.core.model.vae import TimbreVAE
+    from timbre_explorer.core.signal.nsgt import NSGT
+
+log = logging.getLogger(__name__)
 
 
 def default_device() -> torch.device:
     """CUDA when torch sees a GPU, else the CPU."""
+    import torch
+
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@dataclass(frozen=True)
+class Decoder:
+    """What decoding needs beyond the map, built together on first use: the VAE, where it runs, and the file's
+    calibration there (None when it has none)."""
+
+    model: TimbreVAE
+    device: torch.device
+    gain: torch.Tensor | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,8 +170,9 @@ class TimbreSpace:
         check_card(path or "this model", mf)
         self.file = mf
         self.path = Path(path) if path else None
-        self.device = device or default_device()
-        self.model = mf.build_model().to(self.device)
+        self._device = device
+        self._decoder: Decoder | None = None
+        self._decoder_lock = threading.Lock()
         self.normalization = mf.normalization
         self.preset: TransformPreset = get_preset(mf.meta["preset"])
         self.sample_rate = int(self.preset.sample_rate)
@@ -157,30 +181,65 @@ class TimbreSpace:
         self.families: list[str] = list(mf.meta["families"])
         self.dynamics: list[str] = list(mf.meta["dynamics"])
         self.splits: list[str] = list(mf.meta["splits"])
-        t = mf.tensors
+        t = mf.arrays
         #: The sample sets of the map's notes by short name; a file without ``map.source`` has one, its card's.
         self.sources: list[str] = list(mf.meta.get("sources") or [card_source(mf.meta)])
         n = t["map.z"].shape[0]
-        source = t["map.source"].numpy() if "map.source" in t else np.zeros(n, np.int64)
-        self.notes = Notes(instrument=t["map.instrument"].numpy(), pitch=t["map.pitch"].numpy(),
-                           dynamic=t["map.dynamic"].numpy(), split=t["map.split"].numpy(), source=source,
-                           instruments=tuple(self.instruments), dynamics=tuple(self.dynamics),
-                           splits=tuple(self.splits), sources=tuple(self.sources),
-                           z=t["map.z"].numpy(), descriptors=t["map.descriptors"].numpy())
+        source = t["map.source"] if "map.source" in t else np.zeros(n, np.int64)
+        self.notes = Notes(instrument=t["map.instrument"], pitch=t["map.pitch"], dynamic=t["map.dynamic"],
+                           split=t["map.split"], source=source, instruments=tuple(self.instruments),
+                           dynamics=tuple(self.dynamics), splits=tuple(self.splits), sources=tuple(self.sources),
+                           z=t["map.z"], descriptors=t["map.descriptors"])
         #: Each note's level curve from onset (natural log, 0 at its representative frame), when the file has them.
-        self.envelopes: np.ndarray | None = t["map.envelope"].numpy() if "map.envelope" in t else None
+        self.envelopes: np.ndarray | None = t.get("map.envelope")
         self.projection = Projection.fit(self.notes.z)
         self.perceptual_instruments: list[str] = list(mf.meta.get("perceptual_instruments") or [])
-        self.perceptual_positions = t["perception.positions"].numpy() if "perception.positions" in t else None
+        self.perceptual_positions: np.ndarray | None = t.get("perception.positions")
         #: A conditioned model's level per dynamic (the median over its training notes): what a dynamic plays at.
         self.levels: dict[str, float] = dict(mf.meta.get("levels") or {})
-        #: The decoder's calibration (:mod:`~timbre_explorer.core.model.calibration`), when the file has one.
-        self.gain: torch.Tensor | None = t[GAIN_TENSOR].to(self.device) if GAIN_TENSOR in t else None
+
+    # ------------------------------------------------------------------ the decoder, built on first use
+    def decoder(self) -> Decoder:
+        """The decoder, built the first time it is asked for, once whichever threads ask (importing torch: over a
+        second on a slow machine, so the app asks from a worker)."""
+        if self._decoder is None:
+            with self._decoder_lock:
+                if self._decoder is None:
+                    start = time.perf_counter()
+                    device = self._device or default_device()
+                    mf = self.file
+                    gain = None
+                    if GAIN_TENSOR in mf.arrays:  # the calibration (:mod:`~timbre_explorer.core.model.calibration`)
+                        import torch
+
+                        gain = torch.from_numpy(mf.arrays[GAIN_TENSOR]).to(device)
+                    self._decoder = Decoder(mf.build_model().to(device), device, gain)
+                    log.info("decoder ready in %.2f s (on %s)", time.perf_counter() - start,
+                             threading.current_thread().name)
+        return self._decoder
+
+    @property
+    def decoder_ready(self) -> bool:
+        """Whether the decoder is built (:meth:`decoder`): until then, using it waits for it."""
+        return self._decoder is not None
+
+    @property
+    def model(self) -> TimbreVAE:
+        return self.decoder().model
+
+    @property
+    def device(self) -> torch.device:
+        return self.decoder().device
+
+    @property
+    def gain(self) -> torch.Tensor | None:
+        """The decoder's calibration on :attr:`device`, when the file has one."""
+        return self.decoder().gain
 
     @property
     def conditioned(self) -> bool:
         """Whether the model decodes at a pitch and level asked for (else at what the latent point encodes)."""
-        return self.model.config.conditioned
+        return self.file.config.conditioned
 
     def level_of(self, dynamic: str | None = None) -> float:
         """The level a conditioned model plays ``dynamic`` at. None: mf, or the mean of the model's dynamics
@@ -202,6 +261,10 @@ class TimbreSpace:
                     level: ArrayLike | torch.Tensor | None) -> torch.Tensor | None:
         if not self.conditioned:
             return None
+        import torch
+
+        from timbre_explorer.core.model.vae import conditions
+
         p = torch.as_tensor(DEFAULT_PITCH if pitch is None else pitch, dtype=torch.float32).expand(n)
         lv = torch.as_tensor(self.level_of(dynamic) if level is None else level, dtype=torch.float32).expand(n)
         return conditions(p, lv).to(self.device)
@@ -215,7 +278,7 @@ class TimbreSpace:
     # ------------------------------------------------------------------ the map
     @property
     def latent_size(self) -> int:
-        return self.model.config.latent
+        return self.file.config.latent
 
     @property
     def name(self) -> str:
@@ -289,7 +352,6 @@ class TimbreSpace:
         return [(names[a], names[b], float(r)) for a, b, r in zip(i, j, ratio)]
 
     # ------------------------------------------------------------------ decoding
-    @torch.no_grad()
     def decode(self, z: ArrayLike | torch.Tensor, *, pitch: ArrayLike | torch.Tensor | None = None,
                dynamic: str | None = None, level: ArrayLike | torch.Tensor | None = None) -> torch.Tensor:
         """Latent points ``[..., latent]`` to magnitude frames ``[..., bins]`` (float32, on the CPU).
@@ -298,6 +360,8 @@ class TimbreSpace:
         decodes at MIDI ``pitch`` (default middle C) and at ``dynamic``'s level (default mf), or at ``level`` (per point or
         one for all) when given; an unconditioned one ignores them.
         """
+        import torch
+
         zt = torch.as_tensor(np.asarray(z, np.float32) if not isinstance(z, torch.Tensor) else z, dtype=torch.float32)
         if zt.shape[-1] != self.latent_size:
             raise ParameterError(f"latent points of this model have {self.latent_size} values, got {zt.shape[-1]}")
@@ -306,23 +370,31 @@ class TimbreSpace:
         pitch = None if pitch is None else torch.as_tensor(pitch, dtype=torch.float32).reshape(-1)
         level = None if level is None else torch.as_tensor(level, dtype=torch.float32).reshape(-1)
         c = self._conditions(len(flat), pitch, dynamic, level)
-        x, _ = self.model.decode(flat, c)
-        return torch.exp(self.log_frames(x, c)).float().cpu().reshape(*lead, -1)
+        with torch.no_grad():
+            x, _ = self.model.decode(flat, c)
+            return torch.exp(self.log_frames(x, c)).float().cpu().reshape(*lead, -1)
 
     def log_frames(self, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         """Decoder means ``x [n, bins]`` to the natural-log magnitudes that play: at the level the conditions ``c``
         ask for, through the file's calibration when it has one (a file without it plays as before)."""
+        from timbre_explorer.core.model.calibration import gain_at
+        from timbre_explorer.core.model.vae import log_magnitudes
+
         log_mag = log_magnitudes(self.normalization, x, c)
         return log_mag if self.gain is None or c is None else log_mag + gain_at(self.gain, c)
 
-    @torch.no_grad()
     def encode_log(self, log_frames: ArrayLike, pitch: ArrayLike | None = None) -> np.ndarray:
         """Natural-log magnitude frames ``[n, bins]`` (of MIDI ``pitch``, one or per frame; None: unknown, the
         default) to their posterior means ``[n, latent]`` (float32)."""
+        import torch
+
+        from timbre_explorer.core.model.vae import frame_inputs
+
         lf = torch.as_tensor(np.asarray(log_frames, np.float32))
         p = None if pitch is None else torch.as_tensor(pitch, dtype=torch.float32).reshape(-1)
         x, c = frame_inputs(self.model.config, self.normalization, lf, p)
-        mu, _ = self.model.encode(x.to(self.device), None if c is None else c.to(self.device))
+        with torch.no_grad():
+            mu, _ = self.model.encode(x.to(self.device), None if c is None else c.to(self.device))
         return mu.float().cpu().numpy()
 
     def encode_note(self, log_frames: ArrayLike, *, pitch: float | None = None,
@@ -335,6 +407,9 @@ class TimbreSpace:
         analyses notes; ``loudness [n]`` their levels (dBFS) when the analysis has them, else they are measured
         here. ``pitch`` (MIDI, or None: the default) is what a pitch-conditioned encoder reads.
         """
+        from timbre_explorer.core.data.dataset import sounding
+        from timbre_explorer.core.model.placement import note_positions
+
         frames = np.asarray(log_frames, np.float32)
         if frames.ndim != 2 or len(frames) == 0 or frames.shape[1] != self.nsgt.n_bins:
             raise ParameterError(f"a note's frames are [frames, {self.nsgt.n_bins}] log magnitudes, "
@@ -350,15 +425,26 @@ class TimbreSpace:
         targets."""
         c = self._conditions(len(z), pitch, dynamic, None)
         x, _ = self.model.decode(z, c)
-        return torch.exp(self.log_frames(x, c))
+        return self.log_frames(x, c).exp()
+
+    @cached_property
+    def frequencies(self) -> np.ndarray:
+        """Each bin's centre frequency (Hz): the transform's (:attr:`nsgt`), known without building it."""
+        return self.preset.scale.frequencies()
 
     @cached_property
     def nsgt(self) -> NSGT:
         """The transform of a note of the dataset: descriptors of decoded frames are measured with it."""
+        from timbre_explorer.core.signal.nsgt import transform_for
+
         return transform_for(self.preset, round(self.note_seconds * self.sample_rate))
 
     def describe(self, magnitude: ArrayLike | torch.Tensor) -> dict[str, np.ndarray]:
         """Descriptors (:data:`DESCRIPTORS`, physical units) of magnitude frames ``[..., bins]``."""
+        import torch
+
+        from timbre_explorer.core.signal.descriptors import descriptors
+
         m = magnitude.detach().cpu().double() if isinstance(magnitude, torch.Tensor) else torch.as_tensor(magnitude, dtype=torch.float64)
         return {k: v.numpy() for k, v in descriptors(m, self.nsgt).items()}
 
@@ -368,9 +454,10 @@ class TimbreSpace:
         return self.describe(self.decode(self.notes.z))
 
     def summary(self) -> str:
-        """One line for a status bar."""
+        """One line for a status bar: where it decodes once the decoder is ready (asking would build it)."""
+        where = f"decoding on {self.device.type.upper()}" if self.decoder_ready else "loading the decoder…"
         return (f"{self.name}: {len(self.notes)} notes of {len(self.centroids)} instruments, "
-                f"latent {self.latent_size}, {self.preset.name}, decoding on {self.device.type.upper()}")
+                f"latent {self.latent_size}, {self.preset.name}, {where}")
 
 
 def card_source(meta: dict) -> str:
@@ -380,4 +467,4 @@ def card_source(meta: dict) -> str:
     return " + ".join(short_name(p) for p in paths) or DEFAULT_SOURCE
 
 
-__all__ = ["TimbreSpace", "Projection", "Notes", "DESCRIPTORS", "default_device", "card_source"]
+__all__ = ["TimbreSpace", "Decoder", "Projection", "Notes", "DESCRIPTORS", "default_device", "card_source"]

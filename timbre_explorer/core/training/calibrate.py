@@ -78,9 +78,9 @@ def calibrate_file(path: str | os.PathLike, *, out: str | os.PathLike | None = N
     cfg = training_config(path, mf, folder=folder, soundfont=soundfont, sources=sources)
     ds = dataset_for(cfg.dataset_recipe(), cache_root=cache_root, cancel=cancel)
     check_dataset(path, mf, ds)
-    t = mf.tensors
-    train = np.flatnonzero(t["map.split"].numpy() == list(mf.meta["splits"]).index("train"))
-    gain = decoder_gain(mf.build_model(), mf.normalization, ds, train, t["map.z"].numpy()[train])
+    t = mf.arrays
+    train = np.flatnonzero(t["map.split"] == list(mf.meta["splits"]).index("train"))
+    gain = decoder_gain(mf.build_model(), mf.normalization, ds, train, t["map.z"][train])
     target = Path(out) if out is not None else Path(path)
     save_model(target, model=mf.build_model(), normalization=mf.normalization, meta=mf.meta,
                tensors={**t, GAIN_TENSOR: gain})

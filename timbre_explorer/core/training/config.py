@@ -32,7 +32,7 @@ AUGMENTATIONS = {"eq": "spectral tilt and EQ", "lowpass": "low-pass roll-off", "
                  "detune": "detune (±30 cents)", "transpose": "transpose (±5 semitones)"}
 #: Where a run trains.
 DEVICES = {"auto": "auto (a CUDA GPU when there is one)", "cpu": "CPU", "cuda": "CUDA GPU"}
-#: The transform presets of ``core.signal.nsgt.PRESETS`` (a test keeps the two equal: nsgt imports torch).
+#: The transform presets of ``core.signal.scales.PRESETS``, described for the Trainer (a test keeps the two equal).
 PRESETS = {"nsgt-erb": "NSGT-ERB, 22.05 kHz, to 8 kHz (the paper's best)", "nsgt-cqt": "NSGT-CQT, 22.05 kHz, to 8 kHz "
            "(constant-Q)", "nsgt-mel": "NSGT-Mel, 22.05 kHz, to 8 kHz", "nsgt-erb-44k": "NSGT-ERB, 44.1 kHz, to 16 kHz "
            "(full band)", "nsgt-cqt-44k": "NSGT-CQT, 44.1 kHz, to 16 kHz", "nsgt-mel-44k": "NSGT-Mel, 44.1 kHz, to 16 kHz"}

@@ -43,7 +43,8 @@ from timbre_explorer.core.data.perception import Dissimilarities
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.placement import note_positions
 from timbre_explorer.core.model.vae import Normalization, TimbreVAE
-from timbre_explorer.core.signal.nsgt import get_preset, transform_for
+from timbre_explorer.core.signal.nsgt import transform_for
+from timbre_explorer.core.signal.scales import get_preset
 from timbre_explorer.core.training.evaluate import centroid_fit
 
 if TYPE_CHECKING:

@@ -52,7 +52,8 @@ from timbre_explorer.core.model.vae import (
     split_level,
 )
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS, descriptors
-from timbre_explorer.core.signal.nsgt import get_preset, transform_for
+from timbre_explorer.core.signal.nsgt import transform_for
+from timbre_explorer.core.signal.scales import get_preset
 from timbre_explorer.core.training.report import FIGURES, cross_source_markdown, novel_rows
 
 if TYPE_CHECKING:
@@ -313,7 +314,7 @@ def evaluate_models(models: Mapping[str, str | os.PathLike], *, cache_root: str 
             on_model(label)
         target = perceptual_target(cfg, ds.instruments) if cfg.regularizer != "none" else None
         r = evaluate(mf.build_model(), mf.normalization, ds, target, timbre_scale=cfg.timbre_scale)
-        maps[label] = (mf.tensors["map.z"].numpy(), ds.notes.instrument_name)
+        maps[label] = (mf.arrays["map.z"], ds.notes.instrument_name)
         if report is None:
             report = r
         else:

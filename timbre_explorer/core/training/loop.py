@@ -67,7 +67,8 @@ from timbre_explorer.core.model.vae import (
     shared_logvar,
     split_level,
 )
-from timbre_explorer.core.signal.nsgt import get_preset, transform_for
+from timbre_explorer.core.signal.nsgt import transform_for
+from timbre_explorer.core.signal.scales import get_preset
 from timbre_explorer.core.training.augment import augment
 from timbre_explorer.core.training.checkpoint import read_checkpoint, save_checkpoint
 from timbre_explorer.core.training.config import STAGE_NAMES, TrainConfig

@@ -136,9 +136,9 @@ def check_dataset(path: str | os.PathLike, mf: ModelFile, ds: NoteDataset) -> No
     order, and another dataset's splits would count notes it trained on as test notes, every figure flattering it
     (the bundled model with the Philharmonia samples left out of ``--sources``: in-source ρ 0.899, on its own
     samples 0.866). One sentence names the model; a file without a map is not checked."""
-    if "map.pitch" not in mf.tensors:
+    if "map.pitch" not in mf.arrays:
         return
-    pitch = mf.tensors["map.pitch"].numpy()
+    pitch = mf.arrays["map.pitch"]
     if len(ds) != len(pitch) or not (ds.notes.pitch == pitch).all():
         training = mf.meta.get("training")  # the caller's training_config has read it: it parses
         card = TrainConfig.from_dict(training) if training is not None else None
@@ -150,7 +150,7 @@ def check_dataset(path: str | os.PathLike, mf: ModelFile, ds: NoteDataset) -> No
 
 def _note_count(mf: ModelFile) -> int:
     """The notes of the model's dataset: its map's, else its card's (0: unknown)."""
-    if "map.z" in mf.tensors:
-        return int(mf.tensors["map.z"].shape[0])
+    if "map.z" in mf.arrays:
+        return int(mf.arrays["map.z"].shape[0])
     notes = (mf.meta.get("dataset") or {}).get("notes")
     return notes if isinstance(notes, int) else 0

@@ -106,7 +106,7 @@ def probe(job: object = None) -> Probe:
     import torch
 
     from timbre_explorer.core.data.sources import find_soundfont
-    from timbre_explorer.core.signal.nsgt import PRESETS
+    from timbre_explorer.core.signal.scales import PRESETS
 
     presets = {name: f"{p.scale.describe()}, at {p.sample_rate:,} Hz" for name, p in PRESETS.items()}
     try:

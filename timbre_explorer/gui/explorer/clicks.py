@@ -58,10 +58,8 @@ class ClickControl(QtCore.QObject):
         tab.play.cursor_moved.connect(self._cursor_moved)
 
     def set_space(self, space: TimbreSpace) -> None:
-        from timbre_explorer.core.signal.descriptors import band_weights
-
         self._name_points, self._points_waiting = {}, 0
-        self.tab.spectrum.set_frequencies(band_weights(space.nsgt).frequency)
+        self.tab.spectrum.set_frequencies(space.frequencies)
         self.tab.spectrum.clear("Click the map to hear a point; drag to play continuously.")
 
     def play_at(self, x: float, y: float) -> None:
@@ -133,8 +131,6 @@ class ClickControl(QtCore.QObject):
         """Play latent point ``z``: at the Play tab's pitch and dynamic, or at ``pitch`` and the loudness
         ``level_db`` (dBFS RMS: a user's sound as it was measured) when given."""
         from timbre_explorer.core.data.instruments import pitch_name
-        from timbre_explorer.core.synthesis.gestures import point_note
-        from timbre_explorer.core.synthesis.synth import Envelope
 
         space, st = self.tab.space, self.tab.settings
         assert space is not None
@@ -147,7 +143,10 @@ class ClickControl(QtCore.QObject):
         if space.conditioned:  # a played note: the Play tab's pitch and dynamic (or the sound's level)
             shown += f", played at {pitch_name(round(pitch))}" + ("" if level_db is not None else f" {dynamic}")
 
-        def job(j) -> NoteSound:
+        def job(j) -> NoteSound:  # the synthesis modules are imported here: they import torch, which may be loading
+            from timbre_explorer.core.synthesis.gestures import point_note
+            from timbre_explorer.core.synthesis.synth import Envelope
+
             n = point_note(space, z, pitch=pitch, dynamic=dynamic, seconds=st.seconds,
                            envelope=Envelope(st.attack, st.release), level_db=level_db)
             return NoteSound(Sound(n.samples, n.sample_rate, shown, z=z), n.frame, n.descriptors, note=n,
@@ -201,14 +200,14 @@ class ClickControl(QtCore.QObject):
                 self.tab.points.submit(lambda j: make(), "mapping", on_failed=self.tab.failed)
             return
         self._scrub_last = self._scrub_pos
-        from timbre_explorer.core.synthesis.synth import loop
-
         z = surface.latent(list(self._scrub_pos))
         self.tab.selected = z
         self.map.set_marker(state.to_view(z))
         pitch, dynamic = self.tab.play.pitch_and_dynamic(space)  # as a click plays it
 
         def job(j) -> NoteSound:
+            from timbre_explorer.core.synthesis.synth import loop
+
             frame = space.decode(z, pitch=pitch, dynamic=dynamic if dynamic in space.levels else None)
             sound = Sound(loop(space, frame, dynamic=dynamic), space.sample_rate, "Scrubbing", z=z)
             return NoteSound(sound, frame.numpy(), {k: float(v) for k, v in space.describe(frame).items()}, loop=True)

@@ -47,7 +47,7 @@ class PathControl(QtCore.QObject):
         tab.map.path_finished.connect(p.finish_drawing)
 
     def set_space(self, space: TimbreSpace) -> None:
-        from timbre_explorer.core.synthesis.synth import INTERPOLATIONS
+        from timbre_explorer.core.synthesis.interpolation import INTERPOLATIONS
 
         trained = [n for n in space.instruments if n in space.centroids]
         self.panel.set_ends([SELECTED] + trained)
@@ -204,7 +204,7 @@ class PathControl(QtCore.QObject):
         spec = r.sound.path_spec
         self.tab.play_sound(r.sound)
         img = 20 * np.log10(np.maximum(r.magnitudes.T, 1e-9))  # [bins, steps], row = band
-        self.panel.show_spectrogram(img, spec.seconds, np.asarray(self.tab.space.nsgt.frequencies))
+        self.panel.show_spectrogram(img, spec.seconds, self.tab.space.frequencies)
         if spec.kind in FRAME_EDITS:
             self.path.set_frames(np.asarray(spec.points), spec.kind, FRAME_EDITS[spec.kind])
 

@@ -72,6 +72,7 @@ class ExplorerTab(QtWidgets.QWidget):
     sound_ready = QtCore.Signal(Sound)  # when it is handed to the audio engine
     message = QtCore.Signal(str)
     error = QtCore.Signal(str, str)  # title, text
+    decoder_ready = QtCore.Signal(object)  # the TimbreSpace, once its decoder is built (the map came before it)
 
     def __init__(self, audio: AudioEngine, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -197,6 +198,7 @@ class ExplorerTab(QtWidgets.QWidget):
         if prepared.space is not self.space:
             return
         self.prepared, self._preparing = prepared, None
+        self.decoder_ready.emit(prepared.space)
         self.slider_control.set_ranges(prepared.ranges)
         self.map_control.discriminant_ready()
 
@@ -368,7 +370,7 @@ class ExplorerTab(QtWidgets.QWidget):
 
 def prepare(space: TimbreSpace, job: Job) -> Prepared:
     """Off the GUI thread, once the map is drawn, what its first frame does without, first what a first click
-    waits for: the NSGT and torch's kernels of a note, the sliders' spans (every note of the map decoded: 0.8-1.6 s
+    waits for: the decoder (torch's import: 1.0-1.5 s), the NSGT and torch's kernels of a note, the sliders' spans (every note of the map decoded: 0.8-1.6 s
     for the bundled model's 45,669 notes), the on-data mapping's scipy modules (0.2-0.5 s to import) and the
     "Instruments apart" axes (scikit-learn's LDA: about 1 s with its import). A newer space stops it."""
     from timbre_explorer.core.errors import Cancelled
@@ -380,6 +382,8 @@ def prepare(space: TimbreSpace, job: Job) -> Prepared:
             raise Cancelled("another model was opened")
         job.progress(fraction, text)
 
+    step(0.0, "Loading the decoder…")
+    space.decoder()
     note(space, space.decode(space.notes.z[0]), seconds=0.2)
     step(0.1, "Computing the sliders' spans (every note of the map, decoded)…")
     ranges = {k: (float(np.percentile(v, 1)), float(np.percentile(v, 99))) for k, v in space.decoded_descriptors.items()}

@@ -66,7 +66,7 @@ class PathPanel(QtWidgets.QWidget):
 
     def _add_playing(self, form: QtWidgets.QFormLayout) -> None:
         """How the path sounds (interpolation, duration), and the buttons that play, export or load it."""
-        self.mode = QtWidgets.QComboBox()  # filled with core.synthesis.synth.INTERPOLATIONS when a space loads
+        self.mode = QtWidgets.QComboBox()  # filled with core.synthesis.interpolation.INTERPOLATIONS when a space loads
         self.mode.setToolTip("How the path goes between its points in the latent space: along the sphere (slerp, "
                              "as the paper) or in a straight line")
         form.addRow("Interpolation", self.mode)
