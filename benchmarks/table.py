@@ -41,6 +41,7 @@ HEADLINE: list[tuple[str, str, str, tuple[Callable[[float, float], bool], float]
     ("map_frame_300k_ms", "map frame while panning, 300,000 notes", "{:.0f} ms", (operator.le, 33)),
     ("map_recolour_300k_ms", "the same notes in other colours (another \"colour by\")", "{:.0f} ms", None),
     ("launch_to_map_s", "launch to the bundled model's map drawn", "{:.1f} s", (operator.le, 2)),
+    ("launch_to_first_sound_s", "launch to the sound of a click 0.2 s after the map", "{:.1f} s", None),
     ("train_tab_over_cli_x", "a small training run through the Trainer tab / through the CLI's code", "{:.2f}",
      (operator.le, 1.10)),
     ("train_gui_gap_ms", "the GUI thread's longest wait while the tab trains", "{:.0f} ms", (operator.lt, 100)),
