@@ -17,6 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from timbre_explorer.audio.engine import AudioEngine
 from timbre_explorer.core.signal.audio_io import EXPORT_RATE, at_export_rate
 from timbre_explorer.core.signal.phase import HELD_PERIOD
+from timbre_explorer.gui.explorer.clicks import DECODER_LOADING
 from timbre_explorer.gui.explorer.map_control import note_title
 from timbre_explorer.gui.explorer.play import CursorMove
 
@@ -816,6 +817,9 @@ def test_the_map_is_drawn_before_the_decoder_loads_and_the_status_bar_says_when_
         qtbot.wait(100)  # the drawn map's events
         assert len(w.explorer.map.notes.data) == len(w.space.notes) and not w.space.decoder_ready
         assert w.model_label.text().endswith("loading the decoder…")
+        with qtbot.waitSignal(w.explorer.message) as said, qtbot.waitSignal(w.explorer.sound_ready, timeout=30_000):
+            w.explorer.click_control.play_note(0)  # a click in that second: said, then heard once it is loaded
+        assert said.args == [DECODER_LOADING]
     finally:
         gate.set()
     qtbot.waitUntil(lambda: w.model_label.text().endswith("decoding on CPU"), timeout=30_000)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from timbre_explorer.gui.workers import Failed
 
 SCRUB_INTERVAL_MS = 30
+DECODER_LOADING = "Loading the model's decoder: the sound comes once it is loaded (a second or two after a start)."
 
 
 def held_level_dbfs(audio: np.ndarray) -> float:
@@ -152,6 +153,8 @@ class ClickControl(QtCore.QObject):
             return NoteSound(Sound(n.samples, n.sample_rate, shown, z=z), n.frame, n.descriptors, note=n,
                              keys_title=title)
 
+        if not space.decoder_ready:  # the map is drawn before it: a click in that second waits for it, said
+            self.tab.message.emit(DECODER_LOADING)
         # the keys follow once the click sounds: their notes then take no time from the click's, and reuse it
         self.tab.synth.submit(job, "note", on_done=self._note_played, on_failed=self.tab.failed)
 
