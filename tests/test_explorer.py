@@ -847,6 +847,7 @@ def test_when_what_the_map_computes_after_fails_nothing_waits_for_it(qtbot, open
     assert e.prepared is None and not e.map_control.waiting
     assert not e.map_panel.discriminant() and e.map_state.projection is w.space.projection
     assert e.move_panel.status.text().startswith("The sliders have no spans")
+    assert w.model_label.text().endswith("decoding on CPU")  # the decoder itself loaded: the status bar says so
 
 
 def test_the_map_is_drawn_before_what_it_computes_after_and_what_waits_for_it_comes_with_it(qtbot, open_window,

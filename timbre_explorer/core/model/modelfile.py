@@ -268,10 +268,9 @@ def check_card(path: str | os.PathLike, mf: ModelFile) -> None:  # noqa: C901
     for name, low, high in (("map.instrument", 0, len(meta["instruments"])), ("map.dynamic", -1, len(meta["dynamics"])),
                             ("map.split", 0, len(meta["splits"])), ("map.pitch", -1, 128),
                             ("map.source", 0, len(meta.get("sources") or []))):
-        v = t.get(name)
-        if v is None:
+        codes = t.get(name)
+        if codes is None:
             continue
-        codes = v
         if codes.size and (int(codes.min()) < low or int(codes.max()) >= high):
             raise ModelFileError(f"{path}: the map's {name} holds codes from {int(codes.min())} to "
                                  f"{int(codes.max())}, outside {low} to {high - 1}")

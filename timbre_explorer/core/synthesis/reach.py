@@ -370,6 +370,8 @@ def follow(space: TimbreSpace, z0: ArrayLike, descriptor: str, targets: ArrayLik
     whole curve's range (at least 1 % of the descriptor's spread), not of
     each small step.
     """
+    from timbre_explorer.core.synthesis.fields import describe_points
+
     (name,) = check_names((descriptor,))
     if method not in METHODS:
         raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -381,8 +383,6 @@ def follow(space: TimbreSpace, z0: ArrayLike, descriptor: str, targets: ArrayLik
     z = _check_start(space, z0)
     scales = descriptor_scales(space)
     natural = _natural(name, t)
-    from timbre_explorer.core.synthesis.fields import describe_points
-
     start = _natural(name, float(describe_points(space, z[None], (name,))[name][0]))
     change = np.array([max(np.ptp(natural), abs(natural[0] - start))])
     out = np.empty((t.size, z.size), np.float32)

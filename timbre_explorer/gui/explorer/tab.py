@@ -198,20 +198,25 @@ class ExplorerTab(QtWidgets.QWidget):
         if prepared.space is not self.space:
             return
         self.prepared, self._preparing = prepared, None
-        self.decoder_ready.emit(prepared.space)
         self.slider_control.set_ranges(prepared.ranges)
         self.map_control.discriminant_ready()
 
     def _prepare_failed(self, failed: Failed) -> None:
         """The deferred data could not be computed: said in the error dialog, and what waited for it stops waiting."""
         self._preparing = None
+        self._say_if_decoder_ready()  # it may have loaded before what failed
         self.failed(failed)
         self.slider_control.show_preparing(f"The sliders have no spans: {failed.message}")
         self.map_control.discriminant_failed()
 
+    def _say_if_decoder_ready(self) -> None:
+        if self.space is not None and self.space.decoder_ready:
+            self.decoder_ready.emit(self.space)
+
     def _preparing_progress(self, p: Progress) -> None:
         """Said where someone waits for it: on the sliders until they have their spans, in the status bar while
         the map waits for its axes."""
+        self._say_if_decoder_ready()  # at once: the rest of preparing takes seconds more
         self.slider_control.show_preparing(p.text)
         if self.map_control.waiting:
             self.message.emit(p.text)
@@ -370,8 +375,8 @@ class ExplorerTab(QtWidgets.QWidget):
 
 def prepare(space: TimbreSpace, job: Job) -> Prepared:
     """Off the GUI thread, once the map is drawn, what its first frame does without, first what a first click
-    waits for: the decoder (torch's import: 1.0-1.5 s), the NSGT and torch's kernels of a note, the sliders' spans (every note of the map decoded: 0.8-1.6 s
-    for the bundled model's 45,669 notes), the on-data mapping's scipy modules (0.2-0.5 s to import) and the
+    waits for: the decoder (torch's import: 1.0-1.5 s), the NSGT and torch's kernels of a note, the sliders' spans
+    (every note of the map decoded: 0.8-1.6 s for the bundled model's 45,669 notes), the on-data mapping's scipy modules (0.2-0.5 s to import) and the
     "Instruments apart" axes (scikit-learn's LDA: about 1 s with its import). A newer space stops it."""
     from timbre_explorer.core.errors import Cancelled
     from timbre_explorer.core.synthesis.manifold import OnData
