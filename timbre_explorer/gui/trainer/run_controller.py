@@ -1,4 +1,5 @@
-"""The Trainer's runs: dataset builds, trainings and evaluations in the worker process, and what they show.
+"""The Trainer's runs: dataset builds, trainings, evaluations and fetches of recordings in the worker process, and
+what they show.
 
 Work runs in :class:`~timbre_explorer.gui.workers.RunWorker`'s process, one task at a time; the GUI thread only
 shows the messages that come back, one handler per message type. Where the run stands is a Qt-free
@@ -23,6 +24,9 @@ from timbre_explorer.core.training.messages import (
     DatasetProgress,
     DatasetReady,
     EvaluateRequest,
+    FetchedSet,
+    FetchProgress,
+    FetchRequest,
     Finished,
     History,
     LatentMap,
@@ -85,7 +89,8 @@ class RunController(QtCore.QObject):
                          DatasetReady: self._dataset_ready, ResumedConfig: self._resumed_config,
                          History: self._history, BatchProgress: self._batch, TrainProgress: self._epoch,
                          LatentMap: views.latent_map.show_map, Paused: self._paused, Finished: self._finished,
-                         TaskFailed: self._failed, TaskCancelled: self._cancelled}
+                         TaskFailed: self._failed, TaskCancelled: self._cancelled,
+                         FetchProgress: self._fetch_progress}
         panel.choose_out_requested.connect(self._choose_out)
         panel.new_out_requested.connect(lambda: self.set_out(default_run_folder()))
         panel.out_changed.connect(self.refresh)
@@ -160,6 +165,11 @@ class RunController(QtCore.QObject):
         if cfg is not None:
             self._run(BuildRequest(cfg, self.cache_root, self.form.workers()))
 
+    def fetch_recordings(self, folder: str) -> None:
+        """Fetch tonejs-instruments into ``folder``; when they are there, a row of the sample sets trains on them."""
+        if self.status.idle:
+            self._run(FetchRequest(Path(folder)))
+
     def start_training(self, *, resume: bool = False) -> None:
         """Train into the run folder (a fresh run never overwrites another: it takes the next free name)."""
         if not self.status.idle:
@@ -229,6 +239,10 @@ class RunController(QtCore.QObject):
         self.status.dataset_progress(m)
         self._show()
 
+    def _fetch_progress(self, m: FetchProgress) -> None:
+        self.status.fetch_progress(m)
+        self._show()
+
     def _resumed_config(self, m: ResumedConfig) -> None:
         self.form.set_config(m.config)
         self.views.curves.clear_curves(m.config.epochs_stage1)
@@ -267,6 +281,12 @@ class RunController(QtCore.QObject):
     def _finished(self, m: Finished) -> None:
         if isinstance(m.request, BuildRequest):
             self._end("Dataset ready.")
+            return
+        if isinstance(m.result, FetchedSet):
+            self._end("Fetched.")
+            self.form.data_panel.add_recordings(m.result.folder)
+            self.say(f"Fetched {sum(m.result.notes.values())} notes of {len(m.result.notes)} instruments into "
+                     f"{m.result.folder}.")  # its row above says what it is for
             return
         assert isinstance(m.result, RunResult)
         self.result = result = m.result

