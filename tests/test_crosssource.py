@@ -79,8 +79,14 @@ def test_placement_figures_known_answer():
     f = placement_figures(held + 0.2, labels, held, labels, ratings)
     assert f["spearman_rho"] == pytest.approx(1.0) and f["pearson_r"] == pytest.approx(1.0)
     assert f["nearest_share"] == 1.0 and f["notes"] == 12
+    assert f["by_instrument"]["Flute"] == {"right": 3, "notes": 3, "instead": None}
     swapped = np.where(labels == "Flute", "Oboe", np.where(labels == "Oboe", "Flute", labels))
-    assert placement_figures(held, swapped, held, labels, ratings)["nearest_share"] == 0.5
+    f = placement_figures(held, swapped, held, labels, ratings)
+    assert f["nearest_share"] == 0.5
+    assert f["by_instrument"] == {"Flute": {"right": 0, "notes": 3, "instead": "Oboe"},
+                                  "Oboe": {"right": 0, "notes": 3, "instead": "Flute"},
+                                  "Trumpet": {"right": 3, "notes": 3, "instead": None},
+                                  "Cello": {"right": 3, "notes": 3, "instead": None}}
 
 
 def test_cross_source_scores_model_and_baselines_on_the_same_notes(tmp_path):

@@ -65,6 +65,9 @@ def test_programs_have_general_midis_names_and_families():
     assert family_of("NylonGuitar") == "guitar" and family_of("Pad2Warm") == "synth pad"
     assert family_of("Theremin") == "other" and BY_NAME["Clarinet"] is INSTRUMENTS[0]
     assert canonical_name("nylon guitar") == "NylonGuitar" and canonical_name("Theremin") == "Theremin"
+    # tonejs-instruments' folders: the instrument, then its kind
+    assert [canonical_name(n) for n in ("guitar-nylon", "guitar-acoustic", "bass-electric", "harp", "french-horn")] \
+        == ["NylonGuitar", "SteelGuitar", "FingerBass", "OrchestralHarp", "FrenchHorn"]
 
 
 def test_general_midi_programs_render_the_wide_grid_and_the_eighteen_as_before():

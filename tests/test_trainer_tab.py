@@ -869,9 +869,18 @@ def test_the_report_view_shows_a_block_per_kept_out_sample_set(qtbot):
     assert rows[2][:2] == ("unconditioned model latent (the paper's)", "–")
     assert rows[5] == ("MuseScore_General, cross-source validation: 40 notes of 4 rated instruments, pp ff",)
     assert rows[6:] == _markdown_table(markdown(report["cross_valid"]), "|---|---|---|---|---|")
-    assert view.cross.isVisible()
+    assert view.cross.isVisible() and not view.by_instrument.isVisible()  # reports from before lack the line
+    # where each instrument's notes land: a line under its block, as report.md writes it
+    report["cross_valid"]["latent"]["by_instrument"] = {"Clarinet": {"right": 1, "notes": 10, "instead": "Oboe"},
+                                                        "Flute": {"right": 9, "notes": 10, "instead": "Oboe"}}
+    view.show_report(report)
+    line = "Clarinet 1 of 10, most nearest Oboe; Flute 9 of 10."
+    assert view.by_instrument.isVisible() and view.by_instrument.text() == (
+        f"Notes nearest their own instrument (model latent):\nMuseScore_General: {line}")
+    assert markdown(report["cross_valid"]).endswith(f"\n\nNotes nearest their own instrument (model latent): {line}\n")
+    assert view.cross_rows()[6:] == _markdown_table(markdown(report["cross_valid"]), "|---|---|---|---|---|")
     view.show_report({"spearman_rho": 0.5})  # a report from before: no table across sources
-    assert not view.cross.isVisible() and view.cross_rows() == []
+    assert not view.cross.isVisible() and view.cross_rows() == [] and not view.by_instrument.isVisible()
 
 
 def test_the_unconditioned_curves_start_at_epoch_0_in_their_own_colour(qtbot):

@@ -28,6 +28,7 @@ recordings labelled as a sample folder is (the notes of rated instruments whose 
 
 from __future__ import annotations
 
+import collections
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +55,15 @@ N_MFCC = 20
 MFCC_FFT = 2048
 
 
+class InstrumentShare(TypedDict):
+    """One held-out instrument's notes under a placement: how many land nearest their own instrument, and where
+    most of the others land (None: all are right)."""
+
+    right: int
+    notes: int
+    instead: str | None
+
+
 class PlacementScores(TypedDict):
     """One placement's figures (the module docstring), from :func:`placement_figures`."""
 
@@ -62,6 +72,7 @@ class PlacementScores(TypedDict):
     nearest_share: float
     notes: int
     instruments: list[str]  # the rated instruments among the held-out notes
+    by_instrument: NotRequired[dict[str, InstrumentShare]]  # reports written before 2026-12-07 lack it
 
 
 class CrossSourceReport(TypedDict):
@@ -133,10 +144,17 @@ def placement_figures(train: np.ndarray, train_labels: np.ndarray, held: np.ndar
     fit = centroid_fit(cent, ratings.instruments, ratings.matrix) if len(cent) >= 3 else None
     names = list(dict.fromkeys(train_labels))
     known = np.stack([train[train_labels == n].mean(0) for n in names])
-    nearest = np.linalg.norm(held[:, None] - known[None], axis=-1).argmin(1)
+    nearest = np.array(names, dtype=object)[np.linalg.norm(held[:, None] - known[None], axis=-1).argmin(1)]
     return {"spearman_rho": fit["spearman_rho"] if fit else None, "pearson_r": fit["pearson_r"] if fit else None,
-            "nearest_share": float(np.mean(np.array(names, dtype=object)[nearest] == held_labels)),
-            "notes": int(len(held)), "instruments": [n for n in ratings.instruments if n in cent]}
+            "nearest_share": float(np.mean(nearest == held_labels)),
+            "notes": int(len(held)), "instruments": [n for n in ratings.instruments if n in cent],
+            "by_instrument": {n: _share(nearest[held_labels == n], n) for n in ratings.instruments if n in cent}}
+
+
+def _share(nearest: np.ndarray, name: str) -> InstrumentShare:
+    wrong = collections.Counter(str(n) for n in nearest if n != name)
+    return {"right": int(np.sum(nearest == name)), "notes": len(nearest),
+            "instead": wrong.most_common(1)[0][0] if wrong else None}
 
 
 def cross_source(model: TimbreVAE, norm: Normalization, train: NoteSet, held: NoteSet,

@@ -75,6 +75,26 @@ def cross_source_rows(entry: CrossSourceReport) -> list[tuple[str, str, str, str
     return rows
 
 
+BY_INSTRUMENT = "Notes nearest their own instrument (model latent)"
+
+
+def by_instrument_text(entry: CrossSourceReport) -> str:
+    """Where the model's placement puts each held-out instrument's notes, in one line ('' for a report written
+    before it was recorded).
+
+    >>> by_instrument_text({"latent": {"by_instrument": {"Bassoon": {"right": 10, "notes": 10, "instead": None},
+    ...                                                  "Trumpet": {"right": 0, "notes": 11, "instead": "Trombone"}}}})
+    'Bassoon 10 of 10; Trumpet 0 of 11, most nearest Trombone.'
+    """
+    shares = entry["latent"].get("by_instrument")
+    if not shares:
+        return ""
+    return "; ".join(
+        f"{name} {s['right']} of {s['notes']}" + (f", most nearest {s['instead']}"
+                                                  if s["instead"] and 2 * s["right"] < s["notes"] else "")
+        for name, s in shares.items()) + "."
+
+
 def novel_rows(report: EvaluationReport) -> list[tuple[str, str, str, str]]:
     """A row per held-out instrument: its name, its nearest training instruments (distance), whether the nearest
     is of its family, and the unregularized model's nearest."""
@@ -97,4 +117,6 @@ def cross_source_markdown(entry: CrossSourceReport, role: str = "") -> str:
             f"{rated} rated instrument{'s' if rated != 1 else ''}, {', '.join(entry['dynamics'])}{kept})", "",
             "| " + " | ".join(CROSS_COLUMNS) + " |", "|" + "---|" * len(CROSS_COLUMNS)]
     rows += ["| " + " | ".join(cells) + " |" for cells in cross_source_rows(entry)]
+    if line := by_instrument_text(entry):
+        rows += ["", f"{BY_INSTRUMENT}: {line}"]
     return "\n".join(rows) + "\n"

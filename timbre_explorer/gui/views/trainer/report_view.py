@@ -10,7 +10,14 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from timbre_explorer.core.data.instruments import DYNAMICS
-from timbre_explorer.core.training.report import CROSS_COLUMNS, FIGURES, cross_source_rows, novel_rows
+from timbre_explorer.core.training.report import (
+    BY_INSTRUMENT,
+    CROSS_COLUMNS,
+    FIGURES,
+    by_instrument_text,
+    cross_source_rows,
+    novel_rows,
+)
 from timbre_explorer.gui.views.widgets import PLOT_BACKGROUND, cell, wrapped_label
 
 if TYPE_CHECKING:
@@ -77,6 +84,7 @@ class ReportView(QtWidgets.QWidget):
         left.addWidget(self.figures)
         left.addWidget(self.cross_label)
         left.addWidget(self.cross)
+        left.addWidget(self.by_instrument)
         left.addWidget(QtWidgets.QLabel("Where the held-out instruments land"))
         left.addWidget(self.novel, 1)
         right = QtWidgets.QVBoxLayout()
@@ -98,6 +106,10 @@ class ReportView(QtWidgets.QWidget):
         self.cross.setToolTip("How the space holds on sample sets it never trained on: the model's placement of "
                               "their notes against the listeners' ratings, beside two placements without a model")
         self.cross_label = QtWidgets.QLabel("Across sources (sample sets kept out of training)")
+        self.by_instrument = wrapped_label()  # where each set's instruments land: a line a set, under the table
+        self.by_instrument.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.by_instrument.setToolTip("How many of each instrument's notes the model places nearest their own "
+                                      "instrument, and where most of the others land when under half are")
         self.novel = wrapping_table(0, 4, elide=True)
         for column, mode in enumerate((FIT, STRETCH, FIT, STRETCH)):  # the two lists share the width, wrapped
             self.novel.horizontalHeader().setSectionResizeMode(column, mode)
@@ -126,6 +138,7 @@ class ReportView(QtWidgets.QWidget):
         self.cross.setRowCount(0)
         self.cross_label.hide()
         self.cross.hide()
+        self.by_instrument.hide()
         self.novel.setRowCount(0)
         for item in self.scatter.values():
             item.clear()
@@ -196,6 +209,9 @@ class ReportView(QtWidgets.QWidget):
         self._fit_cross()
         self.cross.setVisible(bool(rows))
         self.cross_label.setVisible(bool(rows))
+        lines = [f"{entry['source']}: {text}" for entry, _ in entries if (text := by_instrument_text(entry))]
+        self.by_instrument.setText("\n".join([f"{BY_INSTRUMENT}:", *lines]) if lines else "")
+        self.by_instrument.setVisible(bool(lines))
 
     def _figure_columns(self, columns: Sequence[Mapping[str, object]], twins: Sequence[str] = ()) -> None:
         """The Table-1 rows: the figure's label, then its value in each report of ``columns`` (none: dashes)."""
