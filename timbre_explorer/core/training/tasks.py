@@ -263,8 +263,11 @@ def fetch_task(task: Task, request: FetchRequest) -> FetchedSet:
     """``dataset fetch tonejs-instruments FOLDER``, with its progress and Cancel."""
     from timbre_explorer.core.data.tonejs import fetch_tonejs
 
-    fetched = fetch_tonejs(request.folder, progress=lambda done, total: task.emit(FetchProgress(done, total)),
-                           cancel=task.cancel)
+    try:
+        fetched = fetch_tonejs(request.folder, progress=lambda done, total: task.emit(FetchProgress(done, total)),
+                               cancel=task.cancel)
+    except OSError as exc:  # a file where the folder should be, a full disk: one sentence, as the CLI says it
+        raise TimbreExplorerError(f"{exc.filename or request.folder}: {exc.strerror or exc}") from None
     return FetchedSet(str(request.folder), {f.instrument: f.notes for f in fetched})
 
 
