@@ -163,7 +163,8 @@ def main() -> int:
     w.tabs.setCurrentWidget(t)
     wait(lambda: t.state is RunState.IDLE)
     work = Path(tempfile.mkdtemp())
-    t.form.set_config(TrainConfig(hidden=256, epochs_stage1=20, epochs_stage2=40, alpha=100))  # a short run: see README
+    t.form.set_config(TrainConfig(hidden=256, epochs_stage1=20, epochs_stage2=40, alpha=100,  # a short run: see README
+                                  programs="orchestral"))
     t.run.set_out(work / "runs" / "my-first-space")
     t.run.start_training()
     t.views.setCurrentIndex(1)

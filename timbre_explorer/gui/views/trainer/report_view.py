@@ -102,7 +102,11 @@ class ReportView(QtWidgets.QWidget):
         self._figure_columns([])
         self.cross = wrapping_table(0, len(CROSS_COLUMNS))
         self.cross.setHorizontalHeaderLabels(list(CROSS_COLUMNS))
-        self.cross.horizontalHeader().sectionResized.connect(lambda *_: self._fit_cross())
+        # refitted once the header has laid out all its sections: fitted on the first one's signal, a row kept the
+        # height its label wrapped to at a width the layout then changed
+        refit = QtCore.QTimer(self, singleShot=True, interval=0)
+        refit.timeout.connect(self._fit_cross)
+        self.cross.horizontalHeader().sectionResized.connect(lambda *_: refit.start())
         self.cross.setToolTip("How the space holds on sample sets it never trained on: the model's placement of "
                               "their notes against the listeners' ratings, beside two placements without a model")
         self.cross_label = QtWidgets.QLabel("Across sources (sample sets kept out of training)")
