@@ -4,8 +4,8 @@ The tonejs-instruments project (Nicholas Brosowsky; samples CC BY 3.0) publishes
 ``tonejs-instrument-<name>-mp3``, whose tarball holds one file a note, named by its pitch (``As3.mp3``). By the
 project's ``sample-source-info.txt`` most are the Versilian Studios Chamber Orchestra 2 recordings; the cello comes
 from Freesound, the saxophone and the electric bass and guitar from Karoryfer, the acoustic guitar from the
-University of Iowa. So they are recordings of real instruments that no General MIDI bank here and not the
-Philharmonia samples hold, the trumpet, violin and piano among them, which the Philharmonia backup lacks.
+University of Iowa. So they are real instruments recorded apart from every General MIDI bank here and from the
+Philharmonia samples, the trumpet, violin and piano among them, which the Philharmonia backup lacks.
 
 :func:`fetch_tonejs` writes them into a folder, one subfolder a package named as our instrument, which a config's
 ``sources`` reads as ``folder=DIR``. The project never ships them: each user fetches their own copy. Every tarball is

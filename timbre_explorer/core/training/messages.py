@@ -1,8 +1,8 @@
 """What the Trainer's worker and the app say to each other: one picklable dataclass per kind of message.
 
 The worker (:func:`timbre_explorer.core.training.tasks.serve`) takes requests (:class:`BuildRequest`,
-:class:`TrainRequest`, :class:`EvaluateRequest`, :class:`FetchRequest`) and sends the others through a multiprocessing queue; a front end
-dispatches on their type. Torch-free: the GUI imports it at start-up.
+:class:`TrainRequest`, :class:`EvaluateRequest`, :class:`FetchRequest`) and sends the others through a
+multiprocessing queue; a front end dispatches on their type. Torch-free: the GUI imports it at start-up.
 """
 
 from __future__ import annotations
