@@ -261,9 +261,17 @@ def _perception(args) -> int:
 
 
 def _dataset_fetch(args) -> int:
+    from tqdm import tqdm
+
     from timbre_explorer.core.data.tonejs import CREDIT, fetch_tonejs
 
-    for f in fetch_tonejs(args.folder, tuple(args.instruments) if args.instruments else None):
+    with tqdm(total=0, unit="instrument", desc="fetching", dynamic_ncols=True, leave=False, delay=0.5) as bar:
+        def progress(done, total):
+            bar.total = total
+            bar.update(done - bar.n)
+
+        fetched = fetch_tonejs(args.folder, tuple(args.instruments) if args.instruments else None, progress=progress)
+    for f in fetched:
         print(f"{f.instrument}: {f.notes} notes ({f.package} {f.version})")
     print(f"wrote them to {args.folder}; train on them, or test a model on them, with folder={args.folder}")
     print(f"credit: {CREDIT}")
