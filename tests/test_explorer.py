@@ -810,7 +810,8 @@ def test_the_map_is_drawn_before_the_decoder_loads_and_the_status_bar_says_when_
     """The decoder (torch's import: most of a launch) is built by what the map prepares after it, in the task worker:
     with that worker held, the map is drawn and nothing on the GUI thread has built it."""
     w = open_window(tiny_model, RecordingAudio(), wait=False)
-    gate = threading.Event()
+    gate, told = threading.Event(), []
+    w.explorer.decoder_ready.connect(told.append)
     w.explorer.tasks.submit(lambda j: gate.wait(60), "held")
     try:
         qtbot.waitUntil(lambda: w.space is not None, timeout=30_000)
@@ -824,6 +825,8 @@ def test_the_map_is_drawn_before_the_decoder_loads_and_the_status_bar_says_when_
         gate.set()
     qtbot.waitUntil(lambda: w.model_label.text().endswith("decoding on CPU"), timeout=30_000)
     assert w.space.decoder_ready
+    qtbot.waitUntil(lambda: w.explorer.prepared is not None, timeout=30_000)
+    assert told == [w.space]  # once, though every step of preparing after the decoder reports its progress
 
 
 def test_when_what_the_map_computes_after_fails_nothing_waits_for_it(qtbot, open_window, tiny_model):

@@ -81,6 +81,7 @@ class ExplorerTab(QtWidgets.QWidget):
         self.map_state: MapState | None = None
         #: what the first map does without (sliders' spans, "Instruments apart" axes): None until ``prepare`` ends
         self.prepared: Prepared | None = None
+        self._decoder_said = False  # the status bar was told where this space decodes
         self._preparing: Job | None = None
         self.settings = SynthSettings()
         self.undo_stack = QtGui.QUndoStack(self)
@@ -91,7 +92,6 @@ class ExplorerTab(QtWidgets.QWidget):
         #: asked before an edit throws work away (the Sounds' Clear), with what it would lose; True: go on. The
         #: main window sets it to its Save / Discard / Cancel question.
         self.may_discard: Callable[[str], bool] = lambda what: True
-
         self.synth = LatestWorker("synth", self)
         self.fields = LatestWorker("field", self)
         self.tasks = QueueWorker("task", self)
@@ -178,7 +178,7 @@ class ExplorerTab(QtWidgets.QWidget):
             self._preparing.stop.set()  # the previous space's
         self.space = space
         self.map_state = MapState(space)
-        self.prepared = None
+        self.prepared, self._decoder_said = None, False
         self.selected = None
         with self.edits.paused():
             self.path.reset()
@@ -210,7 +210,8 @@ class ExplorerTab(QtWidgets.QWidget):
         self.map_control.discriminant_failed()
 
     def _say_if_decoder_ready(self) -> None:
-        if self.space is not None and self.space.decoder_ready:
+        if self.space is not None and self.space.decoder_ready and not self._decoder_said:  # once: not per progress
+            self._decoder_said = True
             self.decoder_ready.emit(self.space)
 
     def _preparing_progress(self, p: Progress) -> None:
@@ -376,8 +377,8 @@ class ExplorerTab(QtWidgets.QWidget):
 def prepare(space: TimbreSpace, job: Job) -> Prepared:
     """Off the GUI thread, once the map is drawn, what its first frame does without, first what a first click
     waits for: the decoder (torch's import: 1.0-1.5 s), the NSGT and torch's kernels of a note, the sliders' spans
-    (every note of the map decoded: 0.8-1.6 s for the bundled model's 45,669 notes), the on-data mapping's scipy modules (0.2-0.5 s to import) and the
-    "Instruments apart" axes (scikit-learn's LDA: about 1 s with its import). A newer space stops it."""
+    (the map's notes decoded: 0.8-1.6 s for the bundled model), the on-data mapping's scipy modules (0.2-0.5 s) and
+    the "Instruments apart" axes (scikit-learn's LDA: about 1 s). A newer space stops it."""
     from timbre_explorer.core.errors import Cancelled
     from timbre_explorer.core.synthesis.manifold import OnData
     from timbre_explorer.core.synthesis.synth import note
