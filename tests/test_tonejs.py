@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -87,7 +91,7 @@ def test_an_unreachable_registry_an_unknown_instrument_and_cancel_each_leave_the
     cancel.set()
     with pytest.raises(Cancelled):
         fetch_tonejs(out, ("Trumpet",), registry=registry.as_uri(), cancel=cancel)
-    assert not out.exists() or _files(out) == {}
+    assert not out.exists()  # the folder a failed fetch made goes with it
 
 
 def test_the_cli_fetches_into_a_folder_and_names_the_credit(registry, tmp_path, capsys, monkeypatch):
@@ -100,3 +104,25 @@ def test_the_cli_fetches_into_a_folder_and_names_the_credit(registry, tmp_path, 
     (tmp_path / "a file").write_text("not a folder")
     assert main(["dataset", "fetch", "tonejs-instruments", str(tmp_path / "a file"), "--instruments", "Cello"]) == 1
     assert capsys.readouterr().err == f"timbre-explorer dataset: {tmp_path / 'a file'}: Not a directory\n"
+
+
+def test_a_fetch_onto_a_full_disk_names_the_file_and_keeps_the_folder_as_it_was(registry, tmp_path):
+    """The file size limit makes a write past 256 kB fail as a full disk does (EFBIG instead of ENOSPC)."""
+    out = tmp_path / "tonejs"
+    fetch_tonejs(out, ("Cello",), registry=registry.as_uri())
+    before = _files(out)
+    publish(registry, "trumpet", "1.2.0", {"package/C4.mp3": bytes(300 << 10)})
+    script = textwrap.dedent(f"""
+        import resource, signal, sys
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with an OSError instead of a signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 << 10, 256 << 10))
+        from timbre_explorer.cli import main
+        sys.exit(main(["dataset", "fetch", "tonejs-instruments", {str(out)!r}, "--instruments", "Cello", "Trumpet"]))
+    """)
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "PYTHONDONTWRITEBYTECODE": "1", "npm_config_registry": registry.as_uri()}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == f"timbre-explorer dataset: {out / 'Trumpet' / 'C4.mp3'}: File too large"
+    assert _files(out) == before and sorted(p.name for p in out.iterdir()) == ["Cello", RECORD]  # no temporaries

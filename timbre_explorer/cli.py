@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
         return run(model=getattr(args, "model", None))
     if args.command == "info":
         return _info()
-    from timbre_explorer.core.errors import TimbreExplorerError
+    from timbre_explorer.core.errors import TimbreExplorerError, describe_os_error
 
     try:
         if args.command == "perception":
@@ -236,12 +236,6 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
         print(f"timbre-explorer {args.command}: {describe_os_error(exc)}", file=sys.stderr)
         return 1
     return 2
-
-
-def describe_os_error(exc: OSError) -> str:
-    """One sentence for the user: the file and the reason, without the exception's repr."""
-    where = exc.filename if exc.filename is not None else "a file"
-    return f"{where}: {exc.strerror or exc}"
 
 
 def _perception(args) -> int:

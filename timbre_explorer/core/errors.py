@@ -25,3 +25,9 @@ class ModelFileError(TimbreExplorerError):
 
 class Cancelled(TimbreExplorerError):
     """The user cancelled a long operation; nothing half-done was kept."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One sentence for the user: the file and the reason, without the exception's repr."""
+    where = exc.filename if exc.filename is not None else "a file"
+    return f"{where}: {exc.strerror or exc}"

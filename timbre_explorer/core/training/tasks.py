@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError
+from timbre_explorer.core.errors import Cancelled, ParameterError, TimbreExplorerError, describe_os_error
 from timbre_explorer.core.training.messages import (
     BuildRequest,
     DatasetProgress,
@@ -178,18 +178,24 @@ def serve(requests: _Queue, events: _Queue, cancel: _Event, go: _Event) -> None:
             break
         torch.set_num_threads(threads)  # a one-process dataset build leaves torch on one thread (core.data.dataset)
         task = Task(events, cancel, go)
-        try:
-            result = TASKS[type(request)](task, request)
-        except Cancelled as exc:
-            task.emit(TaskCancelled(request, str(exc)))
-        except TimbreExplorerError as exc:
-            task.emit(TaskFailed(request, str(exc)))
-        except Exception as exc:  # travels as a message; the traceback goes to the log
-            log.error("%s failed:\n%s", type(request).__name__, traceback.format_exc())
-            task.emit(TaskFailed(request, f"{type(exc).__name__}: {exc}"))
-        else:
-            task.emit(Finished(request, result))
+        task.emit(_run(task, request))
     events.put(WorkerExited())
+
+
+def _run(task: Task, request: Any) -> Finished | TaskFailed | TaskCancelled:
+    """One request's task, and how it ended."""
+    try:
+        return Finished(request, TASKS[type(request)](task, request))
+    except Cancelled as exc:
+        return TaskCancelled(request, str(exc))
+    except TimbreExplorerError as exc:
+        return TaskFailed(request, str(exc))
+    except OSError as exc:  # a full disk, a file where a folder should be: the file and why, as the CLI says it
+        log.info("%s failed", type(request).__name__, exc_info=True)
+        return TaskFailed(request, describe_os_error(exc))
+    except Exception as exc:  # travels as a message; the traceback goes to the log
+        log.error("%s failed:\n%s", type(request).__name__, traceback.format_exc())
+        return TaskFailed(request, f"{type(exc).__name__}: {exc}")
 
 
 def _log_to_app(events: _Queue) -> None:
@@ -263,11 +269,8 @@ def fetch_task(task: Task, request: FetchRequest) -> FetchedSet:
     """``dataset fetch tonejs-instruments FOLDER``, with its progress and Cancel."""
     from timbre_explorer.core.data.tonejs import fetch_tonejs
 
-    try:
-        fetched = fetch_tonejs(request.folder, progress=lambda done, total: task.emit(FetchProgress(done, total)),
-                               cancel=task.cancel)
-    except OSError as exc:  # a file where the folder should be, a full disk: one sentence, as the CLI says it
-        raise TimbreExplorerError(f"{exc.filename or request.folder}: {exc.strerror or exc}") from None
+    fetched = fetch_tonejs(request.folder, progress=lambda done, total: task.emit(FetchProgress(done, total)),
+                           cancel=task.cancel)
     return FetchedSet(str(request.folder), {f.instrument: f.notes for f in fetched})
 
 
