@@ -781,6 +781,30 @@ def bench_launch(results: dict, rows: list) -> None:
                  f"to the sound of a click 0.2 s after it {results['launch_to_first_sound_s']:.2f} s"))
 
 
+def bench_pauses(results: dict, rows: list) -> None:
+    """How long the app's other threads wait while it starts on the bundled model (``benchmarks/app_pauses.py``, in
+    a fresh process, offscreen): the longest wait of a thread that wakes every 5 ms as the audio callback does, the
+    longest cycle collection, then one full collection; medians of 3 starts after one (the disk cache)."""
+    import os
+
+    def start() -> dict:
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "app_pauses.py")], env=env,
+                             capture_output=True, text=True, timeout=180)
+        if run.returncode:
+            raise RuntimeError(f"benchmarks/app_pauses.py failed: {run.stderr.strip().splitlines()[-1:]}")
+        return json.loads(run.stdout.strip().splitlines()[-1])
+
+    if not SMOKE:
+        start()
+    runs = [start() for _ in range(size(3, 1))]
+    for name in runs[0]:
+        results[name] = statistics.median(r[name] for r in runs)
+    rows.append(("start-up: a thread waking every 5 ms (as the audio callback) waits at most",
+                 f"{results['launch_thread_gap_ms']:.0f} ms",
+                 f"longest cycle collection {results['gc_pause_ms']:.0f} ms, a full one after {results['gc_full_ms']:.1f} ms"))
+
+
 def bench_trainer(results: dict, rows: list) -> None:
     """One small training run (the tests' synthetic sample folder, hidden 256, 10 + 10 epochs and the baseline,
     evaluation included) through the CLI's path (the ``train`` generator in-process, as ``timbre-explorer train``
@@ -1191,10 +1215,10 @@ def bench_peer(results: dict, rows: list) -> None:
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
           "labels": bench_labels, "keys": bench_keys, "brightness": bench_brightness, "grid": bench_grid, "map": bench_map,
-          "launch": bench_launch, "trainer": bench_trainer, "cross_source": bench_cross_source, "play": bench_play,
+          "launch": bench_launch, "pauses": bench_pauses, "trainer": bench_trainer, "cross_source": bench_cross_source, "play": bench_play,
           "peer": bench_peer}
 DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "keys", "brightness", "grid",
-                  "map", "launch", "trainer", "cross_source", "play", "peer")
+                  "map", "launch", "pauses", "trainer", "cross_source", "play", "peer")
 #: The figures the issues and the README name, by group: a --smoke run fails if one is missing (and not skipped
 #: with its reason) or not finite. Every other figure a group writes must be finite too.
 FIGURES = {
@@ -1213,6 +1237,7 @@ FIGURES = {
     "grid": ("grid_pitched_share", "level_spread_db"),
     "map": ("map_frame_300k_ms", "map_frame_all_notes_300k_ms", "map_recolour_300k_ms"),
     "launch": ("launch_to_map_s", "launch_to_first_sound_s"),
+    "pauses": ("launch_thread_gap_ms", "gc_pause_ms", "gc_full_ms"),
     "trainer": ("train_tab_over_cli_x", "train_gui_gap_ms"),
     "cross_source": ("cross_source_rho", "cross_source_nearest_share", "cross_source_logspec_rho",
                      "cross_source_mfcc_rho", "cross_source_freepats_rho", "cross_source_classifier_share",

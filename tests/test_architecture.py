@@ -42,6 +42,25 @@ def test_gui_modules_do_not_import_torch_at_module_level():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's dlopen")
+def test_torch_libraries_load_ahead_of_its_import_and_torch_works_after_them():
+    """``load_torch_libraries`` (called by the worker that prepares a map, so torch's loading leaves the GUI thread
+    running) maps libtorch into the process before ``import torch``, which then finds it and works; once torch is
+    imported it does nothing."""
+    code = ("import sys\n"
+            "from timbre_explorer.core.runtime import load_torch_libraries\n"
+            "maps = lambda: open('/proc/self/maps').read()\n"
+            "assert 'libtorch_cpu.so' not in maps() and 'torch' not in sys.modules\n"
+            "assert load_torch_libraries() is True\n"
+            "assert 'libtorch_cpu.so' in maps() and 'torch' not in sys.modules\n"
+            "import torch\n"
+            "x = torch.nn.Linear(4, 3)(torch.ones(2, 4))\n"
+            "assert x.shape == (2, 3) and torch.isfinite(x).all()\n"
+            "assert load_torch_libraries() is False\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
 @pytest.mark.parametrize("module, line, broken", [
     ("core/synthesis/space.py", "import PySide6", "timbre_explorer.core is not allowed to import PySide6"),
     ("core/model/vae.py", "import timbre_explorer.audio.engine", "not allowed to import timbre_explorer.audio"),

@@ -830,7 +830,7 @@ def test_the_map_is_drawn_before_the_decoder_loads_and_the_status_bar_says_when_
 
 
 def test_when_what_the_map_computes_after_fails_nothing_waits_for_it(qtbot, open_window, tiny_model):
-    """A failure of ``tab.prepare`` (here a decoder calibration of the wrong shape, put in while the task worker is
+    """A failure of ``preparing.prepare`` (here a decoder calibration of the wrong shape, put in while the task worker is
     held) is said once; the sliders say they have no spans and "Instruments apart" goes back to PCA."""
     import torch
 
@@ -855,7 +855,7 @@ def test_when_what_the_map_computes_after_fails_nothing_waits_for_it(qtbot, open
 
 def test_the_map_is_drawn_before_what_it_computes_after_and_what_waits_for_it_comes_with_it(qtbot, open_window,
                                                                                              tiny_model):
-    """The map is drawn before the notes are decoded and the discriminant axes computed (``tab.prepare``, in the
+    """The map is drawn before the notes are decoded and the discriminant axes computed (``preparing.prepare``, in the
     task worker, held here behind a job of the test's); a descriptor field, the "Instruments apart" axes and a
     click's sliders asked for meanwhile all come, the latter two once that work is done."""
     w = open_window(tiny_model, RecordingAudio(), wait=False)
@@ -1509,3 +1509,55 @@ def test_the_maps_notes_get_the_symbols_pyqtgraph_would_give_them(qapp):
     placed.place(xy[::-1, 0], xy[::-1, 1], np.ones(500, int), [green, red])  # in place: moved, all red
     assert np.array_equal(placed.data["x"], xy[::-1, 0]) and all(b is red for b in placed.data["brush"])
     assert set(map(tuple, placed.data["sourceRect"].tolist())) == {tuple(theirs.data["sourceRect"][1])}
+
+
+def test_what_a_model_loads_is_frozen_out_of_cycle_collection_until_another_model_opens(qtbot, open_window,
+                                                                                         tiny_model, monkeypatch):
+    """While ``preparing.prepare`` imports torch and scikit-learn in the task worker the GUI thread's collector
+    waits; then everything alive is frozen out of its collections (a full one would scan some 300,000 objects,
+    stalling the GUI thread and the audio callback), and given back, collected on the GUI thread, when another
+    model opens. New cycles are collected by the timer as before."""
+    import gc
+    import weakref
+
+    from timbre_explorer.core import runtime
+
+    gate, started = threading.Event(), threading.Event()
+
+    def held_loading() -> bool:
+        started.set()
+        return gate.wait(60)
+
+    monkeypatch.setattr(runtime, "load_torch_libraries", held_loading)
+    where: dict[str, list] = {"during": [], "after": []}
+
+    def cycle(name: str) -> None:
+        class Holder:
+            pass
+
+        h = Holder()
+        h.me = h
+        weakref.finalize(h, lambda: where[name].append(threading.current_thread()))
+
+    kept: list = []
+    w = open_window(tiny_model, RecordingAudio(), wait=False)
+    e = w.explorer
+    try:
+        qtbot.waitUntil(started.is_set, timeout=30_000)  # prepare began: the timer holds
+        cycle("during")
+        kept.extend([] for _ in range(5000))  # past the collector's thresholds
+        qtbot.wait(2500)
+        assert where["during"] == []
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: e.prepared is not None, timeout=30_000)
+    assert gc.get_freeze_count() > 0
+    cycle("after")
+    kept.extend([] for _ in range(5000))
+    qtbot.waitUntil(lambda: bool(where["after"]), timeout=5_000)  # made after: the timer collects it
+    assert where["after"] == [threading.main_thread()]
+    assert where["during"] == []  # frozen with the model
+    with qtbot.waitSignal(w.model_loaded, timeout=30_000):
+        w.open_model(tiny_model)
+    assert where["during"] == [threading.main_thread()]
+    qtbot.waitUntil(lambda: e.prepared is not None and e.prepared.space is w.space, timeout=30_000)

@@ -10,8 +10,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from timbre_explorer import __version__
 from timbre_explorer.paths import resources_dir
 
-_garbage_collector: object | None = None  # pyqtgraph's, made once by make_app (the process's one QApplication)
-
 
 def app_icon() -> QtGui.QIcon:
     """The app's icon at every size rendered from ``packaging/icon.svg`` (``packaging/render_icon.py``)."""
@@ -25,17 +23,11 @@ def make_app() -> QtWidgets.QApplication:
     """The QApplication, created once, with the settings every view relies on."""
     import pyqtgraph as pg
 
-    global _garbage_collector
+    from timbre_explorer.gui import memory
+
     existing = QtWidgets.QApplication.instance()
     app = existing if isinstance(existing, QtWidgets.QApplication) else QtWidgets.QApplication(sys.argv[:1])
-    if _garbage_collector is None:
-        # Python's cycle collector runs in whichever thread allocates when a threshold is crossed. Run on a
-        # worker, it destroys Qt widgets there: a closed window's menus deadlocked against the GUI thread's
-        # own deletions (seen in the test suite). pyqtgraph's collector switches automatic collection off
-        # and collects on a GUI-thread timer instead.
-        from pyqtgraph.util.garbage_collector import GarbageCollector
-
-        _garbage_collector = GarbageCollector(interval=1.0)
+    memory.install()  # cycles collected on the GUI thread only, never on a worker that would destroy widgets there
     app.setApplicationName("Timbre Explorer")
     app.setOrganizationName("Timbre Explorer")
     app.setApplicationVersion(__version__)

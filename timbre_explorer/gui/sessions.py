@@ -50,7 +50,7 @@ class OpenedModel:
 
 def open_space(path: str | Path) -> OpenedModel:
     """Open a model file as the window shows it (in a worker): validated and hashed. What the first map does not
-    need (the notes decoded, the discriminant axes) the Explorer computes once it is drawn (``tab.prepare``)."""
+    need (the notes decoded, the discriminant axes) the Explorer computes once it is drawn (``preparing.prepare``)."""
     from timbre_explorer.core.synthesis.session import file_sha256
     from timbre_explorer.core.synthesis.space import TimbreSpace
 

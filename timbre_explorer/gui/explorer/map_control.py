@@ -39,7 +39,7 @@ class MapControl(QtCore.QObject):
         super().__init__(tab)
         self.tab, self.panel, self.map = tab, tab.map_panel, tab.map
         self.view3d: Map3DView | None = None
-        #: the "Instruments apart" axes are asked for and not computed yet (``tab.prepare``): drawn when they come,
+        #: the "Instruments apart" axes are asked for and not computed yet (``preparing.prepare``): drawn when they come,
         #: at the visible range a session gave, if any
         self.waiting = False
         self._waiting_range: tuple[tuple[float, float], tuple[float, float]] | None = None
@@ -65,7 +65,7 @@ class MapControl(QtCore.QObject):
         self.projection_changed()
 
     def discriminant_ready(self) -> None:
-        """The "Instruments apart" axes are computed (``tab.prepare``): drawn now if they were asked for."""
+        """The "Instruments apart" axes are computed (``preparing.prepare``): drawn now if they were asked for."""
         if self.waiting:
             shown = self._waiting_range
             self.projection_changed()

@@ -34,7 +34,7 @@ class Sound:
 
 @dataclass(frozen=True, eq=False)
 class Prepared:
-    """What the first map of ``space`` does without, computed once it is drawn (``tab.prepare``): each descriptor
+    """What the first map of ``space`` does without, computed once it is drawn (``preparing.prepare``): each descriptor
     slider's span (the 1st to 99th percentile of the map's notes as decoded) and the "Instruments apart" axes."""
 
     space: TimbreSpace

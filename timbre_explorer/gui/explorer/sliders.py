@@ -55,7 +55,7 @@ class SliderControl(QtCore.QObject):
 
     def set_ranges(self, ranges: dict[str, tuple[float, float]]) -> None:
         """Each slider's span (the map's decoded notes' 1st to 99th percentile, computed after the map is drawn:
-        ``tab.prepare``); a point selected before them gets its sliders now."""
+        ``preparing.prepare``); a point selected before them gets its sliders now."""
         self.panel.set_ranges(ranges)
         self.panel.show_status("Click the map to select a point." if self.tab.selected is None else MOVE)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from timbre_explorer.gui import memory
 from timbre_explorer.gui.explorer import exports
 from timbre_explorer.gui.explorer.bookmarks import BookmarkControl
 from timbre_explorer.gui.explorer.clicks import ClickControl
@@ -28,6 +29,7 @@ from timbre_explorer.gui.explorer.osc_control import OscControl
 from timbre_explorer.gui.explorer.path_control import PathControl
 from timbre_explorer.gui.explorer.paths import MapPath
 from timbre_explorer.gui.explorer.play import PlayControl
+from timbre_explorer.gui.explorer.preparing import prepare
 from timbre_explorer.gui.explorer.results import Prepared, Sound
 from timbre_explorer.gui.explorer.sliders import SliderControl
 from timbre_explorer.gui.explorer.sounds import SoundControl
@@ -190,6 +192,7 @@ class ExplorerTab(QtWidgets.QWidget):
             self.map_control.set_space(space)  # last: it draws the map, and the field follows
         self.edits.reset()
         self.setEnabled(True)
+        memory.release()  # what held the previous space is garbage now: collected
         self._preparing = self.tasks.submit(lambda j: prepare(space, j), "prepare", on_done=self._prepared,
                                             on_progress=self._preparing_progress, on_failed=self._prepare_failed)
 
@@ -372,29 +375,3 @@ class ExplorerTab(QtWidgets.QWidget):
         self.play.shutdown()
         for w in (self.synth, self.fields, self.tasks, self.points):
             w.shutdown()
-
-
-def prepare(space: TimbreSpace, job: Job) -> Prepared:
-    """Off the GUI thread, once the map is drawn, what its first frame does without, first what a first click
-    waits for: the decoder (torch's import: 1.0-1.5 s), the NSGT and torch's kernels of a note, the sliders' spans
-    (the map's notes decoded: 0.8-1.6 s for the bundled model), the on-data mapping's scipy modules (0.2-0.5 s) and
-    the "Instruments apart" axes (scikit-learn's LDA: about 1 s). A newer space stops it."""
-    from timbre_explorer.core.errors import Cancelled
-    from timbre_explorer.core.synthesis.manifold import OnData
-    from timbre_explorer.core.synthesis.synth import note
-
-    def step(fraction: float, text: str) -> None:
-        if job.cancelled():
-            raise Cancelled("another model was opened")
-        job.progress(fraction, text)
-
-    step(0.0, "Loading the decoder…")
-    space.decoder()
-    note(space, space.decode(space.notes.z[0]), seconds=0.2)
-    step(0.1, "Computing the sliders' spans (every note of the map, decoded)…")
-    ranges = {k: (float(np.percentile(v, 1)), float(np.percentile(v, 99))) for k, v in space.decoded_descriptors.items()}
-    step(0.6, "Computing the “Instruments apart” axes…")
-    OnData(space.projection, space.notes.z[:2], (0, 1)).latent([0.0, 0.0])
-    discriminant = space.discriminant_projection
-    step(1.0, "")
-    return Prepared(space, ranges, discriminant)
