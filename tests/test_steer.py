@@ -7,7 +7,7 @@ import pytest
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.signal.descriptors import DESCRIPTORS
-from timbre_explorer.core.synthesis.fields import field, field_levels
+from timbre_explorer.core.synthesis.fields import contour_lines, field, field_levels
 from timbre_explorer.core.synthesis.interpolation import interpolate
 from timbre_explorer.core.synthesis.reach import CURVES, curve, follow, reach
 
@@ -58,6 +58,23 @@ def test_field_levels_can_be_cancelled(tiny_space):
         for lv in field_levels(s, resolution=40, names=("centroid",), cancel=lambda: len(seen) >= 1, **plane):
             seen.append(lv)
     assert len(seen) == 1
+
+
+def test_contour_lines_trace_evenly_spaced_levels_in_map_coordinates():
+    """A field that grows along x has straight contours at x = each level, in the map's coordinates (not the grid's);
+    the lines skip the grid's holes (NaN); none for no count or a flat field."""
+    x, y = np.linspace(-2.0, 2.0, 41), np.linspace(10.0, 11.0, 11)
+    values = np.tile(x, (len(y), 1))  # [ny, nx]: the value is the x coordinate
+    levels = contour_lines(values, x, y, 3)
+    assert len(levels) == 3
+    for want, lines in zip((-1.0, 0.0, 1.0), levels):
+        points = np.concatenate(lines)
+        assert np.allclose(points[:, 0], want) and points[:, 1].min() == pytest.approx(10.0)
+        assert points[:, 1].max() == pytest.approx(11.0)
+    values[5, :] = np.nan  # a row the field could not compute: the lines break there
+    broken = contour_lines(values, x, y, 1)[0]
+    assert len(broken) == 2 and all(np.isfinite(line).all() for line in broken)
+    assert contour_lines(values, x, y, 0) == [] and contour_lines(np.ones((11, 41)), x, y, 4) == []
 
 
 def test_field_rejects_bad_settings(tiny_space):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -91,6 +91,24 @@ def field_levels(space: TimbreSpace, *, dims: Sequence[int] = (0, 1), rest: Arra
             raise Cancelled("descriptor map cancelled")
         yield field(space, dims=dims, rest=rest, x_range=x_range, y_range=y_range, resolution=r, names=names,
                     cancel=cancel, projection=projection, surface=surface)
+
+
+def contour_lines(values: np.ndarray, x: np.ndarray, y: np.ndarray, count: int) -> list[list[np.ndarray]]:
+    """``count`` contour lines of a field's ``values [ny, nx]`` (sampled at ``x``, ``y``), at levels evenly spaced
+    inside its range: for each level its polylines, ``[points, 2]`` in the map's coordinates. Traced by contourpy
+    (matplotlib's), in C++, where the app computes the field: drawn by pyqtgraph's isocurves, the GUI thread traced
+    them in Python as it painted, 50 ms for six lines of a 100 x 100 field."""
+    import contourpy
+
+    z = np.ma.masked_invalid(np.asarray(values, np.float64))
+    if count <= 0 or z.count() == 0:
+        return []
+    lo, hi = float(z.min()), float(z.max())
+    if not hi > lo:
+        return []
+    trace = contourpy.contour_generator(np.asarray(x, np.float64), np.asarray(y, np.float64), z,
+                                        line_type=contourpy.LineType.Separate)
+    return [list(cast("list[np.ndarray]", trace.lines(float(level)))) for level in np.linspace(lo, hi, count + 2)[1:-1]]
 
 
 def _resolution(resolution: int) -> int:

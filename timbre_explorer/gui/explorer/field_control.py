@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
 
+from timbre_explorer.gui.explorer.results import FieldShown
 from timbre_explorer.gui.workers import Progress
 
 if TYPE_CHECKING:
-    from timbre_explorer.core.synthesis.fields import Field
     from timbre_explorer.core.synthesis.session import FieldView
     from timbre_explorer.gui.explorer.tab import ExplorerTab
 
@@ -61,18 +61,18 @@ class FieldControl(QtCore.QObject):
             self.panel.show_progress(0.0)
             tab.tasks.submit(lambda j: make_surface(), "mapping", on_failed=tab.failed)
             return
-        from timbre_explorer.core.synthesis.fields import field_levels
+        from timbre_explorer.core.synthesis.fields import contour_lines, field_levels
 
         (x0, x1), (y0, y1) = tab.map.visible_range()
-        name, res = self.panel.name(), self.panel.grid_size()
+        name, res, count = self.panel.name(), self.panel.grid_size(), self.panel.contour_count()
 
-        def job(j) -> Field | None:
+        def job(j) -> FieldShown | None:
             last, surface = None, make_surface()
             for f in field_levels(space, surface=surface, x_range=(x0, x1), y_range=(y0, y1), resolution=res,
                                   names=(name,), cancel=j.cancelled):
-                j.emit(f)
+                last = FieldShown(f, name, contour_lines(f.values[name], f.x, f.y, count))
+                j.emit(last)
                 j.progress(f.resolution / res)
-                last = f
             return last
 
         self.panel.show_progress(0.0)
@@ -82,19 +82,17 @@ class FieldControl(QtCore.QObject):
     def _progress(self, p: Progress) -> None:
         self.panel.show_progress(p.fraction)
 
-    def _show(self, f: Field) -> None:
+    def _show(self, shown: FieldShown) -> None:
         from timbre_explorer.core.signal.units import DESCRIPTORS
 
-        name = self.panel.name()
-        if name not in f.values:
-            return
+        f, name = shown.field, shown.name
         unit = DESCRIPTORS[name]
         self.tab.map.set_field(f.values[name], f.x, f.y, label=f"{name} ({unit})" if unit else name,
-                               contours=self.panel.contour_count())
+                               contours=shown.contours)
 
-    def _done(self, f: Field | None) -> None:
-        if f is None:
+    def _done(self, shown: FieldShown | None) -> None:
+        if shown is None:
             return
-        self._show(f)
+        self._show(shown)
         self.panel.show_progress(1.0)
-        self.ready.emit(f)
+        self.ready.emit(shown.field)

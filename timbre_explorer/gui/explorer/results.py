@@ -1,7 +1,6 @@
 """What the Explorer's worker jobs answer: one dataclass per kind of answer, each with its own handler in the tab.
 
-The descriptor field's answer is the core's :class:`~timbre_explorer.core.synthesis.fields.Field`; failures are
-:class:`~timbre_explorer.gui.workers.Failed`.
+Failures are :class:`~timbre_explorer.gui.workers.Failed`.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from timbre_explorer.core.synthesis.analysis import Encoded
+    from timbre_explorer.core.synthesis.fields import Field
     from timbre_explorer.core.synthesis.gestures import PointNote
     from timbre_explorer.core.synthesis.pathfile import PathSpec
     from timbre_explorer.core.synthesis.playable import PlayableNote
@@ -111,3 +111,13 @@ class Exported:
 
     wav: Path
     sidecar: Path
+
+
+@dataclass(frozen=True, eq=False)
+class FieldShown:
+    """A descriptor field to show (each coarser one on the way too), with its contour lines traced in the worker:
+    one list of polylines ``[points, 2]`` per level (:func:`~timbre_explorer.core.synthesis.fields.contour_lines`)."""
+
+    field: Field
+    name: str
+    contours: list[list[np.ndarray]]

@@ -3,6 +3,8 @@ contour lines and a colour bar naming it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
@@ -20,14 +22,19 @@ class FieldLayer:
         self.image.setOpacity(0.85)
         plot.addItem(self.image)
         self.image.hide()
-        self._contours: list[pg.IsocurveItem] = []
+        #: the contour lines, one curve (traced in the worker: the GUI thread only draws them)
+        self.contour_curve = transparent(pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 110, width=1), connect="finite"))
+        self.contour_curve.setZValue(-19)
+        plot.addItem(self.contour_curve)
+        self.contour_levels = 0  # how many levels the curve draws
         self.colorbar: pg.ColorBarItem | None = None
 
     def set(self, values: np.ndarray, x: np.ndarray, y: np.ndarray, *, label: str,
-            levels: tuple[float, float] | None = None, contours: int = 6) -> None:
-        """Show ``values [ny, nx]`` sampled at grid centres ``x``, ``y`` as a heatmap with contours."""
+            contours: Sequence[Sequence[np.ndarray]] = ()) -> None:
+        """Show ``values [ny, nx]`` sampled at grid centres ``x``, ``y`` as a heatmap, and ``contours``: for each
+        level its polylines ``[points, 2]`` in map coordinates."""
         values = np.asarray(values, np.float64)
-        lo, hi = levels if levels is not None else (float(np.nanmin(values)), float(np.nanmax(values)))
+        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
         if not hi > lo:
             hi = lo + 1e-9
         dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
@@ -43,24 +50,18 @@ class FieldLayer:
         self.colorbar.setLevels((lo, hi))
         self.colorbar.axis.setLabel(label)
         self.colorbar.show()
-        self._remove_contours()
-        for level in np.linspace(lo, hi, contours + 2)[1:-1]:
-            pen = pg.mkPen(255, 255, 255, 110, width=1)
-            iso = transparent(pg.IsocurveItem(data=values, level=float(level), pen=pen))
-            iso.setParentItem(self.image)  # image pixel coordinates; the image's rect maps them
-            iso.setZValue(5)
-            self._contours.append(iso)
+        lines = [line for level in contours for line in level]
+        if lines:  # one curve: each polyline ends in a NaN, where the line breaks
+            xy = np.concatenate([np.vstack([line, [np.nan, np.nan]]) for line in lines])
+            self.contour_curve.setData(xy[:, 0], xy[:, 1])
+        else:
+            self.contour_curve.setData([], [])
+        self.contour_levels = len(contours)
+        self.contour_curve.show()
 
     def clear(self) -> None:
         self.image.hide()
-        self._remove_contours()
+        self.contour_curve.hide()
+        self.contour_levels = 0
         if self.colorbar is not None:
             self.colorbar.hide()
-
-    def _remove_contours(self) -> None:
-        """Take the contour lines off the image (children of it, not plot items: ``removeItem`` misses them)."""
-        for item in self._contours:
-            item.setParentItem(None)
-            if item.scene() is not None:
-                item.scene().removeItem(item)
-        self._contours = []

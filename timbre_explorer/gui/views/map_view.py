@@ -328,9 +328,10 @@ class MapView(pg.PlotWidget):
 
     # ------------------------------------------------------------------ descriptor field
     def set_field(self, values: np.ndarray, x: np.ndarray, y: np.ndarray, *, label: str,
-                  levels: tuple[float, float] | None = None, contours: int = 6) -> None:
-        """Show a descriptor ``values [ny, nx]`` sampled at grid centres ``x``, ``y`` as a heatmap with contours."""
-        self.field.set(values, x, y, label=label, levels=levels, contours=contours)
+                  contours: Sequence[Sequence[np.ndarray]] = ()) -> None:
+        """Show a descriptor ``values [ny, nx]`` sampled at grid centres ``x``, ``y`` as a heatmap, with contour
+        lines traced already (a list of polylines ``[points, 2]`` per level, in map coordinates)."""
+        self.field.set(values, x, y, label=label, contours=contours)
 
     def clear_field(self) -> None:
         self.field.clear()
