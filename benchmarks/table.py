@@ -47,6 +47,7 @@ HEADLINE: list[tuple[str, str, str, tuple[Callable[[float, float], bool], float]
     ("gc_pause_ms", "the same time, the longest cycle collection", "{:.0f} ms", None),
     ("gc_full_ms", "a full cycle collection once the model is ready (the GUI thread's, every minute or two of use)",
      "{:.1f} ms", None),
+    ("click_gui_gap_ms", "a click on the map: the GUI thread's longest wait (median of 12 clicks)", "{:.0f} ms", None),
     ("train_tab_over_cli_x", "a small training run through the Trainer tab / through the CLI's code", "{:.2f}",
      (operator.le, 1.10)),
     ("train_gui_gap_ms", "the GUI thread's longest wait while the tab trains", "{:.0f} ms", (operator.lt, 100)),

@@ -219,6 +219,21 @@ def test_the_spectrum_view_shows_the_clicked_frame_its_descriptors_and_its_level
     assert "frame loudness" in e.spectrum.values.text()
 
 
+def test_what_a_click_says_wraps_and_never_moves_the_map(qtbot, window):
+    """The line under the spectrum once set the map's width: each click's text was as wide as it was long, so the
+    map jumped sideways and the window laid out and painted everything again."""
+    e = window.explorer
+    _click(qtbot, window, 0.0, 0.0)
+    qtbot.waitUntil(lambda: "centroid" in e.spectrum.values.text(), timeout=20_000)
+    width = e.map.width()
+    long = "a point between the Clarinet, the Oboe and the English horn, " * 8
+    e.spectrum.show_frame(np.ones(len(e.spectrum.frequencies)), {"centroid": 1234.0, "flatness": 0.1}, long,
+                          played_dbfs=-12.0)
+    QtWidgets.QApplication.processEvents()
+    assert e.map.width() == width
+    assert e.spectrum.title.height() > 2 * e.spectrum.title.fontMetrics().height()  # wrapped, not cut
+
+
 def test_render_point_plays_what_a_click_plays(qtbot, window, tmp_path, capsys):
     """``render --point`` with the clicked latent values, the Play tab's pitch and dynamic and the click's length
     writes the samples the click handed to the engine (one core function decides both)."""

@@ -43,12 +43,12 @@ class SpectrumView(QtWidgets.QWidget):
         self.title = QtWidgets.QLabel("Click the map to hear a point.")
         self.values = QtWidgets.QLabel("")
         self.values.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        for label in (self.title, self.values):  # a long line wraps: what a click says never widens the map
+            label.setWordWrap(True)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        head = QtWidgets.QHBoxLayout()
-        head.addWidget(self.title, 1)
-        head.addWidget(self.values)
-        layout.addLayout(head)
+        layout.addWidget(self.title)
+        layout.addWidget(self.values)
         layout.addWidget(self.plot, 1)
         self.frequencies = np.zeros(0)
 
