@@ -252,3 +252,29 @@ def test_pghi_alone_recovers_a_tone_and_a_chirp(signal):
     pghi = float(griffin_lim(mag, nsgt, n_iter=0, init="pghi").spectral_convergence_db)
     rand = float(griffin_lim(mag, nsgt, n_iter=0, init="random").spectral_convergence_db)
     assert pghi <= -15.0 and rand > -5.0
+
+
+def test_bands_too_wide_for_the_harmonics_sound_them_when_the_pitch_is_known():
+    """A frame smooth above 8 kHz (what a band extension makes: ERB bands there are wider than middle C's harmonic
+    spacing, so no band peaks) sounds an inharmonic chord at the bands' centres; given the note's pitch, those
+    bands sound its harmonics, at the same level."""
+    preset = PRESETS["nsgt-erb-44k"]
+    f = np.asarray(preset.scale.frequencies())
+    frame = torch.from_numpy(np.where(f > 8000, 1e-3, 1e-2)).float()
+    frames = frame[:, None].repeat(1, 8)
+    f0 = 261.63
+
+    def above_8k(audio: np.ndarray) -> tuple[float, float]:
+        """The energy above 8 kHz (of the whole), and its share within 15 Hz of a harmonic of f0."""
+        a = audio[preset.sample_rate // 5: preset.sample_rate]
+        power = np.abs(np.fft.rfft(a * np.hanning(len(a)))) ** 2
+        hz = np.fft.rfftfreq(len(a), 1 / preset.sample_rate)
+        top = hz > 8000
+        on = np.abs(hz - np.round(hz / f0) * f0) < 15
+        return power[top].sum() / power.sum(), power[top & on].sum() / power[top].sum()
+
+    plain = above_8k(render_frames(frames, preset, seconds=1.2).audio.numpy())
+    pitched = above_8k(render_frames(frames, preset, seconds=1.2, pitch_hz=f0).audio.numpy())
+    assert plain[1] < 0.2  # noise would put 12 % within 15 Hz of a harmonic
+    assert pitched[1] > 0.8
+    assert pitched[0] == pytest.approx(plain[0], rel=0.5)  # the band keeps its level (within 3 dB)

@@ -117,6 +117,22 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
     calibrate.add_argument("--sources", nargs="+", metavar="NAME", help="the model's sample sets by name or file, "
                            "philharmonia=, folder= and webaudiofont:BANK= FOLDER (default: its card's)")
+    extend = sub.add_parser("extend", help="give a model the band above its own (a 22.05 kHz model to 16 kHz)",
+                            description="Train a band extension for a model (the bins above its band, made from "
+                                        "its code, the conditions and its decoded band's top; about 2 minutes) on "
+                                        "its training notes rendered again at the wider preset, and write the "
+                                        "model with it: the map, the placement and what plays below its band are "
+                                        "kept. Needs the model's samples, found as evaluate finds them.")
+    extend.add_argument("model", help="a .timbre.safetensors model file")
+    extend.add_argument("--out", help="write the extended model here (default: beside MODEL, its name ending -full)")
+    extend.add_argument("--preset", default="nsgt-erb-44k", help="the wider transform (default: nsgt-erb-44k)")
+    extend.add_argument("--epochs", type=int, default=12, help="training epochs (default: 12)")
+    extend.add_argument("--cache", help="dataset cache folder")
+    samples = extend.add_mutually_exclusive_group()
+    samples.add_argument("--folder", metavar="DIR", help="the model's sample folder (default: its card's)")
+    samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
+    extend.add_argument("--sources", nargs="+", metavar="NAME", help="the model's sample sets by name or file, "
+                        "philharmonia=, folder= and webaudiofont:BANK= FOLDER (default: its card's)")
     encode = sub.add_parser("encode", help="place audio files in a timbre space (latent position, nearest "
                                            "instruments, descriptors, pitch, loudness)")
     encode.add_argument("model", help="a .timbre.safetensors model file")
@@ -222,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
             return _evaluate(args)
         if args.command == "calibrate":
             return _calibrate(args)
+        if args.command == "extend":
+            return _extend(args)
         if args.command == "encode":
             return _encode(args)
         if args.command == "render":
@@ -449,6 +467,23 @@ def _calibrate(args) -> int:
 
     out = calibrate_file(args.model, out=args.out, cache_root=args.cache, folder=args.folder,
                          soundfont=args.soundfont, sources=tuple(args.sources) if args.sources else None)
+    print(f"wrote {out}")
+    return 0
+
+
+def _extend(args) -> int:
+    from timbre_explorer.core.errors import ParameterError
+    from timbre_explorer.core.training.extension import extend_file
+
+    if args.epochs < 1:
+        raise ParameterError(f"--epochs must be at least 1, got {args.epochs}")
+
+    def progress(epoch: int, loss: float) -> None:
+        print(f"band extension: epoch {epoch}/{args.epochs}, loss {loss:.4f}", file=sys.stderr, flush=True)
+
+    out = extend_file(args.model, preset=args.preset, out=args.out, cache_root=args.cache, folder=args.folder,
+                      soundfont=args.soundfont, sources=tuple(args.sources) if args.sources else None,
+                      epochs=args.epochs, progress=progress)
     print(f"wrote {out}")
     return 0
 

@@ -29,6 +29,8 @@ from torch import nn
 from timbre_explorer.core.errors import ParameterError
 from timbre_explorer.core.model.vae_config import (
     DEFAULT_PITCH,
+    EXTENSION_CONTEXT,
+    EXTENSION_HIDDEN,
     LATENT_LOGVAR_RANGE,
     LEVEL_CENTRE,
     LEVEL_SPAN,
@@ -82,7 +84,7 @@ def frame_inputs(config: VAEConfig, norm: Normalization, log_mag: torch.Tensor,
                  pitch: torch.Tensor | float | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Natural-log magnitude frames ``[n, K]`` (and their MIDI pitch: a number, one per frame, or None for
     :data:`DEFAULT_PITCH`) to a model's inputs ``(x, c)``; ``c`` is None for an unconditioned model."""
-    log_mag = torch.as_tensor(log_mag, dtype=torch.float32)
+    log_mag = torch.as_tensor(log_mag, dtype=torch.float32)[..., :config.encoded_bins]  # a band extension's: its own
     if not config.conditioned:
         return norm.from_log(log_mag), None
     shape, level = split_level(log_mag.clamp_min(math.log(norm.floor)))
@@ -121,14 +123,18 @@ class TimbreVAE(nn.Module):
         super().__init__()
         self.config = config
         n_c = N_CONDITIONS if config.conditioned else 0
-        self.encoder = _mlp(config.n_bins + (n_c if config.conditioning == "both" else 0), config.hidden,
-                            config.layers)
+        low = config.encoded_bins
+        self.encoder = _mlp(low + (n_c if config.conditioning == "both" else 0), config.hidden, config.layers)
         self.enc_mu = nn.Linear(config.hidden, config.latent)
         self.enc_logvar = nn.Linear(config.hidden, config.latent)
         self.decoder = _mlp(config.latent + n_c, config.hidden, config.layers)
         relative = config.decoder_axis == "pitch"
-        self.dec_mu = nn.Linear(config.hidden, RELATIVE_POINTS if relative else config.n_bins)
-        self.dec_logvar = nn.Linear(config.hidden, config.n_bins)
+        self.dec_mu = nn.Linear(config.hidden, RELATIVE_POINTS if relative else low)
+        self.dec_logvar = nn.Linear(config.hidden, low)
+        if config.extension_bins:  # the top bins, from the code, the conditions and the decoded band's top
+            self.extension = nn.Sequential(nn.Linear(config.latent + n_c + EXTENSION_CONTEXT, EXTENSION_HIDDEN),
+                                           nn.ReLU(), nn.Linear(EXTENSION_HIDDEN, EXTENSION_HIDDEN), nn.ReLU(),
+                                           nn.Linear(EXTENSION_HIDDEN, config.extension_bins))
         if relative:  # each bin's centre as a MIDI pitch
             bin_pitch = torch.zeros(config.n_bins)
             if frequencies is not None:
@@ -156,11 +162,24 @@ class TimbreVAE(nn.Module):
         """``z [batch, latent]`` (and, conditioned, ``c [batch, 2]``) to the likelihood's mean and log-variance
         ``[batch, n_bins]``."""
         h = self._decoder_hidden(z, c)
-        return self._mean(h, c), self.dec_logvar(h).clamp(*OUTPUT_LOGVAR_RANGE)
+        mean, logvar = self._extended(z, c, self._mean(h, c)), self.dec_logvar(h).clamp(*OUTPUT_LOGVAR_RANGE)
+        if self.config.extension_bins:  # the extension's bins as uncertain as the decoded band's top
+            logvar = torch.cat([logvar, logvar[:, -1:].expand(-1, self.config.extension_bins)], -1)
+        return mean, logvar
 
     def decode_mean(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """The likelihood's mean alone (:meth:`decode` without its log-variance head: a field decodes 10,000)."""
-        return self._mean(self._decoder_hidden(z, c), c)
+        return self._extended(z, c, self._mean(self._decoder_hidden(z, c), c))
+
+    def extend(self, z: torch.Tensor, c: torch.Tensor, low: torch.Tensor) -> torch.Tensor:
+        """A band extension's top bins ``[batch, extension_bins]`` (normalized, as the decoder's means) for the
+        decoded band ``low [batch, encoded_bins]`` of codes ``z`` at conditions ``c``: offsets from its top bin."""
+        return self.extension(torch.cat([z, c, low[:, -EXTENSION_CONTEXT:]], -1)) + low[:, -1:]
+
+    def _extended(self, z: torch.Tensor, c: torch.Tensor | None, low: torch.Tensor) -> torch.Tensor:
+        if not self.config.extension_bins:
+            return low
+        return torch.cat([low, self.extend(z, c, low)], -1)  # type: ignore[arg-type]
 
     def _mean(self, h: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         """The mean head; a pitch-relative one read at each bin's distance from the asked pitch (linearly

@@ -35,6 +35,10 @@ LATENT_LOGVAR_RANGE = (-20.0, 10.0)
 RELATIVE_LOW, RELATIVE_HIGH, RELATIVE_STEPS = -36.0, 112.0, 3
 RELATIVE_POINTS = int((RELATIVE_HIGH - RELATIVE_LOW) * RELATIVE_STEPS) + 1
 
+#: A band extension (``VAEConfig.extension_bins``): an MLP of two hidden layers of EXTENSION_HIDDEN units from the code,
+#: the conditions and the decoded band's top EXTENSION_CONTEXT bins (docs/research.md, "The band above 8 kHz").
+EXTENSION_HIDDEN, EXTENSION_CONTEXT = 256, 48
+
 _CONFIG_LIMITS = {"n_bins": 4096, "hidden": 8192, "layers": 8, "latent": 512}
 #: What a model is conditioned on, besides its latent code: pitch (MIDI) and level (a frame's mean log-magnitude).
 CONDITIONINGS = {"none": "none (the paper's model)", "decoder": "pitch and level into the decoder",
@@ -55,6 +59,9 @@ class VAEConfig:
     latent: int = 16
     conditioning: str = "none"  # a key of CONDITIONINGS; files without it are the paper's unconditioned model
     decoder_axis: str = "bins"  # a key of DECODER_AXES; "pitch" needs a decoder conditioned on pitch
+    #: The top bins a band extension makes beside the decoder (``timbre-explorer extend``): the encoder reads, and the
+    #: decoder makes, the ``n_bins - extension_bins`` below them; 0: none
+    extension_bins: int = 0
 
     def __post_init__(self) -> None:
         if self.conditioning not in CONDITIONINGS:
@@ -72,10 +79,25 @@ class VAEConfig:
                 raise ParameterError(f"model setting '{name}' must be a whole number, got {value!r}")
             if not 1 <= value <= top:
                 raise ParameterError(f"model setting '{name}' must be between 1 and {top}, got {value}")
+        self._check_extension()
+
+    def _check_extension(self) -> None:
+        if not isinstance(self.extension_bins, int) or isinstance(self.extension_bins, bool) \
+                or self.extension_bins < 0 or (self.extension_bins and self.encoded_bins < EXTENSION_CONTEXT):
+            raise ParameterError(f"model setting 'extension_bins' must be a whole number from 0 to "
+                                 f"{max(0, self.n_bins - EXTENSION_CONTEXT)}, got {self.extension_bins!r}")
+        if self.extension_bins and (not self.conditioned or self.decoder_axis != "bins"):
+            raise ParameterError("a band extension ('extension_bins') needs a decoder conditioned on pitch and level "
+                                 "whose axis is the transform's bins")
 
     @property
     def conditioned(self) -> bool:
         return self.conditioning != "none"
+
+    @property
+    def encoded_bins(self) -> int:
+        """The bins the encoder reads and the decoder makes: all of a frame's, but a band extension's."""
+        return self.n_bins - self.extension_bins
 
     def weight_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every parameter and buffer of the :class:`~timbre_explorer.core.model.vae.TimbreVAE` these settings
@@ -87,18 +109,23 @@ class VAEConfig:
         def linear(name: str, n_in: int, n_out: int) -> None:
             shapes[f"{name}.weight"], shapes[f"{name}.bias"] = (n_out, n_in), (n_out,)
 
+        low = self.encoded_bins
         for i in range(self.layers):  # the MLPs' Linear layers sit at even indices, each followed by its ReLU
-            linear(f"encoder.{2 * i}", self.hidden if i else self.n_bins + (n_c if self.conditioning == "both" else 0),
+            linear(f"encoder.{2 * i}", self.hidden if i else low + (n_c if self.conditioning == "both" else 0),
                    self.hidden)
         linear("enc_mu", self.hidden, self.latent)
         linear("enc_logvar", self.hidden, self.latent)
         for i in range(self.layers):
             linear(f"decoder.{2 * i}", self.hidden if i else self.latent + n_c, self.hidden)
         relative = self.decoder_axis == "pitch"
-        linear("dec_mu", self.hidden, RELATIVE_POINTS if relative else self.n_bins)
-        linear("dec_logvar", self.hidden, self.n_bins)
+        linear("dec_mu", self.hidden, RELATIVE_POINTS if relative else low)
+        linear("dec_logvar", self.hidden, low)
         if relative:
             shapes["bin_pitch"] = (self.n_bins,)
+        if self.extension_bins:
+            linear("extension.0", self.latent + n_c + EXTENSION_CONTEXT, EXTENSION_HIDDEN)
+            linear("extension.2", EXTENSION_HIDDEN, EXTENSION_HIDDEN)
+            linear("extension.4", EXTENSION_HIDDEN, self.extension_bins)
         return shapes
 
     def to_dict(self) -> dict:

@@ -142,6 +142,19 @@ def griffin_lim(magnitude: torch.Tensor, nsgt: NSGT, *, n_iter: int = DEFAULT_IT
                           int(nsgt.sample_rate))
 
 
+def harmonic_bins(dominant: torch.Tensor, nsgt: NSGT, pitch_hz: float) -> torch.Tensor:
+    """``dominant [..., K, T]`` (each band's sinusoid, as FFT bins) with every band whose window spans more than one
+    harmonics of ``pitch_hz`` sounding the harmonic nearest its centre. Such a band cannot tell the harmonics apart:
+    a smooth one (a band extension's, above 8 kHz) has no peak to place its sinusoid by, and at its centre it sounds
+    an inharmonic chord (measured: 1-2 % of the energy above 8 kHz on the harmonics, where noise puts 12 %)."""
+    spacing = pitch_hz * nsgt.length / nsgt.sample_rate  # the harmonics' spacing in FFT bins
+    centre = torch.as_tensor(nsgt.centre_bins, dtype=torch.float64, device=dominant.device)
+    width = torch.as_tensor(nsgt.geometry.window_length[nsgt.geometry.scale_slice], dtype=torch.float64,
+                            device=dominant.device)
+    nearest = ((centre / spacing).round().clamp(min=1) * spacing).round().long().clamp(max=nsgt.length // 2)
+    return torch.where((width > spacing)[:, None], nearest[:, None], dominant)
+
+
 def _polled(cancel: Cancel) -> Callable[[], bool] | None:
     return cancel.is_set if isinstance(cancel, threading.Event) else cancel
 
@@ -196,14 +209,16 @@ def sustain(frame: torch.Tensor, preset: TransformPreset, *, seconds: float = 1.
 def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: float,
                   n_iter: int = DEFAULT_ITERATIONS, fade_s: float = DEFAULT_FADE, seed: int = 0,
                   init: str = "partials", cancel: Cancel = None,
-                  progress: Callable[[float], None] | None = None) -> Reconstruction:
+                  progress: Callable[[float], None] | None = None, pitch_hz: float | None = None) -> Reconstruction:
     """A sound from a sequence of magnitude frames ``[..., K, N]`` spread evenly over ``seconds``.
 
     The blocks of :func:`render_stream`, joined; the spectral convergence is that of all pieces together.
+    ``pitch_hz``: the note's fundamental, when known: the bands too wide to tell its harmonics apart sound them
+    (:func:`harmonic_bins`).
     """
     blocks, residual2, target2 = [], [], []
     for block, r2, t2 in _blocks(frames, preset, seconds=seconds, n_iter=n_iter, fade_s=fade_s, seed=seed, init=init,
-                                 cancel=cancel, progress=progress):
+                                 cancel=cancel, progress=progress, pitch_hz=pitch_hz):
         blocks.append(block)
         residual2.append(r2)
         target2.append(t2)
@@ -216,7 +231,8 @@ def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
 def render_stream(frames: torch.Tensor, preset: TransformPreset, *, seconds: float,
                   n_iter: int = DEFAULT_ITERATIONS, fade_s: float = DEFAULT_FADE, seed: int = 0,
                   init: str = "partials", cancel: Cancel = None,
-                  progress: Callable[[float], None] | None = None) -> Iterator[torch.Tensor]:
+                  progress: Callable[[float], None] | None = None,
+                  pitch_hz: float | None = None) -> Iterator[torch.Tensor]:
     """The audio of :func:`render_frames`, as consecutive blocks ``[..., samples]`` yielded as they are done:
     a long sound is written to a file while memory holds one piece.
 
@@ -229,15 +245,15 @@ def render_stream(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
     silences pad every piece so its end does not bleed into its start.
     ``cancel`` is polled between iterations (:class:`~timbre_explorer.core.errors.Cancelled`
     is raised when it returns True, or is set); ``progress(fraction)`` is
-    called as each piece is done, with 1.0 for the last.
+    called as each piece is done, with 1.0 for the last. ``pitch_hz``: as for :func:`render_frames`.
     """
     for block, _, _ in _blocks(frames, preset, seconds=seconds, n_iter=n_iter, fade_s=fade_s, seed=seed, init=init,
-                               cancel=cancel, progress=progress):
+                               cancel=cancel, progress=progress, pitch_hz=pitch_hz):
         yield block.reshape(*frames.shape[:-2], -1)
 
 
 def _blocks(frames: torch.Tensor, preset: TransformPreset, *, seconds: float, n_iter: int, fade_s: float, seed: int,
-            init: str, cancel: Cancel, progress: Callable[[float], None] | None
+            init: str, cancel: Cancel, progress: Callable[[float], None] | None, pitch_hz: float | None
             ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """:func:`render_stream`'s blocks ``[B, samples]``, each with the squared norms of its piece's magnitude
     residual and target ``[B]``."""
@@ -257,7 +273,7 @@ def _blocks(frames: torch.Tensor, preset: TransformPreset, *, seconds: float, n_
     for k in range(len(edges) - 1):
         start, end = max(0, edges[k] - overlap), min(n, edges[k + 1] + overlap)
         piece, r2, t2 = _render_piece(flat, n, start, end, preset, n_iter=n_iter, init=init, seed=seed,
-                                      cancel=cancel, previous=previous)
+                                      cancel=cancel, previous=previous, pitch_hz=pitch_hz)
         weight = flat.new_ones(end - start)
         if k > 0:
             weight[:2 * overlap] = ramp
@@ -305,8 +321,8 @@ def _fast_length(n: int) -> int:
 
 
 def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: TransformPreset, *, n_iter: int,
-                  init: str, seed: int, cancel: Cancel,
-                  previous: tuple[int, torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                  init: str, seed: int, cancel: Cancel, previous: tuple[int, torch.Tensor] | None,
+                  pitch_hz: float | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Samples ``start:end`` of the sound of ``flat [B, K, N]`` spread over ``n`` samples, and the squared norms
     of its magnitude residual and target. ``previous``: ``(global start, samples [B, S])`` that this piece's
     start overlaps; each band's starting phase is turned to match theirs in the middle of the overlap."""
@@ -334,6 +350,8 @@ def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: Tran
         dominant = torch.as_tensor(nsgt.centre_bins, device=flat.device)[:, None].repeat(flat.shape[0], 1,
                                                                                          nsgt.n_frames)
         dominant[..., first:last + 1] = nsgt.dominant_bins(flat[..., used])[..., which]
+        if pitch_hz is not None:
+            dominant = harmonic_bins(dominant, nsgt, pitch_hz)
     phase = initial_phase(magnitude, nsgt, init=init, seed=seed, dominant=dominant)
     if previous is not None:
         at_start, samples = previous

@@ -123,7 +123,8 @@ def note_trajectory(space: TimbreSpace, audio: np.ndarray, pitch: float | None =
     if pitch is None:
         pitch = estimate_pitch(audio, space.sample_rate)
     pitch = DEFAULT_PITCH if pitch is None else float(pitch)
-    levels = split_level(torch.from_numpy(np.asarray(frames, np.float32)))[1].numpy()
+    low = space.model.config.encoded_bins  # the level the model reads: of the bins its encoder sees
+    levels = split_level(torch.from_numpy(np.asarray(frames, np.float32)[:, :low]))[1].numpy()
     return NoteTrajectory(space.encode_log(frames, pitch), levels, pitch)
 
 

@@ -234,7 +234,7 @@ def playable_note(space: TimbreSpace, z: ArrayLike, *, pitch: float, dynamic: st
         shape, attack_s = note_life(space, z[0], steps)
         levels = space.level_of(dynamic if dynamic in space.levels else None) + shape
         frames = space.decode(np.repeat(z, steps, 0), pitch=float(pitch), level=levels).T.contiguous()
-        audio = render_frames(frames, space.preset, seconds=PLAYABLE_SECONDS).audio.numpy()
+        audio = render_frames(frames, space.preset, seconds=PLAYABLE_SECONDS, pitch_hz=midi_to_hz(pitch)).audio.numpy()
 
         def made(tilt: float) -> PlayableNote:
             a = tilted(audio, sr, tilt) if tilt else audio

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from timbre_explorer.core.errors import AudioFileError, ParameterError
+from timbre_explorer.core.model.vae_config import DEFAULT_PITCH
 from timbre_explorer.core.signal.audio_io import EXPORT_RATE, export_blocks, export_length, write_wav_blocks
 from timbre_explorer.core.signal.phase import (
     DEFAULT_ITERATIONS,
@@ -170,7 +171,8 @@ def render_path(space: TimbreSpace, zs: ArrayLike, *, seconds: float, envelope: 
     ``cancel`` and ``progress``: as for :func:`~timbre_explorer.core.signal.phase.render_stream`. The whole sound
     is in memory (a 10-minute one about 50 MB); :func:`write_path_wav` writes one in the memory of a few seconds."""
     rec = render_frames(decoded(space, zs, pitch=pitch, levels=levels, dynamic=dynamic), space.preset,
-                        seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel, progress=progress)
+                        seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel, progress=progress,
+                        pitch_hz=held_pitch_hz(space, pitch))
     return envelope.apply(_level(space, rec.audio, dynamic), space.sample_rate)
 
 
@@ -201,7 +203,7 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *,
             nonlocal sum2, peak
             at = 0
             for block in render_stream(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed,
-                                       cancel=cancel, progress=progress):
+                                       cancel=cancel, progress=progress, pitch_hz=held_pitch_hz(space, pitch)):
                 b = block.numpy().astype(np.float32)
                 sum2 += float(np.dot(b.astype(np.float64), b))
                 peak = max(peak, float(np.abs(b).max()))
@@ -227,6 +229,15 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *,
 
 
 BLOCK_SAMPLES = 1 << 18  # samples scaled and encoded at once (1 MB)
+
+
+def held_pitch_hz(space: TimbreSpace, pitch: ArrayLike | None) -> float | None:
+    """The fundamental a conditioned model's path is decoded at all along (Hz; default middle C), or None: an
+    unconditioned model's, or a pitch that glides (:func:`~timbre_explorer.core.signal.phase.harmonic_bins`)."""
+    if not space.conditioned:
+        return None
+    p = np.unique(np.asarray(DEFAULT_PITCH if pitch is None else pitch, np.float64))
+    return float(440.0 * 2 ** ((p[0] - 69) / 12)) if p.size == 1 and p[0] >= 0 else None
 
 
 def decoded(space: TimbreSpace, zs: ArrayLike, *, pitch: ArrayLike | None = None, levels: ArrayLike | None = None,

@@ -75,6 +75,9 @@ def calibrate_file(path: str | os.PathLike, *, out: str | os.PathLike | None = N
     mf = load_model(path, card=True)
     if not mf.config.conditioned:
         raise ParameterError(f"{path}: only a model whose decoder takes pitch and level is calibrated")
+    if mf.config.extension_bins:  # its extension was fitted to what the calibrated band plays
+        raise ParameterError(f"{path}: a model is calibrated before its band is extended: calibrate the model it was "
+                             "extended from, then extend it again")
     cfg = training_config(path, mf, folder=folder, soundfont=soundfont, sources=sources)
     ds = dataset_for(cfg.dataset_recipe(), cache_root=cache_root, cancel=cancel)
     check_dataset(path, mf, ds)

@@ -243,6 +243,8 @@ def evaluate(model: TimbreVAE, norm: Normalization, ds: NoteDataset, target: Per
         model.eval()
         mu, _ = model.encode(x, c)
         x_mu, x_logvar = model.decode(mu, c)
+    low = model.config.encoded_bins  # a band extension's bins are not the model's to rebuild from a code
+    x_mu, x_logvar, log_frames = x_mu[:, :low], x_logvar[:, :low], log_frames[:, :low]
     floored = log_frames.clamp_min(float(np.log(norm.floor)))
     report: EvaluationReport = {"test_notes": int(len(test)),
                     "test_nll": float(gaussian_nll(x, x_mu, x_logvar).mean() / x.shape[1]),
