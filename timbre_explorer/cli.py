@@ -111,12 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                                            "Needs the model's samples, found as evaluate finds them.")
     calibrate.add_argument("model", help="a .timbre.safetensors model file")
     calibrate.add_argument("--out", help="write the calibrated model here (default: over MODEL)")
-    calibrate.add_argument("--cache", help="dataset cache folder")
-    samples = calibrate.add_mutually_exclusive_group()
-    samples.add_argument("--folder", metavar="DIR", help="the model's sample folder (default: its card's)")
-    samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
-    calibrate.add_argument("--sources", nargs="+", metavar="NAME", help="the model's sample sets by name or file, "
-                           "philharmonia=, folder= and webaudiofont:BANK= FOLDER (default: its card's)")
+    _model_samples_arguments(calibrate)
     extend = sub.add_parser("extend", help="give a model the band above its own (a 22.05 kHz model to 16 kHz)",
                             description="Train a band extension for a model (the bins above its band, made from "
                                         "its code, the conditions and its decoded band's top; about 2 minutes) on "
@@ -127,12 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     extend.add_argument("--out", help="write the extended model here (default: beside MODEL, its name ending -full)")
     extend.add_argument("--preset", default="nsgt-erb-44k", help="the wider transform (default: nsgt-erb-44k)")
     extend.add_argument("--epochs", type=int, default=12, help="training epochs (default: 12)")
-    extend.add_argument("--cache", help="dataset cache folder")
-    samples = extend.add_mutually_exclusive_group()
-    samples.add_argument("--folder", metavar="DIR", help="the model's sample folder (default: its card's)")
-    samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
-    extend.add_argument("--sources", nargs="+", metavar="NAME", help="the model's sample sets by name or file, "
-                        "philharmonia=, folder= and webaudiofont:BANK= FOLDER (default: its card's)")
+    _model_samples_arguments(extend)
     encode = sub.add_parser("encode", help="place audio files in a timbre space (latent position, nearest "
                                            "instruments, descriptors, pitch, loudness)")
     encode.add_argument("model", help="a .timbre.safetensors model file")
@@ -460,6 +450,16 @@ def _evaluate(args) -> int:
         cross["in_source_rho"] = report["spearman_rho"]  # as measured above: this machine's render of the samples
         print(cross_source_markdown(cross))
     return 0
+
+
+def _model_samples_arguments(command: argparse.ArgumentParser) -> None:
+    """Where a command that reads a model's own samples (``calibrate``, ``extend``) finds them."""
+    command.add_argument("--cache", help="dataset cache folder")
+    samples = command.add_mutually_exclusive_group()
+    samples.add_argument("--folder", metavar="DIR", help="the model's sample folder (default: its card's)")
+    samples.add_argument("--soundfont", metavar="FILE.sf2", help="render the model's notes from this SoundFont")
+    command.add_argument("--sources", nargs="+", metavar="NAME", help="the model's sample sets by name or file, "
+                         "philharmonia=, folder= and webaudiofont:BANK= FOLDER (default: its card's)")
 
 
 def _calibrate(args) -> int:
