@@ -144,7 +144,7 @@ def griffin_lim(magnitude: torch.Tensor, nsgt: NSGT, *, n_iter: int = DEFAULT_IT
 
 def harmonic_bins(dominant: torch.Tensor, nsgt: NSGT, pitch_hz: float) -> torch.Tensor:
     """``dominant [..., K, T]`` (each band's sinusoid, as FFT bins) with every band whose window spans more than one
-    harmonics of ``pitch_hz`` sounding the harmonic nearest its centre. Such a band cannot tell the harmonics apart:
+    harmonic of ``pitch_hz`` sounding the harmonic nearest its centre. Such a band cannot tell the harmonics apart:
     a smooth one (a band extension's, above 8 kHz) has no peak to place its sinusoid by, and at its centre it sounds
     an inharmonic chord (measured: 1-2 % of the energy above 8 kHz on the harmonics, where noise puts 12 %)."""
     spacing = pitch_hz * nsgt.length / nsgt.sample_rate  # the harmonics' spacing in FFT bins

@@ -37,6 +37,7 @@ from timbre_explorer.core.signal.phase import (
     render_stream,
     sustain,
 )
+from timbre_explorer.core.synthesis.playable import midi_to_hz
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -237,7 +238,7 @@ def held_pitch_hz(space: TimbreSpace, pitch: ArrayLike | None) -> float | None:
     if not space.conditioned:
         return None
     p = np.unique(np.asarray(DEFAULT_PITCH if pitch is None else pitch, np.float64))
-    return float(440.0 * 2 ** ((p[0] - 69) / 12)) if p.size == 1 and p[0] >= 0 else None
+    return midi_to_hz(float(p[0])) if p.size == 1 and p[0] >= 0 else None
 
 
 def decoded(space: TimbreSpace, zs: ArrayLike, *, pitch: ArrayLike | None = None, levels: ArrayLike | None = None,

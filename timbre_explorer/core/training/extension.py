@@ -108,10 +108,11 @@ def train_extension(model: TimbreVAE, batch: tuple[torch.Tensor, ...], *, epochs
     """Fit ``model``'s extension (its other weights untouched) to :func:`extension_batch`'s set, in place."""
     z, c, low, target = batch
     generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    for layer in model.extension:
-        if isinstance(layer, torch.nn.Linear):
-            layer.reset_parameters()
+    with torch.random.fork_rng():  # a seeded start, the caller's random state left as it was
+        torch.manual_seed(seed)
+        for layer in model.extension:
+            if isinstance(layer, torch.nn.Linear):
+                layer.reset_parameters()
     opt = torch.optim.Adam(model.extension.parameters(), lr=LR)
     model.train()
     for epoch in range(epochs):
