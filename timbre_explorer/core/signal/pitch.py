@@ -30,6 +30,7 @@ had 51 (on FluidR3_GM's notes 50 and 49). Kick, snare, hi-hat and crash cymbal a
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -87,8 +88,12 @@ def estimate_pitch(audio: ArrayLike, sample_rate: int) -> float | None:
     return round(float(np.median(12 * np.log2(f0[voiced & sounding] / 440.0) + 69)), 2)
 
 
-def _hz(midi: float) -> float:
-    return 440.0 * 2 ** ((midi - 69) / 12)
+def midi_to_hz(pitch: float) -> float:
+    return 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
+
+
+def hz_to_midi(freq: float) -> float:
+    return 69.0 + 12.0 * math.log2(freq / 440.0)
 
 
 def centred_frames(a: np.ndarray, frame: int, hop: int) -> np.ndarray:
@@ -110,8 +115,8 @@ def yin_track(frames: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndar
     from scipy.special import betainc
 
     length, n = frames.shape
-    shortest = max(int(np.floor(sample_rate / _hz(PITCH_RANGE[1]))), 2)
-    longest = min(int(np.ceil(sample_rate / _hz(PITCH_RANGE[0]))), length // 2)
+    shortest = max(int(np.floor(sample_rate / midi_to_hz(PITCH_RANGE[1]))), 2)
+    longest = min(int(np.ceil(sample_rate / midi_to_hz(PITCH_RANGE[0]))), length // 2)
     window = length - longest - 1  # YIN's integration window W: the frame holds x[j + tau] for every lag tau
     # step 2, the difference d(tau) = sum over j < W of (x_j - x_{j+tau})^2, from an FFT cross-correlation
     size = 1 << int(np.ceil(np.log2(length + window)))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from timbre_explorer.core.errors import ParameterError
+from timbre_explorer.core.signal.pitch import hz_to_midi, midi_to_hz
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -41,14 +42,6 @@ KEY_STEP = 2  # semitones between the notes made for the keys: a key plays one a
 KEY_SMOOTHING = 6.0  # semitones (a Gaussian's sigma) over which the keys' brightness follows the model's
 KEY_STEP_BRIGHTNESS = 1.05  # at most this centroid ratio between neighbouring notes, beyond a semitone's shift
 MAX_TILT = 4.0  # a key note's brightness is set by a gain (f / 1 kHz) ** tilt, the tilt at most this either way
-
-
-def midi_to_hz(pitch: float) -> float:
-    return 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
-
-
-def hz_to_midi(freq: float) -> float:
-    return 69.0 + 12.0 * math.log2(freq / 440.0)
 
 
 @dataclass(frozen=True, eq=False)

@@ -37,7 +37,7 @@ from timbre_explorer.core.signal.phase import (
     render_stream,
     sustain,
 )
-from timbre_explorer.core.synthesis.playable import midi_to_hz
+from timbre_explorer.core.signal.pitch import midi_to_hz
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
