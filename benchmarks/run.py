@@ -273,7 +273,7 @@ def bench_model(results: dict, rows: list) -> None:
         m = model.to(device)
         for batch in (1, 4096):
             z = torch.randn(batch, m.config.latent, device=device)
-            x = torch.randn(batch, m.config.n_bins, device=device)
+            x = torch.randn(batch, m.config.encoded_bins, device=device)  # a band extension is decoded only
             # a conditioned model decodes at a pitch and level: the conditions' centre (zeros), as any would cost
             c = torch.zeros(batch, N_CONDITIONS, device=device) if m.config.conditioned else None
             with torch.no_grad():

@@ -51,21 +51,21 @@ def test_render_a_point(tiny_model, tmp_path, capsys):
     assert sf.info(str(coords)).frames == EXPORT_RATE  # one second by default
 
 
-def test_a_22050_hz_models_sound_is_written_at_44100_hz_as_it_sounds(tmp_path, capsys):
-    """The bundled model plays at 22,050 Hz; its render is written at the export rate, at the pitch (YIN) and level
-    (within 0.1 dB) of the note it plays, with nothing above the model's 11,025 Hz but the resampler's images,
-    more than 60 dB down."""
+def test_a_22050_hz_models_sound_is_written_at_44100_hz_as_it_sounds(tiny_model, tmp_path, capsys):
+    """A model of the paper's transform plays at 22,050 Hz; its render is written at the export rate, at the pitch
+    (YIN) and level (within 0.1 dB) of the note it plays, with nothing above the model's 11,025 Hz but the
+    resampler's images, more than 60 dB down."""
     from timbre_explorer.core.signal.pitch import estimate_pitch
     from timbre_explorer.core.synthesis.gestures import DEFAULT_PLAY_PITCH, default_dynamic, parse_point, point_note
     from timbre_explorer.core.synthesis.space import TimbreSpace
-    from timbre_explorer.paths import default_model_path
 
-    space = TimbreSpace.open(default_model_path(), device=torch.device("cpu"))
+    space = TimbreSpace.open(tiny_model, device=torch.device("cpu"))
     assert space.sample_rate == 22_050
     wav = tmp_path / "f.wav"
-    assert _render(capsys, "--point", "Flute", "--out", wav) == (0, f"wrote {wav} (1.00 s at 44100 Hz, 24-bit)\n", "")
+    assert _render(capsys, "--model", tiny_model, "--point", "flute", "--out", wav) == (
+        0, f"wrote {wav} (1.00 s at 44100 Hz, 24-bit)\n", "")
     audio, sr = sf.read(str(wav), dtype="float64")
-    note = point_note(space, parse_point(space, "Flute"), pitch=DEFAULT_PLAY_PITCH, dynamic=default_dynamic(space),
+    note = point_note(space, parse_point(space, "flute"), pitch=DEFAULT_PLAY_PITCH, dynamic=default_dynamic(space),
                       seconds=1.0).samples.astype(np.float64)
     assert sr == 44_100 and len(audio) == 2 * len(note)
     assert estimate_pitch(audio, sr) == pytest.approx(estimate_pitch(note, space.sample_rate), abs=0.02)

@@ -302,26 +302,31 @@ class NSGT:
             raise ParameterError("signals must be float32 or float64")
         lead = x.shape[:-1]
         x = x.reshape(-1, self.length)
-        cdtype = torch.complex128 if x.dtype == torch.float64 else torch.complex64
         half = torch.fft.rfft(x, dim=-1)
-        # The core goes in cache-sized chunks written straight into its output; autograd cannot follow ``out=``,
-        # so a differentiable call goes through in one piece. The edge bands are small and go in one piece.
-        if torch.is_grad_enabled() and x.requires_grad:
-            core = self._core.analyse(half, torch.zeros(len(x), self._core.n * self._core.m, dtype=cdtype, device=x.device))
-        else:
-            core = torch.empty(len(x), self.n_bins, self.n_frames, dtype=cdtype, device=x.device)
-            parts = self._chunks(half)
-            buf = torch.zeros(len(parts[0]), self._core.n * self._core.m, dtype=cdtype, device=x.device)
-            start = 0
-            for part in parts:
-                self._core.analyse(part, buf, out=core[start:start + len(part)])
-                start += len(part)
+        core = self._analyse_core(half, differentiable=torch.is_grad_enabled() and x.requires_grad)
         edge = None
         if edges:
-            edge = tuple(g.analyse(half, torch.zeros(len(x), g.m, dtype=cdtype, device=x.device)).reshape(*lead, g.m)
+            edge = tuple(g.analyse(half, torch.zeros(len(x), g.m, dtype=half.dtype, device=x.device)).reshape(*lead, g.m)
                          for g in self._edges)
-        core = core.reshape(*lead, self.n_bins, self.n_frames)
-        return NSGTCoefficients(core, edge)
+        return NSGTCoefficients(core.reshape(*lead, self.n_bins, self.n_frames), edge)
+
+    def _analyse_core(self, half: torch.Tensor, *, differentiable: bool = False) -> torch.Tensor:
+        """The core coefficients ``[B, K, T]`` of half spectra ``[B, length // 2 + 1]``.
+
+        They go in cache-sized chunks written straight into the output; autograd cannot follow ``out=``, so a
+        differentiable call goes through in one piece.
+        """
+        if differentiable:
+            return self._core.analyse(half, torch.zeros(len(half), self._core.n * self._core.m, dtype=half.dtype,
+                                                         device=half.device))
+        core = torch.empty(len(half), self.n_bins, self.n_frames, dtype=half.dtype, device=half.device)
+        parts = self._chunks(half)
+        buf = torch.zeros(len(parts[0]), self._core.n * self._core.m, dtype=half.dtype, device=half.device)
+        start = 0
+        for part in parts:
+            self._core.analyse(part, buf, out=core[start:start + len(part)])
+            start += len(part)
+        return core
 
     def _chunks(self, batch: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Split a CPU batch (signals, spectra or core matrices) so each chunk's core matrix stays cache-sized (:data:`CHUNK_BYTES`).
@@ -357,17 +362,27 @@ class NSGT:
             raise ParameterError(
                 f"expected core coefficients [..., {self.n_bins}, {self.n_frames}], got {tuple(core.shape)}")
         lead = core.shape[:-2]
-        core = core.reshape(-1, self.n_bins, self.n_frames)
-        edges = [None] * len(self._edges) if c.edges is None else [e.reshape(-1, 1, g.m) for e, g in zip(c.edges, self._edges)]
+        edges = None if c.edges is None else [e.reshape(-1, 1, g.m) for e, g in zip(c.edges, self._edges)]
+        half = self._synthesise(core.reshape(-1, self.n_bins, self.n_frames), edges)
+        return torch.fft.irfft(half, n=self.length, dim=-1).reshape(*lead, self.length)
+
+    def consistent(self, core: torch.Tensor) -> torch.Tensor:
+        """``forward(backward(core), edges=False).core`` for core coefficients ``[B, K, T]``: those of the signal
+        they make, Griffin-Lim's projection. It stays in the half spectrum: the core bands reach neither the DC
+        nor the Nyquist bin (the edge bands hold them), so the inverse and forward FFTs of the whole signal
+        between synthesis and analysis change nothing, and they took 40 % of an iteration's time."""
+        return self._analyse_core(self._synthesise(core, None))
+
+    def _synthesise(self, core: torch.Tensor, edges: list[torch.Tensor] | None) -> torch.Tensor:
+        """The half spectra ``[B, length // 2 + 1]`` the core ``[B, K, T]`` and edge coefficients make."""
         half = torch.zeros(core.shape[0], self.length // 2 + 1, dtype=core.dtype, device=core.device)
         start = 0
         for part in self._chunks(core):  # the core's band FFTs in cache-sized chunks, the edges in one piece
             self._core.overlap_add(part, half[start:start + len(part)])
             start += len(part)
-        for group, coefs in zip(self._edges, edges):
-            if coefs is not None:
-                group.overlap_add(coefs, half)
-        return torch.fft.irfft(half, n=self.length, dim=-1).reshape(*lead, self.length)
+        for group, coefs in zip(self._edges, edges or []):
+            group.overlap_add(coefs, half)
+        return half
 
     def dominant_bins(self, magnitude: torch.Tensor) -> torch.Tensor:
         """For each band and frame, the FFT bin of the steady sinusoid that best explains the magnitudes.

@@ -58,7 +58,7 @@ class Reconstruction:
 
 
 def _unit_phase(c: torch.Tensor) -> torch.Tensor:
-    return c / c.abs().clamp_min(torch.finfo(c.real.dtype).tiny ** 0.5)
+    return torch.sgn(c)  # c / |c|, 0 where c is: one pass, not three (a fifth of an iteration's time)
 
 
 def initial_phase(magnitude: torch.Tensor, nsgt: NSGT, *, init: str, seed: int,
@@ -132,7 +132,7 @@ def griffin_lim(magnitude: torch.Tensor, nsgt: NSGT, *, n_iter: int = DEFAULT_IT
     for i in range(n_iter):
         if poll is not None and poll():
             raise Cancelled("rendering cancelled")
-        current = s * _unit_phase(nsgt.forward(nsgt.backward(c), edges=False).core)
+        current = s * _unit_phase(nsgt.consistent(c))
         c = current + momentum * (current - previous) if i else current
         previous = current
     audio = nsgt.backward(previous)

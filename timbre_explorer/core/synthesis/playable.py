@@ -188,7 +188,8 @@ def note_life(space: TimbreSpace, z: np.ndarray, steps: int) -> tuple[np.ndarray
     floor = np.log(10 ** (-30 / 20))
     if space.envelopes is None:
         return np.maximum(np.log(np.clip(t / ATTACK_S, 1e-9, 1.0)), floor), 2 * ATTACK_S
-    nearest = np.argsort(np.linalg.norm(space.notes.z - np.asarray(z, np.float32), axis=1))[:LIFE_NEIGHBOURS]
+    distance = np.linalg.norm(space.notes.z - np.asarray(z, np.float32), axis=1)
+    nearest = np.argpartition(distance, min(LIFE_NEIGHBOURS, len(distance)) - 1)[:LIFE_NEIGHBOURS]  # any order
     curve = np.median(space.envelopes[nearest].astype(np.float64), 0)
     curve = np.interp(t, np.linspace(0.0, space.note_seconds, len(curve)), curve)  # held past its end
     peak = int(np.argmax(curve[: max(2, steps // 2)]))
