@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import torch
 
@@ -46,15 +47,22 @@ OVERLAP_SECONDS = 0.25  # each piece reaches this far past its joins, where the 
 #: refines the start (measured in docs/research.md, *Phase reconstruction*).
 PARTIAL_RATE = 12.0
 Cancel = Callable[[], bool] | threading.Event | None  # polled between iterations: stop when it returns True, or is set
+Squares = Callable[[], tuple[torch.Tensor, torch.Tensor]]  # a piece's squared norms of magnitude residual and target
 
 
 @dataclass
 class Reconstruction:
-    """Audio recovered from magnitudes and how well its magnitudes match them."""
+    """Audio recovered from magnitudes, and how well its magnitudes match them: measured when first asked, as it
+    takes a forward transform of the whole sound (a fifth of a held note's time, and no player asks)."""
 
     audio: torch.Tensor  # [..., samples]
-    spectral_convergence_db: torch.Tensor  # [...]: 20 log10(||S - |A x||| / ||S||)
     sample_rate: int
+    measure: Callable[[], torch.Tensor] = field(repr=False, compare=False)
+
+    @cached_property
+    def spectral_convergence_db(self) -> torch.Tensor:
+        """``[...]``: 20 log10(||S - |A x||| / ||S||)."""
+        return self.measure()
 
 
 def _unit_phase(c: torch.Tensor) -> torch.Tensor:
@@ -136,10 +144,13 @@ def griffin_lim(magnitude: torch.Tensor, nsgt: NSGT, *, n_iter: int = DEFAULT_IT
         c = current + momentum * (current - previous) if i else current
         previous = current
     audio = nsgt.backward(previous)
-    residual = s - nsgt.magnitude(audio)
-    sc = residual.flatten(1).norm(dim=1) / s.flatten(1).norm(dim=1).clamp_min(torch.finfo(s.dtype).tiny)
-    return Reconstruction(audio.reshape(*lead, nsgt.length), (20 * torch.log10(sc)).reshape(lead),
-                          int(nsgt.sample_rate))
+
+    def measure() -> torch.Tensor:
+        residual = s - nsgt.magnitude(audio)
+        sc = residual.flatten(1).norm(dim=1) / s.flatten(1).norm(dim=1).clamp_min(torch.finfo(s.dtype).tiny)
+        return (20 * torch.log10(sc)).reshape(lead)
+
+    return Reconstruction(audio.reshape(*lead, nsgt.length), int(nsgt.sample_rate), measure)
 
 
 def harmonic_bins(dominant: torch.Tensor, nsgt: NSGT, pitch_hz: float) -> torch.Tensor:
@@ -216,16 +227,20 @@ def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
     ``pitch_hz``: the note's fundamental, when known: the bands too wide to tell its harmonics apart sound them
     (:func:`harmonic_bins`).
     """
-    blocks, residual2, target2 = [], [], []
-    for block, r2, t2 in _blocks(frames, preset, seconds=seconds, n_iter=n_iter, fade_s=fade_s, seed=seed, init=init,
-                                 cancel=cancel, progress=progress, pitch_hz=pitch_hz):
+    blocks, pieces = [], []
+    for block, squares in _blocks(frames, preset, seconds=seconds, n_iter=n_iter, fade_s=fade_s, seed=seed, init=init,
+                                  cancel=cancel, progress=progress, pitch_hz=pitch_hz):
         blocks.append(block)
-        residual2.append(r2)
-        target2.append(t2)
+        pieces.append(squares)
     audio = torch.cat(blocks, -1)
-    sc = (torch.stack(residual2).sum(0) / torch.stack(target2).sum(0).clamp_min(torch.finfo(audio.dtype).tiny)).sqrt()
     lead = frames.shape[:-2]
-    return Reconstruction(audio.reshape(*lead, -1), (20 * torch.log10(sc)).reshape(lead), preset.sample_rate)
+
+    def measure() -> torch.Tensor:
+        residual2, target2 = zip(*(squares() for squares in pieces))
+        total = torch.stack(target2).sum(0).clamp_min(torch.finfo(audio.dtype).tiny)
+        return (10 * torch.log10(torch.stack(residual2).sum(0) / total)).reshape(lead)
+
+    return Reconstruction(audio.reshape(*lead, -1), preset.sample_rate, measure)
 
 
 def render_stream(frames: torch.Tensor, preset: TransformPreset, *, seconds: float,
@@ -247,16 +262,16 @@ def render_stream(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
     is raised when it returns True, or is set); ``progress(fraction)`` is
     called as each piece is done, with 1.0 for the last. ``pitch_hz``: as for :func:`render_frames`.
     """
-    for block, _, _ in _blocks(frames, preset, seconds=seconds, n_iter=n_iter, fade_s=fade_s, seed=seed, init=init,
+    for block, _ in _blocks(frames, preset, seconds=seconds, n_iter=n_iter, fade_s=fade_s, seed=seed, init=init,
                                cancel=cancel, progress=progress, pitch_hz=pitch_hz):
         yield block.reshape(*frames.shape[:-2], -1)
 
 
 def _blocks(frames: torch.Tensor, preset: TransformPreset, *, seconds: float, n_iter: int, fade_s: float, seed: int,
             init: str, cancel: Cancel, progress: Callable[[float], None] | None, pitch_hz: float | None
-            ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """:func:`render_stream`'s blocks ``[B, samples]``, each with the squared norms of its piece's magnitude
-    residual and target ``[B]``."""
+            ) -> Iterator[tuple[torch.Tensor, Squares]]:
+    """:func:`render_stream`'s blocks ``[B, samples]``, each with what measures its piece's squared norms of
+    magnitude residual and target ``[B]`` when called (:data:`Squares`)."""
     n = _samples(seconds, preset.sample_rate)
     if frames.dim() < 2 or frames.shape[-1] < 1:
         raise ParameterError(f"frames must be [..., bins, N >= 1], got {tuple(frames.shape)}")
@@ -272,7 +287,7 @@ def _blocks(frames: torch.Tensor, preset: TransformPreset, *, seconds: float, n_
     done = 0  # samples yielded
     for k in range(len(edges) - 1):
         start, end = max(0, edges[k] - overlap), min(n, edges[k + 1] + overlap)
-        piece, r2, t2 = _render_piece(flat, n, start, end, preset, n_iter=n_iter, init=init, seed=seed,
+        piece, squares = _render_piece(flat, n, start, end, preset, n_iter=n_iter, init=init, seed=seed,
                                       cancel=cancel, previous=previous, pitch_hz=pitch_hz)
         weight = flat.new_ones(end - start)
         if k > 0:
@@ -290,7 +305,7 @@ def _blocks(frames: torch.Tensor, preset: TransformPreset, *, seconds: float, n_
         done += block.shape[-1]
         if progress is not None:
             progress(edges[k + 1] / n)
-        yield block, r2, t2
+        yield block, squares
 
 
 def _faded(block: torch.Tensor, at: int, n: int, sample_rate: float, seconds: float) -> torch.Tensor:
@@ -322,9 +337,9 @@ def _fast_length(n: int) -> int:
 
 def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: TransformPreset, *, n_iter: int,
                   init: str, seed: int, cancel: Cancel, previous: tuple[int, torch.Tensor] | None,
-                  pitch_hz: float | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Samples ``start:end`` of the sound of ``flat [B, K, N]`` spread over ``n`` samples, and the squared norms
-    of its magnitude residual and target. ``previous``: ``(global start, samples [B, S])`` that this piece's
+                  pitch_hz: float | None = None) -> tuple[torch.Tensor, Squares]:
+    """Samples ``start:end`` of the sound of ``flat [B, K, N]`` spread over ``n`` samples, and what measures the
+    squared norms of its magnitude residual and target. ``previous``: ``(global start, samples [B, S])`` that this piece's
     start overlaps; each band's starting phase is turned to match theirs in the middle of the overlap."""
     pad = int(round(PATH_PADDING * preset.sample_rate))
     nsgt = transform_for(preset, _fast_length(end - start + 2 * pad))  # the rest pads the end
@@ -362,6 +377,9 @@ def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: Tran
         turn = _unit_phase(measured * phase[..., middle].conj())
         phase = phase * turn[..., None]
     rec = griffin_lim(magnitude, nsgt, n_iter=n_iter, init=phase, cancel=cancel)
-    target2 = magnitude.flatten(1).square().sum(1)
-    residual2 = target2 * 10 ** (rec.spectral_convergence_db / 10)
-    return rec.audio[:, pad:pad + end - start], residual2, target2
+
+    def squares() -> tuple[torch.Tensor, torch.Tensor]:
+        target2 = magnitude.flatten(1).square().sum(1)
+        return target2 * 10 ** (rec.spectral_convergence_db / 10), target2
+
+    return rec.audio[:, pad:pad + end - start], squares
