@@ -52,8 +52,9 @@ Squares = Callable[[], tuple[torch.Tensor, torch.Tensor]]  # a piece's squared n
 
 @dataclass
 class Reconstruction:
-    """Audio recovered from magnitudes, and how well its magnitudes match them: measured when first asked, as it
-    takes a forward transform of the whole sound (a fifth of a held note's time, and no player asks)."""
+    """Audio recovered from magnitudes, and how well its magnitudes match them. A held note's is measured when first
+    asked: it takes a forward transform of the whole period, a third of the note's time, and no player asks. A
+    sequence's is measured piece by piece as they are done (kept for later, every piece's magnitudes would be)."""
 
     audio: torch.Tensor  # [..., samples]
     sample_rate: int
@@ -227,20 +228,17 @@ def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
     ``pitch_hz``: the note's fundamental, when known: the bands too wide to tell its harmonics apart sound them
     (:func:`harmonic_bins`).
     """
-    blocks, pieces = [], []
+    blocks, residual2, target2 = [], [], []
     for block, squares in _blocks(frames, preset, seconds=seconds, n_iter=n_iter, fade_s=fade_s, seed=seed, init=init,
                                   cancel=cancel, progress=progress, pitch_hz=pitch_hz):
         blocks.append(block)
-        pieces.append(squares)
+        r2, t2 = squares()  # measured as each piece is done: kept for later, every piece's magnitudes would be
+        residual2.append(r2)
+        target2.append(t2)
     audio = torch.cat(blocks, -1)
     lead = frames.shape[:-2]
-
-    def measure() -> torch.Tensor:
-        residual2, target2 = zip(*(squares() for squares in pieces))
-        total = torch.stack(target2).sum(0).clamp_min(torch.finfo(audio.dtype).tiny)
-        return (10 * torch.log10(torch.stack(residual2).sum(0) / total)).reshape(lead)
-
-    return Reconstruction(audio.reshape(*lead, -1), preset.sample_rate, measure)
+    sc2 = torch.stack(residual2).sum(0) / torch.stack(target2).sum(0).clamp_min(torch.finfo(audio.dtype).tiny)
+    return Reconstruction(audio.reshape(*lead, -1), preset.sample_rate, lambda: (10 * torch.log10(sc2)).reshape(lead))
 
 
 def render_stream(frames: torch.Tensor, preset: TransformPreset, *, seconds: float,
