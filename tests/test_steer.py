@@ -178,6 +178,28 @@ def test_follow_makes_a_continuous_path_along_a_curve(tiny_space, method):
     assert steps.max() <= 0.5 * np.linalg.norm(other - z0)  # small steps: no jumps along the way
 
 
+def test_a_move_reaches_its_target_in_what_plays_at_the_play_pitch_and_dynamic(tiny_space):
+    """The sliders move the point's sound at the Play tab's pitch and dynamic: the values a move starts from, asks
+    for and reaches are those of the frames decoded there, not at middle C mf."""
+    s = tiny_space
+    pitch, dynamic = 67.0, "ff"
+    assert s.conditioned and dynamic in s.levels
+
+    def centroid(z):
+        return s.describe(s.decode(np.atleast_2d(z), pitch=pitch, dynamic=dynamic))["centroid"]
+
+    z0 = s.centroids["Flute"].astype(np.float64)
+    other = interpolate(z0, s.centroids["Trumpet"], 5)[3]
+    start, target = float(centroid(z0)[0]), float(centroid(other)[0])
+    r = reach(s, z0, {"centroid": target}, pitch=pitch, dynamic=dynamic)
+    assert r.start_values["centroid"] == pytest.approx(start, rel=1e-5)
+    assert abs(float(centroid(r.z)[0]) - target) <= 0.03 * abs(target - start)
+    path = follow(s, z0, "centroid", np.linspace(start, target, 4), pitch=pitch, dynamic=dynamic)
+    assert abs(float(centroid(path[-1])[0]) - target) <= 0.03 * abs(target - start)
+    # at middle C mf the start reads otherwise: a move there would have started from another value
+    assert abs(float(s.describe(s.decode(z0))["centroid"]) - start) > 0.1 * abs(target - start)
+
+
 def test_a_move_holds_the_other_descriptors_loudness_first_and_says_what_it_could_not_hold(tiny_space):
     from timbre_explorer.core.synthesis.reach import HOLD_TOLERANCE, _natural, descriptor_scales
 

@@ -144,22 +144,25 @@ def _check_plane(space: TimbreSpace, dims: Iterable[int], rest: ArrayLike | None
 
 
 @torch.inference_mode()
-def _decode_mean(space: TimbreSpace, z: torch.Tensor) -> torch.Tensor:
-    """Magnitudes of the likelihood's mean (at middle C and mf for a conditioned model), without the
-    log-variance head that :meth:`decode` also runs."""
-    c = space.conditions_for(len(z))
+def _decode_mean(space: TimbreSpace, z: torch.Tensor, pitch: float | None = None,
+                 dynamic: str | None = None) -> torch.Tensor:
+    """Magnitudes of the likelihood's mean (a conditioned model's at MIDI ``pitch`` and ``dynamic``: default
+    middle C and mf), without the log-variance head that :meth:`decode` also runs."""
+    c = space.conditions_for(len(z), pitch=pitch, dynamic=dynamic)
     return torch.exp(space.log_frames(space.model.decode_mean(z, c), c))
 
 
 def describe_points(space: TimbreSpace, z: ArrayLike, names: Collection[str],
-                    cancel: Callable[[], bool] | None = None) -> dict[str, np.ndarray]:
-    """Descriptors (float32) of the decoded frames of latent points ``z [n, latent]``, in batches."""
+                    cancel: Callable[[], bool] | None = None, *, pitch: float | None = None,
+                    dynamic: str | None = None) -> dict[str, np.ndarray]:
+    """Descriptors (float32) of the decoded frames of latent points ``z [n, latent]``, in batches (a conditioned
+    model's at MIDI ``pitch`` and ``dynamic``: default middle C and mf)."""
     zt = torch.as_tensor(np.asarray(z, np.float32))
     out: dict[str, list] = {k: [] for k in names}
     for start in range(0, len(zt), FIELD_BATCH):
         if cancel is not None and cancel():
             raise Cancelled("descriptor map cancelled")
-        mag = _decode_mean(space, zt[start:start + FIELD_BATCH].to(space.device))
+        mag = _decode_mean(space, zt[start:start + FIELD_BATCH].to(space.device), pitch, dynamic)
         with torch.inference_mode():
             d = descriptors(mag, space.nsgt, names)
         for k in names:

@@ -191,7 +191,7 @@ def curve_spec(space: TimbreSpace, z0: ArrayLike, descriptor: str, shape: str, s
     from timbre_explorer.core.synthesis.synth import path_steps
 
     targets = curve(shape, min(path_steps(seconds), 96), start, end)
-    frames = follow(space, z0, descriptor, targets, method=method)
+    frames = follow(space, z0, descriptor, targets, method=method, pitch=pitch, dynamic=dynamic)
     return PathSpec(points=np.asarray(frames).tolist(), mode="linear", seconds=seconds, kind="descriptor",
                     model=space.name, pitch=float(pitch), dynamic=dynamic)
 

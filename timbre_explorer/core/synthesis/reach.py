@@ -121,9 +121,11 @@ class _Objective:
 
     def __init__(self, space: TimbreSpace, z0: np.ndarray, targets: dict[str, float], distance_weight: float, *,
                  scales: dict[str, float] | None = None, change: np.ndarray | None = None,
-                 hold: tuple[str, ...] = (), target_weight: float = 1.0):
+                 hold: tuple[str, ...] = (), target_weight: float = 1.0, pitch: float | None = None,
+                 dynamic: str | None = None):
         held = tuple(h for h in hold if h not in targets)
         self.space, self.names, self.n_targets = space, tuple(targets) + held, len(targets)
+        self.pitch, self.dynamic = pitch, dynamic  # what the frames are decoded at (a conditioned model's)
         scales = scales or descriptor_scales(space)
         self.scale = np.array([scales[k] for k in self.names])
         self.z0 = np.asarray(z0, np.float64)
@@ -141,7 +143,7 @@ class _Objective:
         """Natural-unit descriptors ``[n, targets]`` of latent points ``[n, latent]``."""
         from timbre_explorer.core.synthesis.fields import describe_points
 
-        d = describe_points(self.space, z, self.names)
+        d = describe_points(self.space, z, self.names, pitch=self.pitch, dynamic=self.dynamic)
         return np.stack([_natural(k, d[k].astype(np.float64)) for k in self.names], 1)
 
     def loss(self, z: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -157,7 +159,8 @@ class _Objective:
 def reach(space: TimbreSpace, z0: ArrayLike, targets: dict[str, float], *, method: str = DEFAULT_METHOD,
           distance_weight: float = DEFAULT_DISTANCE_WEIGHT, steps: int | None = None,
           tolerance: float = DEFAULT_TOLERANCE, learning_rate: float = 0.05, candidates: int = 32,
-          radius: float | None = None, seed: int = 0, hold: tuple[str, ...] | None = None) -> Reached:
+          radius: float | None = None, seed: int = 0, hold: tuple[str, ...] | None = None,
+          pitch: float | None = None, dynamic: str | None = None) -> Reached:
     """The latent point near ``z0`` whose decoded frame has the ``targets`` descriptor values, holding the
     other descriptors (``hold``; default :data:`DEFAULT_HOLD`) near their start values: each adds its squared
     change, in natural units, to the objective (loudness weighed twice), and the result names those that moved
@@ -179,8 +182,12 @@ def reach(space: TimbreSpace, z0: ArrayLike, targets: dict[str, float], *, metho
     ``method="greedy"``: the paper's neighbourhood search: ``candidates``
     random points within ``radius`` of the current one, move to the best if
     it improves (and double the radius, up to its first), else halve it.
+
+    A conditioned model's frames are decoded at MIDI ``pitch`` and ``dynamic`` (default middle C and mf; one the
+    model lacks counts as mf): the values a slider shows and asks for are those of what plays.
     """
     z0, names = _check_start(space, z0), _check_targets(targets)
+    dynamic = dynamic if dynamic in space.levels else None
     if method not in METHODS:
         raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if not (np.isfinite(distance_weight) and distance_weight >= 0):
@@ -189,20 +196,21 @@ def reach(space: TimbreSpace, z0: ArrayLike, targets: dict[str, float], *, metho
         raise ParameterError(f"tolerance must be a positive number, got {tolerance!r}")
     held = tuple(k for k in (DEFAULT_HOLD if hold is None else check_names(hold) if hold else ()) if k not in names)
     chosen = {k: targets[k] for k in names}
-    objective = _Objective(space, z0, chosen, distance_weight)
+    objective = _Objective(space, z0, chosen, distance_weight, pitch=pitch, dynamic=dynamic)
     path = _search(objective, method, steps=steps, tolerance=tolerance, learning_rate=learning_rate,
                    candidates=candidates, radius=radius, seed=seed)
     scales = descriptor_scales(space)
 
     def judge(z: np.ndarray) -> tuple[dict[str, np.ndarray], float, dict[str, float]]:
-        final = space.describe(space.decode(np.stack([z0, z])))
+        final = space.describe(space.decode(np.stack([z0, z]), pitch=pitch, dynamic=dynamic))
         achieved = np.array([_natural(k, float(final[k][1])) for k in names])
         drift = {k: abs(_natural(k, float(final[k][1])) - _natural(k, float(final[k][0]))) / scales[k] for k in held}
         return final, float(objective.error(achieved[None])[0]), drift
 
     final, error, drift = judge(path[-1])
     if held and max(drift.values()) > HOLD_TOLERANCE:  # the targets first; then hold the rest where it can
-        holding = _Objective(space, z0, chosen, distance_weight, hold=held, target_weight=TARGET_WEIGHT_WHILE_HOLDING)
+        holding = _Objective(space, z0, chosen, distance_weight, hold=held, target_weight=TARGET_WEIGHT_WHILE_HOLDING,
+                             pitch=pitch, dynamic=dynamic)
         more = _search(holding, method, start=path[-1], steps=steps, tolerance=0.0, learning_rate=learning_rate,
                        candidates=candidates, radius=radius, seed=seed)
         final2, error2, drift2 = judge(more[-1])
@@ -270,7 +278,8 @@ def _gradient(obj: _Objective, first: np.ndarray, *, steps: int, tolerance: floa
     path, best, best_loss, previous, opt = [first], first, np.inf, np.inf, None
     for _ in range(steps):
         with torch.enable_grad():
-            mag = space.decode_differentiable(z[None]).double()  # float64 descriptors of one frame cost nothing
+            mag = space.decode_differentiable(z[None], pitch=obj.pitch, dynamic=obj.dynamic).double()  # float64
+            # descriptors of one frame cost nothing
             d = descriptors(mag, space.nsgt, obj.names)
             v = torch.stack([_natural(k, d[k][0]) for k in obj.names])
             loss = (weights * ((v - target) / scale).square()).sum() + obj.weight * (z - z0).double().square().sum()
@@ -361,8 +370,10 @@ def curve(shape: str, steps: int, start: float, end: float) -> np.ndarray:
 
 def follow(space: TimbreSpace, z0: ArrayLike, descriptor: str, targets: ArrayLike, *, method: str = DEFAULT_METHOD,
            distance_weight: float = DEFAULT_DISTANCE_WEIGHT, tolerance: float = DEFAULT_TOLERANCE,
-           steps: int | None = None, seed: int = 0) -> np.ndarray:
-    """Latent points ``[n, latent]`` whose decoded ``descriptor`` follows ``targets [n]``.
+           steps: int | None = None, seed: int = 0, pitch: float | None = None,
+           dynamic: str | None = None) -> np.ndarray:
+    """Latent points ``[n, latent]`` whose decoded ``descriptor`` follows ``targets [n]`` (decoded at ``pitch`` and
+    ``dynamic``, as :func:`reach` decodes).
 
     Each point is reached from the previous one (the first from ``z0``), with
     the distance penalty anchored there: the path moves only as far as the
@@ -383,11 +394,13 @@ def follow(space: TimbreSpace, z0: ArrayLike, descriptor: str, targets: ArrayLik
     z = _check_start(space, z0)
     scales = descriptor_scales(space)
     natural = _natural(name, t)
-    start = _natural(name, float(describe_points(space, z[None], (name,))[name][0]))
+    dynamic = dynamic if dynamic in space.levels else None
+    start = _natural(name, float(describe_points(space, z[None], (name,), pitch=pitch, dynamic=dynamic)[name][0]))
     change = np.array([max(np.ptp(natural), abs(natural[0] - start))])
     out = np.empty((t.size, z.size), np.float32)
     for i, value in enumerate(t):
-        obj = _Objective(space, z, {name: float(value)}, distance_weight, scales=scales, change=change)
+        obj = _Objective(space, z, {name: float(value)}, distance_weight, scales=scales, change=change, pitch=pitch,
+                         dynamic=dynamic)
         z = _search(obj, method, steps=steps, tolerance=tolerance, seed=seed + i)[-1]
         out[i] = z
     return out

@@ -95,7 +95,7 @@ class SliderControl(QtCore.QObject):
         self.panel.show_status(f"Moving towards {name} = {target:.4g}…")
 
         def job(j) -> Moved:
-            r = reach(space, z0, {name: target}, method=method)
+            r = reach(space, z0, {name: target}, method=method, pitch=pitch, dynamic=dynamic)  # as it plays
             n = point_note(space, r.z, pitch=pitch, dynamic=dynamic, seconds=st.seconds,
                            envelope=Envelope(st.attack, st.release))  # what a click there plays
             sound = Sound(n.samples, space.sample_rate, f"{name} → {target:.4g} ({method})", z=r.z)
