@@ -112,3 +112,18 @@ def test_what_cannot_be_extended_or_calibrated_is_said_in_one_sentence_naming_th
     err = capsys.readouterr().err
     assert str(extended) in err and "calibrated before its band is extended" in err
     assert not (tmp_path / "x.timbre.safetensors").exists()
+
+
+def test_a_cancelled_extension_writes_nothing(models, tmp_path):
+    import threading
+
+    from timbre_explorer.core.errors import Cancelled
+    from timbre_explorer.core.training.extension import extend_file
+
+    model, _, samples, cache = models
+    out = tmp_path / "x.timbre.safetensors"
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        extend_file(model, out=out, folder=samples, cache_root=cache, cancel=cancel)
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from timbre_explorer.core.errors import ParameterError, TimbreExplorerError
+from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.model.calibration import GAIN_TENSOR, gain_at
 from timbre_explorer.core.model.vae import TimbreVAE, condition_level, frame_inputs, log_magnitudes
 from timbre_explorer.core.signal.scales import get_preset
@@ -117,7 +117,7 @@ def train_extension(model: TimbreVAE, batch: tuple[torch.Tensor, ...], *, epochs
     model.train()
     for epoch in range(epochs):
         if cancel is not None and cancel.is_set():
-            raise TimbreExplorerError("cancelled: nothing was written")
+            raise Cancelled("band extension cancelled: nothing was written")
         order = torch.randperm(len(z), generator=generator)
         total = 0.0
         for i in range(0, len(z), BATCH):
