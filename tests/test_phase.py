@@ -9,7 +9,7 @@ from signals import harmonic_tone
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
 from timbre_explorer.core.signal.nsgt import transform_for
-from timbre_explorer.core.signal.phase import HELD_PERIOD, griffin_lim, render_frames, sustain
+from timbre_explorer.core.signal.phase import HELD_PERIOD, griffin_lim, harmonic_bins, render_frames, sustain
 from timbre_explorer.core.signal.scales import PRESETS
 
 SR = 22050
@@ -278,3 +278,46 @@ def test_bands_too_wide_for_the_harmonics_sound_them_when_the_pitch_is_known():
     assert plain[1] < 0.2  # noise would put 12 % within 15 Hz of a harmonic
     assert pitched[1] > 0.8
     assert pitched[0] == pytest.approx(plain[0], rel=0.5)  # the band keeps its level (within 3 dB)
+
+
+def test_bands_too_wide_for_the_harmonics_follow_a_gliding_pitch():
+    """A note morph whose pitch glides (two semitones over 2 s): given the pitch of each frame, the bands above
+    8 kHz sound the harmonics of the pitch of the moment, where one pitch for the whole sound (its start) or none
+    leaves them off the harmonics; the band keeps its level."""
+    preset = PRESETS["nsgt-erb-44k"]
+    sr, seconds, given = preset.sample_rate, 2.0, 16
+    f = np.asarray(preset.scale.frequencies())
+    frames = torch.from_numpy(np.where(f > 8000, 1e-3, 1e-2)).float()[:, None].repeat(1, given)
+    f0 = 261.63 * 2 ** (np.linspace(0, 2, given) / 12)
+
+    def above_8k(audio: np.ndarray) -> tuple[float, float]:
+        """Medians over 40 ms windows of the energy above 8 kHz (of the whole) and of its share within an eighth
+        of the pitch of the moment from one of its harmonics (noise puts a quarter there)."""
+        out = []
+        for t in np.arange(0.3, 1.7, 0.1):
+            a = audio[int(t * sr):int((t + 0.04) * sr)]
+            power = np.abs(np.fft.rfft(a * np.hanning(len(a)), 8 * len(a))) ** 2
+            hz = np.fft.rfftfreq(8 * len(a), 1 / sr)
+            now = np.interp(t + 0.02, np.linspace(0, seconds, given), f0)
+            top, on = hz > 8000, np.abs(hz - np.round(hz / now) * now) < now / 8
+            out.append((power[top].sum() / power.sum(), power[top & on].sum() / power[top].sum()))
+        return tuple(np.median(np.array(out), 0))
+
+    plain = above_8k(render_frames(frames, preset, seconds=seconds).audio.numpy())
+    held = above_8k(render_frames(frames, preset, seconds=seconds, pitch_hz=float(f0[0])).audio.numpy())
+    gliding = above_8k(render_frames(frames, preset, seconds=seconds, pitch_hz=f0).audio.numpy())
+    assert plain[1] < 0.4 and held[1] < 0.4
+    assert gliding[1] > 0.7
+    assert gliding[0] == pytest.approx(plain[0], rel=0.5)  # within 3 dB
+
+
+def test_a_pitch_per_frame_places_each_frame_as_its_own_pitch_would():
+    nsgt = transform_for(PRESETS["nsgt-erb-44k"], 44100)
+    dominant = torch.as_tensor(nsgt.centre_bins)[:, None].repeat(1, 3)
+    pitches = [220.0, 261.63, 3000.0]
+    each = torch.stack([harmonic_bins(dominant, nsgt, p)[:, i] for i, p in enumerate(pitches)], -1)
+    assert torch.equal(harmonic_bins(dominant, nsgt, torch.tensor(pitches)), each)
+    assert not torch.equal(each[:, 0], each[:, 1])
+    with pytest.raises(ParameterError, match="pitch per frame"):
+        render_frames(dominant.float()[:, :2] * 0 + 1e-2, PRESETS["nsgt-erb-44k"], seconds=0.5,
+                      pitch_hz=np.array([261.63, 0.0]))

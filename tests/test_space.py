@@ -162,3 +162,17 @@ def test_a_space_is_named_by_its_file_or_its_run_folder(tiny_space, tmp_path):
     shutil.copy(tiny_space.path, run / "flutes.timbre.safetensors")
     assert TimbreSpace.open(run / "model.timbre.safetensors").name == "my-first-space"
     assert TimbreSpace.open(run / "flutes.timbre.safetensors").name == "flutes"
+
+
+def test_a_path_is_played_at_the_pitch_of_each_point(tiny_space):
+    """What the bands too wide for the harmonics are placed by (``phase.harmonic_bins``): one pitch for a path at
+    one pitch, one per point for a glide, none where a pitch is unknown."""
+    from timbre_explorer.core.synthesis.synth import path_pitch_hz
+
+    assert path_pitch_hz(tiny_space, None) == pytest.approx(261.63, abs=0.01)
+    assert path_pitch_hz(tiny_space, [69, 69, 69]) == pytest.approx(440.0)
+    glide = path_pitch_hz(tiny_space, [57, 63, 69])
+    assert np.allclose(glide, [220.0, 311.13, 440.0], atol=0.01)
+    assert path_pitch_hz(tiny_space, [60, -1]) is None
+    zs = interpolate(tiny_space.centroids["Flute"], tiny_space.centroids["Trumpet"], 3)
+    assert len(render_path(tiny_space, zs, seconds=0.5, pitch=[57, 63, 69])) == tiny_space.sample_rate // 2

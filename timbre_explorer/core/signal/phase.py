@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import torch
 
 from timbre_explorer.core.errors import Cancelled, ParameterError
@@ -47,6 +48,7 @@ OVERLAP_SECONDS = 0.25  # each piece reaches this far past its joins, where the 
 #: refines the start (measured in docs/research.md, *Phase reconstruction*).
 PARTIAL_RATE = 12.0
 Cancel = Callable[[], bool] | threading.Event | None  # polled between iterations: stop when it returns True, or is set
+PitchHz = float | np.ndarray | None  # a note's fundamental (Hz): one, one per given frame (a glide), or unknown
 Squares = Callable[[], tuple[torch.Tensor, torch.Tensor]]  # a piece's squared norms of magnitude residual and target
 
 
@@ -154,17 +156,30 @@ def griffin_lim(magnitude: torch.Tensor, nsgt: NSGT, *, n_iter: int = DEFAULT_IT
     return Reconstruction(audio.reshape(*lead, nsgt.length), int(nsgt.sample_rate), measure)
 
 
-def harmonic_bins(dominant: torch.Tensor, nsgt: NSGT, pitch_hz: float) -> torch.Tensor:
+def harmonic_bins(dominant: torch.Tensor, nsgt: NSGT, pitch_hz: float | torch.Tensor) -> torch.Tensor:
     """``dominant [..., K, T]`` (each band's sinusoid, as FFT bins) with every band whose window spans more than one
-    harmonic of ``pitch_hz`` sounding the harmonic nearest its centre. Such a band cannot tell the harmonics apart:
-    a smooth one (a band extension's, above 8 kHz) has no peak to place its sinusoid by, and at its centre it sounds
-    an inharmonic chord (measured: 1-2 % of the energy above 8 kHz on the harmonics, where noise puts 12 %)."""
-    spacing = pitch_hz * nsgt.length / nsgt.sample_rate  # the harmonics' spacing in FFT bins
-    centre = torch.as_tensor(nsgt.centre_bins, dtype=torch.float64, device=dominant.device)
+    harmonic of ``pitch_hz`` (one, or one per frame ``[T]``: a glide) sounding the harmonic nearest its centre. Such
+    a band cannot tell the harmonics apart: a smooth one (a band extension's, above 8 kHz) has no peak to place its
+    sinusoid by, and at its centre it sounds an inharmonic chord (measured: 1-2 % of the energy above 8 kHz on the
+    harmonics, where noise puts 12 %). Along a glide the phase follows each frame's harmonic (:func:`initial_phase`
+    integrates the bins' frequency over time)."""
+    spacing = (torch.as_tensor(pitch_hz, dtype=torch.float64, device=dominant.device)
+               * (nsgt.length / nsgt.sample_rate)).reshape(1, -1)  # the harmonics' spacing in FFT bins, [1, T or 1]
+    centre = torch.as_tensor(nsgt.centre_bins, dtype=torch.float64, device=dominant.device)[:, None]
     width = torch.as_tensor(nsgt.geometry.window_length[nsgt.geometry.scale_slice], dtype=torch.float64,
-                            device=dominant.device)
+                            device=dominant.device)[:, None]
     nearest = ((centre / spacing).round().clamp(min=1) * spacing).round().long().clamp(max=nsgt.length // 2)
-    return torch.where((width > spacing)[:, None], nearest[:, None], dominant)
+    return torch.where(width > spacing, nearest, dominant)
+
+
+def _frame_pitch(pitch_hz: float | np.ndarray, given: int, start: int, n: int, pad: int, nsgt: NSGT
+                 ) -> float | torch.Tensor:
+    """A piece's pitch for each of its transform frames ``[T]`` from one per ``given`` frame (interpolated as the
+    magnitudes are, held beyond the sound's ends); one pitch stays one."""
+    if np.ndim(pitch_hz) == 0:
+        return float(pitch_hz)
+    at = (start - pad + np.arange(nsgt.n_frames) * nsgt.hop) / max(1, n - 1)
+    return torch.from_numpy(np.interp(np.clip(at, 0, 1) * (given - 1), np.arange(given), pitch_hz))
 
 
 def _polled(cancel: Cancel) -> Callable[[], bool] | None:
@@ -221,12 +236,12 @@ def sustain(frame: torch.Tensor, preset: TransformPreset, *, seconds: float = 1.
 def render_frames(frames: torch.Tensor, preset: TransformPreset, *, seconds: float,
                   n_iter: int = DEFAULT_ITERATIONS, fade_s: float = DEFAULT_FADE, seed: int = 0,
                   init: str = "partials", cancel: Cancel = None,
-                  progress: Callable[[float], None] | None = None, pitch_hz: float | None = None) -> Reconstruction:
+                  progress: Callable[[float], None] | None = None, pitch_hz: PitchHz = None) -> Reconstruction:
     """A sound from a sequence of magnitude frames ``[..., K, N]`` spread evenly over ``seconds``.
 
     The blocks of :func:`render_stream`, joined; the spectral convergence is that of all pieces together.
-    ``pitch_hz``: the note's fundamental, when known: the bands too wide to tell its harmonics apart sound them
-    (:func:`harmonic_bins`).
+    ``pitch_hz``: the note's fundamental (Hz), when known, one or one per frame (a glide): the bands too wide to tell
+    its harmonics apart sound them (:func:`harmonic_bins`).
     """
     blocks, residual2, target2 = [], [], []
     for block, squares in _blocks(frames, preset, seconds=seconds, n_iter=n_iter, fade_s=fade_s, seed=seed, init=init,
@@ -245,7 +260,7 @@ def render_stream(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
                   n_iter: int = DEFAULT_ITERATIONS, fade_s: float = DEFAULT_FADE, seed: int = 0,
                   init: str = "partials", cancel: Cancel = None,
                   progress: Callable[[float], None] | None = None,
-                  pitch_hz: float | None = None) -> Iterator[torch.Tensor]:
+                  pitch_hz: PitchHz = None) -> Iterator[torch.Tensor]:
     """The audio of :func:`render_frames`, as consecutive blocks ``[..., samples]`` yielded as they are done:
     a long sound is written to a file while memory holds one piece.
 
@@ -266,7 +281,7 @@ def render_stream(frames: torch.Tensor, preset: TransformPreset, *, seconds: flo
 
 
 def _blocks(frames: torch.Tensor, preset: TransformPreset, *, seconds: float, n_iter: int, fade_s: float, seed: int,
-            init: str, cancel: Cancel, progress: Callable[[float], None] | None, pitch_hz: float | None
+            init: str, cancel: Cancel, progress: Callable[[float], None] | None, pitch_hz: PitchHz
             ) -> Iterator[tuple[torch.Tensor, Squares]]:
     """:func:`render_stream`'s blocks ``[B, samples]``, each with what measures its piece's squared norms of
     magnitude residual and target ``[B]`` when called (:data:`Squares`)."""
@@ -274,6 +289,13 @@ def _blocks(frames: torch.Tensor, preset: TransformPreset, *, seconds: float, n_
     if frames.dim() < 2 or frames.shape[-1] < 1:
         raise ParameterError(f"frames must be [..., bins, N >= 1], got {tuple(frames.shape)}")
     flat = frames.reshape(-1, *frames.shape[-2:])
+    if pitch_hz is not None and np.ndim(pitch_hz) > 0:
+        pitch_hz = np.asarray(pitch_hz, np.float64).reshape(-1)
+        if pitch_hz.shape != (flat.shape[-1],) or not (pitch_hz > 0).all():
+            raise ParameterError(f"a pitch per frame needs {flat.shape[-1]} positive values in Hz, got "
+                                 f"{pitch_hz.size}")
+        if np.ptp(pitch_hz) == 0:
+            pitch_hz = float(pitch_hz[0])
     step = int(round(CHUNK_SECONDS * preset.sample_rate))
     overlap = int(round(OVERLAP_SECONDS * preset.sample_rate))
     bounds = list(range(0, n - step // 2, step))[1:] if n > step + 2 * overlap else []  # the pieces' joins
@@ -335,7 +357,7 @@ def _fast_length(n: int) -> int:
 
 def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: TransformPreset, *, n_iter: int,
                   init: str, seed: int, cancel: Cancel, previous: tuple[int, torch.Tensor] | None,
-                  pitch_hz: float | None = None) -> tuple[torch.Tensor, Squares]:
+                  pitch_hz: PitchHz = None) -> tuple[torch.Tensor, Squares]:
     """Samples ``start:end`` of the sound of ``flat [B, K, N]`` spread over ``n`` samples, and what measures the
     squared norms of its magnitude residual and target. ``previous``: ``(global start, samples [B, S])`` that this piece's
     start overlaps; each band's starting phase is turned to match theirs in the middle of the overlap."""
@@ -364,7 +386,7 @@ def _render_piece(flat: torch.Tensor, n: int, start: int, end: int, preset: Tran
                                                                                          nsgt.n_frames)
         dominant[..., first:last + 1] = nsgt.dominant_bins(flat[..., used])[..., which]
         if pitch_hz is not None:
-            dominant = harmonic_bins(dominant, nsgt, pitch_hz)
+            dominant = harmonic_bins(dominant, nsgt, _frame_pitch(pitch_hz, flat.shape[-1], start, n, pad, nsgt))
     phase = initial_phase(magnitude, nsgt, init=init, seed=seed, dominant=dominant)
     if previous is not None:
         at_start, samples = previous

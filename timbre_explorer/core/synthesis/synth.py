@@ -173,7 +173,7 @@ def render_path(space: TimbreSpace, zs: ArrayLike, *, seconds: float, envelope: 
     is in memory (a 10-minute one about 50 MB); :func:`write_path_wav` writes one in the memory of a few seconds."""
     rec = render_frames(decoded(space, zs, pitch=pitch, levels=levels, dynamic=dynamic), space.preset,
                         seconds=seconds, n_iter=n_iter, seed=seed, cancel=cancel, progress=progress,
-                        pitch_hz=held_pitch_hz(space, pitch))
+                        pitch_hz=path_pitch_hz(space, pitch))
     return envelope.apply(_level(space, rec.audio, dynamic), space.sample_rate)
 
 
@@ -204,7 +204,7 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *,
             nonlocal sum2, peak
             at = 0
             for block in render_stream(frames, space.preset, seconds=seconds, n_iter=n_iter, seed=seed,
-                                       cancel=cancel, progress=progress, pitch_hz=held_pitch_hz(space, pitch)):
+                                       cancel=cancel, progress=progress, pitch_hz=path_pitch_hz(space, pitch)):
                 b = block.numpy().astype(np.float32)
                 sum2 += float(np.dot(b.astype(np.float64), b))
                 peak = max(peak, float(np.abs(b).max()))
@@ -232,13 +232,16 @@ def write_path_wav(wav: str | os.PathLike, space: TimbreSpace, zs: ArrayLike, *,
 BLOCK_SAMPLES = 1 << 18  # samples scaled and encoded at once (1 MB)
 
 
-def held_pitch_hz(space: TimbreSpace, pitch: ArrayLike | None) -> float | None:
-    """The fundamental a conditioned model's path is decoded at all along (Hz; default middle C), or None: an
-    unconditioned model's, or a pitch that glides (:func:`~timbre_explorer.core.signal.phase.harmonic_bins`)."""
+def path_pitch_hz(space: TimbreSpace, pitch: ArrayLike | None) -> float | np.ndarray | None:
+    """The fundamental a conditioned model's path is decoded at (Hz; default middle C): one, or one per point where
+    it glides (:func:`~timbre_explorer.core.signal.phase.harmonic_bins` places the bands too wide for its
+    harmonics on them); None for an unconditioned model's, or where a pitch is unknown."""
     if not space.conditioned:
         return None
-    p = np.unique(np.asarray(DEFAULT_PITCH if pitch is None else pitch, np.float64))
-    return midi_to_hz(float(p[0])) if p.size == 1 and p[0] >= 0 else None
+    p = np.asarray(DEFAULT_PITCH if pitch is None else pitch, np.float64).reshape(-1)
+    if not p.size or (p < 0).any():
+        return None
+    return midi_to_hz(float(p[0])) if np.ptp(p) == 0 else 440.0 * 2.0 ** ((p - 69.0) / 12.0)
 
 
 def decoded(space: TimbreSpace, zs: ArrayLike, *, pitch: ArrayLike | None = None, levels: ArrayLike | None = None,
