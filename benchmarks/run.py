@@ -1073,9 +1073,10 @@ def _cross_source_bounds(model_path, sources: tuple[str, ...] = ()) -> dict:
     held = NoteSet(ds, held[np.isin(ds.notes.instrument_name[held], list(RATED))])
     train = ds.where("train")
     fitted = _rated_classifier(NoteSet(ds, train[np.isin(ds.notes.instrument_name[train], list(RATED))]))
-    out = {"cross_source_classifier_share": fitted(held)}
-    out["cross_source_freepats_classifier_share"] = (out["cross_source_classifier_share"] if cfg.cross_test == "freepats"
-                                                     else fitted(held_notes(cfg, ds, "freepats", workers=2)))
+    out = {"cross_source_classifier_share": _classified_share(fitted, held)}
+    out["cross_source_freepats_classifier_share"] = (
+        out["cross_source_classifier_share"] if cfg.cross_test == "freepats"
+        else _classified_share(fitted, held_notes(cfg, ds, "freepats", workers=2)))
     notes = ds.notes
     shape = {}
     for i in range(len(ds)):
@@ -1092,20 +1093,82 @@ def _cross_source_bounds(model_path, sources: tuple[str, ...] = ()) -> dict:
 def _rated_classifier(train):
     """A logistic regression on each note's pooled log-spectrum, MFCCs and pitch, fitted on the ``train`` notes (a
     NoteSet of the rated instruments: the held notes are theirs, and 12 classes fit in seconds where the 113 of
-    every program took over 20 minutes). Returns the share of a NoteSet's notes it puts in their own instrument."""
+    every program took over 20 minutes). Returns what names the instrument of notes given as their sounding
+    log-magnitude frames and pitches."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     from timbre_explorer.core.training.crosssource import mfcc_features, pooled
 
-    def features(notes) -> np.ndarray:
-        frames = notes.sounding_frames()
-        return np.hstack([pooled(frames, lambda f: f), pooled(frames, mfcc_features(notes.ds)),
-                          np.array(notes.pitches)[:, None]])
+    mfcc = mfcc_features(train.ds)
 
-    fit = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(features(train), train.instruments)
-    return lambda held: float(fit.score(features(held), held.instruments))
+    def features(frames: list[np.ndarray], pitches: list[float]) -> np.ndarray:
+        return np.hstack([pooled(frames, lambda f: f), pooled(frames, mfcc), np.array(pitches)[:, None]])
+
+    fit = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
+    fit.fit(features(train.sounding_frames(), train.pitches), train.instruments)
+    return lambda frames, pitches: fit.predict(features(frames, pitches))
+
+
+def _classified_share(predict, held) -> float:
+    """The share of a NoteSet's notes :func:`_rated_classifier`'s ``predict`` puts in their own instrument."""
+    return float(np.mean(predict(held.sounding_frames(), held.pitches) == held.instruments))
+
+
+def bench_classified(results: dict, rows: list) -> None:
+    """Are the name clicks heard as their instruments by a judge that is not our encoder?
+    ``label_click_classified_right_of_12``: the 12 rated names' clicks (each name's point, MIDI 60 mf, held 1 s,
+    analysed as a dataset note at the model's rate) that :func:`_rated_classifier`, fitted on the real training
+    notes of the 12 rated instruments the model trained on (its own recipe rendered at its rate, the test set
+    kept out), puts in their own instrument. The labels group's audio figure asks the model's own encoder."""
+    import dataclasses
+
+    from timbre_explorer.core.data.dataset import CROSS_TEST, analyse, leave_source_out, sounding
+    from timbre_explorer.core.data.recipe import dataset_for
+    from timbre_explorer.core.model.modelfile import load_model
+    from timbre_explorer.core.synthesis.landmarks import name_point
+    from timbre_explorer.core.synthesis.playable import playable_note
+    from timbre_explorer.core.synthesis.space import TimbreSpace
+    from timbre_explorer.core.training.config import RATED
+    from timbre_explorer.core.training.crosssource import NoteSet
+    from timbre_explorer.core.training.modelcard import training_config
+    from timbre_explorer.paths import default_model_path
+
+    what = "the 12 names' clicks put in their instrument by a classifier of the real notes"
+    if SMOKE:
+        skip(rows, FIGURES["classified"], what, "it fits a classifier on the bundled model's whole dataset (minutes)")
+        return
+    trusted = _trusted_sources()
+    if trusted is None:
+        skip(rows, FIGURES["classified"], what, f"{PHILHARMONIA_ENV} does not name the folder the model trained on")
+        return
+    path = default_model_path()
+    mf = load_model(path, card=True)
+    cfg = dataclasses.replace(training_config(path, mf, sources=trusted or None, own_run=True), preset=mf.meta["preset"])
+    started = time.perf_counter()
+    ds = dataset_for(cfg.dataset_recipe(), workers=2)
+    leave_source_out(ds, cfg.cross_test, cfg.cross_valid)
+    train = ds.where("train")
+    train = NoteSet(ds, train[np.isin(ds.notes.instrument_name[train], list(RATED))])
+    predict = _rated_classifier(train)
+    space = TimbreSpace.open(path, device=torch.device("cpu"))
+    names = [n for n in space.perceptual_instruments if n in space.centroids]
+    frames = []
+    for name in names:
+        audio = playable_note(space, name_point(space, name, pitch=60, dynamic="mf"), pitch=60, dynamic="mf").held(1.0)
+        note = analyse(audio.astype(np.float32), preset=ds.preset, sustain_s=ds.manifest["seconds"])
+        frames.append(np.asarray(note.log_magnitude[sounding(note.loudness)], np.float32))
+    heard = predict(frames, [60.0] * len(names))
+    results["label_click_classified_right_of_12"] = int(sum(h == n for h, n in zip(heard, names)))
+    held = ds.where(CROSS_TEST)
+    held = NoteSet(ds, held[np.isin(ds.notes.instrument_name[held], list(RATED))])
+    results["classifier_held_out_share"] = _classified_share(predict, held) if len(held.notes) else math.nan
+    rows.append((f"{what} ({len(train.notes)} training notes of {', '.join(ds.sources)} at {space.sample_rate} Hz; "
+                 f"{time.perf_counter() - started:.0f} s)",
+                 f"{results['label_click_classified_right_of_12']} of {len(names)}",
+                 "heard otherwise: " + (", ".join(f"{n} as {h}" for n, h in zip(names, heard) if h != n) or "none"),
+                 f"the same classifier on {cfg.cross_test}'s notes: {100 * results['classifier_held_out_share']:.0f} %"))
 
 
 SHARED_SAMPLES_DB = 2.0
@@ -1216,10 +1279,12 @@ def bench_peer(results: dict, rows: list) -> None:
 
 GROUPS = {"nsgt": bench_nsgt, "phase": bench_phase, "dataset": bench_dataset, "model": bench_model,
           "train": bench_train, "train_default": bench_train_default, "explorer": bench_explorer,
-          "labels": bench_labels, "keys": bench_keys, "brightness": bench_brightness, "grid": bench_grid, "map": bench_map,
+          "labels": bench_labels, "keys": bench_keys, "brightness": bench_brightness,
+          "classified": bench_classified, "grid": bench_grid, "map": bench_map,
           "launch": bench_launch, "pauses": bench_pauses, "trainer": bench_trainer, "cross_source": bench_cross_source, "play": bench_play,
           "peer": bench_peer}
-DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "keys", "brightness", "grid",
+DEFAULT_GROUPS = ("nsgt", "phase", "dataset", "model", "train", "explorer", "labels", "keys", "brightness",
+                  "classified", "grid",
                   "map", "launch", "pauses", "trainer", "cross_source", "play", "peer")
 #: The figures the issues and the README name, by group: a --smoke run fails if one is missing (and not skipped
 #: with its reason) or not finite. Every other figure a group writes must be finite too.
@@ -1236,6 +1301,7 @@ FIGURES = {
     "labels": ("label_click_right_of_12", "label_click_audio_right_of_12", "on_data_grid_100_ms"),
     "keys": ("key_ready_ms", "key_centroid_jump"),
     "brightness": ("centroid_brightness_error", "high_band_error_db"),
+    "classified": ("label_click_classified_right_of_12",),
     "grid": ("grid_pitched_share", "level_spread_db"),
     "map": ("map_frame_300k_ms", "map_frame_all_notes_300k_ms", "map_recolour_300k_ms"),
     "launch": ("launch_to_map_s", "launch_to_first_sound_s"),
@@ -1305,7 +1371,7 @@ def main() -> int:  # noqa: C901
             print(f"{r[0]:36} {r[1]:>5} {r[2]:>9} {r[3]:>9}")
         print(f"phase_1s_ms = {results['phase_1s_ms']:.1f} (target <= 15) at "
               f"{results['phase_1s_sc_db']:.1f} dB (target <= -35)")
-    for name in ("dataset", "model", "train", "train_default", "explorer", "labels", "brightness", "grid", "map",
+    for name in ("dataset", "model", "train", "train_default", "explorer", "labels", "brightness", "classified", "grid", "map",
                  "launch", "trainer", "cross_source", "play", "peer"):
         for r in rows[name]:
             print(f"{r[0]}: {', '.join(r[1:])}")

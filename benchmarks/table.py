@@ -36,6 +36,8 @@ HEADLINE: list[tuple[str, str, str, tuple[Callable[[float, float], bool], float]
     ("label_click_right_of_12", "clicks on the 12 rated names that re-encode as their instrument", "{:.0f} of 12",
      (operator.ge, 11)),
     ("label_click_audio_right_of_12", "the same, what plays placed as a user's sound", "{:.0f} of 12", None),
+    ("label_click_classified_right_of_12", "the same, what plays put in its instrument by a classifier fitted on the "
+     "real notes (not our encoder)", "{:.0f} of 12", None),
     ("grid_pitched_share", "a 20 × 20 grid of the map at MIDI 60 mf: share pitched", "{:.2f}", (operator.ge, 0.95)),
     ("level_spread_db", "its level spread, 5th–95th percentile", "{:.1f} dB", (operator.le, 6)),
     ("map_frame_300k_ms", "map frame while panning, 300,000 notes", "{:.0f} ms", (operator.le, 33)),
