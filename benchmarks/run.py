@@ -162,9 +162,11 @@ def bench_phase(results: dict, rows: list) -> None:
         results[f"phase_1s_{n_iter}it_sc_db"] = sc
         rows.append((f"griffin-lim {n_iter} it", "1", f"{ms:.1f}", f"{sc:.1f} dB", ""))
     # the issue's figures: held 1 s notes decoded from the bundled model (middle C, mf), sustain() as the app calls
-    # it, from each start at equal iterations; medians over instruments. sustain() cuts a note from a period of
-    # HELD_PERIOD seconds; the same start on a 1 s period (the previous default) is the baseline
+    # it (a drag's loop: at the pitch decoded), from each start at equal iterations; medians over instruments.
+    # sustain() cuts a note from a period of HELD_PERIOD seconds; the same start on a 1 s period (the previous
+    # default) is the baseline
     from timbre_explorer.core.signal.phase import HELD_PERIOD
+    from timbre_explorer.core.signal.pitch import midi_to_hz
     from timbre_explorer.core.synthesis.space import TimbreSpace
     from timbre_explorer.paths import default_model_path
 
@@ -178,10 +180,12 @@ def bench_phase(results: dict, rows: list) -> None:
         for n_iter in size((0, 4, DEFAULT_ITERATIONS), (default_iter,)):
             key = f"phase_1s_{init}_{n_iter}it"
             results[f"{key}_ms"] = statistics.median(
-                median_ms(lambda: sustain(f, preset, seconds=1.0, n_iter=n_iter, init=init), repeats=5, warmup=1)
+                median_ms(lambda: sustain(f, preset, seconds=1.0, n_iter=n_iter, init=init, pitch_hz=midi_to_hz(60)),
+                          repeats=5, warmup=1)
                 for f in decoded)
             results[f"{key}_sc_db"] = statistics.median(
-                float(sustain(f, preset, seconds=1.0, n_iter=n_iter, init=init).spectral_convergence_db)
+                float(sustain(f, preset, seconds=1.0, n_iter=n_iter, init=init,
+                              pitch_hz=midi_to_hz(60)).spectral_convergence_db)
                 for f in decoded)
             rows.append((f"sustain() from {init}, {n_iter} it ({HELD_PERIOD:g} s period, decoded notes)",
                          str(len(decoded)), f"{results[f'{key}_ms']:.1f}", f"{results[f'{key}_sc_db']:.1f} dB", ""))
@@ -192,7 +196,8 @@ def bench_phase(results: dict, rows: list) -> None:
                  f"{results['phase_1s_period_1s_sc_db']:.1f} dB", ""))
     for pitch in size((48, 67, 72), (48,)):  # the issue's figure is at middle C; other keys, for the record
         results[f"phase_1s_sc_db_midi{pitch}"] = statistics.median(
-            float(sustain(space.decode(z, pitch=pitch), preset, seconds=1.0).spectral_convergence_db)
+            float(sustain(space.decode(z, pitch=pitch), preset, seconds=1.0,
+                          pitch_hz=midi_to_hz(pitch)).spectral_convergence_db)
             for z in centroids)
         rows.append((f"sustain() at MIDI {pitch}", str(len(centroids)), "",
                      f"{results[f'phase_1s_sc_db_midi{pitch}']:.1f} dB", ""))

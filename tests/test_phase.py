@@ -280,6 +280,26 @@ def test_bands_too_wide_for_the_harmonics_sound_them_when_the_pitch_is_known():
     assert pitched[0] == pytest.approx(plain[0], rel=0.5)  # the band keeps its level (within 3 dB)
 
 
+def test_a_held_note_at_a_known_pitch_sounds_its_harmonics_in_the_bands_too_wide_for_them():
+    """``sustain`` (what a drag on the map loops) given the pitch: the smooth band above 8 kHz on the harmonics, at
+    the same level; without it, at the bands' centres."""
+    preset = PRESETS["nsgt-erb-44k"]
+    sr, f0 = preset.sample_rate, 261.63
+    frame = torch.from_numpy(np.where(np.asarray(preset.scale.frequencies()) > 8000, 1e-3, 1e-2)).float()
+
+    def above_8k(audio: np.ndarray) -> tuple[float, float]:
+        a = audio[sr // 5:sr]
+        power = np.abs(np.fft.rfft(a * np.hanning(len(a)))) ** 2
+        hz = np.fft.rfftfreq(len(a), 1 / sr)
+        top, on = hz > 8000, np.abs(hz - np.round(hz / f0) * f0) < 15
+        return power[top].sum() / power.sum(), power[top & on].sum() / power[top].sum()
+
+    plain = above_8k(sustain(frame, preset, seconds=1.2).audio.numpy())
+    pitched = above_8k(sustain(frame, preset, seconds=1.2, loop=True, pitch_hz=f0).audio.numpy())
+    assert plain[1] < 0.3 and pitched[1] > 0.8
+    assert pitched[0] == pytest.approx(plain[0], rel=0.5)
+
+
 def test_bands_too_wide_for_the_harmonics_follow_a_gliding_pitch():
     """A note morph whose pitch glides (two semitones over 2 s): given the pitch of each frame, the bands above
     8 kHz sound the harmonics of the pitch of the moment, where one pitch for the whole sound (its start) or none

@@ -176,3 +176,22 @@ def test_a_path_is_played_at_the_pitch_of_each_point(tiny_space):
     assert path_pitch_hz(tiny_space, [60, -1]) is None
     zs = interpolate(tiny_space.centroids["Flute"], tiny_space.centroids["Trumpet"], 3)
     assert len(render_path(tiny_space, zs, seconds=0.5, pitch=[57, 63, 69])) == tiny_space.sample_rate // 2
+
+
+def test_a_drags_loop_at_the_play_pitch_sounds_its_harmonics_where_bands_are_too_wide_for_them(tiny_space):
+    """What plays while a user drags on the map (``synth.loop``), at MIDI 48: the bands above 3 kHz, each wider than
+    the harmonics' spacing, sound the harmonics of the pitch it is played at; without the pitch, their centres."""
+    from timbre_explorer.core.synthesis.synth import loop
+
+    s, sr, f0 = tiny_space, tiny_space.sample_rate, 130.81
+    frame = s.decode(s.centroids["Trumpet"], pitch=48)
+
+    def on_harmonics_above_3k(audio: np.ndarray) -> float:
+        a = audio[:sr]
+        power = np.abs(np.fft.rfft(a * np.hanning(len(a)))) ** 2
+        hz = np.fft.rfftfreq(len(a), 1 / sr)
+        band, on = hz > 3000, np.abs(hz - np.round(hz / f0) * f0) < f0 / 8
+        return float(power[band & on].sum() / power[band].sum())
+
+    assert on_harmonics_above_3k(loop(s, frame, pitch=48)) > 0.8
+    assert on_harmonics_above_3k(loop(s, frame)) < 0.3

@@ -207,7 +207,7 @@ def _samples(seconds: float, sample_rate: int) -> int:
 
 def sustain(frame: torch.Tensor, preset: TransformPreset, *, seconds: float = 1.0, loop: bool = False,
             n_iter: int = HELD_ITERATIONS, fade_s: float = DEFAULT_FADE, seed: int = 0,
-            init: str = "partials") -> Reconstruction:
+            init: str = "partials", pitch_hz: float | None = None) -> Reconstruction:
     """A held note of ``seconds`` from one magnitude frame ``[..., K]`` (the paper's representation).
 
     The note is cut from one period of a steady signal at least :data:`HELD_PERIOD` long, whose
@@ -221,13 +221,22 @@ def sustain(frame: torch.Tensor, preset: TransformPreset, *, seconds: float = 1.
     period's bins. On 18 instrument centroids of the bundled model, at MIDI 48/60/67/72, the median
     reached -24.7/-35.5/-27.4/-35.2 dB from a 1 s period, -40.5/-44.9/-42.8/-46.9 dB from 4 s, in
     about 5 ms (``benchmarks/run.py --only phase``).
+
+    ``pitch_hz``: the note's fundamental, when known: the bands too wide to tell its harmonics apart sound them
+    (:func:`harmonic_bins`), as in :func:`render_frames`.
     """
     n = _samples(seconds, preset.sample_rate)
     nsgt = transform_for(preset, max(n, _samples(HELD_PERIOD, preset.sample_rate)))
     if frame.shape[-1] != nsgt.n_bins:
         raise ParameterError(f"a frame of {preset.name} has {nsgt.n_bins} bins, got {frame.shape[-1]}")
     held = frame.unsqueeze(-1).expand(*frame.shape, nsgt.n_frames)
-    rec = griffin_lim(held, nsgt, n_iter=n_iter, init=init, seed=seed)
+    start: str | torch.Tensor = init
+    if pitch_hz is not None and init == "partials":
+        flat = held.reshape(-1, nsgt.n_bins, nsgt.n_frames)
+        dominant = harmonic_bins(nsgt.partial_bins(flat[..., 0])[..., None], nsgt, pitch_hz)
+        start = initial_phase(flat, nsgt, init=init, seed=seed,
+                              dominant=dominant.expand(-1, -1, nsgt.n_frames)).reshape(held.shape)
+    rec = griffin_lim(held, nsgt, n_iter=n_iter, init=start, seed=seed)
     if not loop:
         rec.audio = fade(rec.audio[..., :n], preset.sample_rate, fade_s)
     return rec

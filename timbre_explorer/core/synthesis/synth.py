@@ -136,23 +136,32 @@ def level_gain(space: TimbreSpace, rms: float, peak: float, dynamic: str = "mf")
 
 
 def note(space: TimbreSpace, frame: torch.Tensor, *, seconds: float = 1.0, envelope: Envelope = Envelope(),
-         n_iter: int = HELD_ITERATIONS, seed: int = 0, dynamic: str = "mf") -> np.ndarray:
+         n_iter: int = HELD_ITERATIONS, seed: int = 0, dynamic: str = "mf", pitch: float | None = None) -> np.ndarray:
     """A held note of a decoded frame (``space.decode(z)``: the paper's one-frame representation), with an envelope,
-    at ``dynamic``'s level (a conditioned model's: decode the frame at that dynamic too).
+    at ``dynamic``'s level (a conditioned model's: decode the frame at that dynamic too, and at MIDI ``pitch``,
+    whose harmonics its widest bands then sound: :func:`path_pitch_hz`).
 
     It takes the frame, not the latent point, because every caller that plays
     a point also shows its spectrum: one decode serves both.
     """
-    rec = sustain(frame, space.preset, seconds=seconds, fade_s=0.0, n_iter=n_iter, seed=seed)
+    rec = sustain(frame, space.preset, seconds=seconds, fade_s=0.0, n_iter=n_iter, seed=seed,
+                  pitch_hz=_held_pitch_hz(space, pitch))
     return envelope.apply(_level(space, rec.audio, dynamic), space.sample_rate)
 
 
 def loop(space: TimbreSpace, frame: torch.Tensor, *, n_iter: int = HELD_ITERATIONS, seed: int = 0,
-         dynamic: str = "mf") -> np.ndarray:
+         dynamic: str = "mf", pitch: float | None = None) -> np.ndarray:
     """One period (:data:`HELD_PERIOD`) of a seamless loop of a decoded frame at ``dynamic``'s level: what plays,
-    repeated, while the user drags on the map."""
-    rec = sustain(frame, space.preset, seconds=HELD_PERIOD, loop=True, n_iter=n_iter, seed=seed)
+    repeated, while the user drags on the map; ``pitch`` as for :func:`note`."""
+    rec = sustain(frame, space.preset, seconds=HELD_PERIOD, loop=True, n_iter=n_iter, seed=seed,
+                  pitch_hz=_held_pitch_hz(space, pitch))
     return _level(space, rec.audio, dynamic)
+
+
+def _held_pitch_hz(space: TimbreSpace, pitch: float | None) -> float | None:
+    """A held frame's fundamental (Hz): a conditioned model's, decoded at MIDI ``pitch``; None when not known."""
+    hz = None if pitch is None else path_pitch_hz(space, [pitch])
+    return None if hz is None else float(hz)
 
 
 def path_steps(seconds: float) -> int:

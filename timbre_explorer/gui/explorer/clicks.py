@@ -212,7 +212,7 @@ class ClickControl(QtCore.QObject):
             from timbre_explorer.core.synthesis.synth import loop
 
             frame = space.decode(z, pitch=pitch, dynamic=dynamic if dynamic in space.levels else None)
-            sound = Sound(loop(space, frame, dynamic=dynamic), space.sample_rate, "Scrubbing", z=z)
+            sound = Sound(loop(space, frame, dynamic=dynamic, pitch=pitch), space.sample_rate, "Scrubbing", z=z)
             return NoteSound(sound, frame.numpy(), {k: float(v) for k, v in space.describe(frame).items()}, loop=True)
 
         self.tab.synth.submit(job, "loop", on_done=self._note_played, on_failed=self.tab.failed)
