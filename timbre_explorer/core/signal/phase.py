@@ -303,8 +303,6 @@ def _blocks(frames: torch.Tensor, preset: TransformPreset, *, seconds: float, n_
         if pitch_hz.shape != (flat.shape[-1],) or not (pitch_hz > 0).all():
             raise ParameterError(f"a pitch per frame needs {flat.shape[-1]} positive values in Hz, got "
                                  f"{pitch_hz.size} ({int((pitch_hz <= 0).sum())} not positive)")
-        if np.ptp(pitch_hz) == 0:
-            pitch_hz = float(pitch_hz[0])
     step = int(round(CHUNK_SECONDS * preset.sample_rate))
     overlap = int(round(OVERLAP_SECONDS * preset.sample_rate))
     bounds = list(range(0, n - step // 2, step))[1:] if n > step + 2 * overlap else []  # the pieces' joins

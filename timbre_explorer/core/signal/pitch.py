@@ -31,7 +31,7 @@ had 51 (on FluidR3_GM's notes 50 and 49). Kick, snare, hi-hat and crash cymbal a
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
@@ -88,7 +88,12 @@ def estimate_pitch(audio: ArrayLike, sample_rate: int) -> float | None:
     return round(float(np.median(12 * np.log2(f0[voiced & sounding] / 440.0) + 69)), 2)
 
 
-def midi_to_hz(pitch: float) -> float:
+@overload
+def midi_to_hz(pitch: float) -> float: ...
+@overload
+def midi_to_hz(pitch: np.ndarray) -> np.ndarray: ...
+def midi_to_hz(pitch: float | np.ndarray) -> float | np.ndarray:
+    """A MIDI pitch (or an array of them) in Hz, A4 = 440 Hz."""
     return 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
 
 

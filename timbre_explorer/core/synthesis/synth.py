@@ -250,7 +250,7 @@ def path_pitch_hz(space: TimbreSpace, pitch: ArrayLike | None) -> float | np.nda
     p = np.asarray(DEFAULT_PITCH if pitch is None else pitch, np.float64).reshape(-1)
     if not p.size or (p < 0).any():
         return None
-    return midi_to_hz(float(p[0])) if np.ptp(p) == 0 else 440.0 * 2.0 ** ((p - 69.0) / 12.0)
+    return midi_to_hz(float(p[0])) if np.ptp(p) == 0 else midi_to_hz(p)
 
 
 def decoded(space: TimbreSpace, zs: ArrayLike, *, pitch: ArrayLike | None = None, levels: ArrayLike | None = None,
